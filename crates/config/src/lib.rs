@@ -1,0 +1,356 @@
+//! Configuration: the TOML file an operator writes, read into [`RawConfig`] (serde) and checked
+//! into [`Config`], the only form that leaves this crate.
+//!
+//! Every key has a sensible default, so an empty file is a valid configuration. Validation
+//! reports every problem with its key path, not just the first. A listener whose key is absent
+//! is not started.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A configuration error: every problem found, each with the key path it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Syntax { path: String, message: String },
+    #[error("invalid configuration:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<String>),
+}
+
+/// The file as written. Field docs are the reference of each key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// The mail domain whose addresses this server owns, e.g. `caobang.gov.vn`.
+    pub domain: Option<String>,
+    /// The server's own host name: greeting banners, `Received:` headers, the TLS certificate.
+    pub hostname: Option<String>,
+    /// Where the database, message blobs, certificate and queue live. Relative paths are taken
+    /// relative to the configuration file's folder.
+    pub data_dir: Option<PathBuf>,
+    /// Socket addresses to listen on; a missing key means that listener is not started.
+    pub listen: RawListen,
+    /// TLS certificate and key (PEM). When absent, a self-signed certificate for `hostname` is
+    /// generated in `data_dir` on first start.
+    pub tls: RawTls,
+    /// Protocol limits.
+    pub limits: RawLimits,
+    /// Logging.
+    pub log: RawLog,
+}
+
+/// `[listen]`: one key per service.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawListen {
+    /// Inbound SMTP (MX), port 25 in production; STARTTLS offered, no AUTH.
+    pub smtp: Option<String>,
+    /// Message submission with STARTTLS (RFC 6409), port 587 in production.
+    pub submission: Option<String>,
+    /// Message submission over implicit TLS (RFC 8314), port 465 in production.
+    pub submissions: Option<String>,
+    /// IMAP with STARTTLS, port 143 in production.
+    pub imap: Option<String>,
+    /// IMAP over implicit TLS, port 993 in production.
+    pub imaps: Option<String>,
+    /// POP3 with STLS, port 110 in production (served once POP3 exists).
+    pub pop3: Option<String>,
+    /// POP3 over implicit TLS, port 995 in production.
+    pub pop3s: Option<String>,
+    /// Plain HTTP: the application on loopback addresses, a redirect to HTTPS elsewhere.
+    pub http: Option<String>,
+    /// HTTPS: webmail, consoles, public directory.
+    pub https: Option<String>,
+}
+
+/// `[tls]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawTls {
+    /// PEM certificate chain. Takes precedence over the generated self-signed certificate.
+    pub cert: Option<PathBuf>,
+    /// PEM private key matching `cert`.
+    pub key: Option<PathBuf>,
+}
+
+/// `[limits]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLimits {
+    /// Largest message accepted, in bytes (announced as SMTP SIZE). Default 50 MiB.
+    pub max_message_size: Option<u64>,
+    /// Most recipients in one SMTP transaction. Default 500 (a notice to every unit).
+    pub max_recipients: Option<usize>,
+    /// Longest command line accepted by IMAP, in bytes. Default 64 KiB.
+    pub imap_max_line: Option<usize>,
+    /// Seconds an IMAP connection may stay idle (RFC 3501 §5.4: at least 30 minutes).
+    pub imap_idle_timeout: Option<u64>,
+    /// Seconds an SMTP session may wait for a command (RFC 5321 §4.5.3.2: 5 minutes).
+    pub smtp_timeout: Option<u64>,
+}
+
+/// `[log]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLog {
+    /// `tracing` filter such as `info` or `hopthu_imap=debug`; `RUST_LOG` overrides it.
+    pub level: Option<String>,
+    /// `text` (default) or `json`.
+    pub format: Option<String>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub domain: String,
+    pub hostname: String,
+    /// Absolute (or relative to the working directory) path of the data folder.
+    pub data_dir: PathBuf,
+    pub listen: Listen,
+    pub tls: Tls,
+    pub limits: Limits,
+    pub log: Log,
+}
+
+/// Validated listeners; `None` = not started.
+#[derive(Debug, Clone, Default)]
+pub struct Listen {
+    pub smtp: Option<SocketAddr>,
+    pub submission: Option<SocketAddr>,
+    pub submissions: Option<SocketAddr>,
+    pub imap: Option<SocketAddr>,
+    pub imaps: Option<SocketAddr>,
+    pub pop3: Option<SocketAddr>,
+    pub pop3s: Option<SocketAddr>,
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Tls {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_message_size: u64,
+    pub max_recipients: usize,
+    pub imap_max_line: usize,
+    pub imap_idle_timeout: std::time::Duration,
+    pub smtp_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_size: 50 * 1024 * 1024,
+            max_recipients: 500,
+            imap_max_line: 64 * 1024,
+            imap_idle_timeout: std::time::Duration::from_secs(31 * 60),
+            smtp_timeout: std::time::Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Log {
+    pub level: String,
+    pub json: bool,
+}
+
+/// The example configuration written by `hopthu init` and shown in the README.
+pub const EXAMPLE: &str = include_str!("../example.toml");
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_toml(&text, &path.display().to_string(), base)
+    }
+
+    /// Parses and validates configuration text; relative paths are resolved against `base`.
+    pub fn from_toml(text: &str, origin: &str, base: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        raw.validate(base)
+    }
+}
+
+impl RawConfig {
+    /// Checks every key and reports all problems at once.
+    pub fn validate(self, base: &Path) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let domain = self
+            .domain
+            .unwrap_or_else(|| "caobang.gov.vn".into())
+            .trim()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        if !is_domain(&domain) {
+            problems.push(format!("domain: {domain:?} is not a domain name"));
+        }
+        let hostname = self
+            .hostname
+            .unwrap_or_else(|| format!("mail.{domain}"))
+            .trim()
+            .to_ascii_lowercase();
+        if !is_domain(&hostname) {
+            problems.push(format!("hostname: {hostname:?} is not a host name"));
+        }
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let data_dir = resolve(self.data_dir.unwrap_or_else(|| PathBuf::from("data")));
+
+        let mut addr = |key: &str, value: Option<String>| -> Option<SocketAddr> {
+            let value = value?;
+            match value.trim().parse::<SocketAddr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    problems.push(format!(
+                        "listen.{key}: {value:?} is not an address such as \"127.0.0.1:2525\""
+                    ));
+                    None
+                }
+            }
+        };
+        let l = self.listen;
+        let listen = Listen {
+            smtp: addr("smtp", l.smtp),
+            submission: addr("submission", l.submission),
+            submissions: addr("submissions", l.submissions),
+            imap: addr("imap", l.imap),
+            imaps: addr("imaps", l.imaps),
+            pop3: addr("pop3", l.pop3),
+            pop3s: addr("pop3s", l.pop3s),
+            http: addr("http", l.http),
+            https: addr("https", l.https),
+        };
+
+        let tls = Tls {
+            cert: self.tls.cert.map(resolve),
+            key: self.tls.key.map(resolve),
+        };
+        if tls.cert.is_some() != tls.key.is_some() {
+            problems.push("tls: set both tls.cert and tls.key, or neither".into());
+        }
+
+        let defaults = Limits::default();
+        let l = self.limits;
+        let limits = Limits {
+            max_message_size: l.max_message_size.unwrap_or(defaults.max_message_size),
+            max_recipients: l.max_recipients.unwrap_or(defaults.max_recipients),
+            imap_max_line: l.imap_max_line.unwrap_or(defaults.imap_max_line),
+            imap_idle_timeout: l
+                .imap_idle_timeout
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(defaults.imap_idle_timeout),
+            smtp_timeout: l
+                .smtp_timeout
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(defaults.smtp_timeout),
+        };
+        if limits.max_message_size < 1024 {
+            problems.push("limits.max_message_size: must be at least 1024 bytes".into());
+        }
+        if limits.max_recipients == 0 {
+            problems.push("limits.max_recipients: must be at least 1".into());
+        }
+        if limits.imap_max_line < 1000 {
+            problems.push("limits.imap_max_line: must be at least 1000 bytes".into());
+        }
+
+        let format = self.log.format.unwrap_or_else(|| "text".into());
+        if format != "text" && format != "json" {
+            problems.push(format!(
+                "log.format: {format:?} must be \"text\" or \"json\""
+            ));
+        }
+        let log = Log {
+            level: self.log.level.unwrap_or_else(|| "info".into()),
+            json: format == "json",
+        };
+
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid(problems));
+        }
+        Ok(Config {
+            domain,
+            hostname,
+            data_dir,
+            listen,
+            tls,
+            limits,
+            log,
+        })
+    }
+}
+
+fn is_domain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::from_toml("", "t", Path::new("/etc/hopthu")).unwrap();
+        assert_eq!(c.domain, "caobang.gov.vn");
+        assert_eq!(c.hostname, "mail.caobang.gov.vn");
+        assert_eq!(c.data_dir, PathBuf::from("/etc/hopthu/data"));
+        assert!(c.listen.smtp.is_none());
+    }
+
+    #[test]
+    fn example_is_valid() {
+        let c = Config::from_toml(EXAMPLE, "example", Path::new("/x")).unwrap();
+        assert_eq!(c.listen.imaps.unwrap().port(), 2993);
+        assert_eq!(c.listen.https.unwrap().port(), 8443);
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_key() {
+        let err = Config::from_toml(
+            "domain = \"bad domain\"\n[listen]\nsmtp = \"nope\"\nimap = \"1.2.3.4\"\n[tls]\ncert = \"c.pem\"\n",
+            "t",
+            Path::new("/"),
+        )
+        .unwrap_err()
+        .to_string();
+        for key in ["domain:", "listen.smtp:", "listen.imap:", "tls:"] {
+            assert!(err.contains(key), "{key} missing in {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Config::from_toml("[listen]\nsmpt = \"127.0.0.1:25\"\n", "t", Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("smpt"), "{err}");
+    }
+}

@@ -1,0 +1,223 @@
+//! Accounts and sign-in: creation with the standard folders, argon2id password hashes,
+//! one-time initial passwords (Đ13.4), and the record of each successful access (Đ8.3).
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use hopthu_model::{AccountId, EmailAddress};
+use hopthu_store::{AccountState, NewAccount};
+use rand::Rng;
+
+use crate::{Core, Error, ErrorKind, Result, now};
+
+/// The signed-in account a session acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub account: AccountId,
+    pub address: EmailAddress,
+    pub display_name: String,
+    /// The password is a one-time password that must be changed (Đ13.4).
+    pub must_change_password: bool,
+}
+
+/// Why a sign-in failed. Protocols answer all of `InvalidCredentials` alike, so a client
+/// cannot learn which addresses exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("account is revoked")]
+    Disabled,
+    #[error("temporary failure")]
+    Temporary,
+}
+
+/// `hopthu account add`.
+#[derive(Debug, Clone)]
+pub struct NewAccountRequest {
+    pub address: String,
+    pub display_name: String,
+    /// `None` generates a one-time password, returned in [`CreatedAccount`].
+    pub password: Option<String>,
+    pub must_change_password: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreatedAccount {
+    pub id: AccountId,
+    pub address: EmailAddress,
+    /// The generated password, to hand to its owner once; `None` when one was given.
+    pub one_time_password: Option<String>,
+}
+
+/// Passwords: 8 characters at least (Đ13.4's strength rules come with the webmail).
+const MIN_PASSWORD_LEN: usize = 8;
+
+impl Core {
+    /// Creates a personal mailbox with the standard folders.
+    pub async fn create_account(&self, req: NewAccountRequest) -> Result<CreatedAccount> {
+        let address = EmailAddress::parse(&req.address)
+            .map_err(|e| Error::invalid(format!("{}: {e}", req.address)))?;
+        if !address.is_in_domain(&self.config.domain) {
+            return Err(Error::invalid(format!(
+                "{address} is not in this server's domain {}",
+                self.config.domain
+            )));
+        }
+        let display_name = hopthu_model::text::clean(&req.display_name);
+        if display_name.is_empty() {
+            return Err(Error::invalid("the full name is empty"));
+        }
+        let (password, one_time_password) = match req.password {
+            Some(p) => {
+                if p.chars().count() < MIN_PASSWORD_LEN {
+                    return Err(Error::invalid(format!(
+                        "password must have at least {MIN_PASSWORD_LEN} characters"
+                    )));
+                }
+                (p, None)
+            }
+            None => {
+                let p = generate_password();
+                (p.clone(), Some(p))
+            }
+        };
+        let password_hash = hash_password(password).await?;
+        let id = self
+            .store
+            .create_account(
+                &NewAccount {
+                    address: address.to_string(),
+                    display_name,
+                    password_hash,
+                    must_change_password: req.must_change_password,
+                    created_at: now(),
+                },
+                crate::mail::STANDARD_FOLDERS,
+            )
+            .await
+            .map_err(|e| match Error::from(e) {
+                e if e.kind == ErrorKind::AlreadyExists => Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("{address} already exists"),
+                ),
+                e => e,
+            })?;
+        Ok(CreatedAccount {
+            id,
+            address,
+            one_time_password,
+        })
+    }
+
+    /// Number of accounts (used by the demo seed to run once).
+    pub async fn account_count(&self) -> Result<u64> {
+        Ok(self.store.account_count().await?)
+    }
+
+    /// Resolves a login name: a full address, or a bare local part in this server's domain.
+    pub fn login_address(&self, login: &str) -> Option<EmailAddress> {
+        let login = login.trim();
+        if login.contains('@') {
+            EmailAddress::parse(login).ok()
+        } else {
+            EmailAddress::parse(&format!("{login}@{}", self.config.domain)).ok()
+        }
+    }
+
+    /// Checks a password and records the access. Unknown accounts cost the same time as
+    /// known ones.
+    pub async fn authenticate(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> std::result::Result<Principal, AuthError> {
+        let account = match self.login_address(login) {
+            Some(address) => self
+                .store
+                .account_by_address(&address.to_string())
+                .await
+                .map_err(|_| AuthError::Temporary)?,
+            None => None,
+        };
+        let hash = account
+            .as_ref()
+            .map(|a| a.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.clone());
+        let ok = verify_password(password.to_string(), hash).await;
+        let Some(account) = account.filter(|_| ok) else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        if account.state != AccountState::Active {
+            return Err(AuthError::Disabled);
+        }
+        let address = EmailAddress::parse(&account.address).map_err(|_| AuthError::Temporary)?;
+        if let Err(e) = self.store.record_access(account.id, now()).await {
+            tracing::warn!(error = %e, "could not record access");
+        }
+        Ok(Principal {
+            account: account.id,
+            address,
+            display_name: account.display_name,
+            must_change_password: account.must_change_password,
+        })
+    }
+
+    /// Sets a new password (the change screen, a reset).
+    pub async fn set_password(
+        &self,
+        account: AccountId,
+        password: &str,
+        must_change: bool,
+    ) -> Result<()> {
+        if password.chars().count() < MIN_PASSWORD_LEN {
+            return Err(Error::invalid(format!(
+                "password must have at least {MIN_PASSWORD_LEN} characters"
+            )));
+        }
+        let hash = hash_password(password.to_string()).await?;
+        Ok(self.store.set_password(account, &hash, must_change).await?)
+    }
+}
+
+/// A hash of a random password, verified against when the account does not exist so that
+/// both paths cost one argon2 computation.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    Argon2::default()
+        .hash_password(generate_password().as_bytes())
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// A one-time password of 14 characters from an alphabet without look-alikes (0/O, 1/l/I).
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..14)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("password hashing: {e}")))
+    })
+    .await
+    .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}

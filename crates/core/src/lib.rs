@@ -1,0 +1,86 @@
+//! The services of hopthu: accounts and sign-in, mailboxes and messages, local delivery and the
+//! outbound queue, and the change notifications that keep concurrent sessions in step.
+//!
+//! One process holds one [`Core`]; every protocol (SMTP, IMAP, POP3, the web) and the CLI go
+//! through it, so a rule written here holds everywhere. Protocol crates depend on this crate and
+//! on `hopthu-model`, never on the store: the records they need are re-exported here.
+//!
+//! **Invariants**
+//! - Ownership is checked here: every mailbox operation takes the signed-in [`Principal`] and
+//!   refuses a mailbox of another account with [`ErrorKind::NotFound`].
+//! - Change notifications ([`MailEvent`]) are broadcast only after the change is committed.
+//! - A method that stores mail returns only when the mail is durable (blob and index fsynced).
+
+mod accounts;
+mod delivery;
+mod error;
+mod mail;
+
+use std::sync::Arc;
+
+use hopthu_config::Config;
+use hopthu_model::{AccountId, MailboxId};
+use hopthu_store::Store;
+use tokio::sync::broadcast;
+
+pub use accounts::{AuthError, CreatedAccount, NewAccountRequest, Principal};
+pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
+pub use error::{Error, ErrorKind, Result};
+pub use hopthu_config as config;
+pub use hopthu_store::{
+    AccountRecord, AccountState, BlobId, Changes, MailboxRecord, MailboxStatus, MessageRecord,
+    QueueRecord, SpecialUse, StoreFlagsOutcome,
+};
+pub use mail::{AppendOutcome, STANDARD_FOLDERS};
+
+/// Something changed in a mailbox (new mail, flags, expunge, rename): sessions showing it
+/// re-read its changes. Sent after commit; a receiver that lags simply re-reads everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailEvent {
+    pub account: AccountId,
+    pub mailbox: MailboxId,
+}
+
+/// The services, shared by every connection (`Arc<Core>`).
+pub struct Core {
+    config: Arc<Config>,
+    store: Store,
+    events: broadcast::Sender<MailEvent>,
+}
+
+impl Core {
+    /// Opens the store named by the configuration (the embedded SQLite store under
+    /// `data_dir`) and returns the services.
+    pub async fn open(config: Config) -> Result<Arc<Core>> {
+        let store = Store::open_embedded(&config.data_dir).await?;
+        let (events, _) = broadcast::channel(4096);
+        Ok(Arc::new(Core {
+            config: Arc::new(config),
+            store,
+            events,
+        }))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Subscribes to change notifications of every mailbox; filter on what you show.
+    pub fn subscribe(&self) -> broadcast::Receiver<MailEvent> {
+        self.events.subscribe()
+    }
+
+    fn notify(&self, account: AccountId, mailbox: MailboxId) {
+        // No receiver is fine: nobody is looking at that mailbox.
+        let _ = self.events.send(MailEvent { account, mailbox });
+    }
+
+    /// Flushes and closes the store; call once at shutdown.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
+
+pub(crate) fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

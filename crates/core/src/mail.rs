@@ -1,0 +1,302 @@
+//! Mailboxes and messages of a signed-in account: list, create, rename, delete, subscribe,
+//! status, append, flags, copy, expunge, and the change feed sessions use to stay in step.
+//!
+//! **Invariant**: every method checks that the mailbox belongs to the principal, and notifies
+//! [`crate::MailEvent`] only after its change is committed.
+
+use std::sync::Arc;
+
+use hopthu_model::{FlagOp, Flags, MailboxId, Uid};
+use hopthu_store::{
+    BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageRecord, SpecialUse,
+    StoreFlagsOutcome,
+};
+
+use crate::{Core, Error, ErrorKind, Principal, Result, now};
+
+/// The folders every personal mailbox gets, with their SPECIAL-USE attributes (RFC 6154).
+pub const STANDARD_FOLDERS: &[(&str, Option<SpecialUse>)] = &[
+    ("INBOX", None),
+    ("Sent", Some(SpecialUse::Sent)),
+    ("Drafts", Some(SpecialUse::Drafts)),
+    ("Trash", Some(SpecialUse::Trash)),
+    ("Junk", Some(SpecialUse::Junk)),
+    ("Archive", Some(SpecialUse::Archive)),
+];
+
+/// The hierarchy separator of mailbox names.
+pub const SEPARATOR: char = '/';
+
+/// Result of APPEND (RFC 4315 APPENDUID).
+#[derive(Debug, Clone, Copy)]
+pub struct AppendOutcome {
+    pub uidvalidity: u32,
+    pub uid: Uid,
+}
+
+/// `INBOX` is case-insensitive (RFC 3501 §5.1); every other name is kept as given.
+fn canonical_name(name: &str) -> String {
+    if name.eq_ignore_ascii_case("INBOX") {
+        "INBOX".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+fn check_new_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.starts_with(SEPARATOR)
+        || name.ends_with(SEPARATOR)
+        || name.contains("//")
+        || name.chars().any(|c| c.is_control() || c == '*' || c == '%')
+        || name.len() > 512
+    {
+        return Err(Error::invalid(format!("invalid mailbox name {name:?}")));
+    }
+    Ok(())
+}
+
+impl Core {
+    /// All mailboxes of the principal, by name.
+    pub async fn mailboxes(&self, who: &Principal) -> Result<Vec<MailboxRecord>> {
+        Ok(self.store.mailboxes(who.account).await?)
+    }
+
+    /// A mailbox of the principal by name.
+    pub async fn mailbox(&self, who: &Principal, name: &str) -> Result<MailboxRecord> {
+        self.store
+            .mailbox_by_name(who.account, &canonical_name(name))
+            .await?
+            .ok_or_else(|| Error::not_found(format!("no mailbox named {name:?}")))
+    }
+
+    /// A mailbox of the principal by id.
+    pub async fn mailbox_by_id(&self, who: &Principal, id: MailboxId) -> Result<MailboxRecord> {
+        self.store
+            .mailbox(id)
+            .await?
+            .filter(|m| m.account_id == who.account)
+            .ok_or_else(|| Error::not_found("no such mailbox"))
+    }
+
+    /// Creates a mailbox, and any missing parents (RFC 3501 §6.3.3).
+    pub async fn create_mailbox(
+        &self,
+        who: &Principal,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<MailboxId> {
+        let name = canonical_name(name.trim_end_matches(SEPARATOR));
+        check_new_name(&name)?;
+        if name == "INBOX" {
+            return Err(Error::new(ErrorKind::AlreadyExists, "INBOX always exists"));
+        }
+        let mut parent = String::new();
+        let parts: Vec<&str> = name.split(SEPARATOR).collect();
+        for part in &parts[..parts.len() - 1] {
+            if !parent.is_empty() {
+                parent.push(SEPARATOR);
+            }
+            parent.push_str(part);
+            if self
+                .store
+                .mailbox_by_name(who.account, &parent)
+                .await?
+                .is_none()
+            {
+                self.store
+                    .create_mailbox(who.account, &parent, None)
+                    .await?;
+            }
+        }
+        Ok(self
+            .store
+            .create_mailbox(who.account, &name, special_use)
+            .await?)
+    }
+
+    /// Deletes a mailbox and its messages. INBOX cannot be deleted; a mailbox with children
+    /// cannot either (RFC 3501 §6.3.4 allows refusing; we keep the hierarchy whole).
+    pub async fn delete_mailbox(&self, who: &Principal, name: &str) -> Result<()> {
+        let mailbox = self.mailbox(who, name).await?;
+        if mailbox.name == "INBOX" {
+            return Err(Error::forbidden("INBOX cannot be deleted"));
+        }
+        let prefix = format!("{}{SEPARATOR}", mailbox.name);
+        if self
+            .store
+            .mailboxes(who.account)
+            .await?
+            .iter()
+            .any(|m| m.name.starts_with(&prefix))
+        {
+            return Err(Error::forbidden(format!(
+                "{} has child mailboxes; delete them first",
+                mailbox.name
+            )));
+        }
+        self.store.delete_mailbox(mailbox.id).await?;
+        self.notify(who.account, mailbox.id);
+        Ok(())
+    }
+
+    /// Renames a mailbox with its children.
+    pub async fn rename_mailbox(&self, who: &Principal, from: &str, to: &str) -> Result<()> {
+        let mailbox = self.mailbox(who, from).await?;
+        let to = canonical_name(to.trim_end_matches(SEPARATOR));
+        check_new_name(&to)?;
+        if mailbox.name == "INBOX" || to == "INBOX" {
+            return Err(Error::forbidden("INBOX cannot be renamed"));
+        }
+        if to.starts_with(&format!("{}{SEPARATOR}", mailbox.name)) {
+            return Err(Error::invalid("a mailbox cannot move below itself"));
+        }
+        if let Some((parent, _)) = to.rsplit_once(SEPARATOR)
+            && self
+                .store
+                .mailbox_by_name(who.account, parent)
+                .await?
+                .is_none()
+        {
+            self.create_mailbox(who, parent, None).await?;
+        }
+        self.store
+            .rename_mailbox(who.account, &mailbox.name, &to)
+            .await?;
+        self.notify(who.account, mailbox.id);
+        Ok(())
+    }
+
+    pub async fn set_subscribed(&self, who: &Principal, name: &str, on: bool) -> Result<()> {
+        let mailbox = self.mailbox(who, name).await?;
+        Ok(self.store.set_subscribed(mailbox.id, on).await?)
+    }
+
+    /// Counts and the mailbox row (STATUS, SELECT).
+    pub async fn mailbox_status(&self, who: &Principal, id: MailboxId) -> Result<MailboxStatus> {
+        let status = self.store.mailbox_status(id).await?;
+        if status.mailbox.account_id != who.account {
+            return Err(Error::not_found("no such mailbox"));
+        }
+        Ok(status)
+    }
+
+    /// Every message of a mailbox in UID order (the session's view at SELECT).
+    pub async fn messages(&self, who: &Principal, id: MailboxId) -> Result<Vec<MessageRecord>> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.messages(id).await?)
+    }
+
+    /// What changed after `modseq`: new messages, flag changes, expunged UIDs.
+    pub async fn changes_since(
+        &self,
+        who: &Principal,
+        id: MailboxId,
+        modseq: u64,
+    ) -> Result<Changes> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.changes_since(id, modseq).await?)
+    }
+
+    /// The raw bytes of a message.
+    pub async fn message_bytes(&self, blob: &BlobId) -> Result<Vec<u8>> {
+        Ok(self.store.blobs().get(blob).await?)
+    }
+
+    /// Stores a message in a mailbox of the principal (IMAP APPEND, saving a draft).
+    pub async fn append(
+        &self,
+        who: &Principal,
+        id: MailboxId,
+        raw: Vec<u8>,
+        flags: &Flags,
+        internal_date: Option<i64>,
+    ) -> Result<AppendOutcome> {
+        let mailbox = self.mailbox_by_id(who, id).await?;
+        let size = self.check_size(raw.len())?;
+        let blob = self.store.blobs().put(Arc::new(raw)).await?;
+        let uids = self
+            .store
+            .deliver(&Delivery {
+                blob: &blob,
+                size,
+                internal_date: internal_date.unwrap_or_else(now),
+                flags,
+                targets: &[id],
+                queue: None,
+            })
+            .await?;
+        self.notify(who.account, id);
+        Ok(AppendOutcome {
+            uidvalidity: mailbox.uidvalidity,
+            uid: uids[0].1,
+        })
+    }
+
+    pub(crate) fn check_size(&self, len: usize) -> Result<u32> {
+        if len as u64 > self.config.limits.max_message_size {
+            return Err(Error::new(
+                ErrorKind::QuotaExceeded,
+                format!(
+                    "message is larger than the limit of {} bytes",
+                    self.config.limits.max_message_size
+                ),
+            ));
+        }
+        Ok(len as u32)
+    }
+
+    /// Changes flags (IMAP STORE).
+    pub async fn store_flags(
+        &self,
+        who: &Principal,
+        id: MailboxId,
+        uids: &[Uid],
+        op: FlagOp,
+        flags: &Flags,
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreFlagsOutcome> {
+        self.mailbox_by_id(who, id).await?;
+        let outcome = self
+            .store
+            .store_flags(id, uids, op, flags, unchanged_since)
+            .await?;
+        if !outcome.changed.is_empty() {
+            self.notify(who.account, id);
+        }
+        Ok(outcome)
+    }
+
+    /// Copies messages to another mailbox of the principal; returns the target's UIDVALIDITY
+    /// and (source UID, new UID) pairs for COPYUID.
+    pub async fn copy_messages(
+        &self,
+        who: &Principal,
+        source: MailboxId,
+        uids: &[Uid],
+        target: MailboxId,
+    ) -> Result<(u32, Vec<(Uid, Uid)>)> {
+        self.mailbox_by_id(who, source).await?;
+        let target_mailbox = self.mailbox_by_id(who, target).await?;
+        let pairs = self.store.copy_messages(source, uids, target).await?;
+        if !pairs.is_empty() {
+            self.notify(who.account, target);
+        }
+        Ok((target_mailbox.uidvalidity, pairs))
+    }
+
+    /// Removes `\Deleted` messages (only among `uids` when given); returns the removed UIDs.
+    pub async fn expunge(
+        &self,
+        who: &Principal,
+        id: MailboxId,
+        uids: Option<&[Uid]>,
+    ) -> Result<Vec<Uid>> {
+        self.mailbox_by_id(who, id).await?;
+        let removed = self.store.expunge(id, uids).await?;
+        if !removed.is_empty() {
+            self.notify(who.account, id);
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,1 @@
+//! Address rules of Đ7.3 (see naming/mod.rs).

@@ -1,0 +1,326 @@
+//! Starting the real server for a test and talking to it.
+//!
+//! [`TestServer::start`] writes a configuration whose listeners bind port 0, runs the `hopthu`
+//! binary, and waits for `listeners.json` (which the server writes after binding) to learn the
+//! ports. Python scripts under `tests/it/py/` get the ports in environment variables:
+//! `HOPTHU_HOST`, `HOPTHU_SMTP_PORT`, `HOPTHU_SUBMISSION_PORT`, `HOPTHU_SUBMISSIONS_PORT`,
+//! `HOPTHU_IMAP_PORT`, `HOPTHU_IMAPS_PORT`, `HOPTHU_HTTP_PORT`, `HOPTHU_CERT` (the server's
+//! PEM certificate) and `HOPTHU_DOMAIN`.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub const DOMAIN: &str = "caobang.gov.vn";
+const BIN: &str = env!("CARGO_BIN_EXE_hopthu");
+
+/// A running `hopthu serve` with its own data directory, removed when dropped.
+pub struct TestServer {
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    child: Option<Child>,
+    pub addrs: HashMap<String, SocketAddr>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestServer {
+    /// Starts a server with every listener on a free port.
+    pub fn start() -> TestServer {
+        Self::start_with("")
+    }
+
+    /// Starts a server; `extra` is appended to the configuration (after the `[listen]`
+    /// table, so start it with a table header).
+    pub fn start_with(extra: &str) -> TestServer {
+        let dir = std::env::temp_dir().join(format!(
+            "hopthu-it-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("hopthu.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"domain = "{DOMAIN}"
+hostname = "mail.{DOMAIN}"
+data_dir = "data"
+[listen]
+smtp = "127.0.0.1:0"
+submission = "127.0.0.1:0"
+submissions = "127.0.0.1:0"
+imap = "127.0.0.1:0"
+imaps = "127.0.0.1:0"
+http = "127.0.0.1:0"
+{extra}
+"#
+            ),
+        )
+        .unwrap();
+        let mut server = TestServer {
+            dir,
+            config,
+            child: None,
+            addrs: HashMap::new(),
+        };
+        server.launch();
+        server
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// Runs `hopthu serve` and waits until it has written `listeners.json`.
+    fn launch(&mut self) {
+        let listeners = self.data_dir().join("listeners.json");
+        let _ = std::fs::remove_file(&listeners);
+        let log = std::fs::File::create(self.dir.join("server.log")).unwrap();
+        let child = Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start hopthu");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&listeners)
+                && let Ok(map) = serde_json::from_str::<HashMap<String, String>>(&text)
+            {
+                self.addrs = map
+                    .into_iter()
+                    .map(|(k, v)| (k, v.parse().unwrap()))
+                    .collect();
+                return;
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("hopthu exited early ({status}):\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not start:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    pub fn addr(&self, listener: &str) -> SocketAddr {
+        *self
+            .addrs
+            .get(listener)
+            .unwrap_or_else(|| panic!("no listener {listener}"))
+    }
+
+    pub fn port(&self, listener: &str) -> u16 {
+        self.addr(listener).port()
+    }
+
+    /// Kills the server with SIGKILL (no chance to flush anything).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit; returns the exit status code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("server did not stop on SIGTERM:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the server again on the same data directory (ports change).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+
+    /// Runs the `hopthu` CLI with this server's configuration.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Creates an account `local@caobang.gov.vn` with `password` (no forced change) and
+    /// returns its address.
+    pub fn add_account(&self, local: &str, name: &str, password: &str) -> String {
+        let address = format!("{local}@{DOMAIN}");
+        let out = self.cli(
+            &[
+                "account",
+                "add",
+                &address,
+                "--name",
+                name,
+                "--password-stdin",
+                "--no-force-change",
+            ],
+            &format!("{password}\n"),
+        );
+        assert!(
+            out.status.success(),
+            "account add failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        address
+    }
+
+    /// Environment for client scripts.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("HOPTHU_HOST".to_string(), "127.0.0.1".to_string()),
+            ("HOPTHU_DOMAIN".to_string(), DOMAIN.to_string()),
+            (
+                "HOPTHU_CERT".to_string(),
+                self.data_dir().join("tls/cert.pem").display().to_string(),
+            ),
+        ];
+        for (name, addr) in &self.addrs {
+            env.push((
+                format!("HOPTHU_{}_PORT", name.to_ascii_uppercase()),
+                addr.port().to_string(),
+            ));
+        }
+        env
+    }
+
+    /// Runs `tests/it/py/<script>` with `python3` and the server's environment; panics with
+    /// the script's output and the server log when it fails. Returns its standard output.
+    pub fn python(&self, script: &str, args: &[&str]) -> String {
+        let out = self.python_output(script, args);
+        assert!(
+            out.status.success(),
+            "{script} failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Like [`TestServer::python`] but returns the output whatever the exit status.
+    pub fn python_output(&self, script: &str, args: &[&str]) -> Output {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/it/py")
+            .join(script);
+        Command::new("python3")
+            .arg(path)
+            .args(args)
+            .envs(self.env())
+            .stdin(Stdio::null())
+            .output()
+            .expect("python3")
+    }
+
+    /// A plain TCP connection to a listener, with a read timeout so a test never hangs.
+    pub fn connect(&self, listener: &str) -> LineClient {
+        let stream = TcpStream::connect(self.addr(listener)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        LineClient {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            stream,
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A line-oriented client for raw protocol tests (garbage, over-long lines).
+pub struct LineClient {
+    pub stream: TcpStream,
+    pub reader: BufReader<TcpStream>,
+}
+
+impl LineClient {
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Reads one line (with its CRLF); empty when the server closed the connection.
+    pub fn line(&mut self) -> String {
+        let mut buf = Vec::new();
+        match self.reader.read_until(b'\n', &mut buf) {
+            Ok(_) => String::from_utf8_lossy(&buf).into_owned(),
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+
+    /// Reads lines until one starts with `prefix`; returns all lines read.
+    pub fn until(&mut self, prefix: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        for _ in 0..10_000 {
+            let line = self.line();
+            if line.is_empty() {
+                panic!("connection closed; read so far: {lines:?}");
+            }
+            let done = line.starts_with(prefix);
+            lines.push(line);
+            if done {
+                return lines;
+            }
+        }
+        panic!("no line starting with {prefix:?}: {lines:?}");
+    }
+
+    /// True when the server has closed the connection (reads until EOF, bounded).
+    pub fn closed(&mut self) -> bool {
+        let mut rest = Vec::new();
+        matches!(self.reader.read_to_end(&mut rest), Ok(_))
+    }
+}

@@ -1,0 +1,1 @@
+//! IMAP tests (owned by the IMAP work).

@@ -1,0 +1,8 @@
+//! The integration tests: one binary (linking is slow on 2 cores), one module per area. Each
+//! test starts the real `hopthu` binary on free loopback ports with its own data directory and
+//! drives it with real clients (Python's smtplib/imaplib, raw sockets).
+
+mod harness;
+mod imap;
+mod server;
+mod smtp;

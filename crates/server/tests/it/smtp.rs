@@ -1,0 +1,1 @@
+//! SMTP tests (owned by the SMTP work).

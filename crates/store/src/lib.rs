@@ -1,0 +1,197 @@
+//! The one storage API of hopthu, in mail-domain terms: accounts, mailboxes, messages, the
+//! outbound queue, and the message blobs they point to.
+//!
+//! Callers never see SQL. The metadata back-end (SQLite now; PostgreSQL to come) is a private
+//! module behind [`Store`]; message bodies live in a [`BlobStore`] (local files now; an S3
+//! store to come) addressed by their SHA-256. Both are chosen here at open time, so no protocol
+//! code changes when a back-end is added.
+//!
+//! **Invariant**: every method that changes data commits durably before it returns
+//! (SQLite WAL with `synchronous=FULL`; blobs fsynced with their directory), so a caller may
+//! acknowledge what a method has returned.
+
+mod blobs;
+mod error;
+mod sqlite;
+mod types;
+
+use std::path::Path;
+
+pub use blobs::{BlobId, BlobStore};
+pub use error::StoreError;
+use hopthu_model::{AccountId, FlagOp, Flags, MailboxId, Uid};
+pub use types::*;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+enum Meta {
+    Sqlite(sqlite::SqliteMeta),
+}
+
+/// Dispatches a call to the configured metadata back-end.
+macro_rules! meta {
+    ($self:ident, $db:ident => $call:expr) => {
+        match &$self.meta {
+            Meta::Sqlite($db) => $call,
+        }
+    };
+}
+
+/// Metadata and blobs, opened together from a data directory.
+pub struct Store {
+    meta: Meta,
+    blobs: BlobStore,
+}
+
+impl Store {
+    /// Opens (creating on first use) the embedded store under `data_dir`: `hopthu.db` (SQLite,
+    /// WAL) and `blobs/`. Pending migrations are applied.
+    pub async fn open_embedded(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io("create data_dir", e))?;
+        let blobs = BlobStore::open_local(&data_dir.join("blobs"))?;
+        let meta = Meta::Sqlite(sqlite::SqliteMeta::open(&data_dir.join("hopthu.db")).await?);
+        Ok(Store { meta, blobs })
+    }
+
+    /// The blob store holding message bodies.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// Closes the database cleanly (checkpoints the WAL).
+    pub async fn close(&self) {
+        meta!(self, db => db.close().await)
+    }
+
+    // ---- accounts -------------------------------------------------------------------------
+
+    /// Creates an account and its standard folders in one transaction.
+    pub async fn create_account(
+        &self,
+        account: &NewAccount,
+        folders: &[(&str, Option<SpecialUse>)],
+    ) -> Result<AccountId> {
+        meta!(self, db => db.create_account(account, folders).await)
+    }
+
+    pub async fn account_by_address(&self, address: &str) -> Result<Option<AccountRecord>> {
+        meta!(self, db => db.account_by_address(address).await)
+    }
+
+    pub async fn account(&self, id: AccountId) -> Result<Option<AccountRecord>> {
+        meta!(self, db => db.account(id).await)
+    }
+
+    pub async fn account_count(&self) -> Result<u64> {
+        meta!(self, db => db.account_count().await)
+    }
+
+    /// Records a successful sign-in (Đ8.3 inactivity is measured from here).
+    pub async fn record_access(&self, id: AccountId, at: i64) -> Result<()> {
+        meta!(self, db => db.record_access(id, at).await)
+    }
+
+    pub async fn set_password(&self, id: AccountId, hash: &str, must_change: bool) -> Result<()> {
+        meta!(self, db => db.set_password(id, hash, must_change).await)
+    }
+
+    // ---- mailboxes ------------------------------------------------------------------------
+
+    pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<MailboxRecord>> {
+        meta!(self, db => db.mailboxes(account).await)
+    }
+
+    pub async fn mailbox(&self, id: MailboxId) -> Result<Option<MailboxRecord>> {
+        meta!(self, db => db.mailbox(id).await)
+    }
+
+    pub async fn mailbox_by_name(
+        &self,
+        account: AccountId,
+        name: &str,
+    ) -> Result<Option<MailboxRecord>> {
+        meta!(self, db => db.mailbox_by_name(account, name).await)
+    }
+
+    pub async fn create_mailbox(
+        &self,
+        account: AccountId,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<MailboxId> {
+        meta!(self, db => db.create_mailbox(account, name, special_use).await)
+    }
+
+    /// Deletes a mailbox and its messages (blob references are released).
+    pub async fn delete_mailbox(&self, id: MailboxId) -> Result<()> {
+        meta!(self, db => db.delete_mailbox(id).await)
+    }
+
+    /// Renames a mailbox and every mailbox below it (`a` → `b` also moves `a/x` to `b/x`).
+    pub async fn rename_mailbox(&self, account: AccountId, from: &str, to: &str) -> Result<()> {
+        meta!(self, db => db.rename_mailbox(account, from, to).await)
+    }
+
+    pub async fn set_subscribed(&self, id: MailboxId, subscribed: bool) -> Result<()> {
+        meta!(self, db => db.set_subscribed(id, subscribed).await)
+    }
+
+    /// Message count, unseen count and the mailbox row, for STATUS and SELECT.
+    pub async fn mailbox_status(&self, id: MailboxId) -> Result<MailboxStatus> {
+        meta!(self, db => db.mailbox_status(id).await)
+    }
+
+    // ---- messages -------------------------------------------------------------------------
+
+    /// Every message of a mailbox in UID order.
+    pub async fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageRecord>> {
+        meta!(self, db => db.messages(mailbox).await)
+    }
+
+    /// Messages added or whose flags changed after `modseq`, and UIDs expunged after it.
+    pub async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes> {
+        meta!(self, db => db.changes_since(mailbox, modseq).await)
+    }
+
+    /// Adds one reference to an already stored blob in each mailbox of `targets`, plus an
+    /// optional queue entry, in a single transaction. Returns the UID given in each mailbox.
+    pub async fn deliver(&self, delivery: &Delivery<'_>) -> Result<Vec<(MailboxId, Uid)>> {
+        meta!(self, db => db.deliver(delivery).await)
+    }
+
+    /// Changes flags of the given UIDs; returns the messages whose flags changed, with their
+    /// new modseq. With `unchanged_since`, messages modified after it are left alone
+    /// (RFC 7162 §3.1.3) and reported in `Err`-free form through `StoreFlagsOutcome::failed`.
+    pub async fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+        op: FlagOp,
+        flags: &Flags,
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreFlagsOutcome> {
+        meta!(self, db => db.store_flags(mailbox, uids, op, flags, unchanged_since).await)
+    }
+
+    /// Copies messages (sharing their blobs) into `target`; returns (source UID, new UID).
+    pub async fn copy_messages(
+        &self,
+        source: MailboxId,
+        uids: &[Uid],
+        target: MailboxId,
+    ) -> Result<Vec<(Uid, Uid)>> {
+        meta!(self, db => db.copy_messages(source, uids, target).await)
+    }
+
+    /// Removes messages flagged `\Deleted` (only those in `uids` when given); returns the
+    /// removed UIDs in ascending order.
+    pub async fn expunge(&self, mailbox: MailboxId, uids: Option<&[Uid]>) -> Result<Vec<Uid>> {
+        meta!(self, db => db.expunge(mailbox, uids).await)
+    }
+
+    // ---- queue ----------------------------------------------------------------------------
+
+    pub async fn queue(&self) -> Result<Vec<QueueRecord>> {
+        meta!(self, db => db.queue().await)
+    }
+}

@@ -1,0 +1,716 @@
+//! The SQLite back-end: one file in WAL mode, `synchronous=FULL`, one writer connection (writes
+//! are serialised here rather than fought over with busy retries) and a pool of readers.
+//!
+//! Every write runs in `BEGIN IMMEDIATE`, so another process (the `hopthu account add` command
+//! while the server runs) waits on the busy timeout instead of failing half-way.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use hopthu_model::{AccountId, FlagOp, Flags, MailboxId, Uid};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::types::*;
+use crate::{BlobId, Result, StoreError};
+
+/// Migrations in order; each runs once, recorded in `schema_migrations`.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_foundation.sql"))];
+
+pub(crate) struct SqliteMeta {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl SqliteMeta {
+    pub(crate) async fn open(path: &Path) -> Result<SqliteMeta> {
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(StoreError::Database)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let db = SqliteMeta {
+            read: SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.read_only(true))
+                .await?,
+            write,
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            .execute(&mut *tx)
+            .await?;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_some() {
+                continue;
+            }
+            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(version)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    pub(crate) async fn close(&self) {
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.write)
+            .await;
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    // ---- accounts -------------------------------------------------------------------------
+
+    pub(crate) async fn create_account(
+        &self,
+        account: &NewAccount,
+        folders: &[(&str, Option<SpecialUse>)],
+    ) -> Result<AccountId> {
+        let mut tx = self.begin().await?;
+        let result = sqlx::query(
+            "INSERT INTO accounts (address, display_name, password_hash, must_change_password, state, created_at)
+             VALUES ($1, $2, $3, $4, 'active', $5)",
+        )
+        .bind(&account.address)
+        .bind(&account.display_name)
+        .bind(&account.password_hash)
+        .bind(account.must_change_password)
+        .bind(account.created_at)
+        .execute(&mut *tx)
+        .await;
+        let id = match result {
+            Ok(r) => AccountId(r.last_insert_rowid()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(account.address.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for (name, special_use) in folders {
+            insert_mailbox(&mut tx, id, name, *special_use).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub(crate) async fn account_by_address(&self, address: &str) -> Result<Option<AccountRecord>> {
+        sqlx::query("SELECT * FROM accounts WHERE address = $1")
+            .bind(address)
+            .fetch_optional(&self.read)
+            .await?
+            .map(|r| account_from_row(&r))
+            .transpose()
+    }
+
+    pub(crate) async fn account(&self, id: AccountId) -> Result<Option<AccountRecord>> {
+        sqlx::query("SELECT * FROM accounts WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .map(|r| account_from_row(&r))
+            .transpose()
+    }
+
+    pub(crate) async fn account_count(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n as u64)
+    }
+
+    pub(crate) async fn record_access(&self, id: AccountId, at: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE accounts SET last_access_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_password(
+        &self,
+        id: AccountId,
+        hash: &str,
+        must_change: bool,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE accounts SET password_hash = $1, must_change_password = $2 WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(must_change)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("account {id}")));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- mailboxes ------------------------------------------------------------------------
+
+    pub(crate) async fn mailboxes(&self, account: AccountId) -> Result<Vec<MailboxRecord>> {
+        sqlx::query("SELECT * FROM mailboxes WHERE account_id = $1 ORDER BY name")
+            .bind(account.0)
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(mailbox_from_row)
+            .collect()
+    }
+
+    pub(crate) async fn mailbox(&self, id: MailboxId) -> Result<Option<MailboxRecord>> {
+        sqlx::query("SELECT * FROM mailboxes WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .map(|r| mailbox_from_row(&r))
+            .transpose()
+    }
+
+    pub(crate) async fn mailbox_by_name(
+        &self,
+        account: AccountId,
+        name: &str,
+    ) -> Result<Option<MailboxRecord>> {
+        sqlx::query("SELECT * FROM mailboxes WHERE account_id = $1 AND name = $2")
+            .bind(account.0)
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await?
+            .map(|r| mailbox_from_row(&r))
+            .transpose()
+    }
+
+    pub(crate) async fn create_mailbox(
+        &self,
+        account: AccountId,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<MailboxId> {
+        let mut tx = self.begin().await?;
+        let id = insert_mailbox(&mut tx, account, name, special_use).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub(crate) async fn delete_mailbox(&self, id: MailboxId) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE blobs SET refcount = refcount - (SELECT COUNT(*) FROM messages m
+               WHERE m.mailbox_id = $1 AND m.blob_hash = blobs.hash)
+             WHERE hash IN (SELECT blob_hash FROM messages WHERE mailbox_id = $1)",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        let r = sqlx::query("DELETE FROM mailboxes WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("mailbox {id}")));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn rename_mailbox(
+        &self,
+        account: AccountId,
+        from: &str,
+        to: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2")
+                .bind(account.0)
+                .bind(to)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict(to.to_string()));
+        }
+        let prefix = format!("{from}/");
+        let r = sqlx::query(
+            "UPDATE mailboxes
+                SET name = CASE WHEN name = $2 THEN $3 ELSE $3 || substr(name, length($2) + 1) END,
+                    uidvalidity = uidvalidity + 1
+              WHERE account_id = $1 AND (name = $2 OR substr(name, 1, length($4)) = $4)",
+        )
+        .bind(account.0)
+        .bind(from)
+        .bind(to)
+        .bind(&prefix)
+        .execute(&mut *tx)
+        .await;
+        match r {
+            Ok(r) if r.rows_affected() == 0 => {
+                return Err(StoreError::NotFound(from.to_string()));
+            }
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(to.to_string()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_subscribed(&self, id: MailboxId, subscribed: bool) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE mailboxes SET subscribed = $1 WHERE id = $2")
+            .bind(subscribed)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn mailbox_status(&self, id: MailboxId) -> Result<MailboxStatus> {
+        let mut conn = self.read.acquire().await?;
+        let mailbox = sqlx::query("SELECT * FROM mailboxes WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("mailbox {id}")))?;
+        let mailbox = mailbox_from_row(&mailbox)?;
+        let (messages, seen): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(instr(flags, '\\Seen') > 0), 0) FROM messages WHERE mailbox_id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(MailboxStatus {
+            mailbox,
+            messages: messages as u32,
+            unseen: (messages - seen) as u32,
+        })
+    }
+
+    // ---- messages -------------------------------------------------------------------------
+
+    pub(crate) async fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageRecord>> {
+        sqlx::query(
+            "SELECT uid, blob_hash, size, internal_date, flags, modseq FROM messages
+              WHERE mailbox_id = $1 ORDER BY uid",
+        )
+        .bind(mailbox.0)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(message_from_row)
+        .collect()
+    }
+
+    pub(crate) async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes> {
+        let mut conn = self.read.acquire().await?;
+        // One read transaction so the three answers agree with each other.
+        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        let result = async {
+            let highestmodseq: i64 =
+                sqlx::query_scalar("SELECT highestmodseq FROM mailboxes WHERE id = $1")
+                    .bind(mailbox.0)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))?;
+            if highestmodseq as u64 <= modseq {
+                return Ok(Changes {
+                    highestmodseq: highestmodseq as u64,
+                    ..Changes::default()
+                });
+            }
+            let changed = sqlx::query(
+                "SELECT uid, blob_hash, size, internal_date, flags, modseq FROM messages
+                  WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+            )
+            .bind(mailbox.0)
+            .bind(modseq as i64)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>>>()?;
+            let expunged: Vec<i64> = sqlx::query_scalar(
+                "SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+            )
+            .bind(mailbox.0)
+            .bind(modseq as i64)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok(Changes {
+                changed,
+                expunged: expunged.into_iter().map(|u| Uid(u as u32)).collect(),
+                highestmodseq: highestmodseq as u64,
+            })
+        }
+        .await;
+        let _ = sqlx::query("COMMIT").execute(&mut *conn).await;
+        result
+    }
+
+    pub(crate) async fn deliver(&self, d: &Delivery<'_>) -> Result<Vec<(MailboxId, Uid)>> {
+        let mut tx = self.begin().await?;
+        let references = d.targets.len() as i64 + i64::from(d.queue.is_some());
+        sqlx::query(
+            "INSERT INTO blobs (hash, size, refcount) VALUES ($1, $2, $3)
+             ON CONFLICT (hash) DO UPDATE SET refcount = refcount + excluded.refcount",
+        )
+        .bind(d.blob.as_str())
+        .bind(i64::from(d.size))
+        .bind(references)
+        .execute(&mut *tx)
+        .await?;
+        let flags = d.flags.to_storage();
+        let mut uids = Vec::with_capacity(d.targets.len());
+        for target in d.targets {
+            let (uid, modseq) = next_uid(&mut tx, *target).await?;
+            sqlx::query(
+                "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(target.0)
+            .bind(i64::from(uid.0))
+            .bind(d.blob.as_str())
+            .bind(i64::from(d.size))
+            .bind(d.internal_date)
+            .bind(&flags)
+            .bind(modseq as i64)
+            .execute(&mut *tx)
+            .await?;
+            uids.push((*target, uid));
+        }
+        if let Some(q) = &d.queue {
+            let now = now();
+            sqlx::query(
+                "INSERT INTO queue (blob_hash, mail_from, recipients, created_at, next_attempt_at)
+                 VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(d.blob.as_str())
+            .bind(q.mail_from)
+            .bind(q.recipients.join("\n"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(uids)
+    }
+
+    pub(crate) async fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+        op: FlagOp,
+        flags: &Flags,
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreFlagsOutcome> {
+        let mut outcome = StoreFlagsOutcome::default();
+        if uids.is_empty() {
+            return Ok(outcome);
+        }
+        let mut tx = self.begin().await?;
+        let current = messages_in(&mut tx, mailbox, uids).await?;
+        let modseq = bump_modseq(&mut tx, mailbox).await?;
+        for mut message in current {
+            if unchanged_since.is_some_and(|since| message.modseq > since) {
+                outcome.failed.push(message.uid);
+                continue;
+            }
+            if !message.flags.apply(op, flags) {
+                continue;
+            }
+            sqlx::query(
+                "UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4",
+            )
+            .bind(message.flags.to_storage())
+            .bind(modseq as i64)
+            .bind(mailbox.0)
+            .bind(i64::from(message.uid.0))
+            .execute(&mut *tx)
+            .await?;
+            message.modseq = modseq;
+            outcome.changed.push(message);
+        }
+        if outcome.changed.is_empty() {
+            // Nothing changed: leave the mailbox's modseq where it was.
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    pub(crate) async fn copy_messages(
+        &self,
+        source: MailboxId,
+        uids: &[Uid],
+        target: MailboxId,
+    ) -> Result<Vec<(Uid, Uid)>> {
+        let mut tx = self.begin().await?;
+        let messages = messages_in(&mut tx, source, uids).await?;
+        let mut pairs = Vec::with_capacity(messages.len());
+        for m in messages {
+            let (uid, modseq) = next_uid(&mut tx, target).await?;
+            sqlx::query(
+                "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(target.0)
+            .bind(i64::from(uid.0))
+            .bind(m.blob.as_str())
+            .bind(i64::from(m.size))
+            .bind(m.internal_date)
+            .bind(m.flags.to_storage())
+            .bind(modseq as i64)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE blobs SET refcount = refcount + 1 WHERE hash = $1")
+                .bind(m.blob.as_str())
+                .execute(&mut *tx)
+                .await?;
+            pairs.push((m.uid, uid));
+        }
+        tx.commit().await?;
+        Ok(pairs)
+    }
+
+    pub(crate) async fn expunge(
+        &self,
+        mailbox: MailboxId,
+        uids: Option<&[Uid]>,
+    ) -> Result<Vec<Uid>> {
+        let mut tx = self.begin().await?;
+        let candidates = match uids {
+            Some(uids) => messages_in(&mut tx, mailbox, uids).await?,
+            None => sqlx::query(
+                "SELECT uid, blob_hash, size, internal_date, flags, modseq FROM messages
+                  WHERE mailbox_id = $1 AND instr(flags, '\\Deleted') > 0 ORDER BY uid",
+            )
+            .bind(mailbox.0)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>>>()?,
+        };
+        let doomed: Vec<MessageRecord> = candidates
+            .into_iter()
+            .filter(|m| m.flags.contains(&hopthu_model::Flag::Deleted))
+            .collect();
+        if doomed.is_empty() {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        let modseq = bump_modseq(&mut tx, mailbox).await?;
+        for m in &doomed {
+            sqlx::query("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")
+                .bind(mailbox.0)
+                .bind(i64::from(m.uid.0))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)",
+            )
+            .bind(mailbox.0)
+            .bind(i64::from(m.uid.0))
+            .bind(modseq as i64)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE blobs SET refcount = refcount - 1 WHERE hash = $1")
+                .bind(m.blob.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(doomed.into_iter().map(|m| m.uid).collect())
+    }
+
+    // ---- queue ----------------------------------------------------------------------------
+
+    pub(crate) async fn queue(&self) -> Result<Vec<QueueRecord>> {
+        sqlx::query("SELECT * FROM queue ORDER BY id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                let hash: String = r.try_get("blob_hash")?;
+                let recipients: String = r.try_get("recipients")?;
+                Ok(QueueRecord {
+                    id: r.try_get("id")?,
+                    blob: BlobId::parse(&hash)
+                        .ok_or_else(|| StoreError::Corrupt(format!("blob hash {hash:?}")))?,
+                    mail_from: r.try_get("mail_from")?,
+                    recipients: recipients.lines().map(str::to_string).collect(),
+                    created_at: r.try_get("created_at")?,
+                    next_attempt_at: r.try_get("next_attempt_at")?,
+                    attempts: r.try_get::<i64, _>("attempts")? as u32,
+                    last_error: r.try_get("last_error")?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_mailbox(
+    tx: &mut Transaction<'static, Sqlite>,
+    account: AccountId,
+    name: &str,
+    special_use: Option<SpecialUse>,
+) -> Result<MailboxId> {
+    // RFC 3501 §2.3.1.1: a recreated mailbox must get a new UIDVALIDITY; time plus a sequence
+    // number keeps them distinct even within one second.
+    let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM mailboxes")
+        .fetch_one(&mut **tx)
+        .await?;
+    let uidvalidity = (now() as u32).wrapping_add(seq as u32) & 0x7fff_ffff;
+    let r = sqlx::query(
+        "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(account.0)
+    .bind(name)
+    .bind(special_use.map(SpecialUse::as_str))
+    .bind(i64::from(uidvalidity.max(1)))
+    .execute(&mut **tx)
+    .await;
+    match r {
+        Ok(r) => Ok(MailboxId(r.last_insert_rowid())),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(StoreError::Conflict(name.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Allocates the next UID of a mailbox and a new modseq for the message that gets it.
+async fn next_uid(tx: &mut Transaction<'static, Sqlite>, mailbox: MailboxId) -> Result<(Uid, u64)> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+          WHERE id = $1 RETURNING uidnext - 1, highestmodseq",
+    )
+    .bind(mailbox.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (uid, modseq) = row.ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))?;
+    Ok((Uid(uid as u32), modseq as u64))
+}
+
+async fn bump_modseq(tx: &mut Transaction<'static, Sqlite>, mailbox: MailboxId) -> Result<u64> {
+    let modseq: Option<i64> = sqlx::query_scalar(
+        "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq",
+    )
+    .bind(mailbox.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    modseq
+        .map(|m| m as u64)
+        .ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))
+}
+
+/// The messages of `mailbox` whose UID is in `uids`, in UID order.
+async fn messages_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    mailbox: MailboxId,
+    uids: &[Uid],
+) -> Result<Vec<MessageRecord>> {
+    let (Some(min), Some(max)) = (uids.iter().min(), uids.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    let wanted: HashSet<Uid> = uids.iter().copied().collect();
+    let rows = sqlx::query(
+        "SELECT uid, blob_hash, size, internal_date, flags, modseq FROM messages
+          WHERE mailbox_id = $1 AND uid BETWEEN $2 AND $3 ORDER BY uid",
+    )
+    .bind(mailbox.0)
+    .bind(i64::from(min.0))
+    .bind(i64::from(max.0))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = Vec::new();
+    for row in &rows {
+        let m = message_from_row(row)?;
+        if wanted.contains(&m.uid) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+fn account_from_row(r: &SqliteRow) -> Result<AccountRecord> {
+    Ok(AccountRecord {
+        id: AccountId(r.try_get("id")?),
+        address: r.try_get("address")?,
+        display_name: r.try_get("display_name")?,
+        password_hash: r.try_get("password_hash")?,
+        must_change_password: r.try_get("must_change_password")?,
+        state: AccountState::parse(r.try_get::<&str, _>("state")?),
+        created_at: r.try_get("created_at")?,
+        last_access_at: r.try_get("last_access_at")?,
+    })
+}
+
+fn mailbox_from_row(r: &SqliteRow) -> Result<MailboxRecord> {
+    let special_use: Option<String> = r.try_get("special_use")?;
+    Ok(MailboxRecord {
+        id: MailboxId(r.try_get("id")?),
+        account_id: AccountId(r.try_get("account_id")?),
+        name: r.try_get("name")?,
+        special_use: special_use.as_deref().and_then(SpecialUse::parse),
+        subscribed: r.try_get("subscribed")?,
+        uidvalidity: r.try_get::<i64, _>("uidvalidity")? as u32,
+        uidnext: r.try_get::<i64, _>("uidnext")? as u32,
+        highestmodseq: r.try_get::<i64, _>("highestmodseq")? as u64,
+    })
+}
+
+fn message_from_row(r: &SqliteRow) -> Result<MessageRecord> {
+    let hash: &str = r.try_get("blob_hash")?;
+    Ok(MessageRecord {
+        uid: Uid(r.try_get::<i64, _>("uid")? as u32),
+        blob: BlobId::parse(hash)
+            .ok_or_else(|| StoreError::Corrupt(format!("blob hash {hash:?}")))?,
+        size: r.try_get::<i64, _>("size")? as u32,
+        internal_date: r.try_get("internal_date")?,
+        flags: Flags::from_storage(r.try_get("flags")?),
+        modseq: r.try_get::<i64, _>("modseq")? as u64,
+    })
+}

@@ -1,0 +1,169 @@
+//! Records read from and written to the store.
+
+use hopthu_model::{AccountId, Flags, MailboxId, Uid};
+
+use crate::BlobId;
+
+/// SPECIAL-USE attribute of a mailbox (RFC 6154).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecialUse {
+    Sent,
+    Drafts,
+    Trash,
+    Junk,
+    Archive,
+    All,
+    Flagged,
+}
+
+impl SpecialUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecialUse::Sent => "\\Sent",
+            SpecialUse::Drafts => "\\Drafts",
+            SpecialUse::Trash => "\\Trash",
+            SpecialUse::Junk => "\\Junk",
+            SpecialUse::Archive => "\\Archive",
+            SpecialUse::All => "\\All",
+            SpecialUse::Flagged => "\\Flagged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SpecialUse> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "\\sent" => SpecialUse::Sent,
+            "\\drafts" => SpecialUse::Drafts,
+            "\\trash" => SpecialUse::Trash,
+            "\\junk" => SpecialUse::Junk,
+            "\\archive" => SpecialUse::Archive,
+            "\\all" => SpecialUse::All,
+            "\\flagged" => SpecialUse::Flagged,
+            _ => return None,
+        })
+    }
+}
+
+/// Whether an account may sign in and receive mail (Đ8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    Active,
+    Revoked,
+}
+
+impl AccountState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Active => "active",
+            AccountState::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> AccountState {
+        if s == "active" {
+            AccountState::Active
+        } else {
+            AccountState::Revoked
+        }
+    }
+}
+
+/// A new account to create.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub address: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    pub id: AccountId,
+    pub address: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub state: AccountState,
+    pub created_at: i64,
+    pub last_access_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailboxRecord {
+    pub id: MailboxId,
+    pub account_id: AccountId,
+    pub name: String,
+    pub special_use: Option<SpecialUse>,
+    pub subscribed: bool,
+    pub uidvalidity: u32,
+    pub uidnext: u32,
+    pub highestmodseq: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailboxStatus {
+    pub mailbox: MailboxRecord,
+    pub messages: u32,
+    pub unseen: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MessageRecord {
+    pub uid: Uid,
+    pub blob: BlobId,
+    pub size: u32,
+    /// Unix seconds.
+    pub internal_date: i64,
+    pub flags: Flags,
+    pub modseq: u64,
+}
+
+/// What changed in a mailbox after a given modseq.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// Messages added or whose flags changed, in UID order.
+    pub changed: Vec<MessageRecord>,
+    /// UIDs expunged, ascending.
+    pub expunged: Vec<Uid>,
+    pub highestmodseq: u64,
+}
+
+/// Outcome of a flag change.
+#[derive(Debug, Clone, Default)]
+pub struct StoreFlagsOutcome {
+    /// Messages whose flags changed, with their new flags and modseq.
+    pub changed: Vec<MessageRecord>,
+    /// UIDs left alone because they were modified after `unchanged_since`.
+    pub failed: Vec<Uid>,
+}
+
+/// One durable delivery of an already stored blob.
+#[derive(Debug, Clone)]
+pub struct Delivery<'a> {
+    pub blob: &'a BlobId,
+    pub size: u32,
+    pub internal_date: i64,
+    pub flags: &'a Flags,
+    pub targets: &'a [MailboxId],
+    pub queue: Option<QueueEntry<'a>>,
+}
+
+/// Mail for other domains waiting for the outbound queue.
+#[derive(Debug, Clone)]
+pub struct QueueEntry<'a> {
+    pub mail_from: &'a str,
+    pub recipients: &'a [String],
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueRecord {
+    pub id: i64,
+    pub blob: BlobId,
+    pub mail_from: String,
+    pub recipients: Vec<String>,
+    pub created_at: i64,
+    pub next_attempt_at: i64,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
