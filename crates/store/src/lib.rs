@@ -15,6 +15,9 @@ mod error;
 mod sqlite;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::Path;
 
 pub use blobs::{BlobId, BlobStore};

@@ -1,0 +1,197 @@
+//! Store behaviour on a real SQLite file: UIDs, modseqs, the change feed, blob references.
+
+use std::sync::Arc;
+
+use hopthu_model::{Flag, FlagOp, Flags, Uid};
+
+use crate::*;
+
+async fn open() -> (Store, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("hopthu-store-{}", rand::random::<u64>()));
+    (Store::open_embedded(&dir).await.unwrap(), dir)
+}
+
+async fn account(store: &Store, address: &str) -> (AccountId, MailboxId) {
+    let id = store
+        .create_account(
+            &NewAccount {
+                address: address.into(),
+                display_name: "X".into(),
+                password_hash: "h".into(),
+                must_change_password: false,
+                created_at: 0,
+            },
+            &[("INBOX", None), ("Trash", Some(SpecialUse::Trash))],
+        )
+        .await
+        .unwrap();
+    let inbox = store.mailbox_by_name(id, "INBOX").await.unwrap().unwrap();
+    (id, inbox.id)
+}
+
+async fn put(store: &Store, body: &[u8], targets: &[MailboxId]) -> Vec<(MailboxId, Uid)> {
+    let blob = store.blobs().put(Arc::new(body.to_vec())).await.unwrap();
+    store
+        .deliver(&Delivery {
+            blob: &blob,
+            size: body.len() as u32,
+            internal_date: 1,
+            flags: &Flags::new(),
+            targets,
+            queue: None,
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn uids_ascend_and_changes_feed_reports_everything() {
+    let (store, dir) = open().await;
+    let (_, inbox) = account(&store, "a@x.vn").await;
+    let start = store.mailbox(inbox).await.unwrap().unwrap().highestmodseq;
+    for i in 0..3 {
+        let uids = put(&store, format!("m{i}").as_bytes(), &[inbox]).await;
+        assert_eq!(uids, vec![(inbox, Uid(i + 1))]);
+    }
+    let changes = store.changes_since(inbox, start).await.unwrap();
+    assert_eq!(changes.changed.len(), 3);
+    let after_appends = changes.highestmodseq;
+
+    let deleted = Flags::from_iter([Flag::Deleted]);
+    let out = store
+        .store_flags(inbox, &[Uid(2), Uid(9)], FlagOp::Add, &deleted, None)
+        .await
+        .unwrap();
+    assert_eq!(out.changed.len(), 1);
+    let changes = store.changes_since(inbox, after_appends).await.unwrap();
+    assert_eq!(
+        changes.changed.iter().map(|m| m.uid).collect::<Vec<_>>(),
+        vec![Uid(2)]
+    );
+    let after_flags = changes.highestmodseq;
+
+    // Setting a flag that is already set changes nothing, not even the modseq.
+    let out = store
+        .store_flags(inbox, &[Uid(2)], FlagOp::Add, &deleted, None)
+        .await
+        .unwrap();
+    assert!(out.changed.is_empty());
+    assert_eq!(
+        store.mailbox(inbox).await.unwrap().unwrap().highestmodseq,
+        after_flags
+    );
+
+    // UNCHANGEDSINCE older than the message's modseq leaves it alone.
+    let out = store
+        .store_flags(
+            inbox,
+            &[Uid(2)],
+            FlagOp::Remove,
+            &deleted,
+            Some(after_appends),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.failed, vec![Uid(2)]);
+
+    assert_eq!(store.expunge(inbox, None).await.unwrap(), vec![Uid(2)]);
+    let changes = store.changes_since(inbox, after_flags).await.unwrap();
+    assert_eq!(changes.expunged, vec![Uid(2)]);
+    assert!(changes.changed.is_empty());
+    let uids: Vec<Uid> = store
+        .messages(inbox)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.uid)
+        .collect();
+    assert_eq!(uids, vec![Uid(1), Uid(3)]);
+    // A new message never reuses an expunged UID.
+    assert_eq!(put(&store, b"m4", &[inbox]).await, vec![(inbox, Uid(4))]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn one_blob_for_many_recipients_and_copies() {
+    let (store, dir) = open().await;
+    let (_, a) = account(&store, "a@x.vn").await;
+    let (b_id, b) = account(&store, "b@x.vn").await;
+    put(&store, b"notice to every unit", &[a, b]).await;
+    let trash = store.mailbox_by_name(b_id, "Trash").await.unwrap().unwrap();
+    let pairs = store.copy_messages(b, &[Uid(1)], trash.id).await.unwrap();
+    assert_eq!(pairs, vec![(Uid(1), Uid(1))]);
+    let ma = store.messages(a).await.unwrap();
+    let mt = store.messages(trash.id).await.unwrap();
+    assert_eq!(ma[0].blob, mt[0].blob, "copies share the blob");
+    let files = count_files(&dir.join("blobs"));
+    assert_eq!(files, 1, "one blob file for three messages");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn rename_moves_children_and_conflicts_are_reported() {
+    let (store, dir) = open().await;
+    let (id, _) = account(&store, "a@x.vn").await;
+    store.create_mailbox(id, "Du an", None).await.unwrap();
+    store.create_mailbox(id, "Du an/2026", None).await.unwrap();
+    store.create_mailbox(id, "Du and", None).await.unwrap();
+    assert!(matches!(
+        store.create_mailbox(id, "Du an", None).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.rename_mailbox(id, "Du an", "Lưu trữ").await.unwrap();
+    let names: Vec<String> = store
+        .mailboxes(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert!(names.contains(&"Lưu trữ".to_string()));
+    assert!(names.contains(&"Lưu trữ/2026".to_string()));
+    assert!(
+        names.contains(&"Du and".to_string()),
+        "a sibling with the same prefix stays"
+    );
+    assert!(matches!(
+        store.rename_mailbox(id, "Du and", "Trash").await,
+        Err(StoreError::Conflict(_))
+    ));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn duplicate_account_is_a_conflict() {
+    let (store, dir) = open().await;
+    account(&store, "a@x.vn").await;
+    let again = store
+        .create_account(
+            &NewAccount {
+                address: "a@x.vn".into(),
+                display_name: "Y".into(),
+                password_hash: "h".into(),
+                must_change_password: true,
+                created_at: 0,
+            },
+            &[("INBOX", None)],
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))));
+    assert_eq!(store.account_count().await.unwrap(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn count_files(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "tmp" {
+                n += count_files(&entry.path());
+            }
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
