@@ -1,1 +1,120 @@
-fn main() {}
+//! `hopthu`: the one binary. `serve` runs every listener in one process; the other commands
+//! act on the same data directory and may run while the server does.
+//!
+//! This is the only crate that knows the whole graph: it opens the store through `Core`,
+//! builds TLS, binds listeners, and hands each to its protocol crate.
+
+mod account;
+mod demo;
+mod serve;
+mod tls;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use hopthu_config::Config;
+
+#[derive(Parser)]
+#[command(name = "hopthu", version, about = "Hệ thống thư điện tử cho cơ quan nhà nước — e-mail system for provincial agencies")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run SMTP, submission, IMAP, POP3 and HTTP(S) in one process.
+    Serve {
+        /// Configuration file (TOML). Without it, the built-in defaults with `./data`.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Seed the sample province (units and people) on first start and print how to sign in.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage mail accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Print the example configuration with every key documented.
+    ExampleConfig,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create a personal mailbox with the standard folders.
+    Add {
+        /// The address, e.g. datnv@caobang.gov.vn.
+        address: String,
+        /// Full name, e.g. "Nông Văn Đạt".
+        #[arg(long)]
+        name: String,
+        /// Read the password from standard input instead of generating a one-time password.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Do not require a password change before first use.
+        #[arg(long)]
+        no_force_change: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Loads the configuration file, or the defaults (data in `./data`) when none is given.
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(path) => Config::load(path).map_err(anyhow::Error::from),
+        None => Config::from_toml(hopthu_config::EXAMPLE, "built-in defaults", Path::new("."))
+            .map_err(anyhow::Error::from),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::ExampleConfig => {
+            print!("{}", hopthu_config::EXAMPLE);
+            Ok(())
+        }
+        command => run_async(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lỗi / error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_async(command: Command) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("start the async runtime")?;
+    runtime.block_on(async move {
+        match command {
+            Command::Serve { config, demo } => {
+                let config = load_config(config.as_deref())?;
+                serve::run(config, demo).await
+            }
+            Command::Account {
+                command:
+                    AccountCommand::Add {
+                        address,
+                        name,
+                        password_stdin,
+                        no_force_change,
+                        config,
+                    },
+            } => {
+                let config = load_config(config.as_deref())?;
+                account::add(config, &address, &name, password_stdin, !no_force_change).await
+            }
+            Command::ExampleConfig => unreachable!("handled without a runtime"),
+        }
+    })
+}

@@ -6,3 +6,4 @@ mod harness;
 mod imap;
 mod server;
 mod smtp;
+mod tidy;

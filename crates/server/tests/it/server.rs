@@ -1,1 +1,181 @@
-//! Server-level tests: configuration, CLI, demo, shutdown.
+//! Server-level tests: configuration, the account CLI, HTTP, the demo seed, graceful shutdown.
+
+use std::process::Command;
+
+use super::harness::{DOMAIN, TestServer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hopthu");
+
+#[test]
+fn first_start_creates_database_blobs_and_certificate() {
+    let server = TestServer::start();
+    let data = server.data_dir();
+    for path in ["hopthu.db", "blobs", "tls/cert.pem", "tls/key.pem", "listeners.json"] {
+        assert!(data.join(path).exists(), "{path} missing");
+    }
+    let mode = std::fs::metadata(data.join("tls/key.pem")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(mode.permissions().mode() & 0o077, 0, "private key readable by others");
+    // The database is in WAL mode.
+    let header = std::fs::read(data.join("hopthu.db")).unwrap();
+    assert_eq!(&header[18..20], &[2, 2], "SQLite WAL read/write versions");
+}
+
+#[test]
+fn account_add_while_running_prints_a_one_time_password() {
+    let server = TestServer::start();
+    let out = server.cli(
+        &["account", "add", &format!("hoant@{DOMAIN}"), "--name", "Nguyễn Thị Hoa"],
+        "",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let otp = stdout
+        .lines()
+        .find_map(|l| l.split("one-time password: ").nth(1))
+        .unwrap_or_else(|| panic!("no password printed: {stdout}"))
+        .trim()
+        .to_string();
+    assert!(otp.len() >= 12, "{otp}");
+    assert!(stdout.contains("must be changed"), "{stdout}");
+    // The running server accepts the new account at once.
+    let out = server.python("login_check.py", &[&format!("hoant@{DOMAIN}"), &otp]);
+    assert!(out.contains("OK"), "{out}");
+
+    // The same address twice is refused, and nothing changes.
+    let again = server.cli(
+        &["account", "add", &format!("hoant@{DOMAIN}"), "--name", "Someone Else"],
+        "",
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    // Another domain, an empty name, a short password are refused with a reason.
+    for (args, stdin, reason) in [
+        (vec!["account", "add", "a@example.org", "--name", "A"], "", "domain"),
+        (vec!["account", "add", "b@caobang.gov.vn", "--name", "  "], "", "name"),
+        (
+            vec!["account", "add", "c@caobang.gov.vn", "--name", "C", "--password-stdin"],
+            "short\n",
+            "at least",
+        ),
+    ] {
+        let out = server.cli(&args, stdin);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(reason), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn http_serves_health_and_home_page_on_loopback() {
+    let server = TestServer::start();
+    let port = server.port("http");
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", &format!("http://127.0.0.1:{port}/healthz")])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", &format!("http://127.0.0.1:{port}/")])
+        .output()
+        .unwrap();
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains("Hệ thống thư điện tử caobang.gov.vn"), "{page}");
+}
+
+#[test]
+fn https_uses_the_generated_certificate() {
+    let server = TestServer::start_with("https = \"127.0.0.1:0\"\n");
+    let port = server.port("https");
+    let cert = server.data_dir().join("tls/cert.pem");
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert"])
+        .arg(&cert)
+        .args([
+            "--resolve",
+            &format!("mail.{DOMAIN}:{port}:127.0.0.1"),
+            &format!("https://mail.{DOMAIN}:{port}/healthz"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn invalid_configuration_is_refused_with_every_key() {
+    let dir = std::env::temp_dir().join(format!("hopthu-badconf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "domain = \"not a domain\"\n[listen]\nimap = \"nowhere\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("domain:") && err.contains("listen.imap:"), "{err}");
+    assert!(!dir.join("data").exists(), "nothing may be created from a bad configuration");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_data_survives() {
+    let mut server = TestServer::start();
+    server.add_account("lanbt", "Bế Thị Lan", "mat-khau-123");
+    let code = server.terminate();
+    assert_eq!(code, Some(0), "exit status\n{}", server.log());
+    let log = server.log();
+    assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+    assert!(!server.data_dir().join("listeners.json").exists());
+    server.restart();
+    let out = server.python("login_check.py", &[&format!("lanbt@{DOMAIN}"), "mat-khau-123"]);
+    assert!(out.contains("OK"), "{out}");
+}
+
+#[test]
+fn demo_seeds_the_sample_province_once() {
+    let dir = std::env::temp_dir().join(format!("hopthu-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // `serve --demo` without --config uses the built-in defaults relative to the working
+    // directory; here a config with port 0 keeps the test parallel-safe.
+    std::fs::write(
+        dir.join("hopthu.toml"),
+        "data_dir = \"data\"\n[listen]\nimaps = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--demo", "--config"])
+        .arg(dir.join("hopthu.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let listeners = dir.join("data/listeners.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !listeners.exists() {
+        assert!(std::time::Instant::now() < deadline, "demo did not start");
+        assert!(child.try_wait().unwrap().is_none(), "demo exited early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains(&format!("datnv@{DOMAIN}")), "{stdout}");
+    assert!(stdout.contains(&format!("sonoivu@{DOMAIN}")), "{stdout}");
+    let credentials = std::fs::read_to_string(dir.join("data/demo-credentials.csv")).unwrap();
+    assert!(credentials.lines().count() > 100, "{credentials}");
+    // The three namesakes "Nông Văn Đạt" get distinct addresses.
+    assert!(credentials.contains("datnv@") && credentials.contains("datnv2@"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

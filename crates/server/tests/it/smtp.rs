@@ -1,1 +1,333 @@
-//! SMTP tests (owned by the SMTP work).
+//! SMTP tests: the real server over loopback, driven by Python's smtplib (with imaplib over
+//! IMAPS to see what arrived) and by raw lines for what no polite client sends.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::harness::{DOMAIN, LineClient, TestServer};
+
+/// Reads one reply line and checks how it starts.
+#[track_caller]
+fn expect(client: &mut LineClient, prefix: &str) -> String {
+    let line = client.line();
+    assert!(
+        line.starts_with(prefix),
+        "expected {prefix:?}, got {line:?}"
+    );
+    line
+}
+
+/// Connects to the MX port, reads the greeting and says EHLO.
+fn mx_client(server: &TestServer) -> LineClient {
+    let mut client = server.connect("smtp");
+    expect(&mut client, "220 mail.caobang.gov.vn ESMTP");
+    client.send(b"EHLO client.example.org\r\n");
+    client.until("250 ");
+    client
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/py")
+        .join(name)
+}
+
+/// Test 1: a Vietnamese message (RFC 2047 subject via submission + STARTTLS + AUTH PLAIN;
+/// raw UTF-8 subject with SMTPUTF8 via submissions + AUTH LOGIN) arrives byte for byte.
+#[test]
+fn vietnamese_mail_through_submission_arrives_byte_for_byte() {
+    let server = TestServer::start();
+    let sender = server.add_account("datnv", "Nông Văn Đạt", "mat-khau-dat-1");
+    let recipient = server.add_account("hoant", "Nguyễn Thị Hoa", "mat-khau-hoa-2");
+    let out = server.python(
+        "smtp_send_utf8.py",
+        &[&sender, "mat-khau-dat-1", &recipient, "mat-khau-hoa-2"],
+    );
+    print!("{out}");
+    assert!(out.ends_with("OK\n"), "{out}");
+}
+
+/// Test 2: unknown users, relaying, AUTH before TLS, bad passwords, STARTTLS injection.
+#[test]
+fn refusals_unknown_user_relay_auth_and_starttls_injection() {
+    let server = TestServer::start();
+    let user = server.add_account("thuky", "Thư Ký", "mat-khau-thu-ky");
+    let out = server.python("smtp_refusals.py", &[&user, "mat-khau-thu-ky"]);
+    print!("{out}");
+    assert!(out.ends_with("OK\n"), "{out}");
+}
+
+/// Test 3: concurrent clients deliver to the MX port; the server is SIGKILLed mid-stream and
+/// restarted; every message that was answered 250 is in the INBOX (read over IMAPS).
+#[test]
+fn sigkill_loses_no_acknowledged_message() {
+    let mut server = TestServer::start();
+    let recipient = server.add_account("vanthu", "Văn Thư", "mat-khau-van-thu");
+    let acked = server.dir.join("acked.txt");
+    std::fs::write(&acked, "").unwrap();
+    let mut clients = Command::new("python3")
+        .arg(script("smtp_durability.py"))
+        .args([acked.to_str().unwrap(), &recipient, "6"])
+        .envs(server.env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+
+    // Kill once a fair number of messages have been acknowledged, while clients are sending.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let count = std::fs::read_to_string(&acked).unwrap().lines().count();
+        if count >= 40 {
+            break;
+        }
+        if let Some(status) = clients.try_wait().unwrap() {
+            panic!("clients stopped early ({status}):\n{}", server.log());
+        }
+        assert!(Instant::now() < deadline, "too slow: {count} acknowledged");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.kill();
+    let out = clients.wait_with_output().unwrap();
+    let client_report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "clients failed: {client_report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    server.restart();
+    let check = server.python(
+        "smtp_durability_check.py",
+        &[acked.to_str().unwrap(), &recipient, "mat-khau-van-thu"],
+    );
+    println!("clients: {client_report}after restart: {check}");
+    assert!(check.ends_with("OK\n"), "{check}");
+}
+
+/// Test 4a: a pipelined batch is answered in order, in one go.
+#[test]
+fn pipelined_batch_is_answered_in_order() {
+    let server = TestServer::start();
+    let user = server.add_account("tonghop", "Tổng Hợp", "mat-khau-tong-hop");
+    let mut client = mx_client(&server);
+    client.send(
+        format!(
+            "MAIL FROM:<a@example.org>\r\nRCPT TO:<{user}>\r\nRCPT TO:<khongco@{DOMAIN}>\r\n\
+             RCPT TO:<b@example.net>\r\nRCPT TO:<{user}>\r\nDATA\r\n"
+        )
+        .as_bytes(),
+    );
+    expect(&mut client, "250 2.1.0");
+    expect(&mut client, "250 2.1.5");
+    expect(&mut client, "550 5.1.1");
+    expect(&mut client, "550 5.7.1");
+    expect(&mut client, "250 2.1.5");
+    expect(&mut client, "354 ");
+    // The content, the end marker and the next transaction in one write (RFC 2920 allows
+    // commands after the end of data in the same batch).
+    client.send(
+        format!(
+            "Subject: pipelined\r\n\r\n..one\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<{user}>\r\n\
+             DATA\r\n"
+        )
+        .as_bytes(),
+    );
+    expect(&mut client, "250 2.0.0");
+    expect(&mut client, "250 2.1.0");
+    expect(&mut client, "250 2.1.5");
+    expect(&mut client, "354 ");
+    // An empty message, then BDAT in the same batch.
+    client.send(
+        format!(
+            ".\r\nMAIL FROM:<c@example.org>\r\nRCPT TO:<{user}>\r\nBDAT 7\r\nSubject\
+             BDAT 5 LAST\r\n: x\r\nQUIT\r\n"
+        )
+        .as_bytes(),
+    );
+    expect(&mut client, "250 2.0.0");
+    expect(&mut client, "250 2.1.0");
+    expect(&mut client, "250 2.1.5");
+    expect(&mut client, "250 2.0.0 7 octets");
+    expect(&mut client, "250 2.0.0 OK");
+    expect(&mut client, "221 2.0.0");
+    assert!(client.closed());
+
+    // DATA with no accepted recipient: 554, and the content is never expected.
+    let mut client = mx_client(&server);
+    client.send(
+        format!("MAIL FROM:<a@example.org>\r\nRCPT TO:<khongco@{DOMAIN}>\r\nDATA\r\nNOOP\r\n")
+            .as_bytes(),
+    );
+    expect(&mut client, "250 2.1.0");
+    expect(&mut client, "550 5.1.1");
+    expect(&mut client, "554 5.5.1");
+    expect(&mut client, "250 2.0.0");
+}
+
+/// Test 4b: garbage, invalid UTF-8, NUL and over-long lines get protocol errors; the session
+/// goes on and so do others; 20 errors close the session with 421.
+#[test]
+fn garbage_and_long_lines_get_errors_and_the_server_keeps_serving() {
+    let server = TestServer::start();
+    let user = server.add_account("kiemtra", "Kiểm Tra", "mat-khau-kiem-tra");
+    let mut bad = mx_client(&server);
+    let mut good = mx_client(&server);
+
+    let long = format!("MAIL FROM:<{}@example.org>\r\n", "a".repeat(600));
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"\x00\x01\x02\r\n".to_vec(), "500 5.5.2"),
+        (b"\xff\xfe\xfd garbage\r\n".to_vec(), "500 5.5.2"),
+        (b"NOOP \xc3\x28\r\n".to_vec(), "500 5.5.2"),
+        (b"XYZZY plugh\r\n".to_vec(), "500 5.5.1"),
+        (b"MAIL FROM:<not an address>\r\n".to_vec(), "501 "),
+        (
+            b"MAIL FROM:<a@example.org> FOO=BAR\r\n".to_vec(),
+            "555 5.5.4",
+        ),
+        (b"RCPT TO:<x@example.org>\r\n".to_vec(), "503 5.5.1"),
+        (b"EHLO\r\n".to_vec(), "501 5.5.4"),
+        (long.into_bytes(), "500 5.5.2 Line too long"),
+        (
+            [vec![b'x'; 70_000], b"\r\n".to_vec()].concat(),
+            "500 5.5.2 Line too long",
+        ),
+    ];
+    for (line, reply) in &cases {
+        bad.send(line);
+        expect(&mut bad, reply);
+        // Meanwhile another client is served normally.
+        good.send(b"NOOP\r\n");
+        expect(&mut good, "250 2.0.0");
+    }
+    // The bad session still works.
+    bad.send(format!("MAIL FROM:<a@example.org>\r\nRCPT TO:<{user}>\r\nRSET\r\n").as_bytes());
+    expect(&mut bad, "250 2.1.0");
+    expect(&mut bad, "250 2.1.5");
+    expect(&mut bad, "250 2.0.0");
+    // A line over 512 octets in small pieces without any LF yet: answered once it is too long.
+    for _ in 0..6 {
+        bad.send(&[b'y'; 100]);
+    }
+    expect(&mut bad, "500 5.5.2 Line too long");
+    bad.send(b"\r\nNOOP\r\n");
+    expect(&mut bad, "250 2.0.0");
+
+    // Twenty protocol errors: 421 and the connection is closed.
+    let mut flood = mx_client(&server);
+    flood.send("BOGUS\r\n".repeat(25).as_bytes());
+    let lines = flood.until("421 ");
+    assert_eq!(lines.len(), 21, "{lines:?}");
+    assert!(
+        lines[..20].iter().all(|l| l.starts_with("500 5.5.1")),
+        "{lines:?}"
+    );
+    assert!(flood.closed());
+
+    good.send(b"QUIT\r\n");
+    expect(&mut good, "221 2.0.0");
+}
+
+/// Test 4c: an idle session is closed with 421 4.4.2 after `limits.smtp_timeout`.
+#[test]
+fn idle_session_times_out_with_421() {
+    let server = TestServer::start_with("[limits]\nsmtp_timeout = 1\n");
+    let started = Instant::now();
+    let mut client = mx_client(&server);
+    expect(&mut client, "421 4.4.2");
+    assert!(client.closed());
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+/// Test 5: SIZE is announced; over the limit, MAIL SIZE= and the content itself are refused
+/// with 552 5.3.4 and the session goes on. Also the recipient limit (452 4.5.3).
+#[test]
+fn size_and_recipient_limits_are_enforced() {
+    let server = TestServer::start_with("[limits]\nmax_message_size = 4096\nmax_recipients = 2\n");
+    let user = server.add_account("nhan", "Người Nhận", "mat-khau-nguoi-nhan");
+    let second = server.add_account("nhan2", "Người Nhận Hai", "mat-khau-nguoi-nhan");
+    let third = server.add_account("nhan3", "Người Nhận Ba", "mat-khau-nguoi-nhan");
+    let mut client = server.connect("smtp");
+    expect(&mut client, "220 ");
+    client.send(b"EHLO client.example.org\r\n");
+    let ehlo = client.until("250 ");
+    assert!(ehlo.iter().any(|l| l == "250-SIZE 4096\r\n"), "{ehlo:?}");
+
+    client.send(b"MAIL FROM:<a@example.org> SIZE=5000\r\n");
+    expect(&mut client, "552 5.3.4");
+
+    // No SIZE given: the content is read to its end, then refused.
+    let body = "Nội dung quá lớn.\r\n".repeat(400);
+    client.send(format!("MAIL FROM:<a@example.org>\r\nRCPT TO:<{user}>\r\nDATA\r\n").as_bytes());
+    expect(&mut client, "250 2.1.0");
+    expect(&mut client, "250 2.1.5");
+    expect(&mut client, "354 ");
+    client.send(format!("Subject: big\r\n\r\n{body}.\r\n").as_bytes());
+    expect(&mut client, "552 5.3.4");
+
+    // The same with BDAT.
+    client.send(format!("MAIL FROM:<a@example.org>\r\nRCPT TO:<{user}>\r\n").as_bytes());
+    expect(&mut client, "250 2.1.0");
+    expect(&mut client, "250 2.1.5");
+    client.send(format!("BDAT {} LAST\r\n{body}", body.len()).as_bytes());
+    expect(&mut client, "552 5.3.4");
+
+    // limits.max_recipients: the third recipient waits for another transaction.
+    client.send(
+        format!("MAIL FROM:<a@example.org>\r\nRCPT TO:<{user}>\r\nRCPT TO:<{second}>\r\nRCPT TO:<{third}>\r\nRSET\r\n")
+            .as_bytes(),
+    );
+    expect(&mut client, "250 2.1.0");
+    expect(&mut client, "250 2.1.5");
+    expect(&mut client, "250 2.1.5");
+    expect(&mut client, "452 4.5.3");
+    expect(&mut client, "250 2.0.0");
+
+    // A message under the limit still goes through on the same session.
+    client.send(
+        format!("MAIL FROM:<a@example.org> SIZE=100\r\nRCPT TO:<{user}>\r\nDATA\r\n").as_bytes(),
+    );
+    expect(&mut client, "250 2.1.0");
+    expect(&mut client, "250 2.1.5");
+    expect(&mut client, "354 ");
+    client.send(b"Subject: small\r\n\r\nOK\r\n.\r\n");
+    expect(&mut client, "250 2.0.0");
+}
+
+/// Graceful shutdown: SIGTERM during DATA lets the transaction finish (250), then the session,
+/// now waiting for a command, gets 421 4.3.2; an idle session gets 421 4.3.2 at once.
+#[test]
+fn shutdown_finishes_the_transaction_then_answers_421() {
+    let mut server = TestServer::start();
+    let user = server.add_account("ketthuc", "Kết Thúc", "mat-khau-ket-thuc");
+    let log_path = server.dir.join("server.log");
+    let mut idle = mx_client(&server);
+    let mut busy = mx_client(&server);
+    busy.send(format!("MAIL FROM:<a@example.org>\r\nRCPT TO:<{user}>\r\nDATA\r\n").as_bytes());
+    expect(&mut busy, "250 2.1.0");
+    expect(&mut busy, "250 2.1.5");
+    expect(&mut busy, "354 ");
+    busy.send(b"Subject: in flight\r\n\r\nfirst half\r\n");
+
+    std::thread::scope(|scope| {
+        let stopping = scope.spawn(|| server.terminate());
+        // The idle session is told at once.
+        expect(&mut idle, "421 4.3.2");
+        assert!(idle.closed());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .contains("shutting down")
+        {
+            assert!(Instant::now() < deadline, "no shutdown in the log");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        busy.send(b"second half\r\n.\r\n");
+        expect(&mut busy, "250 2.0.0");
+        expect(&mut busy, "421 4.3.2");
+        assert!(busy.closed());
+        assert_eq!(stopping.join().unwrap(), Some(0));
+    });
+}

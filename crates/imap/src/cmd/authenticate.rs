@@ -1,0 +1,129 @@
+//! AUTHENTICATE PLAIN (RFC 3501 §6.2.2, RFC 4616), with the initial response on the command
+//! line (SASL-IR, RFC 4959) or after an empty `+` challenge. Only after TLS.
+//!
+//! ```text
+//! C: a AUTHENTICATE PLAIN AGRhdG52QGNhb2JhbmcuZ292LnZuAG1hdC1raGF1
+//! S: a OK [CAPABILITY IMAP4rev1 ...] Signed in
+//!
+//! C: b AUTHENTICATE PLAIN
+//! S: +
+//! C: AGRhdG52QGNhb2JhbmcuZ292LnZuAG1hdC1raGF1
+//! S: b OK [CAPABILITY IMAP4rev1 ...] Signed in
+//! ```
+//!
+//! A client cancels with a line `*` (answered `BAD`).
+
+use imap_codec::AuthenticateDataCodec;
+use imap_codec::decode::Decoder;
+use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
+use imap_codec::imap_types::response::{Code, CommandContinuationRequest, Response};
+
+use crate::errors::{CmdError, CmdResult, Done, code};
+use crate::framing::Frame;
+use crate::session::{MAX_AUTH_FAILURES, Session};
+use crate::wire::Input;
+
+pub(crate) async fn run(
+    s: &mut Session,
+    mechanism: &AuthMechanism<'_>,
+    initial: Option<Vec<u8>>,
+) -> CmdResult {
+    if s.plain_port && !s.is_tls() {
+        return Err(CmdError::No(
+            Some(code("PRIVACYREQUIRED")),
+            "Authentication is disabled before STARTTLS".into(),
+        ));
+    }
+    if *mechanism != AuthMechanism::Plain {
+        return Err(CmdError::No(
+            Some(code("CANNOT")),
+            "Unsupported authentication mechanism".into(),
+        ));
+    }
+    let response = match initial {
+        Some(response) => response,
+        None => {
+            s.wire
+                .push(&Response::CommandContinuationRequest(CommandContinuationRequest::base64(
+                    &b""[..],
+                )));
+            s.wire.flush().await?;
+            let input = tokio::time::timeout(s.idle_timeout, s.wire.next_input(false))
+                .await
+                .map_err(|_| CmdError::Closed)?;
+            let line = match input {
+                Input::Frame(Frame::Complete(line)) => line,
+                Input::Frame(_) => return Err(CmdError::Bad("Response line too long".into())),
+                Input::Closed => return Err(CmdError::Closed),
+            };
+            match AuthenticateDataCodec::default().decode(&line) {
+                Ok((_, AuthenticateData::Continue(data))) => data.declassify().to_vec(),
+                Ok((_, AuthenticateData::Cancel)) => {
+                    return Err(CmdError::Bad("Authentication cancelled".into()));
+                }
+                Err(_) => return Err(CmdError::Bad("Invalid BASE64 response".into())),
+            }
+        }
+    };
+    // RFC 4616: [authzid] NUL authcid NUL passwd
+    let parts: Vec<&[u8]> = response.split(|&b| b == 0).collect();
+    let [authzid, authcid, password] = parts.as_slice() else {
+        return Err(CmdError::Bad("Malformed PLAIN response".into()));
+    };
+    let (Ok(authzid), Ok(login), Ok(password)) = (
+        std::str::from_utf8(authzid),
+        std::str::from_utf8(authcid),
+        std::str::from_utf8(password),
+    ) else {
+        return Err(CmdError::No(
+            Some(code("AUTHENTICATIONFAILED")),
+            "Invalid credentials".into(),
+        ));
+    };
+    if !authzid.is_empty() && !authzid.eq_ignore_ascii_case(login) {
+        return Err(CmdError::No(
+            Some(code("AUTHORIZATIONFAILED")),
+            "Acting as another user is not allowed".into(),
+        ));
+    }
+    sign_in(s, login, password).await
+}
+
+/// Checks credentials (LOGIN and AUTHENTICATE) and enters the authenticated state.
+pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> CmdResult {
+    match s.core.authenticate(login, password).await {
+        Ok(principal) => {
+            let address = principal.address.to_string();
+            tracing::Span::current().record("user", address.as_str());
+            tracing::info!(user = %address, "signed in");
+            s.principal = Some(principal);
+            Done::with_code(
+                Code::Capability(s.capabilities()),
+                "Signed in / Dang nhap thanh cong",
+            )
+        }
+        Err(error) => {
+            tracing::info!(login = %login.chars().take(100).collect::<String>(), reason = %error, "sign-in failed");
+            s.auth_failures += 1;
+            // Slow down password guessing.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            if s.auth_failures >= MAX_AUTH_FAILURES {
+                s.bye("Too many failed sign-ins");
+            }
+            Err(match error {
+                hopthu_core::AuthError::InvalidCredentials => CmdError::No(
+                    Some(code("AUTHENTICATIONFAILED")),
+                    "Invalid credentials / Sai ten dang nhap hoac mat khau".into(),
+                ),
+                hopthu_core::AuthError::Disabled => CmdError::No(
+                    Some(code("CONTACTADMIN")),
+                    "Account disabled / Tai khoan da bi thu hoi".into(),
+                ),
+                hopthu_core::AuthError::Temporary => CmdError::No(
+                    Some(code("UNAVAILABLE")),
+                    "Temporary failure, try again later".into(),
+                ),
+            })
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! FETCH and UID FETCH (RFC 3501 §6.4.5): FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE,
+//! BODYSTRUCTURE, BODY, `BODY[section]<partial>` and `BODY.PEEK[...]`, RFC822,
+//! RFC822.HEADER, RFC822.TEXT, and the macros ALL, FAST, FULL.
+//!
+//! ```text
+//! C: a FETCH 1:2 (UID FLAGS BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])
+//! S: * 1 FETCH (UID 41 FLAGS (\Seen) BODY[HEADER.FIELDS (FROM SUBJECT)] {58}
+//! S: From: ...
+//! S: )
+//! C: b UID FETCH 41 BODY[1.2]<0.2048>
+//! S: * 1 FETCH (UID 41 BODY[1.2]<0> {2048} ... FLAGS (\Seen))
+//! ```
+//!
+//! Sections are cut from the stored bytes (see `mime.rs`), so `BODY[]` returns the message
+//! exactly as stored. A fetch of a body section without `.PEEK` (and RFC822, RFC822.TEXT)
+//! sets `\Seen` first and reports the new FLAGS in the same response, unless the mailbox
+//! was opened with EXAMINE. A section that does not exist is NIL.
+
+use std::collections::HashSet;
+use std::num::{NonZeroU32, NonZeroU64};
+
+use hopthu_model::{Flag, FlagOp, Flags, Uid};
+use imap_codec::imap_types::core::{IString, Literal, NString, Vec1};
+use imap_codec::imap_types::datetime::DateTime;
+use imap_codec::imap_types::fetch::{
+    MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section,
+};
+use imap_codec::imap_types::response::Data;
+use imap_codec::imap_types::sequence::SequenceSet;
+
+use super::flag_fetch;
+use crate::errors::{CmdError, CmdResult, Done};
+use crate::mime::Mime;
+use crate::session::Session;
+
+/// How much of a message the requested items need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Content {
+    Nothing,
+    /// The raw bytes and the top-level header.
+    Headers,
+    /// The MIME structure too.
+    Everything,
+}
+
+fn content_needed(name: &MessageDataItemName<'_>) -> Content {
+    use MessageDataItemName as N;
+    match name {
+        N::Uid | N::Flags | N::InternalDate | N::Rfc822Size => Content::Nothing,
+        N::Envelope | N::Rfc822 | N::Rfc822Header | N::Rfc822Text => Content::Headers,
+        N::BodyExt { section, .. } => match section {
+            None
+            | Some(Section::Header(None))
+            | Some(Section::HeaderFields(None, _))
+            | Some(Section::HeaderFieldsNot(None, _))
+            | Some(Section::Text(None)) => Content::Headers,
+            Some(_) => Content::Everything,
+        },
+        _ => Content::Everything,
+    }
+}
+
+pub(crate) async fn run(
+    s: &mut Session,
+    set: &SequenceSet,
+    items: MacroOrMessageDataItemNames<'_>,
+    uid: bool,
+) -> CmdResult {
+    let principal = s.principal()?;
+    let mut names: Vec<MessageDataItemName<'_>> = match &items {
+        MacroOrMessageDataItemNames::Macro(m) => m.expand(),
+        MacroOrMessageDataItemNames::MessageDataItemNames(names) => names.clone(),
+    };
+    // RFC 3501 §6.4.8: UID FETCH always returns the UID.
+    if uid && !names.contains(&MessageDataItemName::Uid) {
+        names.insert(0, MessageDataItemName::Uid);
+    }
+    if names.iter().any(|n| {
+        matches!(
+            n,
+            MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }
+        )
+    }) {
+        return Err(CmdError::Bad("BINARY is not supported".into()));
+    }
+    let selected = s.selected()?;
+    let (id, read_only) = (selected.id, selected.read_only);
+    let positions = selected.resolve(set, uid).map_err(CmdError::Bad)?;
+
+    // Mark \Seen before answering, so FLAGS in the response are the new ones.
+    let marks_seen = !read_only
+        && names.iter().any(|n| {
+            matches!(
+                n,
+                MessageDataItemName::BodyExt { peek: false, .. }
+                    | MessageDataItemName::Rfc822
+                    | MessageDataItemName::Rfc822Text
+            )
+        });
+    let mut newly_seen: HashSet<Uid> = HashSet::new();
+    if marks_seen {
+        let unseen: Vec<Uid> = positions
+            .iter()
+            .map(|&i| &selected.messages[i])
+            .filter(|m| !m.flags.contains(&Flag::Seen))
+            .map(|m| m.uid)
+            .collect();
+        if !unseen.is_empty() {
+            let seen = Flags::from_iter([Flag::Seen]);
+            let outcome = s
+                .core
+                .store_flags(&principal, id, &unseen, FlagOp::Add, &seen, None)
+                .await?;
+            newly_seen = outcome.changed.iter().map(|m| m.uid).collect();
+            s.selected_mut()?.set_flags(&outcome.changed);
+        }
+    }
+
+    let content = names
+        .iter()
+        .map(content_needed)
+        .max()
+        .unwrap_or(Content::Nothing);
+    let wants_flags = names.contains(&MessageDataItemName::Flags);
+    for &i in &positions {
+        let Some(record) = s.selected()?.messages.get(i).cloned() else {
+            continue;
+        };
+        let raw = if content > Content::Nothing {
+            Some(s.core.message_bytes(&record.blob).await?)
+        } else {
+            None
+        };
+        let mime = raw.as_deref().map(|raw| {
+            if content == Content::Everything {
+                Mime::parse(raw)
+            } else {
+                Mime::parse_headers(raw)
+            }
+        });
+        let mut items: Vec<MessageDataItem<'_>> = Vec::with_capacity(names.len() + 1);
+        for name in &names {
+            let item = match (name, &mime) {
+                (MessageDataItemName::Uid, _) => match NonZeroU32::new(record.uid.0) {
+                    Some(u) => MessageDataItem::Uid(u),
+                    None => continue,
+                },
+                (MessageDataItemName::Flags, _) => {
+                    MessageDataItem::Flags(flag_fetch(&record.flags))
+                }
+                (MessageDataItemName::InternalDate, _) => {
+                    match internal_date(record.internal_date) {
+                        Some(d) => MessageDataItem::InternalDate(d),
+                        None => continue,
+                    }
+                }
+                (MessageDataItemName::Rfc822Size, _) => MessageDataItem::Rfc822Size(record.size),
+                #[allow(unreachable_patterns)]
+                (MessageDataItemName::ModSeq, _) => match NonZeroU64::new(record.modseq) {
+                    Some(m) => MessageDataItem::ModSeq(m),
+                    None => continue,
+                },
+                (_, None) => continue,
+                (MessageDataItemName::Envelope, Some(m)) => MessageDataItem::Envelope(m.envelope()),
+                (MessageDataItemName::BodyStructure, Some(m)) => {
+                    MessageDataItem::BodyStructure(m.body_structure(true))
+                }
+                (MessageDataItemName::Body, Some(m)) => {
+                    MessageDataItem::Body(m.body_structure(false))
+                }
+                (
+                    MessageDataItemName::BodyExt {
+                        section, partial, ..
+                    },
+                    Some(m),
+                ) => {
+                    let (origin, data) = match m.section(section.as_ref()) {
+                        Some(bytes) => {
+                            let (origin, bytes) = cut(&bytes, *partial);
+                            (origin, body_string(bytes))
+                        }
+                        None => (partial.map(|p| p.0), NString(None)),
+                    };
+                    MessageDataItem::BodyExt {
+                        section: section.clone(),
+                        origin,
+                        data,
+                    }
+                }
+                (MessageDataItemName::Rfc822, Some(m)) => {
+                    MessageDataItem::Rfc822(body_string(&m.section(None).unwrap_or_default()))
+                }
+                (MessageDataItemName::Rfc822Header, Some(m)) => {
+                    MessageDataItem::Rfc822Header(body_string(m.header()))
+                }
+                (MessageDataItemName::Rfc822Text, Some(m)) => {
+                    MessageDataItem::Rfc822Text(body_string(m.text()))
+                }
+                _ => continue,
+            };
+            items.push(item);
+        }
+        if newly_seen.contains(&record.uid) && !wants_flags {
+            items.push(MessageDataItem::Flags(flag_fetch(&record.flags)));
+        }
+        let (Some(seq), Ok(items)) = (NonZeroU32::new(i as u32 + 1), Vec1::try_from(items)) else {
+            continue;
+        };
+        s.push_data(Data::Fetch { seq, items });
+        s.wire.flush_if_large().await?;
+    }
+    Done::ok("FETCH completed")
+}
+
+/// `<start.length>` (RFC 3501 §6.4.5): the origin to report and the bytes.
+fn cut(bytes: &[u8], partial: Option<(u32, NonZeroU32)>) -> (Option<u32>, &[u8]) {
+    match partial {
+        None => (None, bytes),
+        Some((start, length)) => {
+            let start_at = (start as usize).min(bytes.len());
+            let end = start_at.saturating_add(length.get() as usize).min(bytes.len());
+            (Some(start), &bytes[start_at..end])
+        }
+    }
+}
+
+/// Message bytes as a literal. A literal may not contain NUL (RFC 3501 §4.3); the rare
+/// message that does gets 0x80 in its place, as other servers do.
+fn body_string(bytes: &[u8]) -> NString<'static> {
+    if bytes.is_empty() {
+        return NString(Some(IString::try_from("").expect("empty quoted string")));
+    }
+    let data = if bytes.contains(&0) {
+        bytes.iter().map(|&b| if b == 0 { 0x80 } else { b }).collect()
+    } else {
+        bytes.to_vec()
+    };
+    match Literal::try_from(data) {
+        Ok(literal) => NString(Some(IString::Literal(literal))),
+        Err(_) => NString(None),
+    }
+}
+
+/// INTERNALDATE in the server's time zone.
+fn internal_date(timestamp: i64) -> Option<DateTime> {
+    let local = chrono::DateTime::from_timestamp(timestamp, 0)?
+        .with_timezone(&chrono::Local)
+        .fixed_offset();
+    DateTime::try_from(local).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partials() {
+        let n = |x| NonZeroU32::new(x).unwrap();
+        assert_eq!(cut(b"0123456789", None), (None, &b"0123456789"[..]));
+        assert_eq!(cut(b"0123456789", Some((2, n(3)))), (Some(2), &b"234"[..]));
+        assert_eq!(cut(b"0123456789", Some((8, n(30)))), (Some(8), &b"89"[..]));
+        assert_eq!(cut(b"0123456789", Some((80, n(3)))), (Some(80), &b""[..]));
+        assert_eq!(
+            body_string(b"a\0b"),
+            NString(Some(IString::Literal(Literal::try_from(&b"a\x80b"[..]).unwrap())))
+        );
+    }
+}

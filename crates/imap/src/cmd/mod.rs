@@ -1,0 +1,299 @@
+//! The commands, one file each, and the dispatcher that checks the state a command needs
+//! (RFC 3501 §6: any state, not authenticated, authenticated, selected) before running it.
+//! Shared conversions between imap-types and the model live here.
+
+pub(crate) mod append;
+pub(crate) mod authenticate;
+pub(crate) mod capability;
+pub(crate) mod check;
+pub(crate) mod close;
+pub(crate) mod copy;
+pub(crate) mod create;
+pub(crate) mod delete;
+pub(crate) mod enable;
+pub(crate) mod expunge;
+pub(crate) mod fetch;
+pub(crate) mod id;
+pub(crate) mod idle;
+pub(crate) mod list;
+pub(crate) mod login;
+pub(crate) mod logout;
+pub(crate) mod r#move;
+pub(crate) mod namespace;
+pub(crate) mod noop;
+pub(crate) mod rename;
+pub(crate) mod search;
+pub(crate) mod select;
+pub(crate) mod starttls;
+pub(crate) mod status;
+pub(crate) mod store;
+pub(crate) mod subscribe;
+pub(crate) mod unselect;
+
+use std::num::NonZeroU32;
+
+use hopthu_model::{Flag as ModelFlag, Flags, Uid};
+use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::core::{Atom, Vec1};
+use imap_codec::imap_types::extensions::uidplus::{UidElement, UidSet};
+use imap_codec::imap_types::flag::{Flag, FlagFetch};
+use imap_codec::imap_types::mailbox::Mailbox;
+
+use crate::errors::{CmdError, CmdResult};
+use crate::session::Session;
+
+/// The state a command needs.
+enum Needs {
+    Any,
+    NotAuthenticated,
+    Authenticated,
+    Selected,
+}
+
+fn needs(body: &CommandBody<'_>) -> Needs {
+    use CommandBody as C;
+    match body {
+        C::Capability | C::Noop | C::Logout | C::Id { .. } => Needs::Any,
+        C::StartTLS | C::Authenticate { .. } | C::Login { .. } => Needs::NotAuthenticated,
+        C::Check
+        | C::Close
+        | C::Unselect
+        | C::Expunge
+        | C::ExpungeUid { .. }
+        | C::Search { .. }
+        | C::Fetch { .. }
+        | C::Store { .. }
+        | C::Copy { .. }
+        | C::Move { .. } => Needs::Selected,
+        _ => Needs::Authenticated,
+    }
+}
+
+/// Runs a parsed command in the current state.
+pub(crate) async fn dispatch(s: &mut Session, body: CommandBody<'_>) -> CmdResult {
+    match needs(&body) {
+        Needs::Any => {}
+        Needs::NotAuthenticated if s.principal.is_some() => {
+            return Err(CmdError::Bad("Already signed in".into()));
+        }
+        Needs::NotAuthenticated => {}
+        Needs::Authenticated => {
+            s.principal()?;
+        }
+        Needs::Selected => {
+            s.principal()?;
+            s.selected()?;
+        }
+    }
+    use CommandBody as C;
+    match body {
+        C::Capability => capability::run(s),
+        C::Noop => noop::run(s).await,
+        C::Logout => logout::run(s),
+        C::StartTLS => starttls::run(s),
+        C::Authenticate {
+            mechanism,
+            initial_response,
+        } => {
+            let initial = initial_response.map(|r| r.declassify().to_vec());
+            authenticate::run(s, &mechanism, initial).await
+        }
+        C::Login { username, password } => {
+            login::run(s, username.as_ref(), password.declassify().as_ref()).await
+        }
+        C::Select { mailbox, .. } => select::run(s, &mailbox, false).await,
+        C::Examine { mailbox, .. } => select::run(s, &mailbox, true).await,
+        C::Unselect => unselect::run(s),
+        C::Create { mailbox } => create::run(s, &mailbox).await,
+        C::Delete { mailbox } => delete::run(s, &mailbox).await,
+        C::Rename { from, to } => rename::run(s, &from, &to).await,
+        C::Subscribe { mailbox } => subscribe::run(s, &mailbox, true).await,
+        C::Unsubscribe { mailbox } => subscribe::run(s, &mailbox, false).await,
+        C::List {
+            reference,
+            mailbox_wildcard,
+        } => {
+            let request = list::ListRequest::new(&reference, &mailbox_wildcard);
+            list::run(s, request, false).await
+        }
+        C::Lsub {
+            reference,
+            mailbox_wildcard,
+        } => {
+            let request = list::ListRequest::new(&reference, &mailbox_wildcard);
+            list::run(s, request, true).await
+        }
+        C::Status {
+            mailbox,
+            item_names,
+        } => status::run(s, &mailbox, item_names.as_ref()).await,
+        C::Append {
+            mailbox,
+            flags,
+            date,
+            message,
+        } => append::run(s, &mailbox, &flags, date.as_ref(), message).await,
+        C::Check => check::run(s).await,
+        C::Close => close::run(s).await,
+        C::Expunge => expunge::run(s, None).await,
+        C::ExpungeUid { sequence_set } => expunge::run(s, Some(&sequence_set)).await,
+        C::Search {
+            charset,
+            criteria,
+            uid,
+        } => search::run(s, charset.as_ref(), criteria.as_ref(), uid).await,
+        C::Fetch {
+            sequence_set,
+            macro_or_item_names,
+            uid,
+            ..
+        } => fetch::run(s, &sequence_set, macro_or_item_names, uid).await,
+        C::Store {
+            sequence_set,
+            kind,
+            response,
+            flags,
+            uid,
+            ..
+        } => store::run(s, &sequence_set, kind, response, &flags, uid).await,
+        C::Copy {
+            sequence_set,
+            mailbox,
+            uid,
+        } => copy::run(s, &sequence_set, &mailbox, uid).await,
+        C::Move {
+            sequence_set,
+            mailbox,
+            uid,
+        } => r#move::run(s, &sequence_set, &mailbox, uid).await,
+        C::Idle => idle::run(s).await,
+        C::Enable { capabilities } => enable::run(s, capabilities.as_ref()),
+        C::Id { parameters } => id::run(s, parameters.as_deref()),
+        C::Namespace => namespace::run(s),
+        other => Err(CmdError::Bad(format!("{} is not supported", other.name()))),
+    }
+}
+
+/// A mailbox name from the client, as stored (UTF-8).
+pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> String {
+    match mailbox {
+        Mailbox::Inbox => "INBOX".to_string(),
+        Mailbox::Other(other) => crate::mutf7::from_wire(other.as_ref()),
+    }
+}
+
+/// A stored mailbox name on the wire.
+pub(crate) fn wire_mailbox(name: &str) -> Mailbox<'static> {
+    if name.eq_ignore_ascii_case("INBOX") {
+        return Mailbox::Inbox;
+    }
+    Mailbox::try_from(crate::mutf7::encode(name)).unwrap_or(Mailbox::Inbox)
+}
+
+/// A flag from the client; `\Recent` and unknown system flags are not storable.
+pub(crate) fn model_flag(flag: &Flag<'_>) -> Option<ModelFlag> {
+    Some(match flag {
+        Flag::Seen => ModelFlag::Seen,
+        Flag::Answered => ModelFlag::Answered,
+        Flag::Flagged => ModelFlag::Flagged,
+        Flag::Deleted => ModelFlag::Deleted,
+        Flag::Draft => ModelFlag::Draft,
+        Flag::Keyword(atom) => ModelFlag::parse(atom.inner())?,
+        Flag::Extension(_) => return None,
+    })
+}
+
+pub(crate) fn model_flags(flags: &[Flag<'_>]) -> Flags {
+    Flags::from_iter(flags.iter().filter_map(model_flag))
+}
+
+pub(crate) fn imap_flag(flag: &ModelFlag) -> Option<Flag<'static>> {
+    Some(match flag {
+        ModelFlag::Seen => Flag::Seen,
+        ModelFlag::Answered => Flag::Answered,
+        ModelFlag::Flagged => Flag::Flagged,
+        ModelFlag::Deleted => Flag::Deleted,
+        ModelFlag::Draft => Flag::Draft,
+        ModelFlag::Keyword(k) => Flag::Keyword(Atom::try_from(k.clone()).ok()?),
+    })
+}
+
+/// Flags as a FETCH response lists them.
+pub(crate) fn flag_fetch(flags: &Flags) -> Vec<FlagFetch<'static>> {
+    flags
+        .iter()
+        .filter_map(imap_flag)
+        .map(FlagFetch::Flag)
+        .collect()
+}
+
+/// UIDs as a compact UIDPLUS set (`1:3,7`), in the given order (RFC 4315 §3 pairs source and
+/// destination sets by position, so they are not re-sorted).
+pub(crate) fn uid_set(uids: &[Uid]) -> Option<UidSet> {
+    let mut elements: Vec<UidElement> = Vec::new();
+    let mut run: Option<(u32, u32)> = None;
+    let close = |run: (u32, u32), elements: &mut Vec<UidElement>| {
+        let (Some(a), Some(b)) = (NonZeroU32::new(run.0), NonZeroU32::new(run.1)) else {
+            return;
+        };
+        elements.push(if a == b {
+            UidElement::Single(a)
+        } else {
+            UidElement::Range(a, b)
+        });
+    };
+    for uid in uids {
+        run = match run {
+            Some((a, b)) if b.checked_add(1) == Some(uid.0) => Some((a, uid.0)),
+            Some(r) => {
+                close(r, &mut elements);
+                Some((uid.0, uid.0))
+            }
+            None => Some((uid.0, uid.0)),
+        };
+    }
+    if let Some(r) = run {
+        close(r, &mut elements);
+    }
+    Vec1::try_from(elements).ok().map(UidSet)
+}
+
+/// The UIDs of the positions a sequence set resolved to.
+pub(crate) fn uids_at(s: &Session, positions: &[usize]) -> Vec<Uid> {
+    s.selected
+        .as_ref()
+        .map(|sel| positions.iter().map(|&i| sel.messages[i].uid).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compact_and_ordered() {
+        let set = |u: &[u32]| {
+            uid_set(&u.iter().map(|x| Uid(*x)).collect::<Vec<_>>()).map(|s| {
+                s.0.as_ref()
+                    .iter()
+                    .map(|e| match e {
+                        UidElement::Single(a) => a.to_string(),
+                        UidElement::Range(a, b) => format!("{a}:{b}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+        };
+        assert_eq!(set(&[1, 2, 3, 7, 9, 10]).as_deref(), Some("1:3,7,9:10"));
+        assert_eq!(set(&[5]).as_deref(), Some("5"));
+        assert_eq!(set(&[]), None);
+    }
+
+    #[test]
+    fn mailbox_names_round_trip() {
+        for name in ["INBOX", "Sent", "Công văn/Đến"] {
+            assert_eq!(mailbox_name(&wire_mailbox(name)), name);
+        }
+        assert_eq!(mailbox_name(&Mailbox::try_from("inbox").unwrap()), "INBOX");
+    }
+}

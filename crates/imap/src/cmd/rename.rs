@@ -1,0 +1,26 @@
+//! RENAME (RFC 3501 §6.3.5): the mailbox moves with its children; INBOX cannot be renamed.
+//!
+//! ```text
+//! C: a RENAME "Du an" "Luu tru/Du an"
+//! S: a OK RENAME completed
+//! ```
+
+use imap_codec::imap_types::mailbox::Mailbox;
+
+use super::mailbox_name;
+use crate::errors::{CmdResult, Done};
+use crate::session::Session;
+
+pub(crate) async fn run(s: &mut Session, from: &Mailbox<'_>, to: &Mailbox<'_>) -> CmdResult {
+    let principal = s.principal()?;
+    let (from, to) = (mailbox_name(from), mailbox_name(to));
+    s.core.rename_mailbox(&principal, &from, &to).await?;
+    if let Some(selected) = s.selected.as_mut() {
+        if selected.name == from {
+            selected.name = to.clone();
+        } else if let Some(rest) = selected.name.strip_prefix(&format!("{from}/")) {
+            selected.name = format!("{to}/{rest}");
+        }
+    }
+    Done::ok("RENAME completed")
+}

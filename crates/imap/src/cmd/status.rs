@@ -1,0 +1,71 @@
+//! STATUS (RFC 3501 §6.3.10) with DELETED (RFC 9051) and HIGHESTMODSEQ (RFC 7162) when asked.
+//!
+//! ```text
+//! C: a STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY)
+//! S: * STATUS INBOX (MESSAGES 231 UNSEEN 3 UIDNEXT 44292 UIDVALIDITY 1)
+//! S: a OK STATUS completed
+//! ```
+
+use std::borrow::Cow;
+use std::num::NonZeroU32;
+
+use hopthu_model::Flag;
+use imap_codec::imap_types::mailbox::Mailbox;
+use imap_codec::imap_types::response::Data;
+use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
+
+use super::{mailbox_name, wire_mailbox};
+use crate::errors::{CmdResult, Done};
+use crate::session::Session;
+
+pub(crate) async fn run(
+    s: &mut Session,
+    mailbox: &Mailbox<'_>,
+    names: &[StatusDataItemName],
+) -> CmdResult {
+    let principal = s.principal()?;
+    let name = mailbox_name(mailbox);
+    let record = s.core.mailbox(&principal, &name).await?;
+    let status = s.core.mailbox_status(&principal, record.id).await?;
+    let needs_messages = names
+        .iter()
+        .any(|n| matches!(n, StatusDataItemName::Deleted | StatusDataItemName::DeletedStorage));
+    let (deleted, deleted_size) = if needs_messages {
+        let messages = s.core.messages(&principal, record.id).await?;
+        messages
+            .iter()
+            .filter(|m| m.flags.contains(&Flag::Deleted))
+            .fold((0u32, 0u64), |(n, size), m| (n + 1, size + u64::from(m.size)))
+    } else {
+        (0, 0)
+    };
+    let one = NonZeroU32::MIN;
+    let items: Vec<StatusDataItem> = names
+        .iter()
+        .filter_map(|n| {
+            Some(match n {
+                StatusDataItemName::Messages => StatusDataItem::Messages(status.messages),
+                StatusDataItemName::Recent => StatusDataItem::Recent(0),
+                StatusDataItemName::UidNext => {
+                    StatusDataItem::UidNext(NonZeroU32::new(status.mailbox.uidnext).unwrap_or(one))
+                }
+                StatusDataItemName::UidValidity => StatusDataItem::UidValidity(
+                    NonZeroU32::new(status.mailbox.uidvalidity).unwrap_or(one),
+                ),
+                StatusDataItemName::Unseen => StatusDataItem::Unseen(status.unseen),
+                StatusDataItemName::Deleted => StatusDataItem::Deleted(deleted),
+                StatusDataItemName::DeletedStorage => StatusDataItem::DeletedStorage(deleted_size),
+                StatusDataItemName::HighestModSeq => {
+                    StatusDataItem::HighestModSeq(status.mailbox.highestmodseq)
+                }
+                #[allow(unreachable_patterns)]
+                _ => return None,
+            })
+        })
+        .collect();
+    s.push_data(Data::Status {
+        mailbox: wire_mailbox(&status.mailbox.name),
+        items: Cow::Owned(items),
+    });
+    Done::ok("STATUS completed")
+}

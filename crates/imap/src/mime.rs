@@ -1,0 +1,722 @@
+//! A stored message seen through IMAP: ENVELOPE, BODYSTRUCTURE and the byte ranges that FETCH
+//! sections address (RFC 3501 §6.4.5, §7.4.2).
+//!
+//! mail-parser splits the message into MIME parts and records where each part's header and
+//! body start and end in the raw bytes; sections are cut from those raw bytes, never
+//! re-encoded, so `BODY[]` is the stored message byte for byte. A nested `message/rfc822`
+//! part's own parts are offsets into its `raw_message`. Raw header fields (for ENVELOPE
+//! strings and `HEADER.FIELDS`) are split here, keeping folding and order exactly as stored.
+
+use std::borrow::Cow;
+
+use base64::Engine;
+use imap_codec::imap_types::body::{
+    BasicFields, Body, BodyStructure, Disposition, Language, Location, MultiPartExtensionData,
+    SinglePartExtensionData, SpecificFields,
+};
+use imap_codec::imap_types::core::{IString, NString, Vec1};
+use imap_codec::imap_types::envelope::{Address, Envelope};
+use imap_codec::imap_types::fetch::{Part, Section};
+use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+
+/// Deeper nesting than this is shown as an opaque part (and a hostile message cannot make
+/// BODYSTRUCTURE recurse without bound).
+const MAX_DEPTH: usize = 20;
+
+/// A parsed stored message.
+pub(crate) struct Mime<'a> {
+    raw: &'a [u8],
+    message: Option<Message<'a>>,
+    /// Length of the top-level header block, blank line included.
+    header_len: usize,
+    /// Parsed with its MIME structure (not only the top-level header).
+    full: bool,
+}
+
+impl<'a> Mime<'a> {
+    /// Parses the whole message (structure and bodies).
+    pub(crate) fn parse(raw: &'a [u8]) -> Mime<'a> {
+        let message = MessageParser::default().parse(raw);
+        let header_len = match message.as_ref().and_then(|m| m.parts.first()) {
+            Some(root) => (root.offset_body as usize).min(raw.len()),
+            None => header_block(raw).len(),
+        };
+        Mime {
+            raw,
+            message,
+            header_len,
+            full: true,
+        }
+    }
+
+    /// Parses only the top-level header: enough for ENVELOPE, header searches and the
+    /// top-level HEADER, HEADER.FIELDS and TEXT sections.
+    pub(crate) fn parse_headers(raw: &'a [u8]) -> Mime<'a> {
+        Mime {
+            raw,
+            message: MessageParser::default().parse_headers(raw),
+            header_len: header_block(raw).len(),
+            full: false,
+        }
+    }
+
+    pub(crate) fn message(&self) -> Option<&Message<'a>> {
+        self.message.as_ref()
+    }
+
+    /// The top-level header block, blank line included.
+    pub(crate) fn header(&self) -> &[u8] {
+        &self.raw[..self.header_len]
+    }
+
+    /// The top-level body.
+    pub(crate) fn text(&self) -> &[u8] {
+        &self.raw[self.header_len..]
+    }
+
+    pub(crate) fn envelope(&self) -> Envelope<'static> {
+        match &self.message {
+            Some(m) => envelope(m),
+            None => envelope_from_fields(&fields(header_block(self.raw)), None),
+        }
+    }
+
+    /// BODYSTRUCTURE (`extended`) or BODY.
+    pub(crate) fn body_structure(&self, extended: bool) -> BodyStructure<'static> {
+        match &self.message {
+            Some(m) if self.full && !m.parts.is_empty() => structure(m, 0, extended, 0),
+            _ => plain_text_structure(self.text(), extended),
+        }
+    }
+
+    /// The bytes a section addresses (RFC 3501 §6.4.5), or `None` when the part does not
+    /// exist. `None` as section is the whole message.
+    pub(crate) fn section(&self, section: Option<&Section<'_>>) -> Option<Cow<'_, [u8]>> {
+        let Some(section) = section else {
+            return Some(Cow::Borrowed(self.raw));
+        };
+        let (part, spec) = match section {
+            Section::Part(p) => (Some(p), Spec::Body),
+            Section::Header(p) => (p.as_ref(), Spec::Header),
+            Section::HeaderFields(p, names) => (p.as_ref(), Spec::Fields(names.as_ref(), false)),
+            Section::HeaderFieldsNot(p, names) => (p.as_ref(), Spec::Fields(names.as_ref(), true)),
+            Section::Text(p) => (p.as_ref(), Spec::Text),
+            Section::Mime(p) => (Some(p), Spec::Mime),
+        };
+        let Some(part) = part else {
+            // The top-level message.
+            return match spec {
+                Spec::Header => Some(Cow::Borrowed(self.header())),
+                Spec::Fields(names, not) => Some(Cow::Owned(select_fields(self.header(), names, not))),
+                Spec::Text => Some(Cow::Borrowed(self.text())),
+                Spec::Body | Spec::Mime => None,
+            };
+        };
+        let message = match &self.message {
+            Some(m) if self.full && !m.parts.is_empty() => m,
+            // Unparseable: the whole message is one text part.
+            _ => {
+                return match (part.0.as_ref(), spec) {
+                    ([one], Spec::Body) if one.get() == 1 => Some(Cow::Borrowed(self.text())),
+                    _ => None,
+                };
+            }
+        };
+        let target = resolve(message, part)?;
+        match (target, spec) {
+            // Part 1 of a message whose body is not multipart is its whole body.
+            ((m, 0), Spec::Body) if std::ptr::eq(m, message) => Some(Cow::Borrowed(self.text())),
+            ((m, id), Spec::Body) => {
+                let p = m.parts.get(id)?;
+                Some(Cow::Borrowed(part_body(m, p)))
+            }
+            ((m, id), Spec::Mime) => {
+                let p = m.parts.get(id)?;
+                Some(Cow::Borrowed(range(
+                    m.raw_message.as_ref(),
+                    p.offset_header as usize,
+                    p.offset_body as usize,
+                )))
+            }
+            // HEADER, HEADER.FIELDS and TEXT of a part apply to a message/rfc822 part only.
+            ((m, id), spec) => match &m.parts.get(id)?.body {
+                PartType::Message(nested) => message_spec(nested, spec),
+                _ => None,
+            },
+        }
+    }
+}
+
+enum Spec<'s, 'n> {
+    Body,
+    Header,
+    Fields(&'s [imap_codec::imap_types::core::AString<'n>], bool),
+    Text,
+    Mime,
+}
+
+fn message_spec<'m>(m: &'m Message<'_>, spec: Spec<'_, '_>) -> Option<Cow<'m, [u8]>> {
+    let raw = m.raw_message.as_ref();
+    let root = m.parts.first()?;
+    let header = range(raw, root.offset_header as usize, root.offset_body as usize);
+    match spec {
+        Spec::Header => Some(Cow::Borrowed(header)),
+        Spec::Fields(names, not) => Some(Cow::Owned(select_fields(header, names, not))),
+        Spec::Text => Some(Cow::Borrowed(part_body(m, root))),
+        Spec::Body | Spec::Mime => None,
+    }
+}
+
+/// Follows a part number such as `2.1.3` (RFC 3501 §6.4.5): in a multipart, `n` is its n-th
+/// child; in a message (the top one or a message/rfc822 part), numbering continues with that
+/// message's body; a message whose body is not multipart has a single part `1`.
+/// Returns the message whose `parts` the part is in, and its index there.
+fn resolve<'m, 'a>(top: &'m Message<'a>, part: &Part) -> Option<(&'m Message<'a>, usize)> {
+    let mut message = top;
+    let mut current: Option<usize> = None;
+    for n in part.0.as_ref() {
+        let n = n.get() as usize;
+        // The container whose children `n` counts.
+        let (m, container) = match current {
+            None => (message, 0),
+            Some(id) => match &message.parts.get(id)?.body {
+                PartType::Message(nested) => (nested, 0),
+                PartType::Multipart(_) => (message, id),
+                _ => return None,
+            },
+        };
+        message = m;
+        let container_part = message.parts.get(container)?;
+        current = Some(match &container_part.body {
+            PartType::Multipart(children) => *children.get(n - 1)? as usize,
+            // The single body of a non-multipart message.
+            _ if n == 1 && container == 0 => container,
+            _ => return None,
+        });
+    }
+    current.map(|id| (message, id))
+}
+
+/// The body of a part: its octets between the header and the boundary. The body of the top
+/// message runs to the end of the stored bytes.
+fn part_body<'m>(m: &'m Message<'_>, p: &MessagePart<'_>) -> &'m [u8] {
+    let raw = m.raw_message.as_ref();
+    let is_root = m.parts.first().is_some_and(|root| std::ptr::eq(p, root));
+    let end = if is_root && (p.offset_end == 0 || p.offset_end < p.offset_body) {
+        raw.len()
+    } else {
+        p.offset_end as usize
+    };
+    range(raw, p.offset_body as usize, end)
+}
+
+/// `raw[start..end]`, clamped.
+fn range(raw: &[u8], start: usize, end: usize) -> &[u8] {
+    let end = end.min(raw.len());
+    let start = start.min(end);
+    &raw[start..end]
+}
+
+/// The header block of an unparsed message: up to and including the first empty line.
+fn header_block(raw: &[u8]) -> &[u8] {
+    let mut pos = 0;
+    while pos < raw.len() {
+        let end = raw[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(raw.len(), |i| pos + i + 1);
+        let line = &raw[pos..end];
+        pos = end;
+        if line == b"\r\n" || line == b"\n" {
+            break;
+        }
+    }
+    &raw[..pos]
+}
+
+/// One raw header field.
+pub(crate) struct Field<'a> {
+    pub(crate) name: &'a [u8],
+    /// After the colon, folding included.
+    pub(crate) value: &'a [u8],
+    /// The whole field, line ends included.
+    pub(crate) raw: &'a [u8],
+}
+
+/// Splits a header block into fields, in order; lines without a colon are skipped.
+pub(crate) fn fields(header: &[u8]) -> Vec<Field<'_>> {
+    fn finish<'h>(header: &'h [u8], start: usize, colon: usize, end: usize, out: &mut Vec<Field<'h>>) {
+        out.push(Field {
+            name: header[start..colon].trim_ascii(),
+            value: &header[colon + 1..end],
+            raw: &header[start..end],
+        });
+    }
+    let mut out: Vec<Field<'_>> = Vec::new();
+    let mut pos = 0;
+    let mut current: Option<(usize, usize)> = None; // (field start, colon)
+    while pos < header.len() {
+        let end = header[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(header.len(), |i| pos + i + 1);
+        let line = &header[pos..end];
+        if line == b"\r\n" || line == b"\n" {
+            break;
+        }
+        if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+            // Continuation of the current field.
+        } else {
+            if let Some((start, colon)) = current.take() {
+                finish(header, start, colon, pos, &mut out);
+            }
+            current = line.iter().position(|&b| b == b':').map(|c| (pos, pos + c));
+        }
+        pos = end;
+    }
+    if let Some((start, colon)) = current {
+        finish(header, start, colon, pos, &mut out);
+    }
+    out
+}
+
+/// `HEADER.FIELDS (names)` or `HEADER.FIELDS.NOT (names)`: the matching fields as stored,
+/// then the blank line (RFC 3501 §6.4.5).
+fn select_fields(
+    header: &[u8],
+    names: &[imap_codec::imap_types::core::AString<'_>],
+    not: bool,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for field in fields(header) {
+        let listed = names
+            .iter()
+            .any(|n| n.as_ref().eq_ignore_ascii_case(field.name));
+        if listed != not {
+            out.extend_from_slice(field.raw);
+            if !field.raw.ends_with(b"\n") {
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A raw field value unfolded and trimmed.
+pub(crate) fn unfold(value: &[u8]) -> Vec<u8> {
+    let v: Vec<u8> = value
+        .iter()
+        .copied()
+        .filter(|&b| b != b'\r' && b != b'\n')
+        .collect();
+    v.trim_ascii().to_vec()
+}
+
+/// The first field named `name` in a header, unfolded.
+fn raw_field(fields: &[Field<'_>], name: &str) -> Option<Vec<u8>> {
+    fields
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
+        .map(|f| unfold(f.value))
+}
+
+/// An ASCII string as is, anything else as RFC 2047 encoded words, so that envelope and
+/// body-structure strings stay 7-bit for every client.
+pub(crate) fn encode_words(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut chunk = String::new();
+    let push = |chunk: &str, out: &mut String| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str("=?UTF-8?B?");
+        out.push_str(&base64::engine::general_purpose::STANDARD.encode(chunk));
+        out.push_str("?=");
+    };
+    for c in s.chars() {
+        if chunk.len() + c.len_utf8() > 45 {
+            push(&chunk, &mut out);
+            chunk.clear();
+        }
+        chunk.push(c);
+    }
+    if !chunk.is_empty() {
+        push(&chunk, &mut out);
+    }
+    out
+}
+
+fn istring(s: impl Into<String>) -> IString<'static> {
+    let s: String = s.into();
+    IString::try_from(s.clone()).unwrap_or_else(|_| {
+        // Only NUL is refused in a literal.
+        IString::try_from(s.replace('\0', "")).unwrap_or_else(|_| IString::try_from("").expect("empty string"))
+    })
+}
+
+fn nstring(s: Option<impl Into<String>>) -> NString<'static> {
+    NString(s.map(istring))
+}
+
+/// An unstructured header value for ENVELOPE: the raw value when it is ASCII (clients decode
+/// RFC 2047 themselves), else the decoded text re-encoded as RFC 2047 words.
+fn header_string(raw: Option<Vec<u8>>, decoded: Option<&str>) -> NString<'static> {
+    let Some(raw) = raw else {
+        return NString(None);
+    };
+    if raw.is_ascii() {
+        return nstring(Some(String::from_utf8_lossy(&raw).into_owned()));
+    }
+    let text = match decoded {
+        Some(d) => d.to_string(),
+        None => String::from_utf8_lossy(&raw).into_owned(),
+    };
+    nstring(Some(encode_words(&text)))
+}
+
+fn envelope(m: &Message<'_>) -> Envelope<'static> {
+    let root = match m.parts.first() {
+        Some(root) => root,
+        None => return envelope_from_fields(&[], None),
+    };
+    let raw = m.raw_message.as_ref();
+    let header = range(raw, root.offset_header as usize, root.offset_body as usize);
+    envelope_from_fields(&fields(header), Some(m))
+}
+
+fn envelope_from_fields(fields: &[Field<'_>], m: Option<&Message<'_>>) -> Envelope<'static> {
+    let list = |a: Option<&mail_parser::Address<'_>>| a.map(addresses).unwrap_or_default();
+    let from = list(m.and_then(|m| m.from()));
+    let mut sender = list(m.and_then(|m| m.sender()));
+    let mut reply_to = list(m.and_then(|m| m.reply_to()));
+    // RFC 3501 §7.4.2: sender and reply-to default to from.
+    if sender.is_empty() {
+        sender = from.clone();
+    }
+    if reply_to.is_empty() {
+        reply_to = from.clone();
+    }
+    Envelope {
+        date: header_string(raw_field(fields, "Date"), None),
+        subject: header_string(raw_field(fields, "Subject"), m.and_then(Message::subject)),
+        from,
+        sender,
+        reply_to,
+        to: list(m.and_then(|m| m.to())),
+        cc: list(m.and_then(|m| m.cc())),
+        bcc: list(m.and_then(|m| m.bcc())),
+        in_reply_to: header_string(raw_field(fields, "In-Reply-To"), None),
+        message_id: header_string(raw_field(fields, "Message-ID"), None),
+    }
+}
+
+fn addresses(list: &mail_parser::Address<'_>) -> Vec<Address<'static>> {
+    let one = |addr: &mail_parser::Addr<'_>| {
+        let (mailbox, host) = match addr.address.as_deref() {
+            Some(a) => match a.rsplit_once('@') {
+                Some((l, d)) => (Some(l.to_string()), Some(d.to_string())),
+                // RFC 3501: a NIL host means group syntax, so a bare local part gets "".
+                None => (Some(a.to_string()), Some(String::new())),
+            },
+            None => (None, Some(String::new())),
+        };
+        Address {
+            name: nstring(addr.name.as_deref().map(encode_words)),
+            adl: NString(None),
+            mailbox: nstring(mailbox.map(|m| encode_words(&m))),
+            host: nstring(host),
+        }
+    };
+    match list {
+        mail_parser::Address::List(addrs) => addrs.iter().map(one).collect(),
+        mail_parser::Address::Group(groups) => {
+            let mut out = Vec::new();
+            for group in groups {
+                let named = group.name.is_some();
+                if named {
+                    // Group start: (NIL NIL "name" NIL); end: (NIL NIL NIL NIL).
+                    out.push(Address {
+                        name: NString(None),
+                        adl: NString(None),
+                        mailbox: nstring(group.name.as_deref().map(encode_words)),
+                        host: NString(None),
+                    });
+                }
+                out.extend(group.addresses.iter().map(one));
+                if named {
+                    out.push(Address {
+                        name: NString(None),
+                        adl: NString(None),
+                        mailbox: NString(None),
+                        host: NString(None),
+                    });
+                }
+            }
+            out
+        }
+    }
+}
+
+fn count_lines(body: &[u8]) -> u32 {
+    let newlines = body.iter().filter(|&&b| b == b'\n').count();
+    let unterminated = usize::from(!body.is_empty() && !body.ends_with(b"\n"));
+    (newlines + unterminated) as u32
+}
+
+fn upper(s: &str) -> String {
+    s.to_ascii_uppercase()
+}
+
+fn params(attributes: Option<&[mail_parser::Attribute<'_>]>) -> Vec<(IString<'static>, IString<'static>)> {
+    attributes
+        .unwrap_or_default()
+        .iter()
+        .map(|a| (istring(upper(&a.name)), istring(encode_words(&a.value))))
+        .collect()
+}
+
+fn plain_text_structure(body: &[u8], extended: bool) -> BodyStructure<'static> {
+    BodyStructure::Single {
+        body: Body {
+            basic: BasicFields {
+                parameter_list: vec![(istring("CHARSET"), istring("US-ASCII"))],
+                id: NString(None),
+                description: NString(None),
+                content_transfer_encoding: istring("7BIT"),
+                size: body.len() as u32,
+            },
+            specific: SpecificFields::Text {
+                subtype: istring("PLAIN"),
+                number_of_lines: count_lines(body),
+            },
+        },
+        extension_data: extended.then(|| SinglePartExtensionData {
+            md5: NString(None),
+            tail: None,
+        }),
+    }
+}
+
+fn disposition(part: &MessagePart<'_>, fields: &[Field<'_>]) -> Disposition<'static> {
+    let disposition = part
+        .content_disposition()
+        .map(|d| (istring(upper(d.ctype())), params(d.attributes())));
+    let language: Vec<IString<'static>> = match part.content_language() {
+        HeaderValue::Text(t) => vec![istring(t.to_string())],
+        HeaderValue::TextList(list) => list.iter().map(|t| istring(t.to_string())).collect(),
+        _ => Vec::new(),
+    };
+    Disposition {
+        disposition,
+        tail: Some(Language {
+            language,
+            tail: Some(Location {
+                location: nstring(raw_field(fields, "Content-Location").map(|v| String::from_utf8_lossy(&v).into_owned())),
+                extensions: Vec::new(),
+            }),
+        }),
+    }
+}
+
+fn structure(m: &Message<'_>, id: usize, extended: bool, depth: usize) -> BodyStructure<'static> {
+    let raw = m.raw_message.as_ref();
+    let Some(part) = m.parts.get(id) else {
+        return plain_text_structure(b"", extended);
+    };
+    let header = range(raw, part.offset_header as usize, part.offset_body as usize);
+    let fields = fields(header);
+    let content_type = part.content_type();
+    if let PartType::Multipart(children) = &part.body
+        && depth < MAX_DEPTH
+    {
+        let bodies: Vec<BodyStructure<'static>> = children
+            .iter()
+            .map(|child| structure(m, *child as usize, extended, depth + 1))
+            .collect();
+        let bodies = Vec1::try_from(bodies).unwrap_or_else(|_| Vec1::from(plain_text_structure(b"", extended)));
+        return BodyStructure::Multi {
+            bodies,
+            subtype: istring(upper(content_type.and_then(|c| c.subtype()).unwrap_or("MIXED"))),
+            extension_data: extended.then(|| MultiPartExtensionData {
+                parameter_list: params(content_type.and_then(|c| c.attributes())),
+                tail: Some(disposition(part, &fields)),
+            }),
+        };
+    }
+    let body = part_body(m, part);
+    let (ctype, subtype) = match content_type {
+        Some(ct) => (upper(ct.ctype()), upper(ct.subtype().unwrap_or(""))),
+        None if matches!(part.body, PartType::Message(_)) => ("MESSAGE".into(), "RFC822".into()),
+        None => ("TEXT".into(), "PLAIN".into()),
+    };
+    let mut parameter_list = params(content_type.and_then(|c| c.attributes()));
+    if content_type.is_none() && ctype == "TEXT" {
+        parameter_list.push((istring("CHARSET"), istring("US-ASCII")));
+    }
+    let encoding = raw_field(&fields, "Content-Transfer-Encoding")
+        .map(|v| upper(&String::from_utf8_lossy(&v)))
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "7BIT".into());
+    let basic = BasicFields {
+        parameter_list,
+        id: nstring(raw_field(&fields, "Content-ID").map(|v| String::from_utf8_lossy(&v).into_owned())),
+        description: nstring(part.content_description().map(encode_words)),
+        content_transfer_encoding: istring(encoding),
+        size: body.len() as u32,
+    };
+    let specific = match (&part.body, ctype.as_str()) {
+        (PartType::Message(nested), "MESSAGE") if depth < MAX_DEPTH && !nested.parts.is_empty() => {
+            SpecificFields::Message {
+                envelope: Box::new(envelope(nested)),
+                body_structure: Box::new(structure(nested, 0, extended, depth + 1)),
+                number_of_lines: count_lines(body),
+            }
+        }
+        (_, "TEXT") => SpecificFields::Text {
+            subtype: istring(if subtype.is_empty() { "PLAIN".to_string() } else { subtype }),
+            number_of_lines: count_lines(body),
+        },
+        _ => SpecificFields::Basic {
+            r#type: istring(if ctype.is_empty() { "APPLICATION".to_string() } else { ctype }),
+            subtype: istring(if subtype.is_empty() { "OCTET-STREAM".to_string() } else { subtype }),
+        },
+    };
+    BodyStructure::Single {
+        body: Body { basic, specific },
+        extension_data: extended.then(|| SinglePartExtensionData {
+            md5: nstring(raw_field(&fields, "Content-MD5").map(|v| String::from_utf8_lossy(&v).into_owned())),
+            tail: Some(disposition(part, &fields)),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imap_codec::imap_types::core::AString;
+    use std::num::NonZeroU32;
+
+    const MULTI: &[u8] = b"From: A <a@x.vn>\r\nSubject: hi\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\npreamble\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\nworld\r\n--XX\r\nContent-Type: multipart/alternative; boundary=YY\r\n\r\n--YY\r\n\r\nalt1\r\n--YY\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n--YY--\r\n\r\n--XX\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@y\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=ZZ\r\n\r\n--ZZ\r\n\r\nin1\r\n--ZZ\r\n\r\nin2\r\n--ZZ--\r\n\r\n--XX\r\nContent-Type: application/pdf; name=\"t\xc3\xa0i li\xe1\xbb\x87u.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--XX--\r\nepilogue\r\n";
+
+    fn part(numbers: &[u32]) -> Part {
+        Part(Vec1::try_from(numbers.iter().map(|n| NonZeroU32::new(*n).unwrap()).collect::<Vec<_>>()).unwrap())
+    }
+
+    fn get(raw: &[u8], section: Option<Section<'_>>) -> Option<String> {
+        Mime::parse(raw)
+            .section(section.as_ref())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    #[test]
+    fn sections_address_raw_bytes() {
+        let names = Vec1::from(AString::try_from("subject").unwrap());
+        for (section, want) in [
+            (None, Some(String::from_utf8_lossy(MULTI).into_owned())),
+            (Some(Section::Part(part(&[1]))), Some("hello\r\nworld".into())),
+            (Some(Section::Part(part(&[2, 1]))), Some("alt1".into())),
+            (Some(Section::Part(part(&[2, 2]))), Some("<b>x</b>".into())),
+            (Some(Section::Mime(part(&[2, 2]))), Some("Content-Type: text/html\r\n\r\n".into())),
+            (Some(Section::Header(Some(part(&[3])))), Some("From: b@y\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=ZZ\r\n\r\n".into())),
+            (Some(Section::Part(part(&[3, 1]))), Some("in1".into())),
+            (Some(Section::Part(part(&[3, 2]))), Some("in2".into())),
+            (Some(Section::Text(Some(part(&[3])))), Some("--ZZ\r\n\r\nin1\r\n--ZZ\r\n\r\nin2\r\n--ZZ--\r\n".into())),
+            (Some(Section::Part(part(&[4]))), Some("AAAA".into())),
+            (Some(Section::Part(part(&[5]))), None),
+            (Some(Section::Part(part(&[1, 1]))), None),
+            (Some(Section::Header(Some(part(&[1])))), None),
+            (Some(Section::HeaderFields(None, names.clone())), Some("Subject: hi\r\n\r\n".into())),
+            (Some(Section::HeaderFieldsNot(None, names)), Some("From: A <a@x.vn>\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n".into())),
+        ] {
+            assert_eq!(get(MULTI, section.clone()), want, "{section:?}");
+        }
+        let text = get(MULTI, Some(Section::Text(None))).unwrap();
+        assert!(text.starts_with("preamble\r\n--XX") && text.ends_with("epilogue\r\n"), "{text}");
+    }
+
+    #[test]
+    fn single_part_messages() {
+        let raw = b"From: x@y\r\nSubject: s\r\n\r\nline one\r\nline two\r\n";
+        assert_eq!(get(raw, Some(Section::Part(part(&[1])))).as_deref(), Some("line one\r\nline two\r\n"));
+        assert_eq!(get(raw, Some(Section::Text(None))).as_deref(), Some("line one\r\nline two\r\n"));
+        assert_eq!(get(raw, Some(Section::Header(None))).as_deref(), Some("From: x@y\r\nSubject: s\r\n\r\n"));
+        assert_eq!(get(raw, Some(Section::Part(part(&[2])))), None);
+        // A header without a body.
+        let raw = b"From: x@y\r\n";
+        assert_eq!(get(raw, Some(Section::Text(None))).as_deref(), Some(""));
+        assert_eq!(get(raw, None).as_deref(), Some("From: x@y\r\n"));
+    }
+
+    #[test]
+    fn header_fields_keep_folding_and_order() {
+        let header = b"Received: a\r\n b\r\nSUBJECT: x\r\n\ty\r\nbroken line\r\nTo: z\r\n\r\nbody";
+        let got = fields(header);
+        let names: Vec<_> = got.iter().map(|f| String::from_utf8_lossy(f.name).into_owned()).collect();
+        assert_eq!(names, ["Received", "SUBJECT", "To"]);
+        assert_eq!(got[1].raw, b"SUBJECT: x\r\n\ty\r\n");
+        assert_eq!(unfold(got[1].value), b"x\ty");
+    }
+
+    #[test]
+    fn encodes_non_ascii_words() {
+        assert_eq!(encode_words("plain"), "plain");
+        let encoded = encode_words("Nông Văn Đạt");
+        assert_eq!(encoded, "=?UTF-8?B?TsO0bmcgVsSDbiDEkOG6oXQ=?=");
+        let long = encode_words(&"Đạt ".repeat(30));
+        assert!(long.split(' ').all(|w| w.len() <= 75), "{long}");
+    }
+
+    fn encode_structure(raw: &[u8], extended: bool) -> String {
+        use imap_codec::ResponseCodec;
+        use imap_codec::encode::Encoder;
+        use imap_codec::imap_types::fetch::MessageDataItem;
+        use imap_codec::imap_types::response::{Data, Response};
+        let mime = Mime::parse(raw);
+        let item = if extended {
+            MessageDataItem::BodyStructure(mime.body_structure(true))
+        } else {
+            MessageDataItem::Body(mime.body_structure(false))
+        };
+        let response = Response::Data(Data::Fetch {
+            seq: NonZeroU32::new(1).unwrap(),
+            items: Vec1::from(item),
+        });
+        String::from_utf8(ResponseCodec::default().encode(&response).dump()).unwrap()
+    }
+
+    #[test]
+    fn body_structure_of_a_multipart_message() {
+        let got = encode_structure(MULTI, true);
+        assert!(got.starts_with("* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 12 2 NIL NIL NIL NIL)"), "{got}");
+        assert!(got.contains("(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 8 1 NIL NIL NIL NIL) \"ALTERNATIVE\" (\"BOUNDARY\" \"YY\")"), "{got}");
+        assert!(got.contains("\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 107 (NIL \"inner\" ((NIL NIL \"b\" \"y\"))"), "{got}");
+        assert!(got.contains("\"APPLICATION\" \"PDF\" (\"NAME\" \"=?UTF-8?B?dMOgaSBsaeG7h3UucGRm?=\") NIL NIL \"BASE64\" 4 NIL"), "{got}");
+        assert!(got.ends_with(" \"MIXED\" (\"BOUNDARY\" \"XX\") NIL NIL NIL))\r\n"), "{got}");
+        let plain = encode_structure(MULTI, false);
+        assert!(plain.starts_with("* 1 FETCH (BODY ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 12 2)"), "{plain}");
+        assert!(plain.ends_with(" \"MIXED\"))\r\n"), "{plain}");
+        let single = encode_structure(b"Subject: x\r\n\r\nabc\r\n", false);
+        assert_eq!(single, "* 1 FETCH (BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 1))\r\n");
+    }
+
+    #[test]
+    fn envelope_fields() {
+        let raw = "Date: Mon, 7 Feb 1994 21:52:25 -0800\r\nFrom: \"Nông Văn Đạt\" <datnv@caobang.gov.vn>\r\nTo: undisclosed:;, b@c.vn\r\nSubject: =?UTF-8?B?xJDhuqF0?=\r\nMessage-ID: <1@x>\r\n\r\nbody".as_bytes();
+        let env = Mime::parse_headers(raw).envelope();
+        assert_eq!(env.subject, nstring(Some("=?UTF-8?B?xJDhuqF0?=")));
+        assert_eq!(env.date, nstring(Some("Mon, 7 Feb 1994 21:52:25 -0800")));
+        assert_eq!(env.message_id, nstring(Some("<1@x>")));
+        assert_eq!(env.from.len(), 1);
+        assert_eq!(env.from[0].name, nstring(Some(encode_words("Nông Văn Đạt"))));
+        assert_eq!(env.from[0].host, nstring(Some("caobang.gov.vn")));
+        assert_eq!(env.sender, env.from);
+        assert_eq!(env.in_reply_to, NString(None));
+        // Raw 8-bit subjects are re-encoded.
+        let raw = "Subject: Báo cáo\r\n\r\n".as_bytes();
+        assert_eq!(Mime::parse_headers(raw).envelope().subject, nstring(Some(encode_words("Báo cáo"))));
+    }
+}

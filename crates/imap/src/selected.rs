@@ -1,0 +1,291 @@
+//! The selected mailbox as this session shows it: the messages in sequence order (sequence
+//! number = position + 1), their UIDs and flags, and the modseq up to which changes have been
+//! shown.
+//!
+//! Other sessions change the mailbox at any time; this view changes only when the session
+//! applies a [`Changes`] read from the core, at moments where the client may be told
+//! (RFC 3501 §5.2, §7.4.1). UIDs are ascending, so a UID is found by binary search.
+
+use std::num::NonZeroU32;
+
+use hopthu_core::{Changes, MessageRecord};
+use hopthu_model::{Flags, MailboxId, Uid};
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+
+/// A change to report to the client, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Update {
+    /// `* n EXPUNGE` (the number as it is when this response is read).
+    Expunge(u32),
+    /// `* n FETCH (UID u FLAGS (...))`.
+    Flags { seq: u32, uid: Uid, flags: Flags },
+    /// `* n EXISTS`.
+    Exists(u32),
+}
+
+#[derive(Debug)]
+pub(crate) struct Selected {
+    pub(crate) id: MailboxId,
+    /// The name as stored (UTF-8); updated when the mailbox is renamed by this session.
+    pub(crate) name: String,
+    /// EXAMINE: no flag changes, no expunge (RFC 3501 §6.3.2).
+    pub(crate) read_only: bool,
+    pub(crate) uidvalidity: u32,
+    pub(crate) messages: Vec<MessageRecord>,
+    /// Changes up to this modseq are reflected in `messages`.
+    pub(crate) modseq: u64,
+}
+
+impl Selected {
+    pub(crate) fn count(&self) -> u32 {
+        self.messages.len() as u32
+    }
+
+    /// Position of a UID in `messages`.
+    pub(crate) fn index_of(&self, uid: Uid) -> Option<usize> {
+        self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
+    }
+
+    pub(crate) fn max_uid(&self) -> Option<Uid> {
+        self.messages.last().map(|m| m.uid)
+    }
+
+    /// Positions addressed by a sequence set (RFC 3501 §9 `sequence-set`), ascending and
+    /// without duplicates. A message sequence number beyond the mailbox is an error (`BAD`);
+    /// UIDs that do not exist are simply not matched, and `n:*` always includes the highest UID.
+    pub(crate) fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<usize>, String> {
+        let count = self.count();
+        let mut out = Vec::new();
+        for sequence in set.0.as_ref() {
+            let (a, b) = match sequence {
+                Sequence::Single(x) => (x, x),
+                Sequence::Range(a, b) => (a, b),
+            };
+            if uid {
+                let Some(max) = self.max_uid() else { continue };
+                let value = |x: &SeqOrUid| match x {
+                    SeqOrUid::Value(v) => v.get(),
+                    SeqOrUid::Asterisk => max.0,
+                };
+                let (lo, hi) = ordered(value(a), value(b));
+                let start = self.messages.partition_point(|m| m.uid.0 < lo);
+                let end = self.messages.partition_point(|m| m.uid.0 <= hi);
+                out.extend(start..end);
+            } else {
+                let value = |x: &SeqOrUid| match x {
+                    SeqOrUid::Value(v) => v.get(),
+                    SeqOrUid::Asterisk => count,
+                };
+                let (lo, hi) = ordered(value(a), value(b));
+                if count == 0 || hi > count || lo == 0 {
+                    return Err("invalid message sequence number".to_string());
+                }
+                out.extend((lo - 1) as usize..hi as usize);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Like [`Selected::resolve`] for SEARCH: numbers beyond the mailbox match nothing.
+    pub(crate) fn matches_set(&self, set: &SequenceSet, uid: bool, index: usize) -> bool {
+        let count = self.count();
+        let me = if uid {
+            self.messages[index].uid.0
+        } else {
+            index as u32 + 1
+        };
+        let star = if uid {
+            self.max_uid().map_or(0, |u| u.0)
+        } else {
+            count
+        };
+        set.0.as_ref().iter().any(|sequence| {
+            let value = |x: &SeqOrUid| match x {
+                SeqOrUid::Value(v) => v.get(),
+                SeqOrUid::Asterisk => star,
+            };
+            let (lo, hi) = match sequence {
+                Sequence::Single(x) => (value(x), value(x)),
+                Sequence::Range(a, b) => ordered(value(a), value(b)),
+            };
+            (lo..=hi).contains(&me)
+        })
+    }
+
+    /// Removes expunged UIDs, highest first so that every `EXPUNGE` number is also valid in
+    /// the numbering the client had before (RFC 3501 §7.4.1).
+    pub(crate) fn remove(&mut self, uids: &[Uid]) -> Vec<Update> {
+        let mut positions: Vec<usize> = uids.iter().filter_map(|u| self.index_of(*u)).collect();
+        positions.sort_unstable_by(|a, b| b.cmp(a));
+        positions.dedup();
+        positions
+            .into_iter()
+            .map(|i| {
+                self.messages.remove(i);
+                Update::Expunge(i as u32 + 1)
+            })
+            .collect()
+    }
+
+    /// Records new flags of messages this session changed itself.
+    pub(crate) fn set_flags(&mut self, changed: &[MessageRecord]) {
+        for record in changed {
+            if let Some(i) = self.index_of(record.uid) {
+                self.messages[i].flags = record.flags.clone();
+            }
+        }
+    }
+
+    /// Applies what changed since `self.modseq`. When expunges may not be reported now
+    /// (`allow_expunge` false during FETCH, STORE, SEARCH) and some are pending, nothing is
+    /// applied: the same changes are read again at the next opportunity.
+    pub(crate) fn apply(&mut self, changes: Changes, allow_expunge: bool) -> Option<Vec<Update>> {
+        let expunged: Vec<Uid> = changes
+            .expunged
+            .iter()
+            .copied()
+            .filter(|u| self.index_of(*u).is_some())
+            .collect();
+        if !expunged.is_empty() && !allow_expunge {
+            return None;
+        }
+        let before = self.count();
+        let mut updates = self.remove(&expunged);
+        let mut grew = false;
+        for record in changes.changed {
+            match self.index_of(record.uid) {
+                Some(i) => {
+                    let known = &mut self.messages[i];
+                    if known.flags != record.flags {
+                        known.flags = record.flags.clone();
+                        updates.push(Update::Flags {
+                            seq: i as u32 + 1,
+                            uid: record.uid,
+                            flags: record.flags,
+                        });
+                    }
+                    known.modseq = record.modseq;
+                }
+                None if self.max_uid().is_none_or(|max| record.uid > max) => {
+                    self.messages.push(record);
+                    grew = true;
+                }
+                // Older than what we know and not known: added and removed while we were
+                // not looking, or a message we already saw expunged. Nothing to show.
+                None => {}
+            }
+        }
+        if grew || (self.count() != before && expunged.is_empty()) {
+            updates.push(Update::Exists(self.count()));
+        }
+        self.modseq = self.modseq.max(changes.highestmodseq);
+        Some(updates)
+    }
+
+    /// The first unseen message's sequence number (SELECT's `[UNSEEN n]`).
+    pub(crate) fn first_unseen(&self) -> Option<NonZeroU32> {
+        self.messages
+            .iter()
+            .position(|m| !m.flags.contains(&hopthu_model::Flag::Seen))
+            .and_then(|i| NonZeroU32::new(i as u32 + 1))
+    }
+}
+
+fn ordered(a: u32, b: u32) -> (u32, u32) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hopthu_core::BlobId;
+    use hopthu_model::Flag;
+
+    fn record(uid: u32, flags: &str) -> MessageRecord {
+        MessageRecord {
+            uid: Uid(uid),
+            blob: BlobId::of(b"x"),
+            size: 1,
+            internal_date: 0,
+            flags: Flags::from_storage(flags),
+            modseq: 1,
+        }
+    }
+
+    fn view(uids: &[u32]) -> Selected {
+        Selected {
+            id: MailboxId(1),
+            name: "INBOX".into(),
+            read_only: false,
+            uidvalidity: 1,
+            messages: uids.iter().map(|u| record(*u, "")).collect(),
+            modseq: 1,
+        }
+    }
+
+    fn set(s: &str) -> SequenceSet {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn resolves_sequence_and_uid_sets() {
+        let v = view(&[3, 5, 9, 10]);
+        for (input, uid, want) in [
+            ("1", false, Ok(vec![0])),
+            ("2:*", false, Ok(vec![1, 2, 3])),
+            ("*:3", false, Ok(vec![2, 3])),
+            ("1,1,2", false, Ok(vec![0, 1])),
+            ("5", false, Err(())),
+            ("5", true, Ok(vec![1])),
+            ("4:9", true, Ok(vec![1, 2])),
+            ("11:*", true, Ok(vec![3])),
+            ("1:2", true, Ok(vec![])),
+            ("*", true, Ok(vec![3])),
+        ] {
+            assert_eq!(v.resolve(&set(input), uid).map_err(|_| ()), want, "{input} uid={uid}");
+        }
+        assert!(view(&[]).resolve(&set("1:*"), false).is_err());
+        assert_eq!(view(&[]).resolve(&set("1:*"), true), Ok(vec![]));
+        assert!(v.matches_set(&set("4:*"), false, 3));
+        assert!(!v.matches_set(&set("7"), false, 3));
+    }
+
+    #[test]
+    fn applies_changes_in_rfc_order() {
+        let mut v = view(&[1, 2, 3, 4]);
+        let changes = Changes {
+            changed: vec![record(4, "\\Seen"), record(5, ""), record(6, "\\Flagged")],
+            expunged: vec![2, 3, 42].into_iter().map(Uid).collect(),
+            highestmodseq: 7,
+        };
+        // During FETCH/STORE/SEARCH the pending expunges hold everything back.
+        assert_eq!(v.apply(changes.clone(), false), None);
+        assert_eq!(v.count(), 4);
+        let updates = v.apply(changes, true).unwrap();
+        assert_eq!(
+            updates,
+            vec![
+                Update::Expunge(3),
+                Update::Expunge(2),
+                Update::Flags {
+                    seq: 2,
+                    uid: Uid(4),
+                    flags: Flags::from_iter([Flag::Seen])
+                },
+                Update::Exists(4),
+            ]
+        );
+        assert_eq!(v.messages.iter().map(|m| m.uid.0).collect::<Vec<_>>(), vec![1, 4, 5, 6]);
+        assert_eq!(v.modseq, 7);
+        // The same changes again change nothing.
+        let again = Changes {
+            changed: vec![record(4, "\\Seen")],
+            expunged: vec![Uid(2)],
+            highestmodseq: 7,
+        };
+        assert_eq!(v.apply(again, false), Some(vec![]));
+        assert_eq!(v.first_unseen(), NonZeroU32::new(1));
+    }
+}

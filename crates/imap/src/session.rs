@@ -1,0 +1,498 @@
+//! One IMAP connection: the state machine of RFC 3501 §3 (not authenticated → authenticated →
+//! selected → logout), the command loop, and keeping the selected mailbox in step with what
+//! other sessions and deliveries do.
+//!
+//! Concurrency: when a mailbox is selected the session subscribes to the core's change
+//! notifications. A notification only marks the view dirty; the changes themselves are read
+//! with `Core::changes_since(modseq)` and shown as untagged `EXPUNGE`, `EXISTS` and
+//! `FETCH (FLAGS)` responses after a command (RFC 3501 §5.2), at once while IDLE (RFC 2177),
+//! and never as `EXPUNGE` during FETCH, STORE or SEARCH (§7.4.1). A receiver that lagged
+//! simply re-reads.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hopthu_core::{Core, MailEvent, Principal};
+use imap_codec::CommandCodec;
+use imap_codec::decode::{CommandDecodeError, Decoder};
+use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::core::{Tag, Vec1};
+use imap_codec::imap_types::fetch::MessageDataItem;
+use imap_codec::imap_types::response::{
+    Capability, Code, Data, Response, Status, StatusKind,
+};
+use tokio::sync::broadcast;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::errors::{CmdError, code, reply_for, text};
+use crate::framing::{Discard, Frame, recover_tag};
+use crate::selected::{Selected, Update};
+use crate::wire::{HANDSHAKE_TIMEOUT, Input, Stream, Wire};
+
+/// This many `BAD` replies in a row end the connection (a client that is not speaking IMAP).
+const MAX_BAD_STREAK: u32 = 10;
+/// This many failed sign-ins end the connection.
+pub(crate) const MAX_AUTH_FAILURES: u32 = 3;
+
+pub(crate) struct Session {
+    pub(crate) core: Arc<Core>,
+    pub(crate) wire: Wire,
+    pub(crate) tls: TlsAcceptor,
+    /// The plain IMAP port: STARTTLS is offered and passwords are refused until TLS is on.
+    pub(crate) plain_port: bool,
+    pub(crate) principal: Option<Principal>,
+    pub(crate) selected: Option<Selected>,
+    /// Change notifications, while a mailbox is selected.
+    pub(crate) events: Option<broadcast::Receiver<MailEvent>>,
+    /// A notification concerned the selected mailbox since it was last brought up to date.
+    pub(crate) dirty: bool,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_message_size: u64,
+    max_line: usize,
+    bad_streak: u32,
+    pub(crate) auth_failures: u32,
+    /// The reply for a refused non-synchronising literal, sent once its command is skipped.
+    refused: Option<(Option<String>, StatusKind, Option<Code<'static>>, String)>,
+    /// Set by LOGOUT, fatal errors and BYE: the loop ends after flushing.
+    pub(crate) closing: bool,
+    /// Set by STARTTLS: the handshake starts once the tagged OK is written.
+    pub(crate) start_tls: bool,
+}
+
+/// Runs a connection to its end.
+pub(crate) async fn run(
+    core: Arc<Core>,
+    tls: TlsAcceptor,
+    implicit_tls: bool,
+    tcp: tokio::net::TcpStream,
+    shutdown: CancellationToken,
+) {
+    let stream = if implicit_tls {
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
+            Ok(Ok(stream)) => Stream::Tls(Box::new(stream)),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("TLS handshake timed out");
+                return;
+            }
+        }
+    } else {
+        Stream::Plain(tcp)
+    };
+    let limits = core.config().limits.clone();
+    let mut session = Session {
+        core,
+        wire: Wire::new(stream, limits.imap_max_line),
+        tls,
+        plain_port: !implicit_tls,
+        principal: None,
+        selected: None,
+        events: None,
+        dirty: false,
+        shutdown,
+        idle_timeout: limits.imap_idle_timeout,
+        max_message_size: limits.max_message_size,
+        max_line: limits.imap_max_line,
+        bad_streak: 0,
+        auth_failures: 0,
+        refused: None,
+        closing: false,
+        start_tls: false,
+    };
+    tracing::debug!("connected");
+    session.main_loop().await;
+    session.wire.close().await;
+    tracing::debug!("disconnected");
+}
+
+/// What woke the command loop.
+enum Wake {
+    Input(Input),
+    Shutdown,
+    IdleTimer,
+}
+
+impl Session {
+    async fn main_loop(&mut self) {
+        let capabilities = Code::Capability(self.capabilities());
+        self.reply(None, StatusKind::Ok, Some(capabilities), "hopthu IMAP4rev1 ready / san sang");
+        if self.wire.flush().await.is_err() {
+            return;
+        }
+        while !self.closing {
+            let busy = self.wire.framer().in_progress();
+            let deadline = self.wire.last_read + self.idle_timeout;
+            let wake = tokio::select! {
+                input = self.wire.next_input(true) => Wake::Input(input),
+                _ = self.shutdown.cancelled(), if !busy => Wake::Shutdown,
+                _ = tokio::time::sleep_until(deadline) => Wake::IdleTimer,
+            };
+            match wake {
+                Wake::Input(Input::Closed) => break,
+                Wake::Input(Input::Frame(frame)) => self.frame(frame).await,
+                Wake::Shutdown => {
+                    self.bye("Server shutting down / may chu dang dung");
+                    break;
+                }
+                Wake::IdleTimer => {
+                    if self.wire.last_read + self.idle_timeout > tokio::time::Instant::now() {
+                        continue;
+                    }
+                    self.bye("Idle timeout / het thoi gian cho");
+                    break;
+                }
+            }
+            if self.bad_streak >= MAX_BAD_STREAK {
+                self.bye("Too many invalid commands");
+                self.closing = true;
+            }
+            if self.wire.flush().await.is_err() {
+                break;
+            }
+            if self.start_tls {
+                self.start_tls = false;
+                if let Err(e) = self.wire.start_tls(&self.tls).await {
+                    tracing::debug!(error = %e, "STARTTLS handshake failed");
+                    break;
+                }
+            }
+        }
+    }
+
+    async fn frame(&mut self, frame: Frame) {
+        match frame {
+            Frame::Complete(bytes) => self.command(bytes).await,
+            Frame::Literal {
+                length,
+                synchronizing,
+            } => self.literal(length, synchronizing),
+            Frame::Discarded { tag, reason } => match reason {
+                Discard::LineTooLong => {
+                    self.reply(tag.as_deref(), StatusKind::Bad, Some(code("TOOBIG")), "Command line too long");
+                    self.bad_streak += 1;
+                }
+                Discard::Refused => {
+                    let (tag, kind, code, message) = self.refused.take().unwrap_or((
+                        tag,
+                        StatusKind::Bad,
+                        None,
+                        "Command refused".to_string(),
+                    ));
+                    self.reply(tag.as_deref(), kind, code, &message);
+                }
+            },
+        }
+    }
+
+    /// A line announced a literal: say `+` (synchronising), take it (LITERAL+), or refuse.
+    fn literal(&mut self, length: u64, synchronizing: bool) {
+        let partial = self.wire.framer().partial();
+        let tag = recover_tag(partial);
+        let syntax_ok = matches!(
+            CommandCodec::default().decode(partial),
+            Err(CommandDecodeError::LiteralFound { .. })
+        );
+        let total = partial.len() as u64 + length;
+        let refusal = if !syntax_ok {
+            Some((StatusKind::Bad, None, "Syntax error before literal".to_string()))
+        } else if length > self.max_message_size
+            || total > self.max_message_size + self.max_line as u64
+        {
+            // RFC 7889 (APPENDLIMIT): refuse with TOOBIG, without reading the data.
+            Some((
+                StatusKind::No,
+                Some(code("TOOBIG")),
+                format!("Literal larger than the limit of {} bytes", self.max_message_size),
+            ))
+        } else if self.principal.is_none() && length > 64 * 1024 {
+            Some((StatusKind::No, None, "Sign in first".to_string()))
+        } else {
+            None
+        };
+        match refusal {
+            None => {
+                if synchronizing {
+                    if let Ok(cont) = imap_codec::imap_types::response::CommandContinuationRequest::basic(None, "Ready for literal data") {
+                        self.wire.push(&Response::CommandContinuationRequest(cont));
+                    }
+                }
+                self.wire.framer().accept_literal();
+            }
+            Some((kind, code, message)) => {
+                if kind == StatusKind::Bad {
+                    self.bad_streak += 1;
+                }
+                self.wire.framer().refuse_literal();
+                if synchronizing {
+                    self.reply(tag.as_deref(), kind, code, &message);
+                } else {
+                    self.refused = Some((tag, kind, code, message));
+                }
+            }
+        }
+    }
+
+    async fn command(&mut self, bytes: Vec<u8>) {
+        let command = match CommandCodec::default().decode(&bytes) {
+            Ok((rest, command)) if rest.is_empty() => command,
+            _ => {
+                // Commands imap-codec does not parse (LIST-EXTENDED) are tried by hand.
+                if let Some((tag, list)) = crate::cmd::list::parse_extended(&bytes) {
+                    let tag = Tag::unvalidated(tag);
+                    let result = crate::cmd::list::run_extended(self, list).await;
+                    self.finish(&tag, "LIST", true, result).await;
+                    return;
+                }
+                let tag = recover_tag(&bytes);
+                let verb = bytes
+                    .split(|&b| b == b' ' || b == b'\r')
+                    .nth(1)
+                    .map(|v| String::from_utf8_lossy(v).to_ascii_uppercase())
+                    .unwrap_or_default();
+                tracing::debug!(verb = %verb.chars().take(20).collect::<String>(), "unparsable command");
+                self.bad_streak += 1;
+                self.reply(tag.as_deref(), StatusKind::Bad, Some(code("PARSE")), "Syntax error or unknown command");
+                return;
+            }
+        };
+        let Command { tag, body } = command;
+        let name = body.name();
+        tracing::debug!(tag = %tag.inner(), command = name, "command");
+        // RFC 3501 §7.4.1: no EXPUNGE while a FETCH, STORE or SEARCH by sequence number runs.
+        let allow_expunge = !matches!(
+            body,
+            CommandBody::Fetch { uid: false, .. }
+                | CommandBody::Store { uid: false, .. }
+                | CommandBody::Search { uid: false, .. }
+        );
+        let result = crate::cmd::dispatch(self, body).await;
+        self.finish(&tag, name, allow_expunge, result).await;
+    }
+
+    /// Sends pending mailbox updates and the tagged reply of a command.
+    async fn finish(
+        &mut self,
+        tag: &Tag<'_>,
+        name: &str,
+        allow_expunge: bool,
+        result: Result<crate::errors::Done, CmdError>,
+    ) {
+        if self.selected.is_some() && !self.closing {
+            if let Err(e) = self.sync(allow_expunge, false).await {
+                tracing::warn!(error = ?e, "could not bring the mailbox up to date");
+            }
+        }
+        match result {
+            Ok(done) => {
+                self.bad_streak = 0;
+                self.reply(Some(tag.inner()), StatusKind::Ok, done.code, &done.text);
+            }
+            Err(CmdError::Bad(message)) => {
+                self.bad_streak += 1;
+                self.reply(Some(tag.inner()), StatusKind::Bad, None, &message);
+            }
+            Err(CmdError::No(code, message)) => {
+                self.bad_streak = 0;
+                self.reply(Some(tag.inner()), StatusKind::No, code, &message);
+            }
+            Err(CmdError::Core(error)) => {
+                self.bad_streak = 0;
+                tracing::debug!(command = name, kind = ?error.kind, error = %error.message, "refused");
+                let (kind, code, message) = reply_for(&error);
+                self.reply(Some(tag.inner()), kind, code, &message);
+            }
+            Err(CmdError::Io(e)) => {
+                tracing::debug!(error = %e, "connection lost");
+                self.closing = true;
+            }
+            Err(CmdError::Closed) => self.closing = true,
+        }
+    }
+
+    /// A tagged (or, without a tag, untagged) status response.
+    pub(crate) fn reply(
+        &mut self,
+        tag: Option<&str>,
+        kind: StatusKind,
+        code: Option<Code<'static>>,
+        message: &str,
+    ) {
+        let tag = tag.and_then(|t| Tag::try_from(t.to_string()).ok());
+        let Ok(status) = Status::new(tag, kind, code, text(message));
+        self.wire.push(&Response::Status(status));
+    }
+
+    /// `* BYE`, and the connection ends after the next flush.
+    pub(crate) fn bye(&mut self, message: &str) {
+        let Ok(status) = Status::bye(None, text(message));
+        self.wire.push(&Response::Status(status));
+        self.closing = true;
+    }
+
+    pub(crate) fn push_data(&mut self, data: Data<'_>) {
+        self.wire.push(&Response::Data(data));
+    }
+
+    /// The capabilities for the current state (RFC 3501 §7.2.1). Before TLS on the plain port,
+    /// STARTTLS and LOGINDISABLED and no AUTH=; after TLS, AUTH=PLAIN with SASL-IR; once
+    /// signed in, neither.
+    pub(crate) fn capabilities(&self) -> Vec1<Capability<'static>> {
+        let mut caps = vec![Capability::Imap4Rev1];
+        let other = |name: &'static str| Capability::try_from(name).expect("valid capability");
+        if self.principal.is_none() {
+            if self.plain_port && !self.wire.is_tls() {
+                caps.push(Capability::StartTls);
+                caps.push(Capability::LoginDisabled);
+            } else {
+                caps.push(Capability::Auth(imap_codec::imap_types::auth::AuthMechanism::Plain));
+                caps.push(Capability::SaslIr);
+            }
+        }
+        caps.extend([
+            Capability::LiteralPlus,
+            Capability::Idle,
+            Capability::Namespace,
+            Capability::Id,
+            Capability::Enable,
+            Capability::Unselect,
+            Capability::UidPlus,
+            Capability::Move,
+            other("CHILDREN"),
+            other("SPECIAL-USE"),
+        ]);
+        // RFC 7889: the largest message APPEND accepts.
+        if let Ok(c) = Capability::try_from(format!("APPENDLIMIT={}", self.max_message_size.min(u32::MAX as u64))) {
+            caps.push(c);
+        }
+        Vec1::try_from(caps).expect("not empty")
+    }
+
+    pub(crate) fn is_tls(&self) -> bool {
+        self.wire.is_tls()
+    }
+
+    /// Enters the selected state (SELECT, EXAMINE): subscribes to change notifications first so
+    /// that nothing committed after the view was read is missed.
+    pub(crate) fn subscribe(&mut self) {
+        self.events = Some(self.core.subscribe());
+        self.dirty = false;
+    }
+
+    /// Leaves the selected state.
+    pub(crate) fn deselect(&mut self) {
+        self.selected = None;
+        self.events = None;
+        self.dirty = false;
+    }
+
+    /// Takes note of pending change notifications without waiting.
+    pub(crate) fn drain_events(&mut self) {
+        let Some(events) = &mut self.events else {
+            return;
+        };
+        let mailbox = self.selected.as_ref().map(|s| s.id);
+        loop {
+            match events.try_recv() {
+                Ok(event) => {
+                    if Some(event.mailbox) == mailbox {
+                        self.dirty = true;
+                    }
+                }
+                Err(broadcast::error::TryRecvError::Lagged(_)) => self.dirty = true,
+                Err(broadcast::error::TryRecvError::Empty) => break,
+                Err(broadcast::error::TryRecvError::Closed) => {
+                    self.events = None;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Brings the selected mailbox up to date and queues the untagged responses. Without
+    /// `force`, the store is only asked when a notification came in.
+    pub(crate) async fn sync(&mut self, allow_expunge: bool, force: bool) -> Result<(), CmdError> {
+        self.drain_events();
+        let (Some(principal), Some(selected)) = (&self.principal, &self.selected) else {
+            return Ok(());
+        };
+        if !self.dirty && !force {
+            return Ok(());
+        }
+        let changes = match self
+            .core
+            .changes_since(principal, selected.id, selected.modseq)
+            .await
+        {
+            Ok(changes) => changes,
+            Err(e) if e.kind == hopthu_core::ErrorKind::NotFound => {
+                // Deleted (or renamed away) by another session.
+                self.deselect();
+                self.bye("The selected mailbox was deleted");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let selected = self.selected.as_mut().expect("checked above");
+        let Some(updates) = selected.apply(changes, allow_expunge) else {
+            // Expunges must wait for a command that may report them.
+            return Ok(());
+        };
+        self.dirty = false;
+        self.push_updates(updates);
+        Ok(())
+    }
+
+    pub(crate) fn push_updates(&mut self, updates: Vec<Update>) {
+        for update in updates {
+            let data = match update {
+                Update::Expunge(seq) => match Data::expunge(seq) {
+                    Ok(d) => d,
+                    Err(_) => continue,
+                },
+                Update::Exists(n) => Data::Exists(n),
+                Update::Flags { seq, uid, flags } => {
+                    let (Some(seq), Some(uid)) = (
+                        std::num::NonZeroU32::new(seq),
+                        std::num::NonZeroU32::new(uid.0),
+                    ) else {
+                        continue;
+                    };
+                    Data::Fetch {
+                        seq,
+                        items: Vec1::try_from(vec![
+                            MessageDataItem::Uid(uid),
+                            MessageDataItem::Flags(crate::cmd::flag_fetch(&flags)),
+                        ])
+                        .expect("two items"),
+                    }
+                }
+            };
+            self.push_data(data);
+        }
+    }
+
+    /// The signed-in principal, or the `BAD` for commands that need one.
+    pub(crate) fn principal(&self) -> Result<Principal, CmdError> {
+        self.principal
+            .clone()
+            .ok_or_else(|| CmdError::Bad("Sign in first".into()))
+    }
+
+    /// The selected mailbox, or the `BAD` for commands that need one.
+    pub(crate) fn selected(&self) -> Result<&Selected, CmdError> {
+        self.selected
+            .as_ref()
+            .ok_or_else(|| CmdError::Bad("No mailbox selected".into()))
+    }
+
+    pub(crate) fn selected_mut(&mut self) -> Result<&mut Selected, CmdError> {
+        self.selected
+            .as_mut()
+            .ok_or_else(|| CmdError::Bad("No mailbox selected".into()))
+    }
+}
