@@ -46,6 +46,22 @@ pub struct Core {
     config: Arc<Config>,
     store: Store,
     events: broadcast::Sender<MailEvent>,
+    /// Accounts whose maildrop a POP3 session holds (RFC 1939 §8: exclusive access).
+    maildrop_locks: Arc<std::sync::Mutex<std::collections::HashSet<AccountId>>>,
+}
+
+/// Exclusive hold on an account's maildrop for one POP3 session; released on drop.
+pub struct MaildropLock {
+    account: AccountId,
+    locks: Arc<std::sync::Mutex<std::collections::HashSet<AccountId>>>,
+}
+
+impl Drop for MaildropLock {
+    fn drop(&mut self) {
+        if let Ok(mut held) = self.locks.lock() {
+            held.remove(&self.account);
+        }
+    }
 }
 
 impl Core {
@@ -58,6 +74,7 @@ impl Core {
             config: Arc::new(config),
             store,
             events,
+            maildrop_locks: Arc::default(),
         }))
     }
 
@@ -73,6 +90,15 @@ impl Core {
     fn notify(&self, account: AccountId, mailbox: MailboxId) {
         // No receiver is fine: nobody is looking at that mailbox.
         let _ = self.events.send(MailEvent { account, mailbox });
+    }
+
+    /// Takes the POP3 maildrop lock of an account; `None` when another POP3 session holds it.
+    pub fn lock_maildrop(&self, account: AccountId) -> Option<MaildropLock> {
+        let mut held = self.maildrop_locks.lock().ok()?;
+        held.insert(account).then(|| MaildropLock {
+            account,
+            locks: self.maildrop_locks.clone(),
+        })
     }
 
     /// Flushes and closes the store; call once at shutdown.

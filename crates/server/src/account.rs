@@ -41,7 +41,9 @@ pub async fn add(
         println!("Mật khẩu dùng một lần / one-time password: {otp}");
     }
     if force_change {
-        println!("Người dùng phải đổi mật khẩu khi đăng nhập lần đầu / the password must be changed at first sign-in");
+        println!(
+            "Người dùng phải đổi mật khẩu khi đăng nhập lần đầu / the password must be changed at first sign-in"
+        );
     }
     Ok(())
 }

@@ -62,12 +62,24 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
         .find(|s| s.local == "sonoivu")
         .unwrap_or(&seeds[0]);
     println!();
-    println!("Đã tạo tỉnh mẫu / demo province seeded: {} hộp thư / mailboxes", seeds.len());
+    println!(
+        "Đã tạo tỉnh mẫu / demo province seeded: {} hộp thư / mailboxes",
+        seeds.len()
+    );
     println!("  Đăng nhập / sign in (IMAP, SMTP submission):");
-    println!("    {}@{}  ({})", person.local, config.domain, person.display_name);
-    println!("    {}@{}  ({})", unit.local, config.domain, unit.display_name);
+    println!(
+        "    {}@{}  ({})",
+        person.local, config.domain, person.display_name
+    );
+    println!(
+        "    {}@{}  ({})",
+        unit.local, config.domain, unit.display_name
+    );
     println!("  Mật khẩu / password: {password}");
-    println!("  Danh sách đầy đủ / every account: {}", credentials_path.display());
+    println!(
+        "  Danh sách đầy đủ / every account: {}",
+        credentials_path.display()
+    );
     println!();
     Ok(())
 }
@@ -94,22 +106,39 @@ fn plan() -> anyhow::Result<Vec<Seed>> {
             .collect();
         units.insert(row[1].to_string(), row[2].to_string());
         if taken.insert(local.clone()) {
-            seeds.push(Seed { local, display_name: row[2].to_string(), unit: row[2].to_string() });
+            seeds.push(Seed {
+                local,
+                display_name: row[2].to_string(),
+                unit: row[2].to_string(),
+            });
         }
     }
     let mut reader = csv::Reader::from_reader(PEOPLE.as_bytes());
     for row in reader.records() {
         let row = row?;
-        let words: Vec<String> = row[0].split_whitespace().map(hopthu_model::text::search_fold).collect();
-        let Some((given, rest)) = words.split_last() else { continue };
-        let base: String = given.clone() + &rest.iter().filter_map(|w| w.chars().next()).collect::<String>();
+        let words: Vec<String> = row[0]
+            .split_whitespace()
+            .map(hopthu_model::text::search_fold)
+            .collect();
+        let Some((given, rest)) = words.split_last() else {
+            continue;
+        };
+        let base: String = given.clone()
+            + &rest
+                .iter()
+                .filter_map(|w| w.chars().next())
+                .collect::<String>();
         let mut local = base.clone();
         let mut n = 2;
         while !taken.insert(local.clone()) {
             local = format!("{base}{n}");
             n += 1;
         }
-        seeds.push(Seed { local, display_name: row[0].to_string(), unit: units.get(&row[1]).cloned().unwrap_or_default() });
+        seeds.push(Seed {
+            local,
+            display_name: row[0].to_string(),
+            unit: units.get(&row[1]).cloned().unwrap_or_default(),
+        });
     }
     Ok(seeds)
 }

@@ -17,7 +17,11 @@ use clap::{Parser, Subcommand};
 use hopthu_config::Config;
 
 #[derive(Parser)]
-#[command(name = "hopthu", version, about = "Hệ thống thư điện tử cho cơ quan nhà nước — e-mail system for provincial agencies")]
+#[command(
+    name = "hopthu",
+    version,
+    about = "Hệ thống thư điện tử cho cơ quan nhà nước — e-mail system for provincial agencies"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

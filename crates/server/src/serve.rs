@@ -24,11 +24,11 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("create data_dir {}", config.data_dir.display()))?;
     let tls = crate::tls::acceptor(&config)?;
-    let core = Core::open(config.clone())
-        .await
-        .context("open the store")?;
+    let core = Core::open(config.clone()).await.context("open the store")?;
     if demo {
-        crate::demo::seed(&core).await.context("seed the demo province")?;
+        crate::demo::seed(&core)
+            .await
+            .context("seed the demo province")?;
     }
 
     let shutdown = CancellationToken::new();
@@ -47,20 +47,69 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     }
 
     use hopthu_smtp::Mode;
-    bind!("smtp", listen.smtp, |l| hopthu_smtp::serve(core.clone(), tls.clone(), Mode::Mx, l, shutdown.clone()));
-    bind!("submission", listen.submission, |l| hopthu_smtp::serve(core.clone(), tls.clone(), Mode::Submission, l, shutdown.clone()));
-    bind!("submissions", listen.submissions, |l| hopthu_smtp::serve(core.clone(), tls.clone(), Mode::Submissions, l, shutdown.clone()));
-    bind!("imap", listen.imap, |l| hopthu_imap::serve(core.clone(), tls.clone(), false, l, shutdown.clone()));
-    bind!("imaps", listen.imaps, |l| hopthu_imap::serve(core.clone(), tls.clone(), true, l, shutdown.clone()));
+    bind!("smtp", listen.smtp, |l| hopthu_smtp::serve(
+        core.clone(),
+        tls.clone(),
+        Mode::Mx,
+        l,
+        shutdown.clone()
+    ));
+    bind!("submission", listen.submission, |l| hopthu_smtp::serve(
+        core.clone(),
+        tls.clone(),
+        Mode::Submission,
+        l,
+        shutdown.clone()
+    ));
+    bind!("submissions", listen.submissions, |l| hopthu_smtp::serve(
+        core.clone(),
+        tls.clone(),
+        Mode::Submissions,
+        l,
+        shutdown.clone()
+    ));
+    bind!("imap", listen.imap, |l| hopthu_imap::serve(
+        core.clone(),
+        tls.clone(),
+        false,
+        l,
+        shutdown.clone()
+    ));
+    bind!("imaps", listen.imaps, |l| hopthu_imap::serve(
+        core.clone(),
+        tls.clone(),
+        true,
+        l,
+        shutdown.clone()
+    ));
     let https_port = listen.https.map(|a| a.port());
-    bind!("https", listen.https, |l| hopthu_web::serve_https(core.clone(), l, tls.clone(), shutdown.clone()));
+    bind!("https", listen.https, |l| hopthu_web::serve_https(
+        core.clone(),
+        l,
+        tls.clone(),
+        shutdown.clone()
+    ));
     let https_port = bound.get("https").map(SocketAddr::port).or(https_port);
-    bind!("http", listen.http, |l| hopthu_web::serve_http(core.clone(), l, https_port, shutdown.clone()));
-    for (name, addr) in [("pop3", listen.pop3), ("pop3s", listen.pop3s)] {
-        if let Some(addr) = addr {
-            tracing::warn!(listener = name, %addr, "POP3 is not available in this version; listener not started");
-        }
-    }
+    bind!("http", listen.http, |l| hopthu_web::serve_http(
+        core.clone(),
+        l,
+        https_port,
+        shutdown.clone()
+    ));
+    bind!("pop3", listen.pop3, |l| hopthu_pop3::serve(
+        core.clone(),
+        tls.clone(),
+        false,
+        l,
+        shutdown.clone()
+    ));
+    bind!("pop3s", listen.pop3s, |l| hopthu_pop3::serve(
+        core.clone(),
+        tls.clone(),
+        true,
+        l,
+        shutdown.clone()
+    ));
     if bound.is_empty() {
         tracing::warn!("no listener configured: add a [listen] table to the configuration");
     }
@@ -68,7 +117,10 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     for (name, addr) in &bound {
         tracing::info!(listener = name, %addr, "listening");
     }
-    println!("hopthu đang chạy / running — {} ({})", config.hostname, config.domain);
+    println!(
+        "hopthu đang chạy / running — {} ({})",
+        config.hostname, config.domain
+    );
     for (name, addr) in &bound {
         println!("  {name:<12} {addr}");
     }
@@ -120,8 +172,8 @@ async fn wait_for_signal() {
 
 fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

@@ -30,7 +30,11 @@ pub fn acceptor(config: &Config) -> anyhow::Result<TlsAcceptor> {
         .with_context(|| format!("read certificate {}", cert_path.display()))?
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("parse certificate {}", cert_path.display()))?;
-    anyhow::ensure!(!certs.is_empty(), "no certificate in {}", cert_path.display());
+    anyhow::ensure!(
+        !certs.is_empty(),
+        "no certificate in {}",
+        cert_path.display()
+    );
     let key = PrivateKeyDer::from_pem_file(&key_path)
         .with_context(|| format!("read private key {}", key_path.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -46,9 +50,16 @@ pub fn acceptor(config: &Config) -> anyhow::Result<TlsAcceptor> {
 
 fn generate_self_signed(hostname: &str, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
-    let names = vec![hostname.to_string(), "localhost".to_string(), "127.0.0.1".to_string()];
+    let names = vec![
+        hostname.to_string(),
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+    ];
     let certified = rcgen::generate_simple_self_signed(names).context("generate certificate")?;
-    write_private(&dir.join("key.pem"), certified.signing_key.serialize_pem().as_bytes())?;
+    write_private(
+        &dir.join("key.pem"),
+        certified.signing_key.serialize_pem().as_bytes(),
+    )?;
     std::fs::write(dir.join("cert.pem"), certified.cert.pem())
         .with_context(|| format!("write {}", dir.display()))?;
     Ok(())

@@ -4,6 +4,7 @@
 
 mod harness;
 mod imap;
+mod pop3;
 mod server;
 mod smtp;
 mod tidy;

@@ -10,12 +10,22 @@ const BIN: &str = env!("CARGO_BIN_EXE_hopthu");
 fn first_start_creates_database_blobs_and_certificate() {
     let server = TestServer::start();
     let data = server.data_dir();
-    for path in ["hopthu.db", "blobs", "tls/cert.pem", "tls/key.pem", "listeners.json"] {
+    for path in [
+        "hopthu.db",
+        "blobs",
+        "tls/cert.pem",
+        "tls/key.pem",
+        "listeners.json",
+    ] {
         assert!(data.join(path).exists(), "{path} missing");
     }
     let mode = std::fs::metadata(data.join("tls/key.pem")).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(mode.permissions().mode() & 0o077, 0, "private key readable by others");
+    assert_eq!(
+        mode.permissions().mode() & 0o077,
+        0,
+        "private key readable by others"
+    );
     // The database is in WAL mode.
     let header = std::fs::read(data.join("hopthu.db")).unwrap();
     assert_eq!(&header[18..20], &[2, 2], "SQLite WAL read/write versions");
@@ -25,10 +35,20 @@ fn first_start_creates_database_blobs_and_certificate() {
 fn account_add_while_running_prints_a_one_time_password() {
     let server = TestServer::start();
     let out = server.cli(
-        &["account", "add", &format!("hoant@{DOMAIN}"), "--name", "Nguyễn Thị Hoa"],
+        &[
+            "account",
+            "add",
+            &format!("hoant@{DOMAIN}"),
+            "--name",
+            "Nguyễn Thị Hoa",
+        ],
         "",
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let otp = stdout
         .lines()
@@ -44,7 +64,13 @@ fn account_add_while_running_prints_a_one_time_password() {
 
     // The same address twice is refused, and nothing changes.
     let again = server.cli(
-        &["account", "add", &format!("hoant@{DOMAIN}"), "--name", "Someone Else"],
+        &[
+            "account",
+            "add",
+            &format!("hoant@{DOMAIN}"),
+            "--name",
+            "Someone Else",
+        ],
         "",
     );
     assert!(!again.status.success());
@@ -52,10 +78,25 @@ fn account_add_while_running_prints_a_one_time_password() {
 
     // Another domain, an empty name, a short password are refused with a reason.
     for (args, stdin, reason) in [
-        (vec!["account", "add", "a@example.org", "--name", "A"], "", "domain"),
-        (vec!["account", "add", "b@caobang.gov.vn", "--name", "  "], "", "name"),
         (
-            vec!["account", "add", "c@caobang.gov.vn", "--name", "C", "--password-stdin"],
+            vec!["account", "add", "a@example.org", "--name", "A"],
+            "",
+            "domain",
+        ),
+        (
+            vec!["account", "add", "b@caobang.gov.vn", "--name", "  "],
+            "",
+            "name",
+        ),
+        (
+            vec![
+                "account",
+                "add",
+                "c@caobang.gov.vn",
+                "--name",
+                "C",
+                "--password-stdin",
+            ],
             "short\n",
             "at least",
         ),
@@ -72,16 +113,29 @@ fn http_serves_health_and_home_page_on_loopback() {
     let server = TestServer::start();
     let port = server.port("http");
     let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10", &format!("http://127.0.0.1:{port}/healthz")])
+        .args([
+            "-sS",
+            "--max-time",
+            "10",
+            &format!("http://127.0.0.1:{port}/healthz"),
+        ])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
     let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10", &format!("http://127.0.0.1:{port}/")])
+        .args([
+            "-sS",
+            "--max-time",
+            "10",
+            &format!("http://127.0.0.1:{port}/"),
+        ])
         .output()
         .unwrap();
     let page = String::from_utf8(out.stdout).unwrap();
-    assert!(page.contains("Hệ thống thư điện tử caobang.gov.vn"), "{page}");
+    assert!(
+        page.contains("Hệ thống thư điện tử caobang.gov.vn"),
+        "{page}"
+    );
 }
 
 #[test]
@@ -112,7 +166,11 @@ fn invalid_configuration_is_refused_with_every_key() {
     let dir = std::env::temp_dir().join(format!("hopthu-badconf-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("bad.toml");
-    std::fs::write(&config, "domain = \"not a domain\"\n[listen]\nimap = \"nowhere\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "domain = \"not a domain\"\n[listen]\nimap = \"nowhere\"\n",
+    )
+    .unwrap();
     let out = Command::new(BIN)
         .args(["serve", "--config"])
         .arg(&config)
@@ -120,8 +178,14 @@ fn invalid_configuration_is_refused_with_every_key() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("domain:") && err.contains("listen.imap:"), "{err}");
-    assert!(!dir.join("data").exists(), "nothing may be created from a bad configuration");
+    assert!(
+        err.contains("domain:") && err.contains("listen.imap:"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("data").exists(),
+        "nothing may be created from a bad configuration"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -132,10 +196,16 @@ fn sigterm_stops_cleanly_and_data_survives() {
     let code = server.terminate();
     assert_eq!(code, Some(0), "exit status\n{}", server.log());
     let log = server.log();
-    assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+    assert!(
+        log.contains("shutting down") && log.contains("stopped"),
+        "{log}"
+    );
     assert!(!server.data_dir().join("listeners.json").exists());
     server.restart();
-    let out = server.python("login_check.py", &[&format!("lanbt@{DOMAIN}"), "mat-khau-123"]);
+    let out = server.python(
+        "login_check.py",
+        &[&format!("lanbt@{DOMAIN}"), "mat-khau-123"],
+    );
     assert!(out.contains("OK"), "{out}");
 }
 
