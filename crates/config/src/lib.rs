@@ -211,7 +211,13 @@ impl RawConfig {
         if !is_domain(&hostname) {
             problems.push(format!("hostname: {hostname:?} is not a host name"));
         }
-        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let resolve = |p: PathBuf| {
+            if p.is_absolute() {
+                p
+            } else {
+                base.join(p).components().collect()
+            }
+        };
         let data_dir = resolve(self.data_dir.unwrap_or_else(|| PathBuf::from("data")));
 
         let mut addr = |key: &str, value: Option<String>| -> Option<SocketAddr> {

@@ -200,9 +200,7 @@ impl Framer {
                         tail.drain(..tail.len() - TAIL);
                     }
                     self.input.drain(..upto);
-                    if end.is_none() {
-                        return None;
-                    }
+                    end?;
                     let (tag, reason) = (tag.take(), *reason);
                     match literal_announcement(tail).filter(|_| literals) {
                         // The client sends a non-synchronising literal without waiting: skip
@@ -227,7 +225,9 @@ impl Framer {
                         Some(i) if line_so_far + i < self.max_line => {
                             self.message.extend(self.input.drain(..=i));
                             let line = &self.message[self.line_start..];
-                            if literals && let Some((length, synchronizing)) = literal_announcement(line) {
+                            if literals
+                                && let Some((length, synchronizing)) = literal_announcement(line)
+                            {
                                 self.state = State::Announced {
                                     length,
                                     synchronizing,
@@ -319,10 +319,7 @@ mod tests {
     #[test]
     fn splits_lines_and_literals() {
         let mut f = Framer::new(1000);
-        let got = frames(
-            &mut f,
-            b"a NOOP\r\nb LOGIN {3}\r\nabc {2+}\r\nxy\r\nc NO",
-        );
+        let got = frames(&mut f, b"a NOOP\r\nb LOGIN {3}\r\nabc {2+}\r\nxy\r\nc NO");
         assert_eq!(
             got,
             vec![
@@ -339,7 +336,10 @@ mod tests {
             ]
         );
         assert!(f.in_progress());
-        assert_eq!(frames(&mut f, b"OP\r\n"), vec![Frame::Complete(b"c NOOP\r\n".to_vec())]);
+        assert_eq!(
+            frames(&mut f, b"OP\r\n"),
+            vec![Frame::Complete(b"c NOOP\r\n".to_vec())]
+        );
         assert!(!f.in_progress());
     }
 
@@ -352,7 +352,10 @@ mod tests {
             got.extend(frames(&mut f, &[*b]));
         }
         assert_eq!(got.len(), 3, "{got:?}");
-        assert_eq!(got[1], Frame::Complete(b"t1 APPEND INBOX {5+}\r\nHello\r\n".to_vec()));
+        assert_eq!(
+            got[1],
+            Frame::Complete(b"t1 APPEND INBOX {5+}\r\nHello\r\n".to_vec())
+        );
         assert_eq!(got[2], Frame::Complete(b"t2 NOOP\r\n".to_vec()));
     }
 
@@ -390,13 +393,25 @@ mod tests {
         // Synchronising: the command ends at once; the next line is a new command.
         let mut f = Framer::new(100);
         f.push(b"a APPEND INBOX {999999}\r\nb NOOP\r\n");
-        assert!(matches!(f.next(true), Some(Frame::Literal { length: 999999, synchronizing: true })));
+        assert!(matches!(
+            f.next(true),
+            Some(Frame::Literal {
+                length: 999999,
+                synchronizing: true
+            })
+        ));
         assert_eq!(recover_tag(f.partial()).as_deref(), Some("a"));
         f.refuse_literal();
         assert_eq!(f.next(true), Some(Frame::Complete(b"b NOOP\r\n".to_vec())));
         // Non-synchronising: its octets are skipped without being kept.
         f.push(b"c APPEND INBOX {8+}\r\nb NOOP\r\n d\r\ne NOOP\r\n");
-        assert!(matches!(f.next(true), Some(Frame::Literal { synchronizing: false, .. })));
+        assert!(matches!(
+            f.next(true),
+            Some(Frame::Literal {
+                synchronizing: false,
+                ..
+            })
+        ));
         f.refuse_literal();
         assert_eq!(
             f.next(true),
@@ -412,7 +427,10 @@ mod tests {
     fn line_mode_ignores_braces() {
         let mut f = Framer::new(100);
         f.push(b"DONE {5}\r\n");
-        assert_eq!(f.next(false), Some(Frame::Complete(b"DONE {5}\r\n".to_vec())));
+        assert_eq!(
+            f.next(false),
+            Some(Frame::Complete(b"DONE {5}\r\n".to_vec()))
+        );
     }
 
     #[test]
@@ -437,6 +455,60 @@ mod tests {
             (b"x\r\n", Some("x")),
         ] {
             assert_eq!(recover_tag(input).as_deref(), want, "{input:?}");
+        }
+    }
+
+    /// Random input through the framer and the codec: no panic, and memory stays bounded.
+    #[test]
+    fn random_input_is_harmless() {
+        use imap_codec::CommandCodec;
+        use imap_codec::decode::Decoder;
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces: [&[u8]; 16] = [
+            b"a1 ",
+            b"FETCH 1:* ",
+            b"(BODY[1.2]<0.10> FLAGS)",
+            b"{3}\r\n",
+            b"{2+}\r\n",
+            b"\r\n",
+            b"\"q\\\"x\" ",
+            b"SEARCH OR NOT (",
+            b")",
+            b"LOGIN ",
+            b"APPEND INBOX ~{1}\r\n",
+            b"\x00",
+            b"\xff",
+            b"UID ",
+            b"STORE 1 +FLAGS (\\Seen)",
+            b"* ",
+        ];
+        let mut framer = Framer::new(200);
+        for _ in 0..20_000 {
+            framer.push(pieces[(next() % pieces.len() as u64) as usize]);
+            while let Some(frame) = framer.next(next() % 4 != 0) {
+                match frame {
+                    Frame::Literal { .. } => {
+                        let _ = CommandCodec::default().decode(framer.partial());
+                        if next() % 3 == 0 {
+                            framer.refuse_literal();
+                        } else {
+                            framer.accept_literal();
+                        }
+                    }
+                    Frame::Complete(bytes) => {
+                        let _ = CommandCodec::default().decode(&bytes);
+                        let _ = recover_tag(&bytes);
+                    }
+                    Frame::Discarded { .. } => {}
+                }
+                assert!(framer.message.len() <= 200 + 64, "{}", framer.message.len());
+            }
         }
     }
 }

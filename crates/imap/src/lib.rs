@@ -69,8 +69,14 @@ pub async fn serve(
                     user = tracing::field::Empty
                 );
                 sessions.spawn(
-                    session::run(core.clone(), tls.clone(), implicit_tls, tcp, shutdown.clone())
-                        .instrument(span),
+                    session::run(
+                        core.clone(),
+                        tls.clone(),
+                        implicit_tls,
+                        tcp,
+                        shutdown.clone(),
+                    )
+                    .instrument(span),
                 );
             }
             Err(e) => {

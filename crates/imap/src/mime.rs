@@ -107,7 +107,9 @@ impl<'a> Mime<'a> {
             // The top-level message.
             return match spec {
                 Spec::Header => Some(Cow::Borrowed(self.header())),
-                Spec::Fields(names, not) => Some(Cow::Owned(select_fields(self.header(), names, not))),
+                Spec::Fields(names, not) => {
+                    Some(Cow::Owned(select_fields(self.header(), names, not)))
+                }
                 Spec::Text => Some(Cow::Borrowed(self.text())),
                 Spec::Body | Spec::Mime => None,
             };
@@ -245,7 +247,13 @@ pub(crate) struct Field<'a> {
 
 /// Splits a header block into fields, in order; lines without a colon are skipped.
 pub(crate) fn fields(header: &[u8]) -> Vec<Field<'_>> {
-    fn finish<'h>(header: &'h [u8], start: usize, colon: usize, end: usize, out: &mut Vec<Field<'h>>) {
+    fn finish<'h>(
+        header: &'h [u8],
+        start: usize,
+        colon: usize,
+        end: usize,
+        out: &mut Vec<Field<'h>>,
+    ) {
         out.push(Field {
             name: header[start..colon].trim_ascii(),
             value: &header[colon + 1..end],
@@ -354,7 +362,8 @@ fn istring(s: impl Into<String>) -> IString<'static> {
     let s: String = s.into();
     IString::try_from(s.clone()).unwrap_or_else(|_| {
         // Only NUL is refused in a literal.
-        IString::try_from(s.replace('\0', "")).unwrap_or_else(|_| IString::try_from("").expect("empty string"))
+        IString::try_from(s.replace('\0', ""))
+            .unwrap_or_else(|_| IString::try_from("").expect("empty string"))
     })
 }
 
@@ -471,7 +480,9 @@ fn upper(s: &str) -> String {
     s.to_ascii_uppercase()
 }
 
-fn params(attributes: Option<&[mail_parser::Attribute<'_>]>) -> Vec<(IString<'static>, IString<'static>)> {
+fn params(
+    attributes: Option<&[mail_parser::Attribute<'_>]>,
+) -> Vec<(IString<'static>, IString<'static>)> {
     attributes
         .unwrap_or_default()
         .iter()
@@ -494,7 +505,7 @@ fn plain_text_structure(body: &[u8], extended: bool) -> BodyStructure<'static> {
                 number_of_lines: count_lines(body),
             },
         },
-        extension_data: extended.then(|| SinglePartExtensionData {
+        extension_data: extended.then_some(SinglePartExtensionData {
             md5: NString(None),
             tail: None,
         }),
@@ -515,7 +526,10 @@ fn disposition(part: &MessagePart<'_>, fields: &[Field<'_>]) -> Disposition<'sta
         tail: Some(Language {
             language,
             tail: Some(Location {
-                location: nstring(raw_field(fields, "Content-Location").map(|v| String::from_utf8_lossy(&v).into_owned())),
+                location: nstring(
+                    raw_field(fields, "Content-Location")
+                        .map(|v| String::from_utf8_lossy(&v).into_owned()),
+                ),
                 extensions: Vec::new(),
             }),
         }),
@@ -537,10 +551,13 @@ fn structure(m: &Message<'_>, id: usize, extended: bool, depth: usize) -> BodySt
             .iter()
             .map(|child| structure(m, *child as usize, extended, depth + 1))
             .collect();
-        let bodies = Vec1::try_from(bodies).unwrap_or_else(|_| Vec1::from(plain_text_structure(b"", extended)));
+        let bodies = Vec1::try_from(bodies)
+            .unwrap_or_else(|_| Vec1::from(plain_text_structure(b"", extended)));
         return BodyStructure::Multi {
             bodies,
-            subtype: istring(upper(content_type.and_then(|c| c.subtype()).unwrap_or("MIXED"))),
+            subtype: istring(upper(
+                content_type.and_then(|c| c.subtype()).unwrap_or("MIXED"),
+            )),
             extension_data: extended.then(|| MultiPartExtensionData {
                 parameter_list: params(content_type.and_then(|c| c.attributes())),
                 tail: Some(disposition(part, &fields)),
@@ -549,6 +566,8 @@ fn structure(m: &Message<'_>, id: usize, extended: bool, depth: usize) -> BodySt
     }
     let body = part_body(m, part);
     let (ctype, subtype) = match content_type {
+        // A multipart without a usable boundary was read as one text part.
+        Some(ct) if ct.ctype().eq_ignore_ascii_case("multipart") => ("TEXT".into(), "PLAIN".into()),
         Some(ct) => (upper(ct.ctype()), upper(ct.subtype().unwrap_or(""))),
         None if matches!(part.body, PartType::Message(_)) => ("MESSAGE".into(), "RFC822".into()),
         None => ("TEXT".into(), "PLAIN".into()),
@@ -563,7 +582,9 @@ fn structure(m: &Message<'_>, id: usize, extended: bool, depth: usize) -> BodySt
         .unwrap_or_else(|| "7BIT".into());
     let basic = BasicFields {
         parameter_list,
-        id: nstring(raw_field(&fields, "Content-ID").map(|v| String::from_utf8_lossy(&v).into_owned())),
+        id: nstring(
+            raw_field(&fields, "Content-ID").map(|v| String::from_utf8_lossy(&v).into_owned()),
+        ),
         description: nstring(part.content_description().map(encode_words)),
         content_transfer_encoding: istring(encoding),
         size: body.len() as u32,
@@ -576,19 +597,40 @@ fn structure(m: &Message<'_>, id: usize, extended: bool, depth: usize) -> BodySt
                 number_of_lines: count_lines(body),
             }
         }
+        // RFC 3501 §9: MESSAGE/RFC822 always carries an envelope and a structure, even when
+        // the encapsulated message could not be parsed.
+        (_, "MESSAGE") if subtype == "RFC822" => SpecificFields::Message {
+            envelope: Box::new(envelope_from_fields(&[], None)),
+            body_structure: Box::new(plain_text_structure(body, extended)),
+            number_of_lines: count_lines(body),
+        },
         (_, "TEXT") => SpecificFields::Text {
-            subtype: istring(if subtype.is_empty() { "PLAIN".to_string() } else { subtype }),
+            subtype: istring(if subtype.is_empty() {
+                "PLAIN".to_string()
+            } else {
+                subtype
+            }),
             number_of_lines: count_lines(body),
         },
         _ => SpecificFields::Basic {
-            r#type: istring(if ctype.is_empty() { "APPLICATION".to_string() } else { ctype }),
-            subtype: istring(if subtype.is_empty() { "OCTET-STREAM".to_string() } else { subtype }),
+            r#type: istring(if ctype.is_empty() {
+                "APPLICATION".to_string()
+            } else {
+                ctype
+            }),
+            subtype: istring(if subtype.is_empty() {
+                "OCTET-STREAM".to_string()
+            } else {
+                subtype
+            }),
         },
     };
     BodyStructure::Single {
         body: Body { basic, specific },
         extension_data: extended.then(|| SinglePartExtensionData {
-            md5: nstring(raw_field(&fields, "Content-MD5").map(|v| String::from_utf8_lossy(&v).into_owned())),
+            md5: nstring(
+                raw_field(&fields, "Content-MD5").map(|v| String::from_utf8_lossy(&v).into_owned()),
+            ),
             tail: Some(disposition(part, &fields)),
         }),
     }
@@ -603,7 +645,15 @@ mod tests {
     const MULTI: &[u8] = b"From: A <a@x.vn>\r\nSubject: hi\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\npreamble\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\nworld\r\n--XX\r\nContent-Type: multipart/alternative; boundary=YY\r\n\r\n--YY\r\n\r\nalt1\r\n--YY\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n--YY--\r\n\r\n--XX\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@y\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=ZZ\r\n\r\n--ZZ\r\n\r\nin1\r\n--ZZ\r\n\r\nin2\r\n--ZZ--\r\n\r\n--XX\r\nContent-Type: application/pdf; name=\"t\xc3\xa0i li\xe1\xbb\x87u.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--XX--\r\nepilogue\r\n";
 
     fn part(numbers: &[u32]) -> Part {
-        Part(Vec1::try_from(numbers.iter().map(|n| NonZeroU32::new(*n).unwrap()).collect::<Vec<_>>()).unwrap())
+        Part(
+            Vec1::try_from(
+                numbers
+                    .iter()
+                    .map(|n| NonZeroU32::new(*n).unwrap())
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        )
     }
 
     fn get(raw: &[u8], section: Option<Section<'_>>) -> Option<String> {
@@ -635,15 +685,27 @@ mod tests {
             assert_eq!(get(MULTI, section.clone()), want, "{section:?}");
         }
         let text = get(MULTI, Some(Section::Text(None))).unwrap();
-        assert!(text.starts_with("preamble\r\n--XX") && text.ends_with("epilogue\r\n"), "{text}");
+        assert!(
+            text.starts_with("preamble\r\n--XX") && text.ends_with("epilogue\r\n"),
+            "{text}"
+        );
     }
 
     #[test]
     fn single_part_messages() {
         let raw = b"From: x@y\r\nSubject: s\r\n\r\nline one\r\nline two\r\n";
-        assert_eq!(get(raw, Some(Section::Part(part(&[1])))).as_deref(), Some("line one\r\nline two\r\n"));
-        assert_eq!(get(raw, Some(Section::Text(None))).as_deref(), Some("line one\r\nline two\r\n"));
-        assert_eq!(get(raw, Some(Section::Header(None))).as_deref(), Some("From: x@y\r\nSubject: s\r\n\r\n"));
+        assert_eq!(
+            get(raw, Some(Section::Part(part(&[1])))).as_deref(),
+            Some("line one\r\nline two\r\n")
+        );
+        assert_eq!(
+            get(raw, Some(Section::Text(None))).as_deref(),
+            Some("line one\r\nline two\r\n")
+        );
+        assert_eq!(
+            get(raw, Some(Section::Header(None))).as_deref(),
+            Some("From: x@y\r\nSubject: s\r\n\r\n")
+        );
         assert_eq!(get(raw, Some(Section::Part(part(&[2])))), None);
         // A header without a body.
         let raw = b"From: x@y\r\n";
@@ -655,7 +717,10 @@ mod tests {
     fn header_fields_keep_folding_and_order() {
         let header = b"Received: a\r\n b\r\nSUBJECT: x\r\n\ty\r\nbroken line\r\nTo: z\r\n\r\nbody";
         let got = fields(header);
-        let names: Vec<_> = got.iter().map(|f| String::from_utf8_lossy(f.name).into_owned()).collect();
+        let names: Vec<_> = got
+            .iter()
+            .map(|f| String::from_utf8_lossy(f.name).into_owned())
+            .collect();
         assert_eq!(names, ["Received", "SUBJECT", "To"]);
         assert_eq!(got[1].raw, b"SUBJECT: x\r\n\ty\r\n");
         assert_eq!(unfold(got[1].value), b"x\ty");
@@ -695,12 +760,21 @@ mod tests {
         assert!(got.contains("(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 8 1 NIL NIL NIL NIL) \"ALTERNATIVE\" (\"BOUNDARY\" \"YY\")"), "{got}");
         assert!(got.contains("\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 107 (NIL \"inner\" ((NIL NIL \"b\" \"y\"))"), "{got}");
         assert!(got.contains("\"APPLICATION\" \"PDF\" (\"NAME\" \"=?UTF-8?B?dMOgaSBsaeG7h3UucGRm?=\") NIL NIL \"BASE64\" 4 NIL"), "{got}");
-        assert!(got.ends_with(" \"MIXED\" (\"BOUNDARY\" \"XX\") NIL NIL NIL))\r\n"), "{got}");
+        assert!(
+            got.ends_with(" \"MIXED\" (\"BOUNDARY\" \"XX\") NIL NIL NIL))\r\n"),
+            "{got}"
+        );
         let plain = encode_structure(MULTI, false);
-        assert!(plain.starts_with("* 1 FETCH (BODY ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 12 2)"), "{plain}");
+        assert!(
+            plain.starts_with("* 1 FETCH (BODY ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 12 2)"),
+            "{plain}"
+        );
         assert!(plain.ends_with(" \"MIXED\"))\r\n"), "{plain}");
         let single = encode_structure(b"Subject: x\r\n\r\nabc\r\n", false);
-        assert_eq!(single, "* 1 FETCH (BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 1))\r\n");
+        assert_eq!(
+            single,
+            "* 1 FETCH (BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 1))\r\n"
+        );
     }
 
     #[test]
@@ -711,12 +785,69 @@ mod tests {
         assert_eq!(env.date, nstring(Some("Mon, 7 Feb 1994 21:52:25 -0800")));
         assert_eq!(env.message_id, nstring(Some("<1@x>")));
         assert_eq!(env.from.len(), 1);
-        assert_eq!(env.from[0].name, nstring(Some(encode_words("Nông Văn Đạt"))));
+        assert_eq!(
+            env.from[0].name,
+            nstring(Some(encode_words("Nông Văn Đạt")))
+        );
         assert_eq!(env.from[0].host, nstring(Some("caobang.gov.vn")));
         assert_eq!(env.sender, env.from);
         assert_eq!(env.in_reply_to, NString(None));
         // Raw 8-bit subjects are re-encoded.
         let raw = "Subject: Báo cáo\r\n\r\n".as_bytes();
-        assert_eq!(Mime::parse_headers(raw).envelope().subject, nstring(Some(encode_words("Báo cáo"))));
+        assert_eq!(
+            Mime::parse_headers(raw).envelope().subject,
+            nstring(Some(encode_words("Báo cáo")))
+        );
+    }
+
+    /// Hostile or broken messages never panic, whatever is asked of them.
+    #[test]
+    fn broken_messages_do_not_panic() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces: [&[u8]; 12] = [
+            b"Content-Type: multipart/mixed; boundary=b\r\n",
+            b"Content-Type: message/rfc822\r\n",
+            b"--b\r\n",
+            b"--b--\r\n",
+            b"\r\n",
+            b"Subject: =?UTF-8?B?xJDhuqF0?=\r\n",
+            b"From: \"x\" <a@b>, group:;\r\n",
+            b"text\r\n",
+            b"\x00\xff\xfe",
+            b"Content-Transfer-Encoding: base64\r\n",
+            b" folded\r\n",
+            b"=?",
+        ];
+        let sections: Vec<Section<'static>> = vec![
+            Section::Part(part(&[1])),
+            Section::Part(part(&[1, 1])),
+            Section::Part(part(&[2, 1, 1])),
+            Section::Mime(part(&[1, 2])),
+            Section::Header(Some(part(&[1]))),
+            Section::Text(Some(part(&[1, 1]))),
+            Section::Header(None),
+            Section::Text(None),
+        ];
+        for _ in 0..2000 {
+            let mut raw = Vec::new();
+            for _ in 0..(next() % 24) {
+                raw.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            for mime in [Mime::parse(&raw), Mime::parse_headers(&raw)] {
+                let _ = mime.envelope();
+                let _ = encode_structure(&raw, true);
+                let _ = mime.body_structure(false);
+                for section in &sections {
+                    let _ = mime.section(Some(section));
+                }
+                assert_eq!(mime.section(None).as_deref(), Some(&raw[..]));
+            }
+        }
     }
 }

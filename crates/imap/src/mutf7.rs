@@ -7,12 +7,13 @@
 
 use base64::Engine;
 use base64::alphabet::Alphabet;
-use base64::engine::{GeneralPurpose, GeneralPurposeConfig, DecodePaddingMode};
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 fn engine() -> GeneralPurpose {
     // Infallible: the alphabet is 64 distinct printable characters.
-    let alphabet = Alphabet::new("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,")
-        .unwrap_or(base64::alphabet::STANDARD);
+    let alphabet =
+        Alphabet::new("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,")
+            .unwrap_or(base64::alphabet::STANDARD);
     GeneralPurpose::new(
         &alphabet,
         GeneralPurposeConfig::new()

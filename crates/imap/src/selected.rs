@@ -76,6 +76,12 @@ impl Selected {
                     SeqOrUid::Value(v) => v.get(),
                     SeqOrUid::Asterisk => count,
                 };
+                if count == 0
+                    && (matches!(a, SeqOrUid::Asterisk) || matches!(b, SeqOrUid::Asterisk))
+                {
+                    // `1:*` in an empty mailbox addresses nothing (clients do send it).
+                    continue;
+                }
                 let (lo, hi) = ordered(value(a), value(b));
                 if count == 0 || hi > count || lo == 0 {
                     return Err("invalid message sequence number".to_string());
@@ -244,9 +250,14 @@ mod tests {
             ("1:2", true, Ok(vec![])),
             ("*", true, Ok(vec![3])),
         ] {
-            assert_eq!(v.resolve(&set(input), uid).map_err(|_| ()), want, "{input} uid={uid}");
+            assert_eq!(
+                v.resolve(&set(input), uid).map_err(|_| ()),
+                want,
+                "{input} uid={uid}"
+            );
         }
-        assert!(view(&[]).resolve(&set("1:*"), false).is_err());
+        assert_eq!(view(&[]).resolve(&set("1:*"), false), Ok(vec![]));
+        assert!(view(&[]).resolve(&set("1"), false).is_err());
         assert_eq!(view(&[]).resolve(&set("1:*"), true), Ok(vec![]));
         assert!(v.matches_set(&set("4:*"), false, 3));
         assert!(!v.matches_set(&set("7"), false, 3));
@@ -277,7 +288,10 @@ mod tests {
                 Update::Exists(4),
             ]
         );
-        assert_eq!(v.messages.iter().map(|m| m.uid.0).collect::<Vec<_>>(), vec![1, 4, 5, 6]);
+        assert_eq!(
+            v.messages.iter().map(|m| m.uid.0).collect::<Vec<_>>(),
+            vec![1, 4, 5, 6]
+        );
         assert_eq!(v.modseq, 7);
         // The same changes again change nothing.
         let again = Changes {

@@ -19,7 +19,7 @@ use imap_codec::imap_types::command::{Command, CommandBody};
 use imap_codec::imap_types::core::{Tag, Vec1};
 use imap_codec::imap_types::fetch::MessageDataItem;
 use imap_codec::imap_types::response::{
-    Capability, Code, Data, Response, Status, StatusKind,
+    Capability, Code, CommandContinuationRequest, Data, Response, Status, StatusKind,
 };
 use tokio::sync::broadcast;
 use tokio_rustls::TlsAcceptor;
@@ -32,6 +32,8 @@ use crate::wire::{HANDSHAKE_TIMEOUT, Input, Stream, Wire};
 
 /// This many `BAD` replies in a row end the connection (a client that is not speaking IMAP).
 const MAX_BAD_STREAK: u32 = 10;
+/// How long a command still being received at shutdown may take to arrive.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// This many failed sign-ins end the connection.
 pub(crate) const MAX_AUTH_FAILURES: u32 = 3;
 
@@ -120,22 +122,40 @@ enum Wake {
 impl Session {
     async fn main_loop(&mut self) {
         let capabilities = Code::Capability(self.capabilities());
-        self.reply(None, StatusKind::Ok, Some(capabilities), "hopthu IMAP4rev1 ready / san sang");
+        self.reply(
+            None,
+            StatusKind::Ok,
+            Some(capabilities),
+            "hopthu IMAP4rev1 ready / san sang",
+        );
         if self.wire.flush().await.is_err() {
             return;
         }
+        let mut drain_deadline: Option<tokio::time::Instant> = None;
         while !self.closing {
+            // A command the client is still sending when shutdown starts (an APPEND upload)
+            // gets a short grace to complete; an idle session is told BYE at once.
             let busy = self.wire.framer().in_progress();
-            let deadline = self.wire.last_read + self.idle_timeout;
+            let mut deadline = self.wire.last_read + self.idle_timeout;
+            if self.shutdown.is_cancelled() {
+                let grace = *drain_deadline
+                    .get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_GRACE);
+                deadline = deadline.min(grace);
+            }
             let wake = tokio::select! {
-                input = self.wire.next_input(true) => Wake::Input(input),
+                biased;
                 _ = self.shutdown.cancelled(), if !busy => Wake::Shutdown,
+                input = self.wire.next_input(true) => Wake::Input(input),
                 _ = tokio::time::sleep_until(deadline) => Wake::IdleTimer,
             };
             match wake {
                 Wake::Input(Input::Closed) => break,
                 Wake::Input(Input::Frame(frame)) => self.frame(frame).await,
                 Wake::Shutdown => {
+                    self.bye("Server shutting down / may chu dang dung");
+                    break;
+                }
+                Wake::IdleTimer if self.shutdown.is_cancelled() => {
                     self.bye("Server shutting down / may chu dang dung");
                     break;
                 }
@@ -173,7 +193,12 @@ impl Session {
             } => self.literal(length, synchronizing),
             Frame::Discarded { tag, reason } => match reason {
                 Discard::LineTooLong => {
-                    self.reply(tag.as_deref(), StatusKind::Bad, Some(code("TOOBIG")), "Command line too long");
+                    self.reply(
+                        tag.as_deref(),
+                        StatusKind::Bad,
+                        Some(code("TOOBIG")),
+                        "Command line too long",
+                    );
                     self.bad_streak += 1;
                 }
                 Discard::Refused => {
@@ -199,7 +224,11 @@ impl Session {
         );
         let total = partial.len() as u64 + length;
         let refusal = if !syntax_ok {
-            Some((StatusKind::Bad, None, "Syntax error before literal".to_string()))
+            Some((
+                StatusKind::Bad,
+                None,
+                "Syntax error before literal".to_string(),
+            ))
         } else if length > self.max_message_size
             || total > self.max_message_size + self.max_line as u64
         {
@@ -207,7 +236,10 @@ impl Session {
             Some((
                 StatusKind::No,
                 Some(code("TOOBIG")),
-                format!("Literal larger than the limit of {} bytes", self.max_message_size),
+                format!(
+                    "Literal larger than the limit of {} bytes",
+                    self.max_message_size
+                ),
             ))
         } else if self.principal.is_none() && length > 64 * 1024 {
             Some((StatusKind::No, None, "Sign in first".to_string()))
@@ -216,10 +248,11 @@ impl Session {
         };
         match refusal {
             None => {
-                if synchronizing {
-                    if let Ok(cont) = imap_codec::imap_types::response::CommandContinuationRequest::basic(None, "Ready for literal data") {
-                        self.wire.push(&Response::CommandContinuationRequest(cont));
-                    }
+                if synchronizing
+                    && let Ok(cont) =
+                        CommandContinuationRequest::basic(None, "Ready for literal data")
+                {
+                    self.wire.push(&Response::CommandContinuationRequest(cont));
                 }
                 self.wire.framer().accept_literal();
             }
@@ -239,7 +272,7 @@ impl Session {
 
     async fn command(&mut self, bytes: Vec<u8>) {
         let command = match CommandCodec::default().decode(&bytes) {
-            Ok((rest, command)) if rest.is_empty() => command,
+            Ok(([], command)) => command,
             _ => {
                 // Commands imap-codec does not parse (LIST-EXTENDED) are tried by hand.
                 if let Some((tag, list)) = crate::cmd::list::parse_extended(&bytes) {
@@ -256,7 +289,12 @@ impl Session {
                     .unwrap_or_default();
                 tracing::debug!(verb = %verb.chars().take(20).collect::<String>(), "unparsable command");
                 self.bad_streak += 1;
-                self.reply(tag.as_deref(), StatusKind::Bad, Some(code("PARSE")), "Syntax error or unknown command");
+                self.reply(
+                    tag.as_deref(),
+                    StatusKind::Bad,
+                    Some(code("PARSE")),
+                    "Syntax error or unknown command",
+                );
                 return;
             }
         };
@@ -282,10 +320,11 @@ impl Session {
         allow_expunge: bool,
         result: Result<crate::errors::Done, CmdError>,
     ) {
-        if self.selected.is_some() && !self.closing {
-            if let Err(e) = self.sync(allow_expunge, false).await {
-                tracing::warn!(error = ?e, "could not bring the mailbox up to date");
-            }
+        if self.selected.is_some()
+            && !self.closing
+            && let Err(e) = self.sync(allow_expunge, false).await
+        {
+            tracing::warn!(error = ?e, "could not bring the mailbox up to date");
         }
         match result {
             Ok(done) => {
@@ -349,7 +388,9 @@ impl Session {
                 caps.push(Capability::StartTls);
                 caps.push(Capability::LoginDisabled);
             } else {
-                caps.push(Capability::Auth(imap_codec::imap_types::auth::AuthMechanism::Plain));
+                caps.push(Capability::Auth(
+                    imap_codec::imap_types::auth::AuthMechanism::Plain,
+                ));
                 caps.push(Capability::SaslIr);
             }
         }
@@ -366,7 +407,10 @@ impl Session {
             other("SPECIAL-USE"),
         ]);
         // RFC 7889: the largest message APPEND accepts.
-        if let Ok(c) = Capability::try_from(format!("APPENDLIMIT={}", self.max_message_size.min(u32::MAX as u64))) {
+        if let Ok(c) = Capability::try_from(format!(
+            "APPENDLIMIT={}",
+            self.max_message_size.min(u32::MAX as u64)
+        )) {
             caps.push(c);
         }
         Vec1::try_from(caps).expect("not empty")

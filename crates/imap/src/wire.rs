@@ -10,7 +10,7 @@ use std::io;
 use std::time::Duration;
 
 use imap_codec::ResponseCodec;
-use imap_codec::encode::Encoder;
+use imap_codec::encode::{Encoder, Fragment};
 use imap_codec::imap_types::response::Response;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -123,8 +123,14 @@ impl Wire {
 
     /// Encodes a response into the output buffer.
     pub(crate) fn push(&mut self, response: &Response<'_>) {
-        self.out
-            .extend_from_slice(&ResponseCodec::default().encode(response).dump());
+        // A server never waits before sending a literal, so fragments go out back to back.
+        for fragment in ResponseCodec::default().encode(response) {
+            match fragment {
+                Fragment::Line { data } | Fragment::Literal { data, .. } => {
+                    self.out.extend_from_slice(&data)
+                }
+            }
+        }
     }
 
     /// Writes the buffered output.

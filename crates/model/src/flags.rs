@@ -58,14 +58,6 @@ impl Flags {
         Self::default()
     }
 
-    pub fn from_iter<I: IntoIterator<Item = Flag>>(iter: I) -> Self {
-        let mut flags = Self::new();
-        for flag in iter {
-            flags.insert(flag);
-        }
-        flags
-    }
-
     /// Parses the space-separated form written by [`Flags::to_storage`]; unknown tokens are
     /// skipped.
     pub fn from_storage(s: &str) -> Self {
@@ -119,6 +111,16 @@ impl Flags {
                 changed
             }
         }
+    }
+}
+
+impl FromIterator<Flag> for Flags {
+    fn from_iter<I: IntoIterator<Item = Flag>>(iter: I) -> Self {
+        let mut flags = Self::new();
+        for flag in iter {
+            flags.insert(flag);
+        }
+        flags
     }
 }
 

@@ -92,53 +92,44 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Decides every demo mailbox's address. (Provisional: replaced by `naming::plan`.)
+/// Decides every demo mailbox's address with the rules of Đ7.3, reading the shipped CSV files
+/// (columns `kind,code,name,parent` and `full_name,unit,position`).
 fn plan() -> anyhow::Result<Vec<Seed>> {
-    let mut taken = std::collections::HashSet::new();
-    let mut seeds = Vec::new();
-    let mut units = std::collections::HashMap::new();
-    let mut reader = csv::Reader::from_reader(UNITS.as_bytes());
-    for row in reader.records() {
-        let row = row?;
-        let local: String = hopthu_model::text::search_fold(&row[2])
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
-        units.insert(row[1].to_string(), row[2].to_string());
-        if taken.insert(local.clone()) {
-            seeds.push(Seed {
-                local,
-                display_name: row[2].to_string(),
-                unit: row[2].to_string(),
-            });
-        }
+    use hopthu_model::naming::{self, NamingConfig, PersonInput, Taken, UnitInput};
+    let mut units = Vec::new();
+    for row in csv::Reader::from_reader(UNITS.as_bytes()).records() {
+        let row = row.context("demo units")?;
+        let parent = Some(&row[3]).filter(|p| !p.is_empty());
+        units.push(UnitInput::new(&row[0], &row[1], &row[2], parent));
     }
-    let mut reader = csv::Reader::from_reader(PEOPLE.as_bytes());
-    for row in reader.records() {
-        let row = row?;
-        let words: Vec<String> = row[0]
-            .split_whitespace()
-            .map(hopthu_model::text::search_fold)
-            .collect();
-        let Some((given, rest)) = words.split_last() else {
-            continue;
-        };
-        let base: String = given.clone()
-            + &rest
-                .iter()
-                .filter_map(|w| w.chars().next())
-                .collect::<String>();
-        let mut local = base.clone();
-        let mut n = 2;
-        while !taken.insert(local.clone()) {
-            local = format!("{base}{n}");
-            n += 1;
-        }
-        seeds.push(Seed {
-            local,
-            display_name: row[0].to_string(),
-            unit: units.get(&row[1]).cloned().unwrap_or_default(),
-        });
+    let mut people = Vec::new();
+    for row in csv::Reader::from_reader(PEOPLE.as_bytes()).records() {
+        let row = row.context("demo people")?;
+        people.push(PersonInput::new(&row[0], &row[1]));
     }
+    let plan = naming::plan(&NamingConfig::default(), &units, &people, &Taken::new()).map_err(
+        |errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!(
+                "the demo data breaks the address rules:\n{}",
+                lines.join("\n")
+            )
+        },
+    )?;
+    let unit_name = |code: &str| plan.unit(code).map(|u| u.name.clone()).unwrap_or_default();
+    let mut seeds: Vec<Seed> = plan
+        .units
+        .iter()
+        .map(|u| Seed {
+            local: u.local.clone(),
+            display_name: u.name.clone(),
+            unit: u.name.clone(),
+        })
+        .collect();
+    seeds.extend(plan.people.iter().map(|p| Seed {
+        local: p.local.clone(),
+        display_name: p.full_name.clone(),
+        unit: unit_name(&p.unit_code),
+    }));
     Ok(seeds)
 }

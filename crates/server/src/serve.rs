@@ -23,7 +23,8 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     init_logging(&config);
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("create data_dir {}", config.data_dir.display()))?;
-    let tls = crate::tls::acceptor(&config)?;
+    let acceptors = crate::tls::acceptors(&config)?;
+    let tls = acceptors.mail;
     let core = Core::open(config.clone()).await.context("open the store")?;
     if demo {
         crate::demo::seed(&core)
@@ -86,7 +87,7 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     bind!("https", listen.https, |l| hopthu_web::serve_https(
         core.clone(),
         l,
-        tls.clone(),
+        acceptors.web.clone(),
         shutdown.clone()
     ));
     let https_port = bound.get("https").map(SocketAddr::port).or(https_port);

@@ -11,8 +11,16 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
-/// Builds the acceptor shared by SMTP, IMAP, POP3 and HTTPS.
-pub fn acceptor(config: &Config) -> anyhow::Result<TlsAcceptor> {
+/// The TLS acceptors: one for the mail protocols, one for HTTPS. They share the certificate
+/// but not ALPN: HTTPS announces `http/1.1`, while a mail client that offers some other ALPN
+/// value must not be refused for it (RFC 7301 §3.2 lets a server ignore ALPN).
+pub struct Acceptors {
+    pub mail: TlsAcceptor,
+    pub web: TlsAcceptor,
+}
+
+/// Builds the acceptors shared by SMTP, IMAP, POP3 and HTTPS.
+pub fn acceptors(config: &Config) -> anyhow::Result<Acceptors> {
     let (cert_path, key_path) = match (&config.tls.cert, &config.tls.key) {
         (Some(cert), Some(key)) => (cert.clone(), key.clone()),
         _ => {
@@ -38,14 +46,18 @@ pub fn acceptor(config: &Config) -> anyhow::Result<TlsAcceptor> {
     let key = PrivateKeyDer::from_pem_file(&key_path)
         .with_context(|| format!("read private key {}", key_path.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut server = ServerConfig::builder_with_provider(provider)
+    let mail = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("TLS protocol versions")?
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .context("certificate and key do not match")?;
-    server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(server)))
+    let mut web = mail.clone();
+    web.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Acceptors {
+        mail: TlsAcceptor::from(Arc::new(mail)),
+        web: TlsAcceptor::from(Arc::new(web)),
+    })
 }
 
 fn generate_self_signed(hostname: &str, dir: &Path) -> anyhow::Result<()> {

@@ -34,22 +34,37 @@ pub(crate) async fn run(
         LiteralOrLiteral8::Literal8(literal) => literal.data.into_owned(),
     };
     if data.len() as u64 > s.max_message_size {
-        return Err(CmdError::No(Some(code("TOOBIG")), "Message too large".into()));
+        return Err(CmdError::No(
+            Some(code("TOOBIG")),
+            "Message too large".into(),
+        ));
     }
     let target = match s.core.mailbox(&principal, &name).await {
         Ok(target) => target,
         // RFC 3501 §6.3.11: TRYCREATE tells the client it may create the mailbox and retry.
         Err(e) if e.kind == hopthu_core::ErrorKind::NotFound => {
-            return Err(CmdError::No(Some(Code::TryCreate), "No such mailbox".into()));
+            return Err(CmdError::No(
+                Some(Code::TryCreate),
+                "No such mailbox".into(),
+            ));
         }
         Err(e) => return Err(e.into()),
     };
     let internal_date = date.map(|d| d.as_ref().timestamp());
     let outcome = s
         .core
-        .append(&principal, target.id, data, &model_flags(flags), internal_date)
+        .append(
+            &principal,
+            target.id,
+            data,
+            &model_flags(flags),
+            internal_date,
+        )
         .await?;
-    match (NonZeroU32::new(outcome.uidvalidity), NonZeroU32::new(outcome.uid.0)) {
+    match (
+        NonZeroU32::new(outcome.uidvalidity),
+        NonZeroU32::new(outcome.uid.0),
+    ) {
         (Some(uid_validity), Some(uid)) => {
             Done::with_code(Code::AppendUid { uid_validity, uid }, "APPEND completed")
         }

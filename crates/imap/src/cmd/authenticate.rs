@@ -43,10 +43,9 @@ pub(crate) async fn run(
     let response = match initial {
         Some(response) => response,
         None => {
-            s.wire
-                .push(&Response::CommandContinuationRequest(CommandContinuationRequest::base64(
-                    &b""[..],
-                )));
+            s.wire.push(&Response::CommandContinuationRequest(
+                CommandContinuationRequest::base64(&b""[..]),
+            ));
             s.wire.flush().await?;
             let input = tokio::time::timeout(s.idle_timeout, s.wire.next_input(false))
                 .await

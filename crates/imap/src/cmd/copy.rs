@@ -44,7 +44,10 @@ pub(crate) async fn copy_to(
     let target = match s.core.mailbox(&principal, &name).await {
         Ok(target) => target,
         Err(e) if e.kind == hopthu_core::ErrorKind::NotFound => {
-            return Err(CmdError::No(Some(Code::TryCreate), "No such mailbox".into()));
+            return Err(CmdError::No(
+                Some(Code::TryCreate),
+                "No such mailbox".into(),
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -58,7 +61,11 @@ pub(crate) async fn copy_to(
     let sources: Vec<Uid> = pairs.iter().map(|p| p.0).collect();
     let destinations: Vec<Uid> = pairs.iter().map(|p| p.1).collect();
     Ok(
-        match (NonZeroU32::new(validity), uid_set(&sources), uid_set(&destinations)) {
+        match (
+            NonZeroU32::new(validity),
+            uid_set(&sources),
+            uid_set(&destinations),
+        ) {
             (Some(uid_validity), Some(source), Some(destination)) => Some(Code::CopyUid {
                 uid_validity,
                 source,

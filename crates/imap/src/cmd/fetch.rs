@@ -16,6 +16,7 @@
 //! sets `\Seen` first and reports the new FLAGS in the same response, unless the mailbox
 //! was opened with EXAMINE. A section that does not exist is NIL.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::num::{NonZeroU32, NonZeroU64};
 
@@ -176,7 +177,7 @@ pub(crate) async fn run(
                 ) => {
                     let (origin, data) = match m.section(section.as_ref()) {
                         Some(bytes) => {
-                            let (origin, bytes) = cut(&bytes, *partial);
+                            let (origin, bytes) = cut(bytes, *partial);
                             (origin, body_string(bytes))
                         }
                         None => (partial.map(|p| p.0), NString(None)),
@@ -188,13 +189,13 @@ pub(crate) async fn run(
                     }
                 }
                 (MessageDataItemName::Rfc822, Some(m)) => {
-                    MessageDataItem::Rfc822(body_string(&m.section(None).unwrap_or_default()))
+                    MessageDataItem::Rfc822(body_string(m.section(None).unwrap_or_default()))
                 }
                 (MessageDataItemName::Rfc822Header, Some(m)) => {
-                    MessageDataItem::Rfc822Header(body_string(m.header()))
+                    MessageDataItem::Rfc822Header(body_string(Cow::Borrowed(m.header())))
                 }
                 (MessageDataItemName::Rfc822Text, Some(m)) => {
-                    MessageDataItem::Rfc822Text(body_string(m.text()))
+                    MessageDataItem::Rfc822Text(body_string(Cow::Borrowed(m.text())))
                 }
                 _ => continue,
             };
@@ -213,29 +214,41 @@ pub(crate) async fn run(
 }
 
 /// `<start.length>` (RFC 3501 §6.4.5): the origin to report and the bytes.
-fn cut(bytes: &[u8], partial: Option<(u32, NonZeroU32)>) -> (Option<u32>, &[u8]) {
-    match partial {
-        None => (None, bytes),
-        Some((start, length)) => {
-            let start_at = (start as usize).min(bytes.len());
-            let end = start_at.saturating_add(length.get() as usize).min(bytes.len());
-            (Some(start), &bytes[start_at..end])
-        }
-    }
+fn cut(bytes: Cow<'_, [u8]>, partial: Option<(u32, NonZeroU32)>) -> (Option<u32>, Cow<'_, [u8]>) {
+    let Some((start, length)) = partial else {
+        return (None, bytes);
+    };
+    let start_at = (start as usize).min(bytes.len());
+    let end = start_at
+        .saturating_add(length.get() as usize)
+        .min(bytes.len());
+    let cut = match bytes {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[start_at..end]),
+        Cow::Owned(v) => Cow::Owned(v[start_at..end].to_vec()),
+    };
+    (Some(start), cut)
 }
 
-/// Message bytes as a literal. A literal may not contain NUL (RFC 3501 §4.3); the rare
-/// message that does gets 0x80 in its place, as other servers do.
-fn body_string(bytes: &[u8]) -> NString<'static> {
+/// Message bytes as a literal, borrowed from the stored message when possible. A literal may
+/// not contain NUL (RFC 3501 §4.3); the rare message that does gets 0x80 in its place, as
+/// other servers do.
+fn body_string(bytes: Cow<'_, [u8]>) -> NString<'_> {
     if bytes.is_empty() {
         return NString(Some(IString::try_from("").expect("empty quoted string")));
     }
-    let data = if bytes.contains(&0) {
-        bytes.iter().map(|&b| if b == 0 { 0x80 } else { b }).collect()
+    let literal = if bytes.contains(&0) {
+        let data: Vec<u8> = bytes
+            .iter()
+            .map(|&b| if b == 0 { 0x80 } else { b })
+            .collect();
+        Literal::try_from(data)
     } else {
-        bytes.to_vec()
+        match bytes {
+            Cow::Borrowed(b) => Literal::try_from(b),
+            Cow::Owned(v) => Literal::try_from(v),
+        }
     };
-    match Literal::try_from(data) {
+    match literal {
         Ok(literal) => NString(Some(IString::Literal(literal))),
         Err(_) => NString(None),
     }
@@ -256,13 +269,21 @@ mod tests {
     #[test]
     fn partials() {
         let n = |x| NonZeroU32::new(x).unwrap();
-        assert_eq!(cut(b"0123456789", None), (None, &b"0123456789"[..]));
-        assert_eq!(cut(b"0123456789", Some((2, n(3)))), (Some(2), &b"234"[..]));
-        assert_eq!(cut(b"0123456789", Some((8, n(30)))), (Some(8), &b"89"[..]));
-        assert_eq!(cut(b"0123456789", Some((80, n(3)))), (Some(80), &b""[..]));
+        let digits = || Cow::Borrowed(&b"0123456789"[..]);
+        for (partial, want) in [
+            (None, (None, &b"0123456789"[..])),
+            (Some((2, n(3))), (Some(2), &b"234"[..])),
+            (Some((8, n(30))), (Some(8), &b"89"[..])),
+            (Some((80, n(3))), (Some(80), &b""[..])),
+        ] {
+            let (origin, bytes) = cut(digits(), partial);
+            assert_eq!((origin, bytes.as_ref()), want, "{partial:?}");
+        }
         assert_eq!(
-            body_string(b"a\0b"),
-            NString(Some(IString::Literal(Literal::try_from(&b"a\x80b"[..]).unwrap())))
+            body_string(Cow::Borrowed(b"a\0b")),
+            NString(Some(IString::Literal(
+                Literal::try_from(&b"a\x80b"[..]).unwrap()
+            )))
         );
     }
 }

@@ -21,8 +21,14 @@ pub(crate) fn run(s: &mut Session, parameters: Option<&[(IString<'_>, NString<'_
             let v = v.0.as_ref()?;
             Some(format!(
                 "{}={}",
-                String::from_utf8_lossy(k.as_ref()).chars().take(30).collect::<String>(),
-                String::from_utf8_lossy(v.as_ref()).chars().take(60).collect::<String>()
+                String::from_utf8_lossy(k.as_ref())
+                    .chars()
+                    .take(30)
+                    .collect::<String>(),
+                String::from_utf8_lossy(v.as_ref())
+                    .chars()
+                    .take(60)
+                    .collect::<String>()
             ))
         })
         .collect();

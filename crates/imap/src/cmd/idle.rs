@@ -57,14 +57,17 @@ pub(crate) async fn run(s: &mut Session) -> CmdResult {
         match wake {
             Wake::Input(Input::Frame(Frame::Complete(line))) => {
                 return match IdleDoneCodec::default().decode(&line) {
-                    Ok((rest, _)) if rest.is_empty() => Done::ok("IDLE terminated"),
+                    Ok(([], _)) => Done::ok("IDLE terminated"),
                     _ => Err(CmdError::Bad("Expected DONE".into())),
                 };
             }
             Wake::Input(Input::Frame(_)) => return Err(CmdError::Bad("Expected DONE".into())),
             Wake::Input(Input::Closed) => return Err(CmdError::Closed),
             Wake::Event(Ok(event)) => {
-                if s.selected.as_ref().is_some_and(|sel| sel.id == event.mailbox) {
+                if s.selected
+                    .as_ref()
+                    .is_some_and(|sel| sel.id == event.mailbox)
+                {
                     s.dirty = true;
                     s.sync(true, false).await?;
                 }
@@ -92,7 +95,9 @@ pub(crate) async fn run(s: &mut Session) -> CmdResult {
 }
 
 /// The next change notification; never resolves without a subscription.
-async fn next_event(events: &mut Option<broadcast::Receiver<MailEvent>>) -> Result<MailEvent, RecvError> {
+async fn next_event(
+    events: &mut Option<broadcast::Receiver<MailEvent>>,
+) -> Result<MailEvent, RecvError> {
     match events {
         Some(events) => events.recv().await,
         None => std::future::pending().await,

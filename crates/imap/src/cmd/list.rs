@@ -67,7 +67,9 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
         });
         return Done::ok("LIST completed");
     }
-    let pattern: Vec<char> = format!("{}{}", request.reference, request.pattern).chars().collect();
+    let pattern: Vec<char> = format!("{}{}", request.reference, request.pattern)
+        .chars()
+        .collect();
     let mut mailboxes = s.core.mailboxes(&principal).await?;
     // INBOX first, the rest by name.
     mailboxes.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
@@ -87,7 +89,11 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
         if !lsub {
             let prefix = format!("{}/", mailbox.name);
             let children = names.iter().any(|n| n.starts_with(&prefix));
-            items.push(attribute(if children { "HasChildren" } else { "HasNoChildren" }));
+            items.push(attribute(if children {
+                "HasChildren"
+            } else {
+                "HasNoChildren"
+            }));
             if let Some(special) = mailbox.special_use {
                 items.push(attribute(special.as_str().trim_start_matches('\\')));
             }

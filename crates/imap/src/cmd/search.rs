@@ -40,7 +40,12 @@ enum Content {
 fn content_needed(key: &SearchKey<'_>) -> Content {
     use SearchKey as K;
     match key {
-        K::And(keys) => keys.as_ref().iter().map(content_needed).max().unwrap_or(Content::Nothing),
+        K::And(keys) => keys
+            .as_ref()
+            .iter()
+            .map(content_needed)
+            .max()
+            .unwrap_or(Content::Nothing),
         K::Or(a, b) => content_needed(a).max(content_needed(b)),
         K::Not(k) => content_needed(k),
         K::Bcc(_)
@@ -71,7 +76,11 @@ pub(crate) async fn run(
         if !name.eq_ignore_ascii_case("UTF-8") && !name.eq_ignore_ascii_case("US-ASCII") {
             let allowed = ["UTF-8", "US-ASCII"]
                 .into_iter()
-                .filter_map(|c| imap_codec::imap_types::core::Atom::try_from(c).ok().map(Charset::Atom))
+                .filter_map(|c| {
+                    imap_codec::imap_types::core::Atom::try_from(c)
+                        .ok()
+                        .map(Charset::Atom)
+                })
                 .collect();
             return Err(CmdError::No(
                 Some(imap_codec::imap_types::response::Code::BadCharset { allowed }),
@@ -79,7 +88,11 @@ pub(crate) async fn run(
             ));
         }
     }
-    let content = criteria.iter().map(content_needed).max().unwrap_or(Content::Nothing);
+    let content = criteria
+        .iter()
+        .map(content_needed)
+        .max()
+        .unwrap_or(Content::Nothing);
     let selected = s.selected()?;
     let mut hits: Vec<NonZeroU32> = Vec::new();
     for (index, record) in selected.messages.iter().enumerate() {
@@ -193,11 +206,17 @@ impl Candidate<'_> {
     fn sent_date(&self) -> Option<NaiveDate> {
         self.message()
             .and_then(|m| m.date())
-            .and_then(|d| NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day)))
+            .and_then(|d| {
+                NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+            })
             .or_else(|| self.internal_date())
     }
 
-    fn address_matches(&self, address: Option<&mail_parser::Address<'_>>, value: &AString<'_>) -> bool {
+    fn address_matches(
+        &self,
+        address: Option<&mail_parser::Address<'_>>,
+        value: &AString<'_>,
+    ) -> bool {
         let needle = fold(value);
         address.is_some_and(|a| search_fold(&address_text(a)).contains(&needle))
     }
@@ -397,7 +416,11 @@ mod tests {
             ("2:3", false),
         ] {
             let keys = key(criteria);
-            assert_eq!(keys.iter().all(|k| candidate.matches(k)), want, "{criteria}");
+            assert_eq!(
+                keys.iter().all(|k| candidate.matches(k)),
+                want,
+                "{criteria}"
+            );
         }
     }
 }

@@ -46,11 +46,20 @@ pub(crate) async fn run(s: &mut Session, mailbox: &Mailbox<'_>, read_only: bool)
         modseq: status.mailbox.highestmodseq,
     };
 
-    let mut flags = vec![Flag::Answered, Flag::Flagged, Flag::Deleted, Flag::Seen, Flag::Draft];
+    let mut flags = vec![
+        Flag::Answered,
+        Flag::Flagged,
+        Flag::Deleted,
+        Flag::Seen,
+        Flag::Draft,
+    ];
     let mut keywords: Vec<ModelFlag> = Vec::new();
     for message in &selected.messages {
         for flag in message.flags.iter() {
-            if matches!(flag, ModelFlag::Keyword(_)) && !keywords.contains(flag) && keywords.len() < 100 {
+            if matches!(flag, ModelFlag::Keyword(_))
+                && !keywords.contains(flag)
+                && keywords.len() < 100
+            {
                 keywords.push(flag.clone());
             }
         }
@@ -64,27 +73,56 @@ pub(crate) async fn run(s: &mut Session, mailbox: &Mailbox<'_>, read_only: bool)
         p.push(FlagPerm::Asterisk);
         p
     };
-    s.reply(None, StatusKind::Ok, Some(Code::PermanentFlags(permanent)), "Flags permitted");
+    s.reply(
+        None,
+        StatusKind::Ok,
+        Some(Code::PermanentFlags(permanent)),
+        "Flags permitted",
+    );
     s.push_data(Data::Exists(selected.count()));
     s.push_data(Data::Recent(0));
     if let Some(unseen) = selected.first_unseen() {
-        s.reply(None, StatusKind::Ok, Some(Code::Unseen(unseen)), "First unseen");
+        s.reply(
+            None,
+            StatusKind::Ok,
+            Some(Code::Unseen(unseen)),
+            "First unseen",
+        );
     }
     if let Some(validity) = NonZeroU32::new(selected.uidvalidity) {
-        s.reply(None, StatusKind::Ok, Some(Code::UidValidity(validity)), "UIDs valid");
+        s.reply(
+            None,
+            StatusKind::Ok,
+            Some(Code::UidValidity(validity)),
+            "UIDs valid",
+        );
     }
     let uidnext = status
         .mailbox
         .uidnext
         .max(selected.max_uid().map_or(1, |u| u.0.saturating_add(1)));
     if let Some(next) = NonZeroU32::new(uidnext) {
-        s.reply(None, StatusKind::Ok, Some(Code::UidNext(next)), "Predicted next UID");
+        s.reply(
+            None,
+            StatusKind::Ok,
+            Some(Code::UidNext(next)),
+            "Predicted next UID",
+        );
     }
     if let Some(modseq) = NonZeroU64::new(selected.modseq) {
-        s.reply(None, StatusKind::Ok, Some(Code::HighestModSeq(modseq)), "Highest");
+        s.reply(
+            None,
+            StatusKind::Ok,
+            Some(Code::HighestModSeq(modseq)),
+            "Highest",
+        );
     }
     let verb = if read_only { "EXAMINE" } else { "SELECT" };
     s.selected = Some(selected);
-    let code = if read_only { Code::ReadOnly } else { Code::ReadWrite };
+    let code = if read_only {
+        Code::ReadOnly
+    } else {
+        Code::ReadWrite
+    };
     Done::with_code(code, &format!("{verb} completed"))
 }

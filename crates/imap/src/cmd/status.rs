@@ -27,15 +27,20 @@ pub(crate) async fn run(
     let name = mailbox_name(mailbox);
     let record = s.core.mailbox(&principal, &name).await?;
     let status = s.core.mailbox_status(&principal, record.id).await?;
-    let needs_messages = names
-        .iter()
-        .any(|n| matches!(n, StatusDataItemName::Deleted | StatusDataItemName::DeletedStorage));
+    let needs_messages = names.iter().any(|n| {
+        matches!(
+            n,
+            StatusDataItemName::Deleted | StatusDataItemName::DeletedStorage
+        )
+    });
     let (deleted, deleted_size) = if needs_messages {
         let messages = s.core.messages(&principal, record.id).await?;
         messages
             .iter()
             .filter(|m| m.flags.contains(&Flag::Deleted))
-            .fold((0u32, 0u64), |(n, size), m| (n + 1, size + u64::from(m.size)))
+            .fold((0u32, 0u64), |(n, size), m| {
+                (n + 1, size + u64::from(m.size))
+            })
     } else {
         (0, 0)
     };

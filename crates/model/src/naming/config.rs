@@ -135,9 +135,11 @@ pub struct NamingConfig {
     pub retired_districts: Vec<String>,
     /// Per-district label used instead of the district's local part when it disambiguates a
     /// commune (R10.3), keyed by district code, e.g. to reproduce a printed `hungdao.hoan`.
+    /// A name or a local part: each dot-separated piece is folded.
     pub district_labels: BTreeMap<String, String>,
     /// Per-commune disambiguator (R10.3) keyed by commune code, for communes without a district
-    /// (the two-tier structure of 2025); it also takes precedence over the district's label.
+    /// (the two-tier structure of 2025), e.g. the former district; it also takes precedence over
+    /// the district's label. A name or a local part: each dot-separated piece is folded.
     pub commune_disambiguators: BTreeMap<String, String>,
     /// Aliases that keep misprinted or legacy forms reachable ("Known misprints").
     pub known_aliases: Vec<KnownAlias>,
@@ -210,14 +212,12 @@ fn strings(items: &[&str]) -> Vec<String> {
 /// The kinds of R6 with their local forms of R9/R10.
 fn default_kinds() -> Vec<KindRule> {
     use kind_ids::*;
-    let kind = |id: &str, words: &[&str], local: LocalForm, drop: &[&str], review: bool| {
-        KindRule {
-            id: id.into(),
-            words: strings(words),
-            local,
-            drop_trailing: strings(drop),
-            review,
-        }
+    let kind = |id: &str, words: &[&str], local: LocalForm, drop: &[&str], review: bool| KindRule {
+        id: id.into(),
+        words: strings(words),
+        local,
+        drop_trailing: strings(drop),
+        review,
     };
     let prefixed = |p: &str| LocalForm::Prefixed { prefix: p.into() };
     let commune = |p: &str| LocalForm::Commune { prefix: p.into() };
@@ -307,19 +307,13 @@ impl NamingConfig {
             .chain(self.known_aliases.iter().enumerate().flat_map(|(i, a)| {
                 [
                     (format!("naming.known_aliases[{i}].alias"), &a.alias, false),
-                    (format!("naming.known_aliases[{i}].target"), &a.target, false),
+                    (
+                        format!("naming.known_aliases[{i}].target"),
+                        &a.target,
+                        false,
+                    ),
                 ]
-            }))
-            .chain(
-                self.district_labels
-                    .iter()
-                    .map(|(code, l)| (format!("naming.district_labels.{code}"), l, false)),
-            )
-            .chain(
-                self.commune_disambiguators
-                    .iter()
-                    .map(|(code, l)| (format!("naming.commune_disambiguators.{code}"), l, false)),
-            );
+            }));
         for (at, local, reserved) in local_checks {
             // Reserved names may hold '-' (mailer-daemon); the rules never produce one anyway.
             let ok = if reserved {
@@ -332,6 +326,20 @@ impl NamingConfig {
             };
             if !ok {
                 problems.push(format!("{at}: '{local}' is not a valid local part"));
+            }
+        }
+        let labels = self
+            .district_labels
+            .iter()
+            .map(|(code, l)| (format!("naming.district_labels.{code}"), l))
+            .chain(
+                self.commune_disambiguators
+                    .iter()
+                    .map(|(code, l)| (format!("naming.commune_disambiguators.{code}"), l)),
+            );
+        for (at, label) in labels {
+            if super::plan::as_label(label).is_none() {
+                problems.push(format!("{at}: '{label}' must hold a letter or digit"));
             }
         }
         if problems.is_empty() {
@@ -352,11 +360,8 @@ mod tests {
     #[test]
     fn default_is_valid() {
         assert_eq!(NamingConfig::default().validate(), Ok(()));
-        let ids: Vec<&str> = NamingConfig::default()
-            .kinds
-            .iter()
-            .map(|k| k.id.as_str())
-            .collect();
+        let config = NamingConfig::default();
+        let ids: Vec<&str> = config.kinds.iter().map(|k| k.id.as_str()).collect();
         assert_eq!(
             ids,
             [
@@ -381,7 +386,9 @@ mod tests {
             prefix: "Ban".into(),
         };
         config.reserved.push("Bad Name".into());
-        config.district_labels.insert("CB11-058".into(), "hoa..an".into());
+        config
+            .district_labels
+            .insert("CB11-058".into(), " . ".into());
         let problems = config.validate().unwrap_err();
         assert_eq!(problems.len(), 4, "{problems:#?}");
         assert!(problems[0].starts_with("naming.kinds[2].local.prefix"));

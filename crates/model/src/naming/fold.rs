@@ -69,9 +69,15 @@ mod tests {
         for (input, want) in [
             ("Nông Văn Đạt", "Nông Văn Đạt"),
             ("  Nông\u{00A0}Văn\t\tĐạt  ", "Nông Văn Đạt"),
-            ("Nông\u{200B} Văn\u{200C}\u{200D} Đạt\u{2060}\u{FEFF}", "Nông Văn Đạt"),
+            (
+                "Nông\u{200B} Văn\u{200C}\u{200D} Đạt\u{2060}\u{FEFF}",
+                "Nông Văn Đạt",
+            ),
             ("Bảo\u{00AD}Lạc", "BảoLạc"),
-            ("No\u{0302}ng Va\u{0306}n \u{0110}a\u{0323}t", "Nông Văn Đạt"),
+            (
+                "No\u{0302}ng Va\u{0306}n \u{0110}a\u{0323}t",
+                "Nông Văn Đạt",
+            ),
             ("a \u{200B} b", "a b"),
             ("\u{200B}\u{00A0}\t", ""),
             ("Xã\nHưng\r\nĐạo", "Xã Hưng Đạo"),
@@ -127,9 +133,15 @@ mod tests {
                 "Sở Lao động - Thương binh và Xã hội",
                 &["Sở", "Lao", "động", "Thương", "binh", "và", "Xã", "hội"],
             ),
-            ("a‐b–c—d,e;f/g&h(i)j.k:l", &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]),
+            (
+                "a‐b–c—d,e;f/g&h(i)j.k:l",
+                &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"],
+            ),
             ("Nguyễn V. Đạt", &["Nguyễn", "V", "Đạt"]),
-            ("\u{200B} Xã\u{00A0}\u{00A0}Hưng\tĐạo ", &["Xã", "Hưng", "Đạo"]),
+            (
+                "\u{200B} Xã\u{00A0}\u{00A0}Hưng\tĐạo ",
+                &["Xã", "Hưng", "Đạo"],
+            ),
             (" - , ", &[]),
         ] {
             assert_eq!(words(input), want, "{input:?}");

@@ -10,9 +10,7 @@ use super::fold::{clean, fold, is_apostrophe, words};
 /// Character sequences that betray a legacy (TCVN3/VNI or mis-decoded UTF-8) file: `Ð`/`ð` look
 /// like `Đ`/`đ`, `«` is TCVN3's `ô`, `§` its `Đ`, `Ã`, `Æ°` and `áº` come from UTF-8 read as
 /// Windows-1252, `Ñ` is not Vietnamese.
-const LEGACY_LOOKALIKES: [&str; 8] = [
-    "\u{00D0}", "\u{00F0}", "Ñ", "Ã", "Æ°", "áº", "«", "§",
-];
+const LEGACY_LOOKALIKES: [&str; 8] = ["\u{00D0}", "\u{00F0}", "Ñ", "Ã", "Æ°", "áº", "«", "§"];
 
 /// The base of a person's address and what the operator should be told about the name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,9 +171,17 @@ mod tests {
             ("Nông Văn Đạt", "datnv", vec![]),
             ("Ninh Văn Đạt", "datnv", vec![]),
             // NFD input gives the same base as NFC.
-            ("No\u{0302}ng Va\u{0306}n \u{0110}a\u{0323}t", "datnv", vec![]),
+            (
+                "No\u{0302}ng Va\u{0306}n \u{0110}a\u{0323}t",
+                "datnv",
+                vec![],
+            ),
             // Stray spaces and zero-width characters.
-            ("  Nông\u{00A0}\u{00A0}Văn\u{200B}\t Đạt\u{FEFF} ", "datnv", vec![]),
+            (
+                "  Nông\u{00A0}\u{00A0}Văn\u{200B}\t Đạt\u{FEFF} ",
+                "datnv",
+                vec![],
+            ),
             ("Nông Văn Đ\u{00AD}ạt", "datnv", vec![]),
             ("Nguyễn Văn Hùng", "hungnv", vec![]),
             ("Nguyễn Văn Hưng", "hungnv", vec![]),
@@ -235,8 +241,14 @@ mod tests {
     #[test]
     fn refusal_names_the_character() {
         let message = person_base("Nông Văn Đạt 2").unwrap_err().to_string();
-        assert!(message.contains("'2'") && message.contains("U+0032"), "{message}");
+        assert!(
+            message.contains("'2'") && message.contains("U+0032"),
+            "{message}"
+        );
         let message = person_base("N«ng").unwrap_err().to_string();
-        assert!(message.contains("U+00AB") && message.contains("legacy"), "{message}");
+        assert!(
+            message.contains("U+00AB") && message.contains("legacy"),
+            "{message}"
+        );
     }
 }

@@ -1,1 +1,180 @@
-//! IMAP tests (owned by the IMAP work).
+//! IMAP tests: the real server over loopback, driven by Python's imaplib (scripts
+//! `py/imap_*.py`, which print OK when every check passed) and by raw lines for what no polite
+//! client sends.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::harness::{LineClient, TestServer};
+
+const PASSWORD: &str = "mat-khau-dat-1";
+
+/// Starts a server with one account and runs a script with its address and password.
+fn run_script(script: &str, extra_args: &[&str]) {
+    let server = TestServer::start();
+    let address = server.add_account("datnv", "Nông Văn Đạt", PASSWORD);
+    let mut args = vec![address.as_str(), PASSWORD];
+    args.extend_from_slice(extra_args);
+    let out = server.python(script, &args);
+    assert!(out.ends_with("OK\n"), "{script}: {out}");
+}
+
+#[track_caller]
+fn expect(client: &mut LineClient, prefix: &str) -> String {
+    let line = client.line();
+    assert!(
+        line.starts_with(prefix),
+        "expected {prefix:?}, got {line:?}"
+    );
+    line
+}
+
+/// IMAPS and STARTTLS with LOGIN and AUTHENTICATE PLAIN (with and without SASL-IR); no
+/// password before STARTTLS on the plain port.
+#[test]
+fn signs_in_over_imaps_and_starttls_only() {
+    run_script("imap_login.py", &[]);
+}
+
+/// LIST shows INBOX, Sent, Drafts, Trash, Junk and Archive with SPECIAL-USE attributes;
+/// Vietnamese folder names are created, listed, renamed and deleted in modified UTF-7.
+#[test]
+fn lists_standard_folders_with_special_use() {
+    run_script("imap_folders.py", &[]);
+}
+
+/// APPEND then FETCH: BODY[] byte for byte, ENVELOPE, BODYSTRUCTURE, sections, partials,
+/// \Seen, COPY and MOVE with UIDPLUS.
+#[test]
+fn appended_mail_is_fetched_byte_for_byte_with_structure() {
+    run_script("imap_fetch.py", &[]);
+}
+
+/// SEARCH ignores case and diacritics ("dat" finds "Đạt") in every text criterion.
+#[test]
+fn search_ignores_case_and_vietnamese_diacritics() {
+    run_script("imap_search.py", &[]);
+}
+
+/// Two sessions on one mailbox see each other's flag changes, new mail and expunges, and no
+/// EXPUNGE arrives during FETCH, STORE or SEARCH.
+#[test]
+fn two_sessions_see_each_others_changes() {
+    run_script("imap_concurrent.py", &[]);
+}
+
+/// IDLE wakes up for another session's APPEND, flag change and expunge, and for mail
+/// delivered over SMTP.
+#[test]
+fn idle_reports_new_mail_at_once() {
+    run_script("imap_idle.py", &["smtp"]);
+}
+
+/// Garbage, unknown commands, over-long lines and oversized literals get BAD/NO and the
+/// connection keeps working; LOGIN before STARTTLS is refused; too many bad commands and
+/// the idle timeout end the connection with BYE.
+#[test]
+fn malformed_input_is_refused_and_the_connection_survives() {
+    let server = TestServer::start_with(
+        "[limits]\nimap_max_line = 1000\nmax_message_size = 20000\nimap_idle_timeout = 3\n",
+    );
+    let mut c = server.connect("imap");
+    let greeting = expect(&mut c, "* OK [CAPABILITY IMAP4REV1");
+    assert!(
+        greeting.contains("STARTTLS") && greeting.contains("LOGINDISABLED"),
+        "{greeting}"
+    );
+    assert!(!greeting.contains("AUTH=PLAIN"), "{greeting}");
+
+    c.send(b"\x00\x01 garbage \xff\xfe\r\n");
+    expect(&mut c, "* BAD");
+    c.send(b"a1 FROB the knob\r\n");
+    expect(&mut c, "a1 BAD");
+    c.send(b"a2 FETCH 1 (FLAGS)\r\n");
+    expect(&mut c, "a2 BAD"); // not signed in
+    c.send(b"a3 NOOP\r\n");
+    expect(&mut c, "a3 OK");
+
+    // Over-long line: BAD with the tag, the rest of the line dropped.
+    c.send(format!("a4 SEARCH SUBJECT {}\r\n", "x".repeat(5000)).as_bytes());
+    expect(&mut c, "a4 BAD [TOOBIG]");
+    c.send(b"a5 NOOP\r\n");
+    expect(&mut c, "a5 OK");
+
+    // No password in clear.
+    c.send(b"a6 LOGIN datnv@caobang.gov.vn mat-khau\r\n");
+    expect(&mut c, "a6 NO [PRIVACYREQUIRED]");
+    // A synchronising literal: `+`, then the rest of the command.
+    c.send(b"a7 LOGIN {5}\r\n");
+    expect(&mut c, "+ ");
+    c.send(b"datnv {8}\r\n");
+    expect(&mut c, "+ ");
+    c.send(b"mat-khau\r\n");
+    expect(&mut c, "a7 NO [PRIVACYREQUIRED]");
+    // LITERAL+: no `+`.
+    c.send(b"a8 LOGIN {5+}\r\ndatnv {8+}\r\nmat-khau\r\n");
+    expect(&mut c, "a8 NO [PRIVACYREQUIRED]");
+
+    // Literals over the message size limit are refused without being stored: a synchronising
+    // one before it is sent, a non-synchronising one after it was read and dropped.
+    c.send(b"a9 APPEND INBOX {50000}\r\n");
+    expect(&mut c, "a9 NO [TOOBIG]");
+    let mut big = b"a10 APPEND INBOX {50000+}\r\n".to_vec();
+    big.extend(std::iter::repeat_n(b'A', 50000));
+    big.extend(b"\r\n");
+    c.send(&big);
+    expect(&mut c, "a10 NO [TOOBIG]");
+    c.send(b"a11 NOOP\r\n");
+    expect(&mut c, "a11 OK");
+
+    // Ten bad commands in a row: BYE and close.
+    for i in 0..10 {
+        c.send(format!("b{i} FROB\r\n").as_bytes());
+    }
+    let lines = c.until("* BYE");
+    assert_eq!(lines.len(), 11, "{lines:?}");
+    assert!(c.closed());
+
+    // A silent client is disconnected after the idle timeout with BYE.
+    let mut c = server.connect("imap");
+    expect(&mut c, "* OK");
+    let started = std::time::Instant::now();
+    expect(&mut c, "* BYE");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(c.closed());
+}
+
+/// SIGTERM: an IDLEing session gets `* BYE` before the server exits cleanly.
+#[test]
+fn shutdown_says_bye_to_idling_sessions() {
+    let mut server = TestServer::start();
+    let address = server.add_account("datnv", "Nông Văn Đạt", PASSWORD);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/py/imap_shutdown.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .args([address.as_str(), PASSWORD])
+        .envs(server.env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "IDLING\n", "{}", server.log());
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && rest == "BYE\n",
+        "{rest}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -35,8 +35,6 @@ def check(condition, message):
 
 def inbox(address, password):
     """Every message of the account's INBOX as raw bytes, in UID order, read over IMAPS."""
-    if os.environ.get("HOPTHU_SMTP_READ_STORE"):  # TEMPORARY until IMAP is served
-        return _inbox_from_store(address)
     imap = imaplib.IMAP4_SSL(HOST, port("imaps"), ssl_context=tls_context(), timeout=60)
     try:
         imap.login(address, password)
@@ -81,18 +79,3 @@ def reply_ok(reply, code, status=None):
 
 TOKEN = re.compile(rb"durability (t\d+-\d+)")
 
-
-def _inbox_from_store(address):
-    """TEMPORARY: reads the INBOX from the SQLite index and the blob files."""
-    import sqlite3
-    import pathlib
-
-    data = pathlib.Path(os.environ["HOPTHU_CERT"]).parent.parent
-    db = sqlite3.connect(f"file:{data / 'hopthu.db'}?mode=ro", uri=True)
-    rows = db.execute(
-        "SELECT m.blob_hash FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
-        "JOIN accounts a ON a.id = b.account_id WHERE a.address = ? AND b.name = 'INBOX' "
-        "ORDER BY m.uid",
-        (address,),
-    ).fetchall()
-    return [(data / "blobs" / h[:2] / h[2:4] / h).read_bytes() for (h,) in rows]
