@@ -23,7 +23,10 @@ use hopthu_model::{AccountId, MailboxId};
 use hopthu_store::Store;
 use tokio::sync::broadcast;
 
-pub use accounts::{AuthError, CreatedAccount, NewAccountRequest, Principal, generate_password};
+pub use accounts::{
+    AuthError, CreatedAccount, NewAccountRequest, Principal, Secret, generate_password,
+    hash_password, hash_password_blocking,
+};
 pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
 pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;

@@ -493,9 +493,10 @@ mod tests {
             framer.push(pieces[(next() % pieces.len() as u64) as usize]);
             while let Some(frame) = framer.next(next() % 4 != 0) {
                 match frame {
-                    Frame::Literal { .. } => {
+                    Frame::Literal { length, .. } => {
                         let _ = CommandCodec::default().decode(framer.partial());
-                        if next() % 3 == 0 {
+                        // As the session does: a cap on the whole command.
+                        if next() % 3 == 0 || framer.partial().len() as u64 + length > 1000 {
                             framer.refuse_literal();
                         } else {
                             framer.accept_literal();
@@ -507,7 +508,11 @@ mod tests {
                     }
                     Frame::Discarded { .. } => {}
                 }
-                assert!(framer.message.len() <= 200 + 64, "{}", framer.message.len());
+                assert!(
+                    framer.message.len() <= 1000 + 200,
+                    "{}",
+                    framer.message.len()
+                );
             }
         }
     }

@@ -72,7 +72,11 @@ pub(crate) async fn run(
     shutdown: CancellationToken,
 ) {
     let stream = if implicit_tls {
-        match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
+        let handshake = tokio::select! {
+            handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)) => handshake,
+            _ = shutdown.cancelled() => return,
+        };
+        match handshake {
             Ok(Ok(stream)) => Stream::Tls(Box::new(stream)),
             Ok(Err(e)) => {
                 tracing::debug!(error = %e, "TLS handshake failed");

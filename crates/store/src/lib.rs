@@ -10,6 +10,15 @@
 //! (SQLite WAL with `synchronous=FULL`; blobs fsynced with their directory), so a caller may
 //! acknowledge what a method has returned.
 
+/// Dispatches a call to the configured metadata back-end.
+macro_rules! meta {
+    ($self:ident, $db:ident => $call:expr) => {
+        match &$self.meta {
+            Meta::Sqlite($db) => $call,
+        }
+    };
+}
+
 mod blobs;
 mod error;
 mod sqlite;
@@ -31,14 +40,6 @@ enum Meta {
     Sqlite(sqlite::SqliteMeta),
 }
 
-/// Dispatches a call to the configured metadata back-end.
-macro_rules! meta {
-    ($self:ident, $db:ident => $call:expr) => {
-        match &$self.meta {
-            Meta::Sqlite($db) => $call,
-        }
-    };
-}
 
 /// Metadata and blobs, opened together from a data directory.
 pub struct Store {

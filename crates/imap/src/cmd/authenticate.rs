@@ -94,7 +94,7 @@ pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> Cmd
         Ok(principal) => {
             let address = principal.address.to_string();
             tracing::Span::current().record("user", address.as_str());
-            tracing::info!(user = %address, "signed in");
+            tracing::info!("signed in");
             s.principal = Some(principal);
             Done::with_code(
                 Code::Capability(s.capabilities()),

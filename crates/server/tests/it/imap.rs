@@ -95,6 +95,12 @@ fn malformed_input_is_refused_and_the_connection_survives() {
     expect(&mut c, "a2 BAD"); // not signed in
     c.send(b"a3 NOOP\r\n");
     expect(&mut c, "a3 OK");
+    // Pipelined commands are answered in order.
+    c.send(b"p1 NOOP\r\np2 CAPABILITY\r\np3 NOOP\r\n");
+    expect(&mut c, "p1 OK");
+    expect(&mut c, "* CAPABILITY");
+    expect(&mut c, "p2 OK");
+    expect(&mut c, "p3 OK");
 
     // Over-long line: BAD with the tag, the rest of the line dropped.
     c.send(format!("a4 SEARCH SUBJECT {}\r\n", "x".repeat(5000)).as_bytes());

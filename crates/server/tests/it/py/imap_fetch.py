@@ -168,9 +168,18 @@ except conn.error as e:
     assert "BAD" in str(e), e
 assert ok(conn.uid("FETCH", "999", "(FLAGS)")) == [None]
 
+# A large message (several literal reads and writes) survives the round trip too.
+big = b"Subject: lon\r\n\r\n" + b"".join(b"dong %07d \xc4\x90\xe1\xba\xa1t\r\n" % i for i in range(200000))
+data = ok(conn.append("INBOX", None, None, big))
+big_uid = re.search(rb"\[APPENDUID \d+ (\d+)\]", data[0]).group(1).decode()
+items = fetch_items(ok(conn.uid("FETCH", big_uid, "(RFC822.SIZE BODY.PEEK[] BODY.PEEK[TEXT]<1000000.20>)")))
+assert int(items[b"RFC822.SIZE"]) == len(big) and items[b"BODY[]"] == big
+assert items[b"BODY[TEXT]<1000000>"] == big[len(b"Subject: lon\r\n\r\n"):][1000000:1000020]
+ok(conn.uid("STORE", big_uid, "+FLAGS.SILENT", r"(\Deleted)"))
+
 ok(conn.store("1", "+FLAGS.SILENT", r"(\Deleted)"))
-ok(conn.uid("EXPUNGE", str(uid2)))
-assert untagged(conn, "EXPUNGE") == [b"1"]
+ok(conn.uid("EXPUNGE", "%d:*" % uid2))
+assert untagged(conn, "EXPUNGE") == [b"2", b"1"]
 ok(conn.close())
 typ, data = conn.select("Archive")
 assert data == [b"2"], data
