@@ -40,7 +40,6 @@ enum Meta {
     Sqlite(sqlite::SqliteMeta),
 }
 
-
 /// Metadata and blobs, opened together from a data directory.
 pub struct Store {
     meta: Meta,

@@ -20,7 +20,10 @@ use crate::types::*;
 use crate::{BlobId, Result, StoreError};
 
 /// Migrations in order; each runs once, recorded in `schema_migrations`.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    include_str!("../../migrations/sqlite/0001_foundation.sql"),
+)];
 
 pub(crate) struct SqliteMeta {
     read: SqlitePool,

@@ -1,0 +1,199 @@
+//! The directory in storage terms: units of the organisation tree, people, aliases and reserved
+//! names, and the bulk creation an import needs (every unit, person, mailbox and alias of a file
+//! in one transaction).
+//!
+//! The address rules themselves (`hopthu_model::naming`) and every check on names and codes
+//! live above the store; here a unit is found by its code and an address is unique, nothing
+//! more.
+
+use hopthu_model::{AccountId, PersonId, UnitId};
+
+use crate::{Meta, Result, SpecialUse, Store};
+
+/// The state of a person's address (Đ8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonState {
+    /// The mailbox works.
+    Active,
+    /// Sign-in and delivery are off; data and address are kept for the person.
+    Revoked,
+    /// The address is held for the person; there is no mailbox.
+    Reserved,
+}
+
+impl PersonState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonState::Active => "active",
+            PersonState::Revoked => "revoked",
+            PersonState::Reserved => "reserved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PersonState> {
+        Some(match s {
+            "active" => PersonState::Active,
+            "revoked" => PersonState::Revoked,
+            "reserved" => PersonState::Reserved,
+            _ => return None,
+        })
+    }
+}
+
+/// A unit of the organisation tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitRecord {
+    pub id: UnitId,
+    /// The province's stable code (CB11-002).
+    pub code: String,
+    /// A kind id of the naming configuration.
+    pub kind: String,
+    /// The Vietnamese display name (NFC).
+    pub name: String,
+    pub parent: Option<UnitId>,
+    /// The unit address, `local@domain`.
+    pub address: String,
+    /// The unit mailbox.
+    pub account: Option<AccountId>,
+    /// The head of the unit.
+    pub head: Option<PersonId>,
+    pub created_at: i64,
+}
+
+/// A person of the directory, with the access time of their mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    pub id: PersonId,
+    /// NFC, cleaned (rule R1).
+    pub full_name: String,
+    pub unit: UnitId,
+    pub position: Option<String>,
+    pub staff_id: Option<String>,
+    pub phone: Option<String>,
+    /// The one personal address, `local@domain`.
+    pub address: String,
+    pub account: Option<AccountId>,
+    pub state: PersonState,
+    /// Published in the public directory (Đ6).
+    pub public: bool,
+    pub created_at: i64,
+    /// The last successful sign-in of the mailbox (Đ8.3).
+    pub last_access_at: Option<i64>,
+}
+
+/// An alias: mail to `address` is delivered to `target` (both full addresses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasRecord {
+    pub address: String,
+    pub target: String,
+}
+
+/// A local part held back from the rules (R11), with why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservedName {
+    pub local: String,
+    pub note: String,
+}
+
+/// A unit to create with its mailbox.
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    pub code: String,
+    pub kind: String,
+    pub name: String,
+    /// The parent's code: a unit of the same batch or one already stored.
+    pub parent_code: Option<String>,
+    pub address: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+}
+
+/// A person to create with their mailbox.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub full_name: String,
+    /// The unit's code: a unit of the same batch or one already stored.
+    pub unit_code: String,
+    pub position: Option<String>,
+    pub staff_id: Option<String>,
+    pub phone: Option<String>,
+    pub address: String,
+    pub public: bool,
+    /// The person becomes the head of their unit.
+    pub head: bool,
+    pub password_hash: String,
+    pub must_change_password: bool,
+}
+
+/// Everything an import creates, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewDirectory<'a> {
+    pub units: &'a [NewUnit],
+    pub people: &'a [NewPerson],
+    /// Aliases to add; one already present with the same target is left alone.
+    pub aliases: &'a [AliasRecord],
+    /// The folders each new mailbox gets.
+    pub folders: &'a [(&'a str, Option<SpecialUse>)],
+    pub created_at: i64,
+}
+
+/// The ids given by [`Store::create_directory`], in the order of the batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreatedDirectory {
+    pub units: Vec<(UnitId, AccountId)>,
+    pub people: Vec<(PersonId, AccountId)>,
+}
+
+impl Store {
+    // ---- directory ------------------------------------------------------------------------
+
+    /// Creates units, people, their mailboxes (accounts with `folders`) and aliases in ONE
+    /// transaction: all of it or nothing. A code or an address already taken is a
+    /// [`crate::StoreError::Conflict`].
+    pub async fn create_directory(&self, batch: &NewDirectory<'_>) -> Result<CreatedDirectory> {
+        meta!(self, db => db.create_directory(batch).await)
+    }
+
+    /// Every unit, by id.
+    pub async fn units(&self) -> Result<Vec<UnitRecord>> {
+        meta!(self, db => db.units().await)
+    }
+
+    /// Every person, by id.
+    pub async fn people(&self) -> Result<Vec<PersonRecord>> {
+        meta!(self, db => db.people().await)
+    }
+
+    /// The active people marked public (Đ6), by id.
+    pub async fn public_people(&self) -> Result<Vec<PersonRecord>> {
+        meta!(self, db => db.public_people().await)
+    }
+
+    /// The address of every account (local parts given, whoever holds them).
+    pub async fn account_addresses(&self) -> Result<Vec<String>> {
+        meta!(self, db => db.account_addresses().await)
+    }
+
+    pub async fn aliases(&self) -> Result<Vec<AliasRecord>> {
+        meta!(self, db => db.aliases().await)
+    }
+
+    /// The target of an alias, if `address` is one.
+    pub async fn alias_target(&self, address: &str) -> Result<Option<String>> {
+        meta!(self, db => db.alias_target(address).await)
+    }
+
+    /// Adds an alias; [`crate::StoreError::Conflict`] when the address is an alias already.
+    pub async fn add_alias(&self, alias: &AliasRecord, created_at: i64) -> Result<()> {
+        meta!(self, db => db.add_alias(alias, created_at).await)
+    }
+
+    pub async fn reserved_names(&self) -> Result<Vec<ReservedName>> {
+        meta!(self, db => db.reserved_names().await)
+    }
+
+    /// Reserves a local part; [`crate::StoreError::Conflict`] when it is reserved already.
+    pub async fn add_reserved_name(&self, name: &ReservedName, created_at: i64) -> Result<()> {
+        meta!(self, db => db.add_reserved_name(name, created_at).await)
+    }
+}
