@@ -323,6 +323,6 @@ impl LineClient {
     /// True when the server has closed the connection (reads until EOF, bounded).
     pub fn closed(&mut self) -> bool {
         let mut rest = Vec::new();
-        matches!(self.reader.read_to_end(&mut rest), Ok(_))
+        self.reader.read_to_end(&mut rest).is_ok()
     }
 }
