@@ -8,7 +8,11 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use hopthu_model::naming::NamingConfig;
 use serde::Deserialize;
+
+mod transport;
+pub use transport::*;
 
 /// A configuration error: every problem found, each with the key path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +48,20 @@ pub struct RawConfig {
     pub limits: RawLimits,
     /// Logging.
     pub log: RawLog,
+    /// The address rules of Đ7.3 (`hopthu_model::naming`): unit kinds and their words, how
+    /// namesakes are told apart (`person_duplicates = "number"` or `"unit"`), reserved names,
+    /// known aliases. Every key is optional; the defaults are Cao Bằng's.
+    pub naming: NamingConfig,
+    /// DNS resolver for MX look-ups and SPF/DKIM/DMARC.
+    pub dns: RawDns,
+    /// The outbound queue and its SMTP client.
+    pub outbound: RawOutbound,
+    /// DKIM signing of outgoing mail.
+    pub dkim: RawDkim,
+    /// Checks on inbound mail (SPF, DKIM, DMARC, ARC).
+    pub inbound: RawInbound,
+    /// Virus scanning through clamd.
+    pub antivirus: RawAntivirus,
 }
 
 /// `[listen]`: one key per service.
@@ -94,6 +112,23 @@ pub struct RawLimits {
     pub imap_idle_timeout: Option<u64>,
     /// Seconds an SMTP session may wait for a command (RFC 5321 §4.5.3.2: 5 minutes).
     pub smtp_timeout: Option<u64>,
+    /// Storage quota of each account, in bytes, over all its folders (IMAP QUOTA, RFC 9208;
+    /// APPEND, COPY and MOVE beyond it are refused with OVERQUOTA). Default 2 GiB.
+    pub account_quota: Option<u64>,
+    /// Messages one signed-in user may submit per hour (Đ13.3, against abuse of a stolen
+    /// password); beyond it submission answers `451 4.7.1`. Default 500.
+    pub messages_per_hour: Option<u32>,
+    /// Simultaneous SMTP connections from one IP address; more are answered `421 4.7.0`.
+    /// Default 20.
+    pub connections_per_ip: Option<u32>,
+    /// Failed AUTH attempts from one IP address within `auth_failure_window` before further
+    /// attempts from it are refused (`454 4.7.0`). Default 10.
+    pub auth_failures_per_ip: Option<u32>,
+    /// Failed AUTH attempts on one account within `auth_failure_window` before further attempts
+    /// on it are refused (`454 4.7.0`), whatever the IP. Default 5.
+    pub auth_failures_per_account: Option<u32>,
+    /// Seconds over which failed AUTH attempts are counted. Default 900.
+    pub auth_failure_window: Option<u64>,
 }
 
 /// `[log]`
@@ -117,6 +152,13 @@ pub struct Config {
     pub tls: Tls,
     pub limits: Limits,
     pub log: Log,
+    /// The address rules' configuration, validated.
+    pub naming: NamingConfig,
+    pub dns: Dns,
+    pub outbound: Outbound,
+    pub dkim: Dkim,
+    pub inbound: Inbound,
+    pub antivirus: Antivirus,
 }
 
 /// Validated listeners; `None` = not started.
@@ -146,6 +188,12 @@ pub struct Limits {
     pub imap_max_line: usize,
     pub imap_idle_timeout: std::time::Duration,
     pub smtp_timeout: std::time::Duration,
+    pub account_quota: u64,
+    pub messages_per_hour: u32,
+    pub connections_per_ip: u32,
+    pub auth_failures_per_ip: u32,
+    pub auth_failures_per_account: u32,
+    pub auth_failure_window: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -156,6 +204,12 @@ impl Default for Limits {
             imap_max_line: 64 * 1024,
             imap_idle_timeout: std::time::Duration::from_secs(31 * 60),
             smtp_timeout: std::time::Duration::from_secs(5 * 60),
+            account_quota: 2 * 1024 * 1024 * 1024,
+            messages_per_hour: 500,
+            connections_per_ip: 20,
+            auth_failures_per_ip: 10,
+            auth_failures_per_account: 5,
+            auth_failure_window: std::time::Duration::from_secs(900),
         }
     }
 }
@@ -267,6 +321,19 @@ impl RawConfig {
                 .smtp_timeout
                 .map(std::time::Duration::from_secs)
                 .unwrap_or(defaults.smtp_timeout),
+            account_quota: l.account_quota.unwrap_or(defaults.account_quota),
+            messages_per_hour: l.messages_per_hour.unwrap_or(defaults.messages_per_hour),
+            connections_per_ip: l.connections_per_ip.unwrap_or(defaults.connections_per_ip),
+            auth_failures_per_ip: l
+                .auth_failures_per_ip
+                .unwrap_or(defaults.auth_failures_per_ip),
+            auth_failures_per_account: l
+                .auth_failures_per_account
+                .unwrap_or(defaults.auth_failures_per_account),
+            auth_failure_window: l
+                .auth_failure_window
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(defaults.auth_failure_window),
         };
         if limits.max_message_size < 1024 {
             problems.push("limits.max_message_size: must be at least 1024 bytes".into());
@@ -289,6 +356,19 @@ impl RawConfig {
             json: format == "json",
         };
 
+        let transport = transport::validate(
+            self.dns,
+            self.outbound,
+            self.dkim,
+            self.inbound,
+            self.antivirus,
+            &mut problems,
+        );
+
+        if let Err(naming_problems) = self.naming.validate() {
+            problems.extend(naming_problems);
+        }
+
         if !problems.is_empty() {
             return Err(ConfigError::Invalid(problems));
         }
@@ -300,6 +380,12 @@ impl RawConfig {
             tls,
             limits,
             log,
+            naming: self.naming,
+            dns: transport.dns,
+            outbound: transport.outbound,
+            dkim: transport.dkim,
+            inbound: transport.inbound,
+            antivirus: transport.antivirus,
         })
     }
 }
@@ -350,6 +436,43 @@ mod tests {
         for key in ["domain:", "listen.smtp:", "listen.imap:", "tls:"] {
             assert!(err.contains(key), "{key} missing in {err}");
         }
+    }
+
+    #[test]
+    fn naming_table_is_read_and_checked() {
+        use hopthu_model::naming::DuplicateStyle;
+        let c = Config::from_toml("", "t", Path::new("/")).unwrap();
+        assert_eq!(c.naming.person_duplicates, DuplicateStyle::Number);
+        let c = Config::from_toml(
+            "[naming]\nperson_duplicates = \"unit\"\nreserved = [\"postmaster\", \"vanthu\"]\n",
+            "t",
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(c.naming.person_duplicates, DuplicateStyle::Unit);
+        assert_eq!(c.naming.reserved, ["postmaster", "vanthu"]);
+        // Keys left out keep Cao Bằng's defaults.
+        assert_eq!(c.naming.province_name, "Cao Bằng");
+        let err = Config::from_toml(
+            "[naming]\nperson_duplicates = \"initials\"\n",
+            "t",
+            Path::new("/"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("person_duplicates"), "{err}");
+        let err = Config::from_toml("[naming]\nreserved = [\"Bad Name\"]\n", "t", Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("naming.reserved[0]"), "{err}");
+        let err = Config::from_toml(
+            "[naming]\nperson_duplicate = \"unit\"\n",
+            "t",
+            Path::new("/"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("person_duplicate"), "{err}");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Envelope {
     /// `None` is the null reverse-path `<>` of bounces.
     pub mail_from: Option<EmailAddress>,
     pub recipients: Vec<EmailAddress>,
+    /// DSN parameters (RFC 3461); `recipients` of it align with `recipients` above.
+    pub dsn: Option<crate::QueueDsn>,
 }
 
 /// What to answer at RCPT TO.
@@ -52,7 +54,8 @@ impl Core {
             return Ok(RecipientVerdict::Remote);
         }
         Ok(
-            match self.store.account_by_address(&rcpt.to_string()).await? {
+            // An alias (soittt@ → sotttt@) answers like its target.
+            match self.resolve_local(rcpt).await? {
                 None => RecipientVerdict::UnknownLocal,
                 Some(a) if a.state != AccountState::Active => RecipientVerdict::Disabled,
                 Some(_) => RecipientVerdict::Local,
@@ -74,8 +77,7 @@ impl Core {
                 continue;
             }
             let account = self
-                .store
-                .account_by_address(&rcpt.to_string())
+                .resolve_local(rcpt)
                 .await?
                 .filter(|a| a.state == AccountState::Active)
                 .ok_or_else(|| Error::not_found(format!("{rcpt}: no such mailbox")))?;
@@ -89,27 +91,45 @@ impl Core {
                 report.local.push(rcpt.clone());
             }
         }
-        let blob = self.store.blobs().put(Arc::new(raw)).await?;
+        let raw = Arc::new(raw);
+        // Searchable text only matters for local recipients (indexed with their rows).
+        let text = if targets.is_empty() {
+            None
+        } else {
+            Some(crate::search::extract_blocking(raw.clone()).await)
+        };
+        let blob = self.store.blobs().put(raw).await?;
         let mail_from = envelope
             .mail_from
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default();
         let queued: Vec<String> = report.queued.iter().map(ToString::to_string).collect();
+        let queue_dsn = envelope
+            .dsn
+            .as_ref()
+            .map(|dsn| queued_dsn(envelope, dsn, &queued));
         let mailbox_ids: Vec<MailboxId> = targets.iter().map(|(_, m)| *m).collect();
         self.store
-            .deliver(&Delivery {
-                blob: &blob,
-                size,
-                internal_date: now(),
-                flags: &Flags::new(),
-                targets: &mailbox_ids,
-                queue: (!queued.is_empty()).then_some(QueueEntry {
-                    mail_from: &mail_from,
-                    recipients: &queued,
-                }),
-            })
+            .deliver_indexed(
+                &Delivery {
+                    blob: &blob,
+                    size,
+                    internal_date: now(),
+                    flags: &Flags::new(),
+                    targets: &mailbox_ids,
+                    queue: (!queued.is_empty()).then_some(QueueEntry {
+                        mail_from: &mail_from,
+                        recipients: &queued,
+                        dsn: queue_dsn.as_ref(),
+                    }),
+                },
+                text.as_ref(),
+            )
             .await?;
+        if !queued.is_empty() {
+            self.queue_wake.notify_one();
+        }
         for (account, mailbox) in targets {
             self.notify(account, mailbox);
         }
@@ -119,5 +139,25 @@ impl Core {
     /// The outbound queue (`hopthu queue list` comes with the MTA issue).
     pub async fn queue(&self) -> Result<Vec<QueueRecord>> {
         Ok(self.store.queue().await?)
+    }
+}
+
+/// The DSN parameters of the queued (remote) recipients, in the order they are queued.
+fn queued_dsn(envelope: &Envelope, dsn: &crate::QueueDsn, queued: &[String]) -> crate::QueueDsn {
+    let recipients = queued
+        .iter()
+        .map(|address| {
+            envelope
+                .recipients
+                .iter()
+                .position(|r| r.to_string() == *address)
+                .and_then(|i| dsn.recipients.get(i).cloned())
+                .unwrap_or_default()
+        })
+        .collect();
+    crate::QueueDsn {
+        envid: dsn.envid.clone(),
+        ret: dsn.ret.clone(),
+        recipients,
     }
 }

@@ -12,9 +12,15 @@
 //! - A method that stores mail returns only when the mail is durable (blob and index fsynced).
 
 mod accounts;
+mod antivirus;
 mod delivery;
+pub mod directory;
 mod error;
+mod limits;
 mod mail;
+mod queue;
+mod search;
+mod submission;
 
 use std::sync::Arc;
 
@@ -27,6 +33,7 @@ pub use accounts::{
     AuthError, CreatedAccount, NewAccountRequest, Principal, Secret, generate_password,
     hash_password, hash_password_blocking,
 };
+pub use antivirus::ScanVerdict;
 pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
 pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;
@@ -34,7 +41,11 @@ pub use hopthu_store::{
     AccountRecord, AccountState, BlobId, Changes, MailboxRecord, MailboxStatus, MessageRecord,
     QueueRecord, SpecialUse, StoreFlagsOutcome,
 };
+pub use limits::{ConnectionPermit, LimitError, RateLimits, SignInError};
 pub use mail::{AppendOutcome, STANDARD_FOLDERS};
+pub use mail::{MoveOutcome, Quota};
+pub use queue::*;
+pub use search::{SearchField, SearchText, extract_search_text};
 
 /// Something changed in a mailbox (new mail, flags, expunge, rename): sessions showing it
 /// re-read its changes. Sent after commit; a receiver that lags simply re-reads everything.
@@ -51,6 +62,10 @@ pub struct Core {
     events: broadcast::Sender<MailEvent>,
     /// Accounts whose maildrop a POP3 session holds (RFC 1939 §8: exclusive access).
     maildrop_locks: Arc<std::sync::Mutex<std::collections::HashSet<AccountId>>>,
+    /// Wakes the outbound queue runner when mail is queued (see `queue.rs`).
+    queue_wake: tokio::sync::Notify,
+    /// Connections, submissions and failed sign-ins per IP/account (`limits.rs`).
+    rate_limits: RateLimits,
 }
 
 /// Exclusive hold on an account's maildrop for one POP3 session; released on drop.
@@ -73,12 +88,16 @@ impl Core {
     pub async fn open(config: Config) -> Result<Arc<Core>> {
         let store = Store::open_embedded(&config.data_dir).await?;
         let (events, _) = broadcast::channel(4096);
-        Ok(Arc::new(Core {
+        let core = Arc::new(Core {
             config: Arc::new(config),
             store,
             events,
             maildrop_locks: Arc::default(),
-        }))
+            queue_wake: tokio::sync::Notify::new(),
+            rate_limits: RateLimits::default(),
+        });
+        search::spawn_indexer(&core);
+        Ok(core)
     }
 
     pub fn config(&self) -> &Config {

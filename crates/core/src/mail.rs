@@ -214,17 +214,27 @@ impl Core {
     ) -> Result<AppendOutcome> {
         let mailbox = self.mailbox_by_id(who, id).await?;
         let size = self.check_size(raw.len())?;
-        let blob = self.store.blobs().put(Arc::new(raw)).await?;
+        self.check_quota(who, u64::from(size)).await?;
+        let raw = Arc::new(raw);
+        // Text extraction (a blocking thread) and the blob write (fsync) overlap.
+        let (text, blob) = tokio::join!(
+            crate::search::extract_blocking(raw.clone()),
+            self.store.blobs().put(raw)
+        );
+        let blob = blob?;
         let uids = self
             .store
-            .deliver(&Delivery {
-                blob: &blob,
-                size,
-                internal_date: internal_date.unwrap_or_else(now),
-                flags,
-                targets: &[id],
-                queue: None,
-            })
+            .deliver_indexed(
+                &Delivery {
+                    blob: &blob,
+                    size,
+                    internal_date: internal_date.unwrap_or_else(now),
+                    flags,
+                    targets: &[id],
+                    queue: None,
+                },
+                Some(&text),
+            )
             .await?;
         self.notify(who.account, id);
         Ok(AppendOutcome {
@@ -278,6 +288,10 @@ impl Core {
     ) -> Result<(u32, Vec<(Uid, Uid)>)> {
         self.mailbox_by_id(who, source).await?;
         let target_mailbox = self.mailbox_by_id(who, target).await?;
+        if source != target {
+            let adding = self.size_of(who, source, uids).await?;
+            self.check_quota(who, adding).await?;
+        }
         let pairs = self.store.copy_messages(source, uids, target).await?;
         if !pairs.is_empty() {
             self.notify(who.account, target);
@@ -299,4 +313,74 @@ impl Core {
         }
         Ok(removed)
     }
+
+    /// Moves messages to another mailbox of the principal in one transaction (IMAP MOVE,
+    /// RFC 6851): they get new UIDs there and are expunged here, or nothing happens.
+    pub async fn move_messages(
+        &self,
+        who: &Principal,
+        source: MailboxId,
+        uids: &[Uid],
+        target: MailboxId,
+    ) -> Result<MoveOutcome> {
+        self.mailbox_by_id(who, source).await?;
+        let target_mailbox = self.mailbox_by_id(who, target).await?;
+        if source == target {
+            return Err(Error::invalid("source and target are the same mailbox"));
+        }
+        let pairs = self.store.move_messages(source, uids, target).await?;
+        if !pairs.is_empty() {
+            self.notify(who.account, source);
+            self.notify(who.account, target);
+        }
+        Ok(MoveOutcome {
+            uidvalidity: target_mailbox.uidvalidity,
+            pairs,
+        })
+    }
+
+    /// The storage quota of the principal's account and what it uses (RFC 9208).
+    pub async fn quota(&self, who: &Principal) -> Result<Quota> {
+        let (used, messages) = self.store.account_usage(who.account).await?;
+        Ok(Quota {
+            used,
+            limit: self.config.limits.account_quota,
+            messages,
+        })
+    }
+
+    /// Refuses with `QuotaExceeded` when `adding` more bytes would exceed the quota.
+    async fn check_quota(&self, who: &Principal, adding: u64) -> Result<()> {
+        let quota = self.quota(who).await?;
+        if quota.used.saturating_add(adding) > quota.limit {
+            return Err(Error::new(
+                ErrorKind::QuotaExceeded,
+                format!(
+                    "mailbox is full: {} of {} bytes used / hop thu da day",
+                    quota.used, quota.limit
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Total size of some messages of a mailbox.
+    async fn size_of(&self, _who: &Principal, mailbox: MailboxId, uids: &[Uid]) -> Result<u64> {
+        Ok(self.store.messages_size(mailbox, uids).await?)
+    }
+}
+
+/// Result of MOVE: the target's UIDVALIDITY and (old UID, new UID) pairs for COPYUID.
+#[derive(Debug, Clone)]
+pub struct MoveOutcome {
+    pub uidvalidity: u32,
+    pub pairs: Vec<(Uid, Uid)>,
+}
+
+/// Storage use of an account against its quota (RFC 9208 STORAGE is in KiB on the wire).
+#[derive(Debug, Clone, Copy)]
+pub struct Quota {
+    pub used: u64,
+    pub limit: u64,
+    pub messages: u64,
 }

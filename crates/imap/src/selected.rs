@@ -15,10 +15,16 @@ use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 /// A change to report to the client, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Update {
-    /// `* n EXPUNGE` (the number as it is when this response is read).
-    Expunge(u32),
-    /// `* n FETCH (UID u FLAGS (...))`.
-    Flags { seq: u32, uid: Uid, flags: Flags },
+    /// `* n EXPUNGE` (the number as it is when this response is read), or the UID in
+    /// `* VANISHED` under QRESYNC.
+    Expunge { seq: u32, uid: Uid },
+    /// `* n FETCH (UID u FLAGS (...) [MODSEQ (m)])`.
+    Flags {
+        seq: u32,
+        uid: Uid,
+        flags: Flags,
+        modseq: u64,
+    },
     /// `* n EXISTS`.
     Exists(u32),
 }
@@ -129,8 +135,11 @@ impl Selected {
         positions
             .into_iter()
             .map(|i| {
-                self.messages.remove(i);
-                Update::Expunge(i as u32 + 1)
+                let gone = self.messages.remove(i);
+                Update::Expunge {
+                    seq: i as u32 + 1,
+                    uid: gone.uid,
+                }
             })
             .collect()
     }
@@ -140,6 +149,7 @@ impl Selected {
         for record in changed {
             if let Some(i) = self.index_of(record.uid) {
                 self.messages[i].flags = record.flags.clone();
+                self.messages[i].modseq = record.modseq;
             }
         }
     }
@@ -170,6 +180,7 @@ impl Selected {
                             seq: i as u32 + 1,
                             uid: record.uid,
                             flags: record.flags,
+                            modseq: record.modseq,
                         });
                     }
                     known.modseq = record.modseq;
@@ -278,12 +289,19 @@ mod tests {
         assert_eq!(
             updates,
             vec![
-                Update::Expunge(3),
-                Update::Expunge(2),
+                Update::Expunge {
+                    seq: 3,
+                    uid: Uid(3)
+                },
+                Update::Expunge {
+                    seq: 2,
+                    uid: Uid(2)
+                },
                 Update::Flags {
                     seq: 2,
                     uid: Uid(4),
-                    flags: Flags::from_iter([Flag::Seen])
+                    flags: Flags::from_iter([Flag::Seen]),
+                    modseq: 1
                 },
                 Update::Exists(4),
             ]

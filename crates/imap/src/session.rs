@@ -61,6 +61,11 @@ pub(crate) struct Session {
     pub(crate) closing: bool,
     /// Set by STARTTLS: the handshake starts once the tagged OK is written.
     pub(crate) start_tls: bool,
+    /// CONDSTORE is on (RFC 7162 §3.1: ENABLE, SELECT (CONDSTORE) or a command using a
+    /// modseq): FETCH responses carrying flags also carry MODSEQ.
+    pub(crate) condstore: bool,
+    /// QRESYNC is on (ENABLE QRESYNC, RFC 7162 §3.2.3): expunges are reported as VANISHED.
+    pub(crate) qresync: bool,
 }
 
 /// Runs a connection to its end.
@@ -109,6 +114,8 @@ pub(crate) async fn run(
         refused: None,
         closing: false,
         start_tls: false,
+        condstore: false,
+        qresync: false,
     };
     tracing::debug!("connected");
     session.main_loop().await;
@@ -278,6 +285,33 @@ impl Session {
         let command = match CommandCodec::default().decode(&bytes) {
             Ok(([], command)) => command,
             _ => {
+                // Commands imap-codec does not parse (ESEARCH, LIST-EXTENDED) are tried by hand.
+                if let Some((tag, options, plain)) = crate::cmd::search::parse_extended(&bytes)
+                    && let Ok(([], command)) = CommandCodec::default().decode(&plain)
+                    && let CommandBody::Search {
+                        charset,
+                        criteria,
+                        uid,
+                    } = command.body
+                {
+                    let result = match crate::cmd::needs_selected(self) {
+                        Ok(()) => {
+                            crate::cmd::search::run_extended(
+                                self,
+                                &tag,
+                                options,
+                                charset.as_ref(),
+                                criteria.as_ref(),
+                                uid,
+                            )
+                            .await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let tag = Tag::unvalidated(tag);
+                    self.finish(&tag, "SEARCH", uid, result).await;
+                    return;
+                }
                 // Commands imap-codec does not parse (LIST-EXTENDED) are tried by hand.
                 if let Some((tag, list)) = crate::cmd::list::parse_extended(&bytes) {
                     let tag = Tag::unvalidated(tag);
@@ -409,6 +443,16 @@ impl Session {
             Capability::Move,
             other("CHILDREN"),
             other("SPECIAL-USE"),
+            // RFC 7162.
+            Capability::CondStore,
+            Capability::QResync,
+            // RFC 4731 (SEARCH RETURN), RFC 5819 (LIST ... RETURN (STATUS ...)).
+            other("ESEARCH"),
+            other("LIST-EXTENDED"),
+            other("LIST-STATUS"),
+            // RFC 9208: one root per account, STORAGE only.
+            Capability::Quota,
+            other("QUOTA=RES-STORAGE"),
         ]);
         // RFC 7889: the largest message APPEND accepts.
         if let Ok(c) = Capability::try_from(format!(
@@ -496,32 +540,70 @@ impl Session {
     }
 
     pub(crate) fn push_updates(&mut self, updates: Vec<Update>) {
+        // RFC 7162 §3.2.10: once QRESYNC is enabled, expunges are VANISHED (UIDs), never
+        // EXPUNGE; consecutive ones go in one response.
+        let mut vanished: Vec<hopthu_model::Uid> = Vec::new();
         for update in updates {
+            if self.qresync {
+                if let Update::Expunge { uid, .. } = update {
+                    vanished.push(uid);
+                    continue;
+                }
+                self.push_vanished(&mut vanished, false);
+            }
             let data = match update {
-                Update::Expunge(seq) => match Data::expunge(seq) {
+                Update::Expunge { seq, .. } => match Data::expunge(seq) {
                     Ok(d) => d,
                     Err(_) => continue,
                 },
                 Update::Exists(n) => Data::Exists(n),
-                Update::Flags { seq, uid, flags } => {
+                Update::Flags {
+                    seq,
+                    uid,
+                    flags,
+                    modseq,
+                } => {
                     let (Some(seq), Some(uid)) = (
                         std::num::NonZeroU32::new(seq),
                         std::num::NonZeroU32::new(uid.0),
                     ) else {
                         continue;
                     };
+                    let mut items = vec![
+                        MessageDataItem::Uid(uid),
+                        MessageDataItem::Flags(crate::cmd::flag_fetch(&flags)),
+                    ];
+                    // RFC 7162 §3.2: unsolicited FETCH carries MODSEQ under CONDSTORE.
+                    if self.condstore
+                        && let Some(m) = std::num::NonZeroU64::new(modseq)
+                    {
+                        items.push(MessageDataItem::ModSeq(m));
+                    }
                     Data::Fetch {
                         seq,
-                        items: Vec1::try_from(vec![
-                            MessageDataItem::Uid(uid),
-                            MessageDataItem::Flags(crate::cmd::flag_fetch(&flags)),
-                        ])
-                        .expect("two items"),
+                        items: Vec1::try_from(items).expect("not empty"),
                     }
                 }
             };
             self.push_data(data);
         }
+        self.push_vanished(&mut vanished, false);
+    }
+
+    /// `* VANISHED [(EARLIER)] uid-set` (RFC 7162 §3.2.10) for the collected UIDs.
+    pub(crate) fn push_vanished(&mut self, uids: &mut Vec<hopthu_model::Uid>, earlier: bool) {
+        if uids.is_empty() {
+            return;
+        }
+        uids.sort_unstable();
+        uids.dedup();
+        if let Some(set) = crate::cmd::sequence_set(uids) {
+            self.push_data(Data::Vanished {
+                earlier,
+                known_uids: set,
+            });
+        }
+        uids.clear();
     }
 
     /// The signed-in principal, or the `BAD` for commands that need one.

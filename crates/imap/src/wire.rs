@@ -133,6 +133,11 @@ impl Wire {
         }
     }
 
+    /// Adds a response line imap-codec has no type for (ESEARCH); `line` ends with CRLF.
+    pub(crate) fn push_raw(&mut self, line: &[u8]) {
+        self.out.extend_from_slice(line);
+    }
+
     /// Writes the buffered output.
     pub(crate) async fn flush(&mut self) -> io::Result<()> {
         if self.out.is_empty() {

@@ -38,3 +38,13 @@ id_type!(
     Uid,
     u32
 );
+id_type!(
+    /// A unit of the organisation tree (đơn vị): a department, a district, a commune…
+    UnitId,
+    i64
+);
+id_type!(
+    /// A person of the directory (cán bộ, công chức, viên chức), with one personal address.
+    PersonId,
+    i64
+);

@@ -12,4 +12,4 @@ pub mod text;
 
 pub use address::EmailAddress;
 pub use flags::{Flag, FlagOp, Flags};
-pub use ids::{AccountId, MailboxId, MessageId, Uid};
+pub use ids::{AccountId, MailboxId, MessageId, PersonId, Uid, UnitId};

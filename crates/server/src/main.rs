@@ -6,6 +6,8 @@
 
 mod account;
 mod demo;
+mod directory;
+mod outbound;
 mod serve;
 mod tls;
 
@@ -42,6 +44,21 @@ enum Command {
     Account {
         #[command(subcommand)]
         command: AccountCommand,
+    },
+    /// Danh bạ / the directory: import units and people, aliases, reserved names.
+    Directory {
+        #[command(subcommand)]
+        command: directory::DirectoryCommand,
+    },
+    /// Hàng đợi thư đi / the outbound queue: list, show, retry, delete.
+    Queue {
+        #[command(subcommand)]
+        command: outbound::QueueCommand,
+    },
+    /// DKIM keys: print the DNS records to publish.
+    Dkim {
+        #[command(subcommand)]
+        command: outbound::DkimCommand,
     },
     /// Print the example configuration with every key documented.
     ExampleConfig,
@@ -118,6 +135,9 @@ fn run_async(command: Command) -> anyhow::Result<()> {
                 let config = load_config(config.as_deref())?;
                 account::add(config, &address, &name, password_stdin, !no_force_change).await
             }
+            Command::Directory { command } => directory::run(command).await,
+            Command::Queue { command } => outbound::queue(command).await,
+            Command::Dkim { command } => outbound::dkim(command),
             Command::ExampleConfig => unreachable!("handled without a runtime"),
         }
     })

@@ -25,6 +25,10 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("create data_dir {}", config.data_dir.display()))?;
     let acceptors = crate::tls::acceptors(&config)?;
     let tls = acceptors.mail;
+    // DKIM keys are made before anything listens, so a key problem stops the start.
+    hopthu_mta::DkimKeys::load_or_generate(&config)
+        .map_err(anyhow::Error::msg)
+        .context("DKIM keys")?;
     let core = Core::open(config.clone()).await.context("open the store")?;
     if demo {
         crate::demo::seed(&core)
@@ -111,6 +115,8 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         l,
         shutdown.clone()
     ));
+    // The outbound queue runner (not a listener): delivers mail for other domains.
+    tasks.spawn(hopthu_mta::run(core.clone(), shutdown.clone()));
     if bound.is_empty() {
         tracing::warn!("no listener configured: add a [listen] table to the configuration");
     }

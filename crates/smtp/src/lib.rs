@@ -15,6 +15,7 @@
 //! - Passwords and message bodies are never logged.
 
 mod cmd;
+mod inbound;
 mod reply;
 mod session;
 mod stream;
@@ -66,6 +67,18 @@ pub async fn serve(
 ) {
     let sessions = TaskTracker::new();
     let proto = mode.name();
+    // `[inbound] verify`: SPF/DKIM/ARC/DMARC on the MX listener, one resolver for all sessions.
+    let inbound = if mode == Mode::Mx && core.config().inbound.verify {
+        match inbound::authenticator(core.config()) {
+            Ok(auth) => Some(auth),
+            Err(e) => {
+                tracing::error!(error = %e, "inbound checks disabled: no resolver");
+                None
+            }
+        }
+    } else {
+        None
+    };
     loop {
         let accepted = tokio::select! {
             biased;
@@ -76,7 +89,7 @@ pub async fn serve(
             Ok((tcp, peer)) => {
                 let _ = tcp.set_nodelay(true);
                 let conn_id = CONNECTIONS.fetch_add(1, Ordering::Relaxed) + 1;
-                let session = session::Session::new(
+                let mut session = session::Session::new(
                     core.clone(),
                     tls.clone(),
                     mode,
@@ -85,6 +98,7 @@ pub async fn serve(
                     conn_id,
                     tcp,
                 );
+                session.inbound = inbound.clone();
                 let span = tracing::info_span!("smtp", proto, %peer, conn = conn_id);
                 sessions.spawn(session.run().instrument(span));
             }

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hopthu_core::{Core, Principal};
+use hopthu_core::{ConnectionPermit, Core, Principal};
 use hopthu_model::EmailAddress;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -76,6 +76,12 @@ pub(crate) struct Transaction {
     pub smtputf8: bool,
     /// Accepted recipients, without duplicates.
     pub recipients: Vec<EmailAddress>,
+    /// `MAIL … ENVID=` (RFC 3461 §4.4), kept xtext-encoded as it is relayed.
+    pub envid: Option<String>,
+    /// `MAIL … RET=FULL|HDRS` (RFC 3461 §4.3).
+    pub ret: Option<&'static str>,
+    /// `RCPT … NOTIFY= ORCPT=` (RFC 3461 §4.1, §4.2), one per entry of `recipients`.
+    pub recipient_dsn: Vec<hopthu_core::RecipientDsn>,
     /// Content received so far by BDAT (RFC 3030); `None` until the first chunk.
     pub chunks: Option<Vec<u8>>,
 }
@@ -100,6 +106,10 @@ pub(crate) struct Session {
     pub messages: u32,
     protocol_errors: u32,
     pub auth_failures: u32,
+    /// The resolver for SPF/DKIM/ARC/DMARC checks (MX listener with `[inbound] verify`).
+    pub inbound: Option<Arc<mail_auth::MessageAuthenticator>>,
+    /// This connection counted against its IP (`limits.connections_per_ip`); released on drop.
+    permit: Option<ConnectionPermit>,
 }
 
 impl Session {
@@ -130,6 +140,8 @@ impl Session {
             messages: 0,
             protocol_errors: 0,
             auth_failures: 0,
+            permit: None,
+            inbound: None,
         }
     }
 
@@ -188,6 +200,21 @@ impl Session {
         if self.mode == Mode::Submissions {
             // RFC 8314 §3.3: implicit TLS, the handshake comes before the greeting.
             self.start_tls().await?;
+        }
+        self.permit = self.core.open_connection(self.peer.ip());
+        if self.permit.is_none() {
+            // Đ13.3: too many simultaneous connections from one address.
+            let max = self.core.config().limits.connections_per_ip;
+            tracing::warn!(max, "too many connections from this address");
+            self.reply(Reply::new(
+                421,
+                "4.7.0",
+                format!(
+                    "{} Too many connections from your address (at most {max}), try again later",
+                    self.hostname()
+                ),
+            ));
+            return Err(Stop::Closed);
         }
         let greeting = format!("{} ESMTP hopthu", self.hostname());
         self.reply(Reply::bare(220, greeting));

@@ -197,3 +197,116 @@ impl Store {
         meta!(self, db => db.add_reserved_name(name, created_at).await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreError;
+
+    const FOLDERS: &[(&str, Option<SpecialUse>)] =
+        &[("INBOX", None), ("Sent", Some(SpecialUse::Sent))];
+
+    async fn open() -> Store {
+        let dir = std::env::temp_dir().join(format!("hopthu-dir-{}", rand::random::<u64>()));
+        Store::open_embedded(&dir).await.unwrap()
+    }
+
+    fn unit(code: &str, parent: Option<&str>, local: &str) -> NewUnit {
+        NewUnit {
+            code: code.into(),
+            kind: "commune".into(),
+            name: format!("Xã {code}"),
+            parent_code: parent.map(Into::into),
+            address: format!("{local}@caobang.gov.vn"),
+            password_hash: "h".into(),
+            must_change_password: true,
+        }
+    }
+
+    fn person(unit: &str, local: &str, head: bool) -> NewPerson {
+        NewPerson {
+            full_name: "Nông Văn Đạt".into(),
+            unit_code: unit.into(),
+            position: Some("Chủ tịch".into()),
+            staff_id: None,
+            phone: None,
+            address: format!("{local}@caobang.gov.vn"),
+            public: true,
+            head,
+            password_hash: "h".into(),
+            must_change_password: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_written_whole_or_not_at_all() {
+        let store = open().await;
+        // A child before its parent in the same batch.
+        let units = [
+            unit("C1", Some("D1"), "hungdao.baolac"),
+            unit("D1", None, "baolac"),
+        ];
+        let people = [person("C1", "datnv", true)];
+        let aliases = [AliasRecord {
+            address: "datnv.cu@caobang.gov.vn".into(),
+            target: "datnv@caobang.gov.vn".into(),
+        }];
+        let created = store
+            .create_directory(&NewDirectory {
+                units: &units,
+                people: &people,
+                aliases: &aliases,
+                folders: FOLDERS,
+                created_at: 100,
+            })
+            .await
+            .unwrap();
+        assert_eq!((created.units.len(), created.people.len()), (2, 1));
+        let stored = store.units().await.unwrap();
+        assert_eq!(stored[0].parent, Some(stored[1].id));
+        assert_eq!(stored[0].head, Some(created.people[0].0));
+        let (_, account) = created.people[0];
+        assert_eq!(store.mailboxes(account).await.unwrap().len(), 2);
+        assert_eq!(
+            store
+                .alias_target("datnv.cu@caobang.gov.vn")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("datnv@caobang.gov.vn")
+        );
+        assert_eq!(store.public_people().await.unwrap().len(), 1);
+
+        // A second batch under a stored parent; one of its addresses is taken: nothing is written.
+        let units = [unit("C2", Some("D1"), "xuanhoa")];
+        let people = [person("C2", "datnv2", false), person("C2", "datnv", false)];
+        let err = store
+            .create_directory(&NewDirectory {
+                units: &units,
+                people: &people,
+                aliases: &[],
+                folders: FOLDERS,
+                created_at: 200,
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        assert_eq!(store.units().await.unwrap().len(), 2);
+        assert_eq!(store.people().await.unwrap().len(), 1);
+        assert_eq!(store.account_count().await.unwrap(), 3);
+
+        // A code already stored is a conflict too.
+        let err = store
+            .create_directory(&NewDirectory {
+                units: &[unit("D1", None, "baolac2")],
+                people: &[],
+                aliases: &[],
+                folders: FOLDERS,
+                created_at: 300,
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        assert_eq!(store.account_count().await.unwrap(), 3);
+    }
+}

@@ -20,7 +20,10 @@ macro_rules! meta {
 }
 
 mod blobs;
+mod directory;
 mod error;
+mod queue;
+mod search;
 mod sqlite;
 mod types;
 
@@ -30,8 +33,11 @@ mod tests;
 use std::path::Path;
 
 pub use blobs::{BlobId, BlobStore};
+pub use directory::*;
 pub use error::StoreError;
 use hopthu_model::{AccountId, FlagOp, Flags, MailboxId, Uid};
+pub use queue::*;
+pub use search::{SearchField, SearchText};
 pub use types::*;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -159,7 +165,7 @@ impl Store {
     /// Adds one reference to an already stored blob in each mailbox of `targets`, plus an
     /// optional queue entry, in a single transaction. Returns the UID given in each mailbox.
     pub async fn deliver(&self, delivery: &Delivery<'_>) -> Result<Vec<(MailboxId, Uid)>> {
-        meta!(self, db => db.deliver(delivery).await)
+        meta!(self, db => db.deliver(delivery, None).await)
     }
 
     /// Changes flags of the given UIDs; returns the messages whose flags changed, with their
@@ -184,6 +190,27 @@ impl Store {
         target: MailboxId,
     ) -> Result<Vec<(Uid, Uid)>> {
         meta!(self, db => db.copy_messages(source, uids, target).await)
+    }
+
+    /// Moves messages to `target` in one transaction (IMAP MOVE, RFC 6851): new UIDs there,
+    /// expunged from `source`. Returns (old UID, new UID) pairs in UID order.
+    pub async fn move_messages(
+        &self,
+        source: MailboxId,
+        uids: &[Uid],
+        target: MailboxId,
+    ) -> Result<Vec<(Uid, Uid)>> {
+        meta!(self, db => db.move_messages(source, uids, target).await)
+    }
+
+    /// Total size of the given messages of a mailbox (quota checks before COPY).
+    pub async fn messages_size(&self, mailbox: MailboxId, uids: &[Uid]) -> Result<u64> {
+        meta!(self, db => db.messages_size(mailbox, uids).await)
+    }
+
+    /// Bytes and messages stored in every mailbox of an account (QUOTA, RFC 9208).
+    pub async fn account_usage(&self, account: AccountId) -> Result<(u64, u64)> {
+        meta!(self, db => db.account_usage(account).await)
     }
 
     /// Removes messages flagged `\Deleted` (only those in `uids` when given); returns the

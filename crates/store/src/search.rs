@@ -9,7 +9,7 @@
 
 use hopthu_model::{MailboxId, Uid};
 
-use crate::{BlobId, Delivery, Result, Store};
+use crate::{BlobId, Delivery, Meta, Result, Store};
 
 /// The searchable text of one message body, each field folded with
 /// `hopthu_model::text::search_fold` (lower case, no diacritics, đ → d).

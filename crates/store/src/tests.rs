@@ -195,3 +195,136 @@ fn count_files(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+/// The search index follows every path: deliver with text, copy, move, expunge, index_blob
+/// for messages stored without text, and mailbox deletion.
+#[tokio::test]
+async fn search_index_follows_messages() {
+    let (store, dir) = open().await;
+    let (account_id, inbox) = account(&store, "s@x.vn").await;
+    let trash = store
+        .mailbox_by_name(account_id, "Trash")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let text = |subject: &str| SearchText {
+        from: "nong van dat datnv@caobang.gov.vn".into(),
+        subject: subject.into(),
+        body: format!("noi dung {subject}"),
+        sent_at: Some(1_700_000_000),
+        ..SearchText::default()
+    };
+    let deliver = |body: &'static [u8], t: SearchText| {
+        let store = &store;
+        async move {
+            let blob = store.blobs().put(Arc::new(body.to_vec())).await.unwrap();
+            store
+                .deliver_indexed(
+                    &Delivery {
+                        blob: &blob,
+                        size: body.len() as u32,
+                        internal_date: 1,
+                        flags: &Flags::new(),
+                        targets: &[inbox],
+                        queue: None,
+                    },
+                    Some(&t),
+                )
+                .await
+                .unwrap()[0]
+                .1
+        }
+    };
+    let a = deliver(b"a", text("bao cao quy i")).await;
+    let b = deliver(b"b", text("giay moi hop")).await;
+    let find = |mailbox, field, s: &'static str| {
+        let store = &store;
+        async move { store.search_text(mailbox, field, s).await.unwrap() }
+    };
+    assert_eq!(
+        find(inbox, SearchField::Subject, "bao").await,
+        Some(vec![a])
+    );
+    assert_eq!(find(inbox, SearchField::Subject, "ca").await, Some(vec![a]));
+    assert_eq!(
+        find(inbox, SearchField::Subject, "cao quy").await,
+        Some(vec![a])
+    );
+    assert_eq!(
+        find(inbox, SearchField::Subject, "quy cao").await,
+        Some(vec![])
+    );
+    assert_eq!(
+        find(inbox, SearchField::From, "datnv@caobang").await,
+        Some(vec![a, b])
+    );
+    assert_eq!(find(inbox, SearchField::Body, "hop").await, Some(vec![b]));
+    assert_eq!(
+        find(inbox, SearchField::Text, "dat").await,
+        Some(vec![a, b])
+    );
+    assert_eq!(find(inbox, SearchField::To, "dat").await, Some(vec![]));
+    assert_eq!(find(inbox, SearchField::Body, "--").await, None);
+    assert_eq!(find(trash, SearchField::Body, "hop").await, Some(vec![]));
+
+    // Copy indexes the copy; move takes the entry along; expunge removes it.
+    let copied = store.copy_messages(inbox, &[b], trash).await.unwrap();
+    assert_eq!(
+        find(trash, SearchField::Body, "hop").await,
+        Some(vec![copied[0].1])
+    );
+    let moved = store.move_messages(inbox, &[a], trash).await.unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(find(inbox, SearchField::Subject, "bao").await, Some(vec![]));
+    assert_eq!(
+        find(trash, SearchField::Subject, "bao").await,
+        Some(vec![moved[0].1])
+    );
+    let changes = store.changes_since(inbox, 0).await.unwrap();
+    assert_eq!(changes.expunged, vec![a]);
+    store
+        .store_flags(
+            trash,
+            &[moved[0].1],
+            FlagOp::Add,
+            &Flags::from_iter([Flag::Deleted]),
+            None,
+        )
+        .await
+        .unwrap();
+    store.expunge(trash, None).await.unwrap();
+    assert_eq!(find(trash, SearchField::Subject, "bao").await, Some(vec![]));
+
+    // A message stored without text is found once its blob is indexed.
+    let c = put(&store, b"c", &[inbox]).await[0].1;
+    assert_eq!(store.unindexed_blobs(10).await.unwrap().len(), 1);
+    assert_eq!(
+        find(inbox, SearchField::Subject, "ke hoach").await,
+        Some(vec![])
+    );
+    let blob = BlobId::of(b"c");
+    store
+        .index_blob(&blob, &text("ke hoach nam"))
+        .await
+        .unwrap();
+    assert!(store.unindexed_blobs(10).await.unwrap().is_empty());
+    assert_eq!(
+        find(inbox, SearchField::Subject, "ke hoach").await,
+        Some(vec![c])
+    );
+    let dates = store.sent_dates(inbox).await.unwrap();
+    assert!(
+        dates.iter().all(|(_, d)| *d == Some(1_700_000_000)),
+        "{dates:?}"
+    );
+
+    // Deleting a mailbox drops its entries (the cascade fires the trigger).
+    store.delete_mailbox(trash).await.unwrap();
+    assert_eq!(find(inbox, SearchField::Body, "hop").await, Some(vec![b]));
+    let (bytes, count) = store.account_usage(account_id).await.unwrap();
+    assert_eq!((bytes, count), (2, 2));
+    assert_eq!(store.messages_size(inbox, &[b, c]).await.unwrap(), 2);
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -154,6 +154,8 @@ pub struct Delivery<'a> {
 pub struct QueueEntry<'a> {
     pub mail_from: &'a str,
     pub recipients: &'a [String],
+    /// DSN parameters (RFC 3461) when the client gave any.
+    pub dsn: Option<&'a crate::QueueDsn>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,12 +1,14 @@
 //! The HTTP(S) face of hopthu. For now: a Vietnamese landing page that tells how to connect,
-//! and `/healthz` for probes. The webmail, the admin consoles and the public directory come
-//! here and only here.
+//! `/healthz` for probes, and the published directory (`directory.rs`: `/directory` and its
+//! JSON, CSV and vCard exports). The webmail and the admin consoles come here and only here.
 //!
 //! **Boundary**: handlers call `hopthu_core::Core` and render; no business rule and no SQL
 //! lives in a handler.
 //!
 //! Plain HTTP serves the application only when it listens on a loopback address (local use,
 //! a reverse proxy in front); on any other address it redirects to HTTPS.
+
+mod directory;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +33,7 @@ fn app(core: Arc<Core>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
+        .merge(directory::routes())
         .with_state(AppState { core })
 }
 
@@ -149,6 +152,7 @@ async fn home(State(state): State<AppState>) -> impl IntoResponse {
 <li>Gửi thư (SMTP): cổng 465 (SSL/TLS) hoặc 587 (STARTTLS), có xác thực</li>
 <li>Tên đăng nhập: địa chỉ thư đầy đủ của bạn</li>
 </ul>
+<p><a href="/directory">Danh bạ thư điện tử</a> — địa chỉ công khai của các cơ quan, đơn vị.</p>
 <p lang="en">Mail server for {domain}: IMAP 993/143, SMTP submission 465/587, sign in with your full address.</p>
 </main>
 </body>

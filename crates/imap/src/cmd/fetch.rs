@@ -21,6 +21,7 @@ use std::collections::HashSet;
 use std::num::{NonZeroU32, NonZeroU64};
 
 use hopthu_model::{Flag, FlagOp, Flags, Uid};
+use imap_codec::imap_types::command::FetchModifier;
 use imap_codec::imap_types::core::{IString, Literal, NString, Vec1};
 use imap_codec::imap_types::datetime::DateTime;
 use imap_codec::imap_types::fetch::{
@@ -66,8 +67,23 @@ pub(crate) async fn run(
     set: &SequenceSet,
     items: MacroOrMessageDataItemNames<'_>,
     uid: bool,
+    modifiers: &[FetchModifier],
 ) -> CmdResult {
     let principal = s.principal()?;
+    let mut changed_since = None;
+    let mut vanished = false;
+    for modifier in modifiers {
+        match modifier {
+            FetchModifier::ChangedSince(m) => changed_since = Some(m.get()),
+            FetchModifier::Vanished => vanished = true,
+        }
+    }
+    // RFC 7162 §3.2.6: VANISHED only in UID FETCH, with CHANGEDSINCE, once QRESYNC is on.
+    if vanished && (!uid || !s.qresync || changed_since.is_none()) {
+        return Err(CmdError::Bad(
+            "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC".into(),
+        ));
+    }
     let mut names: Vec<MessageDataItemName<'_>> = match &items {
         MacroOrMessageDataItemNames::Macro(m) => m.expand(),
         MacroOrMessageDataItemNames::MessageDataItemNames(names) => names.clone(),
@@ -75,6 +91,13 @@ pub(crate) async fn run(
     // RFC 3501 §6.4.8: UID FETCH always returns the UID.
     if uid && !names.contains(&MessageDataItemName::Uid) {
         names.insert(0, MessageDataItemName::Uid);
+    }
+    // RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ; either enables CONDSTORE.
+    if changed_since.is_some() && !names.contains(&MessageDataItemName::ModSeq) {
+        names.push(MessageDataItemName::ModSeq);
+    }
+    if names.contains(&MessageDataItemName::ModSeq) {
+        s.condstore = true;
     }
     if names.iter().any(|n| {
         matches!(
@@ -86,7 +109,23 @@ pub(crate) async fn run(
     }
     let selected = s.selected()?;
     let (id, read_only) = (selected.id, selected.read_only);
-    let positions = selected.resolve(set, uid).map_err(CmdError::Bad)?;
+    let mut positions = selected.resolve(set, uid).map_err(CmdError::Bad)?;
+    if let Some(since) = changed_since {
+        positions.retain(|&i| selected.messages[i].modseq > since);
+    }
+    if vanished && let Some(since) = changed_since {
+        // UIDs of the set expunged after `since` (RFC 7162 §3.2.6).
+        let max_uid = selected.max_uid().map_or(0, |u| u.0);
+        let changes = s.core.changes_since(&principal, id, since).await?;
+        let mut gone: Vec<Uid> = changes
+            .expunged
+            .into_iter()
+            .filter(|u| super::select::set_contains(set, u.0, max_uid.max(u.0)))
+            .filter(|u| s.selected().is_ok_and(|sel| sel.index_of(*u).is_none()))
+            .collect();
+        s.push_vanished(&mut gone, true);
+    }
+    let selected = s.selected()?;
 
     // Mark \Seen before answering, so FLAGS in the response are the new ones.
     let marks_seen = !read_only
@@ -123,6 +162,7 @@ pub(crate) async fn run(
         .max()
         .unwrap_or(Content::Nothing);
     let wants_flags = names.contains(&MessageDataItemName::Flags);
+    let wants_modseq = names.contains(&MessageDataItemName::ModSeq);
     for &i in &positions {
         let Some(record) = s.selected()?.messages.get(i).cloned() else {
             continue;
@@ -203,6 +243,13 @@ pub(crate) async fn run(
         }
         if newly_seen.contains(&record.uid) && !wants_flags {
             items.push(MessageDataItem::Flags(flag_fetch(&record.flags)));
+            // RFC 7162 §3.2: a flag change shown under CONDSTORE carries its modseq.
+            if s.condstore
+                && !wants_modseq
+                && let Some(m) = NonZeroU64::new(record.modseq)
+            {
+                items.push(MessageDataItem::ModSeq(m));
+            }
         }
         let (Some(seq), Ok(items)) = (NonZeroU32::new(i as u32 + 1), Vec1::try_from(items)) else {
             continue;

@@ -22,6 +22,7 @@ use imap_codec::imap_types::core::{Atom, QuotedChar};
 use imap_codec::imap_types::flag::FlagNameAttribute;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_codec::imap_types::response::Data;
+use imap_codec::imap_types::status::StatusDataItemName;
 
 use super::{mailbox_name, wire_mailbox};
 use crate::errors::{CmdResult, Done};
@@ -38,6 +39,8 @@ pub(crate) struct ListRequest {
     special_use_only: bool,
     /// RETURN (SUBSCRIBED): mark subscribed mailboxes `\Subscribed`.
     return_subscribed: bool,
+    /// RETURN (STATUS (...)) (RFC 5819): a STATUS response after each selectable mailbox.
+    status: Vec<StatusDataItemName>,
 }
 
 impl ListRequest {
@@ -101,7 +104,9 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
                 items.push(attribute("Subscribed"));
             }
         }
+        let id = mailbox.id;
         let mailbox = wire_mailbox(&mailbox.name);
+        let with_status = !lsub && !request.status.is_empty();
         s.push_data(if lsub {
             Data::Lsub {
                 items,
@@ -115,6 +120,9 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
                 mailbox,
             }
         });
+        if with_status {
+            super::status::push_status(s, id, &request.status).await?;
+        }
     }
     Done::ok(&format!("{verb} completed"))
 }
@@ -210,6 +218,22 @@ pub(crate) fn parse_extended(bytes: &[u8]) -> Option<(String, ListRequest)> {
         if options.contains("SUBSCRIBED") {
             request.return_subscribed = true;
         }
+        if let Some(start) = options.find("STATUS (") {
+            let rest = &options[start + 8..];
+            let items = &rest[..rest.find(')')?];
+            for item in items.split_ascii_whitespace() {
+                request.status.push(match item {
+                    "MESSAGES" => StatusDataItemName::Messages,
+                    "RECENT" => StatusDataItemName::Recent,
+                    "UIDNEXT" => StatusDataItemName::UidNext,
+                    "UIDVALIDITY" => StatusDataItemName::UidValidity,
+                    "UNSEEN" => StatusDataItemName::Unseen,
+                    "DELETED" => StatusDataItemName::Deleted,
+                    "HIGHESTMODSEQ" => StatusDataItemName::HighestModSeq,
+                    _ => return None,
+                });
+            }
+        }
         line = &line[..at];
         extended = true;
     }
@@ -279,6 +303,17 @@ mod tests {
         assert!(r.return_subscribed && !r.subscribed_only && r.pattern == "%");
         let (_, r) = parsed("9 LIST (SUBSCRIBED) \"\" * RETURN (STATUS (MESSAGES))\r\n").unwrap();
         assert!(r.subscribed_only);
+        assert_eq!(r.status, vec![StatusDataItemName::Messages]);
+        let (_, r) =
+            parsed("9 LIST \"\" \"*\" RETURN (CHILDREN STATUS (UNSEEN HIGHESTMODSEQ))\r\n")
+                .unwrap();
+        assert_eq!(
+            r.status,
+            vec![
+                StatusDataItemName::Unseen,
+                StatusDataItemName::HighestModSeq
+            ]
+        );
         assert_eq!(parsed("1 LIST \"\" \"*\"\r\n"), None);
         assert_eq!(parsed("1 LIST (SPECIAL-USE) \"\" (\"a\" \"b\")\r\n"), None);
         assert_eq!(parsed("1 FETCH (x) \"\" \"*\"\r\n"), None);

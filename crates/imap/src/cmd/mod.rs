@@ -21,6 +21,7 @@ pub(crate) mod logout;
 pub(crate) mod r#move;
 pub(crate) mod namespace;
 pub(crate) mod noop;
+pub(crate) mod quota;
 pub(crate) mod rename;
 pub(crate) mod search;
 pub(crate) mod select;
@@ -38,6 +39,7 @@ use imap_codec::imap_types::core::{Atom, Vec1};
 use imap_codec::imap_types::extensions::uidplus::{UidElement, UidSet};
 use imap_codec::imap_types::flag::{Flag, FlagFetch};
 use imap_codec::imap_types::mailbox::Mailbox;
+use imap_codec::imap_types::sequence::SequenceSet;
 
 use crate::errors::{CmdError, CmdResult};
 use crate::session::Session;
@@ -67,6 +69,14 @@ fn needs(body: &CommandBody<'_>) -> Needs {
         | C::Move { .. } => Needs::Selected,
         _ => Needs::Authenticated,
     }
+}
+
+/// The check [`dispatch`] makes for commands that need a selected mailbox, for commands
+/// parsed by hand.
+pub(crate) fn needs_selected(s: &Session) -> Result<(), CmdError> {
+    s.principal()?;
+    s.selected()?;
+    Ok(())
 }
 
 /// Runs a parsed command in the current state.
@@ -101,8 +111,14 @@ pub(crate) async fn dispatch(s: &mut Session, body: CommandBody<'_>) -> CmdResul
         C::Login { username, password } => {
             login::run(s, username.as_ref(), password.declassify().as_ref()).await
         }
-        C::Select { mailbox, .. } => select::run(s, &mailbox, false).await,
-        C::Examine { mailbox, .. } => select::run(s, &mailbox, true).await,
+        C::Select {
+            mailbox,
+            parameters,
+        } => select::run(s, &mailbox, false, &parameters).await,
+        C::Examine {
+            mailbox,
+            parameters,
+        } => select::run(s, &mailbox, true, &parameters).await,
         C::Unselect => unselect::run(s),
         C::Create { mailbox } => create::run(s, &mailbox).await,
         C::Delete { mailbox } => delete::run(s, &mailbox).await,
@@ -146,16 +162,23 @@ pub(crate) async fn dispatch(s: &mut Session, body: CommandBody<'_>) -> CmdResul
             sequence_set,
             macro_or_item_names,
             uid,
-            ..
-        } => fetch::run(s, &sequence_set, macro_or_item_names, uid).await,
+            modifiers,
+        } => fetch::run(s, &sequence_set, macro_or_item_names, uid, &modifiers).await,
         C::Store {
             sequence_set,
             kind,
             response,
             flags,
             uid,
-            ..
-        } => store::run(s, &sequence_set, kind, response, &flags, uid).await,
+            modifiers,
+        } => {
+            let flags = store::FlagChange {
+                kind,
+                response,
+                flags: &flags,
+            };
+            store::run(s, &sequence_set, flags, uid, &modifiers).await
+        }
         C::Copy {
             sequence_set,
             mailbox,
@@ -170,6 +193,12 @@ pub(crate) async fn dispatch(s: &mut Session, body: CommandBody<'_>) -> CmdResul
         C::Enable { capabilities } => enable::run(s, capabilities.as_ref()),
         C::Id { parameters } => id::run(s, parameters.as_deref()),
         C::Namespace => namespace::run(s),
+        C::GetQuota { root } => quota::get_quota(s, root.as_ref()).await,
+        C::GetQuotaRoot { mailbox } => quota::get_quota_root(s, &mailbox).await,
+        C::SetQuota { .. } => Err(CmdError::No(
+            Some(crate::errors::code("NOPERM")),
+            "Quotas are set by the operator".into(),
+        )),
         other => Err(CmdError::Bad(format!("{} is not supported", other.name()))),
     }
 }
@@ -256,6 +285,41 @@ pub(crate) fn uid_set(uids: &[Uid]) -> Option<UidSet> {
         close(r, &mut elements);
     }
     Vec1::try_from(elements).ok().map(UidSet)
+}
+
+/// Numbers (UIDs or sequence numbers) as a compact sequence set (`1:3,7`), ascending.
+pub(crate) fn number_set(numbers: impl IntoIterator<Item = u32>) -> Option<SequenceSet> {
+    compact_numbers(numbers).parse().ok()
+}
+
+/// Numbers in the compact `1:3,7` form (empty for none), ascending.
+pub(crate) fn compact_numbers(numbers: impl IntoIterator<Item = u32>) -> String {
+    let mut numbers: Vec<u32> = numbers.into_iter().filter(|n| *n > 0).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut text = String::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
+            i += 1;
+        }
+        if !text.is_empty() {
+            text.push(',');
+        }
+        if numbers[i] == start {
+            text.push_str(&start.to_string());
+        } else {
+            text.push_str(&format!("{start}:{}", numbers[i]));
+        }
+        i += 1;
+    }
+    text
+}
+
+/// UIDs as a sequence set (VANISHED, MODIFIED).
+pub(crate) fn sequence_set(uids: &[Uid]) -> Option<SequenceSet> {
+    number_set(uids.iter().map(|u| u.0))
 }
 
 /// The UIDs of the positions a sequence set resolved to.

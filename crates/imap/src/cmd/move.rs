@@ -1,5 +1,7 @@
-//! MOVE and UID MOVE (RFC 6851): copy, then flag `\Deleted` and expunge the originals. The
-//! COPYUID code comes in an untagged OK before the EXPUNGE responses.
+//! MOVE and UID MOVE (RFC 6851): one atomic core call (`Core::move_messages`, one store
+//! transaction): the messages get new UIDs in the target and are expunged here, or nothing
+//! happens. The COPYUID code comes in an untagged OK before the EXPUNGE (or, under QRESYNC,
+//! VANISHED) responses.
 //!
 //! ```text
 //! C: a UID MOVE 42:43 Trash
@@ -8,16 +10,15 @@
 //! S: * 7 EXPUNGE
 //! S: a OK MOVE completed
 //! ```
-//!
-//! The three steps are separate core calls; if the second or third fails, the messages exist
-//! in both mailboxes (never in neither).
 
-use hopthu_model::{Flag, FlagOp, Flags};
+use std::num::NonZeroU32;
+
+use hopthu_model::Uid;
 use imap_codec::imap_types::mailbox::Mailbox;
-use imap_codec::imap_types::response::StatusKind;
+use imap_codec::imap_types::response::{Code, StatusKind};
 use imap_codec::imap_types::sequence::SequenceSet;
 
-use super::uids_at;
+use super::{mailbox_name, uid_set, uids_at};
 use crate::errors::{CmdError, CmdResult, Done};
 use crate::session::Session;
 
@@ -35,19 +36,48 @@ pub(crate) async fn run(
     let id = selected.id;
     let positions = selected.resolve(set, uid).map_err(CmdError::Bad)?;
     let uids = uids_at(s, &positions);
-    let copied = super::copy::copy_to(s, &uids, mailbox).await?;
+    let target = match s.core.mailbox(&principal, &mailbox_name(mailbox)).await {
+        Ok(target) => target,
+        Err(e) if e.kind == hopthu_core::ErrorKind::NotFound => {
+            return Err(CmdError::No(
+                Some(Code::TryCreate),
+                "No such mailbox".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if uids.is_empty() {
         return Done::ok("MOVE completed");
     }
-    if let Some(code) = copied {
-        s.reply(None, StatusKind::Ok, Some(code), "Moved");
+    if target.id == id {
+        return Err(CmdError::No(
+            Some(crate::errors::code("CANNOT")),
+            "Source and target are the same mailbox".into(),
+        ));
     }
-    let deleted = Flags::from_iter([Flag::Deleted]);
-    s.core
-        .store_flags(&principal, id, &uids, FlagOp::Add, &deleted, None)
+    let outcome = s
+        .core
+        .move_messages(&principal, id, &uids, target.id)
         .await?;
-    let removed = s.core.expunge(&principal, id, Some(&uids)).await?;
-    let updates = s.selected_mut()?.remove(&removed);
+    let sources: Vec<Uid> = outcome.pairs.iter().map(|p| p.0).collect();
+    let destinations: Vec<Uid> = outcome.pairs.iter().map(|p| p.1).collect();
+    if let (Some(uid_validity), Some(source), Some(destination)) = (
+        NonZeroU32::new(outcome.uidvalidity),
+        uid_set(&sources),
+        uid_set(&destinations),
+    ) {
+        s.reply(
+            None,
+            StatusKind::Ok,
+            Some(Code::CopyUid {
+                uid_validity,
+                source,
+                destination,
+            }),
+            "Moved",
+        );
+    }
+    let updates = s.selected_mut()?.remove(&sources);
     s.push_updates(updates);
     Done::ok("MOVE completed")
 }

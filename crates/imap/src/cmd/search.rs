@@ -13,12 +13,13 @@
 //! ```
 
 use std::cell::OnceCell;
-use std::num::NonZeroU32;
+use std::collections::{HashMap, HashSet};
+use std::num::{NonZeroU32, NonZeroU64};
 
 use chrono::NaiveDate;
-use hopthu_core::MessageRecord;
-use hopthu_model::Flag;
+use hopthu_core::{MessageRecord, SearchField};
 use hopthu_model::text::search_fold;
+use hopthu_model::{Flag, Uid};
 use imap_codec::imap_types::core::{AString, Charset};
 use imap_codec::imap_types::response::Data;
 use imap_codec::imap_types::search::SearchKey;
@@ -68,33 +69,230 @@ pub(crate) async fn run(
     criteria: &[SearchKey<'_>],
     uid: bool,
 ) -> CmdResult {
-    if let Some(charset) = charset {
-        let name = match charset {
-            Charset::Atom(a) => a.inner().to_string(),
-            Charset::Quoted(q) => q.inner().to_string(),
-        };
-        if !name.eq_ignore_ascii_case("UTF-8") && !name.eq_ignore_ascii_case("US-ASCII") {
-            let allowed = ["UTF-8", "US-ASCII"]
-                .into_iter()
-                .filter_map(|c| {
-                    imap_codec::imap_types::core::Atom::try_from(c)
-                        .ok()
-                        .map(Charset::Atom)
-                })
-                .collect();
-            return Err(CmdError::No(
-                Some(imap_codec::imap_types::response::Code::BadCharset { allowed }),
-                "Only UTF-8 searches are supported".into(),
-            ));
+    check_charset(charset)?;
+    let found = matching(s, criteria).await?;
+    let selected = s.selected()?;
+    let hits: Vec<NonZeroU32> = found
+        .positions
+        .iter()
+        .filter_map(|&i| {
+            NonZeroU32::new(if uid {
+                selected.messages[i].uid.0
+            } else {
+                i as u32 + 1
+            })
+        })
+        .collect();
+    // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of the matches.
+    let modseq = found
+        .modseq
+        .then(|| found.highest_modseq(selected))
+        .flatten();
+    s.push_data(Data::Search(hits, modseq));
+    Done::ok("SEARCH completed")
+}
+
+/// What `SEARCH RETURN (...)` asks for (RFC 4731 §3); `RETURN ()` means ALL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ReturnOptions {
+    pub(crate) min: bool,
+    pub(crate) max: bool,
+    pub(crate) all: bool,
+    pub(crate) count: bool,
+}
+
+/// `tag [UID] SEARCH RETURN (options) program` (RFC 4731), which imap-codec does not parse:
+/// the options are cut out and the plain SEARCH that remains is given back to be parsed by
+/// the codec. Returns the tag, the options and the plain command.
+pub(crate) fn parse_extended(bytes: &[u8]) -> Option<(String, ReturnOptions, Vec<u8>)> {
+    let tag_end = bytes.iter().position(|&b| b == b' ')?;
+    let tag = crate::framing::recover_tag(&bytes[..tag_end])?;
+    let mut at = tag_end + 1;
+    let upper = |from: usize, len: usize| -> Vec<u8> {
+        bytes
+            .get(from..from + len)
+            .map(<[u8]>::to_ascii_uppercase)
+            .unwrap_or_default()
+    };
+    if upper(at, 4) == b"UID " {
+        at += 4;
+    }
+    if upper(at, 14) != b"SEARCH RETURN " {
+        return None;
+    }
+    let open = at + 14;
+    if bytes.get(open) != Some(&b'(') {
+        return None;
+    }
+    let close = open + bytes[open..].iter().position(|&b| b == b')')?;
+    let mut options = ReturnOptions::default();
+    for option in String::from_utf8_lossy(&bytes[open + 1..close])
+        .to_ascii_uppercase()
+        .split_ascii_whitespace()
+    {
+        match option {
+            "MIN" => options.min = true,
+            "MAX" => options.max = true,
+            "ALL" => options.all = true,
+            "COUNT" => options.count = true,
+            // SAVE (RFC 5182) and unknown options are not offered.
+            _ => return None,
         }
     }
-    let content = criteria
-        .iter()
-        .map(content_needed)
-        .max()
-        .unwrap_or(Content::Nothing);
+    if options == ReturnOptions::default() {
+        options.all = true;
+    }
+    let mut plain = bytes[..at + 7].to_vec(); // "tag [UID ]SEARCH "
+    plain.extend_from_slice(bytes.get(close + 1..)?.strip_prefix(b" ")?);
+    Some((tag, options, plain))
+}
+
+/// SEARCH RETURN: one `* ESEARCH (TAG "t") [UID] MIN .. MAX .. COUNT .. ALL ..` response.
+pub(crate) async fn run_extended(
+    s: &mut Session,
+    tag: &str,
+    options: ReturnOptions,
+    charset: Option<&Charset<'_>>,
+    criteria: &[SearchKey<'_>],
+    uid: bool,
+) -> CmdResult {
+    check_charset(charset)?;
+    let found = matching(s, criteria).await?;
     let selected = s.selected()?;
-    let mut hits: Vec<NonZeroU32> = Vec::new();
+    let numbers: Vec<u32> = found
+        .positions
+        .iter()
+        .map(|&i| {
+            if uid {
+                selected.messages[i].uid.0
+            } else {
+                i as u32 + 1
+            }
+        })
+        .collect();
+    let mut line = format!("* ESEARCH (TAG \"{tag}\")");
+    if uid {
+        line.push_str(" UID");
+    }
+    if let (true, Some(min)) = (options.min, numbers.first()) {
+        line.push_str(&format!(" MIN {min}"));
+    }
+    if let (true, Some(max)) = (options.max, numbers.last()) {
+        line.push_str(&format!(" MAX {max}"));
+    }
+    if options.count {
+        line.push_str(&format!(" COUNT {}", numbers.len()));
+    }
+    if options.all && !numbers.is_empty() {
+        let set = super::compact_numbers(numbers.iter().copied());
+        line.push_str(&format!(" ALL {set}"));
+    }
+    if found.modseq
+        && !numbers.is_empty()
+        && let Some(modseq) = found.highest_modseq(selected)
+    {
+        line.push_str(&format!(" MODSEQ {modseq}"));
+    }
+    line.push_str("\r\n");
+    s.wire.push_raw(line.as_bytes());
+    Done::ok("SEARCH completed")
+}
+
+/// CHARSET may be UTF-8 or US-ASCII (RFC 3501 §6.4.4 BADCHARSET otherwise).
+pub(crate) fn check_charset(charset: Option<&Charset<'_>>) -> Result<(), CmdError> {
+    let Some(charset) = charset else {
+        return Ok(());
+    };
+    let name = match charset {
+        Charset::Atom(a) => a.inner().to_string(),
+        Charset::Quoted(q) => q.inner().to_string(),
+    };
+    if name.eq_ignore_ascii_case("UTF-8") || name.eq_ignore_ascii_case("US-ASCII") {
+        return Ok(());
+    }
+    let allowed = ["UTF-8", "US-ASCII"]
+        .into_iter()
+        .filter_map(|c| {
+            imap_codec::imap_types::core::Atom::try_from(c)
+                .ok()
+                .map(Charset::Atom)
+        })
+        .collect();
+    Err(CmdError::No(
+        Some(imap_codec::imap_types::response::Code::BadCharset { allowed }),
+        "Only UTF-8 searches are supported".into(),
+    ))
+}
+
+/// The messages a SEARCH program matches.
+pub(crate) struct Found {
+    /// Positions in the selected view, ascending.
+    pub(crate) positions: Vec<usize>,
+    /// The program had a MODSEQ criterion.
+    pub(crate) modseq: bool,
+}
+
+impl Found {
+    pub(crate) fn highest_modseq(&self, selected: &Selected) -> Option<NonZeroU64> {
+        self.positions
+            .iter()
+            .map(|&i| selected.messages[i].modseq)
+            .max()
+            .and_then(NonZeroU64::new)
+    }
+}
+
+/// Evaluates a SEARCH program over the selected mailbox. Text criteria are answered by the
+/// search index (one query each); flags, sizes, dates, sets and modseqs from the session's
+/// view; message files are read only for what the index cannot answer (HEADER of another
+/// field, or a search string without any letter or digit).
+pub(crate) async fn matching(
+    s: &mut Session,
+    criteria: &[SearchKey<'_>],
+) -> Result<Found, CmdError> {
+    let principal = s.principal()?;
+    let mailbox = s.selected()?.id;
+    let mut leaves = Vec::new();
+    for key in criteria {
+        text_leaves(key, &mut leaves);
+    }
+    let mut context = Context::default();
+    for key in leaves {
+        let Some((field, needle)) = indexed_field(key) else {
+            context.needs_files = true;
+            continue;
+        };
+        match s
+            .core
+            .search_text(&principal, mailbox, field, &needle)
+            .await?
+        {
+            Some(uids) => {
+                context.hits.insert(key_id(key), uids.into_iter().collect());
+            }
+            None => context.needs_files = true,
+        }
+    }
+    if criteria.iter().any(needs_sent_date) {
+        let dates = s.core.sent_dates(&principal, mailbox).await?;
+        context.sent = Some(dates.into_iter().collect());
+    }
+    let modseq = criteria.iter().any(has_modseq);
+    if modseq {
+        // RFC 7162 §3.1: SEARCH MODSEQ is a CONDSTORE enabling command.
+        s.condstore = true;
+    }
+    let content = if context.needs_files {
+        criteria
+            .iter()
+            .map(content_needed)
+            .max()
+            .unwrap_or(Content::Nothing)
+    } else {
+        Content::Nothing
+    };
+    let selected = s.selected()?;
+    let mut positions = Vec::new();
     for (index, record) in selected.messages.iter().enumerate() {
         let raw = if content > Content::Nothing {
             match s.core.message_bytes(&record.blob).await {
@@ -112,6 +310,7 @@ pub(crate) async fn run(
             _ => Mime::parse_headers(raw),
         });
         let candidate = Candidate {
+            context: &context,
             selected,
             index,
             record,
@@ -120,15 +319,107 @@ pub(crate) async fn run(
             body_text: OnceCell::new(),
         };
         if criteria.iter().all(|key| candidate.matches(key)) {
-            let n = if uid { record.uid.0 } else { index as u32 + 1 };
-            hits.extend(NonZeroU32::new(n));
+            positions.push(index);
         }
     }
-    s.push_data(Data::Search(hits, None));
-    Done::ok("SEARCH completed")
+    Ok(Found { positions, modseq })
+}
+
+/// What the index and the store answered for a SEARCH program.
+#[derive(Default)]
+struct Context {
+    /// UIDs found by the index, per text criterion (keyed by the criterion's address).
+    hits: HashMap<usize, HashSet<Uid>>,
+    /// The Date header of every message, when a SENT* criterion needs it.
+    sent: Option<HashMap<Uid, Option<i64>>>,
+    /// Some criterion must read message files.
+    needs_files: bool,
+}
+
+fn key_id(key: &SearchKey<'_>) -> usize {
+    key as *const SearchKey<'_> as usize
+}
+
+/// The text criteria of a program, in order.
+fn text_leaves<'k, 'a>(key: &'k SearchKey<'a>, out: &mut Vec<&'k SearchKey<'a>>) {
+    use SearchKey as K;
+    match key {
+        K::And(keys) => keys.as_ref().iter().for_each(|k| text_leaves(k, out)),
+        K::Or(a, b) => {
+            text_leaves(a, out);
+            text_leaves(b, out);
+        }
+        K::Not(k) => text_leaves(k, out),
+        K::Bcc(_)
+        | K::Cc(_)
+        | K::From(_)
+        | K::To(_)
+        | K::Subject(_)
+        | K::Header(..)
+        | K::Body(_)
+        | K::Text(_) => out.push(key),
+        _ => {}
+    }
+}
+
+/// The index field and search string of a text criterion the index can answer.
+fn indexed_field(key: &SearchKey<'_>) -> Option<(SearchField, String)> {
+    use SearchKey as K;
+    let text = |v: &AString<'_>| String::from_utf8_lossy(v.as_ref()).into_owned();
+    Some(match key {
+        K::From(v) => (SearchField::From, text(v)),
+        K::To(v) => (SearchField::To, text(v)),
+        K::Cc(v) => (SearchField::Cc, text(v)),
+        K::Bcc(v) => (SearchField::Bcc, text(v)),
+        K::Subject(v) => (SearchField::Subject, text(v)),
+        K::Body(v) => (SearchField::Body, text(v)),
+        K::Text(v) => (SearchField::Text, text(v)),
+        K::Header(name, v) => {
+            let field = match String::from_utf8_lossy(name.as_ref())
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "from" => SearchField::From,
+                "to" => SearchField::To,
+                "cc" => SearchField::Cc,
+                "bcc" => SearchField::Bcc,
+                "subject" => SearchField::Subject,
+                _ => return None,
+            };
+            // HEADER name "" means "has the header": the files know.
+            if v.as_ref().is_empty() {
+                return None;
+            }
+            (field, text(v))
+        }
+        _ => return None,
+    })
+}
+
+fn needs_sent_date(key: &SearchKey<'_>) -> bool {
+    use SearchKey as K;
+    match key {
+        K::And(keys) => keys.as_ref().iter().any(needs_sent_date),
+        K::Or(a, b) => needs_sent_date(a) || needs_sent_date(b),
+        K::Not(k) => needs_sent_date(k),
+        K::SentBefore(_) | K::SentOn(_) | K::SentSince(_) => true,
+        _ => false,
+    }
+}
+
+fn has_modseq(key: &SearchKey<'_>) -> bool {
+    use SearchKey as K;
+    match key {
+        K::And(keys) => keys.as_ref().iter().any(has_modseq),
+        K::Or(a, b) => has_modseq(a) || has_modseq(b),
+        K::Not(k) => has_modseq(k),
+        K::ModSequence { .. } => true,
+        _ => false,
+    }
 }
 
 struct Candidate<'a> {
+    context: &'a Context,
     selected: &'a Selected,
     index: usize,
     record: &'a MessageRecord,
@@ -142,6 +433,9 @@ struct Candidate<'a> {
 impl Candidate<'_> {
     fn matches(&self, key: &SearchKey<'_>) -> bool {
         use SearchKey as K;
+        if let Some(hits) = self.context.hits.get(&key_id(key)) {
+            return hits.contains(&self.record.uid);
+        }
         let flags = &self.record.flags;
         match key {
             K::And(keys) => keys.as_ref().iter().all(|k| self.matches(k)),
@@ -187,7 +481,8 @@ impl Candidate<'_> {
                 let needle = fold(v);
                 self.header_text().contains(&needle) || self.body_text().contains(&needle)
             }
-            // MODSEQ and the like are not offered.
+            // RFC 7162 §3.1.5 (the per-flag entry is ignored: one modseq per message).
+            K::ModSequence { modseq, .. } => self.record.modseq >= *modseq,
             #[allow(unreachable_patterns)]
             _ => false,
         }
@@ -202,8 +497,16 @@ impl Candidate<'_> {
             .map(|d| d.with_timezone(&chrono::Local).date_naive())
     }
 
-    /// The Date header's calendar date as written; the internal date when there is none.
+    /// The Date header's calendar date (in the server's time zone when it comes from the
+    /// index; as written when read from the file); the internal date when there is none.
     fn sent_date(&self) -> Option<NaiveDate> {
+        if let Some(sent) = &self.context.sent {
+            return match sent.get(&self.record.uid) {
+                Some(Some(at)) => chrono::DateTime::from_timestamp(*at, 0)
+                    .map(|d| d.with_timezone(&chrono::Local).date_naive()),
+                _ => self.internal_date(),
+            };
+        }
         self.message()
             .and_then(|m| m.date())
             .and_then(|d| {
@@ -375,7 +678,9 @@ mod tests {
             modseq: 1,
         };
         let mime = Mime::parse(raw);
+        let context = Context::default();
         let candidate = Candidate {
+            context: &context,
             selected: &selected,
             index: 0,
             record: &record,

@@ -19,17 +19,58 @@
 use std::num::{NonZeroU32, NonZeroU64};
 
 use hopthu_model::Flag as ModelFlag;
+use hopthu_model::Uid;
+use imap_codec::imap_types::command::SelectParameter;
+use imap_codec::imap_types::core::Vec1;
+use imap_codec::imap_types::fetch::MessageDataItem;
 use imap_codec::imap_types::flag::{Flag, FlagPerm};
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::{Code, Data, StatusKind};
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
 use super::{imap_flag, mailbox_name};
-use crate::errors::{CmdResult, Done};
+use crate::errors::{CmdError, CmdResult, Done};
 use crate::selected::Selected;
 use crate::session::Session;
 
-pub(crate) async fn run(s: &mut Session, mailbox: &Mailbox<'_>, read_only: bool) -> CmdResult {
+pub(crate) async fn run(
+    s: &mut Session,
+    mailbox: &Mailbox<'_>,
+    read_only: bool,
+    parameters: &[SelectParameter],
+) -> CmdResult {
     let principal = s.principal()?;
+    let mut resync = None;
+    for parameter in parameters {
+        match parameter {
+            SelectParameter::CondStore => s.condstore = true,
+            SelectParameter::QResync {
+                uid_validity,
+                mod_sequence_value,
+                known_uids,
+                ..
+            } => {
+                // RFC 7162 §3.2.5: QRESYNC before ENABLE QRESYNC is a protocol error.
+                if !s.qresync {
+                    return Err(CmdError::Bad("ENABLE QRESYNC first".into()));
+                }
+                resync = Some((
+                    uid_validity.get(),
+                    mod_sequence_value.get(),
+                    known_uids.clone(),
+                ));
+            }
+        }
+    }
+    if s.selected.is_some() {
+        // RFC 7162 §3.2.11: the boundary between the old mailbox's responses and the new.
+        s.reply(
+            None,
+            StatusKind::Ok,
+            Some(Code::Closed),
+            "Previous mailbox closed",
+        );
+    }
     s.deselect();
     let name = mailbox_name(mailbox);
     let record = s.core.mailbox(&principal, &name).await?;
@@ -118,11 +159,79 @@ pub(crate) async fn run(s: &mut Session, mailbox: &Mailbox<'_>, read_only: bool)
         );
     }
     let verb = if read_only { "EXAMINE" } else { "SELECT" };
+    let view_modseq = selected.modseq;
     s.selected = Some(selected);
+    if let Some((uidvalidity, since, known)) = resync
+        && uidvalidity == s.selected()?.uidvalidity
+    {
+        resynchronize(s, since, known.as_ref(), view_modseq).await?;
+    }
     let code = if read_only {
         Code::ReadOnly
     } else {
         Code::ReadWrite
     };
     Done::with_code(code, &format!("{verb} completed"))
+}
+
+/// RFC 7162 §3.2.5.1: what changed since the client's modseq, as `VANISHED (EARLIER)` for UIDs
+/// expunged since (limited to the client's known UIDs when given) and FETCH (UID FLAGS MODSEQ)
+/// for messages changed since, all as of the view just opened.
+async fn resynchronize(
+    s: &mut Session,
+    since: u64,
+    known: Option<&SequenceSet>,
+    view_modseq: u64,
+) -> Result<(), crate::errors::CmdError> {
+    let principal = s.principal()?;
+    let id = s.selected()?.id;
+    let changes = s.core.changes_since(&principal, id, since).await?;
+    let selected = s.selected()?;
+    let max_uid = selected.max_uid().map_or(0, |u| u.0);
+    let mut vanished: Vec<Uid> = changes
+        .expunged
+        .iter()
+        .copied()
+        .filter(|uid| selected.index_of(*uid).is_none())
+        .filter(|uid| known.is_none_or(|set| set_contains(set, uid.0, max_uid)))
+        .collect();
+    let mut fetches = Vec::new();
+    for record in changes.changed {
+        if record.modseq > view_modseq {
+            continue; // newer than the view: reported by the next sync
+        }
+        if let Some(i) = selected.index_of(record.uid) {
+            let m = &selected.messages[i];
+            let mut items = vec![
+                MessageDataItem::Uid(NonZeroU32::new(m.uid.0).unwrap_or(NonZeroU32::MIN)),
+                MessageDataItem::Flags(super::flag_fetch(&m.flags)),
+            ];
+            if let Some(modseq) = NonZeroU64::new(m.modseq) {
+                items.push(MessageDataItem::ModSeq(modseq));
+            }
+            if let (Some(seq), Ok(items)) = (NonZeroU32::new(i as u32 + 1), Vec1::try_from(items)) {
+                fetches.push(Data::Fetch { seq, items });
+            }
+        }
+    }
+    s.push_vanished(&mut vanished, true);
+    for data in fetches {
+        s.push_data(data);
+    }
+    Ok(())
+}
+
+/// Whether a UID is in a set (`*` is the highest UID).
+pub(crate) fn set_contains(set: &SequenceSet, n: u32, star: u32) -> bool {
+    set.0.as_ref().iter().any(|sequence| {
+        let value = |x: &SeqOrUid| match x {
+            SeqOrUid::Value(v) => v.get(),
+            SeqOrUid::Asterisk => star,
+        };
+        let (lo, hi) = match sequence {
+            Sequence::Single(x) => (value(x), value(x)),
+            Sequence::Range(a, b) => (value(a).min(value(b)), value(a).max(value(b))),
+        };
+        (lo..=hi).contains(&n)
+    })
 }

@@ -26,7 +26,18 @@ pub(crate) async fn run(
     let principal = s.principal()?;
     let name = mailbox_name(mailbox);
     let record = s.core.mailbox(&principal, &name).await?;
-    let status = s.core.mailbox_status(&principal, record.id).await?;
+    push_status(s, record.id, names).await?;
+    Done::ok("STATUS completed")
+}
+
+/// `* STATUS name (...)` for a mailbox of the principal (STATUS, and LIST-STATUS RFC 5819).
+pub(crate) async fn push_status(
+    s: &mut Session,
+    id: hopthu_model::MailboxId,
+    names: &[StatusDataItemName],
+) -> Result<(), crate::errors::CmdError> {
+    let principal = s.principal()?;
+    let status = s.core.mailbox_status(&principal, id).await?;
     let needs_messages = names.iter().any(|n| {
         matches!(
             n,
@@ -34,7 +45,7 @@ pub(crate) async fn run(
         )
     });
     let (deleted, deleted_size) = if needs_messages {
-        let messages = s.core.messages(&principal, record.id).await?;
+        let messages = s.core.messages(&principal, id).await?;
         messages
             .iter()
             .filter(|m| m.flags.contains(&Flag::Deleted))
@@ -72,5 +83,5 @@ pub(crate) async fn run(
         mailbox: wire_mailbox(&status.mailbox.name),
         items: Cow::Owned(items),
     });
-    Done::ok("STATUS completed")
+    Ok(())
 }

@@ -154,6 +154,11 @@ impl Taken {
         self.insert(local, Holder::Person { name, row: None });
     }
 
+    /// A name reserved in the directory (R11), besides the configured ones.
+    pub fn add_reserved(&mut self, local: &str) {
+        self.insert(local, Holder::Reserved);
+    }
+
     /// An alias already defined.
     pub fn add_alias(&mut self, alias: &str, target: Option<&str>) {
         let target = target.map(|t| t.trim().to_ascii_lowercase());

@@ -57,6 +57,13 @@ fn search_ignores_case_and_vietnamese_diacritics() {
     run_script("imap_search.py", &[]);
 }
 
+/// SEARCH from the index: windows-1258 and base64 HTML bodies, "hoa" finds "Hòa" and
+/// "Hoà", word prefixes and phrases, ESEARCH.
+#[test]
+fn search_uses_the_index_for_decoded_vietnamese_text() {
+    run_script("imap_search_index.py", &[]);
+}
+
 /// Two sessions on one mailbox see each other's flag changes, new mail and expunges, and no
 /// EXPUNGE arrives during FETCH, STORE or SEARCH.
 #[test]
@@ -69,6 +76,14 @@ fn two_sessions_see_each_others_changes() {
 #[test]
 fn idle_reports_new_mail_at_once() {
     run_script("imap_idle.py", &["smtp"]);
+}
+
+/// A Thunderbird-shaped session: ID, ENABLE QRESYNC, LIST-STATUS, SELECT (QRESYNC ...),
+/// CONDSTORE fetches, UID FETCH of headers, IDLE; a second session's changes arrive as FETCH
+/// with MODSEQ, VANISHED and EXISTS; STORE UNCHANGEDSINCE, SEARCH MODSEQ, ESEARCH, QUOTA, MOVE.
+#[test]
+fn thunderbird_session_with_qresync_condstore_and_esearch() {
+    run_script("imap_thunderbird.py", &[]);
 }
 
 /// Garbage, unknown commands, over-long lines and oversized literals get BAD/NO and the

@@ -2,8 +2,10 @@
 //! test starts the real `hopthu` binary on free loopback ports with its own data directory and
 //! drives it with real clients (Python's smtplib/imaplib, raw sockets).
 
+mod directory;
 mod harness;
 mod imap;
+mod mta;
 mod pop3;
 mod server;
 mod smtp;

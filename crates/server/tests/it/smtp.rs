@@ -331,3 +331,139 @@ fn shutdown_finishes_the_transaction_then_answers_421() {
         assert_eq!(stopping.join().unwrap(), Some(0));
     });
 }
+
+/// Đ13.3 limits (`[limits]` set low): connections per IP (`421 4.7.0`), messages per user per
+/// hour (`451 4.7.1`), failed AUTH per account and per IP (`454 4.7.0`).
+#[test]
+fn limits_connections_messages_and_failed_auth() {
+    let server = TestServer::start_with(
+        "[limits]\nconnections_per_ip = 3\nmessages_per_hour = 3\n\
+         auth_failures_per_account = 2\nauth_failures_per_ip = 4\nauth_failure_window = 600\n",
+    );
+    let a = server.add_account("gioihana", "Giới Hạn A", "mat-khau-gioi-han-a");
+    let b = server.add_account("gioihanb", "Giới Hạn B", "mat-khau-gioi-han-b");
+    let out = server.python(
+        "smtp_limits.py",
+        &[&a, "mat-khau-gioi-han-a", &b, "mat-khau-gioi-han-b"],
+    );
+    print!("{out}");
+    assert!(out.ends_with("OK\n"), "{out}");
+}
+
+/// A private clamd (Debian's clamav-daemon) on a free loopback port, with a database holding
+/// only the EICAR test signature (written here: the real database cannot be downloaded).
+struct Clamd {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Clamd {
+    const BIN: &str = "/usr/sbin/clamd";
+
+    fn start(dir: &Path) -> Clamd {
+        let db = dir.join("clamav-db");
+        std::fs::create_dir_all(&db).unwrap();
+        let eicar = concat!(
+            "X5O!P%@AP[4\\PZX54(P^)7CC)7}$",
+            "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+        );
+        let hex: String = eicar.bytes().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(
+            db.join("eicar.ndb"),
+            format!("Eicar-Test-Signature:0:*:{hex}\n"),
+        )
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let conf = dir.join("clamd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "Foreground yes\nTCPSocket {port}\nTCPAddr 127.0.0.1\nDatabaseDirectory {}\n\
+                 LogFile {}\nPidFile {}\n",
+                db.display(),
+                dir.join("clamd.log").display(),
+                dir.join("clamd.pid").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(Self::BIN)
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start clamd");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "clamd did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Clamd { child, port }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Clamd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// ClamAV through INSTREAM: the EICAR test file is refused with `554 5.7.0` on the MX port and
+/// at submission; with clamd down, `on_error = "tempfail"` answers `451 4.7.0` and
+/// `on_failure = "accept"` accepts with `X-Virus-Scan: unavailable`.
+#[test]
+fn antivirus_refuses_eicar_and_handles_a_dead_scanner() {
+    if !Path::new(Clamd::BIN).exists() {
+        println!(
+            "SKIPPED: /usr/sbin/clamd not installed (Debian clamav-daemon; .ci/run installs it)"
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("hopthu-clamd-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut clamd = Clamd::start(&dir);
+    let config = format!(
+        "[antivirus]\nclamd = \"127.0.0.1:{}\"\non_error = \"tempfail\"\ntimeout = 30\n",
+        clamd.port
+    );
+    let server = TestServer::start_with(&config);
+    let user = server.add_account("quetvirus", "Quét Virus", "mat-khau-quet-virus");
+    let out = server.python(
+        "smtp_antivirus.py",
+        &["infected", &user, "mat-khau-quet-virus"],
+    );
+    print!("{out}");
+    assert!(out.ends_with("OK\n"), "{out}");
+
+    clamd.stop();
+    let out = server.python(
+        "smtp_antivirus.py",
+        &["tempfail", &user, "mat-khau-quet-virus"],
+    );
+    print!("{out}");
+    assert!(out.ends_with("OK\n"), "{out}");
+
+    let accepting = TestServer::start_with(&format!(
+        "[antivirus]\nclamd = \"127.0.0.1:{}\"\non_failure = \"accept\"\n",
+        clamd.port
+    ));
+    let user = accepting.add_account("quetvirus", "Quét Virus", "mat-khau-quet-virus");
+    let out = accepting.python(
+        "smtp_antivirus.py",
+        &["accept", &user, "mat-khau-quet-virus"],
+    );
+    print!("{out}");
+    assert!(out.ends_with("OK\n"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

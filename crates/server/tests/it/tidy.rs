@@ -36,6 +36,7 @@ fn crate_edges_point_one_way() {
         ("imap", &["hopthu-model", "hopthu-core"]),
         ("web", &["hopthu-model", "hopthu-core"]),
         ("pop3", &["hopthu-model", "hopthu-core"]),
+        ("mta", &["hopthu-model", "hopthu-core"]),
     ];
     for (krate, internal) in allowed {
         for dep in dependencies(krate) {

@@ -3,13 +3,15 @@
 //!
 //! Offered on submission ports only, and only under TLS: on the MX port `502 5.5.1`; in plain
 //! text `530 5.7.0`. A SASL exchange is cancelled by `*` (`501 5.0.0`); bad base64 gives
-//! `501 5.5.2`; wrong credentials `535 5.7.8`; a store failure `454 4.7.0`. After
+//! `501 5.5.2`; wrong credentials `535 5.7.8`; a store failure `454 4.7.0`. Sign-in goes
+//! through [`hopthu_core::Core::authenticate_from`]: after too many failures from the IP or on
+//! the account (`[limits] auth_failures_*`) attempts get `454 4.7.0` without a password check. After
 //! [`MAX_AUTH_FAILURES`] failures the session is closed with `421 4.7.0`.
 //! The outcome is logged with the login name, never the password.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hopthu_core::AuthError;
+use hopthu_core::{AuthError, SignInError};
 use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN};
 
 use crate::Mode;
@@ -64,19 +66,34 @@ pub(crate) async fn auth(
         return Ok(());
     };
     let shown_login: String = login.chars().take(100).collect();
-    match session.core.authenticate(&login, &password).await {
+    let ip = session.peer.ip();
+    match session.core.authenticate_from(ip, &login, &password).await {
         Ok(principal) => {
             tracing::info!(login = %principal.address, mechanism = mechanism_name, "authenticated");
             session.principal = Some(principal);
             session.reply(Reply::new(235, "2.7.0", "Authentication successful"));
             Ok(())
         }
-        Err(AuthError::Temporary) => {
+        Err(SignInError::Throttled { retry_after }) => {
+            // Đ13.3: too many failures from this address or on this account; the password
+            // was not even checked.
+            tracing::warn!(login = ?shown_login, "authentication throttled");
+            session.reply(Reply::new(
+                454,
+                "4.7.0",
+                format!(
+                    "Too many failed sign-ins, try again in {} seconds",
+                    retry_after.as_secs().max(1)
+                ),
+            ));
+            Ok(())
+        }
+        Err(SignInError::Auth(AuthError::Temporary)) => {
             tracing::warn!(login = ?shown_login, "authentication failed temporarily");
             session.reply(Reply::new(454, "4.7.0", "Temporary authentication failure"));
             Ok(())
         }
-        Err(e) => {
+        Err(SignInError::Auth(e)) => {
             tracing::warn!(login = ?shown_login, mechanism = mechanism_name, reason = %e, "authentication failed");
             reject(session)
         }

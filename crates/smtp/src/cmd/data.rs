@@ -3,8 +3,11 @@
 //! with bare LF).
 //!
 //! Content beyond `limits.max_message_size` is read and dropped, then refused with
-//! `552 5.3.4` (RFC 1870 §6.3). Otherwise a `Received:` header is prepended and the message is
-//! handed to [`hopthu_core::Core::deliver`].
+//! `552 5.3.4` (RFC 1870 §6.3). Otherwise, in order: submission rules; on the MX listener the
+//! SPF/DKIM/ARC/DMARC checks (`inbound.rs`: `Authentication-Results:`, DMARC `p=reject` →
+//! `550 5.7.1`); the virus scan (`Core::scan`: `554 5.7.0`, or with clamd down `451 4.7.0` /
+//! `X-Virus-Scan: unavailable`); then `Received:` is prepended and the message is handed to
+//! [`hopthu_core::Core::deliver`].
 //!
 //! **Invariant**: `250` only after `deliver` returned `Ok` (blob fsynced, index committed).
 //! With a failure nothing is promised: the client keeps its copy and retries or bounces.
@@ -145,6 +148,84 @@ pub(crate) async fn finish(
         ));
         return;
     }
+    // Submission: the From:/Sender: addresses must be the user's; Date and Message-ID are added
+    // when missing (RFC 6409 §8).
+    let content = match &session.principal {
+        Some(who) if session.mode != crate::Mode::Mx => {
+            match session.core.prepare_submission(who, content) {
+                Ok(content) => content,
+                Err(e) => {
+                    tracing::warn!(login = %who.address, error = %e, "submission refused");
+                    session.reply(core_error_reply(&e));
+                    return;
+                }
+            }
+        }
+        _ => content,
+    };
+    // MX: SPF, DKIM, ARC, DMARC → Authentication-Results (RFC 8601), DMARC p=reject refused.
+    let mut auth_results = String::new();
+    let content = match session.inbound.clone() {
+        Some(auth) if session.mode == crate::Mode::Mx => {
+            let hostname = session.hostname().to_string();
+            let content = crate::inbound::strip_forged_results(content, &hostname);
+            let helo = session
+                .helo
+                .as_ref()
+                .map(|h| h.name.clone())
+                .unwrap_or_default();
+            let config = session.core.config();
+            let verdict = crate::inbound::check(
+                &auth,
+                &hostname,
+                crate::inbound::Peer {
+                    ip: session.peer.ip(),
+                    helo: &helo,
+                    mail_from: transaction.mail_from.as_ref(),
+                },
+                &content,
+                config.inbound.dmarc_reject,
+                config.dns.timeout.saturating_mul(4),
+            )
+            .await;
+            if let Some(reason) = verdict.reject {
+                tracing::warn!(reason, "message refused by DMARC policy");
+                session.reply(Reply::new(550, "5.7.1", reason));
+                return;
+            }
+            auth_results = verdict.header;
+            content
+        }
+        _ => content,
+    };
+    // ClamAV (`[antivirus] clamd`), on MX and submission alike.
+    let mut scan_header = "";
+    match session.core.scan(&content).await {
+        hopthu_core::ScanVerdict::NotScanned | hopthu_core::ScanVerdict::Clean => {}
+        hopthu_core::ScanVerdict::Infected(name) => {
+            tracing::warn!(virus = name, "message refused: virus found");
+            session.reply(Reply::new(
+                554,
+                "5.7.0",
+                format!("Message refused: it contains a virus ({name}) / Thư bị từ chối: có virus"),
+            ));
+            return;
+        }
+        hopthu_core::ScanVerdict::Unavailable(reason) => {
+            if session.core.config().antivirus.accept_on_error {
+                tracing::warn!(reason, "virus scanner unavailable, accepting unscanned");
+                scan_header = "X-Virus-Scan: unavailable\r\n";
+            } else {
+                tracing::warn!(reason, "virus scanner unavailable, deferring");
+                session.reply(Reply::new(
+                    451,
+                    "4.7.0",
+                    "Virus scanner unavailable, try again later",
+                ));
+                return;
+            }
+        }
+    }
     session.messages += 1;
     let id = format!(
         "{}.{}",
@@ -152,6 +233,8 @@ pub(crate) async fn finish(
         session.messages
     );
     let mut raw = received_header(session, &transaction, &id).into_bytes();
+    raw.extend_from_slice(auth_results.as_bytes());
+    raw.extend_from_slice(scan_header.as_bytes());
     raw.extend_from_slice(&content);
     drop(content);
     if raw.len() > limit {
@@ -160,9 +243,22 @@ pub(crate) async fn finish(
         return;
     }
     let size = raw.len();
+    // RFC 3461: only when the client gave a DSN parameter; the queue then relays them.
+    let has_dsn = transaction.envid.is_some()
+        || transaction.ret.is_some()
+        || transaction
+            .recipient_dsn
+            .iter()
+            .any(|d| d.notify.is_some() || d.orcpt.is_some());
+    let dsn = has_dsn.then(|| hopthu_core::QueueDsn {
+        envid: transaction.envid,
+        ret: transaction.ret.map(str::to_string),
+        recipients: transaction.recipient_dsn,
+    });
     let envelope = Envelope {
         mail_from: transaction.mail_from,
         recipients: transaction.recipients,
+        dsn,
     };
     match session.core.deliver(&envelope, raw).await {
         Ok(report) => {
@@ -175,6 +271,11 @@ pub(crate) async fn finish(
                 size,
                 "message accepted"
             );
+            if let Some(who) = &session.principal
+                && session.mode != crate::Mode::Mx
+            {
+                session.core.record_sent(who.account, 1);
+            }
             session.reply(Reply::new(250, "2.0.0", format!("OK queued as {id}")));
         }
         Err(e) => {

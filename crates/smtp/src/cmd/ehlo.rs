@@ -31,6 +31,8 @@ pub(crate) fn ehlo(session: &mut Session, host: String, extended: bool) {
         "ENHANCEDSTATUSCODES".to_string(),
         // RFC 3030: BDAT.
         "CHUNKING".to_string(),
+        // RFC 3461: delivery status notifications (RET, ENVID, NOTIFY, ORCPT).
+        "DSN".to_string(),
     ];
     if !session.is_tls() {
         // RFC 3207.

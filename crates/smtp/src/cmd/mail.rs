@@ -2,11 +2,17 @@
 //!
 //! Parameters accepted, each only after EHLO: `SIZE=` (RFC 1870: refused with `552 5.3.4` when
 //! over the limit), `BODY=7BIT|8BITMIME` (RFC 6152), `SMTPUTF8` (RFC 6531), `AUTH=` (RFC 4954
-//! §5, ignored). Any other parameter is one we did not announce: `555 5.5.4`.
+//! §5, ignored), `RET=FULL|HDRS` and `ENVID=` (RFC 3461; bad syntax `501 5.5.4`). Any other
+//! parameter is one we did not announce: `555 5.5.4`.
 //! The null reverse-path `<>` (bounces, RFC 5321 §4.5.5) is accepted.
+//! A signed-in user may give only an address [`hopthu_core::Core::may_send_as`] allows:
+//! another one is refused with `553 5.7.1`. Beyond `limits.messages_per_hour` messages in
+//! the last hour a signed-in user's MAIL gets `451 4.7.1` (Đ13.3).
 
 use hopthu_model::EmailAddress;
-use smtp_proto::{MAIL_BODY_7BIT, MAIL_BODY_8BITMIME, MAIL_SMTPUTF8, MailFrom};
+use smtp_proto::{
+    MAIL_BODY_7BIT, MAIL_BODY_8BITMIME, MAIL_RET_FULL, MAIL_RET_HDRS, MAIL_SMTPUTF8, MailFrom,
+};
 
 use crate::Mode;
 use crate::reply::Reply;
@@ -31,7 +37,8 @@ fn start(session: &mut Session, from: MailFrom<String>) -> Reply {
     if let Some(param) = unsupported_parameter(&from) {
         return Reply::new(555, "5.5.4", format!("Unsupported parameter {param}"));
     }
-    let has_params = from.flags != 0 || from.size != 0 || from.auth.is_some();
+    let has_params =
+        from.flags != 0 || from.size != 0 || from.auth.is_some() || from.env_id.is_some();
     if has_params && !helo.extended {
         // RFC 5321 §4.1.1.2: parameters are service extensions, announced only by EHLO.
         return Reply::new(555, "5.5.4", "Parameters require EHLO");
@@ -54,6 +61,29 @@ fn start(session: &mut Session, from: MailFrom<String>) -> Reply {
             Err(e) => return Reply::new(501, "5.1.7", format!("Bad sender address: {e}")),
         }
     };
+    if let (Some(who), Some(address)) = (&session.principal, &mail_from)
+        && !session.core.may_send_as(who, address)
+    {
+        // RFC 3463 5.7.1: delivery not authorized (a user sends only as their own address).
+        tracing::warn!(login = %who.address, from = %address, "sender address refused");
+        return Reply::new(
+            553,
+            "5.7.1",
+            format!("Sender address <{address}> is not yours to send as"),
+        );
+    }
+    if let Some(who) = &session.principal
+        && session.mode != Mode::Mx
+        && let Err(e) = session.core.check_send_rate(who.account)
+    {
+        // Đ13.3: messages per user per hour (a stolen password must not send a flood).
+        tracing::warn!(login = %who.address, error = %e, "sending rate limit reached");
+        return Reply::new(
+            451,
+            "4.7.1",
+            format!("Sending limit reached for <{}>: {e}", who.address),
+        );
+    }
     if !smtputf8 && !from.address.is_ascii() {
         // RFC 6531 §3.4: a non-ASCII address needs the SMTPUTF8 parameter.
         return Reply::new(553, "5.6.7", "Non-ASCII address requires SMTPUTF8");
@@ -63,9 +93,20 @@ fn start(session: &mut Session, from: MailFrom<String>) -> Reply {
         size = from.size,
         "MAIL"
     );
+    // RFC 3461 §4.3/§4.4 (the syntax, `501 5.5.4`, is checked by the parser).
+    let ret = if from.flags & MAIL_RET_HDRS != 0 {
+        Some("HDRS")
+    } else if from.flags & MAIL_RET_FULL != 0 {
+        Some("FULL")
+    } else {
+        None
+    };
+    let envid = from.env_id.as_deref().map(super::rcpt::xtext);
     session.transaction = Some(Transaction {
         mail_from,
         smtputf8,
+        envid,
+        ret,
         ..Transaction::default()
     });
     Reply::new(250, "2.1.0", "OK")
@@ -73,14 +114,12 @@ fn start(session: &mut Session, from: MailFrom<String>) -> Reply {
 
 /// The first parameter we parse but did not announce.
 fn unsupported_parameter(from: &MailFrom<String>) -> Option<&'static str> {
-    let known = MAIL_BODY_7BIT | MAIL_BODY_8BITMIME | MAIL_SMTPUTF8;
+    let known = MAIL_BODY_7BIT | MAIL_BODY_8BITMIME | MAIL_SMTPUTF8 | MAIL_RET_FULL | MAIL_RET_HDRS;
     if from.flags & !known != 0 {
         return Some(if from.flags & smtp_proto::MAIL_BODY_BINARYMIME != 0 {
             "BODY=BINARYMIME"
         } else if from.flags & smtp_proto::MAIL_REQUIRETLS != 0 {
             "REQUIRETLS"
-        } else if from.flags & (smtp_proto::MAIL_RET_FULL | smtp_proto::MAIL_RET_HDRS) != 0 {
-            "RET"
         } else if from.flags & smtp_proto::MAIL_CONPERM != 0 {
             "CONPERM"
         } else {
@@ -90,7 +129,6 @@ fn unsupported_parameter(from: &MailFrom<String>) -> Option<&'static str> {
     [
         ("TRANSID", from.trans_id.is_some()),
         ("BY", from.by != 0),
-        ("ENVID", from.env_id.is_some()),
         ("SOLICIT", from.solicit.is_some()),
         ("MTRK", from.mtrk.is_some()),
         ("HOLDFOR", from.hold_for != 0),

@@ -5,11 +5,16 @@
 //! sender, else `550 5.7.1 Relay access denied` (550 rather than 554: RFC 5321 §4.3.2 lists the
 //! codes RCPT may answer, and 554 is not among them). `<postmaster>` without a domain means
 //! our postmaster (§4.5.1). More than `limits.max_recipients` → `452 4.5.3` (§4.5.3.1.8).
-//! No RCPT parameter is announced (no DSN), so any is refused with `555 5.5.4`.
+//! DSN parameters (RFC 3461): `NOTIFY=NEVER|SUCCESS,FAILURE,DELAY` and `ORCPT=rfc822;…` are
+//! kept per recipient for the queue (bad syntax `501 5.5.4`, from the parser); they need
+//! EHLO. Any other parameter is refused with `555 5.5.4`.
 
+use hopthu_core::RecipientDsn;
 use hopthu_core::RecipientVerdict;
 use hopthu_model::EmailAddress;
-use smtp_proto::RcptTo;
+use smtp_proto::{
+    RCPT_NOTIFY_DELAY, RCPT_NOTIFY_FAILURE, RCPT_NOTIFY_NEVER, RCPT_NOTIFY_SUCCESS, RcptTo,
+};
 
 use crate::reply::{Reply, core_error_reply};
 use crate::session::Session;
@@ -26,8 +31,28 @@ async fn add(session: &mut Session, to: RcptTo<String>) -> Reply {
     if transaction.chunks.is_some() {
         return Reply::new(503, "5.5.1", "RCPT not allowed after BDAT");
     }
-    if to.orcpt.is_some() || to.flags != 0 || to.rrvs != 0 {
+    let notify_flags =
+        RCPT_NOTIFY_NEVER | RCPT_NOTIFY_SUCCESS | RCPT_NOTIFY_FAILURE | RCPT_NOTIFY_DELAY;
+    if to.flags & !notify_flags != 0 || to.rrvs != 0 {
         return Reply::new(555, "5.5.4", "Unsupported RCPT parameter");
+    }
+    if to.flags & RCPT_NOTIFY_NEVER != 0 && to.flags & (notify_flags & !RCPT_NOTIFY_NEVER) != 0 {
+        // RFC 3461 §4.1: NEVER stands alone (the parser lets `NEVER,SUCCESS` through).
+        return Reply::new(
+            501,
+            "5.5.4",
+            "Invalid NOTIFY parameter: NEVER must stand alone",
+        );
+    }
+    let dsn = RecipientDsn {
+        notify: notify_list(to.flags),
+        orcpt: to.orcpt.as_deref().map(|a| format!("rfc822;{}", xtext(a))),
+    };
+    if (dsn.notify.is_some() || dsn.orcpt.is_some())
+        && session.helo.as_ref().is_none_or(|h| !h.extended)
+    {
+        // RFC 5321 §4.1.1.3: parameters are service extensions, announced only by EHLO.
+        return Reply::new(555, "5.5.4", "Parameters require EHLO");
     }
     let smtputf8 = transaction.smtputf8;
     let address = if to.address.is_empty() {
@@ -75,8 +100,57 @@ async fn add(session: &mut Session, to: RcptTo<String>) -> Reply {
         && let Some(transaction) = &mut session.transaction
     {
         transaction.recipients.push(rcpt);
+        transaction.recipient_dsn.push(dsn);
     } else {
         tracing::info!(rcpt = %rcpt, code = reply.code, "recipient refused");
     }
     reply
+}
+
+/// `NOTIFY=` as the queue stores it: `NEVER`, or a comma list in a fixed order.
+fn notify_list(flags: u64) -> Option<String> {
+    if flags & RCPT_NOTIFY_NEVER != 0 {
+        return Some("NEVER".to_string());
+    }
+    let words: Vec<&str> = [
+        (RCPT_NOTIFY_SUCCESS, "SUCCESS"),
+        (RCPT_NOTIFY_FAILURE, "FAILURE"),
+        (RCPT_NOTIFY_DELAY, "DELAY"),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| flags & flag != 0)
+    .map(|(_, word)| word)
+    .collect();
+    (!words.is_empty()).then(|| words.join(","))
+}
+
+/// xtext (RFC 3461 §4): `+HH` for `+`, `=`, and bytes outside `!`..`~`. The parser hands us the
+/// decoded value; the queue keeps it encoded because it is relayed as a parameter again.
+pub(crate) fn xtext(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        if (b'!'..=b'~').contains(&b) && b != b'+' && b != b'=' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("+{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xtext_and_notify() {
+        assert_eq!(xtext("a+b=c d"), "a+2Bb+3Dc+20d");
+        assert_eq!(xtext("hà"), "h+C3+A0");
+        assert_eq!(notify_list(0), None);
+        assert_eq!(notify_list(RCPT_NOTIFY_NEVER).as_deref(), Some("NEVER"));
+        assert_eq!(
+            notify_list(RCPT_NOTIFY_DELAY | RCPT_NOTIFY_FAILURE).as_deref(),
+            Some("FAILURE,DELAY")
+        );
+    }
 }

@@ -19,11 +19,24 @@ use sqlx::{Row, Sqlite, Transaction};
 use crate::types::*;
 use crate::{BlobId, Result, StoreError};
 
+mod directory;
+mod queue;
+mod search;
+
 /// Migrations in order; each runs once, recorded in `schema_migrations`.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_directory.sql"),
+    ),
+    (3, include_str!("../../migrations/sqlite/0003_queue.sql")),
+    (4, include_str!("../../migrations/sqlite/0004_search.sql")),
+    (5, include_str!("../../migrations/sqlite/0005_usage.sql")),
+];
 
 pub(crate) struct SqliteMeta {
     read: SqlitePool,
@@ -346,52 +359,52 @@ impl SqliteMeta {
     }
 
     pub(crate) async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes> {
-        let mut conn = self.read.acquire().await?;
-        // One read transaction so the three answers agree with each other.
-        sqlx::query("BEGIN").execute(&mut *conn).await?;
-        let result = async {
-            let highestmodseq: i64 =
-                sqlx::query_scalar("SELECT highestmodseq FROM mailboxes WHERE id = $1")
-                    .bind(mailbox.0)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))?;
-            if highestmodseq as u64 <= modseq {
-                return Ok(Changes {
-                    highestmodseq: highestmodseq as u64,
-                    ..Changes::default()
-                });
-            }
-            let changed = sqlx::query(
-                "SELECT uid, blob_hash, size, internal_date, flags, modseq FROM messages
-                  WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
-            )
-            .bind(mailbox.0)
-            .bind(modseq as i64)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(message_from_row)
-            .collect::<Result<Vec<_>>>()?;
-            let expunged: Vec<i64> = sqlx::query_scalar(
-                "SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
-            )
-            .bind(mailbox.0)
-            .bind(modseq as i64)
-            .fetch_all(&mut *conn)
-            .await?;
-            Ok(Changes {
-                changed,
-                expunged: expunged.into_iter().map(|u| Uid(u as u32)).collect(),
+        // One read transaction so the three answers agree with each other. A sqlx transaction
+        // rolls back when dropped, so a cancelled caller cannot leave a pooled connection
+        // holding an old snapshot.
+        let mut tx = self.read.begin().await?;
+        let highestmodseq: i64 =
+            sqlx::query_scalar("SELECT highestmodseq FROM mailboxes WHERE id = $1")
+                .bind(mailbox.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))?;
+        if highestmodseq as u64 <= modseq {
+            return Ok(Changes {
                 highestmodseq: highestmodseq as u64,
-            })
+                ..Changes::default()
+            });
         }
-        .await;
-        let _ = sqlx::query("COMMIT").execute(&mut *conn).await;
-        result
+        let changed = sqlx::query(
+            "SELECT uid, blob_hash, size, internal_date, flags, modseq FROM messages
+              WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+        )
+        .bind(mailbox.0)
+        .bind(modseq as i64)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(message_from_row)
+        .collect::<Result<Vec<_>>>()?;
+        let expunged: Vec<i64> = sqlx::query_scalar(
+            "SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+        )
+        .bind(mailbox.0)
+        .bind(modseq as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        Ok(Changes {
+            changed,
+            expunged: expunged.into_iter().map(|u| Uid(u as u32)).collect(),
+            highestmodseq: highestmodseq as u64,
+        })
     }
 
-    pub(crate) async fn deliver(&self, d: &Delivery<'_>) -> Result<Vec<(MailboxId, Uid)>> {
+    pub(crate) async fn deliver(
+        &self,
+        d: &Delivery<'_>,
+        text: Option<&crate::search::SearchText>,
+    ) -> Result<Vec<(MailboxId, Uid)>> {
         let mut tx = self.begin().await?;
         let references = d.targets.len() as i64 + i64::from(d.queue.is_some());
         sqlx::query(
@@ -403,6 +416,10 @@ impl SqliteMeta {
         .bind(references)
         .execute(&mut *tx)
         .await?;
+        if let Some(text) = text {
+            // Indexed by the insert trigger with each message row below.
+            search::insert_text(&mut tx, d.blob, text).await?;
+        }
         let flags = d.flags.to_storage();
         let mut uids = Vec::with_capacity(d.targets.len());
         for target in d.targets {
@@ -423,17 +440,7 @@ impl SqliteMeta {
             uids.push((*target, uid));
         }
         if let Some(q) = &d.queue {
-            let now = now();
-            sqlx::query(
-                "INSERT INTO queue (blob_hash, mail_from, recipients, created_at, next_attempt_at)
-                 VALUES ($1, $2, $3, $4, $4)",
-            )
-            .bind(d.blob.as_str())
-            .bind(q.mail_from)
-            .bind(q.recipients.join("\n"))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            queue::insert(&mut tx, d.blob, q).await?;
         }
         tx.commit().await?;
         Ok(uids)
@@ -716,4 +723,84 @@ fn message_from_row(r: &SqliteRow) -> Result<MessageRecord> {
         flags: Flags::from_storage(r.try_get("flags")?),
         modseq: r.try_get::<i64, _>("modseq")? as u64,
     })
+}
+
+// ---- move and quota (IMAP MOVE, RFC 6851; QUOTA, RFC 9208) ----------------------------------
+
+impl SqliteMeta {
+    /// Moves messages in one transaction: each row changes mailbox and gets a new UID and
+    /// modseq in `target` (its blob reference and search index entry follow it), and its old
+    /// UID is recorded as expunged in `source`.
+    pub(crate) async fn move_messages(
+        &self,
+        source: MailboxId,
+        uids: &[Uid],
+        target: MailboxId,
+    ) -> Result<Vec<(Uid, Uid)>> {
+        let mut tx = self.begin().await?;
+        let messages = messages_in(&mut tx, source, uids).await?;
+        if messages.is_empty() || source == target {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        let expunge_modseq = bump_modseq(&mut tx, source).await?;
+        let mut pairs = Vec::with_capacity(messages.len());
+        for m in messages {
+            let (uid, modseq) = next_uid(&mut tx, target).await?;
+            sqlx::query(
+                "UPDATE messages SET mailbox_id = $1, uid = $2, modseq = $3
+                  WHERE mailbox_id = $4 AND uid = $5",
+            )
+            .bind(target.0)
+            .bind(i64::from(uid.0))
+            .bind(modseq as i64)
+            .bind(source.0)
+            .bind(i64::from(m.uid.0))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)",
+            )
+            .bind(source.0)
+            .bind(i64::from(m.uid.0))
+            .bind(expunge_modseq as i64)
+            .execute(&mut *tx)
+            .await?;
+            pairs.push((m.uid, uid));
+        }
+        tx.commit().await?;
+        Ok(pairs)
+    }
+
+    /// Total size of the given messages of a mailbox.
+    pub(crate) async fn messages_size(&self, mailbox: MailboxId, uids: &[Uid]) -> Result<u64> {
+        let list = format!(
+            "[{}]",
+            uids.iter()
+                .map(|u| u.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let bytes: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(size), 0) FROM messages
+              WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2))",
+        )
+        .bind(mailbox.0)
+        .bind(list)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(bytes as u64)
+    }
+
+    /// Bytes and messages stored in all mailboxes of an account.
+    pub(crate) async fn account_usage(&self, account: AccountId) -> Result<(u64, u64)> {
+        let (bytes, count): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(used_bytes), 0), COALESCE(SUM(used_messages), 0)
+               FROM mailboxes WHERE account_id = $1",
+        )
+        .bind(account.0)
+        .fetch_one(&self.read)
+        .await?;
+        Ok((bytes as u64, count as u64))
+    }
 }

@@ -26,7 +26,9 @@ impl SqliteMeta {
             return Ok(None);
         };
         let uids: Vec<i64> = sqlx::query_scalar(
-            "SELECT m.uid FROM search_index s JOIN messages m ON m.id = s.rowid
+            // CROSS JOIN fixes the order: the index answers first, once; the planner would
+            // otherwise walk the mailbox and run the MATCH once per message.
+            "SELECT m.uid FROM search_index s CROSS JOIN messages m ON m.id = s.rowid
               WHERE search_index MATCH $1 AND m.mailbox_id = $2 ORDER BY m.uid",
         )
         .bind(&query)

@@ -28,6 +28,8 @@ rfc2047 = (
     f"To: <{recipient}>\r\n"
     "Subject: =?UTF-8?B?VGjDtG5nIGLDoW8gaOG7jXAgZ2lhbyBiYW4gdGjDoW5nIDEy?=\r\n"
     "Message-ID: <rfc2047.smtp-test@caobang.gov.vn>\r\n"
+    # With Message-ID and Date given, submission adds nothing (RFC 6409 §8).
+    "Date: Mon, 01 Dec 2025 08:00:00 +0700\r\n"
     "MIME-Version: 1.0\r\n"
     "Content-Type: text/plain; charset=utf-8\r\n"
     "Content-Transfer-Encoding: 8bit\r\n"
@@ -40,6 +42,8 @@ utf8 = (
     f"To: <{recipient}>\r\n"
     "Subject: Giấy mời họp Ủy ban — Đợt 2\r\n"
     "Message-ID: <utf8.smtp-test@caobang.gov.vn>\r\n"
+    # With Message-ID and Date given, submission adds nothing (RFC 6409 §8).
+    "Date: Mon, 01 Dec 2025 08:00:00 +0700\r\n"
     "MIME-Version: 1.0\r\n"
     "Content-Type: text/plain; charset=utf-8\r\n"
     "Content-Transfer-Encoding: 8bit\r\n"

@@ -1,0 +1,309 @@
+//! Rate limits against abuse (Đ13.3), in memory, shared by every protocol of the process:
+//! connections per IP, messages submitted per user per hour, and failed sign-ins per IP and per
+//! account (sliding windows).
+//!
+//! The numbers come from `[limits]`. Nothing here is persisted: a restart forgets the counters,
+//! which is fine for throttling (the worst case is one more window of attempts).
+//!
+//! How a protocol uses it:
+//! - on accept: [`Core::open_connection`] → keep the [`ConnectionPermit`] for the session's
+//!   lifetime; `None` means refuse (`421 4.7.0` in SMTP, `* BYE` in IMAP, `-ERR` in POP3);
+//! - sign-in: [`Core::authenticate_from`] instead of [`Core::authenticate`]: it refuses at once
+//!   while the IP or the account is locked out ([`SignInError::Throttled`], no password check),
+//!   records failures and successes, and slows each failure down a little;
+//! - submission: [`Core::check_send_rate`] before accepting a transaction (MAIL), and
+//!   [`Core::record_sent`] once a message is accepted.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hopthu_model::AccountId;
+
+use crate::{AuthError, Core, Principal};
+
+/// One hour: the window of `messages_per_hour`.
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// Pause added to each failed sign-in, times the failures of that IP in the window, capped by
+/// [`MAX_FAILURE_DELAY`]: guessing gets slower without hurting one mistyped password.
+const FAILURE_DELAY_STEP: Duration = Duration::from_millis(200);
+const MAX_FAILURE_DELAY: Duration = Duration::from_secs(3);
+
+/// Above this many keys a map is swept of expired entries (bounds memory under a spray of
+/// addresses or logins).
+const SWEEP_ABOVE: usize = 10_000;
+
+/// Events inside a sliding window, per key.
+#[derive(Debug)]
+struct Window<K> {
+    events: HashMap<K, VecDeque<Instant>>,
+    /// Sweep expired keys when the map grows beyond this (doubles after a sweep that freed
+    /// little, so a flood of fresh keys does not make every insert a full scan).
+    sweep_above: usize,
+}
+
+impl<K> Default for Window<K> {
+    fn default() -> Self {
+        Self {
+            events: HashMap::new(),
+            sweep_above: SWEEP_ABOVE,
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Window<K> {
+    /// Events of `key` within `window` before `now` (drops older ones).
+    fn count(&mut self, key: &K, window: Duration, now: Instant) -> usize {
+        let Some(events) = self.events.get_mut(key) else {
+            return 0;
+        };
+        while events
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            events.pop_front();
+        }
+        let n = events.len();
+        if n == 0 {
+            self.events.remove(key);
+        }
+        n
+    }
+
+    /// When the oldest event of `key` leaves the window.
+    fn retry_after(&self, key: &K, window: Duration, now: Instant) -> Duration {
+        self.events
+            .get(key)
+            .and_then(|e| e.front())
+            .map(|t| window.saturating_sub(now.duration_since(*t)))
+            .unwrap_or_default()
+    }
+
+    fn record(&mut self, key: K, window: Duration, now: Instant, times: usize) {
+        if self.events.len() > self.sweep_above {
+            self.events
+                .retain(|_, e| e.back().is_some_and(|t| now.duration_since(*t) < window));
+            self.sweep_above = (self.events.len() * 2).max(SWEEP_ABOVE);
+        }
+        let events = self.events.entry(key).or_default();
+        for _ in 0..times {
+            events.push_back(now);
+        }
+    }
+
+    fn clear(&mut self, key: &K) {
+        self.events.remove(key);
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    connections: HashMap<IpAddr, u32>,
+    sent: Window<AccountId>,
+    failures_by_ip: Window<IpAddr>,
+    failures_by_account: Window<String>,
+}
+
+/// The rate-limit state of the process (one per [`Core`]).
+#[derive(Debug, Default)]
+pub struct RateLimits {
+    state: Arc<Mutex<State>>,
+}
+
+impl RateLimits {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves counters that are still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One open connection counted against its IP; released on drop.
+#[derive(Debug)]
+pub struct ConnectionPermit {
+    ip: IpAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl Drop for ConnectionPermit {
+    fn drop(&mut self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = state.connections.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                state.connections.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Why a rate-limited operation is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    /// Too many messages from this account in the last hour.
+    #[error("{limit} messages per hour reached; try again in {} s", retry_after.as_secs())]
+    SendRate { limit: u32, retry_after: Duration },
+}
+
+/// Why [`Core::authenticate_from`] refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    /// The credentials were checked and refused (or the store failed).
+    #[error(transparent)]
+    Auth(AuthError),
+    /// Too many failures from this IP or on this account: not even checked. Answer with a
+    /// temporary failure (`454 4.7.0` in SMTP, `NO [UNAVAILABLE]` in IMAP, `-ERR [SYS/TEMP]`
+    /// in POP3).
+    #[error("too many failed sign-ins; try again in {} s", retry_after.as_secs())]
+    Throttled { retry_after: Duration },
+}
+
+impl Core {
+    /// Counts a new connection from `ip`; `None` when `limits.connections_per_ip` are already
+    /// open. Keep the permit as long as the connection.
+    pub fn open_connection(&self, ip: IpAddr) -> Option<ConnectionPermit> {
+        let max = self.config.limits.connections_per_ip;
+        let mut state = self.rate_limits.lock();
+        let open = state.connections.entry(ip).or_insert(0);
+        if *open >= max {
+            return None;
+        }
+        *open += 1;
+        Some(ConnectionPermit {
+            ip,
+            state: self.rate_limits.state.clone(),
+        })
+    }
+
+    /// Whether `account` may submit one more message (`limits.messages_per_hour`).
+    pub fn check_send_rate(&self, account: AccountId) -> Result<(), LimitError> {
+        let limit = self.config.limits.messages_per_hour;
+        let now = Instant::now();
+        let mut state = self.rate_limits.lock();
+        if state.sent.count(&account, HOUR, now) >= limit as usize {
+            return Err(LimitError::SendRate {
+                limit,
+                retry_after: state.sent.retry_after(&account, HOUR, now),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records `messages` submitted by `account` (after they were accepted).
+    pub fn record_sent(&self, account: AccountId, messages: usize) {
+        self.rate_limits
+            .lock()
+            .sent
+            .record(account, HOUR, Instant::now(), messages);
+    }
+
+    /// [`Core::authenticate`] with the failed-sign-in throttle of `[limits]`: refused without
+    /// checking while `ip` has `auth_failures_per_ip` failures or the account has
+    /// `auth_failures_per_account` failures within `auth_failure_window`; each failure is
+    /// recorded and answered after a short, growing pause; a success clears the account's
+    /// failures.
+    pub async fn authenticate_from(
+        &self,
+        ip: IpAddr,
+        login: &str,
+        password: &str,
+    ) -> Result<Principal, SignInError> {
+        let limits = &self.config.limits;
+        let window = limits.auth_failure_window;
+        let key = self.throttle_key(login);
+        {
+            let now = Instant::now();
+            let mut state = self.rate_limits.lock();
+            let by_ip = state.failures_by_ip.count(&ip, window, now);
+            let by_account = state.failures_by_account.count(&key, window, now);
+            if by_ip >= limits.auth_failures_per_ip as usize {
+                let retry_after = state.failures_by_ip.retry_after(&ip, window, now);
+                tracing::warn!(%ip, failures = by_ip, "sign-in throttled (IP)");
+                return Err(SignInError::Throttled { retry_after });
+            }
+            if by_account >= limits.auth_failures_per_account as usize {
+                let retry_after = state.failures_by_account.retry_after(&key, window, now);
+                tracing::warn!(%ip, login = ?key, failures = by_account, "sign-in throttled (account)");
+                return Err(SignInError::Throttled { retry_after });
+            }
+        }
+        match self.authenticate(login, password).await {
+            Ok(principal) => {
+                self.rate_limits.lock().failures_by_account.clear(&key);
+                Ok(principal)
+            }
+            Err(AuthError::Temporary) => Err(SignInError::Auth(AuthError::Temporary)),
+            Err(e) => {
+                let failures = {
+                    let now = Instant::now();
+                    let mut state = self.rate_limits.lock();
+                    state.failures_by_ip.record(ip, window, now, 1);
+                    state.failures_by_account.record(key, window, now, 1);
+                    state.failures_by_ip.count(&ip, window, now)
+                };
+                let pause = FAILURE_DELAY_STEP
+                    .saturating_mul(u32::try_from(failures).unwrap_or(u32::MAX))
+                    .min(MAX_FAILURE_DELAY);
+                tokio::time::sleep(pause).await;
+                Err(SignInError::Auth(e))
+            }
+        }
+    }
+
+    /// The account a login names (so `datnv` and `DatNV@caobang.gov.vn` count together).
+    fn throttle_key(&self, login: &str) -> String {
+        match self.login_address(login) {
+            Some(address) => address.to_string().to_lowercase(),
+            None => login.trim().to_lowercase().chars().take(256).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_slides() {
+        let mut w = Window::<u32>::default();
+        let t0 = Instant::now();
+        let win = Duration::from_secs(10);
+        w.record(1, win, t0, 2);
+        w.record(1, win, t0 + Duration::from_secs(5), 1);
+        assert_eq!(w.count(&1, win, t0 + Duration::from_secs(6)), 3);
+        assert_eq!(
+            w.retry_after(&1, win, t0 + Duration::from_secs(6)),
+            Duration::from_secs(4)
+        );
+        assert_eq!(w.count(&1, win, t0 + Duration::from_secs(10)), 1);
+        assert_eq!(w.count(&1, win, t0 + Duration::from_secs(15)), 0);
+        assert!(w.events.is_empty());
+        assert_eq!(w.count(&2, win, t0), 0);
+    }
+
+    #[test]
+    fn expired_keys_are_swept() {
+        let mut w = Window::<usize>::default();
+        let t0 = Instant::now();
+        let win = Duration::from_secs(10);
+        for k in 0..=SWEEP_ABOVE {
+            w.record(k, win, t0, 1);
+        }
+        w.record(usize::MAX, win, t0 + win, 1);
+        assert_eq!(w.events.len(), 1);
+    }
+
+    #[test]
+    fn permits_are_released() {
+        let limits = RateLimits::default();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let permit = ConnectionPermit {
+            ip,
+            state: limits.state.clone(),
+        };
+        limits.lock().connections.insert(ip, 1);
+        drop(permit);
+        assert!(limits.lock().connections.is_empty());
+    }
+}

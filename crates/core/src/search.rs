@@ -1,0 +1,228 @@
+//! Search: the searchable text of a message, extracted when it is stored, and look-ups that
+//! answer IMAP SEARCH from the index instead of reading message files.
+//!
+//! Extraction decodes what a person reads: From/To/Cc/Bcc (names and addresses, RFC 2047
+//! words decoded), Subject, and every text part (base64 and quoted-printable undone, legacy
+//! charsets such as windows-1258 converted, HTML reduced to text), nested messages included.
+//! Everything is folded with [`hopthu_model::text::search_fold`] (lower case, diacritics
+//! dropped, đ → d), so "dat" finds "Đạt" and "hoa" finds "Hòa" and "Hoà".
+//!
+//! **Invariants**: text is extracted before the store's transaction (it may take a while for a
+//! large message, on a blocking thread) and indexed inside it, with the message row. Messages
+//! stored by a path that gave no text (or before the index existed) are picked up by the
+//! background indexer started with the core.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use hopthu_model::text::search_fold;
+use hopthu_model::{MailboxId, Uid};
+pub use hopthu_store::{SearchField, SearchText};
+use mail_parser::{Message, MessageParser, PartType};
+
+use crate::{Core, Principal, Result};
+
+/// At most this much body text (before folding) is indexed per message; the rest of a very
+/// long text is rarely what anyone searches for.
+const MAX_BODY_TEXT: usize = 512 * 1024;
+/// Nested messages deeper than this are not looked into.
+const MAX_DEPTH: usize = 5;
+/// How often the background indexer looks for messages without text.
+const INDEXER_PERIOD: Duration = Duration::from_secs(60);
+
+/// Extracts and folds the searchable text of a raw message (RFC 5322 + MIME).
+pub fn extract_search_text(raw: &[u8]) -> SearchText {
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return SearchText::default();
+    };
+    let mut body = String::new();
+    collect_text(&message, &mut body, 0);
+    if body.len() > MAX_BODY_TEXT {
+        let mut end = MAX_BODY_TEXT;
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        body.truncate(end);
+    }
+    SearchText {
+        from: address_text(message.from()),
+        to: address_text(message.to()),
+        cc: address_text(message.cc()),
+        bcc: address_text(message.bcc()),
+        subject: search_fold(message.subject().unwrap_or_default()),
+        body: search_fold(&body),
+        sent_at: message.date().map(|d| d.to_timestamp()),
+    }
+}
+
+/// Extraction on a blocking thread (parsing a 50 MB message must not stall other sessions).
+pub(crate) async fn extract_blocking(raw: Arc<Vec<u8>>) -> SearchText {
+    tokio::task::spawn_blocking(move || extract_search_text(&raw))
+        .await
+        .unwrap_or_default()
+}
+
+/// Names and addresses of an address header, folded.
+fn address_text(address: Option<&mail_parser::Address<'_>>) -> String {
+    let Some(address) = address else {
+        return String::new();
+    };
+    fn one(out: &mut String, a: &mail_parser::Addr<'_>) {
+        if let Some(name) = &a.name {
+            out.push_str(name);
+            out.push(' ');
+        }
+        if let Some(address) = &a.address {
+            out.push_str(address);
+            out.push(' ');
+        }
+    }
+    let mut out = String::new();
+    match address {
+        mail_parser::Address::List(list) => list.iter().for_each(|a| one(&mut out, a)),
+        mail_parser::Address::Group(groups) => {
+            for group in groups {
+                if let Some(name) = &group.name {
+                    out.push_str(name);
+                    out.push(' ');
+                }
+                group.addresses.iter().for_each(|a| one(&mut out, a));
+            }
+        }
+    }
+    search_fold(out.trim_end())
+}
+
+/// The decoded text of every text part, nested messages included.
+fn collect_text(m: &Message<'_>, out: &mut String, depth: usize) {
+    for part in &m.parts {
+        if out.len() > MAX_BODY_TEXT {
+            return;
+        }
+        match &part.body {
+            PartType::Text(t) => {
+                out.push_str(t);
+                out.push('\n');
+            }
+            PartType::Html(h) => {
+                out.push_str(&mail_parser::decoders::html::html_to_text(h));
+                out.push('\n');
+            }
+            PartType::Message(nested) if depth < MAX_DEPTH => {
+                for header in [nested.from(), nested.to()] {
+                    out.push_str(&address_text(header));
+                    out.push('\n');
+                }
+                if let Some(subject) = nested.subject() {
+                    out.push_str(subject);
+                    out.push('\n');
+                }
+                collect_text(nested, out, depth + 1);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Core {
+    /// UIDs of the messages of a mailbox of the principal whose `field` contains the words of
+    /// `needle` (folded here; the last word may be a prefix). `None` when the needle has no
+    /// word (only punctuation or empty): the caller falls back to reading the messages.
+    pub async fn search_text(
+        &self,
+        who: &Principal,
+        mailbox: MailboxId,
+        field: SearchField,
+        needle: &str,
+    ) -> Result<Option<Vec<Uid>>> {
+        self.mailbox_by_id(who, mailbox).await?;
+        Ok(self
+            .store
+            .search_text(mailbox, field, &search_fold(needle))
+            .await?)
+    }
+
+    /// The Date header of every message of a mailbox, by UID (SENTBEFORE/SENTON/SENTSINCE).
+    pub async fn sent_dates(
+        &self,
+        who: &Principal,
+        mailbox: MailboxId,
+    ) -> Result<Vec<(Uid, Option<i64>)>> {
+        self.mailbox_by_id(who, mailbox).await?;
+        Ok(self.store.sent_dates(mailbox).await?)
+    }
+
+    /// Indexes messages that have no searchable text yet; returns how many blobs were
+    /// indexed. A blob that cannot be read is indexed as empty (logged) so it is not retried
+    /// forever.
+    pub async fn index_pending(&self) -> Result<usize> {
+        let mut done = 0;
+        loop {
+            let blobs = self.store.unindexed_blobs(200).await?;
+            if blobs.is_empty() {
+                return Ok(done);
+            }
+            for blob in blobs {
+                let text = match self.store.blobs().get(&blob).await {
+                    Ok(raw) => extract_blocking(Arc::new(raw)).await,
+                    Err(e) => {
+                        tracing::warn!(blob = %blob.as_str(), error = %e, "message unreadable; indexed as empty");
+                        SearchText::default()
+                    }
+                };
+                self.store.index_blob(&blob, &text).await?;
+                done += 1;
+            }
+        }
+    }
+}
+
+/// Runs [`Core::index_pending`] now and then every [`INDEXER_PERIOD`] while the core lives.
+pub(crate) fn spawn_indexer(core: &Arc<Core>) {
+    let weak: Weak<Core> = Arc::downgrade(core);
+    tokio::spawn(async move {
+        loop {
+            let Some(core) = weak.upgrade() else { return };
+            match core.index_pending().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(blobs = n, "search index caught up"),
+                Err(e) => tracing::warn!(error = %e.message, "search indexer failed"),
+            }
+            drop(core);
+            tokio::time::sleep(INDEXER_PERIOD).await;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extracts_decoded_folded_text() {
+        let raw = concat!(
+            "From: =?UTF-8?B?TsO0bmcgVsSDbiDEkOG6oXQ=?= <datnv@caobang.gov.vn>\r\n",
+            "To: \"Hoà\" <hoa@caobang.gov.vn>, lan@caobang.gov.vn\r\n",
+            "Subject: =?UTF-8?Q?B=C3=A1o_c=C3=A1o_qu=C3=BD_I?=\r\n",
+            "Date: Wed, 7 Feb 2024 09:00:00 +0700\r\n",
+            "MIME-Version: 1.0\r\n",
+            "Content-Type: multipart/alternative; boundary=b\r\n\r\n",
+            "--b\r\nContent-Type: text/plain; charset=windows-1258\r\n",
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+            // "Kính gửi anh Đạt": windows-1258 writes the marks as combining characters.
+            "K=EDnh g=FD=D2i anh =D0a=F2t\r\n",
+            "--b\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+            "PHA+SOG7jXAgZ2lhbyBiYW48L3A+\r\n",
+            "--b--\r\n",
+        );
+        let text = extract_search_text(raw.as_bytes());
+        assert_eq!(text.from, "nong van dat datnv@caobang.gov.vn");
+        assert_eq!(text.to, "hoa hoa@caobang.gov.vn lan@caobang.gov.vn");
+        assert_eq!(text.subject, "bao cao quy i");
+        assert!(text.body.contains("anh dat"), "{:?}", text.body);
+        assert!(text.body.contains("hop giao ban"), "{:?}", text.body);
+        assert!(!text.body.contains("<p>"), "{:?}", text.body);
+        assert_eq!(text.sent_at, Some(1_707_271_200));
+        assert_eq!(extract_search_text(b""), SearchText::default());
+    }
+}

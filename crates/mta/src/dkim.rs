@@ -1,0 +1,228 @@
+//! DKIM signing of outgoing mail (RFC 6376, Ed25519 by RFC 8463; Đ14.2: origin and
+//! integrity) with `mail-auth`.
+//!
+//! Two keys, an RSA-2048 and an Ed25519 one, are generated on first use under
+//! `data_dir/dkim/` (`rsa.pem`, PKCS#1; `ed25519.pem`, PKCS#8; owner-only files, written to a
+//! temporary name and renamed, so a concurrent `hopthu dkim record` never reads half a key).
+//! Every message is signed with both (receivers that do not know Ed25519 ignore that
+//! signature, RFC 8463 §5) for the server's domain with relaxed/relaxed canonicalization.
+//!
+//! Messages are signed **at send time**, by the queue runner, not at submission: the stored
+//! blob stays as received (shared with local recipients, who need no signature), and a key
+//! replaced while mail waits in the queue signs that mail too.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hopthu_core::config::Config;
+use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256};
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dkim::DkimSigner;
+use mail_auth::dkim::generate::DkimKeyPair;
+use rustls_pki_types::PrivateKeyDer;
+use rustls_pki_types::pem::PemObject;
+
+/// Header fields signed, when present (RFC 6376 §5.4.1's recommendations; `From` is required).
+const SIGNED_HEADERS: &[&str] = &[
+    "From",
+    "Sender",
+    "Reply-To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "To",
+    "Cc",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "In-Reply-To",
+    "References",
+];
+
+/// The two signing keys of the domain.
+pub struct DkimKeys {
+    domain: String,
+    rsa_selector: String,
+    ed25519_selector: String,
+    rsa: DkimSigner<RsaKey<Sha256>, mail_auth::dkim::Done>,
+    ed25519: DkimSigner<Ed25519Key, mail_auth::dkim::Done>,
+    /// SubjectPublicKeyInfo DER of the RSA key.
+    rsa_public: Vec<u8>,
+    /// The raw 32-byte Ed25519 public key (RFC 8463 §4.2).
+    ed25519_public: Vec<u8>,
+}
+
+/// The folder of the keys.
+pub fn key_dir(config: &Config) -> PathBuf {
+    config.data_dir.join("dkim")
+}
+
+impl DkimKeys {
+    /// Loads the keys under `data_dir/dkim/`, generating those that are missing.
+    pub fn load_or_generate(config: &Config) -> Result<DkimKeys, String> {
+        let dir = key_dir(config);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        let rsa_path = dir.join("rsa.pem");
+        if !rsa_path.exists() {
+            let pair = DkimKeyPair::generate_rsa(2048).map_err(|e| format!("RSA key: {e}"))?;
+            write_private(&rsa_path, &pem("RSA PRIVATE KEY", pair.private_key()))?;
+            tracing::info!(path = %rsa_path.display(), "generated the DKIM RSA-2048 key");
+        }
+        let ed_path = dir.join("ed25519.pem");
+        if !ed_path.exists() {
+            let pair = DkimKeyPair::generate_ed25519().map_err(|e| format!("Ed25519 key: {e}"))?;
+            write_private(&ed_path, &pem("PRIVATE KEY", pair.private_key()))?;
+            tracing::info!(path = %ed_path.display(), "generated the DKIM Ed25519 key");
+        }
+        let rsa_der = read_key(&rsa_path)?;
+        let rsa = RsaKey::<Sha256>::from_key_der(rsa_der)
+            .map_err(|e| format!("{}: {e}", rsa_path.display()))?;
+        let rsa_public = rsa_spki(&rsa.public_key());
+        let ed_der = read_key(&ed_path)?;
+        let PrivateKeyDer::Pkcs8(ed_pkcs8) = ed_der else {
+            return Err(format!("{}: not a PKCS#8 key", ed_path.display()));
+        };
+        let ed = Ed25519Key::from_pkcs8_maybe_unchecked_der(ed_pkcs8.secret_pkcs8_der())
+            .map_err(|e| format!("{}: {e}", ed_path.display()))?;
+        let ed25519_public = ed.public_key();
+        let domain = config.domain.clone();
+        let (rsa_selector, ed25519_selector) = (
+            config.dkim.rsa_selector.clone(),
+            config.dkim.ed25519_selector.clone(),
+        );
+        Ok(DkimKeys {
+            rsa: DkimSigner::from_key(rsa)
+                .domain(&domain)
+                .selector(&rsa_selector)
+                .headers(SIGNED_HEADERS.iter().copied()),
+            ed25519: DkimSigner::from_key(ed)
+                .domain(&domain)
+                .selector(&ed25519_selector)
+                .headers(SIGNED_HEADERS.iter().copied()),
+            domain,
+            rsa_selector,
+            ed25519_selector,
+            rsa_public,
+            ed25519_public,
+        })
+    }
+
+    /// The DNS TXT records to publish: (owner name, text).
+    pub fn records(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                format!("{}._domainkey.{}", self.rsa_selector, self.domain),
+                format!("v=DKIM1; k=rsa; p={}", BASE64.encode(&self.rsa_public)),
+            ),
+            (
+                format!("{}._domainkey.{}", self.ed25519_selector, self.domain),
+                format!(
+                    "v=DKIM1; k=ed25519; p={}",
+                    BASE64.encode(&self.ed25519_public)
+                ),
+            ),
+        ]
+    }
+
+    /// The `DKIM-Signature:` header fields (Ed25519 first, then RSA) to put in front of
+    /// `message`.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        let ed = self
+            .ed25519
+            .sign(message)
+            .map_err(|e| format!("DKIM Ed25519 signing: {e}"))?;
+        let rsa = self
+            .rsa
+            .sign(message)
+            .map_err(|e| format!("DKIM RSA signing: {e}"))?;
+        let mut headers = ed.to_header().into_bytes();
+        headers.extend_from_slice(rsa.to_header().as_bytes());
+        Ok(headers)
+    }
+}
+
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| format!("read {}: {e}", path.display()))
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = BASE64.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Writes an owner-only file atomically (temporary name, fsync, rename).
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        // Another process may have written the key meanwhile: keep the first one.
+        if path.exists() {
+            std::fs::remove_file(&tmp)
+        } else {
+            std::fs::rename(&tmp, path)
+        }
+    };
+    write().map_err(|e| format!("write {}: {e}", path.display()))
+}
+
+/// Wraps a PKCS#1 RSAPublicKey in a SubjectPublicKeyInfo (RFC 6376 §3.6.1: `p=` of `k=rsa`
+/// is the SubjectPublicKeyInfo; RFC 3279 §2.3.1 rsaEncryption with NULL parameters).
+fn rsa_spki(pkcs1: &[u8]) -> Vec<u8> {
+    // SEQUENCE { OID 1.2.840.113549.1.1.1, NULL }
+    const ALGORITHM: &[u8] = &[
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let mut bit_string = vec![0x00];
+    bit_string.extend_from_slice(pkcs1);
+    let mut body = ALGORITHM.to_vec();
+    body.extend(der(0x03, &bit_string));
+    der(0x30, &body)
+}
+
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn der_lengths() {
+        assert_eq!(der(0x04, &[1, 2]), vec![0x04, 2, 1, 2]);
+        let long = vec![0u8; 300];
+        let encoded = der(0x04, &long);
+        assert_eq!(&encoded[..4], &[0x04, 0x82, 0x01, 0x2c]);
+        assert_eq!(encoded.len(), 304);
+    }
+}

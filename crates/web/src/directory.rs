@@ -1,0 +1,436 @@
+//! The published directory (Đ6): `/directory` (a simple, accessible Vietnamese page grouped by
+//! the organisation tree), `/directory.json`, `/directory.csv` and `/directory.vcf`. Each takes
+//! `q=` for a diacritic-insensitive look-up (`hoa an` finds Hòa An, `dat` finds Đạt).
+//!
+//! What is public and what matches is decided by `Core::public_directory`; this file only
+//! renders. The vCard export is version 3.0 (RFC 2426), which phones, Outlook and Apple
+//! Contacts all import; 4.0 is not read everywhere yet.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::{Json, Router, routing::get};
+use hopthu_core::directory::{PublicDirectory, PublicPerson, PublicUnit};
+use serde::{Deserialize, Serialize};
+
+use crate::{AppState, html_escape};
+
+/// The longest look-up accepted, in characters (longer ones are cut).
+const MAX_QUERY: usize = 200;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/directory", get(page))
+        .route("/directory.json", get(json))
+        .route("/directory.csv", get(csv))
+        .route("/directory.vcf", get(vcard))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Lookup {
+    #[serde(default)]
+    q: String,
+}
+
+impl Lookup {
+    fn query(&self) -> String {
+        self.q.chars().take(MAX_QUERY).collect()
+    }
+}
+
+async fn load(state: &AppState, lookup: &Lookup) -> Result<PublicDirectory, Response> {
+    state
+        .core
+        .public_directory(&lookup.query())
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "public directory");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Danh bạ tạm thời không truy cập được / the directory is temporarily unavailable",
+            )
+                .into_response()
+        })
+}
+
+// ---- JSON -------------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct JsonDirectory<'a> {
+    query: &'a str,
+    units: Vec<JsonUnit<'a>>,
+    people: Vec<JsonPerson<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonUnit<'a> {
+    code: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    address: &'a str,
+    parent: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonPerson<'a> {
+    name: &'a str,
+    position: Option<&'a str>,
+    address: &'a str,
+    unit: &'a str,
+    unit_code: &'a str,
+}
+
+async fn json(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Response {
+    let directory = match load(&state, &lookup).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    Json(JsonDirectory {
+        query: &directory.query,
+        units: directory
+            .matched_units()
+            .map(|u| JsonUnit {
+                code: &u.code,
+                kind: &u.kind,
+                name: &u.name,
+                address: &u.address,
+                parent: u.parent_code.as_deref(),
+            })
+            .collect(),
+        people: directory
+            .people
+            .iter()
+            .map(|p| JsonPerson {
+                name: &p.name,
+                position: p.position.as_deref(),
+                address: &p.address,
+                unit: &p.unit_name,
+                unit_code: &p.unit_code,
+            })
+            .collect(),
+    })
+    .into_response()
+}
+
+// ---- CSV --------------------------------------------------------------------------------------
+
+async fn csv(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Response {
+    let directory = match load(&state, &lookup).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    // A BOM so that Excel reads UTF-8; CRLF line ends (RFC 4180).
+    let mut out = String::from("\u{FEFF}type,code,name,address,position,unit\r\n");
+    let names: HashMap<&str, &str> = directory
+        .units
+        .iter()
+        .map(|u| (u.code.as_str(), u.name.as_str()))
+        .collect();
+    let mut row = |fields: [&str; 6]| {
+        let line: Vec<String> = fields
+            .iter()
+            .map(|f| hopthu_core::directory::csv_field(f))
+            .collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    };
+    for u in directory.matched_units() {
+        let parent = u
+            .parent_code
+            .as_deref()
+            .and_then(|c| names.get(c).copied())
+            .unwrap_or("");
+        row(["unit", &u.code, &u.name, &u.address, "", parent]);
+    }
+    for p in &directory.people {
+        row([
+            "person",
+            &p.unit_code,
+            &p.name,
+            &p.address,
+            p.position.as_deref().unwrap_or(""),
+            &p.unit_name,
+        ]);
+    }
+    download(out, "text/csv; charset=utf-8", "danh-ba.csv")
+}
+
+fn download(body: String, content_type: &'static str, file_name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+// ---- vCard ------------------------------------------------------------------------------------
+
+async fn vcard(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Response {
+    let directory = match load(&state, &lookup).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let mut out = String::new();
+    for u in directory.matched_units() {
+        vcard_unit(&mut out, u);
+    }
+    for p in &directory.people {
+        vcard_person(&mut out, p);
+    }
+    download(out, "text/vcard; charset=utf-8", "danh-ba.vcf")
+}
+
+fn vcard_unit(out: &mut String, u: &PublicUnit) {
+    let name = vcard_text(&u.name);
+    card(
+        out,
+        &[
+            format!("FN:{name}"),
+            "N:;;;;".to_owned(),
+            format!("ORG:{name}"),
+            // Apple Contacts shows the card as an organisation.
+            "X-ABSHOWAS:COMPANY".to_owned(),
+            format!("EMAIL;TYPE=INTERNET,WORK:{}", u.address),
+        ],
+    );
+}
+
+fn vcard_person(out: &mut String, p: &PublicPerson) {
+    // Vietnamese order: family name first, given name last, middle names between.
+    let words: Vec<&str> = p.name.split(' ').collect();
+    let (family, given, middle) = match words.as_slice() {
+        [] => ("", "", String::new()),
+        [only] => ("", *only, String::new()),
+        [family, middle @ .., given] => (*family, *given, middle.join(" ")),
+    };
+    let mut lines = vec![
+        format!("FN:{}", vcard_text(&p.name)),
+        format!(
+            "N:{};{};{};;",
+            vcard_text(family),
+            vcard_text(given),
+            vcard_text(&middle)
+        ),
+        format!("ORG:{}", vcard_text(&p.unit_name)),
+    ];
+    if let Some(position) = &p.position {
+        lines.push(format!("TITLE:{}", vcard_text(position)));
+    }
+    lines.push(format!("EMAIL;TYPE=INTERNET,WORK:{}", p.address));
+    card(out, &lines);
+}
+
+/// One card: each content line folded at 75 octets (RFC 2426 §2.6, RFC 6350 §3.2), CRLF.
+fn card(out: &mut String, lines: &[String]) {
+    out.push_str("BEGIN:VCARD\r\nVERSION:3.0\r\n");
+    for line in lines {
+        let mut width = 0;
+        for c in line.chars() {
+            if width + c.len_utf8() > 75 {
+                out.push_str("\r\n ");
+                width = 1;
+            }
+            out.push(c);
+            width += c.len_utf8();
+        }
+        out.push_str("\r\n");
+    }
+    out.push_str("END:VCARD\r\n");
+}
+
+/// Escapes a text value (RFC 2426 §5: backslash, comma, semicolon, line break).
+fn vcard_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ',' => out.push_str("\\,"),
+            ';' => out.push_str("\\;"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+// ---- HTML -------------------------------------------------------------------------------------
+
+async fn page(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Response {
+    let directory = match load(&state, &lookup).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let domain = html_escape(&state.core.config().domain);
+    let query = html_escape(&directory.query);
+    let query_string = if directory.query.is_empty() {
+        String::new()
+    } else {
+        format!("?q={}", url_encode(&directory.query))
+    };
+    let units = directory.matched_units().count();
+    let people = directory.people.len();
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        r#"<!doctype html>
+<html lang="vi">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Danh bạ thư điện tử — {domain}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 0 auto; padding: 1rem; line-height: 1.5; }}
+ul.tree, ul.tree ul {{ list-style: none; padding-left: 1.25rem; }}
+ul.tree {{ padding-left: 0; }}
+.unit {{ font-weight: 600; }}
+.context > .unit {{ font-weight: normal; color: #555; }}
+ul.people {{ list-style: disc; }}
+label {{ display: block; margin-bottom: .25rem; }}
+input[type=search] {{ font-size: 1rem; padding: .4rem; width: min(30rem, 100%); }}
+button {{ font-size: 1rem; padding: .4rem .8rem; }}
+a {{ color: #0645ad; }}
+</style>
+</head>
+<body>
+<header><h1>Danh bạ thư điện tử</h1>
+<p>Địa chỉ thư điện tử công khai của các cơ quan, đơn vị và cán bộ ({domain}).</p></header>
+<main>
+<form method="get" action="/directory" role="search">
+<label for="q">Tìm đơn vị hoặc cán bộ (không cần gõ dấu)</label>
+<input type="search" id="q" name="q" value="{query}" placeholder="ví dụ: hoa an, dat">
+<button type="submit">Tìm</button>
+</form>
+<p>Tải về: <a href="/directory.csv{query_string}">CSV</a> ·
+<a href="/directory.vcf{query_string}">vCard</a> ·
+<a href="/directory.json{query_string}">JSON</a></p>
+<p role="status">{units} đơn vị, {people} cán bộ.</p>
+"#
+    );
+    if units + people == 0 {
+        body.push_str("<p>Không tìm thấy kết quả nào.</p>\n");
+    } else {
+        render_tree(&mut body, &directory);
+    }
+    body.push_str(
+        "</main>\n<footer><p lang=\"en\">Public e-mail directory of the province's agencies \
+         and officials; search ignores diacritics.</p></footer>\n</body>\n</html>\n",
+    );
+    (StatusCode::OK, Html(body)).into_response()
+}
+
+/// The shown units as nested lists, each with its matching people.
+fn render_tree(out: &mut String, directory: &PublicDirectory) {
+    let mut children: HashMap<Option<&str>, Vec<&PublicUnit>> = HashMap::new();
+    let shown: Vec<&PublicUnit> = directory.units.iter().filter(|u| u.shown).collect();
+    let shown_codes: std::collections::HashSet<&str> =
+        shown.iter().map(|u| u.code.as_str()).collect();
+    for u in &shown {
+        let parent = u.parent_code.as_deref().filter(|p| shown_codes.contains(p));
+        children.entry(parent).or_default().push(u);
+    }
+    out.push_str("<ul class=\"tree\">\n");
+    render_children(out, directory, &children, None);
+    out.push_str("</ul>\n");
+}
+
+fn render_children(
+    out: &mut String,
+    directory: &PublicDirectory,
+    children: &HashMap<Option<&str>, Vec<&PublicUnit>>,
+    parent: Option<&str>,
+) {
+    let Some(units) = children.get(&parent) else {
+        return;
+    };
+    for u in units {
+        let class = if u.matched { "match" } else { "context" };
+        let _ = write!(
+            out,
+            "<li class=\"{class}\"><span class=\"unit\">{}</span> — <a href=\"mailto:{addr}\">{addr}</a>",
+            html_escape(&u.name),
+            addr = html_escape(&u.address),
+        );
+        let mut people = directory.people_of(&u.code).peekable();
+        if people.peek().is_some() {
+            out.push_str("\n<ul class=\"people\">\n");
+            for p in people {
+                let position = p
+                    .position
+                    .as_deref()
+                    .map(|t| format!(", {}", html_escape(t)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "<li>{}{position} — <a href=\"mailto:{addr}\">{addr}</a></li>",
+                    html_escape(&p.name),
+                    addr = html_escape(&p.address),
+                );
+            }
+            out.push_str("</ul>");
+        }
+        if children.contains_key(&Some(u.code.as_str())) {
+            out.push_str("\n<ul>\n");
+            render_children(out, directory, children, Some(&u.code));
+            out.push_str("</ul>");
+        }
+        out.push_str("</li>\n");
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vcard_lines_are_escaped_and_folded() {
+        let mut out = String::new();
+        vcard_person(
+            &mut out,
+            &PublicPerson {
+                name: "Nông Văn Đạt".into(),
+                position: Some("Giám đốc".into()),
+                address: "datnv@caobang.gov.vn".into(),
+                unit_code: "D1".into(),
+                unit_name:
+                    "Sở Văn hóa, Thể thao và Du lịch; và một tên rất dài cho đủ bảy mươi lăm octet"
+                        .into(),
+            },
+        );
+        assert!(out.starts_with("BEGIN:VCARD\r\nVERSION:3.0\r\n"), "{out}");
+        assert!(out.contains("N:Nông;Đạt;Văn;;\r\n"), "{out}");
+        assert!(
+            out.contains("ORG:Sở Văn hóa\\, Thể thao và Du lịch\\; "),
+            "{out}"
+        );
+        assert!(out.contains("\r\n "), "long lines are folded: {out}");
+        for line in out.split("\r\n") {
+            assert!(line.len() <= 75, "{line:?} is {} octets", line.len());
+        }
+    }
+
+    #[test]
+    fn query_strings_are_encoded() {
+        assert_eq!(url_encode("hòa an"), "h%C3%B2a%20an");
+    }
+}
