@@ -13,6 +13,7 @@
 
 mod accounts;
 mod antivirus;
+pub mod compose;
 mod delivery;
 pub mod directory;
 mod error;
@@ -21,6 +22,9 @@ mod mail;
 mod queue;
 mod search;
 mod submission;
+pub mod submit;
+pub mod web_session;
+pub mod webmail;
 
 use std::sync::Arc;
 

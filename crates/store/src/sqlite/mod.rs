@@ -22,6 +22,7 @@ use crate::{BlobId, Result, StoreError};
 mod directory;
 mod queue;
 mod search;
+mod web;
 
 /// Migrations in order; each runs once, recorded in `schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -36,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/sqlite/0003_queue.sql")),
     (4, include_str!("../../migrations/sqlite/0004_search.sql")),
     (5, include_str!("../../migrations/sqlite/0005_usage.sql")),
+    (7, include_str!("../../migrations/sqlite/0007_web.sql")),
 ];
 
 pub(crate) struct SqliteMeta {
