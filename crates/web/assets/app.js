@@ -20,10 +20,10 @@
     var folders = document.getElementById('folders');
     if (!folders || !window.EventSource) return;
     var es = new EventSource('/events');
+    window.addEventListener('pagehide', function () { es.close(); });
     var timer = null;
     es.addEventListener('mail', function (e) {
-      var showing = main && main.dataset.live === '1';
-      if (!showing && !folders) return;
+      if (!main || main.dataset.live !== '1') return;
       clearTimeout(timer);
       timer = setTimeout(refresh, 300);
     });

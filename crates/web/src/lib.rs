@@ -51,9 +51,11 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsL
 #[derive(Clone)]
 struct AppState {
     core: Arc<Core>,
+    /// Cancelled at shutdown: long-lived responses (the event stream) end with it.
+    shutdown: CancellationToken,
 }
 
-fn app(core: Arc<Core>) -> Router {
+fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
     let max_message = usize::try_from(core.config().limits.max_message_size).unwrap_or(usize::MAX);
     Router::new()
         .route("/", get(home))
@@ -64,7 +66,7 @@ fn app(core: Arc<Core>) -> Router {
         .merge(auth::routes())
         .merge(mail::routes(max_message))
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(AppState { core })
+        .with_state(AppState { core, shutdown })
 }
 
 /// Headers every response gets unless its handler set its own (the mail body frame does):
@@ -133,7 +135,7 @@ pub async fn serve_http(
 ) {
     let local = listener.local_addr().ok();
     let router = if local.is_some_and(|a| a.ip().is_loopback()) {
-        app(core).into_make_service_with_connect_info::<Peer>()
+        app(core, shutdown.clone()).into_make_service_with_connect_info::<Peer>()
     } else {
         let hostname = core.config().hostname.clone();
         Router::new()
@@ -161,7 +163,7 @@ pub async fn serve_https(
     let listener = TlsListener { listener, tls };
     let result = axum::serve(
         listener,
-        app(core).into_make_service_with_connect_info::<Peer>(),
+        app(core, shutdown.clone()).into_make_service_with_connect_info::<Peer>(),
     )
     .with_graceful_shutdown(shutdown.cancelled_owned())
     .await;

@@ -735,7 +735,7 @@ async fn body(
     let html = view.html.as_deref().unwrap_or_default();
     let (safe, _) = crate::sanitize::clean(html, inline, images);
     let doc = format!(
-        r#"<!doctype html><html><head><meta charset="utf-8"><base target="_blank"><style>body{{font-family:system-ui,sans-serif;margin:0;padding:8px;overflow-wrap:anywhere;color:#111;background:#fff}}img{{max-width:100%;height:auto}}</style></head><body>{safe}</body></html>"#
+        r#"<!doctype html><html><head><meta charset="utf-8"><style>body{{font-family:system-ui,sans-serif;margin:0;padding:8px;overflow-wrap:anywhere;color:#111;background:#fff}}img{{max-width:100%;height:auto}}</style></head><body>{safe}</body></html>"#
     );
     let img_src = if images {
         "img-src data: https: http:"
@@ -1113,20 +1113,29 @@ async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let signed = signed!(state, headers);
     let account = signed.session.principal.account;
     let rx = state.core.subscribe();
-    let stream = futures_util::stream::unfold(rx, move |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(ev) if ev.account == account => {
-                    let event = Event::default()
-                        .event("mail")
-                        .data(ev.mailbox.0.to_string());
-                    return Some((Ok::<_, Infallible>(event), rx));
+    // The stream ends at shutdown, so an open page never holds the server up.
+    let shutdown = state.shutdown.clone();
+    let stream = futures_util::stream::unfold(rx, move |mut rx| {
+        let shutdown = shutdown.clone();
+        async move {
+            loop {
+                let received = tokio::select! {
+                    r = rx.recv() => r,
+                    () = shutdown.cancelled() => return None,
+                };
+                match received {
+                    Ok(ev) if ev.account == account => {
+                        let event = Event::default()
+                            .event("mail")
+                            .data(ev.mailbox.0.to_string());
+                        return Some((Ok::<_, Infallible>(event), rx));
+                    }
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        return Some((Ok(Event::default().event("mail").data("*")), rx));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
-                Ok(_) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(Event::default().event("mail").data("*")), rx));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
         }
     });
