@@ -622,7 +622,7 @@ async fn read(
         r#"<main id="main" class="reading"><p><a href="/mail/{mb}">← {back}</a></p>
 <article aria-labelledby="subject"><h1 id="subject">{subject}</h1>
 <dl class="headers"><dt>{from_l}</dt><dd>{from}</dd><dt>{to_l}</dt><dd>{to}</dd>{cc}<dt>{date_l}</dt><dd>{date}</dd></dl>
-<nav class="reply" aria-label="{reply_l}"><a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=reply">{reply}</a> <a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=all">{reply_all}</a> <a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=forward">{forward}</a></nav>
+<nav class="reply" aria-label="{reply_l}">{edit}<a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=reply">{reply}</a> <a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=all">{reply_all}</a> <a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=forward">{forward}</a></nav>
 <form method="post" action="/mail/{mb}/act"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="uid" value="{uid}"><input type="hidden" name="back" value="/mail/{mb}/{uid}">{actions}</form>"#,
         mb = mailbox.0,
         back = t.s("Về danh sách thư", "Back to the list"),
@@ -639,6 +639,15 @@ async fn read(
         date_l = t.s("Ngày", "Date"),
         date = date_time(view.date),
         reply_l = t.s("Trả lời", "Reply"),
+        edit = if view.record.flags.contains(&Flag::Draft) {
+            format!(
+                r#"<a class="button primary" href="/compose?mailbox={}&amp;uid={uid}&amp;mode=draft">{}</a> "#,
+                mailbox.0,
+                t.s("Sửa thư nháp", "Edit draft")
+            )
+        } else {
+            String::new()
+        },
         uid = uid,
         reply = t.s("Trả lời", "Reply"),
         reply_all = t.s("Trả lời tất cả", "Reply all"),
@@ -882,6 +891,7 @@ async fn compose_form(
         ..Composed::default()
     };
     let signature = &signed.session.settings.signature;
+    let mut origin = String::new();
     if let (Some(mb), Some(uid)) = (q.mailbox, q.uid) {
         let view = match state.core.message_view(who, MailboxId(mb), Uid(uid)).await {
             Ok(v) => v,
@@ -904,7 +914,17 @@ async fn compose_form(
             t.s("đã viết", "wrote")
         );
         match q.mode.as_str() {
+            "draft" => {
+                c.to = list_text(&view.to);
+                c.cc = list_text(&view.cc);
+                c.subject = view.subject.clone();
+                c.body = view.text.clone();
+                c.in_reply_to = None;
+                origin = format!("draft:{mb}/{uid}");
+                return compose_page(&state, &signed, &c, None, &origin).await;
+            }
             "forward" => {
+                origin = format!("forward:{mb}/{uid}");
                 c.subject = format!("Fwd: {}", view.subject);
                 c.body = format!(
                     "\n\n---------- {} ----------\n{}: {}\n{}: {}\n{}: {}\n{}: {}\n\n{}",
@@ -952,7 +972,15 @@ async fn compose_form(
     if !signature.is_empty() {
         c.body = format!("\n\n-- \n{signature}{}", c.body);
     }
-    compose_page(&state, &signed, &c, None).await
+    compose_page(&state, &signed, &c, None, &origin).await
+}
+
+/// `forward:<mailbox>/<uid>` (attach the original's files) or `draft:<mailbox>/<uid>` (the
+/// draft being edited, removed once sent or saved again).
+fn parse_origin(origin: &str) -> Option<(&str, MailboxId, Uid)> {
+    let (kind, rest) = origin.split_once(':')?;
+    let (mb, uid) = rest.split_once('/')?;
+    Some((kind, MailboxId(mb.parse().ok()?), Uid(uid.parse().ok()?)))
 }
 
 async fn compose_page(
@@ -960,6 +988,7 @@ async fn compose_page(
     signed: &Signed,
     c: &Composed,
     error: Option<&str>,
+    origin: &str,
 ) -> Response {
     let t = signed.t();
     let mut body = String::new();
@@ -975,6 +1004,7 @@ async fn compose_page(
 <input type="hidden" name="csrf" value="{csrf}">
 <input type="hidden" name="in_reply_to" value="{irt}">
 <input type="hidden" name="references" value="{refs}">
+<input type="hidden" name="origin" value="{origin}">{forwarded}
 <label for="to">{to_l}</label><input id="to" name="to" type="text" value="{to}" autocomplete="off" data-autocomplete list="to-list" aria-describedby="addr-hint"><datalist id="to-list"></datalist>
 <label for="cc">Cc</label><input id="cc" name="cc" type="text" value="{cc}" autocomplete="off" data-autocomplete list="cc-list"><datalist id="cc-list"></datalist>
 <label for="bcc">Bcc</label><input id="bcc" name="bcc" type="text" value="{bcc}" autocomplete="off" data-autocomplete list="bcc-list"><datalist id="bcc-list"></datalist>
@@ -988,6 +1018,18 @@ async fn compose_page(
         csrf = esc(&signed.session.csrf_token),
         irt = esc(c.in_reply_to.as_deref().unwrap_or_default()),
         refs = esc(&c.references.join(" ")),
+        origin = esc(origin),
+        forwarded = if origin.starts_with("forward:") {
+            format!(
+                r#"<p class="muted">{}</p>"#,
+                t.s(
+                    "Các tệp đính kèm của thư gốc sẽ được gửi kèm.",
+                    "The original's attachments will be attached."
+                )
+            )
+        } else {
+            String::new()
+        },
         to_l = t.s("Đến", "To"),
         to = esc(&c.to),
         cc = esc(&c.cc),
@@ -1017,6 +1059,7 @@ async fn compose(
     let mut c = Composed::default();
     let mut csrf = String::new();
     let mut action = String::new();
+    let mut origin = String::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -1058,6 +1101,7 @@ async fn compose(
         };
         match name.as_str() {
             "csrf" => csrf = value,
+            "origin" => origin = value,
             "action" => action = value,
             "to" => c.to = value,
             "cc" => c.cc = value,
@@ -1075,25 +1119,69 @@ async fn compose(
         return csrf_refused(t);
     }
     let who = &signed.session.principal;
-    if action == "draft" {
-        return match state.core.save_draft(who, &c).await {
-            Ok(_) => see_other("/mail?saved=1"),
-            Err(e) => {
-                let mut r = compose_page(&state, &signed, &c, Some(&e.message)).await;
-                *r.status_mut() = StatusCode::BAD_REQUEST;
-                r
+    let parsed_origin = parse_origin(&origin);
+    let mut to_send = c.clone();
+    if let Some(("forward", mb, uid)) = parsed_origin {
+        match state.core.message_view(who, mb, uid).await {
+            Ok(view) => {
+                for p in &view.parts {
+                    match state.core.message_part(who, mb, uid, p.index).await {
+                        Ok(part) => to_send.attachments.push(NewAttachment {
+                            name: part.name,
+                            content_type: part.content_type,
+                            bytes: part.bytes,
+                        }),
+                        Err(e) => return core_error(t, &e),
+                    }
+                }
             }
-        };
+            Err(e) => return core_error(t, &e),
+        }
     }
-    match state.core.send_composed(who, &c).await {
-        Ok(_) => see_other("/mail?sent=1"),
+    let result = if action == "draft" {
+        state
+            .core
+            .save_draft(who, &to_send)
+            .await
+            .map(|_| "/mail?saved=1")
+    } else {
+        state
+            .core
+            .send_composed(who, &to_send)
+            .await
+            .map(|_| "/mail?sent=1")
+    };
+    match result {
+        Ok(to) => {
+            if let Some(("draft", mb, uid)) = parsed_origin {
+                // The edited draft is replaced by the new one (or sent): remove the old copy.
+                let mut deleted = Flags::new();
+                deleted.insert(Flag::Deleted);
+                let removed = match state
+                    .core
+                    .store_flags(who, mb, &[uid], FlagOp::Add, &deleted, None)
+                    .await
+                {
+                    Ok(_) => state.core.expunge(who, mb, Some(&[uid])).await.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = removed {
+                    tracing::warn!(error = %e, "could not remove the edited draft");
+                }
+            }
+            see_other(to)
+        }
         Err(e) => {
-            let msg = format!(
-                "{} {}",
-                t.s("Chưa gửi được thư:", "The message was not sent:"),
-                e.message
-            );
-            let mut r = compose_page(&state, &signed, &c, Some(&msg)).await;
+            let msg = if action == "draft" {
+                e.message.clone()
+            } else {
+                format!(
+                    "{} {}",
+                    t.s("Chưa gửi được thư:", "The message was not sent:"),
+                    e.message
+                )
+            };
+            let mut r = compose_page(&state, &signed, &c, Some(&msg), &origin).await;
             *r.status_mut() = match e.kind {
                 ErrorKind::Temporary => StatusCode::SERVICE_UNAVAILABLE,
                 ErrorKind::Forbidden => StatusCode::FORBIDDEN,

@@ -239,6 +239,44 @@ try:
           f"RFC 5987 file name: {disposition}")
     check(bytes.fromhex(hexbody) == ATTACHMENT_BYTES, "attachment bytes intact")
 
+    # ---- reply prefills, forward carries the attachment -----------------------------------
+    reading_url = driver.current_url
+    driver.find_element(By.LINK_TEXT, "Trả lời").click()
+    to = wait().until(EC.presence_of_element_located((By.ID, "to"))).get_attribute("value")
+    check(FIRST in to, f"reply goes to the sender: {to!r}")
+    check(driver.find_element(By.ID, "subject").get_attribute("value") == "Re: Báo cáo tuần — Hòa An", "Re: subject")
+    check("> Em gửi báo cáo tháng 3." in driver.find_element(By.ID, "body").get_attribute("value"), "quoted text")
+    driver.get(reading_url)
+    driver.find_element(By.LINK_TEXT, "Chuyển tiếp").click()
+    wait().until(EC.presence_of_element_located((By.ID, "to")))
+    fill("to", FIRST)
+    submit_button("Gửi").click()
+    wait().until(EC.url_contains("sent=1"))
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Đã gửi").click()
+    wait().until(EC.presence_of_element_located((By.LINK_TEXT, "Fwd: Báo cáo tuần — Hòa An"))).click()
+    link = wait().until(EC.presence_of_element_located((By.CSS_SELECTOR, ".attachments a")))
+    check(link.text == ATTACHMENT_NAME, f"forward keeps the attachment: {link.text!r}")
+
+    # ---- drafts: save, edit, save again (the old draft goes) ------------------------------
+    driver.find_element(By.LINK_TEXT, "Soạn thư").click()
+    wait().until(EC.presence_of_element_located((By.ID, "to")))
+    fill("to", FIRST)
+    fill("subject", "Nháp kế hoạch quý 2")
+    fill("body", "Bản nháp.")
+    submit_button("Lưu nháp").click()
+    wait().until(EC.url_contains("saved=1"))
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Thư nháp").click()
+    wait().until(EC.presence_of_element_located((By.LINK_TEXT, "Nháp kế hoạch quý 2"))).click()
+    wait().until(EC.presence_of_element_located((By.LINK_TEXT, "Sửa thư nháp"))).click()
+    subject = wait().until(EC.presence_of_element_located((By.ID, "subject")))
+    check(subject.get_attribute("value") == "Nháp kế hoạch quý 2", "the draft reopens in compose")
+    fill("subject", "Nháp kế hoạch quý 2 (sửa)")
+    submit_button("Lưu nháp").click()
+    wait().until(EC.url_contains("saved=1"))
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Thư nháp").click()
+    wait().until(EC.presence_of_element_located((By.LINK_TEXT, "Nháp kế hoạch quý 2 (sửa)")))
+    check(len(driver.find_elements(By.LINK_TEXT, "Nháp kế hoạch quý 2")) == 0, "the edited draft replaced the old one")
+
     # ---- a hostile HTML message -----------------------------------------------------------
     with open(os.path.join(HERE, "xss-payloads.txt"), encoding="utf-8") as f:
         payloads = f.read().replace("http://TRACKER", "https://" + TRACKER)
