@@ -328,3 +328,84 @@ async fn search_index_follows_messages() {
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn message_pages_are_keyset_newest_first() {
+    let (store, dir) = open().await;
+    let (_, inbox) = account(&store, "p@x.vn").await;
+    for i in 0..7 {
+        put(&store, format!("page{i}").as_bytes(), &[inbox]).await;
+    }
+    let uids = |page: Vec<MessageRecord>| page.iter().map(|m| m.uid.0).collect::<Vec<_>>();
+    assert_eq!(
+        uids(store.messages_page(inbox, None, 3).await.unwrap()),
+        [7, 6, 5]
+    );
+    assert_eq!(
+        uids(store.messages_page(inbox, Some(Uid(5)), 3).await.unwrap()),
+        [4, 3, 2]
+    );
+    assert_eq!(
+        uids(store.messages_page(inbox, Some(Uid(2)), 3).await.unwrap()),
+        [1]
+    );
+    assert_eq!(
+        uids(
+            store
+                .messages_by_uid(inbox, &[Uid(2), Uid(6), Uid(99)])
+                .await
+                .unwrap()
+        ),
+        [6, 2]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn web_sessions_and_settings() {
+    let (store, dir) = open().await;
+    let (a, _) = account(&store, "s@x.vn").await;
+    let session = |hash: &str, expires_at: i64| WebSessionRecord {
+        token_hash: hash.into(),
+        account_id: a,
+        csrf_token: "c".into(),
+        created_at: 100,
+        last_seen_at: 100,
+        expires_at,
+    };
+    store.create_web_session(&session("old", 50)).await.unwrap();
+    store
+        .create_web_session(&session("one", 500))
+        .await
+        .unwrap();
+    // Creating a session removes the expired ones.
+    assert!(store.web_session("old").await.unwrap().is_none());
+    store
+        .create_web_session(&session("two", 500))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.web_session("one").await.unwrap().unwrap().csrf_token,
+        "c"
+    );
+    assert_eq!(
+        store.delete_web_sessions_of(a, Some("two")).await.unwrap(),
+        1
+    );
+    assert!(store.web_session("one").await.unwrap().is_none());
+    assert!(store.web_session("two").await.unwrap().is_some());
+    store.delete_web_session("two").await.unwrap();
+    assert!(store.web_session("two").await.unwrap().is_none());
+
+    assert_eq!(
+        store.web_settings(a).await.unwrap(),
+        WebSettingsRecord::default()
+    );
+    let settings = WebSettingsRecord {
+        language: "en".into(),
+        signature: "Nông Văn Đạt\nSở TT&TT".into(),
+    };
+    store.set_web_settings(a, &settings).await.unwrap();
+    assert_eq!(store.web_settings(a).await.unwrap(), settings);
+    let _ = std::fs::remove_dir_all(dir);
+}
