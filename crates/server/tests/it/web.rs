@@ -234,6 +234,62 @@ fn sessions_csrf_and_headers() {
     let (head, _) = get(&server, &inbox, &session);
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
 
+    // Without JavaScript: a plain multipart form sends a message (with a Vietnamese file
+    // name) to oneself; it arrives in INBOX and is kept in Sent.
+    let boundary = "----hopthu-test-boundary";
+    let mut form = String::new();
+    for (name, value) in [
+        ("csrf", csrf.as_str()),
+        ("to", address.as_str()),
+        ("cc", ""),
+        ("bcc", ""),
+        ("subject", "Thư không cần JavaScript"),
+        ("body", "Nội dung thư."),
+        ("action", "send"),
+    ] {
+        form.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    form.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"Kế hoạch.txt\"\r\nContent-Type: text/plain\r\n\r\nKế hoạch năm\r\n--{boundary}--\r\n"
+    ));
+    let (head, body) = http(
+        &server,
+        &format!(
+            "POST /compose HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert!(head.contains("location: /mail?sent=1"), "{head}\n{body}");
+    let (_, list) = get(&server, &inbox, &session);
+    assert_eq!(
+        list.matches(">Thư không cần JavaScript</a>").count(),
+        1,
+        "{list}"
+    );
+    let at = list.find("\">Thư không cần JavaScript</a>").unwrap();
+    let href_at = list[..at].rfind("href=\"").unwrap() + 6;
+    let href = &list[href_at..href_at + list[href_at..].find('"').unwrap()];
+    let (_, reading) = get(&server, href, &session);
+    assert!(reading.contains("Kế hoạch.txt"), "{reading}");
+    // A compose post without the CSRF token sends nothing.
+    let forged = form.replace(&csrf, &"0".repeat(64));
+    let (head, _) = http(
+        &server,
+        &format!(
+            "POST /compose HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{forged}",
+            forged.len()
+        ),
+    );
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    let (_, list) = get(&server, &inbox, &session);
+    assert_eq!(
+        list.matches(">Thư không cần JavaScript</a>").count(),
+        1,
+        "{list}"
+    );
+
     // Two sessions; "sign out everywhere" from one ends both.
     let (other, _) = sign_in(&server, &address, "Minh-mat-khau-2026");
     let (head, _) = post(&server, "/logout-all", &session, &format!("csrf={csrf}"));
