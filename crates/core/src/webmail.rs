@@ -137,6 +137,24 @@ fn content_type_of(part: &mail_parser::MessagePart<'_>) -> String {
 }
 
 impl Core {
+    /// Every mailbox of the principal with its message and unseen counts (the folder list).
+    pub async fn folder_counts(&self, who: &Principal) -> Result<Vec<(MailboxRecord, u32, u32)>> {
+        let counts = self.store.mailbox_counts(who.account).await?;
+        Ok(self
+            .store
+            .mailboxes(who.account)
+            .await?
+            .into_iter()
+            .map(|m| {
+                let (total, unseen) = counts
+                    .iter()
+                    .find(|(id, _, _)| *id == m.id)
+                    .map_or((0, 0), |(_, t, u)| (*t, *u));
+                (m, total, unseen)
+            })
+            .collect())
+    }
+
     /// A page of a mailbox: at most `limit` messages older than `before`, newest first.
     pub async fn message_page(
         &self,

@@ -287,4 +287,9 @@ impl Store {
     ) -> Result<Vec<MessageRecord>> {
         meta!(self, db => db.messages_by_uid(mailbox, uids).await)
     }
+
+    /// (mailbox, messages, unseen) for every mailbox of an account, without scanning messages.
+    pub async fn mailbox_counts(&self, account: AccountId) -> Result<Vec<(MailboxId, u32, u32)>> {
+        meta!(self, db => db.mailbox_counts(account).await)
+    }
 }

@@ -409,3 +409,51 @@ async fn web_sessions_and_settings() {
     assert_eq!(store.web_settings(a).await.unwrap(), settings);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn unseen_counters_follow_flags_moves_and_expunges() {
+    let (store, dir) = open().await;
+    let (a, inbox) = account(&store, "u@x.vn").await;
+    let trash = store.mailbox_by_name(a, "Trash").await.unwrap().unwrap().id;
+    for i in 0..5 {
+        put(&store, format!("unseen{i}").as_bytes(), &[inbox]).await;
+    }
+    let seen = Flags::from_iter([Flag::Seen]);
+    store
+        .store_flags(inbox, &[Uid(1), Uid(2)], FlagOp::Add, &seen, None)
+        .await
+        .unwrap();
+    store
+        .move_messages(inbox, &[Uid(2), Uid(3)], trash)
+        .await
+        .unwrap();
+    let deleted = Flags::from_iter([Flag::Deleted]);
+    store
+        .store_flags(inbox, &[Uid(4)], FlagOp::Add, &deleted, None)
+        .await
+        .unwrap();
+    store.expunge(inbox, Some(&[Uid(4)])).await.unwrap();
+    store
+        .store_flags(inbox, &[Uid(1)], FlagOp::Remove, &seen, None)
+        .await
+        .unwrap();
+    // Each counter agrees with a count over the messages themselves.
+    for (mailbox, total, unseen) in store.mailbox_counts(a).await.unwrap() {
+        let status = store.mailbox_status(mailbox).await.unwrap();
+        assert_eq!(
+            (total, unseen),
+            (status.messages, status.unseen),
+            "{mailbox}"
+        );
+    }
+    let by_id: std::collections::HashMap<_, _> = store
+        .mailbox_counts(a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, t, u)| (m, (t, u)))
+        .collect();
+    assert_eq!(by_id[&inbox], (2, 2)); // uids 1 (unseen again) and 5
+    assert_eq!(by_id[&trash], (2, 1)); // 2 seen, 3 unseen
+    let _ = std::fs::remove_dir_all(dir);
+}

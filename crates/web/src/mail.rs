@@ -118,20 +118,15 @@ fn folder_order(m: &MailboxRecord) -> (u8, String) {
 async fn sidebar(state: &AppState, signed: &Signed, current: Option<MailboxId>) -> String {
     let t = signed.t();
     let who = &signed.session.principal;
-    let mut folders = state.core.mailboxes(who).await.unwrap_or_default();
-    folders.sort_by_key(folder_order);
+    let mut folders = state.core.folder_counts(who).await.unwrap_or_default();
+    folders.sort_by_key(|(m, _, _)| folder_order(m));
     let mut out = format!(
         r#"<nav class="side" aria-label="{label}"><a class="button primary" href="/compose">{compose}</a><ul class="folders" id="folders">"#,
         label = t.s("Thư mục", "Folders"),
         compose = t.s("Soạn thư", "Compose"),
     );
-    for m in &folders {
-        let unseen = state
-            .core
-            .mailbox_status(who, m.id)
-            .await
-            .map(|s| s.unseen)
-            .unwrap_or(0);
+    for (m, _, unseen) in &folders {
+        let unseen = *unseen;
         let current_attr = if Some(m.id) == current {
             r#" aria-current="page""#
         } else {

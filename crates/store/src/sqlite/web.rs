@@ -173,4 +173,27 @@ impl SqliteMeta {
         .map(message_from_row)
         .collect()
     }
+
+    /// (mailbox, messages, unseen) for every mailbox of an account, from the counters the
+    /// triggers of 0005 and 0007 keep.
+    pub(crate) async fn mailbox_counts(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(MailboxId, u32, u32)>> {
+        sqlx::query(
+            "SELECT id, used_messages, unseen_messages FROM mailboxes WHERE account_id = $1",
+        )
+        .bind(account.0)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                MailboxId(r.try_get("id")?),
+                r.try_get::<i64, _>("used_messages")?.max(0) as u32,
+                r.try_get::<i64, _>("unseen_messages")?.max(0) as u32,
+            ))
+        })
+        .collect()
+    }
 }
