@@ -92,7 +92,8 @@ impl Core {
             queued = report.queued.len(),
             "webmail message accepted"
         );
-        // The copy in Sent is the message as submitted (Bcc kept only here).
+        // The copy in Sent is the message as submitted (without a Bcc: field, like the
+        // copies the recipients get).
         let sent_uid = match self.special_folder(who, SpecialUse::Sent).await {
             Some(sent) => {
                 let mut flags = Flags::new();
