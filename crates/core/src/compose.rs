@@ -76,19 +76,37 @@ impl Core {
         composed: &Composed,
         keep_bcc: bool,
     ) -> Result<Vec<u8>> {
+        let message_id = format!(
+            "{:016x}.{}@{}",
+            rand::random::<u64>(),
+            crate::now(),
+            self.config.hostname
+        );
+        self.build(
+            who,
+            composed,
+            keep_bcc,
+            &message_id,
+            chrono::Utc::now().timestamp(),
+        )
+    }
+
+    fn build(
+        &self,
+        who: &Principal,
+        composed: &Composed,
+        keep_bcc: bool,
+        message_id: &str,
+        date: i64,
+    ) -> Result<Vec<u8>> {
         let to = parse_address_list(&composed.to)?;
         let cc = parse_address_list(&composed.cc)?;
         let bcc = parse_address_list(&composed.bcc)?;
         let mut builder = MessageBuilder::new()
             .from((who.display_name.clone(), who.address.to_string()))
             .subject(clean_header(&composed.subject))
-            .date(chrono::Utc::now().timestamp())
-            .message_id(format!(
-                "{:016x}.{}@{}",
-                rand::random::<u64>(),
-                crate::now(),
-                self.config.hostname
-            ))
+            .date(date)
+            .message_id(message_id.to_string())
             .header(
                 "User-Agent",
                 mail_builder::headers::raw::Raw::new("hopthu webmail"),
@@ -145,8 +163,23 @@ impl Core {
                 }
             }
         }
-        let raw = self.build_message(who, composed, false)?;
-        self.submit(who, &recipients, raw).await
+        // The recipients get the message without Bcc:; the sender's Sent copy keeps it (same
+        // Message-ID and Date, so both are the one message).
+        let message_id = format!(
+            "{:016x}.{}@{}",
+            rand::random::<u64>(),
+            crate::now(),
+            self.config.hostname
+        );
+        let date = chrono::Utc::now().timestamp();
+        let raw = self.build(who, composed, false, &message_id, date)?;
+        let sent_copy = if composed.bcc.trim().is_empty() {
+            None
+        } else {
+            Some(self.build(who, composed, true, &message_id, date)?)
+        };
+        self.submit_with_copy(who, &recipients, raw, sent_copy)
+            .await
     }
 
     /// Saves a compose form to Drafts (flagged `\Draft`); returns the folder and UID.

@@ -26,6 +26,18 @@ impl Core {
         recipients: &[EmailAddress],
         content: Vec<u8>,
     ) -> Result<Submitted> {
+        self.submit_with_copy(who, recipients, content, None).await
+    }
+
+    /// Like [`Core::submit`], keeping `sent_copy` in Sent instead of `content` (the same
+    /// message with its `Bcc:` field, which recipients must not see).
+    pub async fn submit_with_copy(
+        &self,
+        who: &Principal,
+        recipients: &[EmailAddress],
+        content: Vec<u8>,
+        sent_copy: Option<Vec<u8>>,
+    ) -> Result<Submitted> {
         if recipients.is_empty() {
             return Err(Error::invalid("no recipient / chưa có người nhận"));
         }
@@ -35,6 +47,9 @@ impl Core {
             return Err(Error::forbidden("you may not send as this address"));
         }
         let content = self.prepare_submission(who, content)?;
+        let sent_copy = sent_copy
+            .map(|copy| self.prepare_submission(who, copy))
+            .transpose()?;
         for rcpt in recipients {
             match self.check_recipient(rcpt).await? {
                 RecipientVerdict::Local | RecipientVerdict::Remote => {}
@@ -92,13 +107,13 @@ impl Core {
             queued = report.queued.len(),
             "webmail message accepted"
         );
-        // The copy in Sent is the message as submitted (without a Bcc: field, like the
-        // copies the recipients get).
+        // The copy in Sent: the message as submitted, or the same with its Bcc: field.
         let sent_uid = match self.special_folder(who, SpecialUse::Sent).await {
             Some(sent) => {
                 let mut flags = Flags::new();
                 flags.insert(Flag::Seen);
-                match self.append(who, sent, content, &flags, None).await {
+                let copy = sent_copy.unwrap_or(content);
+                match self.append(who, sent, copy, &flags, None).await {
                     Ok(outcome) => Some(outcome.uid),
                     Err(e) => {
                         tracing::warn!(error = %e, "could not keep a copy in Sent");

@@ -64,6 +64,8 @@ pub struct MessageView {
     pub from: Vec<ShownAddress>,
     pub to: Vec<ShownAddress>,
     pub cc: Vec<ShownAddress>,
+    /// Only in the sender's own copy (Sent, Drafts).
+    pub bcc: Vec<ShownAddress>,
     pub reply_to: Vec<ShownAddress>,
     pub date: i64,
     pub message_id: Option<String>,
@@ -303,6 +305,7 @@ impl Core {
             from: addresses(message.from()),
             to: addresses(message.to()),
             cc: addresses(message.cc()),
+            bcc: addresses(message.bcc()),
             reply_to: addresses(message.reply_to()),
             date: message
                 .date()

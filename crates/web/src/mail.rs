@@ -626,10 +626,15 @@ async fn read(
         from = address_line(&view.from),
         to_l = t.s("Đến", "To"),
         to = address_line(&view.to),
-        cc = if view.cc.is_empty() {
-            String::new()
-        } else {
-            format!("<dt>Cc</dt><dd>{}</dd>", address_line(&view.cc))
+        cc = {
+            let mut extra = String::new();
+            if !view.cc.is_empty() {
+                extra.push_str(&format!("<dt>Cc</dt><dd>{}</dd>", address_line(&view.cc)));
+            }
+            if !view.bcc.is_empty() {
+                extra.push_str(&format!("<dt>Bcc</dt><dd>{}</dd>", address_line(&view.bcc)));
+            }
+            extra
         },
         date_l = t.s("Ngày", "Date"),
         date = date_time(view.date),
@@ -912,6 +917,7 @@ async fn compose_form(
             "draft" => {
                 c.to = list_text(&view.to);
                 c.cc = list_text(&view.cc);
+                c.bcc = list_text(&view.bcc);
                 c.subject = view.subject.clone();
                 c.body = view.text.clone();
                 c.in_reply_to = None;

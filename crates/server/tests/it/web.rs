@@ -173,6 +173,7 @@ fn sign_in(server: &TestServer, address: &str, password: &str) -> (String, Strin
 fn sessions_csrf_and_headers() {
     let server = start();
     let address = server.add_account("tvminh.test", "Trần Văn Minh", "Minh-mat-khau-2026");
+    let hidden = server.add_account("bcc.test", "Người nhận ẩn", "An-mat-khau-2026");
 
     // No session: every mail page sends to the sign-in.
     let (head, _) = get(&server, "/mail", "");
@@ -242,7 +243,7 @@ fn sessions_csrf_and_headers() {
         ("csrf", csrf.as_str()),
         ("to", address.as_str()),
         ("cc", ""),
-        ("bcc", ""),
+        ("bcc", hidden.as_str()),
         ("subject", "Thư không cần JavaScript"),
         ("body", "Nội dung thư."),
         ("action", "send"),
@@ -273,6 +274,33 @@ fn sessions_csrf_and_headers() {
     let href = &list[href_at..href_at + list[href_at..].find('"').unwrap()];
     let (_, reading) = get(&server, href, &session);
     assert!(reading.contains("Kế hoạch.txt"), "{reading}");
+    // Recipients never see the Bcc; the sender's Sent copy does.
+    assert!(!reading.contains(&hidden), "{reading}");
+    let href_of = |page: &str, text: &str| {
+        let at = page
+            .find(text)
+            .unwrap_or_else(|| panic!("no {text} in {page}"));
+        let start = page[..at].rfind("href=\"").unwrap() + 6;
+        page[start..start + page[start..].find('"').unwrap()].to_string()
+    };
+    let (_, sent) = get(&server, &href_of(&list, ">Đã gửi"), &session);
+    let (_, sent_reading) = get(
+        &server,
+        &href_of(&sent, "\">Thư không cần JavaScript</a>"),
+        &session,
+    );
+    assert!(
+        sent_reading.contains("<dt>Bcc</dt>") && sent_reading.contains(&hidden),
+        "{sent_reading}"
+    );
+    let (hidden_session, _) = sign_in(&server, &hidden, "An-mat-khau-2026");
+    let (head, _) = get(&server, "/mail", &hidden_session);
+    let hidden_inbox = header(&head, "location")[0].to_string();
+    let (_, hidden_list) = get(&server, &hidden_inbox, &hidden_session);
+    assert!(
+        hidden_list.contains(">Thư không cần JavaScript</a>"),
+        "{hidden_list}"
+    );
     // A compose post without the CSRF token sends nothing.
     let forged = form.replace(&csrf, &"0".repeat(64));
     let (head, _) = http(
