@@ -22,6 +22,7 @@ macro_rules! meta {
 mod blobs;
 mod directory;
 mod error;
+mod lifecycle;
 mod queue;
 mod search;
 mod sqlite;
@@ -35,6 +36,7 @@ use std::path::Path;
 pub use blobs::{BlobId, BlobStore};
 pub use directory::*;
 pub use error::StoreError;
+pub use lifecycle::*;
 use hopthu_model::{AccountId, FlagOp, Flags, MailboxId, Uid};
 pub use queue::*;
 pub use search::{SearchField, SearchText};
