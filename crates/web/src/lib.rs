@@ -8,6 +8,7 @@
 //! Plain HTTP serves the application only when it listens on a loopback address (local use,
 //! a reverse proxy in front); on any other address it redirects to HTTPS.
 
+mod api;
 mod directory;
 
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ fn app(core: Arc<Core>) -> Router {
         .route("/", get(home))
         .route("/healthz", get(healthz))
         .merge(directory::routes())
+        .merge(api::routes())
         .with_state(AppState { core })
 }
 
