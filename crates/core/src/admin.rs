@@ -5,8 +5,8 @@
 //! changes a unit's data passes through it (directly or through the lifecycle services).
 
 use hopthu_model::UnitId;
-pub use hopthu_store::{AdminRecord, AdminScope, NewAudit};
 use hopthu_store::UnitRecord;
+pub use hopthu_store::{AdminRecord, AdminScope, NewAudit};
 
 use crate::{Core, Error, ErrorKind, Principal, Result, now};
 
@@ -209,7 +209,12 @@ mod tests {
 
     #[test]
     fn a_unit_officer_sees_only_their_subtree() {
-        let units = [unit(1, None), unit(2, Some(1)), unit(3, Some(2)), unit(4, None)];
+        let units = [
+            unit(1, None),
+            unit(2, Some(1)),
+            unit(3, Some(2)),
+            unit(4, None),
+        ];
         let scope = AdminScope::Unit(UnitId(2));
         assert!(in_scope(scope, UnitId(2), &units));
         assert!(in_scope(scope, UnitId(3), &units));

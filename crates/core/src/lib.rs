@@ -41,8 +41,8 @@ pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
 pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;
 pub use hopthu_store::{
-    AccountRecord, AccountState, AuditRecord, BlobId, Changes, MailboxRecord, MailboxStatus, MessageRecord,
-    NoticeRecord, QueueRecord, SpecialUse, StoreFlagsOutcome,
+    AccountRecord, AccountState, AuditRecord, BlobId, Changes, MailboxRecord, MailboxStatus,
+    MessageRecord, NoticeRecord, QueueRecord, SpecialUse, StoreFlagsOutcome,
 };
 pub use limits::{ConnectionPermit, LimitError, RateLimits, SignInError};
 pub use mail::{AppendOutcome, STANDARD_FOLDERS};

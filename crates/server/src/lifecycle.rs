@@ -317,7 +317,11 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Text => {
-                    let verb = if dry_run { "sẽ / would" } else { "đã / did" };
+                    let verb = if dry_run {
+                        "sẽ / would"
+                    } else {
+                        "đã / did"
+                    };
                     for i in &report.warned {
                         println!(
                             "warn\t{}\t{}\t{} ngày / days left",
@@ -432,11 +436,17 @@ fn read_bulk(path: &std::path::Path) -> anyhow::Result<Vec<(usize, ChangeInput)>
                 .filter(|s| !s.is_empty())
         };
         let Some(kind) = get("kind") else {
-            problems.push(format!("{}:{line}: thiếu kind / kind is empty", path.display()));
+            problems.push(format!(
+                "{}:{line}: thiếu kind / kind is empty",
+                path.display()
+            ));
             continue;
         };
         if hopthu_core::directory::ChangeKind::parse(&kind).is_none() {
-            problems.push(format!("{}:{line}: kind {kind:?} không hợp lệ / unknown", path.display()));
+            problems.push(format!(
+                "{}:{line}: kind {kind:?} không hợp lệ / unknown",
+                path.display()
+            ));
             continue;
         }
         out.push((
@@ -499,7 +509,10 @@ fn print_approved(a: &Approved) {
         );
     }
     for n in &a.notices {
-        println!("  thông báo / notice #{}: {} {}", n.id, n.reference, n.subject);
+        println!(
+            "  thông báo / notice #{}: {} {}",
+            n.id, n.reference, n.subject
+        );
     }
 }
 

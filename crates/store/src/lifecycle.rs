@@ -222,7 +222,12 @@ impl Store {
     }
 
     /// Removes an administrator; false when the account was not one.
-    pub async fn revoke_admin(&self, account: AccountId, at: i64, audit: &[NewAudit]) -> Result<bool> {
+    pub async fn revoke_admin(
+        &self,
+        account: AccountId,
+        at: i64,
+        audit: &[NewAudit],
+    ) -> Result<bool> {
         meta!(self, db => db.revoke_admin(account, at, audit).await)
     }
 

@@ -20,8 +20,14 @@ use hopthu_store::{
 use serde::{Deserialize, Serialize};
 
 use super::notice::{self, NoticeContent, NoticeKind, NoticeLine};
-use super::{Credential, ImportRequest, ImportSource, MailboxKind, PersonRecord, PersonState, RowStatus, UnitRecord};
-use crate::{Actor, Core, Envelope, Error, ErrorKind, NewAudit, Result, Secret, generate_password, hash_password, now};
+use super::{
+    Credential, ImportRequest, ImportSource, MailboxKind, PersonRecord, PersonState, RowStatus,
+    UnitRecord,
+};
+use crate::{
+    Actor, Core, Envelope, Error, ErrorKind, NewAudit, Result, Secret, generate_password,
+    hash_password, now,
+};
 
 /// What a change request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,7 +255,9 @@ impl Core {
                 }
                 payload.target_unit = Some(target.code);
             } else if input.unit.is_some() {
-                return Err(Error::invalid("unit is only for new_hire, transfer_in and transfer"));
+                return Err(Error::invalid(
+                    "unit is only for new_hire, transfer_in and transfer",
+                ));
             }
             let unit = self.unit_by_id(person.unit).await?;
             (unit, Some(person))
@@ -265,7 +273,10 @@ impl Core {
         {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
-                format!("{}: đã có yêu cầu đang chờ / a request is already waiting", p.address),
+                format!(
+                    "{}: đã có yêu cầu đang chờ / a request is already waiting",
+                    p.address
+                ),
             ));
         }
         let payload_json = serde_json::to_string(&payload)
@@ -372,10 +383,11 @@ impl Core {
             credential = cred;
             after = self.person_by_id(id).await?;
         } else {
-            let person = self.person_by_id(record.person.ok_or_else(|| {
-                Error::new(ErrorKind::Internal, "change request without a person")
-            })?)
-            .await?;
+            let person = self
+                .person_by_id(record.person.ok_or_else(|| {
+                    Error::new(ErrorKind::Internal, "change request without a person")
+                })?)
+                .await?;
             before = Some(person_json(&person));
             person_id = person.id;
             after = person.clone();
@@ -479,8 +491,13 @@ impl Core {
             }
         } else if kind.revokes() && payload.filed_by_focal {
             notices.push(
-                self.issue_notice(actor, NoticeKind::Revoke, &unit, std::slice::from_ref(&line))
-                    .await?,
+                self.issue_notice(
+                    actor,
+                    NoticeKind::Revoke,
+                    &unit,
+                    std::slice::from_ref(&line),
+                )
+                .await?,
             );
         }
         Ok(Approved {
@@ -617,8 +634,16 @@ impl Core {
             }
         };
         let subject = format!("Thông báo số {reference} {}", kind.subject().to_lowercase());
-        self.send_notice_mail(&from, &issuer, &unit.address, &subject, &text, Some(&html), id)
-            .await;
+        self.send_notice_mail(
+            &from,
+            &issuer,
+            &unit.address,
+            &subject,
+            &text,
+            Some(&html),
+            id,
+        )
+        .await;
         self.store
             .notice(id)
             .await?
@@ -728,7 +753,11 @@ impl Core {
             .await?
             .into_iter()
             .find(|p| p.address == address)
-            .ok_or_else(|| Error::not_found(format!("{address}: không có trong danh bạ / not in the directory")))
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "{address}: không có trong danh bạ / not in the directory"
+                ))
+            })
     }
 
     pub(crate) async fn person_by_id(&self, id: PersonId) -> Result<PersonRecord> {
@@ -787,7 +816,11 @@ fn person_json(p: &PersonRecord) -> String {
     .to_string()
 }
 
-fn change_view(c: &ChangeRecord, units: &[UnitRecord], people: &[PersonRecord]) -> Result<ChangeView> {
+fn change_view(
+    c: &ChangeRecord,
+    units: &[UnitRecord],
+    people: &[PersonRecord],
+) -> Result<ChangeView> {
     let payload: Payload = serde_json::from_str(&c.payload).unwrap_or_default();
     let unit = units.iter().find(|u| u.id == c.unit);
     let person = c.person.and_then(|id| people.iter().find(|p| p.id == id));

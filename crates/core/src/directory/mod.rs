@@ -29,8 +29,8 @@ pub use import::{
 };
 pub use lifecycle::{Approved, ChangeInput, ChangeKind, ChangeView};
 pub use parse::ReadError;
-pub use sweep::{SweepItem, SweepReport};
 pub use publish::{Lookup, PublicDirectory, PublicPerson, PublicUnit};
+pub use sweep::{SweepItem, SweepReport};
 
 use hopthu_model::EmailAddress;
 

@@ -88,7 +88,10 @@ pub fn render_text(n: &NoticeContent<'_>) -> String {
         n.issuer.to_uppercase()
     ));
     out.push_str(&format!("Số: {}\n", n.reference));
-    out.push_str(&format!("{}, ngày {d:02} tháng {m:02} năm {y}\n\n", n.place));
+    out.push_str(&format!(
+        "{}, ngày {d:02} tháng {m:02} năm {y}\n\n",
+        n.place
+    ));
     out.push_str("THÔNG BÁO\n");
     out.push_str(n.kind.subject());
     out.push_str("\n\n");

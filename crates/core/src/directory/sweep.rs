@@ -110,8 +110,7 @@ impl Core {
                         serde_json::json!({"state": "active", "since": since}).to_string(),
                     ),
                     after: Some(
-                        serde_json::json!({"state": "revoked", "reason": "inactivity"})
-                            .to_string(),
+                        serde_json::json!({"state": "revoked", "reason": "inactivity"}).to_string(),
                     ),
                 });
                 revoked_people.push(person);
@@ -150,8 +149,7 @@ impl Core {
                 target: format!("person:{}", person.address),
                 before: None,
                 after: Some(
-                    serde_json::json!({"days_left": days_left, "deadline": deadline})
-                        .to_string(),
+                    serde_json::json!({"days_left": days_left, "deadline": deadline}).to_string(),
                 ),
             });
             warned_people.push((person, deadline));
@@ -172,7 +170,8 @@ impl Core {
         // After the commit: warnings to each person and their unit, notices per unit.
         let (issuer, from) = self.notice_issuer().await;
         for (person, deadline) in &warned_people {
-            let subject = "Cảnh báo thu hồi hộp thư điện tử do không sử dụng / Inactive mailbox warning";
+            let subject =
+                "Cảnh báo thu hồi hộp thư điện tử do không sử dụng / Inactive mailbox warning";
             let text = format!(
                 "Hộp thư {address} ({name}) chưa được sử dụng từ ngày {since}.\n\
                  Theo Điều 8 Quy chế sử dụng thư điện tử, hộp thư sẽ bị thu hồi vào ngày \

@@ -16,7 +16,9 @@ const FOCAL_PW: &str = "Focal-Password-1";
 const OFFICER_PW: &str = "Officer-Password-1";
 
 fn demo(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("demo")
+        .join(name)
 }
 
 fn text(out: &Output) -> String {
@@ -67,12 +69,25 @@ fn api(
 ) -> (u16, Value) {
     let url = format!("http://127.0.0.1:{}{path}", server.port("http"));
     let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "--max-time", "20", "-X", method, "-w", "\n%{http_code}"]);
+    cmd.args([
+        "-sS",
+        "--max-time",
+        "20",
+        "-X",
+        method,
+        "-w",
+        "\n%{http_code}",
+    ]);
     if !user.0.is_empty() {
         cmd.args(["-u", &format!("{}:{}", user.0, user.1)]);
     }
     if let Some(body) = body {
-        cmd.args(["-H", "Content-Type: application/json", "-d", &body.to_string()]);
+        cmd.args([
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body.to_string(),
+        ]);
     }
     let out = cmd.arg(&url).output().expect("curl");
     assert!(out.status.success(), "curl: {}", text(&out));
@@ -94,7 +109,11 @@ fn inbox(server: &TestServer, address: &str, password: &str, min: usize) -> Vec<
         "lifecycle_mail.py",
         &["inbox", address, password, &min.to_string()],
     );
-    serde_json::from_str::<Value>(&out).unwrap().as_array().unwrap().clone()
+    serde_json::from_str::<Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 #[test]
@@ -114,10 +133,22 @@ fn hire_revoke_reissue_with_notices_in_the_unit_mailbox() {
     assert_eq!(me["unit_code"], "CB25-002");
     let (status, _) = api(&server, ("", ""), "GET", "/api/me", None);
     assert_eq!(status, 401);
-    let (status, _) = api(&server, (officer.0, "wrong-password"), "GET", "/api/me", None);
+    let (status, _) = api(
+        &server,
+        (officer.0, "wrong-password"),
+        "GET",
+        "/api/me",
+        None,
+    );
     assert_eq!(status, 401);
     // A mailbox that is not an administrator.
-    let (status, body) = api(&server, (&unit_mailbox, &unit_password), "GET", "/api/me", None);
+    let (status, body) = api(
+        &server,
+        (&unit_mailbox, &unit_password),
+        "GET",
+        "/api/me",
+        None,
+    );
     assert_eq!(status, 403, "{body}");
 
     // The officer sees only their unit's people.
@@ -129,68 +160,165 @@ fn hire_revoke_reissue_with_notices_in_the_unit_mailbox() {
     assert!(all["people"].as_array().unwrap().len() > people.len());
 
     // Bad requests get a reason and change nothing; another unit is out of scope.
-    let (status, body) = api(&server, officer, "POST", "/api/changes",
-        Some(json!({"kind": "promotion", "unit": "CB25-002", "full_name": "A"})));
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "promotion", "unit": "CB25-002", "full_name": "A"})),
+    );
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("promotion"), "{body}");
-    let (status, body) = api(&server, officer, "POST", "/api/changes",
-        Some(json!({"kind": "new_hire", "unit": "CB25-002"})));
+    assert!(
+        body["error"].as_str().unwrap().contains("promotion"),
+        "{body}"
+    );
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "new_hire", "unit": "CB25-002"})),
+    );
     assert_eq!(status, 400, "{body}");
-    let (status, body) = api(&server, officer, "POST", "/api/changes",
-        Some(json!({"kind": "new_hire", "unit": "CB25-010", "full_name": "Lò Văn Tú"})));
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "new_hire", "unit": "CB25-010", "full_name": "Lò Văn Tú"})),
+    );
     assert_eq!(status, 403, "{body}");
-    let (status, body) = api(&server, officer, "POST", "/api/changes", Some(json!("not an object")));
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!("not an object")),
+    );
     assert_eq!(status, 400, "{body}");
     let (_, list) = api(&server, officer, "GET", "/api/changes", None);
     assert_eq!(list["changes"].as_array().unwrap().len(), 0, "{list}");
 
     // New hire: filed by the unit, approved by the focal unit.
-    let (status, filed) = api(&server, officer, "POST", "/api/changes",
-        Some(json!({"kind": "new_hire", "unit": "CB25-002", "full_name": "Hoàng Thị Lan",
-                    "position": "Chuyên viên", "reason": "Quyết định 12/QĐ-SNV"})));
+    let (status, filed) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(
+            json!({"kind": "new_hire", "unit": "CB25-002", "full_name": "Hoàng Thị Lan",
+                    "position": "Chuyên viên", "reason": "Quyết định 12/QĐ-SNV"}),
+        ),
+    );
     assert_eq!(status, 201, "{filed}");
     assert_eq!(filed["state"], "filed");
     let id = filed["id"].as_i64().unwrap();
-    let (status, _) = api(&server, officer, "POST", &format!("/api/changes/{id}/approve"), Some(json!({})));
+    let (status, _) = api(
+        &server,
+        officer,
+        "POST",
+        &format!("/api/changes/{id}/approve"),
+        Some(json!({})),
+    );
     assert_eq!(status, 403, "a unit officer cannot approve");
-    let (status, approved) = api(&server, focal, "POST", &format!("/api/changes/{id}/approve"),
-        Some(json!({"note": "Đồng ý"})));
+    let (status, approved) = api(
+        &server,
+        focal,
+        "POST",
+        &format!("/api/changes/{id}/approve"),
+        Some(json!({"note": "Đồng ý"})),
+    );
     assert_eq!(status, 200, "{approved}");
     assert_eq!(approved["change"]["state"], "approved");
-    let address = approved["credential"]["address"].as_str().unwrap().to_string();
-    let password = approved["credential"]["password"].as_str().unwrap().to_string();
+    let address = approved["credential"]["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let password = approved["credential"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(address, format!("lanht@{DOMAIN}"));
     let grant_notice = &approved["notices"][0];
-    assert!(grant_notice["reference"].as_str().unwrap().ends_with("/TB-SKHCN"), "{approved}");
+    assert!(
+        grant_notice["reference"]
+            .as_str()
+            .unwrap()
+            .ends_with("/TB-SKHCN"),
+        "{approved}"
+    );
     // Approving twice does nothing more.
-    let (status, body) = api(&server, focal, "POST", &format!("/api/changes/{id}/approve"), Some(json!({})));
+    let (status, body) = api(
+        &server,
+        focal,
+        "POST",
+        &format!("/api/changes/{id}/approve"),
+        Some(json!({})),
+    );
     assert_eq!(status, 400, "{body}");
     assert!(login_works(&server, &address, &password));
 
     // Resignation, filed by the unit itself: revoked, no notice.
-    let (status, filed) = api(&server, officer, "POST", "/api/changes",
-        Some(json!({"kind": "resignation", "person": address, "reason": "Xin thôi việc"})));
+    let (status, filed) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "resignation", "person": address, "reason": "Xin thôi việc"})),
+    );
     assert_eq!(status, 201, "{filed}");
-    let (status, body) = api(&server, officer, "POST", "/api/changes",
-        Some(json!({"kind": "retirement", "person": address})));
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "retirement", "person": address})),
+    );
     assert_eq!(status, 409, "one waiting request per person: {body}");
     let rid = filed["id"].as_i64().unwrap();
-    let (status, approved) = api(&server, focal, "POST", &format!("/api/changes/{rid}/approve"), Some(json!({})));
+    let (status, approved) = api(
+        &server,
+        focal,
+        "POST",
+        &format!("/api/changes/{rid}/approve"),
+        Some(json!({})),
+    );
     assert_eq!(status, 200, "{approved}");
-    assert_eq!(approved["notices"].as_array().unwrap().len(), 0, "{approved}");
-    assert!(!login_works(&server, &address, &password), "a revoked mailbox cannot sign in");
+    assert_eq!(
+        approved["notices"].as_array().unwrap().len(),
+        0,
+        "{approved}"
+    );
+    assert!(
+        !login_works(&server, &address, &password),
+        "a revoked mailbox cannot sign in"
+    );
     let rcpt = server.python("lifecycle_mail.py", &["rcpt", &address]);
     assert!(rcpt.starts_with("550 5.2.1"), "{rcpt}");
     let rcpt = server.python("lifecycle_mail.py", &["rcpt", &format!("khongco@{DOMAIN}")]);
     assert!(rcpt.starts_with("550 5.1.1"), "{rcpt}");
 
     // Re-issue: back, with a fresh one-time password, and a notice.
-    let (_, filed) = api(&server, officer, "POST", "/api/changes",
-        Some(json!({"kind": "reissue", "person": address})));
+    let (_, filed) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "reissue", "person": address})),
+    );
     let xid = filed["id"].as_i64().unwrap();
-    let (status, approved) = api(&server, focal, "POST", &format!("/api/changes/{xid}/approve"), Some(json!({})));
+    let (status, approved) = api(
+        &server,
+        focal,
+        "POST",
+        &format!("/api/changes/{xid}/approve"),
+        Some(json!({})),
+    );
     assert_eq!(status, 200, "{approved}");
-    let new_password = approved["credential"]["password"].as_str().unwrap().to_string();
+    let new_password = approved["credential"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_ne!(new_password, password);
     assert!(!login_works(&server, &address, &password));
     assert!(login_works(&server, &address, &new_password));
@@ -201,26 +329,69 @@ fn hire_revoke_reissue_with_notices_in_the_unit_mailbox() {
     let messages = inbox(&server, &unit_mailbox, &unit_password, 2);
     assert_eq!(messages.len(), 2, "{messages:?}");
     for m in &messages {
-        assert!(m["from"].as_str().unwrap().contains(&format!("sokhcn@{DOMAIN}")), "{m}");
-        assert!(m["subject"].as_str().unwrap().contains("về việc cấp hộp thư điện tử"), "{m}");
+        assert!(
+            m["from"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("sokhcn@{DOMAIN}")),
+            "{m}"
+        );
+        assert!(
+            m["subject"]
+                .as_str()
+                .unwrap()
+                .contains("về việc cấp hộp thư điện tử"),
+            "{m}"
+        );
         let body = m["text"].as_str().unwrap();
-        assert!(body.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "{body}");
+        assert!(
+            body.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+            "{body}"
+        );
         assert!(body.contains("Kính gửi: Sở Nội vụ"), "{body}");
-        assert!(body.contains(&format!("Hoàng Thị Lan — {address}")), "{body}");
+        assert!(
+            body.contains(&format!("Hoàng Thị Lan — {address}")),
+            "{body}"
+        );
     }
-    assert!(messages[0]["text"].as_str().unwrap().contains("Lý do: Tuyển dụng mới"));
-    assert!(messages[1]["text"].as_str().unwrap().contains("Lý do: Cấp lại hộp thư"));
+    assert!(
+        messages[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Lý do: Tuyển dụng mới")
+    );
+    assert!(
+        messages[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Lý do: Cấp lại hộp thư")
+    );
 
     // Download: the unit's officer may, an officer of another unit may not.
     let nid = grant_notice["id"].as_i64().unwrap();
-    let (status, html) = api(&server, officer, "GET", &format!("/api/notices/{nid}"), None);
+    let (status, html) = api(
+        &server,
+        officer,
+        "GET",
+        &format!("/api/notices/{nid}"),
+        None,
+    );
     assert_eq!(status, 200);
     let html = html.as_str().unwrap();
-    assert!(html.contains("THÔNG BÁO") && html.contains("Về việc cấp hộp thư điện tử"), "{html}");
+    assert!(
+        html.contains("THÔNG BÁO") && html.contains("Về việc cấp hộp thư điện tử"),
+        "{html}"
+    );
     let other = server.add_account("cntt.soyte", "CNTT Sở Y tế", OFFICER_PW);
     let out = server.cli(&["admin", "grant", &other, "--unit", "CB25-010"], "");
     assert!(out.status.success(), "{}", text(&out));
-    let (status, _) = api(&server, (&other, OFFICER_PW), "GET", &format!("/api/notices/{nid}"), None);
+    let (status, _) = api(
+        &server,
+        (&other, OFFICER_PW),
+        "GET",
+        &format!("/api/notices/{nid}"),
+        None,
+    );
     assert_eq!(status, 403);
     let (_, list) = api(&server, (&other, OFFICER_PW), "GET", "/api/changes", None);
     assert_eq!(list["changes"].as_array().unwrap().len(), 0, "{list}");
@@ -239,12 +410,22 @@ fn hire_revoke_reissue_with_notices_in_the_unit_mailbox() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    for a in ["admin.grant", "change.file.new_hire", "change.approve.new_hire",
-              "change.approve.resignation", "change.approve.reissue", "notice.issue"] {
+    for a in [
+        "admin.grant",
+        "change.file.new_hire",
+        "change.approve.new_hire",
+        "change.approve.resignation",
+        "change.approve.reissue",
+        "notice.issue",
+    ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    let approve = audit["entries"].as_array().unwrap().iter()
-        .find(|e| e["action"] == "change.approve.resignation").unwrap();
+    let approve = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "change.approve.resignation")
+        .unwrap();
     assert_eq!(approve["actor"], focal.0);
     assert_eq!(approve["before"]["state"], "active");
     assert_eq!(approve["after"]["state"], "revoked");
@@ -286,7 +467,12 @@ fn people_of(sheet: &Path, unit: &str) -> Vec<(String, String)> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (u, k, a, p) = (col("unit_code"), col("kind"), col("address"), col("password"));
+    let (u, k, a, p) = (
+        col("unit_code"),
+        col("kind"),
+        col("address"),
+        col("password"),
+    );
     reader
         .records()
         .map(Result::unwrap)
@@ -314,7 +500,10 @@ fn the_inactivity_sweep_warns_then_revokes() {
     assert!(addresses(&dry, "warned").contains(&person), "{dry}");
     let report = sweep(&server, 160, false);
     assert!(addresses(&report, "warned").contains(&person), "{report}");
-    assert_eq!(report["warned"][0]["days_left"].as_i64().unwrap() <= 30, true);
+    assert_eq!(
+        report["warned"][0]["days_left"].as_i64().unwrap() <= 30,
+        true
+    );
     let again = sweep(&server, 161, false);
     assert!(!addresses(&again, "warned").contains(&person), "{again}");
     // 178 days in: the 7-day warning.
@@ -324,27 +513,53 @@ fn the_inactivity_sweep_warns_then_revokes() {
     // 183 days in: a dry run changes nothing, then the sweep revokes.
     let dry = sweep(&server, 183, true);
     assert!(addresses(&dry, "revoked").contains(&person), "{dry}");
-    assert!(!addresses(&dry, "revoked").contains(&unit_mailbox), "unit mailboxes are not swept");
-    assert!(login_works(&server, &person, &password), "a dry run revokes nothing");
-    // That sign-in was an access: the person's six months start again.
+    assert!(
+        !addresses(&dry, "revoked").contains(&unit_mailbox),
+        "unit mailboxes are not swept"
+    );
+    assert!(
+        login_works(&server, &person, &password),
+        "a dry run revokes nothing"
+    );
     let report = sweep(&server, 183, false);
-    assert!(!addresses(&report, "revoked").contains(&person), "{report}");
+    let revoked = addresses(&report, "revoked");
     let (other, other_password) = staff[1].clone();
-    assert!(addresses(&report, "revoked").contains(&other), "{report}");
+    assert!(
+        revoked.contains(&person) && revoked.contains(&other),
+        "{report}"
+    );
+    assert!(!login_works(&server, &person, &password));
     assert!(!login_works(&server, &other, &other_password));
+    // Nothing left to do the next day.
+    let next = sweep(&server, 184, false);
+    assert!(addresses(&next, "revoked").is_empty(), "{next}");
     let rcpt = server.python("lifecycle_mail.py", &["rcpt", &other]);
     assert!(rcpt.starts_with("550 5.2.1"), "{rcpt}");
 
     // The unit got both warnings for each of its people and one revocation notice.
     let messages = inbox(&server, &unit_mailbox, &unit_password, 1);
-    let subjects: Vec<&str> = messages.iter().map(|m| m["subject"].as_str().unwrap()).collect();
-    assert!(subjects.iter().any(|s| s.contains("Cảnh báo thu hồi")), "{subjects:?}");
+    let subjects: Vec<&str> = messages
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
+    assert!(
+        subjects.iter().any(|s| s.contains("Cảnh báo thu hồi")),
+        "{subjects:?}"
+    );
     let notice = messages
         .iter()
-        .find(|m| m["subject"].as_str().unwrap().contains("về việc thu hồi hộp thư điện tử"))
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap()
+                .contains("về việc thu hồi hộp thư điện tử")
+        })
         .unwrap_or_else(|| panic!("no revocation notice in {subjects:?}"));
     let body = notice["text"].as_str().unwrap();
-    assert!(body.contains(&other), "{body}");
-    assert!(!body.contains(&person), "{body}");
+    assert!(body.contains(&other) && body.contains(&person), "{body}");
+    assert!(
+        !body.contains(&format!("hoant@{DOMAIN}")),
+        "another unit's people: {body}"
+    );
     assert!(body.contains("Không sử dụng quá 182 ngày"), "{body}");
 }

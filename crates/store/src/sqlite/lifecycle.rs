@@ -282,13 +282,11 @@ impl SqliteMeta {
 
     pub(crate) async fn activate(&self, account: AccountId, at: i64) -> Result<i64> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE accounts SET activated_at = COALESCE(activated_at, $1) WHERE id = $2",
-        )
-        .bind(at)
-        .bind(account.0)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE accounts SET activated_at = COALESCE(activated_at, $1) WHERE id = $2")
+            .bind(at)
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
         let activated: Option<i64> =
             sqlx::query_scalar("SELECT activated_at FROM accounts WHERE id = $1")
                 .bind(account.0)

@@ -373,7 +373,10 @@ async fn one_notice(
             .into_response(),
         "text" => (
             [
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8".to_string(),
+                ),
                 (header::CONTENT_DISPOSITION, attachment("txt")),
             ],
             notice.body_text,
@@ -418,10 +421,7 @@ async fn audit(State(state): State<AppState>, Admin(actor): Admin) -> ApiResult<
     })))
 }
 
-async fn list_admins(
-    State(state): State<AppState>,
-    Admin(actor): Admin,
-) -> ApiResult<Json<Value>> {
+async fn list_admins(State(state): State<AppState>, Admin(actor): Admin) -> ApiResult<Json<Value>> {
     let units = state.core.units().await?;
     let admins: Vec<Value> = state
         .core
@@ -492,12 +492,15 @@ async fn sweep(
     Admin(actor): Admin,
     Body(body): Body<SweepBody>,
 ) -> ApiResult<Json<Value>> {
-    let as_of = body
-        .as_of
-        .unwrap_or_else(|| std::time::SystemTime::now()
+    let as_of = body.as_of.unwrap_or_else(|| {
+        std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
-            .unwrap_or_default());
-    let report = state.core.sweep_inactive(&actor, as_of, body.dry_run).await?;
+            .unwrap_or_default()
+    });
+    let report = state
+        .core
+        .sweep_inactive(&actor, as_of, body.dry_run)
+        .await?;
     Ok(Json(json!(report)))
 }
