@@ -635,12 +635,14 @@ impl Core {
         };
         let subject = format!("Thông báo số {reference} {}", kind.subject().to_lowercase());
         self.send_notice_mail(
-            &from,
-            &issuer,
-            &unit.address,
-            &subject,
-            &text,
-            Some(&html),
+            &notice::NoticeMail {
+                from: &from,
+                from_name: &issuer,
+                to: &unit.address,
+                subject: &subject,
+                text: &text,
+                html: Some(&html),
+            },
             id,
         )
         .await;
@@ -652,47 +654,27 @@ impl Core {
 
     /// Delivers a notice or a warning locally; a failure is logged, the notice stays
     /// downloadable.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn send_notice_mail(
-        &self,
-        from: &str,
-        from_name: &str,
-        to: &str,
-        subject: &str,
-        text: &str,
-        html: Option<&str>,
-        id: i64,
-    ) {
+    pub(crate) async fn send_notice_mail(&self, mail: &notice::NoticeMail<'_>, id: i64) {
         let (Ok(from_address), Ok(to_address)) = (
-            hopthu_model::EmailAddress::parse(from),
-            hopthu_model::EmailAddress::parse(to),
+            hopthu_model::EmailAddress::parse(mail.from),
+            hopthu_model::EmailAddress::parse(mail.to),
         ) else {
-            tracing::warn!(%from, %to, "notice addresses do not parse");
+            tracing::warn!(from = %mail.from, to = %mail.to, "notice addresses do not parse");
             return;
         };
-        let local = local_now();
         let message_id = format!(
             "notice-{id}-{}@{}",
             rand::random::<u32>(),
             self.config.hostname
         );
-        let raw = notice::mime_message(
-            from,
-            from_name,
-            to,
-            subject,
-            text,
-            html,
-            &local.to_rfc2822(),
-            &message_id,
-        );
+        let raw = notice::mime_message(mail, &local_now().to_rfc2822(), &message_id);
         let envelope = Envelope {
             mail_from: Some(from_address),
             recipients: vec![to_address],
             dsn: None,
         };
         if let Err(e) = self.deliver(&envelope, raw).await {
-            tracing::warn!(%to, error = %e, "notice not delivered");
+            tracing::warn!(to = %mail.to, error = %e, "notice not delivered");
         }
     }
 

@@ -163,17 +163,27 @@ pub fn render_html(n: &NoticeContent<'_>) -> String {
     )
 }
 
-/// A MIME message (multipart/alternative, UTF-8, base64) carrying a notice or a warning.
-pub fn mime_message(
-    from: &str,
-    from_name: &str,
-    to: &str,
-    subject: &str,
-    text: &str,
-    html: Option<&str>,
-    date: &str,
-    message_id: &str,
-) -> Vec<u8> {
+/// A message carrying a notice or a warning.
+#[derive(Debug, Clone, Copy)]
+pub struct NoticeMail<'a> {
+    pub from: &'a str,
+    pub from_name: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: Option<&'a str>,
+}
+
+/// The MIME message (multipart/alternative when there is HTML; UTF-8, base64) of a notice.
+pub fn mime_message(mail: &NoticeMail<'_>, date: &str, message_id: &str) -> Vec<u8> {
+    let NoticeMail {
+        from,
+        from_name,
+        to,
+        subject,
+        text,
+        html,
+    } = *mail;
     let b64 = base64::engine::general_purpose::STANDARD;
     let encoded_subject = format!("=?UTF-8?B?{}?=", b64.encode(subject));
     let encoded_name = format!("=?UTF-8?B?{}?=", b64.encode(from_name));
@@ -277,12 +287,14 @@ mod tests {
     #[test]
     fn mime_is_parsed_back() {
         let raw = mime_message(
-            "sokhcn@caobang.gov.vn",
-            "Sở Khoa học và Công nghệ",
-            "sonoivu@caobang.gov.vn",
-            "Về việc cấp hộp thư điện tử",
-            "Nội dung",
-            Some("<p>Nội dung</p>"),
+            &NoticeMail {
+                from: "sokhcn@caobang.gov.vn",
+                from_name: "Sở Khoa học và Công nghệ",
+                to: "sonoivu@caobang.gov.vn",
+                subject: "Về việc cấp hộp thư điện tử",
+                text: "Nội dung",
+                html: Some("<p>Nội dung</p>"),
+            },
             "Tue, 01 Dec 2026 07:00:00 +0700",
             "n1@mail.caobang.gov.vn",
         );

@@ -11,7 +11,7 @@ use hopthu_model::AccountId;
 use hopthu_store::{LifecycleEffect, LifecycleWrite};
 use serde::Serialize;
 
-use super::notice::{NoticeKind, NoticeLine};
+use super::notice::{NoticeKind, NoticeLine, NoticeMail};
 use super::{PersonState, UnitRecord};
 use crate::{Actor, Core, NewAudit, Result};
 
@@ -189,8 +189,18 @@ impl Core {
                 to.push(unit.address.clone());
             }
             for address in to {
-                self.send_notice_mail(&from, &issuer, &address, subject, &text, None, person.id.0)
-                    .await;
+                self.send_notice_mail(
+                    &NoticeMail {
+                        from: &from,
+                        from_name: &issuer,
+                        to: &address,
+                        subject,
+                        text: &text,
+                        html: None,
+                    },
+                    person.id.0,
+                )
+                .await;
             }
         }
         let mut by_unit: Vec<(&UnitRecord, Vec<NoticeLine>)> = Vec::new();
