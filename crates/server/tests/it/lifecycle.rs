@@ -295,6 +295,7 @@ fn hire_revoke_reissue_with_notices_in_the_unit_mailbox() {
     );
     let rcpt = server.python("lifecycle_mail.py", &["rcpt", &address]);
     assert!(rcpt.starts_with("550 5.2.1"), "{rcpt}");
+    assert!(rcpt.contains("thu hoi / mailbox revoked"), "{rcpt}");
     let rcpt = server.python("lifecycle_mail.py", &["rcpt", &format!("khongco@{DOMAIN}")]);
     assert!(rcpt.starts_with("550 5.1.1"), "{rcpt}");
 
