@@ -331,10 +331,14 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
                     for i in &report.revoked {
                         println!("revoke\t{}\t{}", i.address, i.unit_code);
                     }
+                    for i in &report.purged {
+                        println!("purge\t{}\t{}", i.address, i.unit_code);
+                    }
                     println!(
-                        "{verb}: {} cảnh báo / warnings, {} thu hồi / revocations",
+                        "{verb}: {} cảnh báo / warnings, {} thu hồi / revocations, {} xoá dữ liệu / purged",
                         report.warned.len(),
-                        report.revoked.len()
+                        report.revoked.len(),
+                        report.purged.len()
                     );
                 }
             }

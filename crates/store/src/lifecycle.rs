@@ -142,6 +142,14 @@ pub enum LifecycleEffect {
     },
     /// The person moves to another unit (address and mailbox unchanged).
     MovePerson { person: PersonId, unit: UnitId },
+    /// The retention of a revoked mailbox is over: its account, folders and messages go; the
+    /// person stays with their address, now `reserved`.
+    PurgeMailbox { person: PersonId },
+    /// A person gets a (new) mailbox account: a re-issue after the retention.
+    LinkAccount {
+        person: PersonId,
+        account: AccountId,
+    },
     /// A new password (a re-issue hands out a fresh one-time password).
     SetPassword {
         account: AccountId,
@@ -296,6 +304,11 @@ impl Store {
     /// it was.
     pub async fn activate(&self, account: AccountId, at: i64) -> Result<i64> {
         meta!(self, db => db.activate(account, at).await)
+    }
+
+    /// Revoked accounts with when they were revoked: (account, revoked_at).
+    pub async fn revoked_accounts(&self) -> Result<Vec<(AccountId, i64)>> {
+        meta!(self, db => db.revoked_accounts().await)
     }
 
     /// When a revoked account was revoked.

@@ -403,22 +403,52 @@ impl Core {
                     after.unit = target.id;
                 }
                 ChangeKind::Reissue => {
-                    let account = person.account.ok_or_else(|| {
-                        Error::invalid(format!(
-                            "{}: hộp thư đã bị xoá / the mailbox no longer exists",
-                            person.address
-                        ))
-                    })?;
                     let password = generate_password();
                     let hash = hash_password(password.clone(), Secret::Generated).await?;
+                    match person.account {
+                        Some(account) => effects.push(LifecycleEffect::SetPassword {
+                            account,
+                            hash,
+                            must_change: true,
+                        }),
+                        // The retention was over and the data is gone: a new, empty mailbox
+                        // at the address kept for the person.
+                        None => {
+                            // An earlier approval that stopped half-way may have created it.
+                            let existing = self.store.account_by_address(&person.address).await?;
+                            let account = match existing {
+                                Some(a) => {
+                                    effects.push(LifecycleEffect::SetPassword {
+                                        account: a.id,
+                                        hash,
+                                        must_change: true,
+                                    });
+                                    a.id
+                                }
+                                None => {
+                                    self.store
+                                        .create_account(
+                                            &hopthu_store::NewAccount {
+                                                address: person.address.clone(),
+                                                display_name: person.full_name.clone(),
+                                                password_hash: hash,
+                                                must_change_password: true,
+                                                created_at: now(),
+                                            },
+                                            crate::mail::STANDARD_FOLDERS,
+                                        )
+                                        .await?
+                                }
+                            };
+                            effects.push(LifecycleEffect::LinkAccount {
+                                person: person.id,
+                                account,
+                            });
+                        }
+                    }
                     effects.push(LifecycleEffect::SetPersonState {
                         person: person.id,
                         state: PersonState::Active,
-                    });
-                    effects.push(LifecycleEffect::SetPassword {
-                        account,
-                        hash,
-                        must_change: true,
                     });
                     after.state = PersonState::Active;
                     credential = Some(Credential {

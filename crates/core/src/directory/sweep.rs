@@ -37,6 +37,8 @@ pub struct SweepReport {
     pub dry_run: bool,
     pub warned: Vec<SweepItem>,
     pub revoked: Vec<SweepItem>,
+    /// Revoked mailboxes whose retention is over: data deleted, address kept reserved.
+    pub purged: Vec<SweepItem>,
 }
 
 /// Formats a time as a Vietnamese date (dd/mm/yyyy, UTC+7).
@@ -65,7 +67,10 @@ impl Core {
             dry_run,
             warned: Vec::new(),
             revoked: Vec::new(),
+            purged: Vec::new(),
         };
+        let revoked_at = self.store.revoked_accounts().await?;
+        let retention = i64::from(cfg.retention_days) * DAY;
         let mut effects = Vec::new();
         let mut warnings: Vec<(AccountId, i64, u32)> = Vec::new();
         let mut audit = Vec::new();
@@ -75,6 +80,36 @@ impl Core {
             let Some(account) = person.account else {
                 continue;
             };
+            if person.state == PersonState::Revoked {
+                // Data kept for the person until the retention is over, then deleted.
+                if let Some((_, at)) = revoked_at.iter().find(|(a, _)| *a == account)
+                    && as_of >= at + retention
+                {
+                    report.purged.push(SweepItem {
+                        address: person.address.clone(),
+                        full_name: person.full_name.clone(),
+                        unit_code: units
+                            .iter()
+                            .find(|u| u.id == person.unit)
+                            .map(|u| u.code.clone())
+                            .unwrap_or_default(),
+                        since: *at,
+                        deadline: at + retention,
+                        days_left: 0,
+                    });
+                    effects.push(LifecycleEffect::PurgeMailbox { person: person.id });
+                    audit.push(NewAudit {
+                        actor: actor.name.clone(),
+                        action: "sweep.purge".into(),
+                        target: format!("person:{}", person.address),
+                        before: Some(
+                            serde_json::json!({"state": "revoked", "revoked_at": at}).to_string(),
+                        ),
+                        after: Some(serde_json::json!({"state": "reserved"}).to_string()),
+                    });
+                }
+                continue;
+            }
             if person.state != PersonState::Active {
                 continue;
             }

@@ -326,8 +326,67 @@ fn hire_revoke_reissue_with_notices_in_the_unit_mailbox() {
     let rcpt = server.python("lifecycle_mail.py", &["rcpt", &address]);
     assert!(rcpt.starts_with("250"), "{rcpt}");
 
+    // A transfer to Sở Y tế (CB25-010): the person leaves the officer's scope.
+    let moving = people
+        .iter()
+        .find(|p| p["address"] != address.as_str())
+        .unwrap()["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, filed) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "transfer", "person": moving, "unit": "CB25-010"})),
+    );
+    assert_eq!(status, 201, "{filed}");
+    let tid = filed["id"].as_i64().unwrap();
+    let (status, approved) = api(
+        &server,
+        focal,
+        "POST",
+        &format!("/api/changes/{tid}/approve"),
+        Some(json!({})),
+    );
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(
+        approved["notices"].as_array().unwrap().len(),
+        2,
+        "to both units: {approved}"
+    );
+    let (_, mine) = api(&server, officer, "GET", "/api/people", None);
+    assert!(!mine.to_string().contains(&moving), "{mine}");
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "retirement", "person": moving})),
+    );
+    assert_eq!(status, 403, "no longer the officer's: {body}");
+
     // The notices in the unit mailbox, from the focal unit, in the administrative style.
-    let messages = inbox(&server, &unit_mailbox, &unit_password, 2);
+    let messages = inbox(&server, &unit_mailbox, &unit_password, 3);
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    let transfer = messages.iter().find(|m| {
+        m["subject"]
+            .as_str()
+            .unwrap()
+            .contains("về việc điều chuyển hộp thư điện tử")
+    });
+    assert!(
+        transfer.unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .contains(&moving),
+        "{messages:?}"
+    );
+    let messages: Vec<&Value> = messages
+        .iter()
+        .filter(|m| !m["subject"].as_str().unwrap().contains("điều chuyển"))
+        .collect();
     assert_eq!(messages.len(), 2, "{messages:?}");
     for m in &messages {
         assert!(
@@ -567,4 +626,63 @@ fn the_inactivity_sweep_warns_then_revokes() {
         "another unit's people: {body}"
     );
     assert!(body.contains("Không sử dụng quá 182 ngày"), "{body}");
+
+    // After the retention (365 days) the data goes; the address stays reserved for the person,
+    // and a re-issue gives them a new, empty mailbox at it.
+    let report = sweep(&server, 183 + 366, false);
+    let purged = addresses(&report, "purged");
+    assert!(
+        purged.contains(&person) && purged.contains(&other),
+        "{report}"
+    );
+    let rcpt = server.python("lifecycle_mail.py", &["rcpt", &other]);
+    assert!(rcpt.starts_with("550 5.1.1"), "{rcpt}");
+    let out = server.cli(
+        &[
+            "lifecycle",
+            "file",
+            "reissue",
+            "--person",
+            &other,
+            "--approve",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    let new_password = printed
+        .split("one-time password: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no password printed: {printed}"));
+    assert!(login_works(&server, &other, new_password));
+    assert!(inbox(&server, &other, new_password, 0).is_empty());
+}
+
+#[test]
+fn an_initial_password_expires_hours_after_its_first_use() {
+    let server = TestServer::start();
+    let sheet = import_province(&server);
+    let (person, password) = people_of(&sheet, "CB25-010")[0].clone();
+    assert!(login_works(&server, &person, &password));
+    // Its first use was seven hours ago (the default limit is six).
+    let db = server.data_dir().join("hopthu.db");
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys, time\n\
+             db = sqlite3.connect(sys.argv[1], timeout=30)\n\
+             db.execute('UPDATE accounts SET activated_at = ? WHERE address = ?', \
+             (int(time.time()) - 7 * 3600, sys.argv[2]))\n\
+             db.commit()",
+            db.to_str().unwrap(),
+            &person,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!login_works(&server, &person, &password));
+    // Another person's password, first used now, still works.
+    let (other, other_password) = people_of(&sheet, "CB25-002")[0].clone();
+    assert!(login_works(&server, &other, &other_password));
 }

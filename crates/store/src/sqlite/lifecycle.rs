@@ -297,6 +297,15 @@ impl SqliteMeta {
         Ok(activated.unwrap_or(at))
     }
 
+    pub(crate) async fn revoked_accounts(&self) -> Result<Vec<(AccountId, i64)>> {
+        sqlx::query("SELECT id, revoked_at FROM accounts WHERE revoked_at IS NOT NULL")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok((AccountId(r.try_get("id")?), r.try_get("revoked_at")?)))
+            .collect()
+    }
+
     pub(crate) async fn revoked_at(&self, account: AccountId) -> Result<Option<i64>> {
         Ok(
             sqlx::query_scalar("SELECT revoked_at FROM accounts WHERE id = $1")
@@ -380,6 +389,42 @@ async fn write_lifecycle_in(
                 .bind(unit.0)
                 .execute(&mut **tx)
                 .await?;
+            }
+            LifecycleEffect::PurgeMailbox { person } => {
+                let account: Option<i64> =
+                    sqlx::query_scalar("SELECT account_id FROM people WHERE id = $1")
+                        .bind(person.0)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                        .flatten();
+                if let Some(account) = account {
+                    sqlx::query(
+                        "UPDATE blobs SET refcount = refcount - (SELECT COUNT(*) FROM messages m
+                           JOIN mailboxes b ON b.id = m.mailbox_id
+                          WHERE b.account_id = $1 AND m.blob_hash = blobs.hash)
+                         WHERE hash IN (SELECT m.blob_hash FROM messages m
+                           JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = $1)",
+                    )
+                    .bind(account)
+                    .execute(&mut **tx)
+                    .await?;
+                    // Cascades to folders and messages; people.account_id becomes NULL.
+                    sqlx::query("DELETE FROM accounts WHERE id = $1")
+                        .bind(account)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                sqlx::query("UPDATE people SET state = 'reserved' WHERE id = $1")
+                    .bind(person.0)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            LifecycleEffect::LinkAccount { person, account } => {
+                sqlx::query("UPDATE people SET account_id = $1 WHERE id = $2")
+                    .bind(account.0)
+                    .bind(person.0)
+                    .execute(&mut **tx)
+                    .await?;
             }
             LifecycleEffect::SetPassword {
                 account,
