@@ -316,3 +316,174 @@ impl Store {
         meta!(self, db => db.revoked_at(account).await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NewDirectory, NewPerson, NewUnit, SpecialUse, StoreError};
+
+    async fn open() -> Store {
+        let dir = std::env::temp_dir().join(format!("hopthu-life-{}", rand::random::<u64>()));
+        Store::open_embedded(&dir).await.unwrap()
+    }
+
+    fn audit(action: &str) -> NewAudit {
+        NewAudit {
+            actor: "qtv@caobang.gov.vn".into(),
+            action: action.into(),
+            target: "change:{id}".into(),
+            before: None,
+            after: Some("{}".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_decision_applies_once_with_its_audit_rows_in_a_chain() {
+        let store = open().await;
+        let folders: &[(&str, Option<SpecialUse>)] = &[("INBOX", None)];
+        let created = store
+            .create_directory(&NewDirectory {
+                units: &[NewUnit {
+                    code: "U1".into(),
+                    kind: "department".into(),
+                    name: "Sở Nội vụ".into(),
+                    parent_code: None,
+                    address: "sonoivu@caobang.gov.vn".into(),
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                people: &[NewPerson {
+                    full_name: "Nông Văn Đạt".into(),
+                    unit_code: "U1".into(),
+                    position: None,
+                    staff_id: None,
+                    phone: None,
+                    address: "datnv@caobang.gov.vn".into(),
+                    public: false,
+                    head: false,
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                aliases: &[],
+                folders,
+                created_at: 1,
+            })
+            .await
+            .unwrap();
+        let (unit, _) = created.units[0];
+        let (person, account) = created.people[0];
+        let id = store
+            .file_change(
+                &NewChange {
+                    kind: "retirement".into(),
+                    unit,
+                    person: Some(person),
+                    payload: "{}".into(),
+                    reason: String::new(),
+                    filed_by: "cntt@caobang.gov.vn".into(),
+                    filed_at: 10,
+                },
+                &[audit("change.file")],
+            )
+            .await
+            .unwrap();
+        let effects = [LifecycleEffect::SetPersonState {
+            person,
+            state: PersonState::Revoked,
+        }];
+        let write = LifecycleWrite {
+            at: 20,
+            decision: Some(Decision {
+                change: id,
+                state: ChangeState::Approved,
+                by: "qtv@caobang.gov.vn".into(),
+                note: None,
+                person: None,
+            }),
+            effects: &effects,
+            warnings: &[],
+            audit: &[audit("change.approve")],
+        };
+        store.write_lifecycle(&write).await.unwrap();
+        assert_eq!(store.revoked_at(account).await.unwrap(), Some(20));
+        assert_eq!(
+            store.account(account).await.unwrap().unwrap().state,
+            crate::AccountState::Revoked
+        );
+        // Deciding again is refused and writes nothing (no third audit row).
+        let err = store.write_lifecycle(&write).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        let log = store.audit_log().await.unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].target, format!("change:{id}"));
+        assert_eq!(log[0].prev_hash, AUDIT_GENESIS);
+        assert_eq!(log[1].prev_hash, log[0].hash);
+        let row = NewAudit {
+            target: log[1].target.clone(),
+            ..audit("change.approve")
+        };
+        assert_eq!(log[1].hash, audit_hash(&log[0].hash, 20, &row));
+
+        // Re-issue: active again, and the inactivity counts from the re-issue.
+        store
+            .write_lifecycle(&LifecycleWrite {
+                at: 30,
+                effects: &[LifecycleEffect::SetPersonState {
+                    person,
+                    state: PersonState::Active,
+                }],
+                ..LifecycleWrite::default()
+            })
+            .await
+            .unwrap();
+        let record = store.account(account).await.unwrap().unwrap();
+        assert_eq!(record.state, crate::AccountState::Active);
+        assert_eq!(record.last_access_at, Some(30));
+        assert_eq!(store.revoked_at(account).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_notice_number_is_given_once_per_year() {
+        let store = open().await;
+        let folders: &[(&str, Option<SpecialUse>)] = &[("INBOX", None)];
+        let created = store
+            .create_directory(&NewDirectory {
+                units: &[NewUnit {
+                    code: "U1".into(),
+                    kind: "department".into(),
+                    name: "Sở Y tế".into(),
+                    parent_code: None,
+                    address: "soyte@caobang.gov.vn".into(),
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                people: &[],
+                aliases: &[],
+                folders,
+                created_at: 1,
+            })
+            .await
+            .unwrap();
+        let notice = |year, number| NewNotice {
+            year,
+            number,
+            reference: format!("{number}/TB-SKHCN"),
+            unit: created.units[0].0,
+            subject: "Về việc cấp hộp thư điện tử".into(),
+            body_text: "x".into(),
+            body_html: "<p>x</p>".into(),
+            created_at: 5,
+        };
+        assert_eq!(store.next_notice_number(2026).await.unwrap(), 1);
+        store.insert_notice(&notice(2026, 1), &[]).await.unwrap();
+        assert_eq!(store.next_notice_number(2026).await.unwrap(), 2);
+        assert_eq!(store.next_notice_number(2027).await.unwrap(), 1);
+        let err = store
+            .insert_notice(&notice(2026, 1), &[])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        store.insert_notice(&notice(2027, 1), &[]).await.unwrap();
+        assert_eq!(store.notices().await.unwrap().len(), 2);
+    }
+}
