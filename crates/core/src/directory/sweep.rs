@@ -202,11 +202,14 @@ impl Core {
             })
             .await?;
 
-        // After the commit: warnings to each person and their unit, notices per unit.
+        // After the commit: a warning to each person, one list per unit, notices per unit.
         let (issuer, from) = self.notice_issuer().await;
+        let subject =
+            "Cảnh báo thu hồi hộp thư điện tử do không sử dụng / Inactive mailbox warning";
+        let mut unit_lists: Vec<(&UnitRecord, String)> = Vec::new();
         for (person, deadline) in &warned_people {
-            let subject =
-                "Cảnh báo thu hồi hộp thư điện tử do không sử dụng / Inactive mailbox warning";
+            let since = vn_date(person.last_access_at.unwrap_or(person.created_at));
+            let deadline = vn_date(*deadline);
             let text = format!(
                 "Hộp thư {address} ({name}) chưa được sử dụng từ ngày {since}.\n\
                  Theo Điều 8 Quy chế sử dụng thư điện tử, hộp thư sẽ bị thu hồi vào ngày \
@@ -216,27 +219,51 @@ impl Core {
                  {deadline} unless someone signs in before then.\n\n{issuer}\n",
                 address = person.address,
                 name = person.full_name,
-                since = vn_date(person.last_access_at.unwrap_or(person.created_at)),
-                deadline = vn_date(*deadline),
             );
-            let mut to = vec![person.address.clone()];
+            self.send_notice_mail(
+                &NoticeMail {
+                    from: &from,
+                    from_name: &issuer,
+                    to: &person.address,
+                    subject,
+                    text: &text,
+                    html: None,
+                },
+                person.id.0,
+            )
+            .await;
             if let Some(unit) = units.iter().find(|u| u.id == person.unit) {
-                to.push(unit.address.clone());
+                let line = format!(
+                    "- {} — {} — chưa sử dụng từ / unused since {since}, thu hồi ngày / revoked on {deadline}\n",
+                    person.full_name, person.address
+                );
+                match unit_lists.iter_mut().find(|(u, _)| u.id == unit.id) {
+                    Some((_, list)) => list.push_str(&line),
+                    None => unit_lists.push((unit, line)),
+                }
             }
-            for address in to {
-                self.send_notice_mail(
-                    &NoticeMail {
-                        from: &from,
-                        from_name: &issuer,
-                        to: &address,
-                        subject,
-                        text: &text,
-                        html: None,
-                    },
-                    person.id.0,
-                )
-                .await;
-            }
+        }
+        for (unit, list) in unit_lists {
+            let text = format!(
+                "Kính gửi: {unit_name}\n\n\
+                 Các hộp thư sau của đơn vị chưa được sử dụng và sẽ bị thu hồi theo Điều 8 Quy chế \
+                 sử dụng thư điện tử nếu không được đăng nhập trước ngày nêu:\n\
+                 The following mailboxes of the unit are unused and will be revoked unless someone \
+                 signs in before the date given:\n\n{list}\n{issuer}\n",
+                unit_name = unit.name,
+            );
+            self.send_notice_mail(
+                &NoticeMail {
+                    from: &from,
+                    from_name: &issuer,
+                    to: &unit.address,
+                    subject,
+                    text: &text,
+                    html: None,
+                },
+                unit.id.0,
+            )
+            .await;
         }
         let mut by_unit: Vec<(&UnitRecord, Vec<NoticeLine>)> = Vec::new();
         for person in &revoked_people {

@@ -581,10 +581,10 @@ fn the_inactivity_sweep_warns_then_revokes() {
         !addresses(&dry, "revoked").contains(&unit_mailbox),
         "unit mailboxes are not swept"
     );
-    assert!(
-        login_works(&server, &person, &password),
-        "a dry run revokes nothing"
-    );
+    // A dry run revokes nothing: the person still signs in and finds both warnings.
+    let own = inbox(&server, &person, &password, 2);
+    assert_eq!(own.len(), 2, "{own:?}");
+    assert!(own.iter().all(|m| m["text"].as_str().unwrap().contains(&person)), "{own:?}");
     let report = sweep(&server, 183, false);
     let revoked = addresses(&report, "revoked");
     let (other, other_password) = staff[1].clone();
@@ -602,6 +602,15 @@ fn the_inactivity_sweep_warns_then_revokes() {
 
     // The unit got both warnings for each of its people and one revocation notice.
     let messages = inbox(&server, &unit_mailbox, &unit_password, 1);
+    let warnings: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m["subject"].as_str().unwrap().contains("Cảnh báo thu hồi"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "one list per sweep: {warnings:?}");
+    for w in &warnings {
+        let body = w["text"].as_str().unwrap();
+        assert!(body.contains(&person) && body.contains(&other), "{body}");
+    }
     let subjects: Vec<&str> = messages
         .iter()
         .map(|m| m["subject"].as_str().unwrap())
