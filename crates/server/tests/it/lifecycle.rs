@@ -457,6 +457,62 @@ fn hire_revoke_reissue_with_notices_in_the_unit_mailbox() {
     assert_eq!(list["changes"].as_array().unwrap().len(), 0, "{list}");
     let (status, _) = api(&server, focal, "GET", "/api/notices/999", None);
     assert_eq!(status, 404);
+    let (status, body) = api(&server, focal, "GET", "/api/notices/abc", None);
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].is_string(), "{body}");
+
+    // Administrators over the API: focal only.
+    let (status, _) = api(&server, officer, "GET", "/api/admins", None);
+    assert_eq!(status, 403);
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/admins",
+        Some(json!({"address": officer.0, "focal": true})),
+    );
+    assert_eq!(status, 403, "no one widens their own scope: {body}");
+    let (status, body) = api(
+        &server,
+        focal,
+        "POST",
+        "/api/admins",
+        Some(json!({"address": other, "focal": true, "unit": "CB25-010"})),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = api(
+        &server,
+        focal,
+        "DELETE",
+        &format!("/api/admins/{other}"),
+        None,
+    );
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = api(&server, (&other, OFFICER_PW), "GET", "/api/me", None);
+    assert_eq!(status, 403, "no longer an administrator");
+    let (_, admins) = api(&server, focal, "GET", "/api/admins", None);
+    assert_eq!(admins["admins"].as_array().unwrap().len(), 2, "{admins}");
+    let (status, report) = api(
+        &server,
+        focal,
+        "POST",
+        "/api/sweep",
+        Some(json!({"dry_run": true})),
+    );
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        report["revoked"].as_array().unwrap().len(),
+        0,
+        "nobody is inactive today"
+    );
+    let (status, _) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/sweep",
+        Some(json!({"dry_run": true})),
+    );
+    assert_eq!(status, 403);
 
     // The audit log: focal only, every step, an intact chain (also checked by the CLI).
     let (status, _) = api(&server, officer, "GET", "/api/audit", None);
@@ -584,7 +640,11 @@ fn the_inactivity_sweep_warns_then_revokes() {
     // A dry run revokes nothing: the person still signs in and finds both warnings.
     let own = inbox(&server, &person, &password, 2);
     assert_eq!(own.len(), 2, "{own:?}");
-    assert!(own.iter().all(|m| m["text"].as_str().unwrap().contains(&person)), "{own:?}");
+    assert!(
+        own.iter()
+            .all(|m| m["text"].as_str().unwrap().contains(&person)),
+        "{own:?}"
+    );
     let report = sweep(&server, 183, false);
     let revoked = addresses(&report, "revoked");
     let (other, other_password) = staff[1].clone();

@@ -180,6 +180,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+/// A numeric id from the path; anything else is a JSON 400.
+pub(crate) struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+        raw.parse().map(Id).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{raw:?}: mã số không hợp lệ / not a number"),
+            )
+        })
+    }
+}
+
 fn scope_json(scope: AdminScope, units: &[UnitRecord]) -> Value {
     match scope {
         AdminScope::Focal => json!({ "scope": "focal" }),
@@ -287,7 +306,7 @@ async fn file_change(
 async fn one_change(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> ApiResult<Response> {
     Ok(Json(state.core.change(&actor, id).await?).into_response())
 }
@@ -313,7 +332,7 @@ fn notice_summary(n: &NoticeRecord) -> Value {
 async fn approve(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Body(body): Body<DecisionBody>,
 ) -> ApiResult<Json<Value>> {
     let approved = state.core.approve_change(&actor, id, &body.note).await?;
@@ -330,7 +349,7 @@ async fn approve(
 async fn reject(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Body(body): Body<DecisionBody>,
 ) -> ApiResult<Json<Value>> {
     let change = state.core.reject_change(&actor, id, &body.note).await?;
@@ -356,7 +375,7 @@ struct NoticeQuery {
 async fn one_notice(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Query(q): Query<NoticeQuery>,
 ) -> ApiResult<Response> {
     let notice = state.core.notice(&actor, id).await?;
