@@ -83,8 +83,9 @@ pub enum LifecycleCommand {
         config: Option<PathBuf>,
     },
     /// Nhiều yêu cầu từ tệp CSV / file many requests from a CSV file (UTF-8, header row with
-    /// kind and any of person,unit,full_name,position,staff_id,phone,public,reason); all rows
-    /// are checked before any is filed.
+    /// kind and any of person,unit,full_name,position,staff_id,phone,public,reason). Every row's
+    /// form is checked before any is filed; a request the directory refuses stops the run at its
+    /// line (the rows before it stay filed, and are listed).
     Bulk {
         file: PathBuf,
         /// Approve each at once (focal unit).

@@ -755,3 +755,72 @@ fn an_initial_password_expires_hours_after_its_first_use() {
     let (other, other_password) = people_of(&sheet, "CB25-002")[0].clone();
     assert!(login_works(&server, &other, &other_password));
 }
+
+#[test]
+fn bulk_requests_from_a_file_are_checked_whole_then_applied() {
+    let server = TestServer::start();
+    let sheet = import_province(&server);
+    let (leaving, password) = people_of(&sheet, "CB25-002")[0].clone();
+
+    // A bad row refuses the whole file with its line; nothing is filed.
+    let bad = server.dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("kind,person,unit,full_name,reason\nretirement,{leaving},,,\npromotion,,,,\n"),
+    )
+    .unwrap();
+    let out = server.cli(
+        &["lifecycle", "bulk", bad.to_str().unwrap(), "--approve"],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("bad.csv:3"), "{}", text(&out));
+    let out = server.cli(&["lifecycle", "list", "--format", "json"], "");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!([]),
+        "{}",
+        text(&out)
+    );
+    assert!(login_works(&server, &leaving, &password));
+
+    let good = server.dir.join("good.csv");
+    std::fs::write(
+        &good,
+        format!(
+            "\u{FEFF}kind,person,unit,full_name,position,reason\r\n\
+             new_hire,,CB25-010,Lò Thị Mai,Bác sĩ,Tuyển dụng 2026\r\n\
+             retirement,{leaving},,,,Đủ tuổi nghỉ hưu\r\n"
+        ),
+    )
+    .unwrap();
+    let out = server.cli(
+        &["lifecycle", "bulk", good.to_str().unwrap(), "--approve"],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    assert!(printed.contains(&format!("mailt@{DOMAIN}")), "{printed}");
+    assert!(!login_works(&server, &leaving, &password));
+    let out = server.cli(&["lifecycle", "list", "--format", "json"], "");
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let states: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["approved", "approved"], "{list}");
+    // The console is the focal unit: its revocation gets a notice too.
+    let out = server.cli(&["lifecycle", "notice", "2"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let notice = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        notice.contains("Về việc thu hồi hộp thư điện tử"),
+        "{notice}"
+    );
+    assert!(
+        notice.contains(&leaving) && notice.contains("Nghỉ hưu"),
+        "{notice}"
+    );
+}
