@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use hopthu_model::naming::NamingConfig;
 use serde::Deserialize;
 
+mod lifecycle;
 mod transport;
+pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use transport::*;
 
 /// A configuration error: every problem found, each with the key path it concerns.
@@ -62,6 +64,8 @@ pub struct RawConfig {
     pub inbound: RawInbound,
     /// Virus scanning through clamd.
     pub antivirus: RawAntivirus,
+    /// Mailbox lifecycle: retention, the inactivity sweep, initial passwords, notices.
+    pub lifecycle: RawLifecycle,
 }
 
 /// `[listen]`: one key per service.
@@ -159,6 +163,7 @@ pub struct Config {
     pub dkim: Dkim,
     pub inbound: Inbound,
     pub antivirus: Antivirus,
+    pub lifecycle: Lifecycle,
 }
 
 /// Validated listeners; `None` = not started.
@@ -365,6 +370,8 @@ impl RawConfig {
             &mut problems,
         );
 
+        let lifecycle = lifecycle::validate(self.lifecycle, &mut problems);
+
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
         }
@@ -386,6 +393,7 @@ impl RawConfig {
             dkim: transport.dkim,
             inbound: transport.inbound,
             antivirus: transport.antivirus,
+            lifecycle,
         })
     }
 }

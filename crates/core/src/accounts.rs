@@ -149,6 +149,19 @@ impl Core {
         if account.state != AccountState::Active {
             return Err(AuthError::Disabled);
         }
+        // An initial password not changed in time expires (SPEC §5): counted from its first
+        // use, so a credentials sheet that takes days to arrive still works.
+        let hours = i64::from(self.config.lifecycle.initial_password_hours);
+        if account.must_change_password && hours > 0 {
+            let activated = self
+                .store
+                .activate(account.id, now())
+                .await
+                .map_err(|_| AuthError::Temporary)?;
+            if now() - activated > hours * 3600 {
+                return Err(AuthError::Disabled);
+            }
+        }
         let address = EmailAddress::parse(&account.address).map_err(|_| AuthError::Temporary)?;
         if let Err(e) = self.store.record_access(account.id, now()).await {
             tracing::warn!(error = %e, "could not record access");

@@ -12,8 +12,10 @@
 //! - A method that stores mail returns only when the mail is durable (blob and index fsynced).
 
 mod accounts;
+pub mod admin;
 mod antivirus;
 pub mod compose;
+pub mod audit;
 mod delivery;
 pub mod directory;
 mod error;
@@ -37,13 +39,14 @@ pub use accounts::{
     AuthError, CreatedAccount, NewAccountRequest, Principal, Secret, generate_password,
     hash_password, hash_password_blocking,
 };
+pub use admin::{Actor, AdminRecord, AdminScope, NewAudit};
 pub use antivirus::ScanVerdict;
 pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
 pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;
 pub use hopthu_store::{
-    AccountRecord, AccountState, BlobId, Changes, MailboxRecord, MailboxStatus, MessageRecord,
-    QueueRecord, SpecialUse, StoreFlagsOutcome,
+    AccountRecord, AccountState, AuditRecord, BlobId, Changes, MailboxRecord, MailboxStatus,
+    MessageRecord, NoticeRecord, QueueRecord, SpecialUse, StoreFlagsOutcome,
 };
 pub use limits::{ConnectionPermit, LimitError, RateLimits, SignInError};
 pub use mail::{AppendOutcome, STANDARD_FOLDERS};

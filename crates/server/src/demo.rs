@@ -1,24 +1,25 @@
 //! `hopthu serve --demo`: seeds the sample province (the 2025 units of Cao Bằng and their
 //! staff, shipped in `crates/server/demo/`) on first start, and prints how to sign in.
 //!
-//! Every unit gets its unit mailbox and every person a personal mailbox, with addresses decided
-//! by the rules of Đ7.3 (`hopthu_model::naming`). All demo accounts share one generated
-//! password, written with the addresses to `data_dir/demo-credentials.csv`.
+//! The seed goes through the directory import (`Core::plan_import` / `Core::apply_import`):
+//! units, people with their addresses by the rules of Đ7.3, unit mailboxes, one-time passwords,
+//! one transaction. Every third person is marked public, so the published directory shows
+//! some. Two administrators are added: an operator of the focal unit and the IT officer of
+//! Sở Nội vụ (CB25-002), each with a password printed once. Every credential is written to
+//! `data_dir/demo-credentials.csv`.
 
-use std::fmt::Write as _;
+use std::sync::Arc;
 
 use anyhow::Context;
+use hopthu_core::admin::Actor;
+use hopthu_core::directory::{ImportRequest, ImportSource, credentials_csv, csv_field};
 use hopthu_core::{Core, NewAccountRequest};
 
 const UNITS: &str = include_str!("../demo/units-2025.csv");
 const PEOPLE: &str = include_str!("../demo/people-2025.csv");
 
-/// One mailbox to create.
-struct Seed {
-    local: String,
-    display_name: String,
-    unit: String,
-}
+/// The unit whose IT officer the demo creates.
+const OFFICER_UNIT: &str = "CB25-002";
 
 pub async fn seed(core: &Core) -> anyhow::Result<()> {
     let config = core.config();
@@ -30,52 +31,80 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let seeds = plan()?;
-    let password = hopthu_core::generate_password();
-    let mut sheet = String::from("address,name,unit,password\n");
-    for seed in &seeds {
-        let address = format!("{}@{}", seed.local, config.domain);
+    let request = ImportRequest {
+        units: ImportSource {
+            name: "demo/units-2025.csv".into(),
+            bytes: UNITS.as_bytes().to_vec(),
+        },
+        people: Some(ImportSource {
+            name: "demo/people-2025.csv".into(),
+            bytes: with_public_column(PEOPLE).into_bytes(),
+        }),
+        person_duplicates: None,
+    };
+    let plan = core
+        .plan_import(&request)
+        .await
+        .map_err(|e| anyhow::anyhow!("the demo data is refused by the import: {e}"))?;
+    let applied = core
+        .apply_import(plan, Arc::new(|_| {}))
+        .await
+        .context("import the demo province")?;
+
+    // The administrators: plain mailboxes with a chosen password and a role.
+    let focal_unit = config.lifecycle.focal_unit.as_deref();
+    let mut admins = Vec::new();
+    for (local, name, unit) in [
+        ("qtv", "Quản trị hệ thống (đơn vị đầu mối)", None),
+        ("cntt.sonoivu", "Cán bộ CNTT Sở Nội vụ", Some(OFFICER_UNIT)),
+    ] {
+        let address = format!("{local}@{}", config.domain);
+        let password = hopthu_core::generate_password();
         core.create_account(NewAccountRequest {
             address: address.clone(),
-            display_name: seed.display_name.clone(),
+            display_name: name.into(),
             password: Some(password.clone()),
             must_change_password: false,
         })
         .await
         .with_context(|| format!("create {address}"))?;
-        writeln!(
-            sheet,
-            "{address},{},{},{password}",
-            csv_field(&seed.display_name),
-            csv_field(&seed.unit)
-        )?;
+        core.grant_admin(&Actor::console(), &address, unit)
+            .await
+            .with_context(|| format!("grant {address}"))?;
+        admins.push((address, name, unit, password));
+    }
+
+    let mut sheet = credentials_csv(&applied.credentials);
+    for (address, name, unit, password) in &admins {
+        sheet.push_str(&format!(
+            "{},,admin,{},,{address},{password}\r\n",
+            unit.or(focal_unit).unwrap_or(""),
+            csv_field(name)
+        ));
     }
     std::fs::write(&credentials_path, sheet)
         .with_context(|| format!("write {}", credentials_path.display()))?;
 
-    let person = seeds
-        .iter()
-        .find(|s| s.local == "datnv")
-        .unwrap_or(&seeds[0]);
-    let unit = seeds
-        .iter()
-        .find(|s| s.local == "sonoivu")
-        .unwrap_or(&seeds[0]);
+    let find = |local: &str| {
+        applied
+            .credentials
+            .iter()
+            .find(|c| c.address.starts_with(&format!("{local}@")))
+    };
     println!();
     println!(
-        "Đã tạo tỉnh mẫu / demo province seeded: {} hộp thư / mailboxes",
-        seeds.len()
+        "Đã tạo tỉnh mẫu / demo province seeded: {} đơn vị / units, {} cán bộ / people",
+        applied.units.len(),
+        applied.people.len()
     );
-    println!("  Đăng nhập / sign in (IMAP, SMTP submission):");
-    println!(
-        "    {}@{}  ({})",
-        person.local, config.domain, person.display_name
-    );
-    println!(
-        "    {}@{}  ({})",
-        unit.local, config.domain, unit.display_name
-    );
-    println!("  Mật khẩu / password: {password}");
+    println!("  Đăng nhập / sign in (IMAP, POP3, SMTP submission) — mật khẩu một lần / one-time:");
+    for c in [find("datnv"), find("sonoivu")].into_iter().flatten() {
+        println!("    {}  {}  ({})", c.address, c.password, c.name);
+    }
+    println!("  Quản trị / administrators (API /api, HTTP Basic):");
+    for (address, name, _, password) in &admins {
+        println!("    {address}  {password}  ({name})");
+    }
     println!(
         "  Danh sách đầy đủ / every account: {}",
         credentials_path.display()
@@ -84,52 +113,33 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// The people file with a `public` column: every third person is published.
+fn with_public_column(people: &str) -> String {
+    let mut out = String::with_capacity(people.len() + 200);
+    for (i, line) in people.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push_str(line.trim_end_matches('\r'));
+        out.push_str(match i {
+            0 => ",public",
+            i if i % 3 == 1 => ",1",
+            _ => ",0",
+        });
+        out.push('\n');
     }
+    out
 }
 
-/// Decides every demo mailbox's address with the rules of Đ7.3, reading the shipped CSV files
-/// (columns `kind,code,name,parent` and `full_name,unit,position`).
-fn plan() -> anyhow::Result<Vec<Seed>> {
-    use hopthu_model::naming::{self, NamingConfig, PersonInput, Taken, UnitInput};
-    let mut units = Vec::new();
-    for row in csv::Reader::from_reader(UNITS.as_bytes()).records() {
-        let row = row.context("demo units")?;
-        let parent = Some(&row[3]).filter(|p| !p.is_empty());
-        units.push(UnitInput::new(&row[0], &row[1], &row[2], parent));
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_third_person_is_public() {
+        let out =
+            super::with_public_column("full_name,unit,position\nA,U1,\nB,U1,\nC,U2,\nD,U2,\n");
+        assert_eq!(
+            out,
+            "full_name,unit,position,public\nA,U1,,1\nB,U1,,0\nC,U2,,0\nD,U2,,1\n"
+        );
     }
-    let mut people = Vec::new();
-    for row in csv::Reader::from_reader(PEOPLE.as_bytes()).records() {
-        let row = row.context("demo people")?;
-        people.push(PersonInput::new(&row[0], &row[1]));
-    }
-    let plan = naming::plan(&NamingConfig::default(), &units, &people, &Taken::new()).map_err(
-        |errors| {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            anyhow::anyhow!(
-                "the demo data breaks the address rules:\n{}",
-                lines.join("\n")
-            )
-        },
-    )?;
-    let unit_name = |code: &str| plan.unit(code).map(|u| u.name.clone()).unwrap_or_default();
-    let mut seeds: Vec<Seed> = plan
-        .units
-        .iter()
-        .map(|u| Seed {
-            local: u.local.clone(),
-            display_name: u.name.clone(),
-            unit: u.name.clone(),
-        })
-        .collect();
-    seeds.extend(plan.people.iter().map(|p| Seed {
-        local: p.local.clone(),
-        display_name: p.full_name.clone(),
-        unit: unit_name(&p.unit_code),
-    }));
-    Ok(seeds)
 }

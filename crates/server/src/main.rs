@@ -7,6 +7,7 @@
 mod account;
 mod demo;
 mod directory;
+mod lifecycle;
 mod outbound;
 mod serve;
 mod tls;
@@ -49,6 +50,16 @@ enum Command {
     Directory {
         #[command(subcommand)]
         command: directory::DirectoryCommand,
+    },
+    /// Quản trị viên / administrators: grant, list, revoke.
+    Admin {
+        #[command(subcommand)]
+        command: lifecycle::AdminCommand,
+    },
+    /// Vòng đời hộp thư / mailbox lifecycle: change requests, approvals, notices, the sweep.
+    Lifecycle {
+        #[command(subcommand)]
+        command: lifecycle::LifecycleCommand,
     },
     /// Hàng đợi thư đi / the outbound queue: list, show, retry, delete.
     Queue {
@@ -136,6 +147,8 @@ fn run_async(command: Command) -> anyhow::Result<()> {
                 account::add(config, &address, &name, password_stdin, !no_force_change).await
             }
             Command::Directory { command } => directory::run(command).await,
+            Command::Admin { command } => lifecycle::admin(command).await,
+            Command::Lifecycle { command } => lifecycle::run(command).await,
             Command::Queue { command } => outbound::queue(command).await,
             Command::Dkim { command } => outbound::dkim(command),
             Command::ExampleConfig => unreachable!("handled without a runtime"),

@@ -117,6 +117,14 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     ));
     // The outbound queue runner (not a listener): delivers mail for other domains.
     tasks.spawn(hopthu_mta::run(core.clone(), shutdown.clone()));
+    // The inactivity sweep (Đ8.3), every `[lifecycle] sweep_interval`.
+    if let Some(interval) = config.lifecycle.sweep_interval {
+        tasks.spawn(crate::lifecycle::sweep_loop(
+            core.clone(),
+            interval,
+            shutdown.clone(),
+        ));
+    }
     if bound.is_empty() {
         tracing::warn!("no listener configured: add a [listen] table to the configuration");
     }

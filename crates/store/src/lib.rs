@@ -22,6 +22,7 @@ macro_rules! meta {
 mod blobs;
 mod directory;
 mod error;
+mod lifecycle;
 mod queue;
 mod search;
 mod sqlite;
@@ -37,6 +38,7 @@ pub use blobs::{BlobId, BlobStore};
 pub use directory::*;
 pub use error::StoreError;
 use hopthu_model::{AccountId, FlagOp, Flags, MailboxId, Uid};
+pub use lifecycle::*;
 pub use queue::*;
 pub use search::{SearchField, SearchText};
 pub use types::*;

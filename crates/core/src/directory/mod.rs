@@ -15,8 +15,11 @@
 
 mod files;
 mod import;
+mod lifecycle;
+pub mod notice;
 mod parse;
 mod publish;
+mod sweep;
 
 pub use files::{ImportProblem, PEOPLE_COLUMNS, RowFault, UNIT_COLUMNS};
 pub use hopthu_store::{AliasRecord, PersonRecord, PersonState, ReservedName, UnitRecord};
@@ -24,8 +27,10 @@ pub use import::{
     Credential, ImportApplied, ImportError, ImportPlan, ImportProgress, ImportRequest, ImportRow,
     ImportSource, MailboxKind, RowStatus,
 };
+pub use lifecycle::{Approved, ChangeInput, ChangeKind, ChangeView};
 pub use parse::ReadError;
 pub use publish::{Lookup, PublicDirectory, PublicPerson, PublicUnit};
+pub use sweep::{SweepItem, SweepReport};
 
 use hopthu_model::EmailAddress;
 
@@ -160,7 +165,7 @@ impl Core {
     }
 
     /// An address of this server's domain from a full address or a bare local part.
-    fn local_address(&self, s: &str) -> Result<EmailAddress> {
+    pub(crate) fn local_address(&self, s: &str) -> Result<EmailAddress> {
         let address = self
             .login_address(s)
             .ok_or_else(|| Error::invalid(format!("{s:?} is not an address")))?;

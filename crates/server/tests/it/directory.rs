@@ -105,7 +105,7 @@ fn counts(server: &TestServer) -> (u64, u64, u64, u64) {
 }
 
 /// The credentials sheet path printed by an import.
-fn sheet_path(out: &Output) -> PathBuf {
+pub(super) fn sheet_path(out: &Output) -> PathBuf {
     let text = stdout(out);
     let line = text
         .lines()
@@ -115,7 +115,7 @@ fn sheet_path(out: &Output) -> PathBuf {
 }
 
 /// The one-time password of `address` in a credentials sheet.
-fn password_of(sheet: &Path, address: &str) -> String {
+pub(super) fn password_of(sheet: &Path, address: &str) -> String {
     let text = std::fs::read_to_string(sheet).unwrap();
     let text = text.strip_prefix('\u{FEFF}').expect("a BOM for Excel");
     let mut reader = csv::Reader::from_reader(text.as_bytes());

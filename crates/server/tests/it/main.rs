@@ -5,6 +5,7 @@
 mod directory;
 mod harness;
 mod imap;
+mod lifecycle;
 mod mta;
 mod pop3;
 mod server;

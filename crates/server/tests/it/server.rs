@@ -218,7 +218,7 @@ fn demo_seeds_the_sample_province_once() {
     // directory; here a config with port 0 keeps the test parallel-safe.
     std::fs::write(
         dir.join("hopthu.toml"),
-        "data_dir = \"data\"\n[listen]\nimaps = \"127.0.0.1:0\"\n",
+        "data_dir = \"data\"\n[listen]\nimaps = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\n",
     )
     .unwrap();
     let mut child = Command::new(BIN)
@@ -235,12 +235,34 @@ fn demo_seeds_the_sample_province_once() {
         assert!(child.try_wait().unwrap().is_none(), "demo exited early");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // The published directory shows the seeded people marked public.
+    let bound: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&listeners).unwrap()).unwrap();
+    let http = bound["http"].as_str().unwrap().to_string();
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "20"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let directory: serde_json::Value =
+        serde_json::from_str(&curl(&[&format!("http://{http}/directory.json")])).unwrap();
+    let text = directory.to_string();
+    assert!(text.contains("Sở Nội vụ"), "{text}");
+    assert!(text.contains(&format!("datnv@{DOMAIN}")), "{text}");
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains(&format!("qtv@{DOMAIN}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("cntt.sonoivu@{DOMAIN}")),
+        "{stdout}"
+    );
     assert!(stdout.contains(&format!("datnv@{DOMAIN}")), "{stdout}");
     assert!(stdout.contains(&format!("sonoivu@{DOMAIN}")), "{stdout}");
     let credentials = std::fs::read_to_string(dir.join("data/demo-credentials.csv")).unwrap();

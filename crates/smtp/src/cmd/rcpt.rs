@@ -93,7 +93,7 @@ async fn add(session: &mut Session, to: RcptTo<String>) -> Reply {
         RecipientVerdict::Disabled => Reply::new(
             550,
             "5.2.1",
-            format!("<{rcpt}>: Mailbox disabled, not accepting messages"),
+            format!("<{rcpt}>: Hop thu da bi thu hoi / mailbox revoked, not accepting messages"),
         ),
     };
     if reply.is_positive()

@@ -20,6 +20,7 @@ use crate::types::*;
 use crate::{BlobId, Result, StoreError};
 
 mod directory;
+mod lifecycle;
 mod queue;
 mod search;
 mod web;
@@ -37,6 +38,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/sqlite/0003_queue.sql")),
     (4, include_str!("../../migrations/sqlite/0004_search.sql")),
     (5, include_str!("../../migrations/sqlite/0005_usage.sql")),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_lifecycle.sql"),
+    ),
     (7, include_str!("../../migrations/sqlite/0007_web.sql")),
 ];
 

@@ -1,0 +1,858 @@
+//! The lifecycle of personal mailboxes (Đ8) as change requests: a unit IT officer files one
+//! (new hire, transfer in, transfer between units, resignation, death, retirement, transfer out,
+//! re-issue), the focal unit approves or rejects it, and approval applies it: a new mailbox by
+//! the address rules, a move, a revocation (no sign-in, no delivery, data and address kept) or a
+//! re-issue (everything back, a fresh one-time password). Every event except a revocation the
+//! unit asked for itself produces a written notice to the unit (`notice.rs`).
+//!
+//! A new hire is created through the import services (the same rules, the same one
+//! transaction), then the request is marked approved with its audit row. Should the process stop
+//! in between, approving again finds the person already created (matched by staff id or name
+//! and unit) and only records the decision: nothing is created twice.
+
+use std::sync::Arc;
+
+use hopthu_model::{PersonId, UnitId};
+use hopthu_store::{
+    ChangeRecord, ChangeState, Decision, LifecycleEffect, LifecycleWrite, NewChange, NewNotice,
+    NoticeRecord, StoreError,
+};
+use serde::{Deserialize, Serialize};
+
+use super::notice::{self, NoticeContent, NoticeKind, NoticeLine};
+use super::{
+    Credential, ImportRequest, ImportSource, MailboxKind, PersonRecord, PersonState, RowStatus,
+    UnitRecord,
+};
+use crate::{
+    Actor, Core, Envelope, Error, ErrorKind, NewAudit, Result, Secret, generate_password,
+    hash_password, now,
+};
+
+/// What a change request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Tuyển dụng mới: a new mailbox in the unit.
+    NewHire,
+    /// Chuyển đến: someone arriving from outside the province's system.
+    TransferIn,
+    /// Điều chuyển: the person moves to another unit; address and mailbox stay.
+    Transfer,
+    /// Thôi việc.
+    Resignation,
+    /// Từ trần.
+    Death,
+    /// Nghỉ hưu.
+    Retirement,
+    /// Chuyển công tác ra ngoài.
+    TransferOut,
+    /// Cấp lại: a revoked mailbox comes back.
+    Reissue,
+}
+
+impl ChangeKind {
+    pub const ALL: [ChangeKind; 8] = [
+        ChangeKind::NewHire,
+        ChangeKind::TransferIn,
+        ChangeKind::Transfer,
+        ChangeKind::Resignation,
+        ChangeKind::Death,
+        ChangeKind::Retirement,
+        ChangeKind::TransferOut,
+        ChangeKind::Reissue,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::NewHire => "new_hire",
+            ChangeKind::TransferIn => "transfer_in",
+            ChangeKind::Transfer => "transfer",
+            ChangeKind::Resignation => "resignation",
+            ChangeKind::Death => "death",
+            ChangeKind::Retirement => "retirement",
+            ChangeKind::TransferOut => "transfer_out",
+            ChangeKind::Reissue => "reissue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChangeKind> {
+        ChangeKind::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+
+    /// The reason printed in notices.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeKind::NewHire => "Tuyển dụng mới",
+            ChangeKind::TransferIn => "Chuyển đến",
+            ChangeKind::Transfer => "Điều chuyển công tác",
+            ChangeKind::Resignation => "Thôi việc",
+            ChangeKind::Death => "Từ trần",
+            ChangeKind::Retirement => "Nghỉ hưu",
+            ChangeKind::TransferOut => "Chuyển công tác ra ngoài",
+            ChangeKind::Reissue => "Cấp lại hộp thư",
+        }
+    }
+
+    fn creates(self) -> bool {
+        matches!(self, ChangeKind::NewHire | ChangeKind::TransferIn)
+    }
+
+    fn revokes(self) -> bool {
+        matches!(
+            self,
+            ChangeKind::Resignation
+                | ChangeKind::Death
+                | ChangeKind::Retirement
+                | ChangeKind::TransferOut
+        )
+    }
+}
+
+/// A request as filed (API body, CLI arguments, one row of a bulk file).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeInput {
+    pub kind: String,
+    /// The person's address (every kind but new hire and transfer in).
+    #[serde(default)]
+    pub person: Option<String>,
+    /// The unit code: the hiring unit (new hire, transfer in) or the destination (transfer).
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub position: Option<String>,
+    #[serde(default)]
+    pub staff_id: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What is kept of a request besides its columns.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Payload {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    full_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    staff_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<String>,
+    #[serde(default)]
+    public: bool,
+    /// The destination unit's code (transfer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_unit: Option<String>,
+    /// Filed by the focal unit rather than the unit itself (its revocations get a notice).
+    #[serde(default)]
+    filed_by_focal: bool,
+}
+
+/// A change request as shown to administrators.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeView {
+    pub id: i64,
+    pub kind: String,
+    pub kind_label: String,
+    pub state: String,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub person: Option<String>,
+    pub full_name: Option<String>,
+    pub target_unit: Option<String>,
+    pub reason: String,
+    pub filed_by: String,
+    pub filed_at: i64,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_note: Option<String>,
+}
+
+/// The outcome of an approval.
+#[derive(Debug, Clone)]
+pub struct Approved {
+    pub change: ChangeView,
+    /// A new or re-issued mailbox's one-time password, to hand to its owner once.
+    pub credential: Option<Credential>,
+    /// The notices issued.
+    pub notices: Vec<NoticeRecord>,
+}
+
+fn trimmed(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(hopthu_model::text::clean)
+        .filter(|s| !s.is_empty())
+}
+
+impl Core {
+    /// Files a change request. The unit it concerns must be in the actor's scope.
+    pub async fn file_change(&self, actor: &Actor, input: &ChangeInput) -> Result<ChangeView> {
+        let kind = ChangeKind::parse(&input.kind).ok_or_else(|| {
+            Error::invalid(format!(
+                "loại yêu cầu không hợp lệ / unknown kind {:?} (one of {})",
+                input.kind,
+                ChangeKind::ALL.map(|k| k.as_str()).join(", ")
+            ))
+        })?;
+        let mut payload = Payload {
+            filed_by_focal: actor.is_focal(),
+            ..Payload::default()
+        };
+        let (unit, person) = if kind.creates() {
+            if input.person.is_some() {
+                return Err(Error::invalid(
+                    "người mới không có địa chỉ / a new hire has no address yet: omit person",
+                ));
+            }
+            let code = trimmed(&input.unit)
+                .ok_or_else(|| Error::invalid("thiếu đơn vị / unit (code) is required"))?;
+            let name = trimmed(&input.full_name)
+                .ok_or_else(|| Error::invalid("thiếu họ tên / full_name is required"))?;
+            let unit = self.unit_by_code(&code).await?;
+            payload.full_name = Some(name);
+            payload.position = trimmed(&input.position);
+            payload.staff_id = trimmed(&input.staff_id);
+            payload.phone = trimmed(&input.phone);
+            payload.public = input.public;
+            (unit, None)
+        } else {
+            let address = trimmed(&input.person)
+                .ok_or_else(|| Error::invalid("thiếu địa chỉ / person (address) is required"))?;
+            let person = self.person_by_address(&address).await?;
+            let wanted = if kind == ChangeKind::Reissue {
+                person.state != PersonState::Active
+            } else {
+                person.state == PersonState::Active
+            };
+            if !wanted {
+                return Err(Error::invalid(format!(
+                    "{}: {} / the mailbox is {}",
+                    person.address,
+                    if kind == ChangeKind::Reissue {
+                        "hộp thư đang hoạt động"
+                    } else {
+                        "hộp thư không hoạt động"
+                    },
+                    person.state.as_str()
+                )));
+            }
+            if kind == ChangeKind::Transfer {
+                let code = trimmed(&input.unit).ok_or_else(|| {
+                    Error::invalid("thiếu đơn vị đến / unit (destination code) is required")
+                })?;
+                let target = self.unit_by_code(&code).await?;
+                if target.id == person.unit {
+                    return Err(Error::invalid(
+                        "đơn vị đến trùng đơn vị hiện tại / already in that unit",
+                    ));
+                }
+                payload.target_unit = Some(target.code);
+            } else if input.unit.is_some() {
+                return Err(Error::invalid(
+                    "unit is only for new_hire, transfer_in and transfer",
+                ));
+            }
+            let unit = self.unit_by_id(person.unit).await?;
+            (unit, Some(person))
+        };
+        self.authorize(actor, unit.id).await?;
+        if let Some(p) = &person
+            && self
+                .store
+                .changes()
+                .await?
+                .iter()
+                .any(|c| c.state == ChangeState::Filed && c.person == Some(p.id))
+        {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!(
+                    "{}: đã có yêu cầu đang chờ / a request is already waiting",
+                    p.address
+                ),
+            ));
+        }
+        let payload_json = serde_json::to_string(&payload)
+            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+        let at = now();
+        let audit = [NewAudit {
+            actor: actor.name.clone(),
+            action: format!("change.file.{}", kind.as_str()),
+            target: "change:{id}".into(),
+            before: person.as_ref().map(person_json),
+            after: Some(payload_json.clone()),
+        }];
+        let id = self
+            .store
+            .file_change(
+                &NewChange {
+                    kind: kind.as_str().into(),
+                    unit: unit.id,
+                    person: person.as_ref().map(|p| p.id),
+                    payload: payload_json,
+                    reason: hopthu_model::text::clean(&input.reason),
+                    filed_by: actor.name.clone(),
+                    filed_at: at,
+                },
+                &audit,
+            )
+            .await?;
+        self.change_view_by_id(id).await
+    }
+
+    /// The change requests the actor may see, newest first.
+    pub async fn changes(&self, actor: &Actor) -> Result<Vec<ChangeView>> {
+        let units = self.store.units().await?;
+        let people = self.store.people().await?;
+        self.store
+            .changes()
+            .await?
+            .into_iter()
+            .filter(|c| crate::admin::in_scope(actor.scope, c.unit, &units))
+            .map(|c| change_view(&c, &units, &people))
+            .collect()
+    }
+
+    /// One change request, if the actor may see it.
+    pub async fn change(&self, actor: &Actor, id: i64) -> Result<ChangeView> {
+        let record = self.change_record(id).await?;
+        self.authorize(actor, record.unit).await?;
+        self.change_view_by_id(id).await
+    }
+
+    /// Rejects a filed request. Focal only.
+    pub async fn reject_change(&self, actor: &Actor, id: i64, note: &str) -> Result<ChangeView> {
+        self.authorize_focal(actor)?;
+        let record = self.change_record(id).await?;
+        let audit = [NewAudit {
+            actor: actor.name.clone(),
+            action: "change.reject".into(),
+            target: format!("change:{id}"),
+            before: Some(r#"{"state":"filed"}"#.into()),
+            after: Some(r#"{"state":"rejected"}"#.into()),
+        }];
+        self.store
+            .write_lifecycle(&LifecycleWrite {
+                at: now(),
+                decision: Some(Decision {
+                    change: record.id,
+                    state: ChangeState::Rejected,
+                    by: actor.name.clone(),
+                    note: Some(note.trim().to_string()).filter(|n| !n.is_empty()),
+                    person: None,
+                }),
+                effects: &[],
+                warnings: &[],
+                audit: &audit,
+            })
+            .await
+            .map_err(decision_error)?;
+        self.change_view_by_id(id).await
+    }
+
+    /// Approves a filed request and applies it, then issues its notices. Focal only.
+    pub async fn approve_change(&self, actor: &Actor, id: i64, note: &str) -> Result<Approved> {
+        self.authorize_focal(actor)?;
+        let record = self.change_record(id).await?;
+        if record.state != ChangeState::Filed {
+            return Err(Error::invalid(format!(
+                "yêu cầu {id} đã được xử lý / request {id} is already {}",
+                record.state.as_str()
+            )));
+        }
+        let kind = ChangeKind::parse(&record.kind)
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "unknown change kind stored"))?;
+        let payload: Payload = serde_json::from_str(&record.payload)
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("change payload: {e}")))?;
+        let unit = self.unit_by_id(record.unit).await?;
+        let mut effects = Vec::new();
+        let mut credential = None;
+        let mut before = None;
+        let mut after;
+        let person_id: PersonId;
+        if kind.creates() {
+            let (id, cred) = self.create_person(&unit, &payload).await?;
+            person_id = id;
+            credential = cred;
+            after = self.person_by_id(id).await?;
+        } else {
+            let person = self
+                .person_by_id(record.person.ok_or_else(|| {
+                    Error::new(ErrorKind::Internal, "change request without a person")
+                })?)
+                .await?;
+            before = Some(person_json(&person));
+            person_id = person.id;
+            after = person.clone();
+            match kind {
+                ChangeKind::Transfer => {
+                    let target = self
+                        .unit_by_code(payload.target_unit.as_deref().unwrap_or_default())
+                        .await?;
+                    effects.push(LifecycleEffect::MovePerson {
+                        person: person.id,
+                        unit: target.id,
+                    });
+                    after.unit = target.id;
+                }
+                ChangeKind::Reissue => {
+                    let password = generate_password();
+                    let hash = hash_password(password.clone(), Secret::Generated).await?;
+                    match person.account {
+                        Some(account) => effects.push(LifecycleEffect::SetPassword {
+                            account,
+                            hash,
+                            must_change: true,
+                        }),
+                        // The retention was over and the data is gone: a new, empty mailbox
+                        // at the address kept for the person.
+                        None => {
+                            // An earlier approval that stopped half-way may have created it.
+                            let existing = self.store.account_by_address(&person.address).await?;
+                            let account = match existing {
+                                Some(a) => {
+                                    effects.push(LifecycleEffect::SetPassword {
+                                        account: a.id,
+                                        hash,
+                                        must_change: true,
+                                    });
+                                    a.id
+                                }
+                                None => {
+                                    self.store
+                                        .create_account(
+                                            &hopthu_store::NewAccount {
+                                                address: person.address.clone(),
+                                                display_name: person.full_name.clone(),
+                                                password_hash: hash,
+                                                must_change_password: true,
+                                                created_at: now(),
+                                            },
+                                            crate::mail::STANDARD_FOLDERS,
+                                        )
+                                        .await?
+                                }
+                            };
+                            effects.push(LifecycleEffect::LinkAccount {
+                                person: person.id,
+                                account,
+                            });
+                        }
+                    }
+                    effects.push(LifecycleEffect::SetPersonState {
+                        person: person.id,
+                        state: PersonState::Active,
+                    });
+                    after.state = PersonState::Active;
+                    credential = Some(Credential {
+                        unit_code: unit.code.clone(),
+                        unit_name: unit.name.clone(),
+                        kind: MailboxKind::Person,
+                        name: person.full_name.clone(),
+                        position: person.position.clone(),
+                        address: person.address.clone(),
+                        password,
+                    });
+                }
+                _ => {
+                    effects.push(LifecycleEffect::SetPersonState {
+                        person: person.id,
+                        state: PersonState::Revoked,
+                    });
+                    after.state = PersonState::Revoked;
+                }
+            }
+        }
+        let audit = [NewAudit {
+            actor: actor.name.clone(),
+            action: format!("change.approve.{}", kind.as_str()),
+            target: format!("change:{id}"),
+            before,
+            after: Some(person_json(&after)),
+        }];
+        self.store
+            .write_lifecycle(&LifecycleWrite {
+                at: now(),
+                decision: Some(Decision {
+                    change: record.id,
+                    state: ChangeState::Approved,
+                    by: actor.name.clone(),
+                    note: Some(note.trim().to_string()).filter(|n| !n.is_empty()),
+                    person: Some(person_id),
+                }),
+                effects: &effects,
+                warnings: &[],
+                audit: &audit,
+            })
+            .await
+            .map_err(decision_error)?;
+        let person = self.person_by_id(person_id).await?;
+        tracing::info!(change = id, kind = kind.as_str(), person = %person.address, "change approved");
+
+        let line = NoticeLine {
+            full_name: person.full_name.clone(),
+            address: person.address.clone(),
+            reason: if record.reason.is_empty() {
+                kind.label().to_string()
+            } else {
+                format!("{} ({})", kind.label(), record.reason)
+            },
+        };
+        let mut notices = Vec::new();
+        if kind.creates() || kind == ChangeKind::Reissue {
+            notices.push(
+                self.issue_notice(actor, NoticeKind::Grant, &unit, std::slice::from_ref(&line))
+                    .await?,
+            );
+        } else if kind == ChangeKind::Transfer {
+            let target = self.unit_by_id(person.unit).await?;
+            for u in [&unit, &target] {
+                notices.push(
+                    self.issue_notice(actor, NoticeKind::Transfer, u, std::slice::from_ref(&line))
+                        .await?,
+                );
+            }
+        } else if kind.revokes() && payload.filed_by_focal {
+            notices.push(
+                self.issue_notice(
+                    actor,
+                    NoticeKind::Revoke,
+                    &unit,
+                    std::slice::from_ref(&line),
+                )
+                .await?,
+            );
+        }
+        Ok(Approved {
+            change: self.change_view_by_id(id).await?,
+            credential,
+            notices,
+        })
+    }
+
+    /// Creates a new hire's person and mailbox by the address rules (the import services), or
+    /// finds them when an earlier approval created them already.
+    async fn create_person(
+        &self,
+        unit: &UnitRecord,
+        p: &Payload,
+    ) -> Result<(PersonId, Option<Credential>)> {
+        let field = |s: &Option<String>| super::csv_field(s.as_deref().unwrap_or(""));
+        let people = format!(
+            "full_name,unit,position,staff_id,phone,public\n{},{},{},{},{},{}\n",
+            field(&p.full_name),
+            super::csv_field(&unit.code),
+            field(&p.position),
+            field(&p.staff_id),
+            field(&p.phone),
+            if p.public { "1" } else { "0" }
+        );
+        let request = ImportRequest {
+            units: ImportSource {
+                name: "units".into(),
+                bytes: b"kind,code,name,parent\n".to_vec(),
+            },
+            people: Some(ImportSource {
+                name: "people".into(),
+                bytes: people.into_bytes(),
+            }),
+            person_duplicates: None,
+        };
+        let plan = self
+            .plan_import(&request)
+            .await
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let row = plan
+            .rows
+            .last()
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "empty plan"))?;
+        if row.status == RowStatus::Existing {
+            let person = self.person_by_address(&row.address).await?;
+            return Ok((person.id, None));
+        }
+        let applied = self.apply_import(plan, Arc::new(|_| {})).await?;
+        let id = *applied
+            .people
+            .first()
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "no person created"))?;
+        Ok((id, applied.credentials.into_iter().last()))
+    }
+
+    // ---- notices ------------------------------------------------------------------------
+
+    /// Writes a notice to a unit, stores it for download and delivers it into the unit mailbox
+    /// from the focal unit's address.
+    pub(crate) async fn issue_notice(
+        &self,
+        actor: &Actor,
+        kind: NoticeKind,
+        unit: &UnitRecord,
+        lines: &[NoticeLine],
+    ) -> Result<NoticeRecord> {
+        let (issuer, from) = self.notice_issuer().await;
+        let symbol = self
+            .config
+            .lifecycle
+            .notice_symbol
+            .clone()
+            .unwrap_or_else(|| notice::default_symbol(&issuer));
+        let place = self.config.naming.province_name.clone();
+        let local = local_now();
+        let year = chrono::Datelike::year(&local);
+        let date = (
+            chrono::Datelike::day(&local),
+            chrono::Datelike::month(&local),
+            year,
+        );
+        let mut attempt = 0;
+        let (id, reference, text, html) = loop {
+            let number = self.store.next_notice_number(year).await?;
+            let reference = format!("{number}/{symbol}");
+            let content = NoticeContent {
+                kind,
+                issuer: &issuer,
+                reference: &reference,
+                place: &place,
+                date,
+                unit_name: &unit.name,
+                lines,
+            };
+            let text = notice::render_text(&content);
+            let html = notice::render_html(&content);
+            let audit = [NewAudit {
+                actor: actor.name.clone(),
+                action: "notice.issue".into(),
+                target: format!("unit:{}", unit.code),
+                before: None,
+                after: Some(
+                    serde_json::json!({
+                        "reference": reference,
+                        "subject": kind.subject(),
+                        "addresses": lines.iter().map(|l| l.address.as_str()).collect::<Vec<_>>(),
+                    })
+                    .to_string(),
+                ),
+            }];
+            match self
+                .store
+                .insert_notice(
+                    &NewNotice {
+                        year,
+                        number,
+                        reference: reference.clone(),
+                        unit: unit.id,
+                        subject: kind.subject().into(),
+                        body_text: text.clone(),
+                        body_html: html.clone(),
+                        created_at: now(),
+                    },
+                    &audit,
+                )
+                .await
+            {
+                Ok(id) => break (id, reference, text, html),
+                // Another process took the number: take the next one.
+                Err(StoreError::Conflict(_)) if attempt < 5 => attempt += 1,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let subject = format!("Thông báo số {reference} {}", kind.subject().to_lowercase());
+        self.send_notice_mail(
+            &notice::NoticeMail {
+                from: &from,
+                from_name: &issuer,
+                to: &unit.address,
+                subject: &subject,
+                text: &text,
+                html: Some(&html),
+            },
+            id,
+        )
+        .await;
+        self.store
+            .notice(id)
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "stored notice not found"))
+    }
+
+    /// Delivers a notice or a warning locally; a failure is logged, the notice stays
+    /// downloadable.
+    pub(crate) async fn send_notice_mail(&self, mail: &notice::NoticeMail<'_>, id: i64) {
+        let (Ok(from_address), Ok(to_address)) = (
+            hopthu_model::EmailAddress::parse(mail.from),
+            hopthu_model::EmailAddress::parse(mail.to),
+        ) else {
+            tracing::warn!(from = %mail.from, to = %mail.to, "notice addresses do not parse");
+            return;
+        };
+        let message_id = format!(
+            "notice-{id}-{}@{}",
+            rand::random::<u32>(),
+            self.config.hostname
+        );
+        let raw = notice::mime_message(mail, &local_now().to_rfc2822(), &message_id);
+        let envelope = Envelope {
+            mail_from: Some(from_address),
+            recipients: vec![to_address],
+            dsn: None,
+        };
+        if let Err(e) = self.deliver(&envelope, raw).await {
+            tracing::warn!(to = %mail.to, error = %e, "notice not delivered");
+        }
+    }
+
+    /// The issuing body's name and address: the configured focal unit, else the postmaster.
+    pub(crate) async fn notice_issuer(&self) -> (String, String) {
+        if let Some(code) = &self.config.lifecycle.focal_unit
+            && let Ok(unit) = self.unit_by_code(code).await
+        {
+            return (unit.name, unit.address);
+        }
+        (
+            "Đơn vị đầu mối".into(),
+            format!("postmaster@{}", self.config.domain),
+        )
+    }
+
+    /// The notices the actor may see, newest first.
+    pub async fn notices(&self, actor: &Actor) -> Result<Vec<NoticeRecord>> {
+        let units = self.store.units().await?;
+        Ok(self
+            .store
+            .notices()
+            .await?
+            .into_iter()
+            .filter(|n| crate::admin::in_scope(actor.scope, n.unit, &units))
+            .collect())
+    }
+
+    /// One notice, if the actor may see it.
+    pub async fn notice(&self, actor: &Actor, id: i64) -> Result<NoticeRecord> {
+        let notice = self
+            .store
+            .notice(id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("không có thông báo / no notice {id}")))?;
+        self.authorize(actor, notice.unit).await?;
+        Ok(notice)
+    }
+
+    /// The people the actor may see, by id.
+    pub async fn people_in_scope(&self, actor: &Actor) -> Result<Vec<PersonRecord>> {
+        let units = self.store.units().await?;
+        Ok(self
+            .store
+            .people()
+            .await?
+            .into_iter()
+            .filter(|p| crate::admin::in_scope(actor.scope, p.unit, &units))
+            .collect())
+    }
+
+    // ---- look-ups -----------------------------------------------------------------------
+
+    pub(crate) async fn person_by_address(&self, address: &str) -> Result<PersonRecord> {
+        let address = self.local_address(address)?.to_string();
+        self.store
+            .people()
+            .await?
+            .into_iter()
+            .find(|p| p.address == address)
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "{address}: không có trong danh bạ / not in the directory"
+                ))
+            })
+    }
+
+    pub(crate) async fn person_by_id(&self, id: PersonId) -> Result<PersonRecord> {
+        self.store
+            .people()
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| Error::not_found(format!("person {}", id.0)))
+    }
+
+    pub(crate) async fn unit_by_id(&self, id: UnitId) -> Result<UnitRecord> {
+        self.store
+            .units()
+            .await?
+            .into_iter()
+            .find(|u| u.id == id)
+            .ok_or_else(|| Error::not_found(format!("unit {}", id.0)))
+    }
+
+    async fn change_record(&self, id: i64) -> Result<ChangeRecord> {
+        self.store
+            .change(id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("không có yêu cầu / no change request {id}")))
+    }
+
+    async fn change_view_by_id(&self, id: i64) -> Result<ChangeView> {
+        let record = self.change_record(id).await?;
+        let units = self.store.units().await?;
+        let people = self.store.people().await?;
+        change_view(&record, &units, &people)
+    }
+}
+
+fn decision_error(e: StoreError) -> Error {
+    match e {
+        StoreError::Conflict(what) => Error::invalid(what),
+        e => e.into(),
+    }
+}
+
+/// Now in Vietnam (UTC+7): notice dates and their yearly numbering.
+pub(crate) fn local_now() -> chrono::DateTime<chrono::FixedOffset> {
+    let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset");
+    chrono::Utc::now().with_timezone(&offset)
+}
+
+fn person_json(p: &PersonRecord) -> String {
+    serde_json::json!({
+        "address": p.address,
+        "full_name": p.full_name,
+        "unit_id": p.unit.0,
+        "state": p.state.as_str(),
+    })
+    .to_string()
+}
+
+fn change_view(
+    c: &ChangeRecord,
+    units: &[UnitRecord],
+    people: &[PersonRecord],
+) -> Result<ChangeView> {
+    let payload: Payload = serde_json::from_str(&c.payload).unwrap_or_default();
+    let unit = units.iter().find(|u| u.id == c.unit);
+    let person = c.person.and_then(|id| people.iter().find(|p| p.id == id));
+    Ok(ChangeView {
+        id: c.id,
+        kind: c.kind.clone(),
+        kind_label: ChangeKind::parse(&c.kind)
+            .map(|k| k.label().to_string())
+            .unwrap_or_default(),
+        state: c.state.as_str().into(),
+        unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
+        unit_name: unit.map(|u| u.name.clone()).unwrap_or_default(),
+        person: person.map(|p| p.address.clone()),
+        full_name: person.map(|p| p.full_name.clone()).or(payload.full_name),
+        target_unit: payload.target_unit,
+        reason: c.reason.clone(),
+        filed_by: c.filed_by.clone(),
+        filed_at: c.filed_at,
+        decided_by: c.decided_by.clone(),
+        decided_at: c.decided_at,
+        decision_note: c.decision_note.clone(),
+    })
+}

@@ -1,0 +1,296 @@
+//! The inactivity sweep (Đ8.3): a personal mailbox without any successful sign-in (IMAP, POP3,
+//! SMTP AUTH, web) for `inactivity_days` since its creation, its last access or its re-issue is
+//! revoked; the person and their unit are warned `warn_days` before. `serve` runs it every
+//! `sweep_interval`; `hopthu lifecycle sweep --as-of DATE [--dry-run]` runs it once.
+//!
+//! Unit mailboxes are not swept: they receive the notices. Each warning is sent once per access
+//! period (recorded in the same transaction as the revocations and audit rows); when a sweep
+//! runs late and several warnings are due, only the most urgent is sent.
+
+use hopthu_model::AccountId;
+use hopthu_store::{LifecycleEffect, LifecycleWrite};
+use serde::Serialize;
+
+use super::notice::{NoticeKind, NoticeLine, NoticeMail};
+use super::{PersonState, UnitRecord};
+use crate::{Actor, Core, NewAudit, Result};
+
+const DAY: i64 = 86_400;
+
+/// One mailbox the sweep warned or revoked.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepItem {
+    pub address: String,
+    pub full_name: String,
+    pub unit_code: String,
+    /// The start of the inactivity: last access, creation or re-issue (Unix seconds).
+    pub since: i64,
+    /// When the mailbox is (or was) revoked.
+    pub deadline: i64,
+    /// Whole days left before the revocation (0 when revoked).
+    pub days_left: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepReport {
+    pub as_of: i64,
+    pub dry_run: bool,
+    pub warned: Vec<SweepItem>,
+    pub revoked: Vec<SweepItem>,
+    /// Revoked mailboxes whose retention is over: data deleted, address kept reserved.
+    pub purged: Vec<SweepItem>,
+}
+
+/// Formats a time as a Vietnamese date (dd/mm/yyyy, UTC+7).
+fn vn_date(t: i64) -> String {
+    let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset");
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.with_timezone(&offset).format("%d/%m/%Y").to_string())
+        .unwrap_or_default()
+}
+
+impl Core {
+    /// Runs the sweep as of `as_of` (Unix seconds). With `dry_run`, reports and changes nothing.
+    /// Focal only.
+    pub async fn sweep_inactive(
+        &self,
+        actor: &Actor,
+        as_of: i64,
+        dry_run: bool,
+    ) -> Result<SweepReport> {
+        self.authorize_focal(actor)?;
+        let cfg = &self.config.lifecycle;
+        let units = self.store.units().await?;
+        let sent = self.store.inactivity_warnings().await?;
+        let mut report = SweepReport {
+            as_of,
+            dry_run,
+            warned: Vec::new(),
+            revoked: Vec::new(),
+            purged: Vec::new(),
+        };
+        let revoked_at = self.store.revoked_accounts().await?;
+        let retention = i64::from(cfg.retention_days) * DAY;
+        let mut effects = Vec::new();
+        let mut warnings: Vec<(AccountId, i64, u32)> = Vec::new();
+        let mut audit = Vec::new();
+        let mut revoked_people = Vec::new();
+        let mut warned_people = Vec::new();
+        for person in self.store.people().await? {
+            let Some(account) = person.account else {
+                continue;
+            };
+            if person.state == PersonState::Revoked {
+                // Data kept for the person until the retention is over, then deleted.
+                if let Some((_, at)) = revoked_at.iter().find(|(a, _)| *a == account)
+                    && as_of >= at + retention
+                {
+                    report.purged.push(SweepItem {
+                        address: person.address.clone(),
+                        full_name: person.full_name.clone(),
+                        unit_code: units
+                            .iter()
+                            .find(|u| u.id == person.unit)
+                            .map(|u| u.code.clone())
+                            .unwrap_or_default(),
+                        since: *at,
+                        deadline: at + retention,
+                        days_left: 0,
+                    });
+                    effects.push(LifecycleEffect::PurgeMailbox { person: person.id });
+                    audit.push(NewAudit {
+                        actor: actor.name.clone(),
+                        action: "sweep.purge".into(),
+                        target: format!("person:{}", person.address),
+                        before: Some(
+                            serde_json::json!({"state": "revoked", "revoked_at": at}).to_string(),
+                        ),
+                        after: Some(serde_json::json!({"state": "reserved"}).to_string()),
+                    });
+                }
+                continue;
+            }
+            if person.state != PersonState::Active {
+                continue;
+            }
+            let since = person
+                .last_access_at
+                .unwrap_or(person.created_at)
+                .max(person.created_at);
+            let deadline = since + i64::from(cfg.inactivity_days) * DAY;
+            let unit_code = units
+                .iter()
+                .find(|u| u.id == person.unit)
+                .map(|u| u.code.clone())
+                .unwrap_or_default();
+            let item = |days_left| SweepItem {
+                address: person.address.clone(),
+                full_name: person.full_name.clone(),
+                unit_code: unit_code.clone(),
+                since,
+                deadline,
+                days_left,
+            };
+            if as_of >= deadline {
+                report.revoked.push(item(0));
+                effects.push(LifecycleEffect::SetPersonState {
+                    person: person.id,
+                    state: PersonState::Revoked,
+                });
+                audit.push(NewAudit {
+                    actor: actor.name.clone(),
+                    action: "sweep.revoke".into(),
+                    target: format!("person:{}", person.address),
+                    before: Some(
+                        serde_json::json!({"state": "active", "since": since}).to_string(),
+                    ),
+                    after: Some(
+                        serde_json::json!({"state": "revoked", "reason": "inactivity"}).to_string(),
+                    ),
+                });
+                revoked_people.push(person);
+                continue;
+            }
+            let days_left = (deadline - as_of + DAY - 1) / DAY;
+            let due: Vec<u32> = cfg
+                .warn_days
+                .iter()
+                .copied()
+                .filter(|w| days_left <= i64::from(*w))
+                .collect();
+            let unsent: Vec<u32> = due
+                .iter()
+                .copied()
+                .filter(|w| {
+                    !sent
+                        .iter()
+                        .any(|s| s.account == account && s.since == since && s.days == *w)
+                })
+                .collect();
+            // Only the most urgent due warning is sent, and only if it was not sent already.
+            let Some(most_urgent) = due.iter().min().copied() else {
+                continue;
+            };
+            if !unsent.contains(&most_urgent) {
+                continue;
+            }
+            report.warned.push(item(days_left));
+            for w in unsent {
+                warnings.push((account, since, w));
+            }
+            audit.push(NewAudit {
+                actor: actor.name.clone(),
+                action: "sweep.warn".into(),
+                target: format!("person:{}", person.address),
+                before: None,
+                after: Some(
+                    serde_json::json!({"days_left": days_left, "deadline": deadline}).to_string(),
+                ),
+            });
+            warned_people.push((person, deadline));
+        }
+        if dry_run || (effects.is_empty() && warnings.is_empty()) {
+            return Ok(report);
+        }
+        self.store
+            .write_lifecycle(&LifecycleWrite {
+                at: crate::now(),
+                decision: None,
+                effects: &effects,
+                warnings: &warnings,
+                audit: &audit,
+            })
+            .await?;
+
+        // After the commit: a warning to each person, one list per unit, notices per unit.
+        let (issuer, from) = self.notice_issuer().await;
+        let subject =
+            "Cảnh báo thu hồi hộp thư điện tử do không sử dụng / Inactive mailbox warning";
+        let mut unit_lists: Vec<(&UnitRecord, String)> = Vec::new();
+        for (person, deadline) in &warned_people {
+            let since = vn_date(person.last_access_at.unwrap_or(person.created_at));
+            let deadline = vn_date(*deadline);
+            let text = format!(
+                "Hộp thư {address} ({name}) chưa được sử dụng từ ngày {since}.\n\
+                 Theo Điều 8 Quy chế sử dụng thư điện tử, hộp thư sẽ bị thu hồi vào ngày \
+                 {deadline} nếu không được đăng nhập trước ngày đó (IMAP, POP3, gửi thư hoặc \
+                 webmail).\n\n\
+                 The mailbox {address} has not been used since {since}. It will be revoked on \
+                 {deadline} unless someone signs in before then.\n\n{issuer}\n",
+                address = person.address,
+                name = person.full_name,
+            );
+            self.send_notice_mail(
+                &NoticeMail {
+                    from: &from,
+                    from_name: &issuer,
+                    to: &person.address,
+                    subject,
+                    text: &text,
+                    html: None,
+                },
+                person.id.0,
+            )
+            .await;
+            if let Some(unit) = units.iter().find(|u| u.id == person.unit) {
+                let line = format!(
+                    "- {} — {} — chưa sử dụng từ / unused since {since}, thu hồi ngày / revoked on {deadline}\n",
+                    person.full_name, person.address
+                );
+                match unit_lists.iter_mut().find(|(u, _)| u.id == unit.id) {
+                    Some((_, list)) => list.push_str(&line),
+                    None => unit_lists.push((unit, line)),
+                }
+            }
+        }
+        for (unit, list) in unit_lists {
+            let text = format!(
+                "Kính gửi: {unit_name}\n\n\
+                 Các hộp thư sau của đơn vị chưa được sử dụng và sẽ bị thu hồi theo Điều 8 Quy chế \
+                 sử dụng thư điện tử nếu không được đăng nhập trước ngày nêu:\n\
+                 The following mailboxes of the unit are unused and will be revoked unless someone \
+                 signs in before the date given:\n\n{list}\n{issuer}\n",
+                unit_name = unit.name,
+            );
+            self.send_notice_mail(
+                &NoticeMail {
+                    from: &from,
+                    from_name: &issuer,
+                    to: &unit.address,
+                    subject,
+                    text: &text,
+                    html: None,
+                },
+                unit.id.0,
+            )
+            .await;
+        }
+        let mut by_unit: Vec<(&UnitRecord, Vec<NoticeLine>)> = Vec::new();
+        for person in &revoked_people {
+            let Some(unit) = units.iter().find(|u| u.id == person.unit) else {
+                continue;
+            };
+            let line = NoticeLine {
+                full_name: person.full_name.clone(),
+                address: person.address.clone(),
+                reason: format!(
+                    "Không sử dụng quá {} ngày (Điều 8 Quy chế)",
+                    cfg.inactivity_days
+                ),
+            };
+            match by_unit.iter_mut().find(|(u, _)| u.id == unit.id) {
+                Some((_, lines)) => lines.push(line),
+                None => by_unit.push((unit, vec![line])),
+            }
+        }
+        for (unit, lines) in by_unit {
+            if let Err(e) = self
+                .issue_notice(actor, NoticeKind::Revoke, unit, &lines)
+                .await
+            {
+                tracing::warn!(unit = %unit.code, error = %e, "revocation notice failed");
+            }
+        }
+        Ok(report)
+    }
+}

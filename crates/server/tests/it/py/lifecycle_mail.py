@@ -1,0 +1,60 @@
+"""Mail checks of the lifecycle tests.
+
+    python3 lifecycle_mail.py rcpt ADDRESS
+        RCPT TO ADDRESS on the MX port; prints "CODE MESSAGE".
+    python3 lifecycle_mail.py inbox ADDRESS PASSWORD MIN
+        Waits (20 s at most) for at least MIN messages in ADDRESS's INBOX over IMAPS, then prints
+        a JSON list of {"from", "subject", "text"}.
+"""
+import email
+import imaplib
+import json
+import os
+import smtplib
+import ssl
+import sys
+import time
+from email.policy import default
+
+host = os.environ["HOPTHU_HOST"]
+command = sys.argv[1]
+
+if command == "rcpt":
+    with smtplib.SMTP(host, int(os.environ["HOPTHU_SMTP_PORT"]), timeout=20) as smtp:
+        smtp.ehlo("client.example.org")
+        code, _ = smtp.mail("congdan@example.org")
+        assert code == 250, code
+        code, message = smtp.rcpt(sys.argv[2])
+        print(code, message.decode())
+elif command == "inbox":
+    address, password, minimum = sys.argv[2], sys.argv[3], int(sys.argv[4])
+    ctx = ssl.create_default_context(cafile=os.environ["HOPTHU_CERT"])
+    ctx.check_hostname = False
+    deadline = time.time() + 20
+    with imaplib.IMAP4_SSL(host, int(os.environ["HOPTHU_IMAPS_PORT"]), ssl_context=ctx, timeout=20) as imap:
+        typ, _ = imap.login(address, password)
+        assert typ == "OK", typ
+        while True:
+            typ, data = imap.select("INBOX", readonly=True)
+            assert typ == "OK", (typ, data)
+            count = int(data[0])
+            if count >= minimum or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        out = []
+        if count:
+            typ, data = imap.fetch("1:*", "(BODY.PEEK[])")
+            assert typ == "OK", (typ, data)
+            for item in data:
+                if isinstance(item, tuple):
+                    msg = email.message_from_bytes(item[1], policy=default)
+                    body = msg.get_body(preferencelist=("plain",))
+                    out.append({
+                        "from": str(msg["From"]),
+                        "subject": str(msg["Subject"]),
+                        "text": body.get_content() if body else "",
+                    })
+        print(json.dumps(out, ensure_ascii=False))
+        imap.logout()
+else:
+    sys.exit(f"unknown command {command}")

@@ -1,0 +1,489 @@
+//! The lifecycle of mailboxes in storage terms (Đ8): administrators with their scope, change
+//! requests and their decision, notices to units, inactivity warnings and the audit log.
+//!
+//! Every write takes the audit rows that describe it and commits them in the SAME transaction
+//! as the change, so the log never misses a change nor records one that did not happen. The
+//! log is a hash chain: each row stores `sha256(previous hash ‖ row)` ([`audit_hash`]).
+
+use hopthu_model::{AccountId, PersonId, UnitId};
+use sha2::{Digest, Sha256};
+
+use crate::{Meta, PersonState, Result, Store};
+
+/// The hash before the first audit row.
+pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What an administrator may act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminScope {
+    /// The focal unit: everything.
+    Focal,
+    /// A unit IT officer: this unit and every unit below it.
+    Unit(UnitId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRecord {
+    pub account: AccountId,
+    pub address: String,
+    pub scope: AdminScope,
+    pub granted_by: String,
+    pub granted_at: i64,
+}
+
+/// One audit row to write with a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAudit {
+    /// Who: an administrator's address, `cli:<user>`, `sweep`.
+    pub actor: String,
+    /// What: `admin.grant`, `change.file`, `change.approve`, `person.revoke`…
+    pub action: String,
+    /// On what: `person:12`, `change:3`, `account:datnv@…`.
+    pub target: String,
+    /// JSON before and after, when there is a state to show.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The chain hash of an audit row: hex sha256 of the previous hash and every field, each
+/// followed by a newline (absent before/after as empty).
+pub fn audit_hash(prev_hash: &str, at: i64, row: &NewAudit) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        prev_hash,
+        &at.to_string(),
+        &row.actor,
+        &row.action,
+        &row.target,
+        row.before.as_deref().unwrap_or(""),
+        row.after.as_deref().unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+/// Where a change request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeState {
+    Filed,
+    Approved,
+    Rejected,
+}
+
+impl ChangeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeState::Filed => "filed",
+            ChangeState::Approved => "approved",
+            ChangeState::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChangeState> {
+        Some(match s {
+            "filed" => ChangeState::Filed,
+            "approved" => ChangeState::Approved,
+            "rejected" => ChangeState::Rejected,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    pub kind: String,
+    pub unit: UnitId,
+    pub person: Option<PersonId>,
+    /// JSON.
+    pub payload: String,
+    pub reason: String,
+    pub filed_by: String,
+    pub filed_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    pub id: i64,
+    pub kind: String,
+    pub unit: UnitId,
+    pub person: Option<PersonId>,
+    pub payload: String,
+    pub reason: String,
+    pub state: ChangeState,
+    pub filed_by: String,
+    pub filed_at: i64,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_note: Option<String>,
+}
+
+/// A change to the directory applied by a decision or the sweep.
+#[derive(Debug, Clone)]
+pub enum LifecycleEffect {
+    /// The person's state; their account follows (active, or revoked with `revoked_at`).
+    SetPersonState {
+        person: PersonId,
+        state: PersonState,
+    },
+    /// The person moves to another unit (address and mailbox unchanged).
+    MovePerson { person: PersonId, unit: UnitId },
+    /// The retention of a revoked mailbox is over: its account, folders and messages go; the
+    /// person stays with their address, now `reserved`.
+    PurgeMailbox { person: PersonId },
+    /// A person gets a (new) mailbox account: a re-issue after the retention.
+    LinkAccount {
+        person: PersonId,
+        account: AccountId,
+    },
+    /// A new password (a re-issue hands out a fresh one-time password).
+    SetPassword {
+        account: AccountId,
+        hash: String,
+        must_change: bool,
+    },
+}
+
+/// The decision of a filed change request.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub change: i64,
+    pub state: ChangeState,
+    pub by: String,
+    pub note: Option<String>,
+    /// The person the request concerns once known (a new hire's created person).
+    pub person: Option<PersonId>,
+}
+
+/// One lifecycle write: a decision, its effects, inactivity warnings and audit rows, all in one
+/// transaction.
+#[derive(Debug, Clone, Default)]
+pub struct LifecycleWrite<'a> {
+    pub at: i64,
+    pub decision: Option<Decision>,
+    pub effects: &'a [LifecycleEffect],
+    /// (account, access period start, days before) of warnings sent.
+    pub warnings: &'a [(AccountId, i64, u32)],
+    pub audit: &'a [NewAudit],
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNotice {
+    pub year: i32,
+    pub number: u32,
+    pub reference: String,
+    pub unit: UnitId,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRecord {
+    pub id: i64,
+    pub year: i32,
+    pub number: u32,
+    pub reference: String,
+    pub unit: UnitId,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub created_at: i64,
+}
+
+/// An inactivity warning already sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarningRecord {
+    pub account: AccountId,
+    pub since: i64,
+    pub days: u32,
+}
+
+impl Store {
+    // ---- administrators -------------------------------------------------------------------
+
+    /// Grants (or changes) an administrator's scope.
+    pub async fn grant_admin(
+        &self,
+        account: AccountId,
+        scope: AdminScope,
+        granted_by: &str,
+        at: i64,
+        audit: &[NewAudit],
+    ) -> Result<()> {
+        meta!(self, db => db.grant_admin(account, scope, granted_by, at, audit).await)
+    }
+
+    /// Removes an administrator; false when the account was not one.
+    pub async fn revoke_admin(
+        &self,
+        account: AccountId,
+        at: i64,
+        audit: &[NewAudit],
+    ) -> Result<bool> {
+        meta!(self, db => db.revoke_admin(account, at, audit).await)
+    }
+
+    pub async fn admins(&self) -> Result<Vec<AdminRecord>> {
+        meta!(self, db => db.admins().await)
+    }
+
+    pub async fn admin(&self, account: AccountId) -> Result<Option<AdminRecord>> {
+        meta!(self, db => db.admin(account).await)
+    }
+
+    // ---- change requests ------------------------------------------------------------------
+
+    pub async fn file_change(&self, change: &NewChange, audit: &[NewAudit]) -> Result<i64> {
+        meta!(self, db => db.file_change(change, audit).await)
+    }
+
+    pub async fn change(&self, id: i64) -> Result<Option<ChangeRecord>> {
+        meta!(self, db => db.change(id).await)
+    }
+
+    /// Every change request, newest first.
+    pub async fn changes(&self) -> Result<Vec<ChangeRecord>> {
+        meta!(self, db => db.changes().await)
+    }
+
+    /// Applies a decision with its effects and audit rows in one transaction. A decision on a
+    /// request no longer filed is a [`crate::StoreError::Conflict`] and changes nothing.
+    pub async fn write_lifecycle(&self, write: &LifecycleWrite<'_>) -> Result<()> {
+        meta!(self, db => db.write_lifecycle(write).await)
+    }
+
+    // ---- notices --------------------------------------------------------------------------
+
+    /// The next free notice number of a year.
+    pub async fn next_notice_number(&self, year: i32) -> Result<u32> {
+        meta!(self, db => db.next_notice_number(year).await)
+    }
+
+    /// Stores a notice; its number taken already is a [`crate::StoreError::Conflict`].
+    pub async fn insert_notice(&self, notice: &NewNotice, audit: &[NewAudit]) -> Result<i64> {
+        meta!(self, db => db.insert_notice(notice, audit).await)
+    }
+
+    pub async fn notice(&self, id: i64) -> Result<Option<NoticeRecord>> {
+        meta!(self, db => db.notice(id).await)
+    }
+
+    /// Every notice, newest first.
+    pub async fn notices(&self) -> Result<Vec<NoticeRecord>> {
+        meta!(self, db => db.notices().await)
+    }
+
+    // ---- inactivity and audit -------------------------------------------------------------
+
+    pub async fn inactivity_warnings(&self) -> Result<Vec<WarningRecord>> {
+        meta!(self, db => db.inactivity_warnings().await)
+    }
+
+    /// The audit log in order.
+    pub async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
+        meta!(self, db => db.audit_log().await)
+    }
+
+    /// Marks the first sign-in with a one-time password (kept if already set); returns when
+    /// it was.
+    pub async fn activate(&self, account: AccountId, at: i64) -> Result<i64> {
+        meta!(self, db => db.activate(account, at).await)
+    }
+
+    /// Revoked accounts with when they were revoked: (account, revoked_at).
+    pub async fn revoked_accounts(&self) -> Result<Vec<(AccountId, i64)>> {
+        meta!(self, db => db.revoked_accounts().await)
+    }
+
+    /// When a revoked account was revoked.
+    pub async fn revoked_at(&self, account: AccountId) -> Result<Option<i64>> {
+        meta!(self, db => db.revoked_at(account).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NewDirectory, NewPerson, NewUnit, SpecialUse, StoreError};
+
+    async fn open() -> Store {
+        let dir = std::env::temp_dir().join(format!("hopthu-life-{}", rand::random::<u64>()));
+        Store::open_embedded(&dir).await.unwrap()
+    }
+
+    fn audit(action: &str) -> NewAudit {
+        NewAudit {
+            actor: "qtv@caobang.gov.vn".into(),
+            action: action.into(),
+            target: "change:{id}".into(),
+            before: None,
+            after: Some("{}".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_decision_applies_once_with_its_audit_rows_in_a_chain() {
+        let store = open().await;
+        let folders: &[(&str, Option<SpecialUse>)] = &[("INBOX", None)];
+        let created = store
+            .create_directory(&NewDirectory {
+                units: &[NewUnit {
+                    code: "U1".into(),
+                    kind: "department".into(),
+                    name: "Sở Nội vụ".into(),
+                    parent_code: None,
+                    address: "sonoivu@caobang.gov.vn".into(),
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                people: &[NewPerson {
+                    full_name: "Nông Văn Đạt".into(),
+                    unit_code: "U1".into(),
+                    position: None,
+                    staff_id: None,
+                    phone: None,
+                    address: "datnv@caobang.gov.vn".into(),
+                    public: false,
+                    head: false,
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                aliases: &[],
+                folders,
+                created_at: 1,
+            })
+            .await
+            .unwrap();
+        let (unit, _) = created.units[0];
+        let (person, account) = created.people[0];
+        let id = store
+            .file_change(
+                &NewChange {
+                    kind: "retirement".into(),
+                    unit,
+                    person: Some(person),
+                    payload: "{}".into(),
+                    reason: String::new(),
+                    filed_by: "cntt@caobang.gov.vn".into(),
+                    filed_at: 10,
+                },
+                &[audit("change.file")],
+            )
+            .await
+            .unwrap();
+        let effects = [LifecycleEffect::SetPersonState {
+            person,
+            state: PersonState::Revoked,
+        }];
+        let write = LifecycleWrite {
+            at: 20,
+            decision: Some(Decision {
+                change: id,
+                state: ChangeState::Approved,
+                by: "qtv@caobang.gov.vn".into(),
+                note: None,
+                person: None,
+            }),
+            effects: &effects,
+            warnings: &[],
+            audit: &[audit("change.approve")],
+        };
+        store.write_lifecycle(&write).await.unwrap();
+        assert_eq!(store.revoked_at(account).await.unwrap(), Some(20));
+        assert_eq!(
+            store.account(account).await.unwrap().unwrap().state,
+            crate::AccountState::Revoked
+        );
+        // Deciding again is refused and writes nothing (no third audit row).
+        let err = store.write_lifecycle(&write).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        let log = store.audit_log().await.unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].target, format!("change:{id}"));
+        assert_eq!(log[0].prev_hash, AUDIT_GENESIS);
+        assert_eq!(log[1].prev_hash, log[0].hash);
+        let row = NewAudit {
+            target: log[1].target.clone(),
+            ..audit("change.approve")
+        };
+        assert_eq!(log[1].hash, audit_hash(&log[0].hash, 20, &row));
+
+        // Re-issue: active again, and the inactivity counts from the re-issue.
+        store
+            .write_lifecycle(&LifecycleWrite {
+                at: 30,
+                effects: &[LifecycleEffect::SetPersonState {
+                    person,
+                    state: PersonState::Active,
+                }],
+                ..LifecycleWrite::default()
+            })
+            .await
+            .unwrap();
+        let record = store.account(account).await.unwrap().unwrap();
+        assert_eq!(record.state, crate::AccountState::Active);
+        assert_eq!(record.last_access_at, Some(30));
+        assert_eq!(store.revoked_at(account).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_notice_number_is_given_once_per_year() {
+        let store = open().await;
+        let folders: &[(&str, Option<SpecialUse>)] = &[("INBOX", None)];
+        let created = store
+            .create_directory(&NewDirectory {
+                units: &[NewUnit {
+                    code: "U1".into(),
+                    kind: "department".into(),
+                    name: "Sở Y tế".into(),
+                    parent_code: None,
+                    address: "soyte@caobang.gov.vn".into(),
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                people: &[],
+                aliases: &[],
+                folders,
+                created_at: 1,
+            })
+            .await
+            .unwrap();
+        let notice = |year, number| NewNotice {
+            year,
+            number,
+            reference: format!("{number}/TB-SKHCN"),
+            unit: created.units[0].0,
+            subject: "Về việc cấp hộp thư điện tử".into(),
+            body_text: "x".into(),
+            body_html: "<p>x</p>".into(),
+            created_at: 5,
+        };
+        assert_eq!(store.next_notice_number(2026).await.unwrap(), 1);
+        store.insert_notice(&notice(2026, 1), &[]).await.unwrap();
+        assert_eq!(store.next_notice_number(2026).await.unwrap(), 2);
+        assert_eq!(store.next_notice_number(2027).await.unwrap(), 1);
+        let err = store
+            .insert_notice(&notice(2026, 1), &[])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        store.insert_notice(&notice(2027, 1), &[]).await.unwrap();
+        assert_eq!(store.notices().await.unwrap().len(), 2);
+    }
+}

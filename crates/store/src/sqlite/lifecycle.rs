@@ -1,0 +1,510 @@
+//! SQL of the lifecycle: administrators, change requests, notices, inactivity warnings and the
+//! hash-chained audit log. Each write appends its audit rows inside its own transaction.
+
+use hopthu_model::{AccountId, PersonId, UnitId};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::SqliteMeta;
+use crate::lifecycle::*;
+use crate::{PersonState, Result, StoreError};
+
+/// Appends audit rows to the chain inside `tx`.
+async fn append_audit(
+    tx: &mut Transaction<'static, Sqlite>,
+    at: i64,
+    rows: &[NewAudit],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut prev: String =
+        sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?
+            .unwrap_or_else(|| AUDIT_GENESIS.to_string());
+    for row in rows {
+        let hash = audit_hash(&prev, at, row);
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, target, before, after, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(at)
+        .bind(&row.actor)
+        .bind(&row.action)
+        .bind(&row.target)
+        .bind(row.before.as_deref())
+        .bind(row.after.as_deref())
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+        prev = hash;
+    }
+    Ok(())
+}
+
+impl SqliteMeta {
+    pub(crate) async fn grant_admin(
+        &self,
+        account: AccountId,
+        scope: AdminScope,
+        granted_by: &str,
+        at: i64,
+        audit: &[NewAudit],
+    ) -> Result<()> {
+        let (focal, unit) = match scope {
+            AdminScope::Focal => (true, None),
+            AdminScope::Unit(u) => (false, Some(u.0)),
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO admins (account_id, focal, unit_id, granted_by, granted_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (account_id) DO UPDATE SET focal = excluded.focal,
+                unit_id = excluded.unit_id, granted_by = excluded.granted_by,
+                granted_at = excluded.granted_at",
+        )
+        .bind(account.0)
+        .bind(focal)
+        .bind(unit)
+        .bind(granted_by)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, at, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn revoke_admin(
+        &self,
+        account: AccountId,
+        at: i64,
+        audit: &[NewAudit],
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("DELETE FROM admins WHERE account_id = $1")
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            let _ = tx.rollback().await;
+            return Ok(false);
+        }
+        append_audit(&mut tx, at, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn admins(&self) -> Result<Vec<AdminRecord>> {
+        sqlx::query(
+            "SELECT d.*, a.address FROM admins d JOIN accounts a ON a.id = d.account_id
+              ORDER BY a.address",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(admin_from_row)
+        .collect()
+    }
+
+    pub(crate) async fn admin(&self, account: AccountId) -> Result<Option<AdminRecord>> {
+        sqlx::query(
+            "SELECT d.*, a.address FROM admins d JOIN accounts a ON a.id = d.account_id
+              WHERE d.account_id = $1",
+        )
+        .bind(account.0)
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(admin_from_row)
+        .transpose()
+    }
+
+    pub(crate) async fn file_change(&self, change: &NewChange, audit: &[NewAudit]) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let id = sqlx::query(
+            "INSERT INTO change_requests (kind, unit_id, person_id, payload, reason, state,
+                                          filed_by, filed_at)
+             VALUES ($1, $2, $3, $4, $5, 'filed', $6, $7)",
+        )
+        .bind(&change.kind)
+        .bind(change.unit.0)
+        .bind(change.person.map(|p| p.0))
+        .bind(&change.payload)
+        .bind(&change.reason)
+        .bind(&change.filed_by)
+        .bind(change.filed_at)
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+        // The audit rows name the request by its id, known only now.
+        let audit: Vec<NewAudit> = audit
+            .iter()
+            .map(|a| NewAudit {
+                target: a.target.replace("{id}", &id.to_string()),
+                ..a.clone()
+            })
+            .collect();
+        append_audit(&mut tx, change.filed_at, &audit).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub(crate) async fn change(&self, id: i64) -> Result<Option<ChangeRecord>> {
+        sqlx::query("SELECT * FROM change_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(change_from_row)
+            .transpose()
+    }
+
+    pub(crate) async fn changes(&self) -> Result<Vec<ChangeRecord>> {
+        sqlx::query("SELECT * FROM change_requests ORDER BY id DESC")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(change_from_row)
+            .collect()
+    }
+
+    pub(crate) async fn write_lifecycle(&self, write: &LifecycleWrite<'_>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let result = write_lifecycle_in(&mut tx, write).await;
+        match result {
+            Ok(()) => {
+                tx.commit().await?;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) async fn next_notice_number(&self, year: i32) -> Result<u32> {
+        let max: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM notices WHERE year = $1")
+                .bind(year)
+                .fetch_one(&self.read)
+                .await?;
+        Ok(max as u32 + 1)
+    }
+
+    pub(crate) async fn insert_notice(&self, n: &NewNotice, audit: &[NewAudit]) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "INSERT INTO notices (year, number, reference, unit_id, subject, body_text,
+                                  body_html, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(n.year)
+        .bind(i64::from(n.number))
+        .bind(&n.reference)
+        .bind(n.unit.0)
+        .bind(&n.subject)
+        .bind(&n.body_text)
+        .bind(&n.body_html)
+        .bind(n.created_at)
+        .execute(&mut *tx)
+        .await;
+        let id = match r {
+            Ok(r) => r.last_insert_rowid(),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                let _ = tx.rollback().await;
+                return Err(StoreError::Conflict(format!("notice {}", n.reference)));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        append_audit(&mut tx, n.created_at, audit).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub(crate) async fn notice(&self, id: i64) -> Result<Option<NoticeRecord>> {
+        sqlx::query("SELECT * FROM notices WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(notice_from_row)
+            .transpose()
+    }
+
+    pub(crate) async fn notices(&self) -> Result<Vec<NoticeRecord>> {
+        sqlx::query("SELECT * FROM notices ORDER BY id DESC")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(notice_from_row)
+            .collect()
+    }
+
+    pub(crate) async fn inactivity_warnings(&self) -> Result<Vec<WarningRecord>> {
+        sqlx::query("SELECT account_id, since, days FROM inactivity_warnings")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(WarningRecord {
+                    account: AccountId(r.try_get("account_id")?),
+                    since: r.try_get("since")?,
+                    days: r.try_get::<i64, _>("days")? as u32,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
+        sqlx::query("SELECT * FROM audit_log ORDER BY id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    before: r.try_get("before")?,
+                    after: r.try_get("after")?,
+                    prev_hash: r.try_get("prev_hash")?,
+                    hash: r.try_get("hash")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn activate(&self, account: AccountId, at: i64) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE accounts SET activated_at = COALESCE(activated_at, $1) WHERE id = $2")
+            .bind(at)
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
+        let activated: Option<i64> =
+            sqlx::query_scalar("SELECT activated_at FROM accounts WHERE id = $1")
+                .bind(account.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
+        tx.commit().await?;
+        Ok(activated.unwrap_or(at))
+    }
+
+    pub(crate) async fn revoked_accounts(&self) -> Result<Vec<(AccountId, i64)>> {
+        sqlx::query("SELECT id, revoked_at FROM accounts WHERE revoked_at IS NOT NULL")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok((AccountId(r.try_get("id")?), r.try_get("revoked_at")?)))
+            .collect()
+    }
+
+    pub(crate) async fn revoked_at(&self, account: AccountId) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT revoked_at FROM accounts WHERE id = $1")
+                .bind(account.0)
+                .fetch_optional(&self.read)
+                .await?
+                .flatten(),
+        )
+    }
+}
+
+async fn write_lifecycle_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    write: &LifecycleWrite<'_>,
+) -> Result<()> {
+    if let Some(d) = &write.decision {
+        let r = sqlx::query(
+            "UPDATE change_requests SET state = $1, decided_by = $2, decided_at = $3,
+                    decision_note = $4, person_id = COALESCE($5, person_id)
+              WHERE id = $6 AND state = 'filed'",
+        )
+        .bind(d.state.as_str())
+        .bind(&d.by)
+        .bind(write.at)
+        .bind(d.note.as_deref())
+        .bind(d.person.map(|p| p.0))
+        .bind(d.change)
+        .execute(&mut **tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "change request {} is not waiting for a decision",
+                d.change
+            )));
+        }
+    }
+    for effect in write.effects {
+        match effect {
+            LifecycleEffect::SetPersonState { person, state } => {
+                let r = sqlx::query("UPDATE people SET state = $1 WHERE id = $2")
+                    .bind(state.as_str())
+                    .bind(person.0)
+                    .execute(&mut **tx)
+                    .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("person {}", person.0)));
+                }
+                // A re-issued mailbox counts its inactivity (Đ8.3) from the re-issue.
+                let sql = match state {
+                    PersonState::Active => {
+                        "UPDATE accounts SET state = 'active', revoked_at = NULL,
+                                last_access_at = MAX(COALESCE(last_access_at, 0), $1)
+                          WHERE id = (SELECT account_id FROM people WHERE id = $2)"
+                    }
+                    _ => {
+                        "UPDATE accounts SET state = 'revoked', revoked_at = $1
+                          WHERE id = (SELECT account_id FROM people WHERE id = $2)"
+                    }
+                };
+                sqlx::query(sql)
+                    .bind(write.at)
+                    .bind(person.0)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            LifecycleEffect::MovePerson { person, unit } => {
+                let r = sqlx::query("UPDATE people SET unit_id = $1 WHERE id = $2")
+                    .bind(unit.0)
+                    .bind(person.0)
+                    .execute(&mut **tx)
+                    .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("person {}", person.0)));
+                }
+                // A head who leaves the unit is no longer its head.
+                sqlx::query(
+                    "UPDATE units SET head_person_id = NULL
+                      WHERE head_person_id = $1 AND id <> $2",
+                )
+                .bind(person.0)
+                .bind(unit.0)
+                .execute(&mut **tx)
+                .await?;
+            }
+            LifecycleEffect::PurgeMailbox { person } => {
+                let account: Option<i64> =
+                    sqlx::query_scalar("SELECT account_id FROM people WHERE id = $1")
+                        .bind(person.0)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                        .flatten();
+                if let Some(account) = account {
+                    sqlx::query(
+                        "UPDATE blobs SET refcount = refcount - (SELECT COUNT(*) FROM messages m
+                           JOIN mailboxes b ON b.id = m.mailbox_id
+                          WHERE b.account_id = $1 AND m.blob_hash = blobs.hash)
+                         WHERE hash IN (SELECT m.blob_hash FROM messages m
+                           JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = $1)",
+                    )
+                    .bind(account)
+                    .execute(&mut **tx)
+                    .await?;
+                    // Cascades to folders and messages; people.account_id becomes NULL.
+                    sqlx::query("DELETE FROM accounts WHERE id = $1")
+                        .bind(account)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                sqlx::query("UPDATE people SET state = 'reserved' WHERE id = $1")
+                    .bind(person.0)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            LifecycleEffect::LinkAccount { person, account } => {
+                sqlx::query("UPDATE people SET account_id = $1 WHERE id = $2")
+                    .bind(account.0)
+                    .bind(person.0)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            LifecycleEffect::SetPassword {
+                account,
+                hash,
+                must_change,
+            } => {
+                sqlx::query(
+                    "UPDATE accounts SET password_hash = $1, must_change_password = $2,
+                            activated_at = NULL
+                      WHERE id = $3",
+                )
+                .bind(hash)
+                .bind(*must_change)
+                .bind(account.0)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    }
+    for (account, since, days) in write.warnings {
+        sqlx::query(
+            "INSERT INTO inactivity_warnings (account_id, since, days, sent_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(account.0)
+        .bind(*since)
+        .bind(i64::from(*days))
+        .bind(write.at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    append_audit(tx, write.at, write.audit).await
+}
+
+fn admin_from_row(r: &SqliteRow) -> Result<AdminRecord> {
+    let focal: bool = r.try_get("focal")?;
+    let unit: Option<i64> = r.try_get("unit_id")?;
+    let scope = match (focal, unit) {
+        (true, _) => AdminScope::Focal,
+        (false, Some(u)) => AdminScope::Unit(UnitId(u)),
+        (false, None) => return Err(StoreError::Corrupt("admin without a scope".into())),
+    };
+    Ok(AdminRecord {
+        account: AccountId(r.try_get("account_id")?),
+        address: r.try_get("address")?,
+        scope,
+        granted_by: r.try_get("granted_by")?,
+        granted_at: r.try_get("granted_at")?,
+    })
+}
+
+fn change_from_row(r: &SqliteRow) -> Result<ChangeRecord> {
+    let state: String = r.try_get("state")?;
+    Ok(ChangeRecord {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        unit: UnitId(r.try_get("unit_id")?),
+        person: r.try_get::<Option<i64>, _>("person_id")?.map(PersonId),
+        payload: r.try_get("payload")?,
+        reason: r.try_get("reason")?,
+        state: ChangeState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("change state {state:?}")))?,
+        filed_by: r.try_get("filed_by")?,
+        filed_at: r.try_get("filed_at")?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r.try_get("decided_at")?,
+        decision_note: r.try_get("decision_note")?,
+    })
+}
+
+fn notice_from_row(r: &SqliteRow) -> Result<NoticeRecord> {
+    Ok(NoticeRecord {
+        id: r.try_get("id")?,
+        year: r.try_get("year")?,
+        number: r.try_get::<i64, _>("number")? as u32,
+        reference: r.try_get("reference")?,
+        unit: UnitId(r.try_get("unit_id")?),
+        subject: r.try_get("subject")?,
+        body_text: r.try_get("body_text")?,
+        body_html: r.try_get("body_html")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
