@@ -64,7 +64,9 @@ impl Core {
     }
 
     /// Stores a received message durably: once as a blob, then in the INBOX of every local
-    /// recipient and in the outbound queue for the others, in one transaction.
+    /// recipient and in the outbound queue for the others, in one transaction. Concurrent
+    /// deliveries share that transaction's commit (the store's group commit), so the fsync
+    /// cost is paid once per batch rather than once per message.
     pub async fn deliver(&self, envelope: &Envelope, raw: Vec<u8>) -> Result<DeliveryReport> {
         let size = self.check_size(raw.len())?;
         let mut report = DeliveryReport::default();
@@ -92,13 +94,17 @@ impl Core {
             }
         }
         let raw = Arc::new(raw);
-        // Searchable text only matters for local recipients (indexed with their rows).
-        let text = if targets.is_empty() {
-            None
-        } else {
-            Some(crate::search::extract_blocking(raw.clone()).await)
+        // Searchable text only matters for local recipients (indexed with their rows). Its
+        // extraction (a blocking thread) overlaps the blob write and fsync.
+        let extract = async {
+            if targets.is_empty() {
+                None
+            } else {
+                Some(crate::search::extract_blocking(raw.clone()).await)
+            }
         };
-        let blob = self.store.blobs().put(raw).await?;
+        let (text, blob) = tokio::join!(extract, self.store.blobs().put(raw.clone()));
+        let blob = blob?;
         let mail_from = envelope
             .mail_from
             .as_ref()
