@@ -467,3 +467,18 @@ fn antivirus_refuses_eicar_and_handles_a_dead_scanner() {
     assert!(out.ends_with("OK\n"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Submission adds Message-ID (in our domain) and Date when a client leaves them out, and keeps
+/// those a client wrote.
+#[test]
+fn submission_adds_message_id_and_date_when_missing() {
+    let server = TestServer::start();
+    let user = server.add_account("vanthu", "Văn Thư", "mat-khau-van-thu");
+    let boss = server.add_account("chanhvp", "Chánh Văn Phòng", "mat-khau-chanh-vp");
+    let out = server.python(
+        "smtp_submission_headers.py",
+        &[&user, "mat-khau-van-thu", &boss, "mat-khau-chanh-vp"],
+    );
+    assert_eq!(out.trim(), "ok", "{out}");
+}
+
