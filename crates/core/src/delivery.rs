@@ -139,7 +139,69 @@ impl Core {
         for (account, mailbox) in targets {
             self.notify(account, mailbox);
         }
+        if !report.local.is_empty() {
+            self.report_local_success(envelope, &raw).await;
+        }
         Ok(report)
+    }
+
+    /// RFC 3461 §5.2.2: the local recipients that asked with `NOTIFY=SUCCESS` are reported to
+    /// the sender as delivered, once their rows are committed. The notice goes from `<>` (and
+    /// never for mail from `<>`) through [`Core::deliver`] like any message; if storing it fails
+    /// the delivery itself still stands.
+    async fn report_local_success(&self, envelope: &Envelope, raw: &[u8]) {
+        let (Some(sender), Some(dsn)) = (&envelope.mail_from, &envelope.dsn) else {
+            return;
+        };
+        let recipients: Vec<crate::dsn::RecipientReport> = envelope
+            .recipients
+            .iter()
+            .zip(&dsn.recipients)
+            .filter(|(rcpt, d)| {
+                self.is_local_domain(rcpt)
+                    && d.notify.as_deref().is_some_and(|list| {
+                        list.split(',')
+                            .any(|item| item.trim().eq_ignore_ascii_case("SUCCESS"))
+                    })
+            })
+            .map(|(rcpt, d)| crate::dsn::RecipientReport {
+                address: rcpt.to_string(),
+                orcpt: d.orcpt.clone(),
+                status: "2.0.0".into(),
+                diagnostic: "delivered to the mailbox / đã chuyển vào hộp thư".into(),
+                from_smtp: false,
+                remote_mta: None,
+            })
+            .collect();
+        if recipients.is_empty() {
+            return;
+        }
+        let to = sender.to_string();
+        let notice = crate::dsn::build(
+            &crate::dsn::Report {
+                action: crate::dsn::Action::Delivered,
+                reporting_mta: &self.config.hostname,
+                domain: &self.config.domain,
+                to: &to,
+                envid: dsn.envid.as_deref(),
+                ret: dsn.ret.as_deref(),
+                arrival: now(),
+                retry_until: None,
+                recipients: &recipients,
+                original: raw,
+            },
+            now(),
+        );
+        let notice_envelope = Envelope {
+            mail_from: None,
+            recipients: vec![sender.clone()],
+            dsn: None,
+        };
+        // Boxed: `deliver` calls itself (once; the notice has no DSN parameters).
+        match Box::pin(self.deliver(&notice_envelope, notice)).await {
+            Ok(_) => tracing::info!(to = %to, recipients = recipients.len(), "success notice sent"),
+            Err(e) => tracing::warn!(to = %to, error = %e, "success notice not stored"),
+        }
     }
 
     /// The outbound queue (`hopthu queue list` comes with the MTA issue).

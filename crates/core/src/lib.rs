@@ -15,6 +15,7 @@ mod accounts;
 mod antivirus;
 mod delivery;
 pub mod directory;
+pub mod dsn;
 mod error;
 mod limits;
 mod mail;

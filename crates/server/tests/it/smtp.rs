@@ -558,3 +558,18 @@ fn swaks_pipelining_limits_and_abandoned_transactions() {
     assert_eq!(subjects(&b, "mat-khau-nguoi-hai"), ["Ong duc", "Qua nhieu"]);
     assert_eq!(subjects(&c, "mat-khau-nguoi-ba"), ["Van phuc vu"]);
 }
+
+/// NOTIFY=SUCCESS on a local recipient brings the sender a success notice (RFC 3461 §5.2.2),
+/// only for the recipients that asked, with ENVID and ORCPT, and without the body.
+#[test]
+fn local_delivery_with_notify_success_reports_delivered() {
+    let server = TestServer::start();
+    let user = server.add_account("guibaonhan", "Người Gửi", "mat-khau-nguoi-gui");
+    let wants = server.add_account("nhanmot", "Người Nhận Một", "mat-khau-nhan-mot");
+    let quiet = server.add_account("nhanhai", "Người Nhận Hai", "mat-khau-nhan-hai");
+    let out = server.python(
+        "smtp_success_dsn.py",
+        &[&user, "mat-khau-nguoi-gui", &wants, &quiet],
+    );
+    assert_eq!(out.trim(), "OK", "{out}");
+}
