@@ -189,7 +189,7 @@ fn count_files(dir: &std::path::Path) -> usize {
             if entry.file_name() != "tmp" {
                 n += count_files(&entry.path());
             }
-        } else {
+        } else if !entry.file_name().to_string_lossy().starts_with(".tmp.") {
             n += 1;
         }
     }
