@@ -2,9 +2,11 @@
 //!
 //! [`SqliteMeta::deliver`] hands its rows to one writer task through a channel and waits. The
 //! task takes every delivery waiting at that moment (up to [`MAX_BATCH`]), runs them in one
-//! `BEGIN IMMEDIATE` transaction, each inside its own `SAVEPOINT` so that one failing delivery
-//! (a mailbox deleted meanwhile) is rolled back alone, commits, and only then answers each
-//! waiter. While a batch is being committed the next deliveries queue up in the channel, so the
+//! `BEGIN IMMEDIATE` transaction, commits, and only then answers each waiter. One failing
+//! delivery (a mailbox deleted meanwhile) must not fail the others: the batch first runs
+//! without savepoints (the common case, fewer statements); if a delivery fails, the whole
+//! transaction is rolled back and the batch runs again with each delivery inside its own
+//! `SAVEPOINT`, so only the failing one is rolled back. While a batch is being committed the next deliveries queue up in the channel, so the
 //! batch size follows the load by itself: a lone delivery commits at once, a busy server shares
 //! each fsync between many.
 //!
@@ -85,7 +87,18 @@ pub(super) async fn run(
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match run_batch(&write, &batch).await {
+        // Optimistically without savepoints (two statements fewer per delivery); a batch in
+        // which one delivery fails is rolled back whole and run again with a savepoint each.
+        let outcome = match run_batch(&write, &batch, false).await {
+            Err(BatchError::OneFailed) => run_batch(&write, &batch, true).await,
+            other => other,
+        };
+        match outcome.map_err(|e| match e {
+            BatchError::Store(e) => e,
+            BatchError::OneFailed => {
+                StoreError::Corrupt("delivery failed outside a savepoint".into())
+            }
+        }) {
             Ok(results) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
                 for (job, result) in batch.drain(..).zip(results) {
@@ -108,11 +121,27 @@ pub(super) async fn run(
     }
 }
 
-/// One transaction for the whole batch; the outer error means nothing was committed.
+/// Why a batch was not committed.
+enum BatchError {
+    /// A delivery failed while running without savepoints: nothing is committed, run the
+    /// batch again with them.
+    OneFailed,
+    Store(StoreError),
+}
+
+impl From<sqlx::Error> for BatchError {
+    fn from(e: sqlx::Error) -> Self {
+        BatchError::Store(e.into())
+    }
+}
+
+/// One transaction for the whole batch; an `Err` means nothing was committed. With
+/// `savepoints`, each delivery runs inside its own and a failing one is rolled back alone.
 async fn run_batch(
     write: &SqlitePool,
     batch: &[DeliveryJob],
-) -> Result<Vec<Result<Vec<(MailboxId, Uid)>>>> {
+    savepoints: bool,
+) -> std::result::Result<Vec<Result<Vec<(MailboxId, Uid)>>>, BatchError> {
     let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
@@ -132,6 +161,14 @@ async fn run_batch(
             targets: &job.targets,
             queue,
         };
+        if !savepoints {
+            match insert_rows(&mut tx, &delivery, job.text.as_ref()).await {
+                Ok(uids) => results.push(Ok(uids)),
+                // Dropping `tx` rolls the whole batch back.
+                Err(_) => return Err(BatchError::OneFailed),
+            }
+            continue;
+        }
         sqlx::query("SAVEPOINT delivery").execute(&mut *tx).await?;
         match insert_rows(&mut tx, &delivery, job.text.as_ref()).await {
             Ok(uids) => {
