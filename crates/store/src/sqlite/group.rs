@@ -29,6 +29,9 @@ use crate::{BlobId, QueueDsn, Result, StoreError};
 /// Most deliveries one transaction takes; more wait for the next one.
 pub(super) const MAX_BATCH: usize = 256;
 
+/// What a delivery's waiter receives: the UID given in each target mailbox.
+type Answer = Result<Vec<(MailboxId, Uid)>>;
+
 /// One delivery with everything owned, so it can travel to the writer task.
 pub(super) struct DeliveryJob {
     blob: BlobId,
@@ -38,17 +41,14 @@ pub(super) struct DeliveryJob {
     targets: Vec<MailboxId>,
     queue: Option<(String, Vec<String>, Option<QueueDsn>)>,
     text: Option<SearchText>,
-    reply: oneshot::Sender<Result<Vec<(MailboxId, Uid)>>>,
+    reply: oneshot::Sender<Answer>,
 }
 
 impl DeliveryJob {
     pub(super) fn new(
         d: &Delivery<'_>,
         text: Option<&SearchText>,
-    ) -> (
-        DeliveryJob,
-        oneshot::Receiver<Result<Vec<(MailboxId, Uid)>>>,
-    ) {
+    ) -> (DeliveryJob, oneshot::Receiver<Answer>) {
         let (reply, answer) = oneshot::channel();
         let job = DeliveryJob {
             blob: d.blob.clone(),
@@ -141,7 +141,7 @@ async fn run_batch(
     write: &SqlitePool,
     batch: &[DeliveryJob],
     savepoints: bool,
-) -> std::result::Result<Vec<Result<Vec<(MailboxId, Uid)>>>, BatchError> {
+) -> std::result::Result<Vec<Answer>, BatchError> {
     let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
