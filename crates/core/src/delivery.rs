@@ -64,7 +64,9 @@ impl Core {
     }
 
     /// Stores a received message durably: once as a blob, then in the INBOX of every local
-    /// recipient and in the outbound queue for the others, in one transaction.
+    /// recipient and in the outbound queue for the others, in one transaction. Concurrent
+    /// deliveries share that transaction's commit (the store's group commit), so the fsync
+    /// cost is paid once per batch rather than once per message.
     pub async fn deliver(&self, envelope: &Envelope, raw: Vec<u8>) -> Result<DeliveryReport> {
         let size = self.check_size(raw.len())?;
         let mut report = DeliveryReport::default();
@@ -92,13 +94,17 @@ impl Core {
             }
         }
         let raw = Arc::new(raw);
-        // Searchable text only matters for local recipients (indexed with their rows).
-        let text = if targets.is_empty() {
-            None
-        } else {
-            Some(crate::search::extract_blocking(raw.clone()).await)
+        // Searchable text only matters for local recipients (indexed with their rows). Its
+        // extraction (a blocking thread) overlaps the blob write and fsync.
+        let extract = async {
+            if targets.is_empty() {
+                None
+            } else {
+                Some(crate::search::extract_blocking(raw.clone()).await)
+            }
         };
-        let blob = self.store.blobs().put(raw).await?;
+        let (text, blob) = tokio::join!(extract, self.store.blobs().put(raw.clone()));
+        let blob = blob?;
         let mail_from = envelope
             .mail_from
             .as_ref()
@@ -133,7 +139,69 @@ impl Core {
         for (account, mailbox) in targets {
             self.notify(account, mailbox);
         }
+        if !report.local.is_empty() {
+            self.report_local_success(envelope, &raw).await;
+        }
         Ok(report)
+    }
+
+    /// RFC 3461 §5.2.2: the local recipients that asked with `NOTIFY=SUCCESS` are reported to
+    /// the sender as delivered, once their rows are committed. The notice goes from `<>` (and
+    /// never for mail from `<>`) through [`Core::deliver`] like any message; if storing it fails
+    /// the delivery itself still stands.
+    async fn report_local_success(&self, envelope: &Envelope, raw: &[u8]) {
+        let (Some(sender), Some(dsn)) = (&envelope.mail_from, &envelope.dsn) else {
+            return;
+        };
+        let recipients: Vec<crate::dsn::RecipientReport> = envelope
+            .recipients
+            .iter()
+            .zip(&dsn.recipients)
+            .filter(|(rcpt, d)| {
+                self.is_local_domain(rcpt)
+                    && d.notify.as_deref().is_some_and(|list| {
+                        list.split(',')
+                            .any(|item| item.trim().eq_ignore_ascii_case("SUCCESS"))
+                    })
+            })
+            .map(|(rcpt, d)| crate::dsn::RecipientReport {
+                address: rcpt.to_string(),
+                orcpt: d.orcpt.clone(),
+                status: "2.0.0".into(),
+                diagnostic: "delivered to the mailbox / đã chuyển vào hộp thư".into(),
+                from_smtp: false,
+                remote_mta: None,
+            })
+            .collect();
+        if recipients.is_empty() {
+            return;
+        }
+        let to = sender.to_string();
+        let notice = crate::dsn::build(
+            &crate::dsn::Report {
+                action: crate::dsn::Action::Delivered,
+                reporting_mta: &self.config.hostname,
+                domain: &self.config.domain,
+                to: &to,
+                envid: dsn.envid.as_deref(),
+                ret: dsn.ret.as_deref(),
+                arrival: now(),
+                retry_until: None,
+                recipients: &recipients,
+                original: raw,
+            },
+            now(),
+        );
+        let notice_envelope = Envelope {
+            mail_from: None,
+            recipients: vec![sender.clone()],
+            dsn: None,
+        };
+        // Boxed: `deliver` calls itself (once; the notice has no DSN parameters).
+        match Box::pin(self.deliver(&notice_envelope, notice)).await {
+            Ok(_) => tracing::info!(to = %to, recipients = recipients.len(), "success notice sent"),
+            Err(e) => tracing::warn!(to = %to, error = %e, "success notice not stored"),
+        }
     }
 
     /// The outbound queue (`hopthu queue list` comes with the MTA issue).

@@ -14,10 +14,11 @@
 mod accounts;
 pub mod admin;
 mod antivirus;
-pub mod compose;
 pub mod audit;
+pub mod compose;
 mod delivery;
 pub mod directory;
+pub mod dsn;
 mod error;
 mod limits;
 mod mail;

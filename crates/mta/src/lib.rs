@@ -2,7 +2,7 @@
 //!
 //! It owns MX resolution (`dns.rs`, hickory through `mail-auth`), the SMTP client
 //! (`client.rs`, on `smtp-proto` and `tokio-rustls`), DKIM signing at send time (`dkim.rs`),
-//! delivery status notifications (`dsn.rs`) and the scheduling of attempts (`runner.rs`):
+//! delivery status notifications (`hopthu_core::dsn`) and the scheduling of attempts (`runner.rs`):
 //! per-domain connection reuse and concurrency limits, retries with exponential back-off up to
 //! `outbound.lifetime`, one delay notice, and a bounce to the sender when delivery fails for
 //! good. It never touches the store: the queue is read and updated through
@@ -19,7 +19,6 @@
 mod client;
 pub mod dkim;
 mod dns;
-mod dsn;
 mod runner;
 
 use std::sync::Arc;

@@ -28,8 +28,8 @@ use tracing::Instrument;
 
 use crate::client::{ClientSettings, Connection, RecipientParams, Transaction};
 use crate::dkim::DkimKeys;
-use crate::dsn::{self, Action, RecipientReport};
 use crate::{Failure, dns};
+use hopthu_core::dsn::{self, Action, RecipientReport};
 
 /// How many due messages one look at the queue takes.
 const BATCH: u32 = 1000;

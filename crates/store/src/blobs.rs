@@ -1,8 +1,9 @@
 //! Message bodies as content-addressed files: `blobs/ab/cd/<sha256>`.
 //!
 //! **Invariant**: [`BlobStore::put`] returns only after the file's data and its directory entry
-//! are on disk (write to a temporary file, `sync_all`, rename, fsync the directory), so a blob
-//! id handed out survives a crash. Identical bodies are stored once.
+//! are on disk (write to a temporary file beside the final name, `sync_all`, rename, fsync the
+//! directory), so a blob id handed out survives a crash and a file under its final name is
+//! always complete. Identical bodies are stored once.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -111,10 +112,10 @@ impl LocalBlobs {
         }
         let dir = path.parent().expect("blob path has a parent");
         fs::create_dir_all(dir).map_err(|e| StoreError::io("create blob dir", e))?;
-        let tmp = self
-            .root
-            .join("tmp")
-            .join(format!("{}.{}", id.as_str(), rand::random::<u64>()));
+        // The temporary file sits beside its final name (a dot name no reader looks up): the
+        // rename stays inside one directory, and concurrent writes spread over many
+        // directories (and inode groups) instead of all contending for one `tmp/`.
+        let tmp = dir.join(format!(".tmp.{}.{}", id.as_str(), rand::random::<u64>()));
         let write = || -> std::io::Result<()> {
             let mut file = File::create(&tmp)?;
             file.write_all(bytes)?;

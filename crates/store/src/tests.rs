@@ -189,7 +189,7 @@ fn count_files(dir: &std::path::Path) -> usize {
             if entry.file_name() != "tmp" {
                 n += count_files(&entry.path());
             }
-        } else {
+        } else if !entry.file_name().to_string_lossy().starts_with(".tmp.") {
             n += 1;
         }
     }
@@ -456,4 +456,86 @@ async fn unseen_counters_follow_flags_moves_and_expunges() {
     assert_eq!(by_id[&inbox], (2, 2)); // uids 1 (unseen again) and 5
     assert_eq!(by_id[&trash], (2, 1)); // 2 seen, 3 unseen
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Concurrent deliveries share one commit (group commit), each gets its own UID, and one that
+/// fails (its mailbox is gone) is rolled back alone without failing the others of its batch.
+#[tokio::test]
+async fn concurrent_deliveries_share_a_commit_and_fail_alone() {
+    let (store, dir) = open().await;
+    let store = Arc::new(store);
+    let (account_a, inbox) = account(&store, "g@x.vn").await;
+    let (_, other) = account(&store, "h@x.vn").await;
+    let Meta::Sqlite(db) = &store.meta;
+    // Hold the one writer connection so that every delivery below is waiting at once.
+    let held = db.write.acquire().await.unwrap();
+    let gone = MailboxId(999_999);
+    let mut tasks = Vec::new();
+    for i in 0..20u32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = format!("group {i}").into_bytes();
+            let blob = store.blobs().put(Arc::new(body.clone())).await.unwrap();
+            let targets = if i == 9 {
+                vec![inbox, gone]
+            } else {
+                vec![inbox, other]
+            };
+            store
+                .deliver(&Delivery {
+                    blob: &blob,
+                    size: body.len() as u32,
+                    internal_date: 1,
+                    flags: &Flags::new(),
+                    targets: &targets,
+                    queue: None,
+                })
+                .await
+        }));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while db.group_stats().0 < 20 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "deliveries not submitted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    drop(held);
+    let mut uids = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        let result = task.await.unwrap();
+        if i == 9 {
+            assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
+        } else {
+            let got = result.unwrap();
+            assert_eq!(got[0].0, inbox);
+            uids.push(got[0].1);
+        }
+    }
+    // The writer may have taken the first delivery alone before the rest arrived: at most two
+    // transactions for twenty deliveries.
+    let (submitted, commits) = db.group_stats();
+    assert_eq!(submitted, 20);
+    assert!(commits <= 2, "{commits} commits");
+    uids.sort();
+    assert_eq!(uids, (1..=19).map(Uid).collect::<Vec<_>>());
+    // The failed delivery left nothing behind: no row, no usage, no blob reference.
+    let messages = store.messages(inbox).await.unwrap();
+    assert_eq!(messages.len(), 19);
+    let failed = BlobId::of(b"group 9");
+    assert!(messages.iter().all(|m| m.blob != failed));
+    assert_eq!(store.messages(other).await.unwrap().len(), 19);
+    assert_eq!(store.account_usage(account_a).await.unwrap().1, 19);
+    let refs: Option<i64> = sqlx::query_scalar("SELECT refcount FROM blobs WHERE hash = $1")
+        .bind(failed.as_str())
+        .fetch_optional(&db.read)
+        .await
+        .unwrap();
+    assert_eq!(refs, None);
+    // A lone delivery afterwards commits on its own.
+    put(&store, b"after", &[inbox]).await;
+    assert_eq!(db.group_stats().1, commits + 1);
+    drop(store);
+    std::fs::remove_dir_all(dir).unwrap();
 }

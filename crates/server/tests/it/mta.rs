@@ -245,6 +245,18 @@ postlog   unix-dgram n - n - 1 postlogd
         });
     }
 
+    /// Relays mail for `domain` to hopthu's MX listener (instead of its MX records), with
+    /// STARTTLS when offered. Call before [`Postfix::start`].
+    fn relay_to(&self, domain: &str, port: u16) {
+        let mut cf = std::fs::read_to_string(self.dir.join("main.cf")).unwrap();
+        cf.push_str(&format!(
+            "relay_domains = {domain}\n\
+             transport_maps = inline:{{ {domain}=smtp:[127.0.0.1]:{port} }}\n\
+             smtp_tls_security_level = may\n"
+        ));
+        std::fs::write(self.dir.join("main.cf"), cf).unwrap();
+    }
+
     fn set_access(&self, access: &str) {
         std::fs::write(self.dir.join("access"), access).unwrap();
         self.postfix("reload");
@@ -739,4 +751,51 @@ fn inbound_spf_dkim_dmarc_and_reject_policy() {
         String::from_utf8_lossy(&out.stderr),
         server.log()
     );
+}
+
+/// The other direction: Postfix relays to hopthu's MX port (STARTTLS, hopthu's SPF check sees
+/// the relaying host pass), and hopthu's refusal of an unknown mailbox (550 5.1.1) makes
+/// Postfix bounce to the sender.
+#[test]
+fn postfix_relays_into_hopthu_and_bounces_its_refusal() {
+    if missing(&[POSTFIX, DNSMASQ, "/usr/bin/openssl"]) {
+        return;
+    }
+    let tmp = tempdir("from-postfix");
+    let dns = Dns::start_with(
+        &tmp,
+        &[
+            "--local=/example.net/".to_string(),
+            "--txt-record=example.net,v=spf1 ip4:127.0.0.1 -all".to_string(),
+        ],
+    );
+    let server = TestServer::start_with(&format!(
+        "[dns]\nresolvers = [\"127.0.0.1:{}\"]\ntimeout = 2\n[inbound]\nverify = true\n",
+        dns.port
+    ));
+    let rcpt = server.add_account("vanphong", "Văn Phòng", "mat-khau-van-phong");
+    let mut postfix = Postfix::new(&tmp, "");
+    postfix.relay_to(DOMAIN, server.port("smtp"));
+    postfix.start();
+    let unknown = format!("khongco@{DOMAIN}");
+    let out = server.python(
+        "mta_from_postfix.py",
+        &[
+            &postfix.port.to_string(),
+            &rcpt,
+            "mat-khau-van-phong",
+            &unknown,
+        ],
+    );
+    assert_eq!(out.trim(), "OK", "{out}\n{}", postfix.log());
+    // The sender's domain is Postfix's own: the bounce lands in its maildir.
+    let bounce = wait_for(Duration::from_secs(60), "Postfix's bounce", || {
+        postfix
+            .messages()
+            .into_iter()
+            .find(|m| String::from_utf8_lossy(m).contains("Undelivered Mail"))
+    });
+    let bounce = String::from_utf8_lossy(&bounce);
+    assert!(bounce.contains(&unknown), "{bounce}");
+    assert!(bounce.contains("5.1.1"), "{bounce}");
 }

@@ -467,3 +467,109 @@ fn antivirus_refuses_eicar_and_handles_a_dead_scanner() {
     assert!(out.ends_with("OK\n"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Submission adds Message-ID (in our domain) and Date when a client leaves them out, and keeps
+/// those a client wrote.
+#[test]
+fn submission_adds_message_id_and_date_when_missing() {
+    let server = TestServer::start();
+    let user = server.add_account("vanthu", "Văn Thư", "mat-khau-van-thu");
+    let boss = server.add_account("chanhvp", "Chánh Văn Phòng", "mat-khau-chanh-vp");
+    let out = server.python(
+        "smtp_submission_headers.py",
+        &[&user, "mat-khau-van-thu", &boss, "mat-khau-chanh-vp"],
+    );
+    assert_eq!(out.trim(), "ok", "{out}");
+}
+
+/// swaks, a client built to probe SMTP servers: a pipelined transaction for two mailboxes, a
+/// recipient over `max_recipients` (452 4.5.3, the others still get the message), a message
+/// over `max_message_size` (552 5.3.4, stored nowhere), and sessions abandoned after RCPT or
+/// after the 354 of DATA (nothing stored); the server keeps serving throughout.
+#[test]
+fn swaks_pipelining_limits_and_abandoned_transactions() {
+    const SWAKS: &str = "/usr/bin/swaks";
+    if !Path::new(SWAKS).exists() {
+        println!("SKIPPED: swaks not installed (Debian swaks; .ci/run installs it)");
+        return;
+    }
+    let server = TestServer::start_with("[limits]\nmax_message_size = 8192\nmax_recipients = 2\n");
+    let a = server.add_account("mot", "Người Một", "mat-khau-nguoi-mot");
+    let b = server.add_account("hai", "Người Hai", "mat-khau-nguoi-hai");
+    let c = server.add_account("ba", "Người Ba", "mat-khau-nguoi-ba");
+    let port = server.port("smtp").to_string();
+    let swaks = |subject: &str, to: &str, extra: &[&str]| -> (bool, String) {
+        let out = Command::new(SWAKS)
+            .args(["--server", "127.0.0.1", "--port", &port])
+            .args([
+                "--helo",
+                "client.example.org",
+                "--from",
+                "ngoai@example.org",
+            ])
+            .args(["--to", to, "--header", &format!("Subject: {subject}")])
+            .args(extra)
+            .stdin(Stdio::null())
+            .output()
+            .expect("swaks");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let subjects = |who: &str, password: &str| -> Vec<String> {
+        server
+            .python("mta_inbox.py", &[who, password])
+            .lines()
+            .filter_map(|l| l.strip_prefix("SUBJECT ").map(str::to_string))
+            .collect()
+    };
+
+    let (ok, out) = swaks("Ong duc", &format!("{a},{b}"), &["--pipeline"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("250-PIPELINING"), "{out}");
+    assert!(
+        out.contains("<~  250 2.0.0") || out.contains("<-  250 2.0.0"),
+        "{out}"
+    );
+
+    let (_, out) = swaks("Qua nhieu", &format!("{a},{b},{c}"), &["--pipeline"]);
+    assert!(out.contains("452 4.5.3"), "{out}");
+    assert!(
+        out.contains("250 2.0.0"),
+        "the accepted recipients still get it: {out}"
+    );
+
+    let big = "Nội dung rất dài của một công văn.\r\n".repeat(300);
+    let (ok, out) = swaks("Qua lon", &a, &["--body", &big]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("552 5.3.4"), "{out}");
+
+    let (_, out) = swaks("Bo do sau RCPT", &a, &["--quit-after", "RCPT"]);
+    assert!(out.contains("250 2.1.5"), "{out}");
+    let (_, out) = swaks("Bo do trong DATA", &a, &["--drop-after", "DATA"]);
+    assert!(out.contains("354 "), "{out}");
+
+    let (ok, out) = swaks("Van phuc vu", &c, &[]);
+    assert!(ok, "{out}");
+    assert_eq!(subjects(&a, "mat-khau-nguoi-mot"), ["Ong duc", "Qua nhieu"]);
+    assert_eq!(subjects(&b, "mat-khau-nguoi-hai"), ["Ong duc", "Qua nhieu"]);
+    assert_eq!(subjects(&c, "mat-khau-nguoi-ba"), ["Van phuc vu"]);
+}
+
+/// NOTIFY=SUCCESS on a local recipient brings the sender a success notice (RFC 3461 §5.2.2),
+/// only for the recipients that asked, with ENVID and ORCPT, and without the body.
+#[test]
+fn local_delivery_with_notify_success_reports_delivered() {
+    let server = TestServer::start();
+    let user = server.add_account("guibaonhan", "Người Gửi", "mat-khau-nguoi-gui");
+    let wants = server.add_account("nhanmot", "Người Nhận Một", "mat-khau-nhan-mot");
+    let quiet = server.add_account("nhanhai", "Người Nhận Hai", "mat-khau-nhan-hai");
+    let out = server.python(
+        "smtp_success_dsn.py",
+        &[&user, "mat-khau-nguoi-gui", &wants, &quiet],
+    );
+    assert_eq!(out.trim(), "OK", "{out}");
+}

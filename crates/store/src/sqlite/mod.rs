@@ -20,6 +20,7 @@ use crate::types::*;
 use crate::{BlobId, Result, StoreError};
 
 mod directory;
+mod group;
 mod lifecycle;
 mod queue;
 mod search;
@@ -46,8 +47,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 pub(crate) struct SqliteMeta {
-    read: SqlitePool,
-    write: SqlitePool,
+    pub(crate) read: SqlitePool,
+    pub(crate) write: SqlitePool,
+    /// Deliveries for the group-commit writer task (`group.rs`).
+    deliveries: tokio::sync::mpsc::Sender<group::DeliveryJob>,
+    group: std::sync::Arc<group::GroupStats>,
 }
 
 fn now() -> i64 {
@@ -68,12 +72,17 @@ impl SqliteMeta {
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
+        let (deliveries, jobs) = tokio::sync::mpsc::channel(4 * group::MAX_BATCH);
+        let group = std::sync::Arc::new(group::GroupStats::default());
+        tokio::spawn(group::run(write.clone(), jobs, group.clone()));
         let db = SqliteMeta {
             read: SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options.read_only(true))
                 .await?,
             write,
+            deliveries,
+            group,
         };
         db.migrate().await?;
         Ok(db)
@@ -407,50 +416,30 @@ impl SqliteMeta {
         })
     }
 
+    /// Adds the rows of a delivery through the group-commit writer (`group.rs`): returns once
+    /// the transaction holding them is committed.
     pub(crate) async fn deliver(
         &self,
         d: &Delivery<'_>,
         text: Option<&crate::search::SearchText>,
     ) -> Result<Vec<(MailboxId, Uid)>> {
-        let mut tx = self.begin().await?;
-        let references = d.targets.len() as i64 + i64::from(d.queue.is_some());
-        sqlx::query(
-            "INSERT INTO blobs (hash, size, refcount) VALUES ($1, $2, $3)
-             ON CONFLICT (hash) DO UPDATE SET refcount = refcount + excluded.refcount",
+        let (job, answer) = group::DeliveryJob::new(d, text);
+        let stopped = || StoreError::io("group commit", std::io::Error::other("writer stopped"));
+        self.deliveries.send(job).await.map_err(|_| stopped())?;
+        self.group
+            .submitted
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// (deliveries handed to the writer, transactions it committed).
+    #[cfg(test)]
+    pub(crate) fn group_stats(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.group.submitted.load(Relaxed),
+            self.group.commits.load(Relaxed),
         )
-        .bind(d.blob.as_str())
-        .bind(i64::from(d.size))
-        .bind(references)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(text) = text {
-            // Indexed by the insert trigger with each message row below.
-            search::insert_text(&mut tx, d.blob, text).await?;
-        }
-        let flags = d.flags.to_storage();
-        let mut uids = Vec::with_capacity(d.targets.len());
-        for target in d.targets {
-            let (uid, modseq) = next_uid(&mut tx, *target).await?;
-            sqlx::query(
-                "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(target.0)
-            .bind(i64::from(uid.0))
-            .bind(d.blob.as_str())
-            .bind(i64::from(d.size))
-            .bind(d.internal_date)
-            .bind(&flags)
-            .bind(modseq as i64)
-            .execute(&mut *tx)
-            .await?;
-            uids.push((*target, uid));
-        }
-        if let Some(q) = &d.queue {
-            queue::insert(&mut tx, d.blob, q).await?;
-        }
-        tx.commit().await?;
-        Ok(uids)
     }
 
     pub(crate) async fn store_flags(

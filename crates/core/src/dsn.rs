@@ -1,5 +1,6 @@
-//! Delivery status notifications (RFC 3464): the bounce sent when delivery failed for good and
-//! the notice sent once when it is delayed. A `multipart/report; report-type=delivery-status`
+//! Delivery status notifications (RFC 3464): the bounce sent when delivery failed for good, the
+//! notice sent once when it is delayed, and the success notice for a local delivery whose
+//! recipient asked for it with `NOTIFY=SUCCESS` (RFC 3461 §5.2.2). A `multipart/report; report-type=delivery-status`
 //! with three parts: a human explanation in Vietnamese and English, the machine-readable
 //! `message/delivery-status`, and the original message (`message/rfc822`) or only its header
 //! (`text/rfc822-headers`) as RET asks (RFC 3461 §4.3).
@@ -13,11 +14,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 /// Largest original returned whole when RET was not given; bigger ones return headers only.
 const FULL_RETURN_LIMIT: usize = 256 * 1024;
 
-/// Failed (bounce) or delayed (warning).
+/// Failed (bounce), delayed (warning) or delivered (success notice).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Failed,
     Delayed,
+    Delivered,
 }
 
 /// One recipient line of the report.
@@ -138,6 +140,20 @@ fn human_text(r: &Report<'_>) -> String {
                 r.reporting_mta
             ));
         }
+        Action::Delivered => {
+            lines.push(format!(
+                "Đây là thông báo tự động của máy chủ thư {}.\n\n\
+                 Thư của bạn ĐÃ được chuyển vào hộp thư của người nhận sau đây, \
+                 theo yêu cầu báo nhận của bạn:\n\n{list}",
+                r.reporting_mta
+            ));
+            lines.push(format!(
+                "This is an automatic message from the mail server {}.\n\n\
+                 Your message has been delivered to the mailbox of the following recipients, \
+                 as you asked to be told:\n\n{list}",
+                r.reporting_mta
+            ));
+        }
     }
     lines.join("\n\n------------------------------------------------------------\n\n")
 }
@@ -148,6 +164,7 @@ pub fn build(r: &Report<'_>, now: i64) -> Vec<u8> {
     let subject = match r.action {
         Action::Failed => "Thư không gửi được / Undelivered Mail Returned to Sender",
         Action::Delayed => "Thư chậm gửi / Delayed Mail (still being retried)",
+        Action::Delivered => "Thư đã được chuyển / Delivery Status Notification (Success)",
     };
     let mut out = String::new();
     out.push_str(&format!(
@@ -195,6 +212,7 @@ pub fn build(r: &Report<'_>, now: i64) -> Vec<u8> {
         let action = match r.action {
             Action::Failed => "failed",
             Action::Delayed => "delayed",
+            Action::Delivered => "delivered",
         };
         out.push_str(&format!("Action: {action}\r\n"));
         out.push_str(&format!("Status: {}\r\n", rc.status));
@@ -214,7 +232,9 @@ pub fn build(r: &Report<'_>, now: i64) -> Vec<u8> {
     out.push_str("\r\n");
 
     // 3. The original, whole or its header.
+    // RET asks for the content of failure reports; a success notice carries the header only.
     let full = match r.ret.map(str::to_ascii_uppercase).as_deref() {
+        _ if r.action == Action::Delivered => false,
         Some("FULL") => true,
         Some("HDRS") => false,
         _ => r.original.len() <= FULL_RETURN_LIMIT && r.action == Action::Failed,
@@ -276,5 +296,43 @@ mod tests {
         let human = message.body_text(0).unwrap();
         assert!(human.contains("KHÔNG gửi được"), "{human}");
         assert!(human.contains("could NOT be delivered"), "{human}");
+    }
+
+    #[test]
+    fn success_notice_reports_delivered_with_the_header_only() {
+        let original = b"From: a@caobang.gov.vn\r\nSubject: x\r\n\r\nsecret body\r\n";
+        let recipients = [RecipientReport {
+            address: "b@caobang.gov.vn".into(),
+            orcpt: Some("rfc822;b@caobang.gov.vn".into()),
+            status: "2.0.0".into(),
+            diagnostic: "delivered to the mailbox".into(),
+            from_smtp: false,
+            remote_mta: None,
+        }];
+        let report = Report {
+            action: Action::Delivered,
+            reporting_mta: "mail.caobang.gov.vn",
+            domain: "caobang.gov.vn",
+            to: "a@caobang.gov.vn",
+            envid: None,
+            ret: Some("FULL"),
+            arrival: 1_700_000_000,
+            retry_until: None,
+            recipients: &recipients,
+            original,
+        };
+        let text = String::from_utf8(build(&report, 1_700_000_001)).unwrap();
+        assert!(
+            text.contains("Action: delivered\r\nStatus: 2.0.0\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("Content-Type: text/rfc822-headers\r\n\r\nFrom: a@"));
+        assert!(!text.contains("secret body"), "{text}");
+        let message = mail_parser::MessageParser::default()
+            .parse(text.as_bytes())
+            .unwrap();
+        let human = message.body_text(0).unwrap();
+        assert!(human.contains("ĐÃ được chuyển"), "{human}");
+        assert!(human.contains("has been delivered"), "{human}");
     }
 }
