@@ -39,6 +39,8 @@ mod unit;
 
 #[cfg(test)]
 mod data_tests;
+#[cfg(test)]
+mod prop_tests;
 
 pub use config::{
     DuplicateStyle, KindRule, KnownAlias, LocalForm, NamingConfig, kind_ids, known_misprints,
