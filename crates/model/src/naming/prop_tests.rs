@@ -68,7 +68,8 @@ fn person_name(rng: &mut Rng, letters: &[char]) -> String {
     for w in 0..words {
         if w > 0 {
             const GAPS: [&str; 4] = [" ", "  ", "\u{00A0}", " \u{200B}"];
-            name.push_str(*rng.pick(&GAPS));
+            let gap: &&str = rng.pick(&GAPS);
+            name.push_str(gap);
         }
         let len = 1 + rng.below(6);
         let word: String = (0..len).map(|_| *rng.pick(letters)).collect();
