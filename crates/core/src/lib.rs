@@ -15,6 +15,7 @@ mod accounts;
 pub mod admin;
 mod antivirus;
 pub mod audit;
+pub mod compose;
 mod delivery;
 pub mod directory;
 mod error;
@@ -23,6 +24,9 @@ mod mail;
 mod queue;
 mod search;
 mod submission;
+pub mod submit;
+pub mod web_session;
+pub mod webmail;
 
 use std::sync::Arc;
 

@@ -57,6 +57,28 @@ impl BlobStore {
         }
     }
 
+    /// The first `max` bytes of a blob (enough for the header of a message list).
+    pub async fn head(&self, id: &BlobId, max: usize) -> Result<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        match self {
+            BlobStore::Local(local) => {
+                let file = match tokio::fs::File::open(local.path(id)).await {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Err(StoreError::NotFound(format!("blob {}", id.as_str())));
+                    }
+                    Err(e) => return Err(StoreError::io("open blob", e)),
+                };
+                let mut out = Vec::with_capacity(max.min(64 * 1024));
+                file.take(max as u64)
+                    .read_to_end(&mut out)
+                    .await
+                    .map_err(|e| StoreError::io("read blob", e))?;
+                Ok(out)
+            }
+        }
+    }
+
     pub async fn get(&self, id: &BlobId) -> Result<Vec<u8>> {
         match self {
             BlobStore::Local(local) => match tokio::fs::read(local.path(id)).await {

@@ -27,6 +27,7 @@ mod queue;
 mod search;
 mod sqlite;
 mod types;
+mod web;
 
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,7 @@ pub use lifecycle::*;
 pub use queue::*;
 pub use search::{SearchField, SearchText};
 pub use types::*;
+pub use web::{WebSessionRecord, WebSettingsRecord};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -225,5 +227,71 @@ impl Store {
 
     pub async fn queue(&self) -> Result<Vec<QueueRecord>> {
         meta!(self, db => db.queue().await)
+    }
+
+    // ---- webmail --------------------------------------------------------------------------
+
+    /// Stores a new web session (and removes expired ones).
+    pub async fn create_web_session(&self, session: &WebSessionRecord) -> Result<()> {
+        meta!(self, db => db.create_web_session(session).await)
+    }
+
+    pub async fn web_session(&self, token_hash: &str) -> Result<Option<WebSessionRecord>> {
+        meta!(self, db => db.web_session(token_hash).await)
+    }
+
+    /// Slides a session's expiry forward.
+    pub async fn touch_web_session(&self, token_hash: &str, seen: i64, expires: i64) -> Result<()> {
+        meta!(self, db => db.touch_web_session(token_hash, seen, expires).await)
+    }
+
+    pub async fn delete_web_session(&self, token_hash: &str) -> Result<()> {
+        meta!(self, db => db.delete_web_session(token_hash).await)
+    }
+
+    /// Removes every web session of an account except `keep`; returns how many went.
+    pub async fn delete_web_sessions_of(
+        &self,
+        account: AccountId,
+        keep: Option<&str>,
+    ) -> Result<u64> {
+        meta!(self, db => db.delete_web_sessions_of(account, keep).await)
+    }
+
+    /// The account's webmail settings (defaults when never saved).
+    pub async fn web_settings(&self, account: AccountId) -> Result<WebSettingsRecord> {
+        meta!(self, db => db.web_settings(account).await)
+    }
+
+    pub async fn set_web_settings(
+        &self,
+        account: AccountId,
+        settings: &WebSettingsRecord,
+    ) -> Result<()> {
+        meta!(self, db => db.set_web_settings(account, settings).await)
+    }
+
+    /// A page of a mailbox, newest first: at most `limit` messages with a UID below `before`.
+    pub async fn messages_page(
+        &self,
+        mailbox: MailboxId,
+        before: Option<Uid>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>> {
+        meta!(self, db => db.messages_page(mailbox, before, limit).await)
+    }
+
+    /// The messages of a mailbox with these UIDs, newest first.
+    pub async fn messages_by_uid(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> Result<Vec<MessageRecord>> {
+        meta!(self, db => db.messages_by_uid(mailbox, uids).await)
+    }
+
+    /// (mailbox, messages, unseen) for every mailbox of an account, without scanning messages.
+    pub async fn mailbox_counts(&self, account: AccountId) -> Result<Vec<(MailboxId, u32, u32)>> {
+        meta!(self, db => db.mailbox_counts(account).await)
     }
 }

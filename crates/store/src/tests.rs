@@ -328,3 +328,132 @@ async fn search_index_follows_messages() {
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn message_pages_are_keyset_newest_first() {
+    let (store, dir) = open().await;
+    let (_, inbox) = account(&store, "p@x.vn").await;
+    for i in 0..7 {
+        put(&store, format!("page{i}").as_bytes(), &[inbox]).await;
+    }
+    let uids = |page: Vec<MessageRecord>| page.iter().map(|m| m.uid.0).collect::<Vec<_>>();
+    assert_eq!(
+        uids(store.messages_page(inbox, None, 3).await.unwrap()),
+        [7, 6, 5]
+    );
+    assert_eq!(
+        uids(store.messages_page(inbox, Some(Uid(5)), 3).await.unwrap()),
+        [4, 3, 2]
+    );
+    assert_eq!(
+        uids(store.messages_page(inbox, Some(Uid(2)), 3).await.unwrap()),
+        [1]
+    );
+    assert_eq!(
+        uids(
+            store
+                .messages_by_uid(inbox, &[Uid(2), Uid(6), Uid(99)])
+                .await
+                .unwrap()
+        ),
+        [6, 2]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn web_sessions_and_settings() {
+    let (store, dir) = open().await;
+    let (a, _) = account(&store, "s@x.vn").await;
+    let session = |hash: &str, expires_at: i64| WebSessionRecord {
+        token_hash: hash.into(),
+        account_id: a,
+        csrf_token: "c".into(),
+        created_at: 100,
+        last_seen_at: 100,
+        expires_at,
+    };
+    store.create_web_session(&session("old", 50)).await.unwrap();
+    store
+        .create_web_session(&session("one", 500))
+        .await
+        .unwrap();
+    // Creating a session removes the expired ones.
+    assert!(store.web_session("old").await.unwrap().is_none());
+    store
+        .create_web_session(&session("two", 500))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.web_session("one").await.unwrap().unwrap().csrf_token,
+        "c"
+    );
+    assert_eq!(
+        store.delete_web_sessions_of(a, Some("two")).await.unwrap(),
+        1
+    );
+    assert!(store.web_session("one").await.unwrap().is_none());
+    assert!(store.web_session("two").await.unwrap().is_some());
+    store.delete_web_session("two").await.unwrap();
+    assert!(store.web_session("two").await.unwrap().is_none());
+
+    assert_eq!(
+        store.web_settings(a).await.unwrap(),
+        WebSettingsRecord::default()
+    );
+    let settings = WebSettingsRecord {
+        language: "en".into(),
+        signature: "Nông Văn Đạt\nSở TT&TT".into(),
+    };
+    store.set_web_settings(a, &settings).await.unwrap();
+    assert_eq!(store.web_settings(a).await.unwrap(), settings);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn unseen_counters_follow_flags_moves_and_expunges() {
+    let (store, dir) = open().await;
+    let (a, inbox) = account(&store, "u@x.vn").await;
+    let trash = store.mailbox_by_name(a, "Trash").await.unwrap().unwrap().id;
+    for i in 0..5 {
+        put(&store, format!("unseen{i}").as_bytes(), &[inbox]).await;
+    }
+    let seen = Flags::from_iter([Flag::Seen]);
+    store
+        .store_flags(inbox, &[Uid(1), Uid(2)], FlagOp::Add, &seen, None)
+        .await
+        .unwrap();
+    store
+        .move_messages(inbox, &[Uid(2), Uid(3)], trash)
+        .await
+        .unwrap();
+    let deleted = Flags::from_iter([Flag::Deleted]);
+    store
+        .store_flags(inbox, &[Uid(4)], FlagOp::Add, &deleted, None)
+        .await
+        .unwrap();
+    store.expunge(inbox, Some(&[Uid(4)])).await.unwrap();
+    store
+        .store_flags(inbox, &[Uid(1)], FlagOp::Remove, &seen, None)
+        .await
+        .unwrap();
+    // Each counter agrees with a count over the messages themselves.
+    for (mailbox, total, unseen) in store.mailbox_counts(a).await.unwrap() {
+        let status = store.mailbox_status(mailbox).await.unwrap();
+        assert_eq!(
+            (total, unseen),
+            (status.messages, status.unseen),
+            "{mailbox}"
+        );
+    }
+    let by_id: std::collections::HashMap<_, _> = store
+        .mailbox_counts(a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, t, u)| (m, (t, u)))
+        .collect();
+    assert_eq!(by_id[&inbox], (2, 2)); // uids 1 (unseen again) and 5
+    assert_eq!(by_id[&trash], (2, 1)); // 2 seen, 3 unseen
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -279,6 +279,7 @@ async fn page(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Re
     };
     let units = directory.matched_units().count();
     let people = directory.people.len();
+    let version = crate::html::ASSET_VERSION;
     let mut body = String::new();
     let _ = write!(
         body,
@@ -286,23 +287,13 @@ async fn page(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Re
 <html lang="vi">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Danh bạ thư điện tử — {domain}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 0 auto; padding: 1rem; line-height: 1.5; }}
-ul.tree, ul.tree ul {{ list-style: none; padding-left: 1.25rem; }}
-ul.tree {{ padding-left: 0; }}
-.unit {{ font-weight: 600; }}
-.context > .unit {{ font-weight: normal; color: #555; }}
-ul.people {{ list-style: disc; }}
-label {{ display: block; margin-bottom: .25rem; }}
-input[type=search] {{ font-size: 1rem; padding: .4rem; width: min(30rem, 100%); }}
-button {{ font-size: 1rem; padding: .4rem .8rem; }}
-a {{ color: #0645ad; }}
-</style>
+<link rel="stylesheet" href="/static/app.css?v={version}">
 </head>
-<body>
+<body class="directory">
 <header><h1>Danh bạ thư điện tử</h1>
 <p>Địa chỉ thư điện tử công khai của các cơ quan, đơn vị và cán bộ ({domain}).</p></header>
-<main>
+<main id="main">
+<p><a href="/login">Đăng nhập hộp thư</a></p>
 <form method="get" action="/directory" role="search">
 <label for="q">Tìm đơn vị hoặc cán bộ (không cần gõ dấu)</label>
 <input type="search" id="q" name="q" value="{query}" placeholder="ví dụ: hoa an, dat">

@@ -1,6 +1,9 @@
-//! The HTTP(S) face of hopthu. For now: a Vietnamese landing page that tells how to connect,
-//! `/healthz` for probes, and the published directory (`directory.rs`: `/directory` and its
-//! JSON, CSV and vCard exports). The webmail and the admin consoles come here and only here.
+//! The HTTP(S) face of hopthu: the webmail (`auth.rs`: sign-in, sessions, forced password
+//! change, settings; `mail.rs`: folders, list, reading, compose, live updates), the published
+//! directory (`directory.rs`: `/directory` and its JSON, CSV and vCard exports), a landing page
+//! that tells how to connect, and `/healthz` for probes. Pages are server-rendered HTML
+//! (`html.rs` escapes every value) with one CSS and one small script under `/static/`;
+//! HTML mail is cleaned by `sanitize.rs` and shown in a sandboxed frame.
 //!
 //! **Boundary**: handlers call `hopthu_core::Core` and render; no business rule and no SQL
 //! lives in a handler.
@@ -9,14 +12,18 @@
 //! a reverse proxy in front); on any other address it redirects to HTTPS.
 
 mod api;
+mod auth;
 mod directory;
+mod html;
+mod mail;
+mod sanitize;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use hopthu_core::Core;
@@ -25,18 +32,99 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
+/// The peer address of a connection, for handlers (`ConnectInfo<Peer>`): the sign-in throttle
+/// counts failures per IP.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Peer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TcpListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TcpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
 #[derive(Clone)]
 struct AppState {
     core: Arc<Core>,
+    /// Cancelled at shutdown: long-lived responses (the event stream) end with it.
+    shutdown: CancellationToken,
 }
 
-fn app(core: Arc<Core>) -> Router {
+fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
+    let max_message = usize::try_from(core.config().limits.max_message_size).unwrap_or(usize::MAX);
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
         .merge(directory::routes())
         .merge(api::routes())
-        .with_state(AppState { core })
+        .merge(auth::routes())
+        .merge(mail::routes(max_message))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(AppState { core, shutdown })
+}
+
+/// Headers every response gets unless its handler set its own (the mail body frame does):
+/// a CSP allowing only our own files, no framing by others, no referrer, no MIME sniffing.
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    ));
+    h.entry("x-frame-options")
+        .or_insert(HeaderValue::from_static("DENY"));
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
+    h.entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    let is_html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("private, no-cache"));
+    }
+    response
+}
+
+const CSS: &str = include_str!("../assets/app.css");
+const JS: &str = include_str!("../assets/app.js");
+
+/// The static files, cached for a year: their URLs carry the version.
+fn asset(content_type: &'static str, body: &'static str, headers: &HeaderMap) -> Response {
+    let etag = concat!("\"", env!("CARGO_PKG_VERSION"), "\"");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn css(headers: HeaderMap) -> Response {
+    asset("text/css; charset=utf-8", CSS, &headers)
+}
+
+async fn js(headers: HeaderMap) -> Response {
+    asset("text/javascript; charset=utf-8", JS, &headers)
 }
 
 /// Serves plain HTTP until `shutdown`. On a non-loopback address every request is redirected
@@ -49,13 +137,15 @@ pub async fn serve_http(
 ) {
     let local = listener.local_addr().ok();
     let router = if local.is_some_and(|a| a.ip().is_loopback()) {
-        app(core)
+        app(core, shutdown.clone()).into_make_service_with_connect_info::<Peer>()
     } else {
         let hostname = core.config().hostname.clone();
-        Router::new().fallback(move |req: Request| {
-            let hostname = hostname.clone();
-            async move { redirect_to_https(&hostname, https_port, &req) }
-        })
+        Router::new()
+            .fallback(move |req: Request| {
+                let hostname = hostname.clone();
+                async move { redirect_to_https(&hostname, https_port, &req) }
+            })
+            .into_make_service_with_connect_info::<Peer>()
     };
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -73,9 +163,12 @@ pub async fn serve_https(
     shutdown: CancellationToken,
 ) {
     let listener = TlsListener { listener, tls };
-    let result = axum::serve(listener, app(core))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await;
+    let result = axum::serve(
+        listener,
+        app(core, shutdown.clone()).into_make_service_with_connect_info::<Peer>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await;
     if let Err(e) = result {
         tracing::error!(error = %e, "https server failed");
     }
@@ -142,7 +235,8 @@ async fn home(State(state): State<AppState>) -> impl IntoResponse {
         r#"<!doctype html>
 <html lang="vi">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Hộp thư điện tử — {domain}</title></head>
+<title>Hộp thư điện tử — {domain}</title>
+<link rel="stylesheet" href="/static/app.css?v={version}"></head>
 <body>
 <main>
 <h1>Hệ thống thư điện tử {domain}</h1>
@@ -154,13 +248,14 @@ async fn home(State(state): State<AppState>) -> impl IntoResponse {
 <li>Gửi thư (SMTP): cổng 465 (SSL/TLS) hoặc 587 (STARTTLS), có xác thực</li>
 <li>Tên đăng nhập: địa chỉ thư đầy đủ của bạn</li>
 </ul>
-<p><a href="/directory">Danh bạ thư điện tử</a> — địa chỉ công khai của các cơ quan, đơn vị.</p>
+<p><a href="/login">Đăng nhập hộp thư trên web</a> · <a href="/directory">Danh bạ thư điện tử</a> — địa chỉ công khai của các cơ quan, đơn vị.</p>
 <p lang="en">Mail server for {domain}: IMAP 993/143, SMTP submission 465/587, sign in with your full address.</p>
 </main>
 </body>
 </html>"#,
         domain = html_escape(&config.domain),
         host = html_escape(&config.hostname),
+        version = html::ASSET_VERSION,
     );
     (StatusCode::OK, Html(page))
 }

@@ -11,3 +11,4 @@ mod pop3;
 mod server;
 mod smtp;
 mod tidy;
+mod web;

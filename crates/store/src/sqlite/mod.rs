@@ -23,6 +23,7 @@ mod directory;
 mod lifecycle;
 mod queue;
 mod search;
+mod web;
 
 /// Migrations in order; each runs once, recorded in `schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -41,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_lifecycle.sql"),
     ),
+    (7, include_str!("../../migrations/sqlite/0007_web.sql")),
 ];
 
 pub(crate) struct SqliteMeta {

@@ -18,7 +18,7 @@
 //! Errors are JSON `{"error": "…"}` with 400, 401, 403, 404, 409, 429 or 503. Bodies must be
 //! `application/json`, which a cross-site form cannot send.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
@@ -130,8 +130,8 @@ impl FromRequestParts<AppState> for Admin {
         // The peer address when the server records it; throttling by account still applies.
         let ip = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+            .get::<ConnectInfo<crate::Peer>>()
+            .map(|c| c.0.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let principal = match state.core.authenticate_from(ip, login, password).await {
             Ok(p) => p,

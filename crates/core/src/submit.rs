@@ -1,0 +1,126 @@
+//! The one submission path for mail a signed-in user sends from the webmail: the same rules
+//! and in the same order as SMTP submission (`smtp/src/cmd/data.rs::finish`): the hourly rate
+//! limit, `may_send_as` on the envelope sender, `prepare_submission` on the content
+//! (From:/Sender:, Date, Message-ID), recipient checks, the virus scan, then `deliver` (local
+//! mailboxes and the outbound queue) and `record_sent`. A copy goes to the sender's Sent.
+
+use hopthu_model::{EmailAddress, Flag, Flags};
+
+use crate::{
+    Core, DeliveryReport, Envelope, Error, ErrorKind, Principal, RecipientVerdict, Result,
+    ScanVerdict, SpecialUse,
+};
+
+/// Where a submitted message went, and the UID of its copy in Sent (when there is a Sent).
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub report: DeliveryReport,
+    pub sent_uid: Option<hopthu_model::Uid>,
+}
+
+impl Core {
+    /// Submits `content` (a complete message) from `who` to `recipients` (To, Cc and Bcc).
+    pub async fn submit(
+        &self,
+        who: &Principal,
+        recipients: &[EmailAddress],
+        content: Vec<u8>,
+    ) -> Result<Submitted> {
+        if recipients.is_empty() {
+            return Err(Error::invalid("no recipient / chưa có người nhận"));
+        }
+        self.check_send_rate(who.account)
+            .map_err(|e| Error::new(ErrorKind::Temporary, e.to_string()))?;
+        if !self.may_send_as(who, &who.address) {
+            return Err(Error::forbidden("you may not send as this address"));
+        }
+        let content = self.prepare_submission(who, content)?;
+        for rcpt in recipients {
+            match self.check_recipient(rcpt).await? {
+                RecipientVerdict::Local | RecipientVerdict::Remote => {}
+                RecipientVerdict::UnknownLocal => {
+                    return Err(Error::invalid(format!(
+                        "{rcpt}: no such mailbox / không có hộp thư này"
+                    )));
+                }
+                RecipientVerdict::Disabled => {
+                    return Err(Error::invalid(format!(
+                        "{rcpt}: mailbox disabled / hộp thư đã bị thu hồi"
+                    )));
+                }
+            }
+        }
+        let mut scan_header = "";
+        match self.scan(&content).await {
+            ScanVerdict::NotScanned | ScanVerdict::Clean => {}
+            ScanVerdict::Infected(name) => {
+                return Err(Error::forbidden(format!(
+                    "the message contains a virus ({name}) / thư có virus"
+                )));
+            }
+            ScanVerdict::Unavailable(reason) => {
+                if self.config.antivirus.accept_on_error {
+                    tracing::warn!(reason, "virus scanner unavailable, accepting unscanned");
+                    scan_header = "X-Virus-Scan: unavailable\r\n";
+                } else {
+                    return Err(Error::new(
+                        ErrorKind::Temporary,
+                        "virus scanner unavailable, try again later",
+                    ));
+                }
+            }
+        }
+        let received = format!(
+            "Received: from webmail by {} with HTTPS; {}\r\n",
+            self.config.hostname,
+            chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000")
+        );
+        let mut raw = received.into_bytes();
+        raw.extend_from_slice(scan_header.as_bytes());
+        raw.extend_from_slice(&content);
+        let envelope = Envelope {
+            mail_from: Some(who.address.clone()),
+            recipients: recipients.to_vec(),
+            dsn: None,
+        };
+        let report = self.deliver(&envelope, raw).await?;
+        self.record_sent(who.account, 1);
+        tracing::info!(
+            from = %who.address,
+            recipients = recipients.len(),
+            local = report.local.len(),
+            queued = report.queued.len(),
+            "webmail message accepted"
+        );
+        // The copy in Sent is the message as submitted (Bcc kept only here).
+        let sent_uid = match self.special_folder(who, SpecialUse::Sent).await {
+            Some(sent) => {
+                let mut flags = Flags::new();
+                flags.insert(Flag::Seen);
+                match self.append(who, sent, content, &flags, None).await {
+                    Ok(outcome) => Some(outcome.uid),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not keep a copy in Sent");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        Ok(Submitted { report, sent_uid })
+    }
+
+    /// The principal's folder with this SPECIAL-USE attribute.
+    pub async fn special_folder(
+        &self,
+        who: &Principal,
+        special: SpecialUse,
+    ) -> Option<hopthu_model::MailboxId> {
+        self.mailboxes(who)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|m| m.special_use == Some(special))
+            .map(|m| m.id)
+    }
+}

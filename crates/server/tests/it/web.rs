@@ -1,0 +1,306 @@
+//! The webmail in a real browser: headless Chromium (Debian's `chromium` and
+//! `chromium-driver`) driven by `browser/webmail.py` with Debian's `python3-selenium`, against
+//! the real binary over HTTPS on loopback. Screenshots of the main screens are written to
+//! `target/screenshots/` (or `$CARGO_TARGET_DIR/screenshots/`) as CI artefacts. Plus checks
+//! over plain HTTP with a raw client: headers, CSRF, sessions.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::harness::{DOMAIN, TestServer};
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("screenshots")
+}
+
+fn start() -> TestServer {
+    TestServer::start_with("https = \"127.0.0.1:0\"\n")
+}
+
+/// `hopthu account add` with a password that must be changed at first sign-in.
+fn add_first_time_account(server: &TestServer, local: &str, name: &str, password: &str) -> String {
+    let address = format!("{local}@{DOMAIN}");
+    let out = server.cli(
+        &[
+            "account",
+            "add",
+            &address,
+            "--name",
+            name,
+            "--password-stdin",
+        ],
+        &format!("{password}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "account add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    address
+}
+
+#[test]
+fn browser_flows() {
+    let server = start();
+    let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/data/units-2011.csv");
+    let out = server.cli(
+        &["directory", "import", "--units", units.to_str().unwrap()],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = add_first_time_account(&server, "nvan.test", "Nông Văn An", "Mk-cap-lan-dau-7");
+    let colleague = server.add_account("ltbich.test", "Lê Thị Bích", "Bich-mat-khau-2026");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/browser/webmail.py");
+    let out = Command::new("/usr/bin/python3")
+        .arg(&script)
+        .args([
+            first.as_str(),
+            "Mk-cap-lan-dau-7",
+            colleague.as_str(),
+            "Bich-mat-khau-2026",
+        ])
+        .envs(server.env())
+        .env(
+            "HOPTHU_KEY",
+            server.data_dir().join("tls/key.pem").display().to_string(),
+        )
+        .env("HOPTHU_SCREENSHOTS", screenshots())
+        .output()
+        .expect("/usr/bin/python3");
+    assert!(
+        out.status.success(),
+        "webmail.py failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+    assert!(screenshots().join("06-reading.png").exists());
+}
+
+/// One HTTP/1.1 request over plain HTTP (loopback serves the application): status line and
+/// headers, and the body.
+fn http(server: &TestServer, request: &str) -> (String, String) {
+    let mut s = TcpStream::connect(server.addr("http")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    match text.split_once("\r\n\r\n") {
+        Some((head, body)) => (head.to_string(), body.to_string()),
+        None => (text, String::new()),
+    }
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Vec<&'a str> {
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+        .collect()
+}
+
+fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
+    http(
+        server,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
+    http(
+        server,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+fn cookie_value(head: &str, name: &str) -> String {
+    header(head, "set-cookie")
+        .into_iter()
+        .filter_map(|c| c.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(|| panic!("no cookie {name} in {head}"))
+}
+
+fn csrf_of(body: &str) -> String {
+    let at = body.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
+    body[at..at + 64].to_string()
+}
+
+fn sign_in(server: &TestServer, address: &str, password: &str) -> (String, String) {
+    let (head, body) = get(server, "/login", "");
+    let login_token = cookie_value(&head, "hopthu_login");
+    assert_eq!(csrf_of(&body), login_token);
+    let (head, _) = post(
+        server,
+        "/login",
+        &format!("hopthu_login={login_token}"),
+        &format!(
+            "csrf={login_token}&lang=vi&login={}&password={password}",
+            address.replace('@', "%40")
+        ),
+    );
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+    let cookies = header(&head, "set-cookie").join("\n");
+    assert!(
+        cookies.contains("HttpOnly")
+            && cookies.contains("Secure")
+            && cookies.contains("SameSite=Lax"),
+        "{cookies}"
+    );
+    let session = format!("hopthu_session={}", cookie_value(&head, "hopthu_session"));
+    let (_, body) = get(server, "/settings", &session);
+    (session, csrf_of(&body))
+}
+
+#[test]
+fn sessions_csrf_and_headers() {
+    let server = start();
+    let address = server.add_account("tvminh.test", "Trần Văn Minh", "Minh-mat-khau-2026");
+
+    // No session: every mail page sends to the sign-in.
+    let (head, _) = get(&server, "/mail", "");
+    assert!(
+        head.starts_with("HTTP/1.1 303") && head.contains("location: /login"),
+        "{head}"
+    );
+    // A forged session cookie opens nothing.
+    let (head, _) = get(
+        &server,
+        "/mail",
+        &format!("hopthu_session={}", "ab".repeat(32)),
+    );
+    assert!(head.contains("location: /login"), "{head}");
+
+    // The sign-in form refuses a post without its double-submit token.
+    let (head, body) = post(
+        &server,
+        "/login",
+        "",
+        &format!("login={address}&password=Minh-mat-khau-2026"),
+    );
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    assert!(!head.contains("hopthu_session"), "{head}");
+    assert!(body.contains("hết hạn"), "{body}");
+
+    // Wrong password: 401, no session.
+    let (h, b) = get(&server, "/login", "");
+    let token = cookie_value(&h, "hopthu_login");
+    assert_eq!(csrf_of(&b), token);
+    let (head, body) = post(
+        &server,
+        "/login",
+        &format!("hopthu_login={token}"),
+        &format!("csrf={token}&login={address}&password=wrong"),
+    );
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    assert!(body.contains("Sai địa chỉ thư hoặc mật khẩu"), "{body}");
+
+    let (session, csrf) = sign_in(&server, &address, "Minh-mat-khau-2026");
+    let (head, body) = get(&server, "/mail", &session);
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+    let inbox = header(&head, "location")[0].to_string();
+    let (head, body2) = get(&server, &inbox, &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
+    assert!(body2.contains("Hộp thư đến") && body2.contains("lang=\"vi\""));
+    let csp = header(&head, "content-security-policy").join(" ");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(header(&head, "x-content-type-options"), ["nosniff"]);
+
+    // A form without the CSRF token changes nothing (the session still works).
+    let (head, _) = post(&server, "/logout", &session, "");
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    let (head, _) = post(&server, "/logout", &session, "csrf=0000");
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    let (head, _) = get(&server, &inbox, &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+
+    // Without JavaScript: a plain multipart form sends a message (with a Vietnamese file
+    // name) to oneself; it arrives in INBOX and is kept in Sent.
+    let boundary = "----hopthu-test-boundary";
+    let mut form = String::new();
+    for (name, value) in [
+        ("csrf", csrf.as_str()),
+        ("to", address.as_str()),
+        ("cc", ""),
+        ("bcc", ""),
+        ("subject", "Thư không cần JavaScript"),
+        ("body", "Nội dung thư."),
+        ("action", "send"),
+    ] {
+        form.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    form.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"Kế hoạch.txt\"\r\nContent-Type: text/plain\r\n\r\nKế hoạch năm\r\n--{boundary}--\r\n"
+    ));
+    let (head, body) = http(
+        &server,
+        &format!(
+            "POST /compose HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert!(head.contains("location: /mail?sent=1"), "{head}\n{body}");
+    let (_, list) = get(&server, &inbox, &session);
+    assert_eq!(
+        list.matches(">Thư không cần JavaScript</a>").count(),
+        1,
+        "{list}"
+    );
+    let at = list.find("\">Thư không cần JavaScript</a>").unwrap();
+    let href_at = list[..at].rfind("href=\"").unwrap() + 6;
+    let href = &list[href_at..href_at + list[href_at..].find('"').unwrap()];
+    let (_, reading) = get(&server, href, &session);
+    assert!(reading.contains("Kế hoạch.txt"), "{reading}");
+    // A compose post without the CSRF token sends nothing.
+    let forged = form.replace(&csrf, &"0".repeat(64));
+    let (head, _) = http(
+        &server,
+        &format!(
+            "POST /compose HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{forged}",
+            forged.len()
+        ),
+    );
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    let (_, list) = get(&server, &inbox, &session);
+    assert_eq!(
+        list.matches(">Thư không cần JavaScript</a>").count(),
+        1,
+        "{list}"
+    );
+
+    // Two sessions; "sign out everywhere" from one ends both.
+    let (other, _) = sign_in(&server, &address, "Minh-mat-khau-2026");
+    let (head, _) = post(&server, "/logout-all", &session, &format!("csrf={csrf}"));
+    assert!(head.contains("location: /login"), "{head}");
+    for s in [&session, &other] {
+        let (head, _) = get(&server, &inbox, s);
+        assert!(head.contains("location: /login"), "{head}");
+    }
+
+    // The static files are cached for a year.
+    let (head, body) = get(&server, "/static/app.css?v=1", "");
+    assert!(head.contains("max-age=31536000"), "{head}");
+    assert!(body.contains("--accent"));
+}

@@ -1,0 +1,568 @@
+//! Signing in and out, the forced password change (Đ13.4), and the settings screen.
+//!
+//! The session cookie holds a random token (`HttpOnly; Secure; SameSite=Lax`); the store keeps
+//! only its hash (`Core::open_web_session`). Every form carries the session's CSRF token and a
+//! POST without the right one changes nothing. The sign-in form, before any session exists,
+//! uses a double-submit token: a random value in a short-lived cookie and in the form.
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use hopthu_core::web_session::{
+    Language, PASSWORD_RULE_EN, PASSWORD_RULE_VI, PasswordChangeError, WebSession, WebSettings,
+};
+use hopthu_core::{AuthError, SignInError};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::html::{T, esc, page, see_other};
+
+pub(crate) const SESSION_COOKIE: &str = "hopthu_session";
+const LOGIN_COOKIE: &str = "hopthu_login";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/logout-all", post(logout_all))
+        .route("/password", get(password_form).post(password))
+        .route("/settings", get(settings_form).post(settings))
+}
+
+/// The value of a cookie in the request.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn set_cookie(response: &mut Response, name: &str, value: &str, max_age: i64) {
+    let c = format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax");
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// What a handler gets from [`signed_in`]: the session and its cookie token.
+pub(crate) struct Signed {
+    pub session: WebSession,
+    pub token: String,
+}
+
+impl Signed {
+    pub(crate) fn t(&self) -> T {
+        T(self.session.settings.language)
+    }
+
+    /// Compares a form's CSRF token with the session's in constant time.
+    pub(crate) fn csrf_ok(&self, given: &str) -> bool {
+        let want = self.session.csrf_token.as_bytes();
+        let given = given.as_bytes();
+        want.len() == given.len()
+            && want
+                .iter()
+                .zip(given)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// The signed-in session of a request, or the response to send instead: the sign-in page
+/// when there is none, the password change while one is due (except on `/password` itself).
+pub(crate) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    allow_pending_change: bool,
+) -> Result<Signed, Response> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Err(see_other("/login"));
+    };
+    match state.core.web_session(token).await {
+        Ok(Some(session)) => {
+            if session.principal.must_change_password && !allow_pending_change {
+                return Err(see_other("/password"));
+            }
+            Ok(Signed {
+                session,
+                token: token.to_string(),
+            })
+        }
+        Ok(None) => Err(see_other("/login")),
+        Err(e) => {
+            tracing::warn!(error = %e, "web session look-up");
+            Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Tạm thời không truy cập được",
+            )
+                .into_response())
+        }
+    }
+}
+
+/// A form whose CSRF token is wrong: nothing is done.
+pub(crate) fn csrf_refused(t: T) -> Response {
+    crate::html::error_page(
+        t,
+        StatusCode::FORBIDDEN,
+        t.s(
+            "Biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang và thử lại.",
+            "The form has expired or is invalid. Reload the page and try again.",
+        ),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct LangQuery {
+    #[serde(default)]
+    lang: String,
+}
+
+fn login_page(t: T, csrf: &str, login: &str, error: Option<&str>) -> Response {
+    let error = error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
+        .unwrap_or_default();
+    let other = match t.0 {
+        Language::Vi => r#"<a href="/login?lang=en" lang="en">English</a>"#,
+        Language::En => r#"<a href="/login?lang=vi" lang="vi">Tiếng Việt</a>"#,
+    };
+    let body = format!(
+        r#"<main id="main" class="narrow card">
+<h1>{title}</h1>
+{error}
+<form method="post" action="/login" class="stack">
+<input type="hidden" name="csrf" value="{csrf}">
+<input type="hidden" name="lang" value="{lang}">
+<label for="login">{login_label}</label>
+<input id="login" name="login" type="text" autocomplete="username" required value="{login}" autofocus>
+<label for="password">{password_label}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" class="primary">{submit}</button>
+</form>
+<p class="muted">{hint}</p>
+<p><a href="/directory">{directory}</a> · {other}</p>
+</main>"#,
+        title = t.s("Đăng nhập hộp thư", "Sign in to your mailbox"),
+        csrf = esc(csrf),
+        lang = t.code(),
+        login_label = t.s(
+            "Địa chỉ thư hoặc tên đăng nhập",
+            "E-mail address or user name"
+        ),
+        login = esc(login),
+        password_label = t.s("Mật khẩu", "Password"),
+        submit = t.s("Đăng nhập", "Sign in"),
+        hint = t.s(
+            "Lần đăng nhập đầu tiên, bạn sẽ được yêu cầu đổi mật khẩu.",
+            "At your first sign-in you will be asked to change the password."
+        ),
+        directory = t.s("Danh bạ thư điện tử", "E-mail directory"),
+    );
+    let mut r = page(t, t.s("Đăng nhập", "Sign in"), None, &body).into_response();
+    set_cookie(&mut r, LOGIN_COOKIE, csrf, 3600);
+    r
+}
+
+fn lang_of(s: &str) -> T {
+    T(Language::parse(s).unwrap_or(Language::Vi))
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(Some(_)) = state.core.web_session(token).await
+    {
+        return see_other("/mail");
+    }
+    let csrf = hopthu_core::web_session::new_token();
+    login_page(lang_of(&q.lang), &csrf, "", None)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(crate::Peer(peer)): ConnectInfo<crate::Peer>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let t = lang_of(&form.lang);
+    let fresh = hopthu_core::web_session::new_token();
+    if form.csrf.is_empty() || cookie(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
+        let msg = t.s(
+            "Phiên đăng nhập đã hết hạn, hãy thử lại.",
+            "The sign-in form expired; please try again.",
+        );
+        return with_status(
+            StatusCode::FORBIDDEN,
+            login_page(t, &fresh, &form.login, Some(msg)),
+        );
+    }
+    match state
+        .core
+        .open_web_session(peer.ip(), &form.login, &form.password)
+        .await
+    {
+        Ok((token, session)) => {
+            let to = if session.principal.must_change_password {
+                "/password"
+            } else {
+                "/mail"
+            };
+            let mut r = see_other(to);
+            set_cookie(
+                &mut r,
+                SESSION_COOKIE,
+                &token,
+                hopthu_core::web_session::SESSION_IDLE_SECS,
+            );
+            set_cookie(&mut r, LOGIN_COOKIE, "", 0);
+            r
+        }
+        Err(e) => {
+            let (status, msg) = match e {
+                SignInError::Throttled { .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    t.s(
+                        "Đăng nhập sai quá nhiều lần. Hãy chờ vài phút rồi thử lại.",
+                        "Too many failed sign-ins. Wait a few minutes and try again.",
+                    ),
+                ),
+                SignInError::Auth(AuthError::Temporary) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    t.s(
+                        "Hệ thống tạm thời không đăng nhập được, hãy thử lại sau.",
+                        "Sign-in is temporarily unavailable; try again later.",
+                    ),
+                ),
+                SignInError::Auth(_) => (
+                    StatusCode::UNAUTHORIZED,
+                    t.s(
+                        "Sai địa chỉ thư hoặc mật khẩu.",
+                        "Wrong address or password.",
+                    ),
+                ),
+            };
+            with_status(status, login_page(t, &fresh, &form.login, Some(msg)))
+        }
+    }
+}
+
+fn with_status(status: StatusCode, mut r: Response) -> Response {
+    *r.status_mut() = status;
+    r
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn clear_session(mut r: Response) -> Response {
+    set_cookie(&mut r, SESSION_COOKIE, "", 0);
+    r
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let signed = match signed_in(&state, &headers, true).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !signed.csrf_ok(&form.csrf) {
+        return csrf_refused(signed.t());
+    }
+    if let Err(e) = state.core.close_web_session(&signed.token).await {
+        tracing::warn!(error = %e, "sign-out");
+    }
+    clear_session(see_other("/login"))
+}
+
+async fn logout_all(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let signed = match signed_in(&state, &headers, true).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !signed.csrf_ok(&form.csrf) {
+        return csrf_refused(signed.t());
+    }
+    if let Err(e) = state
+        .core
+        .close_web_sessions(&signed.session.principal, None)
+        .await
+    {
+        tracing::warn!(error = %e, "sign-out everywhere");
+    }
+    clear_session(see_other("/login"))
+}
+
+fn password_section(signed: &Signed, forced: bool, error: Option<&str>, done: bool) -> String {
+    let t = signed.t();
+    let rule = t.s(PASSWORD_RULE_VI, PASSWORD_RULE_EN);
+    let intro = if forced {
+        format!(
+            r#"<p class="notice" role="status">{}</p>"#,
+            t.s(
+                "Bạn đang dùng mật khẩu được cấp lần đầu hoặc vừa được cấp lại. Theo Điều 13 khoản 4 của Quy chế, bạn phải đổi mật khẩu ngay trước khi dùng hộp thư.",
+                "You are using a first or reset password. As the regulation (article 13.4) requires, change it now before using your mailbox."
+            )
+        )
+    } else {
+        String::new()
+    };
+    let error = error
+        .map(|e| {
+            format!(
+                r#"<p class="error" role="alert" id="pw-error">{}</p>"#,
+                esc(e)
+            )
+        })
+        .unwrap_or_default();
+    let done = if done {
+        format!(
+            r#"<p class="ok" role="status">{}</p>"#,
+            t.s("Đã đổi mật khẩu.", "Password changed.")
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<section aria-labelledby="pw-title">
+<h2 id="pw-title">{title}</h2>
+{intro}{error}{done}
+<form method="post" action="/password" class="stack">
+<input type="hidden" name="csrf" value="{csrf}">
+<label for="current">{current}</label>
+<input id="current" name="current" type="password" autocomplete="current-password" required>
+<label for="new">{new}</label>
+<input id="new" name="new" type="password" autocomplete="new-password" required minlength="10" aria-describedby="rule">
+<p id="rule" class="rule">{rule}</p>
+<label for="confirm">{confirm}</label>
+<input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="10">
+<button type="submit" class="primary">{submit}</button>
+</form>
+</section>"#,
+        title = t.s("Đổi mật khẩu", "Change password"),
+        csrf = esc(&signed.session.csrf_token),
+        current = t.s("Mật khẩu hiện tại", "Current password"),
+        new = t.s("Mật khẩu mới", "New password"),
+        rule = esc(rule),
+        confirm = t.s("Nhập lại mật khẩu mới", "Repeat the new password"),
+        submit = t.s("Đổi mật khẩu", "Change password"),
+    )
+}
+
+fn password_page(signed: &Signed, error: Option<&str>) -> Response {
+    let t = signed.t();
+    let forced = signed.session.principal.must_change_password;
+    let mut body = r#"<main id="main" class="narrow card">"#.to_string();
+    body.push_str(&password_section(signed, forced, error, false));
+    if forced {
+        body.push_str(&format!(
+            r#"<form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button class="link">{}</button></form>"#,
+            esc(&signed.session.csrf_token),
+            t.s("Đăng xuất", "Sign out")
+        ));
+    } else {
+        body.push_str(&format!(
+            r#"<p><a href="/settings">{}</a></p>"#,
+            t.s("Về trang cài đặt", "Back to settings")
+        ));
+    }
+    body.push_str("</main>");
+    let session = (!forced).then_some(&signed.session);
+    page(t, t.s("Đổi mật khẩu", "Change password"), session, &body).into_response()
+}
+
+async fn password_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match signed_in(&state, &headers, true).await {
+        Ok(signed) => password_page(&signed, None),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let signed = match signed_in(&state, &headers, true).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let t = signed.t();
+    if !signed.csrf_ok(&form.csrf) {
+        return csrf_refused(t);
+    }
+    if form.new != form.confirm {
+        let msg = t.s(
+            "Hai lần nhập mật khẩu mới không giống nhau.",
+            "The two new passwords differ.",
+        );
+        return with_status(StatusCode::BAD_REQUEST, password_page(&signed, Some(msg)));
+    }
+    match state
+        .core
+        .change_password(
+            &signed.session.principal,
+            &form.current,
+            &form.new,
+            Some(&signed.token),
+        )
+        .await
+    {
+        Ok(()) => see_other("/mail?changed=1"),
+        Err(e) => {
+            let msg = match &e {
+                PasswordChangeError::WrongCurrent => t.s(
+                    "Mật khẩu hiện tại không đúng.",
+                    "The current password is wrong.",
+                ),
+                PasswordChangeError::Weak(p) => match t.0 {
+                    Language::Vi => p.vi(),
+                    Language::En => p.en(),
+                },
+                PasswordChangeError::Other(_) => t.s(
+                    "Không đổi được mật khẩu, hãy thử lại sau.",
+                    "The password could not be changed; try again later.",
+                ),
+            };
+            with_status(StatusCode::BAD_REQUEST, password_page(&signed, Some(msg)))
+        }
+    }
+}
+
+async fn settings_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let signed = match signed_in(&state, &headers, false).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    settings_page(&signed, false)
+}
+
+fn settings_page(signed: &Signed, saved: bool) -> Response {
+    let t = signed.t();
+    let s = &signed.session.settings;
+    let csrf = esc(&signed.session.csrf_token);
+    let sel = |l: Language| if s.language == l { " selected" } else { "" };
+    let saved = if saved {
+        format!(
+            r#"<p class="ok" role="status">{}</p>"#,
+            t.s("Đã lưu.", "Saved.")
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        r#"<main id="main" class="narrow">
+<p><a href="/mail">← {back}</a></p>
+<h1>{title}</h1>
+{saved}
+<section aria-labelledby="pref-title"><h2 id="pref-title">{prefs}</h2>
+<form method="post" action="/settings" class="stack">
+<input type="hidden" name="csrf" value="{csrf}">
+<label for="language">{lang}</label>
+<select id="language" name="language"><option value="vi"{vi}>Tiếng Việt</option><option value="en"{en}>English</option></select>
+<label for="signature">{sig}</label>
+<textarea id="signature" name="signature" rows="4">{signature}</textarea>
+<button type="submit" class="primary">{save}</button>
+</form></section>
+{password}
+<section aria-labelledby="out-title"><h2 id="out-title">{sessions}</h2>
+<form method="post" action="/logout-all"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">{all}</button></form>
+</section>
+</main>"#,
+        back = t.s("Về hộp thư", "Back to the mailbox"),
+        title = t.s("Cài đặt", "Settings"),
+        prefs = t.s("Giao diện và chữ ký", "Language and signature"),
+        lang = t.s("Ngôn ngữ", "Language"),
+        vi = sel(Language::Vi),
+        en = sel(Language::En),
+        sig = t.s(
+            "Chữ ký (thêm vào cuối thư mới)",
+            "Signature (added to new messages)"
+        ),
+        signature = esc(&s.signature),
+        save = t.s("Lưu", "Save"),
+        password = password_section(signed, false, None, false),
+        sessions = t.s("Phiên đăng nhập", "Sessions"),
+        all = t.s("Đăng xuất khỏi mọi nơi", "Sign out everywhere"),
+    );
+    page(t, t.s("Cài đặt", "Settings"), Some(&signed.session), &body).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SettingsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    signature: String,
+}
+
+async fn settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SettingsForm>,
+) -> Response {
+    let mut signed = match signed_in(&state, &headers, false).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !signed.csrf_ok(&form.csrf) {
+        return csrf_refused(signed.t());
+    }
+    let settings = WebSettings {
+        language: Language::parse(&form.language).unwrap_or(signed.session.settings.language),
+        signature: form.signature.replace("\r\n", "\n"),
+    };
+    if let Err(e) = state
+        .core
+        .set_web_settings(&signed.session.principal, &settings)
+        .await
+    {
+        return crate::html::error_page(signed.t(), StatusCode::SERVICE_UNAVAILABLE, &e.message);
+    }
+    signed.session.settings = settings;
+    settings_page(&signed, true)
+}

@@ -1,0 +1,1289 @@
+//! The webmail screens: folders with unread counts, the message list (keyset pages, newest
+//! first), search, the reading view (sanitised HTML in a sandboxed frame, attachments),
+//! actions (read/unread, flag, move, delete to Trash), compose with attachments, reply,
+//! reply-all, forward and drafts, new-mail events (SSE) and the address autocomplete.
+//!
+//! Every screen works as plain HTML forms and links; `app.js` only enhances (live updates,
+//! autocomplete, select-all). Handlers call `Core` and render: ownership, submission rules,
+//! quotas and search are decided there.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hopthu_core::compose::{Composed, NewAttachment};
+use hopthu_core::webmail::{MessageSummary, MessageView, ShownAddress};
+use hopthu_core::{ErrorKind, MailboxRecord, SpecialUse};
+use hopthu_model::{Flag, FlagOp, Flags, MailboxId, Uid};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::auth::{Signed, csrf_refused, signed_in};
+use crate::html::{T, date_time, esc, list_date, page, see_other, size, url};
+
+/// Messages per list page.
+const PAGE_SIZE: u32 = 50;
+
+pub(crate) fn routes(max_message: usize) -> Router<AppState> {
+    Router::new()
+        .route("/mail", get(inbox))
+        .route("/mail/{mailbox}", get(list))
+        .route("/mail/{mailbox}/act", post(act))
+        .route("/mail/{mailbox}/{uid}", get(read))
+        .route("/mail/{mailbox}/{uid}/body", get(body))
+        .route("/mail/{mailbox}/{uid}/part/{index}", get(part))
+        .route(
+            "/compose",
+            get(compose_form)
+                .post(compose)
+                // Room for the largest message plus the form's own overhead.
+                .layer(DefaultBodyLimit::max(
+                    max_message.saturating_mul(2).max(1 << 20),
+                )),
+        )
+        .route("/events", get(events))
+        .route("/address-book", get(address_book))
+}
+
+macro_rules! signed {
+    ($state:expr, $headers:expr) => {
+        match signed_in(&$state, &$headers, false).await {
+            Ok(s) => s,
+            Err(r) => return r,
+        }
+    };
+}
+
+fn core_error(t: T, e: &hopthu_core::Error) -> Response {
+    let status = match e.kind {
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::AlreadyExists => StatusCode::CONFLICT,
+        ErrorKind::Temporary => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let msg = match e.kind {
+        ErrorKind::NotFound => t
+            .s(
+                "Không tìm thấy thư hoặc thư mục.",
+                "Message or folder not found.",
+            )
+            .to_string(),
+        _ => e.message.clone(),
+    };
+    crate::html::error_page(t, status, &msg)
+}
+
+/// The name people see for a folder.
+fn folder_name(t: T, m: &MailboxRecord) -> String {
+    if m.name == "INBOX" {
+        return t.s("Hộp thư đến", "Inbox").to_string();
+    }
+    match m.special_use {
+        Some(SpecialUse::Sent) => t.s("Đã gửi", "Sent").to_string(),
+        Some(SpecialUse::Drafts) => t.s("Thư nháp", "Drafts").to_string(),
+        Some(SpecialUse::Trash) => t.s("Thùng rác", "Trash").to_string(),
+        Some(SpecialUse::Junk) => t.s("Thư rác", "Junk").to_string(),
+        Some(SpecialUse::Archive) => t.s("Lưu trữ", "Archive").to_string(),
+        _ => m.name.clone(),
+    }
+}
+
+fn folder_order(m: &MailboxRecord) -> (u8, String) {
+    let rank = if m.name == "INBOX" {
+        0
+    } else {
+        match m.special_use {
+            Some(SpecialUse::Drafts) => 1,
+            Some(SpecialUse::Sent) => 2,
+            Some(SpecialUse::Archive) => 3,
+            Some(SpecialUse::Junk) => 4,
+            Some(SpecialUse::Trash) => 5,
+            _ => 6,
+        }
+    };
+    (rank, m.name.clone())
+}
+
+/// The side bar: compose, folders with unread counts, the quota bar.
+async fn sidebar(state: &AppState, signed: &Signed, current: Option<MailboxId>) -> String {
+    let t = signed.t();
+    let who = &signed.session.principal;
+    let mut folders = state.core.folder_counts(who).await.unwrap_or_default();
+    folders.sort_by_key(|(m, _, _)| folder_order(m));
+    let mut out = format!(
+        r#"<nav class="side" aria-label="{label}"><a class="button primary" href="/compose">{compose}</a><ul class="folders" id="folders">"#,
+        label = t.s("Thư mục", "Folders"),
+        compose = t.s("Soạn thư", "Compose"),
+    );
+    for (m, _, unseen) in &folders {
+        let unseen = *unseen;
+        let current_attr = if Some(m.id) == current {
+            r#" aria-current="page""#
+        } else {
+            ""
+        };
+        let badge = if unseen > 0 {
+            format!(
+                r#" <span class="count" aria-label="{unseen} {unread}">{unseen}</span>"#,
+                unread = t.s("chưa đọc", "unread")
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            out,
+            r#"<li><a href="/mail/{id}"{current_attr} data-mailbox="{id}">{name}{badge}</a></li>"#,
+            id = m.id.0,
+            name = esc(&folder_name(t, m)),
+        );
+    }
+    out.push_str("</ul>");
+    if let Ok(q) = state.core.quota(who).await {
+        let percent = q
+            .used
+            .saturating_mul(100)
+            .checked_div(q.limit)
+            .unwrap_or(0)
+            .min(100);
+        let _ = write!(
+            out,
+            r#"<div class="quota"><label for="quota">{label}</label><progress id="quota" max="100" value="{percent}">{percent}%</progress><span>{used} / {limit}</span></div>"#,
+            label = t.s("Dung lượng đã dùng", "Storage used"),
+            used = size(q.used),
+            limit = size(q.limit),
+        );
+    }
+    out.push_str("</nav>");
+    out
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    before: Option<u32>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    changed: Option<u8>,
+    #[serde(default)]
+    sent: Option<u8>,
+    #[serde(default)]
+    saved: Option<u8>,
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let signed = signed!(state, headers);
+    match state.core.mailbox(&signed.session.principal, "INBOX").await {
+        Ok(m) => {
+            let mut to = format!("/mail/{}", m.id.0);
+            let mut sep = '?';
+            if !q.q.is_empty() {
+                let _ = write!(to, "{sep}q={}", url(&q.q));
+                sep = '&';
+            }
+            for (key, v) in [("changed", q.changed), ("sent", q.sent), ("saved", q.saved)] {
+                if v.is_some() {
+                    let _ = write!(to, "{sep}{key}=1");
+                    sep = '&';
+                }
+            }
+            see_other(&to)
+        }
+        Err(e) => core_error(signed.t(), &e),
+    }
+}
+
+fn who_shown(m: &MessageSummary, sent_folder: bool) -> String {
+    let _ = sent_folder;
+    if !m.from_name.is_empty() {
+        m.from_name.clone()
+    } else {
+        m.from_address.clone()
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(mailbox): Path<i64>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let signed = signed!(state, headers);
+    let t = signed.t();
+    let who = &signed.session.principal;
+    let mailbox = MailboxId(mailbox);
+    let query = q.q.trim().chars().take(200).collect::<String>();
+    let (record, messages, next) = if query.is_empty() {
+        match state
+            .core
+            .message_page(who, mailbox, q.before.map(Uid), PAGE_SIZE)
+            .await
+        {
+            Ok(p) => (p.mailbox, p.messages, p.next_before),
+            Err(e) => return core_error(t, &e),
+        }
+    } else {
+        let record = match state.core.mailbox_by_id(who, mailbox).await {
+            Ok(r) => r,
+            Err(e) => return core_error(t, &e),
+        };
+        match state
+            .core
+            .search_messages(who, mailbox, &query, hopthu_core::webmail::MAX_PAGE)
+            .await
+        {
+            Ok(m) => (record, m, None),
+            Err(e) => return core_error(t, &e),
+        }
+    };
+    let folder = folder_name(t, &record);
+    let now = chrono::Utc::now().timestamp();
+    let mut body = String::with_capacity(16 * 1024);
+    body.push_str(r#"<div class="layout">"#);
+    body.push_str(&sidebar(&state, &signed, Some(mailbox)).await);
+    let _ = write!(
+        body,
+        r#"<main id="main" data-live="{live}" data-mailbox="{mb}"><h1>{folder}</h1>"#,
+        live = if q.before.is_none() && query.is_empty() {
+            "1"
+        } else {
+            "0"
+        },
+        mb = mailbox.0,
+        folder = esc(&folder),
+    );
+    for (shown, vi, en) in [
+        (q.changed.is_some(), "Đã đổi mật khẩu.", "Password changed."),
+        (q.sent.is_some(), "Đã gửi thư.", "Message sent."),
+        (q.saved.is_some(), "Đã lưu thư nháp.", "Draft saved."),
+    ] {
+        if shown {
+            let _ = write!(body, r#"<p class="ok" role="status">{}</p>"#, t.s(vi, en));
+        }
+    }
+    let _ = write!(
+        body,
+        r#"<form method="get" action="/mail/{mb}" role="search" class="folder-search"><label for="fq">{label}</label> <input id="fq" name="q" type="search" value="{q}"> <button>{search}</button></form>"#,
+        mb = mailbox.0,
+        label = t.s("Tìm trong thư mục này", "Search this folder"),
+        q = esc(&query),
+        search = t.s("Tìm", "Search"),
+    );
+    if !query.is_empty() {
+        let _ = write!(
+            body,
+            r#"<p class="muted">{} “{}”: {} · <a href="/mail/{}">{}</a></p>"#,
+            t.s("Kết quả cho", "Results for"),
+            esc(&query),
+            messages.len(),
+            mailbox.0,
+            t.s("Bỏ tìm", "Clear search")
+        );
+    }
+    let _ = write!(
+        body,
+        r#"<form method="post" action="/mail/{mb}/act" id="list-form">
+<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="back" value="/mail/{mb}">
+{actions}
+<div id="list">"#,
+        mb = mailbox.0,
+        csrf = esc(&signed.session.csrf_token),
+        actions = action_bar(&state, &signed, mailbox, true).await,
+    );
+    body.push_str(&list_rows(t, mailbox, &messages, now));
+    body.push_str("</div></form>");
+    if let Some(next) = next {
+        let _ = write!(
+            body,
+            r#"<nav class="pager" aria-label="{label}"><a href="/mail/{mb}">{newest}</a> <a rel="next" href="/mail/{mb}?before={uid}">{older} →</a></nav>"#,
+            label = t.s("Trang", "Pages"),
+            mb = mailbox.0,
+            newest = t.s("Mới nhất", "Newest"),
+            uid = next.0,
+            older = t.s("Thư cũ hơn", "Older"),
+        );
+    } else if q.before.is_some() {
+        let _ = write!(
+            body,
+            r#"<nav class="pager"><a href="/mail/{mb}">{newest}</a></nav>"#,
+            mb = mailbox.0,
+            newest = t.s("Mới nhất", "Newest"),
+        );
+    }
+    body.push_str("</main></div>");
+    page(t, &folder, Some(&signed.session), &body).into_response()
+}
+
+fn list_rows(t: T, mailbox: MailboxId, messages: &[MessageSummary], now: i64) -> String {
+    let mut out = String::with_capacity(messages.len() * 400 + 200);
+    if messages.is_empty() {
+        let _ = write!(
+            out,
+            r#"<p class="empty">{}</p>"#,
+            t.s("Không có thư.", "No messages.")
+        );
+        return out;
+    }
+    let _ = write!(
+        out,
+        r#"<table class="messages"><caption class="sr">{cap}</caption><thead><tr><th scope="col"><span class="sr">{sel}</span></th><th scope="col">{from}</th><th scope="col">{subject}</th><th scope="col">{date}</th></tr></thead><tbody>"#,
+        cap = t.s("Danh sách thư", "Messages"),
+        sel = t.s("Chọn", "Select"),
+        from = t.s("Người gửi", "From"),
+        subject = t.s("Tiêu đề", "Subject"),
+        date = t.s("Ngày", "Date"),
+    );
+    for m in messages {
+        let seen = m.record.flags.contains(&Flag::Seen);
+        let flagged = m.record.flags.contains(&Flag::Flagged);
+        let subject = if m.subject.is_empty() {
+            t.s("(không có tiêu đề)", "(no subject)").to_string()
+        } else {
+            m.subject.clone()
+        };
+        let _ = write!(
+            out,
+            r#"<tr class="{cls}"><td><input type="checkbox" name="uid" value="{uid}" aria-label="{sel}"></td><td class="from">{star}{from}</td><td class="subject"><a href="/mail/{mb}/{uid}">{subject}</a>{clip}</td><td class="date">{date}</td></tr>"#,
+            cls = if seen { "seen" } else { "unseen" },
+            uid = m.record.uid.0,
+            sel = esc(&subject),
+            star = if flagged {
+                r#"<span class="star" aria-label="★">★</span> "#
+            } else {
+                ""
+            },
+            from = esc(&who_shown(m, false)),
+            mb = mailbox.0,
+            subject = esc(&subject),
+            clip = if m.has_attachments {
+                format!(
+                    r#" <span class="clip" title="{0}" aria-label="{0}">📎</span>"#,
+                    t.s("Có tệp đính kèm", "Has attachments")
+                )
+            } else {
+                String::new()
+            },
+            date = list_date(m.date, now),
+        );
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+/// Buttons acting on the selected (or the shown) messages.
+async fn action_bar(state: &AppState, signed: &Signed, current: MailboxId, many: bool) -> String {
+    let t = signed.t();
+    let mut folders = state
+        .core
+        .mailboxes(&signed.session.principal)
+        .await
+        .unwrap_or_default();
+    folders.sort_by_key(folder_order);
+    let mut options = String::new();
+    for m in folders.iter().filter(|m| m.id != current) {
+        let _ = write!(
+            options,
+            r#"<option value="{}">{}</option>"#,
+            m.id.0,
+            esc(&folder_name(t, m))
+        );
+    }
+    let _ = many;
+    format!(
+        r#"<div class="actions" role="toolbar" aria-label="{label}">
+<button name="action" value="read">{read}</button><button name="action" value="unread">{unread}</button><button name="action" value="flag">{flag}</button><button name="action" value="unflag">{unflag}</button><button name="action" value="delete" class="danger">{delete}</button>
+<label for="target-{cur}" class="sr">{moveto}</label><select id="target-{cur}" name="target">{options}</select><button name="action" value="move">{move_}</button>
+</div>"#,
+        label = t.s("Thao tác", "Actions"),
+        read = t.s("Đánh dấu đã đọc", "Mark read"),
+        unread = t.s("Chưa đọc", "Mark unread"),
+        flag = t.s("Gắn sao", "Star"),
+        unflag = t.s("Bỏ sao", "Unstar"),
+        delete = t.s("Xóa", "Delete"),
+        cur = current.0,
+        moveto = t.s("Chuyển đến thư mục", "Move to folder"),
+        move_ = t.s("Chuyển", "Move"),
+    )
+}
+
+/// `uid=1&uid=2&action=…` (serde's form extractor cannot read repeated keys).
+fn form_fields(body: &[u8]) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        out.entry(k.into_owned()).or_default().push(v.into_owned());
+    }
+    out
+}
+
+fn first<'a>(fields: &'a HashMap<String, Vec<String>>, key: &str) -> &'a str {
+    fields
+        .get(key)
+        .and_then(|v| v.first())
+        .map_or("", String::as_str)
+}
+
+async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(mailbox): Path<i64>,
+    body: Bytes,
+) -> Response {
+    let signed = signed!(state, headers);
+    let t = signed.t();
+    let fields = form_fields(&body);
+    if !signed.csrf_ok(first(&fields, "csrf")) {
+        return csrf_refused(t);
+    }
+    let who = &signed.session.principal;
+    let mailbox = MailboxId(mailbox);
+    let uids: Vec<Uid> = fields
+        .get("uid")
+        .map(|v| v.iter().filter_map(|u| u.parse().ok()).map(Uid).collect())
+        .unwrap_or_default();
+    let back = first(&fields, "back");
+    // Only our own paths: never an open redirect.
+    let back = if back.starts_with("/mail/") && !back.starts_with("//") {
+        back.to_string()
+    } else {
+        format!("/mail/{}", mailbox.0)
+    };
+    if uids.is_empty() {
+        return see_other(&back);
+    }
+    let flag_op = |op: FlagOp, flag: Flag| {
+        let mut flags = Flags::new();
+        flags.insert(flag);
+        (op, flags)
+    };
+    let result = match first(&fields, "action") {
+        "read" => {
+            let (op, f) = flag_op(FlagOp::Add, Flag::Seen);
+            state
+                .core
+                .store_flags(who, mailbox, &uids, op, &f, None)
+                .await
+                .map(|_| ())
+        }
+        "unread" => {
+            let (op, f) = flag_op(FlagOp::Remove, Flag::Seen);
+            state
+                .core
+                .store_flags(who, mailbox, &uids, op, &f, None)
+                .await
+                .map(|_| ())
+        }
+        "flag" => {
+            let (op, f) = flag_op(FlagOp::Add, Flag::Flagged);
+            state
+                .core
+                .store_flags(who, mailbox, &uids, op, &f, None)
+                .await
+                .map(|_| ())
+        }
+        "unflag" => {
+            let (op, f) = flag_op(FlagOp::Remove, Flag::Flagged);
+            state
+                .core
+                .store_flags(who, mailbox, &uids, op, &f, None)
+                .await
+                .map(|_| ())
+        }
+        "move" => match first(&fields, "target").parse::<i64>() {
+            Ok(target) => state
+                .core
+                .move_messages(who, mailbox, &uids, MailboxId(target))
+                .await
+                .map(|_| ()),
+            Err(_) => Err(hopthu_core::Error::invalid(
+                t.s("Chưa chọn thư mục đích.", "No target folder chosen."),
+            )),
+        },
+        "delete" => {
+            let trash = state.core.special_folder(who, SpecialUse::Trash).await;
+            match trash {
+                // Deleting in Trash removes for good; elsewhere it moves to Trash.
+                Some(trash) if trash != mailbox => state
+                    .core
+                    .move_messages(who, mailbox, &uids, trash)
+                    .await
+                    .map(|_| ()),
+                _ => {
+                    let (op, f) = flag_op(FlagOp::Add, Flag::Deleted);
+                    match state
+                        .core
+                        .store_flags(who, mailbox, &uids, op, &f, None)
+                        .await
+                    {
+                        Ok(_) => state
+                            .core
+                            .expunge(who, mailbox, Some(&uids))
+                            .await
+                            .map(|_| ()),
+                        Err(e) => Err(e),
+                    }
+                }
+            }
+        }
+        _ => Err(hopthu_core::Error::invalid("unknown action")),
+    };
+    match result {
+        Ok(()) => {
+            // After deleting or moving the message being read, show its folder.
+            let reading_gone = matches!(first(&fields, "action"), "delete" | "move")
+                && back.matches('/').count() > 2;
+            if reading_gone {
+                see_other(&format!("/mail/{}", mailbox.0))
+            } else {
+                see_other(&back)
+            }
+        }
+        Err(e) => core_error(t, &e),
+    }
+}
+
+fn address_line(list: &[ShownAddress]) -> String {
+    list.iter()
+        .map(|a| {
+            if a.name.is_empty() {
+                esc(&a.address)
+            } else {
+                format!(
+                    r#"{} <span class="addr">&lt;{}&gt;</span>"#,
+                    esc(&a.name),
+                    esc(&a.address)
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ReadQuery {
+    #[serde(default)]
+    images: Option<u8>,
+}
+
+async fn read(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((mailbox, uid)): Path<(i64, u32)>,
+    Query(q): Query<ReadQuery>,
+) -> Response {
+    let signed = signed!(state, headers);
+    let t = signed.t();
+    let who = &signed.session.principal;
+    let mailbox = MailboxId(mailbox);
+    let view = match state.core.message_view(who, mailbox, Uid(uid)).await {
+        Ok(v) => v,
+        Err(e) => return core_error(t, &e),
+    };
+    if !view.record.flags.contains(&Flag::Seen) {
+        let mut seen = Flags::new();
+        seen.insert(Flag::Seen);
+        if let Err(e) = state
+            .core
+            .store_flags(who, mailbox, &[Uid(uid)], FlagOp::Add, &seen, None)
+            .await
+        {
+            tracing::warn!(error = %e, "mark seen");
+        }
+    }
+    let images = q.images.is_some();
+    let mut body = String::with_capacity(8 * 1024);
+    body.push_str(r#"<div class="layout">"#);
+    body.push_str(&sidebar(&state, &signed, Some(mailbox)).await);
+    let subject = if view.subject.is_empty() {
+        t.s("(không có tiêu đề)", "(no subject)").to_string()
+    } else {
+        view.subject.clone()
+    };
+    let _ = write!(
+        body,
+        r#"<main id="main" class="reading"><p><a href="/mail/{mb}">← {back}</a></p>
+<article aria-labelledby="subject"><h1 id="subject">{subject}</h1>
+<dl class="headers"><dt>{from_l}</dt><dd>{from}</dd><dt>{to_l}</dt><dd>{to}</dd>{cc}<dt>{date_l}</dt><dd>{date}</dd></dl>
+<nav class="reply" aria-label="{reply_l}">{edit}<a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=reply">{reply}</a> <a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=all">{reply_all}</a> <a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=forward">{forward}</a></nav>
+<form method="post" action="/mail/{mb}/act"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="uid" value="{uid}"><input type="hidden" name="back" value="/mail/{mb}/{uid}">{actions}</form>"#,
+        mb = mailbox.0,
+        back = t.s("Về danh sách thư", "Back to the list"),
+        subject = esc(&subject),
+        from_l = t.s("Từ", "From"),
+        from = address_line(&view.from),
+        to_l = t.s("Đến", "To"),
+        to = address_line(&view.to),
+        cc = if view.cc.is_empty() {
+            String::new()
+        } else {
+            format!("<dt>Cc</dt><dd>{}</dd>", address_line(&view.cc))
+        },
+        date_l = t.s("Ngày", "Date"),
+        date = date_time(view.date),
+        reply_l = t.s("Trả lời", "Reply"),
+        edit = if view.record.flags.contains(&Flag::Draft) {
+            format!(
+                r#"<a class="button primary" href="/compose?mailbox={}&amp;uid={uid}&amp;mode=draft">{}</a> "#,
+                mailbox.0,
+                t.s("Sửa thư nháp", "Edit draft")
+            )
+        } else {
+            String::new()
+        },
+        uid = uid,
+        reply = t.s("Trả lời", "Reply"),
+        reply_all = t.s("Trả lời tất cả", "Reply all"),
+        forward = t.s("Chuyển tiếp", "Forward"),
+        csrf = esc(&signed.session.csrf_token),
+        actions = action_bar(&state, &signed, mailbox, false).await,
+    );
+    if let Some(html) = &view.html {
+        let has_remote = html.contains("http://") || html.contains("https://");
+        if has_remote && !images {
+            let _ = write!(
+                body,
+                r#"<p class="notice">{} <a href="/mail/{}/{}?images=1">{}</a></p>"#,
+                t.s(
+                    "Ảnh từ bên ngoài đã bị chặn để bảo vệ bạn.",
+                    "Remote images were blocked to protect you."
+                ),
+                mailbox.0,
+                uid,
+                t.s("Hiện ảnh", "Show images")
+            );
+        }
+        let _ = write!(
+            body,
+            r#"<iframe class="mail-body" title="{title}" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" src="/mail/{mb}/{uid}/body{img}"></iframe>
+<details><summary>{plain}</summary><pre class="text-body">{text}</pre></details>"#,
+            title = t.s("Nội dung thư", "Message body"),
+            mb = mailbox.0,
+            img = if images { "?images=1" } else { "" },
+            plain = t.s("Xem dạng văn bản", "Plain text"),
+            text = esc(&view.text),
+        );
+    } else {
+        let _ = write!(body, r#"<pre class="text-body">{}</pre>"#, esc(&view.text));
+    }
+    let attachments: Vec<_> = view
+        .parts
+        .iter()
+        .filter(|p| !(p.inline && p.content_id.is_some() && view.html.is_some()))
+        .collect();
+    if !attachments.is_empty() {
+        let _ = write!(
+            body,
+            r#"<section class="attachments" aria-labelledby="att-title"><h2 id="att-title">{}</h2><ul>"#,
+            t.s("Tệp đính kèm", "Attachments")
+        );
+        for p in attachments {
+            let _ = write!(
+                body,
+                r#"<li><a href="/mail/{mb}/{uid}/part/{idx}" download>{name}</a> <span class="muted">({size})</span></li>"#,
+                mb = mailbox.0,
+                idx = p.index,
+                name = esc(&p.name),
+                size = size(p.size as u64),
+            );
+        }
+        body.push_str("</ul></section>");
+    }
+    body.push_str("</article></main></div>");
+    page(t, &subject, Some(&signed.session), &body).into_response()
+}
+
+/// The HTML body alone, sanitised, for the sandboxed frame; its own CSP forbids every script
+/// and every fetch except images (remote ones only when the reader asked).
+async fn body(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((mailbox, uid)): Path<(i64, u32)>,
+    Query(q): Query<ReadQuery>,
+) -> Response {
+    let signed = signed!(state, headers);
+    let t = signed.t();
+    let who = &signed.session.principal;
+    let mailbox = MailboxId(mailbox);
+    let view: MessageView = match state.core.message_view(who, mailbox, Uid(uid)).await {
+        Ok(v) => v,
+        Err(e) => return core_error(t, &e),
+    };
+    let mut inline = HashMap::new();
+    for p in view.parts.iter().filter(|p| p.content_id.is_some()) {
+        if let Ok(content) = state
+            .core
+            .message_part(who, mailbox, Uid(uid), p.index)
+            .await
+            && content.bytes.len() <= 2 * 1024 * 1024
+        {
+            inline.insert(
+                p.content_id.clone().unwrap_or_default(),
+                (p.content_type.clone(), content.bytes),
+            );
+        }
+    }
+    let images = q.images.is_some();
+    let html = view.html.as_deref().unwrap_or_default();
+    let (safe, _) = crate::sanitize::clean(html, inline, images);
+    let doc = format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><style>body{{font-family:system-ui,sans-serif;margin:0;padding:8px;overflow-wrap:anywhere;color:#111;background:#fff}}img{{max-width:100%;height:auto}}</style></head><body>{safe}</body></html>"#
+    );
+    let img_src = if images {
+        "img-src data: https: http:"
+    } else {
+        "img-src data:"
+    };
+    let mut r = (StatusCode::OK, doc).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "default-src 'none'; {img_src}; style-src 'unsafe-inline'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox"
+    )) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert("x-frame-options", HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    r
+}
+
+/// `Content-Disposition` with the name in RFC 6266/5987 form (`filename*=UTF-8''…`) and an
+/// ASCII fallback, so Vietnamese names arrive intact in every browser.
+pub(crate) fn content_disposition(kind: &str, name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            let folded = hopthu_model::text::search_fold(&c.to_string());
+            let mut f = folded.chars();
+            let c2 = match (f.next(), f.next()) {
+                (Some(one), None) if c.is_uppercase() => one.to_ascii_uppercase(),
+                (Some(one), None) => one,
+                _ => '_',
+            };
+            if (c2.is_ascii_graphic() && c2 != '"' && c2 != '\\') || c2 == ' ' {
+                c2
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let ascii = if ascii.trim().is_empty() {
+        "file".to_string()
+    } else {
+        ascii
+    };
+    let encoded = percent_encoding::utf8_percent_encode(name, &RFC5987).to_string();
+    format!(r#"{kind}; filename="{ascii}"; filename*=UTF-8''{encoded}"#)
+}
+
+const RFC5987: percent_encoding::AsciiSet = percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+async fn part(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((mailbox, uid, index)): Path<(i64, u32, u32)>,
+) -> Response {
+    let signed = signed!(state, headers);
+    let t = signed.t();
+    let content = match state
+        .core
+        .message_part(
+            &signed.session.principal,
+            MailboxId(mailbox),
+            Uid(uid),
+            index,
+        )
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return core_error(t, &e),
+    };
+    let mut r = (StatusCode::OK, content.bytes).into_response();
+    let h = r.headers_mut();
+    // Always a download, never rendered on our origin (an HTML attachment could script).
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&content_disposition("attachment", &content.name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    r
+}
+
+// ---- compose ------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ComposeQuery {
+    #[serde(default)]
+    mailbox: Option<i64>,
+    #[serde(default)]
+    uid: Option<u32>,
+    #[serde(default)]
+    mode: String,
+    #[serde(default)]
+    to: String,
+}
+
+fn quote(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("> {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn list_text(list: &[ShownAddress]) -> String {
+    list.iter()
+        .map(|a| a.address.clone())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn compose_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ComposeQuery>,
+) -> Response {
+    let signed = signed!(state, headers);
+    let t = signed.t();
+    let who = &signed.session.principal;
+    let mut c = Composed {
+        to: q.to.clone(),
+        ..Composed::default()
+    };
+    let signature = &signed.session.settings.signature;
+    let mut origin = String::new();
+    if let (Some(mb), Some(uid)) = (q.mailbox, q.uid) {
+        let view = match state.core.message_view(who, MailboxId(mb), Uid(uid)).await {
+            Ok(v) => v,
+            Err(e) => return core_error(t, &e),
+        };
+        let me = who.address.to_string();
+        let reply_to = if view.reply_to.is_empty() {
+            &view.from
+        } else {
+            &view.reply_to
+        };
+        let intro = format!(
+            "\n\n{} {}, {}:\n",
+            date_time(view.date),
+            view.from.first().map_or("", |a| if a.name.is_empty() {
+                a.address.as_str()
+            } else {
+                a.name.as_str()
+            }),
+            t.s("đã viết", "wrote")
+        );
+        match q.mode.as_str() {
+            "draft" => {
+                c.to = list_text(&view.to);
+                c.cc = list_text(&view.cc);
+                c.subject = view.subject.clone();
+                c.body = view.text.clone();
+                c.in_reply_to = None;
+                origin = format!("draft:{mb}/{uid}");
+                return compose_page(&state, &signed, &c, None, &origin).await;
+            }
+            "forward" => {
+                origin = format!("forward:{mb}/{uid}");
+                c.subject = format!("Fwd: {}", view.subject);
+                c.body = format!(
+                    "\n\n---------- {} ----------\n{}: {}\n{}: {}\n{}: {}\n{}: {}\n\n{}",
+                    t.s("Thư chuyển tiếp", "Forwarded message"),
+                    t.s("Từ", "From"),
+                    list_text(&view.from),
+                    t.s("Ngày", "Date"),
+                    date_time(view.date),
+                    t.s("Tiêu đề", "Subject"),
+                    view.subject,
+                    t.s("Đến", "To"),
+                    list_text(&view.to),
+                    view.text
+                );
+            }
+            mode => {
+                c.subject = if view.subject.to_lowercase().starts_with("re:") {
+                    view.subject.clone()
+                } else {
+                    format!("Re: {}", view.subject)
+                };
+                c.to = list_text(reply_to);
+                if mode == "all" {
+                    let others: Vec<ShownAddress> = view
+                        .to
+                        .iter()
+                        .chain(view.cc.iter())
+                        .filter(|a| {
+                            !a.address.eq_ignore_ascii_case(&me)
+                                && !reply_to.iter().any(|r| r.address == a.address)
+                        })
+                        .cloned()
+                        .collect();
+                    c.cc = list_text(&others);
+                }
+                c.body = format!("{intro}{}", quote(&view.text));
+                c.in_reply_to = view.message_id.clone();
+                c.references = view.references.clone();
+                if let Some(id) = &view.message_id {
+                    c.references.push(id.clone());
+                }
+            }
+        }
+    }
+    if !signature.is_empty() {
+        c.body = format!("\n\n-- \n{signature}{}", c.body);
+    }
+    compose_page(&state, &signed, &c, None, &origin).await
+}
+
+/// `forward:<mailbox>/<uid>` (attach the original's files) or `draft:<mailbox>/<uid>` (the
+/// draft being edited, removed once sent or saved again).
+fn parse_origin(origin: &str) -> Option<(&str, MailboxId, Uid)> {
+    let (kind, rest) = origin.split_once(':')?;
+    let (mb, uid) = rest.split_once('/')?;
+    Some((kind, MailboxId(mb.parse().ok()?), Uid(uid.parse().ok()?)))
+}
+
+async fn compose_page(
+    state: &AppState,
+    signed: &Signed,
+    c: &Composed,
+    error: Option<&str>,
+    origin: &str,
+) -> Response {
+    let t = signed.t();
+    let mut body = String::new();
+    body.push_str(r#"<div class="layout">"#);
+    body.push_str(&sidebar(state, signed, None).await);
+    let error = error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
+        .unwrap_or_default();
+    let _ = write!(
+        body,
+        r#"<main id="main"><h1>{title}</h1>{error}
+<form method="post" action="/compose" enctype="multipart/form-data" class="compose stack">
+<input type="hidden" name="csrf" value="{csrf}">
+<input type="hidden" name="in_reply_to" value="{irt}">
+<input type="hidden" name="references" value="{refs}">
+<input type="hidden" name="origin" value="{origin}">{forwarded}
+<label for="to">{to_l}</label><input id="to" name="to" type="text" value="{to}" autocomplete="off" data-autocomplete list="to-list" aria-describedby="addr-hint"><datalist id="to-list"></datalist>
+<label for="cc">Cc</label><input id="cc" name="cc" type="text" value="{cc}" autocomplete="off" data-autocomplete list="cc-list"><datalist id="cc-list"></datalist>
+<label for="bcc">Bcc</label><input id="bcc" name="bcc" type="text" value="{bcc}" autocomplete="off" data-autocomplete list="bcc-list"><datalist id="bcc-list"></datalist>
+<p id="addr-hint" class="muted">{hint}</p>
+<label for="subject">{subject_l}</label><input id="subject" name="subject" type="text" value="{subject}">
+<label for="body">{body_l}</label><textarea id="body" name="body" rows="14">{text}</textarea>
+<label for="files">{files_l}</label><input id="files" name="attachment" type="file" multiple>
+<div class="buttons"><button type="submit" name="action" value="send" class="primary">{send}</button> <button type="submit" name="action" value="draft">{draft}</button></div>
+</form></main></div>"#,
+        title = t.s("Soạn thư", "Compose"),
+        csrf = esc(&signed.session.csrf_token),
+        irt = esc(c.in_reply_to.as_deref().unwrap_or_default()),
+        refs = esc(&c.references.join(" ")),
+        origin = esc(origin),
+        forwarded = if origin.starts_with("forward:") {
+            format!(
+                r#"<p class="muted">{}</p>"#,
+                t.s(
+                    "Các tệp đính kèm của thư gốc sẽ được gửi kèm.",
+                    "The original's attachments will be attached."
+                )
+            )
+        } else {
+            String::new()
+        },
+        to_l = t.s("Đến", "To"),
+        to = esc(&c.to),
+        cc = esc(&c.cc),
+        bcc = esc(&c.bcc),
+        hint = t.s(
+            "Nhiều địa chỉ cách nhau bằng dấu phẩy. Gõ tên (có dấu hoặc không dấu) để tìm trong danh bạ.",
+            "Separate addresses with commas. Type a name (with or without accents) to look it up in the directory."
+        ),
+        subject_l = t.s("Tiêu đề", "Subject"),
+        subject = esc(&c.subject),
+        body_l = t.s("Nội dung", "Message"),
+        text = esc(&c.body),
+        files_l = t.s("Tệp đính kèm", "Attachments"),
+        send = t.s("Gửi", "Send"),
+        draft = t.s("Lưu nháp", "Save draft"),
+    );
+    page(t, t.s("Soạn thư", "Compose"), Some(&signed.session), &body).into_response()
+}
+
+async fn compose(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let signed = signed!(state, headers);
+    let t = signed.t();
+    let mut c = Composed::default();
+    let mut csrf = String::new();
+    let mut action = String::new();
+    let mut origin = String::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return crate::html::error_page(
+                    t,
+                    StatusCode::BAD_REQUEST,
+                    &format!("{}: {e}", t.s("Biểu mẫu không đọc được", "Unreadable form")),
+                );
+            }
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "attachment" {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let content_type = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let bytes = match field.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    return crate::html::error_page(t, StatusCode::BAD_REQUEST, &e.to_string());
+                }
+            };
+            if file_name.is_empty() && bytes.is_empty() {
+                continue; // the empty file input of a form without attachments
+            }
+            c.attachments.push(NewAttachment {
+                name: file_name,
+                content_type,
+                bytes: bytes.to_vec(),
+            });
+            continue;
+        }
+        let value = match field.text().await {
+            Ok(v) => v,
+            Err(e) => return crate::html::error_page(t, StatusCode::BAD_REQUEST, &e.to_string()),
+        };
+        match name.as_str() {
+            "csrf" => csrf = value,
+            "origin" => origin = value,
+            "action" => action = value,
+            "to" => c.to = value,
+            "cc" => c.cc = value,
+            "bcc" => c.bcc = value,
+            "subject" => c.subject = value,
+            "body" => c.body = value,
+            "in_reply_to" if !value.trim().is_empty() => c.in_reply_to = Some(value),
+            "references" => {
+                c.references = value.split_whitespace().map(str::to_string).collect();
+            }
+            _ => {}
+        }
+    }
+    if !signed.csrf_ok(&csrf) {
+        return csrf_refused(t);
+    }
+    let who = &signed.session.principal;
+    let parsed_origin = parse_origin(&origin);
+    let mut to_send = c.clone();
+    if let Some(("forward", mb, uid)) = parsed_origin {
+        match state.core.message_view(who, mb, uid).await {
+            Ok(view) => {
+                for p in &view.parts {
+                    match state.core.message_part(who, mb, uid, p.index).await {
+                        Ok(part) => to_send.attachments.push(NewAttachment {
+                            name: part.name,
+                            content_type: part.content_type,
+                            bytes: part.bytes,
+                        }),
+                        Err(e) => return core_error(t, &e),
+                    }
+                }
+            }
+            Err(e) => return core_error(t, &e),
+        }
+    }
+    let result = if action == "draft" {
+        state
+            .core
+            .save_draft(who, &to_send)
+            .await
+            .map(|_| "/mail?saved=1")
+    } else {
+        state
+            .core
+            .send_composed(who, &to_send)
+            .await
+            .map(|_| "/mail?sent=1")
+    };
+    match result {
+        Ok(to) => {
+            if let Some(("draft", mb, uid)) = parsed_origin {
+                // The edited draft is replaced by the new one (or sent): remove the old copy.
+                let mut deleted = Flags::new();
+                deleted.insert(Flag::Deleted);
+                let removed = match state
+                    .core
+                    .store_flags(who, mb, &[uid], FlagOp::Add, &deleted, None)
+                    .await
+                {
+                    Ok(_) => state.core.expunge(who, mb, Some(&[uid])).await.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = removed {
+                    tracing::warn!(error = %e, "could not remove the edited draft");
+                }
+            }
+            see_other(to)
+        }
+        Err(e) => {
+            let msg = if action == "draft" {
+                e.message.clone()
+            } else {
+                format!(
+                    "{} {}",
+                    t.s("Chưa gửi được thư:", "The message was not sent:"),
+                    e.message
+                )
+            };
+            let mut r = compose_page(&state, &signed, &c, Some(&msg), &origin).await;
+            *r.status_mut() = match e.kind {
+                ErrorKind::Temporary => StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                ErrorKind::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            r
+        }
+    }
+}
+
+// ---- live updates and autocomplete --------------------------------------------------------
+
+/// Server-sent events: `mail` with the mailbox id whenever a mailbox of the signed-in account
+/// changes (new mail, flags, moves). The page re-reads its list; nothing else is sent.
+async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let signed = signed!(state, headers);
+    let account = signed.session.principal.account;
+    let rx = state.core.subscribe();
+    // The stream ends at shutdown, so an open page never holds the server up.
+    let shutdown = state.shutdown.clone();
+    let stream = futures_util::stream::unfold(rx, move |mut rx| {
+        let shutdown = shutdown.clone();
+        async move {
+            loop {
+                let received = tokio::select! {
+                    r = rx.recv() => r,
+                    () = shutdown.cancelled() => return None,
+                };
+                match received {
+                    Ok(ev) if ev.account == account => {
+                        let event = Event::default()
+                            .event("mail")
+                            .data(ev.mailbox.0.to_string());
+                        return Some((Ok::<_, Infallible>(event), rx));
+                    }
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        return Some((Ok(Event::default().event("mail").data("*")), rx));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        }
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct AddressQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Serialize)]
+struct Suggestion {
+    name: String,
+    address: String,
+    detail: String,
+}
+
+/// Directory look-up for the compose fields, with the same diacritic folding as `/directory`.
+async fn address_book(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AddressQuery>,
+) -> Response {
+    let _signed = signed!(state, headers);
+    let query: String = q.q.trim().chars().take(100).collect();
+    if query.chars().count() < 2 {
+        return Json(Vec::<Suggestion>::new()).into_response();
+    }
+    let dir = match state.core.public_directory(&query).await {
+        Ok(d) => d,
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    let mut out = Vec::new();
+    for p in dir.people.iter().take(10) {
+        out.push(Suggestion {
+            name: p.name.clone(),
+            address: p.address.clone(),
+            detail: p.position.clone().unwrap_or_default(),
+        });
+    }
+    for u in dir.matched_units().take(10usize.saturating_sub(out.len())) {
+        out.push(Suggestion {
+            name: u.name.clone(),
+            address: u.address.clone(),
+            detail: String::new(),
+        });
+    }
+    Json(out).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_file_names_survive_downloads() {
+        let h = content_disposition("attachment", "Báo cáo tháng 3 — Hòa An.pdf");
+        assert!(
+            h.starts_with(r#"attachment; filename="Bao cao thang 3 _ Hoa An.pdf""#),
+            "{h}"
+        );
+        assert!(h.contains("filename*=UTF-8''B%C3%A1o%20c%C3%A1o"), "{h}");
+    }
+}
