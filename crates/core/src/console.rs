@@ -12,12 +12,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::directory::{
-    Credential, ImportApplied, ImportError, ImportPlan, ImportProgress, ImportRequest,
-    MailboxKind, PersonState, UnitRecord,
+    Credential, ImportApplied, ImportError, ImportPlan, ImportProgress, ImportRequest, MailboxKind,
+    PersonState, UnitRecord,
 };
 use crate::{
-    Actor, Core, Error, ErrorKind, NewAudit, Result, Secret, generate_password, hash_password,
-    now,
+    Actor, Core, Error, ErrorKind, NewAudit, Result, Secret, generate_password, hash_password, now,
 };
 
 const DAY: i64 = 86_400;
@@ -119,7 +118,13 @@ impl Core {
                 let account = p.account.ok_or_else(|| {
                     Error::invalid(format!("{address}: chưa có hộp thư / no mailbox"))
                 })?;
-                (p.unit, account, MailboxKind::Person, p.full_name, p.position)
+                (
+                    p.unit,
+                    account,
+                    MailboxKind::Person,
+                    p.full_name,
+                    p.position,
+                )
             }
             None => {
                 let u = units.iter().find(|u| u.address == address).ok_or_else(|| {

@@ -584,7 +584,11 @@ fn the_inactivity_sweep_warns_then_revokes() {
     // A dry run revokes nothing: the person still signs in and finds both warnings.
     let own = inbox(&server, &person, &password, 2);
     assert_eq!(own.len(), 2, "{own:?}");
-    assert!(own.iter().all(|m| m["text"].as_str().unwrap().contains(&person)), "{own:?}");
+    assert!(
+        own.iter()
+            .all(|m| m["text"].as_str().unwrap().contains(&person)),
+        "{own:?}"
+    );
     let report = sweep(&server, 183, false);
     let revoked = addresses(&report, "revoked");
     let (other, other_password) = staff[1].clone();
