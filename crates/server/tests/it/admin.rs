@@ -1,0 +1,243 @@
+//! The admin console (`/admin`) through the real binary: headless Chromium driven by
+//! `browser/admin.py` (the focal administrator's flows, a unit IT officer refused another unit's
+//! people by URL, the import preview and confirmation; screenshots `admin-*.png` under
+//! `target/screenshots/`), and over plain HTTP with a raw client: a forged form without the CSRF
+//! token changes nothing.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use super::harness::TestServer;
+
+const FOCAL_PW: &str = "Focal-Password-1";
+const OFFICER_PW: &str = "Officer-Password-1";
+const USER_PW: &str = "User-Password-12";
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("screenshots")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A server with the 2025 sample province, a focal administrator, an IT officer of Sở Nội vụ
+/// (CB25-002) and a plain user, all made with the CLI.
+fn province() -> (TestServer, String, String, String) {
+    let server = TestServer::start_with("https = \"127.0.0.1:0\"\n");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    let out = server.cli(
+        &[
+            "directory",
+            "import",
+            "--units",
+            demo.join("units-2025.csv").to_str().unwrap(),
+            "--people",
+            demo.join("people-2025.csv").to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let focal = server.add_account("qtv.skhcn", "Quản trị Sở KH&CN", FOCAL_PW);
+    let officer = server.add_account("cntt.sonoivu", "Cán bộ CNTT Sở Nội vụ", OFFICER_PW);
+    let user = server.add_account("nguoidung.thu", "Người dùng thử", USER_PW);
+    let out = server.cli(&["admin", "grant", &focal, "--focal"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = server.cli(&["admin", "grant", &officer, "--unit", "CB25-002"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    (server, focal, officer, user)
+}
+
+#[test]
+fn browser_flows() {
+    let (server, focal, officer, user) = province();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/browser/admin.py");
+    let out = Command::new("/usr/bin/python3")
+        .arg(&script)
+        .args([
+            focal.as_str(),
+            FOCAL_PW,
+            officer.as_str(),
+            OFFICER_PW,
+            user.as_str(),
+            USER_PW,
+        ])
+        .envs(server.env())
+        .env("HOPTHU_SCREENSHOTS", screenshots())
+        .output()
+        .expect("/usr/bin/python3");
+    assert!(
+        out.status.success(),
+        "admin.py failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+    for name in ["tree", "unit", "approved", "import-preview", "officer-refused"] {
+        assert!(screenshots().join(format!("admin-{name}.png")).exists());
+    }
+}
+
+/// One HTTP/1.1 request over plain HTTP (loopback serves the application): head and body.
+fn http(server: &TestServer, request: &str) -> (String, String) {
+    let mut s = TcpStream::connect(server.addr("http")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    match text.split_once("\r\n\r\n") {
+        Some((head, body)) => (head.to_string(), body.to_string()),
+        None => (text, String::new()),
+    }
+}
+
+fn status(head: &str) -> u16 {
+    head.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The value of cookie `name` set by a response.
+fn set_cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, v)| v.trim().split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
+}
+
+fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
+    http(
+        server,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+}
+
+fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
+    http(
+        server,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// Percent-encodes a form value.
+fn form_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Signs in through `/login` (its double-submit token) and returns the session cookie, or
+/// None when the password is refused.
+fn sign_in(server: &TestServer, login: &str, password: &str) -> Option<String> {
+    let (head, body) = get(server, "/login", "");
+    let token = set_cookie(&head, "hopthu_login").expect("sign-in token cookie");
+    assert!(body.contains(&token), "the form carries the same token");
+    let form = format!(
+        "csrf={token}&lang=vi&login={}&password={}",
+        form_value(login),
+        form_value(password)
+    );
+    let (head, _) = post(server, "/login", &format!("hopthu_login={token}"), &form);
+    set_cookie(&head, "hopthu_session").map(|s| format!("hopthu_session={s}"))
+}
+
+/// The session's CSRF token, read from a console page's forms.
+fn csrf_of(page: &str) -> String {
+    let at = page.find(r#"name="csrf" value=""#).expect("a form with a token") + 19;
+    page[at..at + 64].to_string()
+}
+
+#[test]
+fn forged_forms_change_nothing() {
+    let (server, focal, officer, _) = province();
+    let session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+
+    // A new-hire request without the token: refused, nothing filed.
+    let forged = "kind=new_hire&unit=CB25-002&full_name=Gi%E1%BA%A3+M%E1%BA%A1o&reason=x";
+    let (head, _) = post(&server, "/admin/changes", &session, forged);
+    assert_eq!(status(&head), 403, "{head}");
+    let (head, page) = get(&server, "/admin/changes", &session);
+    assert_eq!(status(&head), 200, "{head}");
+    assert!(!page.contains("Giả Mạo"), "nothing was filed");
+    // With a wrong token: the same.
+    let (head, _) = post(
+        &server,
+        "/admin/changes",
+        &session,
+        &format!("csrf={}&{forged}", "0".repeat(64)),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+
+    // A password reset without the token: refused, the password still works.
+    let (head, _) = post(
+        &server,
+        "/admin/reset",
+        &session,
+        &format!("address={}", form_value(&officer)),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    assert!(
+        sign_in(&server, &officer, OFFICER_PW).is_some(),
+        "the officer's password was not reset"
+    );
+
+    // The same form with the session's token goes through: the refusal above was the token.
+    let csrf = csrf_of(&page);
+    let (head, _) = post(
+        &server,
+        "/admin/changes",
+        &session,
+        &format!("csrf={csrf}&{forged}"),
+    );
+    assert_eq!(status(&head), 303, "{head}");
+    let (_, page) = get(&server, "/admin/changes", &session);
+    assert!(page.contains("Giả Mạo"), "filed with the token");
+    let (head, _) = post(
+        &server,
+        "/admin/reset",
+        &session,
+        &format!("csrf={csrf}&address={}", form_value(&officer)),
+    );
+    // The officer's mailbox is not in the directory (a CLI account): core says so.
+    assert_eq!(status(&head), 404, "{head}");
+
+    // An import confirmation without the token, or with a forged upload id: refused.
+    let (head, _) = post(
+        &server,
+        "/admin/import/confirm",
+        &session,
+        &format!("upload={}&digest=x", "a".repeat(64)),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    let (head, _) = post(
+        &server,
+        "/admin/import/confirm",
+        &session,
+        &format!("csrf={csrf}&upload=..%2F..%2Fetc&digest=x"),
+    );
+    assert_eq!(status(&head), 400, "{head}");
+}
