@@ -84,7 +84,13 @@ fn browser_flows() {
         String::from_utf8_lossy(&out.stderr),
         server.log()
     );
-    for name in ["tree", "unit", "approved", "import-preview", "officer-refused"] {
+    for name in [
+        "tree",
+        "unit",
+        "approved",
+        "import-preview",
+        "officer-refused",
+    ] {
         assert!(screenshots().join(format!("admin-{name}.png")).exists());
     }
 }
@@ -167,7 +173,10 @@ fn sign_in(server: &TestServer, login: &str, password: &str) -> Option<String> {
 
 /// The session's CSRF token, read from a console page's forms.
 fn csrf_of(page: &str) -> String {
-    let at = page.find(r#"name="csrf" value=""#).expect("a form with a token") + 19;
+    let at = page
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a token")
+        + 19;
     page[at..at + 64].to_string()
 }
 

@@ -26,6 +26,18 @@ use crate::html::{T, date, date_time, esc, page, see_other, url};
 
 const CSS: &str = include_str!("../../assets/admin.css");
 
+/// Characters kept as they are in a path segment (unit codes such as `CB25-002` stay readable).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes a URL path segment.
+fn seg(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/static/admin.css", get(css))
@@ -233,7 +245,7 @@ async fn tree(State(state): State<AppState>, headers: HeaderMap) -> Response {
         for u in children {
             out.push_str(&format!(
                 r#"<li><a href="/admin/units/{code_url}">{name}</a> <span class="kind">{code} · {address}</span>"#,
-                code_url = url(&u.code),
+                code_url = seg(&u.code),
                 name = esc(&u.name),
                 code = esc(&u.code),
                 address = esc(&u.address),
@@ -349,7 +361,7 @@ async fn unit_page(
         name = esc(&unit.name),
         code_l = t.s("Mã đơn vị", "Unit code"),
         code = esc(&unit.code),
-        code_url = url(&unit.code),
+        code_url = seg(&unit.code),
         kind = esc(&unit.kind),
         mb_l = t.s("Hộp thư đơn vị", "Unit mailbox"),
         address = esc(&unit.address),
@@ -731,7 +743,7 @@ async fn reset(
         r#"<h1>{title}</h1>{cred}<p><a href="/admin/units/{code}">← {back}</a></p>"#,
         title = t.s("Đã cấp lại mật khẩu", "Password reset"),
         cred = credential_section(&c, &cred),
-        code = url(&cred.unit_code),
+        code = seg(&cred.unit_code),
         back = esc(&cred.unit_name),
     );
     c.page("/admin", t.s("Cấp lại mật khẩu", "Password reset"), &body)
