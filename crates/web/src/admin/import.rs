@@ -4,7 +4,7 @@
 //! The uploaded files stay under `data_dir/console-imports/<random id>/` between the preview and
 //! the confirmation; the confirmation carries the digest of the table shown
 //! (`hopthu_core::console::plan_digest`) and core applies only that plan. The files are removed
-//! once applied.
+//! once applied, or a day after the preview when never confirmed.
 
 use std::path::PathBuf;
 
@@ -42,6 +42,28 @@ fn upload_dir(state: &AppState, id: &str) -> Option<PathBuf> {
             .join("console-imports")
             .join(id)
     })
+}
+
+/// Uploads previewed but never confirmed are removed after this long.
+const UPLOAD_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes the uploads older than [`UPLOAD_TTL`] (best effort).
+fn remove_stale(state: &AppState) {
+    let root = state.core.config().data_dir.join("console-imports");
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > UPLOAD_TTL);
+        if old && let Err(e) = std::fs::remove_dir_all(entry.path()) {
+            tracing::warn!(error = %e, "removing a stale import upload");
+        }
+    }
 }
 
 fn form_html(c: &Console, error: &str) -> String {
@@ -247,6 +269,7 @@ async fn preview(
         Ok(p) => p,
         Err(e) => return refused(&c, StatusCode::UNPROCESSABLE_ENTITY, &e),
     };
+    remove_stale(&state);
     let id = hopthu_core::web_session::new_token();
     let Some(dir) = upload_dir(&state, &id) else {
         return crate::html::error_page(t, StatusCode::INTERNAL_SERVER_ERROR, "upload id");

@@ -153,6 +153,29 @@ pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
     }
 }
 
+/// The link to the console in the webmail's side bar, for administrators only (core says who).
+pub(crate) async fn nav_link(state: &AppState, signed: &Signed) -> String {
+    match state.core.actor(&signed.session.principal).await {
+        Ok(_) => format!(
+            r#"<p class="admin-link"><a href="/admin" id="admin-link">{}</a></p>"#,
+            signed.t().s("Quản trị danh bạ", "Directory administration")
+        ),
+        Err(_) => String::new(),
+    }
+}
+
+fn kind_name(t: T, kind: &str) -> String {
+    let label = match kind {
+        "department" => t.s("Sở, ban, ngành", "Department"),
+        "board" => t.s("Ban", "Board"),
+        "organisation" => t.s("Tổ chức", "Organisation"),
+        "commune" => t.s("Xã", "Commune"),
+        "ward" => t.s("Phường", "Ward"),
+        _ => return esc(kind),
+    };
+    label.to_string()
+}
+
 /// The administrator of a request, or the response instead: the sign-in page, the forced
 /// password change, or 403 for someone who is not an administrator.
 pub(crate) async fn console(state: &AppState, headers: &HeaderMap) -> Result<Console, Response> {
@@ -338,7 +361,7 @@ async fn unit_page(
         r#"<p><a href="/admin">← {back}</a></p>
 <h1>{name}</h1>
 <p>{code_l}: {code} · {kind}</p>
-<section aria-labelledby="mb"><h2 id="mb">{mb_l}</h2><p>{address} {mailbox}</p></section>
+<section aria-labelledby="mb"><h2 id="mb">{mb_l}</h2><div><span id="unit-address">{address}</span> {mailbox}</div></section>
 <section aria-labelledby="ppl"><h2 id="ppl">{people_l}</h2>
 <div class="scroll"><table class="grid" id="people"><caption class="sr">{people_l}</caption>
 <thead><tr><th scope="col">{h_name}</th><th scope="col">{h_addr}</th><th scope="col">{h_pos}</th><th scope="col">{h_state}</th><th scope="col">{h_last}</th><th scope="col">{h_act}</th></tr></thead>
@@ -362,7 +385,7 @@ async fn unit_page(
         code_l = t.s("Mã đơn vị", "Unit code"),
         code = esc(&unit.code),
         code_url = seg(&unit.code),
-        kind = esc(&unit.kind),
+        kind = kind_name(t, &unit.kind),
         mb_l = t.s("Hộp thư đơn vị", "Unit mailbox"),
         address = esc(&unit.address),
         people_l = t.s("Cán bộ, công chức", "People"),

@@ -120,7 +120,10 @@ driver.set_script_timeout(30)
 try:
     # ---- the focal administrator: tree -> unit -> new hire -> approval -------------------
     sign_in(FOCAL, FOCAL_PW)
-    driver.get(BASE + "/admin")
+    links = driver.find_elements(By.ID, "admin-link")
+    check(len(links) == 1, "the webmail links administrators to the console")
+    links[0].click()
+    wait().until(EC.url_contains("/admin"))
     check("Cây tổ chức" in driver.page_source, "the console opens in Vietnamese")
     check("Sở Nội vụ" in driver.page_source and "Sở Tư pháp" in driver.page_source,
           "the focal unit sees the whole tree")
@@ -235,10 +238,33 @@ try:
     driver.get(BASE + "/admin/units/CB25-901")
     check(driver.find_elements(By.ID, "people") != [], "a unit below the officer's opens")
 
+    # A phone-sized screen: nothing wider than the screen but the tables' own scroll.
+    driver.set_window_size(390, 844)
+    driver.get(BASE + "/admin/units/CB25-002")
+    fits = driver.execute_script(
+        "const m = document.getElementById('main'); return m.scrollWidth <= m.clientWidth + 1;")
+    check(fits, "the console fits a phone-sized screen")
+    shot("phone-unit")
+    driver.set_window_size(1280, 900)
+
+    # English by choice (the webmail's setting).
+    driver.get(BASE + "/settings")
+    driver.find_element(By.CSS_SELECTOR, "#language option[value='en']").click()
+    submit_button("Lưu").click()
+    wait().until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.ok")))
+    driver.get(BASE + "/admin")
+    check("Organisation tree" in driver.page_source, "the console in English")
+    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "lang=en")
+    shot("officer-tree-en")
+
     # ---- not an administrator ------------------------------------------------------------
     sign_in(USER, USER_PW)
+    check("Soạn thư" in driver.page_source, "the plain user is in the webmail")
+    check(not driver.find_elements(By.ID, "admin-link"), "no console link for a plain user")
     status = fetch("/admin")[0]
     check(status == 403, f"a non-administrator gets 403: {status}")
+    status = fetch("/admin/units/CB25-002")[0]
+    check(status == 403, f"nor any console page: {status}")
 
     print("OK", flush=True)
 finally:
