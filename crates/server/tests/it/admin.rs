@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use super::directory::{password_of, sheet_path};
 use super::harness::TestServer;
 
 const FOCAL_PW: &str = "Focal-Password-1";
@@ -32,8 +33,8 @@ fn text(out: &Output) -> String {
 }
 
 /// A server with the 2025 sample province, a focal administrator, an IT officer of Sở Nội vụ
-/// (CB25-002) and a plain user, all made with the CLI.
-fn province() -> (TestServer, String, String, String) {
+/// (CB25-002) and a plain user, all made with the CLI; and the import's credentials sheet.
+fn province() -> (TestServer, String, String, String, PathBuf) {
     let server = TestServer::start_with("https = \"127.0.0.1:0\"\n");
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
     let out = server.cli(
@@ -48,6 +49,7 @@ fn province() -> (TestServer, String, String, String) {
         "",
     );
     assert!(out.status.success(), "{}", text(&out));
+    let sheet = sheet_path(&out);
     let focal = server.add_account("qtv.skhcn", "Quản trị Sở KH&CN", FOCAL_PW);
     let officer = server.add_account("cntt.sonoivu", "Cán bộ CNTT Sở Nội vụ", OFFICER_PW);
     let user = server.add_account("nguoidung.thu", "Người dùng thử", USER_PW);
@@ -55,12 +57,12 @@ fn province() -> (TestServer, String, String, String) {
     assert!(out.status.success(), "{}", text(&out));
     let out = server.cli(&["admin", "grant", &officer, "--unit", "CB25-002"], "");
     assert!(out.status.success(), "{}", text(&out));
-    (server, focal, officer, user)
+    (server, focal, officer, user, sheet)
 }
 
 #[test]
 fn browser_flows() {
-    let (server, focal, officer, user) = province();
+    let (server, focal, officer, user, _) = province();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/browser/admin.py");
     let out = Command::new("/usr/bin/python3")
         .arg(&script)
@@ -182,7 +184,7 @@ fn csrf_of(page: &str) -> String {
 
 #[test]
 fn forged_forms_change_nothing() {
-    let (server, focal, officer, _) = province();
+    let (server, focal, officer, _, _) = province();
     let session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
 
     // A new-hire request without the token: refused, nothing filed.
@@ -249,4 +251,97 @@ fn forged_forms_change_nothing() {
         &format!("csrf={csrf}&upload=..%2F..%2Fetc&digest=x"),
     );
     assert_eq!(status(&head), 400, "{head}");
+}
+
+/// The text between `<span id="{id}">` and `</span>`.
+fn span(page: &str, id: &str) -> String {
+    let start = page
+        .find(&format!(r#"<span id="{id}">"#))
+        .unwrap_or_else(|| panic!("no #{id}"))
+        + id.len()
+        + 12;
+    let end = page[start..].find("</span>").unwrap() + start;
+    page[start..end].to_string()
+}
+
+#[test]
+fn an_officer_is_confined_to_their_subtree() {
+    let (server, focal, officer, _, sheet) = province();
+    let focal_session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+    let (head, page) = get(&server, "/admin/units/CB25-003", &focal_session);
+    assert_eq!(status(&head), 200, "{head}");
+    let other_unit = span(&page, "unit-address");
+    let other_pw = password_of(&sheet, &other_unit);
+
+    let session = sign_in(&server, &officer, OFFICER_PW).expect("officer signs in");
+    let (head, page) = get(&server, "/admin/units/CB25-002", &session);
+    assert_eq!(status(&head), 200, "{head}");
+    let csrf = csrf_of(&page);
+
+    // Another unit's page by URL: refused, nothing of it shown.
+    let (head, page) = get(&server, "/admin/units/CB25-003", &session);
+    assert_eq!(status(&head), 403, "{head}");
+    assert!(!page.contains("Sở Tư pháp") && !page.contains(&other_unit));
+    // Its unit mailbox's password: not reset, the one-time password still signs in.
+    let (head, page) = post(
+        &server,
+        "/admin/reset",
+        &session,
+        &format!("csrf={csrf}&address={}", form_value(&other_unit)),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    assert!(!page.contains(r#"id="otp""#));
+    assert!(sign_in(&server, &other_unit, &other_pw).is_some());
+    // A request for another unit: refused, nothing filed.
+    let hire = |unit: &str, name: &str| {
+        format!(
+            "csrf={csrf}&kind=new_hire&unit={unit}&full_name={}&reason=x",
+            form_value(name)
+        )
+    };
+    let (head, _) = post(
+        &server,
+        "/admin/changes",
+        &session,
+        &hire("CB25-003", "Người Ngoài Phạm Vi"),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    // In their own unit: filed, and only the focal unit may approve it.
+    let (head, _) = post(
+        &server,
+        "/admin/changes",
+        &session,
+        &hire("CB25-002", "Hà Văn Trong"),
+    );
+    assert_eq!(status(&head), 303, "{head}");
+    let location = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .expect("a redirect");
+    let id = location.rsplit('=').next().unwrap().trim().to_string();
+    let (_, page) = get(&server, "/admin/changes", &session);
+    assert!(page.contains("Hà Văn Trong"));
+    assert!(
+        !page.contains(&format!("approve-{id}")),
+        "no approval for an officer"
+    );
+    let (head, _) = post(
+        &server,
+        &format!("/admin/changes/{id}/approve"),
+        &session,
+        &format!("csrf={csrf}&note="),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    let (_, page) = get(&server, "/admin/changes", &focal_session);
+    assert!(!page.contains("Người Ngoài Phạm Vi"));
+    assert!(
+        page.contains(&format!("approve-{id}")),
+        "waiting for the focal unit"
+    );
+    // The import is the focal unit's.
+    let (head, _) = get(&server, "/admin/import", &session);
+    assert_eq!(status(&head), 403, "{head}");
 }
