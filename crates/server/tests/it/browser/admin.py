@@ -176,6 +176,44 @@ try:
         pass
     shot("reset")
 
+    # ---- revoke, re-issue, reject --------------------------------------------------------
+    def person_row():
+        driver.get(BASE + "/admin/units/CB25-002")
+        rows = [r for r in driver.find_elements(By.CSS_SELECTOR, "#people tbody tr")
+                if new_address in r.text]
+        check(len(rows) == 1, "the new hire's row")
+        return rows[0]
+
+    def file_and_decide(link_text, reason, decision):
+        person_row().find_element(By.PARTIAL_LINK_TEXT, link_text).click()
+        wait().until(EC.presence_of_element_located((By.ID, "kind")))
+        check(driver.find_element(By.ID, "person").get_attribute("value") == new_address,
+              "the form names the person")
+        fill("reason", reason)
+        submit_button("Gửi đề nghị").click()
+        wait().until(EC.url_contains("/admin/changes?filed="))
+        cid = driver.current_url.rsplit("=", 1)[1]
+        driver.find_element(By.ID, f"{decision}-{cid}").click()
+
+    file_and_decide("Thu hồi", "Nghỉ việc theo nguyện vọng", "reject")
+    wait().until(EC.url_contains("/admin/changes"))
+    check("Từ chối" in driver.page_source, "a rejected request is listed as rejected")
+    check("Đang hoạt động" in person_row().text, "a rejection changes nothing")
+    file_and_decide("Thu hồi", "Quyết định thôi việc số 3/QĐ-SNV", "approve")
+    wait().until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.ok")))
+    check("Đã thu hồi" in person_row().text, "revoked")
+    try:
+        imap_login(new_address, reset_pw)
+        check(False, "a revoked mailbox still signs in")
+    except imaplib.IMAP4.error:
+        pass
+    shot("revoked")
+    file_and_decide("Cấp lại hộp thư", "Tuyển dụng lại", "approve")
+    wait().until(EC.presence_of_element_located((By.ID, "otp")))
+    reissued_pw = driver.find_element(By.ID, "otp").text.strip()
+    check(imap_login(new_address, reissued_pw) == "OK", "the re-issued mailbox signs in")
+    check("Đang hoạt động" in person_row().text, "active again")
+
     # ---- notices and the outlook ---------------------------------------------------------
     driver.get(BASE + "/admin/notices")
     links = driver.find_elements(By.CSS_SELECTOR, "#notices a[href^='/admin/notices/']")
