@@ -253,14 +253,13 @@ fn forged_forms_change_nothing() {
     assert_eq!(status(&head), 400, "{head}");
 }
 
-/// The text between `<span id="{id}">` and `</span>`.
+/// The text of the element with `id="{id}"`.
 fn span(page: &str, id: &str) -> String {
-    let start = page
-        .find(&format!(r#"<span id="{id}">"#))
-        .unwrap_or_else(|| panic!("no #{id}"))
-        + id.len()
-        + 12;
-    let end = page[start..].find("</span>").unwrap() + start;
+    let at = page
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let start = page[at..].find('>').unwrap() + at + 1;
+    let end = page[start..].find('<').unwrap() + start;
     page[start..end].to_string()
 }
 
@@ -344,4 +343,25 @@ fn an_officer_is_confined_to_their_subtree() {
     // The import is the focal unit's.
     let (head, _) = get(&server, "/admin/import", &session);
     assert_eq!(status(&head), 403, "{head}");
+
+    // The focal unit resets that unit mailbox: a fresh one-time password, shown on a page that
+    // is never cached; the old one stops working.
+    let (_, page) = get(&server, "/admin", &focal_session);
+    let focal_csrf = csrf_of(&page);
+    let (head, page) = post(
+        &server,
+        "/admin/reset",
+        &focal_session,
+        &format!("csrf={focal_csrf}&address={}", form_value(&other_unit)),
+    );
+    assert_eq!(status(&head), 200, "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("cache-control: no-store"),
+        "{head}"
+    );
+    let fresh = span(&page, "otp");
+    assert_eq!(fresh.len(), 14);
+    assert!(sign_in(&server, &other_unit, &other_pw).is_none());
+    assert!(sign_in(&server, &other_unit, &fresh).is_some());
 }

@@ -405,5 +405,5 @@ async fn confirm(
         p = t.s("Mật khẩu dùng một lần", "One-time password"),
         tree = t.s("Xem cây tổ chức", "See the organisation tree"),
     );
-    c.page("/admin/import", t.s("Đã nhập", "Imported"), &body)
+    super::no_store(c.page("/admin/import", t.s("Đã nhập", "Imported"), &body))
 }

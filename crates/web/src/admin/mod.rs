@@ -142,6 +142,15 @@ impl Console {
     }
 }
 
+/// A page showing a one-time password: never stored by the browser or a proxy.
+pub(crate) fn no_store(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
 pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::Invalid | ErrorKind::QuotaExceeded => StatusCode::BAD_REQUEST,
@@ -374,6 +383,7 @@ async fn unit_page(
 <label for="full_name">{h_name}</label><input id="full_name" name="full_name" required>
 <label for="position">{h_pos}</label><input id="position" name="position">
 <label for="staff_id">{staff_l}</label><input id="staff_id" name="staff_id">
+<label for="phone">{phone_l}</label><input id="phone" name="phone" type="tel">
 <label for="reason">{reason_l}</label><input id="reason" name="reason">
 <label><input type="checkbox" name="public" value="1"> {public_l}</label>
 <button type="submit" class="primary" id="file-hire">{file_l}</button>
@@ -400,6 +410,7 @@ async fn unit_page(
             "Request a mailbox (new hire)"
         ),
         staff_l = t.s("Mã cán bộ (nếu có)", "Staff id (if any)"),
+        phone_l = t.s("Điện thoại", "Phone"),
         reason_l = t.s("Lý do / căn cứ", "Reason / reference"),
         public_l = t.s("Công khai trong danh bạ", "Listed in the public directory"),
         file_l = t.s("Gửi đề nghị", "File the request"),
@@ -454,6 +465,7 @@ async fn change_form(
 <label for="full_name">{name_l}</label><input id="full_name" name="full_name">
 <label for="position">{pos_l}</label><input id="position" name="position">
 <label for="staff_id">{staff_l}</label><input id="staff_id" name="staff_id">
+<label for="phone">{phone_l}</label><input id="phone" name="phone" type="tel">
 <label for="reason">{reason_l}</label><input id="reason" name="reason">
 <label><input type="checkbox" name="public" value="1"> {public_l}</label>
 <button type="submit" class="primary">{file_l}</button>
@@ -476,6 +488,7 @@ async fn change_form(
         name_l = t.s("Họ và tên", "Full name"),
         pos_l = t.s("Chức vụ", "Position"),
         staff_l = t.s("Mã cán bộ (nếu có)", "Staff id (if any)"),
+        phone_l = t.s("Điện thoại", "Phone"),
         reason_l = t.s("Lý do / căn cứ", "Reason / reference"),
         public_l = t.s("Công khai trong danh bạ", "Listed in the public directory"),
         file_l = t.s("Gửi đề nghị", "File the request"),
@@ -504,6 +517,8 @@ struct ChangeForm {
     #[serde(default)]
     staff_id: String,
     #[serde(default)]
+    phone: String,
+    #[serde(default)]
     reason: String,
     #[serde(default)]
     public: String,
@@ -530,7 +545,7 @@ async fn file_change(
         full_name: some(form.full_name),
         position: some(form.position),
         staff_id: some(form.staff_id),
-        phone: None,
+        phone: some(form.phone),
         public: !form.public.is_empty(),
         reason: form.reason.trim().to_string(),
     };
@@ -657,7 +672,7 @@ fn credential_section(c: &Console, cred: &Credential) -> String {
     format!(
         r#"<section aria-labelledby="otp-title" class="card"><h2 id="otp-title">{title}</h2>
 <p>{name} — <strong id="otp-address">{address}</strong></p>
-<p>{pw_l}: <span class="secret" id="otp">{password}</span></p>
+<p>{pw_l}: <span id="otp" class="secret">{password}</span></p>
 <p class="notice">{hint}</p></section>"#,
         title = t.s("Mật khẩu dùng một lần", "One-time password"),
         name = esc(&cred.name),
@@ -715,7 +730,7 @@ async fn approve(
         notices_l = t.s("Thông báo đã phát hành", "Notices issued"),
         back = t.s("Yêu cầu thay đổi", "Change requests"),
     );
-    c.page("/admin/changes", t.s("Đã duyệt", "Approved"), &body)
+    no_store(c.page("/admin/changes", t.s("Đã duyệt", "Approved"), &body))
 }
 
 async fn reject(
@@ -769,7 +784,7 @@ async fn reset(
         code = seg(&cred.unit_code),
         back = esc(&cred.unit_name),
     );
-    c.page("/admin", t.s("Cấp lại mật khẩu", "Password reset"), &body)
+    no_store(c.page("/admin", t.s("Cấp lại mật khẩu", "Password reset"), &body))
 }
 
 // ---- notices -----------------------------------------------------------------------------
