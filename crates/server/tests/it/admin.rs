@@ -2,7 +2,8 @@
 //! `browser/admin.py` (the focal administrator's flows, a unit IT officer refused another unit's
 //! people by URL, the import preview and confirmation; screenshots `admin-*.png` under
 //! `target/screenshots/`), and over plain HTTP with a raw client: a forged form without the CSRF
-//! token changes nothing.
+//! token changes nothing, a unit officer is refused everything outside their subtree, and an
+//! import confirmation applies only the plan that was shown.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -364,4 +365,75 @@ fn an_officer_is_confined_to_their_subtree() {
     assert_eq!(fresh.len(), 14);
     assert!(sign_in(&server, &other_unit, &other_pw).is_none());
     assert!(sign_in(&server, &other_unit, &fresh).is_some());
+}
+
+/// The value of the hidden input `name`.
+fn input_value(page: &str, name: &str) -> String {
+    let key = format!(r#"name="{name}" value=""#);
+    let at = page.find(&key).unwrap_or_else(|| panic!("no input {name}")) + key.len();
+    let end = page[at..].find('"').unwrap() + at;
+    page[at..end].to_string()
+}
+
+#[test]
+fn an_import_applies_only_the_plan_shown() {
+    let (server, focal, _, _, _) = province();
+    let session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+    let (_, page) = get(&server, "/admin/import", &session);
+    let csrf = csrf_of(&page);
+    let units = "kind,code,name,parent\r\ncommune,CB25-950,Xã Kiểm Tra,CB25-002\r\n";
+    let boundary = "hopthu-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"units\"; filename=\"don-vi.csv\"\r\nContent-Type: text/csv\r\n\r\n{units}\r\n\
+         --{boundary}--\r\n"
+    );
+    let (head, page) = http(
+        &server,
+        &format!(
+            "POST /admin/import HTTP/1.1\r\nHost: localhost\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status(&head), 200, "{head}\n{page}");
+    assert!(page.contains(r#"id="plan""#) && page.contains("Xã Kiểm Tra"));
+    let upload = input_value(&page, "upload");
+    let digest = input_value(&page, "digest");
+    let confirm = |digest: &str| {
+        post(
+            &server,
+            "/admin/import/confirm",
+            &session,
+            &format!("csrf={csrf}&upload={upload}&digest={digest}"),
+        )
+    };
+    // The preview wrote nothing; a confirmation of another plan writes nothing either.
+    let (_, tree) = get(&server, "/admin", &session);
+    assert!(!tree.contains("Xã Kiểm Tra"));
+    let (head, _) = confirm(&"0".repeat(64));
+    assert_eq!(status(&head), 409, "{head}");
+    let (_, tree) = get(&server, "/admin", &session);
+    assert!(!tree.contains("Xã Kiểm Tra"));
+
+    // The directory changes in between (the same unit imported from the CLI): the plan shown
+    // is no longer what would happen, so nothing is applied.
+    let file = server.dir.join("don-vi.csv");
+    std::fs::write(&file, units).unwrap();
+    let out = server.cli(
+        &["directory", "import", "--units", file.to_str().unwrap()],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let (head, page) = confirm(&digest);
+    assert_eq!(status(&head), 409, "{head}");
+    assert!(
+        page.contains("xem lại"),
+        "the operator is told to review again"
+    );
+    let (_, tree) = get(&server, "/admin", &session);
+    assert_eq!(
+        tree.matches("Xã Kiểm Tra").count(),
+        1,
+        "created once, by the CLI"
+    );
 }
