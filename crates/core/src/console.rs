@@ -98,7 +98,8 @@ impl Core {
     }
 
     /// Gives a personal or unit mailbox in the actor's scope a fresh one-time password, to be
-    /// changed at the next sign-in (Đ13.4). The password is returned once and kept only hashed.
+    /// changed at the next sign-in (Đ13.4), and ends the mailbox's web sessions. The password is
+    /// returned once and kept only hashed.
     pub async fn reset_password(&self, actor: &Actor, address: &str) -> Result<Credential> {
         let address = self.local_address(address)?.to_string();
         let units = self.store.units().await?;
@@ -166,6 +167,8 @@ impl Core {
                 audit: &audit,
             })
             .await?;
+        // Whoever was signed in with the old password is signed out.
+        self.store.delete_web_sessions_of(account, None).await?;
         Ok(Credential {
             unit_code: unit.code.clone(),
             unit_name: unit.name.clone(),

@@ -291,7 +291,9 @@ fn an_officer_is_confined_to_their_subtree() {
     );
     assert_eq!(status(&head), 403, "{head}");
     assert!(!page.contains(r#"id="otp""#));
-    assert!(sign_in(&server, &other_unit, &other_pw).is_some());
+    let other_session = sign_in(&server, &other_unit, &other_pw).expect("still signs in");
+    let (head, _) = get(&server, "/password", &other_session);
+    assert_eq!(status(&head), 200, "{head}");
     // A request for another unit: refused, nothing filed.
     let hire = |unit: &str, name: &str| {
         format!(
@@ -364,6 +366,8 @@ fn an_officer_is_confined_to_their_subtree() {
     let fresh = span(&page, "otp");
     assert_eq!(fresh.len(), 14);
     assert!(sign_in(&server, &other_unit, &other_pw).is_none());
+    let (head, _) = get(&server, "/password", &other_session);
+    assert_eq!(status(&head), 303, "the old session is ended: {head}");
     assert!(sign_in(&server, &other_unit, &fresh).is_some());
 }
 

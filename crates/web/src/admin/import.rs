@@ -32,9 +32,14 @@ pub(super) fn routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
 }
 
+/// An upload id is ours (64 hex digits); anything else is refused before touching the file
+/// system.
+fn valid_upload_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 fn upload_dir(state: &AppState, id: &str) -> Option<PathBuf> {
-    // The id is ours (hex); anything else is refused before touching the file system.
-    (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| {
+    valid_upload_id(id).then(|| {
         state
             .core
             .config()
@@ -406,4 +411,18 @@ async fn confirm(
         tree = t.s("Xem cây tổ chức", "See the organisation tree"),
     );
     super::no_store(c.page("/admin/import", t.s("Đã nhập", "Imported"), &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_upload_ids_name_a_directory() {
+        assert!(valid_upload_id(&hopthu_core::web_session::new_token()));
+        assert!(!valid_upload_id(""));
+        assert!(!valid_upload_id("../../etc/passwd"));
+        assert!(!valid_upload_id(&format!("{}/", "a".repeat(63))));
+        assert!(!valid_upload_id(&"a".repeat(65)));
+    }
 }

@@ -907,3 +907,26 @@ async fn outlook(State(state): State<AppState>, headers: HeaderMap) -> Response 
         &body,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hopthu_core::web_session::Language;
+
+    #[test]
+    fn unit_codes_stay_readable_in_paths() {
+        assert_eq!(seg("CB25-002"), "CB25-002");
+        assert_eq!(seg("a/b c"), "a%2Fb%20c");
+        assert_eq!(seg("Xã"), "X%C3%A3");
+    }
+
+    #[test]
+    fn every_change_kind_has_both_labels() {
+        for kind in ChangeKind::ALL {
+            assert!(!kind_label(T(Language::Vi), kind).is_empty());
+            assert!(kind_label(T(Language::En), kind).is_ascii());
+        }
+        assert_eq!(kind_name(T(Language::Vi), "commune"), "Xã");
+        assert_eq!(kind_name(T(Language::En), "<b>"), "&lt;b&gt;");
+    }
+}
