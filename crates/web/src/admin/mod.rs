@@ -438,6 +438,21 @@ async fn change_form(
 ) -> Response {
     let c = admin_or_return!(state, headers);
     let t = c.t();
+    let units = match state.core.units_in_scope(&c.actor).await {
+        Ok(u) => u,
+        Err(e) => return c.error(&e),
+    };
+    let unit_options: String = units
+        .iter()
+        .map(|u| {
+            let sel = if u.code == q.unit { " selected" } else { "" };
+            format!(
+                r#"<option value="{code}"{sel}>{code} — {name}</option>"#,
+                code = esc(&u.code),
+                name = esc(&u.name)
+            )
+        })
+        .collect();
     let options: String = ChangeKind::ALL
         .iter()
         .map(|k| {
@@ -460,7 +475,7 @@ async fn change_form(
 <label for="kind">{kind_l}</label><select id="kind" name="kind">{options}</select>
 <label for="person">{person_l}</label><input id="person" name="person" value="{person}" aria-describedby="person-h">
 <p id="person-h" class="muted">{person_h}</p>
-<label for="unit">{unit_l}</label><input id="unit" name="unit" value="{unit}" aria-describedby="unit-h">
+<label for="unit">{unit_l}</label><select id="unit" name="unit" aria-describedby="unit-h"><option value="">—</option>{unit_options}</select>
 <p id="unit-h" class="muted">{unit_h}</p>
 <label for="full_name">{name_l}</label><input id="full_name" name="full_name">
 <label for="position">{pos_l}</label><input id="position" name="position">
@@ -480,7 +495,6 @@ async fn change_form(
             "For every kind except new hire and transfer in."
         ),
         unit_l = t.s("Mã đơn vị", "Unit code"),
-        unit = esc(&q.unit),
         unit_h = t.s(
             "Đơn vị tuyển dụng (tuyển dụng mới, chuyển đến) hoặc đơn vị chuyển đến (điều chuyển).",
             "The hiring unit (new hire, transfer in) or the destination (transfer)."
