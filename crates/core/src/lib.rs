@@ -16,6 +16,7 @@ pub mod admin;
 mod antivirus;
 pub mod audit;
 pub mod compose;
+pub mod console;
 mod delivery;
 pub mod directory;
 pub mod dsn;

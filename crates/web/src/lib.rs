@@ -11,6 +11,7 @@
 //! Plain HTTP serves the application only when it listens on a loopback address (local use,
 //! a reverse proxy in front); on any other address it redirects to HTTPS.
 
+mod admin;
 mod api;
 mod auth;
 mod directory;
@@ -65,6 +66,7 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .route("/static/app.js", get(js))
         .merge(directory::routes())
         .merge(api::routes())
+        .merge(admin::routes())
         .merge(auth::routes())
         .merge(mail::routes(max_message))
         .layer(axum::middleware::map_response(security_headers))

@@ -163,6 +163,7 @@ async fn sidebar(state: &AppState, signed: &Signed, current: Option<MailboxId>) 
             limit = size(q.limit),
         );
     }
+    out.push_str(&crate::admin::nav_link(state, signed).await);
     out.push_str("</nav>");
     out
 }

@@ -1,0 +1,224 @@
+//! Services of the admin console beside the lifecycle's: a unit looked up within the actor's
+//! scope, the password reset (a one-time password, Đ13.4), the inactivity outlook (who the sweep
+//! will revoke when, Đ8.3) and the import for a signed-in administrator, with a digest that ties
+//! a confirmation to the exact plan that was shown.
+//!
+//! Every check is [`Core::authorize`] / [`Core::authorize_focal`]; the web handlers only render.
+
+use std::sync::Arc;
+
+use hopthu_store::{LifecycleEffect, LifecycleWrite};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::directory::{
+    Credential, ImportApplied, ImportError, ImportPlan, ImportProgress, ImportRequest, MailboxKind,
+    PersonState, UnitRecord,
+};
+use crate::{
+    Actor, Core, Error, ErrorKind, NewAudit, Result, Secret, generate_password, hash_password, now,
+};
+
+const DAY: i64 = 86_400;
+
+/// One active personal mailbox and when the inactivity sweep revokes it if nobody signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutlookItem {
+    pub address: String,
+    pub full_name: String,
+    pub unit_code: String,
+    /// The start of the inactivity: last access or creation (Unix seconds).
+    pub since: i64,
+    /// When the sweep revokes the mailbox.
+    pub deadline: i64,
+    /// Whole days left (0 when overdue: the next sweep revokes it).
+    pub days_left: i64,
+    /// Inside the warning window (the first of `warn_days`).
+    pub warned: bool,
+}
+
+/// The inactivity deadline of a mailbox: the sweep's own rule (`sweep.rs`).
+pub fn inactivity_deadline(created_at: i64, last_access_at: Option<i64>, days: u32) -> (i64, i64) {
+    let since = last_access_at.unwrap_or(created_at).max(created_at);
+    (since, since + i64::from(days) * DAY)
+}
+
+/// A digest of what a plan shows (every row, in order): a confirmation carries the digest of
+/// the table the operator saw, and the import applies only if planning again gives the same.
+pub fn plan_digest(plan: &ImportPlan) -> String {
+    let mut h = Sha256::new();
+    for row in &plan.rows {
+        h.update(format!("{row:?}").as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+impl Core {
+    /// A unit by its code, if the actor may see it ([`ErrorKind::Forbidden`] otherwise).
+    pub async fn unit_in_scope(&self, actor: &Actor, code: &str) -> Result<UnitRecord> {
+        let unit = self.unit_by_code(code).await?;
+        self.authorize(actor, unit.id).await?;
+        Ok(unit)
+    }
+
+    /// The active personal mailboxes in the actor's scope with their inactivity deadline as of
+    /// `as_of`, soonest first.
+    pub async fn inactivity_outlook(&self, actor: &Actor, as_of: i64) -> Result<Vec<OutlookItem>> {
+        let cfg = &self.config.lifecycle;
+        // The earliest warning (the list is descending).
+        let first_warning = cfg.warn_days.first().copied().unwrap_or(0);
+        let units = self.store.units().await?;
+        let mut items: Vec<OutlookItem> = self
+            .people_in_scope(actor)
+            .await?
+            .into_iter()
+            .filter(|p| p.state == PersonState::Active && p.account.is_some())
+            .map(|p| {
+                let (since, deadline) =
+                    inactivity_deadline(p.created_at, p.last_access_at, cfg.inactivity_days);
+                let days_left = ((deadline - as_of).max(0) + DAY - 1) / DAY;
+                OutlookItem {
+                    unit_code: units
+                        .iter()
+                        .find(|u| u.id == p.unit)
+                        .map(|u| u.code.clone())
+                        .unwrap_or_default(),
+                    address: p.address,
+                    full_name: p.full_name,
+                    since,
+                    deadline,
+                    days_left,
+                    warned: deadline - as_of <= i64::from(first_warning) * DAY,
+                }
+            })
+            .collect();
+        items.sort_by(|a, b| a.deadline.cmp(&b.deadline).then(a.address.cmp(&b.address)));
+        Ok(items)
+    }
+
+    /// Gives a personal or unit mailbox in the actor's scope a fresh one-time password, to be
+    /// changed at the next sign-in (Đ13.4), and ends the mailbox's web sessions. The password is
+    /// returned once and kept only hashed.
+    pub async fn reset_password(&self, actor: &Actor, address: &str) -> Result<Credential> {
+        let address = self.local_address(address)?.to_string();
+        let units = self.store.units().await?;
+        let person = self
+            .store
+            .people()
+            .await?
+            .into_iter()
+            .find(|p| p.address == address);
+        let (unit, account, kind, name, position) = match person {
+            Some(p) => {
+                if p.state != PersonState::Active {
+                    return Err(Error::invalid(format!(
+                        "{address}: hộp thư không hoạt động, hãy cấp lại / not active: re-issue it instead"
+                    )));
+                }
+                let account = p.account.ok_or_else(|| {
+                    Error::invalid(format!("{address}: chưa có hộp thư / no mailbox"))
+                })?;
+                (
+                    p.unit,
+                    account,
+                    MailboxKind::Person,
+                    p.full_name,
+                    p.position,
+                )
+            }
+            None => {
+                let u = units.iter().find(|u| u.address == address).ok_or_else(|| {
+                    Error::not_found(format!(
+                        "{address}: không có trong danh bạ / not in the directory"
+                    ))
+                })?;
+                let account = u.account.ok_or_else(|| {
+                    Error::invalid(format!("{address}: chưa có hộp thư / no mailbox"))
+                })?;
+                (u.id, account, MailboxKind::Unit, u.name.clone(), None)
+            }
+        };
+        self.authorize(actor, unit).await?;
+        let unit = units
+            .iter()
+            .find(|u| u.id == unit)
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "unit of a mailbox not found"))?;
+        let password = generate_password();
+        let hash = hash_password(password.clone(), Secret::Generated).await?;
+        let effects = [LifecycleEffect::SetPassword {
+            account,
+            hash,
+            must_change: true,
+        }];
+        let audit = [NewAudit {
+            actor: actor.name.clone(),
+            action: "account.reset_password".into(),
+            target: format!("account:{address}"),
+            before: None,
+            after: Some(r#"{"must_change_password":true}"#.into()),
+        }];
+        self.store
+            .write_lifecycle(&LifecycleWrite {
+                at: now(),
+                decision: None,
+                effects: &effects,
+                warnings: &[],
+                audit: &audit,
+            })
+            .await?;
+        // Whoever was signed in with the old password is signed out.
+        self.store.delete_web_sessions_of(account, None).await?;
+        Ok(Credential {
+            unit_code: unit.code.clone(),
+            unit_name: unit.name.clone(),
+            kind,
+            name,
+            position,
+            address,
+            password,
+        })
+    }
+
+    /// [`Core::plan_import`] for a signed-in administrator: the focal unit only (an import
+    /// creates units anywhere in the tree).
+    pub async fn plan_import_as(
+        &self,
+        actor: &Actor,
+        request: &ImportRequest,
+    ) -> std::result::Result<ImportPlan, ImportError> {
+        self.authorize_focal(actor)?;
+        self.plan_import(request).await
+    }
+
+    /// Plans `request` again and applies it only when the plan is still the one shown
+    /// (`digest` from [`plan_digest`]); otherwise nothing is written. Focal only.
+    pub async fn apply_import_as(
+        &self,
+        actor: &Actor,
+        request: &ImportRequest,
+        digest: &str,
+    ) -> std::result::Result<ImportApplied, ImportError> {
+        let plan = self.plan_import_as(actor, request).await?;
+        if plan_digest(&plan) != digest {
+            return Err(ImportError::Failed(Error::new(
+                ErrorKind::AlreadyExists,
+                "danh bạ đã thay đổi từ lúc xem trước, hãy xem lại / the directory changed since the preview; review it again",
+            )));
+        }
+        let noop: Arc<dyn Fn(ImportProgress) + Send + Sync> = Arc::new(|_| {});
+        Ok(self.apply_import(plan, noop).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_counts_from_the_later_of_creation_and_access() {
+        assert_eq!(inactivity_deadline(100, None, 1), (100, 100 + DAY));
+        assert_eq!(inactivity_deadline(100, Some(50), 1), (100, 100 + DAY));
+        assert_eq!(inactivity_deadline(100, Some(500), 2), (500, 500 + 2 * DAY));
+    }
+}

@@ -1,0 +1,443 @@
+//! The admin console (`/admin`) through the real binary: headless Chromium driven by
+//! `browser/admin.py` (the focal administrator's flows, a unit IT officer refused another unit's
+//! people by URL, the import preview and confirmation; screenshots `admin-*.png` under
+//! `target/screenshots/`), and over plain HTTP with a raw client: a forged form without the CSRF
+//! token changes nothing, a unit officer is refused everything outside their subtree, and an
+//! import confirmation applies only the plan that was shown.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use super::directory::{password_of, sheet_path};
+use super::harness::TestServer;
+
+const FOCAL_PW: &str = "Focal-Password-1";
+const OFFICER_PW: &str = "Officer-Password-1";
+const USER_PW: &str = "User-Password-12";
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("screenshots")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A server with the 2025 sample province, a focal administrator, an IT officer of Sở Nội vụ
+/// (CB25-002) and a plain user, all made with the CLI; and the import's credentials sheet.
+fn province() -> (TestServer, String, String, String, PathBuf) {
+    let server = TestServer::start_with("https = \"127.0.0.1:0\"\n");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    let out = server.cli(
+        &[
+            "directory",
+            "import",
+            "--units",
+            demo.join("units-2025.csv").to_str().unwrap(),
+            "--people",
+            demo.join("people-2025.csv").to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let sheet = sheet_path(&out);
+    let focal = server.add_account("qtv.skhcn", "Quản trị Sở KH&CN", FOCAL_PW);
+    let officer = server.add_account("cntt.sonoivu", "Cán bộ CNTT Sở Nội vụ", OFFICER_PW);
+    let user = server.add_account("nguoidung.thu", "Người dùng thử", USER_PW);
+    let out = server.cli(&["admin", "grant", &focal, "--focal"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = server.cli(&["admin", "grant", &officer, "--unit", "CB25-002"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    (server, focal, officer, user, sheet)
+}
+
+#[test]
+fn browser_flows() {
+    let (server, focal, officer, user, _) = province();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/browser/admin.py");
+    let out = Command::new("/usr/bin/python3")
+        .arg(&script)
+        .args([
+            focal.as_str(),
+            FOCAL_PW,
+            officer.as_str(),
+            OFFICER_PW,
+            user.as_str(),
+            USER_PW,
+        ])
+        .envs(server.env())
+        .env("HOPTHU_SCREENSHOTS", screenshots())
+        .output()
+        .expect("/usr/bin/python3");
+    assert!(
+        out.status.success(),
+        "admin.py failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+    for name in [
+        "tree",
+        "unit",
+        "approved",
+        "import-preview",
+        "officer-refused",
+    ] {
+        assert!(screenshots().join(format!("admin-{name}.png")).exists());
+    }
+}
+
+/// One HTTP/1.1 request over plain HTTP (loopback serves the application): head and body.
+fn http(server: &TestServer, request: &str) -> (String, String) {
+    let mut s = TcpStream::connect(server.addr("http")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    match text.split_once("\r\n\r\n") {
+        Some((head, body)) => (head.to_string(), body.to_string()),
+        None => (text, String::new()),
+    }
+}
+
+fn status(head: &str) -> u16 {
+    head.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The value of cookie `name` set by a response.
+fn set_cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, v)| v.trim().split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
+}
+
+fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
+    http(
+        server,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+}
+
+fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
+    http(
+        server,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// Percent-encodes a form value.
+fn form_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Signs in through `/login` (its double-submit token) and returns the session cookie, or
+/// None when the password is refused.
+fn sign_in(server: &TestServer, login: &str, password: &str) -> Option<String> {
+    let (head, body) = get(server, "/login", "");
+    let token = set_cookie(&head, "hopthu_login").expect("sign-in token cookie");
+    assert!(body.contains(&token), "the form carries the same token");
+    let form = format!(
+        "csrf={token}&lang=vi&login={}&password={}",
+        form_value(login),
+        form_value(password)
+    );
+    let (head, _) = post(server, "/login", &format!("hopthu_login={token}"), &form);
+    set_cookie(&head, "hopthu_session").map(|s| format!("hopthu_session={s}"))
+}
+
+/// The session's CSRF token, read from a console page's forms.
+fn csrf_of(page: &str) -> String {
+    let at = page
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a token")
+        + 19;
+    page[at..at + 64].to_string()
+}
+
+#[test]
+fn forged_forms_change_nothing() {
+    let (server, focal, officer, _, _) = province();
+    let session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+
+    // A new-hire request without the token: refused, nothing filed.
+    let forged = "kind=new_hire&unit=CB25-002&full_name=Gi%E1%BA%A3+M%E1%BA%A1o&reason=x";
+    let (head, _) = post(&server, "/admin/changes", &session, forged);
+    assert_eq!(status(&head), 403, "{head}");
+    let (head, page) = get(&server, "/admin/changes", &session);
+    assert_eq!(status(&head), 200, "{head}");
+    assert!(!page.contains("Giả Mạo"), "nothing was filed");
+    // With a wrong token: the same.
+    let (head, _) = post(
+        &server,
+        "/admin/changes",
+        &session,
+        &format!("csrf={}&{forged}", "0".repeat(64)),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+
+    // A password reset without the token: refused, the password still works.
+    let (head, _) = post(
+        &server,
+        "/admin/reset",
+        &session,
+        &format!("address={}", form_value(&officer)),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    assert!(
+        sign_in(&server, &officer, OFFICER_PW).is_some(),
+        "the officer's password was not reset"
+    );
+
+    // The same form with the session's token goes through: the refusal above was the token.
+    let csrf = csrf_of(&page);
+    let (head, _) = post(
+        &server,
+        "/admin/changes",
+        &session,
+        &format!("csrf={csrf}&{forged}"),
+    );
+    assert_eq!(status(&head), 303, "{head}");
+    let (_, page) = get(&server, "/admin/changes", &session);
+    assert!(page.contains("Giả Mạo"), "filed with the token");
+    let (head, _) = post(
+        &server,
+        "/admin/reset",
+        &session,
+        &format!("csrf={csrf}&address={}", form_value(&officer)),
+    );
+    // The officer's mailbox is not in the directory (a CLI account): core says so.
+    assert_eq!(status(&head), 404, "{head}");
+
+    // An import confirmation without the token, or with a forged upload id: refused.
+    let (head, _) = post(
+        &server,
+        "/admin/import/confirm",
+        &session,
+        &format!("upload={}&digest=x", "a".repeat(64)),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    let (head, _) = post(
+        &server,
+        "/admin/import/confirm",
+        &session,
+        &format!("csrf={csrf}&upload=..%2F..%2Fetc&digest=x"),
+    );
+    assert_eq!(status(&head), 400, "{head}");
+}
+
+/// The text of the element with `id="{id}"`.
+fn span(page: &str, id: &str) -> String {
+    let at = page
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let start = page[at..].find('>').unwrap() + at + 1;
+    let end = page[start..].find('<').unwrap() + start;
+    page[start..end].to_string()
+}
+
+#[test]
+fn an_officer_is_confined_to_their_subtree() {
+    let (server, focal, officer, _, sheet) = province();
+    let focal_session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+    let (head, page) = get(&server, "/admin/units/CB25-003", &focal_session);
+    assert_eq!(status(&head), 200, "{head}");
+    let other_unit = span(&page, "unit-address");
+    let other_pw = password_of(&sheet, &other_unit);
+
+    let session = sign_in(&server, &officer, OFFICER_PW).expect("officer signs in");
+    let (head, page) = get(&server, "/admin/units/CB25-002", &session);
+    assert_eq!(status(&head), 200, "{head}");
+    let csrf = csrf_of(&page);
+
+    // Another unit's page by URL: refused, nothing of it shown.
+    let (head, page) = get(&server, "/admin/units/CB25-003", &session);
+    assert_eq!(status(&head), 403, "{head}");
+    assert!(!page.contains("Sở Tư pháp") && !page.contains(&other_unit));
+    // Its unit mailbox's password: not reset, the one-time password still signs in.
+    let (head, page) = post(
+        &server,
+        "/admin/reset",
+        &session,
+        &format!("csrf={csrf}&address={}", form_value(&other_unit)),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    assert!(!page.contains(r#"id="otp""#));
+    let other_session = sign_in(&server, &other_unit, &other_pw).expect("still signs in");
+    let (head, _) = get(&server, "/password", &other_session);
+    assert_eq!(status(&head), 200, "{head}");
+    // A request for another unit: refused, nothing filed.
+    let hire = |unit: &str, name: &str| {
+        format!(
+            "csrf={csrf}&kind=new_hire&unit={unit}&full_name={}&reason=x",
+            form_value(name)
+        )
+    };
+    let (head, _) = post(
+        &server,
+        "/admin/changes",
+        &session,
+        &hire("CB25-003", "Người Ngoài Phạm Vi"),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    // In their own unit: filed, and only the focal unit may approve it.
+    let (head, _) = post(
+        &server,
+        "/admin/changes",
+        &session,
+        &hire("CB25-002", "Hà Văn Trong"),
+    );
+    assert_eq!(status(&head), 303, "{head}");
+    let location = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .expect("a redirect");
+    let id = location.rsplit('=').next().unwrap().trim().to_string();
+    let (_, page) = get(&server, "/admin/changes", &session);
+    assert!(page.contains("Hà Văn Trong"));
+    assert!(
+        !page.contains(&format!("approve-{id}")),
+        "no approval for an officer"
+    );
+    let (head, _) = post(
+        &server,
+        &format!("/admin/changes/{id}/approve"),
+        &session,
+        &format!("csrf={csrf}&note="),
+    );
+    assert_eq!(status(&head), 403, "{head}");
+    let (_, page) = get(&server, "/admin/changes", &focal_session);
+    assert!(!page.contains("Người Ngoài Phạm Vi"));
+    assert!(
+        page.contains(&format!("approve-{id}")),
+        "waiting for the focal unit"
+    );
+    // The import is the focal unit's.
+    let (head, _) = get(&server, "/admin/import", &session);
+    assert_eq!(status(&head), 403, "{head}");
+
+    // The focal unit resets that unit mailbox: a fresh one-time password, shown on a page that
+    // is never cached; the old one stops working.
+    let (_, page) = get(&server, "/admin", &focal_session);
+    let focal_csrf = csrf_of(&page);
+    let (head, page) = post(
+        &server,
+        "/admin/reset",
+        &focal_session,
+        &format!("csrf={focal_csrf}&address={}", form_value(&other_unit)),
+    );
+    assert_eq!(status(&head), 200, "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("cache-control: no-store"),
+        "{head}"
+    );
+    let fresh = span(&page, "otp");
+    assert_eq!(fresh.len(), 14);
+    assert!(sign_in(&server, &other_unit, &other_pw).is_none());
+    let (head, _) = get(&server, "/password", &other_session);
+    assert_eq!(status(&head), 303, "the old session is ended: {head}");
+    assert!(sign_in(&server, &other_unit, &fresh).is_some());
+}
+
+/// The value of the hidden input `name`.
+fn input_value(page: &str, name: &str) -> String {
+    let key = format!(r#"name="{name}" value=""#);
+    let at = page.find(&key).unwrap_or_else(|| panic!("no input {name}")) + key.len();
+    let end = page[at..].find('"').unwrap() + at;
+    page[at..end].to_string()
+}
+
+#[test]
+fn an_import_applies_only_the_plan_shown() {
+    let (server, focal, _, _, _) = province();
+    let session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+    let (_, page) = get(&server, "/admin/import", &session);
+    let csrf = csrf_of(&page);
+    let units = "kind,code,name,parent\r\ncommune,CB25-950,Xã Kiểm Tra,CB25-002\r\n";
+    let boundary = "hopthu-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"units\"; filename=\"don-vi.csv\"\r\nContent-Type: text/csv\r\n\r\n{units}\r\n\
+         --{boundary}--\r\n"
+    );
+    let (head, page) = http(
+        &server,
+        &format!(
+            "POST /admin/import HTTP/1.1\r\nHost: localhost\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status(&head), 200, "{head}\n{page}");
+    assert!(page.contains(r#"id="plan""#) && page.contains("Xã Kiểm Tra"));
+    let upload = input_value(&page, "upload");
+    let digest = input_value(&page, "digest");
+    let confirm = |digest: &str| {
+        post(
+            &server,
+            "/admin/import/confirm",
+            &session,
+            &format!("csrf={csrf}&upload={upload}&digest={digest}"),
+        )
+    };
+    // The preview wrote nothing; a confirmation of another plan writes nothing either.
+    let (_, tree) = get(&server, "/admin", &session);
+    assert!(!tree.contains("Xã Kiểm Tra"));
+    let (head, _) = confirm(&"0".repeat(64));
+    assert_eq!(status(&head), 409, "{head}");
+    let (_, tree) = get(&server, "/admin", &session);
+    assert!(!tree.contains("Xã Kiểm Tra"));
+
+    // The directory changes in between (the same unit imported from the CLI): the plan shown
+    // is no longer what would happen, so nothing is applied.
+    let file = server.dir.join("don-vi.csv");
+    std::fs::write(&file, units).unwrap();
+    let out = server.cli(
+        &["directory", "import", "--units", file.to_str().unwrap()],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let (head, page) = confirm(&digest);
+    assert_eq!(status(&head), 409, "{head}");
+    assert!(
+        page.contains("xem lại"),
+        "the operator is told to review again"
+    );
+    let (_, tree) = get(&server, "/admin", &session);
+    assert_eq!(
+        tree.matches("Xã Kiểm Tra").count(),
+        1,
+        "created once, by the CLI"
+    );
+}
