@@ -97,11 +97,16 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
         applied.units.len(),
         applied.people.len()
     );
-    println!("  Đăng nhập / sign in (IMAP, POP3, SMTP submission) — mật khẩu một lần / one-time:");
+    println!(
+        "  Hộp thư / mailboxes — mật khẩu một lần: đăng nhập webmail để đổi trước, rồi dùng IMAP, POP3, SMTP"
+    );
+    println!(
+        "  (one-time passwords: sign in to the webmail to change them first, then IMAP, POP3, SMTP work):"
+    );
     for c in [find("datnv"), find("sonoivu")].into_iter().flatten() {
         println!("    {}  {}  ({})", c.address, c.password, c.name);
     }
-    println!("  Quản trị / administrators (API /api, HTTP Basic):");
+    println!("  Quản trị / administrators (console /admin, API /api):");
     for (address, name, _, password) in &admins {
         println!("    {address}  {password}  ({name})");
     }

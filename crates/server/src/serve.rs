@@ -139,6 +139,16 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     for (name, addr) in &bound {
         println!("  {name:<12} {addr}");
     }
+    // The web address a person opens first (webmail, forced password change, console).
+    let web = bound
+        .get("http")
+        .map(|addr| format!("http://{addr}/"))
+        .or_else(|| bound.get("https").map(|addr| format!("https://{addr}/")));
+    if let Some(url) = web {
+        println!(
+            "  Webmail: {url}  ·  quản trị / console: {url}admin  ·  danh bạ / directory: {url}directory"
+        );
+    }
 
     wait_for_signal().await;
     tracing::info!("shutting down: closing listeners, finishing in-flight commands");
