@@ -18,6 +18,7 @@ pub mod directory;
 mod error;
 mod limits;
 mod mail;
+mod mail_clients;
 mod queue;
 mod search;
 mod submission;
@@ -38,7 +39,8 @@ pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
 pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;
 pub use hopthu_store::{
-    AccountRecord, AccountState, BlobId, Changes, MailboxRecord, MailboxStatus, MessageRecord,
+    AccountRecord, AccountState, BlobId, Changes, MailboxRecord, MailboxStatus, MessageIndex,
+    MessageRecord,
     QueueRecord, SpecialUse, StoreFlagsOutcome,
 };
 pub use limits::{ConnectionPermit, LimitError, RateLimits, SignInError};

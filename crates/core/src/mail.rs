@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use hopthu_model::{FlagOp, Flags, MailboxId, Uid};
 use hopthu_store::{
-    BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageRecord, SpecialUse,
+    BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageIndex, MessageRecord, SpecialUse,
     StoreFlagsOutcome,
 };
 
@@ -185,6 +185,30 @@ impl Core {
     pub async fn messages(&self, who: &Principal, id: MailboxId) -> Result<Vec<MessageRecord>> {
         self.mailbox_by_id(who, id).await?;
         Ok(self.store.messages(id).await?)
+    }
+
+    /// UID, flags and modseq of every message of a mailbox, compact (the session's view at
+    /// SELECT; the rest of a message is read with [`Core::messages_by_uid`] when needed).
+    pub async fn message_index(&self, who: &Principal, id: MailboxId) -> Result<MessageIndex> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.message_index(id).await?)
+    }
+
+    /// The full records (blob, size, date) of the given UIDs that still exist, in UID order.
+    pub async fn messages_by_uid(
+        &self,
+        who: &Principal,
+        id: MailboxId,
+        uids: &[Uid],
+    ) -> Result<Vec<MessageRecord>> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.messages_by_uid(id, uids).await?)
+    }
+
+    /// Number and total size of the messages flagged `\Deleted` (STATUS DELETED).
+    pub async fn deleted_usage(&self, who: &Principal, id: MailboxId) -> Result<(u32, u64)> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.deleted_usage(id).await?)
     }
 
     /// What changed after `modseq`: new messages, flag changes, expunged UIDs.

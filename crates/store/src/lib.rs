@@ -157,6 +157,25 @@ impl Store {
         meta!(self, db => db.messages(mailbox).await)
     }
 
+    /// UID, flags and modseq of every message of a mailbox (SELECT), in one read snapshot.
+    pub async fn message_index(&self, mailbox: MailboxId) -> Result<MessageIndex> {
+        meta!(self, db => db.message_index(mailbox).await)
+    }
+
+    /// The full records of the given UIDs of a mailbox (those still there), in UID order.
+    pub async fn messages_by_uid(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> Result<Vec<MessageRecord>> {
+        meta!(self, db => db.messages_by_uid(mailbox, uids).await)
+    }
+
+    /// Number and total size of the messages flagged `\Deleted` (STATUS DELETED).
+    pub async fn deleted_usage(&self, mailbox: MailboxId) -> Result<(u32, u64)> {
+        meta!(self, db => db.deleted_usage(mailbox).await)
+    }
+
     /// Messages added or whose flags changed after `modseq`, and UIDs expunged after it.
     pub async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes> {
         meta!(self, db => db.changes_since(mailbox, modseq).await)

@@ -326,8 +326,34 @@ pub(crate) fn sequence_set(uids: &[Uid]) -> Option<SequenceSet> {
 pub(crate) fn uids_at(s: &Session, positions: &[usize]) -> Vec<Uid> {
     s.selected
         .as_ref()
-        .map(|sel| positions.iter().map(|&i| sel.messages[i].uid).collect())
+        .map(|sel| positions.iter().map(|&i| sel.uid(i)).collect())
         .unwrap_or_default()
+}
+
+/// The full records (blob, size, date) of the messages at `positions` (ascending), read from
+/// the store in one query; `None` for a message expunged since the view was taken.
+pub(crate) async fn records_at(
+    s: &Session,
+    positions: &[usize],
+) -> Result<Vec<Option<hopthu_core::MessageRecord>>, CmdError> {
+    let principal = s.principal()?;
+    let id = s.selected()?.id;
+    let uids = uids_at(s, positions);
+    let mut records = s
+        .core
+        .messages_by_uid(&principal, id, &uids)
+        .await?
+        .into_iter()
+        .peekable();
+    Ok(uids
+        .iter()
+        .map(|uid| {
+            while records.peek().is_some_and(|r| r.uid < *uid) {
+                records.next();
+            }
+            records.next_if(|r| r.uid == *uid)
+        })
+        .collect())
 }
 
 #[cfg(test)]

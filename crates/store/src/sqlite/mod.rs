@@ -4,7 +4,7 @@
 //! Every write runs in `BEGIN IMMEDIATE`, so another process (the `hopthu account add` command
 //! while the server runs) waits on the busy timeout instead of failing half-way.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -356,6 +356,87 @@ impl SqliteMeta {
         .iter()
         .map(message_from_row)
         .collect()
+    }
+
+    pub(crate) async fn message_index(&self, mailbox: MailboxId) -> Result<MessageIndex> {
+        use futures_util::TryStreamExt;
+        // One read transaction: the rows and the highest modseq describe the same moment.
+        let mut tx = self.read.begin().await?;
+        let highestmodseq: i64 =
+            sqlx::query_scalar("SELECT highestmodseq FROM mailboxes WHERE id = $1")
+                .bind(mailbox.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))?;
+        let mut index = MessageIndex {
+            highestmodseq: highestmodseq as u64,
+            ..MessageIndex::default()
+        };
+        let mut interned: HashMap<String, u32> = HashMap::new();
+        {
+            let mut rows = sqlx::query(
+                "SELECT uid, flags, modseq FROM messages WHERE mailbox_id = $1 ORDER BY uid",
+            )
+            .bind(mailbox.0)
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                let raw: &str = row.try_get(1)?;
+                let set = match interned.get(raw) {
+                    Some(&i) => i,
+                    None => {
+                        let i = index.flag_sets.len() as u32;
+                        index.flag_sets.push(Flags::from_storage(raw));
+                        interned.insert(raw.to_string(), i);
+                        i
+                    }
+                };
+                index.uids.push(Uid(row.try_get::<i64, _>(0)? as u32));
+                index.flags.push(set);
+                index.modseqs.push(row.try_get::<i64, _>(2)? as u64);
+            }
+        }
+        tx.commit().await?;
+        Ok(index)
+    }
+
+    pub(crate) async fn messages_by_uid(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> Result<Vec<MessageRecord>> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = format!(
+            "[{}]",
+            uids.iter()
+                .map(|u| u.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        sqlx::query(
+            "SELECT uid, blob_hash, size, internal_date, flags, modseq FROM messages
+              WHERE mailbox_id = $1 AND uid IN (SELECT value FROM json_each($2)) ORDER BY uid",
+        )
+        .bind(mailbox.0)
+        .bind(list)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(message_from_row)
+        .collect()
+    }
+
+    pub(crate) async fn deleted_usage(&self, mailbox: MailboxId) -> Result<(u32, u64)> {
+        // A keyword cannot contain a backslash, so the text test is exact.
+        let (count, bytes): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM messages
+              WHERE mailbox_id = $1 AND instr(flags, '\\Deleted') > 0",
+        )
+        .bind(mailbox.0)
+        .fetch_one(&self.read)
+        .await?;
+        Ok((count as u32, bytes as u64))
     }
 
     pub(crate) async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes> {
