@@ -26,4 +26,23 @@ impl Core {
     pub fn password_change_url(&self) -> String {
         format!("https://{}/", self.config().hostname)
     }
+
+    /// Sets the password of the account with this address (`hopthu account password`, an
+    /// operator's reset); with `must_change` it is again a one-time password.
+    pub async fn reset_password(
+        &self,
+        address: &str,
+        password: &str,
+        must_change: bool,
+    ) -> crate::Result<()> {
+        let address = self
+            .login_address(address)
+            .ok_or_else(|| crate::Error::invalid("not an address of this domain"))?;
+        let account = self
+            .store
+            .account_by_address(&address.to_string())
+            .await?
+            .ok_or_else(|| crate::Error::not_found("no such account"))?;
+        self.set_password(account.id, password, must_change).await
+    }
 }
