@@ -40,7 +40,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;
 pub use hopthu_store::{
     AccountRecord, AccountState, BlobId, Changes, MailboxRecord, MailboxStatus, MessageIndex,
-    MessageRecord,
+    MessageRecord, SortRow,
     QueueRecord, SpecialUse, StoreFlagsOutcome,
 };
 pub use limits::{ConnectionPermit, LimitError, RateLimits, SignInError};

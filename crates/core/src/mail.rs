@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use hopthu_model::{FlagOp, Flags, MailboxId, Uid};
 use hopthu_store::{
-    BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageIndex, MessageRecord, SpecialUse,
+    BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageIndex, MessageRecord, SortRow, SpecialUse,
     StoreFlagsOutcome,
 };
 
@@ -203,6 +203,12 @@ impl Core {
     ) -> Result<Vec<MessageRecord>> {
         self.mailbox_by_id(who, id).await?;
         Ok(self.store.messages_by_uid(id, uids).await?)
+    }
+
+    /// The SORT keys (RFC 5256) of every message of a mailbox, in UID order.
+    pub async fn sort_rows(&self, who: &Principal, id: MailboxId) -> Result<Vec<SortRow>> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.sort_rows(id).await?)
     }
 
     /// Number and total size of the messages flagged `\Deleted` (STATUS DELETED).

@@ -409,6 +409,8 @@ impl Session {
             CommandBody::Fetch { uid: false, .. }
                 | CommandBody::Store { uid: false, .. }
                 | CommandBody::Search { uid: false, .. }
+                | CommandBody::Sort { uid: false, .. }
+                | CommandBody::Thread { uid: false, .. }
         );
         let result = crate::cmd::dispatch(self, body).await;
         self.finish(&tag, name, allow_expunge, result).await;
@@ -512,6 +514,10 @@ impl Session {
             Capability::QResync,
             // RFC 4731 (SEARCH RETURN), RFC 5819 (LIST ... RETURN (STATUS ...)).
             other("ESEARCH"),
+            // RFC 5256, RFC 5957.
+            Capability::Sort(None),
+            other("SORT=DISPLAY"),
+            other("THREAD=REFERENCES"),
             other("LIST-EXTENDED"),
             other("LIST-STATUS"),
             // RFC 9208: one root per account, STORAGE only.

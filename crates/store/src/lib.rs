@@ -171,6 +171,11 @@ impl Store {
         meta!(self, db => db.messages_by_uid(mailbox, uids).await)
     }
 
+    /// The SORT keys of every message of a mailbox, in UID order.
+    pub async fn sort_rows(&self, mailbox: MailboxId) -> Result<Vec<SortRow>> {
+        meta!(self, db => db.sort_rows(mailbox).await)
+    }
+
     /// Number and total size of the messages flagged `\Deleted` (STATUS DELETED).
     pub async fn deleted_usage(&self, mailbox: MailboxId) -> Result<(u32, u64)> {
         meta!(self, db => db.deleted_usage(mailbox).await)

@@ -134,6 +134,21 @@ pub struct MessageIndex {
     pub highestmodseq: u64,
 }
 
+/// What SORT (RFC 5256) orders a message by: size and dates, and the folded header text of
+/// the search index (empty until the message is indexed).
+#[derive(Debug, Clone)]
+pub struct SortRow {
+    pub uid: Uid,
+    pub size: u32,
+    pub internal_date: i64,
+    /// The Date header (Unix seconds).
+    pub sent_at: Option<i64>,
+    pub from: String,
+    pub to: String,
+    pub cc: String,
+    pub subject: String,
+}
+
 /// What changed in a mailbox after a given modseq.
 #[derive(Debug, Clone, Default)]
 pub struct Changes {

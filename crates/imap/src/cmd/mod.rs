@@ -28,7 +28,9 @@ pub(crate) mod select;
 pub(crate) mod starttls;
 pub(crate) mod status;
 pub(crate) mod store;
+pub(crate) mod sort;
 pub(crate) mod subscribe;
+pub(crate) mod thread;
 pub(crate) mod unselect;
 
 use std::num::NonZeroU32;
@@ -63,6 +65,8 @@ fn needs(body: &CommandBody<'_>) -> Needs {
         | C::Expunge
         | C::ExpungeUid { .. }
         | C::Search { .. }
+        | C::Sort { .. }
+        | C::Thread { .. }
         | C::Fetch { .. }
         | C::Store { .. }
         | C::Copy { .. }
@@ -158,6 +162,27 @@ pub(crate) async fn dispatch(s: &mut Session, body: CommandBody<'_>) -> CmdResul
             criteria,
             uid,
         } => search::run(s, charset.as_ref(), criteria.as_ref(), uid).await,
+        C::Sort {
+            sort_criteria,
+            charset,
+            search_criteria,
+            uid,
+        } => {
+            sort::run(
+                s,
+                sort_criteria.as_ref(),
+                &charset,
+                search_criteria.as_ref(),
+                uid,
+            )
+            .await
+        }
+        C::Thread {
+            algorithm,
+            charset,
+            search_criteria,
+            uid,
+        } => thread::run(s, &algorithm, &charset, search_criteria.as_ref(), uid).await,
         C::Fetch {
             sequence_set,
             macro_or_item_names,

@@ -427,6 +427,32 @@ impl SqliteMeta {
         .collect()
     }
 
+    pub(crate) async fn sort_rows(&self, mailbox: MailboxId) -> Result<Vec<SortRow>> {
+        let rows = sqlx::query(
+            "SELECT m.uid, m.size, m.internal_date, t.sent_at, COALESCE(t.hfrom, ''),
+                    COALESCE(t.hto, ''), COALESCE(t.hcc, ''), COALESCE(t.subject, '')
+               FROM messages m LEFT JOIN search_text t ON t.blob_hash = m.blob_hash
+              WHERE m.mailbox_id = $1 ORDER BY m.uid",
+        )
+        .bind(mailbox.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SortRow {
+                    uid: Uid(r.try_get::<i64, _>(0)? as u32),
+                    size: r.try_get::<i64, _>(1)? as u32,
+                    internal_date: r.try_get(2)?,
+                    sent_at: r.try_get(3)?,
+                    from: r.try_get(4)?,
+                    to: r.try_get(5)?,
+                    cc: r.try_get(6)?,
+                    subject: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
     pub(crate) async fn deleted_usage(&self, mailbox: MailboxId) -> Result<(u32, u64)> {
         // A keyword cannot contain a backslash, so the text test is exact.
         let (count, bytes): (i64, i64) = sqlx::query_as(
