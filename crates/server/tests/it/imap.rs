@@ -260,3 +260,10 @@ fn curl_reads_and_writes_over_imaps_and_pop3s() {
     assert_eq!(listing.trim(), format!("1 {}", message.len()));
     assert_eq!(curl(format!("{pop}/1"), &[]), message);
 }
+
+/// SORT by folded text (Vietnamese order), dates, size, arrival, with UID SORT, charsets and
+/// errors; THREAD=REFERENCES by references and base subject.
+#[test]
+fn sort_and_thread() {
+    run_script("imap_sort_thread.py", &[]);
+}
