@@ -156,9 +156,18 @@ DOVECOT_PID=$!
 wait_port "$DOVECOT_PORT"
 
 # ---- the same data, the same load --------------------------------------------------------
+# Both fills run at once (each is bound by its own fsyncs); then each server alone gets the
+# search timings and the mixed load, with its memory sampled.
+$BENCH --port "$HOPTHU_PORT" --skip search,mix > "$WORK/hopthu.fill" 2>&1 &
+FILL_H=$!
+$BENCH --port "$DOVECOT_PORT" --skip search,mix > "$WORK/dovecot.fill" 2>&1 &
+FILL_D=$!
+wait "$FILL_H"
+wait "$FILL_D"
 run() { # name port pid
     echo "=== $1 ==="
-    $BENCH --port "$2" --skip mix
+    cat "$WORK/$1.fill"
+    $BENCH --port "$2" --skip fill,mix
     sample_peak "$3" "$WORK/$1.rss" &
     SAMPLER_PID=$!
     $BENCH --port "$2" --skip fill,search --clients "$CLIENTS" --seconds "$SECONDS_" | tee "$WORK/$1.mix"

@@ -266,8 +266,7 @@ fn verify_password_blocking(password: &[u8], hash: &str) -> bool {
     };
     let blocks = params.block_count();
     let argon2 = Argon2::new(algorithm, version, params);
-    let mut memory: Vec<argon2::Block> =
-        Vec::with_capacity(blocks.max(ARGON2_MIN_RESERVED_BLOCKS));
+    let mut memory: Vec<argon2::Block> = Vec::with_capacity(blocks.max(ARGON2_MIN_RESERVED_BLOCKS));
     memory.resize(blocks, argon2::Block::default());
     let expected = expected.as_ref();
     let mut computed = vec![0u8; expected.len()];
@@ -293,11 +292,17 @@ mod password_tests {
     fn verifies_both_kinds_of_hash_and_nothing_else() {
         for secret in [Secret::Chosen, Secret::Generated] {
             let hash = hash_password_blocking("Mật khẩu đúng 1", secret).unwrap();
-            assert!(verify_password_blocking("Mật khẩu đúng 1".as_bytes(), &hash));
+            assert!(verify_password_blocking(
+                "Mật khẩu đúng 1".as_bytes(),
+                &hash
+            ));
             assert!(!verify_password_blocking(b"mat khau sai", &hash));
             assert!(!verify_password_blocking(b"", &hash));
         }
         assert!(!verify_password_blocking(b"x", "not a hash"));
-        assert!(!verify_password_blocking(b"x", "$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(!verify_password_blocking(
+            b"x",
+            "$argon2id$v=19$m=19456,t=2,p=1$"
+        ));
     }
 }

@@ -40,8 +40,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;
 pub use hopthu_store::{
     AccountRecord, AccountState, BlobId, Changes, MailboxRecord, MailboxStatus, MessageIndex,
-    MessageRecord, SortRow,
-    QueueRecord, SpecialUse, StoreFlagsOutcome,
+    MessageRecord, QueueRecord, SortRow, SpecialUse, StoreFlagsOutcome,
 };
 pub use limits::{ConnectionPermit, LimitError, RateLimits, SignInError};
 pub use mail::{AppendOutcome, STANDARD_FOLDERS};

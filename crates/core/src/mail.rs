@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use hopthu_model::{FlagOp, Flags, MailboxId, Uid};
 use hopthu_store::{
-    BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageIndex, MessageRecord, SortRow, SpecialUse,
-    StoreFlagsOutcome,
+    BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageIndex, MessageRecord, SortRow,
+    SpecialUse, StoreFlagsOutcome,
 };
 
 use crate::{Core, Error, ErrorKind, Principal, Result, now};

@@ -427,14 +427,29 @@ mod tests {
         let updates = v.remove(&gone);
         assert_eq!(updates.len(), 333);
         // Highest first, each number valid in the numbering before it.
-        assert_eq!(updates[0], Update::Expunge { seq: 999, uid: Uid(999) });
-        assert_eq!(updates[332], Update::Expunge { seq: 3, uid: Uid(3) });
+        assert_eq!(
+            updates[0],
+            Update::Expunge {
+                seq: 999,
+                uid: Uid(999)
+            }
+        );
+        assert_eq!(
+            updates[332],
+            Update::Expunge {
+                seq: 3,
+                uid: Uid(3)
+            }
+        );
         assert_eq!(v.count(), 667);
         assert!(v.uids().iter().all(|u| u.0 % 3 != 0));
         let seen = Flags::from_iter([Flag::Seen]);
         let changed: Vec<MessageRecord> = [1, 2, 4]
             .into_iter()
-            .map(|u| MessageRecord { modseq: 9, ..record(u, "\\Seen") })
+            .map(|u| MessageRecord {
+                modseq: 9,
+                ..record(u, "\\Seen")
+            })
             .collect();
         v.set_flags(&changed);
         assert_eq!(v.flags(2), &seen);

@@ -711,7 +711,10 @@ mod tests {
         }
         // Then each command waits its share of a second.
         let wait = pace.take(start);
-        assert!(wait > Duration::ZERO && wait <= Duration::from_millis(6), "{wait:?}");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_millis(6),
+            "{wait:?}"
+        );
         // Time refills the bucket.
         assert_eq!(pace.take(start + Duration::from_secs(10)), Duration::ZERO);
     }

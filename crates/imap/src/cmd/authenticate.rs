@@ -13,10 +13,10 @@
 //!
 //! A client cancels with a line `*` (answered `BAD`).
 
+use hopthu_core::{AuthError, SignInError};
 use imap_codec::AuthenticateDataCodec;
 use imap_codec::decode::Decoder;
 use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
-use hopthu_core::{AuthError, SignInError};
 use imap_codec::imap_types::response::{Code, CommandContinuationRequest, Response, StatusKind};
 
 use crate::errors::{CmdError, CmdResult, Done, code};

@@ -188,7 +188,11 @@ pub(crate) async fn run(
                 missing = true;
             }
             let selected = s.selected()?;
-            let (uid, flags, modseq) = (selected.uid(i), selected.flags(i).clone(), selected.modseq_at(i));
+            let (uid, flags, modseq) = (
+                selected.uid(i),
+                selected.flags(i).clone(),
+                selected.modseq_at(i),
+            );
             let raw = match &record {
                 Some(r) if content > Content::Nothing => Some(s.core.message_bytes(&r.blob).await?),
                 _ => None,

@@ -78,13 +78,7 @@ pub(crate) async fn run(
     let hits: Vec<NonZeroU32> = found
         .positions
         .iter()
-        .filter_map(|&i| {
-            NonZeroU32::new(if uid {
-                selected.uid(i).0
-            } else {
-                i as u32 + 1
-            })
-        })
+        .filter_map(|&i| NonZeroU32::new(if uid { selected.uid(i).0 } else { i as u32 + 1 }))
         .collect();
     // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of the matches.
     let modseq = found
@@ -165,13 +159,7 @@ pub(crate) async fn run_extended(
     let numbers: Vec<u32> = found
         .positions
         .iter()
-        .map(|&i| {
-            if uid {
-                selected.uid(i).0
-            } else {
-                i as u32 + 1
-            }
-        })
+        .map(|&i| if uid { selected.uid(i).0 } else { i as u32 + 1 })
         .collect();
     let mut line = format!("* ESEARCH (TAG \"{tag}\")");
     if uid {

@@ -79,13 +79,7 @@ pub(crate) async fn run(
     // One lean query: UID, flags and modseq of every message, and the highest modseq of the
     // same snapshot. Nothing else is read per message.
     let index = s.core.message_index(&principal, record.id).await?;
-    let selected = Selected::new(
-        record.id,
-        record.name,
-        read_only,
-        record.uidvalidity,
-        index,
-    );
+    let selected = Selected::new(record.id, record.name, read_only, record.uidvalidity, index);
 
     let mut flags = vec![
         Flag::Answered,

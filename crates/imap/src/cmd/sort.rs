@@ -63,16 +63,14 @@ pub(crate) async fn run(
             (i, row)
         })
         .collect();
-    let subjects: std::collections::HashMap<u32, String> = if keys
-        .iter()
-        .any(|k| k.key == SortKey::Subject)
-    {
-        hits.iter()
-            .map(|(_, r)| (r.uid.0, base_subject(&r.subject)))
-            .collect()
-    } else {
-        Default::default()
-    };
+    let subjects: std::collections::HashMap<u32, String> =
+        if keys.iter().any(|k| k.key == SortKey::Subject) {
+            hits.iter()
+                .map(|(_, r)| (r.uid.0, base_subject(&r.subject)))
+                .collect()
+        } else {
+            Default::default()
+        };
     hits.sort_by(|(ia, a), (ib, b)| {
         for criterion in keys {
             let order = compare(criterion.key.clone(), a, b, &subjects);

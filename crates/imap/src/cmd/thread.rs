@@ -232,7 +232,12 @@ pub(crate) fn threads(items: &[Item]) -> String {
             .or_else(|| f.nodes[n].children.first().and_then(|&c| f.nodes[c].item))?;
         let written = items[item].subject.trim();
         let base = base_subject(written);
-        let reply = base.len() != written.split_whitespace().collect::<Vec<_>>().join(" ").len();
+        let reply = base.len()
+            != written
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .len();
         (!base.is_empty()).then_some((base, reply))
     };
     let mut table: HashMap<String, usize> = HashMap::new();
@@ -248,7 +253,13 @@ pub(crate) fn threads(items: &[Item]) -> String {
                 let c_dummy = f.nodes[c].item.is_none();
                 let r_dummy = f.nodes[r].item.is_none();
                 let c_reply = subject_of(&f, c).is_some_and(|(_, reply)| reply);
-                if (r_dummy && !c_dummy) || (!r_dummy && !c_dummy && c_reply && !reply) {
+                // A dummy wins over a message; a message over a reply.
+                let better = if r_dummy {
+                    !c_dummy
+                } else {
+                    !c_dummy && c_reply && !reply
+                };
+                if better {
                     table.insert(subject, r);
                 }
             }
@@ -273,10 +284,8 @@ pub(crate) fn threads(items: &[Item]) -> String {
                 f.link(c, child);
             }
             merged[slot] = None;
-        } else if c_dummy {
-            f.link(c, r);
-            merged[slot] = None;
-        } else if !subject_of(&f, c).is_some_and(|(_, reply)| reply) && reply {
+        } else if c_dummy || (reply && !subject_of(&f, c).is_some_and(|(_, reply)| reply)) {
+            // Into the dummy, or a reply under the original.
             f.link(c, r);
             merged[slot] = None;
         } else {

@@ -226,11 +226,21 @@ fn curl_reads_and_writes_over_imaps_and_pop3s() {
     let file = server.dir.join("message.eml");
     std::fs::write(&file, message).unwrap();
     let curl = |url: String, extra: &[&str]| {
-        let port = url.split(':').nth(2).unwrap().split('/').next().unwrap().to_string();
+        let port = url
+            .split(':')
+            .nth(2)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
         let out = Command::new("curl")
             .args(["-sS", "--max-time", "20", "--cacert"])
             .arg(&cert)
-            .args(["--resolve", &format!("mail.caobang.gov.vn:{port}:127.0.0.1")])
+            .args([
+                "--resolve",
+                &format!("mail.caobang.gov.vn:{port}:127.0.0.1"),
+            ])
             .args(["-u", &format!("{address}:{PASSWORD}")])
             .args(extra)
             .arg(&url)
@@ -250,9 +260,15 @@ fn curl_reads_and_writes_over_imaps_and_pop3s() {
     assert!(list.contains("INBOX") && list.contains("Sent"), "{list}");
     let fetched = curl(format!("{base}/INBOX;UID=1"), &[]);
     assert_eq!(fetched, message);
-    let found = curl(format!("{base}/INBOX"), &["-X", "UID SEARCH SUBJECT \"giay moi\""]);
+    let found = curl(
+        format!("{base}/INBOX"),
+        &["-X", "UID SEARCH SUBJECT \"giay moi\""],
+    );
     assert!(found.contains("SEARCH 1"), "{found}");
-    let none = curl(format!("{base}/INBOX"), &["-X", "UID SEARCH BODY \"khong co\""]);
+    let none = curl(
+        format!("{base}/INBOX"),
+        &["-X", "UID SEARCH BODY \"khong co\""],
+    );
     assert!(!none.contains("SEARCH 1"), "{none}");
     let pop3s = server.port("pop3s");
     let pop = format!("pop3s://mail.caobang.gov.vn:{pop3s}");

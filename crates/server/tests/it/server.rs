@@ -79,10 +79,19 @@ fn account_add_while_running_prints_a_one_time_password() {
     assert!(out.contains("SMTP 535 5.7.8"), "{out}");
     // After a new password is set, they are served.
     let out = server.cli(
-        &["account", "password", &format!("hoant@{DOMAIN}"), "--no-force-change"],
+        &[
+            "account",
+            "password",
+            &format!("hoant@{DOMAIN}"),
+            "--no-force-change",
+        ],
         "mat-khau-moi-2026\n",
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = server.python(
         "login_check.py",
         &[&format!("hoant@{DOMAIN}"), "mat-khau-moi-2026"],
