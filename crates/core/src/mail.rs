@@ -233,6 +233,18 @@ impl Core {
         Ok(self.store.blobs().get(blob).await?)
     }
 
+    /// The raw bytes of several messages, read together (one result per blob, in order).
+    pub async fn messages_bytes(&self, blobs: Vec<BlobId>) -> Result<Vec<Result<Vec<u8>>>> {
+        Ok(self
+            .store
+            .blobs()
+            .get_many(blobs)
+            .await?
+            .into_iter()
+            .map(|r| r.map_err(Error::from))
+            .collect())
+    }
+
     /// Stores a message in a mailbox of the principal (IMAP APPEND, saving a draft).
     pub async fn append(
         &self,

@@ -37,6 +37,9 @@ use crate::session::Session;
 
 /// Messages whose records are read from the store in one query.
 const FETCH_CHUNK: usize = 256;
+/// Message files read per blocking-pool trip, and the bytes after which a batch stops growing.
+const READ_BATCH: usize = 64;
+const READ_BATCH_BYTES: u64 = 4 * 1024 * 1024;
 
 /// How much of a message the requested items need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -181,7 +184,39 @@ pub(crate) async fn run(
         } else {
             vec![None; chunk.len()]
         };
-        for (&i, record) in chunk.iter().zip(records) {
+        // The files of the chunk, read in batches of a bounded size (one blocking-pool trip
+        // per batch instead of one per message).
+        let mut bodies: Vec<Option<Vec<u8>>> = Vec::with_capacity(chunk.len());
+        if content > Content::Nothing {
+            let mut at = 0;
+            while at < records.len() {
+                let mut end = at;
+                let mut bytes = 0u64;
+                while end < records.len()
+                    && end - at < READ_BATCH
+                    && (end == at || bytes < READ_BATCH_BYTES)
+                {
+                    bytes += records[end].as_ref().map_or(0, |r| u64::from(r.size));
+                    end += 1;
+                }
+                let wanted: Vec<_> = records[at..end]
+                    .iter()
+                    .flatten()
+                    .map(|r| r.blob.clone())
+                    .collect();
+                let mut read = s.core.messages_bytes(wanted).await?.into_iter();
+                for record in &records[at..end] {
+                    bodies.push(match record {
+                        Some(_) => read.next().transpose()?,
+                        None => None,
+                    });
+                }
+                at = end;
+            }
+        } else {
+            bodies.resize(chunk.len(), None);
+        }
+        for ((&i, record), raw) in chunk.iter().zip(records).zip(bodies) {
             if needs_record && record.is_none() {
                 // Expunged by another session since this view was taken (RFC 9051 §7.1
                 // EXPUNGEISSUED): what the view knows is still sent.
@@ -193,10 +228,6 @@ pub(crate) async fn run(
                 selected.flags(i).clone(),
                 selected.modseq_at(i),
             );
-            let raw = match &record {
-                Some(r) if content > Content::Nothing => Some(s.core.message_bytes(&r.blob).await?),
-                _ => None,
-            };
             let mime = raw.as_deref().map(|raw| {
                 if content == Content::Everything {
                     Mime::parse(raw)

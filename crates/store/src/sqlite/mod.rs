@@ -359,7 +359,6 @@ impl SqliteMeta {
     }
 
     pub(crate) async fn message_index(&self, mailbox: MailboxId) -> Result<MessageIndex> {
-        use futures_util::TryStreamExt;
         // One read transaction: the rows and the highest modseq describe the same moment.
         let mut tx = self.read.begin().await?;
         let highestmodseq: i64 =
@@ -372,28 +371,42 @@ impl SqliteMeta {
             highestmodseq: highestmodseq as u64,
             ..MessageIndex::default()
         };
-        let mut interned: HashMap<String, u32> = HashMap::new();
-        {
-            let mut rows = sqlx::query(
-                "SELECT uid, flags, modseq FROM messages WHERE mailbox_id = $1 ORDER BY uid",
-            )
-            .bind(mailbox.0)
-            .fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await? {
-                let raw: &str = row.try_get(1)?;
-                let set = match interned.get(raw) {
-                    Some(&i) => i,
-                    None => {
-                        let i = index.flag_sets.len() as u32;
-                        index.flag_sets.push(Flags::from_storage(raw));
-                        interned.insert(raw.to_string(), i);
-                        i
-                    }
-                };
-                index.uids.push(Uid(row.try_get::<i64, _>(0)? as u32));
-                index.flags.push(set);
-                index.modseqs.push(row.try_get::<i64, _>(2)? as u64);
-            }
+        // One row for the whole mailbox: SQLite packs `uid TAB modseq TAB flags` lines into
+        // one text (ORDER BY inside the aggregate, SQLite >= 3.44). Streaming 100,000 rows
+        // through the driver costs ~10 us each; this costs ~20 ms in all. TAB and LF cannot
+        // occur in flags (a keyword is an atom: no control characters).
+        let packed: Option<String> = sqlx::query_scalar(
+            "SELECT group_concat(uid || char(9) || modseq || char(9) || flags, char(10)
+                                 ORDER BY uid)
+               FROM messages WHERE mailbox_id = $1",
+        )
+        .bind(mailbox.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        let packed = packed.unwrap_or_default();
+        let mut interned: HashMap<&str, u32> = HashMap::new();
+        let corrupt = || StoreError::Corrupt(format!("message index of mailbox {mailbox}"));
+        for line in packed.split('\n').filter(|l| !l.is_empty()) {
+            let mut fields = line.splitn(3, '\t');
+            let (Some(uid), Some(modseq), Some(raw)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                return Err(corrupt());
+            };
+            let uid: u32 = uid.parse().map_err(|_| corrupt())?;
+            let modseq: u64 = modseq.parse().map_err(|_| corrupt())?;
+            let set = match interned.get(raw) {
+                Some(&i) => i,
+                None => {
+                    let i = index.flag_sets.len() as u32;
+                    index.flag_sets.push(Flags::from_storage(raw));
+                    interned.insert(raw, i);
+                    i
+                }
+            };
+            index.uids.push(Uid(uid));
+            index.flags.push(set);
+            index.modseqs.push(modseq);
         }
         tx.commit().await?;
         Ok(index)
