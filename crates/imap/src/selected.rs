@@ -79,6 +79,17 @@ impl Selected {
         }
     }
 
+    /// The view as a snapshot other sessions can start from (see [`Views`]).
+    pub(crate) fn snapshot(&self) -> MessageIndex {
+        MessageIndex {
+            uids: self.uids.clone(),
+            modseqs: self.modseqs.clone(),
+            flags: self.flags.clone(),
+            flag_sets: self.flag_sets.clone(),
+            highestmodseq: self.modseq,
+        }
+    }
+
     pub(crate) fn count(&self) -> u32 {
         self.uids.len() as u32
     }
@@ -306,6 +317,66 @@ impl Selected {
     }
 }
 
+/// The last view of each large mailbox any session built, shared by the sessions of one
+/// listener: a SELECT starts from it and reads only what changed since (`changes_since`),
+/// instead of the whole message index. One UID vector per mailbox in memory, ~16 bytes a
+/// message; only mailboxes above [`Views::MIN_MESSAGES`] are kept, at most [`Views::MAX`].
+#[derive(Default)]
+pub(crate) struct Views {
+    map: std::sync::Mutex<HashMap<MailboxId, (u32, std::sync::Arc<MessageIndex>)>>,
+}
+
+impl Views {
+    const MIN_MESSAGES: usize = 2000;
+    const MAX: usize = 256;
+
+    /// The snapshot of a mailbox with this UIDVALIDITY, if one is kept.
+    pub(crate) fn get(
+        &self,
+        id: MailboxId,
+        uidvalidity: u32,
+    ) -> Option<std::sync::Arc<MessageIndex>> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&id)
+            .filter(|(validity, _)| *validity == uidvalidity)
+            .map(|(_, index)| index.clone())
+    }
+
+    /// Keeps the view a session has just brought up to date, when it is newer.
+    pub(crate) fn put(&self, selected: &Selected) {
+        if selected.uids.len() < Self::MIN_MESSAGES {
+            return;
+        }
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, known)) = map.get(&selected.id)
+            && known.highestmodseq >= selected.modseq
+        {
+            return;
+        }
+        if map.len() >= Self::MAX && !map.contains_key(&selected.id) {
+            // Any one goes; the next SELECT of it reads the index again.
+            if let Some(victim) = map.keys().next().copied() {
+                map.remove(&victim);
+            }
+        }
+        map.insert(
+            selected.id,
+            (
+                selected.uidvalidity,
+                std::sync::Arc::new(selected.snapshot()),
+            ),
+        );
+    }
+
+    /// Forgets a mailbox (deleted, or its snapshot could not be brought up to date).
+    pub(crate) fn forget(&self, id: MailboxId) {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+    }
+}
+
 fn ordered(a: u32, b: u32) -> (u32, u32) {
     if a <= b { (a, b) } else { (b, a) }
 }
@@ -418,6 +489,39 @@ mod tests {
         };
         assert_eq!(v.apply(again, false), Some(vec![]));
         assert_eq!(v.first_unseen(), NonZeroU32::new(1));
+    }
+
+    #[test]
+    fn large_views_are_shared_and_brought_up_to_date() {
+        let views = Views::default();
+        let small = view(&[1, 2, 3]);
+        views.put(&small);
+        assert!(
+            views.get(MailboxId(1), 1).is_none(),
+            "small mailboxes are not kept"
+        );
+        let big = view(&(1..=3000).collect::<Vec<_>>());
+        views.put(&big);
+        let snapshot = views.get(MailboxId(1), 1).expect("kept");
+        assert!(views.get(MailboxId(1), 2).is_none(), "another UIDVALIDITY");
+        // A later session starts from it and applies what changed since.
+        let mut next = Selected::new(MailboxId(1), "INBOX".into(), true, 1, (*snapshot).clone());
+        let changes = Changes {
+            changed: vec![record(5, "\\Seen"), record(3001, "")],
+            expunged: vec![Uid(7)],
+            highestmodseq: 9,
+        };
+        assert!(next.apply(changes, true).is_some());
+        assert_eq!(next.count(), 3000);
+        assert_eq!(next.max_uid(), Some(Uid(3001)));
+        assert!(next.flags(4).contains(&Flag::Seen));
+        views.put(&next);
+        assert_eq!(views.get(MailboxId(1), 1).unwrap().highestmodseq, 9);
+        // An older view does not replace a newer one.
+        views.put(&big);
+        assert_eq!(views.get(MailboxId(1), 1).unwrap().highestmodseq, 9);
+        views.forget(MailboxId(1));
+        assert!(views.get(MailboxId(1), 1).is_none());
     }
 
     #[test]

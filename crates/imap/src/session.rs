@@ -45,6 +45,8 @@ pub(crate) const MAX_AUTH_FAILURES: u32 = 3;
 
 pub(crate) struct Session {
     pub(crate) core: Arc<Core>,
+    /// Views of large mailboxes shared by the listener's sessions (SELECT starts from them).
+    pub(crate) views: Arc<crate::selected::Views>,
     /// The client's address: connection permits and sign-in throttling count by it.
     pub(crate) peer: IpAddr,
     pub(crate) wire: Wire,
@@ -108,6 +110,7 @@ impl Pace {
 /// Runs a connection to its end.
 pub(crate) async fn run(
     core: Arc<Core>,
+    views: Arc<crate::selected::Views>,
     tls: TlsAcceptor,
     implicit_tls: bool,
     tcp: tokio::net::TcpStream,
@@ -141,6 +144,7 @@ pub(crate) async fn run(
     let permit = core.open_connection(peer);
     let mut session = Session {
         core,
+        views,
         peer,
         wire: Wire::new(stream, limits.imap_max_line),
         tls,

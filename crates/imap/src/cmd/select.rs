@@ -76,10 +76,39 @@ pub(crate) async fn run(
     let record = s.core.mailbox(&principal, &name).await?;
     // Subscribe before reading, so a change committed meanwhile is seen at the next sync.
     s.subscribe();
-    // One lean query: UID, flags and modseq of every message, and the highest modseq of the
-    // same snapshot. Nothing else is read per message.
-    let index = s.core.message_index(&principal, record.id).await?;
-    let selected = Selected::new(record.id, record.name, read_only, record.uidvalidity, index);
+    // From the last view another session built of this mailbox, brought up to date with what
+    // changed since; else one lean query (UID, flags and modseq of every message, and the
+    // highest modseq of the same snapshot). Nothing else is read per message.
+    let mut selected = None;
+    if let Some(snapshot) = s.views.get(record.id, record.uidvalidity) {
+        let mut view = Selected::new(
+            record.id,
+            record.name.clone(),
+            read_only,
+            record.uidvalidity,
+            (*snapshot).clone(),
+        );
+        match s
+            .core
+            .changes_since(&principal, record.id, view.modseq)
+            .await
+        {
+            Ok(changes) => {
+                // The client has seen nothing yet: the updates are not reported.
+                let _ = view.apply(changes, true);
+                selected = Some(view);
+            }
+            Err(_) => s.views.forget(record.id),
+        }
+    }
+    let selected = match selected {
+        Some(view) => view,
+        None => {
+            let index = s.core.message_index(&principal, record.id).await?;
+            Selected::new(record.id, record.name, read_only, record.uidvalidity, index)
+        }
+    };
+    s.views.put(&selected);
 
     let mut flags = vec![
         Flag::Answered,

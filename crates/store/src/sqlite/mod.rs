@@ -441,29 +441,51 @@ impl SqliteMeta {
     }
 
     pub(crate) async fn sort_rows(&self, mailbox: MailboxId) -> Result<Vec<SortRow>> {
-        let rows = sqlx::query(
-            "SELECT m.uid, m.size, m.internal_date, t.sent_at, COALESCE(t.hfrom, ''),
-                    COALESCE(t.hto, ''), COALESCE(t.hcc, ''), COALESCE(t.subject, '')
+        // Packed into one text like `message_index` (one row per message through the driver
+        // is ~10 us each): fields split by US (0x1f), messages by RS (0x1e); both are removed
+        // from the text fields first.
+        let packed: Option<String> = sqlx::query_scalar(
+            "SELECT group_concat(
+                    m.uid || char(31) || m.size || char(31) || m.internal_date || char(31)
+                    || COALESCE(t.sent_at, '') || char(31)
+                    || replace(replace(COALESCE(t.hfrom, ''), char(30), ' '), char(31), ' ')
+                    || char(31)
+                    || replace(replace(COALESCE(t.hto, ''), char(30), ' '), char(31), ' ')
+                    || char(31)
+                    || replace(replace(COALESCE(t.hcc, ''), char(30), ' '), char(31), ' ')
+                    || char(31)
+                    || replace(replace(COALESCE(t.subject, ''), char(30), ' '), char(31), ' '),
+                    char(30) ORDER BY m.uid)
                FROM messages m LEFT JOIN search_text t ON t.blob_hash = m.blob_hash
-              WHERE m.mailbox_id = $1 ORDER BY m.uid",
+              WHERE m.mailbox_id = $1",
         )
         .bind(mailbox.0)
-        .fetch_all(&self.read)
+        .fetch_one(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SortRow {
-                    uid: Uid(r.try_get::<i64, _>(0)? as u32),
-                    size: r.try_get::<i64, _>(1)? as u32,
-                    internal_date: r.try_get(2)?,
-                    sent_at: r.try_get(3)?,
-                    from: r.try_get(4)?,
-                    to: r.try_get(5)?,
-                    cc: r.try_get(6)?,
-                    subject: r.try_get(7)?,
-                })
-            })
-            .collect()
+        let corrupt = || StoreError::Corrupt(format!("sort keys of mailbox {mailbox}"));
+        let packed = packed.unwrap_or_default();
+        let mut rows = Vec::new();
+        for record in packed.split('\u{1e}').filter(|r| !r.is_empty()) {
+            let f: Vec<&str> = record.splitn(8, '\u{1f}').collect();
+            let [uid, size, internal, sent, from, to, cc, subject] = f.as_slice() else {
+                return Err(corrupt());
+            };
+            rows.push(SortRow {
+                uid: Uid(uid.parse().map_err(|_| corrupt())?),
+                size: size.parse().map_err(|_| corrupt())?,
+                internal_date: internal.parse().map_err(|_| corrupt())?,
+                sent_at: if sent.is_empty() {
+                    None
+                } else {
+                    Some(sent.parse().map_err(|_| corrupt())?)
+                },
+                from: from.to_string(),
+                to: to.to_string(),
+                cc: cc.to_string(),
+                subject: subject.to_string(),
+            });
+        }
+        Ok(rows)
     }
 
     pub(crate) async fn deleted_usage(&self, mailbox: MailboxId) -> Result<(u32, u64)> {
