@@ -2,9 +2,10 @@
 # Side-by-side IMAP benchmark: hopthu and a private Dovecot (Debian's dovecot-imapd, Maildir)
 # on the same machine, filled with the same synthetic mail (hopthu by APPEND, Dovecot by
 # writing the same messages into its Maildir, which is much faster), then the same
+# first sync by one client (every envelope once, so Dovecot has built its index and cache) and
 # mixed load (tools/imap-bench/imap_bench.py) against each, over TLS for both. Prints each
-# server's figures, their ratio, and the peak resident memory of each server during the load
-# (hopthu: its one process; Dovecot: every process of the instance summed).
+# server's figures, their ratio, and the peak memory of each server during the load
+# (proportional set size; hopthu: its one process; Dovecot: every process of the instance).
 #
 #   sudo tools/imap-bench/dovecot.sh [--messages 100000] [--clients 20] [--seconds 60]
 #
@@ -54,7 +55,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Resident memory (kB) of a process and all its descendants.
+# Memory (kB) of a process and all its descendants: the proportional set size (PSS), so pages
+# the Dovecot processes share (mapped index files, libraries) are counted once, not per process.
 tree_rss() {
     pids=$1
     all=$1
@@ -68,7 +70,7 @@ tree_rss() {
     done
     total=0
     for p in $all; do
-        kb=$(awk '/^VmRSS:/ {print $2}' /proc/"$p"/status 2>/dev/null || true)
+        kb=$(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup 2>/dev/null || true)
         total=$((total + ${kb:-0}))
     done
     echo $total
@@ -160,24 +162,25 @@ wait_port "$DOVECOT_PORT"
 # ---- the same data, the same load --------------------------------------------------------
 # hopthu is filled by APPEND (the path mail takes), Dovecot meanwhile from files; then each
 # server alone gets the search timings and the mixed load, with its memory sampled.
-$BENCH --port "$HOPTHU_PORT" --skip search,mix > "$WORK/hopthu.fill" 2>&1 &
+$BENCH --port "$HOPTHU_PORT" --skip warm,search,mix > "$WORK/hopthu.fill" 2>&1 &
 FILL_H=$!
 # Dovecot gets the same messages (same generator and seeds) written straight into its Maildir:
 # APPEND into Dovecot runs at ~90 messages/s here, and its first SELECT indexes them.
-$BENCH --port "$DOVECOT_PORT" --skip search,mix --maildir "$D/mail/bench" > "$WORK/dovecot.fill" 2>&1
+$BENCH --port "$DOVECOT_PORT" --skip warm,search,mix --maildir "$D/mail/bench" > "$WORK/dovecot.fill" 2>&1
 chown -R nobody:nogroup "$D/mail"
 wait "$FILL_H"
 run() { # name port pid
     echo "=== $1 ==="
     cat "$WORK/$1.fill"
-    [ "${SEARCH:-1}" = 0 ] || $BENCH --port "$2" --skip fill,mix
+    $BENCH --port "$2" --skip fill,search,mix
+    [ "${SEARCH:-1}" = 0 ] || $BENCH --port "$2" --skip fill,warm,mix
     sample_peak "$3" "$WORK/$1.rss" &
     SAMPLER_PID=$!
-    $BENCH --port "$2" --skip fill,search --clients "$CLIENTS" --seconds "$SECONDS_" | tee "$WORK/$1.mix"
+    $BENCH --port "$2" --skip fill,warm,search --clients "$CLIENTS" --seconds "$SECONDS_" | tee "$WORK/$1.mix"
     kill "$SAMPLER_PID" 2>/dev/null || true
     wait "$SAMPLER_PID" 2>/dev/null || true
     SAMPLER_PID=
-    echo "$1: peak resident memory during the load $(($(cat "$WORK/$1.rss") / 1024)) MB"
+    echo "$1: peak memory (PSS) during the load $(($(cat "$WORK/$1.rss") / 1024)) MB"
 }
 run hopthu "$HOPTHU_PORT" "$HOPTHU_PID"
 run dovecot "$DOVECOT_PORT" "$DOVECOT_PID"
@@ -188,7 +191,11 @@ H=$(ops hopthu); V=$(ops dovecot)
 HM=$(($(cat "$WORK/hopthu.rss") / 1024)); VM=$(($(cat "$WORK/dovecot.rss") / 1024))
 echo
 echo "=== $MESSAGES messages, $CLIENTS clients, $SECONDS_ s ==="
-printf '%-8s %10s %18s %10s\n' server "ops/s" "all p50/p99 ms" "peak MB"
+printf '%-8s %10s %18s %10s\n' server "ops/s" "all p50/p99 ms" "peak PSS MB"
 printf '%-8s %10s %18s %10s\n' hopthu "$H" "$(p hopthu all)" "$HM"
 printf '%-8s %10s %18s %10s\n' dovecot "$V" "$(p dovecot all)" "$VM"
-python3 -c "print('ratio hopthu/dovecot: %.2fx operations/s, %.2fx memory' % ($H / max($V, 1e-9), $HM / max($VM, 1e-9)))"
+python3 -c "
+h, v, hm, vm = $H, $V, $HM, $VM
+print('ratio hopthu/dovecot: %s operations/s, %.2fx memory' % (
+    '%.2fx' % (h / v) if v > 0 else 'n/a (dovecot completed no operation per second)',
+    hm / vm if vm else float('nan')))"
