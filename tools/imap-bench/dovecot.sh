@@ -14,7 +14,8 @@
 # `cargo build --release -p hopthu`); WORK is the scratch directory (default
 # /tmp/hopthu-imap-bench, reused so a second run skips the fill); SEARCH=0 leaves out the
 # search timings (Dovecot without an FTS plugin takes 15-20 s per body search at 100,000
-# messages). Ports: HOPTHU_PORT (19993) and DOVECOT_PORT (19994) on 127.0.0.1.
+# messages); WITHOUT=search leaves SEARCH out of the mixed load too. Ports: HOPTHU_PORT
+# (19993) and DOVECOT_PORT (19994) on 127.0.0.1.
 set -eu
 
 MESSAGES=100000
@@ -176,7 +177,8 @@ run() { # name port pid
     [ "${SEARCH:-1}" = 0 ] || $BENCH --port "$2" --skip fill,warm,mix
     sample_peak "$3" "$WORK/$1.rss" &
     SAMPLER_PID=$!
-    $BENCH --port "$2" --skip fill,warm,search --clients "$CLIENTS" --seconds "$SECONDS_" | tee "$WORK/$1.mix"
+    $BENCH --port "$2" --skip fill,warm,search --clients "$CLIENTS" --seconds "$SECONDS_" \
+        --without "${WITHOUT:-}" | tee "$WORK/$1.mix"
     kill "$SAMPLER_PID" 2>/dev/null || true
     wait "$SAMPLER_PID" 2>/dev/null || true
     SAMPLER_PID=

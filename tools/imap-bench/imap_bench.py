@@ -182,7 +182,8 @@ def mix(args):
     errors = [0]
     lock = threading.Lock()
     deadline = time.monotonic() + args.seconds
-    names = [n for n, w in OPS for _ in range(w)]
+    left_out = set(filter(None, args.without.split(",")))
+    names = [n for n, w in OPS for _ in range(w) if n not in left_out]
 
     def worker(k):
         rng = random.Random(1000 + k)
@@ -286,6 +287,8 @@ def main():
     p.add_argument("--seconds", type=int, default=30)
     p.add_argument("--maildir", help="fill by writing Maildir files here (a Maildir++ root) "
                                       "instead of APPEND; the other phases still use IMAP")
+    p.add_argument("--without", default="", help="comma-separated mix operations to leave out, "
+                                                   "e.g. search")
     p.add_argument("--skip", default="", help="comma-separated phases to skip: fill,warm,search,mix")
     args = p.parse_args()
     skip = set(args.skip.split(","))
