@@ -320,7 +320,8 @@ impl Selected {
 /// The last view of each large mailbox any session built, shared by the sessions of one
 /// listener: a SELECT starts from it and reads only what changed since (`changes_since`),
 /// instead of the whole message index. One UID vector per mailbox in memory, ~16 bytes a
-/// message; only mailboxes above [`Views::MIN_MESSAGES`] are kept, at most [`Views::MAX`].
+/// message; only mailboxes above [`Views::MIN_MESSAGES`] are kept, at most
+/// [`Views::MAX_MESSAGES`] messages in all (~32 MB).
 #[derive(Default)]
 pub(crate) struct Views {
     map: std::sync::Mutex<HashMap<MailboxId, (u32, std::sync::Arc<MessageIndex>)>>,
@@ -328,7 +329,7 @@ pub(crate) struct Views {
 
 impl Views {
     const MIN_MESSAGES: usize = 2000;
-    const MAX: usize = 256;
+    const MAX_MESSAGES: usize = 2_000_000;
 
     /// The snapshot of a mailbox with this UIDVALIDITY, if one is kept.
     pub(crate) fn get(
@@ -353,10 +354,15 @@ impl Views {
         {
             return;
         }
-        if map.len() >= Self::MAX && !map.contains_key(&selected.id) {
-            // Any one goes; the next SELECT of it reads the index again.
-            if let Some(victim) = map.keys().next().copied() {
-                map.remove(&victim);
+        map.remove(&selected.id);
+        // Over the budget, others go (any of them: the next SELECT of one reads its index).
+        let mut total: usize = map.values().map(|(_, v)| v.uids.len()).sum();
+        while total + selected.uids.len() > Self::MAX_MESSAGES {
+            let Some(victim) = map.keys().next().copied() else {
+                return; // this one alone is over the budget
+            };
+            if let Some((_, gone)) = map.remove(&victim) {
+                total -= gone.uids.len();
             }
         }
         map.insert(
