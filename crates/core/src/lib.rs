@@ -23,6 +23,7 @@ pub mod dsn;
 mod error;
 mod limits;
 mod mail;
+mod mail_clients;
 mod queue;
 mod search;
 mod submission;
@@ -48,7 +49,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;
 pub use hopthu_store::{
     AccountRecord, AccountState, AuditRecord, BlobId, Changes, MailboxRecord, MailboxStatus,
-    MessageRecord, NoticeRecord, QueueRecord, SpecialUse, StoreFlagsOutcome,
+    MessageIndex, MessageRecord, NoticeRecord, QueueRecord, SortRow, SpecialUse, StoreFlagsOutcome,
 };
 pub use limits::{ConnectionPermit, LimitError, RateLimits, SignInError};
 pub use mail::{AppendOutcome, STANDARD_FOLDERS};

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use hopthu_model::{FlagOp, Flags, MailboxId, Uid};
 use hopthu_store::{
-    BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageRecord, SpecialUse,
-    StoreFlagsOutcome,
+    BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageIndex, MessageRecord, SortRow,
+    SpecialUse, StoreFlagsOutcome,
 };
 
 use crate::{Core, Error, ErrorKind, Principal, Result, now};
@@ -187,6 +187,36 @@ impl Core {
         Ok(self.store.messages(id).await?)
     }
 
+    /// UID, flags and modseq of every message of a mailbox, compact (the session's view at
+    /// SELECT; the rest of a message is read with [`Core::messages_by_uid`] when needed).
+    pub async fn message_index(&self, who: &Principal, id: MailboxId) -> Result<MessageIndex> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.message_index(id).await?)
+    }
+
+    /// The full records (blob, size, date) of the given UIDs that still exist, in UID order.
+    pub async fn messages_by_uid(
+        &self,
+        who: &Principal,
+        id: MailboxId,
+        uids: &[Uid],
+    ) -> Result<Vec<MessageRecord>> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.messages_by_uid(id, uids).await?)
+    }
+
+    /// The SORT keys (RFC 5256) of every message of a mailbox, in UID order.
+    pub async fn sort_rows(&self, who: &Principal, id: MailboxId) -> Result<Vec<SortRow>> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.sort_rows(id).await?)
+    }
+
+    /// Number and total size of the messages flagged `\Deleted` (STATUS DELETED).
+    pub async fn deleted_usage(&self, who: &Principal, id: MailboxId) -> Result<(u32, u64)> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.deleted_usage(id).await?)
+    }
+
     /// What changed after `modseq`: new messages, flag changes, expunged UIDs.
     pub async fn changes_since(
         &self,
@@ -201,6 +231,18 @@ impl Core {
     /// The raw bytes of a message.
     pub async fn message_bytes(&self, blob: &BlobId) -> Result<Vec<u8>> {
         Ok(self.store.blobs().get(blob).await?)
+    }
+
+    /// The raw bytes of several messages, read together (one result per blob, in order).
+    pub async fn messages_bytes(&self, blobs: Vec<BlobId>) -> Result<Vec<Result<Vec<u8>>>> {
+        Ok(self
+            .store
+            .blobs()
+            .get_many(blobs)
+            .await?
+            .into_iter()
+            .map(|r| r.map_err(Error::from))
+            .collect())
     }
 
     /// Stores a message in a mailbox of the principal (IMAP APPEND, saving a draft).

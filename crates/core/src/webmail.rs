@@ -216,7 +216,9 @@ impl Core {
             .unwrap_or_default();
         uids.sort_unstable_by(|a, b| b.cmp(a));
         uids.truncate(limit.clamp(1, MAX_PAGE) as usize);
-        let records = self.store.messages_by_uid(mailbox, &uids).await?;
+        // The store answers in UID order; the list shows the newest first.
+        let mut records = self.store.messages_by_uid(mailbox, &uids).await?;
+        records.reverse();
         Ok(self.summaries(records).await)
     }
 

@@ -52,6 +52,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) {
     let sessions = TaskTracker::new();
+    let views = Arc::new(selected::Views::default());
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -71,6 +72,7 @@ pub async fn serve(
                 sessions.spawn(
                     session::run(
                         core.clone(),
+                        views.clone(),
                         tls.clone(),
                         implicit_tls,
                         tcp,

@@ -6,9 +6,10 @@
 //! applies a [`Changes`] read from the core, at moments where the client may be told
 //! (RFC 3501 §5.2, §7.4.1). UIDs are ascending, so a UID is found by binary search.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 
-use hopthu_core::{Changes, MessageRecord};
+use hopthu_core::{Changes, MessageIndex, MessageRecord};
 use hopthu_model::{Flags, MailboxId, Uid};
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
@@ -37,23 +38,113 @@ pub(crate) struct Selected {
     /// EXAMINE: no flag changes, no expunge (RFC 3501 §6.3.2).
     pub(crate) read_only: bool,
     pub(crate) uidvalidity: u32,
-    pub(crate) messages: Vec<MessageRecord>,
-    /// Changes up to this modseq are reflected in `messages`.
+    /// Per message, in sequence order: UID, modseq and the position of its flags in
+    /// `flag_sets` (parallel vectors; the blob, size and date are read from the core when a
+    /// command needs them).
+    uids: Vec<Uid>,
+    modseqs: Vec<u64>,
+    flags: Vec<u32>,
+    /// Distinct flag sets, each once, and their storage form → position.
+    flag_sets: Vec<Flags>,
+    interned: HashMap<String, u32>,
+    /// Changes up to this modseq are reflected in the view.
     pub(crate) modseq: u64,
 }
 
 impl Selected {
-    pub(crate) fn count(&self) -> u32 {
-        self.messages.len() as u32
+    pub(crate) fn new(
+        id: MailboxId,
+        name: String,
+        read_only: bool,
+        uidvalidity: u32,
+        index: MessageIndex,
+    ) -> Self {
+        let interned = index
+            .flag_sets
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.to_storage(), i as u32))
+            .collect();
+        Selected {
+            id,
+            name,
+            read_only,
+            uidvalidity,
+            uids: index.uids,
+            modseqs: index.modseqs,
+            flags: index.flags,
+            flag_sets: index.flag_sets,
+            interned,
+            modseq: index.highestmodseq,
+        }
     }
 
-    /// Position of a UID in `messages`.
+    /// The view as a snapshot other sessions can start from (see [`Views`]).
+    pub(crate) fn snapshot(&self) -> MessageIndex {
+        MessageIndex {
+            uids: self.uids.clone(),
+            modseqs: self.modseqs.clone(),
+            flags: self.flags.clone(),
+            flag_sets: self.flag_sets.clone(),
+            highestmodseq: self.modseq,
+        }
+    }
+
+    pub(crate) fn count(&self) -> u32 {
+        self.uids.len() as u32
+    }
+
+    /// The UID at a position.
+    pub(crate) fn uid(&self, index: usize) -> Uid {
+        self.uids[index]
+    }
+
+    /// Every UID in sequence order.
+    #[cfg(test)]
+    pub(crate) fn uids(&self) -> &[Uid] {
+        &self.uids
+    }
+
+    /// The flags at a position.
+    pub(crate) fn flags(&self, index: usize) -> &Flags {
+        &self.flag_sets[self.flags[index] as usize]
+    }
+
+    /// The modseq at a position.
+    pub(crate) fn modseq_at(&self, index: usize) -> u64 {
+        self.modseqs[index]
+    }
+
+    /// The distinct flag sets in use (for the keywords SELECT announces).
+    pub(crate) fn flag_sets(&self) -> impl Iterator<Item = &Flags> {
+        self.flag_sets.iter()
+    }
+
+    fn intern(&mut self, flags: &Flags) -> u32 {
+        let key = flags.to_storage();
+        if let Some(&i) = self.interned.get(&key) {
+            return i;
+        }
+        let i = self.flag_sets.len() as u32;
+        self.flag_sets.push(flags.clone());
+        self.interned.insert(key, i);
+        i
+    }
+
+    fn push(&mut self, uid: Uid, flags: &Flags, modseq: u64) {
+        let set = self.intern(flags);
+        self.uids.push(uid);
+        self.flags.push(set);
+        self.modseqs.push(modseq);
+    }
+
+    /// Position of a UID in the view.
     pub(crate) fn index_of(&self, uid: Uid) -> Option<usize> {
-        self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
+        self.uids.binary_search(&uid).ok()
     }
 
     pub(crate) fn max_uid(&self) -> Option<Uid> {
-        self.messages.last().map(|m| m.uid)
+        self.uids.last().copied()
     }
 
     /// Positions addressed by a sequence set (RFC 3501 §9 `sequence-set`), ascending and
@@ -74,8 +165,8 @@ impl Selected {
                     SeqOrUid::Asterisk => max.0,
                 };
                 let (lo, hi) = ordered(value(a), value(b));
-                let start = self.messages.partition_point(|m| m.uid.0 < lo);
-                let end = self.messages.partition_point(|m| m.uid.0 <= hi);
+                let start = self.uids.partition_point(|u| u.0 < lo);
+                let end = self.uids.partition_point(|u| u.0 <= hi);
                 out.extend(start..end);
             } else {
                 let value = |x: &SeqOrUid| match x {
@@ -104,7 +195,7 @@ impl Selected {
     pub(crate) fn matches_set(&self, set: &SequenceSet, uid: bool, index: usize) -> bool {
         let count = self.count();
         let me = if uid {
-            self.messages[index].uid.0
+            self.uids[index].0
         } else {
             index as u32 + 1
         };
@@ -127,29 +218,41 @@ impl Selected {
     }
 
     /// Removes expunged UIDs, highest first so that every `EXPUNGE` number is also valid in
-    /// the numbering the client had before (RFC 3501 §7.4.1).
+    /// the numbering the client had before (RFC 3501 §7.4.1). One pass over the view however
+    /// many go.
     pub(crate) fn remove(&mut self, uids: &[Uid]) -> Vec<Update> {
         let mut positions: Vec<usize> = uids.iter().filter_map(|u| self.index_of(*u)).collect();
+        if positions.is_empty() {
+            return Vec::new();
+        }
         positions.sort_unstable_by(|a, b| b.cmp(a));
         positions.dedup();
-        positions
-            .into_iter()
-            .map(|i| {
-                let gone = self.messages.remove(i);
-                Update::Expunge {
-                    seq: i as u32 + 1,
-                    uid: gone.uid,
-                }
+        let updates = positions
+            .iter()
+            .map(|&i| Update::Expunge {
+                seq: i as u32 + 1,
+                uid: self.uids[i],
             })
-            .collect()
+            .collect();
+        let mut gone = vec![false; self.uids.len()];
+        for &i in &positions {
+            gone[i] = true;
+        }
+        let mut keep = gone.iter().map(|g| !g);
+        self.uids.retain(|_| keep.next().unwrap_or(true));
+        let mut keep = gone.iter().map(|g| !g);
+        self.flags.retain(|_| keep.next().unwrap_or(true));
+        let mut keep = gone.iter().map(|g| !g);
+        self.modseqs.retain(|_| keep.next().unwrap_or(true));
+        updates
     }
 
     /// Records new flags of messages this session changed itself.
     pub(crate) fn set_flags(&mut self, changed: &[MessageRecord]) {
         for record in changed {
             if let Some(i) = self.index_of(record.uid) {
-                self.messages[i].flags = record.flags.clone();
-                self.messages[i].modseq = record.modseq;
+                self.flags[i] = self.intern(&record.flags);
+                self.modseqs[i] = record.modseq;
             }
         }
     }
@@ -173,9 +276,8 @@ impl Selected {
         for record in changes.changed {
             match self.index_of(record.uid) {
                 Some(i) => {
-                    let known = &mut self.messages[i];
-                    if known.flags != record.flags {
-                        known.flags = record.flags.clone();
+                    if *self.flags(i) != record.flags {
+                        self.flags[i] = self.intern(&record.flags);
                         updates.push(Update::Flags {
                             seq: i as u32 + 1,
                             uid: record.uid,
@@ -183,10 +285,10 @@ impl Selected {
                             modseq: record.modseq,
                         });
                     }
-                    known.modseq = record.modseq;
+                    self.modseqs[i] = record.modseq;
                 }
                 None if self.max_uid().is_none_or(|max| record.uid > max) => {
-                    self.messages.push(record);
+                    self.push(record.uid, &record.flags, record.modseq);
                     grew = true;
                 }
                 // Older than what we know and not known: added and removed while we were
@@ -203,10 +305,81 @@ impl Selected {
 
     /// The first unseen message's sequence number (SELECT's `[UNSEEN n]`).
     pub(crate) fn first_unseen(&self) -> Option<NonZeroU32> {
-        self.messages
+        let unseen: Vec<bool> = self
+            .flag_sets
             .iter()
-            .position(|m| !m.flags.contains(&hopthu_model::Flag::Seen))
+            .map(|f| !f.contains(&hopthu_model::Flag::Seen))
+            .collect();
+        self.flags
+            .iter()
+            .position(|&set| unseen[set as usize])
             .and_then(|i| NonZeroU32::new(i as u32 + 1))
+    }
+}
+
+/// The last view of each large mailbox any session built, shared by the sessions of one
+/// listener: a SELECT starts from it and reads only what changed since (`changes_since`),
+/// instead of the whole message index. One UID vector per mailbox in memory, ~16 bytes a
+/// message; only mailboxes above [`Views::MIN_MESSAGES`] are kept, at most
+/// [`Views::MAX_MESSAGES`] messages in all (~32 MB).
+#[derive(Default)]
+pub(crate) struct Views {
+    map: std::sync::Mutex<HashMap<MailboxId, (u32, std::sync::Arc<MessageIndex>)>>,
+}
+
+impl Views {
+    const MIN_MESSAGES: usize = 2000;
+    const MAX_MESSAGES: usize = 2_000_000;
+
+    /// The snapshot of a mailbox with this UIDVALIDITY, if one is kept.
+    pub(crate) fn get(
+        &self,
+        id: MailboxId,
+        uidvalidity: u32,
+    ) -> Option<std::sync::Arc<MessageIndex>> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&id)
+            .filter(|(validity, _)| *validity == uidvalidity)
+            .map(|(_, index)| index.clone())
+    }
+
+    /// Keeps the view a session has just brought up to date, when it is newer.
+    pub(crate) fn put(&self, selected: &Selected) {
+        if selected.uids.len() < Self::MIN_MESSAGES {
+            return;
+        }
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, known)) = map.get(&selected.id)
+            && known.highestmodseq >= selected.modseq
+        {
+            return;
+        }
+        map.remove(&selected.id);
+        // Over the budget, others go (any of them: the next SELECT of one reads its index).
+        let mut total: usize = map.values().map(|(_, v)| v.uids.len()).sum();
+        while total + selected.uids.len() > Self::MAX_MESSAGES {
+            let Some(victim) = map.keys().next().copied() else {
+                return; // this one alone is over the budget
+            };
+            if let Some((_, gone)) = map.remove(&victim) {
+                total -= gone.uids.len();
+            }
+        }
+        map.insert(
+            selected.id,
+            (
+                selected.uidvalidity,
+                std::sync::Arc::new(selected.snapshot()),
+            ),
+        );
+    }
+
+    /// Forgets a mailbox (deleted, or its snapshot could not be brought up to date).
+    pub(crate) fn forget(&self, id: MailboxId) {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
     }
 }
 
@@ -232,14 +405,14 @@ mod tests {
     }
 
     fn view(uids: &[u32]) -> Selected {
-        Selected {
-            id: MailboxId(1),
-            name: "INBOX".into(),
-            read_only: false,
-            uidvalidity: 1,
-            messages: uids.iter().map(|u| record(*u, "")).collect(),
-            modseq: 1,
-        }
+        let index = MessageIndex {
+            uids: uids.iter().map(|u| Uid(*u)).collect(),
+            modseqs: vec![1; uids.len()],
+            flags: vec![0; uids.len()],
+            flag_sets: vec![Flags::new()],
+            highestmodseq: 1,
+        };
+        Selected::new(MailboxId(1), "INBOX".into(), false, 1, index)
     }
 
     fn set(s: &str) -> SequenceSet {
@@ -307,9 +480,12 @@ mod tests {
             ]
         );
         assert_eq!(
-            v.messages.iter().map(|m| m.uid.0).collect::<Vec<_>>(),
+            v.uids().iter().map(|u| u.0).collect::<Vec<_>>(),
             vec![1, 4, 5, 6]
         );
+        assert_eq!(v.flags(1), &Flags::from_iter([Flag::Seen]));
+        assert_eq!(v.flags(3), &Flags::from_iter([Flag::Flagged]));
+        assert!(v.flags(0).is_empty());
         assert_eq!(v.modseq, 7);
         // The same changes again change nothing.
         let again = Changes {
@@ -319,5 +495,77 @@ mod tests {
         };
         assert_eq!(v.apply(again, false), Some(vec![]));
         assert_eq!(v.first_unseen(), NonZeroU32::new(1));
+    }
+
+    #[test]
+    fn large_views_are_shared_and_brought_up_to_date() {
+        let views = Views::default();
+        let small = view(&[1, 2, 3]);
+        views.put(&small);
+        assert!(
+            views.get(MailboxId(1), 1).is_none(),
+            "small mailboxes are not kept"
+        );
+        let big = view(&(1..=3000).collect::<Vec<_>>());
+        views.put(&big);
+        let snapshot = views.get(MailboxId(1), 1).expect("kept");
+        assert!(views.get(MailboxId(1), 2).is_none(), "another UIDVALIDITY");
+        // A later session starts from it and applies what changed since.
+        let mut next = Selected::new(MailboxId(1), "INBOX".into(), true, 1, (*snapshot).clone());
+        let changes = Changes {
+            changed: vec![record(5, "\\Seen"), record(3001, "")],
+            expunged: vec![Uid(7)],
+            highestmodseq: 9,
+        };
+        assert!(next.apply(changes, true).is_some());
+        assert_eq!(next.count(), 3000);
+        assert_eq!(next.max_uid(), Some(Uid(3001)));
+        assert!(next.flags(4).contains(&Flag::Seen));
+        views.put(&next);
+        assert_eq!(views.get(MailboxId(1), 1).unwrap().highestmodseq, 9);
+        // An older view does not replace a newer one.
+        views.put(&big);
+        assert_eq!(views.get(MailboxId(1), 1).unwrap().highestmodseq, 9);
+        views.forget(MailboxId(1));
+        assert!(views.get(MailboxId(1), 1).is_none());
+    }
+
+    #[test]
+    fn removes_many_in_one_pass_and_interns_flags() {
+        let mut v = view(&(1..=1000).collect::<Vec<_>>());
+        let gone: Vec<Uid> = (1..=1000).filter(|u| u % 3 == 0).map(Uid).collect();
+        let updates = v.remove(&gone);
+        assert_eq!(updates.len(), 333);
+        // Highest first, each number valid in the numbering before it.
+        assert_eq!(
+            updates[0],
+            Update::Expunge {
+                seq: 999,
+                uid: Uid(999)
+            }
+        );
+        assert_eq!(
+            updates[332],
+            Update::Expunge {
+                seq: 3,
+                uid: Uid(3)
+            }
+        );
+        assert_eq!(v.count(), 667);
+        assert!(v.uids().iter().all(|u| u.0 % 3 != 0));
+        let seen = Flags::from_iter([Flag::Seen]);
+        let changed: Vec<MessageRecord> = [1, 2, 4]
+            .into_iter()
+            .map(|u| MessageRecord {
+                modseq: 9,
+                ..record(u, "\\Seen")
+            })
+            .collect();
+        v.set_flags(&changed);
+        assert_eq!(v.flags(2), &seen);
+        assert_eq!(v.modseq_at(2), 9);
+        // One set for the three messages, besides the empty one.
+        assert_eq!(v.flag_sets().count(), 2);
+        assert_eq!(v.first_unseen(), NonZeroU32::new(4));
     }
 }

@@ -9,6 +9,7 @@
 //! and never as `EXPUNGE` during FETCH, STORE or SEARCH (§7.4.1). A receiver that lagged
 //! simply re-reads.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,11 +35,20 @@ use crate::wire::{HANDSHAKE_TIMEOUT, Input, Stream, Wire};
 const MAX_BAD_STREAK: u32 = 10;
 /// How long a command still being received at shutdown may take to arrive.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Command rate (Đ13.3 spirit, protocol robustness): a client may send this many commands in a
+/// burst, then this many per second; faster clients are paced (their next command waits),
+/// not refused.
+const COMMAND_BURST: f64 = 500.0;
+const COMMANDS_PER_SECOND: f64 = 200.0;
 /// This many failed sign-ins end the connection.
 pub(crate) const MAX_AUTH_FAILURES: u32 = 3;
 
 pub(crate) struct Session {
     pub(crate) core: Arc<Core>,
+    /// Views of large mailboxes shared by the listener's sessions (SELECT starts from them).
+    pub(crate) views: Arc<crate::selected::Views>,
+    /// The client's address: connection permits and sign-in throttling count by it.
+    pub(crate) peer: IpAddr,
     pub(crate) wire: Wire,
     pub(crate) tls: TlsAcceptor,
     /// The plain IMAP port: STARTTLS is offered and passwords are refused until TLS is on.
@@ -66,16 +76,49 @@ pub(crate) struct Session {
     pub(crate) condstore: bool,
     /// QRESYNC is on (ENABLE QRESYNC, RFC 7162 §3.2.3): expunges are reported as VANISHED.
     pub(crate) qresync: bool,
+    pace: Pace,
+}
+
+/// A token bucket for the command rate.
+#[derive(Debug)]
+struct Pace {
+    tokens: f64,
+    at: tokio::time::Instant,
+}
+
+impl Pace {
+    fn new(now: tokio::time::Instant) -> Self {
+        Pace {
+            tokens: COMMAND_BURST,
+            at: now,
+        }
+    }
+
+    /// Takes a token for one command; how long to wait before reading the next.
+    fn take(&mut self, now: tokio::time::Instant) -> Duration {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.tokens = (self.tokens + elapsed * COMMANDS_PER_SECOND).min(COMMAND_BURST) - 1.0;
+        if self.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / COMMANDS_PER_SECOND)
+        }
+    }
 }
 
 /// Runs a connection to its end.
 pub(crate) async fn run(
     core: Arc<Core>,
+    views: Arc<crate::selected::Views>,
     tls: TlsAcceptor,
     implicit_tls: bool,
     tcp: tokio::net::TcpStream,
     shutdown: CancellationToken,
 ) {
+    let Ok(peer) = tcp.peer_addr().map(|a| a.ip()) else {
+        return;
+    };
     let stream = if implicit_tls {
         let handshake = tokio::select! {
             handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)) => handshake,
@@ -96,8 +139,13 @@ pub(crate) async fn run(
         Stream::Plain(tcp)
     };
     let limits = core.config().limits.clone();
+    // Đ13.3: at most `connections_per_ip` simultaneous connections from one address; the
+    // permit is held for the connection's life.
+    let permit = core.open_connection(peer);
     let mut session = Session {
         core,
+        views,
+        peer,
         wire: Wire::new(stream, limits.imap_max_line),
         tls,
         plain_port: !implicit_tls,
@@ -116,7 +164,19 @@ pub(crate) async fn run(
         start_tls: false,
         condstore: false,
         qresync: false,
+        pace: Pace::new(tokio::time::Instant::now()),
     };
+    if permit.is_none() {
+        let max = limits.connections_per_ip;
+        tracing::warn!(max, "too many connections from this address");
+        session.bye(&format!(
+            "Too many connections from your address (at most {max}) / Qua nhieu ket noi"
+        ));
+        let _ = session.wire.flush().await;
+        session.wire.close().await;
+        return;
+    }
+    let _permit = permit;
     tracing::debug!("connected");
     session.main_loop().await;
     session.wire.close().await;
@@ -197,7 +257,15 @@ impl Session {
 
     async fn frame(&mut self, frame: Frame) {
         match frame {
-            Frame::Complete(bytes) => self.command(bytes).await,
+            Frame::Complete(bytes) => {
+                self.command(bytes).await;
+                let wait = self.pace.take(tokio::time::Instant::now());
+                if !wait.is_zero() {
+                    // Answer first, then make the client wait for the next one.
+                    let _ = self.wire.flush().await;
+                    tokio::time::sleep(wait).await;
+                }
+            }
             Frame::Literal {
                 length,
                 synchronizing,
@@ -345,6 +413,8 @@ impl Session {
             CommandBody::Fetch { uid: false, .. }
                 | CommandBody::Store { uid: false, .. }
                 | CommandBody::Search { uid: false, .. }
+                | CommandBody::Sort { uid: false, .. }
+                | CommandBody::Thread { uid: false, .. }
         );
         let result = crate::cmd::dispatch(self, body).await;
         self.finish(&tag, name, allow_expunge, result).await;
@@ -448,6 +518,10 @@ impl Session {
             Capability::QResync,
             // RFC 4731 (SEARCH RETURN), RFC 5819 (LIST ... RETURN (STATUS ...)).
             other("ESEARCH"),
+            // RFC 5256, RFC 5957.
+            Capability::Sort(None),
+            other("SORT=DISPLAY"),
+            other("THREAD=REFERENCES"),
             other("LIST-EXTENDED"),
             other("LIST-STATUS"),
             // RFC 9208: one root per account, STORAGE only.
@@ -624,5 +698,28 @@ impl Session {
         self.selected
             .as_mut()
             .ok_or_else(|| CmdError::Bad("No mailbox selected".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paces_a_flood_of_commands() {
+        let start = tokio::time::Instant::now();
+        let mut pace = Pace::new(start);
+        // The burst passes without waiting.
+        for _ in 0..COMMAND_BURST as usize {
+            assert_eq!(pace.take(start), Duration::ZERO);
+        }
+        // Then each command waits its share of a second.
+        let wait = pace.take(start);
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_millis(6),
+            "{wait:?}"
+        );
+        // Time refills the bucket.
+        assert_eq!(pace.take(start + Duration::from_secs(10)), Duration::ZERO);
     }
 }

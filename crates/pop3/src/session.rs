@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use hopthu_core::{AuthError, BlobId, Core, MaildropLock, Principal};
+use hopthu_core::{AuthError, BlobId, Core, MaildropLock, Principal, SignInError};
 use hopthu_model::{Flag, FlagOp, Flags, MailboxId, Uid};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -46,6 +46,8 @@ enum State {
 
 struct Session {
     core: Arc<Core>,
+    /// The client's address: connection permits and sign-in throttling count by it.
+    peer: std::net::IpAddr,
     io: BufReader<Io>,
     tls: bool,
     state: State,
@@ -66,6 +68,9 @@ pub(crate) async fn run(
     tcp: TcpStream,
     shutdown: CancellationToken,
 ) {
+    let Ok(peer) = tcp.peer_addr().map(|a| a.ip()) else {
+        return;
+    };
     let io = if implicit_tls {
         match tokio::time::timeout(Duration::from_secs(30), acceptor.accept(tcp)).await {
             Ok(Ok(tls)) => Io::Tls(Box::new(tls)),
@@ -77,13 +82,25 @@ pub(crate) async fn run(
     } else {
         Io::Plain(tcp)
     };
+    // Đ13.3: at most `connections_per_ip` simultaneous connections from one address.
+    let permit = core.open_connection(peer);
     let mut session = Session {
         core,
+        peer,
         io: BufReader::new(io),
         tls: implicit_tls,
         state: State::Authorization { user: None },
         errors: 0,
     };
+    if permit.is_none() {
+        let max = session.core.config().limits.connections_per_ip;
+        tracing::warn!(max, "too many connections from this address");
+        let refusal =
+            format!("-ERR [SYS/TEMP] too many connections from your address (at most {max})\r\n");
+        let _ = session.write(refusal.as_bytes()).await;
+        return;
+    }
+    let _permit = permit;
     let greeting = format!(
         "+OK {} POP3 hopthu ready\r\n",
         session.core.config().hostname
@@ -310,25 +327,38 @@ impl Session {
     }
 
     async fn sign_in(&mut self, user: &str, password: &str) -> std::io::Result<()> {
-        let principal = match self.core.authenticate(user, password).await {
+        let principal = match self.core.authenticate_from(self.peer, user, password).await {
             Ok(p) => p,
-            Err(AuthError::InvalidCredentials) => {
-                tracing::info!(user, "sign-in failed");
+            Err(SignInError::Throttled { retry_after }) => {
+                tracing::warn!(user, "sign-in throttled");
                 self.state = State::Authorization { user: None };
-                // RFC 1939 §4: a short pause makes guessing slower.
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                let reply = format!(
+                    "-ERR [SYS/TEMP] too many failed sign-ins, try again in {} s",
+                    retry_after.as_secs().max(1)
+                );
+                return self.error(&reply).await;
+            }
+            Err(SignInError::Auth(AuthError::InvalidCredentials)) => {
+                tracing::info!(user, "sign-in failed");
+                // The core's throttle already paused (RFC 1939 §4: slower guessing).
+                self.state = State::Authorization { user: None };
                 return self
                     .error("-ERR [AUTH] invalid user name or password")
                     .await;
             }
-            Err(AuthError::Disabled) => {
+            Err(SignInError::Auth(AuthError::Disabled)) => {
                 self.state = State::Authorization { user: None };
                 return self.error("-ERR [AUTH] this mailbox is revoked").await;
             }
-            Err(AuthError::Temporary) => {
+            Err(SignInError::Auth(AuthError::Temporary)) => {
                 return self.error("-ERR [SYS/TEMP] try again later").await;
             }
         };
+        if let Err(notice) = self.core.check_mail_client_access(&principal) {
+            tracing::info!(user, "sign-in refused: one-time password not changed yet");
+            self.state = State::Authorization { user: None };
+            return self.error(&format!("-ERR [AUTH] {notice}")).await;
+        }
         let Some(lock) = self.core.lock_maildrop(principal.account) else {
             self.state = State::Authorization { user: None };
             return self

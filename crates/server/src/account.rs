@@ -6,6 +6,23 @@ use anyhow::Context;
 use hopthu_config::Config;
 use hopthu_core::{Core, NewAccountRequest};
 
+/// `hopthu account password ADDRESS`: a new password from standard input.
+pub async fn password(config: Config, address: &str, force_change: bool) -> anyhow::Result<()> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(!password.is_empty(), "no password on standard input");
+    let core = Core::open(config).await.context("open the store")?;
+    let result = core.set_password_of(address, password, force_change).await;
+    core.close().await;
+    result?;
+    println!("Đã đặt mật khẩu mới / password set: {address}");
+    Ok(())
+}
+
 pub async fn add(
     config: Config,
     address: &str,

@@ -93,6 +93,15 @@ enum AccountCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Set a new password (read from standard input), e.g. after a lost one-time password.
+    Password {
+        address: String,
+        /// Do not require a password change before first use.
+        #[arg(long)]
+        no_force_change: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Loads the configuration file, or the defaults (data in `./data`) when none is given.
@@ -145,6 +154,17 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             } => {
                 let config = load_config(config.as_deref())?;
                 account::add(config, &address, &name, password_stdin, !no_force_change).await
+            }
+            Command::Account {
+                command:
+                    AccountCommand::Password {
+                        address,
+                        no_force_change,
+                        config,
+                    },
+            } => {
+                let config = load_config(config.as_deref())?;
+                account::password(config, &address, !no_force_change).await
             }
             Command::Directory { command } => directory::run(command).await,
             Command::Admin { command } => lifecycle::admin(command).await,

@@ -80,6 +80,29 @@ impl BlobStore {
         }
     }
 
+    /// Several blobs read in one trip to the blocking pool (FETCH of a range): one result per
+    /// id, in order.
+    pub async fn get_many(&self, ids: Vec<BlobId>) -> Result<Vec<Result<Vec<u8>>>> {
+        match self {
+            BlobStore::Local(local) => {
+                let local = local.clone();
+                tokio::task::spawn_blocking(move || {
+                    ids.iter()
+                        .map(|id| match std::fs::read(local.path(id)) {
+                            Ok(bytes) => Ok(bytes),
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                                Err(StoreError::NotFound(format!("blob {}", id.as_str())))
+                            }
+                            Err(e) => Err(StoreError::io("read blob", e)),
+                        })
+                        .collect()
+                })
+                .await
+                .map_err(|e| StoreError::io("blob task", std::io::Error::other(e)))
+            }
+        }
+    }
+
     pub async fn get(&self, id: &BlobId) -> Result<Vec<u8>> {
         match self {
             BlobStore::Local(local) => match tokio::fs::read(local.path(id)).await {

@@ -161,6 +161,30 @@ impl Store {
         meta!(self, db => db.messages(mailbox).await)
     }
 
+    /// UID, flags and modseq of every message of a mailbox (SELECT), in one read snapshot.
+    pub async fn message_index(&self, mailbox: MailboxId) -> Result<MessageIndex> {
+        meta!(self, db => db.message_index(mailbox).await)
+    }
+
+    /// The full records of the given UIDs of a mailbox (those still there), in UID order.
+    pub async fn messages_by_uid(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> Result<Vec<MessageRecord>> {
+        meta!(self, db => db.messages_by_uid(mailbox, uids).await)
+    }
+
+    /// The SORT keys of every message of a mailbox, in UID order.
+    pub async fn sort_rows(&self, mailbox: MailboxId) -> Result<Vec<SortRow>> {
+        meta!(self, db => db.sort_rows(mailbox).await)
+    }
+
+    /// Number and total size of the messages flagged `\Deleted` (STATUS DELETED).
+    pub async fn deleted_usage(&self, mailbox: MailboxId) -> Result<(u32, u64)> {
+        meta!(self, db => db.deleted_usage(mailbox).await)
+    }
+
     /// Messages added or whose flags changed after `modseq`, and UIDs expunged after it.
     pub async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes> {
         meta!(self, db => db.changes_since(mailbox, modseq).await)
@@ -279,15 +303,6 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<MessageRecord>> {
         meta!(self, db => db.messages_page(mailbox, before, limit).await)
-    }
-
-    /// The messages of a mailbox with these UIDs, newest first.
-    pub async fn messages_by_uid(
-        &self,
-        mailbox: MailboxId,
-        uids: &[Uid],
-    ) -> Result<Vec<MessageRecord>> {
-        meta!(self, db => db.messages_by_uid(mailbox, uids).await)
     }
 
     /// (mailbox, messages, unseen) for every mailbox of an account, without scanning messages.

@@ -352,11 +352,11 @@ async fn message_pages_are_keyset_newest_first() {
     assert_eq!(
         uids(
             store
-                .messages_by_uid(inbox, &[Uid(2), Uid(6), Uid(99)])
+                .messages_by_uid(inbox, &[Uid(6), Uid(2), Uid(99)])
                 .await
                 .unwrap()
         ),
-        [6, 2]
+        [2, 6]
     );
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -538,4 +538,53 @@ async fn concurrent_deliveries_share_a_commit_and_fail_alone() {
     assert_eq!(db.group_stats().1, commits + 1);
     drop(store);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn message_index_agrees_with_the_full_records() {
+    let (store, dir) = open().await;
+    let (_, inbox) = account(&store, "a@x.vn").await;
+    let empty = store.message_index(inbox).await.unwrap();
+    assert!(empty.uids.is_empty() && empty.flag_sets.is_empty());
+    for i in 0..5 {
+        put(&store, format!("m{i}").as_bytes(), &[inbox]).await;
+    }
+    let seen = Flags::from_iter([Flag::Seen, Flag::Keyword("$Forwarded".into())]);
+    store
+        .store_flags(inbox, &[Uid(2), Uid(4)], FlagOp::Add, &seen, None)
+        .await
+        .unwrap();
+    store
+        .store_flags(
+            inbox,
+            &[Uid(3)],
+            FlagOp::Add,
+            &Flags::from_iter([Flag::Deleted]),
+            None,
+        )
+        .await
+        .unwrap();
+    store.expunge(inbox, None).await.unwrap();
+    let index = store.message_index(inbox).await.unwrap();
+    let full = store.messages(inbox).await.unwrap();
+    assert_eq!(index.uids, full.iter().map(|m| m.uid).collect::<Vec<_>>());
+    assert_eq!(index.uids, vec![Uid(1), Uid(2), Uid(4), Uid(5)]);
+    for (k, m) in full.iter().enumerate() {
+        assert_eq!(index.flag_sets[index.flags[k] as usize], m.flags);
+        assert_eq!(index.modseqs[k], m.modseq);
+    }
+    // Two distinct sets (none, and \Seen $Forwarded), each once.
+    assert_eq!(index.flag_sets.len(), 2);
+    let status = store.mailbox(inbox).await.unwrap().unwrap();
+    assert_eq!(index.highestmodseq, status.highestmodseq);
+    let picked = store
+        .messages_by_uid(inbox, &[Uid(5), Uid(3), Uid(1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        picked.iter().map(|m| m.uid).collect::<Vec<_>>(),
+        vec![Uid(1), Uid(5)]
+    );
+    assert_eq!(store.deleted_usage(inbox).await.unwrap(), (0, 0));
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -13,10 +13,11 @@
 //!
 //! A client cancels with a line `*` (answered `BAD`).
 
+use hopthu_core::{AuthError, SignInError};
 use imap_codec::AuthenticateDataCodec;
 use imap_codec::decode::Decoder;
 use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
-use imap_codec::imap_types::response::{Code, CommandContinuationRequest, Response};
+use imap_codec::imap_types::response::{Code, CommandContinuationRequest, Response, StatusKind};
 
 use crate::errors::{CmdError, CmdResult, Done, code};
 use crate::framing::Frame;
@@ -88,12 +89,23 @@ pub(crate) async fn run(
     sign_in(s, login, password).await
 }
 
-/// Checks credentials (LOGIN and AUTHENTICATE) and enters the authenticated state.
+/// Checks credentials (LOGIN and AUTHENTICATE) and enters the authenticated state. Sign-ins
+/// go through the core's throttle (`authenticate_from`): after too many failures from the
+/// address or on the account the password is not even checked (`NO [UNAVAILABLE]`). A
+/// one-time password that must still be changed is refused with where to change it.
 pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> CmdResult {
-    match s.core.authenticate(login, password).await {
+    match s.core.authenticate_from(s.peer, login, password).await {
         Ok(principal) => {
             let address = principal.address.to_string();
             tracing::Span::current().record("user", address.as_str());
+            if let Err(notice) = s.core.check_mail_client_access(&principal) {
+                tracing::info!("sign-in refused: one-time password not changed yet");
+                s.reply(None, StatusKind::No, Some(Code::Alert), &notice);
+                return Err(CmdError::No(
+                    Some(code("AUTHENTICATIONFAILED")),
+                    "Password must be changed / Can doi mat khau".into(),
+                ));
+            }
             tracing::info!("signed in");
             s.principal = Some(principal);
             Done::with_code(
@@ -101,24 +113,36 @@ pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> Cmd
                 "Signed in / Dang nhap thanh cong",
             )
         }
-        Err(error) => {
+        Err(SignInError::Throttled { retry_after }) => {
+            tracing::warn!(login = %login.chars().take(100).collect::<String>(), "sign-in throttled");
+            s.auth_failures += 1;
+            if s.auth_failures >= MAX_AUTH_FAILURES {
+                s.bye("Too many failed sign-ins");
+            }
+            Err(CmdError::No(
+                Some(code("UNAVAILABLE")),
+                format!(
+                    "Too many failed sign-ins, try again in {} s / Qua nhieu lan dang nhap sai",
+                    retry_after.as_secs().max(1)
+                ),
+            ))
+        }
+        Err(SignInError::Auth(error)) => {
             tracing::info!(login = %login.chars().take(100).collect::<String>(), reason = %error, "sign-in failed");
             s.auth_failures += 1;
-            // Slow down password guessing.
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             if s.auth_failures >= MAX_AUTH_FAILURES {
                 s.bye("Too many failed sign-ins");
             }
             Err(match error {
-                hopthu_core::AuthError::InvalidCredentials => CmdError::No(
+                AuthError::InvalidCredentials => CmdError::No(
                     Some(code("AUTHENTICATIONFAILED")),
                     "Invalid credentials / Sai ten dang nhap hoac mat khau".into(),
                 ),
-                hopthu_core::AuthError::Disabled => CmdError::No(
+                AuthError::Disabled => CmdError::No(
                     Some(code("CONTACTADMIN")),
                     "Account disabled / Tai khoan da bi thu hoi".into(),
                 ),
-                hopthu_core::AuthError::Temporary => CmdError::No(
+                AuthError::Temporary => CmdError::No(
                     Some(code("UNAVAILABLE")),
                     "Temporary failure, try again later".into(),
                 ),

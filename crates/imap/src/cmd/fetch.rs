@@ -35,6 +35,12 @@ use crate::errors::{CmdError, CmdResult, Done};
 use crate::mime::Mime;
 use crate::session::Session;
 
+/// Messages whose records are read from the store in one query.
+const FETCH_CHUNK: usize = 256;
+/// Message files read per blocking-pool trip, and the bytes after which a batch stops growing.
+const READ_BATCH: usize = 64;
+const READ_BATCH_BYTES: u64 = 4 * 1024 * 1024;
+
 /// How much of a message the requested items need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Content {
@@ -111,7 +117,7 @@ pub(crate) async fn run(
     let (id, read_only) = (selected.id, selected.read_only);
     let mut positions = selected.resolve(set, uid).map_err(CmdError::Bad)?;
     if let Some(since) = changed_since {
-        positions.retain(|&i| selected.messages[i].modseq > since);
+        positions.retain(|&i| selected.modseq_at(i) > since);
     }
     if vanished && let Some(since) = changed_since {
         // UIDs of the set expunged after `since` (RFC 7162 §3.2.6).
@@ -141,9 +147,8 @@ pub(crate) async fn run(
     if marks_seen {
         let unseen: Vec<Uid> = positions
             .iter()
-            .map(|&i| &selected.messages[i])
-            .filter(|m| !m.flags.contains(&Flag::Seen))
-            .map(|m| m.uid)
+            .filter(|&&i| !selected.flags(i).contains(&Flag::Seen))
+            .map(|&i| selected.uid(i))
             .collect();
         if !unseen.is_empty() {
             let seen = Flags::from_iter([Flag::Seen]);
@@ -163,99 +168,161 @@ pub(crate) async fn run(
         .unwrap_or(Content::Nothing);
     let wants_flags = names.contains(&MessageDataItemName::Flags);
     let wants_modseq = names.contains(&MessageDataItemName::ModSeq);
-    for &i in &positions {
-        let Some(record) = s.selected()?.messages.get(i).cloned() else {
-            continue;
-        };
-        let raw = if content > Content::Nothing {
-            Some(s.core.message_bytes(&record.blob).await?)
-        } else {
-            None
-        };
-        let mime = raw.as_deref().map(|raw| {
-            if content == Content::Everything {
-                Mime::parse(raw)
-            } else {
-                Mime::parse_headers(raw)
-            }
+    // Blob, size and date are not in the view: read from the store per chunk, only when an
+    // item needs them. `FETCH 1:* (UID FLAGS)` is answered from the view alone.
+    let needs_record = content > Content::Nothing
+        || names.iter().any(|n| {
+            matches!(
+                n,
+                MessageDataItemName::InternalDate | MessageDataItemName::Rfc822Size
+            )
         });
-        let mut items: Vec<MessageDataItem<'_>> = Vec::with_capacity(names.len() + 1);
-        for name in &names {
-            let item = match (name, &mime) {
-                (MessageDataItemName::Uid, _) => match NonZeroU32::new(record.uid.0) {
-                    Some(u) => MessageDataItem::Uid(u),
-                    None => continue,
-                },
-                (MessageDataItemName::Flags, _) => {
-                    MessageDataItem::Flags(flag_fetch(&record.flags))
-                }
-                (MessageDataItemName::InternalDate, _) => {
-                    match internal_date(record.internal_date) {
-                        Some(d) => MessageDataItem::InternalDate(d),
-                        None => continue,
-                    }
-                }
-                (MessageDataItemName::Rfc822Size, _) => MessageDataItem::Rfc822Size(record.size),
-                #[allow(unreachable_patterns)]
-                (MessageDataItemName::ModSeq, _) => match NonZeroU64::new(record.modseq) {
-                    Some(m) => MessageDataItem::ModSeq(m),
-                    None => continue,
-                },
-                (_, None) => continue,
-                (MessageDataItemName::Envelope, Some(m)) => MessageDataItem::Envelope(m.envelope()),
-                (MessageDataItemName::BodyStructure, Some(m)) => {
-                    MessageDataItem::BodyStructure(m.body_structure(true))
-                }
-                (MessageDataItemName::Body, Some(m)) => {
-                    MessageDataItem::Body(m.body_structure(false))
-                }
-                (
-                    MessageDataItemName::BodyExt {
-                        section, partial, ..
-                    },
-                    Some(m),
-                ) => {
-                    let (origin, data) = match m.section(section.as_ref()) {
-                        Some(bytes) => {
-                            let (origin, bytes) = cut(bytes, *partial);
-                            (origin, body_string(bytes))
-                        }
-                        None => (partial.map(|p| p.0), NString(None)),
-                    };
-                    MessageDataItem::BodyExt {
-                        section: section.clone(),
-                        origin,
-                        data,
-                    }
-                }
-                (MessageDataItemName::Rfc822, Some(m)) => {
-                    MessageDataItem::Rfc822(body_string(m.section(None).unwrap_or_default()))
-                }
-                (MessageDataItemName::Rfc822Header, Some(m)) => {
-                    MessageDataItem::Rfc822Header(body_string(Cow::Borrowed(m.header())))
-                }
-                (MessageDataItemName::Rfc822Text, Some(m)) => {
-                    MessageDataItem::Rfc822Text(body_string(Cow::Borrowed(m.text())))
-                }
-                _ => continue,
-            };
-            items.push(item);
-        }
-        if newly_seen.contains(&record.uid) && !wants_flags {
-            items.push(MessageDataItem::Flags(flag_fetch(&record.flags)));
-            // RFC 7162 §3.2: a flag change shown under CONDSTORE carries its modseq.
-            if s.condstore
-                && !wants_modseq
-                && let Some(m) = NonZeroU64::new(record.modseq)
-            {
-                items.push(MessageDataItem::ModSeq(m));
-            }
-        }
-        let (Some(seq), Ok(items)) = (NonZeroU32::new(i as u32 + 1), Vec1::try_from(items)) else {
-            continue;
+    let mut missing = false;
+    for chunk in positions.chunks(FETCH_CHUNK) {
+        let records = if needs_record {
+            super::records_at(s, chunk).await?
+        } else {
+            vec![None; chunk.len()]
         };
-        s.push_data(Data::Fetch { seq, items });
-        s.wire.flush_if_large().await?;
+        // The files of the chunk, read in batches of a bounded size (one blocking-pool trip
+        // per batch instead of one per message).
+        let mut bodies: Vec<Option<Vec<u8>>> = Vec::with_capacity(chunk.len());
+        if content > Content::Nothing {
+            let mut at = 0;
+            while at < records.len() {
+                let mut end = at;
+                let mut bytes = 0u64;
+                while end < records.len()
+                    && end - at < READ_BATCH
+                    && (end == at || bytes < READ_BATCH_BYTES)
+                {
+                    bytes += records[end].as_ref().map_or(0, |r| u64::from(r.size));
+                    end += 1;
+                }
+                let wanted: Vec<_> = records[at..end]
+                    .iter()
+                    .flatten()
+                    .map(|r| r.blob.clone())
+                    .collect();
+                let mut read = s.core.messages_bytes(wanted).await?.into_iter();
+                for record in &records[at..end] {
+                    bodies.push(match record {
+                        Some(_) => read.next().transpose()?,
+                        None => None,
+                    });
+                }
+                at = end;
+            }
+        } else {
+            bodies.resize(chunk.len(), None);
+        }
+        for ((&i, record), raw) in chunk.iter().zip(records).zip(bodies) {
+            if needs_record && record.is_none() {
+                // Expunged by another session since this view was taken (RFC 9051 §7.1
+                // EXPUNGEISSUED): what the view knows is still sent.
+                missing = true;
+            }
+            let selected = s.selected()?;
+            let (uid, flags, modseq) = (
+                selected.uid(i),
+                selected.flags(i).clone(),
+                selected.modseq_at(i),
+            );
+            let mime = raw.as_deref().map(|raw| {
+                if content == Content::Everything {
+                    Mime::parse(raw)
+                } else {
+                    Mime::parse_headers(raw)
+                }
+            });
+            let mut items: Vec<MessageDataItem<'_>> = Vec::with_capacity(names.len() + 1);
+            for name in &names {
+                let item = match (name, &mime) {
+                    (MessageDataItemName::Uid, _) => match NonZeroU32::new(uid.0) {
+                        Some(u) => MessageDataItem::Uid(u),
+                        None => continue,
+                    },
+                    (MessageDataItemName::Flags, _) => MessageDataItem::Flags(flag_fetch(&flags)),
+                    (MessageDataItemName::InternalDate, _) => {
+                        match record.as_ref().and_then(|r| internal_date(r.internal_date)) {
+                            Some(d) => MessageDataItem::InternalDate(d),
+                            None => continue,
+                        }
+                    }
+                    (MessageDataItemName::Rfc822Size, _) => match &record {
+                        Some(r) => MessageDataItem::Rfc822Size(r.size),
+                        None => continue,
+                    },
+                    #[allow(unreachable_patterns)]
+                    (MessageDataItemName::ModSeq, _) => match NonZeroU64::new(modseq) {
+                        Some(m) => MessageDataItem::ModSeq(m),
+                        None => continue,
+                    },
+                    (_, None) => continue,
+                    (MessageDataItemName::Envelope, Some(m)) => {
+                        MessageDataItem::Envelope(m.envelope())
+                    }
+                    (MessageDataItemName::BodyStructure, Some(m)) => {
+                        MessageDataItem::BodyStructure(m.body_structure(true))
+                    }
+                    (MessageDataItemName::Body, Some(m)) => {
+                        MessageDataItem::Body(m.body_structure(false))
+                    }
+                    (
+                        MessageDataItemName::BodyExt {
+                            section, partial, ..
+                        },
+                        Some(m),
+                    ) => {
+                        let (origin, data) = match m.section(section.as_ref()) {
+                            Some(bytes) => {
+                                let (origin, bytes) = cut(bytes, *partial);
+                                (origin, body_string(bytes))
+                            }
+                            None => (partial.map(|p| p.0), NString(None)),
+                        };
+                        MessageDataItem::BodyExt {
+                            section: section.clone(),
+                            origin,
+                            data,
+                        }
+                    }
+                    (MessageDataItemName::Rfc822, Some(m)) => {
+                        MessageDataItem::Rfc822(body_string(m.section(None).unwrap_or_default()))
+                    }
+                    (MessageDataItemName::Rfc822Header, Some(m)) => {
+                        MessageDataItem::Rfc822Header(body_string(Cow::Borrowed(m.header())))
+                    }
+                    (MessageDataItemName::Rfc822Text, Some(m)) => {
+                        MessageDataItem::Rfc822Text(body_string(Cow::Borrowed(m.text())))
+                    }
+                    _ => continue,
+                };
+                items.push(item);
+            }
+            if newly_seen.contains(&uid) && !wants_flags {
+                items.push(MessageDataItem::Flags(flag_fetch(&flags)));
+                // RFC 7162 §3.2: a flag change shown under CONDSTORE carries its modseq.
+                if s.condstore
+                    && !wants_modseq
+                    && let Some(m) = NonZeroU64::new(modseq)
+                {
+                    items.push(MessageDataItem::ModSeq(m));
+                }
+            }
+            let (Some(seq), Ok(items)) = (NonZeroU32::new(i as u32 + 1), Vec1::try_from(items))
+            else {
+                continue;
+            };
+            s.push_data(Data::Fetch { seq, items });
+            s.wire.flush_if_large().await?;
+        }
+    }
+    if missing {
+        return Err(CmdError::No(
+            Some(crate::errors::code("EXPUNGEISSUED")),
+            "Some messages were expunged meanwhile / mot so thu da bi xoa".into(),
+        ));
     }
     Done::ok("FETCH completed")
 }

@@ -25,10 +25,12 @@ pub(crate) mod quota;
 pub(crate) mod rename;
 pub(crate) mod search;
 pub(crate) mod select;
+pub(crate) mod sort;
 pub(crate) mod starttls;
 pub(crate) mod status;
 pub(crate) mod store;
 pub(crate) mod subscribe;
+pub(crate) mod thread;
 pub(crate) mod unselect;
 
 use std::num::NonZeroU32;
@@ -63,6 +65,8 @@ fn needs(body: &CommandBody<'_>) -> Needs {
         | C::Expunge
         | C::ExpungeUid { .. }
         | C::Search { .. }
+        | C::Sort { .. }
+        | C::Thread { .. }
         | C::Fetch { .. }
         | C::Store { .. }
         | C::Copy { .. }
@@ -158,6 +162,27 @@ pub(crate) async fn dispatch(s: &mut Session, body: CommandBody<'_>) -> CmdResul
             criteria,
             uid,
         } => search::run(s, charset.as_ref(), criteria.as_ref(), uid).await,
+        C::Sort {
+            sort_criteria,
+            charset,
+            search_criteria,
+            uid,
+        } => {
+            sort::run(
+                s,
+                sort_criteria.as_ref(),
+                &charset,
+                search_criteria.as_ref(),
+                uid,
+            )
+            .await
+        }
+        C::Thread {
+            algorithm,
+            charset,
+            search_criteria,
+            uid,
+        } => thread::run(s, &algorithm, &charset, search_criteria.as_ref(), uid).await,
         C::Fetch {
             sequence_set,
             macro_or_item_names,
@@ -326,8 +351,34 @@ pub(crate) fn sequence_set(uids: &[Uid]) -> Option<SequenceSet> {
 pub(crate) fn uids_at(s: &Session, positions: &[usize]) -> Vec<Uid> {
     s.selected
         .as_ref()
-        .map(|sel| positions.iter().map(|&i| sel.messages[i].uid).collect())
+        .map(|sel| positions.iter().map(|&i| sel.uid(i)).collect())
         .unwrap_or_default()
+}
+
+/// The full records (blob, size, date) of the messages at `positions` (ascending), read from
+/// the store in one query; `None` for a message expunged since the view was taken.
+pub(crate) async fn records_at(
+    s: &Session,
+    positions: &[usize],
+) -> Result<Vec<Option<hopthu_core::MessageRecord>>, CmdError> {
+    let principal = s.principal()?;
+    let id = s.selected()?.id;
+    let uids = uids_at(s, positions);
+    let mut records = s
+        .core
+        .messages_by_uid(&principal, id, &uids)
+        .await?
+        .into_iter()
+        .peekable();
+    Ok(uids
+        .iter()
+        .map(|uid| {
+            while records.peek().is_some_and(|r| r.uid < *uid) {
+                records.next();
+            }
+            records.next_if(|r| r.uid == *uid)
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ use crate::mime::{Mime, fields, unfold};
 use crate::selected::Selected;
 use crate::session::Session;
 
+/// Messages whose records are read from the store in one query.
+const SEARCH_CHUNK: usize = 1024;
+
 /// How much of a message a criterion needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Content {
@@ -75,13 +78,7 @@ pub(crate) async fn run(
     let hits: Vec<NonZeroU32> = found
         .positions
         .iter()
-        .filter_map(|&i| {
-            NonZeroU32::new(if uid {
-                selected.messages[i].uid.0
-            } else {
-                i as u32 + 1
-            })
-        })
+        .filter_map(|&i| NonZeroU32::new(if uid { selected.uid(i).0 } else { i as u32 + 1 }))
         .collect();
     // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of the matches.
     let modseq = found
@@ -162,13 +159,7 @@ pub(crate) async fn run_extended(
     let numbers: Vec<u32> = found
         .positions
         .iter()
-        .map(|&i| {
-            if uid {
-                selected.messages[i].uid.0
-            } else {
-                i as u32 + 1
-            }
-        })
+        .map(|&i| if uid { selected.uid(i).0 } else { i as u32 + 1 })
         .collect();
     let mut line = format!("* ESEARCH (TAG \"{tag}\")");
     if uid {
@@ -236,7 +227,7 @@ impl Found {
     pub(crate) fn highest_modseq(&self, selected: &Selected) -> Option<NonZeroU64> {
         self.positions
             .iter()
-            .map(|&i| selected.messages[i].modseq)
+            .map(|&i| selected.modseq_at(i))
             .max()
             .and_then(NonZeroU64::new)
     }
@@ -291,35 +282,46 @@ pub(crate) async fn matching(
     } else {
         Content::Nothing
     };
-    let selected = s.selected()?;
+    // Size, dates and files are not in the view: read per chunk, only when a key needs them.
+    let needs_record = content > Content::Nothing || criteria.iter().any(needs_details);
+    let all: Vec<usize> = (0..s.selected()?.count() as usize).collect();
     let mut positions = Vec::new();
-    for (index, record) in selected.messages.iter().enumerate() {
-        let raw = if content > Content::Nothing {
-            match s.core.message_bytes(&record.blob).await {
-                Ok(raw) => Some(raw),
-                Err(e) => {
-                    tracing::warn!(uid = record.uid.0, error = %e, "message unreadable during SEARCH");
-                    None
-                }
-            }
+    for chunk in all.chunks(SEARCH_CHUNK) {
+        let records = if needs_record {
+            super::records_at(s, chunk).await?
         } else {
-            None
+            vec![None; chunk.len()]
         };
-        let mime = raw.as_deref().map(|raw| match content {
-            Content::Everything => Mime::parse(raw),
-            _ => Mime::parse_headers(raw),
-        });
-        let candidate = Candidate {
-            context: &context,
-            selected,
-            index,
-            record,
-            mime: mime.as_ref(),
-            header_text: OnceCell::new(),
-            body_text: OnceCell::new(),
-        };
-        if criteria.iter().all(|key| candidate.matches(key)) {
-            positions.push(index);
+        let selected = s.selected()?;
+        for (&index, record) in chunk.iter().zip(&records) {
+            let raw = match record {
+                Some(record) if content > Content::Nothing => {
+                    match s.core.message_bytes(&record.blob).await {
+                        Ok(raw) => Some(raw),
+                        Err(e) => {
+                            tracing::warn!(uid = record.uid.0, error = %e, "message unreadable during SEARCH");
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let mime = raw.as_deref().map(|raw| match content {
+                Content::Everything => Mime::parse(raw),
+                _ => Mime::parse_headers(raw),
+            });
+            let candidate = Candidate {
+                context: &context,
+                selected,
+                index,
+                record: record.as_ref(),
+                mime: mime.as_ref(),
+                header_text: OnceCell::new(),
+                body_text: OnceCell::new(),
+            };
+            if criteria.iter().all(|key| candidate.matches(key)) {
+                positions.push(index);
+            }
         }
     }
     Ok(Found { positions, modseq })
@@ -407,6 +409,25 @@ fn needs_sent_date(key: &SearchKey<'_>) -> bool {
     }
 }
 
+/// Whether a key needs a message's size or internal date (not kept in the view).
+fn needs_details(key: &SearchKey<'_>) -> bool {
+    use SearchKey as K;
+    match key {
+        K::And(keys) => keys.as_ref().iter().any(needs_details),
+        K::Or(a, b) => needs_details(a) || needs_details(b),
+        K::Not(k) => needs_details(k),
+        K::Larger(_)
+        | K::Smaller(_)
+        | K::Before(_)
+        | K::On(_)
+        | K::Since(_)
+        | K::SentBefore(_)
+        | K::SentOn(_)
+        | K::SentSince(_) => true,
+        _ => false,
+    }
+}
+
 fn has_modseq(key: &SearchKey<'_>) -> bool {
     use SearchKey as K;
     match key {
@@ -422,7 +443,8 @@ struct Candidate<'a> {
     context: &'a Context,
     selected: &'a Selected,
     index: usize,
-    record: &'a MessageRecord,
+    /// Size, date and blob, when a key needs them (`None` also for a message expunged meanwhile).
+    record: Option<&'a MessageRecord>,
     mime: Option<&'a Mime<'a>>,
     /// Every header, raw and decoded, folded.
     header_text: OnceCell<String>,
@@ -434,9 +456,9 @@ impl Candidate<'_> {
     fn matches(&self, key: &SearchKey<'_>) -> bool {
         use SearchKey as K;
         if let Some(hits) = self.context.hits.get(&key_id(key)) {
-            return hits.contains(&self.record.uid);
+            return hits.contains(&self.uid());
         }
-        let flags = &self.record.flags;
+        let flags = self.selected.flags(self.index);
         match key {
             K::And(keys) => keys.as_ref().iter().all(|k| self.matches(k)),
             K::Or(a, b) => self.matches(a) || self.matches(b),
@@ -457,8 +479,8 @@ impl Candidate<'_> {
             K::Unseen => !flags.contains(&Flag::Seen),
             K::Keyword(k) => flags.contains(&Flag::Keyword(k.inner().to_string())),
             K::Unkeyword(k) => !flags.contains(&Flag::Keyword(k.inner().to_string())),
-            K::Larger(n) => self.record.size > *n,
-            K::Smaller(n) => self.record.size < *n,
+            K::Larger(n) => self.record.is_some_and(|r| r.size > *n),
+            K::Smaller(n) => self.record.is_some_and(|r| r.size < *n),
             K::Before(d) => self.internal_date().is_some_and(|x| x < *d.as_ref()),
             K::On(d) => self.internal_date().is_some_and(|x| x == *d.as_ref()),
             K::Since(d) => self.internal_date().is_some_and(|x| x >= *d.as_ref()),
@@ -482,10 +504,14 @@ impl Candidate<'_> {
                 self.header_text().contains(&needle) || self.body_text().contains(&needle)
             }
             // RFC 7162 §3.1.5 (the per-flag entry is ignored: one modseq per message).
-            K::ModSequence { modseq, .. } => self.record.modseq >= *modseq,
+            K::ModSequence { modseq, .. } => self.selected.modseq_at(self.index) >= *modseq,
             #[allow(unreachable_patterns)]
             _ => false,
         }
+    }
+
+    fn uid(&self) -> Uid {
+        self.selected.uid(self.index)
     }
 
     fn message(&self) -> Option<&Message<'_>> {
@@ -493,7 +519,7 @@ impl Candidate<'_> {
     }
 
     fn internal_date(&self) -> Option<NaiveDate> {
-        chrono::DateTime::from_timestamp(self.record.internal_date, 0)
+        chrono::DateTime::from_timestamp(self.record?.internal_date, 0)
             .map(|d| d.with_timezone(&chrono::Local).date_naive())
     }
 
@@ -501,7 +527,7 @@ impl Candidate<'_> {
     /// index; as written when read from the file); the internal date when there is none.
     fn sent_date(&self) -> Option<NaiveDate> {
         if let Some(sent) = &self.context.sent {
-            return match sent.get(&self.record.uid) {
+            return match sent.get(&self.uid()) {
                 Some(Some(at)) => chrono::DateTime::from_timestamp(*at, 0)
                     .map(|d| d.with_timezone(&chrono::Local).date_naive()),
                 _ => self.internal_date(),
@@ -669,21 +695,21 @@ mod tests {
             flags: Flags::from_storage("\\Seen $Forwarded"),
             modseq: 1,
         };
-        let selected = Selected {
-            id: hopthu_model::MailboxId(1),
-            name: "INBOX".into(),
-            read_only: false,
-            uidvalidity: 1,
-            messages: vec![record.clone()],
-            modseq: 1,
+        let index = hopthu_core::MessageIndex {
+            uids: vec![record.uid],
+            modseqs: vec![record.modseq],
+            flags: vec![0],
+            flag_sets: vec![record.flags.clone()],
+            highestmodseq: 1,
         };
+        let selected = Selected::new(hopthu_model::MailboxId(1), "INBOX".into(), false, 1, index);
         let mime = Mime::parse(raw);
         let context = Context::default();
         let candidate = Candidate {
             context: &context,
             selected: &selected,
             index: 0,
-            record: &record,
+            record: Some(&record),
             mime: Some(&mime),
             header_text: OnceCell::new(),
             body_text: OnceCell::new(),

@@ -76,16 +76,39 @@ pub(crate) async fn run(
     let record = s.core.mailbox(&principal, &name).await?;
     // Subscribe before reading, so a change committed meanwhile is seen at the next sync.
     s.subscribe();
-    let status = s.core.mailbox_status(&principal, record.id).await?;
-    let messages = s.core.messages(&principal, record.id).await?;
-    let selected = Selected {
-        id: record.id,
-        name: record.name,
-        read_only,
-        uidvalidity: status.mailbox.uidvalidity,
-        messages,
-        modseq: status.mailbox.highestmodseq,
+    // From the last view another session built of this mailbox, brought up to date with what
+    // changed since; else one lean query (UID, flags and modseq of every message, and the
+    // highest modseq of the same snapshot). Nothing else is read per message.
+    let mut selected = None;
+    if let Some(snapshot) = s.views.get(record.id, record.uidvalidity) {
+        let mut view = Selected::new(
+            record.id,
+            record.name.clone(),
+            read_only,
+            record.uidvalidity,
+            (*snapshot).clone(),
+        );
+        match s
+            .core
+            .changes_since(&principal, record.id, view.modseq)
+            .await
+        {
+            Ok(changes) => {
+                // The client has seen nothing yet: the updates are not reported.
+                let _ = view.apply(changes, true);
+                selected = Some(view);
+            }
+            Err(_) => s.views.forget(record.id),
+        }
+    }
+    let selected = match selected {
+        Some(view) => view,
+        None => {
+            let index = s.core.message_index(&principal, record.id).await?;
+            Selected::new(record.id, record.name, read_only, record.uidvalidity, index)
+        }
     };
+    s.views.put(&selected);
 
     let mut flags = vec![
         Flag::Answered,
@@ -95,8 +118,8 @@ pub(crate) async fn run(
         Flag::Draft,
     ];
     let mut keywords: Vec<ModelFlag> = Vec::new();
-    for message in &selected.messages {
-        for flag in message.flags.iter() {
+    for set in selected.flag_sets() {
+        for flag in set.iter() {
             if matches!(flag, ModelFlag::Keyword(_))
                 && !keywords.contains(flag)
                 && keywords.len() < 100
@@ -138,8 +161,7 @@ pub(crate) async fn run(
             "UIDs valid",
         );
     }
-    let uidnext = status
-        .mailbox
+    let uidnext = record
         .uidnext
         .max(selected.max_uid().map_or(1, |u| u.0.saturating_add(1)));
     if let Some(next) = NonZeroU32::new(uidnext) {
@@ -201,12 +223,11 @@ async fn resynchronize(
             continue; // newer than the view: reported by the next sync
         }
         if let Some(i) = selected.index_of(record.uid) {
-            let m = &selected.messages[i];
             let mut items = vec![
-                MessageDataItem::Uid(NonZeroU32::new(m.uid.0).unwrap_or(NonZeroU32::MIN)),
-                MessageDataItem::Flags(super::flag_fetch(&m.flags)),
+                MessageDataItem::Uid(NonZeroU32::new(record.uid.0).unwrap_or(NonZeroU32::MIN)),
+                MessageDataItem::Flags(super::flag_fetch(selected.flags(i))),
             ];
-            if let Some(modseq) = NonZeroU64::new(m.modseq) {
+            if let Some(modseq) = NonZeroU64::new(selected.modseq_at(i)) {
                 items.push(MessageDataItem::ModSeq(modseq));
             }
             if let (Some(seq), Ok(items)) = (NonZeroU32::new(i as u32 + 1), Vec1::try_from(items)) {

@@ -9,7 +9,6 @@
 use std::borrow::Cow;
 use std::num::NonZeroU32;
 
-use hopthu_model::Flag;
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::Data;
 use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
@@ -45,13 +44,7 @@ pub(crate) async fn push_status(
         )
     });
     let (deleted, deleted_size) = if needs_messages {
-        let messages = s.core.messages(&principal, id).await?;
-        messages
-            .iter()
-            .filter(|m| m.flags.contains(&Flag::Deleted))
-            .fold((0u32, 0u64), |(n, size), m| {
-                (n + 1, size + u64::from(m.size))
-            })
+        s.core.deleted_usage(&principal, id).await?
     } else {
         (0, 0)
     };

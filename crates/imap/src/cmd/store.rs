@@ -89,16 +89,16 @@ pub(crate) async fn run(
         let selected = s.selected()?;
         let mut responses = Vec::with_capacity(positions.len());
         for &i in &positions {
-            let message = &selected.messages[i];
-            if failed.contains(&message.uid) {
+            let message_uid = selected.uid(i);
+            if failed.contains(&message_uid) {
                 continue;
             }
             let mut items = Vec::with_capacity(3);
-            if uid && let Some(u) = NonZeroU32::new(message.uid.0) {
+            if uid && let Some(u) = NonZeroU32::new(message_uid.0) {
                 items.push(MessageDataItem::Uid(u));
             }
-            items.push(MessageDataItem::Flags(flag_fetch(&message.flags)));
-            if condstore && let Some(m) = NonZeroU64::new(message.modseq) {
+            items.push(MessageDataItem::Flags(flag_fetch(selected.flags(i))));
+            if condstore && let Some(m) = NonZeroU64::new(selected.modseq_at(i)) {
                 items.push(MessageDataItem::ModSeq(m));
             }
             if let (Some(seq), Ok(items)) = (NonZeroU32::new(i as u32 + 1), Vec1::try_from(items)) {
@@ -113,7 +113,7 @@ pub(crate) async fn run(
         let selected = s.selected()?;
         let numbers = positions
             .iter()
-            .map(|&i| (i, selected.messages[i].uid))
+            .map(|&i| (i, selected.uid(i)))
             .filter(|(_, u)| failed.contains(u))
             .map(|(i, u)| if uid { u.0 } else { i as u32 + 1 });
         if let Some(set) = number_set(numbers) {

@@ -199,3 +199,87 @@ fn shutdown_says_bye_to_idling_sessions() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Đ13.3 in IMAP: `connections_per_ip` permits (BYE beyond them, room again after a logout)
+/// and the throttled sign-in (after `auth_failures_per_ip` failures even the right password
+/// gets `NO [UNAVAILABLE]`).
+#[test]
+fn connection_and_sign_in_limits() {
+    let server =
+        TestServer::start_with("[limits]\nconnections_per_ip = 3\nauth_failures_per_ip = 2\n");
+    let address = server.add_account("datnv", "Nông Văn Đạt", PASSWORD);
+    let out = server.python("imap_limits.py", &[&address, PASSWORD]);
+    assert!(out.ends_with("OK\n"), "{out}");
+}
+
+/// curl as a second, independent client: APPEND by upload, LIST, UID FETCH of the message
+/// byte for byte, a custom UID SEARCH without diacritics, all over IMAPS with certificate
+/// verification; then the same message over POP3S (LIST and RETR).
+#[test]
+fn curl_reads_and_writes_over_imaps_and_pop3s() {
+    let server = TestServer::start();
+    let address = server.add_account("datnv", "Nông Văn Đạt", PASSWORD);
+    let cert = server.data_dir().join("tls/cert.pem");
+    let message = "From: Hoàng Thị Hòa <hoaht@caobang.gov.vn>\r\nTo: datnv@caobang.gov.vn\r\n\
+                   Subject: Giấy mời họp\r\nMIME-Version: 1.0\r\n\
+                   Content-Type: text/plain; charset=utf-8\r\n\r\nKính gửi đồng chí Đạt.\r\n";
+    let file = server.dir.join("message.eml");
+    std::fs::write(&file, message).unwrap();
+    let curl = |url: String, extra: &[&str]| {
+        let port = url
+            .split(':')
+            .nth(2)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "20", "--cacert"])
+            .arg(&cert)
+            .args([
+                "--resolve",
+                &format!("mail.caobang.gov.vn:{port}:127.0.0.1"),
+            ])
+            .args(["-u", &format!("{address}:{PASSWORD}")])
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("curl");
+        assert!(
+            out.status.success(),
+            "curl {url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let imaps = server.port("imaps");
+    let base = format!("imaps://mail.caobang.gov.vn:{imaps}");
+    curl(format!("{base}/INBOX"), &["-T", file.to_str().unwrap()]);
+    let list = curl(format!("{base}/"), &[]);
+    assert!(list.contains("INBOX") && list.contains("Sent"), "{list}");
+    let fetched = curl(format!("{base}/INBOX;UID=1"), &[]);
+    assert_eq!(fetched, message);
+    let found = curl(
+        format!("{base}/INBOX"),
+        &["-X", "UID SEARCH SUBJECT \"giay moi\""],
+    );
+    assert!(found.contains("SEARCH 1"), "{found}");
+    let none = curl(
+        format!("{base}/INBOX"),
+        &["-X", "UID SEARCH BODY \"khong co\""],
+    );
+    assert!(!none.contains("SEARCH 1"), "{none}");
+    let pop3s = server.port("pop3s");
+    let pop = format!("pop3s://mail.caobang.gov.vn:{pop3s}");
+    let listing = curl(format!("{pop}/"), &[]);
+    assert_eq!(listing.trim(), format!("1 {}", message.len()));
+    assert_eq!(curl(format!("{pop}/1"), &[]), message);
+}
+
+/// SORT by folded text (Vietnamese order), dates, size, arrival, with UID SORT, charsets and
+/// errors; THREAD=REFERENCES by references and base subject.
+#[test]
+fn sort_and_thread() {
+    run_script("imap_sort_thread.py", &[]);
+}

@@ -30,3 +30,13 @@ fn garbage_and_long_lines_get_errors_and_the_session_goes_on() {
     assert!(c.line().starts_with("+OK"));
     assert!(c.closed());
 }
+
+/// POP3 keeps the maildrop it opened while IMAP expunges meanwhile, and QUIT removes only what
+/// it deleted.
+#[test]
+fn pop3_session_survives_a_concurrent_imap_expunge() {
+    let server = TestServer::start();
+    let address = server.add_account("thanhlv", "Lò Văn Thành", "mat-khau-pop3");
+    let out = server.python("pop3_imap_expunge.py", &[&address, "mat-khau-pop3"]);
+    assert!(out.ends_with("OK\n"), "{out}");
+}

@@ -58,8 +58,44 @@ fn account_add_while_running_prints_a_one_time_password() {
         .to_string();
     assert!(otp.len() >= 12, "{otp}");
     assert!(stdout.contains("must be changed"), "{stdout}");
-    // The running server accepts the new account at once.
-    let out = server.python("login_check.py", &[&format!("hoant@{DOMAIN}"), &otp]);
+    // The running server knows the new account at once; mail clients are refused until the
+    // one-time password is changed, and told where (Đ13.4).
+    let out = server.python(
+        "login_check.py",
+        &[&format!("hoant@{DOMAIN}"), &otp, "--one-time"],
+    );
+    assert!(out.starts_with("MUST-CHANGE"), "{out}");
+    for protocol in ["IMAP", "POP3", "SMTP"] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(protocol))
+            .unwrap_or_else(|| panic!("{protocol}: {out}"));
+        assert!(line.contains(&format!("https://mail.{DOMAIN}/")), "{line}");
+        assert!(line.contains("Mat khau dung mot lan"), "{line}");
+    }
+    assert!(out.contains("AUTHENTICATIONFAILED"), "{out}");
+    assert!(out.contains("[ALERT]") || out.contains("ALERT"), "{out}");
+    assert!(out.contains("-ERR [AUTH]"), "{out}");
+    assert!(out.contains("SMTP 535 5.7.8"), "{out}");
+    // After a new password is set, they are served.
+    let out = server.cli(
+        &[
+            "account",
+            "password",
+            &format!("hoant@{DOMAIN}"),
+            "--no-force-change",
+        ],
+        "mat-khau-moi-2026\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = server.python(
+        "login_check.py",
+        &[&format!("hoant@{DOMAIN}"), "mat-khau-moi-2026"],
+    );
     assert!(out.contains("OK"), "{out}");
 
     // The same address twice is refused, and nothing changes.

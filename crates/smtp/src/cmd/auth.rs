@@ -69,6 +69,13 @@ pub(crate) async fn auth(
     let ip = session.peer.ip();
     match session.core.authenticate_from(ip, &login, &password).await {
         Ok(principal) => {
+            if let Err(notice) = session.core.check_mail_client_access(&principal) {
+                // Đ13.4: a one-time password is changed in the webmail before mail clients
+                // may use it (RFC 4954 §6: 535 5.7.8 for refused credentials).
+                tracing::info!(login = %principal.address, "authentication refused: one-time password not changed yet");
+                session.reply(Reply::new(535, "5.7.8", notice));
+                return Ok(());
+            }
             tracing::info!(login = %principal.address, mechanism = mechanism_name, "authenticated");
             session.principal = Some(principal);
             session.reply(Reply::new(235, "2.7.0", "Authentication successful"));

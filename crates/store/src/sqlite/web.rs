@@ -147,33 +147,6 @@ impl SqliteMeta {
         .collect()
     }
 
-    /// Messages of `mailbox` with these UIDs, newest first.
-    pub(crate) async fn messages_by_uid(
-        &self,
-        mailbox: MailboxId,
-        uids: &[Uid],
-    ) -> Result<Vec<MessageRecord>> {
-        if uids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list = uids
-            .iter()
-            .map(|u| u.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        // Only decimal numbers are interpolated.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT uid, blob_hash, size, internal_date, flags, modseq FROM messages
-              WHERE mailbox_id = $1 AND uid IN ({list}) ORDER BY uid DESC"
-        )))
-        .bind(mailbox.0)
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(message_from_row)
-        .collect()
-    }
-
     /// (mailbox, messages, unseen) for every mailbox of an account, from the counters the
     /// triggers of 0005 and 0007 keep.
     pub(crate) async fn mailbox_counts(

@@ -1,0 +1,48 @@
+//! Which signed-in principals may use mail clients (IMAP, POP3, SMTP AUTH).
+//!
+//! A one-time password (Đ13.4: handed out at account creation or import) must be replaced by
+//! the owner before mail clients are served: the password is checked as usual, then refused
+//! with a notice that says where to change it (the webmail's change page). Failed-sign-in
+//! throttling does not count this refusal: the password was right.
+
+use crate::{Core, Principal};
+
+impl Core {
+    /// Whether this principal may be served by IMAP, POP3 and SMTP submission now: `Err` with
+    /// the notice to show (ASCII, Vietnamese then English, fit for any protocol's reply line).
+    pub fn check_mail_client_access(&self, who: &Principal) -> Result<(), String> {
+        if !who.must_change_password {
+            return Ok(());
+        }
+        let url = self.password_change_url();
+        Err(format!(
+            "Mat khau dung mot lan phai duoc doi truoc: dang nhap webmail tai {url} de dat mat \
+             khau moi / The one-time password must be changed first: sign in to the webmail at \
+             {url} to set a new password"
+        ))
+    }
+
+    /// Where a user changes a password: the webmail at `https://<hostname>/`.
+    pub fn password_change_url(&self) -> String {
+        format!("https://{}/", self.config().hostname)
+    }
+
+    /// Sets the password of the account with this address (`hopthu account password`, an
+    /// operator's reset); with `must_change` it is again a one-time password.
+    pub async fn set_password_of(
+        &self,
+        address: &str,
+        password: &str,
+        must_change: bool,
+    ) -> crate::Result<()> {
+        let address = self
+            .login_address(address)
+            .ok_or_else(|| crate::Error::invalid("not an address of this domain"))?;
+        let account = self
+            .store
+            .account_by_address(&address.to_string())
+            .await?
+            .ok_or_else(|| crate::Error::not_found("no such account"))?;
+        self.set_password(account.id, password, must_change).await
+    }
+}
