@@ -1,6 +1,7 @@
 """Signs in with the given address and password.
 
     python3 login_check.py ADDRESS PASSWORD            # IMAPS; prints OK or fails
+    python3 login_check.py ADDRESS PASSWORD --accepted # OK, or MUST-CHANGE for a right one-time password
     python3 login_check.py ADDRESS PASSWORD --one-time # the password is right but must be changed
 
 With --one-time, IMAP (LOGIN), POP3 (USER/PASS over POP3S) and SMTP AUTH on submissions must
@@ -16,13 +17,22 @@ import sys
 
 address, password = sys.argv[1], sys.argv[2]
 one_time = "--one-time" in sys.argv[3:]
+accepted = "--accepted" in sys.argv[3:]
 host = os.environ["HOPTHU_HOST"]
 ctx = ssl.create_default_context(cafile=os.environ["HOPTHU_CERT"])
 ctx.check_hostname = False
 
 if not one_time:
     with imaplib.IMAP4_SSL(host, int(os.environ["HOPTHU_IMAPS_PORT"]), ssl_context=ctx, timeout=20) as imap:
-        typ, _ = imap.login(address, password)
+        try:
+            typ, _ = imap.login(address, password)
+        except imaplib.IMAP4.error as e:
+            # --accepted: a one-time password that is right but must still be changed counts
+            # (the refusal names the change; a wrong or revoked password is refused otherwise).
+            if accepted and "must be changed" in str(e):
+                print("MUST-CHANGE")
+                sys.exit(0)
+            raise
         assert typ == "OK", typ
         print("OK")
         imap.logout()
