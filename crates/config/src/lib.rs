@@ -211,7 +211,7 @@ impl Default for Limits {
             smtp_timeout: std::time::Duration::from_secs(5 * 60),
             account_quota: 2 * 1024 * 1024 * 1024,
             messages_per_hour: 500,
-            connections_per_ip: 20,
+            connections_per_ip: 100,
             auth_failures_per_ip: 10,
             auth_failures_per_account: 5,
             auth_failure_window: std::time::Duration::from_secs(900),
