@@ -49,6 +49,8 @@ pub(crate) struct Selected {
     interned: HashMap<String, u32>,
     /// Changes up to this modseq are reflected in the view.
     pub(crate) modseq: u64,
+    /// UID ranges (exclusive low, inclusive high) recent in this session (RFC 3501 §2.3.2).
+    recent: Vec<(u32, u32)>,
 }
 
 impl Selected {
@@ -76,7 +78,34 @@ impl Selected {
             flag_sets: index.flag_sets,
             interned,
             modseq: index.highestmodseq,
+            recent: Vec::new(),
         }
+    }
+
+    /// Marks the UIDs above `after` up to `upto` as recent in this session.
+    pub(crate) fn add_recent(&mut self, after: u32, upto: u32) {
+        if after < upto {
+            self.recent.push((after, upto));
+        }
+    }
+
+    /// Whether a message is recent in this session.
+    pub(crate) fn is_recent(&self, uid: Uid) -> bool {
+        self.recent
+            .iter()
+            .any(|&(lo, hi)| uid.0 > lo && uid.0 <= hi)
+    }
+
+    /// How many messages of the view are recent in this session.
+    pub(crate) fn recent_count(&self) -> u32 {
+        self.recent
+            .iter()
+            .map(|&(lo, hi)| {
+                let start = self.uids.partition_point(|u| u.0 <= lo);
+                let end = self.uids.partition_point(|u| u.0 <= hi);
+                (end - start) as u32
+            })
+            .sum()
     }
 
     /// The view as a snapshot other sessions can start from (see [`Views`]).

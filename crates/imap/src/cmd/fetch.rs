@@ -228,6 +228,7 @@ pub(crate) async fn run(
                 selected.flags(i).clone(),
                 selected.modseq_at(i),
             );
+            let recent = !s.rev2 && selected.is_recent(uid);
             let mime = raw.as_deref().map(|raw| {
                 if content == Content::Everything {
                     Mime::parse(raw)
@@ -242,7 +243,9 @@ pub(crate) async fn run(
                         Some(u) => MessageDataItem::Uid(u),
                         None => continue,
                     },
-                    (MessageDataItemName::Flags, _) => MessageDataItem::Flags(flag_fetch(&flags)),
+                    (MessageDataItemName::Flags, _) => {
+                        MessageDataItem::Flags(flag_fetch(&flags, recent))
+                    }
                     (MessageDataItemName::InternalDate, _) => {
                         match record.as_ref().and_then(|r| internal_date(r.internal_date)) {
                             Some(d) => MessageDataItem::InternalDate(d),
@@ -301,7 +304,7 @@ pub(crate) async fn run(
                 items.push(item);
             }
             if newly_seen.contains(&uid) && !wants_flags {
-                items.push(MessageDataItem::Flags(flag_fetch(&flags)));
+                items.push(MessageDataItem::Flags(flag_fetch(&flags, recent)));
                 // RFC 7162 §3.2: a flag change shown under CONDSTORE carries its modseq.
                 if s.condstore
                     && !wants_modseq

@@ -48,13 +48,28 @@ pub(crate) async fn push_status(
     } else {
         (0, 0)
     };
+    // RECENT: the messages no session was told about yet (estimated from the UIDs above the
+    // mark, exact unless some of them were expunged unseen), plus this session's own.
+    let mark = s.core.recent_mark(id, status.mailbox.uidvalidity, 0, false);
+    let unclaimed = status
+        .mailbox
+        .uidnext
+        .saturating_sub(1)
+        .saturating_sub(mark)
+        .min(status.messages);
+    let own = s
+        .selected
+        .as_ref()
+        .filter(|v| v.id == id && !v.read_only && !s.rev2)
+        .map_or(0, |v| v.recent_count());
+    let recent = (unclaimed + own).min(status.messages);
     let one = NonZeroU32::MIN;
     let items: Vec<StatusDataItem> = names
         .iter()
         .filter_map(|n| {
             Some(match n {
                 StatusDataItemName::Messages => StatusDataItem::Messages(status.messages),
-                StatusDataItemName::Recent => StatusDataItem::Recent(0),
+                StatusDataItemName::Recent => StatusDataItem::Recent(recent),
                 StatusDataItemName::UidNext => {
                     StatusDataItem::UidNext(NonZeroU32::new(status.mailbox.uidnext).unwrap_or(one))
                 }
