@@ -89,6 +89,51 @@ impl<'a> Mime<'a> {
         }
     }
 
+    /// BINARY[part] (RFC 3516 §4.2): the part's content with its Content-Transfer-Encoding
+    /// undone (7bit, 8bit, binary as they are; base64, quoted-printable decoded). An empty
+    /// part number is the whole message. `Ok(None)`: no such part; `Err`: an encoding this
+    /// server does not know (`NO [UNKNOWN-CTE]`) or content that does not decode.
+    pub(crate) fn binary(
+        &self,
+        part: &[std::num::NonZeroU32],
+    ) -> Result<Option<Cow<'_, [u8]>>, String> {
+        let Ok(numbers) = Vec1::try_from(part.to_vec()) else {
+            return Ok(Some(Cow::Borrowed(self.raw)));
+        };
+        let part = Part(numbers);
+        let Some(bytes) = self.section(Some(&Section::Part(part.clone()))) else {
+            return Ok(None);
+        };
+        let encoding = match &self.message {
+            Some(m) if self.full && !m.parts.is_empty() => resolve(m, &part)
+                .and_then(|(m, id)| m.parts.get(id))
+                .and_then(|p| p.content_transfer_encoding())
+                .map(|e| e.trim().to_ascii_lowercase()),
+            _ => None,
+        };
+        match encoding.as_deref() {
+            None | Some("7bit" | "8bit" | "binary") => Ok(Some(bytes)),
+            Some("base64") => {
+                let clean: Vec<u8> = bytes
+                    .iter()
+                    .copied()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(&clean)
+                    .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&clean))
+                    .map(|d| Some(Cow::Owned(d)))
+                    .map_err(|_| "The part is not valid base64".to_string())
+            }
+            Some("quoted-printable") => {
+                mail_parser::decoders::quoted_printable::quoted_printable_decode(&bytes)
+                    .map(|d| Some(Cow::Owned(d)))
+                    .ok_or_else(|| "The part is not valid quoted-printable".to_string())
+            }
+            Some(other) => Err(format!("Unknown Content-Transfer-Encoding {other}")),
+        }
+    }
+
     /// The bytes a section addresses (RFC 3501 §6.4.5), or `None` when the part does not
     /// exist. `None` as section is the whole message.
     pub(crate) fn section(&self, section: Option<&Section<'_>>) -> Option<Cow<'_, [u8]>> {

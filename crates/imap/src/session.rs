@@ -525,6 +525,8 @@ impl Session {
             other("CHILDREN"),
             other("SPECIAL-USE"),
             other("CREATE-SPECIAL-USE"),
+            // RFC 3516: FETCH BINARY[] / BINARY.SIZE[] (APPEND takes literal8 too).
+            other("BINARY"),
             // RFC 7162.
             Capability::CondStore,
             Capability::QResync,

@@ -116,6 +116,32 @@ z = imaps(user, password)
 ok(z.select("INBOX"))
 assert untagged(z, "RECENT") == [b"2"], z.untagged_responses
 
+# 5. BINARY (RFC 3516): parts with their transfer encoding undone.
+import base64
+pdf = bytes(range(256)) * 4
+mime = (b"Subject: nhi phan\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"C=C3=B4ng v=C4=83n\r\n"
+        b"--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(pdf).replace(b"\n", b"\r\n") +
+        b"--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\n"
+        b"begin 644 x\r\nend\r\n--b--\r\n")
+ok(z.append("INBOX", None, None, mime))
+n = ok(z.select("INBOX"))[0].decode()
+data = ok(z.fetch(n, "(BINARY.PEEK[1] BINARY.SIZE[2])"))
+assert data[0][1] == "Công văn".encode("utf-8"), data
+assert b"BINARY.SIZE[2] %d" % len(pdf) in b"".join(d if isinstance(d, bytes) else d[0] for d in data), data
+data = ok(z.fetch(n, "(BINARY.PEEK[2])"))
+assert data[0][1] == pdf and b"~{%d}" % len(pdf) in data[0][0], data[0][0]
+assert b"\\Seen" not in ok(z.fetch(n, "(FLAGS)"))[0]
+typ, data = z.fetch(n, "(BINARY[3])")
+assert typ == "NO" and b"UNKNOWN-CTE" in data[0], (typ, data)
+# BINARY without PEEK sets \Seen like BODY[].
+ok(z.fetch(n, "(BINARY[1])"))
+assert b"\\Seen" in ok(z.fetch(n, "(FLAGS)"))[0]
+
 for c in (a, x, y, r, z):
     c.logout()
 print("OK")
