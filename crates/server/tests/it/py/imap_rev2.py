@@ -138,6 +138,10 @@ assert data[0][1] == pdf and b"~{%d}" % len(pdf) in data[0][0], data[0][0]
 assert b"\\Seen" not in ok(z.fetch(n, "(FLAGS)"))[0]
 typ, data = z.fetch(n, "(BINARY[3])")
 assert typ == "NO" and b"UNKNOWN-CTE" in data[0], (typ, data)
+# APPEND takes a literal8 (RFC 3516 §4.4), NUL octets included.
+eight = b"Subject: \x00\r\n\r\nx\x00y\r\n"
+tagged, _ = raw(z, b"APPEND INBOX ~{%d+}\r\n" % len(eight) + eight)
+assert b" OK " in tagged, tagged
 # BINARY without PEEK sets \Seen like BODY[].
 ok(z.fetch(n, "(BINARY[1])"))
 assert b"\\Seen" in ok(z.fetch(n, "(FLAGS)"))[0]
