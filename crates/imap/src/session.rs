@@ -416,6 +416,35 @@ impl Session {
         };
         let Command { tag, body } = command;
         let name = body.name();
+        // RFC 9051 §6.4.4: an IMAP4rev2 session gets SEARCH results as ESEARCH (ALL).
+        if self.rev2
+            && let CommandBody::Search {
+                charset,
+                criteria,
+                uid,
+            } = &body
+        {
+            let result = match crate::cmd::needs_selected(self) {
+                Ok(()) => {
+                    let options = crate::cmd::search::ReturnOptions {
+                        all: true,
+                        ..Default::default()
+                    };
+                    crate::cmd::search::run_extended(
+                        self,
+                        tag.inner(),
+                        options,
+                        charset.as_ref(),
+                        criteria.as_ref(),
+                        *uid,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            self.finish(&tag, name, *uid, result).await;
+            return;
+        }
         tracing::debug!(tag = %tag.inner(), command = name, "command");
         // RFC 3501 §7.4.1: no EXPUNGE while a FETCH, STORE or SEARCH by sequence number runs.
         let allow_expunge = !matches!(

@@ -229,6 +229,7 @@ pub(crate) fn parse_extended(bytes: &[u8]) -> Option<(String, ListRequest)> {
                     "UIDVALIDITY" => StatusDataItemName::UidValidity,
                     "UNSEEN" => StatusDataItemName::Unseen,
                     "DELETED" => StatusDataItemName::Deleted,
+                    "SIZE" => StatusDataItemName::Size,
                     "HIGHESTMODSEQ" => StatusDataItemName::HighestModSeq,
                     _ => return None,
                 });

@@ -1,4 +1,5 @@
-//! STATUS (RFC 3501 §6.3.10) with DELETED (RFC 9051) and HIGHESTMODSEQ (RFC 7162) when asked.
+//! STATUS (RFC 3501 §6.3.10) with DELETED and SIZE (RFC 9051 §6.3.11) and HIGHESTMODSEQ
+//! (RFC 7162) when asked.
 //!
 //! ```text
 //! C: a STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY)
@@ -63,6 +64,11 @@ pub(crate) async fn push_status(
         .filter(|v| v.id == id && !v.read_only && !s.rev2)
         .map_or(0, |v| v.recent_count());
     let recent = (unclaimed + own).min(status.messages);
+    let size = if names.contains(&StatusDataItemName::Size) {
+        s.core.mailbox_size(&principal, id).await?
+    } else {
+        0
+    };
     let one = NonZeroU32::MIN;
     let items: Vec<StatusDataItem> = names
         .iter()
@@ -79,6 +85,7 @@ pub(crate) async fn push_status(
                 StatusDataItemName::Unseen => StatusDataItem::Unseen(status.unseen),
                 StatusDataItemName::Deleted => StatusDataItem::Deleted(deleted),
                 StatusDataItemName::DeletedStorage => StatusDataItem::DeletedStorage(deleted_size),
+                StatusDataItemName::Size => StatusDataItem::Size(size),
                 StatusDataItemName::HighestModSeq => {
                     StatusDataItem::HighestModSeq(status.mailbox.highestmodseq)
                 }

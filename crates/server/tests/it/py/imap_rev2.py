@@ -111,6 +111,17 @@ r.untagged_responses.clear()
 ok(y.append("INBOX", None, None, b"Subject: moi 5\r\n\r\nnam\r\n"))
 ok(r.noop())
 assert untagged(r, "EXISTS") == [b"5"] and untagged(r, "RECENT") == [], r.untagged_responses
+# SEARCH answers as ESEARCH (RFC 9051 §6.4.4), plain or UID.
+tagged, lines = raw(r, b"SEARCH SUBJECT moi")
+assert b" OK " in tagged and any(l.startswith(b"* ESEARCH (TAG ") and l.endswith(b" ALL 2:5") for l in lines), lines
+assert not any(l.startswith(b"* SEARCH") for l in lines), lines
+tagged, lines = raw(r, b"UID SEARCH SUBJECT moi")
+assert any(b" UID ALL " in l for l in lines), lines
+# STATUS SIZE and DELETED.
+sizes = sum(int(x) for x in re.findall(rb"RFC822.SIZE (\d+)", b" ".join(
+    d if isinstance(d, bytes) else d[0] for d in ok(r.fetch("1:*", "(RFC822.SIZE)")))))
+status = ok(r.status("INBOX", "(SIZE DELETED MESSAGES)"))[0]
+assert b"SIZE %d" % sizes in status and b"DELETED 0" in status and b"MESSAGES 5" in status, (status, sizes)
 # The rev2 session claimed nothing: "moi 4" and "moi 5" are still recent for a rev1 session.
 z = imaps(user, password)
 ok(z.select("INBOX"))
