@@ -687,6 +687,30 @@ mod tests {
     use imap_codec::imap_types::core::AString;
     use std::num::NonZeroU32;
 
+    #[test]
+    fn binary_undoes_the_transfer_encoding() {
+        let n = |v: &[u32]| -> Vec<NonZeroU32> {
+            v.iter().map(|&x| NonZeroU32::new(x).unwrap()).collect()
+        };
+        let m = Mime::parse(MULTI);
+        // Part 4 is base64 "AAAA" = three NUL octets; part 1 is 7bit as stored.
+        assert_eq!(m.binary(&n(&[4])).unwrap().unwrap().as_ref(), &[0u8, 0, 0]);
+        assert_eq!(
+            m.binary(&n(&[1])).unwrap().unwrap().as_ref(),
+            b"hello\r\nworld"
+        );
+        assert_eq!(m.binary(&[]).unwrap().unwrap().as_ref(), MULTI);
+        assert!(m.binary(&n(&[9])).unwrap().is_none());
+        let qp = b"Subject: q\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nC=C3=B4ng=\r\n v=C4=83n";
+        let m = Mime::parse(qp);
+        assert_eq!(
+            m.binary(&n(&[1])).unwrap().unwrap().as_ref(),
+            "Công văn".as_bytes()
+        );
+        let odd = b"Subject: u\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 x\r\n";
+        assert!(Mime::parse(odd).binary(&n(&[1])).is_err());
+    }
+
     const MULTI: &[u8] = b"From: A <a@x.vn>\r\nSubject: hi\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\npreamble\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\nworld\r\n--XX\r\nContent-Type: multipart/alternative; boundary=YY\r\n\r\n--YY\r\n\r\nalt1\r\n--YY\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n--YY--\r\n\r\n--XX\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@y\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=ZZ\r\n\r\n--ZZ\r\n\r\nin1\r\n--ZZ\r\n\r\nin2\r\n--ZZ--\r\n\r\n--XX\r\nContent-Type: application/pdf; name=\"t\xc3\xa0i li\xe1\xbb\x87u.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--XX--\r\nepilogue\r\n";
 
     fn part(numbers: &[u32]) -> Part {

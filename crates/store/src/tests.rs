@@ -586,5 +586,14 @@ async fn message_index_agrees_with_the_full_records() {
         vec![Uid(1), Uid(5)]
     );
     assert_eq!(store.deleted_usage(inbox).await.unwrap(), (0, 0));
+    let total: u64 = store
+        .messages_by_uid(inbox, &index.uids)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| u64::from(m.size))
+        .sum();
+    assert!(total > 0);
+    assert_eq!(store.mailbox_size(inbox).await.unwrap(), total);
     let _ = std::fs::remove_dir_all(dir);
 }
