@@ -556,6 +556,8 @@ impl Session {
             other("CREATE-SPECIAL-USE"),
             // RFC 3516: FETCH BINARY[] / BINARY.SIZE[] (APPEND takes literal8 too).
             other("BINARY"),
+            // RFC 8438 (and RFC 9051 §6.3.11): STATUS SIZE.
+            other("STATUS=SIZE"),
             // RFC 7162.
             Capability::CondStore,
             Capability::QResync,

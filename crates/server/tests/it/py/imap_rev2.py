@@ -10,7 +10,8 @@ user, password = sys.argv[1], sys.argv[2]
 a = imaps(user, password)
 
 caps = set(c.upper() for c in ok(a.capability())[0].decode().split())
-assert {"IMAP4REV1", "IMAP4REV2", "LITERAL+", "CREATE-SPECIAL-USE", "SPECIAL-USE"} <= caps, caps
+assert {"IMAP4REV1", "IMAP4REV2", "LITERAL+", "CREATE-SPECIAL-USE", "SPECIAL-USE", "BINARY",
+        "STATUS=SIZE"} <= caps, caps
 # RFC 7888 §5: LITERAL+ already allows every non-synchronising literal; never both.
 assert "LITERAL-" not in caps, caps
 
