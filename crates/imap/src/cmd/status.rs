@@ -49,15 +49,16 @@ pub(crate) async fn push_status(
     } else {
         (0, 0)
     };
-    // RECENT: the messages no session was told about yet (estimated from the UIDs above the
-    // mark, exact unless some of them were expunged unseen), plus this session's own.
-    let mark = s.core.recent_mark(id, status.mailbox.uidvalidity, 0, false);
-    let unclaimed = status
-        .mailbox
-        .uidnext
-        .saturating_sub(1)
-        .saturating_sub(mark)
-        .min(status.messages);
+    // RECENT: the messages no session was told about yet (UIDs above the mark), plus this
+    // session's own when it has the mailbox selected read-write.
+    let unclaimed = if names.contains(&StatusDataItemName::Recent) {
+        let mark = s.core.recent_mark(id, status.mailbox.uidvalidity, 0, false);
+        s.core
+            .count_above(&principal, id, hopthu_model::Uid(mark))
+            .await?
+    } else {
+        0
+    };
     let own = s
         .selected
         .as_ref()

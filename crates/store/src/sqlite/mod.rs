@@ -516,6 +516,16 @@ impl SqliteMeta {
         Ok((count as u32, bytes as u64))
     }
 
+    pub(crate) async fn count_above(&self, mailbox: MailboxId, uid: Uid) -> Result<u32> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE mailbox_id = $1 AND uid > $2")
+                .bind(mailbox.0)
+                .bind(i64::from(uid.0))
+                .fetch_one(&self.read)
+                .await?;
+        Ok(count as u32)
+    }
+
     pub(crate) async fn mailbox_size(&self, mailbox: MailboxId) -> Result<u64> {
         let bytes: i64 =
             sqlx::query_scalar("SELECT COALESCE(SUM(size), 0) FROM messages WHERE mailbox_id = $1")
