@@ -192,6 +192,12 @@ pub(crate) async fn run(
             "Highest",
         );
     }
+    // RFC 9051 §6.3.2: an IMAP4rev2 SELECT also lists the mailbox with its attributes.
+    if s.rev2
+        && let Some(request) = super::list::ListRequest::exact(&selected.name)
+    {
+        super::list::run(s, request, false).await?;
+    }
     let verb = if read_only { "EXAMINE" } else { "SELECT" };
     let view_modseq = selected.modseq;
     s.selected = Some(selected);

@@ -106,6 +106,8 @@ assert [d.upper() for d in untagged(r, "ENABLED")] == [b"IMAP4REV2"], r.untagged
 ok(y.append("INBOX", None, None, b"Subject: moi 4\r\n\r\nbon\r\n"))
 ok(r.select("INBOX"))
 assert untagged(r, "RECENT") == [], r.untagged_responses
+# RFC 9051 §6.3.2: SELECT lists the mailbox too.
+assert [l for l in untagged(r, "LIST") if l.endswith(b"INBOX")], r.untagged_responses
 data = ok(r.fetch("1:*", "(FLAGS)"))
 assert not any(b"\\Recent" in d for d in data if d), data
 r.untagged_responses.clear()
