@@ -76,6 +76,10 @@ pub struct Core {
     queue_wake: tokio::sync::Notify,
     /// Connections, submissions and failed sign-ins per IP/account (`limits.rs`).
     rate_limits: RateLimits,
+    /// Per mailbox, its UIDVALIDITY and the highest UID an IMAP session has already been
+    /// told about (RFC 3501 §2.3.2 `\Recent`: a message is recent in exactly one session).
+    /// In memory: after a restart the first session to select a mailbox gets all of it.
+    recent_marks: std::sync::Mutex<std::collections::HashMap<MailboxId, (u32, u32)>>,
 }
 
 /// Exclusive hold on an account's maildrop for one POP3 session; released on drop.
@@ -93,6 +97,22 @@ impl Drop for MaildropLock {
 }
 
 impl Core {
+    /// `\Recent` bookkeeping (RFC 3501 §2.3.2): the highest UID of `mailbox` a session was
+    /// already told about (0 when none since start or the UIDVALIDITY changed). With `claim`,
+    /// atomically raises it to `upto`: the caller's messages above the returned mark are
+    /// recent for it alone. EXAMINE and IMAP4rev2 sessions look without claiming.
+    pub fn recent_mark(&self, mailbox: MailboxId, uidvalidity: u32, upto: u32, claim: bool) -> u32 {
+        let mut marks = self.recent_marks.lock().unwrap_or_else(|e| e.into_inner());
+        let previous = match marks.get(&mailbox) {
+            Some(&(validity, mark)) if validity == uidvalidity => mark,
+            _ => 0,
+        };
+        if claim && upto > previous {
+            marks.insert(mailbox, (uidvalidity, upto));
+        }
+        previous
+    }
+
     /// Opens the store named by the configuration (the embedded SQLite store under
     /// `data_dir`) and returns the services.
     pub async fn open(config: Config) -> Result<Arc<Core>> {
@@ -105,6 +125,7 @@ impl Core {
             maildrop_locks: Arc::default(),
             queue_wake: tokio::sync::Notify::new(),
             rate_limits: RateLimits::default(),
+            recent_marks: std::sync::Mutex::default(),
         });
         search::spawn_indexer(&core);
         Ok(core)

@@ -217,6 +217,19 @@ impl Core {
         Ok(self.store.deleted_usage(id).await?)
     }
 
+    /// How many messages of a mailbox have a UID above `uid` (STATUS RECENT: those above
+    /// the `\Recent` mark).
+    pub async fn count_above(&self, who: &Principal, id: MailboxId, uid: Uid) -> Result<u32> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.count_above(id, uid).await?)
+    }
+
+    /// Total size of the messages of a mailbox (STATUS SIZE, RFC 9051 §6.3.11).
+    pub async fn mailbox_size(&self, who: &Principal, id: MailboxId) -> Result<u64> {
+        self.mailbox_by_id(who, id).await?;
+        Ok(self.store.mailbox_size(id).await?)
+    }
+
     /// What changed after `modseq`: new messages, flag changes, expunged UIDs.
     pub async fn changes_since(
         &self,

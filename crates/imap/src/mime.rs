@@ -89,6 +89,51 @@ impl<'a> Mime<'a> {
         }
     }
 
+    /// BINARY[part] (RFC 3516 §4.2): the part's content with its Content-Transfer-Encoding
+    /// undone (7bit, 8bit, binary as they are; base64, quoted-printable decoded). An empty
+    /// part number is the whole message. `Ok(None)`: no such part; `Err`: an encoding this
+    /// server does not know (`NO [UNKNOWN-CTE]`) or content that does not decode.
+    pub(crate) fn binary(
+        &self,
+        part: &[std::num::NonZeroU32],
+    ) -> Result<Option<Cow<'_, [u8]>>, String> {
+        let Ok(numbers) = Vec1::try_from(part.to_vec()) else {
+            return Ok(Some(Cow::Borrowed(self.raw)));
+        };
+        let part = Part(numbers);
+        let Some(bytes) = self.section(Some(&Section::Part(part.clone()))) else {
+            return Ok(None);
+        };
+        let encoding = match &self.message {
+            Some(m) if self.full && !m.parts.is_empty() => resolve(m, &part)
+                .and_then(|(m, id)| m.parts.get(id))
+                .and_then(|p| p.content_transfer_encoding())
+                .map(|e| e.trim().to_ascii_lowercase()),
+            _ => None,
+        };
+        match encoding.as_deref() {
+            None | Some("7bit" | "8bit" | "binary") => Ok(Some(bytes)),
+            Some("base64") => {
+                let clean: Vec<u8> = bytes
+                    .iter()
+                    .copied()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(&clean)
+                    .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&clean))
+                    .map(|d| Some(Cow::Owned(d)))
+                    .map_err(|_| "The part is not valid base64".to_string())
+            }
+            Some("quoted-printable") => {
+                mail_parser::decoders::quoted_printable::quoted_printable_decode(&bytes)
+                    .map(|d| Some(Cow::Owned(d)))
+                    .ok_or_else(|| "The part is not valid quoted-printable".to_string())
+            }
+            Some(other) => Err(format!("Unknown Content-Transfer-Encoding {other}")),
+        }
+    }
+
     /// The bytes a section addresses (RFC 3501 §6.4.5), or `None` when the part does not
     /// exist. `None` as section is the whole message.
     pub(crate) fn section(&self, section: Option<&Section<'_>>) -> Option<Cow<'_, [u8]>> {
@@ -641,6 +686,30 @@ mod tests {
     use super::*;
     use imap_codec::imap_types::core::AString;
     use std::num::NonZeroU32;
+
+    #[test]
+    fn binary_undoes_the_transfer_encoding() {
+        let n = |v: &[u32]| -> Vec<NonZeroU32> {
+            v.iter().map(|&x| NonZeroU32::new(x).unwrap()).collect()
+        };
+        let m = Mime::parse(MULTI);
+        // Part 4 is base64 "AAAA" = three NUL octets; part 1 is 7bit as stored.
+        assert_eq!(m.binary(&n(&[4])).unwrap().unwrap().as_ref(), &[0u8, 0, 0]);
+        assert_eq!(
+            m.binary(&n(&[1])).unwrap().unwrap().as_ref(),
+            b"hello\r\nworld"
+        );
+        assert_eq!(m.binary(&[]).unwrap().unwrap().as_ref(), MULTI);
+        assert!(m.binary(&n(&[9])).unwrap().is_none());
+        let qp = b"Subject: q\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nC=C3=B4ng=\r\n v=C4=83n";
+        let m = Mime::parse(qp);
+        assert_eq!(
+            m.binary(&n(&[1])).unwrap().unwrap().as_ref(),
+            "Công văn".as_bytes()
+        );
+        let odd = b"Subject: u\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 x\r\n";
+        assert!(Mime::parse(odd).binary(&n(&[1])).is_err());
+    }
 
     const MULTI: &[u8] = b"From: A <a@x.vn>\r\nSubject: hi\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\npreamble\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\nworld\r\n--XX\r\nContent-Type: multipart/alternative; boundary=YY\r\n\r\n--YY\r\n\r\nalt1\r\n--YY\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n--YY--\r\n\r\n--XX\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@y\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=ZZ\r\n\r\n--ZZ\r\n\r\nin1\r\n--ZZ\r\n\r\nin2\r\n--ZZ--\r\n\r\n--XX\r\nContent-Type: application/pdf; name=\"t\xc3\xa0i li\xe1\xbb\x87u.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--XX--\r\nepilogue\r\n";
 

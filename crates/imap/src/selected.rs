@@ -49,6 +49,10 @@ pub(crate) struct Selected {
     interned: HashMap<String, u32>,
     /// Changes up to this modseq are reflected in the view.
     pub(crate) modseq: u64,
+    /// UID ranges (exclusive low, inclusive high) recent in this session (RFC 3501 §2.3.2).
+    recent: Vec<(u32, u32)>,
+    /// The highest UID this session has looked at for `\Recent`.
+    recent_upto: u32,
 }
 
 impl Selected {
@@ -76,7 +80,39 @@ impl Selected {
             flag_sets: index.flag_sets,
             interned,
             modseq: index.highestmodseq,
+            recent: Vec::new(),
+            recent_upto: 0,
         }
+    }
+
+    /// Marks the UIDs above `after` up to `upto` as recent in this session.
+    /// (Ranges never overlap: what this session already looked at is not added twice, which
+    /// matters for EXAMINE, whose mark does not move.)
+    pub(crate) fn add_recent(&mut self, after: u32, upto: u32) {
+        let after = after.max(self.recent_upto);
+        if after < upto {
+            self.recent.push((after, upto));
+        }
+        self.recent_upto = self.recent_upto.max(upto);
+    }
+
+    /// Whether a message is recent in this session.
+    pub(crate) fn is_recent(&self, uid: Uid) -> bool {
+        self.recent
+            .iter()
+            .any(|&(lo, hi)| uid.0 > lo && uid.0 <= hi)
+    }
+
+    /// How many messages of the view are recent in this session.
+    pub(crate) fn recent_count(&self) -> u32 {
+        self.recent
+            .iter()
+            .map(|&(lo, hi)| {
+                let start = self.uids.partition_point(|u| u.0 <= lo);
+                let end = self.uids.partition_point(|u| u.0 <= hi);
+                (end - start) as u32
+            })
+            .sum()
     }
 
     /// The view as a snapshot other sessions can start from (see [`Views`]).
@@ -417,6 +453,20 @@ mod tests {
 
     fn set(s: &str) -> SequenceSet {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn recent_ranges_do_not_overlap() {
+        let mut v = view(&[3, 5, 9, 10]);
+        // SELECT claimed above 4; later looks (EXAMINE: mark unchanged) add nothing twice.
+        v.add_recent(4, 9);
+        v.add_recent(4, 10);
+        v.add_recent(4, 10);
+        assert_eq!(v.recent_count(), 3);
+        assert!(!v.is_recent(Uid(3)) && v.is_recent(Uid(5)) && v.is_recent(Uid(10)));
+        // Another session claimed up to 12 meanwhile: nothing new here.
+        v.add_recent(12, 12);
+        assert_eq!(v.recent_count(), 3);
     }
 
     #[test]

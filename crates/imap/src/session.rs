@@ -76,6 +76,8 @@ pub(crate) struct Session {
     pub(crate) condstore: bool,
     /// QRESYNC is on (ENABLE QRESYNC, RFC 7162 §3.2.3): expunges are reported as VANISHED.
     pub(crate) qresync: bool,
+    /// ENABLE IMAP4rev2 (RFC 9051): no `\Recent`, no RECENT responses.
+    pub(crate) rev2: bool,
     pace: Pace,
 }
 
@@ -164,6 +166,7 @@ pub(crate) async fn run(
         start_tls: false,
         condstore: false,
         qresync: false,
+        rev2: false,
         pace: Pace::new(tokio::time::Instant::now()),
     };
     if permit.is_none() {
@@ -387,6 +390,13 @@ impl Session {
                     self.finish(&tag, "LIST", true, result).await;
                     return;
                 }
+                // CREATE-SPECIAL-USE (RFC 6154 §3).
+                if let Some((tag, request)) = crate::cmd::create::parse_extended(&bytes) {
+                    let tag = Tag::unvalidated(tag);
+                    let result = crate::cmd::create::run_special(self, request).await;
+                    self.finish(&tag, "CREATE", true, result).await;
+                    return;
+                }
                 let tag = recover_tag(&bytes);
                 let verb = bytes
                     .split(|&b| b == b' ' || b == b'\r')
@@ -406,6 +416,35 @@ impl Session {
         };
         let Command { tag, body } = command;
         let name = body.name();
+        // RFC 9051 §6.4.4: an IMAP4rev2 session gets SEARCH results as ESEARCH (ALL).
+        if self.rev2
+            && let CommandBody::Search {
+                charset,
+                criteria,
+                uid,
+            } = &body
+        {
+            let result = match crate::cmd::needs_selected(self) {
+                Ok(()) => {
+                    let options = crate::cmd::search::ReturnOptions {
+                        all: true,
+                        ..Default::default()
+                    };
+                    crate::cmd::search::run_extended(
+                        self,
+                        tag.inner(),
+                        options,
+                        charset.as_ref(),
+                        criteria.as_ref(),
+                        *uid,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            self.finish(&tag, name, *uid, result).await;
+            return;
+        }
         tracing::debug!(tag = %tag.inner(), command = name, "command");
         // RFC 3501 §7.4.1: no EXPUNGE while a FETCH, STORE or SEARCH by sequence number runs.
         let allow_expunge = !matches!(
@@ -489,8 +528,9 @@ impl Session {
     /// STARTTLS and LOGINDISABLED and no AUTH=; after TLS, AUTH=PLAIN with SASL-IR; once
     /// signed in, neither.
     pub(crate) fn capabilities(&self) -> Vec1<Capability<'static>> {
-        let mut caps = vec![Capability::Imap4Rev1];
         let other = |name: &'static str| Capability::try_from(name).expect("valid capability");
+        // RFC 9051 §7.2.2: both revisions; IMAP4rev2 behaviour after ENABLE IMAP4rev2.
+        let mut caps = vec![Capability::Imap4Rev1, other("IMAP4rev2")];
         if self.principal.is_none() {
             if self.plain_port && !self.wire.is_tls() {
                 caps.push(Capability::StartTls);
@@ -513,6 +553,11 @@ impl Session {
             Capability::Move,
             other("CHILDREN"),
             other("SPECIAL-USE"),
+            other("CREATE-SPECIAL-USE"),
+            // RFC 3516: FETCH BINARY[] / BINARY.SIZE[] (APPEND takes literal8 too).
+            other("BINARY"),
+            // RFC 8438 (and RFC 9051 §6.3.11): STATUS SIZE.
+            other("STATUS=SIZE"),
             // RFC 7162.
             Capability::CondStore,
             Capability::QResync,
@@ -609,8 +654,37 @@ impl Session {
             return Ok(());
         };
         self.dirty = false;
+        let grew = updates.iter().any(|u| matches!(u, Update::Exists(_)));
         self.push_updates(updates);
+        if grew && self.claim_recent() {
+            // RFC 3501 §7.3.2: the new count follows EXISTS.
+            let count = self.selected.as_ref().map_or(0, Selected::recent_count);
+            self.push_data(Data::Recent(count));
+        }
         Ok(())
+    }
+
+    /// Claims the selected mailbox's messages no session was told about yet as recent in
+    /// this one (read-only or IMAP4rev2 sessions look without claiming). False under
+    /// IMAP4rev2, which has no `\Recent`.
+    pub(crate) fn claim_recent(&mut self) -> bool {
+        if self.rev2 {
+            return false;
+        }
+        let Some(selected) = self.selected.as_mut() else {
+            return false;
+        };
+        let upto = selected.max_uid().map_or(0, |u| u.0);
+        let after =
+            self.core
+                .recent_mark(selected.id, selected.uidvalidity, upto, !selected.read_only);
+        selected.add_recent(after, upto);
+        true
+    }
+
+    /// Whether a message of the selected mailbox carries `\Recent` for this session.
+    pub(crate) fn is_recent(&self, uid: hopthu_model::Uid) -> bool {
+        !self.rev2 && self.selected.as_ref().is_some_and(|s| s.is_recent(uid))
     }
 
     pub(crate) fn push_updates(&mut self, updates: Vec<Update>) {
@@ -637,6 +711,7 @@ impl Session {
                     flags,
                     modseq,
                 } => {
+                    let recent = self.is_recent(uid);
                     let (Some(seq), Some(uid)) = (
                         std::num::NonZeroU32::new(seq),
                         std::num::NonZeroU32::new(uid.0),
@@ -645,7 +720,7 @@ impl Session {
                     };
                     let mut items = vec![
                         MessageDataItem::Uid(uid),
-                        MessageDataItem::Flags(crate::cmd::flag_fetch(&flags)),
+                        MessageDataItem::Flags(crate::cmd::flag_fetch(&flags, recent)),
                     ];
                     // RFC 7162 §3.2: unsolicited FETCH carries MODSEQ under CONDSTORE.
                     if self.condstore

@@ -185,6 +185,16 @@ impl Store {
         meta!(self, db => db.deleted_usage(mailbox).await)
     }
 
+    /// How many messages of a mailbox have a UID above `uid` (IMAP STATUS RECENT).
+    pub async fn count_above(&self, mailbox: MailboxId, uid: Uid) -> Result<u32> {
+        meta!(self, db => db.count_above(mailbox, uid).await)
+    }
+
+    /// Total size of a mailbox's messages (IMAP4rev2 STATUS SIZE).
+    pub async fn mailbox_size(&self, mailbox: MailboxId) -> Result<u64> {
+        meta!(self, db => db.mailbox_size(mailbox).await)
+    }
+
     /// Messages added or whose flags changed after `modseq`, and UIDs expunged after it.
     pub async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes> {
         meta!(self, db => db.changes_since(mailbox, modseq).await)

@@ -586,5 +586,23 @@ async fn message_index_agrees_with_the_full_records() {
         vec![Uid(1), Uid(5)]
     );
     assert_eq!(store.deleted_usage(inbox).await.unwrap(), (0, 0));
+    let total: u64 = store
+        .messages_by_uid(inbox, &index.uids)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| u64::from(m.size))
+        .sum();
+    assert!(total > 0);
+    assert_eq!(store.mailbox_size(inbox).await.unwrap(), total);
+    let above = index.uids.iter().filter(|u| u.0 > index.uids[0].0).count() as u32;
+    assert_eq!(
+        store.count_above(inbox, index.uids[0]).await.unwrap(),
+        above
+    );
+    assert_eq!(
+        store.count_above(inbox, Uid(0)).await.unwrap(),
+        index.uids.len() as u32
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

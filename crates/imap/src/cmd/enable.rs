@@ -1,5 +1,6 @@
 //! ENABLE (RFC 5161) for CONDSTORE and QRESYNC (RFC 7162 §3.1, §3.2.3; QRESYNC implies
-//! CONDSTORE). Unknown extensions are ignored; the answer lists what this command enabled.
+//! CONDSTORE), and IMAP4rev2 (RFC 9051 §6.3.1: no `\Recent` and no RECENT responses from then
+//! on). Unknown extensions are ignored; the answer lists what this command enabled.
 //!
 //! ```text
 //! C: a ENABLE QRESYNC CONDSTORE
@@ -26,6 +27,13 @@ pub(crate) fn run(s: &mut Session, requested: &[CapabilityEnable<'_>]) -> CmdRes
                 s.qresync = true;
                 s.condstore = true;
                 if let Ok(c) = CapabilityEnable::try_from("QRESYNC") {
+                    enabled.push(c);
+                }
+            }
+            // RFC 9051 §6.3.1: IMAP4rev2 behaviour where it differs from IMAP4rev1.
+            "IMAP4REV2" if !s.rev2 => {
+                s.rev2 = true;
+                if let Ok(c) = CapabilityEnable::try_from("IMAP4rev2") {
                     enabled.push(c);
                 }
             }

@@ -22,8 +22,9 @@ use std::num::{NonZeroU32, NonZeroU64};
 
 use hopthu_model::{Flag, FlagOp, Flags, Uid};
 use imap_codec::imap_types::command::FetchModifier;
-use imap_codec::imap_types::core::{IString, Literal, NString, Vec1};
+use imap_codec::imap_types::core::{IString, Literal, LiteralMode, NString, NString8, Vec1};
 use imap_codec::imap_types::datetime::DateTime;
+use imap_codec::imap_types::extensions::binary::Literal8;
 use imap_codec::imap_types::fetch::{
     MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section,
 };
@@ -105,14 +106,6 @@ pub(crate) async fn run(
     if names.contains(&MessageDataItemName::ModSeq) {
         s.condstore = true;
     }
-    if names.iter().any(|n| {
-        matches!(
-            n,
-            MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }
-        )
-    }) {
-        return Err(CmdError::Bad("BINARY is not supported".into()));
-    }
     let selected = s.selected()?;
     let (id, read_only) = (selected.id, selected.read_only);
     let mut positions = selected.resolve(set, uid).map_err(CmdError::Bad)?;
@@ -139,6 +132,7 @@ pub(crate) async fn run(
             matches!(
                 n,
                 MessageDataItemName::BodyExt { peek: false, .. }
+                    | MessageDataItemName::Binary { peek: false, .. }
                     | MessageDataItemName::Rfc822
                     | MessageDataItemName::Rfc822Text
             )
@@ -178,6 +172,7 @@ pub(crate) async fn run(
             )
         });
     let mut missing = false;
+    let mut unknown_cte: Option<String> = None;
     for chunk in positions.chunks(FETCH_CHUNK) {
         let records = if needs_record {
             super::records_at(s, chunk).await?
@@ -228,6 +223,7 @@ pub(crate) async fn run(
                 selected.flags(i).clone(),
                 selected.modseq_at(i),
             );
+            let recent = !s.rev2 && selected.is_recent(uid);
             let mime = raw.as_deref().map(|raw| {
                 if content == Content::Everything {
                     Mime::parse(raw)
@@ -242,7 +238,9 @@ pub(crate) async fn run(
                         Some(u) => MessageDataItem::Uid(u),
                         None => continue,
                     },
-                    (MessageDataItemName::Flags, _) => MessageDataItem::Flags(flag_fetch(&flags)),
+                    (MessageDataItemName::Flags, _) => {
+                        MessageDataItem::Flags(flag_fetch(&flags, recent))
+                    }
                     (MessageDataItemName::InternalDate, _) => {
                         match record.as_ref().and_then(|r| internal_date(r.internal_date)) {
                             Some(d) => MessageDataItem::InternalDate(d),
@@ -296,12 +294,49 @@ pub(crate) async fn run(
                     (MessageDataItemName::Rfc822Text, Some(m)) => {
                         MessageDataItem::Rfc822Text(body_string(Cow::Borrowed(m.text())))
                     }
-                    _ => continue,
+                    // RFC 3516: the part decoded; BINARY.SIZE its decoded length.
+                    (
+                        MessageDataItemName::Binary {
+                            section, partial, ..
+                        },
+                        Some(m),
+                    ) => match m.binary(section) {
+                        Ok(Some(bytes)) => {
+                            let (_, bytes) = cut(bytes, *partial);
+                            MessageDataItem::Binary {
+                                section: section.clone(),
+                                value: NString8::Literal8(Literal8 {
+                                    data: Cow::Owned(bytes.into_owned()),
+                                    mode: LiteralMode::Sync,
+                                }),
+                            }
+                        }
+                        Ok(None) => MessageDataItem::Binary {
+                            section: section.clone(),
+                            value: NString8::NString(NString(None)),
+                        },
+                        Err(e) => {
+                            unknown_cte = Some(e);
+                            continue;
+                        }
+                    },
+                    (MessageDataItemName::BinarySize { section }, Some(m)) => {
+                        match m.binary(section) {
+                            Ok(bytes) => MessageDataItem::BinarySize {
+                                section: section.clone(),
+                                size: bytes.map_or(0, |b| b.len() as u32),
+                            },
+                            Err(e) => {
+                                unknown_cte = Some(e);
+                                continue;
+                            }
+                        }
+                    }
                 };
                 items.push(item);
             }
             if newly_seen.contains(&uid) && !wants_flags {
-                items.push(MessageDataItem::Flags(flag_fetch(&flags)));
+                items.push(MessageDataItem::Flags(flag_fetch(&flags, recent)));
                 // RFC 7162 §3.2: a flag change shown under CONDSTORE carries its modseq.
                 if s.condstore
                     && !wants_modseq
@@ -317,6 +352,12 @@ pub(crate) async fn run(
             s.push_data(Data::Fetch { seq, items });
             s.wire.flush_if_large().await?;
         }
+    }
+    if let Some(message) = unknown_cte {
+        return Err(CmdError::No(
+            Some(crate::errors::code("UNKNOWN-CTE")),
+            message,
+        ));
     }
     if missing {
         return Err(CmdError::No(

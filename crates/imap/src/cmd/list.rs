@@ -44,6 +44,15 @@ pub(crate) struct ListRequest {
 }
 
 impl ListRequest {
+    /// The one mailbox of that name (IMAP4rev2 SELECT's LIST response), or `None` when the
+    /// name would match as a pattern.
+    pub(crate) fn exact(name: &str) -> Option<ListRequest> {
+        (!name.contains(['%', '*'])).then(|| ListRequest {
+            pattern: name.to_string(),
+            ..ListRequest::default()
+        })
+    }
+
     pub(crate) fn new(reference: &Mailbox<'_>, pattern: &ListMailbox<'_>) -> ListRequest {
         let pattern = match pattern {
             ListMailbox::Token(t) => t.as_ref().to_vec(),
@@ -229,6 +238,7 @@ pub(crate) fn parse_extended(bytes: &[u8]) -> Option<(String, ListRequest)> {
                     "UIDVALIDITY" => StatusDataItemName::UidValidity,
                     "UNSEEN" => StatusDataItemName::Unseen,
                     "DELETED" => StatusDataItemName::Deleted,
+                    "SIZE" => StatusDataItemName::Size,
                     "HIGHESTMODSEQ" => StatusDataItemName::HighestModSeq,
                     _ => return None,
                 });

@@ -272,13 +272,18 @@ pub(crate) fn imap_flag(flag: &ModelFlag) -> Option<Flag<'static>> {
     })
 }
 
-/// Flags as a FETCH response lists them.
-pub(crate) fn flag_fetch(flags: &Flags) -> Vec<FlagFetch<'static>> {
-    flags
+/// Flags as a FETCH response lists them, with `\Recent` when the message is recent in
+/// this session.
+pub(crate) fn flag_fetch(flags: &Flags, recent: bool) -> Vec<FlagFetch<'static>> {
+    let mut out: Vec<FlagFetch<'static>> = flags
         .iter()
         .filter_map(imap_flag)
         .map(FlagFetch::Flag)
-        .collect()
+        .collect();
+    if recent {
+        out.push(FlagFetch::Recent);
+    }
+    out
 }
 
 /// UIDs as a compact UIDPLUS set (`1:3,7`), in the given order (RFC 4315 §3 pairs source and

@@ -1,8 +1,8 @@
 //! SEARCH and UID SEARCH (RFC 3501 §6.4.4). Text criteria (FROM, TO, CC, BCC, SUBJECT,
 //! HEADER, BODY, TEXT) match decoded text, ignoring case and Vietnamese diacritics
 //! (`hopthu_model::text::search_fold`): "dat" finds "Đạt". Dates: BEFORE/ON/SINCE use the
-//! internal date in the server's time zone, SENT* the Date header as written. `\Recent` is not
-//! kept, so RECENT and NEW match nothing and OLD everything. CHARSET may be UTF-8 or US-ASCII.
+//! internal date in the server's time zone, SENT* the Date header as written. RECENT, NEW
+//! and OLD use the session's `\Recent` set (RFC 3501 §2.3.2). CHARSET may be UTF-8 or US-ASCII.
 //!
 //! ```text
 //! C: a SEARCH CHARSET UTF-8 UNSEEN SUBJECT "bao cao" SINCE 1-Feb-2024
@@ -463,8 +463,10 @@ impl Candidate<'_> {
             K::And(keys) => keys.as_ref().iter().all(|k| self.matches(k)),
             K::Or(a, b) => self.matches(a) || self.matches(b),
             K::Not(k) => !self.matches(k),
-            K::All | K::Old => true,
-            K::New | K::Recent => false,
+            K::All => true,
+            K::Recent => self.recent(),
+            K::Old => !self.recent(),
+            K::New => self.recent() && !flags.contains(&Flag::Seen),
             K::SequenceSet(set) => self.selected.matches_set(set, false, self.index),
             K::Uid(set) => self.selected.matches_set(set, true, self.index),
             K::Answered => flags.contains(&Flag::Answered),
@@ -512,6 +514,11 @@ impl Candidate<'_> {
 
     fn uid(&self) -> Uid {
         self.selected.uid(self.index)
+    }
+
+    /// `\Recent` in this session (never under IMAP4rev2: the view then has none).
+    fn recent(&self) -> bool {
+        self.selected.is_recent(self.uid())
     }
 
     fn message(&self) -> Option<&Message<'_>> {

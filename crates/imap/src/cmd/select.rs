@@ -5,7 +5,7 @@
 //! S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
 //! S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
 //! S: * 172 EXISTS
-//! S: * 0 RECENT
+//! S: * 2 RECENT
 //! S: * OK [UNSEEN 12] First unseen
 //! S: * OK [UIDVALIDITY 3857529045] UIDs valid
 //! S: * OK [UIDNEXT 4392] Predicted next UID
@@ -13,8 +13,9 @@
 //! S: a OK [READ-WRITE] SELECT completed
 //! ```
 //!
-//! A failed SELECT leaves no mailbox selected. `\Recent` is not kept (RFC 9051 dropped it):
-//! RECENT is always 0.
+//! A failed SELECT leaves no mailbox selected. `\Recent` (RFC 3501 §2.3.2): the messages no
+//! session was told about yet are recent in this one (`Core::recent_mark`); after ENABLE
+//! IMAP4rev2 there is no RECENT response (RFC 9051 dropped it).
 
 use std::num::{NonZeroU32, NonZeroU64};
 
@@ -101,7 +102,7 @@ pub(crate) async fn run(
             Err(_) => s.views.forget(record.id),
         }
     }
-    let selected = match selected {
+    let mut selected = match selected {
         Some(view) => view,
         None => {
             let index = s.core.message_index(&principal, record.id).await?;
@@ -109,6 +110,15 @@ pub(crate) async fn run(
         }
     };
     s.views.put(&selected);
+    // RFC 3501 §2.3.2: the messages no session was told about are recent in this one; SELECT
+    // claims them, EXAMINE only looks (§6.3.2). IMAP4rev2 has no `\Recent`.
+    if !s.rev2 {
+        let upto = selected.max_uid().map_or(0, |u| u.0);
+        let after = s
+            .core
+            .recent_mark(selected.id, selected.uidvalidity, upto, !read_only);
+        selected.add_recent(after, upto);
+    }
 
     let mut flags = vec![
         Flag::Answered,
@@ -144,7 +154,9 @@ pub(crate) async fn run(
         "Flags permitted",
     );
     s.push_data(Data::Exists(selected.count()));
-    s.push_data(Data::Recent(0));
+    if !s.rev2 {
+        s.push_data(Data::Recent(selected.recent_count()));
+    }
     if let Some(unseen) = selected.first_unseen() {
         s.reply(
             None,
@@ -179,6 +191,12 @@ pub(crate) async fn run(
             Some(Code::HighestModSeq(modseq)),
             "Highest",
         );
+    }
+    // RFC 9051 §6.3.2: an IMAP4rev2 SELECT also lists the mailbox with its attributes.
+    if s.rev2
+        && let Some(request) = super::list::ListRequest::exact(&selected.name)
+    {
+        super::list::run(s, request, false).await?;
     }
     let verb = if read_only { "EXAMINE" } else { "SELECT" };
     let view_modseq = selected.modseq;
@@ -225,7 +243,10 @@ async fn resynchronize(
         if let Some(i) = selected.index_of(record.uid) {
             let mut items = vec![
                 MessageDataItem::Uid(NonZeroU32::new(record.uid.0).unwrap_or(NonZeroU32::MIN)),
-                MessageDataItem::Flags(super::flag_fetch(selected.flags(i))),
+                MessageDataItem::Flags(super::flag_fetch(
+                    selected.flags(i),
+                    !s.rev2 && selected.is_recent(record.uid),
+                )),
             ];
             if let Some(modseq) = NonZeroU64::new(selected.modseq_at(i)) {
                 items.push(MessageDataItem::ModSeq(modseq));

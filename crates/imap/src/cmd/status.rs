@@ -1,4 +1,5 @@
-//! STATUS (RFC 3501 §6.3.10) with DELETED (RFC 9051) and HIGHESTMODSEQ (RFC 7162) when asked.
+//! STATUS (RFC 3501 §6.3.10) with DELETED and SIZE (RFC 9051 §6.3.11) and HIGHESTMODSEQ
+//! (RFC 7162) when asked.
 //!
 //! ```text
 //! C: a STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY)
@@ -48,13 +49,34 @@ pub(crate) async fn push_status(
     } else {
         (0, 0)
     };
+    // RECENT: the messages no session was told about yet (UIDs above the mark), plus this
+    // session's own when it has the mailbox selected read-write.
+    let unclaimed = if names.contains(&StatusDataItemName::Recent) {
+        let mark = s.core.recent_mark(id, status.mailbox.uidvalidity, 0, false);
+        s.core
+            .count_above(&principal, id, hopthu_model::Uid(mark))
+            .await?
+    } else {
+        0
+    };
+    let own = s
+        .selected
+        .as_ref()
+        .filter(|v| v.id == id && !v.read_only && !s.rev2)
+        .map_or(0, |v| v.recent_count());
+    let recent = (unclaimed + own).min(status.messages);
+    let size = if names.contains(&StatusDataItemName::Size) {
+        s.core.mailbox_size(&principal, id).await?
+    } else {
+        0
+    };
     let one = NonZeroU32::MIN;
     let items: Vec<StatusDataItem> = names
         .iter()
         .filter_map(|n| {
             Some(match n {
                 StatusDataItemName::Messages => StatusDataItem::Messages(status.messages),
-                StatusDataItemName::Recent => StatusDataItem::Recent(0),
+                StatusDataItemName::Recent => StatusDataItem::Recent(recent),
                 StatusDataItemName::UidNext => {
                     StatusDataItem::UidNext(NonZeroU32::new(status.mailbox.uidnext).unwrap_or(one))
                 }
@@ -64,6 +86,7 @@ pub(crate) async fn push_status(
                 StatusDataItemName::Unseen => StatusDataItem::Unseen(status.unseen),
                 StatusDataItemName::Deleted => StatusDataItem::Deleted(deleted),
                 StatusDataItemName::DeletedStorage => StatusDataItem::DeletedStorage(deleted_size),
+                StatusDataItemName::Size => StatusDataItem::Size(size),
                 StatusDataItemName::HighestModSeq => {
                     StatusDataItem::HighestModSeq(status.mailbox.highestmodseq)
                 }

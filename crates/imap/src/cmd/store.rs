@@ -97,7 +97,10 @@ pub(crate) async fn run(
             if uid && let Some(u) = NonZeroU32::new(message_uid.0) {
                 items.push(MessageDataItem::Uid(u));
             }
-            items.push(MessageDataItem::Flags(flag_fetch(selected.flags(i))));
+            items.push(MessageDataItem::Flags(flag_fetch(
+                selected.flags(i),
+                !s.rev2 && selected.is_recent(message_uid),
+            )));
             if condstore && let Some(m) = NonZeroU64::new(selected.modseq_at(i)) {
                 items.push(MessageDataItem::ModSeq(m));
             }

@@ -283,3 +283,10 @@ fn curl_reads_and_writes_over_imaps_and_pop3s() {
 fn sort_and_thread() {
     run_script("imap_sort_thread.py", &[]);
 }
+
+/// LITERAL+ beyond 4096 octets and TOOBIG beyond APPENDLIMIT, CREATE with USE (RFC 6154),
+/// `\Recent` in exactly one session, and ENABLE IMAP4rev2 (no `\Recent`).
+#[test]
+fn literals_special_use_recent_and_imap4rev2() {
+    run_script("imap_rev2.py", &[]);
+}

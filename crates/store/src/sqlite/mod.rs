@@ -516,6 +516,25 @@ impl SqliteMeta {
         Ok((count as u32, bytes as u64))
     }
 
+    pub(crate) async fn count_above(&self, mailbox: MailboxId, uid: Uid) -> Result<u32> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE mailbox_id = $1 AND uid > $2")
+                .bind(mailbox.0)
+                .bind(i64::from(uid.0))
+                .fetch_one(&self.read)
+                .await?;
+        Ok(count as u32)
+    }
+
+    pub(crate) async fn mailbox_size(&self, mailbox: MailboxId) -> Result<u64> {
+        let bytes: i64 =
+            sqlx::query_scalar("SELECT COALESCE(SUM(size), 0) FROM messages WHERE mailbox_id = $1")
+                .bind(mailbox.0)
+                .fetch_one(&self.read)
+                .await?;
+        Ok(bytes as u64)
+    }
+
     pub(crate) async fn changes_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes> {
         // One read transaction so the three answers agree with each other. A sqlx transaction
         // rolls back when dropped, so a cancelled caller cannot leave a pooled connection

@@ -144,11 +144,12 @@ data = ok(conn.fetch("1", "(BODY[TEXT])"))
 items = fetch_items(data)
 assert items[b"BODY[TEXT]"] == body and b"\\Seen" in items[b"FLAGS"], items
 flags = fetch_items(ok(conn.fetch("2", "(FLAGS)")))[b"FLAGS"]
-assert set(flags) == {b"\\Flagged", b"$Important"}, flags
+# \Recent: this session is the first to select the mailbox since the message arrived.
+assert set(flags) == {b"\\Flagged", b"$Important", b"\\Recent"}, flags
 
 # STORE, COPY with COPYUID, MOVE, UID EXPUNGE.
 items = fetch_items(ok(conn.store("2", "+FLAGS", r"(\Seen)")))
-assert set(items[b"FLAGS"]) == {b"\\Flagged", b"$Important", b"\\Seen"}, items
+assert set(items[b"FLAGS"]) == {b"\\Flagged", b"$Important", b"\\Seen", b"\\Recent"}, items
 assert ok(conn.store("2", "-FLAGS.SILENT", r"($Important)")) == [None]
 typ, data = conn.copy("1:2", "Archive")
 assert typ == "OK" and re.search(rb"\[COPYUID \d+ 1:2 1:2\]", data[0]), data
