@@ -470,40 +470,24 @@ async fn act(
         flags.insert(flag);
         (op, flags)
     };
-    let result = match first(&fields, "action") {
-        "read" => {
-            let (op, f) = flag_op(FlagOp::Add, Flag::Seen);
+    let action = first(&fields, "action");
+    let flag_change = match action {
+        "read" => Some((FlagOp::Add, Flag::Seen)),
+        "unread" => Some((FlagOp::Remove, Flag::Seen)),
+        "flag" => Some((FlagOp::Add, Flag::Flagged)),
+        "unflag" => Some((FlagOp::Remove, Flag::Flagged)),
+        _ => None,
+    };
+    let result = match (action, flag_change) {
+        (_, Some((op, flag))) => {
+            let (op, f) = flag_op(op, flag);
             state
                 .core
                 .store_flags(who, mailbox, &uids, op, &f, None)
                 .await
                 .map(|_| ())
         }
-        "unread" => {
-            let (op, f) = flag_op(FlagOp::Remove, Flag::Seen);
-            state
-                .core
-                .store_flags(who, mailbox, &uids, op, &f, None)
-                .await
-                .map(|_| ())
-        }
-        "flag" => {
-            let (op, f) = flag_op(FlagOp::Add, Flag::Flagged);
-            state
-                .core
-                .store_flags(who, mailbox, &uids, op, &f, None)
-                .await
-                .map(|_| ())
-        }
-        "unflag" => {
-            let (op, f) = flag_op(FlagOp::Remove, Flag::Flagged);
-            state
-                .core
-                .store_flags(who, mailbox, &uids, op, &f, None)
-                .await
-                .map(|_| ())
-        }
-        "move" => match first(&fields, "target").parse::<i64>() {
+        ("move", None) => match first(&fields, "target").parse::<i64>() {
             Ok(target) => state
                 .core
                 .move_messages(who, mailbox, &uids, MailboxId(target))
@@ -513,7 +497,7 @@ async fn act(
                 t.s("Chưa chọn thư mục đích.", "No target folder chosen."),
             )),
         },
-        "delete" => {
+        ("delete", None) => {
             let trash = state.core.special_folder(who, SpecialUse::Trash).await;
             match trash {
                 // Deleting in Trash removes for good; elsewhere it moves to Trash.
@@ -544,7 +528,7 @@ async fn act(
     match result {
         Ok(()) => {
             // After deleting or moving the message being read, show its folder.
-            let reading_gone = matches!(first(&fields, "action"), "delete" | "move")
+            let reading_gone = matches!(action, "delete" | "move")
                 && back.matches('/').count() > 2;
             if reading_gone {
                 see_other(&format!("/mail/{}", mailbox.0))
