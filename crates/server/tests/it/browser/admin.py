@@ -17,11 +17,10 @@ import ssl
 import sys
 import tempfile
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+
+from common import Browser
 
 HOST = os.environ["HOPTHU_HOST"]
 BASE = f"https://{HOST}:{os.environ['HOPTHU_HTTPS_PORT']}"
@@ -29,40 +28,6 @@ IMAP_PORT = int(os.environ["HOPTHU_IMAPS_PORT"])
 SHOTS = os.environ["HOPTHU_SCREENSHOTS"]
 FOCAL, FOCAL_PW, OFFICER, OFFICER_PW, USER, USER_PW = sys.argv[1:7]
 NEW_PASSWORD = "Quan-tri-Cao-Bang-2026"
-
-
-def check(condition, message):
-    if not condition:
-        print(f"FAILED: {message}", flush=True)
-        try:
-            shot("failure")
-            print("--- url " + driver.current_url, flush=True)
-            print("--- page source\n" + driver.page_source[:6000], flush=True)
-        except Exception:  # noqa: BLE001 - best effort diagnostics
-            pass
-        sys.exit(1)
-
-
-def shot(name):
-    os.makedirs(SHOTS, exist_ok=True)
-    driver.save_screenshot(os.path.join(SHOTS, f"admin-{name}.png"))
-
-
-def wait():
-    return WebDriverWait(driver, 30)
-
-
-def fill(element_id, text):
-    el = driver.find_element(By.ID, element_id)
-    el.clear()
-    el.send_keys(text)
-
-
-def submit_button(text):
-    for b in driver.find_elements(By.CSS_SELECTOR, "button"):
-        if b.text.strip() == text:
-            return b
-    check(False, f"no button {text!r}")
 
 
 def fetch(path, method="GET", body=None):
@@ -116,13 +81,10 @@ def imap_login(address, password):
         return typ
 
 
-options = webdriver.ChromeOptions()
-for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-            "--ignore-certificate-errors", "--window-size=1280,900", "--lang=vi"]:
-    options.add_argument(arg)
-options.binary_location = "/usr/bin/chromium"
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_script_timeout(30)
+browser = Browser(SHOTS, shot_prefix="admin-", wait_seconds=30, source_chars=6000, show_url=True)
+driver = browser.driver
+check, shot, wait = browser.check, browser.shot, browser.wait
+fill, submit_button = browser.fill, browser.submit_button
 
 try:
     # ---- the focal administrator: tree -> unit -> new hire -> approval -------------------
