@@ -528,8 +528,7 @@ async fn act(
     match result {
         Ok(()) => {
             // After deleting or moving the message being read, show its folder.
-            let reading_gone = matches!(action, "delete" | "move")
-                && back.matches('/').count() > 2;
+            let reading_gone = matches!(action, "delete" | "move") && back.matches('/').count() > 2;
             if reading_gone {
                 see_other(&format!("/mail/{}", mailbox.0))
             } else {
