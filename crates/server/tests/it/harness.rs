@@ -30,6 +30,14 @@ pub struct TestServer {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Where the browser scripts save their screenshots: `screenshots/` in the target directory.
+pub fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("screenshots")
+}
+
 impl TestServer {
     /// Starts a server with every listener on a free port.
     pub fn start() -> TestServer {
@@ -259,6 +267,34 @@ http = "127.0.0.1:0"
             .stdin(Stdio::null())
             .output()
             .expect("python3")
+    }
+
+    /// Runs `tests/it/browser/<script>` (headless Chromium, Selenium) with `/usr/bin/python3`,
+    /// the server's environment, its TLS key (`HOPTHU_KEY`) and `HOPTHU_SCREENSHOTS`; panics
+    /// with the script's output and the server log when it fails.
+    pub fn browser(&self, script: &str, args: &[&str]) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/it/browser")
+            .join(script);
+        let out = Command::new("/usr/bin/python3")
+            .arg(&path)
+            .args(args)
+            .envs(self.env())
+            .env(
+                "HOPTHU_KEY",
+                self.data_dir().join("tls/key.pem").display().to_string(),
+            )
+            .env("HOPTHU_SCREENSHOTS", screenshots())
+            .output()
+            .expect("/usr/bin/python3");
+        assert!(
+            out.status.success(),
+            "{script} failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
     }
 
     /// A plain TCP connection to a listener, with a read timeout so a test never hangs.

@@ -6,18 +6,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
-use super::harness::{DOMAIN, TestServer};
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("screenshots")
-}
+use super::harness::{DOMAIN, TestServer, screenshots};
 
 fn start() -> TestServer {
     TestServer::start_with("https = \"127.0.0.1:0\"\n")
@@ -60,30 +52,14 @@ fn browser_flows() {
     );
     let first = add_first_time_account(&server, "nvan.test", "Nông Văn An", "Mk-cap-lan-dau-7");
     let colleague = server.add_account("ltbich.test", "Lê Thị Bích", "Bich-mat-khau-2026");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/browser/webmail.py");
-    let out = Command::new("/usr/bin/python3")
-        .arg(&script)
-        .args([
+    server.browser(
+        "webmail.py",
+        &[
             first.as_str(),
             "Mk-cap-lan-dau-7",
             colleague.as_str(),
             "Bich-mat-khau-2026",
-        ])
-        .envs(server.env())
-        .env(
-            "HOPTHU_KEY",
-            server.data_dir().join("tls/key.pem").display().to_string(),
-        )
-        .env("HOPTHU_SCREENSHOTS", screenshots())
-        .output()
-        .expect("/usr/bin/python3");
-    assert!(
-        out.status.success(),
-        "webmail.py failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        server.log()
+        ],
     );
     assert!(screenshots().join("06-reading.png").exists());
 }
