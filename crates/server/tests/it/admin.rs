@@ -5,8 +5,6 @@
 //! token changes nothing, a unit officer is refused everything outside their subtree, and an
 //! import confirmation applies only the plan that was shown.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
@@ -81,16 +79,7 @@ fn browser_flows() {
 
 /// One HTTP/1.1 request over plain HTTP (loopback serves the application): head and body.
 fn http(server: &TestServer, request: &str) -> (String, String) {
-    let mut s = TcpStream::connect(server.addr("http")).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    match text.split_once("\r\n\r\n") {
-        Some((head, body)) => (head.to_string(), body.to_string()),
-        None => (text, String::new()),
-    }
+    server.http(request, Duration::from_secs(30))
 }
 
 fn status(head: &str) -> u16 {

@@ -297,6 +297,21 @@ http = "127.0.0.1:0"
         );
     }
 
+    /// One HTTP/1.1 request over plain HTTP (loopback serves the application), read to the
+    /// end with `read_timeout`: the status line and headers, and the body.
+    pub fn http(&self, request: &str, read_timeout: Duration) -> (String, String) {
+        let mut s = TcpStream::connect(self.addr("http")).unwrap();
+        s.set_read_timeout(Some(read_timeout)).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        match text.split_once("\r\n\r\n") {
+            Some((head, body)) => (head.to_string(), body.to_string()),
+            None => (text, String::new()),
+        }
+    }
+
     /// A plain TCP connection to a listener, with a read timeout so a test never hangs.
     pub fn connect(&self, listener: &str) -> LineClient {
         let stream = TcpStream::connect(self.addr(listener)).unwrap();

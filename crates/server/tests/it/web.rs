@@ -4,8 +4,6 @@
 //! `target/screenshots/` (or `$CARGO_TARGET_DIR/screenshots/`) as CI artefacts. Plus checks
 //! over plain HTTP with a raw client: headers, CSRF, sessions.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
@@ -67,16 +65,7 @@ fn browser_flows() {
 /// One HTTP/1.1 request over plain HTTP (loopback serves the application): status line and
 /// headers, and the body.
 fn http(server: &TestServer, request: &str) -> (String, String) {
-    let mut s = TcpStream::connect(server.addr("http")).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    match text.split_once("\r\n\r\n") {
-        Some((head, body)) => (head.to_string(), body.to_string()),
-        None => (text, String::new()),
-    }
+    server.http(request, Duration::from_secs(20))
 }
 
 fn header<'a>(head: &'a str, name: &str) -> Vec<&'a str> {
