@@ -30,25 +30,6 @@ FOCAL, FOCAL_PW, OFFICER, OFFICER_PW, USER, USER_PW = sys.argv[1:7]
 NEW_PASSWORD = "Quan-tri-Cao-Bang-2026"
 
 
-def fetch(path, method="GET", body=None):
-    """fetch() from the page (with its cookies): [status, headers dict, text]."""
-    return driver.execute_async_script(
-        """
-        const [path, method, body, done] = arguments;
-        const opts = {method, credentials: 'same-origin'};
-        if (body !== null) { opts.body = body;
-          opts.headers = {'Content-Type': 'application/x-www-form-urlencoded'}; }
-        fetch(path, opts).then(async r => {
-          const h = {}; r.headers.forEach((v, k) => h[k] = v);
-          done([r.status, h, await r.text()]);
-        }).catch(e => done([0, {}, String(e)]));
-        """,
-        path,
-        method,
-        body,
-    )
-
-
 def sign_in(address, password):
     driver.delete_all_cookies()
     driver.get(BASE + "/login")
@@ -94,7 +75,7 @@ def imap_refused(address, password, message):
 browser = Browser(SHOTS, shot_prefix="admin-", wait_seconds=30, source_chars=6000, show_url=True)
 driver = browser.driver
 check, shot, wait = browser.check, browser.shot, browser.wait
-fill, submit_button = browser.fill, browser.submit_button
+fill, submit_button, fetch = browser.fill, browser.submit_button, browser.fetch
 
 try:
     # ---- the focal administrator: tree -> unit -> new hire -> approval -------------------
@@ -192,7 +173,7 @@ try:
     links = driver.find_elements(By.CSS_SELECTOR, "#notices a[href^='/admin/notices/']")
     check(len(links) >= 1, "the new hire's notice is listed")
     shot("notices")
-    status, headers, text = fetch(links[0].get_attribute("href").replace(BASE, ""))
+    status, headers, text, _ = fetch(links[0].get_attribute("href").replace(BASE, ""))
     check(status == 200 and "attachment" in headers.get("content-disposition", ""),
           f"the notice downloads: {status} {headers}")
     check("Hoàng Thị Thu Trang" in text, "the notice names the new hire")

@@ -2,7 +2,7 @@
 
 A script makes one `Browser` and takes its helpers: check (fail with a screenshot and the page
 source), shot (a screenshot into $HOPTHU_SCREENSHOTS), wait, fill (a field by id) and
-submit_button (a button by its text).
+submit_button (a button by its text) and fetch (a request from the page).
 """
 
 import os
@@ -60,3 +60,23 @@ class Browser:
             if b.text.strip() == text:
                 return b
         self.check(False, f"no button {text!r}")
+
+    def fetch(self, path, method="GET", body=None):
+        """fetch() from the page (with its cookies): [status, headers dict, text, body in hex]."""
+        return self.driver.execute_async_script(
+            """
+            const [path, method, body, done] = arguments;
+            const opts = {method, credentials: 'same-origin'};
+            if (body !== null) { opts.body = body;
+              opts.headers = {'Content-Type': 'application/x-www-form-urlencoded'}; }
+            fetch(path, opts).then(async r => {
+              const h = {}; r.headers.forEach((v, k) => h[k] = v);
+              const buf = new Uint8Array(await r.arrayBuffer());
+              let hex = ''; for (const b of buf) hex += b.toString(16).padStart(2, '0');
+              done([r.status, h, new TextDecoder().decode(buf), hex]);
+            }).catch(e => done([0, {}, String(e), '']));
+            """,
+            path,
+            method,
+            body,
+        )

@@ -57,27 +57,6 @@ def no_alert():
         pass
 
 
-def fetch(path, method="GET", body=None):
-    """fetch() from the page (with its cookies): [status, headers dict, text]."""
-    return driver.execute_async_script(
-        """
-        const [path, method, body, done] = arguments;
-        const opts = {method, credentials: 'same-origin'};
-        if (body !== null) { opts.body = body;
-          opts.headers = {'Content-Type': 'application/x-www-form-urlencoded'}; }
-        fetch(path, opts).then(async r => {
-          const h = {}; r.headers.forEach((v, k) => h[k] = v);
-          const buf = new Uint8Array(await r.arrayBuffer());
-          let hex = ''; for (const b of buf) hex += b.toString(16).padStart(2, '0');
-          done([r.status, h, new TextDecoder().decode(buf), hex]);
-        }).catch(e => done([0, {}, String(e), '']));
-        """,
-        path,
-        method,
-        body,
-    )
-
-
 # ---- a tracker that records every request (remote images must not reach it) --------------
 hits = []
 
@@ -118,7 +97,7 @@ def smtp_send(to, subject, html=None, text="Xin chào"):
 browser = Browser(SHOTS)
 driver = browser.driver
 check, shot, wait = browser.check, browser.shot, browser.wait
-fill, submit_button = browser.fill, browser.submit_button
+fill, submit_button, fetch = browser.fill, browser.submit_button, browser.fetch
 
 try:
     # ---- first sign-in -> forced change -> inbox ------------------------------------------
