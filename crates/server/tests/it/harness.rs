@@ -244,14 +244,7 @@ http = "127.0.0.1:0"
     /// the script's output and the server log when it fails. Returns its standard output.
     pub fn python(&self, script: &str, args: &[&str]) -> String {
         let out = self.python_output(script, args);
-        assert!(
-            out.status.success(),
-            "{script} failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            self.log()
-        );
+        self.assert_script_ok(script, &out);
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -287,6 +280,11 @@ http = "127.0.0.1:0"
             .env("HOPTHU_SCREENSHOTS", screenshots())
             .output()
             .expect("/usr/bin/python3");
+        self.assert_script_ok(script, &out);
+    }
+
+    /// Panics with a client script's output and the server log unless it succeeded.
+    fn assert_script_ok(&self, script: &str, out: &Output) {
         assert!(
             out.status.success(),
             "{script} failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
