@@ -200,19 +200,27 @@ http = "127.0.0.1:0"
     /// Creates an account `local@caobang.gov.vn` with `password` (no forced change) and
     /// returns its address.
     pub fn add_account(&self, local: &str, name: &str, password: &str) -> String {
+        self.add_account_with(local, name, password, &["--no-force-change"])
+    }
+
+    /// Like [`TestServer::add_account`], but the password must be changed at first sign-in.
+    pub fn add_first_time_account(&self, local: &str, name: &str, password: &str) -> String {
+        self.add_account_with(local, name, password, &[])
+    }
+
+    /// `hopthu account add local@caobang.gov.vn --name <name> --password-stdin <extra>`.
+    fn add_account_with(&self, local: &str, name: &str, password: &str, extra: &[&str]) -> String {
         let address = format!("{local}@{DOMAIN}");
-        let out = self.cli(
-            &[
-                "account",
-                "add",
-                &address,
-                "--name",
-                name,
-                "--password-stdin",
-                "--no-force-change",
-            ],
-            &format!("{password}\n"),
-        );
+        let mut args = vec![
+            "account",
+            "add",
+            &address,
+            "--name",
+            name,
+            "--password-stdin",
+        ];
+        args.extend_from_slice(extra);
+        let out = self.cli(&args, &format!("{password}\n"));
         assert!(
             out.status.success(),
             "account add failed: {}",

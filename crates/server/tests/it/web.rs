@@ -7,32 +7,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::harness::{DOMAIN, TestServer, screenshots};
+use super::harness::{TestServer, screenshots};
 
 fn start() -> TestServer {
     TestServer::start_with("https = \"127.0.0.1:0\"\n")
-}
-
-/// `hopthu account add` with a password that must be changed at first sign-in.
-fn add_first_time_account(server: &TestServer, local: &str, name: &str, password: &str) -> String {
-    let address = format!("{local}@{DOMAIN}");
-    let out = server.cli(
-        &[
-            "account",
-            "add",
-            &address,
-            "--name",
-            name,
-            "--password-stdin",
-        ],
-        &format!("{password}\n"),
-    );
-    assert!(
-        out.status.success(),
-        "account add: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    address
 }
 
 #[test]
@@ -48,7 +26,7 @@ fn browser_flows() {
         "import: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let first = add_first_time_account(&server, "nvan.test", "Nông Văn An", "Mk-cap-lan-dau-7");
+    let first = server.add_first_time_account("nvan.test", "Nông Văn An", "Mk-cap-lan-dau-7");
     let colleague = server.add_account("ltbich.test", "Lê Thị Bích", "Bich-mat-khau-2026");
     server.browser(
         "webmail.py",
