@@ -61,6 +61,25 @@ macro_rules! signed {
     };
 }
 
+/// The signed-in session and the message `uid` of `mailbox` it may read, or the response to
+/// send instead.
+async fn signed_view(
+    state: &AppState,
+    headers: &HeaderMap,
+    mailbox: MailboxId,
+    uid: Uid,
+) -> Result<(Signed, MessageView), Response> {
+    let signed = signed_in(state, headers, false).await?;
+    match state
+        .core
+        .message_view(&signed.session.principal, mailbox, uid)
+        .await
+    {
+        Ok(view) => Ok((signed, view)),
+        Err(e) => Err(core_error(signed.t(), &e)),
+    }
+}
+
 fn core_error(t: T, e: &hopthu_core::Error) -> Response {
     let status = match e.kind {
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
@@ -568,14 +587,13 @@ async fn read(
     Path((mailbox, uid)): Path<(i64, u32)>,
     Query(q): Query<ReadQuery>,
 ) -> Response {
-    let signed = signed!(state, headers);
+    let mailbox = MailboxId(mailbox);
+    let (signed, view) = match signed_view(&state, &headers, mailbox, Uid(uid)).await {
+        Ok(sv) => sv,
+        Err(r) => return r,
+    };
     let t = signed.t();
     let who = &signed.session.principal;
-    let mailbox = MailboxId(mailbox);
-    let view = match state.core.message_view(who, mailbox, Uid(uid)).await {
-        Ok(v) => v,
-        Err(e) => return core_error(t, &e),
-    };
     if !view.record.flags.contains(&Flag::Seen) {
         let mut seen = Flags::new();
         seen.insert(Flag::Seen);
@@ -702,14 +720,12 @@ async fn body(
     Path((mailbox, uid)): Path<(i64, u32)>,
     Query(q): Query<ReadQuery>,
 ) -> Response {
-    let signed = signed!(state, headers);
-    let t = signed.t();
-    let who = &signed.session.principal;
     let mailbox = MailboxId(mailbox);
-    let view: MessageView = match state.core.message_view(who, mailbox, Uid(uid)).await {
-        Ok(v) => v,
-        Err(e) => return core_error(t, &e),
+    let (signed, view) = match signed_view(&state, &headers, mailbox, Uid(uid)).await {
+        Ok(sv) => sv,
+        Err(r) => return r,
     };
+    let who = &signed.session.principal;
     let mut inline = HashMap::new();
     for p in view.parts.iter().filter(|p| p.content_id.is_some()) {
         if let Ok(content) = state
