@@ -118,6 +118,21 @@ pub(crate) fn csrf_refused(t: T) -> Response {
     )
 }
 
+/// The signed-in session of a form post whose CSRF token is the session's, or the response to
+/// send instead (as [`signed_in`], or the refusal of the form).
+pub(crate) async fn signed_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    allow_pending_change: bool,
+    csrf: &str,
+) -> Result<Signed, Response> {
+    let signed = signed_in(state, headers, allow_pending_change).await?;
+    if !signed.csrf_ok(csrf) {
+        return Err(csrf_refused(signed.t()));
+    }
+    Ok(signed)
+}
+
 #[derive(Deserialize, Default)]
 pub(crate) struct LangQuery {
     #[serde(default)]
@@ -288,13 +303,10 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, true).await {
+    let signed = match signed_form(&state, &headers, true, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !signed.csrf_ok(&form.csrf) {
-        return csrf_refused(signed.t());
-    }
     if let Err(e) = state.core.close_web_session(&signed.token).await {
         tracing::warn!(error = %e, "sign-out");
     }
@@ -306,13 +318,10 @@ async fn logout_all(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, true).await {
+    let signed = match signed_form(&state, &headers, true, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !signed.csrf_ok(&form.csrf) {
-        return csrf_refused(signed.t());
-    }
     if let Err(e) = state
         .core
         .close_web_sessions(&signed.session.principal, None)
@@ -425,14 +434,11 @@ async fn password(
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, true).await {
+    let signed = match signed_form(&state, &headers, true, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let t = signed.t();
-    if !signed.csrf_ok(&form.csrf) {
-        return csrf_refused(t);
-    }
     if form.new != form.confirm {
         let msg = t.s(
             "Hai lần nhập mật khẩu mới không giống nhau.",
@@ -545,13 +551,10 @@ async fn settings(
     headers: HeaderMap,
     Form(form): Form<SettingsForm>,
 ) -> Response {
-    let mut signed = match signed_in(&state, &headers, false).await {
+    let mut signed = match signed_form(&state, &headers, false, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !signed.csrf_ok(&form.csrf) {
-        return csrf_refused(signed.t());
-    }
     let settings = WebSettings {
         language: Language::parse(&form.language).unwrap_or(signed.session.settings.language),
         signature: form.signature.replace("\r\n", "\n"),

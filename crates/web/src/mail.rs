@@ -61,6 +61,25 @@ macro_rules! signed {
     };
 }
 
+/// The signed-in session and the message `uid` of `mailbox` it may read, or the response to
+/// send instead.
+async fn signed_view(
+    state: &AppState,
+    headers: &HeaderMap,
+    mailbox: MailboxId,
+    uid: Uid,
+) -> Result<(Signed, MessageView), Response> {
+    let signed = signed_in(state, headers, false).await?;
+    match state
+        .core
+        .message_view(&signed.session.principal, mailbox, uid)
+        .await
+    {
+        Ok(view) => Ok((signed, view)),
+        Err(e) => Err(core_error(signed.t(), &e)),
+    }
+}
+
 fn core_error(t: T, e: &hopthu_core::Error) -> Response {
     let status = match e.kind {
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
@@ -470,40 +489,24 @@ async fn act(
         flags.insert(flag);
         (op, flags)
     };
-    let result = match first(&fields, "action") {
-        "read" => {
-            let (op, f) = flag_op(FlagOp::Add, Flag::Seen);
+    let action = first(&fields, "action");
+    let flag_change = match action {
+        "read" => Some((FlagOp::Add, Flag::Seen)),
+        "unread" => Some((FlagOp::Remove, Flag::Seen)),
+        "flag" => Some((FlagOp::Add, Flag::Flagged)),
+        "unflag" => Some((FlagOp::Remove, Flag::Flagged)),
+        _ => None,
+    };
+    let result = match (action, flag_change) {
+        (_, Some((op, flag))) => {
+            let (op, f) = flag_op(op, flag);
             state
                 .core
                 .store_flags(who, mailbox, &uids, op, &f, None)
                 .await
                 .map(|_| ())
         }
-        "unread" => {
-            let (op, f) = flag_op(FlagOp::Remove, Flag::Seen);
-            state
-                .core
-                .store_flags(who, mailbox, &uids, op, &f, None)
-                .await
-                .map(|_| ())
-        }
-        "flag" => {
-            let (op, f) = flag_op(FlagOp::Add, Flag::Flagged);
-            state
-                .core
-                .store_flags(who, mailbox, &uids, op, &f, None)
-                .await
-                .map(|_| ())
-        }
-        "unflag" => {
-            let (op, f) = flag_op(FlagOp::Remove, Flag::Flagged);
-            state
-                .core
-                .store_flags(who, mailbox, &uids, op, &f, None)
-                .await
-                .map(|_| ())
-        }
-        "move" => match first(&fields, "target").parse::<i64>() {
+        ("move", None) => match first(&fields, "target").parse::<i64>() {
             Ok(target) => state
                 .core
                 .move_messages(who, mailbox, &uids, MailboxId(target))
@@ -513,7 +516,7 @@ async fn act(
                 t.s("Chưa chọn thư mục đích.", "No target folder chosen."),
             )),
         },
-        "delete" => {
+        ("delete", None) => {
             let trash = state.core.special_folder(who, SpecialUse::Trash).await;
             match trash {
                 // Deleting in Trash removes for good; elsewhere it moves to Trash.
@@ -544,8 +547,7 @@ async fn act(
     match result {
         Ok(()) => {
             // After deleting or moving the message being read, show its folder.
-            let reading_gone = matches!(first(&fields, "action"), "delete" | "move")
-                && back.matches('/').count() > 2;
+            let reading_gone = matches!(action, "delete" | "move") && back.matches('/').count() > 2;
             if reading_gone {
                 see_other(&format!("/mail/{}", mailbox.0))
             } else {
@@ -585,14 +587,13 @@ async fn read(
     Path((mailbox, uid)): Path<(i64, u32)>,
     Query(q): Query<ReadQuery>,
 ) -> Response {
-    let signed = signed!(state, headers);
+    let mailbox = MailboxId(mailbox);
+    let (signed, view) = match signed_view(&state, &headers, mailbox, Uid(uid)).await {
+        Ok(sv) => sv,
+        Err(r) => return r,
+    };
     let t = signed.t();
     let who = &signed.session.principal;
-    let mailbox = MailboxId(mailbox);
-    let view = match state.core.message_view(who, mailbox, Uid(uid)).await {
-        Ok(v) => v,
-        Err(e) => return core_error(t, &e),
-    };
     if !view.record.flags.contains(&Flag::Seen) {
         let mut seen = Flags::new();
         seen.insert(Flag::Seen);
@@ -719,14 +720,12 @@ async fn body(
     Path((mailbox, uid)): Path<(i64, u32)>,
     Query(q): Query<ReadQuery>,
 ) -> Response {
-    let signed = signed!(state, headers);
-    let t = signed.t();
-    let who = &signed.session.principal;
     let mailbox = MailboxId(mailbox);
-    let view: MessageView = match state.core.message_view(who, mailbox, Uid(uid)).await {
-        Ok(v) => v,
-        Err(e) => return core_error(t, &e),
+    let (signed, view) = match signed_view(&state, &headers, mailbox, Uid(uid)).await {
+        Ok(sv) => sv,
+        Err(r) => return r,
     };
+    let who = &signed.session.principal;
     let mut inline = HashMap::new();
     for p in view.parts.iter().filter(|p| p.content_id.is_some()) {
         if let Ok(content) = state

@@ -5,25 +5,16 @@
 //! token changes nothing, a unit officer is refused everything outside their subtree, and an
 //! import confirmation applies only the plan that was shown.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use super::directory::{password_of, sheet_path};
-use super::harness::TestServer;
+use super::harness::{TestServer, screenshots};
 
 const FOCAL_PW: &str = "Focal-Password-1";
 const OFFICER_PW: &str = "Officer-Password-1";
 const USER_PW: &str = "User-Password-12";
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("screenshots")
-}
 
 fn text(out: &Output) -> String {
     format!(
@@ -64,28 +55,16 @@ fn province() -> (TestServer, String, String, String, PathBuf) {
 #[test]
 fn browser_flows() {
     let (server, focal, officer, user, _) = province();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/browser/admin.py");
-    let out = Command::new("/usr/bin/python3")
-        .arg(&script)
-        .args([
+    server.browser(
+        "admin.py",
+        &[
             focal.as_str(),
             FOCAL_PW,
             officer.as_str(),
             OFFICER_PW,
             user.as_str(),
             USER_PW,
-        ])
-        .envs(server.env())
-        .env("HOPTHU_SCREENSHOTS", screenshots())
-        .output()
-        .expect("/usr/bin/python3");
-    assert!(
-        out.status.success(),
-        "admin.py failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        server.log()
+        ],
     );
     for name in [
         "tree",
@@ -100,16 +79,7 @@ fn browser_flows() {
 
 /// One HTTP/1.1 request over plain HTTP (loopback serves the application): head and body.
 fn http(server: &TestServer, request: &str) -> (String, String) {
-    let mut s = TcpStream::connect(server.addr("http")).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    match text.split_once("\r\n\r\n") {
-        Some((head, body)) => (head.to_string(), body.to_string()),
-        None => (text, String::new()),
-    }
+    server.http(request, Duration::from_secs(30))
 }
 
 fn status(head: &str) -> u16 {

@@ -30,6 +30,14 @@ pub struct TestServer {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Where the browser scripts save their screenshots: `screenshots/` in the target directory.
+pub fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("screenshots")
+}
+
 impl TestServer {
     /// Starts a server with every listener on a free port.
     pub fn start() -> TestServer {
@@ -192,19 +200,27 @@ http = "127.0.0.1:0"
     /// Creates an account `local@caobang.gov.vn` with `password` (no forced change) and
     /// returns its address.
     pub fn add_account(&self, local: &str, name: &str, password: &str) -> String {
+        self.add_account_with(local, name, password, &["--no-force-change"])
+    }
+
+    /// Like [`TestServer::add_account`], but the password must be changed at first sign-in.
+    pub fn add_first_time_account(&self, local: &str, name: &str, password: &str) -> String {
+        self.add_account_with(local, name, password, &[])
+    }
+
+    /// `hopthu account add local@caobang.gov.vn --name <name> --password-stdin <extra>`.
+    fn add_account_with(&self, local: &str, name: &str, password: &str, extra: &[&str]) -> String {
         let address = format!("{local}@{DOMAIN}");
-        let out = self.cli(
-            &[
-                "account",
-                "add",
-                &address,
-                "--name",
-                name,
-                "--password-stdin",
-                "--no-force-change",
-            ],
-            &format!("{password}\n"),
-        );
+        let mut args = vec![
+            "account",
+            "add",
+            &address,
+            "--name",
+            name,
+            "--password-stdin",
+        ];
+        args.extend_from_slice(extra);
+        let out = self.cli(&args, &format!("{password}\n"));
         assert!(
             out.status.success(),
             "account add failed: {}",
@@ -236,14 +252,7 @@ http = "127.0.0.1:0"
     /// the script's output and the server log when it fails. Returns its standard output.
     pub fn python(&self, script: &str, args: &[&str]) -> String {
         let out = self.python_output(script, args);
-        assert!(
-            out.status.success(),
-            "{script} failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            self.log()
-        );
+        self.assert_script_ok(script, &out);
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -259,6 +268,54 @@ http = "127.0.0.1:0"
             .stdin(Stdio::null())
             .output()
             .expect("python3")
+    }
+
+    /// Runs `tests/it/browser/<script>` (headless Chromium, Selenium) with `/usr/bin/python3`,
+    /// the server's environment, its TLS key (`HOPTHU_KEY`) and `HOPTHU_SCREENSHOTS`; panics
+    /// with the script's output and the server log when it fails.
+    pub fn browser(&self, script: &str, args: &[&str]) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/it/browser")
+            .join(script);
+        let out = Command::new("/usr/bin/python3")
+            .arg(&path)
+            .args(args)
+            .envs(self.env())
+            .env(
+                "HOPTHU_KEY",
+                self.data_dir().join("tls/key.pem").display().to_string(),
+            )
+            .env("HOPTHU_SCREENSHOTS", screenshots())
+            .output()
+            .expect("/usr/bin/python3");
+        self.assert_script_ok(script, &out);
+    }
+
+    /// Panics with a client script's output and the server log unless it succeeded.
+    fn assert_script_ok(&self, script: &str, out: &Output) {
+        assert!(
+            out.status.success(),
+            "{script} failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+    }
+
+    /// One HTTP/1.1 request over plain HTTP (loopback serves the application), read to the
+    /// end with `read_timeout`: the status line and headers, and the body.
+    pub fn http(&self, request: &str, read_timeout: Duration) -> (String, String) {
+        let mut s = TcpStream::connect(self.addr("http")).unwrap();
+        s.set_read_timeout(Some(read_timeout)).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        match text.split_once("\r\n\r\n") {
+            Some((head, body)) => (head.to_string(), body.to_string()),
+            None => (text, String::new()),
+        }
     }
 
     /// A plain TCP connection to a listener, with a read timeout so a test never hangs.

@@ -4,45 +4,13 @@
 //! `target/screenshots/` (or `$CARGO_TARGET_DIR/screenshots/`) as CI artefacts. Plus checks
 //! over plain HTTP with a raw client: headers, CSRF, sessions.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
-use super::harness::{DOMAIN, TestServer};
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("screenshots")
-}
+use super::harness::{TestServer, screenshots};
 
 fn start() -> TestServer {
     TestServer::start_with("https = \"127.0.0.1:0\"\n")
-}
-
-/// `hopthu account add` with a password that must be changed at first sign-in.
-fn add_first_time_account(server: &TestServer, local: &str, name: &str, password: &str) -> String {
-    let address = format!("{local}@{DOMAIN}");
-    let out = server.cli(
-        &[
-            "account",
-            "add",
-            &address,
-            "--name",
-            name,
-            "--password-stdin",
-        ],
-        &format!("{password}\n"),
-    );
-    assert!(
-        out.status.success(),
-        "account add: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    address
 }
 
 #[test]
@@ -58,32 +26,16 @@ fn browser_flows() {
         "import: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let first = add_first_time_account(&server, "nvan.test", "Nông Văn An", "Mk-cap-lan-dau-7");
+    let first = server.add_first_time_account("nvan.test", "Nông Văn An", "Mk-cap-lan-dau-7");
     let colleague = server.add_account("ltbich.test", "Lê Thị Bích", "Bich-mat-khau-2026");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/browser/webmail.py");
-    let out = Command::new("/usr/bin/python3")
-        .arg(&script)
-        .args([
+    server.browser(
+        "webmail.py",
+        &[
             first.as_str(),
             "Mk-cap-lan-dau-7",
             colleague.as_str(),
             "Bich-mat-khau-2026",
-        ])
-        .envs(server.env())
-        .env(
-            "HOPTHU_KEY",
-            server.data_dir().join("tls/key.pem").display().to_string(),
-        )
-        .env("HOPTHU_SCREENSHOTS", screenshots())
-        .output()
-        .expect("/usr/bin/python3");
-    assert!(
-        out.status.success(),
-        "webmail.py failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        server.log()
+        ],
     );
     assert!(screenshots().join("06-reading.png").exists());
 }
@@ -91,16 +43,7 @@ fn browser_flows() {
 /// One HTTP/1.1 request over plain HTTP (loopback serves the application): status line and
 /// headers, and the body.
 fn http(server: &TestServer, request: &str) -> (String, String) {
-    let mut s = TcpStream::connect(server.addr("http")).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    match text.split_once("\r\n\r\n") {
-        Some((head, body)) => (head.to_string(), body.to_string()),
-        None => (text, String::new()),
-    }
+    server.http(request, Duration::from_secs(20))
 }
 
 fn header<'a>(head: &'a str, name: &str) -> Vec<&'a str> {

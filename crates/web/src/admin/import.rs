@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use hopthu_core::directory::{ImportError, ImportPlan, ImportRequest, ImportSource, RowStatus};
 use serde::Deserialize;
 
-use super::{Console, admin_or_return};
+use super::{Console, admin_form_or_return, admin_or_return};
 use crate::AppState;
 use crate::auth::csrf_refused;
 use crate::html::esc;
@@ -337,11 +337,8 @@ async fn confirm(
     headers: HeaderMap,
     Form(form): Form<ConfirmForm>,
 ) -> Response {
-    let c = admin_or_return!(state, headers);
+    let c = admin_form_or_return!(state, headers, &form.csrf);
     let t = c.t();
-    if !c.signed.csrf_ok(&form.csrf) {
-        return csrf_refused(t);
-    }
     let Some(dir) = upload_dir(&state, &form.upload) else {
         return crate::html::error_page(
             t,

@@ -199,6 +199,19 @@ pub(crate) async fn console(state: &AppState, headers: &HeaderMap) -> Result<Con
     }
 }
 
+/// [`console`] for a form post: also refuses a CSRF token that is not the session's.
+pub(crate) async fn console_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Console, Response> {
+    let c = console(state, headers).await?;
+    if !c.signed.csrf_ok(csrf) {
+        return Err(csrf_refused(c.t()));
+    }
+    Ok(c)
+}
+
 macro_rules! admin_or_return {
     ($state:expr, $headers:expr) => {
         match $crate::admin::console(&$state, &$headers).await {
@@ -208,6 +221,17 @@ macro_rules! admin_or_return {
     };
 }
 pub(crate) use admin_or_return;
+
+/// [`admin_or_return!`] for a form post with a `csrf` field.
+macro_rules! admin_form_or_return {
+    ($state:expr, $headers:expr, $csrf:expr) => {
+        match $crate::admin::console_form(&$state, &$headers, $csrf).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        }
+    };
+}
+pub(crate) use admin_form_or_return;
 
 fn kind_label(t: T, kind: ChangeKind) -> &'static str {
     match t.0 {
@@ -548,10 +572,7 @@ async fn file_change(
     headers: HeaderMap,
     Form(form): Form<ChangeForm>,
 ) -> Response {
-    let c = admin_or_return!(state, headers);
-    if !c.signed.csrf_ok(&form.csrf) {
-        return csrf_refused(c.t());
-    }
+    let c = admin_form_or_return!(state, headers, &form.csrf);
     let input = ChangeInput {
         kind: form.kind,
         person: some(form.person),
@@ -706,11 +727,8 @@ async fn approve(
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    let c = admin_or_return!(state, headers);
+    let c = admin_form_or_return!(state, headers, &form.csrf);
     let t = c.t();
-    if !c.signed.csrf_ok(&form.csrf) {
-        return csrf_refused(t);
-    }
     let approved = match state
         .core
         .approve_change(&c.actor, id, form.note.trim())
@@ -753,10 +771,7 @@ async fn reject(
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    let c = admin_or_return!(state, headers);
-    if !c.signed.csrf_ok(&form.csrf) {
-        return csrf_refused(c.t());
-    }
+    let c = admin_form_or_return!(state, headers, &form.csrf);
     match state
         .core
         .reject_change(&c.actor, id, form.note.trim())
@@ -782,11 +797,8 @@ async fn reset(
     headers: HeaderMap,
     Form(form): Form<ResetForm>,
 ) -> Response {
-    let c = admin_or_return!(state, headers);
+    let c = admin_form_or_return!(state, headers, &form.csrf);
     let t = c.t();
-    if !c.signed.csrf_ok(&form.csrf) {
-        return csrf_refused(t);
-    }
     let cred = match state.core.reset_password(&c.actor, &form.address).await {
         Ok(cr) => cr,
         Err(e) => return c.error(&e),

@@ -17,11 +17,10 @@ import ssl
 import sys
 import tempfile
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+
+from common import Browser
 
 HOST = os.environ["HOPTHU_HOST"]
 BASE = f"https://{HOST}:{os.environ['HOPTHU_HTTPS_PORT']}"
@@ -29,59 +28,6 @@ IMAP_PORT = int(os.environ["HOPTHU_IMAPS_PORT"])
 SHOTS = os.environ["HOPTHU_SCREENSHOTS"]
 FOCAL, FOCAL_PW, OFFICER, OFFICER_PW, USER, USER_PW = sys.argv[1:7]
 NEW_PASSWORD = "Quan-tri-Cao-Bang-2026"
-
-
-def check(condition, message):
-    if not condition:
-        print(f"FAILED: {message}", flush=True)
-        try:
-            shot("failure")
-            print("--- url " + driver.current_url, flush=True)
-            print("--- page source\n" + driver.page_source[:6000], flush=True)
-        except Exception:  # noqa: BLE001 - best effort diagnostics
-            pass
-        sys.exit(1)
-
-
-def shot(name):
-    os.makedirs(SHOTS, exist_ok=True)
-    driver.save_screenshot(os.path.join(SHOTS, f"admin-{name}.png"))
-
-
-def wait():
-    return WebDriverWait(driver, 30)
-
-
-def fill(element_id, text):
-    el = driver.find_element(By.ID, element_id)
-    el.clear()
-    el.send_keys(text)
-
-
-def submit_button(text):
-    for b in driver.find_elements(By.CSS_SELECTOR, "button"):
-        if b.text.strip() == text:
-            return b
-    check(False, f"no button {text!r}")
-
-
-def fetch(path, method="GET", body=None):
-    """fetch() from the page (with its cookies): [status, headers dict, text]."""
-    return driver.execute_async_script(
-        """
-        const [path, method, body, done] = arguments;
-        const opts = {method, credentials: 'same-origin'};
-        if (body !== null) { opts.body = body;
-          opts.headers = {'Content-Type': 'application/x-www-form-urlencoded'}; }
-        fetch(path, opts).then(async r => {
-          const h = {}; r.headers.forEach((v, k) => h[k] = v);
-          done([r.status, h, await r.text()]);
-        }).catch(e => done([0, {}, String(e)]));
-        """,
-        path,
-        method,
-        body,
-    )
 
 
 def sign_in(address, password):
@@ -116,13 +62,20 @@ def imap_login(address, password):
         return typ
 
 
-options = webdriver.ChromeOptions()
-for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-            "--ignore-certificate-errors", "--window-size=1280,900", "--lang=vi"]:
-    options.add_argument(arg)
-options.binary_location = "/usr/bin/chromium"
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_script_timeout(30)
+
+def imap_refused(address, password, message):
+    """Fails with `message` unless IMAP refuses the sign-in."""
+    try:
+        imap_login(address, password)
+        check(False, message)
+    except imaplib.IMAP4.error:
+        pass
+
+
+browser = Browser(SHOTS, shot_prefix="admin-", wait_seconds=30, source_chars=6000, show_url=True)
+driver = browser.driver
+check, shot, wait = browser.check, browser.shot, browser.wait
+fill, submit_button, fetch = browser.fill, browser.submit_button, browser.fetch
 
 try:
     # ---- the focal administrator: tree -> unit -> new hire -> approval -------------------
@@ -177,11 +130,7 @@ try:
     reset_pw = driver.find_element(By.ID, "otp").text.strip()
     check(len(reset_pw) == 14 and reset_pw != otp, "a fresh one-time password")
     check(imap_login(new_address, reset_pw) == "MUST-CHANGE", "the reset password is right")
-    try:
-        imap_login(new_address, otp)
-        check(False, "the old one-time password still works after the reset")
-    except imaplib.IMAP4.error:
-        pass
+    imap_refused(new_address, otp, "the old one-time password still works after the reset")
     shot("reset")
 
     # ---- revoke, re-issue, reject --------------------------------------------------------
@@ -210,11 +159,7 @@ try:
     file_and_decide("Thu hồi", "Quyết định thôi việc số 3/QĐ-SNV", "approve")
     wait().until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.ok")))
     check("Đã thu hồi" in person_row().text, "revoked")
-    try:
-        imap_login(new_address, reset_pw)
-        check(False, "a revoked mailbox still signs in")
-    except imaplib.IMAP4.error:
-        pass
+    imap_refused(new_address, reset_pw, "a revoked mailbox still signs in")
     shot("revoked")
     file_and_decide("Cấp lại hộp thư", "Tuyển dụng lại", "approve")
     wait().until(EC.presence_of_element_located((By.ID, "otp")))
@@ -228,7 +173,7 @@ try:
     links = driver.find_elements(By.CSS_SELECTOR, "#notices a[href^='/admin/notices/']")
     check(len(links) >= 1, "the new hire's notice is listed")
     shot("notices")
-    status, headers, text = fetch(links[0].get_attribute("href").replace(BASE, ""))
+    status, headers, text, _ = fetch(links[0].get_attribute("href").replace(BASE, ""))
     check(status == 200 and "attachment" in headers.get("content-disposition", ""),
           f"the notice downloads: {status} {headers}")
     check("Hoàng Thị Thu Trang" in text, "the notice names the new hire")

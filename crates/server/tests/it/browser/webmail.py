@@ -19,12 +19,12 @@ import tempfile
 import threading
 from email.message import EmailMessage
 
-from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+
+from common import Browser
 
 HOST = os.environ["HOPTHU_HOST"]
 BASE = f"https://{HOST}:{os.environ['HOPTHU_HTTPS_PORT']}"
@@ -35,39 +35,6 @@ FIRST, OTP, COLLEAGUE, COLLEAGUE_PW = sys.argv[1:5]
 NEW_PASSWORD = "Mua-thu-Cao-Bang-2026"
 ATTACHMENT_NAME = "Báo cáo tháng 3 — Hòa An.pdf"
 ATTACHMENT_BYTES = b"%PDF-1.4\n% hopthu test attachment\n" + bytes(range(256))
-
-
-def check(condition, message):
-    if not condition:
-        print(f"FAILED: {message}", flush=True)
-        try:
-            shot("failure")
-            print("--- page source\n" + driver.page_source[:4000], flush=True)
-        except Exception:  # noqa: BLE001 - best effort diagnostics
-            pass
-        sys.exit(1)
-
-
-def shot(name):
-    os.makedirs(SHOTS, exist_ok=True)
-    driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
-
-
-def wait():
-    return WebDriverWait(driver, 20)
-
-
-def fill(element_id, text):
-    el = driver.find_element(By.ID, element_id)
-    el.clear()
-    el.send_keys(text)
-
-
-def submit_button(text):
-    for b in driver.find_elements(By.CSS_SELECTOR, "button"):
-        if b.text.strip() == text:
-            return b
-    check(False, f"no button {text!r}")
 
 
 def sign_in(address, password):
@@ -88,27 +55,6 @@ def no_alert():
         check(False, f"a script ran: alert {text!r}")
     except NoAlertPresentException:
         pass
-
-
-def fetch(path, method="GET", body=None):
-    """fetch() from the page (with its cookies): [status, headers dict, text]."""
-    return driver.execute_async_script(
-        """
-        const [path, method, body, done] = arguments;
-        const opts = {method, credentials: 'same-origin'};
-        if (body !== null) { opts.body = body;
-          opts.headers = {'Content-Type': 'application/x-www-form-urlencoded'}; }
-        fetch(path, opts).then(async r => {
-          const h = {}; r.headers.forEach((v, k) => h[k] = v);
-          const buf = new Uint8Array(await r.arrayBuffer());
-          let hex = ''; for (const b of buf) hex += b.toString(16).padStart(2, '0');
-          done([r.status, h, new TextDecoder().decode(buf), hex]);
-        }).catch(e => done([0, {}, String(e), '']));
-        """,
-        path,
-        method,
-        body,
-    )
 
 
 # ---- a tracker that records every request (remote images must not reach it) --------------
@@ -148,13 +94,10 @@ def smtp_send(to, subject, html=None, text="Xin chào"):
         s.send_message(msg)
 
 
-options = webdriver.ChromeOptions()
-for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-            "--ignore-certificate-errors", "--window-size=1280,900", "--lang=vi"]:
-    options.add_argument(arg)
-options.binary_location = "/usr/bin/chromium"
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_script_timeout(30)
+browser = Browser(SHOTS)
+driver = browser.driver
+check, shot, wait = browser.check, browser.shot, browser.wait
+fill, submit_button, fetch = browser.fill, browser.submit_button, browser.fetch
 
 try:
     # ---- first sign-in -> forced change -> inbox ------------------------------------------
