@@ -140,10 +140,11 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         println!("  {name:<12} {addr}");
     }
     // The web address a person opens first (webmail, forced password change, console).
+    // HTTPS first: the session cookies are Secure, which not every client honours on plain HTTP.
     let web = bound
-        .get("http")
-        .map(|addr| format!("http://{addr}/"))
-        .or_else(|| bound.get("https").map(|addr| format!("https://{addr}/")));
+        .get("https")
+        .map(|addr| format!("https://{addr}/"))
+        .or_else(|| bound.get("http").map(|addr| format!("http://{addr}/")));
     if let Some(url) = web {
         println!(
             "  Webmail: {url}  ·  quản trị / console: {url}admin  ·  danh bạ / directory: {url}directory"
