@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Forbidden,
     /// It already exists (a mailbox name, an address).
     AlreadyExists,
+    /// It cannot be removed while it has children (a folder with sub-folders).
+    HasChildren,
     /// A quota or size limit.
     QuotaExceeded,
     /// A passing failure (database busy, disk full); retry later.

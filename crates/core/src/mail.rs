@@ -35,11 +35,14 @@ pub struct AppendOutcome {
 }
 
 /// `INBOX` is case-insensitive (RFC 3501 §5.1); every other name is kept as given.
+/// A mailbox name as stored: INBOX in capitals, the rest in Unicode NFC (RFC 9051 §5.1 wants
+/// Net-Unicode names, so "Công văn" typed in decomposed form finds the same folder).
 fn canonical_name(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     if name.eq_ignore_ascii_case("INBOX") {
         "INBOX".to_string()
     } else {
-        name.to_string()
+        name.nfc().collect()
     }
 }
 
@@ -130,10 +133,10 @@ impl Core {
             .iter()
             .any(|m| m.name.starts_with(&prefix))
         {
-            return Err(Error::forbidden(format!(
-                "{} has child mailboxes; delete them first",
-                mailbox.name
-            )));
+            return Err(Error::new(
+                ErrorKind::HasChildren,
+                format!("{} has child mailboxes; delete them first", mailbox.name),
+            ));
         }
         self.store.delete_mailbox(mailbox.id).await?;
         self.notify(who.account, mailbox.id);
@@ -167,9 +170,19 @@ impl Core {
         Ok(())
     }
 
+    /// Subscribes to a mailbox name or drops the subscription. The name need not exist yet,
+    /// and a subscription outlives its mailbox (RFC 9051 §6.3.7); RENAME carries it along.
     pub async fn set_subscribed(&self, who: &Principal, name: &str, on: bool) -> Result<()> {
-        let mailbox = self.mailbox(who, name).await?;
-        Ok(self.store.set_subscribed(mailbox.id, on).await?)
+        let name = canonical_name(name.trim_end_matches(SEPARATOR));
+        if on {
+            check_new_name(&name)?;
+        }
+        Ok(self.store.set_subscribed(who.account, &name, on).await?)
+    }
+
+    /// The subscribed mailbox names, sorted (some may name no mailbox).
+    pub async fn subscriptions(&self, who: &Principal) -> Result<Vec<String>> {
+        Ok(self.store.subscriptions(who.account).await?)
     }
 
     /// Counts and the mailbox row (STATUS, SELECT).

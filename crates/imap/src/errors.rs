@@ -65,7 +65,7 @@ pub(crate) fn code(name: &'static str) -> Code<'static> {
 }
 
 /// The reply to a service error. RFC 5530 codes tell clients what happened:
-/// `NONEXISTENT` (no such mailbox), `ALREADYEXISTS`, `CANNOT` (breaks a rule of the server),
+/// `NONEXISTENT` (no such mailbox), `ALREADYEXISTS`, `HASCHILDREN` (RFC 9051), `CANNOT` (breaks a rule of the server),
 /// `NOPERM`, `OVERQUOTA`, `UNAVAILABLE` (try again later), `SERVERBUG`. Every service error is
 /// a `NO`: `BAD` is kept for protocol errors, which the service never sees.
 pub(crate) fn reply_for(error: &hopthu_core::Error) -> (StatusKind, Option<Code<'static>>, String) {
@@ -74,6 +74,8 @@ pub(crate) fn reply_for(error: &hopthu_core::Error) -> (StatusKind, Option<Code<
         ErrorKind::NotFound => (StatusKind::No, "NONEXISTENT"),
         ErrorKind::Forbidden => (StatusKind::No, "NOPERM"),
         ErrorKind::AlreadyExists => (StatusKind::No, "ALREADYEXISTS"),
+        // RFC 9051 §6.3.5: DELETE of a mailbox with inferior names.
+        ErrorKind::HasChildren => (StatusKind::No, "HASCHILDREN"),
         ErrorKind::QuotaExceeded => (StatusKind::No, "OVERQUOTA"),
         ErrorKind::Temporary => (StatusKind::No, "UNAVAILABLE"),
         ErrorKind::Internal => (StatusKind::No, "SERVERBUG"),
@@ -109,6 +111,7 @@ mod tests {
             (ErrorKind::NotFound, "NONEXISTENT"),
             (ErrorKind::Forbidden, "NOPERM"),
             (ErrorKind::AlreadyExists, "ALREADYEXISTS"),
+            (ErrorKind::HasChildren, "HASCHILDREN"),
             (ErrorKind::QuotaExceeded, "OVERQUOTA"),
             (ErrorKind::Temporary, "UNAVAILABLE"),
             (ErrorKind::Internal, "SERVERBUG"),

@@ -384,14 +384,15 @@ impl Session {
                     return;
                 }
                 // Commands imap-codec does not parse (LIST-EXTENDED) are tried by hand.
-                if let Some((tag, list)) = crate::cmd::list::parse_extended(&bytes) {
+                if let Some((tag, list)) = crate::cmd::list::parse_extended(&bytes, self.rev2) {
                     let tag = Tag::unvalidated(tag);
                     let result = crate::cmd::list::run_extended(self, list).await;
                     self.finish(&tag, "LIST", true, result).await;
                     return;
                 }
                 // CREATE-SPECIAL-USE (RFC 6154 §3).
-                if let Some((tag, request)) = crate::cmd::create::parse_extended(&bytes) {
+                if let Some((tag, request)) = crate::cmd::create::parse_extended(&bytes, self.rev2)
+                {
                     let tag = Tag::unvalidated(tag);
                     let result = crate::cmd::create::run_special(self, request).await;
                     self.finish(&tag, "CREATE", true, result).await;

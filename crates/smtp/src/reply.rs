@@ -90,7 +90,10 @@ pub fn core_error_reply(error: &Error) -> Reply {
         ErrorKind::Forbidden => Reply::new(550, "5.7.1", format!("Not allowed: {text}")),
         // 5.2.2: mailbox full (RFC 5321 §4.5.3.1.10 allows 552 for compatibility).
         ErrorKind::QuotaExceeded => Reply::new(552, "5.2.2", format!("Quota exceeded: {text}")),
-        ErrorKind::AlreadyExists | ErrorKind::Temporary | ErrorKind::Internal => Reply::new(
+        ErrorKind::AlreadyExists
+        | ErrorKind::HasChildren
+        | ErrorKind::Temporary
+        | ErrorKind::Internal => Reply::new(
             451,
             "4.3.0",
             "Temporary local problem, please try again later",

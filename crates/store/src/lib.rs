@@ -145,8 +145,15 @@ impl Store {
         meta!(self, db => db.rename_mailbox(account, from, to).await)
     }
 
-    pub async fn set_subscribed(&self, id: MailboxId, subscribed: bool) -> Result<()> {
-        meta!(self, db => db.set_subscribed(id, subscribed).await)
+    /// Subscribes to a name or drops the subscription; the name need not exist (a
+    /// subscription outlives its mailbox, RFC 9051 §6.3.7).
+    pub async fn set_subscribed(&self, account: AccountId, name: &str, on: bool) -> Result<()> {
+        meta!(self, db => db.set_subscribed(account, name, on).await)
+    }
+
+    /// The subscribed names of an account, sorted.
+    pub async fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
+        meta!(self, db => db.subscriptions(account).await)
     }
 
     /// Message count, unseen count and the mailbox row, for STATUS and SELECT.

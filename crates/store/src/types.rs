@@ -95,7 +95,6 @@ pub struct MailboxRecord {
     pub account_id: AccountId,
     pub name: String,
     pub special_use: Option<SpecialUse>,
-    pub subscribed: bool,
     pub uidvalidity: u32,
     pub uidnext: u32,
     pub highestmodseq: u64,

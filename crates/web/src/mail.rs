@@ -86,7 +86,7 @@ fn core_error(t: T, e: &hopthu_core::Error) -> Response {
         ErrorKind::Invalid => StatusCode::BAD_REQUEST,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorKind::AlreadyExists => StatusCode::CONFLICT,
+        ErrorKind::AlreadyExists | ErrorKind::HasChildren => StatusCode::CONFLICT,
         ErrorKind::Temporary => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     };

@@ -23,7 +23,7 @@ use crate::session::Session;
 
 pub(crate) async fn run(s: &mut Session, mailbox: &Mailbox<'_>) -> CmdResult {
     let principal = s.principal()?;
-    let name = mailbox_name(mailbox);
+    let name = mailbox_name(mailbox, s.rev2);
     s.core.create_mailbox(&principal, &name, None).await?;
     Done::ok("CREATE completed")
 }
@@ -38,7 +38,7 @@ pub(crate) struct CreateSpecial {
 
 /// `tag CREATE mailbox (USE (attr ...))`: the tag and the request, or `None` when the command
 /// is not of that form (it then gets the ordinary parse error).
-pub(crate) fn parse_extended(bytes: &[u8]) -> Option<(String, CreateSpecial)> {
+pub(crate) fn parse_extended(bytes: &[u8], utf8: bool) -> Option<(String, CreateSpecial)> {
     let tag_end = bytes.iter().position(|&b| b == b' ')?;
     let tag = crate::framing::recover_tag(&bytes[..tag_end])?;
     let rest = &bytes[tag_end + 1..];
@@ -67,7 +67,7 @@ pub(crate) fn parse_extended(bytes: &[u8]) -> Option<(String, CreateSpecial)> {
     Some((
         tag,
         CreateSpecial {
-            name: mailbox_name(&mailbox),
+            name: mailbox_name(&mailbox, utf8),
             uses,
         },
     ))
@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn create_with_use() {
-        let parsed = |s: &str| parse_extended(s.as_bytes());
+        let parsed = |s: &str| parse_extended(s.as_bytes(), false);
         let (tag, r) = parsed("a1 CREATE Nhap (USE (\\Drafts))\r\n").unwrap();
         assert_eq!(tag, "a1");
         assert_eq!(r.name, "Nhap");

@@ -1,6 +1,6 @@
-//! LIST and LSUB (RFC 3501 §6.3.8, §6.3.9) with CHILDREN (RFC 3348) and SPECIAL-USE
-//! (RFC 6154) attributes. The hierarchy separator is "/"; `*` matches anything, `%` anything
-//! but "/". INBOX matches case-insensitively.
+//! LIST and LSUB (RFC 3501 §6.3.8, §6.3.9; RFC 9051 §6.3.9) with CHILDREN (RFC 3348),
+//! SPECIAL-USE (RFC 6154) attributes and LIST-EXTENDED (RFC 5258). The hierarchy separator is
+//! "/"; `*` matches anything, `%` anything but "/". INBOX matches case-insensitively.
 //!
 //! ```text
 //! C: a LIST "" "*"
@@ -9,34 +9,44 @@
 //! S: a OK LIST completed
 //! C: b LIST (SPECIAL-USE) "" "*"
 //! C: c LIST "" "%" RETURN (SUBSCRIBED CHILDREN)
+//! C: d LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"
+//! S: * LIST () "/" "Cong van" ("CHILDINFO" ("SUBSCRIBED"))
+//! S: * LIST (\Subscribed \NonExistent) "/" "Da xoa"
+//! C: e LIST "" ("INBOX" "Sent")
 //! ```
 //!
-//! The extended forms (RFC 5258 selection and RETURN options, as Thunderbird sends them for
-//! SPECIAL-USE) are not parsed by imap-codec; [`parse_extended`] strips the options and lets
-//! the codec parse the rest.
+//! Subscriptions are names (`Core::subscriptions`): one whose mailbox is gone is listed by
+//! LIST (SUBSCRIBED) as `\NonExistent` and by LSUB as `\Noselect`. The extended forms
+//! (selection and RETURN options, several patterns) are not parsed by imap-codec;
+//! [`parse_extended`] reads them by hand.
 
-use imap_codec::CommandCodec;
-use imap_codec::decode::Decoder;
-use imap_codec::imap_types::command::CommandBody;
+use std::collections::{BTreeMap, BTreeSet};
+
+use hopthu_core::MailboxRecord;
+use imap_codec::encode::Encoder;
 use imap_codec::imap_types::core::{Atom, QuotedChar};
 use imap_codec::imap_types::flag::FlagNameAttribute;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
-use imap_codec::imap_types::response::Data;
+use imap_codec::imap_types::response::{Data, Response};
 use imap_codec::imap_types::status::StatusDataItemName;
 
 use super::{mailbox_name, wire_mailbox};
-use crate::errors::{CmdResult, Done};
+use crate::errors::{CmdError, CmdResult, Done};
 use crate::session::Session;
 
 /// A LIST request, plain or extended.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct ListRequest {
     reference: String,
-    pattern: String,
+    /// One pattern, or several (RFC 5258 §3: `LIST "" ("INBOX" "Sent")`).
+    patterns: Vec<String>,
     /// Selection option SUBSCRIBED (RFC 5258).
     subscribed_only: bool,
     /// Selection option SPECIAL-USE (RFC 6154 §5.1).
     special_use_only: bool,
+    /// Selection option RECURSIVEMATCH (RFC 5258 §3.5): parents of subscribed mailboxes the
+    /// pattern does not reach are listed with CHILDINFO.
+    recursive_match: bool,
     /// RETURN (SUBSCRIBED): mark subscribed mailboxes `\Subscribed`.
     return_subscribed: bool,
     /// RETURN (STATUS (...)) (RFC 5819): a STATUS response after each selectable mailbox.
@@ -48,29 +58,52 @@ impl ListRequest {
     /// name would match as a pattern.
     pub(crate) fn exact(name: &str) -> Option<ListRequest> {
         (!name.contains(['%', '*'])).then(|| ListRequest {
-            pattern: name.to_string(),
+            patterns: vec![name.to_string()],
             ..ListRequest::default()
         })
     }
 
-    pub(crate) fn new(reference: &Mailbox<'_>, pattern: &ListMailbox<'_>) -> ListRequest {
+    pub(crate) fn new(
+        reference: &Mailbox<'_>,
+        pattern: &ListMailbox<'_>,
+        utf8: bool,
+    ) -> ListRequest {
         let pattern = match pattern {
             ListMailbox::Token(t) => t.as_ref().to_vec(),
             ListMailbox::String(s) => s.as_ref().to_vec(),
         };
         ListRequest {
-            reference: mailbox_name(reference),
-            pattern: crate::mutf7::from_wire(&pattern),
+            reference: mailbox_name(reference, utf8),
+            patterns: vec![wire_name(&pattern, utf8)],
             ..ListRequest::default()
         }
     }
+}
+
+/// A name or pattern as the client sent it, in UTF-8 (see [`mailbox_name`]).
+fn wire_name(bytes: &[u8], utf8: bool) -> String {
+    if utf8 {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        crate::mutf7::from_wire(bytes)
+    }
+}
+
+/// One line of the answer.
+#[derive(Default)]
+struct Entry<'a> {
+    mailbox: Option<&'a MailboxRecord>,
+    subscribed: bool,
+    /// Listed only because a subscribed descendant lies beyond the pattern (CHILDINFO), or
+    /// listed and has such a descendant.
+    child_info: bool,
 }
 
 pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> CmdResult {
     let principal = s.principal()?;
     let delimiter = QuotedChar::try_from('/').ok();
     let verb = if lsub { "LSUB" } else { "LIST" };
-    if request.pattern.is_empty() && !lsub {
+    if request.patterns.iter().all(String::is_empty) && !lsub {
         // RFC 3501 §6.3.8: the hierarchy delimiter and root name.
         s.push_data(Data::List {
             items: vec![FlagNameAttribute::Noselect],
@@ -79,58 +112,144 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
         });
         return Done::ok("LIST completed");
     }
-    let pattern: Vec<char> = format!("{}{}", request.reference, request.pattern)
-        .chars()
+    if request.recursive_match && !request.subscribed_only && !request.special_use_only {
+        // RFC 5258 §3: RECURSIVEMATCH needs another selection option.
+        return Err(CmdError::Bad(
+            "RECURSIVEMATCH needs another selection option".into(),
+        ));
+    }
+    let patterns: Vec<Vec<char>> = request
+        .patterns
+        .iter()
+        .map(|p| format!("{}{p}", request.reference).chars().collect())
         .collect();
-    let mut mailboxes = s.core.mailboxes(&principal).await?;
-    // INBOX first, the rest by name.
-    mailboxes.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
-    let names: Vec<String> = mailboxes.iter().map(|m| m.name.clone()).collect();
-    for mailbox in &mailboxes {
-        if !matches(&pattern, &mailbox.name) {
-            continue;
-        }
-        let subscribed = mailbox.subscribed;
-        if (lsub || request.subscribed_only) && !subscribed {
-            continue;
-        }
-        if request.special_use_only && mailbox.special_use.is_none() {
-            continue;
-        }
-        let mut items = Vec::new();
-        if !lsub {
-            let prefix = format!("{}/", mailbox.name);
-            let children = names.iter().any(|n| n.starts_with(&prefix));
-            items.push(attribute(if children {
-                "HasChildren"
-            } else {
-                "HasNoChildren"
-            }));
-            if let Some(special) = mailbox.special_use {
-                items.push(attribute(special.as_str().trim_start_matches('\\')));
+    let matches_any = |name: &str| patterns.iter().any(|p| matches(p, name));
+    let mailboxes = s.core.mailboxes(&principal).await?;
+    let by_name: BTreeMap<&str, &MailboxRecord> =
+        mailboxes.iter().map(|m| (m.name.as_str(), m)).collect();
+    let subscriptions: BTreeSet<String> =
+        if lsub || request.subscribed_only || request.return_subscribed {
+            s.core
+                .subscriptions(&principal)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+
+    // What is listed, by name.
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    if lsub || request.subscribed_only {
+        for name in &subscriptions {
+            let mailbox = by_name.get(name.as_str()).copied();
+            if request.special_use_only && mailbox.is_none_or(|m| m.special_use.is_none()) {
+                continue;
             }
-            if request.return_subscribed && subscribed {
+            if matches_any(name) {
+                let entry = entries.entry(name.clone()).or_default();
+                entry.mailbox = mailbox;
+                entry.subscribed = true;
+                continue;
+            }
+            // RFC 3501 §6.3.9 (LSUB with "%") and RFC 5258 §3.5 (RECURSIVEMATCH): the
+            // ancestors the pattern reaches stand for the subscribed name it does not.
+            if !lsub && !request.recursive_match {
+                continue;
+            }
+            let mut end = name.len();
+            while let Some(at) = name[..end].rfind('/') {
+                end = at;
+                let parent = &name[..end];
+                if matches_any(parent) {
+                    let entry = entries.entry(parent.to_string()).or_default();
+                    entry.mailbox = by_name.get(parent).copied();
+                    entry.subscribed = subscriptions.contains(parent);
+                    entry.child_info = true;
+                }
+            }
+        }
+    } else {
+        for mailbox in &mailboxes {
+            if !matches_any(&mailbox.name)
+                || (request.special_use_only && mailbox.special_use.is_none())
+            {
+                continue;
+            }
+            entries.insert(
+                mailbox.name.clone(),
+                Entry {
+                    mailbox: Some(mailbox),
+                    subscribed: subscriptions.contains(&mailbox.name),
+                    child_info: false,
+                },
+            );
+        }
+    }
+
+    // INBOX first, the rest by name.
+    let mut order: Vec<(&String, &Entry)> = entries.iter().collect();
+    order.sort_by_key(|(name, _)| (name.as_str() != "INBOX", *name));
+    for (name, entry) in order {
+        let mut items = Vec::new();
+        if lsub {
+            // RFC 3501 §6.3.9: a name that is not a selectable mailbox is \Noselect.
+            if entry.mailbox.is_none() || !entry.subscribed {
+                items.push(FlagNameAttribute::Noselect);
+            }
+        } else {
+            match entry.mailbox {
+                Some(mailbox) => {
+                    let prefix = format!("{}/", mailbox.name);
+                    let children = by_name
+                        .range(prefix.as_str()..)
+                        .next()
+                        .is_some_and(|(n, _)| n.starts_with(&prefix));
+                    items.push(attribute(if children {
+                        "HasChildren"
+                    } else {
+                        "HasNoChildren"
+                    }));
+                    if let Some(special) = mailbox.special_use {
+                        items.push(attribute(special.as_str().trim_start_matches('\\')));
+                    }
+                }
+                // RFC 9051 §7.3.1: \NonExistent implies \Noselect.
+                None => items.push(attribute("NonExistent")),
+            }
+            if entry.subscribed && (request.subscribed_only || request.return_subscribed) {
                 items.push(attribute("Subscribed"));
             }
         }
-        let id = mailbox.id;
-        let mailbox = wire_mailbox(&mailbox.name);
-        let with_status = !lsub && !request.status.is_empty();
-        s.push_data(if lsub {
+        let data = if lsub {
             Data::Lsub {
                 items,
                 delimiter,
-                mailbox,
+                mailbox: wire_mailbox(name, s.rev2),
             }
         } else {
             Data::List {
                 items,
                 delimiter,
-                mailbox,
+                mailbox: wire_mailbox(name, s.rev2),
             }
-        });
-        if with_status {
-            super::status::push_status(s, id, &request.status).await?;
+        };
+        if entry.child_info && !lsub {
+            // RFC 5258 §3.5: `("CHILDINFO" ("SUBSCRIBED"))` after the name.
+            let mut line = imap_codec::ResponseCodec::default()
+                .encode(&Response::Data(data))
+                .dump();
+            line.truncate(line.len().saturating_sub(2));
+            line.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n");
+            s.wire.push_raw(&line);
+        } else {
+            s.push_data(data);
+        }
+        if !lsub
+            && !request.status.is_empty()
+            && let Some(mailbox) = entry.mailbox
+        {
+            super::status::push_status(s, mailbox.id, &request.status).await?;
         }
     }
     Done::ok(&format!("{verb} completed"))
@@ -187,91 +306,170 @@ fn matches(pattern: &[char], name: &str) -> bool {
     row[name.len()]
 }
 
-/// `tag LIST (selection options) reference pattern [RETURN (return options)]` (RFC 5258),
-/// which imap-codec does not parse: the options are cut off and the plain LIST that remains is
-/// parsed by the codec. Multiple patterns are not supported.
-pub(crate) fn parse_extended(bytes: &[u8]) -> Option<(String, ListRequest)> {
+/// A token of an extended LIST: an atom or quoted string (unquoted), or a parenthesis.
+#[derive(Debug, PartialEq, Eq)]
+enum Token {
+    Word(Vec<u8>),
+    Open,
+    Close,
+}
+
+/// Splits the arguments of an extended LIST into tokens; `None` for literals or a broken
+/// quoted string (the command then gets BAD).
+fn tokens(mut input: &[u8]) -> Option<Vec<Token>> {
+    let mut out = Vec::new();
+    while let Some(&b) = input.first() {
+        match b {
+            b' ' => input = &input[1..],
+            b'(' => {
+                out.push(Token::Open);
+                input = &input[1..];
+            }
+            b')' => {
+                out.push(Token::Close);
+                input = &input[1..];
+            }
+            b'"' => {
+                let mut word = Vec::new();
+                let mut i = 1;
+                loop {
+                    match *input.get(i)? {
+                        b'\\' => {
+                            word.push(*input.get(i + 1)?);
+                            i += 2;
+                        }
+                        b'"' => break,
+                        b'\r' | b'\n' => return None,
+                        c => {
+                            word.push(c);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Token::Word(word));
+                input = &input[i + 1..];
+            }
+            b'{' | b'\r' | b'\n' => return None,
+            _ => {
+                let end = input
+                    .iter()
+                    .position(|&c| matches!(c, b' ' | b'(' | b')' | b'"' | b'\r' | b'\n'))
+                    .unwrap_or(input.len());
+                out.push(Token::Word(input[..end].to_vec()));
+                input = &input[end..];
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `tag LIST [(selection options)] reference (pattern | (pattern ...)) [RETURN (options)]`
+/// (RFC 5258, RFC 9051 §6.3.9), which imap-codec does not parse. `None` when the command is
+/// not an extended LIST (it then gets the ordinary parse error).
+pub(crate) fn parse_extended(bytes: &[u8], utf8: bool) -> Option<(String, ListRequest)> {
     let tag_end = bytes.iter().position(|&b| b == b' ')?;
     let tag = crate::framing::recover_tag(&bytes[..tag_end])?;
     let rest = &bytes[tag_end + 1..];
     if rest.len() < 5 || !rest[..5].eq_ignore_ascii_case(b"LIST ") {
         return None;
     }
-    let mut args = &rest[5..];
+    let tokens = tokens(rest[5..].strip_suffix(b"\r\n")?)?;
+    let mut tokens = tokens.into_iter().peekable();
+    let upper = |w: &[u8]| String::from_utf8_lossy(w).to_ascii_uppercase();
     let mut request = ListRequest::default();
     let mut extended = false;
-    if args.first() == Some(&b'(') {
-        let close = args.iter().position(|&b| b == b')')?;
-        let options = String::from_utf8_lossy(&args[1..close]).to_ascii_uppercase();
-        for option in options.split_ascii_whitespace() {
-            match option {
-                "SUBSCRIBED" => {
-                    request.subscribed_only = true;
-                    request.return_subscribed = true;
-                }
-                "SPECIAL-USE" => request.special_use_only = true,
-                // REMOTE, RECURSIVEMATCH: nothing to do for a single server.
-                _ => {}
-            }
-        }
-        args = args.get(close + 1..)?.strip_prefix(b" ")?;
+    if tokens.next_if_eq(&Token::Open).is_some() {
         extended = true;
-    }
-    let mut line = args.strip_suffix(b"\r\n")?;
-    let upper = line.to_ascii_uppercase();
-    if let Some(at) = find_last(&upper, b" RETURN (") {
-        if !line.ends_with(b")") {
-            return None;
-        }
-        let options = String::from_utf8_lossy(&upper[at + 9..]).into_owned();
-        if options.contains("SUBSCRIBED") {
-            request.return_subscribed = true;
-        }
-        if let Some(start) = options.find("STATUS (") {
-            let rest = &options[start + 8..];
-            let items = &rest[..rest.find(')')?];
-            for item in items.split_ascii_whitespace() {
-                request.status.push(match item {
-                    "MESSAGES" => StatusDataItemName::Messages,
-                    "RECENT" => StatusDataItemName::Recent,
-                    "UIDNEXT" => StatusDataItemName::UidNext,
-                    "UIDVALIDITY" => StatusDataItemName::UidValidity,
-                    "UNSEEN" => StatusDataItemName::Unseen,
-                    "DELETED" => StatusDataItemName::Deleted,
-                    "SIZE" => StatusDataItemName::Size,
-                    "HIGHESTMODSEQ" => StatusDataItemName::HighestModSeq,
+        loop {
+            match tokens.next()? {
+                Token::Close => break,
+                Token::Word(w) => match upper(&w).as_str() {
+                    "SUBSCRIBED" => {
+                        request.subscribed_only = true;
+                        request.return_subscribed = true;
+                    }
+                    "SPECIAL-USE" => request.special_use_only = true,
+                    "RECURSIVEMATCH" => request.recursive_match = true,
+                    // One server: nothing is remote.
+                    "REMOTE" => {}
                     _ => return None,
-                });
+                },
+                Token::Open => return None,
             }
         }
-        line = &line[..at];
-        extended = true;
     }
-    if !extended {
-        return None;
-    }
-    let mut plain = format!("{tag} LIST ").into_bytes();
-    plain.extend_from_slice(line);
-    plain.extend_from_slice(b"\r\n");
-    let (rest, command) = CommandCodec::default().decode(&plain).ok()?;
-    if !rest.is_empty() {
-        return None;
-    }
-    let CommandBody::List {
-        reference,
-        mailbox_wildcard,
-    } = command.body
-    else {
+    let Token::Word(reference) = tokens.next()? else {
         return None;
     };
-    let plain = ListRequest::new(&reference, &mailbox_wildcard);
-    request.reference = plain.reference;
-    request.pattern = plain.pattern;
+    let name = |w: &[u8]| {
+        if w.eq_ignore_ascii_case(b"INBOX") {
+            "INBOX".to_string()
+        } else {
+            wire_name(w, utf8)
+        }
+    };
+    request.reference = if reference.is_empty() {
+        String::new()
+    } else {
+        name(&reference)
+    };
+    match tokens.next()? {
+        Token::Word(pattern) => request.patterns.push(wire_name(&pattern, utf8)),
+        Token::Open => {
+            extended = true;
+            loop {
+                match tokens.next()? {
+                    Token::Word(pattern) => request.patterns.push(wire_name(&pattern, utf8)),
+                    Token::Close if !request.patterns.is_empty() => break,
+                    _ => return None,
+                }
+            }
+        }
+        Token::Close => return None,
+    }
+    if let Some(Token::Word(word)) = tokens.next() {
+        if upper(&word) != "RETURN" || tokens.next()? != Token::Open {
+            return None;
+        }
+        extended = true;
+        loop {
+            match tokens.next()? {
+                Token::Close => break,
+                Token::Word(w) => match upper(&w).as_str() {
+                    "SUBSCRIBED" => request.return_subscribed = true,
+                    // Children and special-use attributes are always returned.
+                    "CHILDREN" | "SPECIAL-USE" => {}
+                    "STATUS" => {
+                        if tokens.next()? != Token::Open {
+                            return None;
+                        }
+                        loop {
+                            let Token::Word(item) = tokens.next()? else {
+                                break;
+                            };
+                            request.status.push(match upper(&item).as_str() {
+                                "MESSAGES" => StatusDataItemName::Messages,
+                                "RECENT" => StatusDataItemName::Recent,
+                                "UIDNEXT" => StatusDataItemName::UidNext,
+                                "UIDVALIDITY" => StatusDataItemName::UidValidity,
+                                "UNSEEN" => StatusDataItemName::Unseen,
+                                "DELETED" => StatusDataItemName::Deleted,
+                                "SIZE" => StatusDataItemName::Size,
+                                "HIGHESTMODSEQ" => StatusDataItemName::HighestModSeq,
+                                _ => return None,
+                            });
+                        }
+                    }
+                    _ => return None,
+                },
+                Token::Open => return None,
+            }
+        }
+    }
+    if tokens.next().is_some() || !extended {
+        return None;
+    }
     Some((tag, request))
-}
-
-fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -305,12 +503,12 @@ mod tests {
 
     #[test]
     fn extended_list_forms() {
-        let parsed = |s: &str| parse_extended(s.as_bytes());
+        let parsed = |s: &str| parse_extended(s.as_bytes(), false);
         let (tag, r) = parsed("7 LIST (SPECIAL-USE) \"\" \"*\"\r\n").unwrap();
         assert_eq!(tag, "7");
-        assert!(r.special_use_only && r.pattern == "*" && r.reference.is_empty());
+        assert!(r.special_use_only && r.patterns == ["*"] && r.reference.is_empty());
         let (_, r) = parsed("8 list \"\" \"%\" RETURN (SUBSCRIBED CHILDREN)\r\n").unwrap();
-        assert!(r.return_subscribed && !r.subscribed_only && r.pattern == "%");
+        assert!(r.return_subscribed && !r.subscribed_only && r.patterns == ["%"]);
         let (_, r) = parsed("9 LIST (SUBSCRIBED) \"\" * RETURN (STATUS (MESSAGES))\r\n").unwrap();
         assert!(r.subscribed_only);
         assert_eq!(r.status, vec![StatusDataItemName::Messages]);
@@ -325,7 +523,18 @@ mod tests {
             ]
         );
         assert_eq!(parsed("1 LIST \"\" \"*\"\r\n"), None);
-        assert_eq!(parsed("1 LIST (SPECIAL-USE) \"\" (\"a\" \"b\")\r\n"), None);
+        let (_, r) = parsed("1 LIST (SPECIAL-USE) \"\" (\"a\" \"b\")\r\n").unwrap();
+        assert_eq!(r.patterns, ["a", "b"]);
+        let (_, r) = parsed("2 LIST \"\" (INBOX \"C&APQ-ng v&AQM-n/%\")\r\n").unwrap();
+        assert_eq!(r.patterns, ["INBOX", "Công văn/%"]);
+        let (_, r) = parsed("3 LIST (SUBSCRIBED RECURSIVEMATCH) inbox %\r\n").unwrap();
+        assert!(r.recursive_match && r.subscribed_only && r.reference == "INBOX");
+        let (_, r) = parse_extended("4 LIST \"\" (\"Công văn\")\r\n".as_bytes(), true).unwrap();
+        assert_eq!(r.patterns, ["Công văn"]);
+        assert_eq!(parsed("1 LIST \"\" ()\r\n"), None);
+        assert_eq!(parsed("1 LIST (BOGUS) \"\" *\r\n"), None);
+        assert_eq!(parsed("1 LIST \"\" * RETURN (STATUS (MESSAGES)\r\n"), None);
+        assert_eq!(parsed("1 LIST \"\" {3}\r\n"), None);
         assert_eq!(parsed("1 FETCH (x) \"\" \"*\"\r\n"), None);
     }
 }

@@ -133,14 +133,14 @@ pub(crate) async fn dispatch(s: &mut Session, body: CommandBody<'_>) -> CmdResul
             reference,
             mailbox_wildcard,
         } => {
-            let request = list::ListRequest::new(&reference, &mailbox_wildcard);
+            let request = list::ListRequest::new(&reference, &mailbox_wildcard, s.rev2);
             list::run(s, request, false).await
         }
         C::Lsub {
             reference,
             mailbox_wildcard,
         } => {
-            let request = list::ListRequest::new(&reference, &mailbox_wildcard);
+            let request = list::ListRequest::new(&reference, &mailbox_wildcard, s.rev2);
             list::run(s, request, true).await
         }
         C::Status {
@@ -228,20 +228,34 @@ pub(crate) async fn dispatch(s: &mut Session, body: CommandBody<'_>) -> CmdResul
     }
 }
 
-/// A mailbox name from the client, as stored (UTF-8).
-pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> String {
+/// A mailbox name from the client, as stored (UTF-8). IMAP4rev1 clients send modified UTF-7
+/// (RFC 3501 §5.1.3); once IMAP4rev2 is enabled names are UTF-8 as sent (RFC 9051 §5.1), so
+/// `&` stands for itself.
+pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>, utf8: bool) -> String {
     match mailbox {
         Mailbox::Inbox => "INBOX".to_string(),
+        Mailbox::Other(other) if utf8 => String::from_utf8_lossy(other.as_ref()).into_owned(),
         Mailbox::Other(other) => crate::mutf7::from_wire(other.as_ref()),
     }
 }
 
-/// A stored mailbox name on the wire.
-pub(crate) fn wire_mailbox(name: &str) -> Mailbox<'static> {
+/// A stored mailbox name on the wire: modified UTF-7, or a UTF-8 quoted string once IMAP4rev2
+/// is enabled.
+pub(crate) fn wire_mailbox(name: &str, utf8: bool) -> Mailbox<'static> {
+    use imap_codec::imap_types::core::{AString, IString};
+    use imap_codec::imap_types::extensions::utf8::QuotedUtf8;
     if name.eq_ignore_ascii_case("INBOX") {
         return Mailbox::Inbox;
     }
-    Mailbox::try_from(crate::mutf7::encode(name)).unwrap_or(Mailbox::Inbox)
+    if !utf8 {
+        return Mailbox::try_from(crate::mutf7::encode(name)).unwrap_or(Mailbox::Inbox);
+    }
+    if name.is_ascii() {
+        return Mailbox::try_from(name.to_string()).unwrap_or(Mailbox::Inbox);
+    }
+    QuotedUtf8::try_from(name.to_string())
+        .map(|quoted| Mailbox::from(AString::String(IString::QuotedUtf8(quoted))))
+        .unwrap_or(Mailbox::Inbox)
 }
 
 /// A flag from the client; `\Recent` and unknown system flags are not storable.
@@ -411,9 +425,41 @@ mod tests {
 
     #[test]
     fn mailbox_names_round_trip() {
-        for name in ["INBOX", "Sent", "Công văn/Đến"] {
-            assert_eq!(mailbox_name(&wire_mailbox(name)), name);
+        for utf8 in [false, true] {
+            for name in ["INBOX", "Sent", "Công văn/Đến", "A&B"] {
+                assert_eq!(mailbox_name(&wire_mailbox(name, utf8), utf8), name);
+            }
+            assert_eq!(
+                mailbox_name(&Mailbox::try_from("inbox").unwrap(), utf8),
+                "INBOX"
+            );
         }
-        assert_eq!(mailbox_name(&Mailbox::try_from("inbox").unwrap()), "INBOX");
+        let encode = |m: &Mailbox<'_>| {
+            use imap_codec::encode::Encoder;
+            use imap_codec::imap_types::response::{Data, Response};
+            let list = Response::Data(Data::List {
+                items: vec![],
+                delimiter: None,
+                mailbox: m.clone(),
+            });
+            String::from_utf8(imap_codec::ResponseCodec::default().encode(&list).dump()).unwrap()
+        };
+        assert_eq!(
+            encode(&wire_mailbox("Công văn", false)),
+            "* LIST () NIL \"C&APQ-ng v&AQM-n\"\r\n"
+        );
+        assert_eq!(
+            encode(&wire_mailbox("Công văn", true)),
+            "* LIST () NIL \"Công văn\"\r\n"
+        );
+        // IMAP4rev2: "&" is itself, not the start of a modified UTF-7 run.
+        assert_eq!(
+            mailbox_name(&Mailbox::try_from("&ARA-").unwrap(), true),
+            "&ARA-"
+        );
+        assert_eq!(
+            mailbox_name(&Mailbox::try_from("&ARA-").unwrap(), false),
+            "Đ"
+        );
     }
 }

@@ -36,7 +36,11 @@ pub(crate) async fn run(
     let id = selected.id;
     let positions = selected.resolve(set, uid).map_err(CmdError::Bad)?;
     let uids = uids_at(s, &positions);
-    let target = match s.core.mailbox(&principal, &mailbox_name(mailbox)).await {
+    let target = match s
+        .core
+        .mailbox(&principal, &mailbox_name(mailbox, s.rev2))
+        .await
+    {
         Ok(target) => target,
         Err(e) if e.kind == hopthu_core::ErrorKind::NotFound => {
             return Err(CmdError::No(

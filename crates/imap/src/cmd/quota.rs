@@ -48,9 +48,12 @@ pub(crate) async fn get_quota(s: &mut Session, root: &[u8]) -> CmdResult {
 
 pub(crate) async fn get_quota_root(s: &mut Session, mailbox: &Mailbox<'_>) -> CmdResult {
     let principal = s.principal()?;
-    let record = s.core.mailbox(&principal, &mailbox_name(mailbox)).await?;
+    let record = s
+        .core
+        .mailbox(&principal, &mailbox_name(mailbox, s.rev2))
+        .await?;
     s.push_data(Data::QuotaRoot {
-        mailbox: wire_mailbox(&record.name),
+        mailbox: wire_mailbox(&record.name, s.rev2),
         roots: vec![root()],
     });
     push_quota(s).await?;

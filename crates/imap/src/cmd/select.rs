@@ -15,7 +15,7 @@
 //!
 //! A failed SELECT leaves no mailbox selected. `\Recent` (RFC 3501 §2.3.2): the messages no
 //! session was told about yet are recent in this one (`Core::recent_mark`); after ENABLE
-//! IMAP4rev2 there is no RECENT response (RFC 9051 dropped it).
+//! IMAP4rev2 there is no RECENT response and no `OK [UNSEEN]` (RFC 9051 dropped both).
 
 use std::num::{NonZeroU32, NonZeroU64};
 
@@ -73,7 +73,7 @@ pub(crate) async fn run(
         );
     }
     s.deselect();
-    let name = mailbox_name(mailbox);
+    let name = mailbox_name(mailbox, s.rev2);
     let record = s.core.mailbox(&principal, &name).await?;
     // Subscribe before reading, so a change committed meanwhile is seen at the next sync.
     s.subscribe();
@@ -157,7 +157,10 @@ pub(crate) async fn run(
     if !s.rev2 {
         s.push_data(Data::Recent(selected.recent_count()));
     }
-    if let Some(unseen) = selected.first_unseen() {
+    // RFC 9051 §7.1: IMAP4rev2 has no UNSEEN response code (a client asks SEARCH UNSEEN).
+    if !s.rev2
+        && let Some(unseen) = selected.first_unseen()
+    {
         s.reply(
             None,
             StatusKind::Ok,

@@ -44,6 +44,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0006_lifecycle.sql"),
     ),
     (7, include_str!("../../migrations/sqlite/0007_web.sql")),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_subscriptions.sql"),
+    ),
 ];
 
 pub(crate) struct SqliteMeta {
@@ -327,15 +331,36 @@ impl SqliteMeta {
         Ok(())
     }
 
-    pub(crate) async fn set_subscribed(&self, id: MailboxId, subscribed: bool) -> Result<()> {
+    pub(crate) async fn set_subscribed(
+        &self,
+        account: AccountId,
+        name: &str,
+        subscribed: bool,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE mailboxes SET subscribed = $1 WHERE id = $2")
-            .bind(subscribed)
-            .bind(id.0)
+        let sql = if subscribed {
+            "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES ($1, $2)"
+        } else {
+            "DELETE FROM subscriptions WHERE account_id = $1 AND name = $2"
+        };
+        sqlx::query(sql)
+            .bind(account.0)
+            .bind(name)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    pub(crate) async fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar(
+                "SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name",
+            )
+            .bind(account.0)
+            .fetch_all(&self.read)
+            .await?,
+        )
     }
 
     pub(crate) async fn mailbox_status(&self, id: MailboxId) -> Result<MailboxStatus> {
@@ -862,7 +887,6 @@ fn mailbox_from_row(r: &SqliteRow) -> Result<MailboxRecord> {
         account_id: AccountId(r.try_get("account_id")?),
         name: r.try_get("name")?,
         special_use: special_use.as_deref().and_then(SpecialUse::parse),
-        subscribed: r.try_get("subscribed")?,
         uidvalidity: r.try_get::<i64, _>("uidvalidity")? as u32,
         uidnext: r.try_get::<i64, _>("uidnext")? as u32,
         highestmodseq: r.try_get::<i64, _>("highestmodseq")? as u64,

@@ -75,7 +75,7 @@ impl From<hopthu_core::Error> for ApiError {
             ErrorKind::Invalid | ErrorKind::QuotaExceeded => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-            ErrorKind::AlreadyExists => StatusCode::CONFLICT,
+            ErrorKind::AlreadyExists | ErrorKind::HasChildren => StatusCode::CONFLICT,
             ErrorKind::Temporary => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };

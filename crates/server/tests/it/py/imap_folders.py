@@ -77,7 +77,7 @@ for call, code in [
     (lambda: conn.create("INBOX"), "ALREADYEXISTS"),
     (lambda: conn.create("Sent"), "ALREADYEXISTS"),
     (lambda: conn.delete("INBOX"), "NOPERM"),
-    (lambda: conn.delete(q("Luu tru")), "NOPERM"),  # has a child
+    (lambda: conn.delete(q("Luu tru")), "HASCHILDREN"),  # RFC 9051 §6.3.5
     (lambda: conn.delete(q("Khong co")), "NONEXISTENT"),
     (lambda: conn.select(q("Khong co")), "NONEXISTENT"),
 ]:
