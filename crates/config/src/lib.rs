@@ -116,6 +116,13 @@ pub struct RawLimits {
     pub imap_idle_timeout: Option<u64>,
     /// Seconds an SMTP session may wait for a command (RFC 5321 §4.5.3.2: 5 minutes).
     pub smtp_timeout: Option<u64>,
+    /// Seconds a POP3 connection may stay idle (RFC 1939 §3: at least 10 minutes).
+    pub pop3_idle_timeout: Option<u64>,
+    /// Commands an IMAP or POP3 client may send in a burst before it is paced. Default 500.
+    pub command_burst: Option<u32>,
+    /// Commands per second an IMAP or POP3 client may send after the burst; a faster client
+    /// waits before its next command is read. Default 200.
+    pub commands_per_second: Option<u32>,
     /// Storage quota of each account, in bytes, over all its folders (IMAP QUOTA, RFC 9208;
     /// APPEND, COPY and MOVE beyond it are refused with OVERQUOTA). Default 2 GiB.
     pub account_quota: Option<u64>,
@@ -193,6 +200,9 @@ pub struct Limits {
     pub imap_max_line: usize,
     pub imap_idle_timeout: std::time::Duration,
     pub smtp_timeout: std::time::Duration,
+    pub pop3_idle_timeout: std::time::Duration,
+    pub command_burst: u32,
+    pub commands_per_second: u32,
     pub account_quota: u64,
     pub messages_per_hour: u32,
     pub connections_per_ip: u32,
@@ -209,6 +219,9 @@ impl Default for Limits {
             imap_max_line: 64 * 1024,
             imap_idle_timeout: std::time::Duration::from_secs(31 * 60),
             smtp_timeout: std::time::Duration::from_secs(5 * 60),
+            pop3_idle_timeout: std::time::Duration::from_secs(10 * 60),
+            command_burst: 500,
+            commands_per_second: 200,
             account_quota: 2 * 1024 * 1024 * 1024,
             messages_per_hour: 500,
             connections_per_ip: 100,
@@ -326,6 +339,14 @@ impl RawConfig {
                 .smtp_timeout
                 .map(std::time::Duration::from_secs)
                 .unwrap_or(defaults.smtp_timeout),
+            pop3_idle_timeout: l
+                .pop3_idle_timeout
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(defaults.pop3_idle_timeout),
+            command_burst: l.command_burst.unwrap_or(defaults.command_burst),
+            commands_per_second: l
+                .commands_per_second
+                .unwrap_or(defaults.commands_per_second),
             account_quota: l.account_quota.unwrap_or(defaults.account_quota),
             messages_per_hour: l.messages_per_hour.unwrap_or(defaults.messages_per_hour),
             connections_per_ip: l.connections_per_ip.unwrap_or(defaults.connections_per_ip),
@@ -348,6 +369,16 @@ impl RawConfig {
         }
         if limits.imap_max_line < 1000 {
             problems.push("limits.imap_max_line: must be at least 1000 bytes".into());
+        }
+        if limits.pop3_idle_timeout < std::time::Duration::from_secs(600) {
+            problems
+                .push("limits.pop3_idle_timeout: RFC 1939 asks for at least 600 seconds".into());
+        }
+        if limits.command_burst == 0 {
+            problems.push("limits.command_burst: must be at least 1".into());
+        }
+        if limits.commands_per_second == 0 {
+            problems.push("limits.commands_per_second: must be at least 1".into());
         }
 
         let format = self.log.format.unwrap_or_else(|| "text".into());

@@ -51,7 +51,7 @@ pub use hopthu_store::{
     AccountRecord, AccountState, AuditRecord, BlobId, Changes, MailboxRecord, MailboxStatus,
     MessageIndex, MessageRecord, NoticeRecord, QueueRecord, SortRow, SpecialUse, StoreFlagsOutcome,
 };
-pub use limits::{ConnectionPermit, LimitError, RateLimits, SignInError};
+pub use limits::{CommandPace, ConnectionPermit, LimitError, RateLimits, SignInError};
 pub use mail::{AppendOutcome, STANDARD_FOLDERS};
 pub use mail::{MoveOutcome, Quota};
 pub use queue::*;

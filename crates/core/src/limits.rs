@@ -260,6 +260,49 @@ impl Core {
     }
 }
 
+/// One connection's command rate (Đ13.3, protocol robustness): a token bucket of
+/// `[limits] command_burst` commands, refilled at `commands_per_second`. A faster client is
+/// paced (its next command waits), not refused, so a well-behaved client never notices.
+#[derive(Debug)]
+pub struct CommandPace {
+    tokens: f64,
+    burst: f64,
+    per_second: f64,
+    at: Instant,
+}
+
+impl CommandPace {
+    pub fn new(burst: u32, per_second: u32, now: Instant) -> Self {
+        CommandPace {
+            tokens: f64::from(burst),
+            burst: f64::from(burst.max(1)),
+            per_second: f64::from(per_second.max(1)),
+            at: now,
+        }
+    }
+
+    /// For a connection's settings from `[limits]`.
+    pub fn from_limits(limits: &hopthu_config::Limits) -> Self {
+        Self::new(
+            limits.command_burst,
+            limits.commands_per_second,
+            Instant::now(),
+        )
+    }
+
+    /// Takes a token for one command; how long to wait before reading the next.
+    pub fn take(&mut self, now: Instant) -> Duration {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst) - 1.0;
+        if self.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / self.per_second)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +335,28 @@ mod tests {
         }
         w.record(usize::MAX, win, t0 + win, 1);
         assert_eq!(w.events.len(), 1);
+    }
+
+    #[test]
+    fn paces_a_flood_of_commands() {
+        let start = Instant::now();
+        let mut pace = CommandPace::new(500, 200, start);
+        // The burst passes without waiting.
+        for _ in 0..500 {
+            assert_eq!(pace.take(start), Duration::ZERO);
+        }
+        // Then each command waits its share of a second.
+        let wait = pace.take(start);
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_millis(6),
+            "{wait:?}"
+        );
+        // Time refills the bucket.
+        assert_eq!(pace.take(start + Duration::from_secs(10)), Duration::ZERO);
+        // A slower setting waits longer.
+        let mut slow = CommandPace::new(1, 2, start);
+        assert_eq!(slow.take(start), Duration::ZERO);
+        assert_eq!(slow.take(start), Duration::from_millis(500));
     }
 
     #[test]

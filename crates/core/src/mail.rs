@@ -143,13 +143,22 @@ impl Core {
         Ok(())
     }
 
-    /// Renames a mailbox with its children.
+    /// Renames a mailbox with its children. Renaming INBOX (RFC 9051 §6.3.6) moves its
+    /// messages into a new mailbox of that name and leaves INBOX empty, children untouched.
     pub async fn rename_mailbox(&self, who: &Principal, from: &str, to: &str) -> Result<()> {
         let mailbox = self.mailbox(who, from).await?;
         let to = canonical_name(to.trim_end_matches(SEPARATOR));
         check_new_name(&to)?;
-        if mailbox.name == "INBOX" || to == "INBOX" {
-            return Err(Error::forbidden("INBOX cannot be renamed"));
+        if to == "INBOX" {
+            return Err(Error::new(ErrorKind::AlreadyExists, "INBOX always exists"));
+        }
+        if mailbox.name == "INBOX" {
+            let target = self.create_mailbox(who, &to, None).await?;
+            let uids = self.store.message_index(mailbox.id).await?.uids;
+            self.store.move_messages(mailbox.id, &uids, target).await?;
+            self.notify(who.account, mailbox.id);
+            self.notify(who.account, target);
+            return Ok(());
         }
         if to.starts_with(&format!("{}{SEPARATOR}", mailbox.name)) {
             return Err(Error::invalid("a mailbox cannot move below itself"));

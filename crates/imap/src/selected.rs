@@ -53,6 +53,9 @@ pub(crate) struct Selected {
     recent: Vec<(u32, u32)>,
     /// The highest UID this session has looked at for `\Recent`.
     recent_upto: u32,
+    /// The last `SEARCH RETURN (SAVE)` result, as UIDs, ascending (SEARCHRES, RFC 5182: what
+    /// `$` stands for; an expunged message simply drops out).
+    pub(crate) saved: Vec<Uid>,
 }
 
 impl Selected {
@@ -82,6 +85,7 @@ impl Selected {
             modseq: index.highestmodseq,
             recent: Vec::new(),
             recent_upto: 0,
+            saved: Vec::new(),
         }
     }
 

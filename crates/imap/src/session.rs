@@ -26,6 +26,7 @@ use tokio::sync::broadcast;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use crate::cmd::searchres::Substituted;
 use crate::errors::{CmdError, code, reply_for, text};
 use crate::framing::{Discard, Frame, recover_tag};
 use crate::selected::{Selected, Update};
@@ -35,11 +36,6 @@ use crate::wire::{HANDSHAKE_TIMEOUT, Input, Stream, Wire};
 const MAX_BAD_STREAK: u32 = 10;
 /// How long a command still being received at shutdown may take to arrive.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// Command rate (Đ13.3 spirit, protocol robustness): a client may send this many commands in a
-/// burst, then this many per second; faster clients are paced (their next command waits),
-/// not refused.
-const COMMAND_BURST: f64 = 500.0;
-const COMMANDS_PER_SECOND: f64 = 200.0;
 /// This many failed sign-ins end the connection.
 pub(crate) const MAX_AUTH_FAILURES: u32 = 3;
 
@@ -78,35 +74,8 @@ pub(crate) struct Session {
     pub(crate) qresync: bool,
     /// ENABLE IMAP4rev2 (RFC 9051): no `\Recent`, no RECENT responses.
     pub(crate) rev2: bool,
-    pace: Pace,
-}
-
-/// A token bucket for the command rate.
-#[derive(Debug)]
-struct Pace {
-    tokens: f64,
-    at: tokio::time::Instant,
-}
-
-impl Pace {
-    fn new(now: tokio::time::Instant) -> Self {
-        Pace {
-            tokens: COMMAND_BURST,
-            at: now,
-        }
-    }
-
-    /// Takes a token for one command; how long to wait before reading the next.
-    fn take(&mut self, now: tokio::time::Instant) -> Duration {
-        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.at = now;
-        self.tokens = (self.tokens + elapsed * COMMANDS_PER_SECOND).min(COMMAND_BURST) - 1.0;
-        if self.tokens >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-self.tokens / COMMANDS_PER_SECOND)
-        }
-    }
+    /// `[limits] command_burst` / `commands_per_second`.
+    pace: hopthu_core::CommandPace,
 }
 
 /// Runs a connection to its end.
@@ -167,7 +136,7 @@ pub(crate) async fn run(
         condstore: false,
         qresync: false,
         rev2: false,
-        pace: Pace::new(tokio::time::Instant::now()),
+        pace: hopthu_core::CommandPace::from_limits(&limits),
     };
     if permit.is_none() {
         let max = limits.connections_per_ip;
@@ -262,7 +231,7 @@ impl Session {
         match frame {
             Frame::Complete(bytes) => {
                 self.command(bytes).await;
-                let wait = self.pace.take(tokio::time::Instant::now());
+                let wait = self.pace.take(std::time::Instant::now());
                 if !wait.is_zero() {
                     // Answer first, then make the client wait for the next one.
                     let _ = self.wire.flush().await;
@@ -353,6 +322,20 @@ impl Session {
     }
 
     async fn command(&mut self, bytes: Vec<u8>) {
+        // SEARCHRES (RFC 5182): `$` is written out before the command is parsed.
+        let bytes = match crate::cmd::searchres::substitute(&bytes, self.selected.as_ref()) {
+            None => bytes,
+            Some(Substituted::Command(rewritten)) => rewritten,
+            Some(Substituted::NothingToDo { tag, verb, uid }) => {
+                let tag = Tag::unvalidated(tag);
+                let done = Ok(crate::errors::Done {
+                    code: None,
+                    text: format!("{verb} completed (no messages in $)"),
+                });
+                self.finish(&tag, "SEARCHRES", uid, done).await;
+                return;
+            }
+        };
         let command = match CommandCodec::default().decode(&bytes) {
             Ok(([], command)) => command,
             _ => {
@@ -388,6 +371,13 @@ impl Session {
                     let tag = Tag::unvalidated(tag);
                     let result = crate::cmd::list::run_extended(self, list).await;
                     self.finish(&tag, "LIST", true, result).await;
+                    return;
+                }
+                // UNAUTHENTICATE (RFC 8437).
+                if let Some(tag) = crate::cmd::unauthenticate::parse(&bytes) {
+                    let tag = Tag::unvalidated(tag);
+                    let result = crate::cmd::unauthenticate::run(self);
+                    self.finish(&tag, "UNAUTHENTICATE", true, result).await;
                     return;
                 }
                 // CREATE-SPECIAL-USE (RFC 6154 §3).
@@ -550,6 +540,8 @@ impl Session {
             Capability::Id,
             Capability::Enable,
             Capability::Unselect,
+            // RFC 8437.
+            other("UNAUTHENTICATE"),
             Capability::UidPlus,
             Capability::Move,
             other("CHILDREN"),
@@ -564,6 +556,8 @@ impl Session {
             Capability::QResync,
             // RFC 4731 (SEARCH RETURN), RFC 5819 (LIST ... RETURN (STATUS ...)).
             other("ESEARCH"),
+            // RFC 5182: SEARCH RETURN (SAVE) and `$`.
+            other("SEARCHRES"),
             // RFC 5256, RFC 5957.
             Capability::Sort(None),
             other("SORT=DISPLAY"),
@@ -774,28 +768,5 @@ impl Session {
         self.selected
             .as_mut()
             .ok_or_else(|| CmdError::Bad("No mailbox selected".into()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paces_a_flood_of_commands() {
-        let start = tokio::time::Instant::now();
-        let mut pace = Pace::new(start);
-        // The burst passes without waiting.
-        for _ in 0..COMMAND_BURST as usize {
-            assert_eq!(pace.take(start), Duration::ZERO);
-        }
-        // Then each command waits its share of a second.
-        let wait = pace.take(start);
-        assert!(
-            wait > Duration::ZERO && wait <= Duration::from_millis(6),
-            "{wait:?}"
-        );
-        // Time refills the bucket.
-        assert_eq!(pace.take(start + Duration::from_secs(10)), Duration::ZERO);
     }
 }

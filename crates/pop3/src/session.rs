@@ -19,8 +19,6 @@ use crate::io::Io;
 
 /// RFC 2449 §4: a command line is at most 255 octets; SASL responses may be longer.
 const MAX_LINE: usize = 4096;
-/// RFC 1939 §3: an inactivity timer of at least 10 minutes.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// Errors in a row before the server gives up on a client.
 const MAX_ERRORS: u32 = 20;
 
@@ -52,6 +50,8 @@ struct Session {
     tls: bool,
     state: State,
     errors: u32,
+    /// `[limits] command_burst` / `commands_per_second`: a flood of commands is paced.
+    pace: hopthu_core::CommandPace,
 }
 
 /// What the command loop does after a command.
@@ -84,6 +84,9 @@ pub(crate) async fn run(
     };
     // Đ13.3: at most `connections_per_ip` simultaneous connections from one address.
     let permit = core.open_connection(peer);
+    // RFC 1939 §3: an inactivity timer of at least 10 minutes (`[limits] pop3_idle_timeout`).
+    let idle_timeout = core.config().limits.pop3_idle_timeout;
+    let pace = hopthu_core::CommandPace::from_limits(&core.config().limits);
     let mut session = Session {
         core,
         peer,
@@ -91,6 +94,7 @@ pub(crate) async fn run(
         tls: implicit_tls,
         state: State::Authorization { user: None },
         errors: 0,
+        pace,
     };
     if permit.is_none() {
         let max = session.core.config().limits.connections_per_ip;
@@ -110,7 +114,7 @@ pub(crate) async fn run(
     }
     loop {
         let line = tokio::select! {
-            line = tokio::time::timeout(IDLE_TIMEOUT, read_line(&mut session.io)) => line,
+            line = tokio::time::timeout(idle_timeout, read_line(&mut session.io)) => line,
             _ = shutdown.cancelled() => {
                 let _ = session.write(b"-ERR [SYS/TEMP] server shutting down\r\n").await;
                 return;
@@ -130,7 +134,13 @@ pub(crate) async fn run(
             }
             Ok(Ok(Line::Text(line))) => line,
         };
-        match session.command(&line).await {
+        let next = session.command(&line).await;
+        let wait = session.pace.take(std::time::Instant::now());
+        if !wait.is_zero() {
+            // The answer is already written; the next command waits.
+            tokio::time::sleep(wait).await;
+        }
+        match next {
             Ok(Next::Continue) => {}
             Ok(Next::Quit) | Err(_) => return,
             Ok(Next::StartTls) => {

@@ -443,10 +443,7 @@ pub(crate) fn parse_extended(bytes: &[u8], utf8: bool) -> Option<(String, ListRe
                         if tokens.next()? != Token::Open {
                             return None;
                         }
-                        loop {
-                            let Token::Word(item) = tokens.next()? else {
-                                break;
-                            };
+                        while let Token::Word(item) = tokens.next()? {
                             request.status.push(match upper(&item).as_str() {
                                 "MESSAGES" => StatusDataItemName::Messages,
                                 "RECENT" => StatusDataItemName::Recent,

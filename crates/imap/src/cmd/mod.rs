@@ -24,6 +24,7 @@ pub(crate) mod noop;
 pub(crate) mod quota;
 pub(crate) mod rename;
 pub(crate) mod search;
+pub(crate) mod searchres;
 pub(crate) mod select;
 pub(crate) mod sort;
 pub(crate) mod starttls;
@@ -31,6 +32,7 @@ pub(crate) mod status;
 pub(crate) mod store;
 pub(crate) mod subscribe;
 pub(crate) mod thread;
+pub(crate) mod unauthenticate;
 pub(crate) mod unselect;
 
 use std::num::NonZeroU32;

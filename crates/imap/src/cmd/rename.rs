@@ -1,4 +1,5 @@
-//! RENAME (RFC 3501 §6.3.5): the mailbox moves with its children; INBOX cannot be renamed.
+//! RENAME (RFC 3501 §6.3.5, RFC 9051 §6.3.6): the mailbox moves with its children. Renaming
+//! INBOX moves its messages into a new mailbox and leaves INBOX (and its children) in place.
 //!
 //! ```text
 //! C: a RENAME "Du an" "Luu tru/Du an"
@@ -15,7 +16,9 @@ pub(crate) async fn run(s: &mut Session, from: &Mailbox<'_>, to: &Mailbox<'_>) -
     let principal = s.principal()?;
     let (from, to) = (mailbox_name(from, s.rev2), mailbox_name(to, s.rev2));
     s.core.rename_mailbox(&principal, &from, &to).await?;
-    if let Some(selected) = s.selected.as_mut() {
+    if let Some(selected) = s.selected.as_mut()
+        && from != "INBOX"
+    {
         if selected.name == from {
             selected.name = to.clone();
         } else if let Some(rest) = selected.name.strip_prefix(&format!("{from}/")) {

@@ -96,6 +96,8 @@ pub(crate) struct ReturnOptions {
     pub(crate) max: bool,
     pub(crate) all: bool,
     pub(crate) count: bool,
+    /// SAVE (RFC 5182): keep the result for `$`.
+    pub(crate) save: bool,
 }
 
 /// `tag [UID] SEARCH RETURN (options) program` (RFC 4731), which imap-codec does not parse:
@@ -132,10 +134,11 @@ pub(crate) fn parse_extended(bytes: &[u8]) -> Option<(String, ReturnOptions, Vec
             "MAX" => options.max = true,
             "ALL" => options.all = true,
             "COUNT" => options.count = true,
-            // SAVE (RFC 5182) and unknown options are not offered.
+            "SAVE" => options.save = true,
             _ => return None,
         }
     }
+    // RFC 4731 §3.1: `RETURN ()` means ALL; SAVE alone returns nothing (RFC 5182 §2.4).
     if options == ReturnOptions::default() {
         options.all = true;
     }
@@ -153,8 +156,33 @@ pub(crate) async fn run_extended(
     criteria: &[SearchKey<'_>],
     uid: bool,
 ) -> CmdResult {
-    check_charset(charset)?;
-    let found = matching(s, criteria).await?;
+    // RFC 5182 §2.1: a SEARCH with SAVE that fails leaves `$` empty.
+    let found = match check_charset(charset) {
+        Ok(()) => matching(s, criteria).await,
+        Err(e) => Err(e),
+    };
+    if options.save
+        && let Some(selected) = s.selected.as_mut()
+    {
+        selected.saved.clear();
+    }
+    let found = found?;
+    if options.save {
+        let selected = s.selected()?;
+        let uids: Vec<Uid> = found.positions.iter().map(|&i| selected.uid(i)).collect();
+        let kept = super::searchres::to_save(
+            &uids,
+            options.min,
+            options.max,
+            options.all || options.count,
+        );
+        if let Some(selected) = s.selected.as_mut() {
+            selected.saved = kept;
+        }
+        if !(options.min || options.max || options.all || options.count) {
+            return Done::ok("SEARCH completed, result saved");
+        }
+    }
     let selected = s.selected()?;
     let numbers: Vec<u32> = found
         .positions

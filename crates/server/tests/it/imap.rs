@@ -290,3 +290,11 @@ fn sort_and_thread() {
 fn literals_special_use_recent_and_imap4rev2() {
     run_script("imap_rev2.py", &[]);
 }
+
+/// IMAP4rev2 names in UTF-8 (modified UTF-7 for IMAP4rev1 clients of the same account), no
+/// `OK [UNSEEN]`, subscriptions as names (`\NonExistent`, CHILDINFO), several LIST patterns,
+/// SEARCHRES (`$`) with a concurrent expunge, HASCHILDREN and UNAUTHENTICATE.
+#[test]
+fn imap4rev2_names_subscriptions_searchres_and_unauthenticate() {
+    run_script("imap_rev2_names.py", &[]);
+}

@@ -41,6 +41,19 @@ def untagged(conn, name):
     return [d for d in data if d is not None]
 
 
+def raw(conn, command):
+    """Sends one command (bytes after the tag) and returns (tagged line, untagged lines)."""
+    tag = conn._new_tag()
+    conn.send(tag + b" " + command + b"\r\n")
+    lines = []
+    while True:
+        line = conn.readline()
+        assert line, lines
+        if line.startswith(tag + b" "):
+            return line.rstrip(b"\r\n"), lines
+        lines.append(line.rstrip(b"\r\n"))
+
+
 def idle_start(conn):
     tag = conn._new_tag()
     conn.send(tag + b" IDLE\r\n")

@@ -4,7 +4,7 @@ ENABLE IMAP4rev2 (RFC 9051). Arguments: address password."""
 import re
 import sys
 
-from imap_common import imaps, ok, untagged
+from imap_common import imaps, ok, raw, untagged
 
 user, password = sys.argv[1], sys.argv[2]
 a = imaps(user, password)
@@ -14,19 +14,6 @@ assert {"IMAP4REV1", "IMAP4REV2", "LITERAL+", "CREATE-SPECIAL-USE", "SPECIAL-USE
         "STATUS=SIZE"} <= caps, caps
 # RFC 7888 §5: LITERAL+ already allows every non-synchronising literal; never both.
 assert "LITERAL-" not in caps, caps
-
-
-def raw(conn, command):
-    """Sends one command (bytes after the tag) and returns (tagged line, untagged lines)."""
-    tag = conn._new_tag()
-    conn.send(tag + b" " + command + b"\r\n")
-    lines = []
-    while True:
-        line = conn.readline()
-        assert line, lines
-        if line.startswith(tag + b" "):
-            return line.rstrip(b"\r\n"), lines
-        lines.append(line.rstrip(b"\r\n"))
 
 
 # 1. A non-synchronising literal above LITERAL-'s 4096 octets is fine with LITERAL+.
