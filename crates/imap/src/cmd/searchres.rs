@@ -121,7 +121,7 @@ fn markers(bytes: &[u8]) -> Vec<usize> {
                 });
                 match (close, length) {
                     (Some(c), Some(n)) if bytes.get(c + 1..c + 3) == Some(b"\r\n") => {
-                        i = c + 3 + n;
+                        i = (c + 3).saturating_add(n);
                     }
                     _ => i += 1,
                 }
@@ -238,6 +238,42 @@ mod tests {
             "d OK STORE"
         );
         assert_eq!(substitute(b"e FETCH $ FLAGS\r\n", None), None);
+    }
+
+    /// Hand-parsed input never panics: random lines made of the characters that matter.
+    #[test]
+    fn random_lines_never_panic() {
+        let v = view(&[1, 2, 3], &[2]);
+        let alphabet = b"$ ()\"\\{}+~0123456789\r\nUIDFETCHSEARCHLISTRETURNSUBSCRIBED*%&";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            let mut line = b"t1 ".to_vec();
+            let mut x = seed;
+            for _ in 0..len {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                line.push(alphabet[(x >> 33) as usize % alphabet.len()]);
+            }
+            line.extend_from_slice(b"\r\n");
+            let _ = substitute(&line, Some(&v));
+            let _ = crate::cmd::list::parse_extended(&line, seed % 2 == 0);
+            let _ = crate::cmd::unauthenticate::parse(&line);
+            let _ = crate::cmd::create::parse_extended(&line, false);
+            let _ = crate::cmd::search::parse_extended(&line);
+        }
+        assert_eq!(
+            markers(b"a FETCH {99999999999999999999}\r\n$\r\n"),
+            Vec::<usize>::new()
+        );
+        assert_eq!(
+            markers(b"a FETCH {18446744073709551615}\r\n $\r\n"),
+            Vec::<usize>::new()
+        );
     }
 
     #[test]
