@@ -74,6 +74,9 @@ pub(crate) struct Session {
     pub(crate) qresync: bool,
     /// ENABLE IMAP4rev2 (RFC 9051): no `\Recent`, no RECENT responses.
     pub(crate) rev2: bool,
+    /// Mailbox names in UTF-8 both ways instead of modified UTF-7: ENABLE IMAP4rev2 (RFC 9051
+    /// §5.1) or ENABLE UTF8=ACCEPT (RFC 9755).
+    pub(crate) utf8: bool,
     /// `[limits] command_burst` / `commands_per_second`.
     pace: hopthu_core::CommandPace,
 }
@@ -136,6 +139,7 @@ pub(crate) async fn run(
         condstore: false,
         qresync: false,
         rev2: false,
+        utf8: false,
         pace: hopthu_core::CommandPace::from_limits(&limits),
     };
     if permit.is_none() {
@@ -367,7 +371,7 @@ impl Session {
                     return;
                 }
                 // Commands imap-codec does not parse (LIST-EXTENDED) are tried by hand.
-                if let Some((tag, list)) = crate::cmd::list::parse_extended(&bytes, self.rev2) {
+                if let Some((tag, list)) = crate::cmd::list::parse_extended(&bytes, self.utf8) {
                     let tag = Tag::unvalidated(tag);
                     let result = crate::cmd::list::run_extended(self, list).await;
                     self.finish(&tag, "LIST", true, result).await;
@@ -381,7 +385,7 @@ impl Session {
                     return;
                 }
                 // CREATE-SPECIAL-USE (RFC 6154 §3).
-                if let Some((tag, request)) = crate::cmd::create::parse_extended(&bytes, self.rev2)
+                if let Some((tag, request)) = crate::cmd::create::parse_extended(&bytes, self.utf8)
                 {
                     let tag = Tag::unvalidated(tag);
                     let result = crate::cmd::create::run_special(self, request).await;
@@ -556,6 +560,8 @@ impl Session {
             Capability::QResync,
             // RFC 4731 (SEARCH RETURN), RFC 5819 (LIST ... RETURN (STATUS ...)).
             other("ESEARCH"),
+            // RFC 9755: UTF-8 mailbox names for an IMAP4rev1 client that asks.
+            other("UTF8=ACCEPT"),
             // RFC 5182: SEARCH RETURN (SAVE) and `$`.
             other("SEARCHRES"),
             // RFC 5256, RFC 5957.

@@ -28,7 +28,7 @@ pub(crate) async fn run(
     message: LiteralOrLiteral8<'_>,
 ) -> CmdResult {
     let principal = s.principal()?;
-    let name = mailbox_name(mailbox, s.rev2);
+    let name = mailbox_name(mailbox, s.utf8);
     let data = match message {
         LiteralOrLiteral8::Literal(literal) => literal.into_inner().into_owned(),
         LiteralOrLiteral8::Literal8(literal) => literal.data.into_owned(),

@@ -40,7 +40,7 @@ pub(crate) async fn copy_to(
 ) -> Result<Option<Code<'static>>, CmdError> {
     let principal = s.principal()?;
     let source = s.selected()?.id;
-    let name = mailbox_name(mailbox, s.rev2);
+    let name = mailbox_name(mailbox, s.utf8);
     let target = match s.core.mailbox(&principal, &name).await {
         Ok(target) => target,
         Err(e) if e.kind == hopthu_core::ErrorKind::NotFound => {

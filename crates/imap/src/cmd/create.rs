@@ -23,7 +23,7 @@ use crate::session::Session;
 
 pub(crate) async fn run(s: &mut Session, mailbox: &Mailbox<'_>) -> CmdResult {
     let principal = s.principal()?;
-    let name = mailbox_name(mailbox, s.rev2);
+    let name = mailbox_name(mailbox, s.utf8);
     s.core.create_mailbox(&principal, &name, None).await?;
     Done::ok("CREATE completed")
 }

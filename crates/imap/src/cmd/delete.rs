@@ -14,7 +14,7 @@ use crate::session::Session;
 
 pub(crate) async fn run(s: &mut Session, mailbox: &Mailbox<'_>) -> CmdResult {
     let principal = s.principal()?;
-    let name = mailbox_name(mailbox, s.rev2);
+    let name = mailbox_name(mailbox, s.utf8);
     let record = s.core.mailbox(&principal, &name).await?;
     s.core.delete_mailbox(&principal, &name).await?;
     if s.selected.as_ref().is_some_and(|sel| sel.id == record.id) {

@@ -225,13 +225,13 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
             Data::Lsub {
                 items,
                 delimiter,
-                mailbox: wire_mailbox(name, s.rev2),
+                mailbox: wire_mailbox(name, s.utf8),
             }
         } else {
             Data::List {
                 items,
                 delimiter,
-                mailbox: wire_mailbox(name, s.rev2),
+                mailbox: wire_mailbox(name, s.utf8),
             }
         };
         if entry.child_info && !lsub {

@@ -135,14 +135,14 @@ pub(crate) async fn dispatch(s: &mut Session, body: CommandBody<'_>) -> CmdResul
             reference,
             mailbox_wildcard,
         } => {
-            let request = list::ListRequest::new(&reference, &mailbox_wildcard, s.rev2);
+            let request = list::ListRequest::new(&reference, &mailbox_wildcard, s.utf8);
             list::run(s, request, false).await
         }
         C::Lsub {
             reference,
             mailbox_wildcard,
         } => {
-            let request = list::ListRequest::new(&reference, &mailbox_wildcard, s.rev2);
+            let request = list::ListRequest::new(&reference, &mailbox_wildcard, s.utf8);
             list::run(s, request, true).await
         }
         C::Status {

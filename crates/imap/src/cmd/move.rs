@@ -38,7 +38,7 @@ pub(crate) async fn run(
     let uids = uids_at(s, &positions);
     let target = match s
         .core
-        .mailbox(&principal, &mailbox_name(mailbox, s.rev2))
+        .mailbox(&principal, &mailbox_name(mailbox, s.utf8))
         .await
     {
         Ok(target) => target,

@@ -50,10 +50,10 @@ pub(crate) async fn get_quota_root(s: &mut Session, mailbox: &Mailbox<'_>) -> Cm
     let principal = s.principal()?;
     let record = s
         .core
-        .mailbox(&principal, &mailbox_name(mailbox, s.rev2))
+        .mailbox(&principal, &mailbox_name(mailbox, s.utf8))
         .await?;
     s.push_data(Data::QuotaRoot {
-        mailbox: wire_mailbox(&record.name, s.rev2),
+        mailbox: wire_mailbox(&record.name, s.utf8),
         roots: vec![root()],
     });
     push_quota(s).await?;

@@ -14,7 +14,7 @@ use crate::session::Session;
 
 pub(crate) async fn run(s: &mut Session, from: &Mailbox<'_>, to: &Mailbox<'_>) -> CmdResult {
     let principal = s.principal()?;
-    let (from, to) = (mailbox_name(from, s.rev2), mailbox_name(to, s.rev2));
+    let (from, to) = (mailbox_name(from, s.utf8), mailbox_name(to, s.utf8));
     s.core.rename_mailbox(&principal, &from, &to).await?;
     if let Some(selected) = s.selected.as_mut()
         && from != "INBOX"

@@ -73,7 +73,7 @@ pub(crate) async fn run(
         );
     }
     s.deselect();
-    let name = mailbox_name(mailbox, s.rev2);
+    let name = mailbox_name(mailbox, s.utf8);
     let record = s.core.mailbox(&principal, &name).await?;
     // Subscribe before reading, so a change committed meanwhile is seen at the next sync.
     s.subscribe();

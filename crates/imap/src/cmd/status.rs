@@ -24,7 +24,7 @@ pub(crate) async fn run(
     names: &[StatusDataItemName],
 ) -> CmdResult {
     let principal = s.principal()?;
-    let name = mailbox_name(mailbox, s.rev2);
+    let name = mailbox_name(mailbox, s.utf8);
     let record = s.core.mailbox(&principal, &name).await?;
     push_status(s, record.id, names).await?;
     Done::ok("STATUS completed")
@@ -96,7 +96,7 @@ pub(crate) async fn push_status(
         })
         .collect();
     s.push_data(Data::Status {
-        mailbox: wire_mailbox(&status.mailbox.name, s.rev2),
+        mailbox: wire_mailbox(&status.mailbox.name, s.utf8),
         items: Cow::Owned(items),
     });
     Ok(())

@@ -13,7 +13,7 @@ use crate::session::Session;
 
 pub(crate) async fn run(s: &mut Session, mailbox: &Mailbox<'_>, on: bool) -> CmdResult {
     let principal = s.principal()?;
-    let name = mailbox_name(mailbox, s.rev2);
+    let name = mailbox_name(mailbox, s.utf8);
     s.core.set_subscribed(&principal, &name, on).await?;
     Done::ok(if on {
         "SUBSCRIBE completed"

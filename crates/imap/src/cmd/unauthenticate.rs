@@ -29,6 +29,7 @@ pub(crate) fn run(s: &mut Session) -> CmdResult {
     s.condstore = false;
     s.qresync = false;
     s.rev2 = false;
+    s.utf8 = false;
     Done::ok("UNAUTHENTICATE completed")
 }
 

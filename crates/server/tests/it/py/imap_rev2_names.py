@@ -48,7 +48,7 @@ def must(conn, command, want=b"OK"):
 old = imaps(user, password)          # an IMAP4rev1 client
 new = imaps(user, password)          # an IMAP4rev2 client
 caps = set(c.upper() for c in ok(new.capability())[0].decode().split())
-assert {"IMAP4REV2", "SEARCHRES", "UNAUTHENTICATE", "LIST-EXTENDED"} <= caps, caps
+assert {"IMAP4REV2", "SEARCHRES", "UNAUTHENTICATE", "LIST-EXTENDED", "UTF8=ACCEPT"} <= caps, caps
 lines = must(new, b"ENABLE IMAP4rev2")
 assert lines == [b"* ENABLED IMAP4rev2"], lines
 
@@ -63,6 +63,14 @@ rev1 = listed(must(old, b'LIST "" "*"'))
 names = {mutf7_decode(n) for n in rev1}
 assert {"Công văn", "Công văn/Đến", "Hồ sơ", "Hồ sơ/2026", "A&B"} <= names, names
 assert b"A&-B" in rev1, rev1
+# An IMAP4rev1 client may ask for UTF-8 names alone (RFC 9755) and keeps the rest of rev1.
+u = imaps(user, password)
+assert must(u, b"ENABLE UTF8=ACCEPT") == [b"* ENABLED UTF8=ACCEPT"]
+assert "Hồ sơ/2026".encode() in listed(must(u, b'LIST "" "*"'))
+lines = must(u, 'SELECT "Công văn/Đến"'.encode())
+assert any(l.startswith(b"* 0 RECENT") for l in lines), lines
+assert must(new, b"ENABLE UTF8=ACCEPT") == [b"* ENABLED"]     # rev2 already has it
+u.logout()
 # A decomposed (NFD) name finds the same folder as the composed one.
 nfd = unicodedata.normalize("NFD", "Hồ sơ/2026")
 assert nfd != "Hồ sơ/2026"
