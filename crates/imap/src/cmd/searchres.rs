@@ -261,7 +261,7 @@ mod tests {
             }
             line.extend_from_slice(b"\r\n");
             let _ = substitute(&line, Some(&v));
-            let _ = crate::cmd::list::parse_extended(&line, seed % 2 == 0);
+            let _ = crate::cmd::list::parse_extended(&line, seed.is_multiple_of(2));
             let _ = crate::cmd::unauthenticate::parse(&line);
             let _ = crate::cmd::create::parse_extended(&line, false);
             let _ = crate::cmd::search::parse_extended(&line);
