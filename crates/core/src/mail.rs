@@ -145,7 +145,13 @@ impl Core {
 
     /// Renames a mailbox with its children. Renaming INBOX (RFC 9051 §6.3.6) moves its
     /// messages into a new mailbox of that name and leaves INBOX empty, children untouched.
-    pub async fn rename_mailbox(&self, who: &Principal, from: &str, to: &str) -> Result<()> {
+    /// Returns the old and new names as stored (NFC, see `canonical_name`).
+    pub async fn rename_mailbox(
+        &self,
+        who: &Principal,
+        from: &str,
+        to: &str,
+    ) -> Result<(String, String)> {
         let mailbox = self.mailbox(who, from).await?;
         let to = canonical_name(to.trim_end_matches(SEPARATOR));
         check_new_name(&to)?;
@@ -158,7 +164,7 @@ impl Core {
             self.store.move_messages(mailbox.id, &uids, target).await?;
             self.notify(who.account, mailbox.id);
             self.notify(who.account, target);
-            return Ok(());
+            return Ok((mailbox.name, to));
         }
         if to.starts_with(&format!("{}{SEPARATOR}", mailbox.name)) {
             return Err(Error::invalid("a mailbox cannot move below itself"));
@@ -176,7 +182,7 @@ impl Core {
             .rename_mailbox(who.account, &mailbox.name, &to)
             .await?;
         self.notify(who.account, mailbox.id);
-        Ok(())
+        Ok((mailbox.name, to))
     }
 
     /// Subscribes to a mailbox name or drops the subscription. The name need not exist yet,

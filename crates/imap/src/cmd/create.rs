@@ -24,7 +24,9 @@ use crate::session::Session;
 pub(crate) async fn run(s: &mut Session, mailbox: &Mailbox<'_>) -> CmdResult {
     let principal = s.principal()?;
     let name = mailbox_name(mailbox, s.utf8);
-    s.core.create_mailbox(&principal, &name, None).await?;
+    let id = s.core.create_mailbox(&principal, &name, None).await?;
+    let stored = s.core.mailbox_by_id(&principal, id).await?.name;
+    super::list::push_oldname(s, &stored, &name);
     Done::ok("CREATE completed")
 }
 

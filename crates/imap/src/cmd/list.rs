@@ -236,12 +236,7 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
         };
         if entry.child_info && !lsub {
             // RFC 5258 §3.5: `("CHILDINFO" ("SUBSCRIBED"))` after the name.
-            let mut line = imap_codec::ResponseCodec::default()
-                .encode(&Response::Data(data))
-                .dump();
-            line.truncate(line.len().saturating_sub(2));
-            line.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n");
-            s.wire.push_raw(&line);
+            push_extended(s, data, br#"("CHILDINFO" ("SUBSCRIBED"))"#);
         } else {
             s.push_data(data);
         }
@@ -253,6 +248,36 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
         }
     }
     Done::ok(&format!("{verb} completed"))
+}
+
+/// A LIST response with extended data after the name (RFC 5258 §3.5, RFC 9051 §7.3.1),
+/// which imap-types has no field for.
+fn push_extended(s: &mut Session, data: Data<'_>, extended: &[u8]) {
+    let mut line = imap_codec::ResponseCodec::default()
+        .encode(&Response::Data(data))
+        .dump();
+    line.truncate(line.len().saturating_sub(2));
+    line.push(b' ');
+    line.extend_from_slice(extended);
+    line.extend_from_slice(b"\r\n");
+    s.wire.push_raw(&line);
+}
+
+/// RFC 9051 §6.3.4/§6.3.6: when CREATE or RENAME stored a name other than the one sent (the
+/// core keeps names in Unicode NFC), an IMAP4rev2 client is told with
+/// `* LIST () "/" stored ("OLDNAME" ("as sent"))`.
+pub(crate) fn push_oldname(s: &mut Session, stored: &str, sent: &str) {
+    let sent = sent.trim_end_matches('/');
+    if !s.rev2 || stored == sent {
+        return;
+    }
+    let data = Data::List {
+        items: Vec::new(),
+        delimiter: QuotedChar::try_from('/').ok(),
+        mailbox: wire_mailbox(stored, s.utf8),
+    };
+    let quoted = sent.replace('\\', "\\\\").replace('"', "\\\"");
+    push_extended(s, data, format!("(\"OLDNAME\" (\"{quoted}\"))").as_bytes());
 }
 
 pub(crate) async fn run_extended(s: &mut Session, request: ListRequest) -> CmdResult {

@@ -14,8 +14,12 @@ use crate::session::Session;
 
 pub(crate) async fn run(s: &mut Session, from: &Mailbox<'_>, to: &Mailbox<'_>) -> CmdResult {
     let principal = s.principal()?;
-    let (from, to) = (mailbox_name(from, s.utf8), mailbox_name(to, s.utf8));
-    s.core.rename_mailbox(&principal, &from, &to).await?;
+    let sent = mailbox_name(to, s.utf8);
+    let (from, to) = s
+        .core
+        .rename_mailbox(&principal, &mailbox_name(from, s.utf8), &sent)
+        .await?;
+    super::list::push_oldname(s, &to, &sent);
     if let Some(selected) = s.selected.as_mut()
         && from != "INBOX"
     {

@@ -76,6 +76,14 @@ nfd = unicodedata.normalize("NFD", "Hồ sơ/2026")
 assert nfd != "Hồ sơ/2026"
 must(new, b'SELECT "' + nfd.encode() + b'"')
 lines = must(new, b'CREATE "' + nfd.encode() + b'"', b"NO")
+# A new decomposed name is stored composed, and the IMAP4rev2 client is told (OLDNAME).
+tai_lieu = unicodedata.normalize("NFD", "Tài liệu")
+lines = must(new, b'CREATE "' + tai_lieu.encode() + b'"')
+assert lines == [b'* LIST () "/" "' + "Tài liệu".encode() + b'" ("OLDNAME" ("' + tai_lieu.encode() + b'"))'], lines
+assert "Tài liệu".encode() in listed(must(new, b'LIST "" "T*"'))
+lines = must(new, b'RENAME "' + "Tài liệu".encode() + b'" "' + unicodedata.normalize("NFD", "Tài liệu cũ").encode() + b'"')
+assert len(lines) == 1 and b"OLDNAME" in lines[0] and "Tài liệu cũ".encode() in lines[0], lines
+assert must(new, b"CREATE Ascii") == []
 lines = must(new, 'STATUS "Công văn/Đến" (MESSAGES)'.encode())
 assert lines == ['* STATUS "Công văn/Đến" (MESSAGES 0)'.encode()], lines
 must(new, 'RENAME "Hồ sơ/2026" "Hồ sơ/Lưu trữ 2026"'.encode())
