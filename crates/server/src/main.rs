@@ -5,6 +5,7 @@
 //! builds TLS, binds listeners, and hands each to its protocol crate.
 
 mod account;
+mod backup;
 mod demo;
 mod directory;
 mod lifecycle;
@@ -70,6 +71,11 @@ enum Command {
     Dkim {
         #[command(subcommand)]
         command: outbound::DkimCommand,
+    },
+    /// Sao lưu / backup: create (online), verify, restore into an empty data directory.
+    Backup {
+        #[command(subcommand)]
+        command: backup::BackupCommand,
     },
     /// Print the example configuration with every key documented.
     ExampleConfig,
@@ -171,6 +177,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Lifecycle { command } => lifecycle::run(command).await,
             Command::Queue { command } => outbound::queue(command).await,
             Command::Dkim { command } => outbound::dkim(command),
+            Command::Backup { command } => backup::run(command).await,
             Command::ExampleConfig => unreachable!("handled without a runtime"),
         }
     })

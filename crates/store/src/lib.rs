@@ -19,6 +19,7 @@ macro_rules! meta {
     };
 }
 
+pub mod backup;
 mod blobs;
 mod directory;
 mod error;
@@ -61,8 +62,8 @@ impl Store {
     /// WAL) and `blobs/`. Pending migrations are applied.
     pub async fn open_embedded(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io("create data_dir", e))?;
-        let blobs = BlobStore::open_local(&data_dir.join("blobs"))?;
-        let meta = Meta::Sqlite(sqlite::SqliteMeta::open(&data_dir.join("hopthu.db")).await?);
+        let blobs = BlobStore::open_local(&data_dir.join(backup::BLOBS))?;
+        let meta = Meta::Sqlite(sqlite::SqliteMeta::open(&data_dir.join(backup::DATABASE)).await?);
         Ok(Store { meta, blobs })
     }
 

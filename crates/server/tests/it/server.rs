@@ -307,3 +307,101 @@ fn demo_seeds_the_sample_province_once() {
     assert!(credentials.contains("datnv@") && credentials.contains("datnv2@"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `hopthu backup create` while the server runs, again into the same folder (only the new
+/// body is copied), `verify` finding a damaged body, `restore` refusing a damaged backup and a
+/// data directory that has a database, and a restore after the data directory is lost: the
+/// mailbox comes back byte for byte with the same UIDs, and the password still works.
+#[test]
+fn backup_while_running_and_restore_after_loss() {
+    let mut server = TestServer::start();
+    let address = server.add_account("datnv", "Nông Văn Đạt", "mat-khau-sao-luu");
+    let pass = "mat-khau-sao-luu";
+    server.python(
+        "backup_mail.py",
+        &["put", &address, pass, "Một", "Hai", "Ba"],
+    );
+    let folder = server.dir.join("sao-luu");
+    let folder_arg = folder.display().to_string();
+    let run = |out: std::process::Output| {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, text) = run(server.cli(&["backup", "create", &folder_arg], ""));
+    assert!(ok && !text.contains(", 0 new"), "{text}");
+    assert!(folder.join("backup.json").is_file() && folder.join("hopthu.db").is_file());
+    // A copy of this first backup, to damage later.
+    let damaged = server.dir.join("hong");
+    copy_tree(&folder, &damaged);
+
+    server.python("backup_mail.py", &["put", &address, pass, "Bốn"]);
+    let before = server.python("backup_mail.py", &["list", &address, pass]);
+    assert_eq!(before.lines().count(), 5, "{before}");
+    let (ok, text) = run(server.cli(&["backup", "create", &folder_arg], ""));
+    assert!(ok && text.contains(", 1 new"), "{text}");
+
+    let verify = |dir: &std::path::Path| {
+        run(std::process::Command::new(env!("CARGO_BIN_EXE_hopthu"))
+            .args(["backup", "verify", &dir.display().to_string()])
+            .output()
+            .unwrap())
+    };
+    let (ok, text) = verify(&folder);
+    assert!(ok && text.contains("intact"), "{text}");
+    // Damage one body in the copy: verify names it, restore refuses and writes nothing.
+    let blob = first_file(&damaged.join("blobs"));
+    std::fs::write(&blob, b"hong roi").unwrap();
+    let (ok, text) = verify(&damaged);
+    assert!(!ok && text.contains("bytes, the database says"), "{text}");
+    // The running server's data directory has a database: refused.
+    let (ok, text) = run(server.cli(&["backup", "restore", &folder_arg], ""));
+    assert!(!ok && text.contains("already holds a database"), "{text}");
+
+    // The data directory is lost.
+    server.kill();
+    std::fs::remove_dir_all(server.data_dir()).unwrap();
+    let (ok, text) = run(server.cli(&["backup", "restore", &damaged.display().to_string()], ""));
+    assert!(!ok && text.contains("damaged"), "{text}");
+    assert!(!server.data_dir().join("hopthu.db").exists());
+    let (ok, text) = run(server.cli(&["backup", "restore", &folder_arg], ""));
+    assert!(ok, "{text}");
+    server.restart();
+    let after = server.python("backup_mail.py", &["list", &address, pass]);
+    assert_eq!(after, before);
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The first message body (by name) under a blob folder.
+fn first_file(dir: &std::path::Path) -> std::path::PathBuf {
+    fn walk(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .ok()?
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        entries.into_iter().find_map(|path| {
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                Some(path)
+            }
+        })
+    }
+    walk(dir).unwrap_or_else(|| panic!("no file under {}", dir.display()))
+}
