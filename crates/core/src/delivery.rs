@@ -136,6 +136,9 @@ impl Core {
         if !queued.is_empty() {
             self.queue_wake.notify_one();
         }
+        crate::metrics::bump(&self.metrics.messages_accepted, 1);
+        crate::metrics::bump(&self.metrics.local_deliveries, mailbox_ids.len() as u64);
+        crate::metrics::bump(&self.metrics.queued_recipients, queued.len() as u64);
         for (account, mailbox) in targets {
             self.notify(account, mailbox);
         }

@@ -24,6 +24,7 @@ mod error;
 mod limits;
 mod mail;
 mod mail_clients;
+mod metrics;
 mod queue;
 mod search;
 mod submission;
@@ -80,6 +81,8 @@ pub struct Core {
     /// told about (RFC 3501 §2.3.2 `\Recent`: a message is recent in exactly one session).
     /// In memory: after a restart the first session to select a mailbox gets all of it.
     recent_marks: std::sync::Mutex<std::collections::HashMap<MailboxId, (u32, u32)>>,
+    /// Counters for `GET /metrics` (`metrics.rs`).
+    metrics: metrics::Metrics,
 }
 
 /// Exclusive hold on an account's maildrop for one POP3 session; released on drop.
@@ -126,6 +129,7 @@ impl Core {
             queue_wake: tokio::sync::Notify::new(),
             rate_limits: RateLimits::default(),
             recent_marks: std::sync::Mutex::default(),
+            metrics: metrics::Metrics::default(),
         });
         search::spawn_indexer(&core);
         Ok(core)

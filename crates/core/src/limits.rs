@@ -117,6 +117,15 @@ impl RateLimits {
         // A panic while holding the lock leaves counters that are still usable.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Connections open now, over every address.
+    pub(crate) fn open_connections(&self) -> u64 {
+        self.lock()
+            .connections
+            .values()
+            .map(|&n| u64::from(n))
+            .sum()
+    }
 }
 
 /// One open connection counted against its IP; released on drop.
@@ -167,9 +176,11 @@ impl Core {
         let mut state = self.rate_limits.lock();
         let open = state.connections.entry(ip).or_insert(0);
         if *open >= max {
+            crate::metrics::bump(&self.metrics.connections_refused, 1);
             return None;
         }
         *open += 1;
+        crate::metrics::bump(&self.metrics.connections, 1);
         Some(ConnectionPermit {
             ip,
             state: self.rate_limits.state.clone(),
@@ -192,6 +203,7 @@ impl Core {
 
     /// Records `messages` submitted by `account` (after they were accepted).
     pub fn record_sent(&self, account: AccountId, messages: usize) {
+        crate::metrics::bump(&self.metrics.submissions, messages as u64);
         self.rate_limits
             .lock()
             .sent
@@ -220,21 +232,25 @@ impl Core {
             if by_ip >= limits.auth_failures_per_ip as usize {
                 let retry_after = state.failures_by_ip.retry_after(&ip, window, now);
                 tracing::warn!(%ip, failures = by_ip, "sign-in throttled (IP)");
+                crate::metrics::bump(&self.metrics.sign_ins_throttled, 1);
                 return Err(SignInError::Throttled { retry_after });
             }
             if by_account >= limits.auth_failures_per_account as usize {
                 let retry_after = state.failures_by_account.retry_after(&key, window, now);
                 tracing::warn!(%ip, login = ?key, failures = by_account, "sign-in throttled (account)");
+                crate::metrics::bump(&self.metrics.sign_ins_throttled, 1);
                 return Err(SignInError::Throttled { retry_after });
             }
         }
         match self.authenticate(login, password).await {
             Ok(principal) => {
+                crate::metrics::bump(&self.metrics.sign_ins, 1);
                 self.rate_limits.lock().failures_by_account.clear(&key);
                 Ok(principal)
             }
             Err(AuthError::Temporary) => Err(SignInError::Auth(AuthError::Temporary)),
             Err(e) => {
+                crate::metrics::bump(&self.metrics.sign_in_failures, 1);
                 let failures = {
                     let now = Instant::now();
                     let mut state = self.rate_limits.lock();

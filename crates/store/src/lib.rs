@@ -255,6 +255,11 @@ impl Store {
     }
 
     /// Bytes and messages stored in every mailbox of an account (QUOTA, RFC 9208).
+    /// Counts for the metrics endpoint (accounts, messages, bodies, queue).
+    pub async fn stats(&self) -> Result<StoreStats> {
+        meta!(self, db => db.stats().await)
+    }
+
     pub async fn account_usage(&self, account: AccountId) -> Result<(u64, u64)> {
         meta!(self, db => db.account_usage(account).await)
     }

@@ -198,3 +198,17 @@ pub struct QueueRecord {
     pub attempts: u32,
     pub last_error: Option<String>,
 }
+
+/// Counts for the metrics endpoint, read in one go.
+#[derive(Debug, Clone, Default)]
+pub struct StoreStats {
+    /// Accounts per state (`active`, `revoked`, ...).
+    pub accounts: Vec<(String, u64)>,
+    /// Messages in every mailbox.
+    pub messages: u64,
+    /// Distinct bodies still referenced, and their bytes.
+    pub blobs: u64,
+    pub blob_bytes: u64,
+    /// Outbound queue recipients per state (`pending`, `delivered`, `failed`, `reported`).
+    pub queue: Vec<(String, u64)>,
+}

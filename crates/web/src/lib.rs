@@ -62,6 +62,7 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(directory::routes())
@@ -229,6 +230,35 @@ impl axum::serve::Listener for TlsListener {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Prometheus metrics (`Core::metrics_text`), for a scraper on the same machine only: the
+/// counts say how many accounts and messages there are, which is not for the network.
+async fn metrics(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(Peer(peer)): axum::extract::ConnectInfo<Peer>,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return (
+            StatusCode::FORBIDDEN,
+            "metrics are served to loopback clients only\n",
+        )
+            .into_response();
+    }
+    match state.core.metrics_text().await {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable\n").into_response()
+        }
+    }
 }
 
 async fn home(State(state): State<AppState>) -> impl IntoResponse {

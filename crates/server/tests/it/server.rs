@@ -1,6 +1,7 @@
 //! Server-level tests: configuration, the account CLI, HTTP, the demo seed, graceful shutdown.
 
 use std::process::Command;
+use std::time::Duration;
 
 use super::harness::{DOMAIN, TestServer};
 
@@ -171,6 +172,45 @@ fn http_serves_health_and_home_page_on_loopback() {
     assert!(
         page.contains("Hệ thống thư điện tử caobang.gov.vn"),
         "{page}"
+    );
+}
+
+/// `GET /metrics` on loopback: Prometheus text with the counters the traffic moved (sign-ins
+/// by result, connections, a submitted and delivered message) and the gauges read from the
+/// store (accounts by state, messages stored).
+#[test]
+fn metrics_count_sign_ins_connections_and_deliveries() {
+    let server = TestServer::start();
+    let address = server.add_account("datnv", "Nông Văn Đạt", "mat-khau-do-kiem");
+    server.python("metrics_traffic.py", &[&address, "mat-khau-do-kiem"]);
+    let (head, body) = server.http(
+        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    assert!(
+        head.starts_with("HTTP/1.1 200") && head.contains("text/plain; version=0.0.4"),
+        "{head}"
+    );
+    let value = |name: &str| -> u64 {
+        body.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{body}"))
+    };
+    assert_eq!(value("hopthu_sign_ins_total{result=\"ok\"}"), 2, "{body}");
+    assert_eq!(
+        value("hopthu_sign_ins_total{result=\"failed\"}"),
+        1,
+        "{body}"
+    );
+    assert!(value("hopthu_connections_total") >= 3, "{body}");
+    assert_eq!(value("hopthu_submissions_total"), 1, "{body}");
+    assert!(value("hopthu_messages_accepted_total") >= 1, "{body}");
+    assert!(value("hopthu_local_deliveries_total") >= 1, "{body}");
+    assert_eq!(value("hopthu_accounts{state=\"active\"}"), 1, "{body}");
+    assert!(value("hopthu_messages_stored") >= 1, "{body}");
+    assert!(
+        body.contains("# TYPE hopthu_sign_ins_total counter"),
+        "{body}"
     );
 }
 

@@ -974,6 +974,38 @@ impl SqliteMeta {
     }
 
     /// Bytes and messages stored in all mailboxes of an account.
+    pub(crate) async fn stats(&self) -> Result<crate::StoreStats> {
+        let mut db = self.read.acquire().await?;
+        let counts = |rows: Vec<(String, i64)>| {
+            rows.into_iter()
+                .map(|(state, n)| (state, n.max(0) as u64))
+                .collect::<Vec<_>>()
+        };
+        let accounts: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM accounts GROUP BY state ORDER BY state")
+                .fetch_all(&mut *db)
+                .await?;
+        let messages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+            .fetch_one(&mut *db)
+            .await?;
+        let (blobs, blob_bytes): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM blobs WHERE refcount > 0")
+                .fetch_one(&mut *db)
+                .await?;
+        let queue: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT state, COUNT(*) FROM queue_recipients GROUP BY state ORDER BY state",
+        )
+        .fetch_all(&mut *db)
+        .await?;
+        Ok(crate::StoreStats {
+            accounts: counts(accounts),
+            messages: messages.max(0) as u64,
+            blobs: blobs.max(0) as u64,
+            blob_bytes: blob_bytes.max(0) as u64,
+            queue: counts(queue),
+        })
+    }
+
     pub(crate) async fn account_usage(&self, account: AccountId) -> Result<(u64, u64)> {
         let (bytes, count): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE(SUM(used_bytes), 0), COALESCE(SUM(used_messages), 0)
