@@ -128,6 +128,28 @@ impl RateLimits {
     }
 }
 
+/// Where a sign-in came from, for the sign-in history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInVia {
+    Imap,
+    Pop3,
+    Smtp,
+    Webmail,
+    Api,
+}
+
+impl SignInVia {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInVia::Imap => "imap",
+            SignInVia::Pop3 => "pop3",
+            SignInVia::Smtp => "smtp",
+            SignInVia::Webmail => "webmail",
+            SignInVia::Api => "api",
+        }
+    }
+}
+
 /// One open connection counted against its IP; released on drop.
 #[derive(Debug)]
 pub struct ConnectionPermit {
@@ -215,42 +237,57 @@ impl Core {
     /// `auth_failures_per_account` failures within `auth_failure_window`; each failure is
     /// recorded and answered after a short, growing pause; a success clears the account's
     /// failures.
+    ///
+    /// Each attempt on a known account goes into its sign-in history (`Core::sign_ins`), with
+    /// `via` and the IP; successful API requests are not recorded (each request signs in).
     pub async fn authenticate_from(
         &self,
         ip: IpAddr,
+        via: SignInVia,
         login: &str,
         password: &str,
     ) -> Result<Principal, SignInError> {
         let limits = &self.config.limits;
         let window = limits.auth_failure_window;
         let key = self.throttle_key(login);
-        {
+        let throttled = {
             let now = Instant::now();
             let mut state = self.rate_limits.lock();
             let by_ip = state.failures_by_ip.count(&ip, window, now);
             let by_account = state.failures_by_account.count(&key, window, now);
             if by_ip >= limits.auth_failures_per_ip as usize {
-                let retry_after = state.failures_by_ip.retry_after(&ip, window, now);
                 tracing::warn!(%ip, failures = by_ip, "sign-in throttled (IP)");
-                crate::metrics::bump(&self.metrics.sign_ins_throttled, 1);
-                return Err(SignInError::Throttled { retry_after });
-            }
-            if by_account >= limits.auth_failures_per_account as usize {
-                let retry_after = state.failures_by_account.retry_after(&key, window, now);
+                Some(state.failures_by_ip.retry_after(&ip, window, now))
+            } else if by_account >= limits.auth_failures_per_account as usize {
                 tracing::warn!(%ip, login = ?key, failures = by_account, "sign-in throttled (account)");
-                crate::metrics::bump(&self.metrics.sign_ins_throttled, 1);
-                return Err(SignInError::Throttled { retry_after });
+                Some(state.failures_by_account.retry_after(&key, window, now))
+            } else {
+                None
             }
+        };
+        if let Some(retry_after) = throttled {
+            crate::metrics::bump(&self.metrics.sign_ins_throttled, 1);
+            self.record_sign_in(None, login, via, ip, "throttled").await;
+            return Err(SignInError::Throttled { retry_after });
         }
         match self.authenticate(login, password).await {
             Ok(principal) => {
                 crate::metrics::bump(&self.metrics.sign_ins, 1);
                 self.rate_limits.lock().failures_by_account.clear(&key);
+                if via != SignInVia::Api {
+                    self.record_sign_in(Some(principal.account), login, via, ip, "ok")
+                        .await;
+                }
                 Ok(principal)
             }
             Err(AuthError::Temporary) => Err(SignInError::Auth(AuthError::Temporary)),
             Err(e) => {
                 crate::metrics::bump(&self.metrics.sign_in_failures, 1);
+                let result = match e {
+                    AuthError::Disabled => "refused",
+                    _ => "failed",
+                };
+                self.record_sign_in(None, login, via, ip, result).await;
                 let failures = {
                     let now = Instant::now();
                     let mut state = self.rate_limits.lock();
@@ -265,6 +302,54 @@ impl Core {
                 Err(SignInError::Auth(e))
             }
         }
+    }
+
+    /// Writes one row of sign-in history for the account `login` names (nothing for a login
+    /// that names no account). A failure to write is logged, never fatal to the sign-in.
+    async fn record_sign_in(
+        &self,
+        account: Option<AccountId>,
+        login: &str,
+        via: SignInVia,
+        ip: IpAddr,
+        result: &str,
+    ) {
+        let account = match account {
+            Some(id) => Some(id),
+            None => match self.login_address(login) {
+                Some(address) => self
+                    .store
+                    .account_by_address(&address.to_string())
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|a| a.id),
+                None => None,
+            },
+        };
+        let Some(account) = account else {
+            return;
+        };
+        let record = hopthu_store::SignInRecord {
+            account,
+            at: crate::now(),
+            via: via.as_str().to_string(),
+            ip: ip.to_string(),
+            result: result.to_string(),
+        };
+        if let Err(e) = self.store.record_sign_in(&record).await {
+            tracing::warn!(error = %e, "could not record the sign-in");
+        }
+    }
+
+    /// The newest sign-ins of an account (at most `limit`), newest first: the webmail shows a
+    /// user their own, the operator's command any account's.
+    pub async fn sign_ins(
+        &self,
+        account: AccountId,
+        limit: u32,
+    ) -> crate::Result<Vec<hopthu_store::SignInRecord>> {
+        Ok(self.store.sign_ins(account, limit).await?)
     }
 
     /// The account a login names (so `datnv` and `DatNV@caobang.gov.vn` count together).

@@ -35,14 +35,21 @@ impl Core {
         password: &str,
         must_change: bool,
     ) -> crate::Result<()> {
+        let account = self.account_id_of(address).await?;
+        self.set_password(account, password, must_change).await
+    }
+
+    /// The account of an address of this domain (or of a bare local part), for the
+    /// operator's commands.
+    pub async fn account_id_of(&self, address: &str) -> crate::Result<hopthu_model::AccountId> {
         let address = self
             .login_address(address)
             .ok_or_else(|| crate::Error::invalid("not an address of this domain"))?;
-        let account = self
+        Ok(self
             .store
             .account_by_address(&address.to_string())
             .await?
-            .ok_or_else(|| crate::Error::not_found("no such account"))?;
-        self.set_password(account.id, password, must_change).await
+            .ok_or_else(|| crate::Error::not_found("no such account"))?
+            .id)
     }
 }

@@ -159,7 +159,9 @@ impl Core {
         login: &str,
         password: &str,
     ) -> std::result::Result<(String, WebSession), SignInError> {
-        let principal = self.authenticate_from(ip, login, password).await?;
+        let principal = self
+            .authenticate_from(ip, crate::SignInVia::Webmail, login, password)
+            .await?;
         let token = random_token();
         let at = now();
         let record = WebSessionRecord {

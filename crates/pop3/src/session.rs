@@ -337,7 +337,11 @@ impl Session {
     }
 
     async fn sign_in(&mut self, user: &str, password: &str) -> std::io::Result<()> {
-        let principal = match self.core.authenticate_from(self.peer, user, password).await {
+        let principal = match self
+            .core
+            .authenticate_from(self.peer, hopthu_core::SignInVia::Pop3, user, password)
+            .await
+        {
             Ok(p) => p,
             Err(SignInError::Throttled { retry_after }) => {
                 tracing::warn!(user, "sign-in throttled");

@@ -64,3 +64,23 @@ pub async fn add(
     }
     Ok(())
 }
+
+/// `hopthu account sign-ins ADDRESS`: the account's sign-in history, newest first.
+pub async fn sign_ins(config: Config, address: &str, limit: u32) -> anyhow::Result<()> {
+    let core = Core::open(config).await.context("open the store")?;
+    let result = async {
+        let account = core.account_id_of(address).await?;
+        core.sign_ins(account, limit).await
+    }
+    .await;
+    core.close().await;
+    let rows = result?;
+    println!("{:<20} {:<8} {:<40} result", "time (UTC)", "via", "ip");
+    for row in rows {
+        let at = chrono::DateTime::from_timestamp(row.at, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        println!("{at:<20} {:<8} {:<40} {}", row.via, row.ip, row.result);
+    }
+    Ok(())
+}

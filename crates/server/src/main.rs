@@ -99,6 +99,16 @@ enum AccountCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Lịch sử đăng nhập / the sign-in history of an account (IMAP, POP3, SMTP, webmail), newest
+    /// first.
+    SignIns {
+        address: String,
+        /// How many to show.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Set a new password (read from standard input), e.g. after a lost one-time password.
     Password {
         address: String,
@@ -171,6 +181,17 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             } => {
                 let config = load_config(config.as_deref())?;
                 account::password(config, &address, !no_force_change).await
+            }
+            Command::Account {
+                command:
+                    AccountCommand::SignIns {
+                        address,
+                        limit,
+                        config,
+                    },
+            } => {
+                let config = load_config(config.as_deref())?;
+                account::sign_ins(config, &address, limit).await
             }
             Command::Directory { command } => directory::run(command).await,
             Command::Admin { command } => lifecycle::admin(command).await,

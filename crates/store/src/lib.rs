@@ -101,6 +101,17 @@ impl Store {
     }
 
     /// Records a successful sign-in (Đ8.3 inactivity is measured from here).
+    /// Adds a row to an account's sign-in history (and prunes rows older than
+    /// [`SIGN_IN_HISTORY_DAYS`]).
+    pub async fn record_sign_in(&self, record: &SignInRecord) -> Result<()> {
+        meta!(self, db => db.record_sign_in(record).await)
+    }
+
+    /// The newest `limit` sign-ins of an account, newest first.
+    pub async fn sign_ins(&self, account: AccountId, limit: u32) -> Result<Vec<SignInRecord>> {
+        meta!(self, db => db.sign_ins(account, limit).await)
+    }
+
     pub async fn record_access(&self, id: AccountId, at: i64) -> Result<()> {
         meta!(self, db => db.record_access(id, at).await)
     }

@@ -212,3 +212,17 @@ pub struct StoreStats {
     /// Outbound queue recipients per state (`pending`, `delivered`, `failed`, `reported`).
     pub queue: Vec<(String, u64)>,
 }
+
+/// How long sign-in history is kept.
+pub const SIGN_IN_HISTORY_DAYS: i64 = 180;
+
+/// One sign-in attempt: when, through what (`imap`, `pop3`, `smtp`, `webmail`, `api`), from
+/// where, and how it ended (`ok`, `failed`, `refused`, `throttled`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInRecord {
+    pub account: AccountId,
+    pub at: i64,
+    pub via: String,
+    pub ip: String,
+    pub result: String,
+}

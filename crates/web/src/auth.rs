@@ -482,10 +482,69 @@ async fn settings_form(State(state): State<AppState>, headers: HeaderMap) -> Res
         Ok(s) => s,
         Err(r) => return r,
     };
-    settings_page(&signed, false)
+    settings_page(&state, &signed, false).await
 }
 
-fn settings_page(signed: &Signed, saved: bool) -> Response {
+/// The sign-in history table of the settings page (SPEC §7): the last 20 attempts on the
+/// account, from every protocol, with where they came from and how they ended.
+async fn sign_in_history(state: &AppState, signed: &Signed) -> String {
+    let t = signed.t();
+    let rows = match state
+        .core
+        .sign_ins(signed.session.principal.account, 20)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "sign-in history unavailable");
+            return String::new();
+        }
+    };
+    let mut out = format!(
+        r#"<h3 id="history-title">{}</h3><table class="history" aria-labelledby="history-title"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+        t.s("Lịch sử đăng nhập", "Sign-in history"),
+        t.s("Thời gian", "Time"),
+        t.s("Qua", "Through"),
+        t.s("Địa chỉ IP", "IP address"),
+        t.s("Kết quả", "Result"),
+    );
+    for row in &rows {
+        let via = match row.via.as_str() {
+            "webmail" => t.s("Thư điện tử trên web", "Webmail"),
+            "imap" => "IMAP",
+            "pop3" => "POP3",
+            "smtp" => "SMTP",
+            _ => "API",
+        };
+        let result = match row.result.as_str() {
+            "ok" => t.s("Thành công", "Signed in"),
+            "failed" => t.s("Sai mật khẩu", "Wrong password"),
+            "throttled" => t.s("Bị chặn tạm thời", "Blocked for a while"),
+            _ => t.s("Bị từ chối", "Refused"),
+        };
+        let class = if row.result == "ok" {
+            ""
+        } else {
+            r#" class="warn""#
+        };
+        out.push_str(&format!(
+            "<tr{class}><td>{}</td><td>{via}</td><td>{}</td><td>{result}</td></tr>",
+            crate::html::date_time(row.at),
+            esc(&row.ip),
+        ));
+    }
+    if rows.is_empty() {
+        out.push_str(&format!(
+            r#"<tr><td colspan="4">{}</td></tr>"#,
+            t.s("Chưa có lần đăng nhập nào.", "No sign-ins yet.")
+        ));
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+async fn settings_page(state: &AppState, signed: &Signed, saved: bool) -> Response {
+    let history = sign_in_history(state, signed).await;
     let t = signed.t();
     let s = &signed.session.settings;
     let csrf = esc(&signed.session.csrf_token);
@@ -515,6 +574,7 @@ fn settings_page(signed: &Signed, saved: bool) -> Response {
 {password}
 <section aria-labelledby="out-title"><h2 id="out-title">{sessions}</h2>
 <form method="post" action="/logout-all"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">{all}</button></form>
+{history}
 </section>
 </main>"#,
         back = t.s("Về hộp thư", "Back to the mailbox"),
@@ -567,5 +627,5 @@ async fn settings(
         return crate::html::error_page(signed.t(), StatusCode::SERVICE_UNAVAILABLE, &e.message);
     }
     signed.session.settings = settings;
-    settings_page(&signed, true)
+    settings_page(&state, &signed, true).await
 }

@@ -94,7 +94,11 @@ pub(crate) async fn run(
 /// address or on the account the password is not even checked (`NO [UNAVAILABLE]`). A
 /// one-time password that must still be changed is refused with where to change it.
 pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> CmdResult {
-    match s.core.authenticate_from(s.peer, login, password).await {
+    match s
+        .core
+        .authenticate_from(s.peer, hopthu_core::SignInVia::Imap, login, password)
+        .await
+    {
         Ok(principal) => {
             let address = principal.address.to_string();
             tracing::Span::current().record("user", address.as_str());

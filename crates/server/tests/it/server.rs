@@ -214,6 +214,38 @@ fn metrics_count_sign_ins_connections_and_deliveries() {
     );
 }
 
+/// Every sign-in attempt on an account is in its history, newest first, with the protocol,
+/// the IP and the result; `hopthu account sign-ins` shows it to the operator.
+#[test]
+fn sign_in_history_records_every_protocol_and_result() {
+    let server = TestServer::start();
+    let address = server.add_account("datnv", "Nông Văn Đạt", "mat-khau-lich-su");
+    server.python("metrics_traffic.py", &[&address, "mat-khau-lich-su"]);
+    let out = server.cli(&["account", "sign-ins", &address], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().skip(2).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            vec!["smtp", "127.0.0.1", "ok"],
+            vec!["imap", "127.0.0.1", "failed"],
+            vec!["imap", "127.0.0.1", "ok"],
+        ],
+        "{text}"
+    );
+    let out = server.cli(&["account", "sign-ins", "khongco@caobang.gov.vn"], "");
+    assert!(!out.status.success());
+}
+
 #[test]
 fn https_uses_the_generated_certificate() {
     let server = TestServer::start_with("https = \"127.0.0.1:0\"\n");

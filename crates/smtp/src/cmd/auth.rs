@@ -67,7 +67,11 @@ pub(crate) async fn auth(
     };
     let shown_login: String = login.chars().take(100).collect();
     let ip = session.peer.ip();
-    match session.core.authenticate_from(ip, &login, &password).await {
+    match session
+        .core
+        .authenticate_from(ip, hopthu_core::SignInVia::Smtp, &login, &password)
+        .await
+    {
         Ok(principal) => {
             if let Err(notice) = session.core.check_mail_client_access(&principal) {
                 // Đ13.4: a one-time password is changed in the webmail before mail clients

@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/sqlite/0008_subscriptions.sql"),
     ),
+    (9, include_str!("../../migrations/sqlite/0009_sign_ins.sql")),
 ];
 
 pub(crate) struct SqliteMeta {
@@ -196,6 +197,52 @@ impl SqliteMeta {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    pub(crate) async fn record_sign_in(&self, s: &crate::SignInRecord) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO sign_ins (account_id, at, via, ip, result) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(s.account.0)
+        .bind(s.at)
+        .bind(&s.via)
+        .bind(&s.ip)
+        .bind(&s.result)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sign_ins WHERE account_id = $1 AND at < $2")
+            .bind(s.account.0)
+            .bind(s.at - crate::SIGN_IN_HISTORY_DAYS * 86_400)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn sign_ins(
+        &self,
+        account: AccountId,
+        limit: u32,
+    ) -> Result<Vec<crate::SignInRecord>> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT at, via, ip, result FROM sign_ins WHERE account_id = $1
+              ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(account.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, via, ip, result)| crate::SignInRecord {
+                account,
+                at,
+                via,
+                ip,
+                result,
+            })
+            .collect())
     }
 
     pub(crate) async fn set_password(

@@ -133,7 +133,11 @@ impl FromRequestParts<AppState> for Admin {
             .get::<ConnectInfo<crate::Peer>>()
             .map(|c| c.0.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let principal = match state.core.authenticate_from(ip, login, password).await {
+        let principal = match state
+            .core
+            .authenticate_from(ip, hopthu_core::SignInVia::Api, login, password)
+            .await
+        {
             Ok(p) => p,
             Err(SignInError::Throttled { retry_after }) => {
                 return Err(ApiError::new(

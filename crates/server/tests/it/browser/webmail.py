@@ -281,6 +281,8 @@ try:
     submit_button("Lưu").click()
     wait().until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.ok")))
     check("Settings" in driver.page_source and "Sign out" in driver.page_source, "English interface")
+    history = driver.find_element(By.CSS_SELECTOR, "table.history").text
+    check("Webmail" in history and "Signed in" in history, f"the sign-in history shows this sign-in: {history}")
     shot("09-settings-en")
     submit_button("Sign out everywhere").click()
     wait().until(EC.url_contains("/login"))
