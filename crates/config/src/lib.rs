@@ -126,6 +126,9 @@ pub struct RawLimits {
     /// Storage quota of each account, in bytes, over all its folders (IMAP QUOTA, RFC 9208;
     /// APPEND, COPY and MOVE beyond it are refused with OVERQUOTA). Default 2 GiB.
     pub account_quota: Option<u64>,
+    /// Percent of `account_quota` from which the owner gets one warning in the INBOX; 0 turns
+    /// warnings off. Default 90.
+    pub quota_warn_percent: Option<u8>,
     /// Messages one signed-in user may submit per hour (Đ13.3, against abuse of a stolen
     /// password); beyond it submission answers `451 4.7.1`. Default 500.
     pub messages_per_hour: Option<u32>,
@@ -204,6 +207,7 @@ pub struct Limits {
     pub command_burst: u32,
     pub commands_per_second: u32,
     pub account_quota: u64,
+    pub quota_warn_percent: u8,
     pub messages_per_hour: u32,
     pub connections_per_ip: u32,
     pub auth_failures_per_ip: u32,
@@ -223,6 +227,7 @@ impl Default for Limits {
             command_burst: 500,
             commands_per_second: 200,
             account_quota: 2 * 1024 * 1024 * 1024,
+            quota_warn_percent: 90,
             messages_per_hour: 500,
             connections_per_ip: 100,
             auth_failures_per_ip: 10,
@@ -348,6 +353,7 @@ impl RawConfig {
                 .commands_per_second
                 .unwrap_or(defaults.commands_per_second),
             account_quota: l.account_quota.unwrap_or(defaults.account_quota),
+            quota_warn_percent: l.quota_warn_percent.unwrap_or(defaults.quota_warn_percent),
             messages_per_hour: l.messages_per_hour.unwrap_or(defaults.messages_per_hour),
             connections_per_ip: l.connections_per_ip.unwrap_or(defaults.connections_per_ip),
             auth_failures_per_ip: l
@@ -373,6 +379,9 @@ impl RawConfig {
         if limits.pop3_idle_timeout < std::time::Duration::from_secs(600) {
             problems
                 .push("limits.pop3_idle_timeout: RFC 1939 asks for at least 600 seconds".into());
+        }
+        if limits.quota_warn_percent > 99 {
+            problems.push("limits.quota_warn_percent: must be 0 (off) to 99".into());
         }
         if limits.command_burst == 0 {
             problems.push("limits.command_burst: must be at least 1".into());

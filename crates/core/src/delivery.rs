@@ -31,6 +31,9 @@ pub enum RecipientVerdict {
     UnknownLocal,
     /// Our domain, a revoked mailbox (550 5.2.1).
     Disabled,
+    /// Our domain, a mailbox over its quota (452 4.2.2: the sender keeps the message and
+    /// retries).
+    Full,
     /// Another domain: relayed for authenticated senders only.
     Remote,
 }
@@ -58,6 +61,7 @@ impl Core {
             match self.resolve_local(rcpt).await? {
                 None => RecipientVerdict::UnknownLocal,
                 Some(a) if a.state != AccountState::Active => RecipientVerdict::Disabled,
+                Some(a) if self.is_full(a.id).await? => RecipientVerdict::Full,
                 Some(_) => RecipientVerdict::Local,
             },
         )
@@ -136,6 +140,8 @@ impl Core {
         if !queued.is_empty() {
             self.queue_wake.notify_one();
         }
+        let accounts: Vec<hopthu_model::AccountId> = targets.iter().map(|(a, _)| *a).collect();
+        self.warn_nearly_full(&accounts).await;
         crate::metrics::bump(&self.metrics.messages_accepted, 1);
         crate::metrics::bump(&self.metrics.local_deliveries, mailbox_ids.len() as u64);
         crate::metrics::bump(&self.metrics.queued_recipients, queued.len() as u64);

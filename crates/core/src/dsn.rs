@@ -55,14 +55,14 @@ pub struct Report<'a> {
     pub original: &'a [u8],
 }
 
-fn rfc2822_date(unix: i64) -> String {
+pub(crate) fn rfc2822_date(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .unwrap_or_default()
         .format("%a, %d %b %Y %H:%M:%S +0000")
         .to_string()
 }
 
-fn encoded_word(text: &str) -> String {
+pub(crate) fn encoded_word(text: &str) -> String {
     format!("=?UTF-8?B?{}?=", BASE64.encode(text.as_bytes()))
 }
 

@@ -26,6 +26,7 @@ mod mail;
 mod mail_clients;
 mod metrics;
 mod queue;
+mod quota;
 mod search;
 mod submission;
 pub mod submit;

@@ -58,6 +58,12 @@ impl Core {
                         "{rcpt}: no such mailbox / không có hộp thư này"
                     )));
                 }
+                RecipientVerdict::Full => {
+                    return Err(Error::new(
+                        ErrorKind::Temporary,
+                        format!("{rcpt}: mailbox full / hộp thư đã đầy"),
+                    ));
+                }
                 RecipientVerdict::Disabled => {
                     return Err(Error::invalid(format!(
                         "{rcpt}: mailbox disabled / hộp thư đã bị thu hồi"

@@ -271,6 +271,15 @@ impl Store {
         meta!(self, db => db.stats().await)
     }
 
+    /// Bytes the account uses, and when it was last warned that it is nearly full.
+    pub async fn quota_warning(&self, account: AccountId) -> Result<(u64, Option<i64>)> {
+        meta!(self, db => db.quota_warning(account).await)
+    }
+
+    pub async fn set_quota_warned(&self, account: AccountId, at: Option<i64>) -> Result<()> {
+        meta!(self, db => db.set_quota_warned(account, at).await)
+    }
+
     pub async fn account_usage(&self, account: AccountId) -> Result<(u64, u64)> {
         meta!(self, db => db.account_usage(account).await)
     }

@@ -573,3 +573,63 @@ fn local_delivery_with_notify_success_reports_delivered() {
     );
     assert_eq!(out.trim(), "OK", "{out}");
 }
+
+/// One message to `rcpt` over the MX port; returns the RCPT reply (the message is sent only
+/// when it is 250, and then must be accepted).
+fn send_one(client: &mut LineClient, rcpt: &str, subject: &str) -> String {
+    client.send(format!("MAIL FROM:<a@example.org>\r\nRCPT TO:<{rcpt}>\r\n").as_bytes());
+    expect(client, "250 2.1.0");
+    let reply = client.line();
+    if !reply.starts_with("250 ") {
+        client.send(b"RSET\r\n");
+        expect(client, "250 ");
+        return reply;
+    }
+    client.send(b"DATA\r\n");
+    expect(client, "354 ");
+    let body = format!("{}\r\n", "x".repeat(70)).repeat(100);
+    client.send(format!("Subject: {subject}\r\n\r\n{body}.\r\n").as_bytes());
+    expect(client, "250 2.0.0");
+    reply
+}
+
+/// A mailbox at `[limits] account_quota` defers new mail at RCPT with `452 4.2.2` (the sender
+/// keeps it and retries); crossing `quota_warn_percent` brings one warning into the INBOX, and
+/// another only after the use has fallen below the threshold and crossed it again.
+#[test]
+fn a_full_mailbox_defers_mail_and_its_owner_is_warned_once_per_crossing() {
+    let server =
+        TestServer::start_with("[limits]\naccount_quota = 20000\nquota_warn_percent = 50\n");
+    let user = server.add_account("day", "Hộp Thư Đầy", "mat-khau-hop-thu");
+    let pass = "mat-khau-hop-thu";
+    let mut client = mx_client(&server);
+    let warning = "Hộp thư sắp đầy / Your mailbox is almost full";
+    // ~7.4 kB each: under half, over half (warned), over half again (not warned), full.
+    for subject in ["mot", "hai", "ba"] {
+        let reply = send_one(&mut client, &user, subject);
+        assert!(reply.starts_with("250 2.1.5"), "{subject}: {reply}");
+    }
+    let reply = send_one(&mut client, &user, "bon");
+    assert!(reply.starts_with("452 4.2.2"), "{reply}");
+    let subjects = server.python("quota_inbox.py", &["subjects", &user, pass]);
+    assert_eq!(
+        subjects.lines().collect::<Vec<_>>(),
+        ["mot", "hai", warning, "ba", "OK"],
+        "{subjects}"
+    );
+    // Room again: mail is accepted, and the next crossing warns anew.
+    server.python(
+        "quota_inbox.py",
+        &["expunge", &user, pass, "mot", "hai", "ba"],
+    );
+    for subject in ["nam", "sau"] {
+        let reply = send_one(&mut client, &user, subject);
+        assert!(reply.starts_with("250 2.1.5"), "{subject}: {reply}");
+    }
+    let subjects = server.python("quota_inbox.py", &["subjects", &user, pass]);
+    assert_eq!(
+        subjects.lines().collect::<Vec<_>>(),
+        [warning, "nam", "sau", warning, "OK"],
+        "{subjects}"
+    );
+}

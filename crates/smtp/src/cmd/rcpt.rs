@@ -90,6 +90,12 @@ async fn add(session: &mut Session, to: RcptTo<String>) -> Reply {
             "5.1.1",
             format!("<{rcpt}>: Recipient address rejected: no such mailbox"),
         ),
+        // RFC 3463 4.2.2: mailbox full, a temporary failure (the message waits at the sender).
+        RecipientVerdict::Full => Reply::new(
+            452,
+            "4.2.2",
+            "Mailbox full, try again later / Hop thu da day, xin gui lai sau",
+        ),
         RecipientVerdict::Disabled => Reply::new(
             550,
             "5.2.1",

@@ -49,6 +49,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0008_subscriptions.sql"),
     ),
     (9, include_str!("../../migrations/sqlite/0009_sign_ins.sql")),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_quota_warning.sql"),
+    ),
 ];
 
 pub(crate) struct SqliteMeta {
@@ -1051,6 +1055,31 @@ impl SqliteMeta {
             blob_bytes: blob_bytes.max(0) as u64,
             queue: counts(queue),
         })
+    }
+
+    pub(crate) async fn quota_warning(&self, account: AccountId) -> Result<(u64, Option<i64>)> {
+        let row: Option<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT (SELECT COALESCE(SUM(used_bytes), 0) FROM mailboxes WHERE account_id = $1),
+                    quota_warned_at
+               FROM accounts WHERE id = $1",
+        )
+        .bind(account.0)
+        .fetch_optional(&self.read)
+        .await?;
+        let (used, warned) =
+            row.ok_or_else(|| StoreError::NotFound(format!("account {account}")))?;
+        Ok((used.max(0) as u64, warned))
+    }
+
+    pub(crate) async fn set_quota_warned(&self, account: AccountId, at: Option<i64>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE accounts SET quota_warned_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub(crate) async fn account_usage(&self, account: AccountId) -> Result<(u64, u64)> {
