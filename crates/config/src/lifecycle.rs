@@ -26,6 +26,11 @@ pub struct RawLifecycle {
     /// Symbol of the notices after the number (`12/TB-SKHCN`). Default: "TB-" and the initials
     /// of the focal unit's name.
     pub notice_symbol: Option<String>,
+    /// Days a message stays in Trash before the sweep deletes it (counted from when it was put
+    /// there); 0 = kept. Default 30.
+    pub trash_days: Option<u32>,
+    /// The same for Junk. Default 30.
+    pub junk_days: Option<u32>,
 }
 
 /// The validated `[lifecycle]`.
@@ -39,6 +44,8 @@ pub struct Lifecycle {
     pub sweep_interval: Option<Duration>,
     pub focal_unit: Option<String>,
     pub notice_symbol: Option<String>,
+    pub trash_days: u32,
+    pub junk_days: u32,
 }
 
 impl Default for Lifecycle {
@@ -51,6 +58,8 @@ impl Default for Lifecycle {
             sweep_interval: Some(Duration::from_secs(3600)),
             focal_unit: Some("CB25-008".into()),
             notice_symbol: None,
+            trash_days: 30,
+            junk_days: 30,
         }
     }
 }
@@ -90,5 +99,7 @@ pub(crate) fn validate(raw: RawLifecycle, problems: &mut Vec<String>) -> Lifecyc
         },
         focal_unit,
         notice_symbol: raw.notice_symbol.map(|s| s.trim().to_string()),
+        trash_days: raw.trash_days.unwrap_or(d.trash_days),
+        junk_days: raw.junk_days.unwrap_or(d.junk_days),
     }
 }

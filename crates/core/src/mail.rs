@@ -422,6 +422,34 @@ impl Core {
         })
     }
 
+    /// Empties Trash and Junk of every account of what was put there more than
+    /// `[lifecycle] trash_days` / `junk_days` before `as_of` (SPEC §7); 0 days keeps
+    /// everything. Sessions see the removals as expunges. Returns how many messages went.
+    pub async fn empty_trash(&self, as_of: i64) -> Result<u64> {
+        let cfg = &self.config.lifecycle;
+        let mut removed = 0u64;
+        for (special_use, days) in [
+            (SpecialUse::Trash, cfg.trash_days),
+            (SpecialUse::Junk, cfg.junk_days),
+        ] {
+            if days == 0 {
+                continue;
+            }
+            let before = as_of - i64::from(days) * 86_400;
+            for mailbox in self.store.mailboxes_with_use(special_use).await? {
+                let uids = self.store.purge_before(mailbox.id, before).await?;
+                if !uids.is_empty() {
+                    removed += uids.len() as u64;
+                    self.notify(mailbox.account_id, mailbox.id);
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "Trash and Junk emptied of old messages");
+        }
+        Ok(removed)
+    }
+
     /// The storage quota of the principal's account and what it uses (RFC 9208).
     pub async fn quota(&self, who: &Principal) -> Result<Quota> {
         let (used, messages) = self.store.account_usage(who.account).await?;

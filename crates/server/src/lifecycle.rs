@@ -336,10 +336,11 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
                         println!("purge\t{}\t{}", i.address, i.unit_code);
                     }
                     println!(
-                        "{verb}: {} cảnh báo / warnings, {} thu hồi / revocations, {} xoá dữ liệu / purged",
+                        "{verb}: {} cảnh báo / warnings, {} thu hồi / revocations, {} xoá dữ liệu / purged, {} thư xoá khỏi Thùng rác và Thư rác / emptied from Trash and Junk",
                         report.warned.len(),
                         report.revoked.len(),
-                        report.purged.len()
+                        report.purged.len(),
+                        report.emptied
                     );
                 }
             }
@@ -394,10 +395,11 @@ pub async fn sweep_loop(
             .sweep_inactive(&actor, chrono::Utc::now().timestamp(), false)
             .await
         {
-            Ok(r) if r.warned.is_empty() && r.revoked.is_empty() => {}
+            Ok(r) if r.warned.is_empty() && r.revoked.is_empty() && r.emptied == 0 => {}
             Ok(r) => tracing::info!(
                 warned = r.warned.len(),
                 revoked = r.revoked.len(),
+                emptied = r.emptied,
                 "inactivity sweep"
             ),
             Err(e) => tracing::warn!(error = %e, "inactivity sweep failed"),

@@ -271,6 +271,17 @@ impl Store {
         meta!(self, db => db.stats().await)
     }
 
+    /// Deletes the messages put into `mailbox` before `before` (unix time; rows from before
+    /// `added_at` existed count from their internal date), as an EXPUNGE would.
+    pub async fn purge_before(&self, mailbox: MailboxId, before: i64) -> Result<Vec<Uid>> {
+        meta!(self, db => db.purge_before(mailbox, before).await)
+    }
+
+    /// Every account's mailboxes with this special use.
+    pub async fn mailboxes_with_use(&self, special_use: SpecialUse) -> Result<Vec<MailboxRecord>> {
+        meta!(self, db => db.mailboxes_with_use(special_use).await)
+    }
+
     /// Bytes the account uses, and when it was last warned that it is nearly full.
     pub async fn quota_warning(&self, account: AccountId) -> Result<(u64, Option<i64>)> {
         meta!(self, db => db.quota_warning(account).await)

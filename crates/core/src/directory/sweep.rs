@@ -39,6 +39,9 @@ pub struct SweepReport {
     pub revoked: Vec<SweepItem>,
     /// Revoked mailboxes whose retention is over: data deleted, address kept reserved.
     pub purged: Vec<SweepItem>,
+    /// Messages deleted from Trash and Junk after `[lifecycle] trash_days`/`junk_days`
+    /// (0 in a dry run).
+    pub emptied: u64,
 }
 
 /// Formats a time as a Vietnamese date (dd/mm/yyyy, UTC+7).
@@ -59,6 +62,11 @@ impl Core {
         dry_run: bool,
     ) -> Result<SweepReport> {
         self.authorize_focal(actor)?;
+        let emptied = if dry_run {
+            0
+        } else {
+            self.empty_trash(as_of).await?
+        };
         let cfg = &self.config.lifecycle;
         let units = self.store.units().await?;
         let sent = self.store.inactivity_warnings().await?;
@@ -68,6 +76,7 @@ impl Core {
             warned: Vec::new(),
             revoked: Vec::new(),
             purged: Vec::new(),
+            emptied,
         };
         let revoked_at = self.store.revoked_accounts().await?;
         let retention = i64::from(cfg.retention_days) * DAY;

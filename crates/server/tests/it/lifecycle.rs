@@ -833,3 +833,23 @@ fn bulk_requests_from_a_file_are_checked_whole_then_applied() {
         "{notice}"
     );
 }
+
+/// The sweep empties Trash and Junk of what was put there more than `trash_days`/`junk_days`
+/// ago, counted from when it was put there (a message dated 2020 moved to Trash today stays a
+/// month), and touches nothing else; a dry run deletes nothing.
+#[test]
+fn the_sweep_empties_old_trash_and_junk_only() {
+    let server = TestServer::start_with("[lifecycle]\ntrash_days = 30\njunk_days = 10\n");
+    let address = server.add_account("datnv", "Nông Văn Đạt", "mat-khau-thung-rac");
+    let pass = "mat-khau-thung-rac";
+    server.python("trash_mail.py", &["put", &address, pass]);
+    let count = || server.python("trash_mail.py", &["count", &address, pass]);
+    assert_eq!(count(), "INBOX 1 Trash 2 Junk 1\nOK\n");
+    assert_eq!(sweep(&server, 1, false)["emptied"], 0);
+    assert_eq!(sweep(&server, 400, true)["emptied"], 0);
+    assert_eq!(count(), "INBOX 1 Trash 2 Junk 1\nOK\n");
+    assert_eq!(sweep(&server, 11, false)["emptied"], 1);
+    assert_eq!(count(), "INBOX 1 Trash 2 Junk 0\nOK\n");
+    assert_eq!(sweep(&server, 31, false)["emptied"], 2);
+    assert_eq!(count(), "INBOX 1 Trash 0 Junk 0\nOK\n");
+}

@@ -218,8 +218,8 @@ pub(super) async fn insert_rows(
     for target in d.targets {
         let (uid, modseq) = next_uid(tx, *target).await?;
         sqlx::query(
-            "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq, added_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CAST(strftime('%s', 'now') AS INTEGER))",
         )
         .bind(target.0)
         .bind(i64::from(uid.0))

@@ -53,6 +53,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_quota_warning.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_added_at.sql"),
+    ),
 ];
 
 pub(crate) struct SqliteMeta {
@@ -735,8 +739,8 @@ impl SqliteMeta {
         for m in messages {
             let (uid, modseq) = next_uid(&mut tx, target).await?;
             sqlx::query(
-                "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq, added_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, CAST(strftime('%s', 'now') AS INTEGER))",
             )
             .bind(target.0)
             .bind(i64::from(uid.0))
@@ -784,30 +788,81 @@ impl SqliteMeta {
             tx.rollback().await?;
             return Ok(Vec::new());
         }
-        let modseq = bump_modseq(&mut tx, mailbox).await?;
-        for m in &doomed {
-            sqlx::query("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")
-                .bind(mailbox.0)
-                .bind(i64::from(m.uid.0))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)",
-            )
-            .bind(mailbox.0)
-            .bind(i64::from(m.uid.0))
-            .bind(modseq as i64)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE blobs SET refcount = refcount - 1 WHERE hash = $1")
-                .bind(m.blob.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        remove_messages(&mut tx, mailbox, &doomed).await?;
         tx.commit().await?;
         Ok(doomed.into_iter().map(|m| m.uid).collect())
     }
 
+    /// Deletes the messages put into `mailbox` before `before` (unix time), in one
+    /// transaction like an EXPUNGE; returns their UIDs.
+    pub(crate) async fn purge_before(&self, mailbox: MailboxId, before: i64) -> Result<Vec<Uid>> {
+        let mut tx = self.begin().await?;
+        let doomed = sqlx::query(
+            "SELECT uid, blob_hash, size, internal_date, flags, modseq FROM messages
+              WHERE mailbox_id = $1 AND COALESCE(added_at, internal_date) < $2 ORDER BY uid",
+        )
+        .bind(mailbox.0)
+        .bind(before)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(message_from_row)
+        .collect::<Result<Vec<_>>>()?;
+        if doomed.is_empty() {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        remove_messages(&mut tx, mailbox, &doomed).await?;
+        tx.commit().await?;
+        Ok(doomed.into_iter().map(|m| m.uid).collect())
+    }
+
+    /// Mailboxes of every account with the given special use (`\Trash`, `\Junk`).
+    pub(crate) async fn mailboxes_with_use(
+        &self,
+        special_use: SpecialUse,
+    ) -> Result<Vec<MailboxRecord>> {
+        sqlx::query("SELECT * FROM mailboxes WHERE special_use = $1 ORDER BY id")
+            .bind(special_use.as_str())
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(mailbox_from_row)
+            .collect()
+    }
+}
+
+/// Removes messages from a mailbox inside `tx`, as EXPUNGE does: one new modseq, each UID
+/// recorded as expunged (QRESYNC), the blob references released.
+async fn remove_messages(
+    tx: &mut Transaction<'static, Sqlite>,
+    mailbox: MailboxId,
+    doomed: &[MessageRecord],
+) -> Result<()> {
+    let modseq = bump_modseq(tx, mailbox).await?;
+    for m in doomed {
+        sqlx::query("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")
+            .bind(mailbox.0)
+            .bind(i64::from(m.uid.0))
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)",
+        )
+        .bind(mailbox.0)
+        .bind(i64::from(m.uid.0))
+        .bind(modseq as i64)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE blobs SET refcount = refcount - 1 WHERE hash = $1")
+            .bind(m.blob.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl SqliteMeta {
     // ---- queue ----------------------------------------------------------------------------
 
     pub(crate) async fn queue(&self) -> Result<Vec<QueueRecord>> {
@@ -980,7 +1035,8 @@ impl SqliteMeta {
         for m in messages {
             let (uid, modseq) = next_uid(&mut tx, target).await?;
             sqlx::query(
-                "UPDATE messages SET mailbox_id = $1, uid = $2, modseq = $3
+                "UPDATE messages SET mailbox_id = $1, uid = $2, modseq = $3,
+                        added_at = CAST(strftime('%s', 'now') AS INTEGER)
                   WHERE mailbox_id = $4 AND uid = $5",
             )
             .bind(target.0)
