@@ -17,6 +17,18 @@ pub struct Principal {
     pub display_name: String,
     /// The password is a one-time password that must be changed (Đ13.4).
     pub must_change_password: bool,
+    /// A digest of the password hash the session signed in with: [`Core::still_valid`]
+    /// compares it, so a session ends once the password is changed or reset.
+    pub credentials: u64,
+}
+
+/// The digest kept in [`Principal::credentials`] (the same within one process, which is all it
+/// is compared in).
+pub(crate) fn credentials_digest(password_hash: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    password_hash.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Why a sign-in failed. Protocols answer all of `InvalidCredentials` alike, so a client
@@ -171,7 +183,23 @@ impl Core {
             address,
             display_name: account.display_name,
             must_change_password: account.must_change_password,
+            credentials: credentials_digest(&account.password_hash),
         })
+    }
+
+    /// Whether a signed-in session may go on: the account still exists, is active, and has the
+    /// password it signed in with. IMAP and POP3 sessions ask now and then and end when not, so
+    /// a revocation or a password reset reaches a phone that stays connected for days. A store
+    /// error answers yes (a passing failure must not cut everyone off).
+    pub async fn still_valid(&self, who: &Principal) -> bool {
+        match self.store.account(who.account).await {
+            Ok(Some(account)) => {
+                account.state == AccountState::Active
+                    && credentials_digest(&account.password_hash) == who.credentials
+            }
+            Ok(None) => false,
+            Err(_) => true,
+        }
     }
 
     /// Sets a new password (the change screen, a reset).

@@ -63,6 +63,16 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str
     }
 }
 
+/// A gauge with one sample per state (`name{state="active"} 12`).
+fn by_state(out: &mut String, name: &str, help: &str, rows: &[(String, u64)]) {
+    let labels: Vec<(String, u64)> = rows
+        .iter()
+        .map(|(state, n)| (format!("state=\"{state}\""), *n))
+        .collect();
+    let samples: Vec<(&str, u64)> = labels.iter().map(|(l, n)| (l.as_str(), *n)).collect();
+    metric(out, name, "gauge", help, &samples);
+}
+
 impl Core {
     /// Every metric in the Prometheus text format (version 0.0.4).
     pub async fn metrics_text(&self) -> Result<String> {
@@ -146,18 +156,11 @@ impl Core {
             "Messages submitted by signed-in users (SMTP submission and webmail).",
             &[("", get(&m.submissions))],
         );
-        let accounts: Vec<(String, u64)> = stats
-            .accounts
-            .iter()
-            .map(|(state, n)| (format!("state=\"{state}\""), *n))
-            .collect();
-        let accounts: Vec<(&str, u64)> = accounts.iter().map(|(l, n)| (l.as_str(), *n)).collect();
-        metric(
+        by_state(
             &mut out,
             "hopthu_accounts",
-            "gauge",
             "Mail accounts by state.",
-            &accounts,
+            &stats.accounts,
         );
         metric(
             &mut out,
@@ -180,18 +183,11 @@ impl Core {
             "Bytes of the distinct message bodies.",
             &[("", stats.blob_bytes)],
         );
-        let queue: Vec<(String, u64)> = stats
-            .queue
-            .iter()
-            .map(|(state, n)| (format!("state=\"{state}\""), *n))
-            .collect();
-        let queue: Vec<(&str, u64)> = queue.iter().map(|(l, n)| (l.as_str(), *n)).collect();
-        metric(
+        by_state(
             &mut out,
             "hopthu_queue_recipients",
-            "gauge",
             "Outbound queue recipients by state.",
-            &queue,
+            &stats.queue,
         );
         Ok(out)
     }

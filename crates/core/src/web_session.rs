@@ -222,6 +222,7 @@ impl Core {
             address,
             display_name: account.display_name,
             must_change_password: account.must_change_password,
+            credentials: crate::accounts::credentials_digest(&account.password_hash),
         };
         let settings = self.web_settings_of(&principal).await?;
         Ok(Some(WebSession {

@@ -36,6 +36,9 @@ use crate::wire::{HANDSHAKE_TIMEOUT, Input, Stream, Wire};
 const MAX_BAD_STREAK: u32 = 10;
 /// How long a command still being received at shutdown may take to arrive.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How often a signed-in session asks whether its credentials still hold
+/// (`Core::still_valid`: a revocation or a password reset ends it).
+const CREDENTIALS_RECHECK: Duration = Duration::from_secs(1);
 /// This many failed sign-ins end the connection.
 pub(crate) const MAX_AUTH_FAILURES: u32 = 3;
 
@@ -79,6 +82,8 @@ pub(crate) struct Session {
     pub(crate) utf8: bool,
     /// `[limits] command_burst` / `commands_per_second`.
     pace: hopthu_core::CommandPace,
+    /// When the credentials were last found still valid.
+    pub(crate) credentials_checked: tokio::time::Instant,
 }
 
 /// Runs a connection to its end.
@@ -141,6 +146,7 @@ pub(crate) async fn run(
         rev2: false,
         utf8: false,
         pace: hopthu_core::CommandPace::from_limits(&limits),
+        credentials_checked: tokio::time::Instant::now(),
     };
     if permit.is_none() {
         let max = limits.connections_per_ip;
@@ -325,7 +331,29 @@ impl Session {
         }
     }
 
+    /// Ends the session with `* BYE` when its account was revoked or its password changed
+    /// since it signed in (asked at most every [`CREDENTIALS_RECHECK`], or at once with
+    /// `now`). Returns whether the session goes on.
+    pub(crate) async fn credentials_hold(&mut self, now: bool) -> bool {
+        let Some(principal) = &self.principal else {
+            return true;
+        };
+        if !now && self.credentials_checked.elapsed() < CREDENTIALS_RECHECK {
+            return true;
+        }
+        self.credentials_checked = tokio::time::Instant::now();
+        if self.core.still_valid(principal).await {
+            return true;
+        }
+        tracing::info!("credentials changed or mailbox revoked: session ended");
+        self.bye("Mat khau da doi hoac hop thu bi thu hoi / the password changed or the mailbox was revoked; sign in again");
+        false
+    }
+
     async fn command(&mut self, bytes: Vec<u8>) {
+        if !self.credentials_hold(false).await {
+            return;
+        }
         // SEARCHRES (RFC 5182): `$` is written out before the command is parsed.
         let bytes = match crate::cmd::searchres::substitute(&bytes, self.selected.as_ref()) {
             None => bytes,

@@ -52,6 +52,8 @@ struct Session {
     errors: u32,
     /// `[limits] command_burst` / `commands_per_second`: a flood of commands is paced.
     pace: hopthu_core::CommandPace,
+    /// When the credentials were last found still valid (`Core::still_valid`).
+    credentials_checked: std::time::Instant,
 }
 
 /// What the command loop does after a command.
@@ -95,6 +97,7 @@ pub(crate) async fn run(
         state: State::Authorization { user: None },
         errors: 0,
         pace,
+        credentials_checked: std::time::Instant::now(),
     };
     if permit.is_none() {
         let max = session.core.config().limits.connections_per_ip;
@@ -228,6 +231,18 @@ impl Session {
             None => (line, ""),
         };
         let verb = verb.to_ascii_uppercase();
+        // A revocation or a password reset ends the session, without the UPDATE state: what
+        // it marked deleted stays.
+        if let State::Transaction(maildrop) = &self.state
+            && self.credentials_checked.elapsed() >= std::time::Duration::from_secs(1)
+        {
+            self.credentials_checked = std::time::Instant::now();
+            if !self.core.still_valid(&maildrop.principal).await {
+                self.write(b"-ERR [AUTH] the password changed or the mailbox was revoked; sign in again\r\n")
+                    .await?;
+                return Ok(Next::Quit);
+            }
+        }
         match (&self.state, verb.as_str()) {
             (_, "CAPA") => self.capa().await?,
             (_, "NOOP") if matches!(self.state, State::Transaction(_)) => self.ok("").await?,
@@ -394,6 +409,7 @@ impl Session {
         };
         tracing::info!(user = %principal.address, messages = messages.len(), "signed in");
         let count = messages.len();
+        self.credentials_checked = std::time::Instant::now();
         self.state = State::Transaction(Box::new(Maildrop {
             principal,
             inbox: inbox.id,

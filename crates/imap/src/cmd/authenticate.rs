@@ -112,6 +112,7 @@ pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> Cmd
             }
             tracing::info!("signed in");
             s.principal = Some(principal);
+            s.credentials_checked = tokio::time::Instant::now();
             Done::with_code(
                 Code::Capability(s.capabilities()),
                 "Signed in / Dang nhap thanh cong",

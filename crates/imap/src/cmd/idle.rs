@@ -77,7 +77,12 @@ pub(crate) async fn run(s: &mut Session) -> CmdResult {
                 s.sync(true, false).await?;
             }
             Wake::Event(Err(RecvError::Closed)) => s.events = None,
-            Wake::Recheck => s.sync(true, true).await?,
+            Wake::Recheck => {
+                if !s.credentials_hold(true).await {
+                    return Err(CmdError::Closed);
+                }
+                s.sync(true, true).await?
+            }
             Wake::Shutdown => {
                 s.bye("Server shutting down / may chu dang dung");
                 return Err(CmdError::Closed);

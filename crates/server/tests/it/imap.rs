@@ -298,3 +298,17 @@ fn literals_special_use_recent_and_imap4rev2() {
 fn imap4rev2_names_subscriptions_searchres_and_unauthenticate() {
     run_script("imap_rev2_names.py", &[]);
 }
+
+/// A password reset reaches sessions already signed in: the next IMAP command gets `* BYE`
+/// and POP3 `-ERR [AUTH]` (nothing it marked is deleted), and the new password works.
+#[test]
+fn a_password_reset_ends_open_sessions() {
+    let server = TestServer::start();
+    let address = server.add_account("datnv", "Nông Văn Đạt", PASSWORD);
+    let config = server.config.display().to_string();
+    let out = server.python(
+        "session_reset.py",
+        &[&address, PASSWORD, env!("CARGO_BIN_EXE_hopthu"), &config],
+    );
+    assert!(out.ends_with("OK\n"), "{out}");
+}
