@@ -16,6 +16,7 @@ pub mod admin;
 mod antivirus;
 pub mod audit;
 pub mod compose;
+mod compromised;
 pub mod console;
 mod delivery;
 pub mod directory;

@@ -29,6 +29,68 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/logout-all", post(logout_all))
         .route("/password", get(password_form).post(password))
         .route("/settings", get(settings_form).post(settings))
+        .route("/settings/compromised", post(compromised))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CompromisedForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// "My account is compromised" (Đ13.4): the mailbox is locked at once (`Core::report_compromised`)
+/// and this browser is signed out with a page that says what happens next.
+async fn compromised(
+    State(state): State<AppState>,
+    ConnectInfo(crate::Peer(peer)): ConnectInfo<crate::Peer>,
+    headers: HeaderMap,
+    Form(form): Form<CompromisedForm>,
+) -> Response {
+    let signed = match signed_form(&state, &headers, true, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let t = signed.t();
+    if form.confirm != "yes" {
+        return crate::html::error_page(
+            t,
+            StatusCode::BAD_REQUEST,
+            t.s(
+                "Hãy đánh dấu ô xác nhận trước khi khoá hộp thư.",
+                "Tick the confirmation box before locking the mailbox.",
+            ),
+        );
+    }
+    if let Err(e) = state
+        .core
+        .report_compromised(&signed.session.principal, peer.ip())
+        .await
+    {
+        return crate::html::error_page(t, StatusCode::SERVICE_UNAVAILABLE, &e.message);
+    }
+    let body = format!(
+        r#"<main id="main" class="narrow"><h1>{title}</h1><p class="notice" role="status">{done}</p><p>{next}</p></main>"#,
+        title = t.s("Hộp thư đã được khoá", "Your mailbox is locked"),
+        done = t.s(
+            "Mọi phiên đăng nhập đã kết thúc và mật khẩu cũ không còn dùng được. Thư gửi đến vẫn được nhận. Đơn vị đầu mối đã được báo.",
+            "Every session has ended and the old password no longer works. Incoming mail is still kept. The focal unit has been told."
+        ),
+        next = t.s(
+            "Theo Điều 13 khoản 4, cơ quan của bạn xác nhận bằng văn bản; sau đó bạn được cấp lại mật khẩu và phải đổi ngay khi đăng nhập.",
+            "As article 13.4 requires, your agency confirms in writing; you then receive a new password, which you must change at the first sign-in."
+        ),
+    );
+    clear_session(
+        page(
+            t,
+            t.s("Hộp thư đã được khoá", "Mailbox locked"),
+            None,
+            &body,
+        )
+        .into_response(),
+    )
 }
 
 /// The value of a cookie in the request.
@@ -576,6 +638,13 @@ async fn settings_page(state: &AppState, signed: &Signed, saved: bool) -> Respon
 <form method="post" action="/logout-all"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">{all}</button></form>
 {history}
 </section>
+<section aria-labelledby="lost-title"><h2 id="lost-title">{lost}</h2>
+<p>{lost_text}</p>
+<form method="post" action="/settings/compromised" class="stack">
+<input type="hidden" name="csrf" value="{csrf}">
+<label><input type="checkbox" name="confirm" value="yes" required> {lost_confirm}</label>
+<button type="submit" class="danger">{lost_button}</button>
+</form></section>
 </main>"#,
         back = t.s("Về hộp thư", "Back to the mailbox"),
         title = t.s("Cài đặt", "Settings"),
@@ -591,6 +660,16 @@ async fn settings_page(state: &AppState, signed: &Signed, saved: bool) -> Respon
         save = t.s("Lưu", "Save"),
         password = password_section(signed, false, None, false),
         sessions = t.s("Phiên đăng nhập", "Sessions"),
+        lost = t.s("Mất kiểm soát hộp thư?", "Lost control of your mailbox?"),
+        lost_text = t.s(
+            "Nếu mật khẩu bị lộ hoặc có người khác dùng hộp thư của bạn (Điều 13 khoản 4), hãy khoá ngay: mọi phiên đăng nhập kết thúc, mật khẩu cũ hết hiệu lực, đơn vị đầu mối được báo để cấp lại mật khẩu.",
+            "If your password leaked or someone else is using your mailbox (article 13.4), lock it now: every session ends, the old password stops working, and the focal unit is told so it can issue a new one."
+        ),
+        lost_confirm = t.s(
+            "Tôi xác nhận hộp thư của tôi đã bị mất kiểm soát",
+            "I confirm my mailbox is compromised"
+        ),
+        lost_button = t.s("Khoá hộp thư của tôi", "Lock my mailbox"),
         all = t.s("Đăng xuất khỏi mọi nơi", "Sign out everywhere"),
     );
     page(t, t.s("Cài đặt", "Settings"), Some(&signed.session), &body).into_response()

@@ -275,3 +275,61 @@ fn sessions_csrf_and_headers() {
     assert!(head.contains("max-age=31536000"), "{head}");
     assert!(body.contains("--accent"));
 }
+
+/// "My account is compromised" (Đ13.4) from the settings page: without the confirmation box
+/// nothing happens; with it the mailbox is locked at once — this and every other web session
+/// end, the old password no longer signs in anywhere, the audit log has it — and the
+/// operator's reset then gives a password that works.
+#[test]
+fn reporting_a_compromised_account_locks_it_until_a_reset() {
+    let server = start();
+    let password = "Minh-mat-khau-2026";
+    let address = server.add_account("minh", "Trần Văn Minh", password);
+    let (session, csrf) = sign_in(&server, &address, password);
+    let (other, _) = sign_in(&server, &address, password);
+    let (head, _) = post(
+        &server,
+        "/settings/compromised",
+        &session,
+        &format!("csrf={csrf}"),
+    );
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    let (head, _) = get(&server, "/settings", &other);
+    assert!(
+        head.starts_with("HTTP/1.1 200"),
+        "unconfirmed: nothing changed\n{head}"
+    );
+
+    let (head, body) = post(
+        &server,
+        "/settings/compromised",
+        &session,
+        &format!("csrf={csrf}&confirm=yes"),
+    );
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body.contains("Hộp thư đã được khoá"), "{body}");
+    for cookie in [&session, &other] {
+        let (head, _) = get(&server, "/settings", cookie);
+        assert!(
+            head.starts_with("HTTP/1.1 303") && header(&head, "location") == ["/login"],
+            "{head}"
+        );
+    }
+    let out = server.python_output("login_check.py", &[&address, password]);
+    assert!(!out.status.success(), "the old password still signs in");
+    let audit = server.cli(&["lifecycle", "audit"], "");
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    assert!(audit.contains("account.compromised"), "{audit}");
+
+    let out = server.cli(
+        &["account", "password", &address, "--no-force-change"],
+        "Minh-mat-khau-moi-2026\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = server.python("login_check.py", &[&address, "Minh-mat-khau-moi-2026"]);
+    assert!(out.contains("OK"), "{out}");
+}
