@@ -12,7 +12,7 @@
 use std::net::IpAddr;
 
 use hopthu_model::EmailAddress;
-use hopthu_store::{LifecycleEffect, LifecycleWrite, NewAudit};
+use hopthu_store::{LifecycleEffect, NewAudit};
 
 use crate::accounts::{Secret, generate_password, hash_password};
 use crate::{Core, Envelope, Principal, Result, now};
@@ -35,16 +35,7 @@ impl Core {
             before: None,
             after: Some(serde_json::json!({ "ip": ip.to_string(), "locked": true }).to_string()),
         }];
-        self.store
-            .write_lifecycle(&LifecycleWrite {
-                at: now(),
-                decision: None,
-                effects: &effects,
-                warnings: &[],
-                audit: &audit,
-            })
-            .await?;
-        self.store.delete_web_sessions_of(who.account, None).await?;
+        self.replace_password(who.account, &effects, &audit).await?;
         tracing::warn!(%address, %ip, "mailbox reported compromised and locked");
 
         let (_, focal) = self.notice_issuer().await;
@@ -100,29 +91,8 @@ fn report(
 ) -> Vec<u8> {
     let at = now();
     let to: Vec<String> = to.iter().map(|a| format!("<{a}>")).collect();
-    let mut out = String::new();
-    out.push_str(&format!(
-        "From: {} <postmaster@{domain}>\r\n",
-        crate::dsn::encoded_word("Hệ thống thư điện tử")
-    ));
-    out.push_str(&format!("To: {}\r\n", to.join(", ")));
-    out.push_str(&format!(
-        "Subject: {}\r\n",
-        crate::dsn::encoded_word(&format!(
-            "Báo mất kiểm soát hộp thư {address} / Mailbox reported compromised"
-        ))
-    ));
-    out.push_str(&format!("Date: {}\r\n", crate::dsn::rfc2822_date(at)));
-    out.push_str(&format!(
-        "Message-ID: <compromised.{:x}.{at}@{hostname}>\r\n",
-        rand::random::<u64>()
-    ));
-    out.push_str("Auto-Submitted: auto-generated\r\n");
-    out.push_str("MIME-Version: 1.0\r\n");
-    out.push_str("Content-Type: text/plain; charset=utf-8\r\n");
-    out.push_str("Content-Transfer-Encoding: 8bit\r\n\r\n");
     let name = name.replace(['\r', '\n'], " ");
-    out.push_str(&format!(
+    let body = format!(
         "{name} <{address}> báo hộp thư bị mất kiểm soát hoặc lộ mật khẩu (Điều 13.4), từ địa chỉ IP {ip}, lúc {}.\r\n\
          Hộp thư đã bị khoá: mọi phiên đăng nhập đã kết thúc và mật khẩu cũ không còn dùng được; thư đến vẫn được nhận.\r\n\
          Việc cần làm: cơ quan của người dùng xác nhận bằng văn bản; sau đó cấp lại mật khẩu tại trang quản trị (/admin), \
@@ -134,8 +104,15 @@ fn report(
          must change it at the first sign-in.\r\n",
         crate::dsn::rfc2822_date(at),
         crate::dsn::rfc2822_date(at),
-    ));
-    out.into_bytes()
+    );
+    crate::dsn::system_message(
+        domain,
+        hostname,
+        &to.join(", "),
+        &format!("Báo mất kiểm soát hộp thư {address} / Mailbox reported compromised"),
+        "compromised",
+        &body,
+    )
 }
 
 #[cfg(test)]

@@ -158,17 +158,7 @@ impl Core {
             before: None,
             after: Some(r#"{"must_change_password":true}"#.into()),
         }];
-        self.store
-            .write_lifecycle(&LifecycleWrite {
-                at: now(),
-                decision: None,
-                effects: &effects,
-                warnings: &[],
-                audit: &audit,
-            })
-            .await?;
-        // Whoever was signed in with the old password is signed out.
-        self.store.delete_web_sessions_of(account, None).await?;
+        self.replace_password(account, &effects, &audit).await?;
         Ok(Credential {
             unit_code: unit.code.clone(),
             unit_name: unit.name.clone(),
@@ -178,6 +168,28 @@ impl Core {
             address,
             password,
         })
+    }
+
+    /// Writes a new password (`effects`) with its audit entry in one transaction, then signs
+    /// out every web session of the account (IMAP and POP3 sessions notice the new hash by
+    /// themselves, `Core::still_valid`).
+    pub(crate) async fn replace_password(
+        &self,
+        account: hopthu_model::AccountId,
+        effects: &[LifecycleEffect],
+        audit: &[crate::NewAudit],
+    ) -> Result<()> {
+        self.store
+            .write_lifecycle(&LifecycleWrite {
+                at: now(),
+                decision: None,
+                effects,
+                warnings: &[],
+                audit,
+            })
+            .await?;
+        self.store.delete_web_sessions_of(account, None).await?;
+        Ok(())
     }
 
     /// [`Core::plan_import`] for a signed-in administrator: the focal unit only (an import

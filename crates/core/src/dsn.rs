@@ -62,6 +62,37 @@ pub(crate) fn rfc2822_date(unix: i64) -> String {
         .to_string()
 }
 
+/// A plain-text message the system itself sends (quota warnings, compromise reports): from the
+/// postmaster, `Auto-Submitted`, UTF-8 body. `to` is the header's value as written.
+pub(crate) fn system_message(
+    domain: &str,
+    hostname: &str,
+    to: &str,
+    subject: &str,
+    kind: &str,
+    body: &str,
+) -> Vec<u8> {
+    let at = crate::now();
+    let mut out = String::with_capacity(body.len() + 512);
+    out.push_str(&format!(
+        "From: {} <postmaster@{domain}>\r\n",
+        encoded_word("Hệ thống thư điện tử")
+    ));
+    out.push_str(&format!("To: {to}\r\n"));
+    out.push_str(&format!("Subject: {}\r\n", encoded_word(subject)));
+    out.push_str(&format!("Date: {}\r\n", rfc2822_date(at)));
+    out.push_str(&format!(
+        "Message-ID: <{kind}.{:x}.{at}@{hostname}>\r\n",
+        rand::random::<u64>()
+    ));
+    out.push_str("Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
+    out.push_str(
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+    );
+    out.push_str(body);
+    out.into_bytes()
+}
+
 pub(crate) fn encoded_word(text: &str) -> String {
     format!("=?UTF-8?B?{}?=", BASE64.encode(text.as_bytes()))
 }

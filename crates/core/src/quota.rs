@@ -89,27 +89,7 @@ fn quota_warning(domain: &str, hostname: &str, to: &str, used: u64, limit: u64) 
     } else {
         (u128::from(used) * 100 / u128::from(limit)) as u64
     };
-    let at = now();
-    let mut out = String::new();
-    out.push_str(&format!(
-        "From: {} <postmaster@{domain}>\r\n",
-        crate::dsn::encoded_word("Hệ thống thư điện tử")
-    ));
-    out.push_str(&format!("To: <{to}>\r\n"));
-    out.push_str(&format!(
-        "Subject: {}\r\n",
-        crate::dsn::encoded_word("Hộp thư sắp đầy / Your mailbox is almost full")
-    ));
-    out.push_str(&format!("Date: {}\r\n", crate::dsn::rfc2822_date(at)));
-    out.push_str(&format!(
-        "Message-ID: <quota.{:x}.{at}@{hostname}>\r\n",
-        rand::random::<u64>()
-    ));
-    out.push_str("Auto-Submitted: auto-generated\r\n");
-    out.push_str("MIME-Version: 1.0\r\n");
-    out.push_str("Content-Type: text/plain; charset=utf-8\r\n");
-    out.push_str("Content-Transfer-Encoding: 8bit\r\n\r\n");
-    out.push_str(&format!(
+    let body = format!(
         "Hộp thư {to} đã dùng {} trên {} được cấp ({percent}%).\r\n\
          Khi hộp thư đầy, thư mới gửi đến sẽ bị từ chối tạm thời cho đến khi có chỗ trống.\r\n\
          Hãy xoá những thư không cần giữ (nhất là thư có tệp đính kèm lớn) và dọn thư mục Thùng rác.\r\n\
@@ -121,8 +101,15 @@ fn quota_warning(domain: &str, hostname: &str, to: &str, used: u64, limit: u64) 
         mib(limit),
         mib(used),
         mib(limit),
-    ));
-    out.into_bytes()
+    );
+    crate::dsn::system_message(
+        domain,
+        hostname,
+        &format!("<{to}>"),
+        "Hộp thư sắp đầy / Your mailbox is almost full",
+        "quota",
+        &body,
+    )
 }
 
 #[cfg(test)]
