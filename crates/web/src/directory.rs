@@ -158,7 +158,7 @@ async fn csv(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Res
     download(out, "text/csv; charset=utf-8", "danh-ba.csv")
 }
 
-fn download(body: String, content_type: &'static str, file_name: &str) -> Response {
+pub(crate) fn download(body: String, content_type: &'static str, file_name: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),

@@ -411,3 +411,40 @@ fn an_import_applies_only_the_plan_shown() {
         "created once, by the CLI"
     );
 }
+
+/// The audit log page (focal unit only): words without diacritics find the grants, the chain
+/// is reported intact, the CSV export holds the same rows, and a unit IT officer is refused.
+#[test]
+fn the_audit_log_is_searched_and_exported_by_the_focal_unit_only() {
+    let (server, focal, officer, _, _) = province();
+    let session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+    let (head, page) = get(&server, "/admin/audit?q=ADMIN.GRANT+cntt", &session);
+    assert_eq!(status(&head), 200, "{head}");
+    assert!(page.contains("Chuỗi băm của nhật ký nguyên vẹn"), "{page}");
+    assert!(
+        page.contains(&format!("account:{officer}")) || page.contains(&officer),
+        "{page}"
+    );
+    assert!(page.contains("1 mục khớp"), "{page}");
+    let (head, csv) = get(&server, "/admin/audit?q=admin.grant&format=csv", &session);
+    assert_eq!(status(&head), 200, "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("content-type: text/csv"),
+        "{head}"
+    );
+    assert!(
+        csv.starts_with("\u{FEFF}id,time,actor,action,target,before,after,hash\r\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.matches("admin.grant").count(), 2, "{csv}");
+    // A date range before anything happened matches nothing.
+    let (_, page) = get(
+        &server,
+        "/admin/audit?from=2020-01-01&to=2020-12-31",
+        &session,
+    );
+    assert!(page.contains("0 mục khớp"), "{page}");
+    let officer_session = sign_in(&server, &officer, OFFICER_PW).expect("officer signs in");
+    let (head, _) = get(&server, "/admin/audit", &officer_session);
+    assert_eq!(status(&head), 403, "{head}");
+}

@@ -9,6 +9,7 @@
 //! Every form is a plain HTML form with the session's CSRF token; a POST without it changes
 //! nothing.
 
+mod audit;
 mod import;
 
 use axum::extract::{Path, Query, State};
@@ -51,6 +52,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/notices", get(notices))
         .route("/admin/notices/{id}", get(notice))
         .route("/admin/outlook", get(outlook))
+        .route("/admin/audit", get(audit::audit))
         .merge(import::routes())
 }
 
@@ -94,6 +96,7 @@ impl Console {
         ];
         if self.actor.is_focal() {
             links.push(("/admin/import", t.s("Nhập danh bạ", "Import")));
+            links.push(("/admin/audit", t.s("Nhật ký kiểm tra", "Audit log")));
         }
         links.push(("/mail", t.s("Hộp thư", "Mailbox")));
         let nav: String = links
