@@ -28,6 +28,7 @@ mod mail_clients;
 mod metrics;
 mod queue;
 mod quota;
+pub mod report;
 mod search;
 mod submission;
 pub mod submit;

@@ -266,6 +266,11 @@ impl Store {
     }
 
     /// Bytes and messages stored in every mailbox of an account (QUOTA, RFC 9208).
+    /// Each unit's figures over `[from, to)` (Unix seconds), by unit code.
+    pub async fn unit_activity(&self, from: i64, to: i64) -> Result<Vec<UnitActivity>> {
+        meta!(self, db => db.unit_activity(from, to).await)
+    }
+
     /// Counts for the metrics endpoint (accounts, messages, bodies, queue).
     pub async fn stats(&self) -> Result<StoreStats> {
         meta!(self, db => db.stats().await)

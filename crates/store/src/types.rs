@@ -226,3 +226,22 @@ pub struct SignInRecord {
     pub ip: String,
     pub result: String,
 }
+
+/// One unit's figures over a period, for the report to the provincial People's Committee
+/// (Đ17, SPEC §9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitActivity {
+    pub unit_id: i64,
+    /// People of the unit with an active mailbox now.
+    pub active: u64,
+    /// People added to the unit in the period.
+    pub new: u64,
+    /// Mailboxes of the unit's people revoked in the period.
+    pub revoked: u64,
+    /// Messages that arrived in the INBOX of the unit's people and unit mailbox.
+    pub received: u64,
+    /// Messages put in their Sent folders (sent from the webmail or kept by a mail client).
+    pub sent: u64,
+    /// Of those mailboxes, how many were signed in to at least once.
+    pub signed_in: u64,
+}

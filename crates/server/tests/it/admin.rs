@@ -448,3 +448,69 @@ fn the_audit_log_is_searched_and_exported_by_the_focal_unit_only() {
     let (head, _) = get(&server, "/admin/audit", &officer_session);
     assert_eq!(status(&head), 403, "{head}");
 }
+
+/// The activity report (Đ17) per unit: a message to a unit mailbox counts as received in the
+/// current period, imported people count as new, a period before everything counts nothing,
+/// and a unit IT officer sees only their own units.
+#[test]
+fn the_activity_report_counts_per_unit_within_the_scope() {
+    let (server, focal, officer, _, _) = province();
+    let session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+    let row = |csv: &str, code: &str| -> Vec<u64> {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(code))
+            .unwrap_or_else(|| panic!("no {code} in {csv}"));
+        line.split(',')
+            .skip(2)
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    let (head, before) = get(&server, "/admin/report?format=csv", &session);
+    assert_eq!(status(&head), 200, "{head}");
+    assert!(
+        before.starts_with(
+            "\u{FEFF}unit_code,unit_name,active,new,revoked,received,sent,signed_in\r\n"
+        )
+    );
+    let before = row(&before, "CB25-002");
+    assert!(
+        before[1] >= 1,
+        "imported people are new this half-year: {before:?}"
+    );
+
+    let mut smtp = server.connect("smtp");
+    assert!(smtp.line().starts_with("220 "));
+    smtp.send(b"EHLO client.example.org\r\n");
+    smtp.until("250 ");
+    smtp.send(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<sonoivu@caobang.gov.vn>\r\nDATA\r\n");
+    assert!(smtp.line().starts_with("250 "));
+    let rcpt = smtp.line();
+    assert!(rcpt.starts_with("250 "), "{rcpt}");
+    assert!(smtp.line().starts_with("354 "));
+    smtp.send(b"Subject: Cong van\r\n\r\nNoi dung\r\n.\r\n");
+    assert!(smtp.line().starts_with("250 "));
+
+    let (_, after) = get(&server, "/admin/report?format=csv", &session);
+    let after = row(&after, "CB25-002");
+    assert_eq!(after[3], before[3] + 1, "received: {before:?} → {after:?}");
+    let (_, old) = get(
+        &server,
+        "/admin/report?from=2020-01-01&to=2020-06-30&format=csv",
+        &session,
+    );
+    assert_eq!(row(&old, "CB25-002"), vec![after[0], 0, 0, 0, 0, 0]);
+
+    let (head, page) = get(&server, "/admin/report", &session);
+    assert_eq!(status(&head), 200, "{head}");
+    assert!(
+        page.contains("Tổng cộng") && page.contains("Sở Tư pháp"),
+        "{page}"
+    );
+    let officer_session = sign_in(&server, &officer, OFFICER_PW).expect("officer signs in");
+    let (_, page) = get(&server, "/admin/report", &officer_session);
+    assert!(
+        page.contains("Sở Nội vụ") && !page.contains("Sở Tư pháp"),
+        "{page}"
+    );
+}

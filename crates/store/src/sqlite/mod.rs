@@ -1081,6 +1081,53 @@ impl SqliteMeta {
     }
 
     /// Bytes and messages stored in all mailboxes of an account.
+    pub(crate) async fn unit_activity(&self, from: i64, to: i64) -> Result<Vec<UnitActivity>> {
+        let rows: Vec<(i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "WITH unit_accounts AS (
+                 SELECT unit_id, account_id FROM people WHERE account_id IS NOT NULL
+                 UNION ALL
+                 SELECT id, account_id FROM units WHERE account_id IS NOT NULL
+             )
+             SELECT u.id,
+               (SELECT COUNT(*) FROM people p WHERE p.unit_id = u.id AND p.state = 'active'),
+               (SELECT COUNT(*) FROM people p
+                 WHERE p.unit_id = u.id AND p.created_at >= $1 AND p.created_at < $2),
+               (SELECT COUNT(*) FROM people p JOIN accounts a ON a.id = p.account_id
+                 WHERE p.unit_id = u.id AND a.revoked_at >= $1 AND a.revoked_at < $2),
+               (SELECT COUNT(*) FROM unit_accounts ua
+                  JOIN mailboxes mb ON mb.account_id = ua.account_id AND mb.name = 'INBOX'
+                  JOIN messages m ON m.mailbox_id = mb.id
+                 WHERE ua.unit_id = u.id AND m.added_at >= $1 AND m.added_at < $2),
+               (SELECT COUNT(*) FROM unit_accounts ua
+                  JOIN mailboxes mb ON mb.account_id = ua.account_id AND mb.special_use = '\\Sent'
+                  JOIN messages m ON m.mailbox_id = mb.id
+                 WHERE ua.unit_id = u.id AND m.added_at >= $1 AND m.added_at < $2),
+               (SELECT COUNT(DISTINCT s.account_id) FROM unit_accounts ua
+                  JOIN sign_ins s ON s.account_id = ua.account_id
+                 WHERE ua.unit_id = u.id AND s.result = 'ok' AND s.at >= $1 AND s.at < $2)
+             FROM units u ORDER BY u.code",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.read)
+        .await?;
+        let n = |v: i64| v.max(0) as u64;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(unit_id, active, new, revoked, received, sent, signed_in)| UnitActivity {
+                    unit_id,
+                    active: n(active),
+                    new: n(new),
+                    revoked: n(revoked),
+                    received: n(received),
+                    sent: n(sent),
+                    signed_in: n(signed_in),
+                },
+            )
+            .collect())
+    }
+
     pub(crate) async fn stats(&self) -> Result<crate::StoreStats> {
         let mut db = self.read.acquire().await?;
         let counts = |rows: Vec<(String, i64)>| {

@@ -9,7 +9,7 @@ use axum::response::Response;
 use hopthu_core::audit::AuditFilter;
 use serde::Deserialize;
 
-use super::admin_or_return;
+use super::{admin_or_return, day_start};
 use crate::AppState;
 use crate::html::{date_time, esc};
 
@@ -28,12 +28,6 @@ pub(crate) struct AuditQuery {
     to: String,
     #[serde(default)]
     format: String,
-}
-
-/// Midnight at the start of a `YYYY-MM-DD` day in Vietnam (UTC+7), as Unix seconds.
-fn day_start(day: &str) -> Option<i64> {
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
-    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp() - 7 * 3600)
 }
 
 pub(crate) async fn audit(
@@ -150,17 +144,4 @@ pub(crate) async fn audit(
         details = t.s("Chi tiết", "Details"),
     );
     c.page("/admin/audit", t.s("Nhật ký kiểm tra", "Audit log"), &body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::day_start;
-
-    #[test]
-    fn days_start_at_midnight_in_vietnam() {
-        // 2026-03-02 00:00 UTC+7 = 2026-03-01 17:00 UTC.
-        assert_eq!(day_start("2026-03-02"), Some(1_772_384_400));
-        assert_eq!(day_start("02/03/2026"), None);
-        assert_eq!(day_start(""), None);
-    }
 }

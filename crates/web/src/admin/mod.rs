@@ -11,6 +11,7 @@
 
 mod audit;
 mod import;
+mod report;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -53,6 +54,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/notices/{id}", get(notice))
         .route("/admin/outlook", get(outlook))
         .route("/admin/audit", get(audit::audit))
+        .route("/admin/report", get(report::report))
         .merge(import::routes())
 }
 
@@ -65,6 +67,13 @@ async fn css() -> Response {
         CSS,
     )
         .into_response()
+}
+
+/// Midnight at the start of a `YYYY-MM-DD` day in Vietnam (UTC+7), as Unix seconds (the
+/// date filters of the audit log and the report).
+pub(crate) fn day_start(day: &str) -> Option<i64> {
+    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp() - 7 * 3600)
 }
 
 /// A signed-in administrator: the webmail session and core's actor for it.
@@ -89,6 +98,7 @@ impl Console {
             ("/admin", t.s("Cây tổ chức", "Organisation")),
             ("/admin/changes", t.s("Yêu cầu thay đổi", "Change requests")),
             ("/admin/notices", t.s("Thông báo", "Notices")),
+            ("/admin/report", t.s("Báo cáo", "Report")),
             (
                 "/admin/outlook",
                 t.s("Dự kiến thu hồi", "Inactivity outlook"),
@@ -941,6 +951,14 @@ async fn outlook(State(state): State<AppState>, headers: HeaderMap) -> Response 
 mod tests {
     use super::*;
     use hopthu_core::web_session::Language;
+
+    #[test]
+    fn days_start_at_midnight_in_vietnam() {
+        // 2026-03-02 00:00 UTC+7 = 2026-03-01 17:00 UTC.
+        assert_eq!(day_start("2026-03-02"), Some(1_772_384_400));
+        assert_eq!(day_start("02/03/2026"), None);
+        assert_eq!(day_start(""), None);
+    }
 
     #[test]
     fn unit_codes_stay_readable_in_paths() {
