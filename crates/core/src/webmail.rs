@@ -202,24 +202,30 @@ impl Core {
     }
 
     /// Messages of a mailbox whose text (headers and body) contains the words of `query`,
-    /// diacritic-insensitive (`hoa an` finds "Hòa An"), newest first, at most `limit`.
+    /// diacritic-insensitive (`hoa an` finds "Hòa An"), newest first, `limit` at a time: the
+    /// page of matches with UIDs below `before`, and the UID to ask for the next page with
+    /// (`None` on the last page).
     pub async fn search_messages(
         &self,
         who: &Principal,
         mailbox: MailboxId,
         query: &str,
+        before: Option<Uid>,
         limit: u32,
-    ) -> Result<Vec<MessageSummary>> {
+    ) -> Result<(Vec<MessageSummary>, Option<Uid>)> {
         let mut uids = self
             .search_text(who, mailbox, SearchField::Text, query)
             .await?
             .unwrap_or_default();
+        uids.retain(|uid| before.is_none_or(|b| *uid < b));
         uids.sort_unstable_by(|a, b| b.cmp(a));
-        uids.truncate(limit.clamp(1, MAX_PAGE) as usize);
+        let limit = limit.clamp(1, MAX_PAGE) as usize;
+        let next = (uids.len() > limit).then(|| uids[limit - 1]);
+        uids.truncate(limit);
         // The store answers in UID order; the list shows the newest first.
         let mut records = self.store.messages_by_uid(mailbox, &uids).await?;
         records.reverse();
-        Ok(self.summaries(records).await)
+        Ok((self.summaries(records).await, next))
     }
 
     async fn message_record(

@@ -263,10 +263,10 @@ async fn list(
         };
         match state
             .core
-            .search_messages(who, mailbox, &query, hopthu_core::webmail::MAX_PAGE)
+            .search_messages(who, mailbox, &query, q.before.map(Uid), PAGE_SIZE)
             .await
         {
-            Ok(m) => (record, m, None),
+            Ok((m, next)) => (record, m, next),
             Err(e) => return core_error(t, &e),
         }
     };
@@ -326,21 +326,32 @@ async fn list(
     );
     body.push_str(&list_rows(t, mailbox, &messages, now));
     body.push_str("</div></form>");
+    // A search keeps its words from page to page.
+    let search = if query.is_empty() {
+        String::new()
+    } else {
+        format!("q={}", crate::html::url(&query))
+    };
+    let first = if search.is_empty() {
+        format!("/mail/{}", mailbox.0)
+    } else {
+        format!("/mail/{}?{search}", mailbox.0)
+    };
     if let Some(next) = next {
         let _ = write!(
             body,
-            r#"<nav class="pager" aria-label="{label}"><a href="/mail/{mb}">{newest}</a> <a rel="next" href="/mail/{mb}?before={uid}">{older} →</a></nav>"#,
+            r#"<nav class="pager" aria-label="{label}"><a href="{first}">{newest}</a> <a rel="next" href="/mail/{mb}?{search}{amp}before={uid}">{older} →</a></nav>"#,
             label = t.s("Trang", "Pages"),
             mb = mailbox.0,
             newest = t.s("Mới nhất", "Newest"),
+            amp = if search.is_empty() { "" } else { "&amp;" },
             uid = next.0,
             older = t.s("Thư cũ hơn", "Older"),
         );
     } else if q.before.is_some() {
         let _ = write!(
             body,
-            r#"<nav class="pager"><a href="/mail/{mb}">{newest}</a></nav>"#,
-            mb = mailbox.0,
+            r#"<nav class="pager"><a href="{first}">{newest}</a></nav>"#,
             newest = t.s("Mới nhất", "Newest"),
         );
     }

@@ -333,3 +333,38 @@ fn reporting_a_compromised_account_locks_it_until_a_reset() {
     let out = server.python("login_check.py", &[&address, "Minh-mat-khau-moi-2026"]);
     assert!(out.contains("OK"), "{out}");
 }
+
+/// Search results come in pages like the folder: 50 at a time, newest first, with a link to
+/// the older matches that keeps the words, until the last page.
+#[test]
+fn search_results_are_paged_with_their_words() {
+    let server = start();
+    let password = "Minh-mat-khau-2026";
+    let address = server.add_account("minh", "Trần Văn Minh", password);
+    server.python("many_messages.py", &[&address, password, "Báo cáo", "60"]);
+    server.python("many_messages.py", &[&address, password, "Giấy mời", "5"]);
+    let (session, _) = sign_in(&server, &address, password);
+    let (head, _) = get(&server, "/mail", &session);
+    let inbox = header(&head, "location")[0].to_string();
+    let rows = |body: &str| body.matches(r#"<td class="subject">"#).count();
+    let (_, first) = get(&server, &format!("{inbox}?q=bao+cao"), &session);
+    assert_eq!(rows(&first), 50, "{first}");
+    assert!(
+        first.contains("Báo cáo 59") && !first.contains("Báo cáo 9<"),
+        "newest first"
+    );
+    let marker = r#"rel="next" href=""#;
+    let at = first.find(marker).expect("a next page") + marker.len();
+    let next = first[at..first[at..].find('"').unwrap() + at].replace("&amp;", "&");
+    assert!(
+        next.contains("q=bao%20cao") || next.contains("q=bao+cao"),
+        "{next}"
+    );
+    let (_, second) = get(&server, &next, &session);
+    assert_eq!(rows(&second), 10, "{second}");
+    assert!(
+        second.contains("Báo cáo 0<") && !second.contains("Giấy mời"),
+        "{second}"
+    );
+    assert!(!second.contains(r#"rel="next""#), "the last page");
+}
