@@ -424,12 +424,25 @@ async fn action_bar(state: &AppState, signed: &Signed, current: MailboxId, many:
         .await
         .unwrap_or_default();
     folders.sort_by_key(folder_order);
+    // The usual destination is preselected: Archive, else INBOX (not whichever folder sorts
+    // first, which is Drafts).
+    let others: Vec<_> = folders.iter().filter(|m| m.id != current).collect();
+    let preselected = others
+        .iter()
+        .find(|m| m.special_use == Some(hopthu_core::SpecialUse::Archive))
+        .or_else(|| others.iter().find(|m| m.name == "INBOX"))
+        .map(|m| m.id);
     let mut options = String::new();
-    for m in folders.iter().filter(|m| m.id != current) {
+    for m in others {
         let _ = write!(
             options,
-            r#"<option value="{}">{}</option>"#,
+            r#"<option value="{}"{}>{}</option>"#,
             m.id.0,
+            if Some(m.id) == preselected {
+                " selected"
+            } else {
+                ""
+            },
             esc(&folder_name(t, m))
         );
     }

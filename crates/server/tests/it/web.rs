@@ -367,4 +367,11 @@ fn search_results_are_paged_with_their_words() {
         "{second}"
     );
     assert!(!second.contains(r#"rel="next""#), "the last page");
+    // "Move to" offers Archive first, not the folder that sorts first (Drafts).
+    let at = first.find(" selected>").expect("a preselected folder") + 10;
+    assert!(
+        first[at..].starts_with("Lưu trữ<"),
+        "{}",
+        &first[at..at + 40]
+    );
 }
