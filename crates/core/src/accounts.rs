@@ -39,6 +39,10 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("account is revoked")]
     Disabled,
+    /// The right one-time password, but `[lifecycle] initial_password_hours` after its first
+    /// use: the unit must reset it.
+    #[error("the first password has expired")]
+    Expired,
     #[error("temporary failure")]
     Temporary,
 }
@@ -171,7 +175,7 @@ impl Core {
                 .await
                 .map_err(|_| AuthError::Temporary)?;
             if now() - activated > hours * 3600 {
-                return Err(AuthError::Disabled);
+                return Err(AuthError::Expired);
             }
         }
         let address = EmailAddress::parse(&account.address).map_err(|_| AuthError::Temporary)?;

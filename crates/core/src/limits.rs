@@ -285,6 +285,7 @@ impl Core {
                 crate::metrics::bump(&self.metrics.sign_in_failures, 1);
                 let result = match e {
                     AuthError::Disabled => "refused",
+                    AuthError::Expired => "expired",
                     _ => "failed",
                 };
                 self.record_sign_in(None, login, via, ip, result).await;

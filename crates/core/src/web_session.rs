@@ -257,7 +257,8 @@ impl Core {
     ) -> std::result::Result<(), PasswordChangeError> {
         match self.authenticate(&who.address.to_string(), current).await {
             Ok(p) if p.account == who.account => {}
-            Ok(_) | Err(AuthError::InvalidCredentials | AuthError::Disabled) => {
+            Ok(_)
+            | Err(AuthError::InvalidCredentials | AuthError::Disabled | AuthError::Expired) => {
                 return Err(PasswordChangeError::WrongCurrent);
             }
             Err(AuthError::Temporary) => {

@@ -379,6 +379,14 @@ impl Session {
                 self.state = State::Authorization { user: None };
                 return self.error("-ERR [AUTH] this mailbox is revoked").await;
             }
+            Err(SignInError::Auth(AuthError::Expired)) => {
+                self.state = State::Authorization { user: None };
+                return self
+                    .error(
+                        "-ERR [AUTH] the first password has expired; ask your unit for a new one",
+                    )
+                    .await;
+            }
             Err(SignInError::Auth(AuthError::Temporary)) => {
                 return self.error("-ERR [SYS/TEMP] try again later").await;
             }

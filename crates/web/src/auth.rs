@@ -331,6 +331,13 @@ async fn login(
                         "Sign-in is temporarily unavailable; try again later.",
                     ),
                 ),
+                SignInError::Auth(AuthError::Expired) => (
+                    StatusCode::UNAUTHORIZED,
+                    t.s(
+                        "Mật khẩu lần đầu đã hết hạn vì không được đổi kịp thời. Hãy đề nghị đơn vị cấp lại mật khẩu.",
+                        "The first password has expired because it was not changed in time. Ask your unit for a new one.",
+                    ),
+                ),
                 SignInError::Auth(_) => (
                     StatusCode::UNAUTHORIZED,
                     t.s(
@@ -582,6 +589,7 @@ async fn sign_in_history(state: &AppState, signed: &Signed) -> String {
             "ok" => t.s("Thành công", "Signed in"),
             "failed" => t.s("Sai mật khẩu", "Wrong password"),
             "throttled" => t.s("Bị chặn tạm thời", "Blocked for a while"),
+            "expired" => t.s("Mật khẩu lần đầu hết hạn", "First password expired"),
             _ => t.s("Bị từ chối", "Refused"),
         };
         let class = if row.result == "ok" {

@@ -147,6 +147,11 @@ pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> Cmd
                     Some(code("CONTACTADMIN")),
                     "Account disabled / Tai khoan da bi thu hoi".into(),
                 ),
+                // RFC 5530: access is no longer permitted with that passphrase.
+                AuthError::Expired => CmdError::No(
+                    Some(code("EXPIRED")),
+                    "The first password has expired: ask your unit for a new one / Mat khau lan dau da het han".into(),
+                ),
                 AuthError::Temporary => CmdError::No(
                     Some(code("UNAVAILABLE")),
                     "Temporary failure, try again later".into(),

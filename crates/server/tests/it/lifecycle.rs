@@ -760,6 +760,12 @@ fn an_initial_password_expires_hours_after_its_first_use() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     assert!(!login_works(&server, &person, &password));
+    // Said as such (RFC 5530 EXPIRED), not as a revoked mailbox or a wrong password, and kept
+    // in the sign-in history.
+    let out = server.python_output("login_check.py", &[&person, &password, "--accepted"]);
+    assert!(text(&out).contains("[EXPIRED]"), "{}", text(&out));
+    let out = server.cli(&["account", "sign-ins", &person], "");
+    assert!(text(&out).contains(" expired"), "{}", text(&out));
     // Another person's password, first used now, still works.
     let (other, other_password) = people_of(&sheet, "CB25-002")[0].clone();
     assert!(login_works(&server, &other, &other_password));

@@ -148,7 +148,7 @@ impl FromRequestParts<AppState> for Admin {
                     ),
                 ));
             }
-            Err(SignInError::Auth(AuthError::Disabled)) => {
+            Err(SignInError::Auth(AuthError::Disabled | AuthError::Expired)) => {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "hộp thư đã bị thu hồi hoặc mật khẩu hết hạn / account revoked or password expired",
