@@ -354,7 +354,84 @@ impl Core {
             })
             .await
             .map_err(decision_error)?;
-        self.change_view_by_id(id).await
+        let view = self.change_view_by_id(id).await?;
+        self.tell_rejection(&view).await;
+        Ok(view)
+    }
+
+    /// Tells the unit mailbox and whoever filed the request that it was rejected, and why (a
+    /// plain message, not a numbered notice: nothing changed). Failing to deliver is logged.
+    async fn tell_rejection(&self, view: &ChangeView) {
+        let unit = self.unit_by_code(&view.unit_code).await.ok();
+        let mut to: Vec<hopthu_model::EmailAddress> = Vec::new();
+        for address in unit
+            .iter()
+            .map(|u| u.address.as_str())
+            .chain([view.filed_by.as_str()])
+        {
+            if let Ok(a) = hopthu_model::EmailAddress::parse(address)
+                && self.is_local_domain(&a)
+                && !to.contains(&a)
+            {
+                to.push(a);
+            }
+        }
+        if to.is_empty() {
+            return;
+        }
+        let who = view
+            .full_name
+            .clone()
+            .or_else(|| view.person.clone())
+            .unwrap_or_default();
+        let note = view.decision_note.clone().unwrap_or_default();
+        let body = format!(
+            "Đề nghị số {id} ({kind}{who_vi}) của {unit} không được chấp thuận.\r\n\
+             Lý do: {note_vi}\r\n\
+             Hộp thư và danh bạ không thay đổi. Đơn vị có thể gửi đề nghị mới sau khi bổ sung.\r\n\
+             \r\n\
+             Request {id} ({kind}{who_vi}) of {unit} was not approved.\r\n\
+             Reason: {note_en}\r\n\
+             Nothing changed in the mailboxes or the directory. The unit may file a new request.\r\n",
+            id = view.id,
+            kind = view.kind_label.replace(['\r', '\n'], " "),
+            who_vi = if who.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", who.replace(['\r', '\n'], " "))
+            },
+            unit = view.unit_name.replace(['\r', '\n'], " "),
+            note_vi = if note.is_empty() {
+                "(không ghi)".to_string()
+            } else {
+                note.clone()
+            },
+            note_en = if note.is_empty() {
+                "(none given)".to_string()
+            } else {
+                note
+            },
+        );
+        let header_to: Vec<String> = to.iter().map(|a| format!("<{a}>")).collect();
+        let message = crate::dsn::system_message(
+            &self.config.domain,
+            &self.config.hostname,
+            &header_to.join(", "),
+            &format!(
+                "Đề nghị số {} không được chấp thuận / Request {} not approved",
+                view.id, view.id
+            ),
+            "rejected",
+            &body,
+        );
+        let envelope = crate::Envelope {
+            mail_from: None,
+            recipients: to,
+            dsn: None,
+        };
+        if let Err(e) = self.deliver(&envelope, message).await {
+            tracing::warn!(change = view.id, error = %e, "rejection not delivered");
+        }
     }
 
     /// Approves a filed request and applies it, then issues its notices. Focal only.

@@ -859,3 +859,51 @@ fn the_sweep_empties_old_trash_and_junk_only() {
     assert_eq!(sweep(&server, 31, false)["emptied"], 2);
     assert_eq!(count(), "INBOX 1 Trash 0 Junk 0\nOK\n");
 }
+
+/// A rejected request changes nothing, and the unit mailbox and the officer who filed it are
+/// told why.
+#[test]
+fn a_rejection_is_explained_to_the_unit_and_the_filer() {
+    let server = TestServer::start();
+    let sheet = import_province(&server);
+    let (focal, officer) = grant_admins(&server);
+    let unit_mailbox = format!("sonoivu@{DOMAIN}");
+    let unit_password = password_of(&sheet, &unit_mailbox);
+    let (status, filed) = api(
+        &server,
+        (officer.as_str(), OFFICER_PW),
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "new_hire", "unit": "CB25-002", "full_name": "Hoàng Thị Lan"})),
+    );
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let (status, rejected) = api(
+        &server,
+        (focal.as_str(), FOCAL_PW),
+        "POST",
+        &format!("/api/changes/{id}/reject"),
+        Some(json!({"note": "Chưa có quyết định tuyển dụng"})),
+    );
+    assert_eq!(status, 200, "{rejected}");
+    for (address, password) in [
+        (unit_mailbox.as_str(), unit_password.as_str()),
+        (officer.as_str(), OFFICER_PW),
+    ] {
+        let messages = inbox(&server, address, password, 1);
+        let told = messages
+            .iter()
+            .find(|m| {
+                m["subject"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("Đề nghị số {id} không được chấp thuận"))
+            })
+            .unwrap_or_else(|| panic!("{address}: {messages:?}"));
+        let text = told["text"].as_str().unwrap();
+        assert!(
+            text.contains("Chưa có quyết định tuyển dụng") && text.contains("Hoàng Thị Lan"),
+            "{text}"
+        );
+    }
+}
