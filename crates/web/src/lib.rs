@@ -228,8 +228,20 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+/// `ok` when the database answers and the disk takes a write (`Core::health`), else 503 with
+/// what failed: load balancers and monitors take a failing node out.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.core.health().await {
+        Ok(()) => "ok".into_response(),
+        Err(problem) => {
+            tracing::warn!(%problem, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("unavailable: {problem}\n"),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Prometheus metrics (`Core::metrics_text`), for a scraper on the same machine only: the

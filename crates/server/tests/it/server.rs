@@ -145,6 +145,8 @@ fn account_add_while_running_prints_a_one_time_password() {
     }
 }
 
+/// `/healthz` answers `ok`, and 503 with the reason when the blob folder takes no write; the
+/// home page is served on loopback.
 #[test]
 fn http_serves_health_and_home_page_on_loopback() {
     let server = TestServer::start();
@@ -159,6 +161,26 @@ fn http_serves_health_and_home_page_on_loopback() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+    // A blob folder that takes no write (here: a file in its place) fails the check.
+    let blobs = server.data_dir().join("blobs");
+    let moved = server.data_dir().join("blobs.away");
+    std::fs::rename(&blobs, &moved).unwrap();
+    std::fs::write(&blobs, b"not a folder").unwrap();
+    let (head, body) = server.http(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    std::fs::remove_file(&blobs).unwrap();
+    std::fs::rename(&moved, &blobs).unwrap();
+    assert!(
+        head.starts_with("HTTP/1.1 503") && body.contains("blob folder"),
+        "{head}{body}"
+    );
+    let (head, _) = server.http(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let out = Command::new("curl")
         .args([
             "-sS",
