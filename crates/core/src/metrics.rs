@@ -80,7 +80,12 @@ impl Core {
         if let Err(e) = self.store.account_count().await {
             return Err(format!("database: {e}"));
         }
-        let probe = self.config.data_dir.join("blobs").join(".health");
+        // A name of its own, so that checks at the same moment do not trip over each other.
+        let probe = self
+            .config
+            .data_dir
+            .join("blobs")
+            .join(format!(".health.{:x}", rand::random::<u64>()));
         let written = tokio::task::spawn_blocking(move || {
             std::fs::write(&probe, b"ok").and_then(|_| std::fs::remove_file(&probe))
         })
