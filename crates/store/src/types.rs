@@ -244,4 +244,8 @@ pub struct UnitActivity {
     pub sent: u64,
     /// Of those mailboxes, how many were signed in to at least once.
     pub signed_in: u64,
+    /// Person-days on which one of the unit's people signed in at least twice on a working
+    /// day (Monday to Friday, Vietnam time): Đ13.1 asks staff to open their mailbox at least
+    /// twice per working day.
+    pub compliant_days: u64,
 }

@@ -463,6 +463,7 @@ fn the_activity_report_counts_per_unit_within_the_scope() {
             .unwrap_or_else(|| panic!("no {code} in {csv}"));
         line.split(',')
             .skip(2)
+            .take(6)
             .map(|v| v.parse().unwrap())
             .collect()
     };
@@ -470,7 +471,7 @@ fn the_activity_report_counts_per_unit_within_the_scope() {
     assert_eq!(status(&head), 200, "{head}");
     assert!(
         before.starts_with(
-            "\u{FEFF}unit_code,unit_name,active,new,revoked,received,sent,signed_in\r\n"
+            "\u{FEFF}unit_code,unit_name,active,new,revoked,received,sent,signed_in,compliance_percent\r\n"
         )
     );
     let before = row(&before, "CB25-002");
@@ -500,6 +501,28 @@ fn the_activity_report_counts_per_unit_within_the_scope() {
         &session,
     );
     assert_eq!(row(&old, "CB25-002"), vec![after[0], 0, 0, 0, 0, 0]);
+
+    // Đ13.1: of the unit's people, one opened the mailbox twice on each working day of a past
+    // week (and on the Saturday, which does not count): 5 of people × 5 person-days.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/py/report_sign_ins.py");
+    let db = server.data_dir().join("hopthu.db");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let (_, week) = get(
+        &server,
+        "/admin/report?from=2026-03-02&to=2026-03-08&format=csv",
+        &session,
+    );
+    let line = week.lines().find(|l| l.starts_with("CB25-002")).unwrap();
+    let active = after[0];
+    assert!(
+        line.ends_with(&format!(",{}", 5 * 100 / (active * 5))),
+        "5 compliant person-days of {active} people × 5 working days: {line}"
+    );
 
     let (head, page) = get(&server, "/admin/report", &session);
     assert_eq!(status(&head), 200, "{head}");

@@ -1082,7 +1082,9 @@ impl SqliteMeta {
 
     /// Bytes and messages stored in all mailboxes of an account.
     pub(crate) async fn unit_activity(&self, from: i64, to: i64) -> Result<Vec<UnitActivity>> {
-        let rows: Vec<(i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        /// unit id, active, new, revoked, received, sent, signed in, compliant person-days.
+        type Row = (i64, i64, i64, i64, i64, i64, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(
             "WITH unit_accounts AS (
                  SELECT unit_id, account_id FROM people WHERE account_id IS NOT NULL
                  UNION ALL
@@ -1104,7 +1106,13 @@ impl SqliteMeta {
                  WHERE ua.unit_id = u.id AND m.added_at >= $1 AND m.added_at < $2),
                (SELECT COUNT(DISTINCT s.account_id) FROM unit_accounts ua
                   JOIN sign_ins s ON s.account_id = ua.account_id
-                 WHERE ua.unit_id = u.id AND s.result = 'ok' AND s.at >= $1 AND s.at < $2)
+                 WHERE ua.unit_id = u.id AND s.result = 'ok' AND s.at >= $1 AND s.at < $2),
+               (SELECT COUNT(*) FROM (
+                    SELECT s.account_id, date(s.at + 25200, 'unixepoch') AS day
+                      FROM people p JOIN sign_ins s ON s.account_id = p.account_id
+                     WHERE p.unit_id = u.id AND s.result = 'ok' AND s.at >= $1 AND s.at < $2
+                       AND strftime('%w', s.at + 25200, 'unixepoch') NOT IN ('0', '6')
+                     GROUP BY s.account_id, day HAVING COUNT(*) >= 2))
              FROM units u ORDER BY u.code",
         )
         .bind(from)
@@ -1115,14 +1123,17 @@ impl SqliteMeta {
         Ok(rows
             .into_iter()
             .map(
-                |(unit_id, active, new, revoked, received, sent, signed_in)| UnitActivity {
-                    unit_id,
-                    active: n(active),
-                    new: n(new),
-                    revoked: n(revoked),
-                    received: n(received),
-                    sent: n(sent),
-                    signed_in: n(signed_in),
+                |(unit_id, active, new, revoked, received, sent, signed_in, compliant)| {
+                    UnitActivity {
+                        unit_id,
+                        active: n(active),
+                        new: n(new),
+                        revoked: n(revoked),
+                        received: n(received),
+                        sent: n(sent),
+                        signed_in: n(signed_in),
+                        compliant_days: n(compliant),
+                    }
                 },
             )
             .collect())

@@ -1,6 +1,9 @@
 //! `/admin/report`: each unit's activity over a period (Đ17, the six-monthly report to the
 //! provincial People's Committee), for the units of the administrator's scope, with totals and
 //! a CSV export (UTF-8 with a BOM, for Excel). The period defaults to the current half-year.
+//! The Đ13.1 column is the share of person-days on which a person signed in at least twice on
+//! a working day (from the sign-in history: a mail client that stays connected all day counts
+//! once).
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -74,7 +77,7 @@ pub(crate) async fn report(
     });
     if query.format == "csv" {
         let mut out = String::from(
-            "\u{FEFF}unit_code,unit_name,active,new,revoked,received,sent,signed_in\r\n",
+            "\u{FEFF}unit_code,unit_name,active,new,revoked,received,sent,signed_in,compliance_percent\r\n",
         );
         for r in &rows {
             let fields = [
@@ -86,6 +89,9 @@ pub(crate) async fn report(
                 r.received.to_string(),
                 r.sent.to_string(),
                 r.signed_in.to_string(),
+                r.compliance_percent
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
             ];
             let line: Vec<String> = fields
                 .iter()
@@ -103,10 +109,13 @@ pub(crate) async fn report(
         .iter()
         .map(|r| {
             format!(
-                "<tr><td>{}</td><td>{}</td>{}</tr>",
+                "<tr><td>{}</td><td>{}</td>{}<td>{}</td></tr>",
                 esc(&r.code),
                 esc(&r.name),
-                cells([r.active, r.new, r.revoked, r.received, r.sent, r.signed_in])
+                cells([r.active, r.new, r.revoked, r.received, r.sent, r.signed_in]),
+                r.compliance_percent
+                    .map(|p| format!("{p}%"))
+                    .unwrap_or_else(|| "—".into())
             )
         })
         .collect();
@@ -123,9 +132,9 @@ pub(crate) async fn report(
 <button type="submit">{show}</button>
 </form>
 <p><a href="{csv_link}" id="report-csv">{export}</a></p>
-<div class="scroll"><table class="grid" id="report"><thead><tr><th scope="col">{code}</th><th scope="col">{unit}</th><th scope="col">{active}</th><th scope="col">{new}</th><th scope="col">{revoked}</th><th scope="col">{received}</th><th scope="col">{sent}</th><th scope="col">{used}</th></tr></thead>
+<div class="scroll"><table class="grid" id="report"><thead><tr><th scope="col">{code}</th><th scope="col">{unit}</th><th scope="col">{active}</th><th scope="col">{new}</th><th scope="col">{revoked}</th><th scope="col">{received}</th><th scope="col">{sent}</th><th scope="col">{used}</th><th scope="col">{compliance}</th></tr></thead>
 <tbody>{body_rows}</tbody>
-<tfoot><tr><th scope="row" colspan="2">{total}</th>{totals}</tr></tfoot></table></div>"#,
+<tfoot><tr><th scope="row" colspan="2">{total}</th>{totals}<td></td></tr></tfoot></table></div>"#,
         title = t.s("Báo cáo hoạt động thư điện tử", "E-mail activity report"),
         intro = t.s(
             "Số liệu theo đơn vị trong kỳ báo cáo (Điều 17: báo cáo sáu tháng gửi UBND tỉnh).",
@@ -146,6 +155,10 @@ pub(crate) async fn report(
         sent = t.s("Thư gửi", "Sent"),
         used = t.s("Hộp thư có đăng nhập", "Mailboxes used"),
         total = t.s("Tổng cộng", "Total"),
+        compliance = t.s(
+            "Mở hộp thư ≥ 2 lần/ngày làm việc (Điều 13.1)",
+            "Opened ≥ twice per working day (art. 13.1)"
+        ),
         totals = cells(totals),
     );
     c.page("/admin/report", t.s("Báo cáo", "Report"), &body)
