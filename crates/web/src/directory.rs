@@ -129,14 +129,7 @@ async fn csv(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Res
         .iter()
         .map(|u| (u.code.as_str(), u.name.as_str()))
         .collect();
-    let mut row = |fields: [&str; 6]| {
-        let line: Vec<String> = fields
-            .iter()
-            .map(|f| hopthu_core::directory::csv_field(f))
-            .collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    };
+    let mut row = |fields: [&str; 6]| push_csv_row(&mut out, &fields);
     for u in directory.matched_units() {
         let parent = u
             .parent_code
@@ -156,6 +149,17 @@ async fn csv(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Res
         ]);
     }
     download(out, "text/csv; charset=utf-8", "danh-ba.csv")
+}
+
+/// One CSV row (RFC 4180, CRLF; each field through `csv_field`, which also defuses
+/// spreadsheet formulas), appended to `out`.
+pub(crate) fn push_csv_row<S: AsRef<str>>(out: &mut String, fields: &[S]) {
+    let line: Vec<String> = fields
+        .iter()
+        .map(|f| hopthu_core::directory::csv_field(f.as_ref()))
+        .collect();
+    out.push_str(&line.join(","));
+    out.push_str("\r\n");
 }
 
 pub(crate) fn download(body: String, content_type: &'static str, file_name: &str) -> Response {

@@ -59,12 +59,7 @@ pub(crate) async fn audit(
                 r.after.clone().unwrap_or_default(),
                 r.hash.clone(),
             ];
-            let line: Vec<String> = fields
-                .iter()
-                .map(|f| hopthu_core::directory::csv_field(f))
-                .collect();
-            out.push_str(&line.join(","));
-            out.push_str("\r\n");
+            crate::directory::push_csv_row(&mut out, &fields);
         }
         return crate::directory::download(out, "text/csv; charset=utf-8", "nhat-ky-kiem-tra.csv");
     }

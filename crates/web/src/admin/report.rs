@@ -93,12 +93,7 @@ pub(crate) async fn report(
                     .map(|p| p.to_string())
                     .unwrap_or_default(),
             ];
-            let line: Vec<String> = fields
-                .iter()
-                .map(|f| hopthu_core::directory::csv_field(f))
-                .collect();
-            out.push_str(&line.join(","));
-            out.push_str("\r\n");
+            crate::directory::push_csv_row(&mut out, &fields);
         }
         let file = format!("bao-cao-{from_day}-{to_day}.csv");
         return crate::directory::download(out, "text/csv; charset=utf-8", &file);
