@@ -139,6 +139,12 @@ pub enum SignInVia {
 }
 
 impl SignInVia {
+    /// IMAP, POP3 and SMTP: the clients a one-time password does not open
+    /// (`Core::check_mail_client_access`).
+    pub fn is_mail_client(self) -> bool {
+        matches!(self, SignInVia::Imap | SignInVia::Pop3 | SignInVia::Smtp)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SignInVia::Imap => "imap",
@@ -272,10 +278,19 @@ impl Core {
         }
         match self.authenticate(login, password).await {
             Ok(principal) => {
-                crate::metrics::bump(&self.metrics.sign_ins, 1);
                 self.rate_limits.lock().failures_by_account.clear(&key);
+                // A right one-time password still gets a mail client nowhere
+                // (`check_mail_client_access`, which the protocol then answers with): the
+                // history and the metrics say so rather than "ok".
+                let result = if via.is_mail_client() && principal.must_change_password {
+                    crate::metrics::bump(&self.metrics.sign_ins_must_change, 1);
+                    "must_change"
+                } else {
+                    crate::metrics::bump(&self.metrics.sign_ins, 1);
+                    "ok"
+                };
                 if via != SignInVia::Api {
-                    self.record_sign_in(Some(principal.account), login, via, ip, "ok")
+                    self.record_sign_in(Some(principal.account), login, via, ip, result)
                         .await;
                 }
                 Ok(principal)

@@ -21,6 +21,8 @@ pub struct Metrics {
     pub(crate) sign_ins: AtomicU64,
     pub(crate) sign_in_failures: AtomicU64,
     pub(crate) sign_ins_throttled: AtomicU64,
+    /// A right one-time password from a mail client, refused until it is changed.
+    pub(crate) sign_ins_must_change: AtomicU64,
     /// Messages accepted for delivery, copies stored in local mailboxes, remote recipients
     /// queued.
     pub(crate) messages_accepted: AtomicU64,
@@ -39,6 +41,7 @@ impl Default for Metrics {
             sign_ins: AtomicU64::new(0),
             sign_in_failures: AtomicU64::new(0),
             sign_ins_throttled: AtomicU64::new(0),
+            sign_ins_must_change: AtomicU64::new(0),
             messages_accepted: AtomicU64::new(0),
             local_deliveries: AtomicU64::new(0),
             queued_recipients: AtomicU64::new(0),
@@ -149,6 +152,7 @@ impl Core {
                 ("result=\"ok\"", get(&m.sign_ins)),
                 ("result=\"failed\"", get(&m.sign_in_failures)),
                 ("result=\"throttled\"", get(&m.sign_ins_throttled)),
+                ("result=\"must_change\"", get(&m.sign_ins_must_change)),
             ],
         );
         metric(

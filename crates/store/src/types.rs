@@ -217,7 +217,7 @@ pub struct StoreStats {
 pub const SIGN_IN_HISTORY_DAYS: i64 = 180;
 
 /// One sign-in attempt: when, through what (`imap`, `pop3`, `smtp`, `webmail`, `api`), from
-/// where, and how it ended (`ok`, `failed`, `refused`, `throttled`).
+/// where, and how it ended (`ok`, `failed`, `refused`, `expired`, `throttled`, `must_change`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInRecord {
     pub account: AccountId,

@@ -590,6 +590,10 @@ async fn sign_in_history(state: &AppState, signed: &Signed) -> String {
             "failed" => t.s("Sai mật khẩu", "Wrong password"),
             "throttled" => t.s("Bị chặn tạm thời", "Blocked for a while"),
             "expired" => t.s("Mật khẩu lần đầu hết hạn", "First password expired"),
+            "must_change" => t.s(
+                "Từ chối: phải đổi mật khẩu một lần trước",
+                "Refused: change the one-time password first",
+            ),
             _ => t.s("Bị từ chối", "Refused"),
         };
         let class = if row.result == "ok" {

@@ -266,6 +266,25 @@ fn sign_in_history_records_every_protocol_and_result() {
     );
     let out = server.cli(&["account", "sign-ins", "khongco@caobang.gov.vn"], "");
     assert!(!out.status.success());
+    // A right one-time password that the mail clients refuse is not an "ok".
+    let first = server.add_first_time_account("moi", "Người Mới", "mat-khau-mot-lan-1");
+    let out = server.python(
+        "login_check.py",
+        &[&first, "mat-khau-mot-lan-1", "--one-time"],
+    );
+    assert!(out.starts_with("MUST-CHANGE"), "{out}");
+    let out = server.cli(&["account", "sign-ins", &first], "");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // (smtplib tries PLAIN, then LOGIN: two SMTP attempts.)
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().skip(2).collect())
+        .collect();
+    assert!(rows.iter().all(|r| r[2] == "must_change"), "{text}");
+    for via in ["imap", "pop3", "smtp"] {
+        assert!(rows.iter().any(|r| r[0] == via), "{via}: {text}");
+    }
 }
 
 #[test]

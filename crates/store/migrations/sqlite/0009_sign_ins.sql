@@ -9,7 +9,8 @@ CREATE TABLE sign_ins (
     via        TEXT    NOT NULL,
     ip         TEXT    NOT NULL,
     -- 'ok', 'failed' (wrong password), 'refused' (revoked, expired initial password),
-    -- 'throttled' (too many failures: not even checked)
+    -- 'throttled' (too many failures: not even checked), 'expired' (a first password not
+    -- changed in time), 'must_change' (a right one-time password from a mail client)
     result     TEXT    NOT NULL
 );
 CREATE INDEX sign_ins_account ON sign_ins (account_id, at);
