@@ -436,7 +436,7 @@ impl Core {
                 continue;
             }
             let before = as_of - i64::from(days) * 86_400;
-            for mailbox in self.store.mailboxes_with_use(special_use).await? {
+            for mailbox in self.store.mailboxes_with_old(special_use, before).await? {
                 let uids = self.store.purge_before(mailbox.id, before).await?;
                 if !uids.is_empty() {
                     removed += uids.len() as u64;

@@ -31,10 +31,14 @@ impl Core {
         let Some(threshold) = self.warn_threshold() else {
             return;
         };
-        for &account in accounts {
-            let Ok((used, warned)) = self.store.quota_warning(account).await else {
-                continue;
-            };
+        let states = match self.store.quota_warnings(accounts).await {
+            Ok(states) => states,
+            Err(e) => {
+                tracing::warn!(error = %e, "quota warnings not checked");
+                return;
+            }
+        };
+        for (account, used, warned) in states {
             let result = match (used >= threshold, warned) {
                 (true, None) => self.send_quota_warning(account, used).await,
                 (false, Some(_)) => self

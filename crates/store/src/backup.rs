@@ -232,6 +232,11 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> Result<BackupReport> {
 
 /// Checks a backup folder: complete, and every blob present with the content its name says.
 pub async fn verify(dir: &Path) -> Result<VerifyReport> {
+    Ok(check(dir).await?.0)
+}
+
+/// [`verify`], also giving the blobs the snapshot names (so that restore reads them once).
+async fn check(dir: &Path) -> Result<(VerifyReport, Vec<(String, u64)>)> {
     if !dir.join(MANIFEST).is_file() {
         return Err(StoreError::NotFound(format!(
             "{} is not a complete backup (no {MANIFEST})",
@@ -247,9 +252,10 @@ pub async fn verify(dir: &Path) -> Result<VerifyReport> {
             problems: Vec::new(),
         };
         let mut buf = vec![0u8; 256 * 1024];
-        for (hash, size) in blobs {
+        for (hash, size) in &blobs {
+            let (hash, size) = (hash.as_str(), *size);
             report.blob_bytes += size;
-            let path = blob_path(&dir, &hash);
+            let path = blob_path(&dir, hash);
             let Ok(mut file) = File::open(&path) else {
                 report.problems.push(format!("{hash}: missing"));
                 continue;
@@ -279,7 +285,7 @@ pub async fn verify(dir: &Path) -> Result<VerifyReport> {
                     .push(format!("{hash}: content does not match its name"));
             }
         }
-        report
+        (report, blobs)
     })
     .await
     .map_err(|e| StoreError::io("verify task", std::io::Error::other(e)))
@@ -294,7 +300,7 @@ pub async fn restore(dir: &Path, data_dir: &Path) -> Result<VerifyReport> {
             data_dir.display()
         )));
     }
-    let report = verify(dir).await?;
+    let (report, blobs) = check(dir).await?;
     if !report.problems.is_empty() {
         let shown: Vec<&str> = report
             .problems
@@ -309,7 +315,6 @@ pub async fn restore(dir: &Path, data_dir: &Path) -> Result<VerifyReport> {
         )));
     }
     fs::create_dir_all(data_dir).map_err(io("create data_dir"))?;
-    let blobs = blob_list(&dir.join(DATABASE)).await?;
     let mut touched = std::collections::BTreeSet::new();
     for (hash, _) in &blobs {
         let to = blob_path(data_dir, hash);

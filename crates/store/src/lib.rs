@@ -282,14 +282,23 @@ impl Store {
         meta!(self, db => db.purge_before(mailbox, before).await)
     }
 
-    /// Every account's mailboxes with this special use.
-    pub async fn mailboxes_with_use(&self, special_use: SpecialUse) -> Result<Vec<MailboxRecord>> {
-        meta!(self, db => db.mailboxes_with_use(special_use).await)
+    /// Every account's mailboxes with this special use that hold a message put there before
+    /// `before` (one read; the sweep then writes only where there is something to delete).
+    pub async fn mailboxes_with_old(
+        &self,
+        special_use: SpecialUse,
+        before: i64,
+    ) -> Result<Vec<MailboxRecord>> {
+        meta!(self, db => db.mailboxes_with_old(special_use, before).await)
     }
 
-    /// Bytes the account uses, and when it was last warned that it is nearly full.
-    pub async fn quota_warning(&self, account: AccountId) -> Result<(u64, Option<i64>)> {
-        meta!(self, db => db.quota_warning(account).await)
+    /// For each account: the bytes it uses, and when it was last warned that it is nearly
+    /// full (one query for all of them).
+    pub async fn quota_warnings(
+        &self,
+        accounts: &[AccountId],
+    ) -> Result<Vec<(AccountId, u64, Option<i64>)>> {
+        meta!(self, db => db.quota_warnings(accounts).await)
     }
 
     pub async fn set_quota_warned(&self, account: AccountId, at: Option<i64>) -> Result<()> {

@@ -818,17 +818,24 @@ impl SqliteMeta {
     }
 
     /// Mailboxes of every account with the given special use (`\Trash`, `\Junk`).
-    pub(crate) async fn mailboxes_with_use(
+    pub(crate) async fn mailboxes_with_old(
         &self,
         special_use: SpecialUse,
+        before: i64,
     ) -> Result<Vec<MailboxRecord>> {
-        sqlx::query("SELECT * FROM mailboxes WHERE special_use = $1 ORDER BY id")
-            .bind(special_use.as_str())
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(mailbox_from_row)
-            .collect()
+        sqlx::query(
+            "SELECT * FROM mailboxes mb WHERE mb.special_use = $1 AND EXISTS (
+                 SELECT 1 FROM messages m
+                  WHERE m.mailbox_id = mb.id AND COALESCE(m.added_at, m.internal_date) < $2)
+              ORDER BY mb.id",
+        )
+        .bind(special_use.as_str())
+        .bind(before)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(mailbox_from_row)
+        .collect()
     }
 }
 
@@ -1171,18 +1178,33 @@ impl SqliteMeta {
         })
     }
 
-    pub(crate) async fn quota_warning(&self, account: AccountId) -> Result<(u64, Option<i64>)> {
-        let row: Option<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT (SELECT COALESCE(SUM(used_bytes), 0) FROM mailboxes WHERE account_id = $1),
-                    quota_warned_at
-               FROM accounts WHERE id = $1",
+    pub(crate) async fn quota_warnings(
+        &self,
+        accounts: &[AccountId],
+    ) -> Result<Vec<(AccountId, u64, Option<i64>)>> {
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One query for every account a delivery reached, their ids as one JSON array.
+        let ids = format!(
+            "[{}]",
+            accounts
+                .iter()
+                .map(|a| a.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        Ok(sqlx::query_as::<_, (i64, i64, Option<i64>)>(
+            "SELECT a.id, COALESCE(SUM(m.used_bytes), 0), a.quota_warned_at
+               FROM accounts a LEFT JOIN mailboxes m ON m.account_id = a.id
+              WHERE a.id IN (SELECT value FROM json_each($1)) GROUP BY a.id",
         )
-        .bind(account.0)
-        .fetch_optional(&self.read)
-        .await?;
-        let (used, warned) =
-            row.ok_or_else(|| StoreError::NotFound(format!("account {account}")))?;
-        Ok((used.max(0) as u64, warned))
+        .bind(ids)
+        .fetch_all(&self.read)
+        .await?
+        .into_iter()
+        .map(|(id, used, warned)| (AccountId(id), used.max(0) as u64, warned))
+        .collect())
     }
 
     pub(crate) async fn set_quota_warned(&self, account: AccountId, at: Option<i64>) -> Result<()> {
