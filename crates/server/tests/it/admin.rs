@@ -54,6 +54,9 @@ fn province() -> (TestServer, String, String, String, PathBuf) {
 
 #[test]
 fn browser_flows() {
+    if !super::needs::require(super::needs::BROWSER) {
+        return;
+    }
     let (server, focal, officer, user, _) = province();
     server.browser(
         "admin.py",

@@ -8,6 +8,7 @@ mod harness;
 mod imap;
 mod lifecycle;
 mod mta;
+mod needs;
 mod pop3;
 mod server;
 mod smtp;

@@ -4,8 +4,8 @@
 //! `[outbound] port`). dkimpy checks hopthu's DKIM signatures against the records printed by
 //! `hopthu dkim record`.
 //!
-//! Postfix, dnsmasq and python3-dkim come from Debian (`.ci/run` installs them). When one is
-//! missing the test prints why and passes without running; nothing is skipped silently.
+//! Postfix, dnsmasq and python3-dkim come from Debian (`tools/test` installs them). When one is
+//! missing the test fails with the reason (`needs::require`).
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -13,21 +13,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::harness::{DOMAIN, TestServer};
+use super::needs::{self, DKIMPY, DNSMASQ, OPENSSL, POSTFIX, Tool};
 
-/// True (after printing why) when a Debian tool the test needs is not installed.
-fn missing(tools: &[&str]) -> bool {
-    let absent: Vec<&&str> = tools.iter().filter(|t| !Path::new(t).exists()).collect();
-    if absent.is_empty() {
-        return false;
-    }
-    println!(
-        "SKIPPED: {absent:?} not installed (Debian packages postfix, dnsmasq-base, python3-dkim; .ci/run installs them)"
-    );
-    true
+/// True when a tool the test needs is missing and the run allows skipping (`needs::require`:
+/// otherwise the test fails with the reason).
+fn missing(tools: &[Tool]) -> bool {
+    !needs::require(tools)
 }
 
-const POSTFIX: &str = "/usr/sbin/postfix";
-const DNSMASQ: &str = "/usr/sbin/dnsmasq";
+const POSTFIX_BIN: &str = "/usr/sbin/postfix";
+const DNSMASQ_BIN: &str = "/usr/sbin/dnsmasq";
 const SYSTEM_PYTHON: &str = "/usr/bin/python3";
 
 /// A port free on 127.0.0.1 for both TCP and UDP at the time of asking.
@@ -67,7 +62,7 @@ impl Dns {
     /// Like [`Dns::start`] with more dnsmasq options (e.g. `--txt-record=…`).
     fn start_with(dir: &Path, extra: &[String]) -> Dns {
         let port = free_port();
-        let child = Command::new(DNSMASQ)
+        let child = Command::new(DNSMASQ_BIN)
             .args(extra)
             .args([
                 "--keep-in-foreground",
@@ -221,7 +216,7 @@ postlog   unix-dgram n - n - 1 postlogd
     }
 
     fn postfix(&self, verb: &str) {
-        let out = Command::new(POSTFIX)
+        let out = Command::new(POSTFIX_BIN)
             .arg("-c")
             .arg(&self.dir)
             .arg(verb)
@@ -291,7 +286,7 @@ postlog   unix-dgram n - n - 1 postlogd
 impl Drop for Postfix {
     fn drop(&mut self) {
         if self.running {
-            let _ = Command::new(POSTFIX)
+            let _ = Command::new(POSTFIX_BIN)
                 .arg("-c")
                 .arg(&self.dir)
                 .arg("stop")
@@ -340,7 +335,7 @@ fn queue_cli(server: &TestServer, args: &[&str]) -> String {
 /// with both DKIM keys; dkimpy verifies both signatures with the published records.
 #[test]
 fn delivers_through_mx_with_starttls_and_verifiable_dkim() {
-    if missing(&[POSTFIX, DNSMASQ, SYSTEM_PYTHON, "/usr/bin/openssl"]) {
+    if missing(&[POSTFIX, DNSMASQ, needs::SYSTEM_PYTHON, DKIMPY, OPENSSL]) {
         return;
     }
     let tmp = tempdir("mx");
@@ -412,7 +407,7 @@ fn delivers_through_mx_with_starttls_and_verifiable_dkim() {
 /// sender's INBOX.
 #[test]
 fn temporary_failure_is_retried_and_permanent_failure_bounces() {
-    if missing(&[POSTFIX, DNSMASQ, "/usr/bin/openssl"]) {
+    if missing(&[POSTFIX, DNSMASQ, OPENSSL]) {
         return;
     }
     let tmp = tempdir("retry");
@@ -497,7 +492,7 @@ fn temporary_failure_is_retried_and_permanent_failure_bounces() {
 /// restarted, the MX comes up, and every message arrives exactly once.
 #[test]
 fn sigkill_with_a_full_queue_then_restart_delivers_each_message_once() {
-    if missing(&[POSTFIX, DNSMASQ, "/usr/bin/openssl"]) {
+    if missing(&[POSTFIX, DNSMASQ, OPENSSL]) {
         return;
     }
     const COUNT: usize = 25;
@@ -618,7 +613,7 @@ fn rand_suffix() -> u64 {
 /// come back in the delivery-status part.
 #[test]
 fn dsn_parameters_are_kept_and_honoured() {
-    if missing(&[POSTFIX, DNSMASQ, "/usr/bin/openssl"]) {
+    if missing(&[POSTFIX, DNSMASQ, OPENSSL]) {
         return;
     }
     let tmp = tempdir("dsn");
@@ -684,7 +679,7 @@ fn dsn_parameters_are_kept_and_honoured() {
 /// at DATA with `550 5.7.1`.
 #[test]
 fn inbound_spf_dkim_dmarc_and_reject_policy() {
-    if missing(&[DNSMASQ, SYSTEM_PYTHON, "/usr/bin/openssl"]) {
+    if missing(&[DNSMASQ, needs::SYSTEM_PYTHON, DKIMPY, OPENSSL]) {
         return;
     }
     let tmp = tempdir("inbound");
@@ -758,7 +753,7 @@ fn inbound_spf_dkim_dmarc_and_reject_policy() {
 /// Postfix bounce to the sender.
 #[test]
 fn postfix_relays_into_hopthu_and_bounces_its_refusal() {
-    if missing(&[POSTFIX, DNSMASQ, "/usr/bin/openssl"]) {
+    if missing(&[POSTFIX, DNSMASQ, OPENSSL]) {
         return;
     }
     let tmp = tempdir("from-postfix");

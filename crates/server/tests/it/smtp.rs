@@ -423,10 +423,7 @@ impl Drop for Clamd {
 /// `on_failure = "accept"` accepts with `X-Virus-Scan: unavailable`.
 #[test]
 fn antivirus_refuses_eicar_and_handles_a_dead_scanner() {
-    if !Path::new(Clamd::BIN).exists() {
-        println!(
-            "SKIPPED: /usr/sbin/clamd not installed (Debian clamav-daemon; .ci/run installs it)"
-        );
+    if !super::needs::require(&[super::needs::CLAMD]) {
         return;
     }
     let dir = std::env::temp_dir().join(format!("hopthu-clamd-{}", std::process::id()));
@@ -489,8 +486,7 @@ fn submission_adds_message_id_and_date_when_missing() {
 #[test]
 fn swaks_pipelining_limits_and_abandoned_transactions() {
     const SWAKS: &str = "/usr/bin/swaks";
-    if !Path::new(SWAKS).exists() {
-        println!("SKIPPED: swaks not installed (Debian swaks; .ci/run installs it)");
+    if !super::needs::require(&[super::needs::SWAKS]) {
         return;
     }
     let server = TestServer::start_with("[limits]\nmax_message_size = 8192\nmax_recipients = 2\n");

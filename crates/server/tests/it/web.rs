@@ -15,6 +15,9 @@ fn start() -> TestServer {
 
 #[test]
 fn browser_flows() {
+    if !super::needs::require(super::needs::BROWSER) {
+        return;
+    }
     let server = start();
     let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/data/units-2011.csv");
     let out = server.cli(
