@@ -83,14 +83,13 @@ pub fn require(tools: &[Tool]) -> bool {
         );
     }
     println!("SKIPPED {test}: {reason}");
-    if let Some(log) = std::env::var_os("HOPTHU_SKIP_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
+    if let Some(log) = std::env::var_os("HOPTHU_SKIP_LOG")
+        && let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
-        {
-            let _ = writeln!(f, "{test}: {reason}");
-        }
+    {
+        let _ = writeln!(f, "{test}: {reason}");
     }
     false
 }
