@@ -11,5 +11,6 @@ mod mta;
 mod pop3;
 mod server;
 mod smtp;
+mod submit;
 mod tidy;
 mod web;
