@@ -401,7 +401,7 @@ impl RawConfig {
             json: format == "json",
         };
 
-        let transport = transport::validate(
+        let mut transport = transport::validate(
             self.dns,
             self.outbound,
             self.dkim,
@@ -409,6 +409,8 @@ impl RawConfig {
             self.antivirus,
             &mut problems,
         );
+        transport.outbound.smarthost_ca_file =
+            transport.outbound.smarthost_ca_file.take().map(resolve);
 
         let lifecycle = lifecycle::validate(self.lifecycle, &mut problems);
 

@@ -38,6 +38,13 @@ pub struct RawOutbound {
     pub smarthost_user: Option<String>,
     /// Password for `smarthost_user`.
     pub smarthost_password: Option<String>,
+    /// PEM file of the certificate authorities trusted for the smarthost's certificate, instead
+    /// of the system's (`/etc/ssl/certs`), e.g. the ministry's own CA. Relative to the
+    /// configuration file's folder.
+    pub smarthost_ca_file: Option<PathBuf>,
+    /// SHA-256 of the smarthost's certificate (64 hex digits, colons allowed): trust exactly
+    /// this certificate (e.g. a self-signed one) whatever its issuer and name.
+    pub smarthost_fingerprint: Option<String>,
     /// Seconds a message may stay in the queue before it is bounced. Default 5 days.
     pub lifetime: Option<u64>,
     /// Seconds before the first retry; each later retry waits twice as long. Default 300.
@@ -63,6 +70,11 @@ pub struct Outbound {
     /// `(host, port)`.
     pub smarthost: Option<(String, u16)>,
     pub smarthost_auth: Option<(String, String)>,
+    /// The smarthost's certificate is always verified: against these CAs when set, else the
+    /// system's.
+    pub smarthost_ca_file: Option<PathBuf>,
+    /// SHA-256 of the one certificate trusted for the smarthost.
+    pub smarthost_fingerprint: Option<[u8; 32]>,
     pub lifetime: Duration,
     pub retry_initial: Duration,
     pub retry_max: Duration,
@@ -79,6 +91,8 @@ impl Default for Outbound {
             port: 25,
             smarthost: None,
             smarthost_auth: None,
+            smarthost_ca_file: None,
+            smarthost_fingerprint: None,
             lifetime: Duration::from_secs(5 * 24 * 3600),
             retry_initial: Duration::from_secs(300),
             retry_max: Duration::from_secs(4 * 3600),
@@ -163,6 +177,24 @@ pub(crate) struct Transport {
     pub antivirus: Antivirus,
 }
 
+/// `ab:cd:…` or `abcd…`: 32 bytes in hex.
+fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
+    let digits: Vec<u8> = text
+        .trim()
+        .bytes()
+        .filter(|&b| b != b':')
+        .map(|b| (b as char).to_digit(16).map(|d| d as u8))
+        .collect::<Option<_>>()?;
+    if digits.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in digits.chunks(2).enumerate() {
+        out[i] = pair[0] << 4 | pair[1];
+    }
+    Some(out)
+}
+
 fn is_selector(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
@@ -219,10 +251,28 @@ pub(crate) fn validate(
             None
         }
     };
+    let smarthost_fingerprint = outbound.smarthost_fingerprint.and_then(|f| {
+        let parsed = parse_fingerprint(&f);
+        if parsed.is_none() {
+            problems.push(format!(
+                "outbound.smarthost_fingerprint: {f:?} is not a SHA-256 in hex (64 digits, colons allowed)"
+            ));
+        }
+        parsed
+    });
+    if smarthost.is_none()
+        && (outbound.smarthost_ca_file.is_some() || smarthost_fingerprint.is_some())
+    {
+        problems.push(
+            "outbound: smarthost_ca_file and smarthost_fingerprint need outbound.smarthost".into(),
+        );
+    }
     let outbound = Outbound {
         port: outbound.port.unwrap_or(d.port),
         smarthost,
         smarthost_auth,
+        smarthost_ca_file: outbound.smarthost_ca_file,
+        smarthost_fingerprint,
         lifetime: secs(outbound.lifetime, d.lifetime),
         retry_initial: secs(outbound.retry_initial, d.retry_initial),
         retry_max: secs(outbound.retry_max, d.retry_max),

@@ -206,12 +206,27 @@ impl Core {
         }
     }
 
-    /// Sets a new password (the change screen, a reset).
+    /// Sets a new password (the change screen, a reset, `hopthu account password`). Every web
+    /// session of the account ends with it (in the store, whatever the path); IMAP, POP3 and
+    /// SMTP sessions end at their next command ([`Core::still_valid`]).
     pub async fn set_password(
         &self,
         account: AccountId,
         password: &str,
         must_change: bool,
+    ) -> Result<()> {
+        self.set_password_keeping(account, password, must_change, None)
+            .await
+    }
+
+    /// [`Core::set_password`], keeping the web session whose token hash is `keep` (the one
+    /// the owner changes the password in).
+    pub(crate) async fn set_password_keeping(
+        &self,
+        account: AccountId,
+        password: &str,
+        must_change: bool,
+        keep: Option<&str>,
     ) -> Result<()> {
         if password.chars().count() < MIN_PASSWORD_LEN {
             return Err(Error::invalid(format!(
@@ -219,7 +234,10 @@ impl Core {
             )));
         }
         let hash = hash_password(password.to_string(), Secret::Chosen).await?;
-        Ok(self.store.set_password(account, &hash, must_change).await?)
+        Ok(self
+            .store
+            .set_password(account, &hash, must_change, keep)
+            .await?)
     }
 }
 

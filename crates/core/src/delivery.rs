@@ -157,7 +157,9 @@ impl Core {
     /// RFC 3461 §5.2.2: the local recipients that asked with `NOTIFY=SUCCESS` are reported to
     /// the sender as delivered, once their rows are committed. The notice goes from `<>` (and
     /// never for mail from `<>`) through [`Core::deliver`] like any message; if storing it fails
-    /// the delivery itself still stands.
+    /// the delivery itself still stands. At most `SUCCESS_NOTICES_PER_HOUR` go to one address.
+    /// The listener asks for them only for a sender it can trust (signed in, or SPF pass):
+    /// see [`crate::dsn::drop_success_requests`], against backscatter.
     async fn report_local_success(&self, envelope: &Envelope, raw: &[u8]) {
         let (Some(sender), Some(dsn)) = (&envelope.mail_from, &envelope.dsn) else {
             return;
@@ -186,6 +188,10 @@ impl Core {
             return;
         }
         let to = sender.to_string();
+        if !self.allow_success_notice(&to) {
+            tracing::warn!(to = %to, "success notice not sent: too many to this address this hour");
+            return;
+        }
         let notice = crate::dsn::build(
             &crate::dsn::Report {
                 action: crate::dsn::Action::Delivered,

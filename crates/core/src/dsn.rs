@@ -286,6 +286,33 @@ pub fn build(r: &Report<'_>, now: i64) -> Vec<u8> {
     bytes
 }
 
+/// Removes `SUCCESS` from every recipient's `NOTIFY` (RFC 3461 §4.1), for mail whose
+/// reverse-path nobody vouched for (not signed in, SPF did not pass): a success notice to a
+/// forged `MAIL FROM` is backscatter. A list left empty becomes `NEVER`.
+pub fn drop_success_requests(dsn: &mut crate::QueueDsn) {
+    for recipient in &mut dsn.recipients {
+        let Some(list) = &recipient.notify else {
+            continue;
+        };
+        if !list
+            .split(',')
+            .any(|item| item.trim().eq_ignore_ascii_case("SUCCESS"))
+        {
+            continue;
+        }
+        let kept: Vec<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.eq_ignore_ascii_case("SUCCESS"))
+            .collect();
+        recipient.notify = Some(if kept.is_empty() {
+            "NEVER".to_string()
+        } else {
+            kept.join(",")
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,6 +354,36 @@ mod tests {
         let human = message.body_text(0).unwrap();
         assert!(human.contains("KHÔNG gửi được"), "{human}");
         assert!(human.contains("could NOT be delivered"), "{human}");
+    }
+
+    #[test]
+    fn success_requests_are_dropped() {
+        let mut dsn = crate::QueueDsn {
+            envid: None,
+            ret: None,
+            recipients: vec![
+                crate::RecipientDsn {
+                    notify: Some("SUCCESS".into()),
+                    orcpt: None,
+                },
+                crate::RecipientDsn {
+                    notify: Some("FAILURE,success,DELAY".into()),
+                    orcpt: None,
+                },
+                crate::RecipientDsn {
+                    notify: Some("FAILURE".into()),
+                    orcpt: None,
+                },
+                crate::RecipientDsn::default(),
+            ],
+        };
+        super::drop_success_requests(&mut dsn);
+        let notify: Vec<Option<&str>> =
+            dsn.recipients.iter().map(|r| r.notify.as_deref()).collect();
+        assert_eq!(
+            notify,
+            [Some("NEVER"), Some("FAILURE,DELAY"), Some("FAILURE"), None]
+        );
     }
 
     #[test]

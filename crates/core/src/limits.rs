@@ -11,8 +11,8 @@
 //! - sign-in: [`Core::authenticate_from`] instead of [`Core::authenticate`]: it refuses at once
 //!   while the IP or the account is locked out ([`SignInError::Throttled`], no password check),
 //!   records failures and successes, and slows each failure down a little;
-//! - submission: [`Core::check_send_rate`] before accepting a transaction (MAIL), and
-//!   [`Core::record_sent`] once a message is accepted.
+//! - submission: [`Core::check_send_rate`] before accepting a transaction (MAIL) and each
+//!   recipient, and [`Core::record_sent`] with the recipients once a message is accepted.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -25,6 +25,9 @@ use crate::{AuthError, Core, Principal};
 
 /// One hour: the window of `messages_per_hour`.
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// Success notices one address may receive per hour.
+pub(crate) const SUCCESS_NOTICES_PER_HOUR: usize = 60;
 
 /// Pause added to each failed sign-in, times the failures of that IP in the window, capped by
 /// [`MAX_FAILURE_DELAY`]: guessing gets slower without hurting one mistyped password.
@@ -102,6 +105,8 @@ impl<K: std::hash::Hash + Eq + Clone> Window<K> {
 struct State {
     connections: HashMap<IpAddr, u32>,
     sent: Window<AccountId>,
+    /// Success notices (RFC 3461 `NOTIFY=SUCCESS`) per address they go to.
+    success_notices: Window<String>,
     failures_by_ip: Window<IpAddr>,
     failures_by_account: Window<String>,
 }
@@ -178,8 +183,8 @@ impl Drop for ConnectionPermit {
 /// Why a rate-limited operation is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
-    /// Too many messages from this account in the last hour.
-    #[error("{limit} messages per hour reached; try again in {} s", retry_after.as_secs())]
+    /// Too many recipients of this account's messages in the last hour.
+    #[error("{limit} recipients per hour reached / đã gửi tới {limit} người nhận trong một giờ; try again in {} s", retry_after.as_secs())]
     SendRate { limit: u32, retry_after: Duration },
 }
 
@@ -215,12 +220,15 @@ impl Core {
         })
     }
 
-    /// Whether `account` may submit one more message (`limits.messages_per_hour`).
-    pub fn check_send_rate(&self, account: AccountId) -> Result<(), LimitError> {
+    /// Whether `account` may submit a message to `recipients` more recipients
+    /// (`limits.messages_per_hour` counts recipients: one message to 500 addresses weighs as
+    /// much as 500 messages).
+    pub fn check_send_rate(&self, account: AccountId, recipients: usize) -> Result<(), LimitError> {
         let limit = self.config.limits.messages_per_hour;
         let now = Instant::now();
         let mut state = self.rate_limits.lock();
-        if state.sent.count(&account, HOUR, now) >= limit as usize {
+        let sent = state.sent.count(&account, HOUR, now);
+        if sent.saturating_add(recipients.max(1)) > limit as usize {
             return Err(LimitError::SendRate {
                 limit,
                 retry_after: state.sent.retry_after(&account, HOUR, now),
@@ -229,13 +237,28 @@ impl Core {
         Ok(())
     }
 
-    /// Records `messages` submitted by `account` (after they were accepted).
-    pub fn record_sent(&self, account: AccountId, messages: usize) {
-        crate::metrics::bump(&self.metrics.submissions, messages as u64);
+    /// Records one message submitted by `account` to `recipients` recipients (after it was
+    /// accepted).
+    pub fn record_sent(&self, account: AccountId, recipients: usize) {
+        crate::metrics::bump(&self.metrics.submissions, 1);
         self.rate_limits
             .lock()
             .sent
-            .record(account, HOUR, Instant::now(), messages);
+            .record(account, HOUR, Instant::now(), recipients.max(1));
+    }
+
+    /// Whether one more success notice (`NOTIFY=SUCCESS`) may go to `sender` within the hour
+    /// ([`SUCCESS_NOTICES_PER_HOUR`]); counts it when so. Notices are not a way to make us
+    /// send a flood to one address.
+    pub(crate) fn allow_success_notice(&self, sender: &str) -> bool {
+        let now = Instant::now();
+        let key = sender.to_ascii_lowercase();
+        let mut state = self.rate_limits.lock();
+        if state.success_notices.count(&key, HOUR, now) >= SUCCESS_NOTICES_PER_HOUR {
+            return false;
+        }
+        state.success_notices.record(key, HOUR, now, 1);
+        true
     }
 
     /// [`Core::authenticate`] with the failed-sign-in throttle of `[limits]`: refused without

@@ -1,6 +1,6 @@
 //! The one submission path for mail a signed-in user sends from the webmail: the same rules
 //! and in the same order as SMTP submission (`smtp/src/cmd/data.rs::finish`): the hourly rate
-//! limit, `may_send_as` on the envelope sender, `prepare_submission` on the content
+//! limit (counted in recipients) and `max_recipients`, `may_send_as` on the envelope sender, `prepare_submission` on the content
 //! (From:/Sender:, Date, Message-ID), recipient checks, the virus scan, then `deliver` (local
 //! mailboxes and the outbound queue) and `record_sent`. A copy goes to the sender's Sent.
 
@@ -41,7 +41,18 @@ impl Core {
         if recipients.is_empty() {
             return Err(Error::invalid("no recipient / chưa có người nhận"));
         }
-        self.check_send_rate(who.account)
+        // The same limits as SMTP: `max_recipients` per message, and the hourly limit counts
+        // recipients.
+        let max = self.config.limits.max_recipients;
+        if recipients.len() > max {
+            return Err(Error::invalid(format!(
+                "too many recipients: {} (at most {max} per message) / \
+                 quá nhiều người nhận: {} (tối đa {max} mỗi thư)",
+                recipients.len(),
+                recipients.len()
+            )));
+        }
+        self.check_send_rate(who.account, recipients.len())
             .map_err(|e| Error::new(ErrorKind::Temporary, e.to_string()))?;
         if !self.may_send_as(who, &who.address) {
             return Err(Error::forbidden("you may not send as this address"));
@@ -105,7 +116,7 @@ impl Core {
             dsn: None,
         };
         let report = self.deliver(&envelope, raw).await?;
-        self.record_sent(who.account, 1);
+        self.record_sent(who.account, recipients.len());
         tracing::info!(
             from = %who.address,
             recipients = recipients.len(),

@@ -266,7 +266,8 @@ impl Core {
             }
         }
         check_new_password(&who.address, current, new).map_err(PasswordChangeError::Weak)?;
-        self.set_password(who.account, new, false)
+        let keep = keep_session.map(token_hash);
+        self.set_password_keeping(who.account, new, false, keep.as_deref())
             .await
             .map_err(|e| PasswordChangeError::Other(e.message))?;
         self.close_web_sessions(who, keep_session)

@@ -1,7 +1,8 @@
 //! The SMTP client (RFC 5321) that hands queued mail to remote servers: greeting, EHLO,
 //! opportunistic STARTTLS (RFC 3207, RFC 7435: any certificate is accepted, since refusing a
 //! self-signed one would only push the mail to plain text), AUTH PLAIN at a smarthost (RFC
-//! 4954), then transactions of MAIL/RCPT (pipelined when PIPELINING is offered, RFC 2920) and
+//! 4954) only once its certificate verified (system CAs, `outbound.smarthost_ca_file` or
+//! `outbound.smarthost_fingerprint`), then transactions of MAIL/RCPT (pipelined when PIPELINING is offered, RFC 2920) and
 //! DATA, with RSET between transactions on a reused connection.
 //!
 //! Replies are parsed by `smtp-proto`'s `ResponseReceiver`. Every read and write has a
@@ -135,6 +136,19 @@ pub struct ClientSettings {
     pub timeout: Duration,
     /// AUTH PLAIN credentials (smarthost only).
     pub auth: Option<(String, String)>,
+    /// With a smarthost: TLS that verifies its certificate ([`smarthost_tls_connector`]).
+    pub smarthost_tls: Option<TlsConnector>,
+}
+
+/// How [`Connection::open_addr`] uses STARTTLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsMode {
+    /// With [`ClientSettings::smarthost_tls`]: the certificate must verify.
+    Verified,
+    /// Any certificate (RFC 7435).
+    Opportunistic,
+    /// No STARTTLS.
+    Plain,
 }
 
 /// The envelope of one transaction.
@@ -161,28 +175,42 @@ pub struct TransactionOutcome {
 
 impl Connection {
     /// Connects to the first reachable address of `host` and says EHLO; STARTTLS when offered
-    /// (falling back to a new plain connection when the handshake fails).
+    /// (falling back to a new plain connection when the handshake fails). With a smarthost the
+    /// certificate is verified first ([`ClientSettings::smarthost_tls`]); when AUTH is
+    /// configured nothing else is tried, so the password never goes over an unverified or plain
+    /// connection.
     pub async fn open(host: &Host, settings: &ClientSettings) -> Result<Connection, Failure> {
+        let modes: &[TlsMode] = match (&settings.smarthost_tls, &settings.auth) {
+            (Some(_), Some(_)) => &[TlsMode::Verified],
+            (Some(_), None) => &[TlsMode::Verified, TlsMode::Opportunistic, TlsMode::Plain],
+            (None, _) => &[TlsMode::Opportunistic, TlsMode::Plain],
+        };
         let mut last = None;
-        for addr in &host.addresses {
-            match Self::open_addr(host, *addr, settings, true).await {
-                Ok(c) => return Ok(c),
-                Err(OpenError::TlsFailed(e)) => {
-                    tracing::info!(host = %host.name, %addr, error = %e, "STARTTLS failed; retrying without TLS");
-                    match Self::open_addr(host, *addr, settings, false).await {
-                        Ok(c) => return Ok(c),
-                        Err(OpenError::Failed(f)) => last = Some(f),
-                        Err(OpenError::TlsFailed(e)) => {
-                            last = Some(Failure::temporary("4.7.5", e));
+        'addresses: for addr in &host.addresses {
+            for mode in modes {
+                match Self::open_addr(host, *addr, settings, *mode).await {
+                    Ok(c) => return Ok(c),
+                    Err(OpenError::TlsFailed(e)) => {
+                        let e = if *mode == TlsMode::Verified && settings.auth.is_some() {
+                            format!(
+                                "{e}; not sending the smarthost password over an unverified \
+                                 connection (trust its CA with outbound.smarthost_ca_file or its \
+                                 certificate with outbound.smarthost_fingerprint)"
+                            )
+                        } else {
+                            e
+                        };
+                        tracing::info!(host = %host.name, %addr, error = %e, "STARTTLS failed");
+                        last = Some(Failure::temporary("4.7.5", e));
+                    }
+                    Err(OpenError::Failed(f)) => {
+                        // A 5xx greeting or EHLO is the server's word for the whole domain.
+                        if f.permanent {
+                            return Err(f);
                         }
+                        last = Some(f);
+                        continue 'addresses;
                     }
-                }
-                Err(OpenError::Failed(f)) => {
-                    // A 5xx greeting or EHLO is the server's word for the whole domain.
-                    if f.permanent {
-                        return Err(f);
-                    }
-                    last = Some(f)
                 }
             }
         }
@@ -198,7 +226,7 @@ impl Connection {
         host: &Host,
         addr: SocketAddr,
         settings: &ClientSettings,
-        try_tls: bool,
+        mode: TlsMode,
     ) -> Result<Connection, OpenError> {
         let tcp = match tokio::time::timeout(settings.timeout, TcpStream::connect(addr)).await {
             Ok(Ok(tcp)) => tcp,
@@ -230,15 +258,20 @@ impl Connection {
             return Err(OpenError::Failed(greeting.failure(&c.host)));
         }
         c.ehlo(&settings.helo).await.map_err(OpenError::Failed)?;
-        if try_tls && c.caps.starttls {
+        let connector = match mode {
+            TlsMode::Verified => settings.smarthost_tls.as_ref(),
+            TlsMode::Opportunistic => Some(&settings.tls),
+            TlsMode::Plain => None,
+        };
+        if let Some(connector) = connector
+            && c.caps.starttls
+        {
             c.command(b"STARTTLS\r\n")
                 .await
                 .map_err(OpenError::Failed)?;
             let reply = c.read_reply(c.timeout).await.map_err(OpenError::Failed)?;
             if reply.code == 220 {
-                c.start_tls(&settings.tls)
-                    .await
-                    .map_err(OpenError::TlsFailed)?;
+                c.start_tls(connector).await.map_err(OpenError::TlsFailed)?;
                 c.ehlo(&settings.helo).await.map_err(OpenError::Failed)?;
             }
         }
@@ -565,22 +598,33 @@ enum OpenError {
     TlsFailed(String),
 }
 
-/// RFC 5321 §4.5.2: a leading dot is doubled; the content ends with CRLF `.` CRLF. Bare LF
-/// line ends are sent as CRLF (RFC 5321 §2.3.8).
+/// RFC 5321 §4.5.2: a leading dot is doubled; the content ends with CRLF `.` CRLF. Every line
+/// end is sent as CRLF (§2.3.8): a bare LF or a bare CR becomes CRLF before the dots are
+/// stuffed, so no content can put `.` alone on a line in the eyes of a server that takes a
+/// bare CR or LF as a line end (SMTP smuggling).
 pub fn dot_stuff(content: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(content.len() + content.len() / 50 + 5);
     let mut at_line_start = true;
-    let mut prev = 0u8;
-    for &b in content {
-        if at_line_start && b == b'.' {
-            out.push(b'.');
+    let mut bytes = content.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'\r' => {
+                bytes.next_if_eq(&&b'\n');
+                out.extend_from_slice(b"\r\n");
+                at_line_start = true;
+            }
+            b'\n' => {
+                out.extend_from_slice(b"\r\n");
+                at_line_start = true;
+            }
+            _ => {
+                if at_line_start && b == b'.' {
+                    out.push(b'.');
+                }
+                out.push(b);
+                at_line_start = false;
+            }
         }
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        at_line_start = b == b'\n';
-        prev = b;
     }
     if !out.is_empty() && !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
@@ -600,6 +644,122 @@ pub fn tls_connector() -> TlsConnector {
         .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
         .with_no_client_auth();
     TlsConnector::from(Arc::new(config))
+}
+
+/// The TLS client configuration for a smarthost: its certificate must verify against the
+/// system's CAs, or the CAs of `ca_file`, or be exactly the one of `fingerprint` (SHA-256 of
+/// the DER certificate; then neither issuer nor name is checked).
+pub fn smarthost_tls_connector(
+    ca_file: Option<&std::path::Path>,
+    fingerprint: Option<[u8; 32]>,
+) -> Result<TlsConnector, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?;
+    let config = if let Some(fingerprint) = fingerprint {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinnedCertificate {
+                fingerprint,
+                provider,
+            }))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        match ca_file {
+            Some(path) => {
+                use rustls_pki_types::pem::PemObject;
+                let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                    .and_then(|iter| iter.collect())
+                    .map_err(|e| format!("outbound.smarthost_ca_file {}: {e}", path.display()))?;
+                let (added, _) = roots.add_parsable_certificates(certs);
+                if added == 0 {
+                    return Err(format!(
+                        "outbound.smarthost_ca_file {}: no certificate in it",
+                        path.display()
+                    ));
+                }
+            }
+            None => {
+                let found = rustls_native_certs::load_native_certs();
+                for e in &found.errors {
+                    tracing::warn!(error = %e, "system CA certificates");
+                }
+                let (added, _) = roots.add_parsable_certificates(found.certs);
+                if added == 0 {
+                    tracing::warn!(
+                        "no system CA certificates: the smarthost cannot be verified \
+                         (install ca-certificates or set outbound.smarthost_ca_file)"
+                    );
+                }
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// Trusts one certificate, by its SHA-256.
+#[derive(Debug)]
+struct PinnedCertificate {
+    fingerprint: [u8; 32],
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for PinnedCertificate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        use sha2::Digest;
+        let digest: [u8; 32] = sha2::Sha256::digest(end_entity.as_ref()).into();
+        if digest == self.fingerprint {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 #[derive(Debug)]
@@ -656,12 +816,41 @@ mod tests {
 
     #[test]
     fn dot_stuffing() {
+        // Whatever the input, the only `CRLF . CRLF` (or `. CR`/`. LF` after any line end) of
+        // the output is its final end marker, and every CR and LF is part of a CRLF.
+        let check = |input: &[u8]| {
+            let out = dot_stuff(input);
+            let body = &out[..out.len() - 3];
+            for (i, &b) in body.iter().enumerate() {
+                match b {
+                    b'\r' => assert_eq!(body.get(i + 1), Some(&b'\n'), "{input:?}"),
+                    b'\n' => assert_eq!(body[i - 1], b'\r', "{input:?}"),
+                    b'.' if i == 0 || body[i - 1] == b'\n' => {
+                        assert_eq!(body.get(i + 1), Some(&b'.'), "{input:?}")
+                    }
+                    _ => {}
+                }
+            }
+        };
+        let alphabet = [b'\r', b'\n', b'.', b'a'];
+        for n in 0..4096u32 {
+            let input: Vec<u8> = (0..6)
+                .map(|k| alphabet[(n >> (2 * k)) as usize & 3])
+                .collect();
+            check(&input);
+        }
         let cases: &[(&[u8], &[u8])] = &[
             (b"", b".\r\n"),
             (b"a\r\n", b"a\r\n.\r\n"),
             (b"a", b"a\r\n.\r\n"),
             (b".a\r\n..b\r\nc.\r\n", b"..a\r\n...b\r\nc.\r\n.\r\n"),
             (b"x\n.\ny", b"x\r\n..\r\ny\r\n.\r\n"),
+            // Bare CR and LF become CRLF before stuffing: no smuggling sequence goes out.
+            (b"a\r.\r\nb", b"a\r\n..\r\nb\r\n.\r\n"),
+            (b"a\r\n.\r\r\nMAIL", b"a\r\n..\r\n\r\nMAIL\r\n.\r\n"),
+            (b"a\n.\r\nb\r", b"a\r\n..\r\nb\r\n.\r\n"),
+            (b"a\r\n.\n", b"a\r\n..\r\n.\r\n"),
+            (b"\r.\r", b"\r\n..\r\n.\r\n"),
         ];
         for (input, want) in cases {
             assert_eq!(

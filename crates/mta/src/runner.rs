@@ -70,6 +70,13 @@ impl Runner {
             tls: crate::client::tls_connector(),
             timeout: config.outbound.timeout,
             auth: config.outbound.smarthost_auth.clone(),
+            smarthost_tls: match &config.outbound.smarthost {
+                Some(_) => Some(crate::client::smarthost_tls_connector(
+                    config.outbound.smarthost_ca_file.as_deref(),
+                    config.outbound.smarthost_fingerprint,
+                )?),
+                None => None,
+            },
         };
         Ok(Runner {
             connections: Arc::new(Semaphore::new(config.outbound.max_connections)),

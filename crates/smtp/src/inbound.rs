@@ -53,6 +53,9 @@ pub(crate) struct Verdict {
     pub header: String,
     /// `Some(reason)` when the message must be refused (DMARC `p=reject`).
     pub reject: Option<String>,
+    /// SPF passed for the MAIL FROM identity (a non-null reverse-path): only then may a
+    /// success notice go to it (RFC 3461, no backscatter).
+    pub spf_pass: bool,
 }
 
 /// What the session knows about the transaction.
@@ -81,6 +84,7 @@ pub(crate) async fn check(
                     "Authentication-Results: {hostname};\r\n\tspf=temperror;\r\n\tdkim=temperror;\r\n\tdmarc=temperror\r\n"
                 ),
                 reject: None,
+                spf_pass: false,
             }
         }
     }
@@ -151,45 +155,55 @@ async fn run(
     let mut header = String::from("Authentication-Results: ");
     header.push_str(&results.to_string());
     header.push_str("\r\n");
-    Verdict { header, reject }
+    let spf_pass = !sender.is_empty() && spf.result() == mail_auth::SpfResult::Pass;
+    Verdict {
+        header,
+        reject,
+        spf_pass,
+    }
 }
 
 /// Removes header fields `Authentication-Results:` whose authserv-id is `hostname` (RFC 8601
-/// §5), from the header section only.
+/// §5), from the header section only. Lines may end with CRLF or a bare LF (readers take both as
+/// a line end, so a forged field ending in LF must go too).
 pub(crate) fn strip_forged_results(content: Vec<u8>, hostname: &str) -> Vec<u8> {
-    const NAME: &[u8] = b"authentication-results:";
-    let header_end = content
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 2)
-        .unwrap_or(content.len());
+    const NAME: &[u8] = b"authentication-results";
     let is_ours = |field: &[u8]| {
         field.len() > NAME.len()
             && field[..NAME.len()].eq_ignore_ascii_case(NAME)
+            && field[NAME.len()..].trim_ascii_start().first() == Some(&b':')
             && String::from_utf8_lossy(&field[NAME.len()..])
+                .trim_start()
+                .trim_start_matches(':')
                 .trim_start()
                 .split(|c: char| c == ';' || c.is_whitespace())
                 .next()
                 .is_some_and(|id| id.eq_ignore_ascii_case(hostname))
     };
-    // Split the header section into fields (a field continues on lines starting with WSP).
-    let mut fields: Vec<(usize, usize)> = Vec::new();
+    // Lines of the header section, each with its line end, up to the empty line.
+    let mut lines: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
-    while start < header_end {
-        let mut end = content[start..header_end]
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .map(|p| start + p + 2)
-            .unwrap_or(header_end);
-        while end < header_end && matches!(content[end], b' ' | b'\t') {
-            end = content[end..header_end]
-                .windows(2)
-                .position(|w| w == b"\r\n")
-                .map(|p| end + p + 2)
-                .unwrap_or(header_end);
+    let mut header_end = content.len();
+    while start < content.len() {
+        let end = content[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(content.len(), |p| start + p + 1);
+        let line = &content[start..end];
+        if matches!(line, b"\n" | b"\r\n") {
+            header_end = start;
+            break;
         }
-        fields.push((start, end));
+        lines.push((start, end));
         start = end;
+    }
+    // Fields: a line, then the lines starting with WSP that continue it.
+    let mut fields: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in lines {
+        match fields.last_mut() {
+            Some(last) if matches!(content[s], b' ' | b'\t') => last.1 = e,
+            _ => fields.push((s, e)),
+        }
     }
     if !fields.iter().any(|&(s, e)| is_ours(&content[s..e])) {
         return content;
@@ -221,6 +235,19 @@ Authentication-Results: mx.example; in the body\r\n";
 Authentication-Results: mx.example; in the body\r\n"
         );
         let clean = b"Subject: y\r\n\r\nbody".to_vec();
+        assert_eq!(strip_forged_results(clean.clone(), "mx.example"), clean);
+        // Lines ending in a bare LF, and a space before the colon, are fields all the same.
+        let raw = b"Authentication-Results: mx.example; dkim=pass\n\
+Subject: z\r\nAuthentication-Results : mx.example;\n\tdmarc=pass\n\
+Authentication-Results: other.example; spf=pass\n\n\
+Authentication-Results: mx.example; body\n";
+        let out = strip_forged_results(raw.to_vec(), "mx.example");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Subject: z\r\nAuthentication-Results: other.example; spf=pass\n\n\
+Authentication-Results: mx.example; body\n"
+        );
+        let clean = b"Subject: y\n\nAuthentication-Results: mx.example; body\n".to_vec();
         assert_eq!(strip_forged_results(clean.clone(), "mx.example"), clean);
     }
 }

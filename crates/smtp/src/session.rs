@@ -347,6 +347,28 @@ impl Session {
         }
     }
 
+    /// Whether the signed-in user's credentials still hold (`Core::still_valid`: the password
+    /// was not changed or reset, the mailbox not revoked or reported compromised). When not,
+    /// `421 4.7.0` is queued and the session must end, as IMAP and POP3 sessions do.
+    pub async fn credentials_hold(&mut self) -> bool {
+        let Some(principal) = &self.principal else {
+            return true;
+        };
+        if self.core.still_valid(principal).await {
+            return true;
+        }
+        tracing::info!(login = %principal.address, "credentials changed or mailbox revoked: session ended");
+        let text = format!(
+            "{} Mat khau da doi hoac hop thu bi thu hoi, hay dang nhap lai / \
+             the password changed or the mailbox was revoked; sign in again",
+            self.hostname()
+        );
+        self.principal = None;
+        self.transaction = None;
+        self.reply(Reply::new(421, "4.7.0", text));
+        false
+    }
+
     pub fn is_tls(&self) -> bool {
         self.stream.is_tls()
     }

@@ -116,8 +116,17 @@ impl Store {
         meta!(self, db => db.record_access(id, at).await)
     }
 
-    pub async fn set_password(&self, id: AccountId, hash: &str, must_change: bool) -> Result<()> {
-        meta!(self, db => db.set_password(id, hash, must_change).await)
+    /// Sets the password hash and, in the same transaction, ends every web session of the
+    /// account except `keep_web_session` (a token hash): a new password signs out everywhere,
+    /// whatever path set it. ([`LifecycleEffect::SetPassword`] does the same.)
+    pub async fn set_password(
+        &self,
+        id: AccountId,
+        hash: &str,
+        must_change: bool,
+        keep_web_session: Option<&str>,
+    ) -> Result<()> {
+        meta!(self, db => db.set_password(id, hash, must_change, keep_web_session).await)
     }
 
     // ---- mailboxes ------------------------------------------------------------------------

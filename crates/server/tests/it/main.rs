@@ -12,5 +12,6 @@ mod needs;
 mod pop3;
 mod server;
 mod smtp;
+mod submit;
 mod tidy;
 mod web;

@@ -794,3 +794,207 @@ fn postfix_relays_into_hopthu_and_bounces_its_refusal() {
     assert!(bounce.contains(&unknown), "{bounce}");
     assert!(bounce.contains("5.1.1"), "{bounce}");
 }
+
+/// A relay started from `py/fake_smarthost.py` (STARTTLS with the given certificate, AUTH
+/// PLAIN), killed on drop.
+struct FakeSmarthost {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl FakeSmarthost {
+    fn start(dir: &Path, cert: &Path, key: &Path) -> FakeSmarthost {
+        let port = free_port();
+        let log = dir.join(format!("smarthost-{port}.log"));
+        let child = Command::new(SYSTEM_PYTHON)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/py/fake_smarthost.py"))
+            .arg(port.to_string())
+            .arg(cert)
+            .arg(key)
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        wait_for(Duration::from_secs(20), "the fake smarthost", || {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .ok()
+                .map(|_| ())
+        });
+        FakeSmarthost { child, port, log }
+    }
+
+    fn events(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for FakeSmarthost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 11 §12: the smarthost's password goes only over TLS whose certificate verified. With
+/// a certificate from a private CA nobody configured as trusted, the relay sees a failed handshake
+/// and no AUTH, and the message stays queued with an error naming the certificate; with the
+/// certificate's CA (`smarthost_ca_file`) or its SHA-256 (`smarthost_fingerprint`) configured,
+/// AUTH and the message go through.
+#[test]
+fn smarthost_gets_auth_only_over_a_verified_certificate() {
+    if missing(&[SYSTEM_PYTHON, "/usr/bin/openssl"]) {
+        return;
+    }
+    let dir = tempdir("smarthost");
+    // A private CA (like a ministry's) and the relay's certificate issued by it.
+    let ca = dir.join("relay-ca.pem");
+    let ca_key = dir.join("relay-ca-key.pem");
+    let cert = dir.join("relay-cert.pem");
+    let key = dir.join("relay-key.pem");
+    let csr = dir.join("relay.csr");
+    let ext = dir.join("relay.ext");
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1,DNS:relay.test\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        let status = Command::new("/usr/bin/openssl")
+            .args(args)
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Relay Test CA",
+        "-keyout",
+        "relay-ca-key.pem",
+        "-out",
+        "relay-ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=relay.test",
+        "-keyout",
+        "relay-key.pem",
+        "-out",
+        "relay.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "relay.csr",
+        "-CA",
+        "relay-ca.pem",
+        "-CAkey",
+        "relay-ca-key.pem",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "relay.ext",
+        "-out",
+        "relay-cert.pem",
+    ]);
+    assert!(ca.exists() && ca_key.exists() && csr.exists() && cert.exists());
+    let fingerprint = Command::new("/usr/bin/openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8(fingerprint.stdout).unwrap();
+    let fingerprint = fingerprint.trim().rsplit('=').next().unwrap().to_string();
+    let relay = FakeSmarthost::start(&dir, &cert, &key);
+    let config = |trust: &str| {
+        format!(
+            "[dns]\nresolvers = [\"127.0.0.1:9\"]\n\
+             [outbound]\nsmarthost = \"127.0.0.1:{}\"\nsmarthost_user = \"hopthu-relay\"\n\
+             smarthost_password = \"mat-khau-relay\"\npoll_interval = 1\nretry_initial = 1\n\
+             {trust}\n",
+            relay.port
+        )
+    };
+    let send = |server: &TestServer, subject: &str| {
+        let user = server.add_account("guiqua", "Gửi Qua Relay", "mat-khau-gui-qua");
+        let out = server.python(
+            "mta_send.py",
+            &[
+                &user,
+                "mat-khau-gui-qua",
+                &user,
+                subject,
+                "nguoinhan@example.net",
+            ],
+        );
+        assert!(out.contains("sent 1"), "{out}");
+    };
+
+    // Not trusted: no AUTH, the message waits in the queue with the reason.
+    let server = TestServer::start_with(&config(""));
+    send(&server, "Khong tin cay");
+    let show = wait_for(Duration::from_secs(60), "a failed attempt", || {
+        let events = relay.events();
+        assert!(
+            !events.contains("auth "),
+            "AUTH sent without a verified certificate: {events}"
+        );
+        let list = queue_cli(&server, &["queue", "list"]);
+        if list.contains("empty") {
+            return None;
+        }
+        let id = list.split('\t').next()?.trim().to_string();
+        let show = queue_cli(&server, &["queue", "show", &id]);
+        show.contains("not sending the smarthost password")
+            .then_some(show)
+    });
+    assert!(show.to_lowercase().contains("certificate"), "{show}");
+    let events = relay.events();
+    assert!(events.contains("tls-failed"), "{events}");
+    assert!(
+        !events.contains("auth "),
+        "AUTH sent without a verified certificate: {events}"
+    );
+    assert!(!events.contains("message"), "{events}");
+    drop(server);
+
+    // Trusted through the CA file, then through the fingerprint.
+    for trust in [
+        format!("smarthost_ca_file = \"{}\"", ca.display()),
+        format!("smarthost_fingerprint = \"{fingerprint}\""),
+    ] {
+        let before = relay.events().matches("message ").count();
+        let server = TestServer::start_with(&config(&trust));
+        send(&server, "Tin cay");
+        wait_for(Duration::from_secs(60), "delivery to the relay", || {
+            (relay.events().matches("message ").count() > before).then_some(())
+        });
+        let events = relay.events();
+        assert!(
+            events.contains("auth hopthu-relay mat-khau-relay tls=True"),
+            "{trust}: {events}"
+        );
+        wait_for(Duration::from_secs(30), "an empty queue", || {
+            queue_cli(&server, &["queue", "list"])
+                .contains("empty")
+                .then_some(())
+        });
+    }
+}

@@ -629,3 +629,152 @@ fn a_full_mailbox_defers_mail_and_its_owner_is_warned_once_per_crossing() {
         "{subjects}"
     );
 }
+
+/// Issue 11 §4, SMTP smuggling: on the MX port and on submission, no fake end of data (bare
+/// LF/CR around the dot, `\r\n.\r\r\n`, a NUL before the dot…) ends DATA or starts a second
+/// transaction; such content is refused with 554 after the real `CRLF . CRLF`, and only a clean
+/// message is delivered.
+#[test]
+fn smtp_smuggling_never_starts_a_second_transaction() {
+    let server = TestServer::start_with("[inbound]\nverify = false\n");
+    let user = server.add_account("guilau", "Người Gửi", "mat-khau-gui-lau");
+    let rcpt = server.add_account("nhanlau", "Người Nhận", "mat-khau-nhan-lau");
+    let out = server.python(
+        "smtp_smuggling.py",
+        &[&user, "mat-khau-gui-lau", &rcpt, "mat-khau-nhan-lau"],
+    );
+    assert_eq!(out.trim(), "OK", "{out}");
+}
+
+/// Issue 11 §2: RFC 5322 §3.6 allows one From: (and one Sender:, Subject:, Reply-To:…). A
+/// submission with two From: (another person's first, the sender's own last, or the reverse),
+/// or other repeated fields, is refused with 550 5.6.0 and nothing is delivered; the MX
+/// listener refuses two From: as well (DMARC would judge one author and the reader see the
+/// other).
+#[test]
+fn duplicate_from_and_other_single_fields_are_refused() {
+    let server = TestServer::start_with("[inbound]\nverify = false\n");
+    let user = server.add_account("nhanvien", "Nhân Viên", "mat-khau-nhan-vien");
+    let boss = server.add_account("giamdoc", "Giám Đốc", "mat-khau-giam-doc");
+    let rcpt = server.add_account("ketoan", "Kế Toán", "mat-khau-ke-toan");
+    let out = server.python(
+        "smtp_duplicate_from.py",
+        &[
+            &user,
+            "mat-khau-nhan-vien",
+            &boss,
+            &rcpt,
+            "mat-khau-ke-toan",
+        ],
+    );
+    assert_eq!(out.trim(), "OK", "{out}");
+
+    let mut client = mx_client(&server);
+    for froms in [
+        "From: giamdoc@example.org\r\nFrom: ke@example.org\r\n",
+        "From: giamdoc@example.org\r\nfrom : ke@example.org\r\n",
+    ] {
+        client
+            .send(format!("MAIL FROM:<ke@example.org>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n").as_bytes());
+        expect(&mut client, "250 ");
+        expect(&mut client, "250 ");
+        expect(&mut client, "354 ");
+        client.send(format!("{froms}Subject: hai From\r\n\r\nbody\r\n.\r\n").as_bytes());
+        expect(&mut client, "550 5.6.0");
+    }
+    // One From: is fine.
+    client.send(format!("MAIL FROM:<ke@example.org>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n").as_bytes());
+    expect(&mut client, "250 ");
+    expect(&mut client, "250 ");
+    expect(&mut client, "354 ");
+    client.send(b"From: ke@example.org\r\nSubject: mot From\r\n\r\nbody\r\n.\r\n");
+    expect(&mut client, "250 2.0.0");
+}
+
+/// Issue 11 §3: a submission session signed in before `hopthu account password` ends with
+/// `421 4.7.0` at its next command, as IMAP and POP3 sessions do.
+#[test]
+fn submission_session_ends_after_a_password_change() {
+    use std::io::{BufRead, BufReader, Write};
+    let server = TestServer::start();
+    let user = server.add_account("doimatkhau", "Đổi Mật Khẩu", "mat-khau-cu-2026");
+    let rcpt = server.add_account("nhandoi", "Người Nhận", "mat-khau-nhan-doi");
+    let mut child = Command::new("python3")
+        .arg(script("smtp_session_revoked.py"))
+        .args([&user, "mat-khau-cu-2026", &rcpt])
+        .envs(server.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "READY", "{line}\n{}", server.log());
+    let out = server.cli(
+        &["account", "password", &user, "--no-force-change"],
+        "mat-khau-moi-2026\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        status.success() && rest.trim() == "OK",
+        "{rest}\n{}",
+        server.log()
+    );
+}
+
+/// Issue 11 §13: the hourly sending limit counts recipients, at RCPT and at MAIL.
+#[test]
+fn hourly_sending_limit_counts_recipients() {
+    let server = TestServer::start_with("[limits]\nmessages_per_hour = 3\n");
+    let user = server.add_account("guinhieu", "Gửi Nhiều", "mat-khau-gui-nhieu");
+    let a = server.add_account("nhanmot", "Nhận Một", "mat-khau-nhan-mot");
+    let b = server.add_account("nhanhai", "Nhận Hai", "mat-khau-nhan-hai");
+    let out = server.python(
+        "smtp_rate_recipients.py",
+        &[&user, "mat-khau-gui-nhieu", &a, &b],
+    );
+    assert_eq!(out.trim(), "OK", "{out}");
+}
+
+/// Issue 11 §11, backscatter: an unauthenticated message on the MX port asking
+/// `NOTIFY=SUCCESS` for a forged MAIL FROM (SPF not passed) is delivered, but no success
+/// notice goes to that address: the queue stays empty.
+#[test]
+fn no_success_notice_for_an_unverified_mx_sender() {
+    // A resolver on loopback that answers nothing: the queue never reaches the Internet.
+    let server =
+        TestServer::start_with("[inbound]\nverify = false\n[dns]\nresolvers = [\"127.0.0.1:9\"]\n");
+    let rcpt = server.add_account("nhanbaonhan", "Người Nhận", "mat-khau-nhan-bao");
+    let mut client = mx_client(&server);
+    client.send(
+        format!(
+            "MAIL FROM:<nannhan@example.net> RET=HDRS ENVID=x1\r\n\
+             RCPT TO:<{rcpt}> NOTIFY=SUCCESS,FAILURE\r\nDATA\r\n"
+        )
+        .as_bytes(),
+    );
+    expect(&mut client, "250 ");
+    expect(&mut client, "250 ");
+    expect(&mut client, "354 ");
+    client.send(b"From: nannhan@example.net\r\nSubject: bao nhan\r\n\r\nbody\r\n.\r\n");
+    expect(&mut client, "250 2.0.0");
+    client.send(b"QUIT\r\n");
+    expect(&mut client, "221 ");
+    std::thread::sleep(Duration::from_millis(500));
+    let out = server.cli(&["queue", "list"], "");
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && list.contains("empty") && !list.contains("nannhan"),
+        "{list}"
+    );
+}

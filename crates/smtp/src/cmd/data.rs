@@ -1,6 +1,6 @@
-//! `DATA` (RFC 5321 §4.1.1.4): `354`, then the content up to `<CRLF>.<CRLF>`, dot-unstuffed
-//! (§4.5.2) by `smtp-proto`'s `DataReceiver`, which only ends on CRLF.CRLF (no SMTP smuggling
-//! with bare LF).
+//! `DATA` (RFC 5321 §4.1.1.4): `354`, then the content up to `<CRLF>.<CRLF>` and nothing else,
+//! dot-unstuffed (§4.5.2) by [`ContentReader`]. Content holding a bare CR or LF (or a NUL) is
+//! read to its end and refused with `554 5.6.11` (SMTP smuggling, see [`line_ending_fault`]).
 //!
 //! Content beyond `limits.max_message_size` is read and dropped, then refused with
 //! `552 5.3.4` (RFC 1870 §6.3). Otherwise, in order: submission rules; on the MX listener the
@@ -12,12 +12,10 @@
 //! **Invariant**: `250` only after `deliver` returned `Ok` (blob fsynced, index committed).
 //! With a failure nothing is promised: the client keeps its copy and retries or bounces.
 
-use hopthu_core::Envelope;
-use smtp_proto::request::receiver::{DataReceiver, DummyDataReceiver};
-
 use super::received::received_header;
 use crate::reply::{Reply, core_error_reply};
 use crate::session::{Session, Stop, Transaction};
+use hopthu_core::Envelope;
 
 pub(crate) async fn data(session: &mut Session) -> Result<(), Stop> {
     let refusal = match &session.transaction {
@@ -60,49 +58,157 @@ async fn receive(session: &mut Session) -> Result<(Vec<u8>, bool), Stop> {
 
 /// Dot-stuffed content → message bytes, keeping at most `limit` bytes (sans-I/O, so it is
 /// tested without a socket).
+///
+/// SMTP smuggling (the 2023 class): only `CRLF . CRLF` ends the content. A dot line ended by
+/// anything else (`\n.\n`, `\r\n.\r\r\n`, `\r.\r\n`…) is content, and a bare CR or LF never
+/// starts a line, so a remote server that reads line ends differently cannot make us see a second
+/// transaction. Such content is refused afterwards ([`line_ending_fault`]).
 struct ContentReader {
-    receiver: DataReceiver,
-    /// Set once the content went over the limit: the rest is only scanned for the end.
-    discard: Option<DummyDataReceiver>,
+    state: State,
     content: Vec<u8>,
     limit: usize,
+    /// Set once the content went over the limit: the rest is only scanned for the end.
+    too_big: bool,
+}
+
+/// Where the reader is, relative to the line structure (only CRLF ends a line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Just after CRLF (or at the start).
+    LineStart,
+    /// A dot at the start of a line.
+    Dot,
+    /// `.` CR at the start of a line: LF ends the content.
+    DotCr,
+    /// Inside a line.
+    Mid,
+    /// A CR inside a line: LF ends the line.
+    Cr,
 }
 
 impl ContentReader {
     fn new(limit: usize) -> ContentReader {
-        let mut receiver = DataReceiver::new();
-        // The receiver recognises a leading dot only after CRLF: start it "after a CRLF" so
-        // the first line is unstuffed and an empty message (".\r\n" at once) ends.
-        let mut content = Vec::new();
-        receiver.ingest(&mut b"\r\n".iter(), &mut content);
-        content.clear();
         ContentReader {
-            receiver,
-            discard: None,
-            content,
+            state: State::LineStart,
+            content: Vec::new(),
             limit,
+            too_big: false,
         }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        if self.too_big {
+            return;
+        }
+        if self.content.len() + bytes.len() > self.limit {
+            self.too_big = true;
+            self.content = Vec::new();
+            return;
+        }
+        self.content.extend_from_slice(bytes);
     }
 
     /// Takes bytes; returns how many were used and whether the end marker was seen (the bytes
     /// after it are the next commands).
     fn feed(&mut self, bytes: &[u8]) -> (usize, bool) {
-        let mut iter = bytes.iter();
-        let done = match &mut self.discard {
-            Some(discard) => discard.ingest(&mut iter),
-            None => self.receiver.ingest(&mut iter, &mut self.content),
-        };
-        if self.discard.is_none() && self.content.len() > self.limit {
-            self.discard = Some(DummyDataReceiver::new_data(&self.receiver));
-            self.content = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match self.state {
+                State::Mid => {
+                    // Copy up to the next CR at once.
+                    let rest = &bytes[i..];
+                    match rest.iter().position(|&b| b == b'\r') {
+                        Some(pos) => {
+                            self.push(&rest[..pos]);
+                            self.state = State::Cr;
+                            i += pos + 1;
+                        }
+                        None => {
+                            self.push(rest);
+                            i = bytes.len();
+                        }
+                    }
+                }
+                State::Cr => {
+                    let b = bytes[i];
+                    i += 1;
+                    match b {
+                        b'\n' => {
+                            self.push(b"\r\n");
+                            self.state = State::LineStart;
+                        }
+                        // A bare CR; the new one may still end the line.
+                        b'\r' => self.push(b"\r"),
+                        _ => {
+                            self.push(&[b'\r', b]);
+                            self.state = State::Mid;
+                        }
+                    }
+                }
+                State::LineStart => {
+                    if bytes[i] == b'.' {
+                        self.state = State::Dot;
+                        i += 1;
+                    } else {
+                        self.state = State::Mid;
+                    }
+                }
+                State::Dot => {
+                    if bytes[i] == b'\r' {
+                        self.state = State::DotCr;
+                        i += 1;
+                    } else {
+                        // RFC 5321 §4.5.2: the leading dot of a longer line is dropped.
+                        self.state = State::Mid;
+                    }
+                }
+                State::DotCr => {
+                    if bytes[i] == b'\n' {
+                        return (i + 1, true);
+                    }
+                    // `.` CR and no LF: a bare CR, the line goes on.
+                    self.state = State::Cr;
+                }
+            }
         }
-        (bytes.len() - iter.len(), done)
+        (bytes.len(), false)
     }
 
     /// The content, and whether it was over the limit (then it is empty).
     fn finish(self) -> (Vec<u8>, bool) {
-        (self.content, self.discard.is_some())
+        (self.content, self.too_big)
     }
+}
+
+/// Why content is refused whatever its size: a bare CR or LF (RFC 5321 §2.3.8: CR and LF only
+/// as CRLF) or a NUL. A server behind us or an MUA could read such line ends differently from
+/// us, the ground of SMTP smuggling and of header tricks. Applies to DATA and BDAT alike.
+pub(crate) fn line_ending_fault(content: &[u8]) -> Option<Reply> {
+    let mut prev = 0u8;
+    for (i, &b) in content.iter().enumerate() {
+        let bad = match b {
+            b'\n' => prev != b'\r',
+            b'\r' => content.get(i + 1) != Some(&b'\n'),
+            _ => false,
+        };
+        if bad {
+            return Some(Reply::new(
+                554,
+                "5.6.11",
+                "Message refused: bare CR or LF in the content, lines must end with CRLF / \
+                 Thư bị từ chối: ký tự CR hoặc LF đứng riêng, dòng phải kết thúc bằng CRLF",
+            ));
+        }
+        if b == 0 {
+            return Some(Reply::new(
+                554,
+                "5.6.0",
+                "Message refused: NUL character in the content / Thư bị từ chối: có ký tự NUL",
+            ));
+        }
+        prev = b;
+    }
+    None
 }
 
 /// RFC 5321 §6.3: more `Received:` fields than this means a loop ("at least 100").
@@ -110,10 +216,20 @@ const MAX_HOPS: usize = 100;
 
 /// Counts the `Received:` fields in the header section.
 fn count_received(content: &[u8]) -> usize {
+    count_field(content, b"received")
+}
+
+/// Counts the header fields named `name` (lowercase) in the header section; a space before the
+/// colon (RFC 5322 §4.5, obsolete syntax) still names the field, as readers take it so.
+fn count_field(content: &[u8], name: &[u8]) -> usize {
     content
         .split(|&b| b == b'\n')
         .take_while(|line| !matches!(line, [] | [b'\r']))
-        .filter(|line| line.len() >= 9 && line[..9].eq_ignore_ascii_case(b"received:"))
+        .filter(|line| {
+            line.len() > name.len()
+                && line[..name.len()].eq_ignore_ascii_case(name)
+                && line[name.len()..].trim_ascii_start().first() == Some(&b':')
+        })
         .count()
 }
 
@@ -135,6 +251,27 @@ pub(crate) async fn finish(
     if oversize {
         tracing::info!(limit, "message refused: too big");
         session.reply(too_big());
+        return;
+    }
+    if let Some(reply) = line_ending_fault(&content) {
+        tracing::warn!("message refused: bare CR/LF or NUL in the content");
+        session.reply(reply);
+        return;
+    }
+    // RFC 5322 §3.6: one From:. With two, DMARC would check one author and the reader's
+    // client show the other (RFC 7489 §6.6.1 allows refusing); submission refuses it in
+    // `Core::prepare_submission`.
+    let froms = count_field(&content, b"from");
+    if session.mode == crate::Mode::Mx && froms > 1 {
+        tracing::warn!(froms, "message refused: several From: fields");
+        session.reply(Reply::new(
+            550,
+            "5.6.0",
+            format!(
+                "Message refused: {froms} From: fields, RFC 5322 allows one / \
+                 Thư bị từ chối: có {froms} trường From:, chỉ được phép có một"
+            ),
+        ));
         return;
     }
     let hops = count_received(&content);
@@ -165,6 +302,7 @@ pub(crate) async fn finish(
     };
     // MX: SPF, DKIM, ARC, DMARC → Authentication-Results (RFC 8601), DMARC p=reject refused.
     let mut auth_results = String::new();
+    let mut spf_pass = false;
     let content = match session.inbound.clone() {
         Some(auth) if session.mode == crate::Mode::Mx => {
             let hostname = session.hostname().to_string();
@@ -194,6 +332,7 @@ pub(crate) async fn finish(
                 return;
             }
             auth_results = verdict.header;
+            spf_pass = verdict.spf_pass;
             content
         }
         _ => content,
@@ -250,11 +389,17 @@ pub(crate) async fn finish(
             .recipient_dsn
             .iter()
             .any(|d| d.notify.is_some() || d.orcpt.is_some());
-    let dsn = has_dsn.then(|| hopthu_core::QueueDsn {
+    let mut dsn = has_dsn.then(|| hopthu_core::QueueDsn {
         envid: transaction.envid,
         ret: transaction.ret.map(str::to_string),
         recipients: transaction.recipient_dsn,
     });
+    // Success notices only to a sender someone vouched for: signed in, or SPF pass for the
+    // MAIL FROM domain; else a forged MAIL FROM would make us send backscatter.
+    let vouched = (session.mode != crate::Mode::Mx && session.principal.is_some()) || spf_pass;
+    if !vouched && let Some(dsn) = &mut dsn {
+        hopthu_core::dsn::drop_success_requests(dsn);
+    }
     let envelope = Envelope {
         mail_from: transaction.mail_from,
         recipients: transaction.recipients,
@@ -274,7 +419,9 @@ pub(crate) async fn finish(
             if let Some(who) = &session.principal
                 && session.mode != crate::Mode::Mx
             {
-                session.core.record_sent(who.account, 1);
+                session
+                    .core
+                    .record_sent(who.account, envelope.recipients.len());
             }
             session.reply(Reply::new(250, "2.0.0", format!("OK queued as {id}")));
         }
@@ -287,7 +434,7 @@ pub(crate) async fn finish(
 
 #[cfg(test)]
 mod tests {
-    use super::{ContentReader, count_received};
+    use super::{ContentReader, count_received, line_ending_fault};
 
     /// The content, whether it was too big, and the bytes left after the end marker.
     type Outcome = Option<(Vec<u8>, bool, Vec<u8>)>;
@@ -331,6 +478,50 @@ mod tests {
         for (chunks, want) in cases {
             assert_eq!(&read(chunks, 1000), want, "{chunks:?}");
         }
+    }
+
+    /// The SMTP smuggling variants (2023): none ends the content, whether it arrives at once
+    /// or byte by byte; the real end is found, nothing after it is content, and the content is
+    /// refused for its bare CR/LF (or NUL).
+    #[test]
+    fn smuggling_sequences_never_end_the_content_and_are_refused() {
+        let smuggled = b"MAIL FROM:<ceo@victim.example>\r\nRCPT TO:<x@y.z>\r\nDATA\r\n\
+From: ceo@victim.example\r\n\r\nspoofed\r\n";
+        for fake_end in [
+            &b"\n.\n"[..],
+            b"\n.\r\n",
+            b"\r\n.\n",
+            b"\r.\r\n",
+            b"\r\n.\r\r\n",
+            b"\r\n.\r",
+            b"\r\n\x00.\r\n",
+            b"\r\n.\x00\r\n",
+            b"\n.\r",
+            b"\r.\r",
+            b"\r.\n",
+        ] {
+            let mut input = b"Subject: a\r\n\r\nbody".to_vec();
+            input.extend_from_slice(fake_end);
+            input.extend_from_slice(smuggled);
+            input.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+            let whole = read(&[&input], 100_000);
+            let bytes: Vec<&[u8]> = input.chunks(1).collect();
+            let one_by_one = read(&bytes, 100_000);
+            assert_eq!(whole, one_by_one, "{fake_end:?}");
+            let (content, too_big, rest) = whole.expect("the real end is found");
+            assert!(!too_big);
+            assert_eq!(rest, b"QUIT\r\n", "{fake_end:?}");
+            assert!(
+                content.ends_with(b"spoofed\r\n\r\n"),
+                "{fake_end:?}: {content:?}"
+            );
+            let reply = line_ending_fault(&content).expect("refused");
+            assert_eq!(reply.code, 554, "{fake_end:?}");
+        }
+        assert!(line_ending_fault(b"Subject: a\r\n\r\nfine\r\n.x\r\n").is_none());
+        assert!(line_ending_fault(b"").is_none());
+        assert!(line_ending_fault(b"a\r").is_some());
+        assert!(line_ending_fault(b"\na").is_some());
     }
 
     #[test]

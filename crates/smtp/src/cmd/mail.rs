@@ -74,7 +74,7 @@ fn start(session: &mut Session, from: MailFrom<String>) -> Reply {
     }
     if let Some(who) = &session.principal
         && session.mode != Mode::Mx
-        && let Err(e) = session.core.check_send_rate(who.account)
+        && let Err(e) = session.core.check_send_rate(who.account, 1)
     {
         // Đ13.3: messages per user per hour (a stolen password must not send a flood).
         tracing::warn!(login = %who.address, error = %e, "sending rate limit reached");

@@ -28,6 +28,11 @@ pub(crate) async fn dispatch(session: &mut Session, line: &[u8]) -> Result<(), S
     };
     // Arguments are not logged: AUTH carries credentials.
     tracing::trace!(command = request.name(), "command");
+    // A signed-in session lives only as long as its credentials (every command, so a
+    // transaction never starts or completes after a password change or a revocation).
+    if !matches!(request, Request::Quit) && !session.credentials_hold().await {
+        return Err(Stop::Closed);
+    }
     match request {
         Request::Ehlo { host } => ehlo::ehlo(session, host, true),
         Request::Helo { host } => ehlo::ehlo(session, host, false),

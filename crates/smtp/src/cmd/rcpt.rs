@@ -74,6 +74,20 @@ async fn add(session: &mut Session, to: RcptTo<String>) -> Reply {
     if transaction.recipients.len() >= session.core.config().limits.max_recipients {
         return Reply::new(452, "4.5.3", "Too many recipients");
     }
+    // Đ13.3: the hourly sending limit counts recipients.
+    if let Some(who) = &session.principal
+        && session.mode != crate::Mode::Mx
+        && let Err(e) = session
+            .core
+            .check_send_rate(who.account, transaction.recipients.len() + 1)
+    {
+        tracing::warn!(login = %who.address, error = %e, "sending rate limit reached");
+        return Reply::new(
+            452,
+            "4.7.1",
+            format!("Sending limit reached for <{}>: {e}", who.address),
+        );
+    }
     let verdict = match session.core.check_recipient(&rcpt).await {
         Ok(verdict) => verdict,
         Err(e) => {

@@ -441,6 +441,11 @@ async fn write_lifecycle_in(
                 .bind(account.0)
                 .execute(&mut **tx)
                 .await?;
+                // A new password signs out every web session (as `Store::set_password`).
+                sqlx::query("DELETE FROM web_sessions WHERE account_id = $1")
+                    .bind(account.0)
+                    .execute(&mut **tx)
+                    .await?;
             }
         }
     }

@@ -258,6 +258,7 @@ impl SqliteMeta {
         id: AccountId,
         hash: &str,
         must_change: bool,
+        keep_web_session: Option<&str>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         let r = sqlx::query(
@@ -271,6 +272,11 @@ impl SqliteMeta {
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("account {id}")));
         }
+        sqlx::query("DELETE FROM web_sessions WHERE account_id = $1 AND token_hash <> $2")
+            .bind(id.0)
+            .bind(keep_web_session.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,0 +1,173 @@
+//! The webmail's side of submission and of sign-in state, over plain HTTP on loopback (which
+//! serves the application): the same recipient limits as SMTP, and web sessions that end with
+//! every credential change, including the operator's `hopthu account password`.
+
+use std::time::Duration;
+
+use super::harness::TestServer;
+
+fn http(server: &TestServer, request: &str) -> (String, String) {
+    server.http(request, Duration::from_secs(20))
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Vec<&'a str> {
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+        .collect()
+}
+
+fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
+    http(
+        server,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
+    http(
+        server,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+fn cookie_value(head: &str, name: &str) -> String {
+    header(head, "set-cookie")
+        .into_iter()
+        .filter_map(|c| c.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(|| panic!("no cookie {name} in {head}"))
+}
+
+fn csrf_of(body: &str) -> String {
+    let at = body.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
+    body[at..at + 64].to_string()
+}
+
+/// Signs in to the webmail; returns the session cookie and its CSRF token.
+fn sign_in(server: &TestServer, address: &str, password: &str) -> (String, String) {
+    let (head, body) = get(server, "/login", "");
+    let login_token = cookie_value(&head, "hopthu_login");
+    let (head, _) = post(
+        server,
+        "/login",
+        &format!("hopthu_login={login_token}"),
+        &format!(
+            "csrf={login_token}&lang=vi&login={}&password={password}",
+            address.replace('@', "%40")
+        ),
+    );
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}\n{body}");
+    let session = format!("hopthu_session={}", cookie_value(&head, "hopthu_session"));
+    let (_, body) = get(server, "/settings", &session);
+    (session, csrf_of(&body))
+}
+
+/// Sends a message from the compose form (multipart, as the browser does).
+fn send(server: &TestServer, session: &str, csrf: &str, to: &str, subject: &str) -> String {
+    let boundary = "----hopthu-test-boundary";
+    let mut body = String::new();
+    for (name, value) in [
+        ("csrf", csrf),
+        ("to", to),
+        ("cc", ""),
+        ("bcc", ""),
+        ("subject", subject),
+        ("body", "Noi dung"),
+        ("action", "send"),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let (head, page) = http(
+        server,
+        &format!(
+            "POST /compose HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    format!("{head}\n{page}")
+}
+
+/// Issue 11 §13: the webmail applies `max_recipients` per message, and the hourly limit
+/// counts recipients as on SMTP.
+#[test]
+fn webmail_applies_the_recipient_limits() {
+    let server = TestServer::start_with("[limits]\nmax_recipients = 2\nmessages_per_hour = 3\n");
+    let password = "mat-khau-web-gui";
+    let user = server.add_account("webgui", "Gửi Trên Web", password);
+    let a = server.add_account("webmot", "Nhận Một", "mat-khau-web-mot");
+    let b = server.add_account("webhai", "Nhận Hai", "mat-khau-web-hai");
+    let c = server.add_account("webba", "Nhận Ba", "mat-khau-web-ba");
+    let (session, csrf) = sign_in(&server, &user, password);
+
+    let out = send(
+        &server,
+        &session,
+        &csrf,
+        &format!("{a}, {b}, {c}"),
+        "Ba nguoi",
+    );
+    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+    assert!(out.contains("tối đa 2"), "{out}");
+
+    let out = send(&server, &session, &csrf, &format!("{a}, {b}"), "Hai nguoi");
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    // Two recipients of three this hour: two more are too many, one is not.
+    let out = send(&server, &session, &csrf, &format!("{a}, {c}"), "Hai nua");
+    assert!(out.starts_with("HTTP/1.1 503"), "{out}");
+    let out = send(&server, &session, &csrf, &c, "Mot nua");
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let out = send(&server, &session, &csrf, &a, "Qua gioi han");
+    assert!(out.starts_with("HTTP/1.1 503"), "{out}");
+}
+
+/// Issue 11 §3: a webmail session ends when the operator sets a new password with
+/// `hopthu account password` (as with a console reset or the owner's own change).
+#[test]
+fn webmail_session_ends_after_the_cli_password_change() {
+    let server = TestServer::start();
+    let password = "mat-khau-web-cu";
+    let user = server.add_account("webdoi", "Đổi Trên CLI", password);
+    let (session, _) = sign_in(&server, &user, password);
+    let (head, _) = get(&server, "/settings", &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let out = server.cli(
+        &["account", "password", &user, "--no-force-change"],
+        "mat-khau-web-moi\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (head, _) = get(&server, "/settings", &session);
+    assert!(
+        head.starts_with("HTTP/1.1 303") && header(&head, "location") == ["/login"],
+        "the old session still works: {head}"
+    );
+    // The owner's own change keeps the session it was made in.
+    let (session, csrf) = sign_in(&server, &user, "mat-khau-web-moi");
+    let (other, _) = sign_in(&server, &user, "mat-khau-web-moi");
+    let (head, body) = post(
+        &server,
+        "/password",
+        &session,
+        &format!(
+            "csrf={csrf}&current=mat-khau-web-moi&new=Mat-khau-rat-moi-2026&confirm=Mat-khau-rat-moi-2026"
+        ),
+    );
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}\n{body}");
+    let (head, _) = get(&server, "/settings", &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (head, _) = get(&server, "/settings", &other);
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+}
