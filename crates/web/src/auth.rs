@@ -14,10 +14,11 @@ use hopthu_core::web_session::{
     Language, PASSWORD_RULE_EN, PASSWORD_RULE_VI, PasswordChangeError, WebSession, WebSettings,
 };
 use hopthu_core::{AuthError, SignInError};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::html::{T, esc, page, see_other};
+use crate::html::{T, csrf_input, page, see_other};
 
 pub(crate) const SESSION_COOKIE: &str = "hopthu_session";
 const LOGIN_COOKIE: &str = "hopthu_login";
@@ -70,26 +71,25 @@ async fn compromised(
     {
         return crate::html::error_page(t, StatusCode::SERVICE_UNAVAILABLE, &e.message);
     }
-    let body = format!(
-        r#"<main id="main" class="narrow"><h1>{title}</h1><p class="notice" role="status">{done}</p><p>{next}</p></main>"#,
-        title = t.s("Hộp thư đã được khoá", "Your mailbox is locked"),
-        done = t.s(
-            "Mọi phiên đăng nhập đã kết thúc và mật khẩu cũ không còn dùng được. Thư gửi đến vẫn được nhận. Đơn vị đầu mối đã được báo.",
-            "Every session has ended and the old password no longer works. Incoming mail is still kept. The focal unit has been told."
-        ),
-        next = t.s(
-            "Theo Điều 13 khoản 4, cơ quan của bạn xác nhận bằng văn bản; sau đó bạn được cấp lại mật khẩu và phải đổi ngay khi đăng nhập.",
-            "As article 13.4 requires, your agency confirms in writing; you then receive a new password, which you must change at the first sign-in."
-        ),
-    );
+    let body = html! {
+        main id="main" class="narrow" {
+            h1 { (t.s("Hộp thư đã được khoá", "Your mailbox is locked")) }
+            p class="notice" role="status" {
+                (t.s(
+                    "Mọi phiên đăng nhập đã kết thúc và mật khẩu cũ không còn dùng được. Thư gửi đến vẫn được nhận. Đơn vị đầu mối đã được báo.",
+                    "Every session has ended and the old password no longer works. Incoming mail is still kept. The focal unit has been told."
+                ))
+            }
+            p {
+                (t.s(
+                    "Theo Điều 13 khoản 4, cơ quan của bạn xác nhận bằng văn bản; sau đó bạn được cấp lại mật khẩu và phải đổi ngay khi đăng nhập.",
+                    "As article 13.4 requires, your agency confirms in writing; you then receive a new password, which you must change at the first sign-in."
+                ))
+            }
+        }
+    };
     clear_session(
-        page(
-            t,
-            t.s("Hộp thư đã được khoá", "Mailbox locked"),
-            None,
-            &body,
-        )
-        .into_response(),
+        page(t, t.s("Hộp thư đã được khoá", "Mailbox locked"), None, body).into_response(),
     )
 }
 
@@ -202,46 +202,40 @@ pub(crate) struct LangQuery {
 }
 
 fn login_page(t: T, csrf: &str, login: &str, error: Option<&str>) -> Response {
-    let error = error
-        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
-        .unwrap_or_default();
-    let other = match t.0 {
-        Language::Vi => r#"<a href="/login?lang=en" lang="en">English</a>"#,
-        Language::En => r#"<a href="/login?lang=vi" lang="vi">Tiếng Việt</a>"#,
+    let body = html! {
+        main id="main" class="narrow card" {
+            h1 { (t.s("Đăng nhập hộp thư", "Sign in to your mailbox")) }
+            @if let Some(e) = error {
+                p class="error" role="alert" { (e) }
+            }
+            form method="post" action="/login" class="stack" {
+                (csrf_input(csrf))
+                input type="hidden" name="lang" value=(t.code());
+                label for="login" {
+                    (t.s("Địa chỉ thư hoặc tên đăng nhập", "E-mail address or user name"))
+                }
+                input id="login" name="login" type="text" autocomplete="username" required value=(login) autofocus;
+                label for="password" { (t.s("Mật khẩu", "Password")) }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+                button type="submit" class="primary" { (t.s("Đăng nhập", "Sign in")) }
+            }
+            p class="muted" {
+                (t.s(
+                    "Lần đăng nhập đầu tiên, bạn sẽ được yêu cầu đổi mật khẩu.",
+                    "At your first sign-in you will be asked to change the password."
+                ))
+            }
+            p {
+                a href="/directory" { (t.s("Danh bạ thư điện tử", "E-mail directory")) }
+                " · "
+                @match t.0 {
+                    Language::Vi => { a href="/login?lang=en" lang="en" { "English" } }
+                    Language::En => { a href="/login?lang=vi" lang="vi" { "Tiếng Việt" } }
+                }
+            }
+        }
     };
-    let body = format!(
-        r#"<main id="main" class="narrow card">
-<h1>{title}</h1>
-{error}
-<form method="post" action="/login" class="stack">
-<input type="hidden" name="csrf" value="{csrf}">
-<input type="hidden" name="lang" value="{lang}">
-<label for="login">{login_label}</label>
-<input id="login" name="login" type="text" autocomplete="username" required value="{login}" autofocus>
-<label for="password">{password_label}</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit" class="primary">{submit}</button>
-</form>
-<p class="muted">{hint}</p>
-<p><a href="/directory">{directory}</a> · {other}</p>
-</main>"#,
-        title = t.s("Đăng nhập hộp thư", "Sign in to your mailbox"),
-        csrf = esc(csrf),
-        lang = t.code(),
-        login_label = t.s(
-            "Địa chỉ thư hoặc tên đăng nhập",
-            "E-mail address or user name"
-        ),
-        login = esc(login),
-        password_label = t.s("Mật khẩu", "Password"),
-        submit = t.s("Đăng nhập", "Sign in"),
-        hint = t.s(
-            "Lần đăng nhập đầu tiên, bạn sẽ được yêu cầu đổi mật khẩu.",
-            "At your first sign-in you will be asked to change the password."
-        ),
-        directory = t.s("Danh bạ thư điện tử", "E-mail directory"),
-    );
-    let mut r = page(t, t.s("Đăng nhập", "Sign in"), None, &body).into_response();
+    let mut r = page(t, t.s("Đăng nhập", "Sign in"), None, body).into_response();
     set_cookie(&mut r, LOGIN_COOKIE, csrf, 3600);
     r
 }
@@ -401,82 +395,59 @@ async fn logout_all(
     clear_session(see_other("/login"))
 }
 
-fn password_section(signed: &Signed, forced: bool, error: Option<&str>, done: bool) -> String {
+fn password_section(signed: &Signed, forced: bool, error: Option<&str>, done: bool) -> Markup {
     let t = signed.t();
     let rule = t.s(PASSWORD_RULE_VI, PASSWORD_RULE_EN);
-    let intro = if forced {
-        format!(
-            r#"<p class="notice" role="status">{}</p>"#,
-            t.s(
-                "Bạn đang dùng mật khẩu được cấp lần đầu hoặc vừa được cấp lại. Theo Điều 13 khoản 4 của Quy chế, bạn phải đổi mật khẩu ngay trước khi dùng hộp thư.",
-                "You are using a first or reset password. As the regulation (article 13.4) requires, change it now before using your mailbox."
-            )
-        )
-    } else {
-        String::new()
-    };
-    let error = error
-        .map(|e| {
-            format!(
-                r#"<p class="error" role="alert" id="pw-error">{}</p>"#,
-                esc(e)
-            )
-        })
-        .unwrap_or_default();
-    let done = if done {
-        format!(
-            r#"<p class="ok" role="status">{}</p>"#,
-            t.s("Đã đổi mật khẩu.", "Password changed.")
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        r#"<section aria-labelledby="pw-title">
-<h2 id="pw-title">{title}</h2>
-{intro}{error}{done}
-<form method="post" action="/password" class="stack">
-<input type="hidden" name="csrf" value="{csrf}">
-<label for="current">{current}</label>
-<input id="current" name="current" type="password" autocomplete="current-password" required>
-<label for="new">{new}</label>
-<input id="new" name="new" type="password" autocomplete="new-password" required minlength="10" aria-describedby="rule">
-<p id="rule" class="rule">{rule}</p>
-<label for="confirm">{confirm}</label>
-<input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="10">
-<button type="submit" class="primary">{submit}</button>
-</form>
-</section>"#,
-        title = t.s("Đổi mật khẩu", "Change password"),
-        csrf = esc(&signed.session.csrf_token),
-        current = t.s("Mật khẩu hiện tại", "Current password"),
-        new = t.s("Mật khẩu mới", "New password"),
-        rule = esc(rule),
-        confirm = t.s("Nhập lại mật khẩu mới", "Repeat the new password"),
-        submit = t.s("Đổi mật khẩu", "Change password"),
-    )
+    html! {
+        section aria-labelledby="pw-title" {
+            h2 id="pw-title" { (t.s("Đổi mật khẩu", "Change password")) }
+            @if forced {
+                p class="notice" role="status" {
+                    (t.s(
+                        "Bạn đang dùng mật khẩu được cấp lần đầu hoặc vừa được cấp lại. Theo Điều 13 khoản 4 của Quy chế, bạn phải đổi mật khẩu ngay trước khi dùng hộp thư.",
+                        "You are using a first or reset password. As the regulation (article 13.4) requires, change it now before using your mailbox."
+                    ))
+                }
+            }
+            @if let Some(e) = error {
+                p class="error" role="alert" id="pw-error" { (e) }
+            }
+            @if done {
+                p class="ok" role="status" { (t.s("Đã đổi mật khẩu.", "Password changed.")) }
+            }
+            form method="post" action="/password" class="stack" {
+                (csrf_input(&signed.session.csrf_token))
+                label for="current" { (t.s("Mật khẩu hiện tại", "Current password")) }
+                input id="current" name="current" type="password" autocomplete="current-password" required;
+                label for="new" { (t.s("Mật khẩu mới", "New password")) }
+                input id="new" name="new" type="password" autocomplete="new-password" required minlength="10" aria-describedby="rule";
+                p id="rule" class="rule" { (rule) }
+                label for="confirm" { (t.s("Nhập lại mật khẩu mới", "Repeat the new password")) }
+                input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="10";
+                button type="submit" class="primary" { (t.s("Đổi mật khẩu", "Change password")) }
+            }
+        }
+    }
 }
 
 fn password_page(signed: &Signed, error: Option<&str>) -> Response {
     let t = signed.t();
     let forced = signed.session.principal.must_change_password;
-    let mut body = r#"<main id="main" class="narrow card">"#.to_string();
-    body.push_str(&password_section(signed, forced, error, false));
-    if forced {
-        body.push_str(&format!(
-            r#"<form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button class="link">{}</button></form>"#,
-            esc(&signed.session.csrf_token),
-            t.s("Đăng xuất", "Sign out")
-        ));
-    } else {
-        body.push_str(&format!(
-            r#"<p><a href="/settings">{}</a></p>"#,
-            t.s("Về trang cài đặt", "Back to settings")
-        ));
-    }
-    body.push_str("</main>");
+    let body = html! {
+        main id="main" class="narrow card" {
+            (password_section(signed, forced, error, false))
+            @if forced {
+                form method="post" action="/logout" {
+                    (csrf_input(&signed.session.csrf_token))
+                    button class="link" { (t.s("Đăng xuất", "Sign out")) }
+                }
+            } @else {
+                p { a href="/settings" { (t.s("Về trang cài đặt", "Back to settings")) } }
+            }
+        }
+    };
     let session = (!forced).then_some(&signed.session);
-    page(t, t.s("Đổi mật khẩu", "Change password"), session, &body).into_response()
+    page(t, t.s("Đổi mật khẩu", "Change password"), session, body).into_response()
 }
 
 async fn password_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -556,7 +527,7 @@ async fn settings_form(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 /// The sign-in history table of the settings page (SPEC §7): the last 20 attempts on the
 /// account, from every protocol, with where they came from and how they ended.
-async fn sign_in_history(state: &AppState, signed: &Signed) -> String {
+async fn sign_in_history(state: &AppState, signed: &Signed) -> Markup {
     let t = signed.t();
     let rows = match state
         .core
@@ -566,125 +537,118 @@ async fn sign_in_history(state: &AppState, signed: &Signed) -> String {
         Ok(rows) => rows,
         Err(e) => {
             tracing::warn!(error = %e, "sign-in history unavailable");
-            return String::new();
+            return Markup::default();
         }
     };
-    let mut out = format!(
-        r#"<h3 id="history-title">{}</h3><table class="history" aria-labelledby="history-title"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
-        t.s("Lịch sử đăng nhập", "Sign-in history"),
-        t.s("Thời gian", "Time"),
-        t.s("Qua", "Through"),
-        t.s("Địa chỉ IP", "IP address"),
-        t.s("Kết quả", "Result"),
-    );
-    for row in &rows {
-        let via = match row.via.as_str() {
-            "webmail" => t.s("Thư điện tử trên web", "Webmail"),
-            "imap" => "IMAP",
-            "pop3" => "POP3",
-            "smtp" => "SMTP",
-            _ => "API",
-        };
-        let result = match row.result.as_str() {
-            "ok" => t.s("Thành công", "Signed in"),
-            "failed" => t.s("Sai mật khẩu", "Wrong password"),
-            "throttled" => t.s("Bị chặn tạm thời", "Blocked for a while"),
-            "expired" => t.s("Mật khẩu lần đầu hết hạn", "First password expired"),
-            "must_change" => t.s(
-                "Từ chối: phải đổi mật khẩu một lần trước",
-                "Refused: change the one-time password first",
-            ),
-            _ => t.s("Bị từ chối", "Refused"),
-        };
-        let class = if row.result == "ok" {
-            ""
-        } else {
-            r#" class="warn""#
-        };
-        out.push_str(&format!(
-            "<tr{class}><td>{}</td><td>{via}</td><td>{}</td><td>{result}</td></tr>",
-            crate::html::date_time(row.at),
-            esc(&row.ip),
-        ));
+    html! {
+        h3 id="history-title" { (t.s("Lịch sử đăng nhập", "Sign-in history")) }
+        table class="history" aria-labelledby="history-title" {
+            thead {
+                tr {
+                    th { (t.s("Thời gian", "Time")) }
+                    th { (t.s("Qua", "Through")) }
+                    th { (t.s("Địa chỉ IP", "IP address")) }
+                    th { (t.s("Kết quả", "Result")) }
+                }
+            }
+            tbody {
+                @for row in &rows {
+                    tr class=[(row.result != "ok").then_some("warn")] {
+                        td { (crate::html::date_time(row.at)) }
+                        td {
+                            (match row.via.as_str() {
+                                "webmail" => t.s("Thư điện tử trên web", "Webmail"),
+                                "imap" => "IMAP",
+                                "pop3" => "POP3",
+                                "smtp" => "SMTP",
+                                _ => "API",
+                            })
+                        }
+                        td { (row.ip) }
+                        td {
+                            (match row.result.as_str() {
+                                "ok" => t.s("Thành công", "Signed in"),
+                                "failed" => t.s("Sai mật khẩu", "Wrong password"),
+                                "throttled" => t.s("Bị chặn tạm thời", "Blocked for a while"),
+                                "expired" => t.s("Mật khẩu lần đầu hết hạn", "First password expired"),
+                                "must_change" => t.s(
+                                    "Từ chối: phải đổi mật khẩu một lần trước",
+                                    "Refused: change the one-time password first",
+                                ),
+                                _ => t.s("Bị từ chối", "Refused"),
+                            })
+                        }
+                    }
+                }
+                @if rows.is_empty() {
+                    tr { td colspan="4" { (t.s("Chưa có lần đăng nhập nào.", "No sign-ins yet.")) } }
+                }
+            }
+        }
     }
-    if rows.is_empty() {
-        out.push_str(&format!(
-            r#"<tr><td colspan="4">{}</td></tr>"#,
-            t.s("Chưa có lần đăng nhập nào.", "No sign-ins yet.")
-        ));
-    }
-    out.push_str("</tbody></table>");
-    out
 }
 
 async fn settings_page(state: &AppState, signed: &Signed, saved: bool) -> Response {
     let history = sign_in_history(state, signed).await;
     let t = signed.t();
     let s = &signed.session.settings;
-    let csrf = esc(&signed.session.csrf_token);
-    let sel = |l: Language| if s.language == l { " selected" } else { "" };
-    let saved = if saved {
-        format!(
-            r#"<p class="ok" role="status">{}</p>"#,
-            t.s("Đã lưu.", "Saved.")
-        )
-    } else {
-        String::new()
+    let csrf = csrf_input(&signed.session.csrf_token);
+    let body = html! {
+        main id="main" class="narrow" {
+            p { a href="/mail" { "← " (t.s("Về hộp thư", "Back to the mailbox")) } }
+            h1 { (t.s("Cài đặt", "Settings")) }
+            @if saved {
+                p class="ok" role="status" { (t.s("Đã lưu.", "Saved.")) }
+            }
+            section aria-labelledby="pref-title" {
+                h2 id="pref-title" { (t.s("Giao diện và chữ ký", "Language and signature")) }
+                form method="post" action="/settings" class="stack" {
+                    (csrf)
+                    label for="language" { (t.s("Ngôn ngữ", "Language")) }
+                    select id="language" name="language" {
+                        option value="vi" selected[s.language == Language::Vi] { "Tiếng Việt" }
+                        option value="en" selected[s.language == Language::En] { "English" }
+                    }
+                    label for="signature" {
+                        (t.s("Chữ ký (thêm vào cuối thư mới)", "Signature (added to new messages)"))
+                    }
+                    textarea id="signature" name="signature" rows="4" { (s.signature) }
+                    button type="submit" class="primary" { (t.s("Lưu", "Save")) }
+                }
+            }
+            (password_section(signed, false, None, false))
+            section aria-labelledby="out-title" {
+                h2 id="out-title" { (t.s("Phiên đăng nhập", "Sessions")) }
+                form method="post" action="/logout-all" {
+                    (csrf)
+                    button type="submit" { (t.s("Đăng xuất khỏi mọi nơi", "Sign out everywhere")) }
+                }
+                (history)
+            }
+            section aria-labelledby="lost-title" {
+                h2 id="lost-title" { (t.s("Mất kiểm soát hộp thư?", "Lost control of your mailbox?")) }
+                p {
+                    (t.s(
+                        "Nếu mật khẩu bị lộ hoặc có người khác dùng hộp thư của bạn (Điều 13 khoản 4), hãy khoá ngay: mọi phiên đăng nhập kết thúc, mật khẩu cũ hết hiệu lực, đơn vị đầu mối được báo để cấp lại mật khẩu.",
+                        "If your password leaked or someone else is using your mailbox (article 13.4), lock it now: every session ends, the old password stops working, and the focal unit is told so it can issue a new one."
+                    ))
+                }
+                form method="post" action="/settings/compromised" class="stack" {
+                    (csrf)
+                    label {
+                        input type="checkbox" name="confirm" value="yes" required;
+                        " "
+                        (t.s(
+                            "Tôi xác nhận hộp thư của tôi đã bị mất kiểm soát",
+                            "I confirm my mailbox is compromised"
+                        ))
+                    }
+                    button type="submit" class="danger" { (t.s("Khoá hộp thư của tôi", "Lock my mailbox")) }
+                }
+            }
+        }
     };
-    let body = format!(
-        r#"<main id="main" class="narrow">
-<p><a href="/mail">← {back}</a></p>
-<h1>{title}</h1>
-{saved}
-<section aria-labelledby="pref-title"><h2 id="pref-title">{prefs}</h2>
-<form method="post" action="/settings" class="stack">
-<input type="hidden" name="csrf" value="{csrf}">
-<label for="language">{lang}</label>
-<select id="language" name="language"><option value="vi"{vi}>Tiếng Việt</option><option value="en"{en}>English</option></select>
-<label for="signature">{sig}</label>
-<textarea id="signature" name="signature" rows="4">{signature}</textarea>
-<button type="submit" class="primary">{save}</button>
-</form></section>
-{password}
-<section aria-labelledby="out-title"><h2 id="out-title">{sessions}</h2>
-<form method="post" action="/logout-all"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">{all}</button></form>
-{history}
-</section>
-<section aria-labelledby="lost-title"><h2 id="lost-title">{lost}</h2>
-<p>{lost_text}</p>
-<form method="post" action="/settings/compromised" class="stack">
-<input type="hidden" name="csrf" value="{csrf}">
-<label><input type="checkbox" name="confirm" value="yes" required> {lost_confirm}</label>
-<button type="submit" class="danger">{lost_button}</button>
-</form></section>
-</main>"#,
-        back = t.s("Về hộp thư", "Back to the mailbox"),
-        title = t.s("Cài đặt", "Settings"),
-        prefs = t.s("Giao diện và chữ ký", "Language and signature"),
-        lang = t.s("Ngôn ngữ", "Language"),
-        vi = sel(Language::Vi),
-        en = sel(Language::En),
-        sig = t.s(
-            "Chữ ký (thêm vào cuối thư mới)",
-            "Signature (added to new messages)"
-        ),
-        signature = esc(&s.signature),
-        save = t.s("Lưu", "Save"),
-        password = password_section(signed, false, None, false),
-        sessions = t.s("Phiên đăng nhập", "Sessions"),
-        lost = t.s("Mất kiểm soát hộp thư?", "Lost control of your mailbox?"),
-        lost_text = t.s(
-            "Nếu mật khẩu bị lộ hoặc có người khác dùng hộp thư của bạn (Điều 13 khoản 4), hãy khoá ngay: mọi phiên đăng nhập kết thúc, mật khẩu cũ hết hiệu lực, đơn vị đầu mối được báo để cấp lại mật khẩu.",
-            "If your password leaked or someone else is using your mailbox (article 13.4), lock it now: every session ends, the old password stops working, and the focal unit is told so it can issue a new one."
-        ),
-        lost_confirm = t.s(
-            "Tôi xác nhận hộp thư của tôi đã bị mất kiểm soát",
-            "I confirm my mailbox is compromised"
-        ),
-        lost_button = t.s("Khoá hộp thư của tôi", "Lock my mailbox"),
-        all = t.s("Đăng xuất khỏi mọi nơi", "Sign out everywhere"),
-    );
-    page(t, t.s("Cài đặt", "Settings"), Some(&signed.session), &body).into_response()
+    page(t, t.s("Cài đặt", "Settings"), Some(&signed.session), body).into_response()
 }
 
 #[derive(Deserialize)]

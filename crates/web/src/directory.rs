@@ -11,12 +11,13 @@ use std::fmt::Write as _;
 
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get};
 use hopthu_core::directory::{PublicDirectory, PublicPerson, PublicUnit};
+use maud::{DOCTYPE, Markup, html};
 use serde::{Deserialize, Serialize};
 
-use crate::{AppState, html_escape};
+use crate::AppState;
 
 /// The longest look-up accepted, in characters (longer ones are cut).
 const MAX_QUERY: usize = 200;
@@ -274,8 +275,15 @@ async fn page(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Re
         Ok(d) => d,
         Err(r) => return r,
     };
-    let domain = html_escape(&state.core.config().domain);
-    let query = html_escape(&directory.query);
+    (
+        StatusCode::OK,
+        render_page(&state.core.config().domain, &directory),
+    )
+        .into_response()
+}
+
+/// The whole `/directory` page.
+fn render_page(domain: &str, directory: &PublicDirectory) -> Markup {
     let query_string = if directory.query.is_empty() {
         String::new()
     } else {
@@ -284,45 +292,55 @@ async fn page(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Re
     let units = directory.matched_units().count();
     let people = directory.people.len();
     let version = crate::html::ASSET_VERSION;
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        r#"<!doctype html>
-<html lang="vi">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Danh bạ thư điện tử — {domain}</title>
-<link rel="stylesheet" href="/static/app.css?v={version}">
-</head>
-<body class="directory">
-<header><h1>Danh bạ thư điện tử</h1>
-<p>Địa chỉ thư điện tử công khai của các cơ quan, đơn vị và cán bộ ({domain}).</p></header>
-<main id="main">
-<p><a href="/login">Đăng nhập hộp thư</a></p>
-<form method="get" action="/directory" role="search">
-<label for="q">Tìm đơn vị hoặc cán bộ (không cần gõ dấu)</label>
-<input type="search" id="q" name="q" value="{query}" placeholder="ví dụ: hoa an, dat">
-<button type="submit">Tìm</button>
-</form>
-<p>Tải về: <a href="/directory.csv{query_string}">CSV</a> ·
-<a href="/directory.vcf{query_string}">vCard</a> ·
-<a href="/directory.json{query_string}">JSON</a></p>
-<p role="status">{units} đơn vị, {people} cán bộ.</p>
-"#
-    );
-    if units + people == 0 {
-        body.push_str("<p>Không tìm thấy kết quả nào.</p>\n");
-    } else {
-        render_tree(&mut body, &directory);
+    html! {
+        (DOCTYPE)
+        html lang="vi" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Danh bạ thư điện tử — " (domain) }
+                link rel="stylesheet" href={ "/static/app.css?v=" (version) };
+            }
+            body class="directory" {
+                header {
+                    h1 { "Danh bạ thư điện tử" }
+                    p { "Địa chỉ thư điện tử công khai của các cơ quan, đơn vị và cán bộ (" (domain) ")." }
+                }
+                main id="main" {
+                    p { a href="/login" { "Đăng nhập hộp thư" } }
+                    form method="get" action="/directory" role="search" {
+                        label for="q" { "Tìm đơn vị hoặc cán bộ (không cần gõ dấu)" }
+                        input type="search" id="q" name="q" value=(directory.query) placeholder="ví dụ: hoa an, dat";
+                        button type="submit" { "Tìm" }
+                    }
+                    p {
+                        "Tải về: "
+                        a href={ "/directory.csv" (query_string) } { "CSV" }
+                        " · "
+                        a href={ "/directory.vcf" (query_string) } { "vCard" }
+                        " · "
+                        a href={ "/directory.json" (query_string) } { "JSON" }
+                    }
+                    p role="status" { (units) " đơn vị, " (people) " cán bộ." }
+                    @if units + people == 0 {
+                        p { "Không tìm thấy kết quả nào." }
+                    } @else {
+                        (render_tree(directory))
+                    }
+                }
+                footer {
+                    p lang="en" {
+                        "Public e-mail directory of the province's agencies and officials; \
+                         search ignores diacritics."
+                    }
+                }
+            }
+        }
     }
-    body.push_str(
-        "</main>\n<footer><p lang=\"en\">Public e-mail directory of the province's agencies \
-         and officials; search ignores diacritics.</p></footer>\n</body>\n</html>\n",
-    );
-    (StatusCode::OK, Html(body)).into_response()
 }
 
 /// The shown units as nested lists, each with its matching people.
-fn render_tree(out: &mut String, directory: &PublicDirectory) {
+fn render_tree(directory: &PublicDirectory) -> Markup {
     let mut children: HashMap<Option<&str>, Vec<&PublicUnit>> = HashMap::new();
     let shown: Vec<&PublicUnit> = directory.units.iter().filter(|u| u.shown).collect();
     let shown_codes: std::collections::HashSet<&str> =
@@ -331,52 +349,45 @@ fn render_tree(out: &mut String, directory: &PublicDirectory) {
         let parent = u.parent_code.as_deref().filter(|p| shown_codes.contains(p));
         children.entry(parent).or_default().push(u);
     }
-    out.push_str("<ul class=\"tree\">\n");
-    render_children(out, directory, &children, None);
-    out.push_str("</ul>\n");
+    html! {
+        ul class="tree" { (render_children(directory, &children, None)) }
+    }
 }
 
 fn render_children(
-    out: &mut String,
     directory: &PublicDirectory,
     children: &HashMap<Option<&str>, Vec<&PublicUnit>>,
     parent: Option<&str>,
-) {
+) -> Markup {
     let Some(units) = children.get(&parent) else {
-        return;
+        return Markup::default();
     };
-    for u in units {
-        let class = if u.matched { "match" } else { "context" };
-        let _ = write!(
-            out,
-            "<li class=\"{class}\"><span class=\"unit\">{}</span> — <a href=\"mailto:{addr}\">{addr}</a>",
-            html_escape(&u.name),
-            addr = html_escape(&u.address),
-        );
-        let mut people = directory.people_of(&u.code).peekable();
-        if people.peek().is_some() {
-            out.push_str("\n<ul class=\"people\">\n");
-            for p in people {
-                let position = p
-                    .position
-                    .as_deref()
-                    .map(|t| format!(", {}", html_escape(t)))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "<li>{}{position} — <a href=\"mailto:{addr}\">{addr}</a></li>",
-                    html_escape(&p.name),
-                    addr = html_escape(&p.address),
-                );
+    html! {
+        @for u in units {
+            li class=(if u.matched { "match" } else { "context" }) {
+                span class="unit" { (u.name) }
+                " — "
+                a href={ "mailto:" (u.address) } { (u.address) }
+                @let mut people = directory.people_of(&u.code).peekable();
+                @if people.peek().is_some() {
+                    ul class="people" {
+                        @for p in people {
+                            li {
+                                (p.name)
+                                @if let Some(position) = &p.position {
+                                    ", " (position)
+                                }
+                                " — "
+                                a href={ "mailto:" (p.address) } { (p.address) }
+                            }
+                        }
+                    }
+                }
+                @if children.contains_key(&Some(u.code.as_str())) {
+                    ul { (render_children(directory, children, Some(&u.code))) }
+                }
             }
-            out.push_str("</ul>");
         }
-        if children.contains_key(&Some(u.code.as_str())) {
-            out.push_str("\n<ul>\n");
-            render_children(out, directory, children, Some(&u.code));
-            out.push_str("</ul>");
-        }
-        out.push_str("</li>\n");
     }
 }
 
@@ -422,6 +433,39 @@ mod tests {
         for line in out.split("\r\n") {
             assert!(line.len() <= 75, "{line:?} is {} octets", line.len());
         }
+    }
+
+    #[test]
+    fn the_page_escapes_the_look_up_and_the_directory() {
+        let hostile = r#""><script>alert(1)</script>"#;
+        let directory = PublicDirectory {
+            query: hostile.into(),
+            units: vec![PublicUnit {
+                code: "U1".into(),
+                kind: "department".into(),
+                name: hostile.into(),
+                address: r#"a"b@x.vn"#.into(),
+                parent_code: None,
+                depth: 0,
+                matched: true,
+                shown: true,
+            }],
+            people: vec![PublicPerson {
+                name: hostile.into(),
+                position: Some("<b>".into()),
+                address: "p@x.vn".into(),
+                unit_code: "U1".into(),
+                unit_name: hostile.into(),
+            }],
+        };
+        let out = render_page("<x>.vn", &directory).into_string();
+        assert!(!out.contains("<script"), "{out}");
+        assert!(!out.contains("<b>"), "{out}");
+        assert!(out.contains(r#"value="&quot;&gt;&lt;script&gt;"#), "{out}");
+        assert!(out.contains(r#"href="mailto:a&quot;b@x.vn""#), "{out}");
+        assert!(out.contains("&lt;x&gt;.vn"), "{out}");
+        assert!(out.contains(", &lt;b&gt; — "), "{out}");
+        assert!(out.contains(r#"<html lang="vi">"#), "{out}");
     }
 
     #[test]

@@ -1,27 +1,13 @@
-//! The small hand-written HTML layer: escaping (every value goes through [`esc`]), the page
-//! frame shared by every screen, the two languages, and dates as dd/mm/yyyy in Vietnam's time.
-
-use std::fmt::Write as _;
+//! The page layer: every page is written with maud's `html!`, which escapes every value it
+//! splices in (text and attribute values alike); raw HTML goes in only through
+//! `maud::PreEscaped`, named at the spot, for markup that a sanitiser produced. Also: the page
+//! frame shared by every screen, the CSRF field, the two languages, and dates as dd/mm/yyyy in
+//! Vietnam's time.
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use hopthu_core::web_session::{Language, WebSession};
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use maud::{DOCTYPE, Markup, html};
 
 /// Percent-encodes a URL query value.
 pub(crate) fn url(s: &str) -> String {
@@ -97,55 +83,60 @@ pub(crate) fn size(bytes: u64) -> String {
 pub(crate) const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A whole page: `<head>`, the top bar (when signed in), and `body`.
-pub(crate) fn page(t: T, title: &str, session: Option<&WebSession>, body: &str) -> Html<String> {
-    let mut out = String::with_capacity(body.len() + 2048);
-    let _ = write!(
-        out,
-        r##"<!doctype html>
-<html lang="{lang}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} — Hộp thư</title>
-<link rel="stylesheet" href="/static/app.css?v={ASSET_VERSION}">
-<script src="/static/app.js?v={ASSET_VERSION}" defer></script>
-</head>
-<body>
-<a class="skip" href="#main">{skip}</a>
-"##,
-        lang = t.code(),
-        title = esc(title),
-        skip = t.s("Bỏ qua đến nội dung chính", "Skip to main content"),
-    );
-    if let Some(s) = session {
-        let _ = write!(
-            out,
-            r#"<header class="top"><a class="brand" href="/mail">{app}</a>
-<form class="search" role="search" method="get" action="/mail"><label for="q" class="sr">{search}</label><input id="q" name="q" type="search" placeholder="{search}"><button>{search}</button></form>
-<nav class="user"><span class="who">{name}</span> <a href="/settings">{settings}</a>
-<form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="{csrf}"><button class="link">{logout}</button></form></nav>
-</header>
-"#,
-            app = t.s("Hộp thư", "Mail"),
-            search = t.s("Tìm thư", "Search mail"),
-            name = esc(&s.principal.display_name),
-            settings = t.s("Cài đặt", "Settings"),
-            csrf = esc(&s.csrf_token),
-            logout = t.s("Đăng xuất", "Sign out"),
-        );
+pub(crate) fn page(t: T, title: &str, session: Option<&WebSession>, body: Markup) -> Markup {
+    let search = t.s("Tìm thư", "Search mail");
+    html! {
+        (DOCTYPE)
+        html lang=(t.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Hộp thư" }
+                link rel="stylesheet" href={ "/static/app.css?v=" (ASSET_VERSION) };
+                script src={ "/static/app.js?v=" (ASSET_VERSION) } defer {}
+            }
+            body {
+                a class="skip" href="#main" { (t.s("Bỏ qua đến nội dung chính", "Skip to main content")) }
+                @if let Some(s) = session {
+                    header class="top" {
+                        a class="brand" href="/mail" { (t.s("Hộp thư", "Mail")) }
+                        form class="search" role="search" method="get" action="/mail" {
+                            label for="q" class="sr" { (search) }
+                            input id="q" name="q" type="search" placeholder=(search);
+                            button { (search) }
+                        }
+                        nav class="user" {
+                            span class="who" { (s.principal.display_name) }
+                            " "
+                            a href="/settings" { (t.s("Cài đặt", "Settings")) }
+                            form method="post" action="/logout" class="inline" {
+                                (csrf_input(&s.csrf_token))
+                                button class="link" { (t.s("Đăng xuất", "Sign out")) }
+                            }
+                        }
+                    }
+                }
+                (body)
+            }
+        }
     }
-    out.push_str(body);
-    out.push_str("\n</body>\n</html>\n");
-    Html(out)
+}
+
+/// The hidden form field carrying the session's (or the sign-in form's) CSRF token.
+pub(crate) fn csrf_input(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
 }
 
 /// An error page with the status.
 pub(crate) fn error_page(t: T, status: StatusCode, message: &str) -> Response {
-    let body = format!(
-        r#"<main id="main" class="narrow"><h1>{title}</h1><p class="error" role="alert">{msg}</p><p><a href="/mail">{back}</a></p></main>"#,
-        title = t.s("Không thực hiện được", "That did not work"),
-        msg = esc(message),
-        back = t.s("Về hộp thư", "Back to the mailbox"),
-    );
-    (status, page(t, t.s("Lỗi", "Error"), None, &body)).into_response()
+    let body = html! {
+        main id="main" class="narrow" {
+            h1 { (t.s("Không thực hiện được", "That did not work")) }
+            p class="error" role="alert" { (message) }
+            p { a href="/mail" { (t.s("Về hộp thư", "Back to the mailbox")) } }
+        }
+    };
+    (status, page(t, t.s("Lỗi", "Error"), None, body)).into_response()
 }
 
 /// A 303 to `to` (after a form).
@@ -157,16 +148,57 @@ pub(crate) fn see_other(to: &str) -> Response {
     r
 }
 
+/// A signed-in session for the rendering tests.
+#[cfg(test)]
+pub(crate) fn test_session() -> WebSession {
+    WebSession {
+        principal: hopthu_core::Principal {
+            account: hopthu_model::AccountId(1),
+            address: hopthu_model::EmailAddress::parse("an@example.gov.vn").expect("address"),
+            display_name: "Nguyễn Văn An".into(),
+            must_change_password: false,
+            credentials: 0,
+        },
+        csrf_token: "token".into(),
+        settings: hopthu_core::web_session::WebSettings {
+            language: Language::Vi,
+            signature: String::new(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn escaping() {
-        assert_eq!(
-            esc(r#"<script>"x" & 'y'</script>"#),
-            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+    fn the_frame_escapes_what_it_is_given() {
+        let mut session = test_session();
+        session.principal.display_name = r#"<script>alert(1)</script>"#.into();
+        session.csrf_token = r#"x"><script>alert(2)</script>"#.into();
+        let out = page(
+            T(Language::En),
+            "</title><script>alert(3)</script>",
+            Some(&session),
+            html! { p { "body" } },
+        )
+        .into_string();
+        assert!(!out.contains("<script>alert"), "{out}");
+        assert!(out.contains("&lt;script&gt;alert(1)"), "{out}");
+        assert!(
+            out.contains(r#"value="x&quot;&gt;&lt;script&gt;alert(2)"#),
+            "{out}"
         );
+        assert!(
+            out.contains("&lt;/title&gt;&lt;script&gt;alert(3)"),
+            "{out}"
+        );
+        let r = error_page(
+            T(Language::Vi),
+            StatusCode::BAD_REQUEST,
+            "<img src=x onerror=y>",
+        );
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     }
 
     #[test]

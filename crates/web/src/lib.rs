@@ -2,7 +2,7 @@
 //! change, settings; `mail.rs`: folders, list, reading, compose, live updates), the published
 //! directory (`directory.rs`: `/directory` and its JSON, CSV and vCard exports), a landing page
 //! that tells how to connect, and `/healthz` for probes. Pages are server-rendered HTML
-//! (`html.rs` escapes every value) with one CSS and one small script under `/static/`;
+//! (maud templates, which escape every value: `html.rs`) with one CSS and one small script under `/static/`;
 //! HTML mail is cleaned by `sanitize.rs` and shown in a sandboxed frame.
 //!
 //! **Boundary**: handlers call `hopthu_core::Core` and render; no business rule and no SQL
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use hopthu_core::Core;
 use tokio::net::{TcpListener, TcpStream};
@@ -275,38 +275,42 @@ async fn metrics(
 
 async fn home(State(state): State<AppState>) -> impl IntoResponse {
     let config = state.core.config();
-    let page = format!(
-        r#"<!doctype html>
-<html lang="vi">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Hộp thư điện tử — {domain}</title>
-<link rel="stylesheet" href="/static/app.css?v={version}"></head>
-<body>
-<main>
-<h1>Hệ thống thư điện tử {domain}</h1>
-<p>Máy chủ thư đang hoạt động. Hãy dùng chương trình thư (Thunderbird, Outlook, Apple Mail,
-điện thoại) với các thông số sau:</p>
-<ul>
-<li>Máy chủ: <strong>{host}</strong></li>
-<li>Nhận thư (IMAP): cổng 993 (SSL/TLS) hoặc 143 (STARTTLS)</li>
-<li>Gửi thư (SMTP): cổng 465 (SSL/TLS) hoặc 587 (STARTTLS), có xác thực</li>
-<li>Tên đăng nhập: địa chỉ thư đầy đủ của bạn</li>
-</ul>
-<p><a href="/login">Đăng nhập hộp thư trên web</a> · <a href="/directory">Danh bạ thư điện tử</a> — địa chỉ công khai của các cơ quan, đơn vị.</p>
-<p lang="en">Mail server for {domain}: IMAP 993/143, SMTP submission 465/587, sign in with your full address.</p>
-</main>
-</body>
-</html>"#,
-        domain = html_escape(&config.domain),
-        host = html_escape(&config.hostname),
-        version = html::ASSET_VERSION,
-    );
-    (StatusCode::OK, Html(page))
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let domain = &config.domain;
+    let page = maud::html! {
+        (maud::DOCTYPE)
+        html lang="vi" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Hộp thư điện tử — " (domain) }
+                link rel="stylesheet" href={ "/static/app.css?v=" (html::ASSET_VERSION) };
+            }
+            body {
+                main {
+                    h1 { "Hệ thống thư điện tử " (domain) }
+                    p {
+                        "Máy chủ thư đang hoạt động. Hãy dùng chương trình thư (Thunderbird, Outlook, Apple Mail, \
+                         điện thoại) với các thông số sau:"
+                    }
+                    ul {
+                        li { "Máy chủ: " strong { (config.hostname) } }
+                        li { "Nhận thư (IMAP): cổng 993 (SSL/TLS) hoặc 143 (STARTTLS)" }
+                        li { "Gửi thư (SMTP): cổng 465 (SSL/TLS) hoặc 587 (STARTTLS), có xác thực" }
+                        li { "Tên đăng nhập: địa chỉ thư đầy đủ của bạn" }
+                    }
+                    p {
+                        a href="/login" { "Đăng nhập hộp thư trên web" }
+                        " · "
+                        a href="/directory" { "Danh bạ thư điện tử" }
+                        " — địa chỉ công khai của các cơ quan, đơn vị."
+                    }
+                    p lang="en" {
+                        "Mail server for " (domain)
+                        ": IMAP 993/143, SMTP submission 465/587, sign in with your full address."
+                    }
+                }
+            }
+        }
+    };
+    (StatusCode::OK, page)
 }

@@ -22,11 +22,12 @@ use hopthu_core::compose::{Composed, NewAttachment};
 use hopthu_core::webmail::{MessageSummary, MessageView, ShownAddress};
 use hopthu_core::{ErrorKind, MailboxRecord, SpecialUse};
 use hopthu_model::{Flag, FlagOp, Flags, MailboxId, Uid};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::auth::{Signed, csrf_refused, signed_in};
-use crate::html::{T, date_time, esc, list_date, page, see_other, size, url};
+use crate::html::{T, csrf_input, date_time, list_date, page, see_other, size, url};
 
 /// Messages per list page.
 const PAGE_SIZE: u32 = 50;
@@ -134,57 +135,40 @@ fn folder_order(m: &MailboxRecord) -> (u8, String) {
 }
 
 /// The side bar: compose, folders with unread counts, the quota bar.
-async fn sidebar(state: &AppState, signed: &Signed, current: Option<MailboxId>) -> String {
+async fn sidebar(state: &AppState, signed: &Signed, current: Option<MailboxId>) -> Markup {
     let t = signed.t();
     let who = &signed.session.principal;
     let mut folders = state.core.folder_counts(who).await.unwrap_or_default();
     folders.sort_by_key(|(m, _, _)| folder_order(m));
-    let mut out = format!(
-        r#"<nav class="side" aria-label="{label}"><a class="button primary" href="/compose">{compose}</a><ul class="folders" id="folders">"#,
-        label = t.s("Thư mục", "Folders"),
-        compose = t.s("Soạn thư", "Compose"),
-    );
-    for (m, _, unseen) in &folders {
-        let unseen = *unseen;
-        let current_attr = if Some(m.id) == current {
-            r#" aria-current="page""#
-        } else {
-            ""
-        };
-        let badge = if unseen > 0 {
-            format!(
-                r#" <span class="count" aria-label="{unseen} {unread}">{unseen}</span>"#,
-                unread = t.s("chưa đọc", "unread")
-            )
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            out,
-            r#"<li><a href="/mail/{id}"{current_attr} data-mailbox="{id}">{name}{badge}</a></li>"#,
-            id = m.id.0,
-            name = esc(&folder_name(t, m)),
-        );
+    let quota = state.core.quota(who).await.ok();
+    let admin_link = crate::admin::nav_link(state, signed).await;
+    html! {
+        nav class="side" aria-label=(t.s("Thư mục", "Folders")) {
+            a class="button primary" href="/compose" { (t.s("Soạn thư", "Compose")) }
+            ul class="folders" id="folders" {
+                @for (m, _, unseen) in &folders {
+                    li {
+                        a href={ "/mail/" (m.id.0) } aria-current=[(Some(m.id) == current).then_some("page")] data-mailbox=(m.id.0) {
+                            (folder_name(t, m))
+                            @if *unseen > 0 {
+                                " "
+                                span class="count" aria-label={ (unseen) " " (t.s("chưa đọc", "unread")) } { (unseen) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(q) = quota {
+                @let percent = q.used.saturating_mul(100).checked_div(q.limit).unwrap_or(0).min(100);
+                div class="quota" {
+                    label for="quota" { (t.s("Dung lượng đã dùng", "Storage used")) }
+                    progress id="quota" max="100" value=(percent) { (percent) "%" }
+                    span { (size(q.used)) " / " (size(q.limit)) }
+                }
+            }
+            (admin_link)
+        }
     }
-    out.push_str("</ul>");
-    if let Ok(q) = state.core.quota(who).await {
-        let percent = q
-            .used
-            .saturating_mul(100)
-            .checked_div(q.limit)
-            .unwrap_or(0)
-            .min(100);
-        let _ = write!(
-            out,
-            r#"<div class="quota"><label for="quota">{label}</label><progress id="quota" max="100" value="{percent}">{percent}%</progress><span>{used} / {limit}</span></div>"#,
-            label = t.s("Dung lượng đã dùng", "Storage used"),
-            used = size(q.used),
-            limit = size(q.limit),
-        );
-    }
-    out.push_str(&crate::admin::nav_link(state, signed).await);
-    out.push_str("</nav>");
-    out
 }
 
 #[derive(Deserialize, Default)]
@@ -272,60 +256,8 @@ async fn list(
     };
     let folder = folder_name(t, &record);
     let now = chrono::Utc::now().timestamp();
-    let mut body = String::with_capacity(16 * 1024);
-    body.push_str(r#"<div class="layout">"#);
-    body.push_str(&sidebar(&state, &signed, Some(mailbox)).await);
-    let _ = write!(
-        body,
-        r#"<main id="main" data-live="{live}" data-mailbox="{mb}"><h1>{folder}</h1>"#,
-        live = if q.before.is_none() && query.is_empty() {
-            "1"
-        } else {
-            "0"
-        },
-        mb = mailbox.0,
-        folder = esc(&folder),
-    );
-    for (shown, vi, en) in [
-        (q.changed.is_some(), "Đã đổi mật khẩu.", "Password changed."),
-        (q.sent.is_some(), "Đã gửi thư.", "Message sent."),
-        (q.saved.is_some(), "Đã lưu thư nháp.", "Draft saved."),
-    ] {
-        if shown {
-            let _ = write!(body, r#"<p class="ok" role="status">{}</p>"#, t.s(vi, en));
-        }
-    }
-    let _ = write!(
-        body,
-        r#"<form method="get" action="/mail/{mb}" role="search" class="folder-search"><label for="fq">{label}</label> <input id="fq" name="q" type="search" value="{q}"> <button>{search}</button></form>"#,
-        mb = mailbox.0,
-        label = t.s("Tìm trong thư mục này", "Search this folder"),
-        q = esc(&query),
-        search = t.s("Tìm", "Search"),
-    );
-    if !query.is_empty() {
-        let _ = write!(
-            body,
-            r#"<p class="muted">{} “{}”: {} · <a href="/mail/{}">{}</a></p>"#,
-            t.s("Kết quả cho", "Results for"),
-            esc(&query),
-            messages.len(),
-            mailbox.0,
-            t.s("Bỏ tìm", "Clear search")
-        );
-    }
-    let _ = write!(
-        body,
-        r#"<form method="post" action="/mail/{mb}/act" id="list-form">
-<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="back" value="/mail/{mb}">
-{actions}
-<div id="list">"#,
-        mb = mailbox.0,
-        csrf = esc(&signed.session.csrf_token),
-        actions = action_bar(&state, &signed, mailbox, true).await,
-    );
-    body.push_str(&list_rows(t, mailbox, &messages, now));
-    body.push_str("</div></form>");
+    let side = sidebar(&state, &signed, Some(mailbox)).await;
+    let actions = action_bar(&state, &signed, mailbox, true).await;
     // A search keeps its words from page to page.
     let search = if query.is_empty() {
         String::new()
@@ -337,86 +269,111 @@ async fn list(
     } else {
         format!("/mail/{}?{search}", mailbox.0)
     };
-    if let Some(next) = next {
-        let _ = write!(
-            body,
-            r#"<nav class="pager" aria-label="{label}"><a href="{first}">{newest}</a> <a rel="next" href="/mail/{mb}?{search}{amp}before={uid}">{older} →</a></nav>"#,
-            label = t.s("Trang", "Pages"),
-            mb = mailbox.0,
-            newest = t.s("Mới nhất", "Newest"),
-            amp = if search.is_empty() { "" } else { "&amp;" },
-            uid = next.0,
-            older = t.s("Thư cũ hơn", "Older"),
-        );
-    } else if q.before.is_some() {
-        let _ = write!(
-            body,
-            r#"<nav class="pager"><a href="{first}">{newest}</a></nav>"#,
-            newest = t.s("Mới nhất", "Newest"),
-        );
-    }
-    body.push_str("</main></div>");
-    page(t, &folder, Some(&signed.session), &body).into_response()
+    let live = if q.before.is_none() && query.is_empty() {
+        "1"
+    } else {
+        "0"
+    };
+    let body = html! {
+        div class="layout" {
+            (side)
+            main id="main" data-live=(live) data-mailbox=(mailbox.0) {
+                h1 { (folder) }
+                @for (shown, vi, en) in [
+                    (q.changed.is_some(), "Đã đổi mật khẩu.", "Password changed."),
+                    (q.sent.is_some(), "Đã gửi thư.", "Message sent."),
+                    (q.saved.is_some(), "Đã lưu thư nháp.", "Draft saved."),
+                ] {
+                    @if shown {
+                        p class="ok" role="status" { (t.s(vi, en)) }
+                    }
+                }
+                form method="get" action={ "/mail/" (mailbox.0) } role="search" class="folder-search" {
+                    label for="fq" { (t.s("Tìm trong thư mục này", "Search this folder")) }
+                    " "
+                    input id="fq" name="q" type="search" value=(query);
+                    " "
+                    button { (t.s("Tìm", "Search")) }
+                }
+                @if !query.is_empty() {
+                    p class="muted" {
+                        (t.s("Kết quả cho", "Results for")) " “" (query) "”: " (messages.len()) " · "
+                        a href={ "/mail/" (mailbox.0) } { (t.s("Bỏ tìm", "Clear search")) }
+                    }
+                }
+                form method="post" action={ "/mail/" (mailbox.0) "/act" } id="list-form" {
+                    (csrf_input(&signed.session.csrf_token))
+                    input type="hidden" name="back" value={ "/mail/" (mailbox.0) };
+                    (actions)
+                    div id="list" { (list_rows(t, mailbox, &messages, now)) }
+                }
+                @if let Some(next) = next {
+                    nav class="pager" aria-label=(t.s("Trang", "Pages")) {
+                        a href=(first) { (t.s("Mới nhất", "Newest")) }
+                        " "
+                        a rel="next" href={
+                            "/mail/" (mailbox.0) "?" (search)
+                            @if !search.is_empty() { "&" }
+                            "before=" (next.0)
+                        } { (t.s("Thư cũ hơn", "Older")) " →" }
+                    }
+                } @else if q.before.is_some() {
+                    nav class="pager" { a href=(first) { (t.s("Mới nhất", "Newest")) } }
+                }
+            }
+        }
+    };
+    page(t, &folder, Some(&signed.session), body).into_response()
 }
 
-fn list_rows(t: T, mailbox: MailboxId, messages: &[MessageSummary], now: i64) -> String {
-    let mut out = String::with_capacity(messages.len() * 400 + 200);
+fn list_rows(t: T, mailbox: MailboxId, messages: &[MessageSummary], now: i64) -> Markup {
     if messages.is_empty() {
-        let _ = write!(
-            out,
-            r#"<p class="empty">{}</p>"#,
-            t.s("Không có thư.", "No messages.")
-        );
-        return out;
+        return html! { p class="empty" { (t.s("Không có thư.", "No messages.")) } };
     }
-    let _ = write!(
-        out,
-        r#"<table class="messages"><caption class="sr">{cap}</caption><thead><tr><th scope="col"><span class="sr">{sel}</span></th><th scope="col">{from}</th><th scope="col">{subject}</th><th scope="col">{date}</th></tr></thead><tbody>"#,
-        cap = t.s("Danh sách thư", "Messages"),
-        sel = t.s("Chọn", "Select"),
-        from = t.s("Người gửi", "From"),
-        subject = t.s("Tiêu đề", "Subject"),
-        date = t.s("Ngày", "Date"),
-    );
-    for m in messages {
-        let seen = m.record.flags.contains(&Flag::Seen);
-        let flagged = m.record.flags.contains(&Flag::Flagged);
-        let subject = if m.subject.is_empty() {
-            t.s("(không có tiêu đề)", "(no subject)").to_string()
-        } else {
-            m.subject.clone()
-        };
-        let _ = write!(
-            out,
-            r#"<tr class="{cls}"><td><input type="checkbox" name="uid" value="{uid}" aria-label="{sel}"></td><td class="from">{star}{from}</td><td class="subject"><a href="/mail/{mb}/{uid}">{subject}</a>{clip}</td><td class="date">{date}</td></tr>"#,
-            cls = if seen { "seen" } else { "unseen" },
-            uid = m.record.uid.0,
-            sel = esc(&subject),
-            star = if flagged {
-                r#"<span class="star" aria-label="★">★</span> "#
-            } else {
-                ""
-            },
-            from = esc(&who_shown(m, false)),
-            mb = mailbox.0,
-            subject = esc(&subject),
-            clip = if m.has_attachments {
-                format!(
-                    r#" <span class="clip" title="{0}" aria-label="{0}">📎</span>"#,
-                    t.s("Có tệp đính kèm", "Has attachments")
-                )
-            } else {
-                String::new()
-            },
-            date = list_date(m.date, now),
-        );
+    html! {
+        table class="messages" {
+            caption class="sr" { (t.s("Danh sách thư", "Messages")) }
+            thead {
+                tr {
+                    th scope="col" { span class="sr" { (t.s("Chọn", "Select")) } }
+                    th scope="col" { (t.s("Người gửi", "From")) }
+                    th scope="col" { (t.s("Tiêu đề", "Subject")) }
+                    th scope="col" { (t.s("Ngày", "Date")) }
+                }
+            }
+            tbody {
+                @for m in messages {
+                    @let subject = if m.subject.is_empty() {
+                        t.s("(không có tiêu đề)", "(no subject)")
+                    } else {
+                        m.subject.as_str()
+                    };
+                    tr class=(if m.record.flags.contains(&Flag::Seen) { "seen" } else { "unseen" }) {
+                        td { input type="checkbox" name="uid" value=(m.record.uid.0) aria-label=(subject); }
+                        td class="from" {
+                            @if m.record.flags.contains(&Flag::Flagged) {
+                                span class="star" aria-label="★" { "★" }
+                                " "
+                            }
+                            (who_shown(m, false))
+                        }
+                        td class="subject" {
+                            a href={ "/mail/" (mailbox.0) "/" (m.record.uid.0) } { (subject) }
+                            @if m.has_attachments {
+                                " "
+                                span class="clip" title=(t.s("Có tệp đính kèm", "Has attachments")) aria-label=(t.s("Có tệp đính kèm", "Has attachments")) { "📎" }
+                            }
+                        }
+                        td class="date" { (list_date(m.date, now)) }
+                    }
+                }
+            }
+        }
     }
-    out.push_str("</tbody></table>");
-    out
 }
 
 /// Buttons acting on the selected (or the shown) messages.
-async fn action_bar(state: &AppState, signed: &Signed, current: MailboxId, many: bool) -> String {
+async fn action_bar(state: &AppState, signed: &Signed, current: MailboxId, many: bool) -> Markup {
     let t = signed.t();
     let mut folders = state
         .core
@@ -432,36 +389,24 @@ async fn action_bar(state: &AppState, signed: &Signed, current: MailboxId, many:
         .find(|m| m.special_use == Some(hopthu_core::SpecialUse::Archive))
         .or_else(|| others.iter().find(|m| m.name == "INBOX"))
         .map(|m| m.id);
-    let mut options = String::new();
-    for m in others {
-        let _ = write!(
-            options,
-            r#"<option value="{}"{}>{}</option>"#,
-            m.id.0,
-            if Some(m.id) == preselected {
-                " selected"
-            } else {
-                ""
-            },
-            esc(&folder_name(t, m))
-        );
-    }
     let _ = many;
-    format!(
-        r#"<div class="actions" role="toolbar" aria-label="{label}">
-<button name="action" value="read">{read}</button><button name="action" value="unread">{unread}</button><button name="action" value="flag">{flag}</button><button name="action" value="unflag">{unflag}</button><button name="action" value="delete" class="danger">{delete}</button>
-<label for="target-{cur}" class="sr">{moveto}</label><select id="target-{cur}" name="target">{options}</select><button name="action" value="move">{move_}</button>
-</div>"#,
-        label = t.s("Thao tác", "Actions"),
-        read = t.s("Đánh dấu đã đọc", "Mark read"),
-        unread = t.s("Chưa đọc", "Mark unread"),
-        flag = t.s("Gắn sao", "Star"),
-        unflag = t.s("Bỏ sao", "Unstar"),
-        delete = t.s("Xóa", "Delete"),
-        cur = current.0,
-        moveto = t.s("Chuyển đến thư mục", "Move to folder"),
-        move_ = t.s("Chuyển", "Move"),
-    )
+    html! {
+        div class="actions" role="toolbar" aria-label=(t.s("Thao tác", "Actions")) {
+            button name="action" value="read" { (t.s("Đánh dấu đã đọc", "Mark read")) }
+            button name="action" value="unread" { (t.s("Chưa đọc", "Mark unread")) }
+            button name="action" value="flag" { (t.s("Gắn sao", "Star")) }
+            button name="action" value="unflag" { (t.s("Bỏ sao", "Unstar")) }
+            button name="action" value="delete" class="danger" { (t.s("Xóa", "Delete")) }
+            " "
+            label for={ "target-" (current.0) } class="sr" { (t.s("Chuyển đến thư mục", "Move to folder")) }
+            select id={ "target-" (current.0) } name="target" {
+                @for m in others {
+                    option value=(m.id.0) selected[Some(m.id) == preselected] { (folder_name(t, m)) }
+                }
+            }
+            button name="action" value="move" { (t.s("Chuyển", "Move")) }
+        }
+    }
 }
 
 /// `uid=1&uid=2&action=…` (serde's form extractor cannot read repeated keys).
@@ -582,21 +527,17 @@ async fn act(
     }
 }
 
-fn address_line(list: &[ShownAddress]) -> String {
-    list.iter()
-        .map(|a| {
-            if a.name.is_empty() {
-                esc(&a.address)
-            } else {
-                format!(
-                    r#"{} <span class="addr">&lt;{}&gt;</span>"#,
-                    esc(&a.name),
-                    esc(&a.address)
-                )
+fn address_line(list: &[ShownAddress]) -> Markup {
+    html! {
+        @for (i, a) in list.iter().enumerate() {
+            @if i > 0 { ", " }
+            @if a.name.is_empty() {
+                (a.address)
+            } @else {
+                (a.name) " " span class="addr" { "<" (a.address) ">" }
             }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -630,110 +571,101 @@ async fn read(
         }
     }
     let images = q.images.is_some();
-    let mut body = String::with_capacity(8 * 1024);
-    body.push_str(r#"<div class="layout">"#);
-    body.push_str(&sidebar(&state, &signed, Some(mailbox)).await);
+    let side = sidebar(&state, &signed, Some(mailbox)).await;
+    let actions = action_bar(&state, &signed, mailbox, false).await;
     let subject = if view.subject.is_empty() {
         t.s("(không có tiêu đề)", "(no subject)").to_string()
     } else {
         view.subject.clone()
     };
-    let _ = write!(
-        body,
-        r#"<main id="main" class="reading"><p><a href="/mail/{mb}">← {back}</a></p>
-<article aria-labelledby="subject"><h1 id="subject">{subject}</h1>
-<dl class="headers"><dt>{from_l}</dt><dd>{from}</dd><dt>{to_l}</dt><dd>{to}</dd>{cc}<dt>{date_l}</dt><dd>{date}</dd></dl>
-<nav class="reply" aria-label="{reply_l}">{edit}<a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=reply">{reply}</a> <a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=all">{reply_all}</a> <a class="button" href="/compose?mailbox={mb}&amp;uid={uid}&amp;mode=forward">{forward}</a></nav>
-<form method="post" action="/mail/{mb}/act"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="uid" value="{uid}"><input type="hidden" name="back" value="/mail/{mb}/{uid}">{actions}</form>"#,
-        mb = mailbox.0,
-        back = t.s("Về danh sách thư", "Back to the list"),
-        subject = esc(&subject),
-        from_l = t.s("Từ", "From"),
-        from = address_line(&view.from),
-        to_l = t.s("Đến", "To"),
-        to = address_line(&view.to),
-        cc = {
-            let mut extra = String::new();
-            if !view.cc.is_empty() {
-                extra.push_str(&format!("<dt>Cc</dt><dd>{}</dd>", address_line(&view.cc)));
-            }
-            if !view.bcc.is_empty() {
-                extra.push_str(&format!("<dt>Bcc</dt><dd>{}</dd>", address_line(&view.bcc)));
-            }
-            extra
-        },
-        date_l = t.s("Ngày", "Date"),
-        date = date_time(view.date),
-        reply_l = t.s("Trả lời", "Reply"),
-        edit = if view.record.flags.contains(&Flag::Draft) {
-            format!(
-                r#"<a class="button primary" href="/compose?mailbox={}&amp;uid={uid}&amp;mode=draft">{}</a> "#,
-                mailbox.0,
-                t.s("Sửa thư nháp", "Edit draft")
-            )
-        } else {
-            String::new()
-        },
-        uid = uid,
-        reply = t.s("Trả lời", "Reply"),
-        reply_all = t.s("Trả lời tất cả", "Reply all"),
-        forward = t.s("Chuyển tiếp", "Forward"),
-        csrf = esc(&signed.session.csrf_token),
-        actions = action_bar(&state, &signed, mailbox, false).await,
-    );
-    if let Some(html) = &view.html {
-        let has_remote = html.contains("http://") || html.contains("https://");
-        if has_remote && !images {
-            let _ = write!(
-                body,
-                r#"<p class="notice">{} <a href="/mail/{}/{}?images=1">{}</a></p>"#,
-                t.s(
-                    "Ảnh từ bên ngoài đã bị chặn để bảo vệ bạn.",
-                    "Remote images were blocked to protect you."
-                ),
-                mailbox.0,
-                uid,
-                t.s("Hiện ảnh", "Show images")
-            );
-        }
-        let _ = write!(
-            body,
-            r#"<iframe class="mail-body" title="{title}" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" src="/mail/{mb}/{uid}/body{img}"></iframe>
-<details><summary>{plain}</summary><pre class="text-body">{text}</pre></details>"#,
-            title = t.s("Nội dung thư", "Message body"),
-            mb = mailbox.0,
-            img = if images { "?images=1" } else { "" },
-            plain = t.s("Xem dạng văn bản", "Plain text"),
-            text = esc(&view.text),
-        );
-    } else {
-        let _ = write!(body, r#"<pre class="text-body">{}</pre>"#, esc(&view.text));
-    }
     let attachments: Vec<_> = view
         .parts
         .iter()
         .filter(|p| !(p.inline && p.content_id.is_some() && view.html.is_some()))
         .collect();
-    if !attachments.is_empty() {
-        let _ = write!(
-            body,
-            r#"<section class="attachments" aria-labelledby="att-title"><h2 id="att-title">{}</h2><ul>"#,
-            t.s("Tệp đính kèm", "Attachments")
-        );
-        for p in attachments {
-            let _ = write!(
-                body,
-                r#"<li><a href="/mail/{mb}/{uid}/part/{idx}" download>{name}</a> <span class="muted">({size})</span></li>"#,
-                mb = mailbox.0,
-                idx = p.index,
-                name = esc(&p.name),
-                size = size(p.size as u64),
-            );
+    let mb = mailbox.0;
+    let body = html! {
+        div class="layout" {
+            (side)
+            main id="main" class="reading" {
+                p { a href={ "/mail/" (mb) } { "← " (t.s("Về danh sách thư", "Back to the list")) } }
+                article aria-labelledby="subject" {
+                    h1 id="subject" { (subject) }
+                    dl class="headers" {
+                        dt { (t.s("Từ", "From")) }
+                        dd { (address_line(&view.from)) }
+                        dt { (t.s("Đến", "To")) }
+                        dd { (address_line(&view.to)) }
+                        @if !view.cc.is_empty() {
+                            dt { "Cc" }
+                            dd { (address_line(&view.cc)) }
+                        }
+                        @if !view.bcc.is_empty() {
+                            dt { "Bcc" }
+                            dd { (address_line(&view.bcc)) }
+                        }
+                        dt { (t.s("Ngày", "Date")) }
+                        dd { (date_time(view.date)) }
+                    }
+                    nav class="reply" aria-label=(t.s("Trả lời", "Reply")) {
+                        @if view.record.flags.contains(&Flag::Draft) {
+                            a class="button primary" href={ "/compose?mailbox=" (mb) "&uid=" (uid) "&mode=draft" } {
+                                (t.s("Sửa thư nháp", "Edit draft"))
+                            }
+                            " "
+                        }
+                        a class="button" href={ "/compose?mailbox=" (mb) "&uid=" (uid) "&mode=reply" } { (t.s("Trả lời", "Reply")) }
+                        " "
+                        a class="button" href={ "/compose?mailbox=" (mb) "&uid=" (uid) "&mode=all" } { (t.s("Trả lời tất cả", "Reply all")) }
+                        " "
+                        a class="button" href={ "/compose?mailbox=" (mb) "&uid=" (uid) "&mode=forward" } { (t.s("Chuyển tiếp", "Forward")) }
+                    }
+                    form method="post" action={ "/mail/" (mb) "/act" } {
+                        (csrf_input(&signed.session.csrf_token))
+                        input type="hidden" name="uid" value=(uid);
+                        input type="hidden" name="back" value={ "/mail/" (mb) "/" (uid) };
+                        (actions)
+                    }
+                    @if let Some(html) = &view.html {
+                        @if (html.contains("http://") || html.contains("https://")) && !images {
+                            p class="notice" {
+                                (t.s(
+                                    "Ảnh từ bên ngoài đã bị chặn để bảo vệ bạn.",
+                                    "Remote images were blocked to protect you."
+                                ))
+                                " "
+                                a href={ "/mail/" (mb) "/" (uid) "?images=1" } { (t.s("Hiện ảnh", "Show images")) }
+                            }
+                        }
+                        iframe class="mail-body" title=(t.s("Nội dung thư", "Message body"))
+                            sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer"
+                            src={ "/mail/" (mb) "/" (uid) "/body" @if images { "?images=1" } } {}
+                        details {
+                            summary { (t.s("Xem dạng văn bản", "Plain text")) }
+                            pre class="text-body" { (view.text) }
+                        }
+                    } @else {
+                        pre class="text-body" { (view.text) }
+                    }
+                    @if !attachments.is_empty() {
+                        section class="attachments" aria-labelledby="att-title" {
+                            h2 id="att-title" { (t.s("Tệp đính kèm", "Attachments")) }
+                            ul {
+                                @for p in &attachments {
+                                    li {
+                                        a href={ "/mail/" (mb) "/" (uid) "/part/" (p.index) } download { (p.name) }
+                                        " "
+                                        span class="muted" { "(" (size(p.size as u64)) ")" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        body.push_str("</ul></section>");
-    }
-    body.push_str("</article></main></div>");
-    page(t, &subject, Some(&signed.session), &body).into_response()
+    };
+    page(t, &subject, Some(&signed.session), body).into_response()
 }
 
 /// The HTML body alone, sanitised, for the sandboxed frame; its own CSP forbids every script
@@ -767,9 +699,7 @@ async fn body(
     let images = q.images.is_some();
     let html = view.html.as_deref().unwrap_or_default();
     let (safe, _) = crate::sanitize::clean(html, inline, images);
-    let doc = format!(
-        r#"<!doctype html><html><head><meta charset="utf-8"><style>body{{font-family:system-ui,sans-serif;margin:0;padding:8px;overflow-wrap:anywhere;color:#111;background:#fff}}img{{max-width:100%;height:auto}}</style></head><body>{safe}</body></html>"#
-    );
+    let doc = body_document(&safe).into_string();
     let img_src = if images {
         "img-src data: https: http:"
     } else {
@@ -793,6 +723,26 @@ async fn body(
     );
     r
 }
+
+/// The document of the sandboxed frame around sanitised HTML mail.
+fn body_document(safe: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        html {
+            head {
+                meta charset="utf-8";
+                // A constant without `& < > "`, so escaping leaves it as it is (a test checks).
+                style { (BODY_CSS) }
+            }
+            // `safe` is ammonia's output (`sanitize::clean`): its own allow-list of tags and
+            // attributes, every text and attribute value re-serialised and escaped.
+            body { (PreEscaped(safe)) }
+        }
+    }
+}
+
+const BODY_CSS: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:8px;overflow-wrap:anywhere;\
+color:#111;background:#fff}img{max-width:100%;height:auto}";
 
 /// `Content-Disposition` with the name in RFC 6266/5987 form (`filename*=UTF-8''…`) and an
 /// ASCII fallback, so Vietnamese names arrive intact in every browser.
@@ -1016,62 +966,59 @@ async fn compose_page(
     origin: &str,
 ) -> Response {
     let t = signed.t();
-    let mut body = String::new();
-    body.push_str(r#"<div class="layout">"#);
-    body.push_str(&sidebar(state, signed, None).await);
-    let error = error
-        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
-        .unwrap_or_default();
-    let _ = write!(
-        body,
-        r#"<main id="main"><h1>{title}</h1>{error}
-<form method="post" action="/compose" enctype="multipart/form-data" class="compose stack">
-<input type="hidden" name="csrf" value="{csrf}">
-<input type="hidden" name="in_reply_to" value="{irt}">
-<input type="hidden" name="references" value="{refs}">
-<input type="hidden" name="origin" value="{origin}">{forwarded}
-<label for="to">{to_l}</label><input id="to" name="to" type="text" value="{to}" autocomplete="off" data-autocomplete list="to-list" aria-describedby="addr-hint"><datalist id="to-list"></datalist>
-<label for="cc">Cc</label><input id="cc" name="cc" type="text" value="{cc}" autocomplete="off" data-autocomplete list="cc-list"><datalist id="cc-list"></datalist>
-<label for="bcc">Bcc</label><input id="bcc" name="bcc" type="text" value="{bcc}" autocomplete="off" data-autocomplete list="bcc-list"><datalist id="bcc-list"></datalist>
-<p id="addr-hint" class="muted">{hint}</p>
-<label for="subject">{subject_l}</label><input id="subject" name="subject" type="text" value="{subject}">
-<label for="body">{body_l}</label><textarea id="body" name="body" rows="14">{text}</textarea>
-<label for="files">{files_l}</label><input id="files" name="attachment" type="file" multiple>
-<div class="buttons"><button type="submit" name="action" value="send" class="primary">{send}</button> <button type="submit" name="action" value="draft">{draft}</button></div>
-</form></main></div>"#,
-        title = t.s("Soạn thư", "Compose"),
-        csrf = esc(&signed.session.csrf_token),
-        irt = esc(c.in_reply_to.as_deref().unwrap_or_default()),
-        refs = esc(&c.references.join(" ")),
-        origin = esc(origin),
-        forwarded = if origin.starts_with("forward:") {
-            format!(
-                r#"<p class="muted">{}</p>"#,
-                t.s(
-                    "Các tệp đính kèm của thư gốc sẽ được gửi kèm.",
-                    "The original's attachments will be attached."
-                )
-            )
-        } else {
-            String::new()
-        },
-        to_l = t.s("Đến", "To"),
-        to = esc(&c.to),
-        cc = esc(&c.cc),
-        bcc = esc(&c.bcc),
-        hint = t.s(
-            "Nhiều địa chỉ cách nhau bằng dấu phẩy. Gõ tên (có dấu hoặc không dấu) để tìm trong danh bạ.",
-            "Separate addresses with commas. Type a name (with or without accents) to look it up in the directory."
-        ),
-        subject_l = t.s("Tiêu đề", "Subject"),
-        subject = esc(&c.subject),
-        body_l = t.s("Nội dung", "Message"),
-        text = esc(&c.body),
-        files_l = t.s("Tệp đính kèm", "Attachments"),
-        send = t.s("Gửi", "Send"),
-        draft = t.s("Lưu nháp", "Save draft"),
-    );
-    page(t, t.s("Soạn thư", "Compose"), Some(&signed.session), &body).into_response()
+    let side = sidebar(state, signed, None).await;
+    let body = html! {
+        div class="layout" {
+            (side)
+            main id="main" {
+                h1 { (t.s("Soạn thư", "Compose")) }
+                @if let Some(e) = error {
+                    p class="error" role="alert" { (e) }
+                }
+                form method="post" action="/compose" enctype="multipart/form-data" class="compose stack" {
+                    (csrf_input(&signed.session.csrf_token))
+                    input type="hidden" name="in_reply_to" value=(c.in_reply_to.as_deref().unwrap_or_default());
+                    input type="hidden" name="references" value=(c.references.join(" "));
+                    input type="hidden" name="origin" value=(origin);
+                    @if origin.starts_with("forward:") {
+                        p class="muted" {
+                            (t.s(
+                                "Các tệp đính kèm của thư gốc sẽ được gửi kèm.",
+                                "The original's attachments will be attached."
+                            ))
+                        }
+                    }
+                    label for="to" { (t.s("Đến", "To")) }
+                    input id="to" name="to" type="text" value=(c.to) autocomplete="off" data-autocomplete list="to-list" aria-describedby="addr-hint";
+                    datalist id="to-list" {}
+                    label for="cc" { "Cc" }
+                    input id="cc" name="cc" type="text" value=(c.cc) autocomplete="off" data-autocomplete list="cc-list";
+                    datalist id="cc-list" {}
+                    label for="bcc" { "Bcc" }
+                    input id="bcc" name="bcc" type="text" value=(c.bcc) autocomplete="off" data-autocomplete list="bcc-list";
+                    datalist id="bcc-list" {}
+                    p id="addr-hint" class="muted" {
+                        (t.s(
+                            "Nhiều địa chỉ cách nhau bằng dấu phẩy. Gõ tên (có dấu hoặc không dấu) để tìm trong danh bạ.",
+                            "Separate addresses with commas. Type a name (with or without accents) to look it up in the directory."
+                        ))
+                    }
+                    label for="subject" { (t.s("Tiêu đề", "Subject")) }
+                    input id="subject" name="subject" type="text" value=(c.subject);
+                    label for="body" { (t.s("Nội dung", "Message")) }
+                    textarea id="body" name="body" rows="14" { (c.body) }
+                    label for="files" { (t.s("Tệp đính kèm", "Attachments")) }
+                    input id="files" name="attachment" type="file" multiple;
+                    div class="buttons" {
+                        button type="submit" name="action" value="send" class="primary" { (t.s("Gửi", "Send")) }
+                        " "
+                        button type="submit" name="action" value="draft" { (t.s("Lưu nháp", "Save draft")) }
+                    }
+                }
+            }
+        }
+    };
+    page(t, t.s("Soạn thư", "Compose"), Some(&signed.session), body).into_response()
 }
 
 async fn compose(
@@ -1306,6 +1253,83 @@ async fn address_book(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hopthu_core::web_session::Language;
+
+    const HOSTILE: &str = r#""><script>alert(1)</script><img src=x onerror=alert(2)>"#;
+
+    /// No tag or attribute of the hostile value survives as markup.
+    fn assert_inert(out: &str) {
+        assert!(!out.contains("<script"), "{out}");
+        assert!(!out.contains("<img "), "{out}");
+    }
+
+    #[test]
+    fn message_lists_escape_subjects_and_senders() {
+        let mut flags = Flags::new();
+        flags.insert(Flag::Flagged);
+        let m = MessageSummary {
+            record: hopthu_core::MessageRecord {
+                uid: Uid(7),
+                blob: hopthu_core::BlobId::of(b"x"),
+                size: 1,
+                internal_date: 0,
+                flags,
+                modseq: 1,
+            },
+            from_name: HOSTILE.into(),
+            from_address: "a@b.c".into(),
+            subject: HOSTILE.into(),
+            date: 0,
+            has_attachments: true,
+        };
+        let out = list_rows(T(Language::Vi), MailboxId(3), &[m], 0).into_string();
+        assert_inert(&out);
+        assert!(
+            out.contains(r#"aria-label="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<a href="/mail/3/7">&quot;&gt;&lt;script&gt;"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn addresses_are_escaped() {
+        let out = address_line(&[
+            ShownAddress {
+                name: HOSTILE.into(),
+                address: "x@y.z".into(),
+            },
+            ShownAddress {
+                name: String::new(),
+                address: "<b>@y.z".into(),
+            },
+        ])
+        .into_string();
+        assert_inert(&out);
+        assert!(
+            out.contains(r#"<span class="addr">&lt;x@y.z&gt;</span>, &lt;b&gt;@y.z"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_frame_document_holds_the_sanitised_body_as_it_is() {
+        let (safe, _) = crate::sanitize::clean(
+            &format!("<p>{HOSTILE}</p><b>bold</b>"),
+            HashMap::new(),
+            false,
+        );
+        let out = body_document(&safe).into_string();
+        assert_inert(&out);
+        assert!(out.contains(&format!("<body>{safe}</body>")), "{out}");
+        assert!(out.contains("<b>bold</b>"), "{out}");
+        assert!(
+            out.contains(BODY_CSS),
+            "the style sheet is not altered: {out}"
+        );
+    }
 
     #[test]
     fn vietnamese_file_names_survive_downloads() {

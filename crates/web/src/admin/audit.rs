@@ -7,11 +7,12 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use hopthu_core::audit::AuditFilter;
+use maud::html;
 use serde::Deserialize;
 
 use super::{admin_or_return, day_start};
 use crate::AppState;
-use crate::html::{date_time, esc};
+use crate::html::date_time;
 
 /// Rows shown on the page (the export has all).
 const SHOWN: usize = 500;
@@ -63,80 +64,78 @@ pub(crate) async fn audit(
         }
         return crate::directory::download(out, "text/csv; charset=utf-8", "nhat-ky-kiem-tra.csv");
     }
-    let chain = match found.broken_at {
-        None => format!(
-            r#"<p class="ok" id="chain">{} ({} {})</p>"#,
-            t.s(
-                "Chuỗi băm của nhật ký nguyên vẹn",
-                "The log's hash chain is intact"
-            ),
-            found.total,
-            t.s("mục", "entries")
-        ),
-        Some(id) => format!(
-            r#"<p class="error" role="alert" id="chain">{} #{id}</p>"#,
-            t.s(
-                "Nhật ký đã bị sửa: chuỗi băm đứt tại mục",
-                "The log was altered: the hash chain breaks at entry"
-            )
-        ),
-    };
-    let rows: String = found
-        .rows
-        .iter()
-        .rev()
-        .take(SHOWN)
-        .map(|r| {
-            let after: String = r.after.as_deref().unwrap_or("").chars().take(160).collect();
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                r.id,
-                date_time(r.at),
-                esc(&r.actor),
-                esc(&r.action),
-                esc(&r.target),
-                esc(&after)
-            )
-        })
-        .collect();
     let csv_link = format!(
         "/admin/audit?q={}&from={}&to={}&format=csv",
         crate::html::url(&query.q),
         crate::html::url(&query.from),
         crate::html::url(&query.to)
     );
-    let count = format!(
-        "{} {}, {} {}",
-        found.rows.len(),
-        t.s("mục khớp", "matching"),
-        found.rows.len().min(SHOWN),
-        t.s("mục mới nhất được hiện", "newest shown")
-    );
-    let body = format!(
-        r#"<h1>{title}</h1>
-{chain}
-<form method="get" action="/admin/audit" class="filters">
-<label for="q">{words}</label> <input id="q" name="q" value="{q}">
-<label for="from">{from_l}</label> <input id="from" name="from" type="date" value="{from}">
-<label for="to">{to_l}</label> <input id="to" name="to" type="date" value="{to}">
-<button type="submit">{search}</button>
-</form>
-<p>{count} — <a href="{csv_link}" id="audit-csv">{export}</a></p>
-<div class="scroll"><table class="grid" id="audit"><thead><tr><th scope="col">#</th><th scope="col">{time}</th><th scope="col">{actor}</th><th scope="col">{action}</th><th scope="col">{target}</th><th scope="col">{details}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
-        title = t.s("Nhật ký kiểm tra", "Audit log"),
-        words = t.s("Tìm", "Search"),
-        q = esc(&query.q),
-        from_l = t.s("Từ ngày", "From"),
-        from = esc(&query.from),
-        to_l = t.s("Đến ngày", "To"),
-        to = esc(&query.to),
-        search = t.s("Lọc", "Filter"),
-        export = t.s("Xuất CSV (mọi mục khớp)", "Export CSV (every match)"),
-        time = t.s("Thời gian", "Time"),
-        actor = t.s("Người thực hiện", "Actor"),
-        action = t.s("Hành động", "Action"),
-        target = t.s("Đối tượng", "Target"),
-        details = t.s("Chi tiết", "Details"),
-    );
-    c.page("/admin/audit", t.s("Nhật ký kiểm tra", "Audit log"), &body)
+    let body = html! {
+        h1 { (t.s("Nhật ký kiểm tra", "Audit log")) }
+        @match found.broken_at {
+            None => {
+                p class="ok" id="chain" {
+                    (t.s("Chuỗi băm của nhật ký nguyên vẹn", "The log's hash chain is intact"))
+                    " (" (found.total) " " (t.s("mục", "entries")) ")"
+                }
+            }
+            Some(id) => {
+                p class="error" role="alert" id="chain" {
+                    (t.s(
+                        "Nhật ký đã bị sửa: chuỗi băm đứt tại mục",
+                        "The log was altered: the hash chain breaks at entry"
+                    ))
+                    " #" (id)
+                }
+            }
+        }
+        form method="get" action="/admin/audit" class="filters" {
+            label for="q" { (t.s("Tìm", "Search")) }
+            " "
+            input id="q" name="q" value=(query.q);
+            " "
+            label for="from" { (t.s("Từ ngày", "From")) }
+            " "
+            input id="from" name="from" type="date" value=(query.from);
+            " "
+            label for="to" { (t.s("Đến ngày", "To")) }
+            " "
+            input id="to" name="to" type="date" value=(query.to);
+            " "
+            button type="submit" { (t.s("Lọc", "Filter")) }
+        }
+        p {
+            (found.rows.len()) " " (t.s("mục khớp", "matching")) ", "
+            (found.rows.len().min(SHOWN)) " " (t.s("mục mới nhất được hiện", "newest shown"))
+            " — "
+            a href=(csv_link) id="audit-csv" { (t.s("Xuất CSV (mọi mục khớp)", "Export CSV (every match)")) }
+        }
+        div class="scroll" {
+            table class="grid" id="audit" {
+                thead {
+                    tr {
+                        th scope="col" { "#" }
+                        th scope="col" { (t.s("Thời gian", "Time")) }
+                        th scope="col" { (t.s("Người thực hiện", "Actor")) }
+                        th scope="col" { (t.s("Hành động", "Action")) }
+                        th scope="col" { (t.s("Đối tượng", "Target")) }
+                        th scope="col" { (t.s("Chi tiết", "Details")) }
+                    }
+                }
+                tbody {
+                    @for r in found.rows.iter().rev().take(SHOWN) {
+                        tr {
+                            td { (r.id) }
+                            td { (date_time(r.at)) }
+                            td { (r.actor) }
+                            td { (r.action) }
+                            td { (r.target) }
+                            td { code { (r.after.as_deref().unwrap_or("").chars().take(160).collect::<String>()) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    c.page("/admin/audit", t.s("Nhật ký kiểm tra", "Audit log"), body)
 }

@@ -15,12 +15,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use hopthu_core::directory::{ImportError, ImportPlan, ImportRequest, ImportSource, RowStatus};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Console, admin_form_or_return, admin_or_return};
 use crate::AppState;
 use crate::auth::csrf_refused;
-use crate::html::esc;
 
 /// Import files above this are refused (a province's whole directory is well below).
 const MAX_UPLOAD: usize = 32 * 1024 * 1024;
@@ -71,27 +71,26 @@ fn remove_stale(state: &AppState) {
     }
 }
 
-fn form_html(c: &Console, error: &str) -> String {
+fn form_html(c: &Console, error: Option<Markup>) -> Markup {
     let t = c.t();
-    format!(
-        r#"<h1>{title}</h1>{error}
-<p>{intro}</p>
-<form method="post" action="/admin/import" enctype="multipart/form-data" class="stack">
-<input type="hidden" name="csrf" value="{csrf}">
-<label for="units">{units_l}</label><input id="units" name="units" type="file" accept=".csv,.xlsx" required>
-<label for="people">{people_l}</label><input id="people" name="people" type="file" accept=".csv,.xlsx">
-<button type="submit" class="primary" id="preview">{submit}</button>
-</form>"#,
-        title = t.s("Nhập danh bạ", "Import the directory"),
-        intro = t.s(
-            "Tải lên tệp đơn vị (kind,code,name,parent) và tệp cán bộ (full_name,unit,…), dạng CSV UTF-8 hoặc .xlsx. Bạn sẽ xem trước địa chỉ cấp cho từng dòng trước khi xác nhận.",
-            "Upload the units file (kind,code,name,parent) and the people file (full_name,unit,…), as UTF-8 CSV or .xlsx. You will see the address of every row before confirming."
-        ),
-        csrf = c.csrf(),
-        units_l = t.s("Tệp đơn vị", "Units file"),
-        people_l = t.s("Tệp cán bộ (không bắt buộc)", "People file (optional)"),
-        submit = t.s("Xem trước", "Preview"),
-    )
+    html! {
+        h1 { (t.s("Nhập danh bạ", "Import the directory")) }
+        @if let Some(error) = error { (error) }
+        p {
+            (t.s(
+                "Tải lên tệp đơn vị (kind,code,name,parent) và tệp cán bộ (full_name,unit,…), dạng CSV UTF-8 hoặc .xlsx. Bạn sẽ xem trước địa chỉ cấp cho từng dòng trước khi xác nhận.",
+                "Upload the units file (kind,code,name,parent) and the people file (full_name,unit,…), as UTF-8 CSV or .xlsx. You will see the address of every row before confirming."
+            ))
+        }
+        form method="post" action="/admin/import" enctype="multipart/form-data" class="stack" {
+            (c.csrf_input())
+            label for="units" { (t.s("Tệp đơn vị", "Units file")) }
+            input id="units" name="units" type="file" accept=".csv,.xlsx" required;
+            label for="people" { (t.s("Tệp cán bộ (không bắt buộc)", "People file (optional)")) }
+            input id="people" name="people" type="file" accept=".csv,.xlsx";
+            button type="submit" class="primary" id="preview" { (t.s("Xem trước", "Preview")) }
+        }
+    }
 }
 
 async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -104,26 +103,30 @@ async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     c.page(
         "/admin/import",
         t.s("Nhập danh bạ", "Import"),
-        &form_html(&c, ""),
+        form_html(&c, None),
     )
 }
 
 fn refused(c: &Console, status: StatusCode, error: &ImportError) -> Response {
     let t = c.t();
-    let items: String = match error {
-        ImportError::Refused(problems) => problems
-            .iter()
-            .map(|p| format!("<li>{}</li>", esc(&p.to_string())))
-            .collect(),
-        ImportError::Failed(e) => format!("<li>{}</li>", esc(&e.message)),
+    let msg = html! {
+        div class="error" role="alert" {
+            p {
+                (t.s(
+                    "Không nhập được: chưa có gì được ghi.",
+                    "Not imported: nothing was written."
+                ))
+            }
+            ul {
+                @match error {
+                    ImportError::Refused(problems) => {
+                        @for p in problems { li { (p.to_string()) } }
+                    }
+                    ImportError::Failed(e) => { li { (e.message) } }
+                }
+            }
+        }
     };
-    let msg = format!(
-        r#"<div class="error" role="alert"><p>{}</p><ul>{items}</ul></div>"#,
-        t.s(
-            "Không nhập được: chưa có gì được ghi.",
-            "Not imported: nothing was written."
-        )
-    );
     let status = match error {
         ImportError::Failed(e) => super::status_of(e.kind),
         ImportError::Refused(_) => status,
@@ -131,7 +134,7 @@ fn refused(c: &Console, status: StatusCode, error: &ImportError) -> Response {
     let mut r = c.page(
         "/admin/import",
         t.s("Nhập danh bạ", "Import"),
-        &form_html(c, &msg),
+        form_html(c, Some(msg)),
     );
     *r.status_mut() = status;
     r
@@ -161,56 +164,65 @@ fn read_request(dir: &std::path::Path) -> std::io::Result<ImportRequest> {
     })
 }
 
-fn plan_table(c: &Console, plan: &ImportPlan) -> String {
+/// The remarks of a dry-run row: "review" first, then the warnings and the aliases.
+fn row_notes(t: crate::html::T, r: &hopthu_core::directory::ImportRow) -> String {
+    let mut notes: Vec<String> = r.warnings.iter().map(ToString::to_string).collect();
+    if r.review {
+        notes.insert(0, t.s("Cần xem lại", "Review").to_string());
+    }
+    if !r.aliases.is_empty() {
+        notes.push(format!(
+            "{}: {}",
+            t.s("Bí danh", "Aliases"),
+            r.aliases.join(", ")
+        ));
+    }
+    notes.join("; ")
+}
+
+fn plan_table(c: &Console, plan: &ImportPlan) -> Markup {
     let t = c.t();
-    let rows: String = plan
-        .rows
-        .iter()
-        .map(|r| {
-            let status = match r.status {
-                RowStatus::New => t.s("Mới", "New"),
-                RowStatus::Existing => t.s("Đã có", "Existing"),
-            };
-            let mut notes: Vec<String> = r.warnings.iter().map(|w| esc(w)).collect();
-            if r.review {
-                notes.insert(0, t.s("Cần xem lại", "Review").to_string());
+    html! {
+        div class="scroll" {
+            table class="grid" id="plan" {
+                caption { (t.s("Kết quả chạy thử (chưa ghi gì)", "Dry run (nothing written yet)")) }
+                thead {
+                    tr {
+                        th scope="col" { (t.s("Tệp", "File")) }
+                        th scope="col" { (t.s("Dòng", "Line")) }
+                        th scope="col" { (t.s("Tên", "Name")) }
+                        th scope="col" { (t.s("Mã đơn vị", "Unit code")) }
+                        th scope="col" { (t.s("Địa chỉ thư", "Address")) }
+                        th scope="col" { (t.s("Trạng thái", "Status")) }
+                        th scope="col" { (t.s("Ghi chú", "Remarks")) }
+                    }
+                }
+                tbody {
+                    @for r in &plan.rows {
+                        tr class=(r.status.as_str()) {
+                            td {
+                                (match r.file {
+                                    hopthu_model::naming::Table::Units => t.s("Đơn vị", "Unit"),
+                                    _ => t.s("Cán bộ", "Person"),
+                                })
+                            }
+                            td { (r.line) }
+                            td { (r.name) }
+                            td { (r.unit_code) }
+                            td { (r.address) }
+                            td {
+                                (match r.status {
+                                    RowStatus::New => t.s("Mới", "New"),
+                                    RowStatus::Existing => t.s("Đã có", "Existing"),
+                                })
+                            }
+                            td { (row_notes(t, r)) }
+                        }
+                    }
+                }
             }
-            if !r.aliases.is_empty() {
-                notes.push(format!(
-                    "{}: {}",
-                    t.s("Bí danh", "Aliases"),
-                    esc(&r.aliases.join(", "))
-                ));
-            }
-            format!(
-                r#"<tr class="{cls}"><td>{file}</td><td>{line}</td><td>{name}</td><td>{unit}</td><td>{address}</td><td>{status}</td><td>{notes}</td></tr>"#,
-                cls = r.status.as_str(),
-                file = match r.file {
-                    hopthu_model::naming::Table::Units => t.s("Đơn vị", "Unit"),
-                    _ => t.s("Cán bộ", "Person"),
-                },
-                line = r.line,
-                name = esc(&r.name),
-                unit = esc(&r.unit_code),
-                address = esc(&r.address),
-                notes = notes.join("; "),
-            )
-        })
-        .collect();
-    format!(
-        r#"<div class="scroll"><table class="grid" id="plan"><caption>{cap}</caption><thead><tr><th scope="col">{f}</th><th scope="col">{l}</th><th scope="col">{n}</th><th scope="col">{u}</th><th scope="col">{a}</th><th scope="col">{s}</th><th scope="col">{w}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
-        cap = t.s(
-            "Kết quả chạy thử (chưa ghi gì)",
-            "Dry run (nothing written yet)"
-        ),
-        f = t.s("Tệp", "File"),
-        l = t.s("Dòng", "Line"),
-        n = t.s("Tên", "Name"),
-        u = t.s("Mã đơn vị", "Unit code"),
-        a = t.s("Địa chỉ thư", "Address"),
-        s = t.s("Trạng thái", "Status"),
-        w = t.s("Ghi chú", "Remarks"),
-    )
+        }
+    }
 }
 
 async fn preview(
@@ -294,32 +306,24 @@ async fn preview(
         tracing::warn!(error = %e, "saving an import upload");
         return crate::html::error_page(t, StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
     }
-    let body = format!(
-        r#"<h1>{title}</h1>
-<p id="summary">{summary}: {units} {units_l}, {people} {people_l}, {aliases} {aliases_l}.</p>
-{table}
-<form method="post" action="/admin/import/confirm" class="stack">
-<input type="hidden" name="csrf" value="{csrf}">
-<input type="hidden" name="upload" value="{id}">
-<input type="hidden" name="digest" value="{digest}">
-<button type="submit" class="primary" id="confirm">{confirm}</button>
-</form>
-<p><a href="/admin/import">{cancel}</a></p>"#,
-        title = t.s("Xem trước khi nhập", "Import preview"),
-        summary = t.s("Sẽ tạo", "Will create"),
-        units = plan.new_units(),
-        units_l = t.s("đơn vị", "units"),
-        people = plan.new_people(),
-        people_l = t.s("cán bộ", "people"),
-        aliases = plan.new_aliases(),
-        aliases_l = t.s("bí danh", "aliases"),
-        table = plan_table(&c, &plan),
-        csrf = c.csrf(),
-        digest = hopthu_core::console::plan_digest(&plan),
-        confirm = t.s("Xác nhận nhập", "Confirm the import"),
-        cancel = t.s("Huỷ, chọn tệp khác", "Cancel, choose other files"),
-    );
-    c.page("/admin/import", t.s("Xem trước", "Preview"), &body)
+    let body = html! {
+        h1 { (t.s("Xem trước khi nhập", "Import preview")) }
+        p id="summary" {
+            (t.s("Sẽ tạo", "Will create")) ": "
+            (plan.new_units()) " " (t.s("đơn vị", "units")) ", "
+            (plan.new_people()) " " (t.s("cán bộ", "people")) ", "
+            (plan.new_aliases()) " " (t.s("bí danh", "aliases")) "."
+        }
+        (plan_table(&c, &plan))
+        form method="post" action="/admin/import/confirm" class="stack" {
+            (c.csrf_input())
+            input type="hidden" name="upload" value=(id);
+            input type="hidden" name="digest" value=(hopthu_core::console::plan_digest(&plan));
+            button type="submit" class="primary" id="confirm" { (t.s("Xác nhận nhập", "Confirm the import")) }
+        }
+        p { a href="/admin/import" { (t.s("Huỷ, chọn tệp khác", "Cancel, choose other files")) } }
+    };
+    c.page("/admin/import", t.s("Xem trước", "Preview"), body)
 }
 
 #[derive(Deserialize, Default)]
@@ -370,44 +374,45 @@ async fn confirm(
     if let Err(e) = std::fs::remove_dir_all(&dir) {
         tracing::warn!(error = %e, "removing an applied import upload");
     }
-    let rows: String = applied
-        .credentials
-        .iter()
-        .map(|cr| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                esc(&cr.unit_code),
-                esc(&cr.name),
-                esc(&cr.address),
-                esc(&cr.password)
-            )
-        })
-        .collect();
-    let body = format!(
-        r#"<h1>{title}</h1>
-<p class="ok" role="status" id="applied">{done}: {units} {units_l}, {people} {people_l}, {aliases} {aliases_l}.</p>
-<p class="notice">{hint}</p>
-<div class="scroll"><table class="grid" id="credentials"><thead><tr><th scope="col">{u}</th><th scope="col">{n}</th><th scope="col">{a}</th><th scope="col">{p}</th></tr></thead><tbody>{rows}</tbody></table></div>
-<p><a href="/admin">{tree}</a></p>"#,
-        title = t.s("Đã nhập danh bạ", "Directory imported"),
-        done = t.s("Đã tạo", "Created"),
-        units = applied.units.len(),
-        units_l = t.s("đơn vị", "units"),
-        people = applied.people.len(),
-        people_l = t.s("cán bộ", "people"),
-        aliases = applied.aliases,
-        aliases_l = t.s("bí danh", "aliases"),
-        hint = t.s(
-            "Mật khẩu dùng một lần chỉ hiện ở đây, một lần. Hãy trao cho từng người; họ phải đổi ở lần đăng nhập đầu tiên.",
-            "The one-time passwords are shown here once. Hand each to its owner; they must be changed at the first sign-in."
-        ),
-        u = t.s("Mã đơn vị", "Unit code"),
-        n = t.s("Tên", "Name"),
-        a = t.s("Địa chỉ thư", "Address"),
-        p = t.s("Mật khẩu dùng một lần", "One-time password"),
-        tree = t.s("Xem cây tổ chức", "See the organisation tree"),
-    );
-    super::no_store(c.page("/admin/import", t.s("Đã nhập", "Imported"), &body))
+    let body = html! {
+        h1 { (t.s("Đã nhập danh bạ", "Directory imported")) }
+        p class="ok" role="status" id="applied" {
+            (t.s("Đã tạo", "Created")) ": "
+            (applied.units.len()) " " (t.s("đơn vị", "units")) ", "
+            (applied.people.len()) " " (t.s("cán bộ", "people")) ", "
+            (applied.aliases) " " (t.s("bí danh", "aliases")) "."
+        }
+        p class="notice" {
+            (t.s(
+                "Mật khẩu dùng một lần chỉ hiện ở đây, một lần. Hãy trao cho từng người; họ phải đổi ở lần đăng nhập đầu tiên.",
+                "The one-time passwords are shown here once. Hand each to its owner; they must be changed at the first sign-in."
+            ))
+        }
+        div class="scroll" {
+            table class="grid" id="credentials" {
+                thead {
+                    tr {
+                        th scope="col" { (t.s("Mã đơn vị", "Unit code")) }
+                        th scope="col" { (t.s("Tên", "Name")) }
+                        th scope="col" { (t.s("Địa chỉ thư", "Address")) }
+                        th scope="col" { (t.s("Mật khẩu dùng một lần", "One-time password")) }
+                    }
+                }
+                tbody {
+                    @for cr in &applied.credentials {
+                        tr {
+                            td { (cr.unit_code) }
+                            td { (cr.name) }
+                            td { (cr.address) }
+                            td { code { (cr.password) } }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href="/admin" { (t.s("Xem cây tổ chức", "See the organisation tree")) } }
+    };
+    super::no_store(c.page("/admin/import", t.s("Đã nhập", "Imported"), body))
 }
 
 #[cfg(test)]

@@ -20,11 +20,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use hopthu_core::directory::{ChangeInput, ChangeKind, ChangeView, Credential, PersonState};
 use hopthu_core::{Actor, AdminScope, ErrorKind};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{Signed, csrf_refused, signed_in};
-use crate::html::{T, date, date_time, esc, page, see_other, url};
+use crate::html::{T, csrf_input, date, date_time, page, see_other, url};
 
 const CSS: &str = include_str!("../../assets/admin.css");
 
@@ -87,12 +88,13 @@ impl Console {
         self.signed.t()
     }
 
-    pub(crate) fn csrf(&self) -> String {
-        esc(&self.signed.session.csrf_token)
+    /// The hidden field with the session's CSRF token, for the console's forms.
+    pub(crate) fn csrf_input(&self) -> Markup {
+        csrf_input(&self.signed.session.csrf_token)
     }
 
     /// A console page: the console's navigation, then `body`, in the webmail's frame.
-    pub(crate) fn page(&self, current: &str, title: &str, body: &str) -> Response {
+    pub(crate) fn page(&self, current: &str, title: &str, body: Markup) -> Response {
         let t = self.t();
         let mut links = vec![
             ("/admin", t.s("Cây tổ chức", "Organisation")),
@@ -109,46 +111,38 @@ impl Console {
             links.push(("/admin/audit", t.s("Nhật ký kiểm tra", "Audit log")));
         }
         links.push(("/mail", t.s("Hộp thư", "Mailbox")));
-        let nav: String = links
-            .iter()
-            .map(|(href, label)| {
-                let cur = if *href == current {
-                    r#" aria-current="page""#
-                } else {
-                    ""
-                };
-                format!(r#"<li><a href="{href}"{cur}>{label}</a></li>"#)
-            })
-            .collect();
         let scope = match self.actor.scope {
             AdminScope::Focal => t.s("Đơn vị đầu mối", "Focal unit"),
             AdminScope::Unit(_) => t.s("Cán bộ CNTT đơn vị", "Unit IT officer"),
         };
-        let html = format!(
-            r#"<link rel="stylesheet" href="/static/admin.css?v={v}">
-<main id="main" class="admin">
-<nav class="console" aria-label="{navl}"><ul>{nav}</ul></nav>
-<p class="muted">{scope_l}: {scope}</p>
-{body}
-</main>"#,
-            v = crate::html::ASSET_VERSION,
-            navl = t.s("Quản trị", "Administration"),
-            scope_l = t.s("Quyền", "Role"),
-        );
-        page(t, title, Some(&self.signed.session), &html).into_response()
+        let html = html! {
+            link rel="stylesheet" href={ "/static/admin.css?v=" (crate::html::ASSET_VERSION) };
+            main id="main" class="admin" {
+                nav class="console" aria-label=(t.s("Quản trị", "Administration")) {
+                    ul {
+                        @for (href, label) in &links {
+                            li { a href=(href) aria-current=[(*href == current).then_some("page")] { (label) } }
+                        }
+                    }
+                }
+                p class="muted" { (t.s("Quyền", "Role")) ": " (scope) }
+                (body)
+            }
+        };
+        page(t, title, Some(&self.signed.session), html).into_response()
     }
 
     /// Core's refusal or failure as a page with its status (403, 404, 400, 409, 503).
     pub(crate) fn error(&self, e: &hopthu_core::Error) -> Response {
         let status = status_of(e.kind);
+        let t = self.t();
         let mut r = self.page(
             "",
-            self.t().s("Lỗi", "Error"),
-            &format!(
-                r#"<h1>{}</h1><p class="error" role="alert">{}</p>"#,
-                self.t().s("Không thực hiện được", "That did not work"),
-                esc(&e.message)
-            ),
+            t.s("Lỗi", "Error"),
+            html! {
+                h1 { (t.s("Không thực hiện được", "That did not work")) }
+                p class="error" role="alert" { (e.message) }
+            },
         );
         *r.status_mut() = status;
         r
@@ -176,26 +170,28 @@ pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
 }
 
 /// The link to the console in the webmail's side bar, for administrators only (core says who).
-pub(crate) async fn nav_link(state: &AppState, signed: &Signed) -> String {
+pub(crate) async fn nav_link(state: &AppState, signed: &Signed) -> Markup {
     match state.core.actor(&signed.session.principal).await {
-        Ok(_) => format!(
-            r#"<p class="admin-link"><a href="/admin" id="admin-link">{}</a></p>"#,
-            signed.t().s("Quản trị danh bạ", "Directory administration")
-        ),
-        Err(_) => String::new(),
+        Ok(_) => html! {
+            p class="admin-link" {
+                a href="/admin" id="admin-link" {
+                    (signed.t().s("Quản trị danh bạ", "Directory administration"))
+                }
+            }
+        },
+        Err(_) => Markup::default(),
     }
 }
 
-fn kind_name(t: T, kind: &str) -> String {
-    let label = match kind {
+fn kind_name(t: T, kind: &str) -> &str {
+    match kind {
         "department" => t.s("Sở, ban, ngành", "Department"),
         "board" => t.s("Ban", "Board"),
         "organisation" => t.s("Tổ chức", "Organisation"),
         "commune" => t.s("Xã", "Commune"),
         "ward" => t.s("Phường", "Ward"),
-        _ => return esc(kind),
-    };
-    label.to_string()
+        _ => kind,
+    }
 }
 
 /// The administrator of a request, or the response instead: the sign-in page, the forced
@@ -286,13 +282,12 @@ async fn tree(State(state): State<AppState>, headers: HeaderMap) -> Response {
     // Roots: units whose parent is not visible to the actor.
     let visible = |id| units.iter().any(|u| u.id == id);
     fn branch(
-        out: &mut String,
         units: &[hopthu_core::directory::UnitRecord],
         parent: Option<hopthu_model::UnitId>,
         roots: bool,
         visible: &dyn Fn(hopthu_model::UnitId) -> bool,
         depth: usize,
-    ) {
+    ) -> Markup {
         let children: Vec<_> = units
             .iter()
             .filter(|u| {
@@ -304,38 +299,31 @@ async fn tree(State(state): State<AppState>, headers: HeaderMap) -> Response {
             })
             .collect();
         if children.is_empty() || depth > units.len() {
-            return;
+            return Markup::default();
         }
-        out.push_str(if roots {
-            r#"<ul class="tree">"#
-        } else {
-            "<ul>"
-        });
-        for u in children {
-            out.push_str(&format!(
-                r#"<li><a href="/admin/units/{code_url}">{name}</a> <span class="kind">{code} · {address}</span>"#,
-                code_url = seg(&u.code),
-                name = esc(&u.name),
-                code = esc(&u.code),
-                address = esc(&u.address),
-            ));
-            branch(out, units, Some(u.id), false, visible, depth + 1);
-            out.push_str("</li>");
+        html! {
+            ul class=[roots.then_some("tree")] {
+                @for u in children {
+                    li {
+                        a href={ "/admin/units/" (seg(&u.code)) } { (u.name) }
+                        " "
+                        span class="kind" { (u.code) " · " (u.address) }
+                        (branch(units, Some(u.id), false, visible, depth + 1))
+                    }
+                }
+            }
         }
-        out.push_str("</ul>");
     }
-    let mut list = String::new();
-    branch(&mut list, &units, None, true, &visible, 0);
-    if units.is_empty() {
-        list = format!("<p>{}</p>", t.s("Chưa có đơn vị nào.", "No units yet."));
-    }
-    let body = format!(
-        r#"<h1>{title}</h1><p>{count}: {n}</p>{list}"#,
-        title = t.s("Cây tổ chức", "Organisation tree"),
-        count = t.s("Số đơn vị", "Units"),
-        n = units.len(),
-    );
-    c.page("/admin", t.s("Cây tổ chức", "Organisation tree"), &body)
+    let body = html! {
+        h1 { (t.s("Cây tổ chức", "Organisation tree")) }
+        p { (t.s("Số đơn vị", "Units")) ": " (units.len()) }
+        @if units.is_empty() {
+            p { (t.s("Chưa có đơn vị nào.", "No units yet.")) }
+        } @else {
+            (branch(&units, None, true, &visible, 0))
+        }
+    };
+    c.page("/admin", t.s("Cây tổ chức", "Organisation tree"), body)
 }
 
 // ---- a unit: its mailbox and its people ------------------------------------------------
@@ -355,105 +343,106 @@ async fn unit_page(
         Ok(p) => p,
         Err(e) => return c.error(&e),
     };
-    let csrf = c.csrf();
     let reset_form = |address: &str| {
-        format!(
-            r#"<form method="post" action="/admin/reset" class="row"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="address" value="{a}"><button type="submit">{l}</button></form>"#,
-            a = esc(address),
-            l = t.s("Cấp lại mật khẩu", "Reset password"),
-        )
+        html! {
+            form method="post" action="/admin/reset" class="row" {
+                (c.csrf_input())
+                input type="hidden" name="address" value=(address);
+                button type="submit" { (t.s("Cấp lại mật khẩu", "Reset password")) }
+            }
+        }
     };
-    let mut rows = String::new();
-    for p in people.iter().filter(|p| p.unit == unit.id) {
-        let actions = match p.state {
-            PersonState::Active => format!(
-                r#"{reset} <a href="/admin/changes/new?kind=resignation&amp;person={a}">{revoke}</a> · <a href="/admin/changes/new?kind=transfer&amp;person={a}">{move_l}</a>"#,
-                reset = reset_form(&p.address),
-                a = url(&p.address),
-                revoke = t.s("Thu hồi…", "Revoke…"),
-                move_l = t.s("Điều chuyển…", "Transfer…"),
-            ),
-            _ => format!(
-                r#"<a href="/admin/changes/new?kind=reissue&amp;person={a}">{l}</a>"#,
-                a = url(&p.address),
-                l = t.s("Cấp lại hộp thư…", "Re-issue…"),
-            ),
-        };
-        rows.push_str(&format!(
-            r#"<tr><td>{name}</td><td>{address}</td><td>{position}</td><td class="state-{st}">{state}</td><td>{last}</td><td>{actions}</td></tr>"#,
-            name = esc(&p.full_name),
-            address = esc(&p.address),
-            position = esc(p.position.as_deref().unwrap_or("")),
-            st = p.state.as_str(),
-            state = state_label(t, p.state.as_str()),
-            last = p
-                .last_access_at
-                .map(date)
-                .unwrap_or_else(|| t.s("chưa đăng nhập", "never").to_string()),
-        ));
-    }
-    if rows.is_empty() {
-        rows = format!(
-            r#"<tr><td colspan="6">{}</td></tr>"#,
-            t.s("Đơn vị chưa có ai.", "Nobody in this unit yet.")
-        );
-    }
-    let mailbox = if unit.account.is_some() {
-        reset_form(&unit.address)
-    } else {
-        String::new()
+    let members: Vec<_> = people.iter().filter(|p| p.unit == unit.id).collect();
+    let h_name = t.s("Họ và tên", "Full name");
+    let h_pos = t.s("Chức vụ", "Position");
+    let people_l = t.s("Cán bộ, công chức", "People");
+    let staff_l = t.s("Mã cán bộ (nếu có)", "Staff id (if any)");
+    let phone_l = t.s("Điện thoại", "Phone");
+    let reason_l = t.s("Lý do / căn cứ", "Reason / reference");
+    let public_l = t.s("Công khai trong danh bạ", "Listed in the public directory");
+    let body = html! {
+        p { a href="/admin" { "← " (t.s("Cây tổ chức", "Organisation tree")) } }
+        h1 { (unit.name) }
+        p { (t.s("Mã đơn vị", "Unit code")) ": " (unit.code) " · " (kind_name(t, &unit.kind)) }
+        section aria-labelledby="mb" {
+            h2 id="mb" { (t.s("Hộp thư đơn vị", "Unit mailbox")) }
+            div {
+                span id="unit-address" { (unit.address) }
+                " "
+                @if unit.account.is_some() { (reset_form(&unit.address)) }
+            }
+        }
+        section aria-labelledby="ppl" {
+            h2 id="ppl" { (people_l) }
+            div class="scroll" {
+                table class="grid" id="people" {
+                    caption class="sr" { (people_l) }
+                    thead {
+                        tr {
+                            th scope="col" { (h_name) }
+                            th scope="col" { (t.s("Địa chỉ thư", "Address")) }
+                            th scope="col" { (h_pos) }
+                            th scope="col" { (t.s("Trạng thái", "State")) }
+                            th scope="col" { (t.s("Đăng nhập gần nhất", "Last sign-in")) }
+                            th scope="col" { (t.s("Thao tác", "Actions")) }
+                        }
+                    }
+                    tbody {
+                        @for p in &members {
+                            tr {
+                                td { (p.full_name) }
+                                td { (p.address) }
+                                td { (p.position.as_deref().unwrap_or("")) }
+                                td class={ "state-" (p.state.as_str()) } { (state_label(t, p.state.as_str())) }
+                                td {
+                                    @match p.last_access_at {
+                                        Some(at) => { (date(at)) }
+                                        None => { (t.s("chưa đăng nhập", "never")) }
+                                    }
+                                }
+                                td {
+                                    @if matches!(p.state, PersonState::Active) {
+                                        (reset_form(&p.address))
+                                        " "
+                                        a href={ "/admin/changes/new?kind=resignation&person=" (url(&p.address)) } { (t.s("Thu hồi…", "Revoke…")) }
+                                        " · "
+                                        a href={ "/admin/changes/new?kind=transfer&person=" (url(&p.address)) } { (t.s("Điều chuyển…", "Transfer…")) }
+                                    } @else {
+                                        a href={ "/admin/changes/new?kind=reissue&person=" (url(&p.address)) } { (t.s("Cấp lại hộp thư…", "Re-issue…")) }
+                                    }
+                                }
+                            }
+                        }
+                        @if members.is_empty() {
+                            tr { td colspan="6" { (t.s("Đơn vị chưa có ai.", "Nobody in this unit yet.")) } }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="hire" {
+            h2 id="hire" { (t.s("Đề nghị cấp hộp thư (tuyển dụng mới)", "Request a mailbox (new hire)")) }
+            form method="post" action="/admin/changes" class="stack" {
+                (c.csrf_input())
+                input type="hidden" name="kind" value="new_hire";
+                input type="hidden" name="unit" value=(unit.code);
+                label for="full_name" { (h_name) }
+                input id="full_name" name="full_name" required;
+                label for="position" { (h_pos) }
+                input id="position" name="position";
+                label for="staff_id" { (staff_l) }
+                input id="staff_id" name="staff_id";
+                label for="phone" { (phone_l) }
+                input id="phone" name="phone" type="tel";
+                label for="reason" { (reason_l) }
+                input id="reason" name="reason";
+                label { input type="checkbox" name="public" value="1"; " " (public_l) }
+                button type="submit" class="primary" id="file-hire" { (t.s("Gửi đề nghị", "File the request")) }
+            }
+            p { a href={ "/admin/changes/new?unit=" (seg(&unit.code)) } { (t.s("Đề nghị khác…", "Another request…")) } }
+        }
     };
-    let body = format!(
-        r#"<p><a href="/admin">← {back}</a></p>
-<h1>{name}</h1>
-<p>{code_l}: {code} · {kind}</p>
-<section aria-labelledby="mb"><h2 id="mb">{mb_l}</h2><div><span id="unit-address">{address}</span> {mailbox}</div></section>
-<section aria-labelledby="ppl"><h2 id="ppl">{people_l}</h2>
-<div class="scroll"><table class="grid" id="people"><caption class="sr">{people_l}</caption>
-<thead><tr><th scope="col">{h_name}</th><th scope="col">{h_addr}</th><th scope="col">{h_pos}</th><th scope="col">{h_state}</th><th scope="col">{h_last}</th><th scope="col">{h_act}</th></tr></thead>
-<tbody>{rows}</tbody></table></div></section>
-<section aria-labelledby="hire"><h2 id="hire">{hire_l}</h2>
-<form method="post" action="/admin/changes" class="stack">
-<input type="hidden" name="csrf" value="{csrf}">
-<input type="hidden" name="kind" value="new_hire">
-<input type="hidden" name="unit" value="{code}">
-<label for="full_name">{h_name}</label><input id="full_name" name="full_name" required>
-<label for="position">{h_pos}</label><input id="position" name="position">
-<label for="staff_id">{staff_l}</label><input id="staff_id" name="staff_id">
-<label for="phone">{phone_l}</label><input id="phone" name="phone" type="tel">
-<label for="reason">{reason_l}</label><input id="reason" name="reason">
-<label><input type="checkbox" name="public" value="1"> {public_l}</label>
-<button type="submit" class="primary" id="file-hire">{file_l}</button>
-</form>
-<p><a href="/admin/changes/new?unit={code_url}">{other_l}</a></p>
-</section>"#,
-        back = t.s("Cây tổ chức", "Organisation tree"),
-        name = esc(&unit.name),
-        code_l = t.s("Mã đơn vị", "Unit code"),
-        code = esc(&unit.code),
-        code_url = seg(&unit.code),
-        kind = kind_name(t, &unit.kind),
-        mb_l = t.s("Hộp thư đơn vị", "Unit mailbox"),
-        address = esc(&unit.address),
-        people_l = t.s("Cán bộ, công chức", "People"),
-        h_name = t.s("Họ và tên", "Full name"),
-        h_addr = t.s("Địa chỉ thư", "Address"),
-        h_pos = t.s("Chức vụ", "Position"),
-        h_state = t.s("Trạng thái", "State"),
-        h_last = t.s("Đăng nhập gần nhất", "Last sign-in"),
-        h_act = t.s("Thao tác", "Actions"),
-        hire_l = t.s(
-            "Đề nghị cấp hộp thư (tuyển dụng mới)",
-            "Request a mailbox (new hire)"
-        ),
-        staff_l = t.s("Mã cán bộ (nếu có)", "Staff id (if any)"),
-        phone_l = t.s("Điện thoại", "Phone"),
-        reason_l = t.s("Lý do / căn cứ", "Reason / reference"),
-        public_l = t.s("Công khai trong danh bạ", "Listed in the public directory"),
-        file_l = t.s("Gửi đề nghị", "File the request"),
-        other_l = t.s("Đề nghị khác…", "Another request…"),
-    );
-    c.page("/admin", &unit.name, &body)
+    c.page("/admin", &unit.name, body)
 }
 
 // ---- change requests ----------------------------------------------------------------------
@@ -479,75 +468,59 @@ async fn change_form(
         Ok(u) => u,
         Err(e) => return c.error(&e),
     };
-    let unit_options: String = units
-        .iter()
-        .map(|u| {
-            let sel = if u.code == q.unit { " selected" } else { "" };
-            format!(
-                r#"<option value="{code}"{sel}>{code} — {name}</option>"#,
-                code = esc(&u.code),
-                name = esc(&u.name)
-            )
-        })
-        .collect();
-    let options: String = ChangeKind::ALL
-        .iter()
-        .map(|k| {
-            let sel = if k.as_str() == q.kind {
-                " selected"
-            } else {
-                ""
-            };
-            format!(
-                r#"<option value="{}"{sel}>{}</option>"#,
-                k.as_str(),
-                kind_label(t, *k)
-            )
-        })
-        .collect();
-    let body = format!(
-        r#"<h1>{title}</h1>
-<form method="post" action="/admin/changes" class="stack">
-<input type="hidden" name="csrf" value="{csrf}">
-<label for="kind">{kind_l}</label><select id="kind" name="kind">{options}</select>
-<label for="person">{person_l}</label><input id="person" name="person" value="{person}" aria-describedby="person-h">
-<p id="person-h" class="muted">{person_h}</p>
-<label for="unit">{unit_l}</label><select id="unit" name="unit" aria-describedby="unit-h"><option value="">—</option>{unit_options}</select>
-<p id="unit-h" class="muted">{unit_h}</p>
-<label for="full_name">{name_l}</label><input id="full_name" name="full_name">
-<label for="position">{pos_l}</label><input id="position" name="position">
-<label for="staff_id">{staff_l}</label><input id="staff_id" name="staff_id">
-<label for="phone">{phone_l}</label><input id="phone" name="phone" type="tel">
-<label for="reason">{reason_l}</label><input id="reason" name="reason">
-<label><input type="checkbox" name="public" value="1"> {public_l}</label>
-<button type="submit" class="primary">{file_l}</button>
-</form>"#,
-        title = t.s("Đề nghị thay đổi", "File a change request"),
-        csrf = c.csrf(),
-        kind_l = t.s("Loại đề nghị", "Kind"),
-        person_l = t.s("Địa chỉ thư của người", "The person's address"),
-        person = esc(&q.person),
-        person_h = t.s(
-            "Cho mọi loại trừ tuyển dụng mới và chuyển đến.",
-            "For every kind except new hire and transfer in."
-        ),
-        unit_l = t.s("Mã đơn vị", "Unit code"),
-        unit_h = t.s(
-            "Đơn vị tuyển dụng (tuyển dụng mới, chuyển đến) hoặc đơn vị chuyển đến (điều chuyển).",
-            "The hiring unit (new hire, transfer in) or the destination (transfer)."
-        ),
-        name_l = t.s("Họ và tên", "Full name"),
-        pos_l = t.s("Chức vụ", "Position"),
-        staff_l = t.s("Mã cán bộ (nếu có)", "Staff id (if any)"),
-        phone_l = t.s("Điện thoại", "Phone"),
-        reason_l = t.s("Lý do / căn cứ", "Reason / reference"),
-        public_l = t.s("Công khai trong danh bạ", "Listed in the public directory"),
-        file_l = t.s("Gửi đề nghị", "File the request"),
-    );
+    let body = html! {
+        h1 { (t.s("Đề nghị thay đổi", "File a change request")) }
+        form method="post" action="/admin/changes" class="stack" {
+            (c.csrf_input())
+            label for="kind" { (t.s("Loại đề nghị", "Kind")) }
+            select id="kind" name="kind" {
+                @for k in ChangeKind::ALL {
+                    option value=(k.as_str()) selected[k.as_str() == q.kind] { (kind_label(t, k)) }
+                }
+            }
+            label for="person" { (t.s("Địa chỉ thư của người", "The person's address")) }
+            input id="person" name="person" value=(q.person) aria-describedby="person-h";
+            p id="person-h" class="muted" {
+                (t.s(
+                    "Cho mọi loại trừ tuyển dụng mới và chuyển đến.",
+                    "For every kind except new hire and transfer in."
+                ))
+            }
+            label for="unit" { (t.s("Mã đơn vị", "Unit code")) }
+            select id="unit" name="unit" aria-describedby="unit-h" {
+                option value="" { "—" }
+                @for u in &units {
+                    option value=(u.code) selected[u.code == q.unit] { (u.code) " — " (u.name) }
+                }
+            }
+            p id="unit-h" class="muted" {
+                (t.s(
+                    "Đơn vị tuyển dụng (tuyển dụng mới, chuyển đến) hoặc đơn vị chuyển đến (điều chuyển).",
+                    "The hiring unit (new hire, transfer in) or the destination (transfer)."
+                ))
+            }
+            label for="full_name" { (t.s("Họ và tên", "Full name")) }
+            input id="full_name" name="full_name";
+            label for="position" { (t.s("Chức vụ", "Position")) }
+            input id="position" name="position";
+            label for="staff_id" { (t.s("Mã cán bộ (nếu có)", "Staff id (if any)")) }
+            input id="staff_id" name="staff_id";
+            label for="phone" { (t.s("Điện thoại", "Phone")) }
+            input id="phone" name="phone" type="tel";
+            label for="reason" { (t.s("Lý do / căn cứ", "Reason / reference")) }
+            input id="reason" name="reason";
+            label {
+                input type="checkbox" name="public" value="1";
+                " "
+                (t.s("Công khai trong danh bạ", "Listed in the public directory"))
+            }
+            button type="submit" class="primary" { (t.s("Gửi đề nghị", "File the request")) }
+        }
+    };
     c.page(
         "/admin/changes",
         t.s("Đề nghị thay đổi", "Change request"),
-        &body,
+        body,
     )
 }
 
@@ -609,7 +582,7 @@ struct ChangesQuery {
     filed: Option<i64>,
 }
 
-fn change_row(c: &Console, ch: &ChangeView) -> String {
+fn change_row(c: &Console, ch: &ChangeView) -> Markup {
     let t = c.t();
     let kind = ChangeKind::parse(&ch.kind)
         .map(|k| kind_label(t, k).to_string())
@@ -619,30 +592,37 @@ fn change_row(c: &Console, ch: &ChangeView) -> String {
         .clone()
         .or_else(|| ch.person.clone())
         .unwrap_or_default();
-    let decide = if ch.state == "filed" && c.actor.is_focal() {
-        format!(
-            r#"<form method="post" action="/admin/changes/{id}/approve" class="row"><input type="hidden" name="csrf" value="{csrf}"><label class="sr" for="note-a{id}">{note}</label><input id="note-a{id}" name="note" placeholder="{note}"><button type="submit" class="primary" id="approve-{id}">{approve}</button></form>
-<form method="post" action="/admin/changes/{id}/reject" class="row"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="note" value=""><button type="submit" id="reject-{id}">{reject}</button></form>"#,
-            id = ch.id,
-            csrf = c.csrf(),
-            note = t.s("Ghi chú", "Note"),
-            approve = t.s("Duyệt", "Approve"),
-            reject = t.s("Từ chối", "Reject"),
-        )
-    } else {
-        ch.decision_note.as_deref().map(esc).unwrap_or_default()
-    };
-    format!(
-        r#"<tr id="change-{id}"><td>{id}</td><td>{filed}</td><td>{kind}</td><td>{who}</td><td>{unit}</td><td>{reason}</td><td>{by}</td><td>{state}</td><td>{decide}</td></tr>"#,
-        id = ch.id,
-        filed = date(ch.filed_at),
-        kind = esc(&kind),
-        who = esc(&who),
-        unit = esc(&ch.unit_name),
-        reason = esc(&ch.reason),
-        by = esc(&ch.filed_by),
-        state = state_label(t, &ch.state),
-    )
+    let id = ch.id;
+    let note = t.s("Ghi chú", "Note");
+    html! {
+        tr id={ "change-" (id) } {
+            td { (id) }
+            td { (date(ch.filed_at)) }
+            td { (kind) }
+            td { (who) }
+            td { (ch.unit_name) }
+            td { (ch.reason) }
+            td { (ch.filed_by) }
+            td { (state_label(t, &ch.state)) }
+            td {
+                @if ch.state == "filed" && c.actor.is_focal() {
+                    form method="post" action={ "/admin/changes/" (id) "/approve" } class="row" {
+                        (c.csrf_input())
+                        label class="sr" for={ "note-a" (id) } { (note) }
+                        input id={ "note-a" (id) } name="note" placeholder=(note);
+                        button type="submit" class="primary" id={ "approve-" (id) } { (t.s("Duyệt", "Approve")) }
+                    }
+                    form method="post" action={ "/admin/changes/" (id) "/reject" } class="row" {
+                        (c.csrf_input())
+                        input type="hidden" name="note" value="";
+                        button type="submit" id={ "reject-" (id) } { (t.s("Từ chối", "Reject")) }
+                    }
+                } @else {
+                    (ch.decision_note.as_deref().unwrap_or_default())
+                }
+            }
+        }
+    }
 }
 
 async fn changes(
@@ -656,53 +636,47 @@ async fn changes(
         Ok(v) => v,
         Err(e) => return c.error(&e),
     };
-    let table = |rows: String, id: &str| {
-        format!(
-            r#"<div class="scroll"><table class="grid" id="{id}"><thead><tr><th scope="col">#</th><th scope="col">{d}</th><th scope="col">{k}</th><th scope="col">{p}</th><th scope="col">{u}</th><th scope="col">{r}</th><th scope="col">{b}</th><th scope="col">{s}</th><th scope="col">{a}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
-            d = t.s("Ngày gửi", "Filed"),
-            k = t.s("Loại", "Kind"),
-            p = t.s("Người", "Person"),
-            u = t.s("Đơn vị", "Unit"),
-            r = t.s("Lý do", "Reason"),
-            b = t.s("Người gửi", "Filed by"),
-            s = t.s("Trạng thái", "State"),
-            a = t.s("Quyết định", "Decision"),
-        )
+    let table = |pending: bool, id: &str| {
+        html! {
+            div class="scroll" {
+                table class="grid" id=(id) {
+                    thead {
+                        tr {
+                            th scope="col" { "#" }
+                            th scope="col" { (t.s("Ngày gửi", "Filed")) }
+                            th scope="col" { (t.s("Loại", "Kind")) }
+                            th scope="col" { (t.s("Người", "Person")) }
+                            th scope="col" { (t.s("Đơn vị", "Unit")) }
+                            th scope="col" { (t.s("Lý do", "Reason")) }
+                            th scope="col" { (t.s("Người gửi", "Filed by")) }
+                            th scope="col" { (t.s("Trạng thái", "State")) }
+                            th scope="col" { (t.s("Quyết định", "Decision")) }
+                        }
+                    }
+                    tbody {
+                        @for ch in all.iter().filter(|ch| (ch.state == "filed") == pending) {
+                            (change_row(&c, ch))
+                        }
+                    }
+                }
+            }
+        }
     };
-    let pending: String = all
-        .iter()
-        .filter(|ch| ch.state == "filed")
-        .map(|ch| change_row(&c, ch))
-        .collect();
-    let done: String = all
-        .iter()
-        .filter(|ch| ch.state != "filed")
-        .map(|ch| change_row(&c, ch))
-        .collect();
-    let filed = q
-        .filed
-        .map(|id| {
-            format!(
-                r#"<p class="ok" role="status">{} #{id}</p>"#,
-                t.s("Đã gửi đề nghị", "Request filed:")
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        r#"<h1>{title}</h1>{filed}<p><a href="/admin/changes/new">{new}</a></p>
-<h2>{pending_l}</h2>{pending}
-<h2>{done_l}</h2>{done}"#,
-        title = t.s("Yêu cầu thay đổi", "Change requests"),
-        new = t.s("Đề nghị mới…", "New request…"),
-        pending_l = t.s("Chờ duyệt", "Awaiting approval"),
-        pending = table(pending, "pending"),
-        done_l = t.s("Đã quyết định", "Decided"),
-        done = table(done, "decided"),
-    );
+    let body = html! {
+        h1 { (t.s("Yêu cầu thay đổi", "Change requests")) }
+        @if let Some(id) = q.filed {
+            p class="ok" role="status" { (t.s("Đã gửi đề nghị", "Request filed:")) " #" (id) }
+        }
+        p { a href="/admin/changes/new" { (t.s("Đề nghị mới…", "New request…")) } }
+        h2 { (t.s("Chờ duyệt", "Awaiting approval")) }
+        (table(true, "pending"))
+        h2 { (t.s("Đã quyết định", "Decided")) }
+        (table(false, "decided"))
+    };
     c.page(
         "/admin/changes",
         t.s("Yêu cầu thay đổi", "Change requests"),
-        &body,
+        body,
     )
 }
 
@@ -715,23 +689,21 @@ struct DecisionForm {
 }
 
 /// The one-time password of a new, re-issued or reset mailbox, shown once.
-fn credential_section(c: &Console, cred: &Credential) -> String {
+fn credential_section(c: &Console, cred: &Credential) -> Markup {
     let t = c.t();
-    format!(
-        r#"<section aria-labelledby="otp-title" class="card"><h2 id="otp-title">{title}</h2>
-<p>{name} — <strong id="otp-address">{address}</strong></p>
-<p>{pw_l}: <span id="otp" class="secret">{password}</span></p>
-<p class="notice">{hint}</p></section>"#,
-        title = t.s("Mật khẩu dùng một lần", "One-time password"),
-        name = esc(&cred.name),
-        address = esc(&cred.address),
-        pw_l = t.s("Mật khẩu", "Password"),
-        password = esc(&cred.password),
-        hint = t.s(
-            "Mật khẩu chỉ hiện một lần. Hãy trao trực tiếp cho người dùng; họ phải đổi mật khẩu ở lần đăng nhập đầu tiên (Điều 13 khoản 4).",
-            "Shown only once. Hand it to its owner in person; it must be changed at the first sign-in (article 13.4)."
-        ),
-    )
+    html! {
+        section aria-labelledby="otp-title" class="card" {
+            h2 id="otp-title" { (t.s("Mật khẩu dùng một lần", "One-time password")) }
+            p { (cred.name) " — " strong id="otp-address" { (cred.address) } }
+            p { (t.s("Mật khẩu", "Password")) ": " span id="otp" class="secret" { (cred.password) } }
+            p class="notice" {
+                (t.s(
+                    "Mật khẩu chỉ hiện một lần. Hãy trao trực tiếp cho người dùng; họ phải đổi mật khẩu ở lần đăng nhập đầu tiên (Điều 13 khoản 4).",
+                    "Shown only once. Hand it to its owner in person; it must be changed at the first sign-in (article 13.4)."
+                ))
+            }
+        }
+    }
 }
 
 async fn approve(
@@ -750,32 +722,21 @@ async fn approve(
         Ok(a) => a,
         Err(e) => return c.error(&e),
     };
-    let cred = approved
-        .credential
-        .as_ref()
-        .map(|cr| credential_section(&c, cr))
-        .unwrap_or_default();
-    let notices: String = approved
-        .notices
-        .iter()
-        .map(|n| {
-            format!(
-                r#"<li><a href="/admin/notices/{}">{} — {}</a></li>"#,
-                n.id,
-                esc(&n.reference),
-                esc(&n.subject)
-            )
-        })
-        .collect();
-    let body = format!(
-        r#"<h1>{title} #{id}</h1><p class="ok" role="status">{done}</p>{cred}
-<h2>{notices_l}</h2><ul>{notices}</ul><p><a href="/admin/changes">← {back}</a></p>"#,
-        title = t.s("Đã duyệt đề nghị", "Request approved"),
-        done = t.s("Thay đổi đã được áp dụng.", "The change is applied."),
-        notices_l = t.s("Thông báo đã phát hành", "Notices issued"),
-        back = t.s("Yêu cầu thay đổi", "Change requests"),
-    );
-    no_store(c.page("/admin/changes", t.s("Đã duyệt", "Approved"), &body))
+    let body = html! {
+        h1 { (t.s("Đã duyệt đề nghị", "Request approved")) " #" (id) }
+        p class="ok" role="status" { (t.s("Thay đổi đã được áp dụng.", "The change is applied.")) }
+        @if let Some(cr) = &approved.credential {
+            (credential_section(&c, cr))
+        }
+        h2 { (t.s("Thông báo đã phát hành", "Notices issued")) }
+        ul {
+            @for n in &approved.notices {
+                li { a href={ "/admin/notices/" (n.id) } { (n.reference) " — " (n.subject) } }
+            }
+        }
+        p { a href="/admin/changes" { "← " (t.s("Yêu cầu thay đổi", "Change requests")) } }
+    };
+    no_store(c.page("/admin/changes", t.s("Đã duyệt", "Approved"), body))
 }
 
 async fn reject(
@@ -816,14 +777,12 @@ async fn reset(
         Ok(cr) => cr,
         Err(e) => return c.error(&e),
     };
-    let body = format!(
-        r#"<h1>{title}</h1>{cred}<p><a href="/admin/units/{code}">← {back}</a></p>"#,
-        title = t.s("Đã cấp lại mật khẩu", "Password reset"),
-        cred = credential_section(&c, &cred),
-        code = seg(&cred.unit_code),
-        back = esc(&cred.unit_name),
-    );
-    no_store(c.page("/admin", t.s("Cấp lại mật khẩu", "Password reset"), &body))
+    let body = html! {
+        h1 { (t.s("Đã cấp lại mật khẩu", "Password reset")) }
+        (credential_section(&c, &cred))
+        p { a href={ "/admin/units/" (seg(&cred.unit_code)) } { "← " (cred.unit_name) } }
+    };
+    no_store(c.page("/admin", t.s("Cấp lại mật khẩu", "Password reset"), body))
 }
 
 // ---- notices -----------------------------------------------------------------------------
@@ -838,35 +797,34 @@ async fn notices(State(state): State<AppState>, headers: HeaderMap) -> Response 
         (Ok(l), Ok(u)) => (l, u),
         (Err(e), _) | (_, Err(e)) => return c.error(&e),
     };
-    let rows: String = list
-        .iter()
-        .map(|n| {
-            format!(
-                r#"<tr><td>{reference}</td><td>{date}</td><td>{unit}</td><td>{subject}</td><td><a href="/admin/notices/{id}" download>{dl}</a></td></tr>"#,
-                reference = esc(&n.reference),
-                date = date_time(n.created_at),
-                unit = esc(
-                    units
-                        .iter()
-                        .find(|u| u.id == n.unit)
-                        .map_or("", |u| u.name.as_str())
-                ),
-                subject = esc(&n.subject),
-                id = n.id,
-                dl = t.s("Tải về", "Download"),
-            )
-        })
-        .collect();
-    let body = format!(
-        r#"<h1>{title}</h1><div class="scroll"><table class="grid" id="notices"><thead><tr><th scope="col">{r}</th><th scope="col">{d}</th><th scope="col">{u}</th><th scope="col">{s}</th><th scope="col">{f}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
-        title = t.s("Thông báo", "Notices"),
-        r = t.s("Số", "Number"),
-        d = t.s("Ngày", "Date"),
-        u = t.s("Gửi đơn vị", "To unit"),
-        s = t.s("Trích yếu", "Subject"),
-        f = t.s("Tệp", "File"),
-    );
-    c.page("/admin/notices", t.s("Thông báo", "Notices"), &body)
+    let body = html! {
+        h1 { (t.s("Thông báo", "Notices")) }
+        div class="scroll" {
+            table class="grid" id="notices" {
+                thead {
+                    tr {
+                        th scope="col" { (t.s("Số", "Number")) }
+                        th scope="col" { (t.s("Ngày", "Date")) }
+                        th scope="col" { (t.s("Gửi đơn vị", "To unit")) }
+                        th scope="col" { (t.s("Trích yếu", "Subject")) }
+                        th scope="col" { (t.s("Tệp", "File")) }
+                    }
+                }
+                tbody {
+                    @for n in &list {
+                        tr {
+                            td { (n.reference) }
+                            td { (date_time(n.created_at)) }
+                            td { (units.iter().find(|u| u.id == n.unit).map_or("", |u| u.name.as_str())) }
+                            td { (n.subject) }
+                            td { a href={ "/admin/notices/" (n.id) } download { (t.s("Tải về", "Download")) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    c.page("/admin/notices", t.s("Thông báo", "Notices"), body)
 }
 
 async fn notice(
@@ -910,40 +868,45 @@ async fn outlook(State(state): State<AppState>, headers: HeaderMap) -> Response 
         Ok(i) => i,
         Err(e) => return c.error(&e),
     };
-    let rows: String = items
-        .iter()
-        .map(|i| {
-            format!(
-                r#"<tr{cls}><td>{deadline}</td><td>{days}</td><td>{name}</td><td>{address}</td><td>{unit}</td><td>{since}</td></tr>"#,
-                cls = if i.warned { r#" class="warned""# } else { "" },
-                deadline = date(i.deadline),
-                days = i.days_left,
-                name = esc(&i.full_name),
-                address = esc(&i.address),
-                unit = esc(&i.unit_code),
-                since = date(i.since),
-            )
-        })
-        .collect();
-    let body = format!(
-        r#"<h1>{title}</h1><p>{intro}</p>
-<div class="scroll"><table class="grid" id="outlook"><thead><tr><th scope="col">{d}</th><th scope="col">{n}</th><th scope="col">{p}</th><th scope="col">{a}</th><th scope="col">{u}</th><th scope="col">{s}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
-        title = t.s("Dự kiến thu hồi do không sử dụng", "Inactivity outlook"),
-        intro = t.s(
-            "Hộp thư không được đăng nhập trong thời hạn quy định sẽ bị thu hồi (Điều 8 khoản 3). Danh sách xếp theo ngày thu hồi sớm nhất.",
-            "Mailboxes nobody signs in to within the period are revoked (article 8.3). Soonest first."
-        ),
-        d = t.s("Ngày thu hồi", "Revoked on"),
-        n = t.s("Còn (ngày)", "Days left"),
-        p = t.s("Họ và tên", "Full name"),
-        a = t.s("Địa chỉ thư", "Address"),
-        u = t.s("Đơn vị", "Unit"),
-        s = t.s("Tính từ", "Since"),
-    );
+    let body = html! {
+        h1 { (t.s("Dự kiến thu hồi do không sử dụng", "Inactivity outlook")) }
+        p {
+            (t.s(
+                "Hộp thư không được đăng nhập trong thời hạn quy định sẽ bị thu hồi (Điều 8 khoản 3). Danh sách xếp theo ngày thu hồi sớm nhất.",
+                "Mailboxes nobody signs in to within the period are revoked (article 8.3). Soonest first."
+            ))
+        }
+        div class="scroll" {
+            table class="grid" id="outlook" {
+                thead {
+                    tr {
+                        th scope="col" { (t.s("Ngày thu hồi", "Revoked on")) }
+                        th scope="col" { (t.s("Còn (ngày)", "Days left")) }
+                        th scope="col" { (t.s("Họ và tên", "Full name")) }
+                        th scope="col" { (t.s("Địa chỉ thư", "Address")) }
+                        th scope="col" { (t.s("Đơn vị", "Unit")) }
+                        th scope="col" { (t.s("Tính từ", "Since")) }
+                    }
+                }
+                tbody {
+                    @for i in &items {
+                        tr class=[i.warned.then_some("warned")] {
+                            td { (date(i.deadline)) }
+                            td { (i.days_left) }
+                            td { (i.full_name) }
+                            td { (i.address) }
+                            td { (i.unit_code) }
+                            td { (date(i.since)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
     c.page(
         "/admin/outlook",
         t.s("Dự kiến thu hồi", "Inactivity outlook"),
-        &body,
+        body,
     )
 }
 
@@ -951,6 +914,91 @@ async fn outlook(State(state): State<AppState>, headers: HeaderMap) -> Response 
 mod tests {
     use super::*;
     use hopthu_core::web_session::Language;
+
+    const HOSTILE: &str = r#""><script>alert(1)</script>"#;
+
+    fn focal_console() -> Console {
+        Console {
+            signed: Signed {
+                session: crate::html::test_session(),
+                token: "cookie".into(),
+            },
+            actor: Actor {
+                name: "an@example.gov.vn".into(),
+                scope: AdminScope::Focal,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn console_pages_escape_what_people_typed() {
+        let c = focal_console();
+        let change = ChangeView {
+            id: 4,
+            kind: "resignation".into(),
+            kind_label: HOSTILE.into(),
+            state: "filed".into(),
+            unit_code: "U1".into(),
+            unit_name: HOSTILE.into(),
+            person: Some(HOSTILE.into()),
+            full_name: None,
+            target_unit: None,
+            reason: HOSTILE.into(),
+            filed_by: HOSTILE.into(),
+            filed_at: 0,
+            decided_by: None,
+            decided_at: None,
+            decision_note: None,
+        };
+        let row = change_row(&c, &change).into_string();
+        assert!(!row.contains("<script"), "{row}");
+        assert!(
+            row.contains(r#"<button type="submit" class="primary" id="approve-4">"#),
+            "{row}"
+        );
+        assert!(
+            row.contains(r#"<input type="hidden" name="csrf" value="token">"#),
+            "{row}"
+        );
+        let decided = ChangeView {
+            state: "rejected".into(),
+            decision_note: Some(HOSTILE.into()),
+            ..change
+        };
+        let row = change_row(&c, &decided).into_string();
+        assert!(
+            !row.contains("<script") && row.contains("&lt;script&gt;"),
+            "{row}"
+        );
+
+        let cred = Credential {
+            unit_code: "U1".into(),
+            unit_name: HOSTILE.into(),
+            kind: hopthu_core::directory::MailboxKind::Person,
+            name: HOSTILE.into(),
+            position: None,
+            address: "x@y.vn".into(),
+            password: r#"a"b<c"#.into(),
+        };
+        let out = credential_section(&c, &cred).into_string();
+        assert!(!out.contains("<script"), "{out}");
+        assert!(
+            out.contains(r#"<span id="otp" class="secret">a&quot;b&lt;c</span>"#),
+            "{out}"
+        );
+
+        let page = c.error(&hopthu_core::Error::invalid(HOSTILE));
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+        let bytes = axum::body::to_bytes(page.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let out = String::from_utf8_lossy(&bytes);
+        assert!(!out.contains("<script>"), "{out}");
+        assert!(
+            out.contains(r#"<p class="error" role="alert">&quot;&gt;&lt;script&gt;"#),
+            "{out}"
+        );
+    }
 
     #[test]
     fn days_start_at_midnight_in_vietnam() {
@@ -974,6 +1022,10 @@ mod tests {
             assert!(kind_label(T(Language::En), kind).is_ascii());
         }
         assert_eq!(kind_name(T(Language::Vi), "commune"), "Xã");
-        assert_eq!(kind_name(T(Language::En), "<b>"), "&lt;b&gt;");
+        assert_eq!(
+            kind_name(T(Language::En), "<b>"),
+            "<b>",
+            "escaped where it is shown"
+        );
     }
 }

@@ -9,11 +9,11 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Datelike;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{admin_or_return, day_start};
 use crate::AppState;
-use crate::html::esc;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct ReportQuery {
@@ -98,63 +98,82 @@ pub(crate) async fn report(
         let file = format!("bao-cao-{from_day}-{to_day}.csv");
         return crate::directory::download(out, "text/csv; charset=utf-8", &file);
     }
-    let cells =
-        |values: [u64; 6]| -> String { values.iter().map(|v| format!("<td>{v}</td>")).collect() };
-    let body_rows: String = rows
-        .iter()
-        .map(|r| {
-            format!(
-                "<tr><td>{}</td><td>{}</td>{}<td>{}</td></tr>",
-                esc(&r.code),
-                esc(&r.name),
-                cells([r.active, r.new, r.revoked, r.received, r.sent, r.signed_in]),
-                r.compliance_percent
-                    .map(|p| format!("{p}%"))
-                    .unwrap_or_else(|| "—".into())
-            )
-        })
-        .collect();
+    let cells = |values: [u64; 6]| -> Markup {
+        html! {
+            @for v in values {
+                td { (v) }
+            }
+        }
+    };
     let csv_link = format!(
         "/admin/report?from={}&to={}&format=csv",
         crate::html::url(&from_day),
         crate::html::url(&to_day)
     );
-    let body = format!(
-        r#"<h1>{title}</h1><p>{intro}</p>
-<form method="get" action="/admin/report" class="filters">
-<label for="from">{from_l}</label> <input id="from" name="from" type="date" value="{from_v}">
-<label for="to">{to_l}</label> <input id="to" name="to" type="date" value="{to_v}">
-<button type="submit">{show}</button>
-</form>
-<p><a href="{csv_link}" id="report-csv">{export}</a></p>
-<div class="scroll"><table class="grid" id="report"><thead><tr><th scope="col">{code}</th><th scope="col">{unit}</th><th scope="col">{active}</th><th scope="col">{new}</th><th scope="col">{revoked}</th><th scope="col">{received}</th><th scope="col">{sent}</th><th scope="col">{used}</th><th scope="col">{compliance}</th></tr></thead>
-<tbody>{body_rows}</tbody>
-<tfoot><tr><th scope="row" colspan="2">{total}</th>{totals}<td></td></tr></tfoot></table></div>"#,
-        title = t.s("Báo cáo hoạt động thư điện tử", "E-mail activity report"),
-        intro = t.s(
-            "Số liệu theo đơn vị trong kỳ báo cáo (Điều 17: báo cáo sáu tháng gửi UBND tỉnh).",
-            "Figures per unit over the period (article 17: the six-monthly report to the provincial People's Committee)."
-        ),
-        from_l = t.s("Từ ngày", "From"),
-        from_v = esc(&from_day),
-        to_l = t.s("Đến ngày", "To"),
-        to_v = esc(&to_day),
-        show = t.s("Xem", "Show"),
-        export = t.s("Xuất CSV (mở bằng Excel)", "Export CSV (opens in Excel)"),
-        code = t.s("Mã", "Code"),
-        unit = t.s("Đơn vị", "Unit"),
-        active = t.s("Hộp thư hoạt động", "Active mailboxes"),
-        new = t.s("Cấp mới", "New"),
-        revoked = t.s("Thu hồi", "Revoked"),
-        received = t.s("Thư nhận", "Received"),
-        sent = t.s("Thư gửi", "Sent"),
-        used = t.s("Hộp thư có đăng nhập", "Mailboxes used"),
-        total = t.s("Tổng cộng", "Total"),
-        compliance = t.s(
-            "Mở hộp thư ≥ 2 lần/ngày làm việc (Điều 13.1)",
-            "Opened ≥ twice per working day (art. 13.1)"
-        ),
-        totals = cells(totals),
-    );
-    c.page("/admin/report", t.s("Báo cáo", "Report"), &body)
+    let body = html! {
+        h1 { (t.s("Báo cáo hoạt động thư điện tử", "E-mail activity report")) }
+        p {
+            (t.s(
+                "Số liệu theo đơn vị trong kỳ báo cáo (Điều 17: báo cáo sáu tháng gửi UBND tỉnh).",
+                "Figures per unit over the period (article 17: the six-monthly report to the provincial People's Committee)."
+            ))
+        }
+        form method="get" action="/admin/report" class="filters" {
+            label for="from" { (t.s("Từ ngày", "From")) }
+            " "
+            input id="from" name="from" type="date" value=(from_day);
+            " "
+            label for="to" { (t.s("Đến ngày", "To")) }
+            " "
+            input id="to" name="to" type="date" value=(to_day);
+            " "
+            button type="submit" { (t.s("Xem", "Show")) }
+        }
+        p { a href=(csv_link) id="report-csv" { (t.s("Xuất CSV (mở bằng Excel)", "Export CSV (opens in Excel)")) } }
+        div class="scroll" {
+            table class="grid" id="report" {
+                thead {
+                    tr {
+                        th scope="col" { (t.s("Mã", "Code")) }
+                        th scope="col" { (t.s("Đơn vị", "Unit")) }
+                        th scope="col" { (t.s("Hộp thư hoạt động", "Active mailboxes")) }
+                        th scope="col" { (t.s("Cấp mới", "New")) }
+                        th scope="col" { (t.s("Thu hồi", "Revoked")) }
+                        th scope="col" { (t.s("Thư nhận", "Received")) }
+                        th scope="col" { (t.s("Thư gửi", "Sent")) }
+                        th scope="col" { (t.s("Hộp thư có đăng nhập", "Mailboxes used")) }
+                        th scope="col" {
+                            (t.s(
+                                "Mở hộp thư ≥ 2 lần/ngày làm việc (Điều 13.1)",
+                                "Opened ≥ twice per working day (art. 13.1)"
+                            ))
+                        }
+                    }
+                }
+                tbody {
+                    @for r in &rows {
+                        tr {
+                            td { (r.code) }
+                            td { (r.name) }
+                            (cells([r.active, r.new, r.revoked, r.received, r.sent, r.signed_in]))
+                            td {
+                                @match r.compliance_percent {
+                                    Some(p) => { (p) "%" }
+                                    None => { "—" }
+                                }
+                            }
+                        }
+                    }
+                }
+                tfoot {
+                    tr {
+                        th scope="row" colspan="2" { (t.s("Tổng cộng", "Total")) }
+                        (cells(totals))
+                        td {}
+                    }
+                }
+            }
+        }
+    };
+    c.page("/admin/report", t.s("Báo cáo", "Report"), body)
 }
