@@ -201,6 +201,62 @@ mod tests {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     }
 
+    /// The rule of this crate, checked over its sources (test modules left out): no HTML is
+    /// written into strings by hand, and `PreEscaped` appears only where a reviewed comment
+    /// says why. A new use must be added here, next to its reason.
+    #[test]
+    fn html_is_written_only_through_templates() {
+        // (file, the line's text): the sanitiser's output in the mail body frame.
+        let allowed = [("mail.rs", "body { (PreEscaped(safe)) }")];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root.clone()];
+        let mut raw = Vec::new();
+        let mut by_hand = Vec::new();
+        let mut seen = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).expect("src") {
+                    files.push(entry.expect("entry").path());
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source");
+            let code = text
+                .split("#[cfg(test)]\nmod tests")
+                .next()
+                .unwrap_or_default();
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            for line in code.lines().map(str::trim) {
+                if line.starts_with("//") {
+                    continue;
+                }
+                if line.contains("PreEscaped(") {
+                    if allowed.iter().any(|(f, l)| *f == name && *l == line) {
+                        seen += 1;
+                    } else {
+                        raw.push(format!("{name}: {line}"));
+                    }
+                }
+                let builds_text = ["format!(", "write!(", "writeln!(", "push_str("]
+                    .iter()
+                    .any(|m| line.contains(m));
+                if builds_text && (line.contains("\"<") || line.contains("r#\"<")) {
+                    by_hand.push(format!("{name}: {line}"));
+                }
+            }
+        }
+        assert!(raw.is_empty(), "unreviewed PreEscaped: {raw:#?}");
+        assert!(by_hand.is_empty(), "HTML written by hand: {by_hand:#?}");
+        assert_eq!(seen, allowed.len(), "every allowed use is still there");
+    }
+
     #[test]
     fn dates_are_vietnamese() {
         // 2026-03-01 20:00 UTC is 2 March 03:00 in Vietnam.
