@@ -120,47 +120,56 @@ pub fn render_text(n: &NoticeContent<'_>) -> String {
     out
 }
 
-/// The notice as an HTML document (every value escaped).
+/// The notice as an HTML document: a maud template, so every value is escaped.
 pub fn render_html(n: &NoticeContent<'_>) -> String {
+    use maud::{DOCTYPE, html};
     let (d, m, y) = n.date;
-    let e = html_escape;
-    let mut rows = String::new();
-    for (i, line) in n.lines.iter().enumerate() {
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            i + 1,
-            e(&line.full_name),
-            e(&line.address),
-            e(&line.reason)
-        ));
+    let subject = n.kind.subject();
+    html! {
+        (DOCTYPE)
+        html lang="vi" {
+            head {
+                meta charset="utf-8";
+                title { (n.reference) " " (subject) }
+            }
+            body {
+                table style="width:100%" {
+                    tr {
+                        td style="text-align:center" {
+                            strong { (n.issuer.to_uppercase()) } br; "Số: " (n.reference)
+                        }
+                        td style="text-align:center" {
+                            strong { "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" } br;
+                            strong { "Độc lập - Tự do - Hạnh phúc" } br;
+                            em { (n.place) ", ngày " (format!("{d:02}")) " tháng " (format!("{m:02}")) " năm " (y) }
+                        }
+                    }
+                }
+                h1 style="text-align:center" { "THÔNG BÁO" }
+                p style="text-align:center" { strong { (subject) } }
+                p { "Kính gửi: " (n.unit_name) }
+                p {
+                    "Căn cứ Quy chế sử dụng thư điện tử trong hoạt động của cơ quan nhà nước tỉnh "
+                    (n.place) " (Quyết định số 75/QĐ-UBND), " (n.issuer) " thông báo việc "
+                    (n.kind.verb()) " hộp thư điện tử như sau:"
+                }
+                table border="1" cellpadding="4" style="border-collapse:collapse" {
+                    tr { th { "STT" } th { "Họ và tên" } th { "Địa chỉ thư điện tử" } th { "Lý do" } }
+                    @for (i, line) in n.lines.iter().enumerate() {
+                        tr {
+                            td { (i + 1) }
+                            td { (line.full_name) }
+                            td { (line.address) }
+                            td { (line.reason) }
+                        }
+                    }
+                }
+                p { (n.issuer) " đề nghị đơn vị thông báo tới cán bộ liên quan và phối hợp thực hiện." }
+                p { strong { "Nơi nhận:" } br; "- Như trên;" br; "- Lưu: VT." }
+            }
+        }
     }
-    format!(
-        r#"<!doctype html>
-<html lang="vi"><head><meta charset="utf-8"><title>{reference} {subject}</title></head>
-<body>
-<table style="width:100%"><tr>
-<td style="text-align:center"><strong>{issuer_upper}</strong><br>Số: {reference}</td>
-<td style="text-align:center"><strong>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</strong><br><strong>Độc lập - Tự do - Hạnh phúc</strong><br><em>{place}, ngày {d:02} tháng {m:02} năm {y}</em></td>
-</tr></table>
-<h1 style="text-align:center">THÔNG BÁO</h1>
-<p style="text-align:center"><strong>{subject}</strong></p>
-<p>Kính gửi: {unit}</p>
-<p>Căn cứ Quy chế sử dụng thư điện tử trong hoạt động của cơ quan nhà nước tỉnh {place} (Quyết định số 75/QĐ-UBND), {issuer} thông báo việc {verb} hộp thư điện tử như sau:</p>
-<table border="1" cellpadding="4" style="border-collapse:collapse">
-<tr><th>STT</th><th>Họ và tên</th><th>Địa chỉ thư điện tử</th><th>Lý do</th></tr>
-{rows}</table>
-<p>{issuer} đề nghị đơn vị thông báo tới cán bộ liên quan và phối hợp thực hiện.</p>
-<p><strong>Nơi nhận:</strong><br>- Như trên;<br>- Lưu: VT.</p>
-</body></html>
-"#,
-        reference = e(n.reference),
-        subject = e(n.kind.subject()),
-        issuer_upper = e(&n.issuer.to_uppercase()),
-        issuer = e(n.issuer),
-        place = e(n.place),
-        unit = e(n.unit_name),
-        verb = n.kind.verb(),
-    )
+    .into_string()
 }
 
 /// A message carrying a notice or a warning.
@@ -223,13 +232,6 @@ pub fn mime_message(mail: &NoticeMail<'_>, date: &str, message_id: &str) -> Vec<
         }
     }
     out.into_bytes()
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
