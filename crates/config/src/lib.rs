@@ -468,6 +468,30 @@ mod tests {
     }
 
     #[test]
+    fn smarthost_trust_keys() {
+        let hex = "AB:".repeat(30) + "cd";
+        let text = format!(
+            "[outbound]\nsmarthost = \"relay.example.vn:587\"\n\
+             smarthost_ca_file = \"relay-ca.pem\"\nsmarthost_fingerprint = \"{hex}\"\n"
+        );
+        // 62 hex digits: one byte short.
+        assert!(Config::from_toml(&text, "t", Path::new("/etc/hopthu")).is_err());
+        let text = text.replace(&hex, &format!("{hex}:ef"));
+        let c = Config::from_toml(&text, "t", Path::new("/etc/hopthu")).unwrap();
+        assert_eq!(
+            c.outbound.smarthost_ca_file,
+            Some(PathBuf::from("/etc/hopthu/relay-ca.pem"))
+        );
+        let fingerprint = c.outbound.smarthost_fingerprint.unwrap();
+        assert_eq!(fingerprint[0], 0xab);
+        assert_eq!(fingerprint[30], 0xcd);
+        assert_eq!(fingerprint[31], 0xef);
+        // Trust keys without a smarthost are a mistake.
+        let lone = "[outbound]\nsmarthost_ca_file = \"ca.pem\"\n";
+        assert!(Config::from_toml(lone, "t", Path::new("/etc/hopthu")).is_err());
+    }
+
+    #[test]
     fn example_is_valid() {
         let c = Config::from_toml(EXAMPLE, "example", Path::new("/x")).unwrap();
         assert_eq!(c.listen.imaps.unwrap().port(), 2993);

@@ -778,3 +778,24 @@ fn no_success_notice_for_an_unverified_mx_sender() {
         "{list}"
     );
 }
+
+/// Issue 11 §11: success notices are rate-limited per address (60 an hour), so even a
+/// signed-in sender cannot make us flood one mailbox with them.
+#[test]
+fn success_notices_are_rate_limited_per_address() {
+    let server = TestServer::start();
+    let user = server.add_account("baonhannhieu", "Báo Nhận Nhiều", "mat-khau-bao-nhieu");
+    let rcpt = server.add_account("nhannhieu", "Nhận Nhiều", "mat-khau-nhan-nhieu");
+    let out = server.python(
+        "smtp_success_dsn_limit.py",
+        &[
+            &user,
+            "mat-khau-bao-nhieu",
+            &rcpt,
+            "mat-khau-nhan-nhieu",
+            "63",
+            "60",
+        ],
+    );
+    assert_eq!(out.trim(), "OK", "{out}");
+}
