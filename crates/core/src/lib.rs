@@ -15,6 +15,7 @@ mod accounts;
 pub mod admin;
 mod antivirus;
 pub mod audit;
+mod blobs;
 pub mod compose;
 mod compromised;
 pub mod console;

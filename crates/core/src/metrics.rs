@@ -30,6 +30,9 @@ pub struct Metrics {
     pub(crate) queued_recipients: AtomicU64,
     /// Messages submitted by signed-in users (SMTP submission and the webmail).
     pub(crate) submissions: AtomicU64,
+    /// Message bodies (and their bytes) deleted by the blob collector in this process.
+    pub(crate) blobs_freed: AtomicU64,
+    pub(crate) blob_bytes_freed: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -46,6 +49,8 @@ impl Default for Metrics {
             local_deliveries: AtomicU64::new(0),
             queued_recipients: AtomicU64::new(0),
             submissions: AtomicU64::new(0),
+            blobs_freed: AtomicU64::new(0),
+            blob_bytes_freed: AtomicU64::new(0),
         }
     }
 }
@@ -209,6 +214,20 @@ impl Core {
             "gauge",
             "Bytes of the distinct message bodies.",
             &[("", stats.blob_bytes)],
+        );
+        metric(
+            &mut out,
+            "hopthu_blobs_freed_total",
+            "counter",
+            "Message bodies nothing referred to, deleted by the blob collector.",
+            &[("", get(&m.blobs_freed))],
+        );
+        metric(
+            &mut out,
+            "hopthu_blob_bytes_freed_total",
+            "counter",
+            "Bytes of the message bodies deleted by the blob collector.",
+            &[("", get(&m.blob_bytes_freed))],
         );
         by_state(
             &mut out,

@@ -12,7 +12,8 @@ use hopthu_store::backup;
 #[derive(Subcommand)]
 pub enum BackupCommand {
     /// Sao lưu / back up the data directory into FOLDER while the server runs. A folder that
-    /// already holds a backup is brought up to date: only new message bodies are copied.
+    /// already holds a backup is brought up to date: only new message bodies are copied, and
+    /// those of mail deleted since are removed.
     Create {
         folder: PathBuf,
         #[arg(long)]
@@ -41,14 +42,16 @@ pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("backup into {}", folder.display()))?;
             println!(
-                "Đã sao lưu / backed up {} into {}: database {}, {} message bodies ({}), {} new ({}).",
+                "Đã sao lưu / backed up {} into {}: database {}, {} message bodies ({}), {} new ({}), {} of deleted mail removed ({}).",
                 config.data_dir.display(),
                 folder.display(),
                 mib(report.database_bytes),
                 report.blobs,
                 mib(report.blob_bytes),
                 report.copied,
-                mib(report.copied_bytes)
+                mib(report.copied_bytes),
+                report.removed,
+                mib(report.removed_bytes)
             );
             Ok(())
         }

@@ -313,8 +313,21 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
             };
             let core = open(config.as_deref()).await?;
             let result = core.sweep_inactive(&actor, as_of, dry_run).await;
+            // What the sweep deleted leaves the disk (bodies older than the grace period).
+            let collected = match (&result, dry_run) {
+                (Ok(_), false) => crate::blobs::collect_after_sweep(&core).await,
+                _ => None,
+            };
             core.close().await;
             let report = result?;
+            if let Some(collected) = &collected {
+                // Beside the report, not inside it: `--format json` prints the report alone.
+                let line = crate::blobs::summary(collected, false);
+                match format {
+                    Format::Json => eprintln!("{line}"),
+                    Format::Text => println!("{line}"),
+                }
+            }
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Text => {
@@ -404,6 +417,8 @@ pub async fn sweep_loop(
             ),
             Err(e) => tracing::warn!(error = %e, "inactivity sweep failed"),
         }
+        // Bodies of what the sweep purged and emptied, and of anything expunged since.
+        crate::blobs::collect_after_sweep(&core).await;
     }
 }
 

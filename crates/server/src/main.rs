@@ -6,6 +6,7 @@
 
 mod account;
 mod backup;
+mod blobs;
 mod demo;
 mod directory;
 mod lifecycle;
@@ -76,6 +77,11 @@ enum Command {
     Backup {
         #[command(subcommand)]
         command: backup::BackupCommand,
+    },
+    /// Nội dung thư / message bodies: delete those nothing refers to any more.
+    Blobs {
+        #[command(subcommand)]
+        command: blobs::BlobsCommand,
     },
     /// Print the example configuration with every key documented.
     ExampleConfig,
@@ -199,6 +205,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Queue { command } => outbound::queue(command).await,
             Command::Dkim { command } => outbound::dkim(command),
             Command::Backup { command } => backup::run(command).await,
+            Command::Blobs { command } => blobs::run(command).await,
             Command::ExampleConfig => unreachable!("handled without a runtime"),
         }
     })

@@ -10,12 +10,17 @@
 //!    consistent while deliveries go on committing.
 //! 2. Every blob the snapshot names is copied unless the folder already has it with the same
 //!    size: blobs are content-addressed and never rewritten, so a second backup into the same
-//!    folder copies only what is new. The server never deletes blob files, so every blob the
-//!    snapshot names is on disk.
+//!    folder copies only what is new. The blob collector (`gc.rs`) deletes unreferenced
+//!    bodies, but never while a backup holds the [`BackupLease`] — taken here before the
+//!    snapshot and kept to the end — and it deletes a `blobs` row before its file, so every
+//!    blob the snapshot names is on disk until the backup has copied it.
 //! 3. The keys are copied.
 //! 4. Every file is written beside its final name, fsynced and renamed (a crash leaves no
 //!    half-copied blob under a real name); the snapshot replaces `hopthu.db` last, then
 //!    `backup.json` is written.
+//! 5. Bodies the folder held for its previous snapshot that the new one no longer names (mail
+//!    deleted since) are deleted: no database in the folder reaches them any more, and deleted
+//!    mail must not live on in the backup.
 //!
 //! [`verify`] hashes every blob the snapshot names; [`restore`] verifies first, refuses a data
 //! directory that already has a database, and then copies the backup into it.
@@ -29,7 +34,7 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::{BlobId, Result, StoreError};
+use crate::{BackupLease, BlobId, Result, StoreError};
 
 /// The database file of a data directory or backup folder.
 pub const DATABASE: &str = "hopthu.db";
@@ -53,6 +58,10 @@ pub struct BackupReport {
     pub blob_bytes: u64,
     /// Size of the database snapshot.
     pub database_bytes: u64,
+    /// Bodies of an earlier backup into the folder that the new snapshot no longer names,
+    /// deleted by this run, and their bytes.
+    pub removed: u64,
+    pub removed_bytes: u64,
 }
 
 /// What a verification found.
@@ -154,10 +163,22 @@ fn copy_keys(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Backs up `data_dir` into `dest` (created if needed; a previous backup there is brought up
-/// to date, copying only new blobs).
+/// to date, copying only new blobs and deleting those of mail deleted since).
 pub async fn backup(data_dir: &Path, dest: &Path) -> Result<BackupReport> {
     let source_db = data_dir.join(DATABASE);
     fs::create_dir_all(dest).map_err(io("create backup folder"))?;
+    // Held until the end: no body the snapshot names is collected meanwhile. (No blob folder,
+    // nothing to collect.)
+    let lease = if data_dir.join(BLOBS).is_dir() {
+        let data_dir = data_dir.to_path_buf();
+        Some(
+            tokio::task::spawn_blocking(move || BackupLease::acquire(&data_dir))
+                .await
+                .map_err(|e| StoreError::io("backup lease", std::io::Error::other(e)))??,
+        )
+    } else {
+        None
+    };
     let snapshot = dest.join(format!(".tmp.{DATABASE}.{}", rand::random::<u64>()));
     {
         let mut db = open_read_only(&source_db).await?;
@@ -193,6 +214,8 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> Result<BackupReport> {
         copied_bytes: 0,
         blob_bytes: 0,
         database_bytes: fs::metadata(&snapshot).map(|m| m.len()).unwrap_or(0),
+        removed: 0,
+        removed_bytes: 0,
     };
     let mut touched = std::collections::BTreeSet::new();
     for (hash, size) in &blobs {
@@ -213,6 +236,7 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> Result<BackupReport> {
     }
     copy_keys(data_dir, dest)?;
     fs::rename(&snapshot, dest.join(DATABASE)).map_err(io("place snapshot"))?;
+    (report.removed, report.removed_bytes) = prune(dest, &blobs)?;
     let manifest = format!(
         "{{\n  \"format\": 1,\n  \"hopthu\": \"{}\",\n  \"created_at\": {},\n  \"blobs\": {},\n  \"blob_bytes\": {},\n  \"database_bytes\": {}\n}}\n",
         env!("CARGO_PKG_VERSION"),
@@ -227,7 +251,59 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> Result<BackupReport> {
         .and_then(|_| fs::rename(&tmp, dest.join(MANIFEST)))
         .map_err(io("write manifest"))?;
     sync_dir(dest)?;
+    drop(lease);
     Ok(report)
+}
+
+/// Deletes the body files of a backup folder that `named` (its snapshot's blobs) does not
+/// hold; returns how many and their bytes.
+fn prune(dest: &Path, named: &[(String, u64)]) -> Result<(u64, u64)> {
+    let named: std::collections::HashSet<&str> = named.iter().map(|(h, _)| h.as_str()).collect();
+    let (mut removed, mut bytes) = (0, 0);
+    let root = dest.join(BLOBS);
+    if !root.is_dir() {
+        return Ok((0, 0));
+    }
+    let dirs = |dir: &Path| -> Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(dir).map_err(io("read backup folder"))? {
+            let entry = entry.map_err(io("read backup folder"))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.len() == 2
+                && name.bytes().all(|b| b.is_ascii_hexdigit())
+                && entry
+                    .file_type()
+                    .map_err(io("read backup folder"))?
+                    .is_dir()
+            {
+                out.push(entry.path());
+            }
+        }
+        Ok(out)
+    };
+    for top in dirs(&root)? {
+        for sub in dirs(&top)? {
+            let mut touched = false;
+            for entry in fs::read_dir(&sub).map_err(io("read backup folder"))? {
+                let entry = entry.map_err(io("read backup folder"))?;
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if BlobId::parse(&name).is_none() || named.contains(name.as_ref()) {
+                    continue;
+                }
+                let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                fs::remove_file(entry.path()).map_err(io("delete old body"))?;
+                removed += 1;
+                bytes += len;
+                touched = true;
+            }
+            if touched {
+                sync_dir(&sub)?;
+            }
+        }
+    }
+    Ok((removed, bytes))
 }
 
 /// Checks a backup folder: complete, and every blob present with the content its name says.

@@ -4,10 +4,18 @@
 //! are on disk (write to a temporary file beside the final name, `sync_all`, rename, fsync the
 //! directory), so a blob id handed out survives a crash and a file under its final name is
 //! always complete. Identical bodies are stored once.
+//!
+//! **Invariant** (for the collector, `gc.rs`): a `put` of a body already on disk refreshes
+//! the file's modification time and checks that the file it touched is still the one under
+//! the final name, writing it anew otherwise. So a body handed out by `put` has, from then on,
+//! a file under its name whose mtime is no older than the `put`, until the collector finds it
+//! unreferenced after the grace period.
 
 use std::fs::{self, File};
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
@@ -41,9 +49,14 @@ pub enum BlobStore {
 impl BlobStore {
     pub fn open_local(root: &Path) -> Result<BlobStore> {
         fs::create_dir_all(root.join("tmp")).map_err(|e| StoreError::io("create blob dir", e))?;
-        Ok(BlobStore::Local(LocalBlobs {
+        let local = LocalBlobs {
             root: root.to_path_buf(),
-        }))
+        };
+        // Created by the server's own user, so that a backup run by another user can open it.
+        local
+            .open_lease()
+            .map_err(|e| StoreError::io("create backup lease", e))?;
+        Ok(BlobStore::Local(local))
     }
 
     /// Stores `bytes` durably and returns its id. Blocking file I/O runs off the async threads.
@@ -122,15 +135,49 @@ pub struct LocalBlobs {
 }
 
 impl LocalBlobs {
-    fn path(&self, id: &BlobId) -> PathBuf {
+    pub(crate) fn path(&self, id: &BlobId) -> PathBuf {
         let h = id.as_str();
         self.root.join(&h[0..2]).join(&h[2..4]).join(h)
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the collector parks a file between its checks (`gc.rs`): a dot name beside it.
+    pub(crate) fn tomb(&self, id: &BlobId) -> PathBuf {
+        let h = id.as_str();
+        self.root
+            .join(&h[0..2])
+            .join(&h[2..4])
+            .join(format!("{TOMB_PREFIX}{h}"))
+    }
+
+    /// Opens (creating) the lease file backups lock shared and the collector exclusively.
+    pub(crate) fn open_lease(&self) -> std::io::Result<File> {
+        lease_file(&self.root)
+    }
+
+    /// Marks an existing file as just written: its mtime becomes now. True only if the file
+    /// touched is still the one under `path` afterwards (the collector may have moved it away
+    /// in between; then the caller writes the body anew).
+    fn refresh(path: &Path) -> bool {
+        let Ok(file) = File::open(path) else {
+            return false;
+        };
+        if file.set_modified(SystemTime::now()).is_err() {
+            return false;
+        }
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+            _ => false,
+        }
     }
 
     fn put(&self, bytes: &[u8]) -> Result<BlobId> {
         let id = BlobId::of(bytes);
         let path = self.path(&id);
-        if path.exists() {
+        if Self::refresh(&path) {
             return Ok(id);
         }
         let dir = path.parent().expect("blob path has a parent");
@@ -151,6 +198,46 @@ impl LocalBlobs {
             StoreError::io("write blob", e)
         })?;
         Ok(id)
+    }
+}
+
+/// Name of the tombstone prefix (`.gc.<sha256>`) the collector renames a file to.
+pub(crate) const TOMB_PREFIX: &str = ".gc.";
+/// The lease file in the blob folder (see `gc.rs`).
+pub const LEASE: &str = ".backup-lease";
+
+fn lease_file(root: &Path) -> std::io::Result<File> {
+    let path = root.join(LEASE);
+    // A lock needs only an open file: read-only is enough, and works whoever created it.
+    match File::open(&path) {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path),
+        Err(e) => Err(e),
+    }
+}
+
+/// A running backup's hold on the bodies its snapshot names: while it lives, the collector
+/// deletes nothing (a shared lock on `blobs/.backup-lease`; several backups may hold it at
+/// once). The operating system drops it when the process ends, so a killed backup leaves no
+/// stale lease.
+pub struct BackupLease {
+    _file: File,
+}
+
+impl BackupLease {
+    /// Takes the lease of the data directory `data_dir`, waiting while a collection runs.
+    pub fn acquire(data_dir: &Path) -> Result<BackupLease> {
+        let root = data_dir.join(crate::backup::BLOBS);
+        fs::create_dir_all(&root).map_err(|e| StoreError::io("create blob dir", e))?;
+        let file = lease_file(&root).map_err(|e| StoreError::io("open backup lease", e))?;
+        file.lock_shared()
+            .map_err(|e| StoreError::io("lock backup lease", e))?;
+        Ok(BackupLease { _file: file })
     }
 }
 
@@ -177,6 +264,29 @@ mod tests {
             store.get(&missing).await,
             Err(StoreError::NotFound(_))
         ));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A `put` of a body already stored makes its file young again, so the collector's grace
+    /// period counts from the newest delivery of the body, not from the first.
+    #[tokio::test]
+    async fn a_second_put_refreshes_the_file() {
+        let dir = std::env::temp_dir().join(format!("hopthu-blobs-{}", rand::random::<u64>()));
+        let store = BlobStore::open_local(&dir).unwrap();
+        let BlobStore::Local(local) = &store;
+        let body = std::sync::Arc::new(b"van ban".to_vec());
+        let id = store.put(body.clone()).await.unwrap();
+        let old = SystemTime::now() - std::time::Duration::from_secs(86_400);
+        File::open(local.path(&id))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        store.put(body).await.unwrap();
+        let mtime = fs::metadata(local.path(&id)).unwrap().modified().unwrap();
+        assert!(
+            mtime > old + std::time::Duration::from_secs(3600),
+            "{mtime:?}"
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -4,7 +4,8 @@
 //! Callers never see SQL. The metadata back-end (SQLite now; PostgreSQL to come) is a private
 //! module behind [`Store`]; message bodies live in a [`BlobStore`] (local files now; an S3
 //! store to come) addressed by their SHA-256. Both are chosen here at open time, so no protocol
-//! code changes when a back-end is added.
+//! code changes when a back-end is added. Removing messages only drops references; the bodies
+//! nothing refers to any more leave the disk through [`Store::collect_blobs`] (`gc.rs`).
 //!
 //! **Invariant**: every method that changes data commits durably before it returns
 //! (SQLite WAL with `synchronous=FULL`; blobs fsynced with their directory), so a caller may
@@ -23,6 +24,7 @@ pub mod backup;
 mod blobs;
 mod directory;
 mod error;
+mod gc;
 mod lifecycle;
 mod queue;
 mod search;
@@ -35,9 +37,10 @@ mod tests;
 
 use std::path::Path;
 
-pub use blobs::{BlobId, BlobStore};
+pub use blobs::{BackupLease, BlobId, BlobStore};
 pub use directory::*;
 pub use error::StoreError;
+pub use gc::{DEFAULT_GRACE, GcOptions, GcReport};
 use hopthu_model::{AccountId, FlagOp, Flags, MailboxId, Uid};
 pub use lifecycle::*;
 pub use queue::*;

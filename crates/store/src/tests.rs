@@ -189,7 +189,8 @@ fn count_files(dir: &std::path::Path) -> usize {
             if entry.file_name() != "tmp" {
                 n += count_files(&entry.path());
             }
-        } else if !entry.file_name().to_string_lossy().starts_with(".tmp.") {
+        } else if !entry.file_name().to_string_lossy().starts_with('.') {
+            // Not a body: temporaries, the backup lease.
             n += 1;
         }
     }
@@ -604,5 +605,236 @@ async fn message_index_agrees_with_the_full_records() {
         store.count_above(inbox, Uid(0)).await.unwrap(),
         index.uids.len() as u32
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---- the blob collector ---------------------------------------------------------------------
+
+fn blob_file(dir: &std::path::Path, id: &BlobId) -> std::path::PathBuf {
+    let h = id.as_str();
+    dir.join("blobs").join(&h[0..2]).join(&h[2..4]).join(h)
+}
+
+/// Makes a body's file look written a day ago (past any grace period).
+fn age(dir: &std::path::Path, id: &BlobId) {
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    std::fs::File::open(blob_file(dir, id))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+}
+
+async fn unreferenced(store: &Store) -> Vec<BlobId> {
+    let Meta::Sqlite(db) = &store.meta;
+    db.unreferenced_blobs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+async fn delete(store: &Store, mailbox: MailboxId, uid: Uid) {
+    store
+        .store_flags(
+            mailbox,
+            &[uid],
+            FlagOp::Add,
+            &Flags::from_iter([Flag::Deleted]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.expunge(mailbox, Some(&[uid])).await.unwrap(), [uid]);
+}
+
+/// A body is unreferenced only when no message of any mailbox of any account and no queued
+/// message names it: a shared body stays while one copy is left, a queued one while queued.
+#[tokio::test]
+async fn the_reference_query_sees_every_mailbox_and_the_queue() {
+    let (store, dir) = open().await;
+    let (_, a) = account(&store, "a@x.vn").await;
+    let (_, b) = account(&store, "b@x.vn").await;
+    let shared = BlobId::of(b"shared");
+    let placed = put(&store, b"shared", &[a, b]).await;
+    // One body, one row, two messages.
+    assert_eq!(placed.len(), 2);
+    assert!(unreferenced(&store).await.is_empty());
+    delete(&store, a, placed[0].1).await;
+    assert!(unreferenced(&store).await.is_empty(), "b still has it");
+    delete(&store, b, placed[1].1).await;
+    assert_eq!(unreferenced(&store).await, std::slice::from_ref(&shared));
+
+    // A body both delivered and queued stays while the queue holds it.
+    let queued = BlobId::of(b"queued");
+    store
+        .blobs()
+        .put(Arc::new(b"queued".to_vec()))
+        .await
+        .unwrap();
+    let rcpts = vec!["x@remote.vn".to_string()];
+    let uids = store
+        .deliver(&Delivery {
+            blob: &queued,
+            size: 6,
+            internal_date: 1,
+            flags: &Flags::new(),
+            targets: &[a],
+            queue: Some(QueueEntry {
+                mail_from: "a@x.vn",
+                recipients: &rcpts,
+                dsn: None,
+            }),
+        })
+        .await
+        .unwrap();
+    delete(&store, a, uids[0].1).await;
+    assert_eq!(unreferenced(&store).await, std::slice::from_ref(&shared));
+    let id = store.queued_messages().await.unwrap()[0].id;
+    assert!(store.delete_queued(id).await.unwrap());
+    let mut left = unreferenced(&store).await;
+    left.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+    let mut want = vec![shared, queued];
+    want.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+    assert_eq!(left, want);
+
+    // Moving and copying keep the body referenced; deleting the mailbox releases it.
+    let moved = put(&store, b"moved", &[a]).await;
+    let trash = store.mailbox_by_name(
+        store
+            .account_by_address("a@x.vn")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "Trash",
+    );
+    let trash = trash.await.unwrap().unwrap().id;
+    store.move_messages(a, &[moved[0].1], trash).await.unwrap();
+    assert!(!unreferenced(&store).await.contains(&BlobId::of(b"moved")));
+    store.delete_mailbox(trash).await.unwrap();
+    assert!(unreferenced(&store).await.contains(&BlobId::of(b"moved")));
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Every column of the schema that may hold a blob hash (by name or by a foreign key to
+/// `blobs`) is one the reference query covers, or the derived search text. A migration adding
+/// another must extend `sqlite::blob_gc`'s `referenced!`.
+#[tokio::test]
+async fn every_blob_column_is_a_known_reference() {
+    use crate::sqlite::blob_gc::{DERIVED_COLUMNS, REFERENCE_COLUMNS};
+    let (store, dir) = open().await;
+    let Meta::Sqlite(db) = &store.meta;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )
+    .fetch_all(&db.read)
+    .await
+    .unwrap();
+    let mut found = Vec::new();
+    for table in &tables {
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
+            .bind(table)
+            .fetch_all(&db.read)
+            .await
+            .unwrap();
+        let foreign: Vec<(String, String)> =
+            sqlx::query_as("SELECT \"table\", \"from\" FROM pragma_foreign_key_list($1)")
+                .bind(table)
+                .fetch_all(&db.read)
+                .await
+                .unwrap();
+        for column in columns {
+            let to_blobs = foreign.iter().any(|(t, f)| t == "blobs" && *f == column);
+            if table != "blobs" && (to_blobs || column.contains("blob") || column == "sha256") {
+                found.push(format!("{table}.{column}"));
+            }
+        }
+    }
+    for column in &found {
+        assert!(
+            REFERENCE_COLUMNS.contains(&column.as_str())
+                || DERIVED_COLUMNS.contains(&column.as_str()),
+            "{column} names a blob but the collector does not know it"
+        );
+    }
+    for column in REFERENCE_COLUMNS {
+        assert!(
+            found.iter().any(|f| f == column),
+            "{column} not in the schema"
+        );
+    }
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The collector frees an unreferenced body (file and row), keeps a referenced one, keeps a
+/// young file with no row yet, does nothing while a backup holds the lease, and puts back a
+/// body left aside by an interrupted run when it is referenced.
+#[tokio::test]
+async fn the_collector_frees_only_old_unreferenced_bodies() {
+    let (store, dir) = open().await;
+    let (_, a) = account(&store, "a@x.vn").await;
+    let keep = BlobId::of(b"keep");
+    let gone = BlobId::of(b"gone");
+    put(&store, b"keep", &[a]).await;
+    let placed = put(&store, b"gone", &[a]).await;
+    delete(&store, a, placed[0].1).await;
+    // Written, no row yet (a delivery between its put and its commit).
+    let fresh = store
+        .blobs()
+        .put(Arc::new(b"fresh".to_vec()))
+        .await
+        .unwrap();
+    // An orphan of a failed delivery, long ago.
+    let orphan = store
+        .blobs()
+        .put(Arc::new(b"orphan".to_vec()))
+        .await
+        .unwrap();
+    for id in [&keep, &gone, &orphan] {
+        age(&dir, id);
+    }
+
+    // A backup holds the lease: nothing happens.
+    let lease = BackupLease::acquire(&dir).unwrap();
+    let report = store.collect_blobs(&GcOptions::default()).await.unwrap();
+    assert!(report.busy, "{report:?}");
+    assert!(blob_file(&dir, &gone).exists());
+    drop(lease);
+
+    let dry = store
+        .collect_blobs(&GcOptions {
+            dry_run: true,
+            ..GcOptions::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((dry.freed, dry.freed_bytes), (2, 10), "{dry:?}");
+    assert!(blob_file(&dir, &gone).exists());
+    assert_eq!(unreferenced(&store).await, std::slice::from_ref(&gone));
+
+    let report = store.collect_blobs(&GcOptions::default()).await.unwrap();
+    assert_eq!((report.freed, report.freed_bytes), (2, 10), "{report:?}");
+    assert_eq!(report.rows, 1);
+    assert_eq!(report.young, 1);
+    assert!(!blob_file(&dir, &gone).exists());
+    assert!(!blob_file(&dir, &orphan).exists());
+    assert!(blob_file(&dir, &keep).exists());
+    assert!(blob_file(&dir, &fresh).exists());
+    assert!(unreferenced(&store).await.is_empty());
+    // The freed body can come again: a new delivery stores it anew.
+    put(&store, b"gone", &[a]).await;
+    assert_eq!(store.blobs().get(&gone).await.unwrap(), b"gone");
+
+    // A crash left a referenced body aside: the next run puts it back.
+    let tomb = blob_file(&dir, &keep).with_file_name(format!(".gc.{}", keep.as_str()));
+    std::fs::rename(blob_file(&dir, &keep), &tomb).unwrap();
+    let report = store.collect_blobs(&GcOptions::default()).await.unwrap();
+    assert_eq!(report.restored, 1, "{report:?}");
+    assert_eq!(store.blobs().get(&keep).await.unwrap(), b"keep");
+    assert!(!tomb.exists());
+    drop(store);
     let _ = std::fs::remove_dir_all(dir);
 }

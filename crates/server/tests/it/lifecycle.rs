@@ -30,7 +30,7 @@ fn text(out: &Output) -> String {
 }
 
 /// Imports the 2025 sample province; returns its credentials sheet.
-fn import_province(server: &TestServer) -> PathBuf {
+pub(super) fn import_province(server: &TestServer) -> PathBuf {
     let units = demo("units-2025.csv");
     let people = demo("people-2025.csv");
     let out = server.cli(
@@ -586,7 +586,7 @@ fn addresses(report: &Value, key: &str) -> Vec<String> {
 }
 
 /// (address, password) of the people of a unit in a credentials sheet.
-fn people_of(sheet: &Path, unit: &str) -> Vec<(String, String)> {
+pub(super) fn people_of(sheet: &Path, unit: &str) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(sheet).unwrap();
     let text = text.trim_start_matches('\u{FEFF}');
     let mut reader = csv::Reader::from_reader(text.as_bytes());

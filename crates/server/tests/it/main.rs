@@ -3,6 +3,7 @@
 //! drives it with real clients (Python's smtplib/imaplib, raw sockets).
 
 mod admin;
+mod blobs;
 mod directory;
 mod harness;
 mod imap;

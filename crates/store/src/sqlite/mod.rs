@@ -19,6 +19,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use crate::types::*;
 use crate::{BlobId, Result, StoreError};
 
+pub(crate) mod blob_gc;
 mod directory;
 mod group;
 mod lifecycle;
@@ -57,6 +58,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/sqlite/0011_added_at.sql"),
     ),
+    (12, include_str!("../../migrations/sqlite/0012_blob_gc.sql")),
 ];
 
 pub(crate) struct SqliteMeta {
