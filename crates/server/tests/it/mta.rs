@@ -844,7 +844,7 @@ impl Drop for FakeSmarthost {
 /// AUTH and the message go through.
 #[test]
 fn smarthost_gets_auth_only_over_a_verified_certificate() {
-    if missing(&[SYSTEM_PYTHON, "/usr/bin/openssl"]) {
+    if missing(&[needs::SYSTEM_PYTHON, OPENSSL]) {
         return;
     }
     let dir = tempdir("smarthost");
