@@ -4,6 +4,8 @@
 
 mod admin;
 mod directory;
+mod dns;
+mod fake_dns;
 mod harness;
 mod imap;
 mod lifecycle;
