@@ -550,6 +550,36 @@ mod tests {
     }
 
     #[test]
+    fn dns_budget_and_cache_are_read_and_checked() {
+        let c = Config::from_toml("", "t", Path::new("/")).unwrap();
+        assert_eq!(c.dns.message_budget, std::time::Duration::from_secs(5));
+        assert_eq!(c.dns.cache_entries, 10_000);
+        assert!(!c.inbound.defer_on_dns_error);
+        let c = Config::from_toml(
+            "[dns]\nmessage_budget = 1.5\ncache_entries = 50\n[inbound]\ndefer_on_dns_error = true\n",
+            "t",
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(c.dns.message_budget, std::time::Duration::from_millis(1500));
+        assert_eq!(c.dns.cache_entries, 50);
+        assert!(c.inbound.defer_on_dns_error);
+        let c = Config::from_toml("[dns]\nmessage_budget = 2\n", "t", Path::new("/")).unwrap();
+        assert_eq!(c.dns.message_budget, std::time::Duration::from_secs(2));
+        for bad in [
+            "message_budget = 0",
+            "message_budget = 1e9",
+            "cache_entries = 0",
+        ] {
+            let err = Config::from_toml(&format!("[dns]\n{bad}\n"), "t", Path::new("/"))
+                .unwrap_err()
+                .to_string();
+            let key = bad.split(' ').next().unwrap();
+            assert!(err.contains(&format!("dns.{key}")), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let err = Config::from_toml("[listen]\nsmpt = \"127.0.0.1:25\"\n", "t", Path::new("/"))
             .unwrap_err()

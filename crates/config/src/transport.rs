@@ -16,6 +16,13 @@ pub struct RawDns {
     pub resolvers: Option<Vec<String>>,
     /// Seconds to wait for one answer. Default 5.
     pub timeout: Option<u64>,
+    /// Seconds all the look-ups for one message may take together: the SPF/DKIM/ARC/DMARC
+    /// checks of one inbound message, the MX and address look-ups of one outbound attempt.
+    /// What is not answered by then is a temporary error. Default 5.
+    pub message_budget: Option<f64>,
+    /// Most answers (positive and negative) kept in the process's DNS cache, which honours
+    /// their TTLs. Default 10000.
+    pub cache_entries: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -23,6 +30,8 @@ pub struct Dns {
     /// Empty means the system's resolvers.
     pub resolvers: Vec<SocketAddr>,
     pub timeout: Duration,
+    pub message_budget: Duration,
+    pub cache_entries: u64,
 }
 
 /// `[outbound]`: delivery of queued mail to other domains.
@@ -131,12 +140,17 @@ pub struct RawInbound {
     /// Refuse at DATA (550 5.7.1) mail failing DMARC whose domain publishes `p=reject`.
     /// Default true.
     pub dmarc_reject: Option<bool>,
+    /// When DNS trouble left the checks undecided (a `temperror` and no DMARC pass), answer
+    /// `451 4.4.3` so the sender retries, instead of accepting the message marked `temperror`.
+    /// Default false.
+    pub defer_on_dns_error: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Inbound {
     pub verify: bool,
     pub dmarc_reject: bool,
+    pub defer_on_dns_error: bool,
 }
 
 /// `[antivirus]`: scanning through a ClamAV daemon (INSTREAM). Absent `clamd` = no scanning.
@@ -222,9 +236,24 @@ pub(crate) fn validate(
             },
         }
     }
+    let mut message_budget = dns.message_budget.unwrap_or(5.0);
+    if !(0.1..=300.0).contains(&message_budget) {
+        problems.push(format!(
+            "dns.message_budget: {message_budget} must be between 0.1 and 300 seconds"
+        ));
+        message_budget = 5.0;
+    }
+    let cache_entries = dns.cache_entries.unwrap_or(10_000);
+    if !(1..=10_000_000).contains(&cache_entries) {
+        problems.push(format!(
+            "dns.cache_entries: {cache_entries} must be between 1 and 10000000"
+        ));
+    }
     let dns = Dns {
         resolvers,
         timeout: Duration::from_secs(dns.timeout.unwrap_or(5).max(1)),
+        message_budget: Duration::from_secs_f64(message_budget),
+        cache_entries: cache_entries.clamp(1, 10_000_000),
     };
 
     let d = Outbound::default();
@@ -317,6 +346,7 @@ pub(crate) fn validate(
     let inbound = Inbound {
         verify: inbound.verify.unwrap_or(true),
         dmarc_reject: inbound.dmarc_reject.unwrap_or(true),
+        defer_on_dns_error: inbound.defer_on_dns_error.unwrap_or(false),
     };
 
     let clamd = antivirus.clamd.and_then(|s| {

@@ -21,6 +21,7 @@ mod compromised;
 pub mod console;
 mod delivery;
 pub mod directory;
+pub mod dns;
 pub mod dsn;
 mod error;
 mod limits;
@@ -87,6 +88,8 @@ pub struct Core {
     recent_marks: std::sync::Mutex<std::collections::HashMap<MailboxId, (u32, u32)>>,
     /// Counters for `GET /metrics` (`metrics.rs`).
     metrics: metrics::Metrics,
+    /// The one DNS resolver and cache of the process (`dns.rs`), built on first use.
+    dns: std::sync::OnceLock<std::result::Result<Arc<dns::Dns>, String>>,
 }
 
 /// Exclusive hold on an account's maildrop for one POP3 session; released on drop.
@@ -134,6 +137,7 @@ impl Core {
             rate_limits: RateLimits::default(),
             recent_marks: std::sync::Mutex::default(),
             metrics: metrics::Metrics::default(),
+            dns: std::sync::OnceLock::new(),
         });
         search::spawn_indexer(&core);
         Ok(core)
@@ -141,6 +145,15 @@ impl Core {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The process's DNS resolver (built from `[dns]` on the first call; every caller shares
+    /// it and its cache). `Err` when no resolver can be built (no `resolvers` configured and
+    /// no readable `/etc/resolv.conf`).
+    pub fn dns(&self) -> std::result::Result<Arc<dns::Dns>, String> {
+        self.dns
+            .get_or_init(|| dns::Dns::new(&self.config.dns).map(Arc::new))
+            .clone()
     }
 
     /// Subscribes to change notifications of every mailbox; filter on what you show.

@@ -188,6 +188,35 @@ impl Core {
             "Messages submitted by signed-in users (SMTP submission and webmail).",
             &[("", get(&m.submissions))],
         );
+        // The shared resolver's cache (`dns.rs`); zero until something has looked a name up.
+        let dns = match self.dns.get() {
+            Some(Ok(dns)) => dns.counts(),
+            _ => crate::dns::DnsCounts::default(),
+        };
+        metric(
+            &mut out,
+            "hopthu_dns_cache_lookups_total",
+            "counter",
+            "DNS look-ups (inbound checks and outbound MX/address) by whether the cache answered.",
+            &[
+                ("result=\"hit\"", dns.cache_hits),
+                ("result=\"miss\"", dns.cache_misses),
+            ],
+        );
+        metric(
+            &mut out,
+            "hopthu_dns_queries_sent_total",
+            "counter",
+            "DNS queries sent to the name servers, retries included.",
+            &[("", dns.queries_sent)],
+        );
+        metric(
+            &mut out,
+            "hopthu_dns_budget_exceeded_total",
+            "counter",
+            "Messages whose DNS look-ups ran out of dns.message_budget (temperror or retry later).",
+            &[("", dns.budget_exceeded)],
+        );
         by_state(
             &mut out,
             "hopthu_accounts",

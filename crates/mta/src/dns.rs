@@ -1,45 +1,23 @@
 //! Where to deliver a domain's mail: its MX hosts in preference order (RFC 5321 §5.1), the
 //! domain itself when it has no MX (the implicit MX), nothing when it publishes a null MX
-//! (RFC 7505), or the configured smarthost. Resolution uses hickory's resolver with the name
-//! servers of `[dns]` (through `mail-auth`'s `MessageAuthenticator`, which the DKIM/SPF checks
-//! share).
+//! (RFC 7505), or the configured smarthost. Resolution uses the process's one resolver
+//! ([`hopthu_core::Core::dns`]), whose cache the inbound checks share.
+//!
+//! All look-ups for one attempt share `[dns] message_budget`: the MX look-up, then the
+//! addresses of every exchanger at once. Exchangers whose addresses came in time are used;
+//! when none did, the attempt is a temporary failure (4.4.3) retried later like a 4xx, and the
+//! domain's worker is free again.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
-use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::TokioResolver;
 use hickory_resolver::net::NetError;
 use hickory_resolver::proto::rr::RData;
 use hopthu_core::config::Config;
-use mail_auth::MessageAuthenticator;
+use hopthu_core::dns::Dns;
+use tokio::time::{Instant, timeout_at};
 
 use crate::Failure;
-
-/// Builds the resolver named by `[dns]` (the system's when no resolver is configured).
-pub fn authenticator(config: &Config) -> Result<Arc<MessageAuthenticator>, String> {
-    let mut options = ResolverOpts::default();
-    options.timeout = config.dns.timeout;
-    options.attempts = 2;
-    let auth = if config.dns.resolvers.is_empty() {
-        MessageAuthenticator::new_system_conf().map_err(|e| format!("system resolver: {e}"))?
-    } else {
-        let servers = config
-            .dns
-            .resolvers
-            .iter()
-            .map(|addr| {
-                let mut server = NameServerConfig::udp_and_tcp(addr.ip());
-                for connection in &mut server.connections {
-                    connection.port = addr.port();
-                }
-                server
-            })
-            .collect();
-        MessageAuthenticator::new(ResolverConfig::from_name_servers(servers), options)
-            .map_err(|e| format!("resolver: {e}"))?
-    };
-    Ok(Arc::new(auth))
-}
 
 /// One host to try, with its addresses.
 #[derive(Debug, Clone)]
@@ -49,25 +27,37 @@ pub struct Host {
     pub addresses: Vec<SocketAddr>,
 }
 
-/// The hosts to try for `domain`, best first. `Err` is a temporary (DNS failure) or permanent
-/// (no such domain, null MX) failure for every recipient of the domain.
-pub async fn resolve(
-    auth: &MessageAuthenticator,
-    config: &Config,
-    domain: &str,
-) -> Result<Vec<Host>, Failure> {
+/// The hosts to try for `domain`, best first. `Err` is a temporary (DNS failure, look-ups
+/// beyond the budget) or permanent (no such domain, null MX) failure for every recipient of
+/// the domain.
+pub async fn resolve(dns: &Dns, config: &Config, domain: &str) -> Result<Vec<Host>, Failure> {
+    let deadline = Instant::now() + dns.budget();
+    let resolver = dns.authenticator().resolver();
+    let out_of_time = |what: &str| {
+        dns.budget_exceeded();
+        Failure::temporary(
+            "4.4.3",
+            format!(
+                "DNS look-up of {what} took longer than {:.1} s; will retry",
+                dns.budget().as_secs_f64()
+            ),
+        )
+    };
     let port = config.outbound.port;
     if let Some((host, port)) = &config.outbound.smarthost {
-        let addresses = addresses(auth, host, *port)
+        let addresses = timeout_at(deadline, addresses(resolver, host, *port))
             .await
+            .map_err(|_| out_of_time(host))?
             .map_err(|e| e.for_host(host))?;
         return Ok(vec![Host {
             name: host.clone(),
             addresses,
         }]);
     }
-    let resolver = auth.resolver();
-    let mut exchanges: Vec<(u16, String)> = match resolver.mx_lookup(fqdn(domain)).await {
+    let answer = timeout_at(deadline, resolver.mx_lookup(fqdn(domain)))
+        .await
+        .map_err(|_| out_of_time(domain))?;
+    let mut exchanges: Vec<(u16, String)> = match answer {
         Ok(lookup) => lookup
             .answers()
             .iter()
@@ -104,18 +94,36 @@ pub async fn resolve(
     }
     // Same preference: random order spreads the load (RFC 5321 §5.1).
     exchanges.sort_by_key(|(pref, _)| (*pref, rand::random::<u16>()));
+    exchanges.retain(|(_, name)| !name.is_empty());
+    // Every exchanger's addresses at once, so one silent name does not hold up the others.
+    let mut lookups = tokio::task::JoinSet::new();
+    for (i, (_, name)) in exchanges.iter().enumerate() {
+        let resolver = resolver.clone();
+        let name = name.clone();
+        lookups.spawn(async move { (i, addresses(&resolver, &name, port).await) });
+    }
+    let mut found: Vec<Option<Result<Vec<SocketAddr>, AddressError>>> =
+        (0..exchanges.len()).map(|_| None).collect();
+    while let Ok(Some(joined)) = timeout_at(deadline, lookups.join_next()).await {
+        if let Ok((i, result)) = joined {
+            found[i] = Some(result);
+        }
+    }
+    lookups.abort_all();
     let mut hosts = Vec::new();
     let mut last_error = None;
-    for (_, name) in exchanges {
-        if name.is_empty() {
-            continue;
-        }
-        match addresses(auth, &name, port).await {
-            Ok(addresses) => hosts.push(Host { name, addresses }),
-            Err(e) => last_error = Some(e.for_host(&name)),
+    let mut late = None;
+    for ((_, name), result) in exchanges.into_iter().zip(found) {
+        match result {
+            Some(Ok(addresses)) => hosts.push(Host { name, addresses }),
+            Some(Err(e)) => last_error = Some(e.for_host(&name)),
+            None => late = Some(name),
         }
     }
     if hosts.is_empty() {
+        if let Some(name) = late {
+            return Err(out_of_time(&name));
+        }
         return Err(last_error.unwrap_or_else(|| {
             Failure::temporary("4.4.4", format!("No usable mail exchanger for {domain}"))
         }));
@@ -144,14 +152,14 @@ impl AddressError {
 }
 
 async fn addresses(
-    auth: &MessageAuthenticator,
+    resolver: &TokioResolver,
     host: &str,
     port: u16,
 ) -> Result<Vec<SocketAddr>, AddressError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    match auth.resolver().lookup_ip(fqdn(host)).await {
+    match resolver.lookup_ip(fqdn(host)).await {
         Ok(lookup) => {
             let found: Vec<SocketAddr> =
                 lookup.iter().map(|ip| SocketAddr::new(ip, port)).collect();

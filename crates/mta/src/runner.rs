@@ -20,7 +20,6 @@ use hopthu_core::{
     Core, Envelope, ErrorKind, QueuedMessage, QueuedRecipient, RecipientState, RecipientUpdate,
 };
 use hopthu_model::EmailAddress;
-use mail_auth::MessageAuthenticator;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -40,7 +39,8 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 pub(crate) struct Runner {
     core: Arc<Core>,
     config: Config,
-    auth: Arc<MessageAuthenticator>,
+    /// The process's resolver (shared with the inbound checks).
+    dns: Arc<hopthu_core::dns::Dns>,
     dkim: DkimKeys,
     settings: ClientSettings,
     connections: Arc<Semaphore>,
@@ -63,7 +63,7 @@ fn now() -> i64 {
 impl Runner {
     pub(crate) fn new(core: Arc<Core>) -> Result<Runner, String> {
         let config = core.config().clone();
-        let auth = dns::authenticator(&config)?;
+        let dns = core.dns()?;
         let dkim = DkimKeys::load_or_generate(&config)?;
         let settings = ClientSettings {
             helo: config.hostname.clone(),
@@ -82,7 +82,7 @@ impl Runner {
             connections: Arc::new(Semaphore::new(config.outbound.max_connections)),
             core,
             config,
-            auth,
+            dns,
             dkim,
             settings,
             busy: Mutex::new(HashSet::new()),
@@ -214,7 +214,12 @@ impl Runner {
         jobs: Vec<Job>,
         shutdown: &CancellationToken,
     ) {
-        let hosts = match dns::resolve(&self.auth, &self.config, domain).await {
+        // Bounded by `[dns] message_budget`; at shutdown the jobs simply stay due.
+        let resolved = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            resolved = dns::resolve(&self.dns, &self.config, domain) => resolved,
+        };
+        let hosts = match resolved {
             Ok(hosts) => hosts,
             Err(failure) => {
                 tracing::info!(error = %failure.message, "cannot resolve the domain");

@@ -1,58 +1,49 @@
 //! Checks on mail arriving at the MX listener (`[inbound] verify`): SPF (RFC 7208, the MAIL FROM
 //! identity, or HELO for the null sender), DKIM (RFC 6376), ARC (RFC 8617, verification only)
-//! and DMARC (RFC 7489), all with `mail-auth` and the resolvers of `[dns]`. The outcome is an
+//! and DMARC (RFC 7489), all with `mail-auth` and the process's one resolver
+//! ([`hopthu_core::Core::dns`], whose cache the outbound queue shares). The outcome is an
 //! `Authentication-Results:` header (RFC 8601) under our hostname; a DMARC failure of a domain
 //! publishing `p=reject` is refused at DATA with `550 5.7.1` when `[inbound] dmarc_reject`.
+//!
+//! All look-ups of one message share `[dns] message_budget`: SPF, DKIM, ARC and the DMARC
+//! record (fetched ahead into the cache) run side by side, and a check still waiting when the
+//! budget is spent ends as `temperror` (RFC 7208 §2.6.6, RFC 6376 §6.1.2, RFC 8601 §2.7). DMARC
+//! then evaluates on what it has: a `temperror` of an aligned identifier makes DMARC
+//! `temperror` (RFC 7489 §6.6.2 leaves the message undecided), never `fail`.
 //!
 //! **Invariants**
 //! - `Authentication-Results:` fields already carrying our hostname as authserv-id are removed
 //!   (RFC 8601 §5: a sender must not be able to forge our verdict).
-//! - A DNS failure never refuses mail: it is reported as `temperror` and the message accepted.
+//! - A DNS failure never refuses mail for good: the checks end as `temperror` and `p=reject`
+//!   is not applied; the message is accepted, or deferred with `451 4.4.3` when
+//!   `[inbound] defer_on_dns_error`.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
-use hopthu_core::config::Config;
+use hopthu_core::dns::Dns;
 use hopthu_model::EmailAddress;
 use mail_auth::dmarc::Policy;
 use mail_auth::dmarc::verify::DmarcParameters;
 use mail_auth::spf::verify::SpfParameters;
-use mail_auth::{AuthenticatedMessage, AuthenticationResults, DmarcResult, MessageAuthenticator};
+use mail_auth::{
+    ArcOutput, AuthenticatedMessage, AuthenticationResults, DkimOutput, DkimResult, DmarcOutput,
+    DmarcResult, SpfOutput, SpfResult,
+};
+use tokio::time::{Instant, timeout_at};
 
-/// The resolver of `[dns]` (the system's when none is configured), as the MTA builds it.
-pub(crate) fn authenticator(config: &Config) -> Result<Arc<MessageAuthenticator>, String> {
-    let mut options = ResolverOpts::default();
-    options.timeout = config.dns.timeout;
-    options.attempts = 2;
-    let auth = if config.dns.resolvers.is_empty() {
-        MessageAuthenticator::new_system_conf().map_err(|e| format!("system resolver: {e}"))?
-    } else {
-        let servers = config
-            .dns
-            .resolvers
-            .iter()
-            .map(|addr| {
-                let mut server = NameServerConfig::udp_and_tcp(addr.ip());
-                for connection in &mut server.connections {
-                    connection.port = addr.port();
-                }
-                server
-            })
-            .collect();
-        MessageAuthenticator::new(ResolverConfig::from_name_servers(servers), options)
-            .map_err(|e| format!("resolver: {e}"))?
-    };
-    Ok(Arc::new(auth))
-}
+/// DMARC is evaluated after SPF and DKIM; when they used the whole budget it still gets this
+/// long, enough for answers already in the cache (the record fetched ahead) but not for a
+/// round trip to a silent server.
+const DMARC_GRACE: Duration = Duration::from_millis(100);
 
 /// What the checks decided.
 pub(crate) struct Verdict {
     /// `Authentication-Results: …\r\n`, to prepend.
     pub header: String,
-    /// `Some(reason)` when the message must be refused (DMARC `p=reject`).
-    pub reject: Option<String>,
+    /// `Some((code, status, text))` when the message must not be accepted now: DMARC
+    /// `p=reject` (550 5.7.1), or DNS trouble with `defer_on_dns_error` (451 4.4.3).
+    pub refuse: Option<(u16, &'static str, String)>,
     /// SPF passed for the MAIL FROM identity (a non-null reverse-path): only then may a
     /// success notice go to it (RFC 3461, no backscatter).
     pub spf_pass: bool,
@@ -65,86 +56,163 @@ pub(crate) struct Peer<'a> {
     pub mail_from: Option<&'a EmailAddress>,
 }
 
+/// What to do with the verdict.
+pub(crate) struct Policies {
+    pub dmarc_reject: bool,
+    pub defer_on_dns_error: bool,
+}
+
+fn budget_spent() -> mail_auth::Error {
+    mail_auth::Error::Dns(mail_auth::DnsError::Resolver(
+        "DNS look-ups exceeded the time budget".into(),
+    ))
+}
+
 /// Runs SPF, DKIM, ARC and DMARC on `content` (the message as received, before our
-/// `Received:`), within `limit` overall.
+/// `Received:`), within the budget of `dns`.
 pub(crate) async fn check(
-    auth: &MessageAuthenticator,
+    dns: &Dns,
     hostname: &str,
     peer: Peer<'_>,
     content: &[u8],
-    dmarc_reject: bool,
-    limit: Duration,
+    policies: Policies,
 ) -> Verdict {
-    match tokio::time::timeout(limit, run(auth, hostname, &peer, content, dmarc_reject)).await {
-        Ok(verdict) => verdict,
-        Err(_) => {
-            tracing::warn!("inbound checks timed out");
-            Verdict {
-                header: format!(
-                    "Authentication-Results: {hostname};\r\n\tspf=temperror;\r\n\tdkim=temperror;\r\n\tdmarc=temperror\r\n"
-                ),
-                reject: None,
-                spf_pass: false,
-            }
-        }
-    }
-}
-
-async fn run(
-    auth: &MessageAuthenticator,
-    hostname: &str,
-    peer: &Peer<'_>,
-    content: &[u8],
-    dmarc_reject: bool,
-) -> Verdict {
+    let auth = dns.authenticator();
+    let deadline = Instant::now() + dns.budget();
+    let mut exceeded = false;
     let sender = peer.mail_from.map(ToString::to_string).unwrap_or_default();
     let helo = peer.helo;
-    // SPF: the MAIL FROM identity, or the HELO identity for `<>` (RFC 7208 §2.4).
-    let spf = if sender.is_empty() {
-        auth.verify_spf(SpfParameters::verify_ehlo(peer.ip, helo, hostname))
-            .await
-    } else {
-        auth.verify_spf(SpfParameters::verify_mail_from(
-            peer.ip, helo, hostname, &sender,
-        ))
-        .await
-    };
     let mail_from_domain = match peer.mail_from {
         Some(address) => address.domain().to_string(),
         None => helo.to_string(),
     };
+    let message = AuthenticatedMessage::parse(content);
+    // The DMARC records of the author and MAIL FROM domains, fetched into the cache while SPF
+    // and DKIM run, so a slow SPF or key look-up does not leave DMARC without its policy.
+    let mut ahead = tokio::task::JoinSet::new();
+    let mut walked = Vec::new();
+    let author = message.as_ref().and_then(|m| {
+        m.from()
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+    });
+    for domain in author.iter().chain(std::iter::once(&mail_from_domain)) {
+        for name in dmarc_names(domain) {
+            if !walked.contains(&name) {
+                walked.push(name.clone());
+                let resolver = auth.resolver().clone();
+                ahead.spawn(async move {
+                    let _ = resolver.txt_lookup(name).await;
+                });
+            }
+        }
+    }
+    // SPF: the MAIL FROM identity, or the HELO identity for `<>` (RFC 7208 §2.4).
+    let spf = async {
+        if sender.is_empty() {
+            auth.verify_spf(SpfParameters::verify_ehlo(peer.ip, helo, hostname))
+                .await
+        } else {
+            auth.verify_spf(SpfParameters::verify_mail_from(
+                peer.ip, helo, hostname, &sender,
+            ))
+            .await
+        }
+    };
+    let dkim = async {
+        match &message {
+            Some(m) => auth.verify_dkim(m).await,
+            None => Vec::new(),
+        }
+    };
+    let arc = async {
+        match &message {
+            Some(m) => Some(auth.verify_arc(m).await),
+            None => None,
+        }
+    };
+    let fetched = async { while ahead.join_next().await.is_some() {} };
+    let (spf, dkim, arc, _) = tokio::join!(
+        timeout_at(deadline, spf),
+        timeout_at(deadline, dkim),
+        timeout_at(deadline, arc),
+        timeout_at(deadline, fetched),
+    );
+    drop(ahead);
+    let spf = spf.unwrap_or_else(|_| {
+        exceeded = true;
+        SpfOutput::new(mail_from_domain.clone()).with_result(SpfResult::TempError)
+    });
     let mut results = AuthenticationResults::new(hostname);
-    let mut reject = None;
-    match AuthenticatedMessage::parse(content) {
+    let mut refuse = None;
+    let mut undecided = spf.result() == SpfResult::TempError;
+    match &message {
         Some(message) => {
-            let dkim = auth.verify_dkim(&message).await;
-            let arc = auth.verify_arc(&message).await;
-            let dmarc = auth
-                .verify_dmarc(DmarcParameters::new(
-                    &message,
+            let dkim = dkim.unwrap_or_else(|_| {
+                exceeded = true;
+                message
+                    .dkim_headers
+                    .iter()
+                    .map(|h| DkimOutput::temp_err(budget_spent()).with_signature(&h.header))
+                    .collect()
+            });
+            let arc = match arc {
+                Ok(Some(arc)) => arc,
+                Ok(None) => ArcOutput::default(),
+                Err(_) => {
+                    exceeded = true;
+                    ArcOutput::default().with_result(DkimResult::TempError(budget_spent()))
+                }
+            };
+            let dmarc = timeout_at(
+                deadline.max(Instant::now() + DMARC_GRACE),
+                auth.verify_dmarc(DmarcParameters::new(
+                    message,
                     &dkim,
                     &mail_from_domain,
                     &spf,
-                ))
-                .await;
+                )),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                exceeded = true;
+                DmarcOutput::new(author.clone().unwrap_or_default())
+                    .with_spf_result(DmarcResult::TempError(budget_spent()))
+                    .with_dkim_result(DmarcResult::TempError(budget_spent()))
+            });
             results = results
                 .with_dkim_results(&dkim, message.from())
                 .with_spf_mailfrom_result(&spf, peer.ip, &sender, helo)
                 .with_arc_result(&arc, peer.ip)
                 .with_dmarc_result(&dmarc);
-            let failed = matches!(dmarc.result(), DmarcResult::Fail(_));
+            let dmarc_result = dmarc.result();
+            undecided = dmarc_result != DmarcResult::Pass
+                && (undecided
+                    || matches!(dmarc_result, DmarcResult::TempError(_))
+                    || dkim
+                        .iter()
+                        .any(|d| matches!(d.result(), DkimResult::TempError(_))));
             tracing::info!(
                 spf = ?spf.result(),
-                dkim = dkim.iter().any(|d| d.result() == &mail_auth::DkimResult::Pass),
-                dmarc = ?dmarc.result(),
+                dkim = dkim.iter().any(|d| d.result() == &DkimResult::Pass),
+                dmarc = ?dmarc_result,
                 policy = ?dmarc.policy(),
+                exceeded,
                 "inbound checks"
             );
-            if failed && dmarc.policy() == Policy::Reject && dmarc_reject {
-                reject = Some(format!(
-                    "Message rejected: DMARC policy of {} is reject and the message failed \
-                     SPF and DKIM alignment",
-                    dmarc.domain()
+            // Only a definite failure: a temperror leaves DMARC undecided (RFC 7489 §6.6.2).
+            if matches!(dmarc_result, DmarcResult::Fail(_))
+                && dmarc.policy() == Policy::Reject
+                && policies.dmarc_reject
+            {
+                refuse = Some((
+                    550,
+                    "5.7.1",
+                    format!(
+                        "Message rejected: DMARC policy of {} is reject and the message failed \
+                         SPF and DKIM alignment",
+                        dmarc.domain()
+                    ),
                 ));
             }
         }
@@ -152,15 +220,42 @@ async fn run(
             results = results.with_spf_mailfrom_result(&spf, peer.ip, &sender, helo);
         }
     }
+    if exceeded {
+        dns.budget_exceeded();
+        tracing::warn!(budget = ?dns.budget(), "inbound checks ran out of DNS time");
+    }
+    if refuse.is_none() && undecided && policies.defer_on_dns_error {
+        refuse = Some((
+            451,
+            "4.4.3",
+            "DNS look-ups for the sender's authentication failed, try again later / \
+             Không tra cứu được DNS để xác thực người gửi, vui lòng gửi lại sau"
+                .to_string(),
+        ));
+    }
     let mut header = String::from("Authentication-Results: ");
     header.push_str(&results.to_string());
     header.push_str("\r\n");
-    let spf_pass = !sender.is_empty() && spf.result() == mail_auth::SpfResult::Pass;
+    let spf_pass = !sender.is_empty() && spf.result() == SpfResult::Pass;
     Verdict {
         header,
-        reject,
+        refuse,
         spf_pass,
     }
+}
+
+/// The `_dmarc` names RFC 9989's tree walk asks for `domain`, in its order: the domain itself,
+/// then from at most 7 labels one label at a time down to the top-level domain.
+fn dmarc_names(domain: &str) -> Vec<String> {
+    let labels: Vec<&str> = domain.split('.').filter(|l| !l.is_empty()).collect();
+    let n = labels.len();
+    if n < 2 {
+        return Vec::new();
+    }
+    std::iter::once(n)
+        .chain((1..n.min(8)).rev())
+        .map(|count| format!("_dmarc.{}.", labels[n - count..].join(".")))
+        .collect()
 }
 
 /// Removes header fields `Authentication-Results:` whose authserv-id is `hostname` (RFC 8601
@@ -220,7 +315,25 @@ pub(crate) fn strip_forged_results(content: Vec<u8>, hostname: &str) -> Vec<u8> 
 
 #[cfg(test)]
 mod tests {
-    use super::strip_forged_results;
+    use super::{dmarc_names, strip_forged_results};
+
+    #[test]
+    fn dmarc_walk_names() {
+        assert_eq!(
+            dmarc_names("mail.sender.example"),
+            [
+                "_dmarc.mail.sender.example.",
+                "_dmarc.sender.example.",
+                "_dmarc.example."
+            ]
+        );
+        assert!(dmarc_names("localhost").is_empty());
+        let long = dmarc_names("a.b.c.d.e.f.g.h.i.j");
+        assert_eq!(long.len(), 8);
+        assert_eq!(long[0], "_dmarc.a.b.c.d.e.f.g.h.i.j.");
+        assert_eq!(long[1], "_dmarc.d.e.f.g.h.i.j.");
+        assert_eq!(long[7], "_dmarc.j.");
+    }
 
     #[test]
     fn strips_only_our_results() {

@@ -67,9 +67,9 @@ pub async fn serve(
 ) {
     let sessions = TaskTracker::new();
     let proto = mode.name();
-    // `[inbound] verify`: SPF/DKIM/ARC/DMARC on the MX listener, one resolver for all sessions.
+    // `[inbound] verify`: SPF/DKIM/ARC/DMARC on the MX listener, with the process's resolver.
     let inbound = if mode == Mode::Mx && core.config().inbound.verify {
-        match inbound::authenticator(core.config()) {
+        match core.dns() {
             Ok(auth) => Some(auth),
             Err(e) => {
                 tracing::error!(error = %e, "inbound checks disabled: no resolver");

@@ -107,7 +107,7 @@ pub(crate) struct Session {
     protocol_errors: u32,
     pub auth_failures: u32,
     /// The resolver for SPF/DKIM/ARC/DMARC checks (MX listener with `[inbound] verify`).
-    pub inbound: Option<Arc<mail_auth::MessageAuthenticator>>,
+    pub inbound: Option<Arc<hopthu_core::dns::Dns>>,
     /// This connection counted against its IP (`limits.connections_per_ip`); released on drop.
     permit: Option<ConnectionPermit>,
 }

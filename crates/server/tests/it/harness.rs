@@ -17,6 +17,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use super::fake_dns::FakeDns;
+
 pub const DOMAIN: &str = "caobang.gov.vn";
 const BIN: &str = env!("CARGO_BIN_EXE_hopthu");
 
@@ -45,7 +47,9 @@ impl TestServer {
     }
 
     /// Starts a server; `extra` is appended to the configuration (after the `[listen]`
-    /// table, so start it with a table header).
+    /// table, so start it with a table header). Unless `extra` has a `[dns]` table of its own,
+    /// the server's resolver is the test process's [`FakeDns::shared`] (NXDOMAIN to every
+    /// query): a test server never asks the machine's resolver.
     pub fn start_with(extra: &str) -> TestServer {
         let dir = std::env::temp_dir().join(format!(
             "hopthu-it-{}-{}",
@@ -55,6 +59,11 @@ impl TestServer {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("hopthu.toml");
+        let dns = if extra.lines().any(|l| l.trim() == "[dns]") {
+            String::new()
+        } else {
+            FakeDns::shared().config()
+        };
         std::fs::write(
             &config,
             format!(
@@ -71,7 +80,7 @@ pop3 = "127.0.0.1:0"
 pop3s = "127.0.0.1:0"
 http = "127.0.0.1:0"
 {extra}
-"#
+{dns}"#
             ),
         )
         .unwrap();

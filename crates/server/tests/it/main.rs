@@ -5,6 +5,8 @@
 mod admin;
 mod blobs;
 mod directory;
+mod dns;
+mod fake_dns;
 mod harness;
 mod imap;
 mod lifecycle;

@@ -304,7 +304,7 @@ pub(crate) async fn finish(
     let mut auth_results = String::new();
     let mut spf_pass = false;
     let content = match session.inbound.clone() {
-        Some(auth) if session.mode == crate::Mode::Mx => {
+        Some(dns) if session.mode == crate::Mode::Mx => {
             let hostname = session.hostname().to_string();
             let content = crate::inbound::strip_forged_results(content, &hostname);
             let helo = session
@@ -314,7 +314,7 @@ pub(crate) async fn finish(
                 .unwrap_or_default();
             let config = session.core.config();
             let verdict = crate::inbound::check(
-                &auth,
+                &dns,
                 &hostname,
                 crate::inbound::Peer {
                     ip: session.peer.ip(),
@@ -322,13 +322,15 @@ pub(crate) async fn finish(
                     mail_from: transaction.mail_from.as_ref(),
                 },
                 &content,
-                config.inbound.dmarc_reject,
-                config.dns.timeout.saturating_mul(4),
+                crate::inbound::Policies {
+                    dmarc_reject: config.inbound.dmarc_reject,
+                    defer_on_dns_error: config.inbound.defer_on_dns_error,
+                },
             )
             .await;
-            if let Some(reason) = verdict.reject {
-                tracing::warn!(reason, "message refused by DMARC policy");
-                session.reply(Reply::new(550, "5.7.1", reason));
+            if let Some((code, status, reason)) = verdict.refuse {
+                tracing::warn!(code, reason, "message refused by the inbound checks");
+                session.reply(Reply::new(code, status, reason));
                 return;
             }
             auth_results = verdict.header;
