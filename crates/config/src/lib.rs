@@ -13,8 +13,10 @@ use serde::Deserialize;
 
 mod lifecycle;
 mod transport;
+mod web;
 pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use transport::*;
+pub use web::{IpNet, RawWeb, Web};
 
 /// A configuration error: every problem found, each with the key path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,8 @@ pub struct RawConfig {
     pub antivirus: RawAntivirus,
     /// Mailbox lifecycle: retention, the inactivity sweep, initial passwords, notices.
     pub lifecycle: RawLifecycle,
+    /// The web listeners: trusted reverse proxies.
+    pub web: RawWeb,
 }
 
 /// `[listen]`: one key per service.
@@ -174,6 +178,7 @@ pub struct Config {
     pub inbound: Inbound,
     pub antivirus: Antivirus,
     pub lifecycle: Lifecycle,
+    pub web: Web,
 }
 
 /// Validated listeners; `None` = not started.
@@ -411,6 +416,7 @@ impl RawConfig {
         );
 
         let lifecycle = lifecycle::validate(self.lifecycle, &mut problems);
+        let web = web::validate(self.web, &mut problems);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -434,6 +440,7 @@ impl RawConfig {
             inbound: transport.inbound,
             antivirus: transport.antivirus,
             lifecycle,
+            web,
         })
     }
 }

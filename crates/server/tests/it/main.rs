@@ -13,3 +13,4 @@ mod server;
 mod smtp;
 mod tidy;
 mod web;
+mod web_limits;
