@@ -136,8 +136,9 @@ pub struct RawLimits {
     /// Messages one signed-in user may submit per hour (Đ13.3, against abuse of a stolen
     /// password); beyond it submission answers `451 4.7.1`. Default 500.
     pub messages_per_hour: Option<u32>,
-    /// Simultaneous SMTP connections from one IP address; more are answered `421 4.7.0`.
-    /// Default 20.
+    /// Simultaneous connections from one IP address (an IPv6 /64 counts as one), over SMTP,
+    /// IMAP, POP3 and the web listeners together; more are refused (`421 4.7.0` in SMTP, a
+    /// closed connection on the web). Default 100.
     pub connections_per_ip: Option<u32>,
     /// Failed AUTH attempts from one IP address within `auth_failure_window` before further
     /// attempts from it are refused (`454 4.7.0`). Default 10.
