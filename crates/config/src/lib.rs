@@ -13,8 +13,10 @@ use serde::Deserialize;
 
 mod lifecycle;
 mod transport;
+mod web;
 pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use transport::*;
+pub use web::{IpNet, RawWeb, Web};
 
 /// A configuration error: every problem found, each with the key path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,8 @@ pub struct RawConfig {
     pub antivirus: RawAntivirus,
     /// Mailbox lifecycle: retention, the inactivity sweep, initial passwords, notices.
     pub lifecycle: RawLifecycle,
+    /// The web listeners: trusted reverse proxies.
+    pub web: RawWeb,
 }
 
 /// `[listen]`: one key per service.
@@ -132,8 +136,9 @@ pub struct RawLimits {
     /// Messages one signed-in user may submit per hour (Đ13.3, against abuse of a stolen
     /// password); beyond it submission answers `451 4.7.1`. Default 500.
     pub messages_per_hour: Option<u32>,
-    /// Simultaneous SMTP connections from one IP address; more are answered `421 4.7.0`.
-    /// Default 20.
+    /// Simultaneous connections from one IP address (an IPv6 /64 counts as one), over SMTP,
+    /// IMAP, POP3 and the web listeners together; more are refused (`421 4.7.0` in SMTP, a
+    /// closed connection on the web). Default 100.
     pub connections_per_ip: Option<u32>,
     /// Failed AUTH attempts from one IP address within `auth_failure_window` before further
     /// attempts from it are refused (`454 4.7.0`). Default 10.
@@ -174,6 +179,7 @@ pub struct Config {
     pub inbound: Inbound,
     pub antivirus: Antivirus,
     pub lifecycle: Lifecycle,
+    pub web: Web,
 }
 
 /// Validated listeners; `None` = not started.
@@ -413,6 +419,7 @@ impl RawConfig {
             transport.outbound.smarthost_ca_file.take().map(resolve);
 
         let lifecycle = lifecycle::validate(self.lifecycle, &mut problems);
+        let web = web::validate(self.web, &mut problems);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -436,6 +443,7 @@ impl RawConfig {
             inbound: transport.inbound,
             antivirus: transport.antivirus,
             lifecycle,
+            web,
         })
     }
 }

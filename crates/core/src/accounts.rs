@@ -154,11 +154,11 @@ impl Core {
                 .map_err(|_| AuthError::Temporary)?,
             None => None,
         };
-        let hash = account
-            .as_ref()
-            .map(|a| a.password_hash.clone())
-            .unwrap_or_else(|| DUMMY_HASH.clone());
-        let ok = verify_password(password.to_string(), hash).await;
+        let ok = verify_password(
+            password.to_string(),
+            account.as_ref().map(|a| a.password_hash.clone()),
+        )
+        .await;
         let Some(account) = account.filter(|_| ok) else {
             return Err(AuthError::InvalidCredentials);
         };
@@ -241,13 +241,12 @@ impl Core {
     }
 }
 
-/// A hash of a random password, verified against when the account does not exist so that
-/// both paths cost one argon2 computation.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    Argon2::default()
-        .hash_password(generate_password().as_bytes())
-        .map(|h| h.to_string())
-        .unwrap_or_default()
+/// Hashes of a random password, one of each kind ([`Secret`]): every check computes one hash
+/// of each kind, the one the account does not need against these ([`verification_plan`]).
+static DUMMY_HASHES: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    let password = generate_password();
+    [Secret::Chosen, Secret::Generated]
+        .map(|kind| hash_password_blocking(&password, kind).unwrap_or_default())
 });
 
 /// A one-time password of 14 characters from an alphabet without look-alikes (0/O, 1/l/I).
@@ -281,24 +280,77 @@ pub async fn hash_password(password: String, secret: Secret) -> Result<String> {
 /// Hashes a password with argon2id on the calling thread (for bulk work that manages its own
 /// threads).
 pub fn hash_password_blocking(password: &str, secret: Secret) -> Result<String> {
-    let argon2 = match secret {
-        Secret::Chosen => Argon2::default(),
-        Secret::Generated => Argon2::new(
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
-            argon2::Params::new(1024, 1, 1, None).expect("valid argon2 parameters"),
-        ),
-    };
+    let argon2 = Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params_of(secret),
+    );
     argon2
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| Error::new(ErrorKind::Internal, format!("password hashing: {e}")))
 }
 
-async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password_blocking(password.as_bytes(), &hash))
-        .await
-        .unwrap_or(false)
+/// The argon2 parameters of a hash of `secret`'s kind.
+fn params_of(secret: Secret) -> argon2::Params {
+    match secret {
+        Secret::Chosen => argon2::Params::default(),
+        Secret::Generated => {
+            argon2::Params::new(1024, 1, 1, None).expect("valid argon2 parameters")
+        }
+    }
+}
+
+/// The kind of secret a stored hash was made for, read from its parameters (a hash that is not
+/// the light kind counts as chosen).
+fn secret_of(hash: &str) -> Secret {
+    let light = params_of(Secret::Generated);
+    match PasswordHash::new(hash)
+        .ok()
+        .and_then(|h| argon2::Params::try_from(&h).ok())
+    {
+        Some(p)
+            if p.m_cost() == light.m_cost()
+                && p.t_cost() == light.t_cost()
+                && p.p_cost() == light.p_cost() =>
+        {
+            Secret::Generated
+        }
+        _ => Secret::Chosen,
+    }
+}
+
+/// The hashes a sign-in computes for an account's stored hash (`None`: no such account), the
+/// first being the one that decides. Whatever the account — a chosen password, an unused
+/// one-time password (the light kind), no account at all — the work is the same: one hash of
+/// each kind, the missing ones against [`DUMMY_HASHES`], so the time a refusal takes tells
+/// nothing about the account.
+fn verification_plan(stored: Option<String>) -> (Option<String>, Vec<String>) {
+    let [chosen, generated] = DUMMY_HASHES.clone();
+    match stored {
+        None => (None, vec![chosen, generated]),
+        Some(hash) => {
+            let dummy = match secret_of(&hash) {
+                Secret::Chosen => generated,
+                Secret::Generated => chosen,
+            };
+            (Some(hash), vec![dummy])
+        }
+    }
+}
+
+async fn verify_password(password: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let (hash, dummies) = verification_plan(stored);
+        let ok = hash.is_some_and(|h| verify_password_blocking(password.as_bytes(), &h));
+        for dummy in &dummies {
+            // Computed for its cost only.
+            std::hint::black_box(verify_password_blocking(password.as_bytes(), dummy));
+        }
+        ok
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// Argon2 working memory is asked for with at least this many 1 KiB blocks: more than glibc's
@@ -363,9 +415,46 @@ mod password_tests {
             assert!(!verify_password_blocking(b"", &hash));
         }
         assert!(!verify_password_blocking(b"x", "not a hash"));
+        assert_eq!(
+            Argon2::default().params(),
+            &params_of(Secret::Chosen),
+            "chosen passwords keep the default cost"
+        );
         assert!(!verify_password_blocking(
             b"x",
             "$argon2id$v=19$m=19456,t=2,p=1$"
         ));
+    }
+
+    /// The argon2 parameters of every hash a check computes, sorted.
+    fn work(stored: Option<String>) -> Vec<String> {
+        let (hash, dummies) = verification_plan(stored);
+        let mut params: Vec<String> = hash
+            .into_iter()
+            .chain(dummies)
+            .map(|h| {
+                let parsed = PasswordHash::new(&h).unwrap();
+                let p = argon2::Params::try_from(&parsed).unwrap();
+                format!("m={},t={},p={}", p.m_cost(), p.t_cost(), p.p_cost())
+            })
+            .collect();
+        params.sort();
+        params
+    }
+
+    #[test]
+    fn every_check_does_the_same_work() {
+        let chosen = hash_password_blocking("Mật khẩu đúng 1", Secret::Chosen).unwrap();
+        let one_time = hash_password_blocking("abcdEFGH234567", Secret::Generated).unwrap();
+        assert_eq!(secret_of(&chosen), Secret::Chosen);
+        assert_eq!(secret_of(&one_time), Secret::Generated);
+        let unknown = work(None);
+        assert_eq!(
+            unknown.len(),
+            2,
+            "an unknown account runs the verifications too"
+        );
+        assert_eq!(work(Some(chosen)), unknown);
+        assert_eq!(work(Some(one_time)), unknown);
     }
 }

@@ -53,8 +53,16 @@ pub fn in_scope(scope: AdminScope, unit: UnitId, units: &[UnitRecord]) -> bool {
 }
 
 impl Core {
-    /// The administrator a signed-in principal is; [`ErrorKind::Forbidden`] for anyone else.
+    /// The administrator a signed-in principal is; [`ErrorKind::Forbidden`] for anyone else,
+    /// and for an administrator still on a one-time password (Đ13.4: it must be changed in the
+    /// webmail before the mailbox — and so the administrator's rights — is used).
     pub async fn actor(&self, who: &Principal) -> Result<Actor> {
+        if who.must_change_password {
+            return Err(Error::forbidden(format!(
+                "phải đổi mật khẩu cấp lần đầu tại https://{host}/ trước / change the one-time password at https://{host}/ first",
+                host = self.config.hostname
+            )));
+        }
         match self.store.admin(who.account).await? {
             Some(admin) => Ok(Actor {
                 name: who.address.to_string(),

@@ -16,7 +16,8 @@ use crate::directory::{
     PersonState, UnitRecord,
 };
 use crate::{
-    Actor, Core, Error, ErrorKind, NewAudit, Result, Secret, generate_password, hash_password, now,
+    Actor, AdminScope, Core, Error, ErrorKind, NewAudit, Result, Secret, generate_password,
+    hash_password, now,
 };
 
 const DAY: i64 = 86_400;
@@ -99,7 +100,9 @@ impl Core {
 
     /// Gives a personal or unit mailbox in the actor's scope a fresh one-time password, to be
     /// changed at the next sign-in (Đ13.4), and ends the mailbox's web sessions. The password is
-    /// returned once and kept only hashed.
+    /// returned once and kept only hashed. A reset never reaches an account with more rights
+    /// than the actor's ([`Core::may_reset`]), and the owner finds a message about it in their
+    /// INBOX.
     pub async fn reset_password(&self, actor: &Actor, address: &str) -> Result<Credential> {
         let address = self.local_address(address)?.to_string();
         let units = self.store.units().await?;
@@ -140,6 +143,8 @@ impl Core {
             }
         };
         self.authorize(actor, unit).await?;
+        self.may_reset(actor, &address, account, unit, &units)
+            .await?;
         let unit = units
             .iter()
             .find(|u| u.id == unit)
@@ -159,6 +164,7 @@ impl Core {
             after: Some(r#"{"must_change_password":true}"#.into()),
         }];
         self.replace_password(account, &effects, &audit).await?;
+        self.tell_owner_of_reset(actor, &address).await;
         Ok(Credential {
             unit_code: unit.code.clone(),
             unit_name: unit.name.clone(),
@@ -168,6 +174,90 @@ impl Core {
             address,
             password,
         })
+    }
+
+    /// Whether `actor` may reset the password of `account` (`address`, of unit `unit`, already
+    /// in the actor's scope): whoever resets a password can sign in as its owner, so a reset may
+    /// not reach wider rights than the actor's own. Refused ([`ErrorKind::Forbidden`]):
+    /// - the focal unit's mailboxes (its unit mailbox and its people), unless the actor is of
+    ///   the focal unit;
+    /// - another administrator whose scope is not strictly inside the actor's: a focal
+    ///   administrator, or an officer of the same or a wider subtree (an administrator's own
+    ///   password is theirs to reset).
+    pub(crate) async fn may_reset(
+        &self,
+        actor: &Actor,
+        address: &str,
+        account: hopthu_model::AccountId,
+        unit: hopthu_model::UnitId,
+        units: &[UnitRecord],
+    ) -> Result<()> {
+        let refused = || {
+            Error::forbidden(format!(
+                "{address}: tài khoản có quyền rộng hơn hoặc ngang quyền của bạn, hãy đề nghị đơn vị đầu mối / an account with rights beyond yours: ask the focal unit"
+            ))
+        };
+        let focal_unit = self
+            .config
+            .lifecycle
+            .focal_unit
+            .as_deref()
+            .and_then(|code| units.iter().find(|u| u.code == code))
+            .map(|u| u.id);
+        if !actor.is_focal() && focal_unit == Some(unit) {
+            return Err(refused());
+        }
+        if actor.name.eq_ignore_ascii_case(address) {
+            return Ok(());
+        }
+        let Some(admin) = self.store.admin(account).await? else {
+            return Ok(());
+        };
+        let narrower = match (actor.scope, admin.scope) {
+            (_, AdminScope::Focal) => false,
+            (AdminScope::Focal, AdminScope::Unit(_)) => true,
+            (AdminScope::Unit(mine), AdminScope::Unit(theirs)) => {
+                theirs != mine && crate::admin::in_scope(actor.scope, theirs, units)
+            }
+        };
+        if narrower { Ok(()) } else { Err(refused()) }
+    }
+
+    /// Tells the owner of a mailbox whose password was just reset, in their INBOX (Vietnamese,
+    /// then English): who did it and when, and what to do if they did not ask for it. A failed
+    /// delivery is logged; the reset stands.
+    async fn tell_owner_of_reset(&self, actor: &Actor, address: &str) {
+        let Ok(to) = hopthu_model::EmailAddress::parse(address) else {
+            return;
+        };
+        let (focal_name, focal_address) = self.notice_issuer().await;
+        let at = crate::dsn::rfc2822_date(now());
+        let by = actor.name.replace(['\r', '\n'], " ");
+        let body = format!(
+            "Mật khẩu của hộp thư {address} đã được cấp lại bởi {by} lúc {at}.\r\n\
+             Mọi phiên đăng nhập trên web đã kết thúc; mật khẩu mới là mật khẩu dùng một lần, phải đổi ngay khi đăng nhập.\r\n\
+             Nếu bạn không đề nghị cấp lại mật khẩu, hãy báo ngay cho {focal_name} <{focal_address}>.\r\n\
+             \r\n\
+             The password of the mailbox {address} was reset by {by} at {at}.\r\n\
+             Every web session has ended; the new password is a one-time password that must be changed at the first sign-in.\r\n\
+             If you did not ask for this, tell {focal_name} <{focal_address}> at once.\r\n"
+        );
+        let message = crate::dsn::system_message(
+            &self.config.domain,
+            &self.config.hostname,
+            &format!("<{to}>"),
+            "Mật khẩu hộp thư đã được cấp lại / Your mailbox password was reset",
+            "password-reset",
+            &body,
+        );
+        let envelope = crate::Envelope {
+            mail_from: None,
+            recipients: vec![to],
+            dsn: None,
+        };
+        if let Err(e) = self.deliver(&envelope, message).await {
+            tracing::warn!(%address, error = %e, "password reset notice not delivered");
+        }
     }
 
     /// Writes a new password (`effects`) with its audit entry in one transaction, then signs

@@ -57,7 +57,9 @@ pub use hopthu_store::{
     AccountRecord, AccountState, AuditRecord, BlobId, Changes, MailboxRecord, MailboxStatus,
     MessageIndex, MessageRecord, NoticeRecord, QueueRecord, SortRow, SpecialUse, StoreFlagsOutcome,
 };
-pub use limits::{CommandPace, ConnectionPermit, LimitError, RateLimits, SignInError, SignInVia};
+pub use limits::{
+    CommandPace, ConnectionPermit, LimitError, RateLimits, SignInError, SignInVia, source_key,
+};
 pub use mail::{AppendOutcome, STANDARD_FOLDERS};
 pub use mail::{MoveOutcome, Quota};
 pub use queue::*;

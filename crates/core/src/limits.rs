@@ -9,8 +9,12 @@
 //! - on accept: [`Core::open_connection`] → keep the [`ConnectionPermit`] for the session's
 //!   lifetime; `None` means refuse (`421 4.7.0` in SMTP, `* BYE` in IMAP, `-ERR` in POP3);
 //! - sign-in: [`Core::authenticate_from`] instead of [`Core::authenticate`]: it refuses at once
-//!   while the IP or the account is locked out ([`SignInError::Throttled`], no password check),
-//!   records failures and successes, and slows each failure down a little;
+//!   while the source (an IPv4 address or an IPv6 /64, [`source_key`]) is locked out, or the
+//!   account is locked for that source ([`SignInError::Throttled`], no password check); the
+//!   attempt is counted as a failure *before* the password is checked (so parallel guesses
+//!   cannot all pass the check), records failures and successes, and slows each failure down a
+//!   little. An account under attack from many sources is slowed down, never locked: its owner
+//!   can still sign in from elsewhere;
 //! - submission: [`Core::check_send_rate`] before accepting a transaction (MAIL) and each
 //!   recipient, and [`Core::record_sent`] with the recipients once a message is accepted.
 
@@ -37,6 +41,13 @@ const MAX_FAILURE_DELAY: Duration = Duration::from_secs(3);
 /// Above this many keys a map is swept of expired entries (bounds memory under a spray of
 /// addresses or logins).
 const SWEEP_ABOVE: usize = 10_000;
+
+/// The pause for `failures` failures: [`FAILURE_DELAY_STEP`] each, at most [`MAX_FAILURE_DELAY`].
+fn failure_pause(failures: usize) -> Duration {
+    FAILURE_DELAY_STEP
+        .saturating_mul(u32::try_from(failures).unwrap_or(u32::MAX))
+        .min(MAX_FAILURE_DELAY)
+}
 
 /// Events inside a sliding window, per key.
 #[derive(Debug)]
@@ -96,8 +107,33 @@ impl<K: std::hash::Hash + Eq + Clone> Window<K> {
         }
     }
 
+    /// Takes back one event recorded at `at` (a reservation that turned out not to be a failure).
+    fn unrecord(&mut self, key: &K, at: Instant) {
+        if let Some(events) = self.events.get_mut(key) {
+            if let Some(i) = events.iter().rposition(|t| *t == at) {
+                events.remove(i);
+            }
+            if events.is_empty() {
+                self.events.remove(key);
+            }
+        }
+    }
+
     fn clear(&mut self, key: &K) {
         self.events.remove(key);
+    }
+}
+
+/// The key a source address is counted under: an IPv4 address as it is, an IPv6 address by its
+/// /64 (one subscriber's allocation, where every address is the same client), an IPv4-mapped
+/// IPv6 address as the IPv4 address.
+pub fn source_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
+        },
     }
 }
 
@@ -107,8 +143,12 @@ struct State {
     sent: Window<AccountId>,
     /// Success notices (RFC 3461 `NOTIFY=SUCCESS`) per address they go to.
     success_notices: Window<String>,
+    /// Failures per source ([`source_key`]): locks the source.
     failures_by_ip: Window<IpAddr>,
+    /// Failures per account from every source: slows the account's sign-ins down.
     failures_by_account: Window<String>,
+    /// Failures per account and source: locks the account for that source only.
+    failures_by_account_source: Window<(String, IpAddr)>,
 }
 
 /// The rate-limit state of the process (one per [`Core`]).
@@ -202,9 +242,11 @@ pub enum SignInError {
 }
 
 impl Core {
-    /// Counts a new connection from `ip`; `None` when `limits.connections_per_ip` are already
-    /// open. Keep the permit as long as the connection.
+    /// Counts a new connection from `ip` (by its [`source_key`]: an IPv6 /64 counts as one
+    /// client); `None` when `limits.connections_per_ip` are already open. Keep the permit as
+    /// long as the connection.
     pub fn open_connection(&self, ip: IpAddr) -> Option<ConnectionPermit> {
+        let ip = source_key(ip);
         let max = self.config.limits.connections_per_ip;
         let mut state = self.rate_limits.lock();
         let open = state.connections.entry(ip).or_insert(0);
@@ -261,11 +303,17 @@ impl Core {
         true
     }
 
-    /// [`Core::authenticate`] with the failed-sign-in throttle of `[limits]`: refused without
-    /// checking while `ip` has `auth_failures_per_ip` failures or the account has
-    /// `auth_failures_per_account` failures within `auth_failure_window`; each failure is
-    /// recorded and answered after a short, growing pause; a success clears the account's
-    /// failures.
+    /// [`Core::authenticate`] with the failed-sign-in throttle of `[limits]`, keyed by the
+    /// source ([`source_key`]: the IPv4 address, the IPv6 /64):
+    /// - refused without checking while the source has `auth_failures_per_ip` failures, or the
+    ///   account has `auth_failures_per_account` failures *from this source*, within
+    ///   `auth_failure_window` — others (the owner at the office) can still sign in;
+    /// - the account's failures from every source slow each attempt on it down (a pause before
+    ///   the check growing with the failures beyond `auth_failures_per_account`, at most
+    ///   3 s), so a spread-out attack gets slow without locking the owner out;
+    /// - each attempt is counted as a failure before the password is checked and taken back
+    ///   if it was right, so parallel guesses see each other and cannot all pass the limit;
+    /// - a failure is answered after a short pause growing with the source's failures.
     ///
     /// Each attempt on a known account goes into its sign-in history (`Core::sign_ins`), with
     /// `via` and the IP; successful API requests are not recorded (each request signs in).
@@ -279,19 +327,39 @@ impl Core {
         let limits = &self.config.limits;
         let window = limits.auth_failure_window;
         let key = self.throttle_key(login);
-        let throttled = {
-            let now = Instant::now();
+        let source = source_key(ip);
+        let pair = (key.clone(), source);
+        let reserved = Instant::now();
+        let (throttled, slow_down) = {
             let mut state = self.rate_limits.lock();
-            let by_ip = state.failures_by_ip.count(&ip, window, now);
-            let by_account = state.failures_by_account.count(&key, window, now);
+            let by_ip = state.failures_by_ip.count(&source, window, reserved);
+            let by_pair = state
+                .failures_by_account_source
+                .count(&pair, window, reserved);
             if by_ip >= limits.auth_failures_per_ip as usize {
-                tracing::warn!(%ip, failures = by_ip, "sign-in throttled (IP)");
-                Some(state.failures_by_ip.retry_after(&ip, window, now))
-            } else if by_account >= limits.auth_failures_per_account as usize {
-                tracing::warn!(%ip, login = ?key, failures = by_account, "sign-in throttled (account)");
-                Some(state.failures_by_account.retry_after(&key, window, now))
+                tracing::warn!(%ip, failures = by_ip, "sign-in throttled (source)");
+                let retry = state.failures_by_ip.retry_after(&source, window, reserved);
+                (Some(retry), 0)
+            } else if by_pair >= limits.auth_failures_per_account as usize {
+                tracing::warn!(%ip, login = ?key, failures = by_pair, "sign-in throttled (account from this source)");
+                let retry = state
+                    .failures_by_account_source
+                    .retry_after(&pair, window, reserved);
+                (Some(retry), 0)
             } else {
-                None
+                let by_account = state.failures_by_account.count(&key, window, reserved);
+                // Reserved: counted now, taken back below when the password was right.
+                state.failures_by_ip.record(source, window, reserved, 1);
+                state
+                    .failures_by_account_source
+                    .record(pair.clone(), window, reserved, 1);
+                state
+                    .failures_by_account
+                    .record(key.clone(), window, reserved, 1);
+                (
+                    None,
+                    by_account.saturating_sub(limits.auth_failures_per_account as usize),
+                )
             }
         };
         if let Some(retry_after) = throttled {
@@ -299,9 +367,22 @@ impl Core {
             self.record_sign_in(None, login, via, ip, "throttled").await;
             return Err(SignInError::Throttled { retry_after });
         }
+        if slow_down > 0 {
+            tokio::time::sleep(failure_pause(slow_down)).await;
+        }
+        let take_back = |clear_pair: bool| {
+            let mut state = self.rate_limits.lock();
+            state.failures_by_ip.unrecord(&source, reserved);
+            state.failures_by_account.unrecord(&key, reserved);
+            if clear_pair {
+                state.failures_by_account_source.clear(&pair);
+            } else {
+                state.failures_by_account_source.unrecord(&pair, reserved);
+            }
+        };
         match self.authenticate(login, password).await {
             Ok(principal) => {
-                self.rate_limits.lock().failures_by_account.clear(&key);
+                take_back(true);
                 // A right one-time password still gets a mail client nowhere
                 // (`check_mail_client_access`, which the protocol then answers with): the
                 // history and the metrics say so rather than "ok".
@@ -318,7 +399,10 @@ impl Core {
                 }
                 Ok(principal)
             }
-            Err(AuthError::Temporary) => Err(SignInError::Auth(AuthError::Temporary)),
+            Err(AuthError::Temporary) => {
+                take_back(false);
+                Err(SignInError::Auth(AuthError::Temporary))
+            }
             Err(e) => {
                 crate::metrics::bump(&self.metrics.sign_in_failures, 1);
                 let result = match e {
@@ -326,18 +410,16 @@ impl Core {
                     AuthError::Expired => "expired",
                     _ => "failed",
                 };
-                self.record_sign_in(None, login, via, ip, result).await;
                 let failures = {
-                    let now = Instant::now();
                     let mut state = self.rate_limits.lock();
-                    state.failures_by_ip.record(ip, window, now, 1);
-                    state.failures_by_account.record(key, window, now, 1);
-                    state.failures_by_ip.count(&ip, window, now)
+                    state.failures_by_ip.count(&source, window, Instant::now())
                 };
-                let pause = FAILURE_DELAY_STEP
-                    .saturating_mul(u32::try_from(failures).unwrap_or(u32::MAX))
-                    .min(MAX_FAILURE_DELAY);
-                tokio::time::sleep(pause).await;
+                // The history row of a known account is written while the pause runs, so a
+                // failure on a known account takes as long as one on an unknown login.
+                tokio::join!(
+                    self.record_sign_in(None, login, via, ip, result),
+                    tokio::time::sleep(failure_pause(failures)),
+                );
                 Err(SignInError::Auth(e))
             }
         }
@@ -510,5 +592,150 @@ mod tests {
         limits.lock().connections.insert(ip, 1);
         drop(permit);
         assert!(limits.lock().connections.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+    use crate::NewAccountRequest;
+
+    /// A core on a fresh data directory with `limits` in `[limits]`.
+    async fn core(name: &str, limits: &str) -> (Arc<Core>, std::path::PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("hopthu-throttle-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = hopthu_config::Config::from_toml(
+            &format!("data_dir = \"data\"\n[limits]\n{limits}\n"),
+            "test",
+            &dir,
+        )
+        .unwrap();
+        let core = Core::open(config).await.unwrap();
+        core.create_account(NewAccountRequest {
+            address: "qtv@caobang.gov.vn".into(),
+            display_name: "Quản trị".into(),
+            password: Some("Mat-khau-dung-1".into()),
+            must_change_password: false,
+        })
+        .await
+        .unwrap();
+        (core, dir)
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_ipv6_slash_64_is_one_source() {
+        let a = source_key(ip("2001:db8:1:2::5"));
+        assert_eq!(a, source_key(ip("2001:db8:1:2:ffff:ffff:ffff:1")));
+        assert_ne!(a, source_key(ip("2001:db8:1:3::5")));
+        assert_eq!(source_key(ip("192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(source_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+        // And the counters follow the key.
+        let mut w = Window::<IpAddr>::default();
+        let now = Instant::now();
+        let win = Duration::from_secs(60);
+        w.record(source_key(ip("2001:db8::1")), win, now, 1);
+        w.record(source_key(ip("2001:db8::2")), win, now, 1);
+        assert_eq!(w.count(&source_key(ip("2001:db8::ffff")), win, now), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn parallel_guesses_beyond_the_limit_are_refused() {
+        let (core, dir) = core(
+            "parallel",
+            "auth_failures_per_ip = 3\nauth_failures_per_account = 100",
+        )
+        .await;
+        let guesses: Vec<_> = (0..12)
+            .map(|i| {
+                let core = core.clone();
+                tokio::spawn(async move {
+                    core.authenticate_from(
+                        ip("192.0.2.9"),
+                        SignInVia::Imap,
+                        "qtv@caobang.gov.vn",
+                        &format!("doan-sai-{i}"),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut checked = 0;
+        let mut throttled = 0;
+        for guess in guesses {
+            match guess.await.unwrap() {
+                Err(SignInError::Auth(AuthError::InvalidCredentials)) => checked += 1,
+                Err(SignInError::Throttled { .. }) => throttled += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((checked, throttled), (3, 9));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn the_owner_signs_in_from_elsewhere_while_an_attacker_is_locked() {
+        let (core, dir) = core(
+            "owner",
+            "auth_failures_per_ip = 50\nauth_failures_per_account = 2",
+        )
+        .await;
+        let attacker = ip("198.51.100.66");
+        for guess in ["sai-1", "sai-2"] {
+            let r = core
+                .authenticate_from(attacker, SignInVia::Smtp, "qtv", guess)
+                .await;
+            assert!(matches!(r, Err(SignInError::Auth(_))), "{r:?}");
+        }
+        // The attacker's source is locked for that account, even with the right password…
+        let r = core
+            .authenticate_from(attacker, SignInVia::Smtp, "qtv", "Mat-khau-dung-1")
+            .await;
+        assert!(matches!(r, Err(SignInError::Throttled { .. })), "{r:?}");
+        // …and the owner at the office is not.
+        let owner = core
+            .authenticate_from(
+                ip("203.0.113.5"),
+                SignInVia::Webmail,
+                "qtv@caobang.gov.vn",
+                "Mat-khau-dung-1",
+            )
+            .await
+            .expect("the owner signs in");
+        assert_eq!(owner.address.to_string(), "qtv@caobang.gov.vn");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn addresses_of_one_ipv6_slash_64_share_their_failures() {
+        let (core, dir) = core(
+            "ipv6",
+            "auth_failures_per_ip = 2\nauth_failures_per_account = 100",
+        )
+        .await;
+        for (n, from) in ["2001:db8:7:7::1", "2001:db8:7:7::2"]
+            .into_iter()
+            .enumerate()
+        {
+            let r = core
+                .authenticate_from(ip(from), SignInVia::Imap, &format!("khong-co-{n}"), "x")
+                .await;
+            assert!(matches!(r, Err(SignInError::Auth(_))), "{r:?}");
+        }
+        let r = core
+            .authenticate_from(
+                ip("2001:db8:7:7::3"),
+                SignInVia::Imap,
+                "qtv",
+                "Mat-khau-dung-1",
+            )
+            .await;
+        assert!(matches!(r, Err(SignInError::Throttled { .. })), "{r:?}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

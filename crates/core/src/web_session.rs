@@ -132,6 +132,11 @@ pub fn check_new_password(
 pub enum PasswordChangeError {
     /// The current password given is wrong.
     WrongCurrent,
+    /// Too many wrong passwords from this source or on this account: not even checked
+    /// (the sign-in throttle, `Core::authenticate_from`).
+    Throttled {
+        retry_after: std::time::Duration,
+    },
     Weak(PasswordProblem),
     Other(String),
 }
@@ -247,21 +252,38 @@ impl Core {
     }
 
     /// Changes the principal's password after checking the current one and the strength
-    /// rule; clears the forced-change mark and closes the account's other web sessions.
+    /// rule; clears the forced-change mark and closes the account's other web sessions. The
+    /// current password is checked like a sign-in from `ip` (`Core::authenticate_from`:
+    /// throttled, and written to the sign-in history), so a stolen session cannot be used to
+    /// guess it.
     pub async fn change_password(
         &self,
         who: &Principal,
+        ip: IpAddr,
         current: &str,
         new: &str,
         keep_session: Option<&str>,
     ) -> std::result::Result<(), PasswordChangeError> {
-        match self.authenticate(&who.address.to_string(), current).await {
+        match self
+            .authenticate_from(
+                ip,
+                crate::SignInVia::Webmail,
+                &who.address.to_string(),
+                current,
+            )
+            .await
+        {
             Ok(p) if p.account == who.account => {}
             Ok(_)
-            | Err(AuthError::InvalidCredentials | AuthError::Disabled | AuthError::Expired) => {
+            | Err(SignInError::Auth(
+                AuthError::InvalidCredentials | AuthError::Disabled | AuthError::Expired,
+            )) => {
                 return Err(PasswordChangeError::WrongCurrent);
             }
-            Err(AuthError::Temporary) => {
+            Err(SignInError::Throttled { retry_after }) => {
+                return Err(PasswordChangeError::Throttled { retry_after });
+            }
+            Err(SignInError::Auth(AuthError::Temporary)) => {
                 return Err(PasswordChangeError::Other("temporary failure".into()));
             }
         }

@@ -335,21 +335,42 @@ impl Core {
         uid: Uid,
         index: u32,
     ) -> Result<PartContent> {
+        self.message_parts(who, mailbox, uid, &[index])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::not_found("no such part"))
+    }
+
+    /// Several parts of one message of the principal, in the order asked, with the message read
+    /// and parsed once (the `cid:` images of an HTML body, a forward's attachments). A missing
+    /// part is [`ErrorKind::NotFound`](crate::ErrorKind::NotFound).
+    pub async fn message_parts(
+        &self,
+        who: &Principal,
+        mailbox: MailboxId,
+        uid: Uid,
+        indices: &[u32],
+    ) -> Result<Vec<PartContent>> {
         let record = self.message_record(who, mailbox, uid).await?;
         let raw = self.message_bytes(&record.blob).await?;
         let message = MessageParser::default()
             .parse(&raw)
             .ok_or_else(|| Error::invalid("the message cannot be parsed"))?;
-        let part = message
-            .part(index)
-            .filter(|p| !matches!(p.body, PartType::Multipart(_)) && index != 0)
-            .ok_or_else(|| Error::not_found("no such part"))?;
-        Ok(PartContent {
-            name: part
-                .attachment_name()
-                .map_or_else(|| format!("part-{index}"), str::to_string),
-            content_type: content_type_of(part),
-            bytes: part.contents().to_vec(),
-        })
+        indices
+            .iter()
+            .map(|&index| {
+                let part = message
+                    .part(index)
+                    .filter(|p| !matches!(p.body, PartType::Multipart(_)) && index != 0)
+                    .ok_or_else(|| Error::not_found("no such part"))?;
+                Ok(PartContent {
+                    name: part
+                        .attachment_name()
+                        .map_or_else(|| format!("part-{index}"), str::to_string),
+                    content_type: content_type_of(part),
+                    bytes: part.contents().to_vec(),
+                })
+            })
+            .collect()
     }
 }

@@ -426,7 +426,7 @@ impl Session {
                     .nth(1)
                     .map(|v| String::from_utf8_lossy(v).to_ascii_uppercase())
                     .unwrap_or_default();
-                tracing::debug!(verb = %verb.chars().take(20).collect::<String>(), "unparsable command");
+                tracing::debug!(verb = ?verb.chars().take(20).collect::<String>(), "unparsable command");
                 self.bad_streak += 1;
                 self.reply(
                     tag.as_deref(),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use hopthu_core::admin::Actor;
-use hopthu_core::directory::{ImportRequest, ImportSource, credentials_csv, csv_field};
+use hopthu_core::directory::{ImportRequest, ImportSource, credentials_csv, csv_row};
 use hopthu_core::{Core, NewAccountRequest};
 
 const UNITS: &str = include_str!("../demo/units-2025.csv");
@@ -76,11 +76,18 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
 
     let mut sheet = credentials_csv(&applied.credentials);
     for (address, name, unit, password) in &admins {
-        sheet.push_str(&format!(
-            "{},,admin,{},,{address},{password}\r\n",
-            unit.or(focal_unit).unwrap_or(""),
-            csv_field(name)
-        ));
+        csv_row(
+            &mut sheet,
+            &[
+                unit.or(focal_unit).unwrap_or(""),
+                "",
+                "admin",
+                name,
+                "",
+                address,
+                password,
+            ],
+        );
     }
     std::fs::write(&credentials_path, sheet)
         .with_context(|| format!("write {}", credentials_path.display()))?;

@@ -5,7 +5,7 @@
 //! POST without the right one changes nothing. The sign-in form, before any session exists,
 //! uses a double-submit token: a random value in a short-lived cookie and in the form.
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -45,7 +45,7 @@ pub(crate) struct CompromisedForm {
 /// and this browser is signed out with a page that says what happens next.
 async fn compromised(
     State(state): State<AppState>,
-    ConnectInfo(crate::Peer(peer)): ConnectInfo<crate::Peer>,
+    crate::ClientIp(client): crate::ClientIp,
     headers: HeaderMap,
     Form(form): Form<CompromisedForm>,
 ) -> Response {
@@ -66,7 +66,7 @@ async fn compromised(
     }
     if let Err(e) = state
         .core
-        .report_compromised(&signed.session.principal, peer.ip())
+        .report_compromised(&signed.session.principal, client)
         .await
     {
         return crate::html::error_page(t, StatusCode::SERVICE_UNAVAILABLE, &e.message);
@@ -272,7 +272,7 @@ pub(crate) struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(crate::Peer(peer)): ConnectInfo<crate::Peer>,
+    crate::ClientIp(client): crate::ClientIp,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -290,7 +290,7 @@ async fn login(
     }
     match state
         .core
-        .open_web_session(peer.ip(), &form.login, &form.password)
+        .open_web_session(client, &form.login, &form.password)
         .await
     {
         Ok((token, session)) => {
@@ -471,6 +471,7 @@ pub(crate) struct PasswordForm {
 
 async fn password(
     State(state): State<AppState>,
+    crate::ClientIp(client): crate::ClientIp,
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Response {
@@ -490,6 +491,7 @@ async fn password(
         .core
         .change_password(
             &signed.session.principal,
+            client,
             &form.current,
             &form.new,
             Some(&signed.token),
@@ -498,7 +500,15 @@ async fn password(
     {
         Ok(()) => see_other("/mail?changed=1"),
         Err(e) => {
+            let status = match &e {
+                PasswordChangeError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::BAD_REQUEST,
+            };
             let msg = match &e {
+                PasswordChangeError::Throttled { .. } => t.s(
+                    "Nhập sai mật khẩu quá nhiều lần. Hãy chờ vài phút rồi thử lại.",
+                    "Too many wrong passwords. Wait a few minutes and try again.",
+                ),
                 PasswordChangeError::WrongCurrent => t.s(
                     "Mật khẩu hiện tại không đúng.",
                     "The current password is wrong.",
@@ -512,7 +522,7 @@ async fn password(
                     "The password could not be changed; try again later.",
                 ),
             };
-            with_status(StatusCode::BAD_REQUEST, password_page(&signed, Some(msg)))
+            with_status(status, password_page(&signed, Some(msg)))
         }
     }
 }

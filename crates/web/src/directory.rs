@@ -152,15 +152,10 @@ async fn csv(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Res
     download(out, "text/csv; charset=utf-8", "danh-ba.csv")
 }
 
-/// One CSV row (RFC 4180, CRLF; each field through `csv_field`, which also defuses
-/// spreadsheet formulas), appended to `out`.
+/// One CSV row appended to `out`: the core's one CSV writer (`csv_row`: RFC 4180, CRLF, cells
+/// that a spreadsheet would evaluate defused).
 pub(crate) fn push_csv_row<S: AsRef<str>>(out: &mut String, fields: &[S]) {
-    let line: Vec<String> = fields
-        .iter()
-        .map(|f| hopthu_core::directory::csv_field(f.as_ref()))
-        .collect();
-    out.push_str(&line.join(","));
-    out.push_str("\r\n");
+    hopthu_core::directory::csv_row(out, fields);
 }
 
 pub(crate) fn download(body: String, content_type: &'static str, file_name: &str) -> Response {

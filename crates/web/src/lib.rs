@@ -19,35 +19,99 @@ mod html;
 mod mail;
 mod sanitize;
 
-use std::net::SocketAddr;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use hopthu_core::Core;
-use tokio::net::{TcpListener, TcpStream};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt as _;
 
-/// The peer address of a connection, for handlers (`ConnectInfo<Peer>`): the sign-in throttle
-/// counts failures per IP.
+/// The peer address of a connection (`ConnectInfo<Peer>`), put on every request by
+/// [`serve_connections`]: the address the TCP connection comes from.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Peer(pub SocketAddr);
 
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TcpListener>> for Peer {
-    fn connect_info(stream: axum::serve::IncomingStream<'_, TcpListener>) -> Self {
-        Peer(*stream.remote_addr())
+/// How long a client has to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a client has to send a request's headers, counted from when the server waits for
+/// them (so an idle keep-alive connection is closed after it too): a client that trickles its
+/// headers (slowloris) cannot hold a connection.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The client a request is from, for the sign-in throttle and history: the TCP peer, or — when
+/// the peer is one of `[web] trusted_proxies` — the right-most `X-Forwarded-For` address that
+/// is not a trusted proxy ([`client_ip`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        Ok(ClientIp(client_ip(
+            &state.core.config().web,
+            peer_ip(parts),
+            &parts.headers,
+        )))
     }
 }
 
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>> for Peer {
-    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
-        Peer(*stream.remote_addr())
+/// The TCP peer of a request (unspecified when no listener put it there).
+pub(crate) fn peer_ip(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<Peer>>()
+        .map(|c| c.0.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy; then the
+/// `X-Forwarded-For` list is walked from the right (the hop the trusted proxy added) past every
+/// trusted proxy, and the first other address is the client. Entries left of it were written
+/// by the client and are never believed.
+pub(crate) fn client_ip(
+    web: &hopthu_core::config::Web,
+    peer: IpAddr,
+    headers: &HeaderMap,
+) -> IpAddr {
+    if !web.is_trusted_proxy(peer) {
+        return peer;
     }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let parsed = hop
+            .parse::<IpAddr>()
+            .ok()
+            .or_else(|| hop.parse::<SocketAddr>().ok().map(|a| a.ip()));
+        let Some(ip) = parsed else {
+            break;
+        };
+        client = ip;
+        if !web.is_trusted_proxy(ip) {
+            break;
+        }
+    }
+    client
 }
 
 #[derive(Clone)]
@@ -140,40 +204,125 @@ pub async fn serve_http(
 ) {
     let local = listener.local_addr().ok();
     let router = if local.is_some_and(|a| a.ip().is_loopback()) {
-        app(core, shutdown.clone()).into_make_service_with_connect_info::<Peer>()
+        app(core.clone(), shutdown.clone())
     } else {
         let hostname = core.config().hostname.clone();
-        Router::new()
-            .fallback(move |req: Request| {
-                let hostname = hostname.clone();
-                async move { redirect_to_https(&hostname, https_port, &req) }
-            })
-            .into_make_service_with_connect_info::<Peer>()
+        Router::new().fallback(move |req: Request| {
+            let hostname = hostname.clone();
+            async move { redirect_to_https(&hostname, https_port, &req) }
+        })
     };
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "http server failed");
-    }
+    serve_connections(core, listener, None, router, shutdown).await;
 }
 
-/// Serves HTTPS until `shutdown`.
+/// Serves HTTPS until `shutdown`. Every response tells browsers to use HTTPS only (HSTS).
 pub async fn serve_https(
     core: Arc<Core>,
     listener: TcpListener,
     tls: TlsAcceptor,
     shutdown: CancellationToken,
 ) {
-    let listener = TlsListener { listener, tls };
-    let result = axum::serve(
-        listener,
-        app(core, shutdown.clone()).into_make_service_with_connect_info::<Peer>(),
-    )
-    .with_graceful_shutdown(shutdown.cancelled_owned())
-    .await;
+    let router = app(core.clone(), shutdown.clone()).layer(axum::middleware::map_response(hsts));
+    serve_connections(core, listener, Some(tls), router, shutdown).await;
+}
+
+/// `Strict-Transport-Security` (RFC 6797) on HTTPS responses: a year, this host only (the
+/// mail domain's other hosts are not ours to decide).
+async fn hsts(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(header::STRICT_TRANSPORT_SECURITY)
+        .or_insert(HeaderValue::from_static("max-age=31536000"));
+    response
+}
+
+/// The accept loop of a web listener. Each connection is handled in its own task: the per-IP
+/// permit (`Core::open_connection`, `[limits] connections_per_ip`, counted together with the
+/// mail protocols) is taken first, then the TLS handshake (bounded by
+/// [`TLS_HANDSHAKE_TIMEOUT`]) runs inside that task, so a client that never finishes one holds
+/// up nobody else; HTTP/1.1 is served by hyper with [`HEADER_READ_TIMEOUT`], the peer on each
+/// request (`ConnectInfo<Peer>`), and a graceful end at `shutdown` (the request in flight is
+/// answered, keep-alive stops). Returns once every connection has ended.
+async fn serve_connections(
+    core: Arc<Core>,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    shutdown: CancellationToken,
+) {
+    let tasks = tokio_util::task::TaskTracker::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "web accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = shutdown.cancelled() => break,
+        };
+        let Some(permit) = core.open_connection(peer.ip()) else {
+            tracing::debug!(%peer, "too many web connections from this address");
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let tls = tls.clone();
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            match tls {
+                None => serve_connection(stream, peer, router, shutdown).await,
+                Some(tls) => {
+                    let handshake = tokio::select! {
+                        r = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)) => r,
+                        () = shutdown.cancelled() => return,
+                    };
+                    match handshake {
+                        Ok(Ok(stream)) => serve_connection(stream, peer, router, shutdown).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "tls handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "tls handshake timed out"),
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    tasks.close();
+    tasks.wait().await;
+}
+
+/// Serves the HTTP/1.1 requests of one connection until the client closes it or `shutdown`.
+async fn serve_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    router: Router,
+    shutdown: CancellationToken,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(Peer(peer)));
+        router.clone().oneshot(request.map(axum::body::Body::new))
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
     if let Err(e) = result {
-        tracing::error!(error = %e, "https server failed");
+        tracing::debug!(%peer, error = %e, "http connection ended");
     }
 }
 
@@ -190,42 +339,6 @@ fn redirect_to_https(hostname: &str, https_port: Option<u16>, req: &Request) -> 
     };
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     Redirect::permanent(&format!("https://{host}{port}{path}")).into_response()
-}
-
-/// A TCP listener that completes the TLS handshake before handing the stream to axum.
-struct TlsListener {
-    listener: TcpListener,
-    tls: TlsAcceptor,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let (stream, peer) = match self.listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!(error = %e, "https accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            // A slow or failed handshake must not stall the accept loop for long.
-            match tokio::time::timeout(std::time::Duration::from_secs(10), self.tls.accept(stream))
-                .await
-            {
-                Ok(Ok(tls)) => return (tls, peer),
-                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "tls handshake failed"),
-                Err(_) => tracing::debug!(%peer, "tls handshake timed out"),
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.listener.local_addr()
-    }
 }
 
 /// `ok` when the database answers and the disk takes a write (`Core::health`), else 503 with
@@ -248,9 +361,15 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// counts say how many accounts and messages there are, which is not for the network.
 async fn metrics(
     State(state): State<AppState>,
-    axum::extract::ConnectInfo(Peer(peer)): axum::extract::ConnectInfo<Peer>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    headers: HeaderMap,
 ) -> Response {
-    if !peer.ip().is_loopback() {
+    // The TCP peer, never a forwarded address; and a request a proxy forwarded is a remote
+    // client's even when the proxy runs on this machine.
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
+    if !peer.ip().is_loopback() || forwarded {
         return (
             StatusCode::FORBIDDEN,
             "metrics are served to loopback clients only\n",
@@ -313,4 +432,43 @@ async fn home(State(state): State<AppState>) -> impl IntoResponse {
         }
     };
     (StatusCode::OK, page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hopthu_core::config::{IpNet, Web};
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let none = Web::default();
+        let web = Web {
+            trusted_proxies: vec![IpNet::parse("10.0.0.0/8").unwrap()],
+        };
+        let h = headers(&["198.51.100.1, 203.0.113.9"]);
+        // No trusted proxy, or a peer that is not one: the header is ignored.
+        assert_eq!(client_ip(&none, ip("10.0.0.1"), &h), ip("10.0.0.1"));
+        assert_eq!(client_ip(&web, ip("192.0.2.1"), &h), ip("192.0.2.1"));
+        // From a trusted proxy: the right-most untrusted address, past other proxies.
+        assert_eq!(client_ip(&web, ip("10.0.0.1"), &h), ip("203.0.113.9"));
+        let h = headers(&["198.51.100.1", "203.0.113.9, 10.2.3.4"]);
+        assert_eq!(client_ip(&web, ip("10.0.0.1"), &h), ip("203.0.113.9"));
+        // Garbage stops the walk at the last trusted hop.
+        let h = headers(&["203.0.113.9, nonsense"]);
+        assert_eq!(client_ip(&web, ip("10.0.0.1"), &h), ip("10.0.0.1"));
+        // No header: the proxy itself.
+        assert_eq!(
+            client_ip(&web, ip("10.0.0.1"), &HeaderMap::new()),
+            ip("10.0.0.1")
+        );
+    }
 }

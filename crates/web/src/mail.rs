@@ -682,19 +682,28 @@ async fn body(
         Err(r) => return r,
     };
     let who = &signed.session.principal;
-    let mut inline = HashMap::new();
-    for p in view.parts.iter().filter(|p| p.content_id.is_some()) {
-        if let Ok(content) = state
+    // Every `cid:` part from one read of the message.
+    let cid_parts: Vec<_> = view
+        .parts
+        .iter()
+        .filter(|p| p.content_id.is_some() && p.size <= 2 * 1024 * 1024)
+        .collect();
+    let indices: Vec<u32> = cid_parts.iter().map(|p| p.index).collect();
+    let contents = if indices.is_empty() {
+        Vec::new()
+    } else {
+        state
             .core
-            .message_part(who, mailbox, Uid(uid), p.index)
+            .message_parts(who, mailbox, Uid(uid), &indices)
             .await
-            && content.bytes.len() <= 2 * 1024 * 1024
-        {
-            inline.insert(
-                p.content_id.clone().unwrap_or_default(),
-                (p.content_type.clone(), content.bytes),
-            );
-        }
+            .unwrap_or_default()
+    };
+    let mut inline = HashMap::new();
+    for (p, content) in cid_parts.into_iter().zip(contents) {
+        inline.insert(
+            p.content_id.clone().unwrap_or_default(),
+            (p.content_type.clone(), content.bytes),
+        );
     }
     let images = q.images.is_some();
     let html = view.html.as_deref().unwrap_or_default();
@@ -1096,15 +1105,18 @@ async fn compose(
     if let Some(("forward", mb, uid)) = parsed_origin {
         match state.core.message_view(who, mb, uid).await {
             Ok(view) => {
-                for p in &view.parts {
-                    match state.core.message_part(who, mb, uid, p.index).await {
-                        Ok(part) => to_send.attachments.push(NewAttachment {
-                            name: part.name,
-                            content_type: part.content_type,
-                            bytes: part.bytes,
-                        }),
-                        Err(e) => return core_error(t, &e),
+                let indices: Vec<u32> = view.parts.iter().map(|p| p.index).collect();
+                match state.core.message_parts(who, mb, uid, &indices).await {
+                    Ok(parts) => {
+                        to_send
+                            .attachments
+                            .extend(parts.into_iter().map(|part| NewAttachment {
+                                name: part.name,
+                                content_type: part.content_type,
+                                bytes: part.bytes,
+                            }))
                     }
+                    Err(e) => return core_error(t, &e),
                 }
             }
             Err(e) => return core_error(t, &e),

@@ -40,30 +40,60 @@ use crate::{AccountRecord, Core, Error, ErrorKind, Result, now};
 const CREDENTIALS_HEADER: &str = "unit_code,unit_name,kind,name,position,address,password";
 
 /// A credentials sheet as CSV (UTF-8 with a BOM, so that Excel shows Vietnamese correctly; CRLF
-/// line ends, RFC 4180).
+/// line ends, RFC 4180), written by [`csv_row`].
 pub fn credentials_csv<'a>(credentials: impl IntoIterator<Item = &'a Credential>) -> String {
     let mut out = String::from("\u{FEFF}");
     out.push_str(CREDENTIALS_HEADER);
     out.push_str("\r\n");
     for c in credentials {
-        let fields = [
-            c.unit_code.as_str(),
-            c.unit_name.as_str(),
-            c.kind.as_str(),
-            c.name.as_str(),
-            c.position.as_deref().unwrap_or(""),
-            c.address.as_str(),
-            c.password.as_str(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        csv_row(
+            &mut out,
+            &[
+                c.unit_code.as_str(),
+                c.unit_name.as_str(),
+                c.kind.as_str(),
+                c.name.as_str(),
+                c.position.as_deref().unwrap_or(""),
+                c.address.as_str(),
+                c.password.as_str(),
+            ],
+        );
     }
     out
 }
 
-/// A CSV field, quoted when needed (RFC 4180).
-pub fn csv_field(s: &str) -> String {
+/// THE CSV writer of every export (the directory, the audit log, the report, the credentials
+/// sheets): one row appended to `out`, RFC 4180 (quoted when needed, CRLF) by the `csv` crate,
+/// and every cell defused for spreadsheets ([`defuse_cell`]).
+pub fn csv_row<S: AsRef<str>>(out: &mut String, fields: &[S]) {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let written = writer
+        .write_record(fields.iter().map(|f| defuse_cell(f.as_ref()).into_owned()))
+        .and_then(|()| writer.flush().map_err(csv::Error::from));
+    let bytes = writer.into_inner().unwrap_or_default();
+    match (written, String::from_utf8(bytes)) {
+        (Ok(()), Ok(line)) => out.push_str(&line),
+        // Writing to memory does not fail, and UTF-8 in gives UTF-8 out.
+        _ => out.push_str("\r\n"),
+    }
+}
+
+/// A cell that a spreadsheet would take for a formula (it begins with `=`, `+`, `-`, `@`, a TAB
+/// or a CR: `=HYPERLINK(…)`, `@SUM(…)`, `-2+3`) gets a leading `'`, so Excel and LibreOffice
+/// show it as text instead of evaluating it (CSV injection).
+pub fn defuse_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A CSV field quoted when needed (RFC 4180), not defused: for CSV the import reads back
+/// (a new hire's row), never for a file a person opens.
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -176,5 +206,33 @@ impl Core {
             )));
         }
         Ok(address)
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_quoted_and_formulas_defused() {
+        let mut out = String::new();
+        csv_row(
+            &mut out,
+            &[
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "+84 206",
+                "-1",
+                "@SUM(A1)",
+                "\tx",
+                "\rx",
+                "Nông, Văn \"Đạt\"",
+                "a=b",
+                "",
+            ],
+        );
+        assert_eq!(
+            out,
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+84 206,'-1,'@SUM(A1),'\tx,\"'\rx\",\"Nông, Văn \"\"Đạt\"\"\",a=b,\r\n"
+        );
     }
 }

@@ -52,7 +52,26 @@ fn vn_date(t: i64) -> String {
         .unwrap_or_default()
 }
 
+/// How far ahead of this server's clock a requested sweep date may be (clock skew of the
+/// caller's machine).
+const CLOCK_SKEW: i64 = 60;
+
 impl Core {
+    /// The date a sweep asked for over the network runs as of: now when none is given. A date
+    /// in the future is only for a dry run (a forecast): a real sweep dated ahead would revoke,
+    /// purge and empty at once everything not yet due. (`hopthu lifecycle sweep --as-of`, run by
+    /// the operator on the server, may still look ahead.)
+    pub fn requested_sweep_date(&self, as_of: Option<i64>, dry_run: bool) -> Result<i64> {
+        let now = crate::now();
+        match as_of {
+            None => Ok(now),
+            Some(t) if !dry_run && t > now + CLOCK_SKEW => Err(crate::Error::invalid(format!(
+                "as_of {t} nằm trong tương lai: chỉ được dùng với dry_run / is in the future: only a dry run may look ahead"
+            ))),
+            Some(t) => Ok(t),
+        }
+    }
+
     /// Runs the sweep as of `as_of` (Unix seconds). With `dry_run`, reports and changes nothing.
     /// Focal only.
     pub async fn sweep_inactive(

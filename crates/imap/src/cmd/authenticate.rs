@@ -119,7 +119,7 @@ pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> Cmd
             )
         }
         Err(SignInError::Throttled { retry_after }) => {
-            tracing::warn!(login = %login.chars().take(100).collect::<String>(), "sign-in throttled");
+            tracing::warn!(login = ?login.chars().take(100).collect::<String>(), "sign-in throttled");
             s.auth_failures += 1;
             if s.auth_failures >= MAX_AUTH_FAILURES {
                 s.bye("Too many failed sign-ins");
@@ -133,7 +133,7 @@ pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> Cmd
             ))
         }
         Err(SignInError::Auth(error)) => {
-            tracing::info!(login = %login.chars().take(100).collect::<String>(), reason = %error, "sign-in failed");
+            tracing::info!(login = ?login.chars().take(100).collect::<String>(), reason = %error, "sign-in failed");
             s.auth_failures += 1;
             if s.auth_failures >= MAX_AUTH_FAILURES {
                 s.bye("Too many failed sign-ins");

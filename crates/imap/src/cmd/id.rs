@@ -32,7 +32,7 @@ pub(crate) fn run(s: &mut Session, parameters: Option<&[(IString<'_>, NString<'_
             ))
         })
         .collect();
-    tracing::debug!(client = %client.join(" "), "client id");
+    tracing::debug!(client = ?client.join(" "), "client id");
     let pair = |k: &'static str, v: &'static str| {
         (
             IString::try_from(k).expect("valid"),

@@ -18,3 +18,4 @@ mod smtp;
 mod submit;
 mod tidy;
 mod web;
+mod web_limits;

@@ -10,7 +10,7 @@
 //! | `GET /api/notices`, `GET /api/notices/{id}` | any admin | notices; one as an HTML file (`?format=text|json`) |
 //! | `GET /api/audit` | focal | the audit log and whether its hash chain holds |
 //! | `GET /api/admins`, `POST /api/admins`, `DELETE /api/admins/{address}` | focal | administrators |
-//! | `POST /api/sweep` | focal | the inactivity sweep (`{"as_of": unix, "dry_run": true}`) |
+//! | `POST /api/sweep` | focal | the inactivity sweep (`{"as_of": unix, "dry_run": true}`; a future `as_of` only with `dry_run`) |
 //!
 //! Authentication is HTTP Basic (only ever over HTTPS or loopback HTTP: plain HTTP elsewhere
 //! redirects) through `Core::authenticate_from`, in ONE extractor ([`Admin`]); every rule —
@@ -18,10 +18,8 @@
 //! Errors are JSON `{"error": "…"}` with 400, 401, 403, 404, 409, 429 or 503. Bodies must be
 //! `application/json`, which a cross-site form cannot send.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -127,12 +125,13 @@ impl FromRequestParts<AppState> for Admin {
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(unauthorized)?;
         let (login, password) = decoded.split_once(':').ok_or_else(unauthorized)?;
-        // The peer address, recorded by every listener (`Peer`); throttling by account also applies.
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<crate::Peer>>()
-            .map(|c| c.0.0.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        // The client (the peer, or the forwarded address behind a trusted proxy); throttling
+        // by account also applies.
+        let ip = crate::client_ip(
+            &state.core.config().web,
+            crate::peer_ip(parts),
+            &parts.headers,
+        );
         let principal = match state
             .core
             .authenticate_from(ip, hopthu_core::SignInVia::Api, login, password)
@@ -515,12 +514,7 @@ async fn sweep(
     Admin(actor): Admin,
     Body(body): Body<SweepBody>,
 ) -> ApiResult<Json<Value>> {
-    let as_of = body.as_of.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default()
-    });
+    let as_of = state.core.requested_sweep_date(body.as_of, body.dry_run)?;
     let report = state
         .core
         .sweep_inactive(&actor, as_of, body.dry_run)
