@@ -822,4 +822,20 @@ mod tests {
             }
         });
     }
+
+    /// Found by a longer run: a cell reference of many letters (`r="inlineStr"`) overflowed
+    /// calamine 0.38's column arithmetic (a panic in debug builds, a wrapped column in
+    /// release ones). Built without overflow checks (Cargo.toml): refused, not a panic.
+    #[test]
+    fn overlong_cell_reference_is_refused() {
+        let bytes: &[u8] = include_bytes!("../fuzz-cases/calamine-cell-reference-overflow.xlsx");
+        let problem = read_sheet(bytes).expect_err("no such column");
+        assert!(
+            matches!(
+                problem.error,
+                ReadError::TooLarge(_) | ReadError::Malformed(_)
+            ),
+            "{problem:?}"
+        );
+    }
 }
