@@ -11,6 +11,10 @@ use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 
 use crate::{Core, Error, Principal, Result, SearchField};
 
+#[cfg(test)]
+#[path = "webmail_fuzz.rs"]
+mod fuzz;
+
 /// The most messages one list page shows.
 pub const MAX_PAGE: u32 = 200;
 /// Bytes read from a blob to show it in a list (the header, nearly always).

@@ -65,15 +65,23 @@ enum State {
 }
 
 /// The command splitter. See the module documentation.
+///
+/// Every received byte is looked at once: `input[pos..]` is what has not been looked at yet
+/// (consumed bytes are only dropped when more arrive, never shifted per line), a line without
+/// its end yet moves into `message` and is not scanned again, and a literal announcement is
+/// only looked for in the line that just ended.
 #[derive(Debug)]
 pub(crate) struct Framer {
-    /// Received bytes not yet looked at.
+    /// Received bytes; those before `pos` were consumed.
     input: Vec<u8>,
+    pos: usize,
     /// The current command so far.
     message: Vec<u8>,
     line_start: usize,
     state: State,
     max_line: usize,
+    /// Literals announced in the current command so far.
+    literals: usize,
 }
 
 /// Longest literal announcement kept at the end of a discarded line (`{4294967295+}\r\n`).
@@ -83,24 +91,44 @@ impl Framer {
     pub(crate) fn new(max_line: usize) -> Framer {
         Framer {
             input: Vec::new(),
+            pos: 0,
             message: Vec::new(),
             line_start: 0,
             state: State::Line,
             max_line,
+            literals: 0,
         }
     }
 
     /// Adds bytes read from the client.
     pub(crate) fn push(&mut self, bytes: &[u8]) {
+        if self.pos > 0 {
+            self.input.drain(..self.pos);
+            self.pos = 0;
+        }
         self.input.extend_from_slice(bytes);
+    }
+
+    /// Consumes `n` bytes of [`Framer::rest`] into the current command.
+    fn take_into_message(&mut self, n: usize) {
+        self.message
+            .extend_from_slice(&self.input[self.pos..self.pos + n]);
+        self.pos += n;
+    }
+
+    /// Ends the current command (returned or thrown away).
+    fn end_command(&mut self) {
+        self.line_start = 0;
+        self.literals = 0;
     }
 
     /// Forgets everything received and not yet returned (STARTTLS: RFC 3501 §6.2.1 requires
     /// ignoring what a client pipelined after the command).
     pub(crate) fn clear(&mut self) {
         self.input.clear();
+        self.pos = 0;
         self.message.clear();
-        self.line_start = 0;
+        self.end_command();
         self.state = State::Line;
     }
 
@@ -112,6 +140,11 @@ impl Framer {
     /// The current command up to and including the line that announced a literal.
     pub(crate) fn partial(&self) -> &[u8] {
         &self.message
+    }
+
+    /// How many literals the current command has announced (1 at its first).
+    pub(crate) fn literal_count(&self) -> usize {
+        self.literals
     }
 
     /// Lets the announced literal in: its octets become part of the command.
@@ -132,7 +165,7 @@ impl Framer {
         {
             let tag = recover_tag(&self.message);
             self.message.clear();
-            self.line_start = 0;
+            self.end_command();
             self.state = if synchronizing {
                 State::Line
             } else {
@@ -165,12 +198,13 @@ impl Framer {
                         self.state = State::Line;
                         continue;
                     }
-                    if self.input.is_empty() {
+                    let available = self.input.len() - self.pos;
+                    if available == 0 {
                         return None;
                     }
-                    let take = (*remaining).min(self.input.len() as u64) as usize;
+                    let take = (*remaining).min(available as u64) as usize;
                     *remaining -= take as u64;
-                    self.message.extend(self.input.drain(..take));
+                    self.take_into_message(take);
                 }
                 State::SkipLiteral {
                     tag,
@@ -185,21 +219,24 @@ impl Framer {
                         };
                         continue;
                     }
-                    if self.input.is_empty() {
+                    let available = self.input.len() - self.pos;
+                    if available == 0 {
                         return None;
                     }
-                    let take = (*remaining).min(self.input.len() as u64) as usize;
+                    let take = (*remaining).min(available as u64) as usize;
                     *remaining -= take as u64;
-                    self.input.drain(..take);
+                    self.pos += take;
                 }
                 State::DiscardLine { tag, reason, tail } => {
-                    let end = self.input.iter().position(|&b| b == b'\n');
-                    let upto = end.map_or(self.input.len(), |i| i + 1);
-                    tail.extend_from_slice(&self.input[..upto]);
+                    let rest = &self.input[self.pos..];
+                    let end = rest.iter().position(|&b| b == b'\n');
+                    let upto = end.map_or(rest.len(), |i| i + 1);
+                    // Only the last bytes can matter: never copy more than those.
+                    tail.extend_from_slice(&rest[upto.saturating_sub(TAIL)..upto]);
                     if tail.len() > TAIL {
                         tail.drain(..tail.len() - TAIL);
                     }
-                    self.input.drain(..upto);
+                    self.pos += upto;
                     end?;
                     let (tag, reason) = (tag.take(), *reason);
                     match literal_announcement(tail).filter(|_| literals) {
@@ -221,36 +258,38 @@ impl Framer {
                 }
                 State::Line => {
                     let line_so_far = self.message.len() - self.line_start;
-                    match self.input.iter().position(|&b| b == b'\n') {
+                    let rest = &self.input[self.pos..];
+                    match rest.iter().position(|&b| b == b'\n') {
                         Some(i) if line_so_far + i < self.max_line => {
-                            self.message.extend(self.input.drain(..=i));
+                            self.take_into_message(i + 1);
                             let line = &self.message[self.line_start..];
                             if literals
                                 && let Some((length, synchronizing)) = literal_announcement(line)
                             {
+                                self.literals += 1;
                                 self.state = State::Announced {
                                     length,
                                     synchronizing,
                                 };
                                 continue;
                             }
-                            self.line_start = 0;
+                            self.end_command();
                             return Some(Frame::Complete(std::mem::take(&mut self.message)));
                         }
-                        None if line_so_far + self.input.len() <= self.max_line => {
-                            if self.input.is_empty() {
+                        None if line_so_far + rest.len() <= self.max_line => {
+                            if rest.is_empty() {
                                 return None;
                             }
-                            self.message.append(&mut self.input);
+                            self.take_into_message(rest.len());
                             return None;
                         }
                         _ => {
                             // Too long: keep what identifies the command, drop the rest.
-                            let mut head = self.message.clone();
-                            head.extend(self.input.iter().take(64));
+                            let mut head = self.message[..self.message.len().min(64)].to_vec();
+                            head.extend(rest.iter().take(64));
                             let tag = recover_tag(&head);
                             self.message.clear();
-                            self.line_start = 0;
+                            self.end_command();
                             self.state = State::DiscardLine {
                                 tag,
                                 reason: Discard::LineTooLong,
@@ -423,6 +462,48 @@ mod tests {
         assert_eq!(f.next(true), Some(Frame::Complete(b"e NOOP\r\n".to_vec())));
     }
 
+    /// Literals are counted per command (the session checks the syntax at the first one and
+    /// then only as the command doubles), and a command of many literals arriving in one read
+    /// is framed whole, each byte looked at once.
+    #[test]
+    fn literals_are_counted_per_command() {
+        let mut f = Framer::new(100);
+        let mut input = b"a ID (".to_vec();
+        for i in 0..20_000 {
+            input.extend(if i == 0 {
+                &b"{1+}\r\nk"[..]
+            } else {
+                b" {1+}\r\nv"
+            });
+        }
+        input.extend(b")\r\nb NOOP\r\n");
+        f.push(&input);
+        let mut counts = Vec::new();
+        let mut complete = Vec::new();
+        while let Some(frame) = f.next(true) {
+            match frame {
+                Frame::Literal { .. } => {
+                    counts.push(f.literal_count());
+                    f.accept_literal();
+                }
+                Frame::Complete(bytes) => complete.push(bytes),
+                Frame::Discarded { .. } => panic!("discarded"),
+            }
+        }
+        assert_eq!(counts.len(), 20_000);
+        assert!(counts.iter().enumerate().all(|(i, &c)| c == i + 1));
+        assert_eq!(complete.len(), 2);
+        assert_eq!(complete[0].len(), input.len() - b"b NOOP\r\n".len());
+        assert_eq!(complete[1], b"b NOOP\r\n");
+        assert_eq!(f.literal_count(), 0);
+        // A refused literal ends the count with its command.
+        f.push(b"c LOGIN {5}\r\n");
+        assert!(matches!(f.next(true), Some(Frame::Literal { .. })));
+        assert_eq!(f.literal_count(), 1);
+        f.refuse_literal();
+        assert_eq!(f.literal_count(), 0);
+    }
+
     #[test]
     fn line_mode_ignores_braces() {
         let mut f = Framer::new(100);
@@ -458,62 +539,78 @@ mod tests {
         }
     }
 
-    /// Random input through the framer and the codec: no panic, and memory stays bounded.
+    /// Real commands, mutated, in random pieces through the framer and the codec, with the
+    /// session's literal decisions: no panic, and memory stays bounded.
     #[test]
-    fn random_input_is_harmless() {
+    fn fuzz_framer_and_codec() {
         use imap_codec::CommandCodec;
         use imap_codec::decode::Decoder;
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let pieces: [&[u8]; 16] = [
-            b"a1 ",
-            b"FETCH 1:* ",
-            b"(BODY[1.2]<0.10> FLAGS)",
-            b"{3}\r\n",
-            b"{2+}\r\n",
-            b"\r\n",
-            b"\"q\\\"x\" ",
-            b"SEARCH OR NOT (",
-            b")",
-            b"LOGIN ",
-            b"APPEND INBOX ~{1}\r\n",
-            b"\x00",
-            b"\xff",
-            b"UID ",
-            b"STORE 1 +FLAGS (\\Seen)",
-            b"* ",
+        const COMMANDS: &[&[u8]] = &[
+            b"a1 LOGIN {5}\r\nuser1 {8+}\r\npassword\r\n",
+            b"a2 APPEND INBOX (\\Seen) {12+}\r\nSubject: x\r\n\r\n",
+            b"a3 UID FETCH 1:* (BODY.PEEK[1.2.MIME]<0.10> FLAGS ENVELOPE)\r\n",
+            b"a4 SEARCH CHARSET UTF-8 OR SUBJECT {4+}\r\n\xc4\x90\xe1\xba NOT SEEN\r\n",
+            b"a5 ID (\"name\" {3}\r\nabc \"os\" NIL)\r\n",
+            b"a6 AUTHENTICATE PLAIN AGEAYg==\r\n",
+            b"a7 APPEND INBOX ~{3}\r\n\x00\x01\x02\r\n",
+            b"a8 STORE 1,3:5 +FLAGS.SILENT (\\Deleted $Junk)\r\n",
+            b"a9 SELECT INBOX (CONDSTORE QRESYNC (1 2 1:5))\r\n",
+            b"b1 IDLE\r\nDONE\r\n",
         ];
-        let mut framer = Framer::new(200);
-        for _ in 0..20_000 {
-            framer.push(pieces[(next() % pieces.len() as u64) as usize]);
-            while let Some(frame) = framer.next(next() % 4 != 0) {
-                match frame {
-                    Frame::Literal { length, .. } => {
-                        let _ = CommandCodec::default().decode(framer.partial());
-                        // As the session does: a cap on the whole command.
-                        if next() % 3 == 0 || framer.partial().len() as u64 + length > 1000 {
-                            framer.refuse_literal();
-                        } else {
-                            framer.accept_literal();
-                        }
-                    }
-                    Frame::Complete(bytes) => {
-                        let _ = CommandCodec::default().decode(&bytes);
-                        let _ = recover_tag(&bytes);
-                    }
-                    Frame::Discarded { .. } => {}
-                }
-                assert!(
-                    framer.message.len() <= 1000 + 200,
-                    "{}",
-                    framer.message.len()
-                );
+        const DICTIONARY: &[&[u8]] = &[
+            b"{0}\r\n",
+            b"{1+}\r\n",
+            b"{4294967296}\r\n",
+            b"~{2}\r\n",
+            b"\r\n",
+            b"\"",
+            b"(",
+            b")",
+            b"[",
+            b"]",
+            b"<0.1>",
+            b"*",
+            b"NIL",
+            b" ",
+            b"\\",
+        ];
+        hopthu_fuzz::run("imap framer", 3000, |rng| {
+            let mut framer = Framer::new(200);
+            let mut stream = Vec::new();
+            for _ in 0..1 + rng.below(4) {
+                let command = *rng.pick(COMMANDS);
+                stream.extend(hopthu_fuzz::mutate(rng, command, DICTIONARY));
             }
-        }
+            let mut at = 0;
+            while at < stream.len() {
+                let n = 1 + rng.below(64).min(stream.len() - at - 1);
+                framer.push(&stream[at..at + n]);
+                at += n;
+                while let Some(frame) = framer.next(!rng.one_in(8)) {
+                    match frame {
+                        Frame::Literal { length, .. } => {
+                            let _ = CommandCodec::default().decode(framer.partial());
+                            let _ = recover_tag(framer.partial());
+                            // As the session does: a cap on the whole command.
+                            if rng.one_in(3) || framer.partial().len() as u64 + length > 1000 {
+                                framer.refuse_literal();
+                            } else {
+                                framer.accept_literal();
+                            }
+                        }
+                        Frame::Complete(bytes) => {
+                            let _ = CommandCodec::default().decode(&bytes);
+                            let _ = recover_tag(&bytes);
+                        }
+                        Frame::Discarded { .. } => {}
+                    }
+                    assert!(
+                        framer.message.len() <= 1000 + 200,
+                        "{}",
+                        framer.message.len()
+                    );
+                }
+            }
+        });
     }
 }

@@ -919,4 +919,61 @@ mod tests {
             }
         }
     }
+
+    /// Real messages, mutated: parsing, ENVELOPE, BODYSTRUCTURE, every kind of section and
+    /// BINARY never panic.
+    #[test]
+    fn fuzz_mime() {
+        const DICTIONARY: &[&[u8]] = &[
+            b"\r\n--XX\r\n",
+            b"\r\n--XX--\r\n",
+            b"Content-Type: multipart/mixed; boundary=XX\r\n",
+            b"Content-Type: message/rfc822\r\n",
+            b"Content-Transfer-Encoding: base64\r\n",
+            b"Content-Transfer-Encoding: quoted-printable\r\n",
+            b"=?utf-8?B?w7Q=?=",
+            b"=\r\n",
+            b"\r\n\r\n",
+            b"; charset=windows-1258",
+            b"name*0*=utf-8''t%C3%A0i",
+            b"\r\n ",
+        ];
+        let qp: &[u8] = b"Subject: =?utf-8?Q?C=C3=B4ng_v=C4=83n?=\r\nTo: a@b.vn, \"B\" <b@c.vn>\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nC=C3=B4ng=\r\n v=C4=83n";
+        let samples = [MULTI, qp];
+        let names = Vec1::from(AString::try_from("subject").unwrap());
+        hopthu_fuzz::run("imap mime", 2000, |rng| {
+            let sample = *rng.pick(&samples);
+            let raw = hopthu_fuzz::mutate(rng, sample, DICTIONARY);
+            let full = Mime::parse(&raw);
+            let _ = Mime::parse_headers(&raw).envelope();
+            let _ = full.envelope();
+            let _ = full.body_structure(true);
+            let _ = full.body_structure(false);
+            for _ in 0..4 {
+                let numbers: Vec<u32> = (0..1 + rng.below(3))
+                    .map(|_| 1 + rng.below(5) as u32)
+                    .collect();
+                let p = part(&numbers);
+                let sections = [
+                    None,
+                    Some(Section::Part(p.clone())),
+                    Some(Section::Header(Some(p.clone()))),
+                    Some(Section::Header(None)),
+                    Some(Section::Text(Some(p.clone()))),
+                    Some(Section::Mime(p.clone())),
+                    Some(Section::HeaderFields(Some(p.clone()), names.clone())),
+                    Some(Section::HeaderFieldsNot(None, names.clone())),
+                ];
+                for section in &sections {
+                    let _ = full.section(section.as_ref());
+                }
+                let nz: Vec<NonZeroU32> = numbers
+                    .iter()
+                    .map(|&n| NonZeroU32::new(n).unwrap())
+                    .collect();
+                let _ = full.binary(&nz);
+            }
+            let _ = fields(&raw);
+        });
+    }
 }

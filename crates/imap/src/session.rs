@@ -36,6 +36,9 @@ use crate::wire::{HANDSHAKE_TIMEOUT, Input, Stream, Wire};
 const MAX_BAD_STREAK: u32 = 10;
 /// How long a command still being received at shutdown may take to arrive.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// The most one command may hold before sign-in, literals included: LOGIN, AUTHENTICATE and
+/// ID need a few hundred bytes. More is refused with `[TOOBIG]` (RFC 9051 §7.1).
+pub(crate) const PRE_AUTH_MAX_COMMAND: u64 = 64 * 1024;
 /// How often a signed-in session asks whether its credentials still hold
 /// (`Core::still_valid`: a revocation or a password reset ends it).
 const CREDENTIALS_RECHECK: Duration = Duration::from_secs(1);
@@ -64,6 +67,8 @@ pub(crate) struct Session {
     max_line: usize,
     bad_streak: u32,
     pub(crate) auth_failures: u32,
+    /// The length of the current command when its syntax was last checked at a literal.
+    syntax_checked_at: usize,
     /// The reply for a refused non-synchronising literal, sent once its command is skipped.
     refused: Option<(Option<String>, StatusKind, Option<Code<'static>>, String)>,
     /// Set by LOGOUT, fatal errors and BYE: the loop ends after flushing.
@@ -138,6 +143,7 @@ pub(crate) async fn run(
         max_line: limits.imap_max_line,
         bad_streak: 0,
         auth_failures: 0,
+        syntax_checked_at: 0,
         refused: None,
         closing: false,
         start_tls: false,
@@ -276,19 +282,53 @@ impl Session {
     }
 
     /// A line announced a literal: say `+` (synchronising), take it (LITERAL+), or refuse.
+    ///
+    /// The syntax of the command so far is checked at its first literal and then each time
+    /// the command has doubled since the last check: checking at every literal would re-read
+    /// the whole command each time (quadratic in the number of literals). The complete
+    /// command is parsed anyway.
     fn literal(&mut self, length: u64, synchronizing: bool) {
-        let partial = self.wire.framer().partial();
+        let framer = self.wire.framer();
+        let partial = framer.partial();
         let tag = recover_tag(partial);
-        let syntax_ok = matches!(
-            CommandCodec::default().decode(partial),
-            Err(CommandDecodeError::LiteralFound { .. })
-        );
+        let check = framer.literal_count() <= 1
+            || partial.len() >= self.syntax_checked_at.saturating_mul(2);
+        let syntax_ok = !check || {
+            self.syntax_checked_at = partial.len();
+            matches!(
+                CommandCodec::default().decode(partial),
+                Err(CommandDecodeError::LiteralFound { .. })
+            )
+        };
         let total = partial.len() as u64 + length;
+        if self.principal.is_none() && total > PRE_AUTH_MAX_COMMAND && !synchronizing {
+            // The client is already sending the data (RFC 7888 §4): rather than read up to
+            // its announced size for nothing, the connection ends.
+            let Ok(status) = Status::bye(
+                Some(code("TOOBIG")),
+                text(&format!(
+                    "Command larger than {PRE_AUTH_MAX_COMMAND} bytes before sign-in / \
+                     lenh qua lon truoc khi dang nhap"
+                )),
+            );
+            self.wire.push(&Response::Status(status));
+            self.closing = true;
+            return;
+        }
         let refusal = if !syntax_ok {
             Some((
                 StatusKind::Bad,
                 None,
                 "Syntax error before literal".to_string(),
+            ))
+        } else if self.principal.is_none() && total > PRE_AUTH_MAX_COMMAND {
+            Some((
+                StatusKind::No,
+                Some(code("TOOBIG")),
+                format!(
+                    "Command larger than {PRE_AUTH_MAX_COMMAND} bytes before sign-in / lenh \
+                     qua lon truoc khi dang nhap"
+                ),
             ))
         } else if length > self.max_message_size
             || total > self.max_message_size + self.max_line as u64
@@ -302,8 +342,6 @@ impl Session {
                     self.max_message_size
                 ),
             ))
-        } else if self.principal.is_none() && length > 64 * 1024 {
-            Some((StatusKind::No, None, "Sign in first".to_string()))
         } else {
             None
         };

@@ -10,7 +10,7 @@ use std::time::Duration;
 use base64::Engine;
 use hopthu_core::{AuthError, BlobId, Core, MaildropLock, Principal, SignInError};
 use hopthu_model::{Flag, FlagOp, Flags, MailboxId, Uid};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -171,7 +171,7 @@ enum Line {
 
 /// Reads one CRLF- (or LF-) terminated line of at most [`MAX_LINE`] octets; a longer line is
 /// read to its end and discarded.
-async fn read_line(io: &mut BufReader<Io>) -> std::io::Result<Line> {
+async fn read_line<R: AsyncBufRead + Unpin>(io: &mut R) -> std::io::Result<Line> {
     let mut buf = Vec::new();
     let n = (&mut *io)
         .take(MAX_LINE as u64)
@@ -226,11 +226,7 @@ impl Session {
     }
 
     async fn command(&mut self, line: &str) -> std::io::Result<Next> {
-        let (verb, args) = match line.split_once(' ') {
-            Some((verb, args)) => (verb, args),
-            None => (line, ""),
-        };
-        let verb = verb.to_ascii_uppercase();
+        let (verb, args) = split_command(line);
         // A revocation or a password reset ends the session, without the UPDATE state: what
         // it marked deleted stays.
         if let State::Transaction(maildrop) = &self.state
@@ -324,31 +320,10 @@ impl Session {
                 }
             }
         };
-        if response.trim() == "*" {
-            return self.error("-ERR authentication cancelled").await;
+        match plain_credentials(&response) {
+            Ok((authcid, password)) => self.sign_in(&authcid, &password).await,
+            Err(line) => self.error(line).await,
         }
-        let decoded = match base64::engine::general_purpose::STANDARD.decode(response.trim()) {
-            Ok(d) => d,
-            Err(_) => return self.error("-ERR invalid base64").await,
-        };
-        let fields: Vec<&[u8]> = decoded.split(|b| *b == 0).collect();
-        let [authzid, authcid, password] = fields.as_slice() else {
-            return self.error("-ERR malformed PLAIN response").await;
-        };
-        let (Ok(authzid), Ok(authcid), Ok(password)) = (
-            std::str::from_utf8(authzid),
-            std::str::from_utf8(authcid),
-            std::str::from_utf8(password),
-        ) else {
-            return self.error("-ERR malformed PLAIN response").await;
-        };
-        if !authzid.is_empty() && !authzid.eq_ignore_ascii_case(authcid) {
-            return self
-                .error("-ERR [AUTH] acting as another user is not allowed")
-                .await;
-        }
-        let (authcid, password) = (authcid.to_string(), password.to_string());
-        self.sign_in(&authcid, &password).await
     }
 
     async fn sign_in(&mut self, user: &str, password: &str) -> std::io::Result<()> {
@@ -582,6 +557,38 @@ impl Session {
     }
 }
 
+/// A command line's verb (upper case) and its arguments.
+fn split_command(line: &str) -> (String, &str) {
+    let (verb, args) = line.split_once(' ').unwrap_or((line, ""));
+    (verb.to_ascii_uppercase(), args)
+}
+
+/// The user and password of an `AUTH PLAIN` response (RFC 4616: authzid NUL authcid NUL
+/// password, base64), or the `-ERR` line to answer.
+fn plain_credentials(response: &str) -> Result<(String, String), &'static str> {
+    if response.trim() == "*" {
+        return Err("-ERR authentication cancelled");
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(response.trim())
+        .map_err(|_| "-ERR invalid base64")?;
+    let fields: Vec<&[u8]> = decoded.split(|b| *b == 0).collect();
+    let [authzid, authcid, password] = fields.as_slice() else {
+        return Err("-ERR malformed PLAIN response");
+    };
+    let (Ok(authzid), Ok(authcid), Ok(password)) = (
+        std::str::from_utf8(authzid),
+        std::str::from_utf8(authcid),
+        std::str::from_utf8(password),
+    ) else {
+        return Err("-ERR malformed PLAIN response");
+    };
+    if !authzid.is_empty() && !authzid.eq_ignore_ascii_case(authcid) {
+        return Err("-ERR [AUTH] acting as another user is not allowed");
+    }
+    Ok((authcid.to_string(), password.to_string()))
+}
+
 /// The header, the blank line, and the first `lines` lines of the body (RFC 1939 §7 TOP).
 fn top(message: &[u8], lines: usize) -> &[u8] {
     let header_end = message
@@ -650,5 +657,74 @@ mod tests {
         assert_eq!(top(m, 2), b"Subject: x\r\nFrom: y\r\n\r\nl1\r\nl2\r\n");
         assert_eq!(top(m, 99), m);
         assert_eq!(top(b"no body", 3), b"no body");
+    }
+
+    /// Mutated command lines, SASL responses and messages through the line reader, the
+    /// command split, PLAIN decoding, message numbers, TOP and dot-stuffing: no panic, and
+    /// every multi-line response ends with the terminating line.
+    #[test]
+    fn fuzz_commands_and_messages() {
+        const LINES: &[&[u8]] = &[
+            b"USER datnv@caobang.gov.vn\r\n",
+            b"PASS mat-khau dat 1\r\n",
+            b"AUTH PLAIN AGRhdG52QGNhb2JhbmcuZ292LnZuAG1hdC1raGF1\r\n",
+            b"TOP 1 10\r\nRETR 2\r\nLIST\r\nUIDL 3\r\nDELE 1\r\n",
+            b"STAT\r\nRSET\r\nNOOP\r\nCAPA\r\nSTLS\r\nQUIT\r\n",
+        ];
+        const DICTIONARY: &[&[u8]] = &[
+            b"\r\n",
+            b"\n",
+            b" ",
+            b"\0",
+            b"=",
+            b"*",
+            b"18446744073709551616",
+            b"-1",
+            b"0",
+            b"\xff\xfe",
+            b"AAAA",
+            b"AA==",
+        ];
+        const MESSAGE: &[u8] = b"Subject: x\r\nFrom: y\r\n\r\n.l1\r\nl2\n..\r\n.\r\nl3\rno end";
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        hopthu_fuzz::run("pop3", 3000, |rng| {
+            let line = *rng.pick(LINES);
+            let mut input = hopthu_fuzz::mutate(rng, line, DICTIONARY);
+            if rng.one_in(16) {
+                input.extend(std::iter::repeat_n(
+                    b'x',
+                    MAX_LINE + rng.below(3 * MAX_LINE),
+                ));
+                input.extend(b"\r\nNOOP\r\n");
+            }
+            runtime.block_on(async {
+                let mut reader = BufReader::with_capacity(1 + rng.below(64), &input[..]);
+                while let Ok(line) = read_line(&mut reader).await {
+                    let text = match line {
+                        Line::Eof => break,
+                        Line::TooLong => continue,
+                        Line::Text(text) => text,
+                    };
+                    assert!(text.len() <= 3 * MAX_LINE);
+                    let (verb, args) = split_command(&text);
+                    let _ = plain_credentials(args);
+                    let _ = plain_credentials(&text);
+                    let numbers: Vec<Option<usize>> = args
+                        .split_whitespace()
+                        .map(|a| a.parse::<usize>().ok())
+                        .collect();
+                    if verb == "TOP" {
+                        let lines = numbers.get(1).copied().flatten().unwrap_or(0);
+                        let message = hopthu_fuzz::mutate(rng, MESSAGE, DICTIONARY);
+                        let head = top(&message, lines);
+                        let mut out = Vec::new();
+                        dot_stuff(head, &mut out);
+                        assert!(out.ends_with(b"\r\n.\r\n") || out == b".\r\n");
+                    }
+                }
+            });
+        });
     }
 }

@@ -41,6 +41,10 @@ pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
             let report = backup::backup(&config.data_dir, &folder)
                 .await
                 .with_context(|| format!("backup into {}", folder.display()))?;
+            // A backup holds all the mail and keys: private like the data directory (also a
+            // folder made before the umask).
+            crate::private::tighten(&folder)
+                .with_context(|| format!("make {} private", folder.display()))?;
             println!(
                 "Đã sao lưu / backed up {} into {}: database {}, {} message bodies ({}), {} new ({}), {} of deleted mail removed ({}).",
                 config.data_dir.display(),

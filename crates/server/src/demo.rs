@@ -89,7 +89,7 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
             ],
         );
     }
-    std::fs::write(&credentials_path, sheet)
+    crate::private::write_private(&credentials_path, sheet.as_bytes())
         .with_context(|| format!("write {}", credentials_path.display()))?;
 
     let find = |local: &str| {

@@ -145,10 +145,20 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Reads an import file, at most one byte past the largest file the import takes (which it
+/// then refuses with its reason), so a huge file is never held whole in memory.
 fn source(path: &Path) -> anyhow::Result<ImportSource> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(hopthu_core::directory::MAX_FILE_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .with_context(|| format!("read {}", path.display()))?;
     Ok(ImportSource {
         name: path.display().to_string(),
-        bytes: std::fs::read(path).with_context(|| format!("read {}", path.display()))?,
+        bytes,
     })
 }
 

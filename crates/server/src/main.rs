@@ -11,6 +11,7 @@ mod demo;
 mod directory;
 mod lifecycle;
 mod outbound;
+mod private;
 mod serve;
 mod tls;
 
@@ -127,15 +128,28 @@ enum AccountCommand {
 }
 
 /// Loads the configuration file, or the defaults (data in `./data`) when none is given.
+/// Loads the configuration, and makes its data directory private when it exists (see
+/// [`private::tighten`]; a failure, such as a folder owned by another user, is only reported).
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
-    match path {
+    let config = match path {
         Some(path) => Config::load(path).map_err(anyhow::Error::from),
         None => Config::from_toml(hopthu_config::EXAMPLE, "built-in defaults", Path::new("."))
             .map_err(anyhow::Error::from),
+    }?;
+    if config.data_dir.is_dir()
+        && let Err(e) = private::tighten(&config.data_dir)
+    {
+        eprintln!(
+            "cảnh báo / warning: cannot make {} private: {e}",
+            config.data_dir.display()
+        );
     }
+    Ok(config)
 }
 
 fn main() -> ExitCode {
+    // Before any file is created, by any command: private to the service account.
+    private::restrict_umask();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::ExampleConfig => {

@@ -23,6 +23,9 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     init_logging(&config);
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("create data_dir {}", config.data_dir.display()))?;
+    // An installation from before the umask: mail, keys and the database become private.
+    crate::private::tighten(&config.data_dir)
+        .with_context(|| format!("make data_dir {} private", config.data_dir.display()))?;
     let acceptors = crate::tls::acceptors(&config)?;
     let tls = acceptors.mail;
     // DKIM keys are made before anything listens, so a key problem stops the start.

@@ -15,6 +15,8 @@
 //! - Passwords and message bodies are never logged.
 
 mod cmd;
+#[cfg(test)]
+mod fuzz_tests;
 mod inbound;
 mod reply;
 mod session;

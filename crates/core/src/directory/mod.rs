@@ -28,7 +28,7 @@ pub use import::{
     ImportSource, MailboxKind, RowStatus,
 };
 pub use lifecycle::{Approved, ChangeInput, ChangeKind, ChangeView};
-pub use parse::ReadError;
+pub use parse::{MAX_FILE_BYTES, ReadError};
 pub use publish::{Lookup, PublicDirectory, PublicPerson, PublicUnit};
 pub use sweep::{SweepItem, SweepReport};
 

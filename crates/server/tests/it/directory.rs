@@ -355,6 +355,63 @@ fn bad_files_are_refused_with_their_line_and_nothing_changes() {
     assert_eq!(sheets, 1, "only the first import wrote a sheet");
 }
 
+/// A spreadsheet bomb (cells at A1 and XFD1048576: a dense grid of 17 billion cells) and CSV
+/// files too wide or too long are refused with their file:line, the process exits with an
+/// error (it used to abort on the allocation) and nothing changes.
+#[test]
+fn oversized_sheets_are_refused_with_their_line() {
+    let server = TestServer::start();
+    let units = data("units-2011.csv");
+    let bomb = server.dir.join("people-bomb.xlsx");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/py/xlsx_bomb.py");
+    let made = Command::new("python3")
+        .arg(&script)
+        .arg(&bomb)
+        .arg("CB11-002")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let wide = write(
+        &server,
+        "people-wide.csv",
+        format!(
+            "full_name,unit\nNông Văn Đạt,CB11-002{},x\n",
+            ",".repeat(30)
+        )
+        .as_bytes(),
+    );
+    let mut long = String::from("full_name,unit\n");
+    for i in 0..200_001 {
+        long.push_str(&format!("Người {i},CB11-002\n"));
+    }
+    let long = write(&server, "people-long.csv", long.as_bytes());
+    let before = counts(&server);
+    for (path, line) in [(&bomb, 1_048_576), (&wide, 2), (&long, 200_001)] {
+        for dry in [true, false] {
+            let mut args = vec!["--units", path_str(&units), "--people", path_str(path)];
+            if dry {
+                args.push("--dry-run");
+            }
+            let out = import(&server, &args);
+            let err = stderr(&out);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{}: {}",
+                path.display(),
+                short(&err)
+            );
+            assert!(
+                err.contains(&format!("{}:{line}:", path.display())),
+                "no file:line {line} in {}",
+                short(&err)
+            );
+            assert!(err.contains("too large"), "{}", short(&err));
+        }
+    }
+    assert_eq!(counts(&server), before, "nothing changed");
+}
+
 #[test]
 fn unit_style_tells_namesakes_apart_by_their_unit() {
     let server = TestServer::start();

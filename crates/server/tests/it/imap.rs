@@ -86,6 +86,14 @@ fn thunderbird_session_with_qresync_condstore_and_esearch() {
     run_script("imap_thunderbird.py", &[]);
 }
 
+/// Before sign-in a command holds at most 64 KiB, literals included: many LITERAL+ pairs end
+/// with `* BYE [TOOBIG]`, synchronising literals past it get `NO [TOOBIG]`; LOGIN with
+/// literals and a large APPEND after it still work.
+#[test]
+fn commands_before_sign_in_are_capped() {
+    run_script("imap_preauth_limits.py", &[]);
+}
+
 /// Garbage, unknown commands, over-long lines and oversized literals get BAD/NO and the
 /// connection keeps working; LOGIN before STARTTLS is refused; too many bad commands and
 /// the idle timeout end the connection with BYE.

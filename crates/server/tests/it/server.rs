@@ -414,11 +414,84 @@ fn demo_seeds_the_sample_province_once() {
     );
     assert!(stdout.contains(&format!("datnv@{DOMAIN}")), "{stdout}");
     assert!(stdout.contains(&format!("sonoivu@{DOMAIN}")), "{stdout}");
-    let credentials = std::fs::read_to_string(dir.join("data/demo-credentials.csv")).unwrap();
+    let credentials_path = dir.join("data/demo-credentials.csv");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&credentials_path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "demo-credentials.csv is private");
+    }
+    let credentials = std::fs::read_to_string(&credentials_path).unwrap();
     assert!(credentials.lines().count() > 100, "{credentials}");
     // The three namesakes "Nông Văn Đạt" get distinct addresses.
     assert!(credentials.contains("datnv@") && credentials.contains("datnv2@"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every file and folder of the data directory and of a backup is private to the service
+/// account (folders 0700, files 0600): database, WAL, DKIM key, message bodies. A data
+/// directory opened up by hand (or made before this rule) is private again after a start.
+#[test]
+fn data_and_backups_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().permissions().mode();
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            }
+            out.push(path);
+        }
+    }
+    let mut server = TestServer::start();
+    let (pass, address) = (
+        "mat-khau-rieng-tu",
+        server.add_account("datnv", "Nông Văn Đạt", "mat-khau-rieng-tu"),
+    );
+    server.python("backup_mail.py", &["put", &address, pass, "Một"]);
+    let folder = server.dir.join("sao-luu");
+    let out = server.cli(&["backup", "create", &folder.display().to_string()], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let data = server.data_dir();
+    for must in ["hopthu.db", "hopthu.db-wal", "dkim", "blobs"] {
+        assert!(data.join(must).exists(), "{must} missing");
+    }
+    for root in [&data, &folder] {
+        let mut all = vec![root.to_path_buf()];
+        walk(root, &mut all);
+        assert!(
+            all.iter()
+                .any(|p| p.is_file() && p.starts_with(root.join("blobs")))
+        );
+        for path in all {
+            let m = mode(&path);
+            let want = if path.is_dir() { 0o700 } else { 0o600 };
+            // Folders of blobs may be made 0700 by the umask alone; nothing is open to others.
+            assert_eq!(m & 0o077, 0, "{} is {:o}", path.display(), m & 0o777);
+            if path.parent() == Some(root.as_path()) || path == *root {
+                assert_eq!(m & 0o777, want, "{} is {:o}", path.display(), m & 0o777);
+            }
+        }
+    }
+    // Opened up by hand: private again once the server starts.
+    for (path, m) in [
+        (data.clone(), 0o755),
+        (data.join("hopthu.db"), 0o644),
+        (data.join("dkim"), 0o755),
+    ] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m)).unwrap();
+    }
+    server.restart();
+    assert_eq!(mode(&data) & 0o777, 0o700);
+    assert_eq!(mode(&data.join("hopthu.db")) & 0o777, 0o600);
+    assert_eq!(mode(&data.join("dkim")) & 0o777, 0o700);
 }
 
 /// `hopthu backup create` while the server runs, again into the same folder (only the new
