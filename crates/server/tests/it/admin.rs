@@ -81,16 +81,16 @@ fn browser_flows() {
 }
 
 /// One HTTP/1.1 request over plain HTTP (loopback serves the application): head and body.
-fn http(server: &TestServer, request: &str) -> (String, String) {
+pub(super) fn http(server: &TestServer, request: &str) -> (String, String) {
     server.http(request, Duration::from_secs(30))
 }
 
-fn status(head: &str) -> u16 {
+pub(super) fn status(head: &str) -> u16 {
     head.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 /// The value of cookie `name` set by a response.
-fn set_cookie(head: &str, name: &str) -> Option<String> {
+pub(super) fn set_cookie(head: &str, name: &str) -> Option<String> {
     head.lines()
         .filter_map(|l| l.split_once(':'))
         .filter(|(k, _)| k.trim().eq_ignore_ascii_case("set-cookie"))
@@ -100,7 +100,7 @@ fn set_cookie(head: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
+pub(super) fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
     http(
         server,
         &format!(
@@ -109,7 +109,7 @@ fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
     )
 }
 
-fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
+pub(super) fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
     http(
         server,
         &format!(
@@ -120,7 +120,7 @@ fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, S
 }
 
 /// Percent-encodes a form value.
-fn form_value(s: &str) -> String {
+pub(super) fn form_value(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
@@ -134,7 +134,7 @@ fn form_value(s: &str) -> String {
 
 /// Signs in through `/login` (its double-submit token) and returns the session cookie, or
 /// None when the password is refused.
-fn sign_in(server: &TestServer, login: &str, password: &str) -> Option<String> {
+pub(super) fn sign_in(server: &TestServer, login: &str, password: &str) -> Option<String> {
     let (head, body) = get(server, "/login", "");
     let token = set_cookie(&head, "hopthu_login").expect("sign-in token cookie");
     assert!(body.contains(&token), "the form carries the same token");

@@ -142,31 +142,6 @@ fn silent_resolver_defers_when_configured() {
     print!("{out}");
 }
 
-/// An RSA key for dkimpy and its public half for the TXT record.
-fn dkim_key(dir: &Path) -> Option<(PathBuf, String)> {
-    let key = dir.join("dkim.pem");
-    let status = Command::new("/usr/bin/openssl")
-        .args(["genrsa", "-traditional", "-out"])
-        .arg(&key)
-        .arg("2048")
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "openssl genrsa");
-    let der = Command::new("/bin/sh")
-        .arg("-c")
-        .arg("/usr/bin/openssl rsa -pubout -outform DER -in \"$1\" 2>/dev/null | /usr/bin/openssl base64 -A")
-        .arg("sh")
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(der.status.success(), "openssl rsa -pubout");
-    Some((
-        key,
-        String::from_utf8(der.stdout).unwrap().trim().to_string(),
-    ))
-}
-
 /// A resolver that serves sender.example's SPF, DKIM key and DMARC record and counts the
 /// queries: after the first signed message, 49 more (over several connections at once) send
 /// no query at all, every one still passes SPF, DKIM and DMARC, and `/metrics` shows the
@@ -178,7 +153,7 @@ fn repeated_senders_are_answered_from_the_cache() {
         return;
     }
     let tmp = tempdir("cache");
-    let (key, public) = dkim_key(&tmp).expect("an RSA key from openssl");
+    let (key, public) = super::mta::dkim_key(&tmp);
     let dns = FakeDns::txt(HashMap::from([
         (
             "sender.example".to_string(),

@@ -25,6 +25,31 @@ const POSTFIX_BIN: &str = "/usr/sbin/postfix";
 const DNSMASQ_BIN: &str = "/usr/sbin/dnsmasq";
 const SYSTEM_PYTHON: &str = "/usr/bin/python3";
 
+/// An RSA key for dkimpy (`dir/dkim.pem`) and its public half, base64 DER, for a DKIM record.
+pub(super) fn dkim_key(dir: &Path) -> (PathBuf, String) {
+    let key = dir.join("dkim.pem");
+    let status = Command::new("/usr/bin/openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "openssl genrsa");
+    let der = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("/usr/bin/openssl rsa -pubout -outform DER -in \"$1\" 2>/dev/null | /usr/bin/openssl base64 -A")
+        .arg("sh")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(der.status.success(), "openssl rsa -pubout");
+    (
+        key,
+        String::from_utf8(der.stdout).unwrap().trim().to_string(),
+    )
+}
+
 /// A port free on 127.0.0.1 for both TCP and UDP at the time of asking.
 fn free_port() -> u16 {
     loop {
@@ -683,24 +708,7 @@ fn inbound_spf_dkim_dmarc_and_reject_policy() {
         return;
     }
     let tmp = tempdir("inbound");
-    let key = tmp.join("dkim.pem");
-    let status = Command::new("/usr/bin/openssl")
-        .args(["genrsa", "-traditional", "-out"])
-        .arg(&key)
-        .arg("2048")
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "openssl genrsa");
-    let der = Command::new("/bin/sh")
-        .arg("-c")
-        .arg("/usr/bin/openssl rsa -pubout -outform DER -in \"$1\" 2>/dev/null | /usr/bin/openssl base64 -A")
-        .arg("sh")
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(der.status.success(), "openssl rsa -pubout");
-    let public = String::from_utf8(der.stdout).unwrap().trim().to_string();
+    let (key, public) = dkim_key(&tmp);
     assert!(public.len() > 300, "public key: {public}");
     // TXT strings are at most 255 bytes: split the key record into several (on dnsmasq's
     // command line commas separate the strings and quotes would be kept literally).

@@ -2,72 +2,8 @@
 //! serves the application): the same recipient limits as SMTP, and web sessions that end with
 //! every credential change, including the operator's `hopthu account password`.
 
-use std::time::Duration;
-
 use super::harness::TestServer;
-
-fn http(server: &TestServer, request: &str) -> (String, String) {
-    server.http(request, Duration::from_secs(20))
-}
-
-fn header<'a>(head: &'a str, name: &str) -> Vec<&'a str> {
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
-        .collect()
-}
-
-fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
-    http(
-        server,
-        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"),
-    )
-}
-
-fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
-    http(
-        server,
-        &format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-}
-
-fn cookie_value(head: &str, name: &str) -> String {
-    header(head, "set-cookie")
-        .into_iter()
-        .filter_map(|c| c.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_else(|| panic!("no cookie {name} in {head}"))
-}
-
-fn csrf_of(body: &str) -> String {
-    let at = body.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
-    body[at..at + 64].to_string()
-}
-
-/// Signs in to the webmail; returns the session cookie and its CSRF token.
-fn sign_in(server: &TestServer, address: &str, password: &str) -> (String, String) {
-    let (head, body) = get(server, "/login", "");
-    let login_token = cookie_value(&head, "hopthu_login");
-    let (head, _) = post(
-        server,
-        "/login",
-        &format!("hopthu_login={login_token}"),
-        &format!(
-            "csrf={login_token}&lang=vi&login={}&password={password}",
-            address.replace('@', "%40")
-        ),
-    );
-    assert!(head.starts_with("HTTP/1.1 303"), "{head}\n{body}");
-    let session = format!("hopthu_session={}", cookie_value(&head, "hopthu_session"));
-    let (_, body) = get(server, "/settings", &session);
-    (session, csrf_of(&body))
-}
+use super::web::{get, header, http, post, sign_in};
 
 /// Sends a message from the compose form (multipart, as the browser does).
 fn send(server: &TestServer, session: &str, csrf: &str, to: &str, subject: &str) -> String {
@@ -97,7 +33,7 @@ fn send(server: &TestServer, session: &str, csrf: &str, to: &str, subject: &str)
     format!("{head}\n{page}")
 }
 
-/// Issue 11 §13: the webmail applies `max_recipients` per message, and the hourly limit
+/// The webmail applies `max_recipients` per message, and the hourly limit
 /// counts recipients as on SMTP.
 #[test]
 fn webmail_applies_the_recipient_limits() {
@@ -130,7 +66,7 @@ fn webmail_applies_the_recipient_limits() {
     assert!(out.starts_with("HTTP/1.1 503"), "{out}");
 }
 
-/// Issue 11 §3: a webmail session ends when the operator sets a new password with
+/// A webmail session ends when the operator sets a new password with
 /// `hopthu account password` (as with a console reset or the owner's own change).
 #[test]
 fn webmail_session_ends_after_the_cli_password_change() {

@@ -45,11 +45,11 @@ fn browser_flows() {
 
 /// One HTTP/1.1 request over plain HTTP (loopback serves the application): status line and
 /// headers, and the body.
-fn http(server: &TestServer, request: &str) -> (String, String) {
+pub(super) fn http(server: &TestServer, request: &str) -> (String, String) {
     server.http(request, Duration::from_secs(20))
 }
 
-fn header<'a>(head: &'a str, name: &str) -> Vec<&'a str> {
+pub(super) fn header<'a>(head: &'a str, name: &str) -> Vec<&'a str> {
     head.lines()
         .filter_map(|l| l.split_once(':'))
         .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
@@ -57,14 +57,14 @@ fn header<'a>(head: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
+pub(super) fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
     http(
         server,
         &format!("GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"),
     )
 }
 
-fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
+pub(super) fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
     http(
         server,
         &format!(
@@ -74,7 +74,7 @@ fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, S
     )
 }
 
-fn cookie_value(head: &str, name: &str) -> String {
+pub(super) fn cookie_value(head: &str, name: &str) -> String {
     header(head, "set-cookie")
         .into_iter()
         .filter_map(|c| c.split(';').next())
@@ -84,12 +84,12 @@ fn cookie_value(head: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no cookie {name} in {head}"))
 }
 
-fn csrf_of(body: &str) -> String {
+pub(super) fn csrf_of(body: &str) -> String {
     let at = body.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
     body[at..at + 64].to_string()
 }
 
-fn sign_in(server: &TestServer, address: &str, password: &str) -> (String, String) {
+pub(super) fn sign_in(server: &TestServer, address: &str, password: &str) -> (String, String) {
     let (head, body) = get(server, "/login", "");
     let login_token = cookie_value(&head, "hopthu_login");
     assert_eq!(csrf_of(&body), login_token);

@@ -330,66 +330,7 @@ fn the_api_refuses_a_one_time_password_and_a_real_sweep_in_the_future() {
 
 // ---- the console over plain HTTP ------------------------------------------------------------
 
-fn http(server: &TestServer, request: &str) -> (String, String) {
-    server.http(request, Duration::from_secs(30))
-}
-
-fn status(head: &str) -> u16 {
-    head.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-fn set_cookie(head: &str, name: &str) -> Option<String> {
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("set-cookie"))
-        .filter_map(|(_, v)| v.trim().split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, v)| *k == name && !v.is_empty())
-        .map(|(_, v)| v.to_string())
-}
-
-fn get(server: &TestServer, path: &str, cookie: &str) -> (String, String) {
-    http(
-        server,
-        &format!(
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-        ),
-    )
-}
-
-fn post(server: &TestServer, path: &str, cookie: &str, body: &str) -> (String, String) {
-    http(
-        server,
-        &format!(
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-}
-
-fn form_value(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn sign_in(server: &TestServer, login: &str, password: &str) -> Option<String> {
-    let (head, _) = get(server, "/login", "");
-    let token = set_cookie(&head, "hopthu_login").expect("sign-in token cookie");
-    let form = format!(
-        "csrf={token}&lang=vi&login={}&password={}",
-        form_value(login),
-        form_value(password)
-    );
-    let (head, _) = post(server, "/login", &format!("hopthu_login={token}"), &form);
-    set_cookie(&head, "hopthu_session").map(|s| format!("hopthu_session={s}"))
-}
+use super::admin::{form_value, get, post, sign_in, status};
 
 fn csrf_of(page: &str) -> String {
     let at = page
