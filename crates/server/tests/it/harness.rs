@@ -47,9 +47,8 @@ impl TestServer {
     }
 
     /// Starts a server; `extra` is appended to the configuration (after the `[listen]`
-    /// table, so start it with a table header). Unless `extra` has a `[dns]` table of its own,
-    /// the server's resolver is the test process's [`FakeDns::shared`] (NXDOMAIN to every
-    /// query): a test server never asks the machine's resolver.
+    /// table, so start it with a table header). Its resolver is always on loopback
+    /// ([`with_loopback_resolver`]): a test server never asks the machine's resolver.
     pub fn start_with(extra: &str) -> TestServer {
         let dir = std::env::temp_dir().join(format!(
             "hopthu-it-{}-{}",
@@ -59,11 +58,7 @@ impl TestServer {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("hopthu.toml");
-        let dns = if extra.lines().any(|l| l.trim() == "[dns]") {
-            String::new()
-        } else {
-            FakeDns::shared().config()
-        };
+        let extra = with_loopback_resolver(extra);
         std::fs::write(
             &config,
             format!(
@@ -79,8 +74,7 @@ imaps = "127.0.0.1:0"
 pop3 = "127.0.0.1:0"
 pop3s = "127.0.0.1:0"
 http = "127.0.0.1:0"
-{extra}
-{dns}"#
+{extra}"#
             ),
         )
         .unwrap();
@@ -391,4 +385,60 @@ impl LineClient {
         let mut rest = Vec::new();
         self.reader.read_to_end(&mut rest).is_ok()
     }
+}
+
+/// `extra` (configuration tables) with a resolver on loopback: the `resolvers` a test gave
+/// (each must be a 127.x address), else the test process's [`FakeDns::shared`] (NXDOMAIN to
+/// every query), put into the test's own `[dns]` table when it has one.
+pub fn with_loopback_resolver(extra: &str) -> String {
+    let shared = FakeDns::shared().config();
+    if let Some(line) = extra
+        .lines()
+        .find(|l| l.trim_start().starts_with("resolvers"))
+    {
+        let addresses = line.split_once('[').map_or("", |(_, a)| a);
+        assert!(
+            addresses
+                .split(',')
+                .map(|a| a.trim().trim_matches(|c| c == '"' || c == ']'))
+                .all(|a| a.starts_with("127.")),
+            "a test resolver must be on loopback: {line}"
+        );
+        return extra.to_string();
+    }
+    if extra.lines().any(|l| l.trim() == "[dns]") {
+        // shared is "[dns]\nresolvers = …\n": its resolvers line goes under the test's header.
+        let resolvers = shared.trim_start_matches("[dns]\n");
+        return extra
+            .lines()
+            .map(|l| {
+                if l.trim() == "[dns]" {
+                    format!("[dns]\n{}", resolvers.trim_end())
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+    }
+    format!("{extra}\n{shared}")
+}
+
+#[test]
+fn every_test_server_resolves_on_loopback() {
+    let port = FakeDns::shared().port();
+    let ours = format!("resolvers = [\"127.0.0.1:{port}\"]");
+    assert!(with_loopback_resolver("").contains(&format!("[dns]\n{ours}")));
+    let own_table = with_loopback_resolver("[dns]\nmessage_budget = 1\n[limits]\nx = 1\n");
+    assert!(own_table.contains(&format!("[dns]\n{ours}\nmessage_budget = 1")));
+    assert_eq!(own_table.matches("[dns]").count(), 1);
+    let given = "[dns]\nresolvers = [\"127.0.0.1:5353\"]\n";
+    assert_eq!(with_loopback_resolver(given), given);
+    assert!(
+        std::panic::catch_unwind(|| with_loopback_resolver(
+            "[dns]\nresolvers = [\"8.8.8.8:53\"]\n"
+        ))
+        .is_err()
+    );
 }

@@ -367,7 +367,10 @@ fn demo_seeds_the_sample_province_once() {
     // directory; here a config with port 0 keeps the test parallel-safe.
     std::fs::write(
         dir.join("hopthu.toml"),
-        "data_dir = \"data\"\n[listen]\nimaps = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\n",
+        format!(
+            "data_dir = \"data\"\n[listen]\nimaps = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\n{}",
+            super::harness::with_loopback_resolver("")
+        ),
     )
     .unwrap();
     let mut child = Command::new(BIN)
