@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use super::directory::{password_of, sheet_path};
+use super::directory::password_of;
 use super::harness::{TestServer, screenshots};
 
 const FOCAL_PW: &str = "Focal-Password-1";
@@ -28,20 +28,7 @@ fn text(out: &Output) -> String {
 /// (CB25-002) and a plain user, all made with the CLI; and the import's credentials sheet.
 fn province() -> (TestServer, String, String, String, PathBuf) {
     let server = TestServer::start_with("https = \"127.0.0.1:0\"\n");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
-    let out = server.cli(
-        &[
-            "directory",
-            "import",
-            "--units",
-            demo.join("units-2025.csv").to_str().unwrap(),
-            "--people",
-            demo.join("people-2025.csv").to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let sheet = sheet_path(&out);
+    let sheet = super::lifecycle::import_province(&server);
     let focal = server.add_account("qtv.skhcn", "Quản trị Sở KH&CN", FOCAL_PW);
     let officer = server.add_account("cntt.sonoivu", "Cán bộ CNTT Sở Nội vụ", OFFICER_PW);
     let user = server.add_account("nguoidung.thu", "Người dùng thử", USER_PW);

@@ -8,7 +8,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -239,20 +238,7 @@ const FOCAL_PW: &str = "Focal-Password-1";
 /// A server with the 2025 sample province and a focal administrator.
 fn province(extra: &str) -> (TestServer, String, std::path::PathBuf) {
     let server = TestServer::start_with(extra);
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
-    let out = server.cli(
-        &[
-            "directory",
-            "import",
-            "--units",
-            demo.join("units-2025.csv").to_str().unwrap(),
-            "--people",
-            demo.join("people-2025.csv").to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let sheet = sheet_path(&out);
+    let sheet = super::lifecycle::import_province(&server);
     let focal = server.add_account("qtv.skhcn", "Quản trị Sở KH&CN", FOCAL_PW);
     let out = server.cli(&["admin", "grant", &focal, "--focal"], "");
     assert!(out.status.success(), "{}", text(&out));
