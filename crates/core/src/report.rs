@@ -26,9 +26,12 @@ pub struct UnitReport {
 
 /// Working days (Monday to Friday, Vietnam time) in `[from, to)`, not counting days after
 /// `now`.
+/// Vietnam's offset from UTC (UTC+7, no daylight saving): where its days start.
+pub const VIETNAM_UTC_OFFSET: i64 = 7 * 3600;
+
 pub fn working_days(from: i64, to: i64, now: i64) -> u64 {
     use chrono::Datelike;
-    const VN: i64 = 7 * 3600;
+    const VN: i64 = VIETNAM_UTC_OFFSET;
     let day = |t: i64| chrono::DateTime::from_timestamp(t + VN, 0).map(|d| d.date_naive());
     let (Some(mut d), Some(end)) = (day(from), day(to.min(now.saturating_add(1)) - 1)) else {
         return 0;
@@ -58,7 +61,7 @@ impl Core {
         let days = working_days(from, to, crate::now());
         let activity: std::collections::HashMap<i64, hopthu_store::UnitActivity> = self
             .store
-            .unit_activity(from, to)
+            .unit_activity(from, to, VIETNAM_UTC_OFFSET)
             .await?
             .into_iter()
             .map(|a| (a.unit_id, a))

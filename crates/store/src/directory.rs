@@ -206,9 +206,10 @@ mod tests {
     const FOLDERS: &[(&str, Option<SpecialUse>)] =
         &[("INBOX", None), ("Sent", Some(SpecialUse::Sent))];
 
-    async fn open() -> Store {
-        let dir = std::env::temp_dir().join(format!("hopthu-dir-{}", rand::random::<u64>()));
-        Store::open_embedded(&dir).await.unwrap()
+    use crate::testing::{Kind, on_each_backend};
+
+    async fn open(kind: Kind) -> Store {
+        crate::testing::open(kind).await.0
     }
 
     fn unit(code: &str, parent: Option<&str>, local: &str) -> NewUnit {
@@ -238,9 +239,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_batch_is_written_whole_or_not_at_all() {
-        let store = open().await;
+    async fn a_batch_is_written_whole_or_not_at_all(kind: Kind) {
+        let store = open(kind).await;
         // A child before its parent in the same batch.
         let units = [
             unit("C1", Some("D1"), "hungdao.baolac"),
@@ -309,4 +309,6 @@ mod tests {
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
         assert_eq!(store.account_count().await.unwrap(), 3);
     }
+
+    on_each_backend!(a_batch_is_written_whole_or_not_at_all);
 }

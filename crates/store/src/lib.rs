@@ -16,6 +16,7 @@ macro_rules! meta {
     ($self:ident, $db:ident => $call:expr) => {
         match &$self.meta {
             Meta::Sqlite($db) => $call,
+            Meta::Postgres($db) => $call,
         }
     };
 }
@@ -26,12 +27,18 @@ mod directory;
 mod error;
 mod gc;
 mod lifecycle;
+// `postgres` and `sqlite` each compile the shared SQL of `src/sql/` (`#[path]`), on purpose.
+#[allow(clippy::duplicate_mod, reason = "one SQL source, compiled once per back-end")]
+mod postgres;
 mod queue;
 mod search;
+#[allow(clippy::duplicate_mod, reason = "one SQL source, compiled once per back-end")]
 mod sqlite;
 mod types;
 mod web;
 
+#[cfg(test)]
+mod testing;
 #[cfg(test)]
 mod tests;
 
@@ -50,8 +57,14 @@ pub use web::{WebSessionRecord, WebSettingsRecord};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Whether a `[store] url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 enum Meta {
     Sqlite(sqlite::SqliteMeta),
+    Postgres(postgres::PgMeta),
 }
 
 /// Metadata and blobs, opened together from a data directory.
@@ -68,6 +81,32 @@ impl Store {
         let blobs = BlobStore::open_local(&data_dir.join(backup::BLOBS))?;
         let meta = Meta::Sqlite(sqlite::SqliteMeta::open(&data_dir.join(backup::DATABASE)).await?);
         Ok(Store { meta, blobs })
+    }
+
+    /// Opens the store `url` names (`postgres://USER@HOST:PORT/DB`), or the embedded SQLite
+    /// database under `data_dir` when there is none; bodies are files under `data_dir/blobs`.
+    /// Pending migrations are applied.
+    pub async fn open(data_dir: &Path, url: Option<&str>) -> Result<Store> {
+        let Some(url) = url else {
+            return Store::open_embedded(data_dir).await;
+        };
+        if !is_postgres_url(url) {
+            return Err(StoreError::Corrupt(format!(
+                "[store] url must start with postgres:// or postgresql://, not {url:?}"
+            )));
+        }
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io("create data_dir", e))?;
+        let blobs = BlobStore::open_local(&data_dir.join(backup::BLOBS))?;
+        let meta = Meta::Postgres(postgres::PgMeta::open(url).await?);
+        Ok(Store { meta, blobs })
+    }
+
+    /// Which metadata back-end this store uses: `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self.meta {
+            Meta::Sqlite(_) => "sqlite",
+            Meta::Postgres(_) => "postgres",
+        }
     }
 
     /// The blob store holding message bodies.
@@ -277,10 +316,15 @@ impl Store {
         meta!(self, db => db.messages_size(mailbox, uids).await)
     }
 
-    /// Bytes and messages stored in every mailbox of an account (QUOTA, RFC 9208).
-    /// Each unit's figures over `[from, to)` (Unix seconds), by unit code.
-    pub async fn unit_activity(&self, from: i64, to: i64) -> Result<Vec<UnitActivity>> {
-        meta!(self, db => db.unit_activity(from, to).await)
+    /// Each unit's figures over `[from, to)` (Unix seconds), by unit code. Days (for the
+    /// Đ13.1 count) start at midnight `utc_offset` seconds east of UTC; Monday–Friday count.
+    pub async fn unit_activity(
+        &self,
+        from: i64,
+        to: i64,
+        utc_offset: i64,
+    ) -> Result<Vec<UnitActivity>> {
+        meta!(self, db => db.unit_activity(from, to, utc_offset).await)
     }
 
     /// Counts for the metrics endpoint (accounts, messages, bodies, queue).

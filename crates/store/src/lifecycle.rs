@@ -322,9 +322,10 @@ mod tests {
     use super::*;
     use crate::{NewDirectory, NewPerson, NewUnit, SpecialUse, StoreError};
 
-    async fn open() -> Store {
-        let dir = std::env::temp_dir().join(format!("hopthu-life-{}", rand::random::<u64>()));
-        Store::open_embedded(&dir).await.unwrap()
+    use crate::testing::{Kind, on_each_backend};
+
+    async fn open(kind: Kind) -> Store {
+        crate::testing::open(kind).await.0
     }
 
     fn audit(action: &str) -> NewAudit {
@@ -337,9 +338,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_decision_applies_once_with_its_audit_rows_in_a_chain() {
-        let store = open().await;
+    async fn a_decision_applies_once_with_its_audit_rows_in_a_chain(kind: Kind) {
+        let store = open(kind).await;
         let folders: &[(&str, Option<SpecialUse>)] = &[("INBOX", None)];
         let created = store
             .create_directory(&NewDirectory {
@@ -442,9 +442,8 @@ mod tests {
         assert_eq!(store.revoked_at(account).await.unwrap(), None);
     }
 
-    #[tokio::test]
-    async fn a_notice_number_is_given_once_per_year() {
-        let store = open().await;
+    async fn a_notice_number_is_given_once_per_year(kind: Kind) {
+        let store = open(kind).await;
         let folders: &[(&str, Option<SpecialUse>)] = &[("INBOX", None)];
         let created = store
             .create_directory(&NewDirectory {
@@ -486,4 +485,9 @@ mod tests {
         store.insert_notice(&notice(2027, 1), &[]).await.unwrap();
         assert_eq!(store.notices().await.unwrap().len(), 2);
     }
+
+    on_each_backend!(
+        a_decision_applies_once_with_its_audit_rows_in_a_chain,
+        a_notice_number_is_given_once_per_year
+    );
 }

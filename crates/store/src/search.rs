@@ -27,6 +27,16 @@ pub struct SearchText {
     pub sent_at: Option<i64>,
 }
 
+/// The words of a folded search string: runs of letters and digits (as SQLite's `unicode61`
+/// tokenizer splits them). Every back-end matches these words, the last one as a prefix, so
+/// no query syntax can be smuggled in.
+pub(crate) fn words(folded: &str) -> Vec<&str> {
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
 /// Where a search string is looked for (RFC 3501 §6.4.4 text keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SearchField {

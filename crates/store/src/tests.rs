@@ -1,4 +1,5 @@
-//! Store behaviour on a real SQLite file: UIDs, modseqs, the change feed, blob references.
+//! The storage contract (`contract.rs`) checked on every back-end: UIDs, modseqs, the change
+//! feed, blob references, counters kept by the database, search, sessions.
 
 use std::sync::Arc;
 
@@ -6,10 +7,7 @@ use hopthu_model::{Flag, FlagOp, Flags, Uid};
 
 use crate::*;
 
-async fn open() -> (Store, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("hopthu-store-{}", rand::random::<u64>()));
-    (Store::open_embedded(&dir).await.unwrap(), dir)
-}
+use crate::testing::{Kind, on_each_backend, open};
 
 async fn account(store: &Store, address: &str) -> (AccountId, MailboxId) {
     let id = store
@@ -44,9 +42,8 @@ async fn put(store: &Store, body: &[u8], targets: &[MailboxId]) -> Vec<(MailboxI
         .unwrap()
 }
 
-#[tokio::test]
-async fn uids_ascend_and_changes_feed_reports_everything() {
-    let (store, dir) = open().await;
+async fn uids_ascend_and_changes_feed_reports_everything(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (_, inbox) = account(&store, "a@x.vn").await;
     let start = store.mailbox(inbox).await.unwrap().unwrap().highestmodseq;
     for i in 0..3 {
@@ -111,9 +108,8 @@ async fn uids_ascend_and_changes_feed_reports_everything() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn one_blob_for_many_recipients_and_copies() {
-    let (store, dir) = open().await;
+async fn one_blob_for_many_recipients_and_copies(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (_, a) = account(&store, "a@x.vn").await;
     let (b_id, b) = account(&store, "b@x.vn").await;
     put(&store, b"notice to every unit", &[a, b]).await;
@@ -128,9 +124,8 @@ async fn one_blob_for_many_recipients_and_copies() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn rename_moves_children_and_conflicts_are_reported() {
-    let (store, dir) = open().await;
+async fn rename_moves_children_and_conflicts_are_reported(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (id, _) = account(&store, "a@x.vn").await;
     store.create_mailbox(id, "Du an", None).await.unwrap();
     store.create_mailbox(id, "Du an/2026", None).await.unwrap();
@@ -160,9 +155,8 @@ async fn rename_moves_children_and_conflicts_are_reported() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn duplicate_account_is_a_conflict() {
-    let (store, dir) = open().await;
+async fn duplicate_account_is_a_conflict(kind: Kind) {
+    let (store, dir) = open(kind).await;
     account(&store, "a@x.vn").await;
     let again = store
         .create_account(
@@ -199,9 +193,8 @@ fn count_files(dir: &std::path::Path) -> usize {
 
 /// The search index follows every path: deliver with text, copy, move, expunge, index_blob
 /// for messages stored without text, and mailbox deletion.
-#[tokio::test]
-async fn search_index_follows_messages() {
-    let (store, dir) = open().await;
+async fn search_index_follows_messages(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (account_id, inbox) = account(&store, "s@x.vn").await;
     let trash = store
         .mailbox_by_name(account_id, "Trash")
@@ -330,9 +323,8 @@ async fn search_index_follows_messages() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[tokio::test]
-async fn message_pages_are_keyset_newest_first() {
-    let (store, dir) = open().await;
+async fn message_pages_are_keyset_newest_first(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (_, inbox) = account(&store, "p@x.vn").await;
     for i in 0..7 {
         put(&store, format!("page{i}").as_bytes(), &[inbox]).await;
@@ -362,9 +354,8 @@ async fn message_pages_are_keyset_newest_first() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[tokio::test]
-async fn web_sessions_and_settings() {
-    let (store, dir) = open().await;
+async fn web_sessions_and_settings(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (a, _) = account(&store, "s@x.vn").await;
     let session = |hash: &str, expires_at: i64| WebSessionRecord {
         token_hash: hash.into(),
@@ -411,9 +402,8 @@ async fn web_sessions_and_settings() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[tokio::test]
-async fn unseen_counters_follow_flags_moves_and_expunges() {
-    let (store, dir) = open().await;
+async fn unseen_counters_follow_flags_moves_and_expunges(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (a, inbox) = account(&store, "u@x.vn").await;
     let trash = store.mailbox_by_name(a, "Trash").await.unwrap().unwrap().id;
     for i in 0..5 {
@@ -461,15 +451,34 @@ async fn unseen_counters_follow_flags_moves_and_expunges() {
 
 /// Concurrent deliveries share one commit (group commit), each gets its own UID, and one that
 /// fails (its mailbox is gone) is rolled back alone without failing the others of its batch.
-#[tokio::test]
-async fn concurrent_deliveries_share_a_commit_and_fail_alone() {
-    let (store, dir) = open().await;
+#[allow(dead_code, reason = "held only to be dropped")]
+/// What holds up the group-commit writer in [`concurrent_deliveries_share_a_commit_and_fail_alone`].
+enum Held {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+async fn concurrent_deliveries_share_a_commit_and_fail_alone(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let store = Arc::new(store);
     let (account_a, inbox) = account(&store, "g@x.vn").await;
     let (_, other) = account(&store, "h@x.vn").await;
-    let Meta::Sqlite(db) = &store.meta;
-    // Hold the one writer connection so that every delivery below is waiting at once.
-    let held = db.write.acquire().await.unwrap();
+    // Hold up the writer so that every delivery below is waiting at once: on SQLite by
+    // holding its one connection, on PostgreSQL by locking the target mailboxes' rows.
+    let held = match &store.meta {
+        Meta::Sqlite(db) => Held::Sqlite(db.write.acquire().await.unwrap()),
+        Meta::Postgres(db) => {
+            let mut tx = db.write.begin().await.unwrap();
+            sqlx::query("SELECT id FROM mailboxes WHERE id IN ($1, $2) FOR UPDATE")
+                .bind(inbox.0)
+                .bind(other.0)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            Held::Postgres(tx)
+        }
+    };
+    let group_stats = || meta!(store, db => db.group_stats());
     let gone = MailboxId(999_999);
     let mut tasks = Vec::new();
     for i in 0..20u32 {
@@ -495,7 +504,7 @@ async fn concurrent_deliveries_share_a_commit_and_fail_alone() {
         }));
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while db.group_stats().0 < 20 {
+    while group_stats().0 < 20 {
         assert!(
             std::time::Instant::now() < deadline,
             "deliveries not submitted"
@@ -516,7 +525,7 @@ async fn concurrent_deliveries_share_a_commit_and_fail_alone() {
     }
     // The writer may have taken the first delivery alone before the rest arrived: at most two
     // transactions for twenty deliveries.
-    let (submitted, commits) = db.group_stats();
+    let (submitted, commits) = group_stats();
     assert_eq!(submitted, 20);
     assert!(commits <= 2, "{commits} commits");
     uids.sort();
@@ -528,22 +537,23 @@ async fn concurrent_deliveries_share_a_commit_and_fail_alone() {
     assert!(messages.iter().all(|m| m.blob != failed));
     assert_eq!(store.messages(other).await.unwrap().len(), 19);
     assert_eq!(store.account_usage(account_a).await.unwrap().1, 19);
-    let refs: Option<i64> = sqlx::query_scalar("SELECT refcount FROM blobs WHERE hash = $1")
-        .bind(failed.as_str())
-        .fetch_optional(&db.read)
-        .await
-        .unwrap();
+    let refs: Option<i64> = meta!(store, db => sqlx::query_scalar(
+        "SELECT refcount FROM blobs WHERE hash = $1"
+    )
+    .bind(failed.as_str())
+    .fetch_optional(&db.read)
+    .await
+    .unwrap());
     assert_eq!(refs, None);
     // A lone delivery afterwards commits on its own.
     put(&store, b"after", &[inbox]).await;
-    assert_eq!(db.group_stats().1, commits + 1);
+    assert_eq!(group_stats().1, commits + 1);
     drop(store);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn message_index_agrees_with_the_full_records() {
-    let (store, dir) = open().await;
+async fn message_index_agrees_with_the_full_records(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (_, inbox) = account(&store, "a@x.vn").await;
     let empty = store.message_index(inbox).await.unwrap();
     assert!(empty.uids.is_empty() && empty.flag_sets.is_empty());
@@ -625,9 +635,7 @@ fn age(dir: &std::path::Path, id: &BlobId) {
 }
 
 async fn unreferenced(store: &Store) -> Vec<BlobId> {
-    let Meta::Sqlite(db) = &store.meta;
-    db.unreferenced_blobs()
-        .await
+    meta!(store, db => db.unreferenced_blobs().await)
         .unwrap()
         .into_iter()
         .map(|(id, _)| id)
@@ -650,9 +658,8 @@ async fn delete(store: &Store, mailbox: MailboxId, uid: Uid) {
 
 /// A body is unreferenced only when no message of any mailbox of any account and no queued
 /// message names it: a shared body stays while one copy is left, a queued one while queued.
-#[tokio::test]
-async fn the_reference_query_sees_every_mailbox_and_the_queue() {
-    let (store, dir) = open().await;
+async fn the_reference_query_sees_every_mailbox_and_the_queue(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (_, a) = account(&store, "a@x.vn").await;
     let (_, b) = account(&store, "b@x.vn").await;
     let shared = BlobId::of(b"shared");
@@ -721,45 +728,59 @@ async fn the_reference_query_sees_every_mailbox_and_the_queue() {
 /// Every column of the schema that may hold a blob hash (by name or by a foreign key to
 /// `blobs`) is one the reference query covers, or the derived search text. A migration adding
 /// another must extend `sqlite::blob_gc`'s `referenced!`.
-#[tokio::test]
-async fn every_blob_column_is_a_known_reference() {
-    use crate::sqlite::blob_gc::{DERIVED_COLUMNS, REFERENCE_COLUMNS};
-    let (store, dir) = open().await;
-    let Meta::Sqlite(db) = &store.meta;
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-    )
-    .fetch_all(&db.read)
-    .await
-    .unwrap();
+async fn every_blob_column_is_a_known_reference(kind: Kind) {
+    let (reference_columns, derived_columns) = match kind {
+        Kind::Sqlite => (
+            crate::sqlite::blob_gc::REFERENCE_COLUMNS,
+            crate::sqlite::blob_gc::DERIVED_COLUMNS,
+        ),
+        Kind::Postgres => (
+            crate::postgres::blob_gc::REFERENCE_COLUMNS,
+            crate::postgres::blob_gc::DERIVED_COLUMNS,
+        ),
+    };
+    let (store, dir) = open(kind).await;
+    // (table, column, whether it is a foreign key to `blobs`) of every column.
+    let columns: Vec<(String, String, bool)> = match &store.meta {
+        Meta::Sqlite(db) => sqlx::query_as(
+            "SELECT t.name, c.name, EXISTS (SELECT 1 FROM pragma_foreign_key_list(t.name) f
+                                             WHERE f.\"table\" = 'blobs' AND f.\"from\" = c.name)
+               FROM sqlite_master t, pragma_table_info(t.name) c
+              WHERE t.type = 'table' AND t.name NOT LIKE 'sqlite_%'",
+        )
+        .fetch_all(&db.read)
+        .await
+        .unwrap(),
+        Meta::Postgres(db) => sqlx::query_as(
+            "SELECT c.table_name::text, c.column_name::text, EXISTS (
+                    SELECT 1 FROM information_schema.key_column_usage k
+                      JOIN information_schema.referential_constraints r
+                        ON r.constraint_name = k.constraint_name
+                      JOIN information_schema.constraint_column_usage u
+                        ON u.constraint_name = r.unique_constraint_name
+                     WHERE k.table_name = c.table_name AND k.column_name = c.column_name
+                       AND u.table_name = 'blobs')
+               FROM information_schema.columns c
+              WHERE c.table_schema = current_schema()",
+        )
+        .fetch_all(&db.read)
+        .await
+        .unwrap(),
+    };
     let mut found = Vec::new();
-    for table in &tables {
-        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
-            .bind(table)
-            .fetch_all(&db.read)
-            .await
-            .unwrap();
-        let foreign: Vec<(String, String)> =
-            sqlx::query_as("SELECT \"table\", \"from\" FROM pragma_foreign_key_list($1)")
-                .bind(table)
-                .fetch_all(&db.read)
-                .await
-                .unwrap();
-        for column in columns {
-            let to_blobs = foreign.iter().any(|(t, f)| t == "blobs" && *f == column);
-            if table != "blobs" && (to_blobs || column.contains("blob") || column == "sha256") {
-                found.push(format!("{table}.{column}"));
-            }
+    for (table, column, to_blobs) in columns {
+        if table != "blobs" && (to_blobs || column.contains("blob") || column == "sha256") {
+            found.push(format!("{table}.{column}"));
         }
     }
     for column in &found {
         assert!(
-            REFERENCE_COLUMNS.contains(&column.as_str())
-                || DERIVED_COLUMNS.contains(&column.as_str()),
+            reference_columns.contains(&column.as_str())
+                || derived_columns.contains(&column.as_str()),
             "{column} names a blob but the collector does not know it"
         );
     }
-    for column in REFERENCE_COLUMNS {
+    for column in reference_columns {
         assert!(
             found.iter().any(|f| f == column),
             "{column} not in the schema"
@@ -772,9 +793,8 @@ async fn every_blob_column_is_a_known_reference() {
 /// The collector frees an unreferenced body (file and row), keeps a referenced one, keeps a
 /// young file with no row yet, does nothing while a backup holds the lease, and puts back a
 /// body left aside by an interrupted run when it is referenced.
-#[tokio::test]
-async fn the_collector_frees_only_old_unreferenced_bodies() {
-    let (store, dir) = open().await;
+async fn the_collector_frees_only_old_unreferenced_bodies(kind: Kind) {
+    let (store, dir) = open(kind).await;
     let (_, a) = account(&store, "a@x.vn").await;
     let keep = BlobId::of(b"keep");
     let gone = BlobId::of(b"gone");
@@ -838,3 +858,19 @@ async fn the_collector_frees_only_old_unreferenced_bodies() {
     drop(store);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+on_each_backend!(
+    uids_ascend_and_changes_feed_reports_everything,
+    one_blob_for_many_recipients_and_copies,
+    rename_moves_children_and_conflicts_are_reported,
+    duplicate_account_is_a_conflict,
+    search_index_follows_messages,
+    message_pages_are_keyset_newest_first,
+    web_sessions_and_settings,
+    unseen_counters_follow_flags_moves_and_expunges,
+    concurrent_deliveries_share_a_commit_and_fail_alone,
+    message_index_agrees_with_the_full_records,
+    the_reference_query_sees_every_mailbox_and_the_queue,
+    the_collector_frees_only_old_unreferenced_bodies,
+    every_blob_column_is_a_known_reference,
+);

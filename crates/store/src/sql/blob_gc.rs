@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use sqlx::Row;
 
-use super::SqliteMeta;
+use super::Backend;
 use crate::{BlobId, Result, StoreError};
 
 /// The one definition of "a body is still needed", as an SQL condition on a `blobs` row: every
@@ -33,7 +33,7 @@ fn parse(hash: &str) -> Result<BlobId> {
     BlobId::parse(hash).ok_or_else(|| StoreError::Corrupt(format!("blob hash {hash:?}")))
 }
 
-impl SqliteMeta {
+impl Backend {
     /// Every `blobs` row nothing refers to, with its size.
     pub(crate) async fn unreferenced_blobs(&self) -> Result<Vec<(BlobId, u64)>> {
         sqlx::query(concat!(

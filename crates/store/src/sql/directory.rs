@@ -9,10 +9,11 @@
 use std::collections::HashMap;
 
 use hopthu_model::{AccountId, PersonId, UnitId};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row};
 
-use super::SqliteMeta;
+use sqlx::AssertSqlSafe;
+
+use super::{Backend, Db, DbRow, Tx, dialect};
 use crate::directory::*;
 use crate::{Result, SpecialUse, StoreError};
 
@@ -28,7 +29,7 @@ struct AccountRow<'a> {
     must_change_password: bool,
 }
 
-impl SqliteMeta {
+impl Backend {
     pub(crate) async fn create_directory(
         &self,
         batch: &NewDirectory<'_>,
@@ -72,7 +73,7 @@ impl SqliteMeta {
         sqlx::query(
             "SELECT p.*, a.last_access_at FROM people p
                LEFT JOIN accounts a ON a.id = p.account_id
-              WHERE p.public = 1 AND p.state = 'active' ORDER BY p.id",
+              WHERE p.public AND p.state = 'active' ORDER BY p.id",
         )
         .fetch_all(&self.read)
         .await?
@@ -180,14 +181,30 @@ enum IdTable {
     Mailboxes,
 }
 
-async fn next_id(tx: &mut Transaction<'static, Sqlite>, table: IdTable) -> Result<i64> {
-    let sql = match table {
-        IdTable::Units => "SELECT COALESCE(MAX(id), 0) FROM units",
-        IdTable::People => "SELECT COALESCE(MAX(id), 0) FROM people",
-        IdTable::Accounts => "SELECT COALESCE(MAX(id), 0) FROM accounts",
-        IdTable::Mailboxes => "SELECT COALESCE(MAX(id), 0) FROM mailboxes",
-    };
-    let max: i64 = sqlx::query_scalar(sql).fetch_one(&mut **tx).await?;
+impl IdTable {
+    const ALL: [IdTable; 4] = [
+        IdTable::Units,
+        IdTable::People,
+        IdTable::Accounts,
+        IdTable::Mailboxes,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            IdTable::Units => "units",
+            IdTable::People => "people",
+            IdTable::Accounts => "accounts",
+            IdTable::Mailboxes => "mailboxes",
+        }
+    }
+}
+
+/// The first id free in `table` (above every row, and above every id the back-end's own id
+/// generator has handed out).
+async fn next_id(tx: &mut Tx, table: IdTable) -> Result<i64> {
+    let max: i64 = sqlx::query_scalar(AssertSqlSafe(dialect::max_id_sql(table.name())))
+        .fetch_one(&mut **tx)
+        .await?;
     Ok(max + 1)
 }
 
@@ -201,10 +218,9 @@ fn conflict(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     }
 }
 
-async fn create_directory_in(
-    tx: &mut Transaction<'static, Sqlite>,
-    batch: &NewDirectory<'_>,
-) -> Result<CreatedDirectory> {
+async fn create_directory_in(tx: &mut Tx, batch: &NewDirectory<'_>) -> Result<CreatedDirectory> {
+    // No other writer hands out ids in these tables until this transaction ends.
+    dialect::lock_for_explicit_ids(tx, &IdTable::ALL.map(IdTable::name)).await?;
     // Unit codes already stored, then the ids this batch hands out.
     let mut unit_ids: HashMap<String, i64> = sqlx::query("SELECT id, code FROM units")
         .fetch_all(&mut **tx)
@@ -258,7 +274,7 @@ async fn create_directory_in(
 
     // Accounts.
     for chunk in accounts.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = QueryBuilder::<Db>::new(
             "INSERT INTO accounts (id, address, display_name, password_hash, \
              must_change_password, state, created_at) ",
         );
@@ -287,7 +303,7 @@ async fn create_directory_in(
         .collect();
     let now32 = batch.created_at as u32;
     for chunk in mailboxes.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = QueryBuilder::<Db>::new(
             "INSERT INTO mailboxes (id, account_id, name, special_use, uidvalidity) ",
         );
         q.push_values(chunk, |mut b, (id, account, name, special)| {
@@ -308,7 +324,7 @@ async fn create_directory_in(
         unit_rows.push((unit, id.0, account.0, parent));
     }
     for chunk in unit_rows.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = QueryBuilder::<Db>::new(
             "INSERT INTO units (id, code, kind, name, parent_id, address, account_id, created_at) ",
         );
         q.push_values(chunk, |mut b, (unit, id, account, parent)| {
@@ -333,7 +349,7 @@ async fn create_directory_in(
         person_rows.push((person, id.0, account.0, unit_id(&person.unit_code)?));
     }
     for chunk in person_rows.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = QueryBuilder::<Db>::new(
             "INSERT INTO people (id, full_name, unit_id, position, staff_id, phone, address, \
              account_id, state, public, created_at) ",
         );
@@ -374,10 +390,12 @@ async fn create_directory_in(
         .execute(&mut **tx)
         .await?;
     }
+    // Ids given explicitly: the back-end's own generator must continue above them.
+    dialect::after_explicit_ids(tx, &IdTable::ALL.map(IdTable::name)).await?;
     Ok(created)
 }
 
-fn unit_from_row(r: &SqliteRow) -> Result<UnitRecord> {
+fn unit_from_row(r: &DbRow) -> Result<UnitRecord> {
     Ok(UnitRecord {
         id: UnitId(r.try_get("id")?),
         code: r.try_get("code")?,
@@ -391,7 +409,7 @@ fn unit_from_row(r: &SqliteRow) -> Result<UnitRecord> {
     })
 }
 
-fn person_from_row(r: &SqliteRow) -> Result<PersonRecord> {
+fn person_from_row(r: &DbRow) -> Result<PersonRecord> {
     let state: String = r.try_get("state")?;
     Ok(PersonRecord {
         id: PersonId(r.try_get("id")?),

@@ -2,25 +2,20 @@
 
 use std::collections::HashMap;
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::Row;
 
-use super::{SqliteMeta, now};
+use super::{Backend, DbRow, Tx, now};
 use crate::queue::{QueuedMessage, QueuedRecipient, RecipientState, RecipientUpdate};
 use crate::types::QueueEntry;
 use crate::{BlobId, Result, StoreError};
 
 /// Adds a queue entry (one `queue` row, one `queue_recipients` row per recipient) inside the
 /// delivery transaction. The caller has counted the blob reference it holds.
-pub(super) async fn insert(
-    tx: &mut Transaction<'static, Sqlite>,
-    blob: &BlobId,
-    entry: &QueueEntry<'_>,
-) -> Result<i64> {
+pub(super) async fn insert(tx: &mut Tx, blob: &BlobId, entry: &QueueEntry<'_>) -> Result<i64> {
     let now = now();
     let id = sqlx::query(
         "INSERT INTO queue (blob_hash, mail_from, recipients, created_at, next_attempt_at, envid, ret)
-         VALUES ($1, $2, $3, $4, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $4, $5, $6) RETURNING id",
     )
     .bind(blob.as_str())
     .bind(entry.mail_from)
@@ -28,9 +23,9 @@ pub(super) async fn insert(
     .bind(now)
     .bind(entry.dsn.and_then(|d| d.envid.as_deref()))
     .bind(entry.dsn.and_then(|d| d.ret.as_deref()))
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?
-    .last_insert_rowid();
+    .try_get(0)?;
     for (i, address) in entry.recipients.iter().enumerate() {
         let domain = address
             .rsplit_once('@')
@@ -42,9 +37,9 @@ pub(super) async fn insert(
             .map(|r| (r.notify.as_deref(), r.orcpt.as_deref()))
             .unwrap_or_default();
         sqlx::query(
-            "INSERT OR IGNORE INTO queue_recipients
+            "INSERT INTO queue_recipients
                (queue_id, address, domain, next_attempt_at, notify, orcpt, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $4)",
+             VALUES ($1, $2, $3, $4, $5, $6, $4) ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(address)
@@ -58,7 +53,7 @@ pub(super) async fn insert(
     Ok(id)
 }
 
-impl SqliteMeta {
+impl Backend {
     /// All queued messages, or (`due = Some((now, limit))`) those with a pending recipient due.
     pub(crate) async fn queued_messages(
         &self,
@@ -253,7 +248,7 @@ impl SqliteMeta {
 
     pub(crate) async fn set_delay_notified(&self, id: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE queue SET delay_notified = 1 WHERE id = $1")
+        sqlx::query("UPDATE queue SET delay_notified = TRUE WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -271,7 +266,7 @@ impl SqliteMeta {
 }
 
 /// Deletes a queue row (recipients cascade) and releases its blob reference.
-async fn remove_message(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bool> {
+async fn remove_message(tx: &mut Tx, id: i64) -> Result<bool> {
     let hash: Option<String> =
         sqlx::query_scalar("DELETE FROM queue WHERE id = $1 RETURNING blob_hash")
             .bind(id)
@@ -292,7 +287,7 @@ async fn remove_message(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Resul
     Ok(true)
 }
 
-fn message_from_row(r: &SqliteRow) -> Result<QueuedMessage> {
+fn message_from_row(r: &DbRow) -> Result<QueuedMessage> {
     let hash: String = r.try_get("blob_hash")?;
     Ok(QueuedMessage {
         id: r.try_get("id")?,
@@ -303,12 +298,12 @@ fn message_from_row(r: &SqliteRow) -> Result<QueuedMessage> {
         created_at: r.try_get("created_at")?,
         envid: r.try_get("envid")?,
         ret: r.try_get("ret")?,
-        delay_notified: r.try_get::<i64, _>("delay_notified")? != 0,
+        delay_notified: r.try_get::<bool, _>("delay_notified")?,
         recipients: Vec::new(),
     })
 }
 
-fn recipient_from_row(r: &SqliteRow) -> Result<QueuedRecipient> {
+fn recipient_from_row(r: &DbRow) -> Result<QueuedRecipient> {
     let state: String = r.try_get("state")?;
     Ok(QueuedRecipient {
         address: r.try_get("address")?,

@@ -9,13 +9,12 @@
 //! same trade for the same reason: it is what keeps a search over 100,000 messages fast).
 
 use hopthu_model::{MailboxId, Uid};
-use sqlx::{Sqlite, Transaction};
 
-use super::SqliteMeta;
+use super::{Backend, Tx};
 use crate::search::{SearchField, SearchText};
 use crate::{BlobId, Result};
 
-impl SqliteMeta {
+impl Backend {
     pub(crate) async fn search_text(
         &self,
         mailbox: MailboxId,
@@ -37,46 +36,11 @@ impl SqliteMeta {
         .await?;
         Ok(Some(uids.into_iter().map(|u| Uid(u as u32)).collect()))
     }
-
-    pub(crate) async fn sent_dates(&self, mailbox: MailboxId) -> Result<Vec<(Uid, Option<i64>)>> {
-        let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT m.uid, t.sent_at FROM messages m
-               LEFT JOIN search_text t ON t.blob_hash = m.blob_hash
-              WHERE m.mailbox_id = $1 ORDER BY m.uid",
-        )
-        .bind(mailbox.0)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.into_iter().map(|(u, d)| (Uid(u as u32), d)).collect())
-    }
-
-    pub(crate) async fn unindexed_blobs(&self, limit: u32) -> Result<Vec<BlobId>> {
-        let hashes: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT m.blob_hash FROM messages m
-              WHERE NOT EXISTS (SELECT 1 FROM search_text t WHERE t.blob_hash = m.blob_hash)
-              LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await?;
-        Ok(hashes.iter().filter_map(|h| BlobId::parse(h)).collect())
-    }
-
-    pub(crate) async fn index_blob(&self, blob: &BlobId, text: &SearchText) -> Result<()> {
-        let mut tx = self.begin().await?;
-        insert_text(&mut tx, blob, text).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 /// Stores the text of a blob (once) and indexes the messages that already reference it;
 /// messages inserted afterwards are indexed by the insert trigger.
-pub(super) async fn insert_text(
-    tx: &mut Transaction<'static, Sqlite>,
-    blob: &BlobId,
-    text: &SearchText,
-) -> Result<()> {
+pub(crate) async fn insert_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -> Result<()> {
     let inserted = sqlx::query(
         "INSERT INTO search_text (blob_hash, hfrom, hto, hcc, hbcc, subject, body, sent_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (blob_hash) DO NOTHING",
@@ -115,10 +79,7 @@ pub(super) async fn insert_text(
 /// string has no word. Words are runs of letters and digits (as the `unicode61` tokenizer
 /// splits them), so no FTS5 syntax can be smuggled in.
 pub(super) fn fts_query(mailbox: MailboxId, field: SearchField, folded: &str) -> Option<String> {
-    let words: Vec<&str> = folded
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words = crate::search::words(folded);
     if words.is_empty() {
         return None;
     }

@@ -3,10 +3,11 @@
 use hopthu_model::{AccountId, MailboxId, Uid};
 use sqlx::Row;
 
-use super::{SqliteMeta, message_from_row};
+use super::Backend;
+use super::mail::message_from_row;
 use crate::{MessageRecord, Result, WebSessionRecord, WebSettingsRecord};
 
-impl SqliteMeta {
+impl Backend {
     pub(crate) async fn create_web_session(&self, s: &WebSessionRecord) -> Result<()> {
         let mut tx = self.begin().await?;
         // Expired sessions are removed as new ones are made, so the table stays small.

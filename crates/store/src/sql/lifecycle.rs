@@ -2,22 +2,19 @@
 //! hash-chained audit log. Each write appends its audit rows inside its own transaction.
 
 use hopthu_model::{AccountId, PersonId, UnitId};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::Row;
 
-use super::SqliteMeta;
+use super::{Backend, DbRow, Tx, dialect};
 use crate::lifecycle::*;
 use crate::{PersonState, Result, StoreError};
 
 /// Appends audit rows to the chain inside `tx`.
-async fn append_audit(
-    tx: &mut Transaction<'static, Sqlite>,
-    at: i64,
-    rows: &[NewAudit],
-) -> Result<()> {
+async fn append_audit(tx: &mut Tx, at: i64, rows: &[NewAudit]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
+    // One chain: writers on other connections (or nodes) wait here until this one commits.
+    dialect::lock_audit_chain(tx).await?;
     let mut prev: String =
         sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut **tx)
@@ -44,7 +41,7 @@ async fn append_audit(
     Ok(())
 }
 
-impl SqliteMeta {
+impl Backend {
     pub(crate) async fn grant_admin(
         &self,
         account: AccountId,
@@ -124,10 +121,10 @@ impl SqliteMeta {
 
     pub(crate) async fn file_change(&self, change: &NewChange, audit: &[NewAudit]) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let id = sqlx::query(
+        let id: i64 = sqlx::query(
             "INSERT INTO change_requests (kind, unit_id, person_id, payload, reason, state,
                                           filed_by, filed_at)
-             VALUES ($1, $2, $3, $4, $5, 'filed', $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, 'filed', $6, $7) RETURNING id",
         )
         .bind(&change.kind)
         .bind(change.unit.0)
@@ -136,9 +133,9 @@ impl SqliteMeta {
         .bind(&change.reason)
         .bind(&change.filed_by)
         .bind(change.filed_at)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?
-        .last_insert_rowid();
+        .try_get(0)?;
         // The audit rows name the request by its id, known only now.
         let audit: Vec<NewAudit> = audit
             .iter()
@@ -200,7 +197,7 @@ impl SqliteMeta {
         let r = sqlx::query(
             "INSERT INTO notices (year, number, reference, unit_id, subject, body_text,
                                   body_html, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(n.year)
         .bind(i64::from(n.number))
@@ -210,10 +207,10 @@ impl SqliteMeta {
         .bind(&n.body_text)
         .bind(&n.body_html)
         .bind(n.created_at)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await;
-        let id = match r {
-            Ok(r) => r.last_insert_rowid(),
+        let id: i64 = match r {
+            Ok(r) => r.try_get(0)?,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 let _ = tx.rollback().await;
                 return Err(StoreError::Conflict(format!("notice {}", n.reference)));
@@ -317,10 +314,7 @@ impl SqliteMeta {
     }
 }
 
-async fn write_lifecycle_in(
-    tx: &mut Transaction<'static, Sqlite>,
-    write: &LifecycleWrite<'_>,
-) -> Result<()> {
+async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<()> {
     if let Some(d) = &write.decision {
         let r = sqlx::query(
             "UPDATE change_requests SET state = $1, decided_by = $2, decided_at = $3,
@@ -357,7 +351,8 @@ async fn write_lifecycle_in(
                 let sql = match state {
                     PersonState::Active => {
                         "UPDATE accounts SET state = 'active', revoked_at = NULL,
-                                last_access_at = MAX(COALESCE(last_access_at, 0), $1)
+                                last_access_at = CASE WHEN last_access_at > $1
+                                                 THEN last_access_at ELSE $1 END
                           WHERE id = (SELECT account_id FROM people WHERE id = $2)"
                     }
                     _ => {
@@ -464,7 +459,7 @@ async fn write_lifecycle_in(
     append_audit(tx, write.at, write.audit).await
 }
 
-fn admin_from_row(r: &SqliteRow) -> Result<AdminRecord> {
+fn admin_from_row(r: &DbRow) -> Result<AdminRecord> {
     let focal: bool = r.try_get("focal")?;
     let unit: Option<i64> = r.try_get("unit_id")?;
     let scope = match (focal, unit) {
@@ -481,7 +476,7 @@ fn admin_from_row(r: &SqliteRow) -> Result<AdminRecord> {
     })
 }
 
-fn change_from_row(r: &SqliteRow) -> Result<ChangeRecord> {
+fn change_from_row(r: &DbRow) -> Result<ChangeRecord> {
     let state: String = r.try_get("state")?;
     Ok(ChangeRecord {
         id: r.try_get("id")?,
@@ -500,7 +495,7 @@ fn change_from_row(r: &SqliteRow) -> Result<ChangeRecord> {
     })
 }
 
-fn notice_from_row(r: &SqliteRow) -> Result<NoticeRecord> {
+fn notice_from_row(r: &DbRow) -> Result<NoticeRecord> {
     Ok(NoticeRecord {
         id: r.try_get("id")?,
         year: r.try_get("year")?,

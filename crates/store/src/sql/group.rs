@@ -1,6 +1,6 @@
 //! Group commit of deliveries: many messages share one SQLite `COMMIT`, i.e. one WAL fsync.
 //!
-//! [`SqliteMeta::deliver`] hands its rows to one writer task through a channel and waits. The
+//! [`Backend::deliver`] hands its rows to one writer task through a channel and waits. The
 //! task takes every delivery waiting at that moment (up to [`MAX_BATCH`]), runs them in one
 //! `BEGIN IMMEDIATE` transaction, commits, and only then answers each waiter. One failing
 //! delivery (a mailbox deleted meanwhile) must not fail the others: the batch first runs
@@ -18,10 +18,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use hopthu_model::{Flags, MailboxId, Uid};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::Pool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{next_uid, queue, search};
+use super::mail::next_uid;
+use super::{Db, Tx, dialect, queue, text_index};
 use crate::search::SearchText;
 use crate::types::{Delivery, QueueEntry};
 use crate::{BlobId, QueueDsn, Result, StoreError};
@@ -81,7 +82,7 @@ pub(super) struct GroupStats {
 
 /// The writer task: runs until every sender is gone (the store is dropped).
 pub(super) async fn run(
-    write: SqlitePool,
+    write: Pool<Db>,
     mut jobs: mpsc::Receiver<DeliveryJob>,
     stats: Arc<GroupStats>,
 ) {
@@ -138,11 +139,11 @@ impl From<sqlx::Error> for BatchError {
 /// One transaction for the whole batch; an `Err` means nothing was committed. With
 /// `savepoints`, each delivery runs inside its own and a failing one is rolled back alone.
 async fn run_batch(
-    write: &SqlitePool,
+    write: &Pool<Db>,
     batch: &[DeliveryJob],
     savepoints: bool,
 ) -> std::result::Result<Vec<Answer>, BatchError> {
-    let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = write.begin_with(dialect::BEGIN_WRITE).await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         let queue = job
@@ -195,14 +196,14 @@ async fn run_batch(
 /// The rows of one delivery: the blob reference, its searchable text, one message per target
 /// mailbox (the triggers index it and count it in the mailbox's usage) and the queue entry.
 pub(super) async fn insert_rows(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Tx,
     d: &Delivery<'_>,
     text: Option<&SearchText>,
 ) -> Result<Vec<(MailboxId, Uid)>> {
     let references = d.targets.len() as i64 + i64::from(d.queue.is_some());
     sqlx::query(
         "INSERT INTO blobs (hash, size, refcount) VALUES ($1, $2, $3)
-         ON CONFLICT (hash) DO UPDATE SET refcount = refcount + excluded.refcount",
+         ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + excluded.refcount",
     )
     .bind(d.blob.as_str())
     .bind(i64::from(d.size))
@@ -211,7 +212,7 @@ pub(super) async fn insert_rows(
     .await?;
     if let Some(text) = text {
         // Indexed by the insert trigger with each message row below.
-        search::insert_text(tx, d.blob, text).await?;
+        text_index::insert_text(tx, d.blob, text).await?;
     }
     let flags = d.flags.to_storage();
     let mut uids = Vec::with_capacity(d.targets.len());
@@ -219,7 +220,7 @@ pub(super) async fn insert_rows(
         let (uid, modseq) = next_uid(tx, *target).await?;
         sqlx::query(
             "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq, added_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, CAST(strftime('%s', 'now') AS INTEGER))",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(target.0)
         .bind(i64::from(uid.0))
@@ -228,6 +229,7 @@ pub(super) async fn insert_rows(
         .bind(d.internal_date)
         .bind(&flags)
         .bind(modseq as i64)
+        .bind(super::now())
         .execute(&mut **tx)
         .await?;
         uids.push((*target, uid));

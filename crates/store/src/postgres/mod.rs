@@ -1,0 +1,129 @@
+//! The PostgreSQL back-end (`[store] url = "postgres://USER@HOST:PORT/DB"`): for a province
+//! that wants its metadata on a database server, shared by several `hopthu serve` nodes.
+//!
+//! It runs the same SQL as SQLite (`src/sql/`, compiled here against `Db = Postgres`) except
+//! where `dialect.rs` and `text_index.rs` say otherwise, and keeps the same promises
+//! (`contract.rs`). Writes run at READ COMMITTED in a pool of connections; where a write reads
+//! before it writes (flags, expunge, move, the audit chain, explicit ids) it first locks what
+//! it will change (`dialect.rs`), so concurrent writers — on this node or another — queue up
+//! instead of overwriting each other. Commits are durable when PostgreSQL's `synchronous_commit`
+//! is on (its default), which "250 = stored" relies on.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Transaction};
+
+use crate::{Result, StoreError};
+
+mod dialect;
+mod text_index;
+
+// The SQL shared with SQLite, compiled here against `Db = Postgres`.
+#[path = "../sql/blob_gc.rs"]
+pub(crate) mod blob_gc;
+#[path = "../sql/directory.rs"]
+mod directory;
+#[path = "../sql/group.rs"]
+mod group;
+#[path = "../sql/lifecycle.rs"]
+mod lifecycle;
+#[path = "../sql/mail.rs"]
+mod mail;
+#[path = "../sql/queue.rs"]
+mod queue;
+#[path = "../sql/search.rs"]
+mod search;
+#[path = "../sql/web.rs"]
+mod web;
+
+pub(crate) type Db = Postgres;
+pub(crate) type DbRow = PgRow;
+pub(crate) type Tx = Transaction<'static, Postgres>;
+/// The shared SQL's methods are implemented on this back-end's struct.
+pub(crate) type Backend = PgMeta;
+
+pub(crate) fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Migrations in order; each runs once, recorded in `schema_migrations`.
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/postgres/0001_schema.sql"))];
+
+/// Advisory lock held while migrating, so nodes starting together migrate once.
+const MIGRATION_LOCK: i64 = 0x686f_7074_0000;
+
+pub(crate) struct PgMeta {
+    pub(crate) read: PgPool,
+    pub(crate) write: PgPool,
+    /// Deliveries for the group-commit writer task (`group.rs`).
+    deliveries: tokio::sync::mpsc::Sender<group::DeliveryJob>,
+    group: std::sync::Arc<group::GroupStats>,
+}
+
+impl PgMeta {
+    /// Connects to `url` and applies pending migrations.
+    pub(crate) async fn open(url: &str) -> Result<PgMeta> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(StoreError::Database)?
+            .application_name("hopthu");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        let (deliveries, jobs) = tokio::sync::mpsc::channel(4 * group::MAX_BATCH);
+        let group = std::sync::Arc::new(group::GroupStats::default());
+        tokio::spawn(group::run(pool.clone(), jobs, group.clone()));
+        let db = PgMeta {
+            read: pool.clone(),
+            write: pool,
+            deliveries,
+            group,
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations
+                 (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_some() {
+                continue;
+            }
+            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(version)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> Result<Tx> {
+        Ok(self.write.begin_with(dialect::BEGIN_WRITE).await?)
+    }
+
+    pub(crate) async fn close(&self) {
+        self.write.close().await;
+    }
+}
