@@ -28,11 +28,17 @@ mod error;
 mod gc;
 mod lifecycle;
 // `postgres` and `sqlite` each compile the shared SQL of `src/sql/` (`#[path]`), on purpose.
-#[allow(clippy::duplicate_mod, reason = "one SQL source, compiled once per back-end")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "one SQL source, compiled once per back-end"
+)]
 mod postgres;
 mod queue;
 mod search;
-#[allow(clippy::duplicate_mod, reason = "one SQL source, compiled once per back-end")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "one SQL source, compiled once per back-end"
+)]
 mod sqlite;
 mod types;
 mod web;
