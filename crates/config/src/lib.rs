@@ -12,6 +12,7 @@ use hopthu_model::naming::NamingConfig;
 use serde::Deserialize;
 
 mod lifecycle;
+pub mod store;
 mod transport;
 mod web;
 pub use lifecycle::{Lifecycle, RawLifecycle};
@@ -70,6 +71,8 @@ pub struct RawConfig {
     pub lifecycle: RawLifecycle,
     /// The web listeners: trusted reverse proxies.
     pub web: RawWeb,
+    /// Where the metadata lives: PostgreSQL, or SQLite under `data_dir` (default).
+    pub store: store::RawStore,
 }
 
 /// `[listen]`: one key per service.
@@ -180,6 +183,7 @@ pub struct Config {
     pub antivirus: Antivirus,
     pub lifecycle: Lifecycle,
     pub web: Web,
+    pub store: store::Store,
 }
 
 /// Validated listeners; `None` = not started.
@@ -420,6 +424,7 @@ impl RawConfig {
 
         let lifecycle = lifecycle::validate(self.lifecycle, &mut problems);
         let web = web::validate(self.web, &mut problems);
+        let store = store::validate(self.store, &mut problems);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -444,6 +449,7 @@ impl RawConfig {
             antivirus: transport.antivirus,
             lifecycle,
             web,
+            store,
         })
     }
 }

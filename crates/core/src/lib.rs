@@ -128,7 +128,7 @@ impl Core {
     /// Opens the store named by the configuration (the embedded SQLite store under
     /// `data_dir`) and returns the services.
     pub async fn open(config: Config) -> Result<Arc<Core>> {
-        let store = Store::open_embedded(&config.data_dir).await?;
+        let store = Store::open(&config.data_dir, config.store.url.as_deref()).await?;
         let (events, _) = broadcast::channel(4096);
         let core = Arc::new(Core {
             config: Arc::new(config),

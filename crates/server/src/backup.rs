@@ -34,10 +34,22 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
+/// `backup create|restore` handle the embedded store (SQLite and files) only, so far.
+fn embedded_only(config: &hopthu_config::Config) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.store.url.is_none(),
+        "hopthu backup chưa sao lưu được cơ sở dữ liệu PostgreSQL: hãy dùng pg_dump cho cơ sở dữ liệu \
+         và sao chép thư mục blobs / hopthu backup does not handle a PostgreSQL store yet: back up \
+         the database with pg_dump and copy the blobs folder"
+    );
+    Ok(())
+}
+
 pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
     match command {
         BackupCommand::Create { folder, config } => {
             let config = crate::load_config(config.as_deref())?;
+            embedded_only(&config)?;
             let report = backup::backup(&config.data_dir, &folder)
                 .await
                 .with_context(|| format!("backup into {}", folder.display()))?;
@@ -81,6 +93,7 @@ pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
         }
         BackupCommand::Restore { folder, config } => {
             let config = crate::load_config(config.as_deref())?;
+            embedded_only(&config)?;
             let report = backup::restore(&folder, &config.data_dir)
                 .await
                 .with_context(|| format!("restore {}", folder.display()))?;

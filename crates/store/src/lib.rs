@@ -1,8 +1,8 @@
 //! The one storage API of hopthu, in mail-domain terms: accounts, mailboxes, messages, the
 //! outbound queue, and the message blobs they point to.
 //!
-//! Callers never see SQL. The metadata back-end (SQLite now; PostgreSQL to come) is a private
-//! module behind [`Store`]; message bodies live in a [`BlobStore`] (local files now; an S3
+//! Callers never see SQL. The metadata back-end (SQLite, or PostgreSQL) is a private
+//! module behind [`Store`], and both keep the promises written in [`contract`]; message bodies live in a [`BlobStore`] (local files now; an S3
 //! store to come) addressed by their SHA-256. Both are chosen here at open time, so no protocol
 //! code changes when a back-end is added. Removing messages only drops references; the bodies
 //! nothing refers to any more leave the disk through [`Store::collect_blobs`] (`gc.rs`).
@@ -23,6 +23,7 @@ macro_rules! meta {
 
 pub mod backup;
 mod blobs;
+pub mod contract;
 mod directory;
 mod error;
 mod gc;

@@ -790,6 +790,36 @@ async fn every_blob_column_is_a_known_reference(kind: Kind) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A NUL in a header (an APPEND of a literal8 may carry one, RFC 3516) is stored and the rest
+/// of the text found, on every back-end.
+async fn text_with_a_nul_is_stored(kind: Kind) {
+    let (store, dir) = open(kind).await;
+    let (_, inbox) = account(&store, "n@x.vn").await;
+    let body = b"Subject: \x00\r\n\r\nx\x00y\r\n";
+    let blob = store.blobs().put(Arc::new(body.to_vec())).await.unwrap();
+    let text = SearchText {
+        subject: "nul\0here".into(),
+        body: "x\0y".into(),
+        ..SearchText::default()
+    };
+    let delivery = Delivery {
+        blob: &blob,
+        size: body.len() as u32,
+        internal_date: 1,
+        flags: &Flags::new(),
+        targets: &[inbox],
+        queue: None,
+    };
+    let uid = store.deliver_indexed(&delivery, Some(&text)).await.unwrap()[0].1;
+    let found = store
+        .search_text(inbox, SearchField::Subject, "here")
+        .await
+        .unwrap();
+    assert_eq!(found, Some(vec![uid]));
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// The collector frees an unreferenced body (file and row), keeps a referenced one, keeps a
 /// young file with no row yet, does nothing while a backup holds the lease, and puts back a
 /// body left aside by an interrupted run when it is referenced.
@@ -872,5 +902,6 @@ on_each_backend!(
     message_index_agrees_with_the_full_records,
     the_reference_query_sees_every_mailbox_and_the_queue,
     the_collector_frees_only_old_unreferenced_bodies,
+    text_with_a_nul_is_stored,
     every_blob_column_is_a_known_reference,
 );

@@ -82,25 +82,13 @@ fn address_at(rows: &[Value], file: &str, line: u64) -> String {
         .to_owned()
 }
 
-/// (accounts, units, people, aliases) in the server's database, read with Python's sqlite3.
+/// (accounts, units, people, aliases) in the server's database.
 fn counts(server: &TestServer) -> (u64, u64, u64, u64) {
-    let db = server.data_dir().join("hopthu.db");
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3, sys\n\
-             db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n\
-             print(*[db.execute(f'SELECT COUNT(*) FROM {t}').fetchone()[0] \
-             for t in ('accounts', 'units', 'people', 'aliases')])",
-            path_str(&db),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let n: Vec<u64> = stdout(&out)
-        .split_whitespace()
-        .map(|s| s.parse().unwrap())
-        .collect();
+    let out = server.sql(
+        "SELECT (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM units),
+                (SELECT COUNT(*) FROM people), (SELECT COUNT(*) FROM aliases)",
+    );
+    let n: Vec<u64> = out.trim().split('|').map(|s| s.parse().unwrap()).collect();
     (n[0], n[1], n[2], n[3])
 }
 

@@ -17,6 +17,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use super::backend;
 use super::fake_dns::FakeDns;
 
 pub const DOMAIN: &str = "caobang.gov.vn";
@@ -28,6 +29,8 @@ pub struct TestServer {
     pub config: PathBuf,
     child: Option<Child>,
     pub addrs: HashMap<String, SocketAddr>,
+    /// The PostgreSQL database of this server (`HOPTHU_TEST_STORE=postgres`), dropped with it.
+    pub store_url: Option<String>,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -59,6 +62,13 @@ impl TestServer {
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("hopthu.toml");
         let extra = with_loopback_resolver(extra);
+        // The whole suite runs on PostgreSQL when asked: a database per test server.
+        let store_url = (backend::on_postgres() && !extra.lines().any(|l| l.trim() == "[store]"))
+            .then(backend::new_database);
+        let extra = match &store_url {
+            Some(url) => format!("{extra}\n[store]\nurl = \"{url}\"\n"),
+            None => extra,
+        };
         std::fs::write(
             &config,
             format!(
@@ -83,6 +93,7 @@ http = "127.0.0.1:0"
             config,
             child: None,
             addrs: HashMap::new(),
+            store_url,
         };
         server.launch();
         server
@@ -90,6 +101,24 @@ http = "127.0.0.1:0"
 
     pub fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
+    }
+
+    /// On PostgreSQL, `hopthu backup create` refuses (pg_dump does that part): checks the
+    /// refusal and returns true, so a backup test ends there.
+    pub fn backup_refused_on_postgres(&self) -> bool {
+        if self.store_url.is_none() {
+            return false;
+        }
+        let folder = self.dir.join("refused-backup");
+        let out = self.cli(&["backup", "create", folder.to_str().unwrap()], "");
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success() && said.contains("pg_dump"), "{said}");
+        true
+    }
+
+    /// Runs `sql` on this server's database, SQLite or PostgreSQL ([`backend::sql`]).
+    pub fn sql(&self, sql: &str) -> String {
+        backend::sql(self.store_url.as_deref(), &self.data_dir(), sql)
     }
 
     /// Runs `hopthu serve` and waits until it has written `listeners.json`.
@@ -339,6 +368,9 @@ impl Drop for TestServer {
         self.kill();
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
+        }
+        if let Some(url) = &self.store_url {
+            backend::drop_database(url);
         }
     }
 }

@@ -3,6 +3,7 @@
 //! drives it with real clients (Python's smtplib/imaplib, raw sockets).
 
 mod admin;
+mod backend;
 mod blobs;
 mod directory;
 mod dns;

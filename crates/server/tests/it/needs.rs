@@ -47,6 +47,8 @@ pub const SWAKS: Tool = Tool::Bin("/usr/bin/swaks", "swaks");
 pub const CHROMIUM: Tool = Tool::Bin("/usr/bin/chromium", "chromium");
 pub const CHROMEDRIVER: Tool = Tool::Bin("/usr/bin/chromedriver", "chromium-driver");
 pub const SELENIUM: Tool = Tool::PyModule("selenium", "python3-selenium");
+/// psql and pg_dump: the PostgreSQL runs (`HOPTHU_TEST_STORE=postgres`) and backups.
+pub const PSQL: Tool = Tool::Bin("/usr/bin/psql", "postgresql-client");
 
 /// What the browser tests need.
 pub const BROWSER: &[Tool] = &[SYSTEM_PYTHON, CHROMIUM, CHROMEDRIVER, SELENIUM];

@@ -66,6 +66,16 @@ impl Backend {
     }
 }
 
+/// PostgreSQL text holds no NUL character (a message may: RFC 3516 literal8); it becomes a
+/// space, which no search can tell from the NUL.
+fn no_nul(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        text.replace('\0', " ").into()
+    } else {
+        text.into()
+    }
+}
+
 /// Stores the text of a blob (once). Messages find it through their blob, so rows inserted
 /// before or after are searchable as soon as this commits.
 pub(crate) async fn insert_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -> Result<()> {
@@ -76,11 +86,11 @@ pub(crate) async fn insert_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -
          ON CONFLICT (blob_hash) DO NOTHING",
     )
     .bind(blob.as_str())
-    .bind(&text.from)
-    .bind(&text.to)
-    .bind(&text.cc)
-    .bind(&text.bcc)
-    .bind(&text.subject)
+    .bind(no_nul(&text.from))
+    .bind(no_nul(&text.to))
+    .bind(no_nul(&text.cc))
+    .bind(no_nul(&text.bcc))
+    .bind(no_nul(&text.subject))
     .bind(word_text(&text.body))
     .bind(text.sent_at)
     .bind(word_text(&text.from))
@@ -108,5 +118,6 @@ mod tests {
         assert_eq!(like_pattern(" -@- "), None);
         assert_eq!(word_text("Nông, văn"), " Nông văn ");
         assert_eq!(word_text(""), " ");
+        assert_eq!(no_nul("a\0b"), "a b");
     }
 }

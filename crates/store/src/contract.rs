@@ -1,0 +1,58 @@
+//! # The storage contract
+//!
+//! What every metadata back-end promises, whichever it is: the embedded SQLite file
+//! (`sqlite/`) or a PostgreSQL database (`postgres/`). Core and the protocols rely on these
+//! promises and on nothing a back-end happens to do besides. Both back-ends run the same SQL
+//! (`src/sql/`, compiled once per back-end) except where their `dialect.rs` and
+//! `text_index.rs` differ; their schemas (migrations in `migrations/sqlite/` and
+//! `migrations/postgres/`) keep the database-side promises with triggers. Each promise is
+//! checked on both back-ends by the test named beside it (`tests.rs`, `directory.rs`,
+//! `lifecycle.rs`: `on_sqlite::*` and `on_postgres::*`).
+//!
+//! 1. **Durable before it returns.** A method that writes returns only after its transaction
+//!    has committed durably (SQLite: WAL with `synchronous=FULL`; PostgreSQL: the commit with
+//!    `synchronous_commit` on). Deliveries are group-committed, and a waiter hears `Ok` only
+//!    after the commit holding its rows. A failing delivery is rolled back alone.
+//!    (`concurrent_deliveries_share_a_commit_and_fail_alone`)
+//! 2. **UIDs and modseqs.** Within a mailbox UIDs are handed out strictly increasing and never
+//!    reused, each write that changes a mailbox takes a new highest modseq, and the change
+//!    feed reports every message added, changed or expunged after a modseq — also when
+//!    writers on other connections or nodes write at once (the mailbox row is locked while a
+//!    write reads and changes it). (`uids_ascend_and_changes_feed_reports_everything`,
+//!    `message_index_agrees_with_the_full_records`)
+//! 3. **Counts kept by the database, in the same transaction.** Per mailbox: bytes, messages
+//!    and unseen messages follow every insert, delete, move and flag change, whatever path
+//!    made it (deliver, APPEND, COPY, MOVE, EXPUNGE, a cascade). Per blob: the reference count.
+//!    (`unseen_counters_follow_flags_moves_and_expunges`, `one_blob_for_many_recipients_and_copies`)
+//! 4. **Search in the same transaction.** A message delivered with its text is searchable as
+//!    soon as the delivery returns, and stays so through COPY and MOVE; text given later
+//!    (the background indexer) makes every message of that body searchable. Matching is the
+//!    same on every back-end: the text is folded by core (`hopthu_model::text::search_fold`:
+//!    no diacritics, đ → d, lower case) and split into words by [`crate::search::words`]; a
+//!    search string matches when its words occur in a row, the last one as a prefix.
+//!    (`search_index_follows_messages`)
+//! 5. **Subscriptions are names.** A new mailbox starts subscribed; RENAME (of it or of a
+//!    parent) carries the subscription; deleting the mailbox keeps it.
+//!    (`rename_moves_children_and_conflicts_are_reported`)
+//! 6. **The audit log is append-only and one chain.** The database itself refuses UPDATE and
+//!    DELETE of `audit_log` rows (PostgreSQL: TRUNCATE too); each row's hash links to the row
+//!    before it, and concurrent writers append one after the other, never onto the same
+//!    predecessor. Audit rows commit in the transaction of the change they describe.
+//!    (`a_decision_applies_once_with_its_audit_rows_in_a_chain`)
+//! 7. **All or nothing.** A directory import, a lifecycle decision with its effects, a move
+//!    of messages: each is one transaction. (`a_batch_is_written_whole_or_not_at_all`)
+//! 8. **Conflicts are conflicts.** A duplicate address, mailbox name, unit code or notice
+//!    number is [`crate::StoreError::Conflict`], never a half-written row.
+//!    (`duplicate_account_is_a_conflict`, `a_notice_number_is_given_once_per_year`)
+//! 9. **Blob references are known.** Every column that refers to a body is one the collector
+//!    asks about, so no referenced body is ever collected.
+//!    (`every_blob_column_is_a_known_reference`,
+//!    `the_reference_query_sees_every_mailbox_and_the_queue`,
+//!    `the_collector_frees_only_old_unreferenced_bodies`)
+//! 10. **Time comes from Rust.** No statement reads the database's clock or date functions:
+//!     times are Unix seconds passed in, and day boundaries (Vietnam's, for the report) are
+//!     an offset passed in and integer arithmetic, so both back-ends count the same days.
+//!
+//! The API itself is [`crate::Store`]: one method per operation in mail-domain terms,
+//! dispatching to the back-end chosen at open time (`Store::open`: a `postgres://` URL, or
+//! SQLite under the data directory).
