@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 use hopthu_model::naming::NamingConfig;
 use serde::Deserialize;
 
+mod blobs;
 mod lifecycle;
 mod transport;
 mod web;
+pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3};
 pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use transport::*;
 pub use web::{IpNet, RawWeb, Web};
@@ -70,6 +72,8 @@ pub struct RawConfig {
     pub lifecycle: RawLifecycle,
     /// The web listeners: trusted reverse proxies.
     pub web: RawWeb,
+    /// Where message bodies are kept: files under `data_dir` (the default) or an S3 bucket.
+    pub blobs: RawBlobs,
 }
 
 /// `[listen]`: one key per service.
@@ -180,6 +184,7 @@ pub struct Config {
     pub antivirus: Antivirus,
     pub lifecycle: Lifecycle,
     pub web: Web,
+    pub blobs: Blobs,
 }
 
 /// Validated listeners; `None` = not started.
@@ -420,6 +425,7 @@ impl RawConfig {
 
         let lifecycle = lifecycle::validate(self.lifecycle, &mut problems);
         let web = web::validate(self.web, &mut problems);
+        let blobs = blobs::validate(self.blobs, &mut problems);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -444,6 +450,7 @@ impl RawConfig {
             antivirus: transport.antivirus,
             lifecycle,
             web,
+            blobs,
         })
     }
 }
