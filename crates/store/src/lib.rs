@@ -37,7 +37,7 @@ mod tests;
 
 use std::path::Path;
 
-pub use blobs::{BackupLease, BlobId, BlobStore};
+pub use blobs::{BackupLease, BlobId, BlobStore, S3Blobs, S3Options};
 pub use directory::*;
 pub use error::StoreError;
 pub use gc::{DEFAULT_GRACE, GcOptions, GcReport};
@@ -66,6 +66,14 @@ impl Store {
     pub async fn open_embedded(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io("create data_dir", e))?;
         let blobs = BlobStore::open_local(&data_dir.join(backup::BLOBS))?;
+        let meta = Meta::Sqlite(sqlite::SqliteMeta::open(&data_dir.join(backup::DATABASE)).await?);
+        Ok(Store { meta, blobs })
+    }
+
+    /// [`Store::open_embedded`] with bodies kept in `blobs` (e.g. [`BlobStore::open_s3`])
+    /// instead of `data_dir/blobs`.
+    pub async fn open_embedded_with_blobs(data_dir: &Path, blobs: BlobStore) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io("create data_dir", e))?;
         let meta = Meta::Sqlite(sqlite::SqliteMeta::open(&data_dir.join(backup::DATABASE)).await?);
         Ok(Store { meta, blobs })
     }
