@@ -38,7 +38,8 @@ pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
     match command {
         BackupCommand::Create { folder, config } => {
             let config = crate::load_config(config.as_deref())?;
-            let report = backup::backup(&config.data_dir, &folder)
+            let blobs = hopthu_core::open_blob_store(&config).context("open the blob store")?;
+            let report = backup::backup_with(&config.data_dir, blobs.as_ref(), &folder)
                 .await
                 .with_context(|| format!("backup into {}", folder.display()))?;
             // A backup holds all the mail and keys: private like the data directory (also a
@@ -81,7 +82,8 @@ pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
         }
         BackupCommand::Restore { folder, config } => {
             let config = crate::load_config(config.as_deref())?;
-            let report = backup::restore(&folder, &config.data_dir)
+            let blobs = hopthu_core::open_blob_store(&config).context("open the blob store")?;
+            let report = backup::restore_with(&folder, &config.data_dir, blobs.as_ref())
                 .await
                 .with_context(|| format!("restore {}", folder.display()))?;
             println!(
