@@ -13,6 +13,7 @@ mod lifecycle;
 mod mta;
 mod needs;
 mod pop3;
+mod s3;
 mod server;
 mod smtp;
 mod submit;
