@@ -37,6 +37,11 @@ pub struct TestServer {
     pub s3_prefix: Option<String>,
 }
 
+/// An empty `[blobs]` table: the server keeps its bodies in `data_dir/blobs` even in a run
+/// with `HOPTHU_TEST_BLOBS=s3`. For the tests about that folder's files (their mtimes,
+/// tombstones, a folder that takes no write); `s3.rs` tests the same behaviour in a bucket.
+pub const LOCAL_BLOBS: &str = "[blobs]\n";
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Where the browser scripts save their screenshots: `screenshots/` in the target directory.

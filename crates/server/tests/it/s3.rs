@@ -281,6 +281,20 @@ fn the_collector_deletes_unreferenced_objects_only() {
         let expunged = server.python("blob_mail.py", &["expunge", &to, PW, "INBOX", marker]);
         assert_eq!(expunged.trim(), "1");
     }
+    // A running backup (its lease, in data_dir/blobs as with local bodies) stops the collector.
+    let lease = std::fs::File::open(server.data_dir().join("blobs/.backup-lease")).unwrap();
+    lease.lock_shared().unwrap();
+    let busy = server.cli(&["blobs", "gc", "--grace", "0"], "");
+    assert!(
+        !busy.status.success() && text(&busy).contains("a backup"),
+        "{}",
+        text(&busy)
+    );
+    assert!(
+        bucket.get(&dropped).is_some(),
+        "deleted under a running backup"
+    );
+    drop(lease);
     let out = gc(&["--grace", "0"]);
     assert!(out.contains("freed: 3 "), "{out}");
     assert!(bucket.get(&appended_key).is_none());
