@@ -11,10 +11,12 @@ use std::path::{Path, PathBuf};
 use hopthu_model::naming::NamingConfig;
 use serde::Deserialize;
 
+mod blobs;
 mod lifecycle;
 pub mod store;
 mod transport;
 mod web;
+pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3};
 pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use transport::*;
 pub use web::{IpNet, RawWeb, Web};
@@ -73,6 +75,8 @@ pub struct RawConfig {
     pub web: RawWeb,
     /// Where the metadata lives: PostgreSQL, or SQLite under `data_dir` (default).
     pub store: store::RawStore,
+    /// Where message bodies are kept: files under `data_dir` (the default) or an S3 bucket.
+    pub blobs: RawBlobs,
 }
 
 /// `[listen]`: one key per service.
@@ -184,6 +188,7 @@ pub struct Config {
     pub lifecycle: Lifecycle,
     pub web: Web,
     pub store: store::Store,
+    pub blobs: Blobs,
 }
 
 /// Validated listeners; `None` = not started.
@@ -425,6 +430,7 @@ impl RawConfig {
         let lifecycle = lifecycle::validate(self.lifecycle, &mut problems);
         let web = web::validate(self.web, &mut problems);
         let store = store::validate(self.store, &mut problems);
+        let blobs = blobs::validate(self.blobs, &mut problems);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -450,6 +456,7 @@ impl RawConfig {
             lifecycle,
             web,
             store,
+            blobs,
         })
     }
 }

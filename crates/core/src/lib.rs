@@ -50,6 +50,7 @@ pub use accounts::{
 };
 pub use admin::{Actor, AdminRecord, AdminScope, NewAudit};
 pub use antivirus::ScanVerdict;
+pub use blobs::open_blob_store;
 pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
 pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;
@@ -126,9 +127,14 @@ impl Core {
     }
 
     /// Opens the store named by the configuration (the embedded SQLite store under
-    /// `data_dir`) and returns the services.
+    /// `data_dir`, bodies there or in the `[blobs]` bucket) and returns the services.
     pub async fn open(config: Config) -> Result<Arc<Core>> {
-        let store = Store::open(&config.data_dir, config.store.url.as_deref()).await?;
+        let store = Store::open(
+            &config.data_dir,
+            config.store.url.as_deref(),
+            blobs::open_blob_store(&config)?,
+        )
+        .await?;
         let (events, _) = broadcast::channel(4096);
         let core = Arc::new(Core {
             config: Arc::new(config),

@@ -82,27 +82,14 @@ fn by_state(out: &mut String, name: &str, help: &str, rows: &[(String, u64)]) {
 }
 
 impl Core {
-    /// Whether the server can do its work: the database answers and the blob folder takes a
-    /// write (a full or read-only disk would lose mail). For `/healthz`.
+    /// Whether the server can do its work: the database answers and the blob store takes a
+    /// write (a full or read-only disk, or an unreachable bucket, would lose mail). For
+    /// `/healthz`.
     pub async fn health(&self) -> std::result::Result<(), String> {
         if let Err(e) = self.store.account_count().await {
             return Err(format!("database: {e}"));
         }
-        // A name of its own, so that checks at the same moment do not trip over each other.
-        let probe = self
-            .config
-            .data_dir
-            .join("blobs")
-            .join(format!(".health.{:x}", rand::random::<u64>()));
-        let written = tokio::task::spawn_blocking(move || {
-            std::fs::write(&probe, b"ok").and_then(|_| std::fs::remove_file(&probe))
-        })
-        .await;
-        match written {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("blob folder: {e}")),
-            Err(e) => Err(format!("blob folder: {e}")),
-        }
+        self.store.blobs().probe().await
     }
 
     /// Every metric in the Prometheus text format (version 0.0.4).

@@ -50,7 +50,8 @@ pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
         BackupCommand::Create { folder, config } => {
             let config = crate::load_config(config.as_deref())?;
             embedded_only(&config)?;
-            let report = backup::backup(&config.data_dir, &folder)
+            let blobs = hopthu_core::open_blob_store(&config).context("open the blob store")?;
+            let report = backup::backup_with(&config.data_dir, blobs.as_ref(), &folder)
                 .await
                 .with_context(|| format!("backup into {}", folder.display()))?;
             // A backup holds all the mail and keys: private like the data directory (also a
@@ -94,7 +95,8 @@ pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
         BackupCommand::Restore { folder, config } => {
             let config = crate::load_config(config.as_deref())?;
             embedded_only(&config)?;
-            let report = backup::restore(&folder, &config.data_dir)
+            let blobs = hopthu_core::open_blob_store(&config).context("open the blob store")?;
+            let report = backup::restore_with(&folder, &config.data_dir, blobs.as_ref())
                 .await
                 .with_context(|| format!("restore {}", folder.display()))?;
             println!(

@@ -24,6 +24,11 @@
 //!
 //! [`verify`] hashes every blob the snapshot names; [`restore`] verifies first, refuses a data
 //! directory that already has a database, and then copies the backup into it.
+//!
+//! With bodies in an S3 bucket ([`backup_with`], [`restore_with`] given an S3 [`BlobStore`]),
+//! the backup folder is the same: bodies are read from the bucket (and checked against their
+//! name) into files, or on restore uploaded from the files through [`BlobStore::put`]. The
+//! lease is still `data_dir/blobs/.backup-lease`, which the collector of an S3 store takes too.
 
 use std::fs::{self, File};
 use std::io::Read;
@@ -34,7 +39,7 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::{BackupLease, BlobId, Result, StoreError};
+use crate::{BackupLease, BlobId, BlobStore, Result, StoreError};
 
 /// The database file of a data directory or backup folder.
 pub const DATABASE: &str = "hopthu.db";
@@ -102,6 +107,38 @@ fn copy_durably(from: &Path, to: &Path) -> Result<u64> {
     })
 }
 
+/// Writes `bytes` to `to` through a temporary file beside it, fsynced, then renamed.
+fn write_durably(bytes: &[u8], to: &Path) -> Result<()> {
+    let dir = to.parent().expect("a destination has a parent");
+    fs::create_dir_all(dir).map_err(io("create backup folder"))?;
+    let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".tmp.{name}.{}", rand::random::<u64>()));
+    let write = || -> std::io::Result<()> {
+        let mut file = File::create(&tmp)?;
+        std::io::Write::write_all(&mut file, bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, to)
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        StoreError::io("write file", e)
+    })
+}
+
+/// A body read from an S3 store, checked against its name and the database's size.
+async fn fetch_checked(blobs: &BlobStore, hash: &str, size: u64) -> Result<Vec<u8>> {
+    let id =
+        BlobId::parse(hash).ok_or_else(|| StoreError::Corrupt(format!("blob name {hash:?}")))?;
+    let bytes = blobs.get(&id).await?;
+    if bytes.len() as u64 != size || BlobId::of(&bytes) != id {
+        return Err(StoreError::Corrupt(format!(
+            "blob {hash} in {} does not match its name or size",
+            blobs.describe()
+        )));
+    }
+    Ok(bytes)
+}
+
 fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
@@ -165,6 +202,17 @@ fn copy_keys(from: &Path, to: &Path) -> Result<()> {
 /// Backs up `data_dir` into `dest` (created if needed; a previous backup there is brought up
 /// to date, copying only new blobs and deleting those of mail deleted since).
 pub async fn backup(data_dir: &Path, dest: &Path) -> Result<BackupReport> {
+    backup_with(data_dir, None, dest).await
+}
+
+/// [`backup`] of a data directory whose bodies are in `blobs` (an S3 bucket); `None` or a
+/// local store: the files under `data_dir/blobs`.
+pub async fn backup_with(
+    data_dir: &Path,
+    blobs: Option<&BlobStore>,
+    dest: &Path,
+) -> Result<BackupReport> {
+    let remote = blobs.filter(|b| matches!(b, BlobStore::S3(_)));
     let source_db = data_dir.join(DATABASE);
     fs::create_dir_all(dest).map_err(io("create backup folder"))?;
     // Held until the end: no body the snapshot names is collected meanwhile. (No blob folder,
@@ -224,8 +272,17 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> Result<BackupReport> {
         if fs::metadata(&to).is_ok_and(|m| m.len() == *size) {
             continue;
         }
-        let from = blob_path(data_dir, hash);
-        report.copied_bytes += copy_durably(&from, &to)?;
+        if let Some(blobs) = remote {
+            let bytes = fetch_checked(blobs, hash, *size).await?;
+            let (to, len) = (to.clone(), bytes.len() as u64);
+            tokio::task::spawn_blocking(move || write_durably(&bytes, &to))
+                .await
+                .map_err(|e| StoreError::io("backup task", std::io::Error::other(e)))??;
+            report.copied_bytes += len;
+        } else {
+            let from = blob_path(data_dir, hash);
+            report.copied_bytes += copy_durably(&from, &to)?;
+        }
         report.copied += 1;
         if let Some(dir) = to.parent() {
             touched.insert(dir.to_path_buf());
@@ -370,6 +427,17 @@ async fn check(dir: &Path) -> Result<(VerifyReport, Vec<(String, u64)>)> {
 /// Restores a backup into `data_dir`, which must not hold a database yet. The backup is
 /// verified first; a damaged one changes nothing.
 pub async fn restore(dir: &Path, data_dir: &Path) -> Result<VerifyReport> {
+    restore_with(dir, data_dir, None).await
+}
+
+/// [`restore`] with the bodies uploaded into `blobs` (an S3 bucket) instead of copied under
+/// `data_dir/blobs`; `None` or a local store: files, as [`restore`].
+pub async fn restore_with(
+    dir: &Path,
+    data_dir: &Path,
+    blobs: Option<&BlobStore>,
+) -> Result<VerifyReport> {
+    let remote = blobs.filter(|b| matches!(b, BlobStore::S3(_)));
     if data_dir.join(DATABASE).exists() {
         return Err(StoreError::Conflict(format!(
             "{} already holds a database; restore into an empty data directory",
@@ -393,6 +461,20 @@ pub async fn restore(dir: &Path, data_dir: &Path) -> Result<VerifyReport> {
     fs::create_dir_all(data_dir).map_err(io("create data_dir"))?;
     let mut touched = std::collections::BTreeSet::new();
     for (hash, _) in &blobs {
+        if let Some(store) = remote {
+            let from = blob_path(dir, hash);
+            let bytes = tokio::task::spawn_blocking(move || fs::read(from))
+                .await
+                .map_err(|e| StoreError::io("restore task", std::io::Error::other(e)))?
+                .map_err(io("read backup"))?;
+            let id = store.put(std::sync::Arc::new(bytes)).await?;
+            if id.as_str() != hash {
+                return Err(StoreError::Corrupt(format!(
+                    "{hash}: changed while being restored"
+                )));
+            }
+            continue;
+        }
         let to = blob_path(data_dir, hash);
         copy_durably(&blob_path(dir, hash), &to)?;
         if let Some(parent) = to.parent() {

@@ -1,5 +1,7 @@
-//! Message bodies as content-addressed files: `blobs/ab/cd/<sha256>`.
+//! Message bodies, content-addressed: files `blobs/ab/cd/<sha256>` ([`LocalBlobs`]) or objects
+//! `[PREFIX/]ab/cd/<sha256>` of an S3-compatible bucket ([`S3Blobs`], `blobs/s3.rs`).
 //!
+//! For local files:
 //! **Invariant**: [`BlobStore::put`] returns only after the file's data and its directory entry
 //! are on disk (write to a temporary file beside the final name, `sync_all`, rename, fsync the
 //! directory), so a blob id handed out survives a crash and a file under its final name is
@@ -21,6 +23,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{Result, StoreError};
 
+mod s3;
+pub(crate) use s3::Listed;
+pub use s3::{S3Blobs, S3Options};
+
 /// SHA-256 of a blob, lower-case hex.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BlobId(String);
@@ -41,9 +47,10 @@ impl BlobId {
     }
 }
 
-/// Where blobs are kept. Only local files for now.
+/// Where blobs are kept: files under the data directory, or an S3-compatible bucket.
 pub enum BlobStore {
     Local(LocalBlobs),
+    S3(S3Blobs),
 }
 
 impl BlobStore {
@@ -59,6 +66,45 @@ impl BlobStore {
         Ok(BlobStore::Local(local))
     }
 
+    /// Message bodies in an S3-compatible bucket. `lease_dir` (the data directory's `blobs/`)
+    /// holds the backup lease, as with local blobs. Nothing is sent yet: a wrong endpoint or
+    /// key shows in the first request (and in [`BlobStore::probe`]).
+    pub fn open_s3(options: &S3Options, lease_dir: &Path) -> Result<BlobStore> {
+        Ok(BlobStore::S3(S3Blobs::open(options, lease_dir)?))
+    }
+
+    /// Where the bodies are, for messages: a folder or `s3://BUCKET/PREFIX`.
+    pub fn describe(&self) -> String {
+        match self {
+            BlobStore::Local(local) => local.root.display().to_string(),
+            BlobStore::S3(s3) => s3.describe().to_string(),
+        }
+    }
+
+    /// Whether a body can be stored now (for `/healthz`): a small file written and removed in
+    /// the blob folder, or a small object in the bucket.
+    pub async fn probe(&self) -> std::result::Result<(), String> {
+        match self {
+            BlobStore::Local(local) => {
+                // A name of its own, so that checks at the same moment do not trip over each
+                // other.
+                let probe = local
+                    .root
+                    .join(format!(".health.{:x}", rand::random::<u64>()));
+                let written = tokio::task::spawn_blocking(move || {
+                    std::fs::write(&probe, b"ok").and_then(|_| std::fs::remove_file(&probe))
+                })
+                .await;
+                match written {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(format!("blob folder: {e}")),
+                    Err(e) => Err(format!("blob folder: {e}")),
+                }
+            }
+            BlobStore::S3(s3) => s3.probe().await.map_err(|e| format!("blob store: {e}")),
+        }
+    }
+
     /// Stores `bytes` durably and returns its id. Blocking file I/O runs off the async threads.
     pub async fn put(&self, bytes: std::sync::Arc<Vec<u8>>) -> Result<BlobId> {
         match self {
@@ -68,6 +114,7 @@ impl BlobStore {
                     .await
                     .map_err(|e| StoreError::io("blob task", std::io::Error::other(e)))?
             }
+            BlobStore::S3(s3) => s3.put(bytes).await,
         }
     }
 
@@ -90,6 +137,7 @@ impl BlobStore {
                     .map_err(|e| StoreError::io("read blob", e))?;
                 Ok(out)
             }
+            BlobStore::S3(s3) => s3.head(id, max).await,
         }
     }
 
@@ -113,6 +161,7 @@ impl BlobStore {
                 .await
                 .map_err(|e| StoreError::io("blob task", std::io::Error::other(e)))
             }
+            BlobStore::S3(s3) => Ok(s3.get_many(ids).await),
         }
     }
 
@@ -125,6 +174,7 @@ impl BlobStore {
                 }
                 Err(e) => Err(StoreError::io("read blob", e)),
             },
+            BlobStore::S3(s3) => s3.get(id).await,
         }
     }
 }
@@ -206,7 +256,7 @@ pub(crate) const TOMB_PREFIX: &str = ".gc.";
 /// The lease file in the blob folder (see `gc.rs`).
 pub const LEASE: &str = ".backup-lease";
 
-fn lease_file(root: &Path) -> std::io::Result<File> {
+pub(crate) fn lease_file(root: &Path) -> std::io::Result<File> {
     let path = root.join(LEASE);
     // A lock needs only an open file: read-only is enough, and works whoever created it.
     match File::open(&path) {
@@ -273,7 +323,9 @@ mod tests {
     async fn a_second_put_refreshes_the_file() {
         let dir = std::env::temp_dir().join(format!("hopthu-blobs-{}", rand::random::<u64>()));
         let store = BlobStore::open_local(&dir).unwrap();
-        let BlobStore::Local(local) = &store;
+        let BlobStore::Local(local) = &store else {
+            unreachable!("opened local")
+        };
         let body = std::sync::Arc::new(b"van ban".to_vec());
         let id = store.put(body.clone()).await.unwrap();
         let old = SystemTime::now() - std::time::Duration::from_secs(86_400);

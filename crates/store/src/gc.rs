@@ -37,6 +37,18 @@
 //! body has a row or reference, and deletes it otherwise. A stale temporary file of an
 //! interrupted `put` (`.tmp.*`, older than the grace period) is deleted too.
 //!
+//! **In an S3 bucket** (`[blobs] url = "s3://…"`) pass 2 lists the objects under the prefix
+//! (`ab/cd/<sha256>` keys; others are left alone) and takes their `Last-Modified` for the
+//! mtime, which every `put` renews by uploading again. S3 has no rename, so a candidate is
+//! not set aside: after the database says no again, the collector takes the store's gate
+//! exclusively (a `put` holds it shared for its upload, `blobs/s3.rs`), looks at the object
+//! once more (`HEAD`: still old?) and deletes it. Within one process this is as safe as the
+//! rename: a `put` lands before that look (the object is kept) or after the delete (it is
+//! written anew). A `hopthu blobs gc` run in another process while the server delivers has
+//! no such gate: a body unreferenced for longer than the grace period and delivered again
+//! in the milliseconds between the `HEAD` and the `DELETE` would be lost; the collector
+//! `serve` runs after its sweep does not have this window.
+//!
 //! **Backups.** `backup` holds the lease shared from before its database snapshot until its
 //! last copy; the collector takes it exclusively without waiting, and when it cannot (a backup
 //! or another collection is running) it changes nothing and says so ([`GcReport::busy`]). So
@@ -48,8 +60,8 @@ use std::fs::{self, File};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use crate::blobs::{LocalBlobs, TOMB_PREFIX};
-use crate::{BlobId, BlobStore, Meta, Result, Store, StoreError};
+use crate::blobs::{Listed, LocalBlobs, TOMB_PREFIX, lease_file};
+use crate::{BlobId, BlobStore, Meta, Result, S3Blobs, Store, StoreError};
 
 /// How old an unreferenced file must be before it is deleted.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(3600);
@@ -215,13 +227,14 @@ fn unbury(local: &LocalBlobs, id: &BlobId) -> Result<()> {
 impl Store {
     /// Frees the bodies nothing refers to (see the module documentation for the protocol).
     pub async fn collect_blobs(&self, options: &GcOptions) -> Result<GcReport> {
-        let BlobStore::Local(local) = &self.blobs;
-        let local = local.clone();
         let mut report = GcReport::default();
+        let lease_root = match &self.blobs {
+            BlobStore::Local(local) => local.root().to_path_buf(),
+            BlobStore::S3(s3) => s3.lease_root().to_path_buf(),
+        };
         let lease = {
-            let local = local.clone();
             blocking(move || {
-                let file = local.open_lease().map_err(io("open backup lease"))?;
+                let file = lease_file(&lease_root).map_err(io("open backup lease"))?;
                 match file.try_lock() {
                     Ok(()) => Ok(Some(file)),
                     Err(fs::TryLockError::WouldBlock) => Ok(None),
@@ -252,7 +265,30 @@ impl Store {
             HashSet::new()
         };
 
-        // Pass 2: files without a row, one top-level folder at a time.
+        // Pass 2: files (objects) without a row.
+        match &self.blobs {
+            BlobStore::Local(local) => {
+                self.collect_files(local.clone(), options, cutoff, &dropped, &mut report)
+                    .await?
+            }
+            BlobStore::S3(s3) => {
+                self.collect_objects(s3, options, cutoff, &dropped, &mut report)
+                    .await?
+            }
+        }
+        drop(lease);
+        Ok(report)
+    }
+
+    /// Pass 2 over local files, one top-level folder at a time.
+    async fn collect_files(
+        &self,
+        local: LocalBlobs,
+        options: &GcOptions,
+        cutoff: SystemTime,
+        dropped: &HashSet<String>,
+        report: &mut GcReport,
+    ) -> Result<()> {
         let all = {
             let local = local.clone();
             blocking(move || prefixes(&local)).await?
@@ -350,7 +386,69 @@ impl Store {
             report.freed_bytes += freed_bytes;
             report.restored += restored;
         }
-        drop(lease);
-        Ok(report)
+        Ok(())
+    }
+
+    /// Pass 2 over an S3 bucket: one listing, the database asked once per top-level prefix
+    /// that has old objects without a row, then for each candidate under the exclusive gate
+    /// (no `put` of this process in flight) a last `HEAD` — still old? — and the `DELETE`.
+    /// S3 has no rename, so there are no tombstones; a PUT is atomic, so no temporary
+    /// objects either.
+    async fn collect_objects(
+        &self,
+        s3: &S3Blobs,
+        options: &GcOptions,
+        cutoff: SystemTime,
+        dropped: &HashSet<String>,
+        report: &mut GcReport,
+    ) -> Result<()> {
+        let mut by_prefix: std::collections::BTreeMap<String, Vec<Listed>> = Default::default();
+        for object in s3.list().await? {
+            by_prefix
+                .entry(object.id.as_str()[0..2].to_string())
+                .or_default()
+                .push(object);
+        }
+        for (prefix, objects) in by_prefix {
+            let mut rows = meta!(self, db => db.blob_rows_with_prefix(&prefix).await)?;
+            rows.retain(|h| !dropped.contains(h));
+            let mut candidates = Vec::new();
+            for object in objects {
+                if rows.contains(object.id.as_str()) {
+                    continue;
+                }
+                if object.modified < cutoff {
+                    candidates.push((object.id, object.size));
+                } else {
+                    report.young += 1;
+                }
+            }
+            if options.dry_run {
+                report.freed += candidates.len() as u64;
+                report.freed_bytes += candidates.iter().map(|(_, s)| s).sum::<u64>();
+                continue;
+            }
+            if candidates.is_empty() {
+                continue;
+            }
+            let asked: Vec<BlobId> = candidates.iter().map(|(id, _)| id.clone()).collect();
+            let wanted = meta!(self, db => db.blobs_wanted(&asked).await)?;
+            for (id, _) in candidates {
+                if wanted.contains(id.as_str()) {
+                    continue;
+                }
+                let _exclusive = s3.gate().write().await;
+                match s3.stat(&id).await? {
+                    Some((size, modified)) if modified < cutoff => {
+                        s3.delete(&id).await?;
+                        report.freed += 1;
+                        report.freed_bytes += size;
+                    }
+                    Some(_) => report.young += 1,
+                    None => {}
+                }
+            }
+        }
+        Ok(())
     }
 }

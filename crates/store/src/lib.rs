@@ -51,7 +51,7 @@ mod tests;
 
 use std::path::Path;
 
-pub use blobs::{BackupLease, BlobId, BlobStore};
+pub use blobs::{BackupLease, BlobId, BlobStore, S3Blobs, S3Options};
 pub use directory::*;
 pub use error::StoreError;
 pub use gc::{DEFAULT_GRACE, GcOptions, GcReport};
@@ -90,21 +90,31 @@ impl Store {
         Ok(Store { meta, blobs })
     }
 
-    /// Opens the store `url` names (`postgres://USER@HOST:PORT/DB`), or the embedded SQLite
-    /// database under `data_dir` when there is none; bodies are files under `data_dir/blobs`.
-    /// Pending migrations are applied.
-    pub async fn open(data_dir: &Path, url: Option<&str>) -> Result<Store> {
-        let Some(url) = url else {
-            return Store::open_embedded(data_dir).await;
-        };
-        if !is_postgres_url(url) {
+    /// Opens the store: the metadata in the PostgreSQL database `url` names
+    /// (`postgres://USER@HOST:PORT/DB`), or the embedded SQLite database under `data_dir` when
+    /// there is none; the bodies in `blobs` (e.g. [`BlobStore::open_s3`]), or files under
+    /// `data_dir/blobs` when there is none. Pending migrations are applied.
+    pub async fn open(
+        data_dir: &Path,
+        url: Option<&str>,
+        blobs: Option<BlobStore>,
+    ) -> Result<Store> {
+        if let Some(url) = url
+            && !is_postgres_url(url)
+        {
             return Err(StoreError::Corrupt(format!(
                 "[store] url must start with postgres:// or postgresql://, not {url:?}"
             )));
         }
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io("create data_dir", e))?;
-        let blobs = BlobStore::open_local(&data_dir.join(backup::BLOBS))?;
-        let meta = Meta::Postgres(postgres::PgMeta::open(url).await?);
+        let blobs = match blobs {
+            Some(blobs) => blobs,
+            None => BlobStore::open_local(&data_dir.join(backup::BLOBS))?,
+        };
+        let meta = match url {
+            Some(url) => Meta::Postgres(postgres::PgMeta::open(url).await?),
+            None => Meta::Sqlite(sqlite::SqliteMeta::open(&data_dir.join(backup::DATABASE)).await?),
+        };
         Ok(Store { meta, blobs })
     }
 

@@ -66,8 +66,8 @@ pub(crate) async fn new_database() -> String {
 pub(crate) async fn open(kind: Kind) -> (Store, PathBuf) {
     let dir = std::env::temp_dir().join(format!("hopthu-store-{}", rand::random::<u64>()));
     let store = match kind {
-        Kind::Sqlite => Store::open(&dir, None).await.unwrap(),
-        Kind::Postgres => Store::open(&dir, Some(&new_database().await))
+        Kind::Sqlite => Store::open(&dir, None, None).await.unwrap(),
+        Kind::Postgres => Store::open(&dir, Some(&new_database().await), None)
             .await
             .unwrap(),
     };

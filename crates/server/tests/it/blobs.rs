@@ -1,13 +1,16 @@
 //! The blob collector (`hopthu blobs gc`, and after each sweep): the body of deleted mail
 //! leaves the disk, and nothing still needed does — a body shared by another mailbox, queued
 //! for another domain, held by a running backup, or written a moment ago.
+//!
+//! These tests look at the files of `data_dir/blobs`, so their servers keep bodies there
+//! ([`LOCAL_BLOBS`]) also in a run with `HOPTHU_TEST_BLOBS=s3`; `s3.rs` covers a bucket.
 
 use std::fs::File;
 use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, SystemTime};
 
-use super::harness::TestServer;
+use super::harness::{LOCAL_BLOBS, TestServer};
 use super::lifecycle::{import_province, people_of};
 
 const PW: &str = "mat-khau-thu-rac";
@@ -88,7 +91,7 @@ fn imap(server: &TestServer, args: &[&str]) -> String {
 /// Deliver, expunge, collect: the body file is gone; the other mail of the mailbox is intact.
 #[test]
 fn an_expunged_body_leaves_the_disk() {
-    let server = TestServer::start();
+    let server = TestServer::start_with(LOCAL_BLOBS);
     let sender = server.add_account("guithu", "Người Gửi", PW);
     let address = server.add_account("xoathu", "Người Xoá", PW);
     let out = server.python(
@@ -131,7 +134,7 @@ fn an_expunged_body_leaves_the_disk() {
 /// One message to two people is one body on disk: it stays while either still has it.
 #[test]
 fn a_shared_body_stays_until_its_last_message_goes() {
-    let server = TestServer::start();
+    let server = TestServer::start_with(LOCAL_BLOBS);
     let sender = server.add_account("vanthu", "Văn Thư", PW);
     let a = server.add_account("nguoia", "Người A", PW);
     let b = server.add_account("nguoib", "Người B", PW);
@@ -164,7 +167,9 @@ fn a_shared_body_stays_until_its_last_message_goes() {
 #[test]
 fn a_queued_body_stays_until_the_queue_lets_it_go() {
     // A resolver on loopback that never answers: the message waits in the queue.
-    let server = TestServer::start_with("[dns]\nresolvers = [\"127.0.0.1:9\"]\ntimeout = 1\n");
+    let server = TestServer::start_with(&format!(
+        "{LOCAL_BLOBS}[dns]\nresolvers = [\"127.0.0.1:9\"]\ntimeout = 1\n"
+    ));
     let sender = server.add_account("guidi", "Người Gửi Đi", PW);
     let local = server.add_account("nhan", "Người Nhận", PW);
     let rcpts = format!("{local},xa@example.net");
@@ -199,7 +204,7 @@ fn a_queued_body_stays_until_the_queue_lets_it_go() {
 /// next backup into the same folder drops the deleted mail's body too, and still verifies.
 #[test]
 fn a_running_backup_keeps_its_bodies() {
-    let server = TestServer::start();
+    let server = TestServer::start_with(LOCAL_BLOBS);
     if server.backup_refused_on_postgres() {
         return;
     }
@@ -248,7 +253,7 @@ fn a_running_backup_keeps_its_bodies() {
 /// writing its body) is freed.
 #[test]
 fn a_fresh_body_without_a_row_survives_the_grace_period() {
-    let server = TestServer::start();
+    let server = TestServer::start_with(LOCAL_BLOBS);
     let body = b"Subject: gc-fresh-1\r\n\r\nchua co dong nao\r\n";
     let out = std::process::Command::new("sha256sum")
         .stdin(std::process::Stdio::piped())
@@ -285,7 +290,7 @@ fn a_fresh_body_without_a_row_survives_the_grace_period() {
 /// bodies leave the disk in the same `lifecycle sweep` run, not before.
 #[test]
 fn the_sweep_frees_emptied_trash_and_purged_mailboxes() {
-    let server = TestServer::start();
+    let server = TestServer::start_with(LOCAL_BLOBS);
     let sheet = import_province(&server);
     let (person, _) = people_of(&sheet, "CB25-002")[0].clone();
     let sender = server.add_account("vanthu", "Văn Thư", PW);
@@ -335,7 +340,7 @@ fn the_sweep_frees_emptied_trash_and_purged_mailboxes() {
 /// `serve` collects after each periodic sweep on its own, and `/metrics` counts what it freed.
 #[test]
 fn serve_collects_after_its_sweep_and_counts_it() {
-    let server = TestServer::start_with("[lifecycle]\nsweep_interval = 1\n");
+    let server = TestServer::start_with(&format!("{LOCAL_BLOBS}[lifecycle]\nsweep_interval = 1\n"));
     let address = server.add_account("tudong", "Tự Động", PW);
     imap(&server, &["append", &address, PW, "INBOX", "gc-serve-1"]);
     let file = body_of(&server, "gc-serve-1");

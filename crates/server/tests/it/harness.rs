@@ -6,6 +6,11 @@
 //! `HOPTHU_HOST`, `HOPTHU_SMTP_PORT`, `HOPTHU_SUBMISSION_PORT`, `HOPTHU_SUBMISSIONS_PORT`,
 //! `HOPTHU_IMAP_PORT`, `HOPTHU_IMAPS_PORT`, `HOPTHU_HTTP_PORT`, `HOPTHU_CERT` (the server's
 //! PEM certificate) and `HOPTHU_DOMAIN`.
+//!
+//! With `HOPTHU_TEST_BLOBS=s3`, every server keeps its message bodies in the S3 server of the
+//! run (`HOPTHU_TEST_S3_*`, the Garage `tools/test` starts), under a key prefix of its own,
+//! unless the test's configuration has a `[blobs]` table of its own (tests about the files of
+//! the local store write an empty one).
 
 #![allow(dead_code)]
 
@@ -31,7 +36,14 @@ pub struct TestServer {
     pub addrs: HashMap<String, SocketAddr>,
     /// The PostgreSQL database of this server (`HOPTHU_TEST_STORE=postgres`), dropped with it.
     pub store_url: Option<String>,
+    /// The key prefix of its bodies in the run's S3 bucket, when they are there.
+    pub s3_prefix: Option<String>,
 }
+
+/// An empty `[blobs]` table: the server keeps its bodies in `data_dir/blobs` even in a run
+/// with `HOPTHU_TEST_BLOBS=s3`. For the tests about that folder's files (their mtimes,
+/// tombstones, a folder that takes no write); `s3.rs` tests the same behaviour in a bucket.
+pub const LOCAL_BLOBS: &str = "[blobs]\n";
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -61,14 +73,27 @@ impl TestServer {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("hopthu.toml");
-        let extra = with_loopback_resolver(extra);
+        let mut extra = with_loopback_resolver(extra);
+        let mut s3_prefix = None;
+        if s3_for_every_server() && !extra.lines().any(|l| l.trim() == "[blobs]") {
+            let prefix = unique_s3_prefix();
+            extra.push_str(&s3_blobs_table(&prefix));
+            s3_prefix = Some(prefix);
+        }
+        if let Some(prefix) = extra.lines().find_map(|l| {
+            l.trim()
+                .strip_prefix("url = \"s3://")
+                .and_then(|rest| rest.trim_end_matches('"').split_once('/'))
+                .map(|(_, p)| p.to_string())
+        }) {
+            s3_prefix = Some(prefix);
+        }
         // The whole suite runs on PostgreSQL when asked: a database per test server.
         let store_url = (backend::on_postgres() && !extra.lines().any(|l| l.trim() == "[store]"))
             .then(backend::new_database);
-        let extra = match &store_url {
-            Some(url) => format!("{extra}\n[store]\nurl = \"{url}\"\n"),
-            None => extra,
-        };
+        if let Some(url) = &store_url {
+            extra.push_str(&format!("\n[store]\nurl = \"{url}\"\n"));
+        }
         std::fs::write(
             &config,
             format!(
@@ -94,6 +119,7 @@ http = "127.0.0.1:0"
             child: None,
             addrs: HashMap::new(),
             store_url,
+            s3_prefix,
         };
         server.launch();
         server
@@ -417,6 +443,47 @@ impl LineClient {
         let mut rest = Vec::new();
         self.reader.read_to_end(&mut rest).is_ok()
     }
+}
+
+/// Whether this run keeps every test server's bodies in S3 (`HOPTHU_TEST_BLOBS=s3`).
+pub fn s3_for_every_server() -> bool {
+    match std::env::var("HOPTHU_TEST_BLOBS").as_deref() {
+        Ok("s3") => true,
+        Ok("") | Ok("local") | Err(_) => false,
+        Ok(other) => panic!("HOPTHU_TEST_BLOBS={other:?}: use \"s3\" or \"local\""),
+    }
+}
+
+/// A key prefix no other server of any run uses.
+pub fn unique_s3_prefix() -> String {
+    format!(
+        "it-{}-{}-{:08x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    )
+}
+
+/// One `HOPTHU_TEST_S3_*` value; panics with how to get an S3 server when it is missing.
+pub fn s3_env(name: &str) -> String {
+    if let Some(reason) = super::needs::missing(&[super::needs::S3]) {
+        panic!("S3 blobs asked for, but {reason}");
+    }
+    std::env::var(format!("HOPTHU_TEST_S3_{name}")).unwrap()
+}
+
+/// The `[blobs]` table for the run's S3 bucket under `prefix`.
+pub fn s3_blobs_table(prefix: &str) -> String {
+    format!(
+        "\n[blobs]\nurl = \"s3://{}/{prefix}\"\nendpoint = \"{}\"\nregion = \"{}\"\naccess_key = \"{}\"\nsecret_key = \"{}\"\n",
+        s3_env("BUCKET"),
+        s3_env("ENDPOINT"),
+        s3_env("REGION"),
+        s3_env("ACCESS_KEY"),
+        s3_env("SECRET_KEY"),
+    )
 }
 
 /// `extra` (configuration tables) with a resolver on loopback: the `resolvers` a test gave

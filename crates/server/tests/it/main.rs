@@ -14,6 +14,7 @@ mod lifecycle;
 mod mta;
 mod needs;
 mod pop3;
+mod s3;
 mod server;
 mod smtp;
 mod submit;

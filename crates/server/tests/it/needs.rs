@@ -12,6 +12,9 @@ pub enum Tool {
     Bin(&'static str, &'static str),
     /// A module importable by Debian's `/usr/bin/python3`.
     PyModule(&'static str, &'static str),
+    /// A server the test runner starts, described by these environment variables, with how
+    /// to get one.
+    Env(&'static [&'static str], &'static str),
 }
 
 impl Tool {
@@ -24,6 +27,9 @@ impl Tool {
                 .stderr(std::process::Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success()),
+            Tool::Env(vars, _) => vars
+                .iter()
+                .all(|v| std::env::var(v).is_ok_and(|v| !v.is_empty())),
         }
     }
 
@@ -33,6 +39,7 @@ impl Tool {
             Tool::PyModule(module, package) => {
                 format!("Python module {module} for /usr/bin/python3 (Debian {package})")
             }
+            Tool::Env(vars, how) => format!("{} ({how})", vars.join(", ")),
         }
     }
 }
@@ -49,6 +56,19 @@ pub const CHROMEDRIVER: Tool = Tool::Bin("/usr/bin/chromedriver", "chromium-driv
 pub const SELENIUM: Tool = Tool::PyModule("selenium", "python3-selenium");
 /// psql and pg_dump: the PostgreSQL runs (`HOPTHU_TEST_STORE=postgres`) and backups.
 pub const PSQL: Tool = Tool::Bin("/usr/bin/psql", "postgresql-client");
+
+/// An S3-compatible server with a bucket and a key: the Garage `tools/test` starts.
+pub const S3: Tool = Tool::Env(
+    &[
+        "HOPTHU_TEST_S3_ENDPOINT",
+        "HOPTHU_TEST_S3_REGION",
+        "HOPTHU_TEST_S3_BUCKET",
+        "HOPTHU_TEST_S3_ACCESS_KEY",
+        "HOPTHU_TEST_S3_SECRET_KEY",
+    ],
+    "an S3 server: tools/test starts one with tools/garage; by hand, \
+     `tools/garage start DIR` and export the lines of DIR/env",
+);
 
 /// What the browser tests need.
 pub const BROWSER: &[Tool] = &[SYSTEM_PYTHON, CHROMIUM, CHROMEDRIVER, SELENIUM];
