@@ -90,6 +90,18 @@ fn is_prefix(s: &str) -> bool {
         })
 }
 
+/// A `[blobs]` table given elsewhere than in the file (`hopthu store copy --to-blobs …`),
+/// checked by the same rules: the validated value, or every problem found.
+pub fn parse(raw: RawBlobs) -> Result<Blobs, Vec<String>> {
+    let mut problems = Vec::new();
+    let blobs = validate(raw, &mut problems);
+    if problems.is_empty() {
+        Ok(blobs)
+    } else {
+        Err(problems)
+    }
+}
+
 pub(crate) fn validate(raw: RawBlobs, problems: &mut Vec<String>) -> Blobs {
     let Some(url) = raw.url else {
         for (key, set) in [

@@ -16,7 +16,7 @@ mod lifecycle;
 pub mod store;
 mod transport;
 mod web;
-pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3};
+pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3, parse as parse_blobs};
 pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use transport::*;
 pub use web::{IpNet, RawWeb, Web};

@@ -13,6 +13,7 @@ mod lifecycle;
 mod outbound;
 mod private;
 mod serve;
+mod store_copy;
 mod tls;
 
 use std::path::{Path, PathBuf};
@@ -78,6 +79,11 @@ enum Command {
     Backup {
         #[command(subcommand)]
         command: backup::BackupCommand,
+    },
+    /// Kho dữ liệu / the store: copy an embedded installation into PostgreSQL (and S3).
+    Store {
+        #[command(subcommand)]
+        command: store_copy::StoreCommand,
     },
     /// Nội dung thư / message bodies: delete those nothing refers to any more.
     Blobs {
@@ -220,6 +226,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Dkim { command } => outbound::dkim(command),
             Command::Backup { command } => backup::run(command).await,
             Command::Blobs { command } => blobs::run(command).await,
+            Command::Store { command } => store_copy::run(command).await,
             Command::ExampleConfig => unreachable!("handled without a runtime"),
         }
     })

@@ -24,6 +24,7 @@ macro_rules! meta {
 pub mod backup;
 mod blobs;
 pub mod contract;
+pub mod copy;
 mod directory;
 mod error;
 mod gc;

@@ -17,6 +17,7 @@ mod pop3;
 mod s3;
 mod server;
 mod smtp;
+mod store_copy;
 mod submit;
 mod tidy;
 mod web;

@@ -20,6 +20,8 @@ use crate::{Result, StoreError};
 mod dialect;
 mod text_index;
 
+pub(crate) use text_index::word_text;
+
 // The SQL shared with SQLite, compiled here against `Db = Postgres`.
 #[path = "../sql/blob_gc.rs"]
 pub(crate) mod blob_gc;

@@ -13,7 +13,7 @@ use crate::search::{SearchField, SearchText, words};
 use crate::{BlobId, Result};
 
 /// ` w1 w2 … ` of a folded text (an empty text gives a single space).
-fn word_text(folded: &str) -> String {
+pub(crate) fn word_text(folded: &str) -> String {
     let mut out = String::with_capacity(folded.len() + 2);
     out.push(' ');
     for w in words(folded) {

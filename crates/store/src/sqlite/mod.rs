@@ -81,6 +81,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/sqlite/0012_blob_gc.sql")),
 ];
 
+/// The last migration: an embedded database at another version is not copied as it is.
+pub(crate) const LATEST_MIGRATION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
 pub(crate) struct SqliteMeta {
     pub(crate) read: SqlitePool,
     pub(crate) write: SqlitePool,
