@@ -1,6 +1,8 @@
 //! `hopthu backup create|verify|restore`: an online backup of the data directory (the
 //! database snapshot, the blobs it names, the DKIM and TLS keys) into a folder, a check of
-//! such a folder, and a restore into an empty data directory. The work is done by
+//! such a folder, and a restore into an empty data directory. On PostgreSQL (`[store] url`)
+//! the snapshot is a `pg_dump` (postgresql-client) with the list of bodies it names, and a
+//! restore goes into an empty database with `pg_restore`. The work is done by
 //! `hopthu_store::backup`; this is the command line.
 
 use std::path::PathBuf;
@@ -13,7 +15,8 @@ use hopthu_store::backup;
 pub enum BackupCommand {
     /// Sao lưu / back up the data directory into FOLDER while the server runs. A folder that
     /// already holds a backup is brought up to date: only new message bodies are copied, and
-    /// those of mail deleted since are removed.
+    /// those of mail deleted since are removed. On PostgreSQL the database is taken with
+    /// pg_dump (postgresql-client) from one snapshot.
     Create {
         folder: PathBuf,
         #[arg(long)]
@@ -22,7 +25,8 @@ pub enum BackupCommand {
     /// Kiểm tra / check a backup: complete, and every message body intact (SHA-256).
     Verify { folder: PathBuf },
     /// Khôi phục / restore a backup into the configured data directory, which must not hold
-    /// a database yet. A damaged backup is refused and nothing is written.
+    /// a database yet (on PostgreSQL: into the configured database, which must have no table,
+    /// with pg_restore). A damaged backup is refused and nothing is written.
     Restore {
         folder: PathBuf,
         #[arg(long)]
@@ -34,26 +38,19 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-/// `backup create|restore` handle the embedded store (SQLite and files) only, so far.
-fn embedded_only(config: &hopthu_config::Config) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        config.store.url.is_none(),
-        "hopthu backup chưa sao lưu được cơ sở dữ liệu PostgreSQL: hãy dùng pg_dump cho cơ sở dữ liệu \
-         và sao chép thư mục blobs / hopthu backup does not handle a PostgreSQL store yet: back up \
-         the database with pg_dump and copy the blobs folder"
-    );
-    Ok(())
-}
-
 pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
     match command {
         BackupCommand::Create { folder, config } => {
             let config = crate::load_config(config.as_deref())?;
-            embedded_only(&config)?;
             let blobs = hopthu_core::open_blob_store(&config).context("open the blob store")?;
-            let report = backup::backup_with(&config.data_dir, blobs.as_ref(), &folder)
-                .await
-                .with_context(|| format!("backup into {}", folder.display()))?;
+            let report = match &config.store.url {
+                // pg_dump of one snapshot, and the bodies it names.
+                Some(url) => {
+                    backup::backup_postgres(url, &config.data_dir, blobs.as_ref(), &folder).await
+                }
+                None => backup::backup_with(&config.data_dir, blobs.as_ref(), &folder).await,
+            }
+            .with_context(|| format!("backup into {}", folder.display()))?;
             // A backup holds all the mail and keys: private like the data directory (also a
             // folder made before the umask).
             crate::private::tighten(&folder)
@@ -94,11 +91,14 @@ pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
         }
         BackupCommand::Restore { folder, config } => {
             let config = crate::load_config(config.as_deref())?;
-            embedded_only(&config)?;
             let blobs = hopthu_core::open_blob_store(&config).context("open the blob store")?;
-            let report = backup::restore_with(&folder, &config.data_dir, blobs.as_ref())
-                .await
-                .with_context(|| format!("restore {}", folder.display()))?;
+            let report = match &config.store.url {
+                Some(url) => {
+                    backup::restore_postgres(&folder, url, &config.data_dir, blobs.as_ref()).await
+                }
+                None => backup::restore_with(&folder, &config.data_dir, blobs.as_ref()).await,
+            }
+            .with_context(|| format!("restore {}", folder.display()))?;
             println!(
                 "Đã khôi phục / restored {} into {}: {} message bodies ({}). Start the server with this configuration.",
                 folder.display(),

@@ -47,6 +47,10 @@ pub const DATABASE: &str = "hopthu.db";
 pub const BLOBS: &str = "blobs";
 /// The folders of keys that go with the data (DKIM signing keys, the TLS certificate).
 pub const KEY_DIRS: [&str; 2] = ["dkim", "tls"];
+/// The dump of a PostgreSQL database (`pg_dump --format=custom`) in a backup folder.
+pub const PG_DUMP: &str = "hopthu.pgdump";
+/// The bodies that dump names, `hash size` per line: verify needs no database.
+pub const PG_BLOBS: &str = "blobs.list";
 /// Written last: its presence marks a complete backup.
 pub const MANIFEST: &str = "backup.json";
 
@@ -215,18 +219,8 @@ pub async fn backup_with(
     let remote = blobs.filter(|b| matches!(b, BlobStore::S3(_)));
     let source_db = data_dir.join(DATABASE);
     fs::create_dir_all(dest).map_err(io("create backup folder"))?;
-    // Held until the end: no body the snapshot names is collected meanwhile. (No blob folder,
-    // nothing to collect.)
-    let lease = if data_dir.join(BLOBS).is_dir() {
-        let data_dir = data_dir.to_path_buf();
-        Some(
-            tokio::task::spawn_blocking(move || BackupLease::acquire(&data_dir))
-                .await
-                .map_err(|e| StoreError::io("backup lease", std::io::Error::other(e)))??,
-        )
-    } else {
-        None
-    };
+    // Held until the end: no body the snapshot names is collected meanwhile.
+    let lease = lease(data_dir).await?;
     let snapshot = dest.join(format!(".tmp.{DATABASE}.{}", rand::random::<u64>()));
     {
         let mut db = open_read_only(&source_db).await?;
@@ -265,8 +259,57 @@ pub async fn backup_with(
         removed: 0,
         removed_bytes: 0,
     };
+    copy_blobs(data_dir, remote, dest, &blobs, &mut report).await?;
+    copy_keys(data_dir, dest)?;
+    fs::rename(&snapshot, dest.join(DATABASE)).map_err(io("place snapshot"))?;
+    (report.removed, report.removed_bytes) = prune(dest, &blobs)?;
+    write_manifest(dest, "sqlite", &report)?;
+    sync_dir(dest)?;
+    drop(lease);
+    Ok(report)
+}
+
+/// The backup lease of `data_dir` (no blob folder: nothing to collect, no lease).
+async fn lease(data_dir: &Path) -> Result<Option<BackupLease>> {
+    if !data_dir.join(BLOBS).is_dir() {
+        return Ok(None);
+    }
+    let data_dir = data_dir.to_path_buf();
+    Ok(Some(
+        tokio::task::spawn_blocking(move || BackupLease::acquire(&data_dir))
+            .await
+            .map_err(|e| StoreError::io("backup lease", std::io::Error::other(e)))??,
+    ))
+}
+
+/// Writes `backup.json`, the mark of a complete backup.
+fn write_manifest(dest: &Path, database: &str, report: &BackupReport) -> Result<()> {
+    let manifest = format!(
+        "{{\n  \"format\": 1,\n  \"hopthu\": \"{}\",\n  \"database\": \"{database}\",\n  \"created_at\": {},\n  \"blobs\": {},\n  \"blob_bytes\": {},\n  \"database_bytes\": {}\n}}\n",
+        env!("CARGO_PKG_VERSION"),
+        chrono::Utc::now().timestamp(),
+        report.blobs,
+        report.blob_bytes,
+        report.database_bytes
+    );
+    let tmp = dest.join(format!(".tmp.{MANIFEST}"));
+    fs::write(&tmp, manifest)
+        .and_then(|_| File::open(&tmp)?.sync_all())
+        .and_then(|_| fs::rename(&tmp, dest.join(MANIFEST)))
+        .map_err(io("write manifest"))
+}
+
+/// Copies the bodies `blobs` into the backup folder `dest` (from the files under `data_dir`, or
+/// from `remote`), skipping those already there with the right size.
+async fn copy_blobs(
+    data_dir: &Path,
+    remote: Option<&BlobStore>,
+    dest: &Path,
+    blobs: &[(String, u64)],
+    report: &mut BackupReport,
+) -> Result<()> {
     let mut touched = std::collections::BTreeSet::new();
-    for (hash, size) in &blobs {
+    for (hash, size) in blobs {
         report.blob_bytes += size;
         let to = blob_path(dest, hash);
         if fs::metadata(&to).is_ok_and(|m| m.len() == *size) {
@@ -291,25 +334,7 @@ pub async fn backup_with(
     for dir in touched {
         sync_dir(&dir)?;
     }
-    copy_keys(data_dir, dest)?;
-    fs::rename(&snapshot, dest.join(DATABASE)).map_err(io("place snapshot"))?;
-    (report.removed, report.removed_bytes) = prune(dest, &blobs)?;
-    let manifest = format!(
-        "{{\n  \"format\": 1,\n  \"hopthu\": \"{}\",\n  \"created_at\": {},\n  \"blobs\": {},\n  \"blob_bytes\": {},\n  \"database_bytes\": {}\n}}\n",
-        env!("CARGO_PKG_VERSION"),
-        chrono::Utc::now().timestamp(),
-        report.blobs,
-        report.blob_bytes,
-        report.database_bytes
-    );
-    let tmp = dest.join(format!(".tmp.{MANIFEST}"));
-    fs::write(&tmp, manifest)
-        .and_then(|_| File::open(&tmp)?.sync_all())
-        .and_then(|_| fs::rename(&tmp, dest.join(MANIFEST)))
-        .map_err(io("write manifest"))?;
-    sync_dir(dest)?;
-    drop(lease);
-    Ok(report)
+    Ok(())
 }
 
 /// Deletes the body files of a backup folder that `named` (its snapshot's blobs) does not
@@ -376,13 +401,28 @@ async fn check(dir: &Path) -> Result<(VerifyReport, Vec<(String, u64)>)> {
             dir.display()
         )));
     }
-    let blobs = blob_list(&dir.join(DATABASE)).await?;
+    let postgres = is_postgres_backup(dir);
+    let mut problems = Vec::new();
+    let blobs = if postgres {
+        // The dump must be one pg_restore can read (no database needed for that).
+        if let Err(e) = run_tool(
+            "pg_restore",
+            vec!["--list".into(), dir.join(PG_DUMP).into_os_string()],
+        )
+        .await
+        {
+            problems.push(format!("{PG_DUMP}: {e}"));
+        }
+        read_pg_blobs(dir)?
+    } else {
+        blob_list(&dir.join(DATABASE)).await?
+    };
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let mut report = VerifyReport {
             blobs: blobs.len() as u64,
             blob_bytes: 0,
-            problems: Vec::new(),
+            problems,
         };
         let mut buf = vec![0u8; 256 * 1024];
         for (hash, size) in &blobs {
@@ -444,6 +484,24 @@ pub async fn restore_with(
             data_dir.display()
         )));
     }
+    let (report, blobs) = checked(dir).await?;
+    if is_postgres_backup(dir) {
+        return Err(StoreError::Conflict(format!(
+            "{} is a backup of a PostgreSQL database: restore it with a [store] url naming an \
+             empty database",
+            dir.display()
+        )));
+    }
+    fs::create_dir_all(data_dir).map_err(io("create data_dir"))?;
+    restore_blobs(dir, data_dir, remote, &blobs).await?;
+    copy_keys(dir, data_dir)?;
+    copy_durably(&dir.join(DATABASE), &data_dir.join(DATABASE))?;
+    sync_dir(data_dir)?;
+    Ok(report)
+}
+
+/// [`check`], refusing a damaged backup.
+async fn checked(dir: &Path) -> Result<(VerifyReport, Vec<(String, u64)>)> {
     let (report, blobs) = check(dir).await?;
     if !report.problems.is_empty() {
         let shown: Vec<&str> = report
@@ -458,9 +516,19 @@ pub async fn restore_with(
             shown.join("; ")
         )));
     }
-    fs::create_dir_all(data_dir).map_err(io("create data_dir"))?;
+    Ok((report, blobs))
+}
+
+/// Puts the bodies of a backup folder back: into `remote` (an S3 bucket) or under
+/// `data_dir/blobs`.
+async fn restore_blobs(
+    dir: &Path,
+    data_dir: &Path,
+    remote: Option<&BlobStore>,
+    blobs: &[(String, u64)],
+) -> Result<()> {
     let mut touched = std::collections::BTreeSet::new();
-    for (hash, _) in &blobs {
+    for (hash, _) in blobs {
         if let Some(store) = remote {
             let from = blob_path(dir, hash);
             let bytes = tokio::task::spawn_blocking(move || fs::read(from))
@@ -484,8 +552,214 @@ pub async fn restore_with(
     for parent in touched {
         sync_dir(&parent)?;
     }
+    Ok(())
+}
+
+// ---- PostgreSQL ------------------------------------------------------------------------------
+
+/// Whether a backup folder holds a PostgreSQL dump (its manifest says so).
+fn is_postgres_backup(dir: &Path) -> bool {
+    fs::read_to_string(dir.join(MANIFEST)).is_ok_and(|m| m.contains("\"database\": \"postgres\""))
+}
+
+/// Runs a PostgreSQL client program (`pg_dump`, `pg_restore`) and waits for it.
+async fn run_tool(program: &'static str, args: Vec<std::ffi::OsString>) -> Result<Vec<u8>> {
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(program)
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .output()
+    })
+    .await
+    .map_err(|e| StoreError::io("client task", std::io::Error::other(e)))?
+    .map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            " (install postgresql-client)"
+        } else {
+            ""
+        };
+        StoreError::io(
+            "run a PostgreSQL client",
+            std::io::Error::new(e.kind(), format!("{program}{hint}: {e}")),
+        )
+    })?;
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        let said: String = said.trim().chars().take(2000).collect();
+        return Err(StoreError::io(
+            "PostgreSQL client",
+            std::io::Error::other(format!("{program} failed ({}): {said}", out.status)),
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// The bodies a PostgreSQL backup names (`blobs.list`: `hash size` per line).
+fn read_pg_blobs(dir: &Path) -> Result<Vec<(String, u64)>> {
+    let text = fs::read_to_string(dir.join(PG_BLOBS)).map_err(io("read the blob list"))?;
+    let mut blobs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let parsed = line
+            .split_once(' ')
+            .and_then(|(h, s)| Some((BlobId::parse(h)?, s.parse::<u64>().ok()?)));
+        let Some((id, size)) = parsed else {
+            return Err(StoreError::Corrupt(format!(
+                "{PG_BLOBS} line {}: {line:?}",
+                n + 1
+            )));
+        };
+        blobs.push((id.as_str().to_string(), size));
+    }
+    Ok(blobs)
+}
+
+/// Backs up the PostgreSQL database `url` (with `pg_dump --format=custom`, from the same
+/// snapshot as the list of bodies it names), the bodies (from the files under `data_dir`, or
+/// from `blobs`, an S3 bucket) and the keys of `data_dir` into `dest`. As [`backup_with`]: a
+/// folder with an earlier backup is brought up to date, the lease is held to the end.
+pub async fn backup_postgres(
+    url: &str,
+    data_dir: &Path,
+    blobs: Option<&BlobStore>,
+    dest: &Path,
+) -> Result<BackupReport> {
+    use sqlx::postgres::PgConnectOptions;
+    let remote = blobs.filter(|b| matches!(b, BlobStore::S3(_)));
+    fs::create_dir_all(dest).map_err(io("create backup folder"))?;
+    let lease = lease(data_dir).await?;
+    let dump = dest.join(format!(".tmp.{PG_DUMP}.{}", rand::random::<u64>()));
+    let mut db = PgConnectOptions::from_str(url)
+        .map_err(StoreError::Database)?
+        .application_name("hopthu backup")
+        .connect()
+        .await?;
+    // One snapshot for the list of bodies and for pg_dump (`--snapshot`), kept open until
+    // pg_dump has finished.
+    let taken = async {
+        let mut tx = db
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT hash, size FROM blobs ORDER BY hash")
+            .fetch_all(&mut *tx)
+            .await?;
+        run_tool(
+            "pg_dump",
+            vec![
+                "--format=custom".into(),
+                format!("--snapshot={snapshot}").into(),
+                "--file".into(),
+                dump.clone().into_os_string(),
+                "--dbname".into(),
+                url.into(),
+            ],
+        )
+        .await?;
+        tx.rollback().await?;
+        Ok::<_, StoreError>(rows)
+    }
+    .await;
+    let _ = db.close().await;
+    let rows = match taken {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = fs::remove_file(&dump);
+            return Err(e);
+        }
+    };
+    let mut blobs = Vec::with_capacity(rows.len());
+    let mut list = String::new();
+    for (hash, size) in rows {
+        if BlobId::parse(&hash).is_none() {
+            let _ = fs::remove_file(&dump);
+            return Err(StoreError::Corrupt(format!(
+                "blob name {hash:?} in the database"
+            )));
+        }
+        list.push_str(&format!("{hash} {}\n", size.max(0)));
+        blobs.push((hash, size.max(0) as u64));
+    }
+    File::open(&dump)
+        .and_then(|f| f.sync_all())
+        .map_err(io("sync dump"))?;
+    let mut report = BackupReport {
+        blobs: blobs.len() as u64,
+        copied: 0,
+        copied_bytes: 0,
+        blob_bytes: 0,
+        database_bytes: fs::metadata(&dump).map(|m| m.len()).unwrap_or(0),
+        removed: 0,
+        removed_bytes: 0,
+    };
+    copy_blobs(data_dir, remote, dest, &blobs, &mut report).await?;
+    copy_keys(data_dir, dest)?;
+    // The manifest of a folder that held an embedded backup before says which one is current.
+    write_durably(list.as_bytes(), &dest.join(PG_BLOBS))?;
+    fs::rename(&dump, dest.join(PG_DUMP)).map_err(io("place dump"))?;
+    (report.removed, report.removed_bytes) = prune(dest, &blobs)?;
+    write_manifest(dest, "postgres", &report)?;
+    sync_dir(dest)?;
+    drop(lease);
+    Ok(report)
+}
+
+/// Restores a PostgreSQL backup into the database `url`, which must have no table yet: the
+/// backup is verified first, the bodies are put back (under `data_dir/blobs`, or into
+/// `blobs`), the keys copied into `data_dir`, and the dump restored last with `pg_restore`
+/// in one transaction.
+pub async fn restore_postgres(
+    dir: &Path,
+    url: &str,
+    data_dir: &Path,
+    blobs: Option<&BlobStore>,
+) -> Result<VerifyReport> {
+    use sqlx::postgres::PgConnectOptions;
+    let remote = blobs.filter(|b| matches!(b, BlobStore::S3(_)));
+    if !is_postgres_backup(dir) && dir.join(MANIFEST).is_file() {
+        return Err(StoreError::Conflict(format!(
+            "{} is a backup of an embedded (SQLite) store: restore it into a configuration \
+             without [store] url, then move it with `hopthu store copy`",
+            dir.display()
+        )));
+    }
+    let mut db = PgConnectOptions::from_str(url)
+        .map_err(StoreError::Database)?
+        .application_name("hopthu restore")
+        .connect()
+        .await?;
+    let tables: std::result::Result<Vec<String>, sqlx::Error> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+          WHERE table_schema = current_schema() ORDER BY table_name",
+    )
+    .fetch_all(&mut db)
+    .await;
+    let _ = db.close().await;
+    let tables = tables?;
+    if !tables.is_empty() {
+        let shown: Vec<&str> = tables.iter().take(8).map(String::as_str).collect();
+        return Err(StoreError::Conflict(format!(
+            "the database already holds tables ({}); restore into an empty database",
+            shown.join(", ")
+        )));
+    }
+    let (report, blobs) = checked(dir).await?;
+    fs::create_dir_all(data_dir).map_err(io("create data_dir"))?;
+    restore_blobs(dir, data_dir, remote, &blobs).await?;
     copy_keys(dir, data_dir)?;
-    copy_durably(&dir.join(DATABASE), &data_dir.join(DATABASE))?;
-    sync_dir(data_dir)?;
+    run_tool(
+        "pg_restore",
+        vec![
+            "--no-owner".into(),
+            "--no-acl".into(),
+            "--exit-on-error".into(),
+            "--single-transaction".into(),
+            "--dbname".into(),
+            url.into(),
+            dir.join(PG_DUMP).into_os_string(),
+        ],
+    )
+    .await?;
     Ok(report)
 }

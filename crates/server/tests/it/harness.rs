@@ -129,19 +129,6 @@ http = "127.0.0.1:0"
         self.dir.join("data")
     }
 
-    /// On PostgreSQL, `hopthu backup create` refuses (pg_dump does that part): checks the
-    /// refusal and returns true, so a backup test ends there.
-    pub fn backup_refused_on_postgres(&self) -> bool {
-        if self.store_url.is_none() {
-            return false;
-        }
-        let folder = self.dir.join("refused-backup");
-        let out = self.cli(&["backup", "create", folder.to_str().unwrap()], "");
-        let said = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!out.status.success() && said.contains("pg_dump"), "{said}");
-        true
-    }
-
     /// Runs `sql` on this server's database, SQLite or PostgreSQL ([`backend::sql`]).
     pub fn sql(&self, sql: &str) -> String {
         backend::sql(self.store_url.as_deref(), &self.data_dir(), sql)

@@ -455,9 +455,7 @@ fn data_and_backups_are_private() {
         }
     }
     let mut server = TestServer::start();
-    if server.backup_refused_on_postgres() {
-        return;
-    }
+    let embedded = server.store_url.is_none();
     let (pass, address) = (
         "mat-khau-rieng-tu",
         server.add_account("datnv", "Nông Văn Đạt", "mat-khau-rieng-tu"),
@@ -471,15 +469,35 @@ fn data_and_backups_are_private() {
         String::from_utf8_lossy(&out.stderr)
     );
     let data = server.data_dir();
-    for must in ["hopthu.db", "hopthu.db-wal", "dkim", "blobs"] {
+    // On PostgreSQL the database is elsewhere; with S3 the bodies are.
+    let local_bodies = server.s3_prefix.is_none();
+    let mut musts = vec!["dkim"];
+    if embedded {
+        musts.extend(["hopthu.db", "hopthu.db-wal"]);
+    }
+    if local_bodies {
+        musts.push("blobs");
+    }
+    for must in musts {
         assert!(data.join(must).exists(), "{must} missing");
     }
+    let dump = if embedded {
+        "hopthu.db"
+    } else {
+        "hopthu.pgdump"
+    };
+    assert!(
+        folder.join(dump).is_file(),
+        "{dump} missing from the backup"
+    );
     for root in [&data, &folder] {
         let mut all = vec![root.to_path_buf()];
         walk(root, &mut all);
         assert!(
-            all.iter()
-                .any(|p| p.is_file() && p.starts_with(root.join("blobs")))
+            (root == &data && !local_bodies)
+                || all
+                    .iter()
+                    .any(|p| p.is_file() && p.starts_with(root.join("blobs")))
         );
         for path in all {
             let m = mode(&path);
@@ -492,16 +510,18 @@ fn data_and_backups_are_private() {
         }
     }
     // Opened up by hand: private again once the server starts.
-    for (path, m) in [
-        (data.clone(), 0o755),
-        (data.join("hopthu.db"), 0o644),
-        (data.join("dkim"), 0o755),
-    ] {
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m)).unwrap();
+    let mut opened = vec![(data.clone(), 0o755), (data.join("dkim"), 0o755)];
+    if embedded {
+        opened.push((data.join("hopthu.db"), 0o644));
+    }
+    for (path, m) in &opened {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(*m)).unwrap();
     }
     server.restart();
     assert_eq!(mode(&data) & 0o777, 0o700);
-    assert_eq!(mode(&data.join("hopthu.db")) & 0o777, 0o600);
+    if embedded {
+        assert_eq!(mode(&data.join("hopthu.db")) & 0o777, 0o600);
+    }
     assert_eq!(mode(&data.join("dkim")) & 0o777, 0o700);
 }
 
@@ -512,9 +532,12 @@ fn data_and_backups_are_private() {
 #[test]
 fn backup_while_running_and_restore_after_loss() {
     let mut server = TestServer::start();
-    if server.backup_refused_on_postgres() {
-        return;
-    }
+    let embedded = server.store_url.is_none();
+    let dump = if embedded {
+        "hopthu.db"
+    } else {
+        "hopthu.pgdump"
+    };
     let address = server.add_account("datnv", "Nông Văn Đạt", "mat-khau-sao-luu");
     let pass = "mat-khau-sao-luu";
     server.python(
@@ -533,7 +556,7 @@ fn backup_while_running_and_restore_after_loss() {
     };
     let (ok, text) = run(server.cli(&["backup", "create", &folder_arg], ""));
     assert!(ok && !text.contains(", 0 new"), "{text}");
-    assert!(folder.join("backup.json").is_file() && folder.join("hopthu.db").is_file());
+    assert!(folder.join("backup.json").is_file() && folder.join(dump).is_file());
     // A copy of this first backup, to damage later.
     let damaged = server.dir.join("hong");
     copy_tree(&folder, &damaged);
@@ -557,16 +580,24 @@ fn backup_while_running_and_restore_after_loss() {
     std::fs::write(&blob, b"hong roi").unwrap();
     let (ok, text) = verify(&damaged);
     assert!(!ok && text.contains("bytes, the database says"), "{text}");
-    // The running server's data directory has a database: refused.
+    // The running server's data directory (or database) has a database: refused.
     let (ok, text) = run(server.cli(&["backup", "restore", &folder_arg], ""));
-    assert!(!ok && text.contains("already holds a database"), "{text}");
+    assert!(!ok && text.contains("already holds"), "{text}");
 
-    // The data directory is lost.
+    // The data directory (and the database) is lost.
     server.kill();
     std::fs::remove_dir_all(server.data_dir()).unwrap();
+    if !embedded {
+        server.sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    }
     let (ok, text) = run(server.cli(&["backup", "restore", &damaged.display().to_string()], ""));
     assert!(!ok && text.contains("damaged"), "{text}");
     assert!(!server.data_dir().join("hopthu.db").exists());
+    if !embedded {
+        let tables = server
+            .sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'");
+        assert_eq!(tables.trim(), "0", "a damaged backup wrote to the database");
+    }
     let (ok, text) = run(server.cli(&["backup", "restore", &folder_arg], ""));
     assert!(ok, "{text}");
     server.restart();
