@@ -29,8 +29,9 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
 use crate::{BlobId, BlobStore, Result, StoreError, backup};
 
-/// Rows sent to PostgreSQL per INSERT.
+/// Rows sent to PostgreSQL per INSERT (`search_text` rows hold whole bodies' words: fewer).
 const BATCH: usize = 2000;
+const TEXT_BATCH: usize = 200;
 /// Bodies uploaded or re-read at once.
 const PARALLEL: usize = 8;
 
@@ -533,7 +534,12 @@ async fn copy_table(
             .join(", ")
     );
     let mut rows = sqlx::query(AssertSqlSafe(select)).fetch(&mut *read);
-    let mut batch: Vec<sqlx::sqlite::SqliteRow> = Vec::with_capacity(BATCH);
+    let size = if table == "search_text" {
+        TEXT_BATCH
+    } else {
+        BATCH
+    };
+    let mut batch: Vec<sqlx::sqlite::SqliteRow> = Vec::with_capacity(size);
     let mut copied = 0u64;
     loop {
         let next = rows.try_next().await?;
@@ -541,7 +547,7 @@ async fn copy_table(
         if let Some(row) = next {
             batch.push(row);
         }
-        if batch.len() == BATCH || (end && !batch.is_empty()) {
+        if batch.len() == size || (end && !batch.is_empty()) {
             let data = columns_of(table, &targets, &batch)?;
             let mut query = sqlx::query(AssertSqlSafe(insert.clone()));
             for column in data {
