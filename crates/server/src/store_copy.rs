@@ -122,6 +122,19 @@ impl Progress for Bar {
     }
 }
 
+/// The `[blobs]` keys of a validation message named as this command's flags.
+fn flag_names(problems: &str) -> String {
+    problems
+        .replace("blobs.url", "--to-blobs")
+        .replace("blobs.endpoint", "--to-blobs-endpoint")
+        .replace("blobs.region", "--to-blobs-region")
+        .replace("blobs.access_key", "--to-blobs-access-key")
+        .replace(
+            "blobs.secret_key",
+            "--to-blobs-secret-key (or HOPTHU_TO_BLOBS_SECRET_KEY)",
+        )
+}
+
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
@@ -181,12 +194,15 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
             let blobs = hopthu_config::parse_blobs(raw).map_err(|problems| {
                 anyhow::anyhow!(
                     "--to-blobs không hợp lệ / --to-blobs is not usable: {}",
-                    problems.join("; ").replace("blobs.", "--to-blobs-")
+                    flag_names(&problems.join("; "))
                 )
             })?;
             blobs.s3
         }
     };
+    let source = copy::check_source(&config.data_dir)
+        .await
+        .context("đọc kho nguồn / read the source")?;
     let lease_dir = config.data_dir.join(hopthu_store::backup::BLOBS);
     let source_blobs = match hopthu_core::open_blob_store(&config).context("open the blob store")? {
         Some(blobs) => blobs,
@@ -219,9 +235,6 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
         shown_url(&to_store),
         target_blobs.describe()
     );
-    let source = copy::check_source(&config.data_dir)
-        .await
-        .context("đọc kho nguồn / read the source")?;
     copy::check_target(&to_store)
         .await
         .context("kiểm tra cơ sở dữ liệu đích / check the target database")?;

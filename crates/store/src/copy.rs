@@ -33,7 +33,7 @@ use crate::{BlobId, BlobStore, Result, StoreError, backup};
 const BATCH: usize = 2000;
 const TEXT_BATCH: usize = 200;
 /// Bodies uploaded or re-read at once.
-const PARALLEL: usize = 8;
+const PARALLEL: usize = 16;
 
 /// Progress of a long step: `start(what, total)` then `advance(n)` as work is done.
 pub trait Progress: Send + Sync {
