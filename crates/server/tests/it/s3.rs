@@ -320,7 +320,7 @@ fn the_collector_deletes_unreferenced_objects_only() {
 }
 
 /// `backup create` reads the bodies from the bucket into the backup folder; after the data
-/// directory is lost, `backup restore` into a configuration with a fresh prefix uploads them,
+/// directory (and on PostgreSQL the database) is lost, `backup restore` into a configuration with a fresh prefix uploads them,
 /// and the mailbox comes back byte for byte.
 #[test]
 fn backup_and_restore_with_bodies_in_s3() {
@@ -355,6 +355,10 @@ fn backup_and_restore_with_bodies_in_s3() {
     // Lose the data directory; the restored server keeps its bodies under a new prefix.
     server.kill();
     std::fs::remove_dir_all(server.data_dir()).unwrap();
+    if server.store_url.is_some() {
+        // On PostgreSQL the database is lost too: restore wants an empty one.
+        server.sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    }
     let fresh = unique_s3_prefix();
     let config = std::fs::read_to_string(&server.config).unwrap();
     assert!(config.contains(&format!("/{prefix}\"")));
