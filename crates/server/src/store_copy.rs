@@ -16,8 +16,10 @@ use hopthu_store::{BlobStore, S3Options};
 
 #[derive(Subcommand)]
 pub enum StoreCommand {
-    /// Chuyển / move the embedded installation (SQLite in data_dir) into an EMPTY PostgreSQL
-    /// database, and the message bodies into an S3 bucket with --to-blobs (else they stay in
+    /// Chuyển / move the embedded installation into an empty PostgreSQL database (and S3).
+    ///
+    /// Copies the embedded store (SQLite in data_dir) into an EMPTY PostgreSQL database, and
+    /// the message bodies into an S3 bucket with --to-blobs (else they stay in
     /// data_dir/blobs). Stop the server first. The source is not changed; every table's rows
     /// are counted on both sides and every body is re-read from its new place and hashed.
     /// The S3 bucket is given by the --to-blobs-* flags, the same keys as a [blobs] table

@@ -49,7 +49,10 @@ fn count(server: &TestServer, table: &str) -> i64 {
 
 /// An embedded server with mail and a directory, stopped; returns it and what it serves.
 fn embedded_installation() -> (TestServer, Vec<(String, String)>) {
-    let mut server = TestServer::start_with("[store]\n[blobs]\n");
+    // A resolver on loopback that never answers: mail for another domain stays queued.
+    let mut server = TestServer::start_with(
+        "[store]\n[blobs]\n[dns]\nresolvers = [\"127.0.0.1:9\"]\ntimeout = 1\n",
+    );
     import_province(&server);
     let a = server.add_account("chuyenkho.a", "Nông Văn Chuyển", PW);
     let b = server.add_account("chuyenkho.b", "Hoàng Thị Kho", PW);
@@ -62,6 +65,13 @@ fn embedded_installation() -> (TestServer, Vec<(String, String)>) {
         assert!(out.contains("sent"), "{out}");
     }
     server.python("backup_mail.py", &["put", &a, PW, "Một", "Hai Đạt"]);
+    // A queued message (queue rows, an identity `rowid`, a boolean).
+    let out = server.python(
+        "mta_send.py",
+        &[&a, PW, &a, "chuyen-kho-queued", "xa@example.net"],
+    );
+    assert!(out.contains("sent 1"), "{out}");
+    assert_eq!(count(&server, "queue_recipients"), 1);
     // An audit entry.
     let out = server.cli(&["admin", "grant", &a, "--focal"], "");
     assert!(out.status.success(), "{}", text(&out));
@@ -102,6 +112,8 @@ fn moved(to_blobs: Option<String>) {
         "subscriptions",
         "search_text",
         "sign_ins",
+        "queue",
+        "queue_recipients",
     ];
     let counts: Vec<i64> = tables.iter().map(|t| count(&server, t)).collect();
 
