@@ -155,6 +155,28 @@ fn shown_url(url: &str) -> String {
     }
 }
 
+/// A listener of a `hopthu serve` still running on this data directory: the addresses it
+/// wrote to `listeners.json` (removed when it stops cleanly, left behind by a kill) that
+/// still take a connection. Only loopback is tried (an unspecified address as loopback).
+fn running_server(data_dir: &std::path::Path) -> Option<std::net::SocketAddr> {
+    let text = std::fs::read_to_string(data_dir.join("listeners.json")).ok()?;
+    let map: std::collections::BTreeMap<String, String> = serde_json::from_str(&text).ok()?;
+    map.values()
+        .filter_map(|a| a.parse::<std::net::SocketAddr>().ok())
+        .filter_map(|mut addr| {
+            if addr.ip().is_unspecified() {
+                addr.set_ip(match addr {
+                    std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            addr.ip().is_loopback().then_some(addr)
+        })
+        .find(|addr| {
+            std::net::TcpStream::connect_timeout(addr, std::time::Duration::from_secs(1)).is_ok()
+        })
+}
+
 fn per_second(n: u64, seconds: f64) -> String {
     if seconds <= 0.0 {
         return "-".into();
@@ -202,6 +224,13 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
             blobs.s3
         }
     };
+    if let Some(addr) = running_server(&config.data_dir) {
+        anyhow::bail!(
+            "máy chủ vẫn đang chạy trên thư mục dữ liệu này ({addr}): hãy dừng nó trước / the \
+             server still runs on this data directory ({addr}): stop it first, so no mail \
+             arrives during the copy"
+        );
+    }
     let source = copy::check_source(&config.data_dir)
         .await
         .context("đọc kho nguồn / read the source")?;

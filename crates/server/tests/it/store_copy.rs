@@ -82,6 +82,16 @@ fn embedded_installation() -> (TestServer, Vec<(String, String)>) {
     ];
     assert_eq!(served[0].1.lines().count(), 3, "{}", served[0].1);
     assert_eq!(served[1].1.lines().count(), 3, "{}", served[1].1);
+    // Not while the server runs.
+    let out = server.cli(
+        &["store", "copy", "--to-store", "postgres://127.0.0.1:9/none"],
+        "",
+    );
+    assert!(
+        !out.status.success() && text(&out).contains("stop it first"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(server.terminate(), Some(0));
     (server, served)
 }
