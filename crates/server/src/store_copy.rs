@@ -294,6 +294,17 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
         .context("kiểm tra bản sao / check the copy")?;
     bar.finish();
     let verify_seconds = t.elapsed().as_secs_f64();
+    let mut check = check;
+    // Counted before the copy, read again by it: a difference means something wrote meanwhile.
+    for (table, n) in &source.tables {
+        let read = copied.get(table).copied().unwrap_or(0);
+        if read != *n {
+            check.problems.push(format!(
+                "{table}: {n} rows before the copy, {read} read by it: the source changed \
+                 meanwhile (is a server still running on it?)"
+            ));
+        }
+    }
 
     println!("Bảng / tables (rows):");
     for (table, n) in &copied {
