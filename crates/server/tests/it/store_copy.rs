@@ -1,7 +1,7 @@
 //! `hopthu store copy`: an embedded installation (SQLite and files) with mail from SMTP and
 //! IMAP, the province's directory and an audit entry is stopped and copied into a fresh
 //! PostgreSQL database (and an S3 bucket); a server started on the new configuration serves
-//! the same mail byte for byte, signs the same people in, keeps the audit chain intact and
+//! the same mail byte for byte and the same SEARCH answers, signs the same people in, keeps the audit chain intact and
 //! hands out new ids after the copied ones; a copy into a database that holds rows is refused
 //! and changes nothing. These tests make their own databases, whatever `HOPTHU_TEST_STORE`.
 
@@ -37,6 +37,11 @@ fn file_hash(path: &Path) -> String {
 /// Every message of INBOX of `address`: UID and SHA-256 of its bytes (signs in over IMAP).
 fn inbox(server: &TestServer, address: &str) -> String {
     server.python("backup_mail.py", &["list", address, PW])
+}
+
+/// The answers to a few SEARCHes of INBOX (the copied search index at work).
+fn searches(server: &TestServer, address: &str) -> String {
+    server.python("store_copy_search.py", &[address, PW])
 }
 
 fn count(server: &TestServer, table: &str) -> i64 {
@@ -82,6 +87,15 @@ fn embedded_installation() -> (TestServer, Vec<(String, String)>) {
     ];
     assert_eq!(served[0].1.lines().count(), 3, "{}", served[0].1);
     assert_eq!(served[1].1.lines().count(), 3, "{}", served[1].1);
+    let found = vec![searches(&server, &a), searches(&server, &b)];
+    assert!(found[0].contains("SUBJECT hai dat 2"), "{}", found[0]);
+    assert!(found[1].contains("SUBJECT chuyen-kho-2 2"), "{}", found[1]);
+    assert!(found[1].contains("BODY dòng 12 1 2"), "{}", found[1]);
+    let served = served
+        .into_iter()
+        .zip(found)
+        .map(|((address, listed), found)| (address, format!("{listed}{found}")))
+        .collect();
     // Not while the server runs.
     let out = server.cli(
         &["store", "copy", "--to-store", "postgres://127.0.0.1:9/none"],
@@ -184,7 +198,8 @@ fn moved(to_blobs: Option<String>) {
     }
     // The same mail, byte for byte, to the same sign-in.
     for (address, listed) in &served {
-        assert_eq!(&inbox(&server, address), listed, "{address}");
+        let now = format!("{}{}", inbox(&server, address), searches(&server, address));
+        assert_eq!(&now, listed, "{address}");
     }
     // The audit chain as it was, and new rows after the copied ids.
     let out = server.cli(&["lifecycle", "audit", "--verify"], "");
