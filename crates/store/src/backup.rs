@@ -408,6 +408,7 @@ async fn check(dir: &Path) -> Result<(VerifyReport, Vec<(String, u64)>)> {
         if let Err(e) = run_tool(
             "pg_restore",
             vec!["--list".into(), dir.join(PG_DUMP).into_os_string()],
+            None,
         )
         .await
         {
@@ -563,12 +564,19 @@ fn is_postgres_backup(dir: &Path) -> bool {
 }
 
 /// Runs a PostgreSQL client program (`pg_dump`, `pg_restore`) and waits for it.
-async fn run_tool(program: &'static str, args: Vec<std::ffi::OsString>) -> Result<Vec<u8>> {
+/// `password` goes in `PGPASSWORD`, not on the command line other users can read.
+async fn run_tool(
+    program: &'static str,
+    args: Vec<std::ffi::OsString>,
+    password: Option<String>,
+) -> Result<Vec<u8>> {
     let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(program)
-            .args(&args)
-            .stdin(std::process::Stdio::null())
-            .output()
+        let mut command = std::process::Command::new(program);
+        command.args(&args).stdin(std::process::Stdio::null());
+        if let Some(password) = password {
+            command.env("PGPASSWORD", password);
+        }
+        command.output()
     })
     .await
     .map_err(|e| StoreError::io("client task", std::io::Error::other(e)))?
@@ -592,6 +600,44 @@ async fn run_tool(program: &'static str, args: Vec<std::ffi::OsString>) -> Resul
         ));
     }
     Ok(out.stdout)
+}
+
+/// A connection URL without its password, and the password (percent-decoded): the URL can
+/// then go on a command line.
+fn without_password(url: &str) -> (String, Option<String>) {
+    let (Some(scheme), Some(at)) = (url.find("://"), url.rfind('@')) else {
+        return (url.to_string(), None);
+    };
+    let start = scheme + 3;
+    if at < start {
+        return (url.to_string(), None);
+    }
+    let Some((user, password)) = url[start..at].split_once(':') else {
+        return (url.to_string(), None);
+    };
+    let bytes = password.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                decoded.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    (
+        format!("{}{user}{}", &url[..start], &url[at..]),
+        Some(String::from_utf8_lossy(&decoded).into_owned()),
+    )
 }
 
 /// The bodies a PostgreSQL backup names (`blobs.list`: `hash size` per line).
@@ -645,6 +691,7 @@ pub async fn backup_postgres(
         let rows: Vec<(String, i64)> = sqlx::query_as("SELECT hash, size FROM blobs ORDER BY hash")
             .fetch_all(&mut *tx)
             .await?;
+        let (url, password) = without_password(url);
         run_tool(
             "pg_dump",
             vec![
@@ -655,6 +702,7 @@ pub async fn backup_postgres(
                 "--dbname".into(),
                 url.into(),
             ],
+            password,
         )
         .await?;
         tx.rollback().await?;
@@ -748,6 +796,7 @@ pub async fn restore_postgres(
     fs::create_dir_all(data_dir).map_err(io("create data_dir"))?;
     restore_blobs(dir, data_dir, remote, &blobs).await?;
     copy_keys(dir, data_dir)?;
+    let (url, password) = without_password(url);
     run_tool(
         "pg_restore",
         vec![
@@ -759,7 +808,36 @@ pub async fn restore_postgres(
             url.into(),
             dir.join(PG_DUMP).into_os_string(),
         ],
+        password,
     )
     .await?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn passwords_leave_the_command_line() {
+        assert_eq!(
+            without_password("postgres://hopthu:p%40ss:w@db:5432/mail"),
+            (
+                "postgres://hopthu@db:5432/mail".to_string(),
+                Some("p@ss:w".to_string())
+            )
+        );
+        assert_eq!(
+            without_password("postgres://hopthu@db/mail"),
+            ("postgres://hopthu@db/mail".to_string(), None)
+        );
+        assert_eq!(
+            without_password("postgres://db/mail?x=%"),
+            ("postgres://db/mail?x=%".to_string(), None)
+        );
+        assert_eq!(
+            without_password("postgres://u:%zz@h/d").1.as_deref(),
+            Some("%zz")
+        );
+    }
 }
