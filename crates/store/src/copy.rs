@@ -462,8 +462,11 @@ async fn copy_table(
         // A table this SQLite schema does not have (none today): nothing to copy.
         return Ok(0);
     }
-    let columns: Vec<(String, String)> = sqlx::query_as(
-        "SELECT column_name::text, data_type::text FROM information_schema.columns
+    // (name, type, whether a row may leave it out: nullable or with a default)
+    let columns: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT column_name::text, data_type::text,
+                is_nullable = 'YES' OR column_default IS NOT NULL
+           FROM information_schema.columns
           WHERE table_schema = current_schema() AND table_name = $1
           ORDER BY ordinal_position",
     )
@@ -478,22 +481,25 @@ async fn copy_table(
     let mut selected: Vec<String> = Vec::new();
     let mut targets: Vec<TargetColumn> = Vec::new();
     let mut casts: Vec<&'static str> = Vec::new();
-    for (name, data_type) in &columns {
-        let (kind, cast) = Kind::of(data_type).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "{table}.{name}: column type {data_type} not copied"
-            ))
-        })?;
+    for (name, data_type, optional) in &columns {
         let source = if source_columns.contains(name) || name == "rowid" {
             selected.push(name.clone());
             Some(selected.len() - 1)
         } else if derived_search_column(table, name).is_some() {
             None
+        } else if *optional {
+            // A PostgreSQL-only column (e.g. for several nodes): its default or NULL.
+            continue;
         } else {
             return Err(StoreError::Corrupt(format!(
                 "{table}.{name} has no column in the embedded database"
             )));
         };
+        let (kind, cast) = Kind::of(data_type).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{table}.{name}: column type {data_type} not copied"
+            ))
+        })?;
         targets.push(TargetColumn {
             name: name.clone(),
             kind,
@@ -503,7 +509,7 @@ async fn copy_table(
     }
     if let Some(lost) = source_columns
         .iter()
-        .find(|c| !columns.iter().any(|(n, _)| n == *c))
+        .find(|c| !columns.iter().any(|(n, _, _)| n == *c))
     {
         return Err(StoreError::Corrupt(format!(
             "{table}.{lost} has no column in the target database"
