@@ -65,6 +65,9 @@ pub struct RawOutbound {
     /// Seconds between two looks at the queue for due entries (new mail wakes the runner at
     /// once; this bounds how late `hopthu queue retry` from another process is seen). Default 10.
     pub poll_interval: Option<u64>,
+    /// Seconds a node holds the recipients it took from the queue; when it dies meanwhile,
+    /// another node (or this one restarted) takes them after that.
+    pub claim_lease: Option<u64>,
     /// Most outbound SMTP connections at once. Default 32.
     pub max_connections: Option<usize>,
     /// Most connections to one destination domain at once. Default 4.
@@ -89,6 +92,7 @@ pub struct Outbound {
     pub retry_max: Duration,
     pub delay_notice: Duration,
     pub poll_interval: Duration,
+    pub claim_lease: Duration,
     pub max_connections: usize,
     pub max_connections_per_domain: usize,
     pub timeout: Duration,
@@ -107,6 +111,7 @@ impl Default for Outbound {
             retry_max: Duration::from_secs(4 * 3600),
             delay_notice: Duration::from_secs(4 * 3600),
             poll_interval: Duration::from_secs(10),
+            claim_lease: Duration::from_secs(600),
             max_connections: 32,
             max_connections_per_domain: 4,
             timeout: Duration::from_secs(300),
@@ -307,6 +312,7 @@ pub(crate) fn validate(
         retry_max: secs(outbound.retry_max, d.retry_max),
         delay_notice: secs(outbound.delay_notice, d.delay_notice),
         poll_interval: secs(outbound.poll_interval, d.poll_interval),
+        claim_lease: secs(outbound.claim_lease, d.claim_lease),
         max_connections: outbound.max_connections.unwrap_or(d.max_connections),
         max_connections_per_domain: outbound
             .max_connections_per_domain
@@ -321,8 +327,14 @@ pub(crate) fn validate(
             "outbound: max_connections and max_connections_per_domain must be at least 1".into(),
         );
     }
-    if outbound.poll_interval.is_zero() || outbound.retry_initial.is_zero() {
-        problems.push("outbound: poll_interval and retry_initial must be at least 1 second".into());
+    if outbound.poll_interval.is_zero()
+        || outbound.retry_initial.is_zero()
+        || outbound.claim_lease.is_zero()
+    {
+        problems.push(
+            "outbound: poll_interval, retry_initial and claim_lease must be at least 1 second"
+                .into(),
+        );
     }
 
     let dkim = Dkim {

@@ -126,4 +126,58 @@ impl PgMeta {
     pub(crate) async fn close(&self) {
         self.write.close().await;
     }
+
+    /// Sends each payload to every node listening ([`PgMeta::listen`]), in one round trip.
+    pub(crate) async fn announce(&self, payloads: &[String]) -> Result<()> {
+        if payloads.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+            .bind(CHANGES_CHANNEL)
+            .bind(payloads)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Payloads announced by any node (this one too), as they come. The listener reconnects
+    /// by itself when its connection drops; what was announced meanwhile is missed, which
+    /// costs a session nothing but a late update (it reads the mailbox's changes anyway).
+    pub(crate) async fn listen(&self) -> Result<tokio::sync::mpsc::Receiver<String>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.write).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4096);
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => {
+                        if tx.send(n.payload().to_string()).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the change notifications; reconnecting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(rx)
+    }
 }
+
+impl PgMeta {
+    /// `Some` when this connection got the job's advisory lock (held until the returned
+    /// transaction ends), `None` when another node holds it.
+    pub(crate) async fn try_job_lock(&self, key: i64) -> Result<Option<Tx>> {
+        let mut tx = self.write.begin().await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(got.then_some(tx))
+    }
+}
+
+/// The `LISTEN`/`NOTIFY` channel on which nodes tell each other of mailbox changes.
+const CHANGES_CHANNEL: &str = "hopthu_changes";

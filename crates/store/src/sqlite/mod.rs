@@ -79,6 +79,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0011_added_at.sql"),
     ),
     (12, include_str!("../../migrations/sqlite/0012_blob_gc.sql")),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_queue_lease.sql"),
+    ),
 ];
 
 pub(crate) struct SqliteMeta {
