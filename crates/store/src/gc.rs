@@ -37,8 +37,8 @@
 //! body has a row or reference, and deletes it otherwise. A stale temporary file of an
 //! interrupted `put` (`.tmp.*`, older than the grace period) is deleted too.
 //!
-//! **In an S3 bucket** (`[blobs] url = "s3://…"`) pass 2 lists the objects under the prefix
-//! (`ab/cd/<sha256>` keys; others are left alone) and takes their `Last-Modified` for the
+//! **In an S3 bucket** (`[blobs] url = "s3://…"`) pass 2 lists the objects under the prefix,
+//! one `ab/` folder at a time (`ab/cd/<sha256>` keys; others are left alone), and takes their `Last-Modified` for the
 //! mtime, which every `put` renews by uploading again. S3 has no rename, so a candidate is
 //! not set aside: after the database says no again, the collector takes the store's gate
 //! exclusively (a `put` holds it shared for its upload, `blobs/s3.rs`), looks at the object
@@ -389,8 +389,8 @@ impl Store {
         Ok(())
     }
 
-    /// Pass 2 over an S3 bucket: one listing, the database asked once per top-level prefix
-    /// that has old objects without a row, then for each candidate under the exclusive gate
+    /// Pass 2 over an S3 bucket, one top-level folder (`ab/`) at a time: its listing, the
+    /// database asked for its rows and once more for its old objects without a row, then for each candidate under the exclusive gate
     /// (no `put` of this process in flight) a last `HEAD` — still old? — and the `DELETE`.
     /// S3 has no rename, so there are no tombstones; a PUT is atomic, so no temporary
     /// objects either.
@@ -402,14 +402,8 @@ impl Store {
         dropped: &HashSet<String>,
         report: &mut GcReport,
     ) -> Result<()> {
-        let mut by_prefix: std::collections::BTreeMap<String, Vec<Listed>> = Default::default();
-        for object in s3.list().await? {
-            by_prefix
-                .entry(object.id.as_str()[0..2].to_string())
-                .or_default()
-                .push(object);
-        }
-        for (prefix, objects) in by_prefix {
+        for prefix in s3.top_prefixes().await? {
+            let objects: Vec<Listed> = s3.list(&prefix).await?;
             let mut rows = meta!(self, db => db.blob_rows_with_prefix(&prefix).await)?;
             rows.retain(|h| !dropped.contains(h));
             let mut candidates = Vec::new();

@@ -229,13 +229,37 @@ impl S3Blobs {
         }
     }
 
-    /// Every blob under the prefix whose key is where its name says (`ab/cd/<ab…>`); other
-    /// keys are not ours and are left alone.
-    pub(crate) async fn list(&self) -> Result<Vec<Listed>> {
+    /// The top-level folders (`ab`) under the prefix: one delimited listing.
+    pub(crate) async fn top_prefixes(&self) -> Result<Vec<String>> {
+        let listed = self
+            .store
+            .list_with_delimiter(self.prefix.as_ref())
+            .await
+            .map_err(|e| fail("list blobs", None, e))?;
+        let mut out: Vec<String> = listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .filter(|name| {
+                name.len() == 2 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// Every blob under `[PREFIX/]top/` whose key is where its name says (`ab/cd/<ab…>`);
+    /// other keys are not ours and are left alone. One folder at a time keeps a collection's
+    /// memory to a 256th of the bucket.
+    pub(crate) async fn list(&self, top: &str) -> Result<Vec<Listed>> {
         let skip = self.prefix.as_ref().map_or(0, |p| p.parts().count());
+        let under = match &self.prefix {
+            Some(p) => Key::from(format!("{}/{top}", p.as_ref())),
+            None => Key::from(top),
+        };
         let objects: Vec<object_store::ObjectMeta> = self
             .store
-            .list(self.prefix.as_ref())
+            .list(Some(&under))
             .try_collect()
             .await
             .map_err(|e| fail("list blobs", None, e))?;
@@ -253,7 +277,8 @@ impl S3Blobs {
             let Some(id) = BlobId::parse(name) else {
                 continue;
             };
-            if id.as_str().get(0..2) == Some(a.as_str())
+            if a == top
+                && id.as_str().get(0..2) == Some(a.as_str())
                 && id.as_str().get(2..4) == Some(b.as_str())
             {
                 out.push(Listed {
