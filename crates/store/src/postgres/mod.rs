@@ -61,6 +61,8 @@ pub(crate) struct PgMeta {
     /// Deliveries for the group-commit writer task (`group.rs`).
     deliveries: tokio::sync::mpsc::Sender<group::DeliveryJob>,
     group: std::sync::Arc<group::GroupStats>,
+    /// How to connect, for the change listener's own connection (`listen`).
+    options: PgConnectOptions,
 }
 
 impl PgMeta {
@@ -72,7 +74,7 @@ impl PgMeta {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         let (deliveries, jobs) = tokio::sync::mpsc::channel(4 * group::MAX_BATCH);
         let group = std::sync::Arc::new(group::GroupStats::default());
@@ -82,6 +84,7 @@ impl PgMeta {
             write: pool,
             deliveries,
             group,
+            options,
         };
         db.migrate().await?;
         Ok(db)
@@ -144,7 +147,13 @@ impl PgMeta {
     /// by itself when its connection drops; what was announced meanwhile is missed, which
     /// costs a session nothing but a late update (it reads the mailbox's changes anyway).
     pub(crate) async fn listen(&self) -> Result<tokio::sync::mpsc::Receiver<String>> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(&self.write).await?;
+        // A connection of its own, outside the pool: a listener holds its connection for
+        // good, and the pool's `close` waits for every connection it lent.
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.options.clone())
+            .await?;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
         listener.listen(CHANGES_CHANNEL).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(4096);
         tokio::spawn(async move {
