@@ -346,6 +346,23 @@ fn header(message: &[u8], name: &str) -> Option<String> {
         .map(|l| l[name.len() + 1..].trim().to_string())
 }
 
+/// Every (subject, recipient) of `messages` arrived exactly once, `count` in all.
+fn assert_each_once(messages: &[Vec<u8>], count: usize) {
+    let mut seen = std::collections::HashMap::new();
+    for m in messages {
+        let subject = header(m, "Subject").unwrap();
+        let to = String::from_utf8_lossy(m)
+            .lines()
+            .find(|l| l.starts_with("X-Original-To:") || l.starts_with("Delivered-To:"))
+            .unwrap_or_default()
+            .to_string();
+        *seen.entry((subject, to)).or_insert(0) += 1;
+    }
+    assert_eq!(messages.len(), count, "{seen:?}");
+    assert!(seen.values().all(|&n| n == 1), "duplicates: {seen:?}");
+    assert_eq!(seen.len(), count);
+}
+
 fn queue_cli(server: &TestServer, args: &[&str]) -> String {
     let out = server.cli(args, "");
     assert!(
@@ -564,19 +581,7 @@ fn sigkill_with_a_full_queue_then_restart_delivers_each_message_once() {
     } else {
         messages
     };
-    let mut seen = std::collections::HashMap::new();
-    for m in &messages {
-        let subject = header(m, "Subject").unwrap();
-        let to = String::from_utf8_lossy(m)
-            .lines()
-            .find(|l| l.starts_with("X-Original-To:") || l.starts_with("Delivered-To:"))
-            .unwrap_or_default()
-            .to_string();
-        *seen.entry((subject, to)).or_insert(0) += 1;
-    }
-    assert_eq!(messages.len(), 2 * COUNT, "{seen:?}");
-    assert!(seen.values().all(|&n| n == 1), "duplicates: {seen:?}");
-    assert_eq!(seen.len(), 2 * COUNT);
+    assert_each_once(&messages, 2 * COUNT);
 }
 
 /// Two nodes share one PostgreSQL database and one S3 bucket; mail queued through node A piles
@@ -631,18 +636,7 @@ fn two_nodes_one_killed_with_a_full_queue_deliver_each_message_once() {
     } else {
         messages
     };
-    let mut seen = std::collections::HashMap::new();
-    for m in &messages {
-        let subject = header(m, "Subject").unwrap();
-        let to = String::from_utf8_lossy(m)
-            .lines()
-            .find(|l| l.starts_with("X-Original-To:") || l.starts_with("Delivered-To:"))
-            .unwrap_or_default()
-            .to_string();
-        *seen.entry((subject, to)).or_insert(0) += 1;
-    }
-    assert_eq!(messages.len(), 2 * COUNT, "{seen:?}");
-    assert!(seen.values().all(|&n| n == 1), "duplicates: {seen:?}");
+    assert_each_once(&messages, 2 * COUNT);
 }
 
 /// A user may send only as their own address: a foreign envelope sender is refused at MAIL

@@ -99,7 +99,17 @@ pub(crate) async fn after_explicit_ids(tx: &mut Tx, tables: &[&str]) -> Result<(
 
 /// Transaction-scoped advisory lock keys (one namespace for the whole schema).
 pub(crate) mod lock_keys {
+    pub(crate) const MIGRATIONS: i64 = 0x686f_7074_0000;
     pub(crate) const AUDIT_CHAIN: i64 = 0x686f_7074_0001;
+}
+
+/// Nodes starting together migrate one after the other (the later finds nothing to do).
+pub(crate) async fn lock_migrations(tx: &mut Tx) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(lock_keys::MIGRATIONS)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Serialises appends to the audit chain: each reads the last hash and links to it.

@@ -31,6 +31,8 @@ mod group;
 mod lifecycle;
 #[path = "../sql/mail.rs"]
 mod mail;
+#[path = "../sql/migrate.rs"]
+mod migrate;
 #[path = "../sql/queue.rs"]
 mod queue;
 #[path = "../sql/search.rs"]
@@ -51,9 +53,6 @@ pub(crate) fn now() -> i64 {
 /// Migrations in order; each runs once, recorded in `schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] =
     &[(1, include_str!("../../migrations/postgres/0001_schema.sql"))];
-
-/// Advisory lock held while migrating, so nodes starting together migrate once.
-const MIGRATION_LOCK: i64 = 0x686f_7074_0000;
 
 pub(crate) struct PgMeta {
     pub(crate) read: PgPool,
@@ -86,40 +85,8 @@ impl PgMeta {
             group,
             options,
         };
-        db.migrate().await?;
+        db.migrate(MIGRATIONS).await?;
         Ok(db)
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(MIGRATION_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations
-                 (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-        )
-        .execute(&mut *tx)
-        .await?;
-        for (version, sql) in MIGRATIONS {
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if done.is_some() {
-                continue;
-            }
-            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-                .bind(version)
-                .bind(now())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn begin(&self) -> Result<Tx> {

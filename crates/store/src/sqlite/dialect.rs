@@ -82,6 +82,11 @@ pub(crate) async fn after_explicit_ids(_tx: &mut Tx, _tables: &[&str]) -> Result
 }
 
 /// Nothing to lock: the transaction holds SQLite's write lock.
+pub(crate) async fn lock_migrations(_tx: &mut Tx) -> Result<()> {
+    Ok(())
+}
+
+/// Nothing to lock: the transaction holds SQLite's write lock.
 pub(crate) async fn lock_audit_chain(_tx: &mut Tx) -> Result<()> {
     Ok(())
 }
