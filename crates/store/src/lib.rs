@@ -84,7 +84,7 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 enum Meta {
     Sqlite(sqlite::SqliteMeta),
-    Postgres(postgres::PgMeta),
+    Postgres(Box<postgres::PgMeta>),
 }
 
 /// Metadata and blobs, opened together from a data directory.
@@ -125,7 +125,7 @@ impl Store {
             None => BlobStore::open_local(&data_dir.join(backup::BLOBS))?,
         };
         let meta = match url {
-            Some(url) => Meta::Postgres(postgres::PgMeta::open(url).await?),
+            Some(url) => Meta::Postgres(Box::new(postgres::PgMeta::open(url).await?)),
             None => Meta::Sqlite(sqlite::SqliteMeta::open(&data_dir.join(backup::DATABASE)).await?),
         };
         Ok(Store { meta, blobs })
