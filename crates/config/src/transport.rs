@@ -128,12 +128,17 @@ pub struct RawDkim {
     pub rsa_selector: Option<String>,
     /// Selector of the Ed25519 key (RFC 8463). Default `hopthu-ed25519`.
     pub ed25519_selector: Option<String>,
+    /// Folder of the keys. Default `data_dir/dkim`. Nodes sharing a database point it at the
+    /// same keys (a shared or copied folder), so every node signs with the published ones.
+    pub key_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Dkim {
     pub rsa_selector: String,
     pub ed25519_selector: String,
+    /// `None`: `data_dir/dkim`.
+    pub key_dir: Option<PathBuf>,
 }
 
 /// `[inbound]`: checks on mail arriving at the MX listener.
@@ -342,6 +347,7 @@ pub(crate) fn validate(
         ed25519_selector: dkim
             .ed25519_selector
             .unwrap_or_else(|| "hopthu-ed25519".into()),
+        key_dir: dkim.key_dir,
     };
     for (key, value) in [
         ("rsa_selector", &dkim.rsa_selector),
