@@ -13,6 +13,10 @@
 #
 # Usage: tools/smtp-bench/compare.sh [--sessions N] [--messages M] [--size BYTES]
 #            [--recipients R] [--hopthu PATH] [--keep]
+#            [--store postgres://...] [--extra FILE] [--hopthu-only]
+# --store runs hopthu on that (empty) PostgreSQL database instead of SQLite; --extra appends
+# FILE to hopthu's configuration (e.g. a [blobs] table for an S3 bucket); --hopthu-only skips
+# Postfix and Dovecot (to compare hopthu's back-ends with each other).
 # Prints, for each system, the benchmark's output (acknowledged messages per second and ack
 # latency), checks that every message reached a mailbox, and prints the ratio.
 set -euo pipefail
@@ -24,6 +28,9 @@ messages=50
 size=4096
 recipients=10
 keep=no
+store=""
+extra=""
+hopthu_only=no
 hopthu="${HOPTHU:-${CARGO_TARGET_DIR:-$here/../../target}/release/hopthu}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,16 +40,21 @@ while [ $# -gt 0 ]; do
     --recipients) recipients="$2"; shift 2 ;;
     --hopthu) hopthu="$2"; shift 2 ;;
     --keep) keep=yes; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --store) store="$2"; shift 2 ;;
+    --extra) extra="$2"; shift 2 ;;
+    --hopthu-only) hopthu_only=yes; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 total=$((sessions * messages))
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "run as root (private Postfix and Dovecot instances)"
-[ -x /usr/sbin/postfix ] || die "postfix is not installed (Debian package postfix)"
-[ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/lmtp ] || die "Dovecot LMTP is not installed (dovecot-lmtpd)"
+if [ "$hopthu_only" = no ]; then
+  [ "$(id -u)" = 0 ] || die "run as root (private Postfix and Dovecot instances)"
+  [ -x /usr/sbin/postfix ] || die "postfix is not installed (Debian package postfix)"
+  [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/lmtp ] || die "Dovecot LMTP is not installed (dovecot-lmtpd)"
+fi
 [ -x "$hopthu" ] || die "no hopthu binary at $hopthu (cargo build --release -p hopthu, or --hopthu PATH)"
 hopthu="$(cd "$(dirname "$hopthu")" && pwd)/$(basename "$hopthu")"
 
@@ -82,6 +94,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+rate() { sed -n 's/^throughput: \([0-9.]*\) messages\/s/\1/p' "$1"; }
+p99() { sed -n 's/^ack latency: .*p99 \([0-9.]*\) ms.*/\1/p' "$1"; }
+
+if [ "$hopthu_only" = no ]; then
 # ---- Dovecot: LMTP only, Maildir per user, passwd-file userdb owned by vmail ---------------
 id -u vmail >/dev/null 2>&1 ||
   useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vmail
@@ -181,8 +197,6 @@ maildir_count() {
 }
 
 summary() { grep -E '^(throughput|ack latency)' "$1"; }
-rate() { sed -n 's/^throughput: \([0-9.]*\) messages\/s/\1/p' "$1"; }
-p99() { sed -n 's/^ack latency: .*p99 \([0-9.]*\) ms.*/\1/p' "$1"; }
 
 echo "== Postfix $(postconf -h mail_version) -> Dovecot $(/usr/sbin/dovecot --version | cut -d' ' -f1) (LMTP, Maildir)"
 start_ns="$(date +%s%N)"
@@ -197,6 +211,8 @@ delivered="$(maildir_count)"
 pipeline="$(python3 -c "print(f'{$delivered / (($end_ns - $start_ns) / 1e9):.1f}')")"
 echo "delivered into Maildir: $delivered of $total (end to end: $pipeline messages/s)"
 [ "$delivered" -eq "$total" ] || die "the Postfix -> Dovecot pipeline did not deliver everything (see $pf/maillog, $dc/dovecot.log)"
+
+fi
 
 # ---- hopthu -------------------------------------------------------------------------------
 mkdir -p "$ht"
@@ -215,6 +231,8 @@ verify = false
 [log]
 level = "warn"
 EOF
+if [ -n "$store" ]; then printf '[store]\nurl = "%s"\n' "$store" >> "$ht/hopthu.toml"; fi
+if [ -n "$extra" ]; then cat "$extra" >> "$ht/hopthu.toml"; fi
 for i in $(seq "$recipients"); do
   echo mat-khau-bench-1 | "$hopthu" account add "bench$i@caobang.gov.vn" --name "Bench $i" \
     --password-stdin --no-force-change --config "$ht/hopthu.toml" >/dev/null
@@ -249,7 +267,12 @@ echo "stored in INBOXes: $stored of $total"
 
 # ---- figures ------------------------------------------------------------------------------
 echo
-echo "== $sessions sessions x $messages messages, ~$size B, $recipients mailboxes"
+echo "== $sessions sessions x $messages messages, ~$size B, $recipients mailboxes, hopthu on $([ -n "$store" ] && echo PostgreSQL || echo SQLite)${extra:+ with $extra}"
+if [ "$hopthu_only" = yes ]; then
+  printf '%-28s %12s %12s\n' "" "messages/s" "p99 ack ms"
+  printf '%-28s %12s %12s\n' "hopthu (ack = stored)" "$(rate "$work/hopthu.out")" "$(p99 "$work/hopthu.out")"
+  exit 0
+fi
 printf '%-28s %12s %12s\n' "" "messages/s" "p99 ack ms"
 printf '%-28s %12s %12s\n' "Postfix -> Dovecot (ack)" "$(rate "$work/postfix.out")" "$(p99 "$work/postfix.out")"
 printf '%-28s %12s %12s\n' "Postfix -> Dovecot (stored)" "$pipeline" "-"

@@ -426,6 +426,7 @@ impl RawConfig {
         );
         transport.outbound.smarthost_ca_file =
             transport.outbound.smarthost_ca_file.take().map(resolve);
+        transport.dkim.key_dir = transport.dkim.key_dir.take().map(resolve);
 
         let lifecycle = lifecycle::validate(self.lifecycle, &mut problems);
         let web = web::validate(self.web, &mut problems);
@@ -486,6 +487,20 @@ mod tests {
         assert_eq!(c.hostname, "mail.caobang.gov.vn");
         assert_eq!(c.data_dir, PathBuf::from("/etc/hopthu/data"));
         assert!(c.listen.smtp.is_none());
+    }
+
+    #[test]
+    fn nodes_share_dkim_keys_and_a_database() {
+        let text =
+            "[dkim]\nkey_dir = \"shared/dkim\"\n[store]\nurl = \"postgres://h@db:5432/mail\"\n";
+        let c = Config::from_toml(text, "t", Path::new("/etc/hopthu")).unwrap();
+        assert_eq!(
+            c.dkim.key_dir,
+            Some(PathBuf::from("/etc/hopthu/shared/dkim"))
+        );
+        assert_eq!(c.store.url.as_deref(), Some("postgres://h@db:5432/mail"));
+        let d = Config::from_toml("", "t", Path::new("/etc/hopthu")).unwrap();
+        assert_eq!((d.dkim.key_dir, d.store.url), (None, None));
     }
 
     #[test]

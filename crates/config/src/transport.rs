@@ -65,6 +65,9 @@ pub struct RawOutbound {
     /// Seconds between two looks at the queue for due entries (new mail wakes the runner at
     /// once; this bounds how late `hopthu queue retry` from another process is seen). Default 10.
     pub poll_interval: Option<u64>,
+    /// Seconds a node holds the recipients it took from the queue; when it dies meanwhile,
+    /// another node (or this one restarted) takes them after that.
+    pub claim_lease: Option<u64>,
     /// Most outbound SMTP connections at once. Default 32.
     pub max_connections: Option<usize>,
     /// Most connections to one destination domain at once. Default 4.
@@ -89,6 +92,7 @@ pub struct Outbound {
     pub retry_max: Duration,
     pub delay_notice: Duration,
     pub poll_interval: Duration,
+    pub claim_lease: Duration,
     pub max_connections: usize,
     pub max_connections_per_domain: usize,
     pub timeout: Duration,
@@ -107,6 +111,7 @@ impl Default for Outbound {
             retry_max: Duration::from_secs(4 * 3600),
             delay_notice: Duration::from_secs(4 * 3600),
             poll_interval: Duration::from_secs(10),
+            claim_lease: Duration::from_secs(600),
             max_connections: 32,
             max_connections_per_domain: 4,
             timeout: Duration::from_secs(300),
@@ -123,12 +128,17 @@ pub struct RawDkim {
     pub rsa_selector: Option<String>,
     /// Selector of the Ed25519 key (RFC 8463). Default `hopthu-ed25519`.
     pub ed25519_selector: Option<String>,
+    /// Folder of the keys. Default `data_dir/dkim`. Nodes sharing a database point it at the
+    /// same keys (a shared or copied folder), so every node signs with the published ones.
+    pub key_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Dkim {
     pub rsa_selector: String,
     pub ed25519_selector: String,
+    /// `None`: `data_dir/dkim`.
+    pub key_dir: Option<PathBuf>,
 }
 
 /// `[inbound]`: checks on mail arriving at the MX listener.
@@ -307,6 +317,7 @@ pub(crate) fn validate(
         retry_max: secs(outbound.retry_max, d.retry_max),
         delay_notice: secs(outbound.delay_notice, d.delay_notice),
         poll_interval: secs(outbound.poll_interval, d.poll_interval),
+        claim_lease: secs(outbound.claim_lease, d.claim_lease),
         max_connections: outbound.max_connections.unwrap_or(d.max_connections),
         max_connections_per_domain: outbound
             .max_connections_per_domain
@@ -321,8 +332,14 @@ pub(crate) fn validate(
             "outbound: max_connections and max_connections_per_domain must be at least 1".into(),
         );
     }
-    if outbound.poll_interval.is_zero() || outbound.retry_initial.is_zero() {
-        problems.push("outbound: poll_interval and retry_initial must be at least 1 second".into());
+    if outbound.poll_interval.is_zero()
+        || outbound.retry_initial.is_zero()
+        || outbound.claim_lease.is_zero()
+    {
+        problems.push(
+            "outbound: poll_interval, retry_initial and claim_lease must be at least 1 second"
+                .into(),
+        );
     }
 
     let dkim = Dkim {
@@ -330,6 +347,7 @@ pub(crate) fn validate(
         ed25519_selector: dkim
             .ed25519_selector
             .unwrap_or_else(|| "hopthu-ed25519".into()),
+        key_dir: dkim.key_dir,
     };
     for (key, value) in [
         ("rsa_selector", &dkim.rsa_selector),

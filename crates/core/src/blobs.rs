@@ -3,8 +3,6 @@
 //! (`hopthu_store::Store::collect_blobs`, which documents the protocol), counted in the
 //! metrics. `serve` runs it after each periodic sweep; `hopthu blobs gc` runs it once.
 
-use std::path::Path;
-
 use hopthu_config::Config;
 use hopthu_store::{BlobStore, GcOptions, GcReport, S3Options, StoreError};
 
@@ -25,7 +23,7 @@ pub fn open_blob_store(config: &Config) -> std::result::Result<Option<BlobStore>
         secret_key: s3.secret_key.clone(),
     };
     let lease_dir = config.data_dir.join(hopthu_store::backup::BLOBS);
-    BlobStore::open_s3(&options, Path::new(&lease_dir)).map(Some)
+    BlobStore::open_s3(&options, &lease_dir).map(Some)
 }
 
 impl Core {

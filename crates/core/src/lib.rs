@@ -28,6 +28,7 @@ mod limits;
 mod mail;
 mod mail_clients;
 mod metrics;
+mod node;
 mod queue;
 mod quota;
 pub mod report;
@@ -58,6 +59,7 @@ pub use hopthu_store::{
     AccountRecord, AccountState, AuditRecord, BlobId, Changes, MailboxRecord, MailboxStatus,
     MessageIndex, MessageRecord, NoticeRecord, QueueRecord, SortRow, SpecialUse, StoreFlagsOutcome,
 };
+pub use hopthu_store::{Job, JobGuard};
 pub use limits::{
     CommandPace, ConnectionPermit, LimitError, RateLimits, SignInError, SignInVia, source_key,
 };
@@ -93,6 +95,10 @@ pub struct Core {
     metrics: metrics::Metrics,
     /// The one DNS resolver and cache of the process (`dns.rs`), built on first use.
     dns: std::sync::OnceLock<std::result::Result<Arc<dns::Dns>, String>>,
+    /// This node's name among the nodes sharing a database (`node.rs`).
+    node_id: String,
+    /// Changes to tell the other nodes of (`node.rs`, PostgreSQL only).
+    announce: Option<tokio::sync::mpsc::UnboundedSender<MailEvent>>,
 }
 
 /// Exclusive hold on an account's maildrop for one POP3 session; released on drop.
@@ -135,6 +141,9 @@ impl Core {
             blobs::open_blob_store(&config)?,
         )
         .await?;
+        let node_id = node::node_id(&config.data_dir)?;
+        let (announce, outgoing) = tokio::sync::mpsc::unbounded_channel();
+        let shared = store.backend() == "postgres";
         let (events, _) = broadcast::channel(4096);
         let core = Arc::new(Core {
             config: Arc::new(config),
@@ -146,7 +155,12 @@ impl Core {
             recent_marks: std::sync::Mutex::default(),
             metrics: metrics::Metrics::default(),
             dns: std::sync::OnceLock::new(),
+            node_id,
+            announce: shared.then_some(announce),
         });
+        if shared {
+            node::start_exchange(&core, outgoing).await?;
+        }
         search::spawn_indexer(&core);
         Ok(core)
     }
@@ -172,6 +186,9 @@ impl Core {
     fn notify(&self, account: AccountId, mailbox: MailboxId) {
         // No receiver is fine: nobody is looking at that mailbox.
         let _ = self.events.send(MailEvent { account, mailbox });
+        if let Some(announce) = &self.announce {
+            let _ = announce.send(MailEvent { account, mailbox });
+        }
     }
 
     /// Takes the POP3 maildrop lock of an account; `None` when another POP3 session holds it.

@@ -48,9 +48,21 @@ impl Core {
         Ok(())
     }
 
-    /// Messages with a recipient due at or before `now` (for the runner).
-    pub async fn due_queued_messages(&self, now: i64, limit: u32) -> Result<Vec<QueuedMessage>> {
-        Ok(self.store.due_queued_messages(now, limit).await?)
+    /// Takes up to `limit` recipients due at `now` for this node, for `[outbound]
+    /// claim_lease` (for the runner): their messages, with every recipient; this node sends
+    /// to those whose `lease_owner` is [`Core::node_id`]. No other node takes them meanwhile.
+    pub async fn claim_queued_work(&self, now: i64, limit: u32) -> Result<Vec<QueuedMessage>> {
+        let until = now + self.config.outbound.claim_lease.as_secs() as i64;
+        Ok(self
+            .store
+            .claim_queued(now, limit, &self.node_id, until)
+            .await?)
+    }
+
+    /// Gives back recipients this node took: all (at start, after a crash) or one message's
+    /// (taken but not sent now). Returns how many.
+    pub async fn release_claimed_queue(&self, queue_id: Option<i64>) -> Result<u64> {
+        Ok(self.store.release_queued(&self.node_id, queue_id).await?)
     }
 
     /// Records recipient outcomes durably; returns after commit.

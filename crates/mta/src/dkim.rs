@@ -56,7 +56,11 @@ pub struct DkimKeys {
 
 /// The folder of the keys.
 pub fn key_dir(config: &Config) -> PathBuf {
-    config.data_dir.join("dkim")
+    config
+        .dkim
+        .key_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("dkim"))
 }
 
 impl DkimKeys {

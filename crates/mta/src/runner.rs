@@ -93,6 +93,12 @@ impl Runner {
     pub(crate) async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let workers = TaskTracker::new();
         let mut last_sweep: Option<tokio::time::Instant> = None;
+        // What this node held when it stopped (a crash) is free again at once.
+        match self.core.release_claimed_queue(None).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(recipients = n, "released the queue work of a previous run"),
+            Err(e) => tracing::warn!(error = %e, "cannot release previously claimed queue work"),
+        }
         tracing::info!(
             smarthost = ?self.config.outbound.smarthost,
             port = self.config.outbound.port,
@@ -128,7 +134,8 @@ impl Runner {
     /// Takes the due recipients and starts a worker for each domain that has none.
     async fn start_due_work(self: &Arc<Self>, workers: &TaskTracker, shutdown: &CancellationToken) {
         let now = now();
-        let due = match self.core.due_queued_messages(now, BATCH).await {
+        // Claimed for this node (`[outbound] claim_lease`): no other node sends them meanwhile.
+        let due = match self.core.claim_queued_work(now, BATCH).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the queue");
@@ -142,7 +149,10 @@ impl Runner {
             let message = Arc::new(message);
             let mut per_domain: HashMap<String, Vec<QueuedRecipient>> = HashMap::new();
             for r in &message.recipients {
-                if r.state != RecipientState::Pending || r.next_attempt_at > now {
+                if r.state != RecipientState::Pending
+                    || r.next_attempt_at > now
+                    || r.lease_owner.as_deref() != Some(self.core.node_id())
+                {
                     continue;
                 }
                 if now - message.created_at >= lifetime {
@@ -559,6 +569,15 @@ impl Runner {
 
     /// Bounces a crash left unsent, and delay notices.
     async fn sweep(&self) {
+        // One node at a time looks for failures to report and delays to notify.
+        let _job = match self.core.try_job(hopthu_core::Job::QueueSweep).await {
+            Ok(Some(guard)) => guard,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot take the queue sweep's lock");
+                return;
+            }
+        };
         let messages = match self.core.queued_messages().await {
             Ok(m) => m,
             Err(e) => {
@@ -674,6 +693,7 @@ mod tests {
             notify: None,
             orcpt: None,
             updated_at: 0,
+            lease_owner: None,
         };
         assert!(notify_allows(&r, "FAILURE") && notify_allows(&r, "DELAY"));
         r.notify = Some("NEVER".into());

@@ -404,6 +404,18 @@ pub async fn sweep_loop(
             _ = tokio::time::sleep(delay) => {}
         }
         delay = interval;
+        // One node at a time runs the sweep (several nodes may share a database).
+        let _job = match core.try_job(hopthu_core::Job::InactivitySweep).await {
+            Ok(Some(guard)) => guard,
+            Ok(None) => {
+                tracing::debug!("another node runs the inactivity sweep");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot take the sweep's lock");
+                continue;
+            }
+        };
         match core
             .sweep_inactive(&actor, chrono::Utc::now().timestamp(), false)
             .await

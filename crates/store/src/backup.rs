@@ -35,6 +35,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use futures_util::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -53,6 +54,9 @@ pub const PG_DUMP: &str = "hopthu.pgdump";
 pub const PG_BLOBS: &str = "blobs.list";
 /// Written last: its presence marks a complete backup.
 pub const MANIFEST: &str = "backup.json";
+
+/// Bodies read from or written to an S3 store at the same time.
+const REMOTE_PARALLEL: usize = 8;
 
 /// What a backup took.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,26 +313,37 @@ async fn copy_blobs(
     report: &mut BackupReport,
 ) -> Result<()> {
     let mut touched = std::collections::BTreeSet::new();
+    let mut missing = Vec::new();
     for (hash, size) in blobs {
         report.blob_bytes += size;
         let to = blob_path(dest, hash);
         if fs::metadata(&to).is_ok_and(|m| m.len() == *size) {
             continue;
         }
-        if let Some(blobs) = remote {
-            let bytes = fetch_checked(blobs, hash, *size).await?;
-            let (to, len) = (to.clone(), bytes.len() as u64);
-            tokio::task::spawn_blocking(move || write_durably(&bytes, &to))
-                .await
-                .map_err(|e| StoreError::io("backup task", std::io::Error::other(e)))??;
-            report.copied_bytes += len;
-        } else {
-            let from = blob_path(data_dir, hash);
-            report.copied_bytes += copy_durably(&from, &to)?;
-        }
-        report.copied += 1;
         if let Some(dir) = to.parent() {
             touched.insert(dir.to_path_buf());
+        }
+        missing.push((hash.clone(), *size, to));
+    }
+    report.copied = missing.len() as u64;
+    if let Some(store) = remote {
+        // A round trip per body: several at a time.
+        let sizes: Vec<u64> = futures_util::stream::iter(missing)
+            .map(|(hash, size, to)| async move {
+                let bytes = fetch_checked(store, &hash, size).await?;
+                let len = bytes.len() as u64;
+                tokio::task::spawn_blocking(move || write_durably(&bytes, &to))
+                    .await
+                    .map_err(|e| StoreError::io("backup task", std::io::Error::other(e)))??;
+                Ok::<u64, StoreError>(len)
+            })
+            .buffer_unordered(REMOTE_PARALLEL)
+            .try_collect()
+            .await?;
+        report.copied_bytes = sizes.iter().sum();
+    } else {
+        for (hash, _, to) in &missing {
+            report.copied_bytes += copy_durably(&blob_path(data_dir, hash), to)?;
         }
     }
     for dir in touched {
@@ -529,25 +544,32 @@ async fn restore_blobs(
     blobs: &[(String, u64)],
 ) -> Result<()> {
     let mut touched = std::collections::BTreeSet::new();
-    for (hash, _) in blobs {
-        if let Some(store) = remote {
-            let from = blob_path(dir, hash);
-            let bytes = tokio::task::spawn_blocking(move || fs::read(from))
-                .await
-                .map_err(|e| StoreError::io("restore task", std::io::Error::other(e)))?
-                .map_err(io("read backup"))?;
-            let id = store.put(std::sync::Arc::new(bytes)).await?;
-            if id.as_str() != hash {
-                return Err(StoreError::Corrupt(format!(
-                    "{hash}: changed while being restored"
-                )));
+    if let Some(store) = remote {
+        futures_util::stream::iter(blobs)
+            .map(|(hash, _)| async move {
+                let from = blob_path(dir, hash);
+                let bytes = tokio::task::spawn_blocking(move || fs::read(from))
+                    .await
+                    .map_err(|e| StoreError::io("restore task", std::io::Error::other(e)))?
+                    .map_err(io("read backup"))?;
+                let id = store.put(std::sync::Arc::new(bytes)).await?;
+                if id.as_str() != hash {
+                    return Err(StoreError::Corrupt(format!(
+                        "{hash}: changed while being restored"
+                    )));
+                }
+                Ok(())
+            })
+            .buffer_unordered(REMOTE_PARALLEL)
+            .try_collect::<Vec<()>>()
+            .await?;
+    } else {
+        for (hash, _) in blobs {
+            let to = blob_path(data_dir, hash);
+            copy_durably(&blob_path(dir, hash), &to)?;
+            if let Some(parent) = to.parent() {
+                touched.insert(parent.to_path_buf());
             }
-            continue;
-        }
-        let to = blob_path(data_dir, hash);
-        copy_durably(&blob_path(dir, hash), &to)?;
-        if let Some(parent) = to.parent() {
-            touched.insert(parent.to_path_buf());
         }
     }
     for parent in touched {

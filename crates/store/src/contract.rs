@@ -53,6 +53,15 @@
 //!     times are Unix seconds passed in, and day boundaries (Vietnam's, for the report) are
 //!     an offset passed in and integer arithmetic, so both back-ends count the same days.
 //!
+//! 11. **Outbound work is claimed.** A recipient taken from the queue
+//!     ([`crate::Store::claim_queued`]) is held by one node until its lease ends or its outcome
+//!     is recorded; concurrent claims never take the same recipient (PostgreSQL:
+//!     `FOR UPDATE SKIP LOCKED`). (`queue_claims_are_exclusive_and_end`)
+//! 12. **One node runs a periodic job at a time** ([`crate::Store::try_job`]: an advisory
+//!     lock on PostgreSQL), and mailbox changes reach the other nodes
+//!     ([`crate::Store::announce_changes`], `LISTEN`/`NOTIFY`). (the multi-node tests in
+//!     `crates/server/tests/it/nodes.rs`)
+//!
 //! The API itself is [`crate::Store`]: one method per operation in mail-domain terms,
 //! dispatching to the back-end chosen at open time (`Store::open`: a `postgres://` URL, or
 //! SQLite under the data directory).

@@ -37,17 +37,15 @@
 //! body has a row or reference, and deletes it otherwise. A stale temporary file of an
 //! interrupted `put` (`.tmp.*`, older than the grace period) is deleted too.
 //!
-//! **In an S3 bucket** (`[blobs] url = "s3://…"`) pass 2 lists the objects under the prefix
-//! (`ab/cd/<sha256>` keys; others are left alone) and takes their `Last-Modified` for the
-//! mtime, which every `put` renews by uploading again. S3 has no rename, so a candidate is
-//! not set aside: after the database says no again, the collector takes the store's gate
-//! exclusively (a `put` holds it shared for its upload, `blobs/s3.rs`), looks at the object
-//! once more (`HEAD`: still old?) and deletes it. Within one process this is as safe as the
+//! **In an S3 bucket** (`[blobs] url = "s3://…"`) pass 2 lists the objects under the prefix,
+//! one `ab/` folder at a time (`ab/cd/<sha256>` keys; others are left alone), and takes their
+//! `Last-Modified` for the mtime, which every `put` renews by uploading again (one second is
+//! added to the grace period: S3 gives `Last-Modified` in whole seconds). S3 has no rename, so
+//! a candidate is not set aside: after the database says no again, the collector takes the
+//! put gate exclusively (`blobs/s3.rs`: every upload, of any process, holds it shared),
+//! looks at the object once more (`HEAD`: still old?) and deletes it. That is as safe as the
 //! rename: a `put` lands before that look (the object is kept) or after the delete (it is
-//! written anew). A `hopthu blobs gc` run in another process while the server delivers has
-//! no such gate: a body unreferenced for longer than the grace period and delivered again
-//! in the milliseconds between the `HEAD` and the `DELETE` would be lost; the collector
-//! `serve` runs after its sweep does not have this window.
+//! written anew).
 //!
 //! **Backups.** `backup` holds the lease shared from before its database snapshot until its
 //! last copy; the collector takes it exclusively without waiting, and when it cannot (a backup
@@ -389,9 +387,10 @@ impl Store {
         Ok(())
     }
 
-    /// Pass 2 over an S3 bucket: one listing, the database asked once per top-level prefix
-    /// that has old objects without a row, then for each candidate under the exclusive gate
-    /// (no `put` of this process in flight) a last `HEAD` — still old? — and the `DELETE`.
+    /// Pass 2 over an S3 bucket, one top-level folder (`ab/`) at a time: its listing, the
+    /// database asked for its rows and once more for its old objects without a row, then for
+    /// each candidate under the exclusive put gate (no upload in flight) a last `HEAD` — still
+    /// old? — and the `DELETE`.
     /// S3 has no rename, so there are no tombstones; a PUT is atomic, so no temporary
     /// objects either.
     async fn collect_objects(
@@ -402,14 +401,13 @@ impl Store {
         dropped: &HashSet<String>,
         report: &mut GcReport,
     ) -> Result<()> {
-        let mut by_prefix: std::collections::BTreeMap<String, Vec<Listed>> = Default::default();
-        for object in s3.list().await? {
-            by_prefix
-                .entry(object.id.as_str()[0..2].to_string())
-                .or_default()
-                .push(object);
-        }
-        for (prefix, objects) in by_prefix {
+        // Last-Modified comes in whole seconds: a body uploaded just after `cutoff` may show
+        // a time just before it.
+        let cutoff = cutoff
+            .checked_sub(Duration::from_secs(1))
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        for prefix in s3.top_prefixes().await? {
+            let objects: Vec<Listed> = s3.list(&prefix).await?;
             let mut rows = meta!(self, db => db.blob_rows_with_prefix(&prefix).await)?;
             rows.retain(|h| !dropped.contains(h));
             let mut candidates = Vec::new();
@@ -437,7 +435,7 @@ impl Store {
                 if wanted.contains(id.as_str()) {
                     continue;
                 }
-                let _exclusive = s3.gate().write().await;
+                let _exclusive = s3.exclusive().await?;
                 match s3.stat(&id).await? {
                     Some((size, modified)) if modified < cutoff => {
                         s3.delete(&id).await?;

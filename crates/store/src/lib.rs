@@ -65,6 +65,19 @@ pub use web::{WebSessionRecord, WebSettingsRecord};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The periodic jobs that run on one node at a time ([`Store::try_job`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    InactivitySweep = 1,
+    BlobCollector = 2,
+    QueueSweep = 3,
+}
+
+/// This node runs the job while it holds this ([`Store::try_job`]).
+pub struct JobGuard {
+    _held: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+}
+
 /// Whether a `[store] url` names a PostgreSQL database.
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -72,7 +85,7 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 enum Meta {
     Sqlite(sqlite::SqliteMeta),
-    Postgres(postgres::PgMeta),
+    Postgres(Box<postgres::PgMeta>),
 }
 
 /// Metadata and blobs, opened together from a data directory.
@@ -113,7 +126,7 @@ impl Store {
             None => BlobStore::open_local(&data_dir.join(backup::BLOBS))?,
         };
         let meta = match url {
-            Some(url) => Meta::Postgres(postgres::PgMeta::open(url).await?),
+            Some(url) => Meta::Postgres(Box::new(postgres::PgMeta::open(url).await?)),
             None => Meta::Sqlite(sqlite::SqliteMeta::open(&data_dir.join(backup::DATABASE)).await?),
         };
         Ok(Store { meta, blobs })
@@ -124,6 +137,38 @@ impl Store {
         match self.meta {
             Meta::Sqlite(_) => "sqlite",
             Meta::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Tells the other nodes sharing this database of changes (each payload as given); on
+    /// the embedded store, which has no other node, nothing happens.
+    pub async fn announce_changes(&self, payloads: &[String]) -> Result<()> {
+        match &self.meta {
+            Meta::Sqlite(_) => Ok(()),
+            Meta::Postgres(db) => db.announce(payloads).await,
+        }
+    }
+
+    /// What every node announces ([`Store::announce_changes`]; this node's own payloads
+    /// too), or `None` on the embedded store.
+    pub async fn listen_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>> {
+        match &self.meta {
+            Meta::Sqlite(_) => Ok(None),
+            Meta::Postgres(db) => Ok(Some(db.listen().await?)),
+        }
+    }
+
+    /// Runs a periodic job (the inactivity sweep, the blob collector, the queue's sweep) on
+    /// one node at a time: `Some` guard while this node may run `job`, `None` when another
+    /// node sharing the database is running it now (PostgreSQL advisory lock, released when
+    /// the guard drops). On the embedded store there is one node: always `Some`.
+    pub async fn try_job(&self, job: Job) -> Result<Option<JobGuard>> {
+        match &self.meta {
+            Meta::Sqlite(_) => Ok(Some(JobGuard { _held: None })),
+            Meta::Postgres(db) => Ok(db
+                .try_job_lock(job as i64 + 0x686f_7074_1000)
+                .await?
+                .map(|tx| JobGuard { _held: Some(tx) })),
         }
     }
 

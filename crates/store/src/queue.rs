@@ -69,6 +69,8 @@ pub struct QueuedRecipient {
     /// DSN ORCPT (RFC 3461 §4.2), e.g. `rfc822;a@example.org`.
     pub orcpt: Option<String>,
     pub updated_at: i64,
+    /// The node sending to it now ([`Store::claim_queued`]), if any.
+    pub lease_owner: Option<String>,
 }
 
 /// A queued message with all its recipients.
@@ -111,10 +113,25 @@ impl Store {
         meta!(self, db => db.queued_messages(None).await)
     }
 
-    /// Messages with at least one pending recipient due at or before `now` (all recipients
-    /// are returned; the caller picks the due ones). At most `limit` messages, oldest first.
-    pub async fn due_queued_messages(&self, now: i64, limit: u32) -> Result<Vec<QueuedMessage>> {
-        meta!(self, db => db.queued_messages(Some((now, limit))).await)
+    /// Takes due recipients for the node `owner` until `until` (Unix seconds): up to `limit`
+    /// pending recipients due at `now` that no node holds, or whose holder's lease has ended.
+    /// Returns their messages with every recipient; the node sends to those whose
+    /// `lease_owner` is itself. Two nodes never hold the same recipient; recording an outcome
+    /// ([`Store::update_queue_recipients`]) ends the hold.
+    pub async fn claim_queued(
+        &self,
+        now: i64,
+        limit: u32,
+        owner: &str,
+        until: i64,
+    ) -> Result<Vec<QueuedMessage>> {
+        meta!(self, db => db.claim_queued(now, limit, owner, until).await)
+    }
+
+    /// Gives back what `owner` holds: everything (a node starting again), or one message's
+    /// recipients (work taken but not started). Returns how many recipients were released.
+    pub async fn release_queued(&self, owner: &str, queue_id: Option<i64>) -> Result<u64> {
+        meta!(self, db => db.release_queued(owner, queue_id).await)
     }
 
     pub async fn queued_message(&self, id: i64) -> Result<Option<QueuedMessage>> {

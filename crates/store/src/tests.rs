@@ -820,6 +820,108 @@ async fn text_with_a_nul_is_stored(kind: Kind) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Outbound work is claimed: concurrent claims by two nodes never take the same recipient,
+/// what a node holds is taken again by another only after its lease, recording an outcome
+/// ends the hold, and a node can give back what it holds.
+async fn queue_claims_are_exclusive_and_end(kind: Kind) {
+    let (store, dir) = open(kind).await;
+    let store = Arc::new(store);
+    let now = chrono::Utc::now().timestamp() + 10;
+    for i in 0..20 {
+        let body = format!("queued {i}").into_bytes();
+        let blob = store.blobs().put(Arc::new(body.clone())).await.unwrap();
+        let recipients = vec![format!("r{i}@a.example"), format!("r{i}@b.example")];
+        store
+            .deliver(&Delivery {
+                blob: &blob,
+                size: body.len() as u32,
+                internal_date: 1,
+                flags: &Flags::new(),
+                targets: &[],
+                queue: Some(QueueEntry {
+                    mail_from: "s@x.vn",
+                    recipients: &recipients,
+                    dsn: None,
+                }),
+            })
+            .await
+            .unwrap();
+    }
+    // Two nodes claim at once, 25 each at most: between them they hold all 40, never one twice.
+    let claim = |node: &'static str| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let due = store.claim_queued(now, 25, node, i64::MAX).await.unwrap();
+            due.iter()
+                .flat_map(|m| {
+                    m.recipients
+                        .iter()
+                        .filter(|r| r.lease_owner.as_deref() == Some(node))
+                        .map(|r| (m.id, r.address.clone()))
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let (a, b) = (claim("node-a"), claim("node-b"));
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    assert_eq!(a.len() + b.len(), 40, "every recipient claimed once");
+    assert!(
+        a.iter().all(|k| !b.contains(k)),
+        "a recipient claimed twice"
+    );
+    // Held until the lease ends: another node gets nothing before, everything after.
+    let leased = store
+        .claim_queued(now, 100, "node-c", now + 60)
+        .await
+        .unwrap();
+    assert!(
+        leased.is_empty(),
+        "held recipients taken before their lease ended"
+    );
+    store.release_queued("node-a", None).await.unwrap();
+    store.release_queued("node-b", None).await.unwrap();
+    let c = store
+        .claim_queued(now, 100, "node-c", now + 60)
+        .await
+        .unwrap();
+    let held_by_c = |messages: &[QueuedMessage]| {
+        messages
+            .iter()
+            .flat_map(|m| m.recipients.iter())
+            .filter(|r| r.lease_owner.as_deref() == Some("node-c"))
+            .count()
+    };
+    assert_eq!(held_by_c(&c), 40);
+    // After c's lease, d may take them; an outcome ends the hold for good.
+    let d = store
+        .claim_queued(now + 61, 1, "node-d", now + 120)
+        .await
+        .unwrap();
+    let m = &d[0];
+    let r = m
+        .recipients
+        .iter()
+        .find(|r| r.lease_owner.as_deref() == Some("node-d"));
+    let r = r.expect("d holds one").address.clone();
+    store
+        .update_queue_recipients(&[RecipientUpdate {
+            queue_id: m.id,
+            address: r.clone(),
+            state: RecipientState::Pending,
+            next_attempt_at: now,
+            attempted: true,
+            last_error: Some("4.0.0 try later".into()),
+            remote_mta: None,
+        }])
+        .await
+        .unwrap();
+    let after = store.queued_message(m.id).await.unwrap().unwrap();
+    let r = after.recipients.iter().find(|x| x.address == r).unwrap();
+    assert_eq!((r.lease_owner.as_deref(), r.attempts), (None, 1));
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// The collector frees an unreferenced body (file and row), keeps a referenced one, keeps a
 /// young file with no row yet, does nothing while a backup holds the lease, and puts back a
 /// body left aside by an interrupted run when it is referenced.
@@ -903,5 +1005,6 @@ on_each_backend!(
     the_reference_query_sees_every_mailbox_and_the_queue,
     the_collector_frees_only_old_unreferenced_bodies,
     text_with_a_nul_is_stored,
+    queue_claims_are_exclusive_and_end,
     every_blob_column_is_a_known_reference,
 );

@@ -13,6 +13,7 @@ mod imap;
 mod lifecycle;
 mod mta;
 mod needs;
+mod nodes;
 mod pop3;
 mod s3;
 mod server;

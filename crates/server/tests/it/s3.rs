@@ -265,6 +265,9 @@ fn the_collector_deletes_unreferenced_objects_only() {
         out.contains("freed: 0 ") && out.contains("1 chưa đủ hạn"),
         "{out}"
     );
+    // The collector adds a second to the grace period (Last-Modified is in whole seconds).
+    let past_grace_zero = || std::thread::sleep(std::time::Duration::from_millis(1100));
+    past_grace_zero();
     // Referenced bodies stay whatever their age.
     let out = gc(&["--grace", "0", "--dry-run"]);
     assert!(out.contains("would free: 1 "), "{out}");
@@ -295,6 +298,7 @@ fn the_collector_deletes_unreferenced_objects_only() {
         "deleted under a running backup"
     );
     drop(lease);
+    past_grace_zero();
     let out = gc(&["--grace", "0"]);
     assert!(out.contains("freed: 3 "), "{out}");
     assert!(bucket.get(&appended_key).is_none());
@@ -317,11 +321,33 @@ fn the_collector_deletes_unreferenced_objects_only() {
         Some(appended.as_bytes())
     );
     assert_eq!(fetch_inbox(&server, &to).len(), 2);
+
+    // An upload in flight in another process (the put gate held shared) holds up the delete:
+    // the collector waits for it, then frees the orphan.
+    let late_bytes = b"Subject: mo coi 2\r\n\r\nkhong ai giu\r\n";
+    let late = key_of(&prefix, late_bytes);
+    bucket.put(&late, late_bytes);
+    past_grace_zero();
+    let upload = std::fs::File::open(server.data_dir().join("blobs/.put-gate")).unwrap();
+    upload.lock_shared().unwrap();
+    std::thread::scope(|scope| {
+        let collector = scope.spawn(|| gc(&["--grace", "0"]));
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        assert!(
+            !collector.is_finished(),
+            "the collector did not wait for the upload"
+        );
+        assert!(bucket.get(&late).is_some(), "deleted during an upload");
+        drop(upload);
+        let out = collector.join().unwrap();
+        assert!(out.contains("freed: 1 "), "{out}");
+    });
+    assert!(bucket.get(&late).is_none());
 }
 
 /// `backup create` reads the bodies from the bucket into the backup folder; after the data
-/// directory (and on PostgreSQL the database) is lost, `backup restore` into a configuration with a fresh prefix uploads them,
-/// and the mailbox comes back byte for byte.
+/// directory (and on PostgreSQL the database) is lost, `backup restore` into a configuration
+/// with a fresh prefix uploads them, and the mailbox comes back byte for byte.
 #[test]
 fn backup_and_restore_with_bodies_in_s3() {
     if !needs::require(&[needs::S3]) {

@@ -92,6 +92,9 @@ CREATE TABLE queue_recipients (
     notify          TEXT,
     orcpt           TEXT,
     updated_at      BIGINT NOT NULL,
+    -- The node sending to it now, and until when (SQLite migration 0013).
+    lease_owner     TEXT,
+    lease_until     BIGINT,
     PRIMARY KEY (queue_id, address)
 );
 CREATE INDEX queue_recipients_due ON queue_recipients (state, next_attempt_at);

@@ -7,10 +7,14 @@
 //! same reason; S3 has no cheaper "touch" that every implementation accepts — a copy onto itself
 //! needs a metadata directive `object_store` does not send).
 //!
-//! **Collector gate**: a `put` holds `gate` shared for its upload; the collector holds it
-//! exclusively around its last look at an object (`HEAD`, still old?) and the `DELETE`. So in
-//! one process an upload either lands before that look (and the object is kept) or after the
-//! delete (and writes it anew): no delivery loses its body to a concurrent collection.
+//! **Collector gate**: a `put` holds the gate shared for its upload; the collector holds it
+//! exclusively around its last look at an object (`HEAD`, still old?) and the `DELETE`. So an
+//! upload either lands before that look (and the object is kept) or after the delete (and
+//! writes it anew): no delivery loses its body to a concurrent collection. The gate is a
+//! `flock` of `data_dir/blobs/.put-gate` (each `put` opens it anew, so that the uploads of one
+//! process do not share a lock), which also covers a `hopthu blobs gc` run in another process
+//! than the server, behind an in-process `RwLock` that queues new uploads behind a waiting
+//! collector.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,6 +67,9 @@ pub struct S3Blobs {
     /// `data_dir/blobs`: holds the backup lease, as with local blobs.
     lease_root: PathBuf,
     gate: Arc<tokio::sync::RwLock<()>>,
+    /// `data_dir/blobs/.put-gate`, locked shared by each upload and exclusively by the
+    /// collector around a delete.
+    gate_file: PathBuf,
     describe: String,
 }
 
@@ -116,6 +123,8 @@ impl S3Blobs {
         let store = builder.build().map_err(|e| invalid(e.to_string()))?;
         std::fs::create_dir_all(lease_root).map_err(|e| StoreError::io("create blob dir", e))?;
         super::lease_file(lease_root).map_err(|e| StoreError::io("create backup lease", e))?;
+        let gate_file = lease_root.join(PUT_GATE);
+        gate(&gate_file).map_err(|e| StoreError::io("create put gate", e))?;
         Ok(S3Blobs {
             store: Arc::new(store),
             describe: format!(
@@ -126,6 +135,7 @@ impl S3Blobs {
             prefix,
             lease_root: lease_root.to_path_buf(),
             gate: Arc::default(),
+            gate_file,
         })
     }
 
@@ -138,8 +148,23 @@ impl S3Blobs {
         &self.lease_root
     }
 
-    pub(crate) fn gate(&self) -> &tokio::sync::RwLock<()> {
-        &self.gate
+    /// Holds the collector gate exclusively: no upload of any process is in flight, and none
+    /// starts, until the guard is dropped.
+    pub(crate) async fn exclusive(&self) -> Result<Exclusive<'_>> {
+        let held = self.gate.write().await;
+        let path = self.gate_file.clone();
+        let file = tokio::task::spawn_blocking(move || {
+            let file = gate(&path)?;
+            file.lock()?;
+            Ok::<_, std::io::Error>(file)
+        })
+        .await
+        .map_err(|e| StoreError::io("blob task", std::io::Error::other(e)))?
+        .map_err(|e| StoreError::io("lock put gate", e))?;
+        Ok(Exclusive {
+            _file: file,
+            _held: held,
+        })
     }
 
     /// The key of a blob: `[PREFIX/]ab/cd/<sha256>`.
@@ -153,12 +178,19 @@ impl S3Blobs {
     }
 
     pub(crate) async fn put(&self, bytes: Arc<Vec<u8>>) -> Result<BlobId> {
-        let data = bytes.clone();
-        let id = tokio::task::spawn_blocking(move || BlobId::of(&data))
-            .await
-            .map_err(|e| StoreError::io("blob task", std::io::Error::other(e)))?;
-        let payload = object_store::PutPayload::from(bytes::Bytes::from_owner(ByteOwner(bytes)));
+        let (data, path) = (bytes.clone(), self.gate_file.clone());
         let _shared = self.gate.read().await;
+        // One trip to the blocking pool: the hash, and the gate locked shared until the PUT
+        // is answered (the lock goes with the file).
+        let (id, _gate) = tokio::task::spawn_blocking(move || {
+            let file = gate(&path)?;
+            file.lock_shared()?;
+            Ok::<_, std::io::Error>((BlobId::of(&data), file))
+        })
+        .await
+        .map_err(|e| StoreError::io("blob task", std::io::Error::other(e)))?
+        .map_err(|e| StoreError::io("lock put gate", e))?;
+        let payload = object_store::PutPayload::from(bytes::Bytes::from_owner(ByteOwner(bytes)));
         self.store
             .put(&self.key(&id), payload)
             .await
@@ -229,13 +261,37 @@ impl S3Blobs {
         }
     }
 
-    /// Every blob under the prefix whose key is where its name says (`ab/cd/<ab…>`); other
-    /// keys are not ours and are left alone.
-    pub(crate) async fn list(&self) -> Result<Vec<Listed>> {
+    /// The top-level folders (`ab`) under the prefix: one delimited listing.
+    pub(crate) async fn top_prefixes(&self) -> Result<Vec<String>> {
+        let listed = self
+            .store
+            .list_with_delimiter(self.prefix.as_ref())
+            .await
+            .map_err(|e| fail("list blobs", None, e))?;
+        let mut out: Vec<String> = listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .filter(|name| {
+                name.len() == 2 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// Every blob under `[PREFIX/]top/` whose key is where its name says (`ab/cd/<ab…>`);
+    /// other keys are not ours and are left alone. One folder at a time keeps a collection's
+    /// memory to a 256th of the bucket.
+    pub(crate) async fn list(&self, top: &str) -> Result<Vec<Listed>> {
         let skip = self.prefix.as_ref().map_or(0, |p| p.parts().count());
+        let under = match &self.prefix {
+            Some(p) => Key::from(format!("{}/{top}", p.as_ref())),
+            None => Key::from(top),
+        };
         let objects: Vec<object_store::ObjectMeta> = self
             .store
-            .list(self.prefix.as_ref())
+            .list(Some(&under))
             .try_collect()
             .await
             .map_err(|e| fail("list blobs", None, e))?;
@@ -253,7 +309,8 @@ impl S3Blobs {
             let Some(id) = BlobId::parse(name) else {
                 continue;
             };
-            if id.as_str().get(0..2) == Some(a.as_str())
+            if a == top
+                && id.as_str().get(0..2) == Some(a.as_str())
                 && id.as_str().get(2..4) == Some(b.as_str())
             {
                 out.push(Listed {
@@ -283,6 +340,29 @@ impl S3Blobs {
             .await
             .map_err(|e| format!("{}: {e}", self.describe))
     }
+}
+
+/// The gate file's name in `data_dir/blobs`.
+pub(crate) const PUT_GATE: &str = ".put-gate";
+
+/// Opens (creating) the gate file; read-only is enough for a lock.
+fn gate(path: &Path) -> std::io::Result<std::fs::File> {
+    match std::fs::File::open(path) {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// The collector gate, held exclusively (see the module documentation).
+pub(crate) struct Exclusive<'a> {
+    _file: std::fs::File,
+    _held: tokio::sync::RwLockWriteGuard<'a, ()>,
 }
 
 /// Lets `Bytes` borrow an `Arc<Vec<u8>>` without copying the body.

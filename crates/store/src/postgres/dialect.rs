@@ -45,6 +45,18 @@ pub(crate) const SORT_ROWS_PACKED: &str = "SELECT string_agg(
    FROM messages m LEFT JOIN search_text t ON t.blob_hash = m.blob_hash
   WHERE m.mailbox_id = $1";
 
+/// Claims due pending recipients nobody else holds for `$3` until `$4` (`$1` now, `$2` at
+/// most; what `$3` holds already is taken again, so work it skipped is not stuck until its
+/// lease ends);
+/// returns the queue id of each. `SKIP LOCKED`: a row another node is claiming right now is left to it, not waited for.
+pub(crate) const CLAIM_DUE: &str = "UPDATE queue_recipients SET lease_owner = $3, lease_until = $4
+  WHERE (queue_id, address) IN (
+        SELECT queue_id, address FROM queue_recipients
+         WHERE state = 'pending' AND next_attempt_at <= $1
+           AND (lease_until IS NULL OR lease_until < $1 OR lease_owner = $3)
+         ORDER BY next_attempt_at, queue_id LIMIT $2 FOR UPDATE SKIP LOCKED)
+  RETURNING queue_id";
+
 /// A sub-select of the integers of a JSON array bound at `param` (`[1,2,3]`).
 pub(crate) fn json_ids(param: &str) -> String {
     format!("SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST({param} AS JSON))")
@@ -87,7 +99,17 @@ pub(crate) async fn after_explicit_ids(tx: &mut Tx, tables: &[&str]) -> Result<(
 
 /// Transaction-scoped advisory lock keys (one namespace for the whole schema).
 pub(crate) mod lock_keys {
+    pub(crate) const MIGRATIONS: i64 = 0x686f_7074_0000;
     pub(crate) const AUDIT_CHAIN: i64 = 0x686f_7074_0001;
+}
+
+/// Nodes starting together migrate one after the other (the later finds nothing to do).
+pub(crate) async fn lock_migrations(tx: &mut Tx) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(lock_keys::MIGRATIONS)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Serialises appends to the audit chain: each reads the last hash and links to it.

@@ -33,6 +33,8 @@ mod group;
 mod lifecycle;
 #[path = "../sql/mail.rs"]
 mod mail;
+#[path = "../sql/migrate.rs"]
+mod migrate;
 #[path = "../sql/queue.rs"]
 mod queue;
 #[path = "../sql/search.rs"]
@@ -54,15 +56,14 @@ pub(crate) fn now() -> i64 {
 const MIGRATIONS: &[(i64, &str)] =
     &[(1, include_str!("../../migrations/postgres/0001_schema.sql"))];
 
-/// Advisory lock held while migrating, so nodes starting together migrate once.
-const MIGRATION_LOCK: i64 = 0x686f_7074_0000;
-
 pub(crate) struct PgMeta {
     pub(crate) read: PgPool,
     pub(crate) write: PgPool,
     /// Deliveries for the group-commit writer task (`group.rs`).
     deliveries: tokio::sync::mpsc::Sender<group::DeliveryJob>,
     group: std::sync::Arc<group::GroupStats>,
+    /// How to connect, for the change listener's own connection (`listen`).
+    options: PgConnectOptions,
 }
 
 impl PgMeta {
@@ -74,7 +75,7 @@ impl PgMeta {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         let (deliveries, jobs) = tokio::sync::mpsc::channel(4 * group::MAX_BATCH);
         let group = std::sync::Arc::new(group::GroupStats::default());
@@ -84,41 +85,10 @@ impl PgMeta {
             write: pool,
             deliveries,
             group,
+            options,
         };
-        db.migrate().await?;
+        db.migrate(MIGRATIONS).await?;
         Ok(db)
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(MIGRATION_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations
-                 (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-        )
-        .execute(&mut *tx)
-        .await?;
-        for (version, sql) in MIGRATIONS {
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if done.is_some() {
-                continue;
-            }
-            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-                .bind(version)
-                .bind(now())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn begin(&self) -> Result<Tx> {
@@ -128,4 +98,64 @@ impl PgMeta {
     pub(crate) async fn close(&self) {
         self.write.close().await;
     }
+
+    /// Sends each payload to every node listening ([`PgMeta::listen`]), in one round trip.
+    pub(crate) async fn announce(&self, payloads: &[String]) -> Result<()> {
+        if payloads.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+            .bind(CHANGES_CHANNEL)
+            .bind(payloads)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Payloads announced by any node (this one too), as they come. The listener reconnects
+    /// by itself when its connection drops; what was announced meanwhile is missed, which
+    /// costs a session nothing but a late update (it reads the mailbox's changes anyway).
+    pub(crate) async fn listen(&self) -> Result<tokio::sync::mpsc::Receiver<String>> {
+        // A connection of its own, outside the pool: a listener holds its connection for
+        // good, and the pool's `close` waits for every connection it lent.
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.options.clone())
+            .await?;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4096);
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => {
+                        if tx.send(n.payload().to_string()).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the change notifications; reconnecting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(rx)
+    }
 }
+
+impl PgMeta {
+    /// `Some` when this connection got the job's advisory lock (held until the returned
+    /// transaction ends), `None` when another node holds it.
+    pub(crate) async fn try_job_lock(&self, key: i64) -> Result<Option<Tx>> {
+        let mut tx = self.write.begin().await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(got.then_some(tx))
+    }
+}
+
+/// The `LISTEN`/`NOTIFY` channel on which nodes tell each other of mailbox changes.
+const CHANGES_CHANNEL: &str = "hopthu_changes";

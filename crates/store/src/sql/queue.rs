@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::{Backend, DbRow, Tx, now};
+use super::{Backend, DbRow, Tx, dialect, now};
 use crate::queue::{QueuedMessage, QueuedRecipient, RecipientState, RecipientUpdate};
 use crate::types::QueueEntry;
 use crate::{BlobId, Result, StoreError};
@@ -119,6 +119,54 @@ impl Backend {
         result
     }
 
+    /// Takes up to `limit` due pending recipients that no node holds (or whose holder's lease
+    /// ended before `now`) for `owner` until `until`, and returns their messages (with every
+    /// recipient; the caller sends to those it holds). Concurrent claims — other nodes —
+    /// never take the same recipient ([`dialect::CLAIM_DUE`]).
+    pub(crate) async fn claim_queued(
+        &self,
+        now: i64,
+        limit: u32,
+        owner: &str,
+        until: i64,
+    ) -> Result<Vec<QueuedMessage>> {
+        let mut tx = self.begin().await?;
+        let mut ids: Vec<i64> = sqlx::query_scalar(dialect::CLAIM_DUE)
+            .bind(now)
+            .bind(i64::from(limit))
+            .bind(owner)
+            .bind(until)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        ids.sort_unstable();
+        ids.dedup();
+        let mut messages = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(m) = self.queued_message(id).await? {
+                messages.push(m);
+            }
+        }
+        Ok(messages)
+    }
+
+    /// Gives back recipients `owner` holds: all of them (a node starting again after a crash)
+    /// or those of `queue_id` (work it took but will not do now).
+    pub(crate) async fn release_queued(&self, owner: &str, queue_id: Option<i64>) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let released = sqlx::query(
+            "UPDATE queue_recipients SET lease_owner = NULL, lease_until = NULL
+              WHERE lease_owner = $1 AND ($2 IS NULL OR queue_id = $2)",
+        )
+        .bind(owner)
+        .bind(queue_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(released)
+    }
+
     pub(crate) async fn queued_message(&self, id: i64) -> Result<Option<QueuedMessage>> {
         let mut conn = self.read.acquire().await?;
         sqlx::query("BEGIN").execute(&mut *conn).await?;
@@ -164,7 +212,7 @@ impl Backend {
                         attempts = attempts + $3,
                         last_error = COALESCE($4, last_error),
                         remote_mta = COALESCE($5, remote_mta),
-                        updated_at = $6
+                        updated_at = $6, lease_owner = NULL, lease_until = NULL
                   WHERE queue_id = $7 AND address = $8",
             )
             .bind(u.state.as_str())
@@ -317,5 +365,6 @@ fn recipient_from_row(r: &DbRow) -> Result<QueuedRecipient> {
         notify: r.try_get("notify")?,
         orcpt: r.try_get("orcpt")?,
         updated_at: r.try_get("updated_at")?,
+        lease_owner: r.try_get("lease_owner")?,
     })
 }

@@ -49,6 +49,18 @@ pub(crate) const SORT_ROWS_PACKED: &str = "SELECT group_concat(
    FROM messages m LEFT JOIN search_text t ON t.blob_hash = m.blob_hash
   WHERE m.mailbox_id = $1";
 
+/// Claims due pending recipients nobody else holds for `$3` until `$4` (`$1` now, `$2` at
+/// most; what `$3` holds already is taken again, so work it skipped is not stuck until its
+/// lease ends);
+/// returns the queue id of each. SQLite's one writer makes the claim atomic.
+pub(crate) const CLAIM_DUE: &str = "UPDATE queue_recipients SET lease_owner = $3, lease_until = $4
+  WHERE (queue_id, address) IN (
+        SELECT queue_id, address FROM queue_recipients
+         WHERE state = 'pending' AND next_attempt_at <= $1
+           AND (lease_until IS NULL OR lease_until < $1 OR lease_owner = $3)
+         ORDER BY next_attempt_at, queue_id LIMIT $2)
+  RETURNING queue_id";
+
 /// A sub-select of the integers of a JSON array bound at `param` (`[1,2,3]`).
 pub(crate) fn json_ids(param: &str) -> String {
     format!("SELECT value FROM json_each({param})")
@@ -66,6 +78,11 @@ pub(crate) async fn lock_for_explicit_ids(_tx: &mut Tx, _tables: &[&str]) -> Res
 
 /// Nothing to do: `INTEGER PRIMARY KEY` continues above the highest row by itself.
 pub(crate) async fn after_explicit_ids(_tx: &mut Tx, _tables: &[&str]) -> Result<()> {
+    Ok(())
+}
+
+/// Nothing to lock: the transaction holds SQLite's write lock.
+pub(crate) async fn lock_migrations(_tx: &mut Tx) -> Result<()> {
     Ok(())
 }
 

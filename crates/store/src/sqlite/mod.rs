@@ -30,6 +30,8 @@ mod group;
 mod lifecycle;
 #[path = "../sql/mail.rs"]
 mod mail;
+#[path = "../sql/migrate.rs"]
+mod migrate;
 #[path = "../sql/queue.rs"]
 mod queue;
 #[path = "../sql/search.rs"]
@@ -79,6 +81,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0011_added_at.sql"),
     ),
     (12, include_str!("../../migrations/sqlite/0012_blob_gc.sql")),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_queue_lease.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.
@@ -118,33 +124,8 @@ impl SqliteMeta {
             deliveries,
             group,
         };
-        db.migrate().await?;
+        db.migrate(MIGRATIONS).await?;
         Ok(db)
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-            .execute(&mut *tx)
-            .await?;
-        for (version, sql) in MIGRATIONS {
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if done.is_some() {
-                continue;
-            }
-            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-                .bind(version)
-                .bind(now())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn begin(&self) -> Result<Tx> {
