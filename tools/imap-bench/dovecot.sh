@@ -8,6 +8,13 @@
 # (proportional set size; hopthu: its one process; Dovecot: every process of the instance).
 #
 #   sudo tools/imap-bench/dovecot.sh [--messages 100000] [--clients 20] [--seconds 60]
+#   sudo tools/imap-bench/dovecot.sh --logins [--clients 20] [--users 20] [--seconds 60] \
+#       [--dovecot-scheme plain|argon2id]
+#
+# --logins runs the login storm instead (imap_bench.py --logins: short sessions of about seven
+# commands, a LOGIN each, on --users accounts, default one per client): the same accounts on
+# both servers, Dovecot's passwords stored in plain text (its fastest set-up) or as the very
+# argon2id hashes hopthu stored (--dovecot-scheme argon2id: the same cost on both sides).
 #
 # Needs root (Dovecot drops to mail_uid/mail_gid = nobody), python3, openssl and
 # dovecot-imapd. HOPTHU_BIN is the hopthu binary (default: target/release/hopthu, build it with
@@ -21,11 +28,17 @@ set -eu
 MESSAGES=100000
 CLIENTS=20
 SECONDS_=60
+LOGINS=0
+USERS=
+SCHEME=plain
 while [ $# -gt 0 ]; do
     case "$1" in
         --messages) MESSAGES=$2; shift 2 ;;
         --clients) CLIENTS=$2; shift 2 ;;
         --seconds) SECONDS_=$2; shift 2 ;;
+        --logins) LOGINS=1; shift ;;
+        --users) USERS=$2; shift 2 ;;
+        --dovecot-scheme) SCHEME=$2; shift 2 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -105,7 +118,19 @@ imaps = "127.0.0.1:$HOPTHU_PORT"
 [limits]
 connections_per_ip = 1000
 EOF
-if [ ! -d "$WORK/hopthu/data" ]; then
+USERS=${USERS:-$CLIENTS}
+if [ "$LOGINS" = 1 ]; then
+    n=1
+    while [ $n -le "$USERS" ]; do
+        addr="bench$n@caobang.gov.vn"
+        [ -f "$WORK/hopthu/user$n" ] || {
+            echo "$PASSWORD" | (cd "$WORK/hopthu" && "$HOPTHU_BIN" account add "$addr" --name "Bench $n" \
+                --password-stdin --no-force-change --config hopthu.toml) >/dev/null
+            touch "$WORK/hopthu/user$n"
+        }
+        n=$((n + 1))
+    done
+elif [ ! -d "$WORK/hopthu/data" ]; then
     echo "$PASSWORD" | (cd "$WORK/hopthu" && "$HOPTHU_BIN" account add "$USER_ADDR" --name Bench \
         --password-stdin --no-force-change --config hopthu.toml) >/dev/null
 fi
@@ -120,7 +145,19 @@ if [ ! -f "$D/cert.pem" ]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=localhost" \
         -keyout "$D/key.pem" -out "$D/cert.pem" 2>/dev/null
 fi
-echo "$USER_ADDR:{PLAIN}$PASSWORD::::" > "$D/passwd"
+if [ "$LOGINS" = 1 ] && [ "$SCHEME" = argon2id ]; then
+    # The very hashes hopthu stored (PHC strings, which libsodium verifies as they are).
+    python3 -c "
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for address, h in db.execute(\"SELECT address, password_hash FROM accounts WHERE address LIKE 'bench%'\"):
+    print('%s:{ARGON2ID}%s::::' % (address, h))" "$WORK/hopthu/data/hopthu.db" > "$D/passwd"
+elif [ "$LOGINS" = 1 ]; then
+    n=1; : > "$D/passwd"
+    while [ $n -le "$USERS" ]; do echo "bench$n@caobang.gov.vn:{PLAIN}$PASSWORD::::" >> "$D/passwd"; n=$((n + 1)); done
+else
+    echo "$USER_ADDR:{PLAIN}$PASSWORD::::" > "$D/passwd"
+fi
 chown -R nobody:nogroup "$D/mail"
 cat > "$D/dovecot.conf" <<EOF
 protocols = imap
@@ -159,6 +196,32 @@ EOF
 dovecot -F -c "$D/dovecot.conf" &
 DOVECOT_PID=$!
 wait_port "$DOVECOT_PORT"
+
+if [ "$LOGINS" = 1 ]; then
+    STORM="python3 $HERE/imap_bench.py --host 127.0.0.1 --user bench@caobang.gov.vn --password $PASSWORD --logins --users $USERS --clients $CLIENTS --seconds $SECONDS_"
+    storm() { # name port pid
+        echo "=== $1 ==="
+        sample_peak "$3" "$WORK/$1.rss" &
+        SAMPLER_PID=$!
+        $STORM --port "$2" | tee "$WORK/$1.storm"
+        kill "$SAMPLER_PID" 2>/dev/null || true
+        wait "$SAMPLER_PID" 2>/dev/null || true
+        SAMPLER_PID=
+        echo "$1: peak memory (PSS) during the storm $(($(cat "$WORK/$1.rss") / 1024)) MB"
+    }
+    storm hopthu "$HOPTHU_PORT" "$HOPTHU_PID"
+    storm dovecot "$DOVECOT_PORT" "$DOVECOT_PID"
+    ops() { sed -n 's/^logins: \([0-9.]*\) operations\/s.*/\1/p' "$WORK/$1.storm"; }
+    H=$(ops hopthu); V=$(ops dovecot)
+    HM=$(($(cat "$WORK/hopthu.rss") / 1024)); VM=$(($(cat "$WORK/dovecot.rss") / 1024))
+    echo
+    echo "=== login storm: $CLIENTS clients, $USERS accounts, $SECONDS_ s, Dovecot passwords: $SCHEME ==="
+    printf '%-8s %10s %12s\n' server "ops/s" "peak PSS MB"
+    printf '%-8s %10s %12s\n' hopthu "$H" "$HM"
+    printf '%-8s %10s %12s\n' dovecot "$V" "$VM"
+    python3 -c "print('ratio hopthu/dovecot: %.2fx operations/s' % ($H / $V))"
+    exit 0
+fi
 
 # ---- the same data, the same load --------------------------------------------------------
 # hopthu is filled by APPEND (the path mail takes), Dovecot meanwhile from files; then each

@@ -8,6 +8,13 @@
 3. mix:    runs --clients clients for --seconds seconds, each doing a realistic mix of SELECT,
            FETCH envelopes, FETCH a body, STORE flags, SEARCH, APPEND + EXPUNGE, IDLE and NOOP,
            and prints operations per second and latency percentiles per operation.
+4. logins: a login storm (`--logins`, instead of the phases above): --clients client processes,
+           each signing in as one of --users accounts (USER with its local part numbered:
+           bench@d → bench1@d … benchN@d, one password), for short sessions of about seven
+           commands: LOGIN, SELECT INBOX, five of FETCH/STORE/EXPUNGE/APPEND at random, LOGOUT,
+           each over a new TLS connection; every command counts as one operation. Each INBOX is
+           first topped up to --inbox messages. Processes, not threads, so the client is not
+           held back by Python's global lock.
 
 Only the standard library is used (imaplib, threads), so the client costs the same for every
 server. Example (hopthu on IMAPS port 9993 with a self-signed certificate):
@@ -273,6 +280,129 @@ def mix(args):
     print("mix: %.1f operations/s, %d errors" % (len(everything) / elapsed, errors[0]))
 
 
+LOGIN_OPS = ["connect", "login", "select", "fetch", "store", "expunge", "append", "logout"]
+
+
+def user_of(args, n):
+    local, domain = args.user.split("@", 1)
+    return "%s%d@%s" % (local, n, domain)
+
+
+def connect(args):
+    if args.plain:
+        return imaplib.IMAP4(args.host, args.port, timeout=120)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return imaplib.IMAP4_SSL(args.host, args.port, ssl_context=ctx, timeout=120)
+
+
+def fill_inboxes(args):
+    """Tops each storm account's INBOX up to --inbox messages (sequentially: parallel sign-ins
+    to one account may be throttled)."""
+    rng = random.Random(7)
+    for n in range(1, args.users + 1):
+        conn = connect(args)
+        conn.login(user_of(args, n), args.password)
+        typ, data = conn.select("INBOX")
+        have = int(data[0]) if typ == "OK" else 0
+        for i in range(have, args.inbox):
+            typ, resp = conn.append("INBOX", None, None, message(rng, n * 1000 + i))
+            if typ != "OK":
+                raise RuntimeError("APPEND for %s: %r" % (user_of(args, n), resp))
+        conn.logout()
+    print("logins: %d accounts with %d messages in INBOX" % (args.users, args.inbox))
+
+
+def storm_worker(args, k, deadline, out):
+    rng = random.Random(5000 + k)
+    times = {op: [] for op in LOGIN_OPS}
+    errors = []
+    user = user_of(args, k % args.users + 1)
+
+    def timed(op, f):
+        t = time.monotonic()
+        typ, data = f()
+        times[op].append(time.monotonic() - t)
+        if typ not in ("OK", "BYE"):
+            raise RuntimeError("%s: %s %r" % (op, typ, data))
+        return data
+
+    while time.monotonic() < deadline:
+        try:
+            t = time.monotonic()
+            conn = connect(args)
+            times["connect"].append(time.monotonic() - t)
+            timed("login", lambda: conn.login(user, args.password))
+            exists = int(timed("select", lambda: conn.select("INBOX"))[0])
+            for _ in range(5):
+                op = rng.choice(["fetch", "fetch", "store", "store", "expunge", "append"])
+                if op == "fetch":
+                    if exists == 0:
+                        continue
+                    start = rng.randint(1, exists)
+                    timed(op, lambda: conn.fetch("%d:%d" % (start, min(exists, start + 9)),
+                                                 "(UID FLAGS ENVELOPE RFC822.SIZE BODY.PEEK[HEADER])"))
+                elif op == "store":
+                    if exists == 0:
+                        continue
+                    flag = "\\Deleted" if rng.random() < 0.2 else rng.choice(["\\Seen", "\\Flagged"])
+                    timed(op, lambda: conn.store(str(rng.randint(1, exists)), rng.choice(["+FLAGS", "-FLAGS"]),
+                                                 "(%s)" % flag))
+                elif op == "expunge":
+                    timed(op, conn.expunge)
+                    exists = int(timed("select", lambda: conn.select("INBOX"))[0]) if rng.random() < 0.3 else exists
+                else:
+                    timed(op, lambda: conn.append("INBOX", None, None, message(rng, rng.randint(0, 1 << 20))))
+                    exists += 1
+                if exists < args.inbox // 2:  # keep the mailbox from emptying out
+                    timed("append", lambda: conn.append("INBOX", None, None, message(rng, rng.randint(0, 1 << 20))))
+                    exists += 1
+            timed("logout", conn.logout)
+        except Exception as e:  # noqa: BLE001 - a benchmark counts failures and goes on
+            errors.append("%s: %s" % (user, e))
+            try:
+                conn.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+    out.put((times, errors))
+
+
+def logins(args):
+    import multiprocessing
+    fill_inboxes(args)
+    print("logins: %d clients on %d accounts for %d s, ~7 commands per session" % (args.clients, args.users, args.seconds))
+    out = multiprocessing.Queue()
+    started = time.monotonic()
+    deadline = started + args.seconds
+    procs = [multiprocessing.Process(target=storm_worker, args=(args, k, deadline, out)) for k in range(args.clients)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=args.seconds + 300) for _ in procs]
+    for p in procs:
+        p.join()
+    elapsed = time.monotonic() - started
+    stats = {op: [x for times, _ in results for x in times[op]] for op in LOGIN_OPS}
+    errors = [e for _, errs in results for e in errs]
+    for e in errors[:5]:
+        print("  error: %s" % e)
+
+    def pct(values, p):
+        if not values:
+            return float("nan")
+        values = sorted(values)
+        return 1000 * values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+    commands = [x for op, v in stats.items() if op != "connect" for x in v]
+    print("%-16s %8s %8s %8s %8s %8s" % ("operation", "count", "mean ms", "p50 ms", "p90 ms", "p99 ms"))
+    for op in LOGIN_OPS:
+        v = stats[op]
+        mean = 1000 * sum(v) / len(v) if v else float("nan")
+        print("%-16s %8d %8.1f %8.1f %8.1f %8.1f" % (op, len(v), mean, pct(v, 50), pct(v, 90), pct(v, 99)))
+    print("logins: %.1f operations/s (commands, TLS connects not counted), %.1f logins/s, %d errors"
+          % (len(commands) / elapsed, len(stats["login"]) / elapsed, len(errors)))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1")
@@ -290,7 +420,13 @@ def main():
     p.add_argument("--without", default="", help="comma-separated mix operations to leave out, "
                                                    "e.g. search")
     p.add_argument("--skip", default="", help="comma-separated phases to skip: fill,warm,search,mix")
+    p.add_argument("--logins", action="store_true", help="run the login storm (short sessions) instead")
+    p.add_argument("--users", type=int, default=20, help="accounts of the login storm")
+    p.add_argument("--inbox", type=int, default=50, help="messages in each storm account's INBOX")
     args = p.parse_args()
+    if args.logins:
+        logins(args)
+        return
     skip = set(args.skip.split(","))
     if "fill" not in skip:
         if args.maildir:

@@ -11,11 +11,13 @@ use std::path::{Path, PathBuf};
 use hopthu_model::naming::NamingConfig;
 use serde::Deserialize;
 
+mod auth;
 mod blobs;
 mod lifecycle;
 pub mod store;
 mod transport;
 mod web;
+pub use auth::{Auth, RawAuth};
 pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3, parse as parse_blobs};
 pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use transport::*;
@@ -77,6 +79,8 @@ pub struct RawConfig {
     pub store: store::RawStore,
     /// Where message bodies are kept: files under `data_dir` (the default) or an S3 bucket.
     pub blobs: RawBlobs,
+    /// Password checks: how many hashes at once, the cache of recent verifications.
+    pub auth: RawAuth,
 }
 
 /// `[listen]`: one key per service.
@@ -189,6 +193,7 @@ pub struct Config {
     pub web: Web,
     pub store: store::Store,
     pub blobs: Blobs,
+    pub auth: Auth,
 }
 
 /// Validated listeners; `None` = not started.
@@ -432,6 +437,7 @@ impl RawConfig {
         let web = web::validate(self.web, &mut problems);
         let store = store::validate(self.store, &mut problems);
         let blobs = blobs::validate(self.blobs, &mut problems);
+        let auth = auth::validate(self.auth, &mut problems);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -458,6 +464,7 @@ impl RawConfig {
             web,
             store,
             blobs,
+            auth,
         })
     }
 }

@@ -90,11 +90,14 @@ impl Core {
                         "password must have at least {MIN_PASSWORD_LEN} characters"
                     )));
                 }
-                (hash_password(p, Secret::Chosen).await?, None)
+                (self.hash_in_turn(p, Secret::Chosen).await?, None)
             }
             None => {
                 let p = generate_password();
-                (hash_password(p.clone(), Secret::Generated).await?, Some(p))
+                (
+                    self.hash_in_turn(p.clone(), Secret::Generated).await?,
+                    Some(p),
+                )
             }
         };
         let id = self
@@ -122,6 +125,12 @@ impl Core {
             address,
             one_time_password,
         })
+    }
+
+    /// [`hash_password`] when a hashing turn is free (`[auth] hash_concurrency`).
+    pub(crate) async fn hash_in_turn(&self, password: String, secret: Secret) -> Result<String> {
+        let _turn = self.password_checks.turn().await;
+        hash_password(password, secret).await
     }
 
     /// Number of accounts (used by the demo seed to run once).
@@ -154,11 +163,28 @@ impl Core {
                 .map_err(|_| AuthError::Temporary)?,
             None => None,
         };
-        let ok = verify_password(
-            password.to_string(),
-            account.as_ref().map(|a| a.password_hash.clone()),
-        )
-        .await;
+        // A verification remembered from a recent sign-in skips the hash (only for an account
+        // that exists: an unknown one always costs the full work).
+        let tag = account.as_ref().and_then(|a| {
+            self.password_checks
+                .tag(&a.address, password, &a.password_hash)
+        });
+        let ok = if tag.is_some_and(|t| self.password_checks.remembered(&t)) {
+            crate::metrics::bump(&self.metrics.password_cache_hits, 1);
+            true
+        } else {
+            let _turn = self.password_checks.turn().await;
+            crate::metrics::bump(&self.metrics.password_hashes, 1);
+            let ok = verify_password(
+                password.to_string(),
+                account.as_ref().map(|a| a.password_hash.clone()),
+            )
+            .await;
+            if let (true, Some(tag)) = (ok, tag) {
+                self.password_checks.remember(tag);
+            }
+            ok
+        };
         let Some(account) = account.filter(|_| ok) else {
             return Err(AuthError::InvalidCredentials);
         };
@@ -233,7 +259,9 @@ impl Core {
                 "password must have at least {MIN_PASSWORD_LEN} characters"
             )));
         }
-        let hash = hash_password(password.to_string(), Secret::Chosen).await?;
+        let hash = self
+            .hash_in_turn(password.to_string(), Secret::Chosen)
+            .await?;
         Ok(self
             .store
             .set_password(account, &hash, must_change, keep)

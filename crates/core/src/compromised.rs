@@ -14,14 +14,14 @@ use std::net::IpAddr;
 use hopthu_model::EmailAddress;
 use hopthu_store::{LifecycleEffect, NewAudit};
 
-use crate::accounts::{Secret, generate_password, hash_password};
+use crate::accounts::{Secret, generate_password};
 use crate::{Core, Envelope, Principal, Result, now};
 
 impl Core {
     /// Locks the principal's mailbox after its owner reported it compromised.
     pub async fn report_compromised(&self, who: &Principal, ip: IpAddr) -> Result<()> {
         let secret = format!("{}{}", generate_password(), generate_password());
-        let hash = hash_password(secret, Secret::Generated).await?;
+        let hash = self.hash_in_turn(secret, Secret::Generated).await?;
         let address = who.address.to_string();
         let effects = [LifecycleEffect::SetPassword {
             account: who.account,

@@ -16,8 +16,7 @@ use crate::directory::{
     PersonState, UnitRecord,
 };
 use crate::{
-    Actor, AdminScope, Core, Error, ErrorKind, NewAudit, Result, Secret, generate_password,
-    hash_password, now,
+    Actor, AdminScope, Core, Error, ErrorKind, NewAudit, Result, Secret, generate_password, now,
 };
 
 const DAY: i64 = 86_400;
@@ -150,7 +149,9 @@ impl Core {
             .find(|u| u.id == unit)
             .ok_or_else(|| Error::new(ErrorKind::Internal, "unit of a mailbox not found"))?;
         let password = generate_password();
-        let hash = hash_password(password.clone(), Secret::Generated).await?;
+        let hash = self
+            .hash_in_turn(password.clone(), Secret::Generated)
+            .await?;
         let effects = [LifecycleEffect::SetPassword {
             account,
             hash,

@@ -29,6 +29,7 @@ mod mail;
 mod mail_clients;
 mod metrics;
 mod node;
+mod password_check;
 mod queue;
 mod quota;
 pub mod report;
@@ -87,6 +88,8 @@ pub struct Core {
     queue_wake: tokio::sync::Notify,
     /// Connections, submissions and failed sign-ins per IP/account (`limits.rs`).
     rate_limits: RateLimits,
+    /// Turns for password hashing and the cache of recent verifications (`password_check.rs`).
+    password_checks: password_check::PasswordChecks,
     /// Per mailbox, its UIDVALIDITY and the highest UID an IMAP session has already been
     /// told about (RFC 3501 §2.3.2 `\Recent`: a message is recent in exactly one session).
     /// In memory: after a restart the first session to select a mailbox gets all of it.
@@ -145,7 +148,9 @@ impl Core {
         let (announce, outgoing) = tokio::sync::mpsc::unbounded_channel();
         let shared = store.backend() == "postgres";
         let (events, _) = broadcast::channel(4096);
+        let password_checks = password_check::PasswordChecks::new(&config.auth);
         let core = Arc::new(Core {
+            password_checks,
             config: Arc::new(config),
             store,
             events,

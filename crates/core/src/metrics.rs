@@ -23,6 +23,10 @@ pub struct Metrics {
     pub(crate) sign_ins_throttled: AtomicU64,
     /// A right one-time password from a mail client, refused until it is changed.
     pub(crate) sign_ins_must_change: AtomicU64,
+    /// Password checks that computed the hash, and those answered by the cache of recent
+    /// verifications (`password_check.rs`).
+    pub(crate) password_hashes: AtomicU64,
+    pub(crate) password_cache_hits: AtomicU64,
     /// Messages accepted for delivery, copies stored in local mailboxes, remote recipients
     /// queued.
     pub(crate) messages_accepted: AtomicU64,
@@ -45,6 +49,8 @@ impl Default for Metrics {
             sign_in_failures: AtomicU64::new(0),
             sign_ins_throttled: AtomicU64::new(0),
             sign_ins_must_change: AtomicU64::new(0),
+            password_hashes: AtomicU64::new(0),
+            password_cache_hits: AtomicU64::new(0),
             messages_accepted: AtomicU64::new(0),
             local_deliveries: AtomicU64::new(0),
             queued_recipients: AtomicU64::new(0),
@@ -145,6 +151,16 @@ impl Core {
                 ("result=\"failed\"", get(&m.sign_in_failures)),
                 ("result=\"throttled\"", get(&m.sign_ins_throttled)),
                 ("result=\"must_change\"", get(&m.sign_ins_must_change)),
+            ],
+        );
+        metric(
+            &mut out,
+            "hopthu_password_checks_total",
+            "counter",
+            "Password checks: by computing the argon2id hash, or from the cache of recent successes.",
+            &[
+                ("by=\"hash\"", get(&m.password_hashes)),
+                ("by=\"cache\"", get(&m.password_cache_hits)),
             ],
         );
         metric(

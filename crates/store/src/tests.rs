@@ -449,35 +449,48 @@ async fn unseen_counters_follow_flags_moves_and_expunges(kind: Kind) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Concurrent deliveries share one commit (group commit), each gets its own UID, and one that
-/// fails (its mailbox is gone) is rolled back alone without failing the others of its batch.
 #[allow(dead_code, reason = "held only to be dropped")]
-/// What holds up the group-commit writer in [`concurrent_deliveries_share_a_commit_and_fail_alone`].
+/// What holds up the group-commit writer in the group-commit tests ([`hold_writer`]).
 enum Held {
     Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
-async fn concurrent_deliveries_share_a_commit_and_fail_alone(kind: Kind) {
-    let (store, dir) = open(kind).await;
-    let store = Arc::new(store);
-    let (account_a, inbox) = account(&store, "g@x.vn").await;
-    let (_, other) = account(&store, "h@x.vn").await;
-    // Hold up the writer so that every delivery below is waiting at once: on SQLite by
-    // holding its one connection, on PostgreSQL by locking the target mailboxes' rows.
-    let held = match &store.meta {
+/// Holds up the group-commit writer so that every write started meanwhile waits at once: on
+/// SQLite by holding its one connection, on PostgreSQL by locking the mailboxes' rows.
+async fn hold_writer(store: &Store, mailboxes: [MailboxId; 2]) -> Held {
+    match &store.meta {
         Meta::Sqlite(db) => Held::Sqlite(db.write.acquire().await.unwrap()),
         Meta::Postgres(db) => {
             let mut tx = db.write.begin().await.unwrap();
             sqlx::query("SELECT id FROM mailboxes WHERE id IN ($1, $2) FOR UPDATE")
-                .bind(inbox.0)
-                .bind(other.0)
+                .bind(mailboxes[0].0)
+                .bind(mailboxes[1].0)
                 .execute(&mut *tx)
                 .await
                 .unwrap();
             Held::Postgres(tx)
         }
-    };
+    }
+}
+
+/// Waits until the writer has been handed `n` writes in all.
+async fn wait_submitted(store: &Store, n: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while meta!(store, db => db.group_stats()).0 < n {
+        assert!(std::time::Instant::now() < deadline, "writes not submitted");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Concurrent deliveries share one commit (group commit), each gets its own UID, and one that
+/// fails (its mailbox is gone) is rolled back alone without failing the others of its batch.
+async fn concurrent_deliveries_share_a_commit_and_fail_alone(kind: Kind) {
+    let (store, dir) = open(kind).await;
+    let store = Arc::new(store);
+    let (account_a, inbox) = account(&store, "g@x.vn").await;
+    let (_, other) = account(&store, "h@x.vn").await;
+    let held = hold_writer(&store, [inbox, other]).await;
     let group_stats = || meta!(store, db => db.group_stats());
     let gone = MailboxId(999_999);
     let mut tasks = Vec::new();
@@ -503,14 +516,7 @@ async fn concurrent_deliveries_share_a_commit_and_fail_alone(kind: Kind) {
                 .await
         }));
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while group_stats().0 < 20 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "deliveries not submitted"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    wait_submitted(&store, 20).await;
     drop(held);
     let mut uids = Vec::new();
     for (i, task) in tasks.into_iter().enumerate() {
@@ -548,6 +554,81 @@ async fn concurrent_deliveries_share_a_commit_and_fail_alone(kind: Kind) {
     // A lone delivery afterwards commits on its own.
     put(&store, b"after", &[inbox]).await;
     assert_eq!(group_stats().1, commits + 1);
+    drop(store);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// STORE, COPY, MOVE and EXPUNGE from concurrent sessions share the deliveries' group commit:
+/// one transaction for all of them, each with its own result, and one that fails (COPY into a
+/// mailbox that is gone) is rolled back alone.
+async fn concurrent_mail_writes_share_a_commit_and_fail_alone(kind: Kind) {
+    let (store, dir) = open(kind).await;
+    let store = Arc::new(store);
+    let (account_a, inbox) = account(&store, "w@x.vn").await;
+    let (_, other) = account(&store, "v@x.vn").await;
+    for i in 1..=7u8 {
+        put(&store, &[b'm', i], &[inbox]).await;
+    }
+    let deleted = Flags::from_iter([Flag::Deleted]);
+    store
+        .store_flags(inbox, &[Uid(4)], FlagOp::Add, &deleted, None)
+        .await
+        .unwrap();
+    let before = meta!(store, db => db.group_stats());
+    let held = hold_writer(&store, [inbox, other]).await;
+    let seen = Flags::from_iter([Flag::Seen]);
+    let s = store.clone();
+    let flags = tokio::spawn(async move {
+        s.store_flags(inbox, &[Uid(1), Uid(2)], FlagOp::Add, &seen, None)
+            .await
+    });
+    let s = store.clone();
+    let expunge = tokio::spawn(async move { s.expunge(inbox, Some(&[Uid(4)])).await });
+    let s = store.clone();
+    let copy = tokio::spawn(async move { s.copy_messages(inbox, &[Uid(5)], other).await });
+    let s = store.clone();
+    let moved = tokio::spawn(async move { s.move_messages(inbox, &[Uid(6)], other).await });
+    let s = store.clone();
+    let lost =
+        tokio::spawn(async move { s.copy_messages(inbox, &[Uid(7)], MailboxId(999_999)).await });
+    wait_submitted(&store, before.0 + 5).await;
+    drop(held);
+    let flags = flags.await.unwrap().unwrap();
+    assert_eq!(
+        flags.changed.iter().map(|m| m.uid).collect::<Vec<_>>(),
+        [Uid(1), Uid(2)]
+    );
+    assert_eq!(expunge.await.unwrap().unwrap(), [Uid(4)]);
+    assert_eq!(copy.await.unwrap().unwrap(), [(Uid(5), Uid(1))]);
+    let moved = moved.await.unwrap().unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].0, Uid(6));
+    let lost = lost.await.unwrap();
+    assert!(matches!(lost, Err(StoreError::NotFound(_))), "{lost:?}");
+    let (submitted, commits) = meta!(store, db => db.group_stats());
+    assert_eq!(submitted, before.0 + 5);
+    assert!(
+        commits <= before.1 + 2,
+        "{} commits for 5 writes",
+        commits - before.1
+    );
+    // Each took effect, the failed copy left nothing.
+    let left: Vec<_> = store.messages(inbox).await.unwrap();
+    assert_eq!(
+        left.iter().map(|m| m.uid.0).collect::<Vec<_>>(),
+        [1, 2, 3, 5, 7]
+    );
+    assert!(left[..2].iter().all(|m| m.flags.contains(&Flag::Seen)));
+    assert_eq!(store.messages(other).await.unwrap().len(), 2);
+    assert_eq!(store.account_usage(account_a).await.unwrap().1, 5);
+    let refs: i64 = meta!(store, db => sqlx::query_scalar(
+        "SELECT refcount FROM blobs WHERE hash = $1"
+    )
+    .bind(BlobId::of(&[b'm', 7]).as_str())
+    .fetch_one(&db.read)
+    .await
+    .unwrap());
+    assert_eq!(refs, 1, "the failed COPY took no blob reference");
     drop(store);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -1001,6 +1082,7 @@ on_each_backend!(
     web_sessions_and_settings,
     unseen_counters_follow_flags_moves_and_expunges,
     concurrent_deliveries_share_a_commit_and_fail_alone,
+    concurrent_mail_writes_share_a_commit_and_fail_alone,
     message_index_agrees_with_the_full_records,
     the_reference_query_sees_every_mailbox_and_the_queue,
     the_collector_frees_only_old_unreferenced_bodies,

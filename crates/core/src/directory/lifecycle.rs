@@ -25,8 +25,7 @@ use super::{
     UnitRecord,
 };
 use crate::{
-    Actor, Core, Envelope, Error, ErrorKind, NewAudit, Result, Secret, generate_password,
-    hash_password, now,
+    Actor, Core, Envelope, Error, ErrorKind, NewAudit, Result, Secret, generate_password, now,
 };
 
 /// What a change request asks for.
@@ -481,7 +480,9 @@ impl Core {
                 }
                 ChangeKind::Reissue => {
                     let password = generate_password();
-                    let hash = hash_password(password.clone(), Secret::Generated).await?;
+                    let hash = self
+                        .hash_in_turn(password.clone(), Secret::Generated)
+                        .await?;
                     match person.account {
                         Some(account) => effects.push(LifecycleEffect::SetPassword {
                             account,

@@ -241,6 +241,60 @@ fn metrics_count_sign_ins_connections_and_deliveries() {
     );
 }
 
+/// The counter `name` of `GET /metrics`.
+fn metric(server: &TestServer, name: &str) -> u64 {
+    let (_, body) = server.http(
+        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{body}"))
+}
+
+/// `[auth] cache_seconds`: a second sign-in with the same password skips the argon2id hash
+/// (counted by `/metrics`), a wrong password always costs the hash, and once the password is
+/// changed the old one is refused at once although it was remembered.
+#[test]
+fn remembered_sign_ins_skip_the_hash_and_forget_a_changed_password() {
+    let server = TestServer::start();
+    let old = "mat-khau-cu-123";
+    let new = "mat-khau-moi-456";
+    let address = server.add_account("cachenv", "Bộ Nhớ Đệm", old);
+    let hashed = r#"hopthu_password_checks_total{by="hash"}"#;
+    let cached = r#"hopthu_password_checks_total{by="cache"}"#;
+    let signs_in = |password: &str| {
+        server
+            .python_output("login_check.py", &[&address, password])
+            .status
+            .success()
+    };
+    assert!(signs_in(old));
+    assert_eq!((metric(&server, hashed), metric(&server, cached)), (1, 0));
+    assert!(signs_in(old));
+    assert!(signs_in(old));
+    assert_eq!((metric(&server, hashed), metric(&server, cached)), (1, 2));
+    assert!(!signs_in("mat-khau-sai-789"));
+    assert_eq!((metric(&server, hashed), metric(&server, cached)), (2, 2));
+
+    let out = server.cli(
+        &["account", "password", &address, "--no-force-change"],
+        &format!("{new}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !signs_in(old),
+        "the old password must not come back from the cache"
+    );
+    assert!(signs_in(new));
+    assert!(signs_in(new));
+    assert_eq!((metric(&server, hashed), metric(&server, cached)), (4, 3));
+}
+
 /// Every sign-in attempt on an account is in its history, newest first, with the protocol,
 /// the IP and the result; `hopthu account sign-ins` shows it to the operator.
 #[test]

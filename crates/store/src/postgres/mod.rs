@@ -59,8 +59,8 @@ const MIGRATIONS: &[(i64, &str)] =
 pub(crate) struct PgMeta {
     pub(crate) read: PgPool,
     pub(crate) write: PgPool,
-    /// Deliveries for the group-commit writer task (`group.rs`).
-    deliveries: tokio::sync::mpsc::Sender<group::DeliveryJob>,
+    /// Writes for the group-commit writer task (`group.rs`).
+    deliveries: tokio::sync::mpsc::Sender<group::WriteJob>,
     group: std::sync::Arc<group::GroupStats>,
     /// How to connect, for the change listener's own connection (`listen`).
     options: PgConnectOptions,

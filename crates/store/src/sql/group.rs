@@ -1,14 +1,16 @@
-//! Group commit of deliveries: many messages share one SQLite `COMMIT`, i.e. one WAL fsync.
+//! Group commit of the frequent mail writes: deliveries and APPEND, STORE, COPY, MOVE and
+//! EXPUNGE ([`Work`]) share one `COMMIT`, i.e. one WAL fsync (one WAL flush on PostgreSQL).
 //!
-//! [`Backend::deliver`] hands its rows to one writer task through a channel and waits. The
-//! task takes every delivery waiting at that moment (up to [`MAX_BATCH`]), runs them in one
-//! `BEGIN IMMEDIATE` transaction, commits, and only then answers each waiter. One failing
-//! delivery (a mailbox deleted meanwhile) must not fail the others: the batch first runs
-//! without savepoints (the common case, fewer statements); if a delivery fails, the whole
-//! transaction is rolled back and the batch runs again with each delivery inside its own
-//! `SAVEPOINT`, so only the failing one is rolled back. While a batch is being committed the next deliveries queue up in the channel, so the
-//! batch size follows the load by itself: a lone delivery commits at once, a busy server shares
-//! each fsync between many.
+//! [`Backend::deliver`], `store_flags`, `copy_messages`, `move_messages` and `expunge` hand
+//! their [`Work`] to one writer task through a channel and wait. The task takes every write
+//! waiting at that moment (up to [`MAX_BATCH`]), runs them in order in one transaction,
+//! commits, and only then answers each waiter. One failing write (a mailbox deleted meanwhile)
+//! must not fail the others: the batch first runs without savepoints (the common case, fewer
+//! statements); if a write fails, the whole transaction is rolled back and the batch runs again
+//! with each write inside its own `SAVEPOINT`, so only the failing one is rolled back. While a
+//! batch is being committed the next writes queue up in the channel, so the batch size follows
+//! the load by itself: a lone write commits at once, a busy server shares each fsync between
+//! many (a login storm's STORE and EXPUNGE no longer wait for an fsync each).
 //!
 //! **Invariant**: a waiter gets `Ok` only after the `COMMIT` holding its rows has returned
 //! (`synchronous=FULL`: the WAL is fsynced), so "250" still means "on disk". Every other write
@@ -17,41 +19,80 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hopthu_model::{Flags, MailboxId, Uid};
+use hopthu_model::{FlagOp, Flags, MailboxId, Uid};
 use sqlx::Pool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::mail::next_uid;
+use super::mail::{self, next_uid};
 use super::{Db, Tx, dialect, queue, text_index};
 use crate::search::SearchText;
-use crate::types::{Delivery, QueueEntry};
+use crate::types::{Delivery, QueueEntry, StoreFlagsOutcome};
 use crate::{BlobId, QueueDsn, Result, StoreError};
 
-/// Most deliveries one transaction takes; more wait for the next one.
+/// Most writes one transaction takes; more wait for the next one.
 pub(super) const MAX_BATCH: usize = 256;
 
-/// What a delivery's waiter receives: the UID given in each target mailbox.
-type Answer = Result<Vec<(MailboxId, Uid)>>;
+/// What a write's waiter receives.
+type Answer = Result<Done>;
 
-/// One delivery with everything owned, so it can travel to the writer task.
-pub(super) struct DeliveryJob {
-    blob: BlobId,
-    size: u32,
-    internal_date: i64,
-    flags: Flags,
-    targets: Vec<MailboxId>,
-    queue: Option<(String, Vec<String>, Option<QueueDsn>)>,
-    text: Option<SearchText>,
-    reply: oneshot::Sender<Answer>,
+/// One write with everything owned, so it can travel to the writer task. Each runs inside the
+/// shared transaction (and may run twice: see [`run`]), so it only reads and writes rows.
+pub(super) enum Work {
+    /// Local delivery or IMAP APPEND: the blob reference, its text, one row per target
+    /// mailbox, the queue entry.
+    Deliver {
+        blob: BlobId,
+        size: u32,
+        internal_date: i64,
+        flags: Flags,
+        targets: Vec<MailboxId>,
+        queue: Option<(String, Vec<String>, Option<QueueDsn>)>,
+        text: Option<SearchText>,
+    },
+    /// IMAP STORE, the webmail's flag changes.
+    StoreFlags {
+        mailbox: MailboxId,
+        uids: Vec<Uid>,
+        op: FlagOp,
+        flags: Flags,
+        unchanged_since: Option<u64>,
+    },
+    Copy {
+        source: MailboxId,
+        uids: Vec<Uid>,
+        target: MailboxId,
+    },
+    Move {
+        source: MailboxId,
+        uids: Vec<Uid>,
+        target: MailboxId,
+    },
+    Expunge {
+        mailbox: MailboxId,
+        uids: Option<Vec<Uid>>,
+    },
 }
 
-impl DeliveryJob {
-    pub(super) fn new(
-        d: &Delivery<'_>,
-        text: Option<&SearchText>,
-    ) -> (DeliveryJob, oneshot::Receiver<Answer>) {
-        let (reply, answer) = oneshot::channel();
-        let job = DeliveryJob {
+/// What a [`Work`] gave.
+pub(super) enum Done {
+    /// The UID given in each target mailbox.
+    Delivered(Vec<(MailboxId, Uid)>),
+    Flags(StoreFlagsOutcome),
+    /// (source UID, new UID) of COPY and MOVE.
+    Pairs(Vec<(Uid, Uid)>),
+    Expunged(Vec<Uid>),
+}
+
+impl Done {
+    /// The error for an answer of the wrong kind (cannot happen: each work has one kind).
+    pub(super) fn unexpected(&self) -> StoreError {
+        StoreError::Corrupt("group commit answered with another kind of result".into())
+    }
+}
+
+impl Work {
+    pub(super) fn deliver(d: &Delivery<'_>, text: Option<&SearchText>) -> Work {
+        Work::Deliver {
             blob: d.blob.clone(),
             size: d.size,
             internal_date: d.internal_date,
@@ -65,9 +106,80 @@ impl DeliveryJob {
                 )
             }),
             text: text.cloned(),
-            reply,
-        };
-        (job, answer)
+        }
+    }
+
+    /// Runs the work inside `tx`.
+    async fn run(&self, tx: &mut Tx) -> Result<Done> {
+        match self {
+            Work::Deliver {
+                blob,
+                size,
+                internal_date,
+                flags,
+                targets,
+                queue,
+                text,
+            } => {
+                let queue = queue
+                    .as_ref()
+                    .map(|(mail_from, recipients, dsn)| QueueEntry {
+                        mail_from,
+                        recipients,
+                        dsn: dsn.as_ref(),
+                    });
+                let delivery = Delivery {
+                    blob,
+                    size: *size,
+                    internal_date: *internal_date,
+                    flags,
+                    targets,
+                    queue,
+                };
+                insert_rows(tx, &delivery, text.as_ref())
+                    .await
+                    .map(Done::Delivered)
+            }
+            Work::StoreFlags {
+                mailbox,
+                uids,
+                op,
+                flags,
+                unchanged_since,
+            } => mail::store_flags_in(tx, *mailbox, uids, *op, flags, *unchanged_since)
+                .await
+                .map(Done::Flags),
+            Work::Copy {
+                source,
+                uids,
+                target,
+            } => mail::copy_in(tx, *source, uids, *target)
+                .await
+                .map(Done::Pairs),
+            Work::Move {
+                source,
+                uids,
+                target,
+            } => mail::move_in(tx, *source, uids, *target)
+                .await
+                .map(Done::Pairs),
+            Work::Expunge { mailbox, uids } => mail::expunge_in(tx, *mailbox, uids.as_deref())
+                .await
+                .map(Done::Expunged),
+        }
+    }
+}
+
+/// A [`Work`] and the waiter to answer once its transaction has committed.
+pub(super) struct WriteJob {
+    work: Work,
+    reply: oneshot::Sender<Answer>,
+}
+
+impl WriteJob {
+    pub(super) fn new(work: Work) -> (WriteJob, oneshot::Receiver<Answer>) {
+        let (reply, answer) = oneshot::channel();
+        (WriteJob { work, reply }, answer)
     }
 }
 
@@ -83,7 +195,7 @@ pub(super) struct GroupStats {
 /// The writer task: runs until every sender is gone (the store is dropped).
 pub(super) async fn run(
     write: Pool<Db>,
-    mut jobs: mpsc::Receiver<DeliveryJob>,
+    mut jobs: mpsc::Receiver<WriteJob>,
     stats: Arc<GroupStats>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -110,7 +222,7 @@ pub(super) async fn run(
             Err(e) => {
                 // Nothing of the batch is committed: every waiter learns it.
                 let message = e.to_string();
-                tracing::error!(error = %message, deliveries = batch.len(), "group commit failed");
+                tracing::error!(error = %message, writes = batch.len(), "group commit failed");
                 for job in batch.drain(..) {
                     let _ = job.reply.send(Err(StoreError::io(
                         "group commit",
@@ -140,49 +252,33 @@ impl From<sqlx::Error> for BatchError {
 /// `savepoints`, each delivery runs inside its own and a failing one is rolled back alone.
 async fn run_batch(
     write: &Pool<Db>,
-    batch: &[DeliveryJob],
+    batch: &[WriteJob],
     savepoints: bool,
 ) -> std::result::Result<Vec<Answer>, BatchError> {
     let mut tx = write.begin_with(dialect::BEGIN_WRITE).await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        let queue = job
-            .queue
-            .as_ref()
-            .map(|(mail_from, recipients, dsn)| QueueEntry {
-                mail_from,
-                recipients,
-                dsn: dsn.as_ref(),
-            });
-        let delivery = Delivery {
-            blob: &job.blob,
-            size: job.size,
-            internal_date: job.internal_date,
-            flags: &job.flags,
-            targets: &job.targets,
-            queue,
-        };
         if !savepoints {
-            match insert_rows(&mut tx, &delivery, job.text.as_ref()).await {
-                Ok(uids) => results.push(Ok(uids)),
+            match job.work.run(&mut tx).await {
+                Ok(done) => results.push(Ok(done)),
                 // Dropping `tx` rolls the whole batch back.
                 Err(_) => return Err(BatchError::OneFailed),
             }
             continue;
         }
-        sqlx::query("SAVEPOINT delivery").execute(&mut *tx).await?;
-        match insert_rows(&mut tx, &delivery, job.text.as_ref()).await {
-            Ok(uids) => {
-                sqlx::query("RELEASE SAVEPOINT delivery")
+        sqlx::query("SAVEPOINT write").execute(&mut *tx).await?;
+        match job.work.run(&mut tx).await {
+            Ok(done) => {
+                sqlx::query("RELEASE SAVEPOINT write")
                     .execute(&mut *tx)
                     .await?;
-                results.push(Ok(uids));
+                results.push(Ok(done));
             }
             Err(e) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT delivery")
+                sqlx::query("ROLLBACK TO SAVEPOINT write")
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("RELEASE SAVEPOINT delivery")
+                sqlx::query("RELEASE SAVEPOINT write")
                     .execute(&mut *tx)
                     .await?;
                 results.push(Err(e));

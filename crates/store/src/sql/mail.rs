@@ -527,7 +527,16 @@ impl Backend {
         d: &Delivery<'_>,
         text: Option<&crate::search::SearchText>,
     ) -> Result<Vec<(MailboxId, Uid)>> {
-        let (job, answer) = group::DeliveryJob::new(d, text);
+        match self.write(group::Work::deliver(d, text)).await? {
+            group::Done::Delivered(uids) => Ok(uids),
+            other => Err(other.unexpected()),
+        }
+    }
+
+    /// Hands `work` to the group-commit writer (`group.rs`) and waits until the transaction
+    /// holding it has committed.
+    async fn write(&self, work: group::Work) -> Result<group::Done> {
+        let (job, answer) = group::WriteJob::new(work);
         let stopped = || StoreError::io("group commit", std::io::Error::other("writer stopped"));
         self.deliveries.send(job).await.map_err(|_| stopped())?;
         self.group
@@ -536,7 +545,7 @@ impl Backend {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// (deliveries handed to the writer, transactions it committed).
+    /// (writes handed to the writer, transactions it committed).
     #[cfg(test)]
     pub(crate) fn group_stats(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
@@ -554,41 +563,20 @@ impl Backend {
         flags: &Flags,
         unchanged_since: Option<u64>,
     ) -> Result<StoreFlagsOutcome> {
-        let mut outcome = StoreFlagsOutcome::default();
         if uids.is_empty() {
-            return Ok(outcome);
+            return Ok(StoreFlagsOutcome::default());
         }
-        let mut tx = self.begin().await?;
-        dialect::lock_mailboxes(&mut tx, &[mailbox.0]).await?;
-        let current = messages_in(&mut tx, mailbox, uids).await?;
-        let modseq = bump_modseq(&mut tx, mailbox).await?;
-        for mut message in current {
-            if unchanged_since.is_some_and(|since| message.modseq > since) {
-                outcome.failed.push(message.uid);
-                continue;
-            }
-            if !message.flags.apply(op, flags) {
-                continue;
-            }
-            sqlx::query(
-                "UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4",
-            )
-            .bind(message.flags.to_storage())
-            .bind(modseq as i64)
-            .bind(mailbox.0)
-            .bind(i64::from(message.uid.0))
-            .execute(&mut *tx)
-            .await?;
-            message.modseq = modseq;
-            outcome.changed.push(message);
+        let work = group::Work::StoreFlags {
+            mailbox,
+            uids: uids.to_vec(),
+            op,
+            flags: flags.clone(),
+            unchanged_since,
+        };
+        match self.write(work).await? {
+            group::Done::Flags(outcome) => Ok(outcome),
+            other => Err(other.unexpected()),
         }
-        if outcome.changed.is_empty() {
-            // Nothing changed: leave the mailbox's modseq where it was.
-            tx.rollback().await?;
-        } else {
-            tx.commit().await?;
-        }
-        Ok(outcome)
     }
 
     pub(crate) async fn copy_messages(
@@ -597,34 +585,15 @@ impl Backend {
         uids: &[Uid],
         target: MailboxId,
     ) -> Result<Vec<(Uid, Uid)>> {
-        let mut tx = self.begin().await?;
-        dialect::lock_mailboxes(&mut tx, &[source.0, target.0]).await?;
-        let messages = messages_in(&mut tx, source, uids).await?;
-        let mut pairs = Vec::with_capacity(messages.len());
-        for m in messages {
-            let (uid, modseq) = next_uid(&mut tx, target).await?;
-            sqlx::query(
-                "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq, added_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(target.0)
-            .bind(i64::from(uid.0))
-            .bind(m.blob.as_str())
-            .bind(i64::from(m.size))
-            .bind(m.internal_date)
-            .bind(m.flags.to_storage())
-            .bind(modseq as i64)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE blobs SET refcount = refcount + 1 WHERE hash = $1")
-                .bind(m.blob.as_str())
-                .execute(&mut *tx)
-                .await?;
-            pairs.push((m.uid, uid));
+        let work = group::Work::Copy {
+            source,
+            uids: uids.to_vec(),
+            target,
+        };
+        match self.write(work).await? {
+            group::Done::Pairs(pairs) => Ok(pairs),
+            other => Err(other.unexpected()),
         }
-        tx.commit().await?;
-        Ok(pairs)
     }
 
     pub(crate) async fn expunge(
@@ -632,29 +601,14 @@ impl Backend {
         mailbox: MailboxId,
         uids: Option<&[Uid]>,
     ) -> Result<Vec<Uid>> {
-        let mut tx = self.begin().await?;
-        dialect::lock_mailboxes(&mut tx, &[mailbox.0]).await?;
-        let candidates = match uids {
-            Some(uids) => messages_in(&mut tx, mailbox, uids).await?,
-            None => sqlx::query(dialect::DELETED_MESSAGES)
-                .bind(mailbox.0)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(message_from_row)
-                .collect::<Result<Vec<_>>>()?,
+        let work = group::Work::Expunge {
+            mailbox,
+            uids: uids.map(<[Uid]>::to_vec),
         };
-        let doomed: Vec<MessageRecord> = candidates
-            .into_iter()
-            .filter(|m| m.flags.contains(&hopthu_model::Flag::Deleted))
-            .collect();
-        if doomed.is_empty() {
-            tx.rollback().await?;
-            return Ok(Vec::new());
+        match self.write(work).await? {
+            group::Done::Expunged(uids) => Ok(uids),
+            other => Err(other.unexpected()),
         }
-        remove_messages(&mut tx, mailbox, &doomed).await?;
-        tx.commit().await?;
-        Ok(doomed.into_iter().map(|m| m.uid).collect())
     }
 
     /// Deletes the messages put into `mailbox` before `before` (unix time), in one
@@ -890,43 +844,15 @@ impl Backend {
         uids: &[Uid],
         target: MailboxId,
     ) -> Result<Vec<(Uid, Uid)>> {
-        let mut tx = self.begin().await?;
-        dialect::lock_mailboxes(&mut tx, &[source.0, target.0]).await?;
-        let messages = messages_in(&mut tx, source, uids).await?;
-        if messages.is_empty() || source == target {
-            tx.rollback().await?;
-            return Ok(Vec::new());
+        let work = group::Work::Move {
+            source,
+            uids: uids.to_vec(),
+            target,
+        };
+        match self.write(work).await? {
+            group::Done::Pairs(pairs) => Ok(pairs),
+            other => Err(other.unexpected()),
         }
-        let expunge_modseq = bump_modseq(&mut tx, source).await?;
-        let mut pairs = Vec::with_capacity(messages.len());
-        for m in messages {
-            let (uid, modseq) = next_uid(&mut tx, target).await?;
-            sqlx::query(
-                "UPDATE messages SET mailbox_id = $1, uid = $2, modseq = $3,
-                        added_at = $6
-                  WHERE mailbox_id = $4 AND uid = $5",
-            )
-            .bind(target.0)
-            .bind(i64::from(uid.0))
-            .bind(modseq as i64)
-            .bind(source.0)
-            .bind(i64::from(m.uid.0))
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)
-             ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
-            )
-            .bind(source.0)
-            .bind(i64::from(m.uid.0))
-            .bind(expunge_modseq as i64)
-            .execute(&mut *tx)
-            .await?;
-            pairs.push((m.uid, uid));
-        }
-        tx.commit().await?;
-        Ok(pairs)
     }
 
     /// Total size of the given messages of a mailbox.
@@ -1103,4 +1029,153 @@ impl Backend {
         .await?;
         Ok((bytes as u64, count as u64))
     }
+}
+
+// ---- the writes the group-commit writer runs (`group.rs`), each inside its transaction ----
+
+/// STORE: changes flags of the given UIDs; the mailbox's modseq moves only when a flag does.
+pub(super) async fn store_flags_in(
+    tx: &mut Tx,
+    mailbox: MailboxId,
+    uids: &[Uid],
+    op: FlagOp,
+    flags: &Flags,
+    unchanged_since: Option<u64>,
+) -> Result<StoreFlagsOutcome> {
+    let mut outcome = StoreFlagsOutcome::default();
+    dialect::lock_mailboxes(tx, &[mailbox.0]).await?;
+    let mut changing = Vec::new();
+    for mut message in messages_in(tx, mailbox, uids).await? {
+        if unchanged_since.is_some_and(|since| message.modseq > since) {
+            outcome.failed.push(message.uid);
+        } else if message.flags.apply(op, flags) {
+            changing.push(message);
+        }
+    }
+    if changing.is_empty() {
+        return Ok(outcome);
+    }
+    let modseq = bump_modseq(tx, mailbox).await?;
+    for mut message in changing {
+        sqlx::query(
+            "UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4",
+        )
+        .bind(message.flags.to_storage())
+        .bind(modseq as i64)
+        .bind(mailbox.0)
+        .bind(i64::from(message.uid.0))
+        .execute(&mut **tx)
+        .await?;
+        message.modseq = modseq;
+        outcome.changed.push(message);
+    }
+    Ok(outcome)
+}
+
+/// COPY: new rows in `target` sharing the blobs; returns (source UID, new UID).
+pub(super) async fn copy_in(
+    tx: &mut Tx,
+    source: MailboxId,
+    uids: &[Uid],
+    target: MailboxId,
+) -> Result<Vec<(Uid, Uid)>> {
+    dialect::lock_mailboxes(tx, &[source.0, target.0]).await?;
+    let messages = messages_in(tx, source, uids).await?;
+    let mut pairs = Vec::with_capacity(messages.len());
+    for m in messages {
+        let (uid, modseq) = next_uid(tx, target).await?;
+        sqlx::query(
+            "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq, added_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(target.0)
+        .bind(i64::from(uid.0))
+        .bind(m.blob.as_str())
+        .bind(i64::from(m.size))
+        .bind(m.internal_date)
+        .bind(m.flags.to_storage())
+        .bind(modseq as i64)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE blobs SET refcount = refcount + 1 WHERE hash = $1")
+            .bind(m.blob.as_str())
+            .execute(&mut **tx)
+            .await?;
+        pairs.push((m.uid, uid));
+    }
+    Ok(pairs)
+}
+
+/// EXPUNGE (all `\Deleted` messages, or those among `uids`); returns the UIDs removed.
+pub(super) async fn expunge_in(
+    tx: &mut Tx,
+    mailbox: MailboxId,
+    uids: Option<&[Uid]>,
+) -> Result<Vec<Uid>> {
+    dialect::lock_mailboxes(tx, &[mailbox.0]).await?;
+    let candidates = match uids {
+        Some(uids) => messages_in(tx, mailbox, uids).await?,
+        None => sqlx::query(dialect::DELETED_MESSAGES)
+            .bind(mailbox.0)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>>>()?,
+    };
+    let doomed: Vec<MessageRecord> = candidates
+        .into_iter()
+        .filter(|m| m.flags.contains(&hopthu_model::Flag::Deleted))
+        .collect();
+    if doomed.is_empty() {
+        return Ok(Vec::new());
+    }
+    remove_messages(tx, mailbox, &doomed).await?;
+    Ok(doomed.into_iter().map(|m| m.uid).collect())
+}
+
+/// MOVE (RFC 6851): each row changes mailbox and gets a new UID and modseq in `target` (its
+/// blob reference and search index entry follow it), and its old UID is recorded as expunged
+/// in `source`. Returns (old UID, new UID) pairs in UID order.
+pub(super) async fn move_in(
+    tx: &mut Tx,
+    source: MailboxId,
+    uids: &[Uid],
+    target: MailboxId,
+) -> Result<Vec<(Uid, Uid)>> {
+    dialect::lock_mailboxes(tx, &[source.0, target.0]).await?;
+    let messages = messages_in(tx, source, uids).await?;
+    if messages.is_empty() || source == target {
+        return Ok(Vec::new());
+    }
+    let expunge_modseq = bump_modseq(tx, source).await?;
+    let mut pairs = Vec::with_capacity(messages.len());
+    for m in messages {
+        let (uid, modseq) = next_uid(tx, target).await?;
+        sqlx::query(
+            "UPDATE messages SET mailbox_id = $1, uid = $2, modseq = $3,
+                    added_at = $6
+              WHERE mailbox_id = $4 AND uid = $5",
+        )
+        .bind(target.0)
+        .bind(i64::from(uid.0))
+        .bind(modseq as i64)
+        .bind(source.0)
+        .bind(i64::from(m.uid.0))
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)
+             ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
+        )
+        .bind(source.0)
+        .bind(i64::from(m.uid.0))
+        .bind(expunge_modseq as i64)
+        .execute(&mut **tx)
+        .await?;
+        pairs.push((m.uid, uid));
+    }
+    Ok(pairs)
 }

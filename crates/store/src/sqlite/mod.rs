@@ -93,8 +93,8 @@ pub(crate) const LATEST_MIGRATION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 pub(crate) struct SqliteMeta {
     pub(crate) read: SqlitePool,
     pub(crate) write: SqlitePool,
-    /// Deliveries for the group-commit writer task (`group.rs`).
-    deliveries: tokio::sync::mpsc::Sender<group::DeliveryJob>,
+    /// Writes for the group-commit writer task (`group.rs`).
+    deliveries: tokio::sync::mpsc::Sender<group::WriteJob>,
     group: std::sync::Arc<group::GroupStats>,
 }
 
