@@ -790,6 +790,84 @@ mod tests {
         );
     }
 
+    /// BODY[n.TEXT] of an encapsulated message is its body as stored, to the end of the
+    /// part: a multipart body keeps its epilogue (and a non-multipart one its last line).
+    #[test]
+    fn encapsulated_text_keeps_the_epilogue() {
+        let inner = "From: b@y\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\npre\r\n--in\r\n\r\nmot\r\n--in--\r\nepilogue\r\nmore\r\n";
+        let raw = format!(
+            "Content-Type: multipart/mixed; boundary=out\r\n\r\n--out\r\n\r\nthu\r\n--out\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--out--\r\nouter epilogue\r\n"
+        );
+        let raw = raw.as_bytes();
+        let text = &inner[inner.find("\r\n\r\n").unwrap() + 4..];
+        assert_eq!(
+            get(raw, Some(Section::Part(part(&[2])))).as_deref(),
+            Some(inner)
+        );
+        assert_eq!(
+            get(raw, Some(Section::Text(Some(part(&[2]))))).as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            get(raw, Some(Section::Header(Some(part(&[2]))))).as_deref(),
+            Some(&inner[..inner.len() - text.len()])
+        );
+        // A whole message that is message/rfc822: part 1 is the encapsulated message, to the
+        // end of the stored bytes.
+        let top = format!("Content-Type: message/rfc822\r\n\r\n{inner}");
+        assert_eq!(
+            get(top.as_bytes(), Some(Section::Text(Some(part(&[1]))))).as_deref(),
+            Some(text)
+        );
+        let unterminated = &inner[..inner.len() - 2];
+        let top = format!("Content-Type: message/rfc822\r\n\r\n{unterminated}");
+        assert_eq!(
+            get(top.as_bytes(), Some(Section::Text(Some(part(&[1]))))).as_deref(),
+            Some(&text[..text.len() - 2])
+        );
+        let single = "From: b@y\r\n\r\nmot dong\r\nhai dong\r\n";
+        let raw = format!(
+            "Content-Type: multipart/mixed; boundary=out\r\n\r\n--out\r\nContent-Type: message/rfc822\r\n\r\n{single}\r\n--out--\r\n"
+        );
+        assert_eq!(
+            get(raw.as_bytes(), Some(Section::Text(Some(part(&[1]))))).as_deref(),
+            Some("mot dong\r\nhai dong\r\n")
+        );
+    }
+
+    /// ENVELOPE groups (RFC 3501 §7.4.2): start `(NIL NIL "name" NIL)`, members, end
+    /// `(NIL NIL NIL NIL)`; an empty group is start and end; a member without an address
+    /// (malformed) is left out, never made into one.
+    #[test]
+    fn envelope_groups() {
+        let raw = b"To: undisclosed: a@b.vn, \"C D\" <c@d.vn>;\r\nCc: undisclosed-recipients:;\r\nBcc: Friends: Joe;, e@f.vn\r\nReply-To: Nobody\r\n\r\nx";
+        let env = Mime::parse_headers(raw).envelope();
+        let addr = |name: Option<&str>, mailbox: Option<&str>, host: Option<&str>| Address {
+            name: nstring(name),
+            adl: NString(None),
+            mailbox: nstring(mailbox),
+            host: nstring(host),
+        };
+        let start = |name| addr(None, Some(name), None);
+        let end = addr(None, None, None);
+        assert_eq!(
+            env.to,
+            [
+                start("undisclosed"),
+                addr(None, Some("a"), Some("b.vn")),
+                addr(Some("C D"), Some("c"), Some("d.vn")),
+                end.clone(),
+            ]
+        );
+        assert_eq!(env.cc, [start("undisclosed-recipients"), end.clone()]);
+        assert_eq!(
+            env.bcc,
+            [start("Friends"), end, addr(None, Some("e"), Some("f.vn"))]
+        );
+        // A phrase alone is no address: Reply-To falls back to From (none here).
+        assert!(env.reply_to.is_empty(), "{:?}", env.reply_to);
+    }
+
     #[test]
     fn single_part_messages() {
         let raw = b"From: x@y\r\nSubject: s\r\n\r\nline one\r\nline two\r\n";

@@ -578,5 +578,16 @@ mod tests {
         assert_eq!(parsed("1 LIST \"\" * RETURN (STATUS (MESSAGES)\r\n"), None);
         assert_eq!(parsed("1 LIST \"\" {3}\r\n"), None);
         assert_eq!(parsed("1 FETCH (x) \"\" \"*\"\r\n"), None);
+        // Child attributes: asked for, or a LIST without options (RFC 5258 §4, §5).
+        let children = |s: &str| parsed(s).unwrap().1.children;
+        assert!(children("1 LIST \"\" \"%\" RETURN (CHILDREN)\r\n"));
+        assert!(children("1 LIST () \"\" \"%\"\r\n"));
+        assert!(children("1 LIST \"\" \"%\" RETURN ()\r\n"));
+        assert!(children("1 LIST \"\" (\"INBOX\" \"%\")\r\n"));
+        assert!(!children("1 LIST (SUBSCRIBED) \"\" \"*\"\r\n"));
+        assert!(!children("1 LIST \"\" \"*\" RETURN (SUBSCRIBED)\r\n"));
+        assert!(children(
+            "1 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\" RETURN (CHILDREN)\r\n"
+        ));
     }
 }

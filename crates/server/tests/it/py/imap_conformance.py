@@ -227,6 +227,13 @@ items = fetch_items(ok(a.fetch("2", "(BODY.PEEK[2] BODY.PEEK[2.TEXT] BODY.PEEK[2
 assert items[b"BODY[2]"] == body2, items
 assert items[b"BODY[2.TEXT]"] == text2, items
 assert items[b"BODY[2.HEADER]"] == body2[:len(body2) - len(text2)], items
+# A message that is itself message/rfc822: part 1 is the encapsulated message, whole.
+whole = b"From: a@x.vn\r\nSubject: chuyen tiep\r\nContent-Type: message/rfc822\r\n\r\n" + inner
+append(a, "Nhom", whole)
+ok(a.select("Nhom"))
+items = fetch_items(ok(a.fetch("3", "(BODY.PEEK[1] BODY.PEEK[1.TEXT])")))
+assert items[b"BODY[1]"] == inner, items
+assert items[b"BODY[1.TEXT]"] == inner[inner.index(b"\r\n\r\n") + 4:], items
 
 # ---- 7. LIST-EXTENDED (RFC 5258) -------------------------------------------------------------
 # §3: RECURSIVEMATCH without SUBSCRIBED is BAD, whatever the pattern.
