@@ -42,7 +42,7 @@ pub mod webmail;
 use std::sync::Arc;
 
 use hopthu_config::Config;
-use hopthu_model::{AccountId, MailboxId};
+use hopthu_model::{AccountId, MailboxId, Uid};
 use hopthu_store::Store;
 use tokio::sync::broadcast;
 
@@ -90,10 +90,6 @@ pub struct Core {
     rate_limits: RateLimits,
     /// Turns for password hashing and the cache of recent verifications (`password_check.rs`).
     password_checks: password_check::PasswordChecks,
-    /// Per mailbox, its UIDVALIDITY and the highest UID an IMAP session has already been
-    /// told about (RFC 3501 §2.3.2 `\Recent`: a message is recent in exactly one session).
-    /// In memory: after a restart the first session to select a mailbox gets all of it.
-    recent_marks: std::sync::Mutex<std::collections::HashMap<MailboxId, (u32, u32)>>,
     /// Counters for `GET /metrics` (`metrics.rs`).
     metrics: metrics::Metrics,
     /// The one DNS resolver and cache of the process (`dns.rs`), built on first use.
@@ -119,20 +115,24 @@ impl Drop for MaildropLock {
 }
 
 impl Core {
-    /// `\Recent` bookkeeping (RFC 3501 §2.3.2): the highest UID of `mailbox` a session was
-    /// already told about (0 when none since start or the UIDVALIDITY changed). With `claim`,
-    /// atomically raises it to `upto`: the caller's messages above the returned mark are
-    /// recent for it alone. EXAMINE and IMAP4rev2 sessions look without claiming.
-    pub fn recent_mark(&self, mailbox: MailboxId, uidvalidity: u32, upto: u32, claim: bool) -> u32 {
-        let mut marks = self.recent_marks.lock().unwrap_or_else(|e| e.into_inner());
-        let previous = match marks.get(&mailbox) {
-            Some(&(validity, mark)) if validity == uidvalidity => mark,
-            _ => 0,
-        };
-        if claim && upto > previous {
-            marks.insert(mailbox, (uidvalidity, upto));
-        }
-        previous
+    /// `\Recent` bookkeeping (RFC 3501 §2.3.2), kept in the store so it survives restarts
+    /// and is shared by the nodes on one database: the highest UID of `mailbox` a session was
+    /// already told about. With `claim`, atomically raises it to `upto`: the caller's messages
+    /// above the returned mark are recent for it alone. EXAMINE and IMAP4rev2 sessions look
+    /// without claiming.
+    pub async fn recent_mark(
+        &self,
+        who: &Principal,
+        mailbox: MailboxId,
+        upto: u32,
+        claim: bool,
+    ) -> Result<u32> {
+        self.mailbox_by_id(who, mailbox).await?;
+        Ok(if claim {
+            self.store.claim_recent(mailbox, Uid(upto)).await?
+        } else {
+            self.store.recent_mark(mailbox).await?
+        })
     }
 
     /// Opens the store named by the configuration (the embedded SQLite store under
@@ -157,7 +157,6 @@ impl Core {
             maildrop_locks: Arc::default(),
             queue_wake: tokio::sync::Notify::new(),
             rate_limits: RateLimits::default(),
-            recent_marks: std::sync::Mutex::default(),
             metrics: metrics::Metrics::default(),
             dns: std::sync::OnceLock::new(),
             node_id,

@@ -408,13 +408,12 @@ impl Core {
     ) -> Result<MoveOutcome> {
         self.mailbox_by_id(who, source).await?;
         let target_mailbox = self.mailbox_by_id(who, target).await?;
-        if source == target {
-            return Err(Error::invalid("source and target are the same mailbox"));
-        }
         let pairs = self.store.move_messages(source, uids, target).await?;
         if !pairs.is_empty() {
             self.notify(who.account, source);
-            self.notify(who.account, target);
+            if target != source {
+                self.notify(who.account, target);
+            }
         }
         Ok(MoveOutcome {
             uidvalidity: target_mailbox.uidvalidity,

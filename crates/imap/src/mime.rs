@@ -186,10 +186,15 @@ impl<'a> Mime<'a> {
                 )))
             }
             // HEADER, HEADER.FIELDS and TEXT of a part apply to a message/rfc822 part only.
-            ((m, id), spec) => match &m.parts.get(id)?.body {
-                PartType::Message(nested) => message_spec(nested, spec),
-                _ => None,
-            },
+            ((m, id), spec) => {
+                let p = m.parts.get(id)?;
+                match &p.body {
+                    PartType::Message(nested) => {
+                        message_spec(nested, spec, nested_end(m, p, nested))
+                    }
+                    _ => None,
+                }
+            }
         }
     }
 }
@@ -202,15 +207,31 @@ enum Spec<'s, 'n> {
     Mime,
 }
 
-fn message_spec<'m>(m: &'m Message<'_>, spec: Spec<'_, '_>) -> Option<Cow<'m, [u8]>> {
+/// HEADER, HEADER.FIELDS and TEXT of an encapsulated message that ends at `end` of its raw
+/// bytes: TEXT runs from its header's end to there, epilogue of a multipart body included.
+fn message_spec<'m>(m: &'m Message<'_>, spec: Spec<'_, '_>, end: usize) -> Option<Cow<'m, [u8]>> {
     let raw = m.raw_message.as_ref();
     let root = m.parts.first()?;
     let header = range(raw, root.offset_header as usize, root.offset_body as usize);
     match spec {
         Spec::Header => Some(Cow::Borrowed(header)),
         Spec::Fields(names, not) => Some(Cow::Owned(select_fields(header, names, not))),
-        Spec::Text => Some(Cow::Borrowed(part_body(m, root))),
+        Spec::Text => Some(Cow::Borrowed(range(raw, root.offset_body as usize, end))),
         Spec::Body | Spec::Mime => None,
+    }
+}
+
+/// Where the message encapsulated in part `p` of `m` ends in its own raw bytes. mail-parser
+/// parses a message/rfc822 part in place (the nested message's offsets are into the same
+/// bytes, and its root ends at its last boundary, before any epilogue): then it ends where
+/// the part does. A part it had to decode first has raw bytes of its own, whole.
+fn nested_end(m: &Message<'_>, p: &MessagePart<'_>, nested: &Message<'_>) -> usize {
+    let outer = m.raw_message.as_ref();
+    let inner = nested.raw_message.as_ref();
+    if std::ptr::eq(outer.as_ptr(), inner.as_ptr()) && outer.len() == inner.len() {
+        part_end(m, p).min(outer.len())
+    } else {
+        inner.len()
     }
 }
 
@@ -247,14 +268,21 @@ fn resolve<'m, 'a>(top: &'m Message<'a>, part: &Part) -> Option<(&'m Message<'a>
 /// The body of a part: its octets between the header and the boundary. The body of the top
 /// message runs to the end of the stored bytes.
 fn part_body<'m>(m: &'m Message<'_>, p: &MessagePart<'_>) -> &'m [u8] {
-    let raw = m.raw_message.as_ref();
+    range(
+        m.raw_message.as_ref(),
+        p.offset_body as usize,
+        part_end(m, p),
+    )
+}
+
+/// Where a part's body ends in its message's raw bytes (see [`part_body`]).
+fn part_end(m: &Message<'_>, p: &MessagePart<'_>) -> usize {
     let is_root = m.parts.first().is_some_and(|root| std::ptr::eq(p, root));
-    let end = if is_root && (p.offset_end == 0 || p.offset_end < p.offset_body) {
-        raw.len()
+    if is_root && (p.offset_end == 0 || p.offset_end < p.offset_body) {
+        m.raw_message.len()
     } else {
         p.offset_end as usize
-    };
-    range(raw, p.offset_body as usize, end)
+    }
 }
 
 /// `raw[start..end]`, clamped.
@@ -468,25 +496,27 @@ fn envelope_from_fields(fields: &[Field<'_>], m: Option<&Message<'_>>) -> Envelo
     }
 }
 
+/// The addresses of an ENVELOPE field (RFC 3501 §7.4.2). A group is its start
+/// `(NIL NIL "name" NIL)`, its members, then its end `(NIL NIL NIL NIL)`; an empty group is
+/// start and end. What the parser found without an address (a bare phrase, as in a malformed
+/// group `g: Joe;`) is not an address and is left out rather than made up.
 fn addresses(list: &mail_parser::Address<'_>) -> Vec<Address<'static>> {
     let one = |addr: &mail_parser::Addr<'_>| {
-        let (mailbox, host) = match addr.address.as_deref() {
-            Some(a) => match a.rsplit_once('@') {
-                Some((l, d)) => (Some(l.to_string()), Some(d.to_string())),
-                // RFC 3501: a NIL host means group syntax, so a bare local part gets "".
-                None => (Some(a.to_string()), Some(String::new())),
-            },
-            None => (None, Some(String::new())),
+        let a = addr.address.as_deref().filter(|a| !a.trim().is_empty())?;
+        let (mailbox, host) = match a.rsplit_once('@') {
+            Some((l, d)) => (l.to_string(), d.to_string()),
+            // RFC 3501: a NIL host means group syntax, so a bare local part gets "".
+            None => (a.to_string(), String::new()),
         };
-        Address {
+        Some(Address {
             name: nstring(addr.name.as_deref().map(encode_words)),
             adl: NString(None),
-            mailbox: nstring(mailbox.map(|m| encode_words(&m))),
-            host: nstring(host),
-        }
+            mailbox: nstring(Some(encode_words(&mailbox))),
+            host: nstring(Some(host)),
+        })
     };
     match list {
-        mail_parser::Address::List(addrs) => addrs.iter().map(one).collect(),
+        mail_parser::Address::List(addrs) => addrs.iter().filter_map(one).collect(),
         mail_parser::Address::Group(groups) => {
             let mut out = Vec::new();
             for group in groups {
@@ -500,7 +530,7 @@ fn addresses(list: &mail_parser::Address<'_>) -> Vec<Address<'static>> {
                         host: NString(None),
                     });
                 }
-                out.extend(group.addresses.iter().map(one));
+                out.extend(group.addresses.iter().filter_map(one));
                 if named {
                     out.push(Address {
                         name: NString(None),
@@ -758,6 +788,84 @@ mod tests {
             text.starts_with("preamble\r\n--XX") && text.ends_with("epilogue\r\n"),
             "{text}"
         );
+    }
+
+    /// BODY[n.TEXT] of an encapsulated message is its body as stored, to the end of the
+    /// part: a multipart body keeps its epilogue (and a non-multipart one its last line).
+    #[test]
+    fn encapsulated_text_keeps_the_epilogue() {
+        let inner = "From: b@y\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\npre\r\n--in\r\n\r\nmot\r\n--in--\r\nepilogue\r\nmore\r\n";
+        let raw = format!(
+            "Content-Type: multipart/mixed; boundary=out\r\n\r\n--out\r\n\r\nthu\r\n--out\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--out--\r\nouter epilogue\r\n"
+        );
+        let raw = raw.as_bytes();
+        let text = &inner[inner.find("\r\n\r\n").unwrap() + 4..];
+        assert_eq!(
+            get(raw, Some(Section::Part(part(&[2])))).as_deref(),
+            Some(inner)
+        );
+        assert_eq!(
+            get(raw, Some(Section::Text(Some(part(&[2]))))).as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            get(raw, Some(Section::Header(Some(part(&[2]))))).as_deref(),
+            Some(&inner[..inner.len() - text.len()])
+        );
+        // A whole message that is message/rfc822: part 1 is the encapsulated message, to the
+        // end of the stored bytes.
+        let top = format!("Content-Type: message/rfc822\r\n\r\n{inner}");
+        assert_eq!(
+            get(top.as_bytes(), Some(Section::Text(Some(part(&[1]))))).as_deref(),
+            Some(text)
+        );
+        let unterminated = &inner[..inner.len() - 2];
+        let top = format!("Content-Type: message/rfc822\r\n\r\n{unterminated}");
+        assert_eq!(
+            get(top.as_bytes(), Some(Section::Text(Some(part(&[1]))))).as_deref(),
+            Some(&text[..text.len() - 2])
+        );
+        let single = "From: b@y\r\n\r\nmot dong\r\nhai dong\r\n";
+        let raw = format!(
+            "Content-Type: multipart/mixed; boundary=out\r\n\r\n--out\r\nContent-Type: message/rfc822\r\n\r\n{single}\r\n--out--\r\n"
+        );
+        assert_eq!(
+            get(raw.as_bytes(), Some(Section::Text(Some(part(&[1]))))).as_deref(),
+            Some("mot dong\r\nhai dong\r\n")
+        );
+    }
+
+    /// ENVELOPE groups (RFC 3501 §7.4.2): start `(NIL NIL "name" NIL)`, members, end
+    /// `(NIL NIL NIL NIL)`; an empty group is start and end; a member without an address
+    /// (malformed) is left out, never made into one.
+    #[test]
+    fn envelope_groups() {
+        let raw = b"To: undisclosed: a@b.vn, \"C D\" <c@d.vn>;\r\nCc: undisclosed-recipients:;\r\nBcc: Friends: Joe;, e@f.vn\r\nReply-To: Nobody\r\n\r\nx";
+        let env = Mime::parse_headers(raw).envelope();
+        let addr = |name: Option<&str>, mailbox: Option<&str>, host: Option<&str>| Address {
+            name: nstring(name),
+            adl: NString(None),
+            mailbox: nstring(mailbox),
+            host: nstring(host),
+        };
+        let start = |name| addr(None, Some(name), None);
+        let end = addr(None, None, None);
+        assert_eq!(
+            env.to,
+            [
+                start("undisclosed"),
+                addr(None, Some("a"), Some("b.vn")),
+                addr(Some("C D"), Some("c"), Some("d.vn")),
+                end.clone(),
+            ]
+        );
+        assert_eq!(env.cc, [start("undisclosed-recipients"), end.clone()]);
+        assert_eq!(
+            env.bcc,
+            [start("Friends"), end, addr(None, Some("e"), Some("f.vn"))]
+        );
+        // A phrase alone is no address: Reply-To falls back to From (none here).
+        assert!(env.reply_to.is_empty(), "{:?}", env.reply_to);
     }
 
     #[test]

@@ -10,8 +10,12 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 
 use hopthu_core::{Changes, MessageIndex, MessageRecord};
-use hopthu_model::{Flags, MailboxId, Uid};
+use hopthu_model::{Flag, Flags, MailboxId, Uid};
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+
+/// At most this many keywords are listed in FLAGS (a mailbox has a handful; this bounds the
+/// response when one has many).
+pub(crate) const MAX_KEYWORDS: usize = 100;
 
 /// A change to report to the client, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +57,9 @@ pub(crate) struct Selected {
     recent: Vec<(u32, u32)>,
     /// The highest UID this session has looked at for `\Recent`.
     recent_upto: u32,
+    /// The keywords told to the client in FLAGS (RFC 3501 §7.2.6): at SELECT, and each one
+    /// that came into use since (`announce_keywords`).
+    announced: Vec<Flag>,
     /// The last `SEARCH RETURN (SAVE)` result, as UIDs, ascending (SEARCHRES, RFC 5182: what
     /// `$` stands for; an expunged message simply drops out).
     pub(crate) saved: Vec<Uid>,
@@ -85,8 +92,32 @@ impl Selected {
             modseq: index.highestmodseq,
             recent: Vec::new(),
             recent_upto: 0,
+            announced: Vec::new(),
             saved: Vec::new(),
         }
+    }
+
+    /// Takes every keyword in use that the client was not told about into the announced
+    /// ones (at most [`MAX_KEYWORDS`]); true when there was one, and FLAGS must be sent again.
+    pub(crate) fn announce_keywords(&mut self) -> bool {
+        let mut grew = false;
+        for set in &self.flag_sets {
+            for flag in set.iter() {
+                if matches!(flag, Flag::Keyword(_))
+                    && self.announced.len() < MAX_KEYWORDS
+                    && !self.announced.contains(flag)
+                {
+                    self.announced.push(flag.clone());
+                    grew = true;
+                }
+            }
+        }
+        grew
+    }
+
+    /// The keywords the client was told about in FLAGS.
+    pub(crate) fn announced_keywords(&self) -> &[Flag] {
+        &self.announced
     }
 
     /// Marks the UIDs above `after` up to `upto` as recent in this session.
@@ -155,7 +186,8 @@ impl Selected {
         self.modseqs[index]
     }
 
-    /// The distinct flag sets in use (for the keywords SELECT announces).
+    /// The distinct flag sets in use.
+    #[cfg(test)]
     pub(crate) fn flag_sets(&self) -> impl Iterator<Item = &Flags> {
         self.flag_sets.iter()
     }
@@ -431,7 +463,6 @@ fn ordered(a: u32, b: u32) -> (u32, u32) {
 mod tests {
     use super::*;
     use hopthu_core::BlobId;
-    use hopthu_model::Flag;
 
     fn record(uid: u32, flags: &str) -> MessageRecord {
         MessageRecord {

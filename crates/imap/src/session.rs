@@ -701,9 +701,10 @@ impl Session {
         if !self.dirty && !force {
             return Ok(());
         }
+        let principal = principal.clone();
         let changes = match self
             .core
-            .changes_since(principal, selected.id, selected.modseq)
+            .changes_since(&principal, selected.id, selected.modseq)
             .await
         {
             Ok(changes) => changes,
@@ -722,8 +723,11 @@ impl Session {
         };
         self.dirty = false;
         let grew = updates.iter().any(|u| matches!(u, Update::Exists(_)));
+        // Claimed before the updates go out, so a FETCH among them shows `\Recent`.
+        let claimed = grew && self.claim_recent(&principal).await?;
+        self.announce_keywords();
         self.push_updates(updates);
-        if grew && self.claim_recent() {
+        if claimed {
             // RFC 3501 §7.3.2: the new count follows EXISTS.
             let count = self.selected.as_ref().map_or(0, Selected::recent_count);
             self.push_data(Data::Recent(count));
@@ -734,19 +738,41 @@ impl Session {
     /// Claims the selected mailbox's messages no session was told about yet as recent in
     /// this one (read-only or IMAP4rev2 sessions look without claiming). False under
     /// IMAP4rev2, which has no `\Recent`.
-    pub(crate) fn claim_recent(&mut self) -> bool {
+    pub(crate) async fn claim_recent(
+        &mut self,
+        principal: &hopthu_core::Principal,
+    ) -> Result<bool, CmdError> {
         if self.rev2 {
-            return false;
+            return Ok(false);
         }
-        let Some(selected) = self.selected.as_mut() else {
-            return false;
+        let Some(selected) = self.selected.as_ref() else {
+            return Ok(false);
         };
+        let (id, read_only) = (selected.id, selected.read_only);
         let upto = selected.max_uid().map_or(0, |u| u.0);
-        let after =
-            self.core
-                .recent_mark(selected.id, selected.uidvalidity, upto, !selected.read_only);
-        selected.add_recent(after, upto);
-        true
+        let after = self
+            .core
+            .recent_mark(principal, id, upto, !read_only)
+            .await?;
+        if let Some(selected) = self.selected.as_mut() {
+            selected.add_recent(after, upto);
+        }
+        Ok(true)
+    }
+
+    /// RFC 3501 §7.2.6: a keyword new to this session (set by STORE or APPEND here or in
+    /// another session) is announced in FLAGS and `OK [PERMANENTFLAGS]` before any FETCH
+    /// shows it.
+    pub(crate) fn announce_keywords(&mut self) {
+        let Some(selected) = self.selected.as_mut() else {
+            return;
+        };
+        if !selected.announce_keywords() {
+            return;
+        }
+        let (flags, permanent) = crate::cmd::select::flag_responses(selected);
+        self.push_data(flags);
+        self.reply(None, StatusKind::Ok, Some(permanent), "Flags permitted");
     }
 
     /// Whether a message of the selected mailbox carries `\Recent` for this session.

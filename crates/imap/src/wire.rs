@@ -123,14 +123,7 @@ impl Wire {
 
     /// Encodes a response into the output buffer.
     pub(crate) fn push(&mut self, response: &Response<'_>) {
-        // A server never waits before sending a literal, so fragments go out back to back.
-        for fragment in ResponseCodec::default().encode(response) {
-            match fragment {
-                Fragment::Line { data } | Fragment::Literal { data, .. } => {
-                    self.out.extend_from_slice(&data)
-                }
-            }
-        }
+        encode_into(response, &mut self.out);
     }
 
     /// Adds a response line imap-codec has no type for (ESEARCH); `line` ends with CRLF.
@@ -179,5 +172,17 @@ impl Wire {
         let _ = self.flush().await;
         self.stream.shutdown().await;
         self.stream = Stream::Gone;
+    }
+}
+
+/// A response as the bytes sent: a server never waits before sending a literal, so the
+/// fragments go out back to back.
+pub(crate) fn encode_into(response: &Response<'_>, out: &mut Vec<u8>) {
+    for fragment in ResponseCodec::default().encode(response) {
+        match fragment {
+            Fragment::Line { data } | Fragment::Literal { data, .. } => {
+                out.extend_from_slice(&data)
+            }
+        }
     }
 }

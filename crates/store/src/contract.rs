@@ -61,6 +61,12 @@
 //!     lock on PostgreSQL), and mailbox changes reach the other nodes
 //!     ([`crate::Store::announce_changes`], `LISTEN`/`NOTIFY`). (the multi-node tests in
 //!     `crates/server/tests/it/nodes.rs`)
+//! 13. **`\Recent` is claimed once.** Each mailbox keeps the highest UID some IMAP session
+//!     was told about as recent (`recent_upto`, 0 for a new mailbox; [`crate::Store::recent_mark`]).
+//!     [`crate::Store::claim_recent`] returns it and raises it to the caller's highest UID in
+//!     one transaction under the mailbox's row lock, never lowering it, so of sessions on any
+//!     nodes selecting at once each message above the old mark is recent in exactly one, and
+//!     the mark survives restarts. (`recent_is_claimed_once`)
 //!
 //! The API itself is [`crate::Store`]: one method per operation in mail-domain terms,
 //! dispatching to the back-end chosen at open time (`Store::open`: a `postgres://` URL, or

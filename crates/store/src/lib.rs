@@ -323,6 +323,21 @@ impl Store {
         meta!(self, db => db.count_above(mailbox, uid).await)
     }
 
+    /// The `\Recent` mark of a mailbox (RFC 3501 §2.3.2): the highest UID a session was
+    /// already told about as recent (0 for a new mailbox). Its messages above it are recent
+    /// for nobody yet.
+    pub async fn recent_mark(&self, mailbox: MailboxId) -> Result<u32> {
+        meta!(self, db => db.recent_mark(mailbox).await)
+    }
+
+    /// Claims the messages of a mailbox up to `upto` as recent for the caller alone: returns
+    /// the mark before and raises it to `upto` (never lowers it), atomically, so of several
+    /// sessions on any nodes claiming at once each message above the old mark goes to exactly
+    /// one (contract §13).
+    pub async fn claim_recent(&self, mailbox: MailboxId, upto: Uid) -> Result<u32> {
+        meta!(self, db => db.claim_recent(mailbox, upto).await)
+    }
+
     /// Total size of a mailbox's messages (IMAP4rev2 STATUS SIZE).
     pub async fn mailbox_size(&self, mailbox: MailboxId) -> Result<u64> {
         meta!(self, db => db.mailbox_size(mailbox).await)

@@ -446,6 +446,20 @@ async fn unseen_counters_follow_flags_moves_and_expunges(kind: Kind) {
         .collect();
     assert_eq!(by_id[&inbox], (2, 2)); // uids 1 (unseen again) and 5
     assert_eq!(by_id[&trash], (2, 1)); // 2 seen, 3 unseen
+    // A move into the mailbox itself (RFC 6851): new UIDs, the old ones expunged, and the
+    // counters as they were.
+    let before = store.mailbox(inbox).await.unwrap().unwrap().highestmodseq;
+    let moved = store
+        .move_messages(inbox, &[Uid(1), Uid(5)], inbox)
+        .await
+        .unwrap();
+    assert_eq!(moved, [(Uid(1), Uid(6)), (Uid(5), Uid(7))]);
+    let changes = store.changes_since(inbox, before).await.unwrap();
+    assert_eq!(changes.expunged, [Uid(1), Uid(5)]);
+    let uids: Vec<Uid> = changes.changed.iter().map(|m| m.uid).collect();
+    assert_eq!(uids, [Uid(6), Uid(7)]);
+    let status = store.mailbox_status(inbox).await.unwrap();
+    assert_eq!((status.messages, status.unseen), (2, 2));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -901,6 +915,47 @@ async fn text_with_a_nul_is_stored(kind: Kind) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `\Recent` marks (contract §13): a mailbox starts at 0, a claim returns the mark before
+/// and raises it (never lowers it), and of concurrent claims exactly one gets each message.
+async fn recent_is_claimed_once(kind: Kind) {
+    let (store, dir) = open(kind).await;
+    let store = Arc::new(store);
+    let (_, inbox) = account(&store, "r@x.vn").await;
+    for i in 0..3 {
+        put(&store, format!("r{i}").as_bytes(), &[inbox]).await;
+    }
+    assert_eq!(store.recent_mark(inbox).await.unwrap(), 0);
+    assert_eq!(store.claim_recent(inbox, Uid(3)).await.unwrap(), 0);
+    assert_eq!(store.recent_mark(inbox).await.unwrap(), 3);
+    assert_eq!(store.claim_recent(inbox, Uid(3)).await.unwrap(), 3);
+    assert_eq!(store.claim_recent(inbox, Uid(1)).await.unwrap(), 3);
+    assert_eq!(store.recent_mark(inbox).await.unwrap(), 3, "never lowered");
+    for i in 3..5 {
+        put(&store, format!("r{i}").as_bytes(), &[inbox]).await;
+    }
+    let claims: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_recent(inbox, Uid(5)).await.unwrap() })
+        })
+        .collect();
+    let mut before = Vec::new();
+    for claim in claims {
+        before.push(claim.await.unwrap());
+    }
+    before.sort_unstable();
+    assert_eq!(
+        before,
+        [3, 5, 5, 5, 5, 5, 5, 5],
+        "one claim gets UIDs 4 and 5"
+    );
+    assert!(matches!(
+        store.claim_recent(MailboxId(999_999), Uid(1)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// Outbound work is claimed: concurrent claims by two nodes never take the same recipient,
 /// what a node holds is taken again by another only after its lease, recording an outcome
 /// ends the hold, and a node can give back what it holds.
@@ -1088,5 +1143,6 @@ on_each_backend!(
     the_collector_frees_only_old_unreferenced_bodies,
     text_with_a_nul_is_stored,
     queue_claims_are_exclusive_and_end,
+    recent_is_claimed_once,
     every_blob_column_is_a_known_reference,
 );

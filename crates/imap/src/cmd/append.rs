@@ -16,7 +16,7 @@ use imap_codec::imap_types::flag::Flag;
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::Code;
 
-use super::{mailbox_name, model_flags};
+use super::{check_flags, mailbox_name, model_flags};
 use crate::errors::{CmdError, CmdResult, Done, code};
 use crate::session::Session;
 
@@ -27,6 +27,7 @@ pub(crate) async fn run(
     date: Option<&DateTime>,
     message: LiteralOrLiteral8<'_>,
 ) -> CmdResult {
+    check_flags(flags)?;
     let principal = s.principal()?;
     let name = mailbox_name(mailbox, s.utf8);
     let data = match message {

@@ -28,7 +28,7 @@ use imap_codec::imap_types::extensions::binary::Literal8;
 use imap_codec::imap_types::fetch::{
     MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section,
 };
-use imap_codec::imap_types::response::Data;
+use imap_codec::imap_types::response::{Data, Response};
 use imap_codec::imap_types::sequence::SequenceSet;
 
 use super::flag_fetch;
@@ -232,6 +232,9 @@ pub(crate) async fn run(
                 }
             });
             let mut items: Vec<MessageDataItem<'_>> = Vec::with_capacity(names.len() + 1);
+            // BINARY partials: the item's position and its origin octet (imap-types has no
+            // field for it; `push_fetch` writes `BINARY[n]<origin>`).
+            let mut origins: Vec<(usize, Option<u32>)> = Vec::new();
             for name in &names {
                 let item = match (name, &mime) {
                     (MessageDataItemName::Uid, _) => match NonZeroU32::new(uid.0) {
@@ -302,13 +305,20 @@ pub(crate) async fn run(
                         Some(m),
                     ) => match m.binary(section) {
                         Ok(Some(bytes)) => {
-                            let (_, bytes) = cut(bytes, *partial);
-                            MessageDataItem::Binary {
-                                section: section.clone(),
-                                value: NString8::Literal8(Literal8 {
+                            let (origin, bytes) = cut(bytes, *partial);
+                            origins.push((items.len(), origin));
+                            // literal8 only for what a literal cannot carry (NUL, RFC 3516 §4.2).
+                            let value = if bytes.contains(&0) {
+                                NString8::Literal8(Literal8 {
                                     data: Cow::Owned(bytes.into_owned()),
                                     mode: LiteralMode::Sync,
-                                }),
+                                })
+                            } else {
+                                NString8::NString(body_string(Cow::Owned(bytes.into_owned())))
+                            };
+                            MessageDataItem::Binary {
+                                section: section.clone(),
+                                value,
                             }
                         }
                         Ok(None) => MessageDataItem::Binary {
@@ -349,7 +359,7 @@ pub(crate) async fn run(
             else {
                 continue;
             };
-            s.push_data(Data::Fetch { seq, items });
+            push_fetch(s, seq, items, &origins);
             s.wire.flush_if_large().await?;
         }
     }
@@ -369,6 +379,57 @@ pub(crate) async fn run(
 }
 
 /// `<start.length>` (RFC 3501 §6.4.5): the origin to report and the bytes.
+/// `* n FETCH (...)`. With a BINARY partial among the items (RFC 3516 §4.2:
+/// `BINARY[1]<0> {7}`), each item is encoded alone and the origin written after its section.
+fn push_fetch(
+    s: &mut Session,
+    seq: NonZeroU32,
+    items: Vec1<MessageDataItem<'_>>,
+    origins: &[(usize, Option<u32>)],
+) {
+    if origins.iter().all(|(_, origin)| origin.is_none()) {
+        s.push_data(Data::Fetch { seq, items });
+        return;
+    }
+    let head = format!("* {seq} FETCH (");
+    let mut out = head.clone().into_bytes();
+    for (k, item) in items.into_inner().into_iter().enumerate() {
+        let mut one = Vec::new();
+        crate::wire::encode_into(
+            &Response::Data(Data::Fetch {
+                seq,
+                items: Vec1::from(item),
+            }),
+            &mut one,
+        );
+        // `* n FETCH (` item `)\r\n`
+        let Some(body) = one
+            .strip_prefix(head.as_bytes())
+            .and_then(|b| b.strip_suffix(b")\r\n"))
+        else {
+            continue;
+        };
+        if k > 0 {
+            out.push(b' ');
+        }
+        let origin = origins
+            .iter()
+            .find(|(at, _)| *at == k)
+            .and_then(|(_, o)| *o);
+        match (origin, body.iter().position(|&b| b == b']')) {
+            // `BINARY[1.2]` then `<origin>`: the section holds only digits and dots.
+            (Some(origin), Some(close)) => {
+                out.extend_from_slice(&body[..=close]);
+                out.extend_from_slice(format!("<{origin}>").as_bytes());
+                out.extend_from_slice(&body[close + 1..]);
+            }
+            _ => out.extend_from_slice(body),
+        }
+    }
+    out.extend_from_slice(b")\r\n");
+    s.wire.push_raw(&out);
+}
+
 fn cut(bytes: Cow<'_, [u8]>, partial: Option<(u32, NonZeroU32)>) -> (Option<u32>, Cow<'_, [u8]>) {
     let Some((start, length)) = partial else {
         return (None, bytes);

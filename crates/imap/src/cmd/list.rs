@@ -49,6 +49,10 @@ pub(crate) struct ListRequest {
     recursive_match: bool,
     /// RETURN (SUBSCRIBED): mark subscribed mailboxes `\Subscribed`.
     return_subscribed: bool,
+    /// Whether `\HasChildren`/`\HasNoChildren` are sent: asked for by RETURN (CHILDREN), or
+    /// a LIST without selection or return options (RFC 5258 §4: the server MAY send them
+    /// unasked; with options, answers are as §5's examples, without them).
+    children: bool,
     /// RETURN (STATUS (...)) (RFC 5819): a STATUS response after each selectable mailbox.
     status: Vec<StatusDataItemName>,
 }
@@ -59,6 +63,7 @@ impl ListRequest {
     pub(crate) fn exact(name: &str) -> Option<ListRequest> {
         (!name.contains(['%', '*'])).then(|| ListRequest {
             patterns: vec![name.to_string()],
+            children: true,
             ..ListRequest::default()
         })
     }
@@ -75,6 +80,7 @@ impl ListRequest {
         ListRequest {
             reference: mailbox_name(reference, utf8),
             patterns: vec![wire_name(&pattern, utf8)],
+            children: true,
             ..ListRequest::default()
         }
     }
@@ -103,6 +109,13 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
     let principal = s.principal()?;
     let delimiter = QuotedChar::try_from('/').ok();
     let verb = if lsub { "LSUB" } else { "LIST" };
+    if request.recursive_match && !request.subscribed_only {
+        // RFC 5258 §3: RECURSIVEMATCH alone (or with REMOTE only) is BAD, whatever the
+        // pattern; of the selection options offered here only SUBSCRIBED gives it a meaning.
+        return Err(CmdError::Bad(
+            "RECURSIVEMATCH needs the SUBSCRIBED selection option".into(),
+        ));
+    }
     if request.patterns.iter().all(String::is_empty) && !lsub {
         // RFC 3501 §6.3.8: the hierarchy delimiter and root name.
         s.push_data(Data::List {
@@ -111,12 +124,6 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
             mailbox: Mailbox::try_from("").expect("empty name"),
         });
         return Done::ok("LIST completed");
-    }
-    if request.recursive_match && !request.subscribed_only && !request.special_use_only {
-        // RFC 5258 §3: RECURSIVEMATCH needs another selection option.
-        return Err(CmdError::Bad(
-            "RECURSIVEMATCH needs another selection option".into(),
-        ));
     }
     let patterns: Vec<Vec<char>> = request
         .patterns
@@ -200,22 +207,26 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
         } else {
             match entry.mailbox {
                 Some(mailbox) => {
-                    let prefix = format!("{}/", mailbox.name);
-                    let children = by_name
-                        .range(prefix.as_str()..)
-                        .next()
-                        .is_some_and(|(n, _)| n.starts_with(&prefix));
-                    items.push(attribute(if children {
-                        "HasChildren"
-                    } else {
-                        "HasNoChildren"
-                    }));
                     if let Some(special) = mailbox.special_use {
                         items.push(attribute(special.as_str().trim_start_matches('\\')));
                     }
                 }
                 // RFC 9051 §7.3.1: \NonExistent implies \Noselect.
                 None => items.push(attribute("NonExistent")),
+            }
+            if request.children {
+                // A name that is no mailbox may still have children (RFC 5258 §5 example 11:
+                // `(\NonExistent \HasChildren)`).
+                let prefix = format!("{name}/");
+                let children = by_name
+                    .range(prefix.as_str()..)
+                    .next()
+                    .is_some_and(|(n, _)| n.starts_with(&prefix));
+                items.push(attribute(if children {
+                    "HasChildren"
+                } else {
+                    "HasNoChildren"
+                }));
             }
             if entry.subscribed && (request.subscribed_only || request.return_subscribed) {
                 items.push(attribute("Subscribed"));
@@ -403,22 +414,27 @@ pub(crate) fn parse_extended(bytes: &[u8], utf8: bool) -> Option<(String, ListRe
     let upper = |w: &[u8]| String::from_utf8_lossy(w).to_ascii_uppercase();
     let mut request = ListRequest::default();
     let mut extended = false;
+    // Any selection or return option at all (`LIST () "" "*"` is a plain LIST).
+    let mut options = false;
     if tokens.next_if_eq(&Token::Open).is_some() {
         extended = true;
         loop {
             match tokens.next()? {
                 Token::Close => break,
-                Token::Word(w) => match upper(&w).as_str() {
-                    "SUBSCRIBED" => {
-                        request.subscribed_only = true;
-                        request.return_subscribed = true;
+                Token::Word(w) => {
+                    options = true;
+                    match upper(&w).as_str() {
+                        "SUBSCRIBED" => {
+                            request.subscribed_only = true;
+                            request.return_subscribed = true;
+                        }
+                        "SPECIAL-USE" => request.special_use_only = true,
+                        "RECURSIVEMATCH" => request.recursive_match = true,
+                        // One server: nothing is remote.
+                        "REMOTE" => {}
+                        _ => return None,
                     }
-                    "SPECIAL-USE" => request.special_use_only = true,
-                    "RECURSIVEMATCH" => request.recursive_match = true,
-                    // One server: nothing is remote.
-                    "REMOTE" => {}
-                    _ => return None,
-                },
+                }
                 Token::Open => return None,
             }
         }
@@ -458,12 +474,15 @@ pub(crate) fn parse_extended(bytes: &[u8], utf8: bool) -> Option<(String, ListRe
         }
         extended = true;
         loop {
-            match tokens.next()? {
+            let token = tokens.next()?;
+            options |= matches!(token, Token::Word(_));
+            match token {
                 Token::Close => break,
                 Token::Word(w) => match upper(&w).as_str() {
                     "SUBSCRIBED" => request.return_subscribed = true,
-                    // Children and special-use attributes are always returned.
-                    "CHILDREN" | "SPECIAL-USE" => {}
+                    "CHILDREN" => request.children = true,
+                    // Special-use attributes are always returned.
+                    "SPECIAL-USE" => {}
                     "STATUS" => {
                         if tokens.next()? != Token::Open {
                             return None;
@@ -491,6 +510,7 @@ pub(crate) fn parse_extended(bytes: &[u8], utf8: bool) -> Option<(String, ListRe
     if tokens.next().is_some() || !extended {
         return None;
     }
+    request.children |= !options;
     Some((tag, request))
 }
 
@@ -558,5 +578,16 @@ mod tests {
         assert_eq!(parsed("1 LIST \"\" * RETURN (STATUS (MESSAGES)\r\n"), None);
         assert_eq!(parsed("1 LIST \"\" {3}\r\n"), None);
         assert_eq!(parsed("1 FETCH (x) \"\" \"*\"\r\n"), None);
+        // Child attributes: asked for, or a LIST without options (RFC 5258 §4, §5).
+        let children = |s: &str| parsed(s).unwrap().1.children;
+        assert!(children("1 LIST \"\" \"%\" RETURN (CHILDREN)\r\n"));
+        assert!(children("1 LIST () \"\" \"%\"\r\n"));
+        assert!(children("1 LIST \"\" \"%\" RETURN ()\r\n"));
+        assert!(children("1 LIST \"\" (\"INBOX\" \"%\")\r\n"));
+        assert!(!children("1 LIST (SUBSCRIBED) \"\" \"*\"\r\n"));
+        assert!(!children("1 LIST \"\" \"*\" RETURN (SUBSCRIBED)\r\n"));
+        assert!(children(
+            "1 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\" RETURN (CHILDREN)\r\n"
+        ));
     }
 }

@@ -273,6 +273,19 @@ pub(crate) fn model_flag(flag: &Flag<'_>) -> Option<ModelFlag> {
     })
 }
 
+/// Refuses a flag written `NIL`: `STORE 1 FLAGS NIL` reads as the keyword `NIL` in the
+/// unparenthesised form imap-codec accepts, but a flag list is `"(" [flag *(SP flag)] ")"`
+/// (RFC 3501 §9) and NIL is not one; no keyword by that name is made.
+pub(crate) fn check_flags(flags: &[Flag<'_>]) -> Result<(), CmdError> {
+    if flags
+        .iter()
+        .any(|f| matches!(f, Flag::Keyword(k) if k.as_ref().eq_ignore_ascii_case("NIL")))
+    {
+        return Err(CmdError::Bad("NIL is not a flag list".into()));
+    }
+    Ok(())
+}
+
 pub(crate) fn model_flags(flags: &[Flag<'_>]) -> Flags {
     Flags::from_iter(flags.iter().filter_map(model_flag))
 }

@@ -1,7 +1,8 @@
 //! MOVE and UID MOVE (RFC 6851): one atomic core call (`Core::move_messages`, one store
 //! transaction): the messages get new UIDs in the target and are expunged here, or nothing
 //! happens. The COPYUID code comes in an untagged OK before the EXPUNGE (or, under QRESYNC,
-//! VANISHED) responses.
+//! VANISHED) responses. Into the selected mailbox itself it is the same: the messages get
+//! new UIDs there (COPYUID), the old ones are expunged.
 //!
 //! ```text
 //! C: a UID MOVE 42:43 Trash
@@ -52,12 +53,6 @@ pub(crate) async fn run(
     };
     if uids.is_empty() {
         return Done::ok("MOVE completed");
-    }
-    if target.id == id {
-        return Err(CmdError::No(
-            Some(crate::errors::code("CANNOT")),
-            "Source and target are the same mailbox".into(),
-        ));
     }
     let outcome = s
         .core

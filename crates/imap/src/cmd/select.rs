@@ -19,7 +19,6 @@
 
 use std::num::{NonZeroU32, NonZeroU64};
 
-use hopthu_model::Flag as ModelFlag;
 use hopthu_model::Uid;
 use imap_codec::imap_types::command::SelectParameter;
 use imap_codec::imap_types::core::Vec1;
@@ -116,43 +115,15 @@ pub(crate) async fn run(
         let upto = selected.max_uid().map_or(0, |u| u.0);
         let after = s
             .core
-            .recent_mark(selected.id, selected.uidvalidity, upto, !read_only);
+            .recent_mark(&principal, selected.id, upto, !read_only)
+            .await?;
         selected.add_recent(after, upto);
     }
 
-    let mut flags = vec![
-        Flag::Answered,
-        Flag::Flagged,
-        Flag::Deleted,
-        Flag::Seen,
-        Flag::Draft,
-    ];
-    let mut keywords: Vec<ModelFlag> = Vec::new();
-    for set in selected.flag_sets() {
-        for flag in set.iter() {
-            if matches!(flag, ModelFlag::Keyword(_))
-                && !keywords.contains(flag)
-                && keywords.len() < 100
-            {
-                keywords.push(flag.clone());
-            }
-        }
-    }
-    flags.extend(keywords.iter().filter_map(imap_flag));
-    s.push_data(Data::Flags(flags.clone()));
-    let permanent = if read_only {
-        Vec::new()
-    } else {
-        let mut p: Vec<FlagPerm<'static>> = flags.into_iter().map(FlagPerm::Flag).collect();
-        p.push(FlagPerm::Asterisk);
-        p
-    };
-    s.reply(
-        None,
-        StatusKind::Ok,
-        Some(Code::PermanentFlags(permanent)),
-        "Flags permitted",
-    );
+    selected.announce_keywords();
+    let (flags, permanent) = flag_responses(&selected);
+    s.push_data(flags);
+    s.reply(None, StatusKind::Ok, Some(permanent), "Flags permitted");
     s.push_data(Data::Exists(selected.count()));
     if !s.rev2 {
         s.push_data(Data::Recent(selected.recent_count()));
@@ -279,4 +250,27 @@ pub(crate) fn set_contains(set: &SequenceSet, n: u32, star: u32) -> bool {
         };
         (lo..=hi).contains(&n)
     })
+}
+
+/// The untagged FLAGS and the `OK [PERMANENTFLAGS]` code for a view: the system flags and the
+/// keywords announced to this session (RFC 3501 §7.2.6; none permanent when read-only). Sent
+/// by SELECT, and again whenever a keyword new to the session comes into use
+/// (`Session::announce_keywords`).
+pub(crate) fn flag_responses(selected: &Selected) -> (Data<'static>, Code<'static>) {
+    let mut flags = vec![
+        Flag::Answered,
+        Flag::Flagged,
+        Flag::Deleted,
+        Flag::Seen,
+        Flag::Draft,
+    ];
+    flags.extend(selected.announced_keywords().iter().filter_map(imap_flag));
+    let permanent = if selected.read_only {
+        Vec::new()
+    } else {
+        let mut p: Vec<FlagPerm<'static>> = flags.iter().cloned().map(FlagPerm::Flag).collect();
+        p.push(FlagPerm::Asterisk);
+        p
+    };
+    (Data::Flags(flags), Code::PermanentFlags(permanent))
 }

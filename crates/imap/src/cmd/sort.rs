@@ -10,8 +10,9 @@
 //! Keys come from the search index, never from message files: text keys compare the folded
 //! text (`search_fold`: no diacritics, lower case), which is the Vietnamese collation users
 //! expect ("Đạt" sorts with "dat"). SUBJECT is the base subject of RFC 5256 §2.1 (no `Re:`,
-//! `Fwd:`, `[...]` prefixes nor `(fwd)` trailer). FROM, TO and CC compare the first address
-//! header as indexed (name, then address), as do DISPLAYFROM and DISPLAYTO. DATE is the Date
+//! `Fwd:`, `[...]` prefixes nor `(fwd)` trailer), shared with THREAD. FROM, TO and CC compare
+//! the local part of the first address (§3), DISPLAYFROM and DISPLAYTO its display name, or
+//! its address when it has none (RFC 5957 §3). Ties go by sequence number. DATE is the Date
 //! header, or the internal date without one (§2.2); ARRIVAL the internal date.
 
 use std::cmp::Ordering;
@@ -116,10 +117,43 @@ fn compare(
             .unwrap_or(a.internal_date)
             .cmp(&b.sent_at.unwrap_or(b.internal_date)),
         SortKey::Size => a.size.cmp(&b.size),
-        SortKey::From | SortKey::DisplayFrom => a.from.trim().cmp(b.from.trim()),
-        SortKey::To | SortKey::DisplayTo => a.to.trim().cmp(b.to.trim()),
-        SortKey::Cc => a.cc.trim().cmp(b.cc.trim()),
+        SortKey::From => first_mailbox(&a.from).cmp(first_mailbox(&b.from)),
+        SortKey::To => first_mailbox(&a.to).cmp(first_mailbox(&b.to)),
+        SortKey::Cc => first_mailbox(&a.cc).cmp(first_mailbox(&b.cc)),
+        SortKey::DisplayFrom => first_display(&a.from).cmp(&first_display(&b.from)),
+        SortKey::DisplayTo => first_display(&a.to).cmp(&first_display(&b.to)),
         SortKey::Subject => subjects.get(&a.uid.0).cmp(&subjects.get(&b.uid.0)),
+    }
+}
+
+/// The indexed text of an address header is each address's display name (when it has one)
+/// then its address, folded (`hopthu_core::extract_search_text`): `"nong van dat datnv@x.vn
+/// b@y.vn"`. The first address is the first word with an `@`.
+fn first_address(text: &str) -> Option<(usize, &str)> {
+    text.split_whitespace()
+        .enumerate()
+        .find(|(_, word)| word.contains('@'))
+}
+
+/// The FROM/TO/CC key (RFC 5256 §3): the addr-mailbox (local part) of the first address,
+/// case-insensitively (the text is folded); empty when there is none.
+fn first_mailbox(text: &str) -> &str {
+    first_address(text)
+        .and_then(|(_, address)| address.rsplit_once('@'))
+        .map_or("", |(local, _)| local)
+}
+
+/// The DISPLAYFROM/DISPLAYTO key (RFC 5957 §3): the display name of the first address, or
+/// its addr-spec when it has none.
+fn first_display(text: &str) -> String {
+    let Some((at, address)) = first_address(text) else {
+        return text.split_whitespace().collect::<Vec<_>>().join(" ");
+    };
+    let name: Vec<&str> = text.split_whitespace().take(at).collect();
+    if name.is_empty() {
+        address.to_string()
+    } else {
+        name.join(" ")
     }
 }
 
@@ -194,8 +228,45 @@ mod tests {
             ("[fwd: giay moi hop]", "giay moi hop"),
             ("[van thu]", "[van thu]"),
             ("", ""),
+            // RFC 5256 §2.1, step by step.
+            ("re:subject (fwd)", "subject"),
+            ("subject (fwd) (fwd)  ", "subject"),
+            ("subject(fwd)", "subject"),
+            ("re: re: (fwd) (fwd)", ""),
+            ("fw: subject", "subject"),
+            ("fwd : subject", "subject"),
+            ("re [x]: subject", "subject"),
+            ("[list] [patch] re: fwd[2]: subject", "subject"),
+            ("re: [patch] subject", "subject"),
+            ("[a] [b]", "[b]"),
+            ("[a] [b] c", "c"),
+            ("re: [a]", "[a]"),
+            ("[fwd: re: subject]", "subject"),
+            ("fwd: [fwd: [fwd: subject (fwd)]]", "subject"),
+            ("[fwd: subject", "[fwd: subject"),
+            ("\tre:\t  subject\t with   spaces ", "subject with spaces"),
+            ("rebate: subject", "rebate: subject"),
+            ("fwx: subject", "fwx: subject"),
+            ("subject re: inside", "subject re: inside"),
         ] {
             assert_eq!(base_subject(subject), want, "{subject:?}");
         }
+    }
+
+    #[test]
+    fn address_keys_are_the_first_mailbox_or_display_name() {
+        // As `extract_search_text` indexes them: name (if any) then address, folded.
+        let one = "zed zz alpha@x.vn";
+        let two = "bravo@y.vn nguyen van a a@z.vn";
+        assert_eq!(first_mailbox(one), "alpha");
+        assert_eq!(first_mailbox(two), "bravo");
+        assert_eq!(first_mailbox(""), "");
+        assert_eq!(first_mailbox("undisclosed-recipients"), "");
+        assert_eq!(first_display(one), "zed zz");
+        assert_eq!(first_display(two), "bravo@y.vn");
+        assert_eq!(first_display(""), "");
+        // Local part first, not the name: "zed" sorts after "bravo" by name, before by mailbox.
+        assert!(first_mailbox(one) < first_mailbox(two));
+        assert!(first_display(one) > first_display(two));
     }
 }

@@ -52,7 +52,7 @@ pub(crate) async fn push_status(
     // RECENT: the messages no session was told about yet (UIDs above the mark), plus this
     // session's own when it has the mailbox selected read-write.
     let unclaimed = if names.contains(&StatusDataItemName::Recent) {
-        let mark = s.core.recent_mark(id, status.mailbox.uidvalidity, 0, false);
+        let mark = s.core.recent_mark(&principal, id, 0, false).await?;
         s.core
             .count_above(&principal, id, hopthu_model::Uid(mark))
             .await?

@@ -27,7 +27,7 @@ use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_codec::imap_types::response::{Code, Data};
 use imap_codec::imap_types::sequence::SequenceSet;
 
-use super::{flag_fetch, model_flags, number_set, uids_at};
+use super::{check_flags, flag_fetch, model_flags, number_set, uids_at};
 use crate::errors::{CmdError, CmdResult, Done};
 use crate::session::Session;
 
@@ -45,6 +45,7 @@ pub(crate) async fn run(
     uid: bool,
     modifiers: &[StoreModifier],
 ) -> CmdResult {
+    check_flags(change.flags)?;
     let principal = s.principal()?;
     let unchanged_since = modifiers
         .iter()
@@ -84,6 +85,8 @@ pub(crate) async fn run(
         s.selected_mut()?.set_flags(&outcome.changed);
         failed = outcome.failed.into_iter().collect();
     }
+    // A keyword new to the mailbox is announced before the FETCH that shows it (§7.2.6).
+    s.announce_keywords();
     let condstore = s.condstore;
     if change.response == StoreResponse::Answer {
         let selected = s.selected()?;

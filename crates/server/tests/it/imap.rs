@@ -292,6 +292,22 @@ fn sort_and_thread() {
     run_script("imap_sort_thread.py", &[]);
 }
 
+/// RFC conformance (`imap_conformance.py`): SORT by base subject and first local part
+/// (RFC 5256), \Recent claimed once through the store and kept across a restart, new keywords
+/// announced before a FETCH shows them and NIL refused as a flag list, BINARY partials with
+/// their origin, ENVELOPE groups, BODY[n.TEXT] with an encapsulated epilogue, LIST-EXTENDED as
+/// RFC 5258 §5's examples, and MOVE into the selected mailbox.
+#[test]
+fn rfc_conformance_sort_recent_keywords_binary_envelope_list_move() {
+    let mut server = TestServer::start();
+    let address = server.add_account("datnv", "Nông Văn Đạt", PASSWORD);
+    let out = server.python("imap_conformance.py", &[&address, PASSWORD, "before"]);
+    assert!(out.ends_with("OK\n"), "before: {out}");
+    server.restart();
+    let out = server.python("imap_conformance.py", &[&address, PASSWORD, "after"]);
+    assert!(out.ends_with("OK\n"), "after the restart: {out}");
+}
+
 /// LITERAL+ beyond 4096 octets and TOOBIG beyond APPENDLIMIT, CREATE with USE (RFC 6154),
 /// `\Recent` in exactly one session, and ENABLE IMAP4rev2 (no `\Recent`).
 #[test]

@@ -53,8 +53,10 @@ pub(crate) fn now() -> i64 {
 }
 
 /// Migrations in order; each runs once, recorded in `schema_migrations`.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/postgres/0001_schema.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_schema.sql")),
+    (3, include_str!("../../migrations/postgres/0003_recent.sql")),
+];
 
 pub(crate) struct PgMeta {
     pub(crate) read: PgPool,

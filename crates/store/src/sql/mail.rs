@@ -468,6 +468,41 @@ impl Backend {
         Ok(count as u32)
     }
 
+    pub(crate) async fn recent_mark(&self, mailbox: MailboxId) -> Result<u32> {
+        let mark: Option<i64> =
+            sqlx::query_scalar("SELECT recent_upto FROM mailboxes WHERE id = $1")
+                .bind(mailbox.0)
+                .fetch_optional(&self.read)
+                .await?;
+        let mark = mark.ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))?;
+        Ok(mark as u32)
+    }
+
+    pub(crate) async fn claim_recent(&self, mailbox: MailboxId, upto: Uid) -> Result<u32> {
+        // Read first: a SELECT that finds nothing new writes nothing (no commit to wait for).
+        let before = self.recent_mark(mailbox).await?;
+        if upto.0 <= before {
+            return Ok(before);
+        }
+        let mut tx = self.begin().await?;
+        dialect::lock_mailboxes(&mut tx, &[mailbox.0]).await?;
+        let mark: Option<i64> =
+            sqlx::query_scalar("SELECT recent_upto FROM mailboxes WHERE id = $1")
+                .bind(mailbox.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let mark = mark.ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))? as u32;
+        if upto.0 > mark {
+            sqlx::query("UPDATE mailboxes SET recent_upto = $2 WHERE id = $1")
+                .bind(mailbox.0)
+                .bind(i64::from(upto.0))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(mark)
+    }
+
     pub(crate) async fn mailbox_size(&self, mailbox: MailboxId) -> Result<u64> {
         let bytes: i64 = sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM messages WHERE mailbox_id = $1",
@@ -1146,9 +1181,11 @@ pub(super) async fn move_in(
 ) -> Result<Vec<(Uid, Uid)>> {
     dialect::lock_mailboxes(tx, &[source.0, target.0]).await?;
     let messages = messages_in(tx, source, uids).await?;
-    if messages.is_empty() || source == target {
+    if messages.is_empty() {
         return Ok(Vec::new());
     }
+    // Into the same mailbox too (RFC 6851 §3.3, as COPY then EXPUNGE would): each message
+    // gets a new UID there and its old one is expunged.
     let expunge_modseq = bump_modseq(tx, source).await?;
     let mut pairs = Vec::with_capacity(messages.len());
     for m in messages {

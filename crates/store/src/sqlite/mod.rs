@@ -85,6 +85,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/sqlite/0013_queue_lease.sql"),
     ),
+    (15, include_str!("../../migrations/sqlite/0015_recent.sql")),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.

@@ -43,7 +43,9 @@ def sort(keys, *criteria, uid=False):
 assert sort("(SUBJECT)", "ALL") == [5, 1, 2, 3, 4], sort("(SUBJECT)", "ALL")
 assert sort("(DATE)", "ALL") == [5, 3, 1, 2, 4], sort("(DATE)", "ALL")
 assert sort("(REVERSE DATE)", "ALL") == [4, 2, 1, 3, 5]
-assert sort("(FROM)", "ALL") == [2, 3, 5, 4, 1], sort("(FROM)", "ALL")
+# FROM is the local part of the address (RFC 5256 §3: anhvt, binhdv, cuonglv, datnv, hoaht);
+# DISPLAYFROM the name, folded (RFC 5957: Đàm, Hoàng, Lục, Nông, Vi).
+assert sort("(FROM)", "ALL") == [1, 2, 5, 4, 3], sort("(FROM)", "ALL")
 assert sort("(DISPLAYFROM)", "ALL") == [2, 3, 5, 4, 1]
 assert sort("(REVERSE SIZE)", "ALL")[0] == 4
 assert sort("(ARRIVAL)", "ALL") == [1, 2, 3, 4, 5]
