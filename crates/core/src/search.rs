@@ -176,8 +176,8 @@ impl Core {
     }
 
     /// Indexes messages that have no searchable text yet, or text from an older extraction
-    /// (after a migration); returns how many blobs were indexed. A blob that cannot be read is indexed as empty (logged) so it is not retried
-    /// forever.
+    /// (after a migration); returns how many blobs were indexed. A blob that cannot be read
+    /// keeps the text it has, or gets empty text (logged), so it is not retried forever.
     pub async fn index_pending(&self) -> Result<usize> {
         let mut done = 0;
         loop {
@@ -186,14 +186,16 @@ impl Core {
                 return Ok(done);
             }
             for blob in blobs {
-                let text = match self.store.blobs().get(&blob).await {
-                    Ok(raw) => extract_blocking(Arc::new(raw)).await,
-                    Err(e) => {
-                        tracing::warn!(blob = %blob.as_str(), error = %e, "message unreadable; indexed as empty");
-                        SearchText::default()
+                match self.store.blobs().get(&blob).await {
+                    Ok(raw) => {
+                        let text = extract_blocking(Arc::new(raw)).await;
+                        self.store.index_blob(&blob, &text).await?;
                     }
-                };
-                self.store.index_blob(&blob, &text).await?;
+                    Err(e) => {
+                        tracing::warn!(blob = %blob.as_str(), error = %e, "message unreadable; its text kept as it is");
+                        self.store.keep_text(&blob).await?;
+                    }
+                }
                 done += 1;
             }
         }

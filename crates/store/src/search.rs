@@ -114,4 +114,11 @@ impl Store {
     pub async fn index_blob(&self, blob: &BlobId, text: &SearchText) -> Result<()> {
         meta!(self, db => db.index_blob(blob, text).await)
     }
+
+    /// For a blob whose body cannot be read to extract its text: keeps the text there is
+    /// (no longer stale), or stores empty text when there is none, so it is not retried
+    /// forever.
+    pub async fn keep_text(&self, blob: &BlobId) -> Result<()> {
+        meta!(self, db => db.keep_text(blob).await)
+    }
 }

@@ -1071,6 +1071,11 @@ async fn older_search_text_is_kept_then_extracted_again(kind: Kind) {
     );
     assert_eq!(store.unindexed_blobs(10).await.unwrap(), vec![blob.clone()]);
 
+    // A body that cannot be read keeps its text, no longer stale.
+    store.keep_text(&blob).await.unwrap();
+    assert!(store.unindexed_blobs(10).await.unwrap().is_empty());
+    assert_eq!(find(SearchField::Body, "llo ol").await, vec![uid]);
+
     // Extracted again: the new text replaces the old one, in the index too.
     let text = SearchText {
         from: "user-from@example.org".into(),

@@ -58,4 +58,18 @@ impl Backend {
         tx.commit().await?;
         Ok(())
     }
+
+    pub(crate) async fn keep_text(&self, blob: &BlobId) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let kept = sqlx::query("UPDATE search_text SET stale = 0 WHERE blob_hash = $1")
+            .bind(blob.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if kept == 0 {
+            insert_text(&mut tx, blob, &SearchText::default()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }
