@@ -52,7 +52,19 @@ pub fn extract_search_text(raw: &[u8]) -> SearchText {
         subject: search_fold(message.subject().unwrap_or_default()),
         body: search_fold(&body),
         sent_at: message.date().map(|d| d.to_timestamp()),
+        sent_day: message.date().and_then(calendar_day),
     }
+}
+
+/// The calendar date a Date header writes, in its own zone (the time and the zone
+/// disregarded, RFC 3501 §6.4.4), as days since 1970-01-01; `None` for an impossible date.
+fn calendar_day(date: &mail_parser::DateTime) -> Option<i64> {
+    let day = chrono::NaiveDate::from_ymd_opt(
+        i32::from(date.year),
+        u32::from(date.month),
+        u32::from(date.day),
+    )?;
+    Some((day - chrono::NaiveDate::default()).num_days())
 }
 
 /// Extraction on a blocking thread (parsing a 50 MB message must not stall other sessions).
@@ -62,19 +74,25 @@ pub(crate) async fn extract_blocking(raw: Arc<Vec<u8>>) -> SearchText {
         .unwrap_or_default()
 }
 
-/// Names and addresses of an address header, folded.
+/// Names and addresses of an address header, folded, written as a header writes them:
+/// `name <address>, address, ...`, so a substring of either, or of both as written, is found.
 fn address_text(address: Option<&mail_parser::Address<'_>>) -> String {
     let Some(address) = address else {
         return String::new();
     };
     fn one(out: &mut String, a: &mail_parser::Addr<'_>) {
-        if let Some(name) = &a.name {
-            out.push_str(name);
-            out.push(' ');
+        if !out.is_empty() {
+            out.push_str(", ");
         }
-        if let Some(address) = &a.address {
-            out.push_str(address);
-            out.push(' ');
+        match (&a.name, &a.address) {
+            (Some(name), Some(address)) => {
+                out.push_str(name);
+                out.push_str(" <");
+                out.push_str(address);
+                out.push('>');
+            }
+            (Some(only), None) | (None, Some(only)) => out.push_str(only),
+            (None, None) => {}
         }
     }
     let mut out = String::new();
@@ -83,14 +101,17 @@ fn address_text(address: Option<&mail_parser::Address<'_>>) -> String {
         mail_parser::Address::Group(groups) => {
             for group in groups {
                 if let Some(name) = &group.name {
+                    if !out.is_empty() {
+                        out.push_str(", ");
+                    }
                     out.push_str(name);
-                    out.push(' ');
+                    out.push(':');
                 }
                 group.addresses.iter().for_each(|a| one(&mut out, a));
             }
         }
     }
-    search_fold(out.trim_end())
+    search_fold(&out)
 }
 
 /// The decoded text of every text part, nested messages included.
@@ -125,16 +146,16 @@ fn collect_text(m: &Message<'_>, out: &mut String, depth: usize) {
 }
 
 impl Core {
-    /// UIDs of the messages of a mailbox of the principal whose `field` contains the words of
-    /// `needle` (folded here; the last word may be a prefix). `None` when the needle has no
-    /// word (only punctuation or empty): the caller falls back to reading the messages.
+    /// UIDs (ascending) of the messages of a mailbox of the principal whose `field` contains
+    /// `needle` as a substring, both folded (`"an da"` finds "Nông Văn Đạt"; `""` finds every
+    /// indexed message).
     pub async fn search_text(
         &self,
         who: &Principal,
         mailbox: MailboxId,
         field: SearchField,
         needle: &str,
-    ) -> Result<Option<Vec<Uid>>> {
+    ) -> Result<Vec<Uid>> {
         self.mailbox_by_id(who, mailbox).await?;
         Ok(self
             .store
@@ -142,19 +163,21 @@ impl Core {
             .await?)
     }
 
-    /// The Date header of every message of a mailbox, by UID (SENTBEFORE/SENTON/SENTSINCE).
-    pub async fn sent_dates(
+    /// The calendar date of the Date header of every message of a mailbox, by UID, as days
+    /// since 1970-01-01 in the header's own zone (SENTBEFORE/SENTON/SENTSINCE); `None` when it
+    /// has none (or not a valid one).
+    pub async fn sent_days(
         &self,
         who: &Principal,
         mailbox: MailboxId,
     ) -> Result<Vec<(Uid, Option<i64>)>> {
         self.mailbox_by_id(who, mailbox).await?;
-        Ok(self.store.sent_dates(mailbox).await?)
+        Ok(self.store.sent_days(mailbox).await?)
     }
 
-    /// Indexes messages that have no searchable text yet; returns how many blobs were
-    /// indexed. A blob that cannot be read is indexed as empty (logged) so it is not retried
-    /// forever.
+    /// Indexes messages that have no searchable text yet, or text from an older extraction
+    /// (after a migration); returns how many blobs were indexed. A blob that cannot be read
+    /// keeps the text it has, or gets empty text (logged), so it is not retried forever.
     pub async fn index_pending(&self) -> Result<usize> {
         let mut done = 0;
         loop {
@@ -163,14 +186,16 @@ impl Core {
                 return Ok(done);
             }
             for blob in blobs {
-                let text = match self.store.blobs().get(&blob).await {
-                    Ok(raw) => extract_blocking(Arc::new(raw)).await,
-                    Err(e) => {
-                        tracing::warn!(blob = %blob.as_str(), error = %e, "message unreadable; indexed as empty");
-                        SearchText::default()
+                match self.store.blobs().get(&blob).await {
+                    Ok(raw) => {
+                        let text = extract_blocking(Arc::new(raw)).await;
+                        self.store.index_blob(&blob, &text).await?;
                     }
-                };
-                self.store.index_blob(&blob, &text).await?;
+                    Err(e) => {
+                        tracing::warn!(blob = %blob.as_str(), error = %e, "message unreadable; its text kept as it is");
+                        self.store.keep_text(&blob).await?;
+                    }
+                }
                 done += 1;
             }
         }
@@ -216,13 +241,28 @@ mod tests {
             "--b--\r\n",
         );
         let text = extract_search_text(raw.as_bytes());
-        assert_eq!(text.from, "nong van dat datnv@caobang.gov.vn");
-        assert_eq!(text.to, "hoa hoa@caobang.gov.vn lan@caobang.gov.vn");
+        assert_eq!(text.from, "nong van dat <datnv@caobang.gov.vn>");
+        assert_eq!(text.to, "hoa <hoa@caobang.gov.vn>, lan@caobang.gov.vn");
         assert_eq!(text.subject, "bao cao quy i");
         assert!(text.body.contains("anh dat"), "{:?}", text.body);
         assert!(text.body.contains("hop giao ban"), "{:?}", text.body);
         assert!(!text.body.contains("<p>"), "{:?}", text.body);
         assert_eq!(text.sent_at, Some(1_707_271_200));
+        assert_eq!(text.sent_day, Some(19_760)); // 2024-02-07
         assert_eq!(extract_search_text(b""), SearchText::default());
+    }
+
+    #[test]
+    fn the_sent_day_is_the_date_as_written_in_its_zone() {
+        let day = |date: &str| {
+            extract_search_text(format!("Date: {date}\r\nSubject: x\r\n\r\nx\r\n").as_bytes())
+                .sent_day
+        };
+        // 8 February 07:30 UTC, but written as the 7th in its zone: the 7th.
+        assert_eq!(day("Wed, 7 Feb 2024 23:30:00 -0800"), Some(19_760));
+        // 7 February 17:30 UTC, written as the 8th.
+        assert_eq!(day("Thu, 8 Feb 2024 00:30:00 +0700"), Some(19_761));
+        assert_eq!(day("Thu, 31 Feb 2024 00:30:00 +0700"), None);
+        assert_eq!(day("not a date"), None);
     }
 }

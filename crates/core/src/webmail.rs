@@ -205,8 +205,8 @@ impl Core {
         out
     }
 
-    /// Messages of a mailbox whose text (headers and body) contains the words of `query`,
-    /// diacritic-insensitive (`hoa an` finds "Hòa An"), newest first, `limit` at a time: the
+    /// Messages of a mailbox whose text (headers and body) contains `query`, diacritic- and
+    /// case-insensitive (`hoa an` finds "Hòa An", `oa a` too), newest first, `limit` at a time: the
     /// page of matches with UIDs below `before`, and the UID to ask for the next page with
     /// (`None` on the last page).
     pub async fn search_messages(
@@ -219,8 +219,7 @@ impl Core {
     ) -> Result<(Vec<MessageSummary>, Option<Uid>)> {
         let mut uids = self
             .search_text(who, mailbox, SearchField::Text, query)
-            .await?
-            .unwrap_or_default();
+            .await?;
         uids.retain(|uid| before.is_none_or(|b| *uid < b));
         uids.sort_unstable_by(|a, b| b.cmp(a));
         let limit = limit.clamp(1, MAX_PAGE) as usize;

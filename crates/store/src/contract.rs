@@ -28,9 +28,10 @@
 //!    soon as the delivery returns, and stays so through COPY and MOVE; text given later
 //!    (the background indexer) makes every message of that body searchable. Matching is the
 //!    same on every back-end: the text is folded by core (`hopthu_model::text::search_fold`:
-//!    no diacritics, đ → d, lower case) and split into words by [`crate::search::words`]; a
-//!    search string matches when its words occur in a row, the last one as a prefix.
-//!    (`search_index_follows_messages`)
+//!    no diacritics, đ → d, lower case; a NUL stored and looked for as a space) and a search
+//!    string matches where it is a substring of the field (RFC 3501 §6.4.4), short strings
+//!    included. Text from an older extraction stays searchable until extracted again.
+//!    (`search_index_follows_messages`, `older_search_text_is_kept_then_extracted_again`)
 //! 5. **Subscriptions are names.** A new mailbox starts subscribed; RENAME (of it or of a
 //!    parent) carries the subscription; deleting the mailbox keeps it.
 //!    (`rename_moves_children_and_conflicts_are_reported`)

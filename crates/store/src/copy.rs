@@ -12,8 +12,8 @@
 //!    USER`, enabled again before the commit), so mailbox counters and subscriptions are copied
 //!    as they are rather than recomputed on top, and the audit log keeps its rows and hashes.
 //!    Values are bound per the target column's type (`information_schema`): SQLite's 0/1
-//!    become BOOLEAN. `search_text` gets its word columns (`w_*`) as PostgreSQL's own insert
-//!    makes them. Each identity sequence is then set above the largest id. Emptiness is
+//!    become BOOLEAN; a NUL in text becomes a space, as PostgreSQL's own insert makes it
+//!    (`search::no_nul`). Each identity sequence is then set above the largest id. Emptiness is
 //!    checked again inside the transaction, after the tables are locked.
 //! 4. [`verify`]: row counts equal per table, and every body the target's `blobs` table names
 //!    re-read from the target blob store hashes to its name.
@@ -29,7 +29,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
 use crate::{BlobId, BlobStore, Result, StoreError, backup};
 
-/// Rows sent to PostgreSQL per INSERT (`search_text` rows hold whole bodies' words: fewer).
+/// Rows sent to PostgreSQL per INSERT (`search_text` rows hold whole bodies' text: fewer).
 const BATCH: usize = 2000;
 const TEXT_BATCH: usize = 200;
 /// Bodies uploaded or re-read at once.
@@ -277,8 +277,8 @@ enum Kind {
 struct TargetColumn {
     name: String,
     kind: Kind,
-    /// Where its value comes from in the SQLite row (`None`: made from another column).
-    source: Option<usize>,
+    /// Where its value comes from in the SQLite row.
+    source: usize,
 }
 
 impl Kind {
@@ -327,21 +327,6 @@ async fn copy_order(db: &mut PgConnection, tables: &[String]) -> Result<Vec<Stri
         }
     }
     Ok(order)
-}
-
-/// The word column of `search_text` and the field it is made from.
-fn derived_search_column(table: &str, column: &str) -> Option<&'static str> {
-    if table != "search_text" {
-        return None;
-    }
-    Some(match column {
-        "w_from" => "hfrom",
-        "w_to" => "hto",
-        "w_cc" => "hcc",
-        "w_bcc" => "hbcc",
-        "w_subject" => "subject",
-        _ => return None,
-    })
 }
 
 /// Copies every table of the embedded store under `data_dir` into the PostgreSQL database
@@ -484,9 +469,7 @@ async fn copy_table(
     for (name, data_type, optional) in &columns {
         let source = if source_columns.contains(name) || name == "rowid" {
             selected.push(name.clone());
-            Some(selected.len() - 1)
-        } else if derived_search_column(table, name).is_some() {
-            None
+            selected.len() - 1
         } else if *optional {
             // A PostgreSQL-only column (e.g. for several nodes): its default or NULL.
             continue;
@@ -554,7 +537,7 @@ async fn copy_table(
             batch.push(row);
         }
         if batch.len() == size || (end && !batch.is_empty()) {
-            let data = columns_of(table, &targets, &batch)?;
+            let data = columns_of(&targets, &batch)?;
             let mut query = sqlx::query(AssertSqlSafe(insert.clone()));
             for column in data {
                 query = match column {
@@ -576,31 +559,10 @@ async fn copy_table(
 }
 
 /// The batch's values per target column.
-fn columns_of(
-    table: &str,
-    targets: &[TargetColumn],
-    batch: &[sqlx::sqlite::SqliteRow],
-) -> Result<Vec<Column>> {
+fn columns_of(targets: &[TargetColumn], batch: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<Column>> {
     let mut out = Vec::with_capacity(targets.len());
     for column in targets {
-        let Some(index) = column.source else {
-            // `search_text.w_*`: the field as words, as PostgreSQL's insert writes it.
-            let field = derived_search_column(table, &column.name).unwrap_or("subject");
-            let at = targets
-                .iter()
-                .find(|c| c.name == field)
-                .and_then(|c| c.source)
-                .ok_or_else(|| StoreError::Corrupt(format!("{table}.{field} missing")))?;
-            let mut values = Vec::with_capacity(batch.len());
-            for row in batch {
-                let text: Option<String> = row.try_get_unchecked(at)?;
-                values.push(Some(crate::postgres::word_text(
-                    text.as_deref().unwrap_or(""),
-                )));
-            }
-            out.push(Column::Text(values));
-            continue;
-        };
+        let index = column.source;
         out.push(match column.kind {
             Kind::Int => Column::Int(
                 batch
@@ -622,10 +584,7 @@ fn columns_of(
                 for row in batch {
                     let text: Option<String> = row.try_get_unchecked(index)?;
                     values.push(text.map(|t| {
-                        if table == "search_text" && column.name == "body" {
-                            // Kept as words on PostgreSQL.
-                            crate::postgres::word_text(&t)
-                        } else if t.contains('\0') {
+                        if t.contains('\0') {
                             // PostgreSQL text holds no NUL (its insert does the same).
                             t.replace('\0', " ")
                         } else {

@@ -1,8 +1,11 @@
-//! SEARCH and UID SEARCH (RFC 3501 §6.4.4). Text criteria (FROM, TO, CC, BCC, SUBJECT,
-//! HEADER, BODY, TEXT) match decoded text, ignoring case and Vietnamese diacritics
-//! (`hopthu_model::text::search_fold`): "dat" finds "Đạt". Dates: BEFORE/ON/SINCE use the
-//! internal date in the server's time zone, SENT* the Date header as written. RECENT, NEW
-//! and OLD use the session's `\Recent` set (RFC 3501 §2.3.2). CHARSET may be UTF-8 or US-ASCII.
+//! SEARCH and UID SEARCH (RFC 3501 §6.4.4, RFC 9051 §6.4.4). Text criteria (FROM, TO, CC,
+//! BCC, SUBJECT, HEADER, BODY, TEXT) match substrings of the decoded text, ignoring case and
+//! Vietnamese diacritics (`hopthu_model::text::search_fold`): "dat" finds "Đạt", "eautiful
+//! worl" finds "Beautiful World". Dates disregard time and time zone: BEFORE/ON/SINCE compare
+//! the calendar date of the internal date in the server's time zone (the zone FETCH
+//! INTERNALDATE shows it in; the store keeps no other), SENTBEFORE/SENTON/SENTSINCE the
+//! calendar date written in the Date header, in the header's own zone. RECENT, NEW and OLD use
+//! the session's `\Recent` set (RFC 3501 §2.3.2). CHARSET may be UTF-8 or US-ASCII.
 //!
 //! ```text
 //! C: a SEARCH CHARSET UTF-8 UNSEEN SUBJECT "bao cao" SINCE 1-Feb-2024
@@ -264,7 +267,7 @@ impl Found {
 /// Evaluates a SEARCH program over the selected mailbox. Text criteria are answered by the
 /// search index (one query each); flags, sizes, dates, sets and modseqs from the session's
 /// view; message files are read only for what the index cannot answer (HEADER of another
-/// field, or a search string without any letter or digit).
+/// field, and `HEADER name ""`, "has the header").
 pub(crate) async fn matching(
     s: &mut Session,
     criteria: &[SearchKey<'_>],
@@ -281,20 +284,15 @@ pub(crate) async fn matching(
             context.needs_files = true;
             continue;
         };
-        match s
+        let uids = s
             .core
             .search_text(&principal, mailbox, field, &needle)
-            .await?
-        {
-            Some(uids) => {
-                context.hits.insert(key_id(key), uids.into_iter().collect());
-            }
-            None => context.needs_files = true,
-        }
+            .await?;
+        context.hits.insert(key_id(key), uids.into_iter().collect());
     }
     if criteria.iter().any(needs_sent_date) {
-        let dates = s.core.sent_dates(&principal, mailbox).await?;
-        context.sent = Some(dates.into_iter().collect());
+        let days = s.core.sent_days(&principal, mailbox).await?;
+        context.sent = Some(days.into_iter().collect());
     }
     let modseq = criteria.iter().any(has_modseq);
     if modseq {
@@ -360,7 +358,8 @@ pub(crate) async fn matching(
 struct Context {
     /// UIDs found by the index, per text criterion (keyed by the criterion's address).
     hits: HashMap<usize, HashSet<Uid>>,
-    /// The Date header of every message, when a SENT* criterion needs it.
+    /// The calendar date of the Date header of every message (days since 1970-01-01, in the
+    /// header's own zone), when a SENT* criterion needs it.
     sent: Option<HashMap<Uid, Option<i64>>>,
     /// Some criterion must read message files.
     needs_files: bool,
@@ -558,13 +557,16 @@ impl Candidate<'_> {
             .map(|d| d.with_timezone(&chrono::Local).date_naive())
     }
 
-    /// The Date header's calendar date (in the server's time zone when it comes from the
-    /// index; as written when read from the file); the internal date when there is none.
+    /// The calendar date written in the Date header, in its own zone (from the index, or from
+    /// the file when the index was not asked). A message without a valid Date header is taken
+    /// at its internal date, as RFC 5256 §2.2 has SORT do (RFC 3501 says nothing for SEARCH;
+    /// the same rule keeps SEARCH SENT* and SORT DATE in agreement).
     fn sent_date(&self) -> Option<NaiveDate> {
         if let Some(sent) = &self.context.sent {
             return match sent.get(&self.uid()) {
-                Some(Some(at)) => chrono::DateTime::from_timestamp(*at, 0)
-                    .map(|d| d.with_timezone(&chrono::Local).date_naive()),
+                Some(Some(day)) => {
+                    NaiveDate::default().checked_add_signed(chrono::TimeDelta::try_days(*day)?)
+                }
                 _ => self.internal_date(),
             };
         }
@@ -758,6 +760,10 @@ mod tests {
             ("FROM dat", true),
             ("FROM \"nong van dat\"", true),
             ("FROM datnv@caobang", true),
+            ("FROM \"atnv@caob\"", true),
+            ("FROM \"dat <datnv\"", true),
+            ("SUBJECT \"ao cao q\"", true),
+            ("BODY \"iao ba\"", true),
             ("TO dat", false),
             ("SUBJECT \"bao cao quy\"", true),
             (&format!("SUBJECT {{{}}}\r\nBÁO CÁO", "BÁO CÁO".len()), true),
@@ -786,6 +792,34 @@ mod tests {
                 keys.iter().all(|k| candidate.matches(k)),
                 want,
                 "{criteria}"
+            );
+        }
+        // From the index: the Date header's own calendar date, else the internal date.
+        for (sent_day, criteria, want) in [
+            (Some(19_761), "SENTON 8-Feb-2024", true),
+            (Some(19_761), "SENTBEFORE 8-Feb-2024", false),
+            (Some(19_761), "SENTSINCE 8-Feb-2024", true),
+            (Some(19_761), "SENTON 7-Feb-2024", false),
+            (None, "SENTON 7-Feb-2024", true),
+        ] {
+            let context = Context {
+                sent: Some([(record.uid, sent_day)].into_iter().collect()),
+                ..Context::default()
+            };
+            let candidate = Candidate {
+                context: &context,
+                selected: &selected,
+                index: 0,
+                record: Some(&record),
+                mime: None,
+                header_text: OnceCell::new(),
+                body_text: OnceCell::new(),
+            };
+            let keys = key(criteria);
+            assert_eq!(
+                keys.iter().all(|k| candidate.matches(k)),
+                want,
+                "{sent_day:?} {criteria}"
             );
         }
     }

@@ -58,10 +58,18 @@ fn search_ignores_case_and_vietnamese_diacritics() {
 }
 
 /// SEARCH from the index: windows-1258 and base64 HTML bodies, "hoa" finds "Hòa" and
-/// "Hoà", word prefixes and phrases, ESEARCH.
+/// "Hoà", prefixes and phrases (substrings), ESEARCH.
 #[test]
 fn search_uses_the_index_for_decoded_vietnamese_text() {
     run_script("imap_search_index.py", &[]);
+}
+
+/// SEARCH matches substrings (RFC 3501/9051 §6.4.4) in every text key, short needles and
+/// LIKE/FTS special characters included; SENT* compare the Date header's own calendar date,
+/// BEFORE/ON/SINCE the internal date, which also stands in for a missing or invalid Date.
+#[test]
+fn search_matches_substrings_and_dates_as_written() {
+    run_script("imap_search_substring.py", &[]);
 }
 
 /// Two sessions on one mailbox see each other's flag changes, new mail and expunges, and no

@@ -20,8 +20,6 @@ use crate::{Result, StoreError};
 mod dialect;
 mod text_index;
 
-pub(crate) use text_index::word_text;
-
 // The SQL shared with SQLite, compiled here against `Db = Postgres`.
 #[path = "../sql/blob_gc.rs"]
 pub(crate) mod blob_gc;
@@ -55,6 +53,10 @@ pub(crate) fn now() -> i64 {
 /// Migrations in order; each runs once, recorded in `schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_schema.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_search_substrings.sql"),
+    ),
     (3, include_str!("../../migrations/postgres/0003_recent.sql")),
 ];
 
@@ -71,6 +73,13 @@ pub(crate) struct PgMeta {
 impl PgMeta {
     /// Connects to `url` and applies pending migrations.
     pub(crate) async fn open(url: &str) -> Result<PgMeta> {
+        let db = Self::connect(url).await?;
+        db.migrate(MIGRATIONS).await?;
+        Ok(db)
+    }
+
+    /// Connects without migrating.
+    pub(crate) async fn connect(url: &str) -> Result<PgMeta> {
         let options = PgConnectOptions::from_str(url)
             .map_err(StoreError::Database)?
             .application_name("hopthu");
@@ -89,8 +98,14 @@ impl PgMeta {
             group,
             options,
         };
-        db.migrate(MIGRATIONS).await?;
         Ok(db)
+    }
+
+    /// Applies migrations up to `version` only (tests of a later migration on older data).
+    #[cfg(test)]
+    pub(crate) async fn migrate_to(&self, version: i64) -> Result<()> {
+        let upto = MIGRATIONS.iter().take_while(|(v, _)| *v <= version).count();
+        self.migrate(&MIGRATIONS[..upto]).await
     }
 
     async fn begin(&self) -> Result<Tx> {

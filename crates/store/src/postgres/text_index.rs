@@ -1,35 +1,28 @@
-//! PostgreSQL side of the search index. `search_text` holds, per blob, the folded headers
-//! (SORT reads them) and each searchable field as words (`w_*`, and `body`), written
-//! ` w1 w2 … ` by [`crate::search::words`], the rule that also splits a search string. A
-//! look-up is then "the words of the string in a row, the last one as a prefix": a LIKE of
-//! `% w1 w2%`, which the trigram (`pg_trgm`) GIN indexes answer — the same matching rule as
-//! SQLite's FTS5 phrase-prefix query (`sqlite/text_index.rs`). Words are letters and digits
-//! only, so the pattern holds no `%`, `_` or `\` of the searcher's.
+//! PostgreSQL side of the search index. `search_text` holds, per blob, each searchable field
+//! as folded text (folded in Rust, as on SQLite), with a `pg_trgm` GIN index on each. A needle
+//! of 3 or more characters is a `LIKE '%needle%'` (its `%`, `_` and `\` escaped), which the
+//! trigram indexes answer and PostgreSQL rechecks on the text; a shorter needle gives no
+//! trigram and is looked for with `strpos` in the mailbox's messages (a scan, still exact).
+//! The same matching rule as SQLite's (`sqlite/text_index.rs`): substrings of the folded text.
 
 use hopthu_model::{MailboxId, Uid};
 
 use super::{Backend, Tx};
-use crate::search::{SearchField, SearchText, words};
+use crate::search::{SearchField, SearchText, has_trigram, no_nul};
 use crate::{BlobId, Result};
 
-/// ` w1 w2 … ` of a folded text (an empty text gives a single space).
-pub(crate) fn word_text(folded: &str) -> String {
-    let mut out = String::with_capacity(folded.len() + 2);
-    out.push(' ');
-    for w in words(folded) {
-        out.push_str(w);
-        out.push(' ');
+/// The LIKE pattern that finds `needle` anywhere: `%`, `_` and the escape `\` taken literally.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
     }
+    out.push('%');
     out
-}
-
-/// The LIKE pattern for a folded search string; `None` when it has no word.
-pub(crate) fn like_pattern(folded: &str) -> Option<String> {
-    let words = words(folded);
-    if words.is_empty() {
-        return None;
-    }
-    Some(format!("% {}%", words.join(" ")))
 }
 
 impl Backend {
@@ -37,69 +30,92 @@ impl Backend {
         &self,
         mailbox: MailboxId,
         field: SearchField,
-        folded: &str,
-    ) -> Result<Option<Vec<Uid>>> {
-        let Some(pattern) = like_pattern(folded) else {
-            return Ok(None);
-        };
-        let sql = match field {
-            SearchField::From => "t.w_from LIKE $2",
-            SearchField::To => "t.w_to LIKE $2",
-            SearchField::Cc => "t.w_cc LIKE $2",
-            SearchField::Bcc => "t.w_bcc LIKE $2",
-            SearchField::Subject => "t.w_subject LIKE $2",
-            SearchField::Body => "t.body LIKE $2",
-            SearchField::Text => {
-                "(t.w_from LIKE $2 OR t.w_to LIKE $2 OR t.w_cc LIKE $2 OR t.w_bcc LIKE $2
-                  OR t.w_subject LIKE $2 OR t.body LIKE $2)"
+        needle: &str,
+    ) -> Result<Vec<Uid>> {
+        let column = |c: &str| {
+            if has_trigram(needle) {
+                format!("t.{c} LIKE $2")
+            } else {
+                format!("strpos(t.{c}, $2) > 0")
             }
+        };
+        let test = match field {
+            SearchField::From => column("hfrom"),
+            SearchField::To => column("hto"),
+            SearchField::Cc => column("hcc"),
+            SearchField::Bcc => column("hbcc"),
+            SearchField::Subject => column("subject"),
+            SearchField::Body => column("body"),
+            SearchField::Text => format!(
+                "({})",
+                ["hfrom", "hto", "hcc", "hbcc", "subject", "body"]
+                    .map(column)
+                    .join(" OR ")
+            ),
+        };
+        let value = if has_trigram(needle) {
+            like_pattern(needle)
+        } else {
+            needle.to_string()
         };
         let uids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT m.uid FROM messages m JOIN search_text t ON t.blob_hash = m.blob_hash
-              WHERE m.mailbox_id = $1 AND {sql} ORDER BY m.uid"
+              WHERE m.mailbox_id = $1 AND {test} ORDER BY m.uid"
         )))
         .bind(mailbox.0)
-        .bind(&pattern)
+        .bind(value)
         .fetch_all(&self.read)
         .await?;
-        Ok(Some(uids.into_iter().map(|u| Uid(u as u32)).collect()))
-    }
-}
-
-/// PostgreSQL text holds no NUL character (a message may: RFC 3516 literal8); it becomes a
-/// space, which no search can tell from the NUL.
-fn no_nul(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains('\0') {
-        text.replace('\0', " ").into()
-    } else {
-        text.into()
+        Ok(uids.into_iter().map(|u| Uid(u as u32)).collect())
     }
 }
 
 /// Stores the text of a blob (once). Messages find it through their blob, so rows inserted
 /// before or after are searchable as soon as this commits.
 pub(crate) async fn insert_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -> Result<()> {
-    sqlx::query(
+    write_text(
+        tx,
+        blob,
+        text,
         "INSERT INTO search_text (blob_hash, hfrom, hto, hcc, hbcc, subject, body, sent_at,
-                                  w_from, w_to, w_cc, w_bcc, w_subject)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                  sent_day)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (blob_hash) DO NOTHING",
     )
-    .bind(blob.as_str())
-    .bind(no_nul(&text.from))
-    .bind(no_nul(&text.to))
-    .bind(no_nul(&text.cc))
-    .bind(no_nul(&text.bcc))
-    .bind(no_nul(&text.subject))
-    .bind(word_text(&text.body))
-    .bind(text.sent_at)
-    .bind(word_text(&text.from))
-    .bind(word_text(&text.to))
-    .bind(word_text(&text.cc))
-    .bind(word_text(&text.bcc))
-    .bind(word_text(&text.subject))
-    .execute(&mut **tx)
-    .await?;
+    .await
+}
+
+/// Replaces the text of a blob (an older extraction); its messages find the new text at once.
+pub(crate) async fn reindex_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -> Result<()> {
+    write_text(
+        tx,
+        blob,
+        text,
+        "UPDATE search_text SET hfrom = $2, hto = $3, hcc = $4, hbcc = $5, subject = $6,
+                body = $7, sent_at = $8, sent_day = $9, stale = 0
+          WHERE blob_hash = $1",
+    )
+    .await
+}
+
+async fn write_text(
+    tx: &mut Tx,
+    blob: &BlobId,
+    text: &SearchText,
+    sql: &'static str,
+) -> Result<()> {
+    sqlx::query(sql)
+        .bind(blob.as_str())
+        .bind(no_nul(&text.from))
+        .bind(no_nul(&text.to))
+        .bind(no_nul(&text.cc))
+        .bind(no_nul(&text.bcc))
+        .bind(no_nul(&text.subject))
+        .bind(no_nul(&text.body))
+        .bind(text.sent_at)
+        .bind(text.sent_day)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -108,16 +124,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn patterns_are_words_with_a_prefix_and_no_wildcards() {
-        assert_eq!(like_pattern("bao cao").as_deref(), Some("% bao cao%"));
-        assert_eq!(
-            like_pattern("datnv@caobang.gov").as_deref(),
-            Some("% datnv caobang gov%")
-        );
-        assert_eq!(like_pattern("a% or _x\\").as_deref(), Some("% a or x%"));
-        assert_eq!(like_pattern(" -@- "), None);
-        assert_eq!(word_text("Nông, văn"), " Nông văn ");
-        assert_eq!(word_text(""), " ");
+    fn patterns_take_wildcards_literally() {
+        assert_eq!(like_pattern("eautiful worl"), "%eautiful worl%");
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+        assert_eq!(like_pattern(""), "%%");
         assert_eq!(no_nul("a\0b"), "a b");
     }
 }

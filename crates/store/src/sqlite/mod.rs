@@ -85,6 +85,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/sqlite/0013_queue_lease.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_search_substrings.sql"),
+    ),
     (15, include_str!("../../migrations/sqlite/0015_recent.sql")),
 ];
 
@@ -101,6 +105,13 @@ pub(crate) struct SqliteMeta {
 
 impl SqliteMeta {
     pub(crate) async fn open(path: &Path) -> Result<SqliteMeta> {
+        let db = Self::connect(path).await?;
+        db.migrate(MIGRATIONS).await?;
+        Ok(db)
+    }
+
+    /// Connects without migrating.
+    pub(crate) async fn connect(path: &Path) -> Result<SqliteMeta> {
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(StoreError::Database)?
             .filename(path)
@@ -125,8 +136,14 @@ impl SqliteMeta {
             deliveries,
             group,
         };
-        db.migrate(MIGRATIONS).await?;
         Ok(db)
+    }
+
+    /// Applies migrations up to `version` only (tests of a later migration on older data).
+    #[cfg(test)]
+    pub(crate) async fn migrate_to(&self, version: i64) -> Result<()> {
+        let upto = MIGRATIONS.iter().take_while(|(v, _)| *v <= version).count();
+        self.migrate(&MIGRATIONS[..upto]).await
     }
 
     async fn begin(&self) -> Result<Tx> {

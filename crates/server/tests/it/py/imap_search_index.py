@@ -1,6 +1,6 @@
 """SEARCH answered from the index: bodies in windows-1258 (quoted-printable) and base64 HTML,
-RFC 2047 names, "hoa" finding both "Hòa" (precomposed) and "Hoà" (decomposed marks), word
-prefixes, phrases, and every criterion combined with flags; ESEARCH counts. Arguments:
+RFC 2047 names, "hoa" finding both "Hòa" (precomposed) and "Hoà" (decomposed marks),
+prefixes and phrases (substrings: see imap_search_substring.py), and every criterion combined with flags; ESEARCH counts. Arguments:
 address password."""
 import imaplib
 import sys
@@ -43,7 +43,7 @@ assert search("FROM", "hoa") == [2]
 assert search("TEXT", "hoa") == [1, 2, 3]  # "hoạch" in 1's subject starts with "hoa"
 assert search("BODY", '"chu tri hop"') == [2]
 assert search("BODY", "giao") == [2]
-assert search("BODY", "gia") == [2]  # a word prefix
+assert search("BODY", "gia") == [2]  # a prefix (a substring)
 assert search("BODY", '"ban giao"') == []  # words in another order
 assert search("OR", "BODY", "dat", "FROM", "hoa") == [1, 2]
 assert search("NOT", "BODY", "hoa") == [1]
