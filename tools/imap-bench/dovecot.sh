@@ -14,7 +14,8 @@
 # --logins runs the login storm instead (imap_bench.py --logins: short sessions of about seven
 # commands, a LOGIN each, on --users accounts, default one per client): the same accounts on
 # both servers, Dovecot's passwords stored in plain text (its fastest set-up) or as the very
-# argon2id hashes hopthu stored (--dovecot-scheme argon2id: the same cost on both sides).
+# argon2id hashes hopthu stored (--dovecot-scheme argon2id: the same cost on both sides);
+# --hopthu-only leaves Dovecot out (e.g. for 200 clients).
 #
 # Needs root (Dovecot drops to mail_uid/mail_gid = nobody), python3, openssl and
 # dovecot-imapd. HOPTHU_BIN is the hopthu binary (default: target/release/hopthu, build it with
@@ -29,6 +30,7 @@ MESSAGES=100000
 CLIENTS=20
 SECONDS_=60
 LOGINS=0
+HOPTHU_ONLY=0
 USERS=
 SCHEME=plain
 while [ $# -gt 0 ]; do
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
         --logins) LOGINS=1; shift ;;
         --users) USERS=$2; shift 2 ;;
         --dovecot-scheme) SCHEME=$2; shift 2 ;;
+        --hopthu-only) HOPTHU_ONLY=1; shift ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -210,6 +213,9 @@ if [ "$LOGINS" = 1 ]; then
         echo "$1: peak memory (PSS) during the storm $(($(cat "$WORK/$1.rss") / 1024)) MB"
     }
     storm hopthu "$HOPTHU_PORT" "$HOPTHU_PID"
+    if [ "$HOPTHU_ONLY" = 1 ]; then
+        exit 0
+    fi
     storm dovecot "$DOVECOT_PORT" "$DOVECOT_PID"
     ops() { sed -n 's/^logins: \([0-9.]*\) operations\/s.*/\1/p' "$WORK/$1.storm"; }
     H=$(ops hopthu); V=$(ops dovecot)

@@ -126,13 +126,14 @@ fn compare(
     }
 }
 
-/// The indexed text of an address header is each address's display name (when it has one)
-/// then its address, folded (`hopthu_core::extract_search_text`): `"nong van dat datnv@x.vn
-/// b@y.vn"`. The first address is the first word with an `@`.
+/// The indexed text of an address header is each address as a header writes it, folded
+/// (`hopthu_core::extract_search_text`): `"nong van dat <datnv@x.vn>, b@y.vn"`. The first
+/// address is the first word with an `@`, without its angle brackets and comma.
 fn first_address(text: &str) -> Option<(usize, &str)> {
     text.split_whitespace()
         .enumerate()
         .find(|(_, word)| word.contains('@'))
+        .map(|(at, word)| (at, word.trim_matches(|c| matches!(c, '<' | '>' | ','))))
 }
 
 /// The FROM/TO/CC key (RFC 5256 §3): the addr-mailbox (local part) of the first address,
@@ -256,8 +257,8 @@ mod tests {
     #[test]
     fn address_keys_are_the_first_mailbox_or_display_name() {
         // As `extract_search_text` indexes them: name (if any) then address, folded.
-        let one = "zed zz alpha@x.vn";
-        let two = "bravo@y.vn nguyen van a a@z.vn";
+        let one = "zed zz <alpha@x.vn>";
+        let two = "bravo@y.vn, nguyen van a <a@z.vn>";
         assert_eq!(first_mailbox(one), "alpha");
         assert_eq!(first_mailbox(two), "bravo");
         assert_eq!(first_mailbox(""), "");

@@ -23,7 +23,7 @@ use hopthu_model::{FlagOp, Flags, MailboxId, Uid};
 use sqlx::Pool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::mail::{self, next_uid};
+use super::mail;
 use super::{Db, Tx, dialect, queue, text_index};
 use crate::search::SearchText;
 use crate::types::{Delivery, QueueEntry, StoreFlagsOutcome};
@@ -313,21 +313,8 @@ pub(super) async fn insert_rows(
     let flags = d.flags.to_storage();
     let mut uids = Vec::with_capacity(d.targets.len());
     for target in d.targets {
-        let (uid, modseq) = next_uid(tx, *target).await?;
-        sqlx::query(
-            "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq, added_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(target.0)
-        .bind(i64::from(uid.0))
-        .bind(d.blob.as_str())
-        .bind(i64::from(d.size))
-        .bind(d.internal_date)
-        .bind(&flags)
-        .bind(modseq as i64)
-        .bind(super::now())
-        .execute(&mut **tx)
-        .await?;
+        let uid =
+            mail::insert_message(tx, *target, d.blob, d.size, d.internal_date, &flags).await?;
         uids.push((*target, uid));
     }
     if let Some(q) = &d.queue {

@@ -693,6 +693,20 @@ impl Backend {
     }
 }
 
+/// Records `uid` of `mailbox` as expunged at `modseq` (QRESYNC's VANISHED reads it).
+async fn record_expunged(tx: &mut Tx, mailbox: MailboxId, uid: Uid, modseq: u64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)
+         ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
+    )
+    .bind(mailbox.0)
+    .bind(i64::from(uid.0))
+    .bind(modseq as i64)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Removes messages from a mailbox inside `tx`, as EXPUNGE does: one new modseq, each UID
 /// recorded as expunged (QRESYNC), the blob references released.
 async fn remove_messages(tx: &mut Tx, mailbox: MailboxId, doomed: &[MessageRecord]) -> Result<()> {
@@ -703,15 +717,7 @@ async fn remove_messages(tx: &mut Tx, mailbox: MailboxId, doomed: &[MessageRecor
             .bind(i64::from(m.uid.0))
             .execute(&mut **tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)
-             ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
-        )
-        .bind(mailbox.0)
-        .bind(i64::from(m.uid.0))
-        .bind(modseq as i64)
-        .execute(&mut **tx)
-        .await?;
+        record_expunged(tx, mailbox, m.uid, modseq).await?;
         sqlx::query("UPDATE blobs SET refcount = refcount - 1 WHERE hash = $1")
             .bind(m.blob.as_str())
             .execute(&mut **tx)
@@ -776,6 +782,34 @@ pub(super) async fn insert_mailbox(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Inserts a message row into `mailbox` with the next UID and a new modseq (the triggers
+/// count it and index it); the caller accounts for the blob reference.
+pub(super) async fn insert_message(
+    tx: &mut Tx,
+    mailbox: MailboxId,
+    blob: &BlobId,
+    size: u32,
+    internal_date: i64,
+    flags: &str,
+) -> Result<Uid> {
+    let (uid, modseq) = next_uid(tx, mailbox).await?;
+    sqlx::query(
+        "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq, added_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(mailbox.0)
+    .bind(i64::from(uid.0))
+    .bind(blob.as_str())
+    .bind(i64::from(size))
+    .bind(internal_date)
+    .bind(flags)
+    .bind(modseq as i64)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(uid)
 }
 
 /// Allocates the next UID of a mailbox and a new modseq for the message that gets it.
@@ -1118,20 +1152,14 @@ pub(super) async fn copy_in(
     let messages = messages_in(tx, source, uids).await?;
     let mut pairs = Vec::with_capacity(messages.len());
     for m in messages {
-        let (uid, modseq) = next_uid(tx, target).await?;
-        sqlx::query(
-            "INSERT INTO messages (mailbox_id, uid, blob_hash, size, internal_date, flags, modseq, added_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        let uid = insert_message(
+            tx,
+            target,
+            &m.blob,
+            m.size,
+            m.internal_date,
+            &m.flags.to_storage(),
         )
-        .bind(target.0)
-        .bind(i64::from(uid.0))
-        .bind(m.blob.as_str())
-        .bind(i64::from(m.size))
-        .bind(m.internal_date)
-        .bind(m.flags.to_storage())
-        .bind(modseq as i64)
-        .bind(now())
-        .execute(&mut **tx)
         .await?;
         sqlx::query("UPDATE blobs SET refcount = refcount + 1 WHERE hash = $1")
             .bind(m.blob.as_str())
@@ -1203,15 +1231,7 @@ pub(super) async fn move_in(
         .bind(now())
         .execute(&mut **tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3)
-             ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
-        )
-        .bind(source.0)
-        .bind(i64::from(m.uid.0))
-        .bind(expunge_modseq as i64)
-        .execute(&mut **tx)
-        .await?;
+        record_expunged(tx, source, m.uid, expunge_modseq).await?;
         pairs.push((m.uid, uid));
     }
     Ok(pairs)
