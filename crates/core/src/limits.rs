@@ -11,7 +11,7 @@
 //! - sign-in: [`Core::authenticate_from`] instead of [`Core::authenticate`]: it refuses at once
 //!   while the source (an IPv4 address or an IPv6 /64, [`source_key`]) is locked out, or the
 //!   account is locked for that source ([`SignInError::Throttled`], no password check); the
-//!   attempt is counted as a failure *before* the password is checked (so parallel guesses
+//!   attempt is counted against the account *before* the password is checked (so parallel guesses
 //!   cannot all pass the check), records failures and successes, and slows each failure down a
 //!   little. An account under attack from many sources is slowed down, never locked: its owner
 //!   can still sign in from elsewhere;
@@ -348,8 +348,11 @@ impl Core {
                 (Some(retry), 0)
             } else {
                 let by_account = state.failures_by_account.count(&key, window, reserved);
-                // Reserved: counted now, taken back below when the password was right.
-                state.failures_by_ip.record(source, window, reserved, 1);
+                // Reserved per account: counted now, taken back below when the password was
+                // right, so parallel guesses at one account cannot all pass the check. Not per
+                // source: an office behind one NAT address signing in at once (each waiting
+                // for a hashing turn) must not lock itself out; a source's failures count when
+                // they happen, and `connections_per_ip` bounds its attempts in flight.
                 state
                     .failures_by_account_source
                     .record(pair.clone(), window, reserved, 1);
@@ -372,7 +375,6 @@ impl Core {
         }
         let take_back = |clear_pair: bool| {
             let mut state = self.rate_limits.lock();
-            state.failures_by_ip.unrecord(&source, reserved);
             state.failures_by_account.unrecord(&key, reserved);
             if clear_pair {
                 state.failures_by_account_source.clear(&pair);
@@ -412,7 +414,9 @@ impl Core {
                 };
                 let failures = {
                     let mut state = self.rate_limits.lock();
-                    state.failures_by_ip.count(&source, window, Instant::now())
+                    let now = Instant::now();
+                    state.failures_by_ip.record(source, window, now, 1);
+                    state.failures_by_ip.count(&source, window, now)
                 };
                 // The history row of a known account is written while the pause runs, so a
                 // failure on a known account takes as long as one on an unknown login.
@@ -646,9 +650,10 @@ mod throttle_tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn parallel_guesses_beyond_the_limit_are_refused() {
+        // Reserved per account from the source: twelve guesses at once, three checked.
         let (core, dir) = core(
             "parallel",
-            "auth_failures_per_ip = 3\nauth_failures_per_account = 100",
+            "auth_failures_per_ip = 100\nauth_failures_per_account = 3",
         )
         .await;
         let guesses: Vec<_> = (0..12)
