@@ -350,7 +350,8 @@ def storm_worker(args, k, deadline, out):
                     timed(op, lambda: conn.store(str(rng.randint(1, exists)), rng.choice(["+FLAGS", "-FLAGS"]),
                                                  "(%s)" % flag))
                 elif op == "expunge":
-                    timed(op, conn.expunge)
+                    gone = timed(op, conn.expunge)
+                    exists -= len([n for n in gone if n])
                     exists = int(timed("select", lambda: conn.select("INBOX"))[0]) if rng.random() < 0.3 else exists
                 else:
                     timed(op, lambda: conn.append("INBOX", None, None, message(rng, rng.randint(0, 1 << 20))))
