@@ -47,7 +47,8 @@ pub(super) enum Work {
         flags: Flags,
         targets: Vec<MailboxId>,
         queue: Option<(String, Vec<String>, Option<QueueDsn>)>,
-        text: Option<SearchText>,
+        /// Boxed: the text is large and the other kinds of work are small.
+        text: Option<Box<SearchText>>,
     },
     /// IMAP STORE, the webmail's flag changes.
     StoreFlags {
@@ -105,7 +106,7 @@ impl Work {
                     q.dsn.cloned(),
                 )
             }),
-            text: text.cloned(),
+            text: text.cloned().map(Box::new),
         }
     }
 
@@ -136,7 +137,7 @@ impl Work {
                     targets,
                     queue,
                 };
-                insert_rows(tx, &delivery, text.as_ref())
+                insert_rows(tx, &delivery, text.as_deref())
                     .await
                     .map(Done::Delivered)
             }
