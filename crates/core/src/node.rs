@@ -59,7 +59,7 @@ fn hostname() -> String {
 
 impl Core {
     /// Whether this node may run a periodic job now: `None` while another node sharing the
-    /// database runs it ([`hopthu_store::Store::try_job`]). Hold the guard while running.
+    /// database runs it ([`hopthu_store::NodeStore::try_job`]). Hold the guard while running.
     pub async fn try_job(&self, job: Job) -> Result<Option<JobGuard>> {
         Ok(self.store.try_job(job).await?)
     }

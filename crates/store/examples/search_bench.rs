@@ -1,6 +1,6 @@
 //! The search benchmark: fills one mailbox with 100,000 realistic Vietnamese/English messages
 //! (through the store API: `deliver_indexed`, many at once, so the group commit writes them in
-//! big transactions), then times IMAP-style substring searches (`Store::search_text`) of
+//! big transactions), then times IMAP-style substring searches (`SearchStore::search_text`) of
 //! BODY, TEXT, SUBJECT and FROM — a word, a mid-word substring, a 2-letter needle and a needle
 //! with no hit — and prints the median and p95 of each, on SQLite and on PostgreSQL.
 //!

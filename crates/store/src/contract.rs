@@ -1,8 +1,13 @@
 //! # The storage contract
 //!
 //! What every metadata back-end promises, whichever it is: the embedded SQLite file
-//! (`sqlite/`) or a PostgreSQL database (`postgres/`). Core and the protocols rely on these
-//! promises and on nothing a back-end happens to do besides. Both back-ends run the same SQL
+//! (`sqlite/`) or a PostgreSQL database (`postgres/`). The API is a set of traits, each method
+//! documented there: [`crate::MailStore`], [`crate::WebStore`], [`crate::DirectoryStore`],
+//! [`crate::LifecycleStore`], [`crate::QueueStore`], [`crate::SearchStore`] and
+//! [`crate::NodeStore`] (together [`crate::Metadata`], what a [`crate::Store`] dereferences
+//! to). A back-end implements every one of them, and keeps the promises below across them.
+//! Core and the protocols rely on these promises and on nothing a back-end happens to do
+//! besides. Both back-ends run the same SQL
 //! (`src/sql/`, compiled once per back-end) except where their `dialect.rs` and
 //! `text_index.rs` differ; their schemas (migrations in `migrations/sqlite/` and
 //! `migrations/postgres/`) keep the database-side promises with triggers. Each promise is
@@ -55,16 +60,16 @@
 //!     an offset passed in and integer arithmetic, so both back-ends count the same days.
 //!
 //! 11. **Outbound work is claimed.** A recipient taken from the queue
-//!     ([`crate::Store::claim_queued`]) is held by one node until its lease ends or its outcome
+//!     ([`crate::QueueStore::claim_queued`]) is held by one node until its lease ends or its outcome
 //!     is recorded; concurrent claims never take the same recipient (PostgreSQL:
 //!     `FOR UPDATE SKIP LOCKED`). (`queue_claims_are_exclusive_and_end`)
-//! 12. **One node runs a periodic job at a time** ([`crate::Store::try_job`]: an advisory
+//! 12. **One node runs a periodic job at a time** ([`crate::NodeStore::try_job`]: an advisory
 //!     lock on PostgreSQL), and mailbox changes reach the other nodes
-//!     ([`crate::Store::announce_changes`], `LISTEN`/`NOTIFY`). (the multi-node tests in
+//!     ([`crate::NodeStore::announce_changes`], `LISTEN`/`NOTIFY`). (the multi-node tests in
 //!     `crates/server/tests/it/nodes.rs`)
 //! 13. **`\Recent` is claimed once.** Each mailbox keeps the highest UID some IMAP session
-//!     was told about as recent (`recent_upto`, 0 for a new mailbox; [`crate::Store::recent_mark`]).
-//!     [`crate::Store::claim_recent`] returns it and raises it to the caller's highest UID in
+//!     was told about as recent (`recent_upto`, 0 for a new mailbox; [`crate::MailStore::recent_mark`]).
+//!     [`crate::MailStore::claim_recent`] returns it and raises it to the caller's highest UID in
 //!     one transaction under the mailbox's row lock, never lowering it, so of sessions on any
 //!     nodes selecting at once each message above the old mark is recent in exactly one, and
 //!     the mark survives restarts. (`recent_is_claimed_once`)

@@ -339,7 +339,7 @@ pub async fn copy_tables(
 ) -> Result<BTreeMap<String, u64>> {
     check_target(url).await?;
     // The schema, created as `hopthu serve` would (an empty database is all this changes).
-    crate::postgres::PgMeta::open(url).await?.close().await;
+    crate::NodeStore::close(&crate::postgres::PgMeta::open(url).await?).await;
     let mut source = open_source(data_dir).await?;
     let mut target = connect_target(url).await?;
     let result = copy_in(&mut source, &mut target, progress).await;

@@ -8,7 +8,7 @@
 
 use hopthu_model::{AccountId, PersonId, UnitId};
 
-use crate::{Meta, Result, SpecialUse, Store};
+use crate::{Result, SpecialUse};
 
 /// The state of a person's address (Đ8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,71 +137,52 @@ pub struct NewDirectory<'a> {
     pub created_at: i64,
 }
 
-/// The ids given by [`Store::create_directory`], in the order of the batch.
+/// The ids given by [`DirectoryStore::create_directory`], in the order of the batch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CreatedDirectory {
     pub units: Vec<(UnitId, AccountId)>,
     pub people: Vec<(PersonId, AccountId)>,
 }
 
-impl Store {
-    // ---- directory ------------------------------------------------------------------------
-
+/// The province's directory in storage terms (part of the storage contract, [`crate::contract`]):
+/// units, people, their addresses and aliases, and the reserved names of Đ7.3.
+#[async_trait::async_trait]
+pub trait DirectoryStore: Send + Sync {
     /// Creates units, people, their mailboxes (accounts with `folders`) and aliases in ONE
     /// transaction: all of it or nothing. A code or an address already taken is a
     /// [`crate::StoreError::Conflict`].
-    pub async fn create_directory(&self, batch: &NewDirectory<'_>) -> Result<CreatedDirectory> {
-        meta!(self, db => db.create_directory(batch).await)
-    }
+    async fn create_directory(&self, batch: &NewDirectory<'_>) -> Result<CreatedDirectory>;
 
     /// Every unit, by id.
-    pub async fn units(&self) -> Result<Vec<UnitRecord>> {
-        meta!(self, db => db.units().await)
-    }
+    async fn units(&self) -> Result<Vec<UnitRecord>>;
 
     /// Every person, by id.
-    pub async fn people(&self) -> Result<Vec<PersonRecord>> {
-        meta!(self, db => db.people().await)
-    }
+    async fn people(&self) -> Result<Vec<PersonRecord>>;
 
     /// The active people marked public (Đ6), by id.
-    pub async fn public_people(&self) -> Result<Vec<PersonRecord>> {
-        meta!(self, db => db.public_people().await)
-    }
+    async fn public_people(&self) -> Result<Vec<PersonRecord>>;
 
     /// The address of every account (local parts given, whoever holds them).
-    pub async fn account_addresses(&self) -> Result<Vec<String>> {
-        meta!(self, db => db.account_addresses().await)
-    }
+    async fn account_addresses(&self) -> Result<Vec<String>>;
 
-    pub async fn aliases(&self) -> Result<Vec<AliasRecord>> {
-        meta!(self, db => db.aliases().await)
-    }
+    async fn aliases(&self) -> Result<Vec<AliasRecord>>;
 
     /// The target of an alias, if `address` is one.
-    pub async fn alias_target(&self, address: &str) -> Result<Option<String>> {
-        meta!(self, db => db.alias_target(address).await)
-    }
+    async fn alias_target(&self, address: &str) -> Result<Option<String>>;
 
     /// Adds an alias; [`crate::StoreError::Conflict`] when the address is an alias already.
-    pub async fn add_alias(&self, alias: &AliasRecord, created_at: i64) -> Result<()> {
-        meta!(self, db => db.add_alias(alias, created_at).await)
-    }
+    async fn add_alias(&self, alias: &AliasRecord, created_at: i64) -> Result<()>;
 
-    pub async fn reserved_names(&self) -> Result<Vec<ReservedName>> {
-        meta!(self, db => db.reserved_names().await)
-    }
+    async fn reserved_names(&self) -> Result<Vec<ReservedName>>;
 
     /// Reserves a local part; [`crate::StoreError::Conflict`] when it is reserved already.
-    pub async fn add_reserved_name(&self, name: &ReservedName, created_at: i64) -> Result<()> {
-        meta!(self, db => db.add_reserved_name(name, created_at).await)
-    }
+    async fn add_reserved_name(&self, name: &ReservedName, created_at: i64) -> Result<()>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::StoreError;
+    use crate::{Store, StoreError};
 
     const FOLDERS: &[(&str, Option<SpecialUse>)] =
         &[("INBOX", None), ("Sent", Some(SpecialUse::Sent))];

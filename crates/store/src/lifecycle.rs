@@ -8,7 +8,7 @@
 use hopthu_model::{AccountId, PersonId, UnitId};
 use sha2::{Digest, Sha256};
 
-use crate::{Meta, PersonState, Result, Store};
+use crate::{PersonState, Result};
 
 /// The hash before the first audit row.
 pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -214,113 +214,70 @@ pub struct WarningRecord {
     pub days: u32,
 }
 
-impl Store {
-    // ---- administrators -------------------------------------------------------------------
-
+/// The lifecycle of mailboxes (Đ8) in storage terms (part of the storage contract,
+/// [`crate::contract`]): administrators, change requests, notices, inactivity warnings and the
+/// append-only audit log, each write with its audit rows in one transaction.
+#[async_trait::async_trait]
+pub trait LifecycleStore: Send + Sync {
     /// Grants (or changes) an administrator's scope.
-    pub async fn grant_admin(
+    async fn grant_admin(
         &self,
         account: AccountId,
         scope: AdminScope,
         granted_by: &str,
         at: i64,
         audit: &[NewAudit],
-    ) -> Result<()> {
-        meta!(self, db => db.grant_admin(account, scope, granted_by, at, audit).await)
-    }
+    ) -> Result<()>;
 
     /// Removes an administrator; false when the account was not one.
-    pub async fn revoke_admin(
-        &self,
-        account: AccountId,
-        at: i64,
-        audit: &[NewAudit],
-    ) -> Result<bool> {
-        meta!(self, db => db.revoke_admin(account, at, audit).await)
-    }
+    async fn revoke_admin(&self, account: AccountId, at: i64, audit: &[NewAudit]) -> Result<bool>;
 
-    pub async fn admins(&self) -> Result<Vec<AdminRecord>> {
-        meta!(self, db => db.admins().await)
-    }
+    async fn admins(&self) -> Result<Vec<AdminRecord>>;
 
-    pub async fn admin(&self, account: AccountId) -> Result<Option<AdminRecord>> {
-        meta!(self, db => db.admin(account).await)
-    }
+    async fn admin(&self, account: AccountId) -> Result<Option<AdminRecord>>;
 
-    // ---- change requests ------------------------------------------------------------------
+    async fn file_change(&self, change: &NewChange, audit: &[NewAudit]) -> Result<i64>;
 
-    pub async fn file_change(&self, change: &NewChange, audit: &[NewAudit]) -> Result<i64> {
-        meta!(self, db => db.file_change(change, audit).await)
-    }
-
-    pub async fn change(&self, id: i64) -> Result<Option<ChangeRecord>> {
-        meta!(self, db => db.change(id).await)
-    }
+    async fn change(&self, id: i64) -> Result<Option<ChangeRecord>>;
 
     /// Every change request, newest first.
-    pub async fn changes(&self) -> Result<Vec<ChangeRecord>> {
-        meta!(self, db => db.changes().await)
-    }
+    async fn changes(&self) -> Result<Vec<ChangeRecord>>;
 
     /// Applies a decision with its effects and audit rows in one transaction. A decision on a
     /// request no longer filed is a [`crate::StoreError::Conflict`] and changes nothing.
-    pub async fn write_lifecycle(&self, write: &LifecycleWrite<'_>) -> Result<()> {
-        meta!(self, db => db.write_lifecycle(write).await)
-    }
-
-    // ---- notices --------------------------------------------------------------------------
+    async fn write_lifecycle(&self, write: &LifecycleWrite<'_>) -> Result<()>;
 
     /// The next free notice number of a year.
-    pub async fn next_notice_number(&self, year: i32) -> Result<u32> {
-        meta!(self, db => db.next_notice_number(year).await)
-    }
+    async fn next_notice_number(&self, year: i32) -> Result<u32>;
 
     /// Stores a notice; its number taken already is a [`crate::StoreError::Conflict`].
-    pub async fn insert_notice(&self, notice: &NewNotice, audit: &[NewAudit]) -> Result<i64> {
-        meta!(self, db => db.insert_notice(notice, audit).await)
-    }
+    async fn insert_notice(&self, notice: &NewNotice, audit: &[NewAudit]) -> Result<i64>;
 
-    pub async fn notice(&self, id: i64) -> Result<Option<NoticeRecord>> {
-        meta!(self, db => db.notice(id).await)
-    }
+    async fn notice(&self, id: i64) -> Result<Option<NoticeRecord>>;
 
     /// Every notice, newest first.
-    pub async fn notices(&self) -> Result<Vec<NoticeRecord>> {
-        meta!(self, db => db.notices().await)
-    }
+    async fn notices(&self) -> Result<Vec<NoticeRecord>>;
 
-    // ---- inactivity and audit -------------------------------------------------------------
-
-    pub async fn inactivity_warnings(&self) -> Result<Vec<WarningRecord>> {
-        meta!(self, db => db.inactivity_warnings().await)
-    }
+    async fn inactivity_warnings(&self) -> Result<Vec<WarningRecord>>;
 
     /// The audit log in order.
-    pub async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
-        meta!(self, db => db.audit_log().await)
-    }
+    async fn audit_log(&self) -> Result<Vec<AuditRecord>>;
 
     /// Marks the first sign-in with a one-time password (kept if already set); returns when
     /// it was.
-    pub async fn activate(&self, account: AccountId, at: i64) -> Result<i64> {
-        meta!(self, db => db.activate(account, at).await)
-    }
+    async fn activate(&self, account: AccountId, at: i64) -> Result<i64>;
 
     /// Revoked accounts with when they were revoked: (account, revoked_at).
-    pub async fn revoked_accounts(&self) -> Result<Vec<(AccountId, i64)>> {
-        meta!(self, db => db.revoked_accounts().await)
-    }
+    async fn revoked_accounts(&self) -> Result<Vec<(AccountId, i64)>>;
 
     /// When a revoked account was revoked.
-    pub async fn revoked_at(&self, account: AccountId) -> Result<Option<i64>> {
-        meta!(self, db => db.revoked_at(account).await)
-    }
+    async fn revoked_at(&self, account: AccountId) -> Result<Option<i64>>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{NewDirectory, NewPerson, NewUnit, SpecialUse, StoreError};
+    use crate::{NewDirectory, NewPerson, NewUnit, SpecialUse, Store, StoreError};
 
     use crate::testing::{Kind, on_each_backend};
 

@@ -1,9 +1,9 @@
 //! The outbound queue in mail-domain terms: messages waiting for remote delivery, each with
 //! its recipients and their own state (`migrations/sqlite/0003_queue.sql`).
 //!
-//! Entries are added by [`Store::deliver`] (in the same transaction as local delivery); the
+//! Entries are added by [`MailStore::deliver`] (in the same transaction as local delivery); the
 //! queue runner reads the due ones and records each recipient's outcome with
-//! [`Store::update_queue_recipients`]; the operator lists, retries and deletes entries.
+//! [`QueueStore::update_queue_recipients`]; the operator lists, retries and deletes entries.
 //!
 //! **Invariants**
 //! - One row per (message, recipient): a recipient marked `Delivered` is never handed out
@@ -11,7 +11,7 @@
 //! - A message leaves the queue, releasing its blob reference, in the same transaction that
 //!   makes its last recipient final (`Delivered` or `Reported`).
 
-use crate::{BlobId, Meta, Result, Store};
+use crate::{BlobId, Result};
 
 /// Where a queued recipient stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub struct QueuedRecipient {
     /// DSN ORCPT (RFC 3461 §4.2), e.g. `rfc822;a@example.org`.
     pub orcpt: Option<String>,
     pub updated_at: i64,
-    /// The node sending to it now ([`Store::claim_queued`]), if any.
+    /// The node sending to it now ([`QueueStore::claim_queued`]), if any.
     pub lease_owner: Option<String>,
 }
 
@@ -107,63 +107,48 @@ pub struct RecipientUpdate {
     pub remote_mta: Option<String>,
 }
 
-impl Store {
+/// The outbound queue (part of the storage contract, [`crate::contract`]): messages with their
+/// recipients, claimed by one node at a time under a lease.
+#[async_trait::async_trait]
+pub trait QueueStore: Send + Sync {
     /// Every queued message with its recipients, oldest first.
-    pub async fn queued_messages(&self) -> Result<Vec<QueuedMessage>> {
-        meta!(self, db => db.queued_messages(None).await)
-    }
+    async fn queued_messages(&self) -> Result<Vec<QueuedMessage>>;
 
     /// Takes due recipients for the node `owner` until `until` (Unix seconds): up to `limit`
     /// pending recipients due at `now` that no node holds, or whose holder's lease has ended.
     /// Returns their messages with every recipient; the node sends to those whose
     /// `lease_owner` is itself. Two nodes never hold the same recipient; recording an outcome
-    /// ([`Store::update_queue_recipients`]) ends the hold.
-    pub async fn claim_queued(
+    /// ([`QueueStore::update_queue_recipients`]) ends the hold.
+    async fn claim_queued(
         &self,
         now: i64,
         limit: u32,
         owner: &str,
         until: i64,
-    ) -> Result<Vec<QueuedMessage>> {
-        meta!(self, db => db.claim_queued(now, limit, owner, until).await)
-    }
+    ) -> Result<Vec<QueuedMessage>>;
 
     /// Gives back what `owner` holds: everything (a node starting again), or one message's
     /// recipients (work taken but not started). Returns how many recipients were released.
-    pub async fn release_queued(&self, owner: &str, queue_id: Option<i64>) -> Result<u64> {
-        meta!(self, db => db.release_queued(owner, queue_id).await)
-    }
+    async fn release_queued(&self, owner: &str, queue_id: Option<i64>) -> Result<u64>;
 
-    pub async fn queued_message(&self, id: i64) -> Result<Option<QueuedMessage>> {
-        meta!(self, db => db.queued_message(id).await)
-    }
+    async fn queued_message(&self, id: i64) -> Result<Option<QueuedMessage>>;
 
     /// Records recipient outcomes in one transaction and removes the messages whose
     /// recipients are all final (their blob reference is released).
-    pub async fn update_queue_recipients(&self, updates: &[RecipientUpdate]) -> Result<()> {
-        meta!(self, db => db.update_queue_recipients(updates).await)
-    }
+    async fn update_queue_recipients(&self, updates: &[RecipientUpdate]) -> Result<()>;
 
     /// Makes every pending recipient of a message due at `now`; false when there is no such
     /// message.
-    pub async fn retry_queued(&self, id: i64, now: i64) -> Result<bool> {
-        meta!(self, db => db.retry_queued(id, now).await)
-    }
+    async fn retry_queued(&self, id: i64, now: i64) -> Result<bool>;
 
     /// Removes a message from the queue without sending anything; false when absent.
-    pub async fn delete_queued(&self, id: i64) -> Result<bool> {
-        meta!(self, db => db.delete_queued(id).await)
-    }
+    async fn delete_queued(&self, id: i64) -> Result<bool>;
 
     /// Remembers that the delay notice of a message was sent.
-    pub async fn set_delay_notified(&self, id: i64) -> Result<()> {
-        meta!(self, db => db.set_delay_notified(id).await)
-    }
+    async fn set_delay_notified(&self, id: i64) -> Result<()>;
 
     /// The earliest `next_attempt_at` of any pending recipient.
-    pub async fn next_queue_attempt(&self) -> Result<Option<i64>> {
-        meta!(self, db => db.next_queue_attempt().await)
-    }
+    async fn next_queue_attempt(&self) -> Result<Option<i64>>;
 }
 
 /// DSN parameters of a queued message (RFC 3461), kept to honour NOTIFY and to fill the DSN.

@@ -11,12 +11,12 @@
 //! folded text (still exact, slower).
 //!
 //! **Invariant**: a message row and its index entry are written in the same transaction
-//! ([`Store::deliver_indexed`], and triggers for copy, move and expunge), so a committed
+//! ([`MailStore::deliver_indexed`], and triggers for copy, move and expunge), so a committed
 //! message is searchable at once when its text was given.
 
 use hopthu_model::{MailboxId, Uid};
 
-use crate::{BlobId, Delivery, Meta, Result, Store};
+use crate::{BlobId, Result};
 
 /// The searchable text of one message body, each field folded with
 /// `hopthu_model::text::search_fold` (lower case, no diacritics, đ → d).
@@ -71,54 +71,37 @@ pub enum SearchField {
     Text,
 }
 
-impl Store {
-    /// [`Store::deliver`], indexing `text` with the new message rows in the same transaction.
-    pub async fn deliver_indexed(
-        &self,
-        delivery: &Delivery<'_>,
-        text: Option<&SearchText>,
-    ) -> Result<Vec<(MailboxId, Uid)>> {
-        meta!(self, db => db.deliver(delivery, text).await)
-    }
-
+/// The search index (part of the storage contract, [`crate::contract`]): the folded text of each
+/// body, kept in the same transaction as the messages that reference it.
+#[async_trait::async_trait]
+pub trait SearchStore: Send + Sync {
     /// UIDs (ascending) of the messages of `mailbox` whose `field` contains `folded` (already
     /// folded) as a substring: `"an da"` finds "Nông Văn Đạt", `"ser-fro"` finds
     /// `user-from@example.org`. The empty string is in every text. Messages whose text is not
-    /// indexed yet (`unindexed_blobs`) are not found.
-    pub async fn search_text(
+    /// indexed yet (`unindexed_blobs`) are not found. A NUL in `folded` matches as a space.
+    async fn search_text(
         &self,
         mailbox: MailboxId,
         field: SearchField,
         folded: &str,
-    ) -> Result<Vec<Uid>> {
-        let needle = no_nul(folded);
-        meta!(self, db => db.search_text(mailbox, field, &needle).await)
-    }
+    ) -> Result<Vec<Uid>>;
 
     /// The calendar date of the Date header of every message of a mailbox, as days since
     /// 1970-01-01 ([`SearchText::sent_day`]; `None` when missing, invalid or not indexed).
-    pub async fn sent_days(&self, mailbox: MailboxId) -> Result<Vec<(Uid, Option<i64>)>> {
-        meta!(self, db => db.sent_days(mailbox).await)
-    }
+    async fn sent_days(&self, mailbox: MailboxId) -> Result<Vec<(Uid, Option<i64>)>>;
 
     /// Up to `limit` blobs whose searchable text must be extracted: referenced by messages but
     /// without text (stored before the index existed, or by a path that did not extract text),
     /// or with text from an older extraction (`search_text.stale`, set by a migration that
     /// changed what is extracted).
-    pub async fn unindexed_blobs(&self, limit: u32) -> Result<Vec<BlobId>> {
-        meta!(self, db => db.unindexed_blobs(limit).await)
-    }
+    async fn unindexed_blobs(&self, limit: u32) -> Result<Vec<BlobId>>;
 
     /// Stores the text of a blob (replacing an older extraction) and indexes every message that
     /// references it.
-    pub async fn index_blob(&self, blob: &BlobId, text: &SearchText) -> Result<()> {
-        meta!(self, db => db.index_blob(blob, text).await)
-    }
+    async fn index_blob(&self, blob: &BlobId, text: &SearchText) -> Result<()>;
 
     /// For a blob whose body cannot be read to extract its text: keeps the text there is
     /// (no longer stale), or stores empty text when there is none, so it is not retried
     /// forever.
-    pub async fn keep_text(&self, blob: &BlobId) -> Result<()> {
-        meta!(self, db => db.keep_text(blob).await)
-    }
+    async fn keep_text(&self, blob: &BlobId) -> Result<()>;
 }

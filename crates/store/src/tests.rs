@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use hopthu_model::{Flag, FlagOp, Flags, Uid};
+use hopthu_model::{AccountId, Flag, FlagOp, Flags, MailboxId, Uid};
 
 use crate::*;
 

@@ -112,10 +112,6 @@ impl PgMeta {
         Ok(self.write.begin_with(dialect::BEGIN_WRITE).await?)
     }
 
-    pub(crate) async fn close(&self) {
-        self.write.close().await;
-    }
-
     /// Sends each payload to every node listening ([`PgMeta::listen`]), in one round trip.
     pub(crate) async fn announce(&self, payloads: &[String]) -> Result<()> {
         if payloads.is_empty() {
@@ -176,3 +172,29 @@ impl PgMeta {
 
 /// The `LISTEN`/`NOTIFY` channel on which nodes tell each other of mailbox changes.
 const CHANGES_CHANNEL: &str = "hopthu_changes";
+
+#[async_trait::async_trait]
+impl crate::NodeStore for PgMeta {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn announce_changes(&self, payloads: &[String]) -> Result<()> {
+        self.announce(payloads).await
+    }
+
+    async fn listen_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>> {
+        Ok(Some(self.listen().await?))
+    }
+
+    async fn try_job(&self, job: crate::Job) -> Result<Option<crate::JobGuard>> {
+        Ok(self
+            .try_job_lock(job as i64 + 0x686f_7074_1000)
+            .await?
+            .map(|tx| crate::JobGuard { _held: Some(tx) }))
+    }
+
+    async fn close(&self) {
+        self.write.close().await;
+    }
+}

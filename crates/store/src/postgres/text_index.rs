@@ -26,7 +26,7 @@ pub(crate) fn like_pattern(needle: &str) -> String {
 }
 
 impl Backend {
-    pub(crate) async fn search_text(
+    pub(crate) async fn search_text_in(
         &self,
         mailbox: MailboxId,
         field: SearchField,

@@ -29,149 +29,6 @@ struct AccountRow<'a> {
     must_change_password: bool,
 }
 
-impl Backend {
-    pub(crate) async fn create_directory(
-        &self,
-        batch: &NewDirectory<'_>,
-    ) -> Result<CreatedDirectory> {
-        let mut tx = self.begin().await?;
-        let result = create_directory_in(&mut tx, batch).await;
-        match result {
-            Ok(created) => {
-                tx.commit().await?;
-                Ok(created)
-            }
-            Err(e) => {
-                let _ = tx.rollback().await;
-                Err(e)
-            }
-        }
-    }
-
-    pub(crate) async fn units(&self) -> Result<Vec<UnitRecord>> {
-        sqlx::query("SELECT * FROM units ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(unit_from_row)
-            .collect()
-    }
-
-    pub(crate) async fn people(&self) -> Result<Vec<PersonRecord>> {
-        sqlx::query(
-            "SELECT p.*, a.last_access_at FROM people p
-               LEFT JOIN accounts a ON a.id = p.account_id ORDER BY p.id",
-        )
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(person_from_row)
-        .collect()
-    }
-
-    pub(crate) async fn public_people(&self) -> Result<Vec<PersonRecord>> {
-        sqlx::query(
-            "SELECT p.*, a.last_access_at FROM people p
-               LEFT JOIN accounts a ON a.id = p.account_id
-              WHERE p.public AND p.state = 'active' ORDER BY p.id",
-        )
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(person_from_row)
-        .collect()
-    }
-
-    pub(crate) async fn account_addresses(&self) -> Result<Vec<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT address FROM accounts ORDER BY id")
-                .fetch_all(&self.read)
-                .await?,
-        )
-    }
-
-    pub(crate) async fn aliases(&self) -> Result<Vec<AliasRecord>> {
-        sqlx::query("SELECT address, target FROM aliases ORDER BY address")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(AliasRecord {
-                    address: r.try_get("address")?,
-                    target: r.try_get("target")?,
-                })
-            })
-            .collect()
-    }
-
-    pub(crate) async fn alias_target(&self, address: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT target FROM aliases WHERE address = $1")
-                .bind(address)
-                .fetch_optional(&self.read)
-                .await?,
-        )
-    }
-
-    pub(crate) async fn add_alias(&self, alias: &AliasRecord, created_at: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let r =
-            sqlx::query("INSERT INTO aliases (address, target, created_at) VALUES ($1, $2, $3)")
-                .bind(&alias.address)
-                .bind(&alias.target)
-                .bind(created_at)
-                .execute(&mut *tx)
-                .await;
-        match r {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict(alias.address.clone()));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub(crate) async fn reserved_names(&self) -> Result<Vec<ReservedName>> {
-        sqlx::query("SELECT local, note FROM reserved_names ORDER BY local")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(ReservedName {
-                    local: r.try_get("local")?,
-                    note: r.try_get("note")?,
-                })
-            })
-            .collect()
-    }
-
-    pub(crate) async fn add_reserved_name(
-        &self,
-        name: &ReservedName,
-        created_at: i64,
-    ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let r =
-            sqlx::query("INSERT INTO reserved_names (local, note, created_at) VALUES ($1, $2, $3)")
-                .bind(&name.local)
-                .bind(&name.note)
-                .bind(created_at)
-                .execute(&mut *tx)
-                .await;
-        match r {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict(name.local.clone()));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
 /// The tables whose ids the bulk creation hands out itself.
 #[derive(Clone, Copy)]
 enum IdTable {
@@ -426,4 +283,141 @@ fn person_from_row(r: &DbRow) -> Result<PersonRecord> {
         created_at: r.try_get("created_at")?,
         last_access_at: r.try_get("last_access_at")?,
     })
+}
+
+#[async_trait::async_trait]
+impl crate::DirectoryStore for Backend {
+    async fn create_directory(&self, batch: &NewDirectory<'_>) -> Result<CreatedDirectory> {
+        let mut tx = self.begin().await?;
+        let result = create_directory_in(&mut tx, batch).await;
+        match result {
+            Ok(created) => {
+                tx.commit().await?;
+                Ok(created)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn units(&self) -> Result<Vec<UnitRecord>> {
+        sqlx::query("SELECT * FROM units ORDER BY id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(unit_from_row)
+            .collect()
+    }
+
+    async fn people(&self) -> Result<Vec<PersonRecord>> {
+        sqlx::query(
+            "SELECT p.*, a.last_access_at FROM people p
+               LEFT JOIN accounts a ON a.id = p.account_id ORDER BY p.id",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(person_from_row)
+        .collect()
+    }
+
+    async fn public_people(&self) -> Result<Vec<PersonRecord>> {
+        sqlx::query(
+            "SELECT p.*, a.last_access_at FROM people p
+               LEFT JOIN accounts a ON a.id = p.account_id
+              WHERE p.public AND p.state = 'active' ORDER BY p.id",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(person_from_row)
+        .collect()
+    }
+
+    async fn account_addresses(&self) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT address FROM accounts ORDER BY id")
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+
+    async fn aliases(&self) -> Result<Vec<AliasRecord>> {
+        sqlx::query("SELECT address, target FROM aliases ORDER BY address")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AliasRecord {
+                    address: r.try_get("address")?,
+                    target: r.try_get("target")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn alias_target(&self, address: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT target FROM aliases WHERE address = $1")
+                .bind(address)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    async fn add_alias(&self, alias: &AliasRecord, created_at: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r =
+            sqlx::query("INSERT INTO aliases (address, target, created_at) VALUES ($1, $2, $3)")
+                .bind(&alias.address)
+                .bind(&alias.target)
+                .bind(created_at)
+                .execute(&mut *tx)
+                .await;
+        match r {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(alias.address.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reserved_names(&self) -> Result<Vec<ReservedName>> {
+        sqlx::query("SELECT local, note FROM reserved_names ORDER BY local")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ReservedName {
+                    local: r.try_get("local")?,
+                    note: r.try_get("note")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_reserved_name(&self, name: &ReservedName, created_at: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r =
+            sqlx::query("INSERT INTO reserved_names (local, note, created_at) VALUES ($1, $2, $3)")
+                .bind(&name.local)
+                .bind(&name.note)
+                .bind(created_at)
+                .execute(&mut *tx)
+                .await;
+        match r {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(name.local.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }

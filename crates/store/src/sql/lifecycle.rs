@@ -41,279 +41,6 @@ async fn append_audit(tx: &mut Tx, at: i64, rows: &[NewAudit]) -> Result<()> {
     Ok(())
 }
 
-impl Backend {
-    pub(crate) async fn grant_admin(
-        &self,
-        account: AccountId,
-        scope: AdminScope,
-        granted_by: &str,
-        at: i64,
-        audit: &[NewAudit],
-    ) -> Result<()> {
-        let (focal, unit) = match scope {
-            AdminScope::Focal => (true, None),
-            AdminScope::Unit(u) => (false, Some(u.0)),
-        };
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO admins (account_id, focal, unit_id, granted_by, granted_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (account_id) DO UPDATE SET focal = excluded.focal,
-                unit_id = excluded.unit_id, granted_by = excluded.granted_by,
-                granted_at = excluded.granted_at",
-        )
-        .bind(account.0)
-        .bind(focal)
-        .bind(unit)
-        .bind(granted_by)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        append_audit(&mut tx, at, audit).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub(crate) async fn revoke_admin(
-        &self,
-        account: AccountId,
-        at: i64,
-        audit: &[NewAudit],
-    ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let r = sqlx::query("DELETE FROM admins WHERE account_id = $1")
-            .bind(account.0)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() == 0 {
-            let _ = tx.rollback().await;
-            return Ok(false);
-        }
-        append_audit(&mut tx, at, audit).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    pub(crate) async fn admins(&self) -> Result<Vec<AdminRecord>> {
-        sqlx::query(
-            "SELECT d.*, a.address FROM admins d JOIN accounts a ON a.id = d.account_id
-              ORDER BY a.address",
-        )
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(admin_from_row)
-        .collect()
-    }
-
-    pub(crate) async fn admin(&self, account: AccountId) -> Result<Option<AdminRecord>> {
-        sqlx::query(
-            "SELECT d.*, a.address FROM admins d JOIN accounts a ON a.id = d.account_id
-              WHERE d.account_id = $1",
-        )
-        .bind(account.0)
-        .fetch_optional(&self.read)
-        .await?
-        .as_ref()
-        .map(admin_from_row)
-        .transpose()
-    }
-
-    pub(crate) async fn file_change(&self, change: &NewChange, audit: &[NewAudit]) -> Result<i64> {
-        let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO change_requests (kind, unit_id, person_id, payload, reason, state,
-                                          filed_by, filed_at)
-             VALUES ($1, $2, $3, $4, $5, 'filed', $6, $7) RETURNING id",
-        )
-        .bind(&change.kind)
-        .bind(change.unit.0)
-        .bind(change.person.map(|p| p.0))
-        .bind(&change.payload)
-        .bind(&change.reason)
-        .bind(&change.filed_by)
-        .bind(change.filed_at)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        // The audit rows name the request by its id, known only now.
-        let audit: Vec<NewAudit> = audit
-            .iter()
-            .map(|a| NewAudit {
-                target: a.target.replace("{id}", &id.to_string()),
-                ..a.clone()
-            })
-            .collect();
-        append_audit(&mut tx, change.filed_at, &audit).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    pub(crate) async fn change(&self, id: i64) -> Result<Option<ChangeRecord>> {
-        sqlx::query("SELECT * FROM change_requests WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(change_from_row)
-            .transpose()
-    }
-
-    pub(crate) async fn changes(&self) -> Result<Vec<ChangeRecord>> {
-        sqlx::query("SELECT * FROM change_requests ORDER BY id DESC")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(change_from_row)
-            .collect()
-    }
-
-    pub(crate) async fn write_lifecycle(&self, write: &LifecycleWrite<'_>) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let result = write_lifecycle_in(&mut tx, write).await;
-        match result {
-            Ok(()) => {
-                tx.commit().await?;
-                Ok(())
-            }
-            Err(e) => {
-                let _ = tx.rollback().await;
-                Err(e)
-            }
-        }
-    }
-
-    pub(crate) async fn next_notice_number(&self, year: i32) -> Result<u32> {
-        let max: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM notices WHERE year = $1")
-                .bind(year)
-                .fetch_one(&self.read)
-                .await?;
-        Ok(max as u32 + 1)
-    }
-
-    pub(crate) async fn insert_notice(&self, n: &NewNotice, audit: &[NewAudit]) -> Result<i64> {
-        let mut tx = self.begin().await?;
-        let r = sqlx::query(
-            "INSERT INTO notices (year, number, reference, unit_id, subject, body_text,
-                                  body_html, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(n.year)
-        .bind(i64::from(n.number))
-        .bind(&n.reference)
-        .bind(n.unit.0)
-        .bind(&n.subject)
-        .bind(&n.body_text)
-        .bind(&n.body_html)
-        .bind(n.created_at)
-        .fetch_one(&mut *tx)
-        .await;
-        let id: i64 = match r {
-            Ok(r) => r.try_get(0)?,
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                let _ = tx.rollback().await;
-                return Err(StoreError::Conflict(format!("notice {}", n.reference)));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        append_audit(&mut tx, n.created_at, audit).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    pub(crate) async fn notice(&self, id: i64) -> Result<Option<NoticeRecord>> {
-        sqlx::query("SELECT * FROM notices WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(notice_from_row)
-            .transpose()
-    }
-
-    pub(crate) async fn notices(&self) -> Result<Vec<NoticeRecord>> {
-        sqlx::query("SELECT * FROM notices ORDER BY id DESC")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(notice_from_row)
-            .collect()
-    }
-
-    pub(crate) async fn inactivity_warnings(&self) -> Result<Vec<WarningRecord>> {
-        sqlx::query("SELECT account_id, since, days FROM inactivity_warnings")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(WarningRecord {
-                    account: AccountId(r.try_get("account_id")?),
-                    since: r.try_get("since")?,
-                    days: r.try_get::<i64, _>("days")? as u32,
-                })
-            })
-            .collect()
-    }
-
-    pub(crate) async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
-        sqlx::query("SELECT * FROM audit_log ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(AuditRecord {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    before: r.try_get("before")?,
-                    after: r.try_get("after")?,
-                    prev_hash: r.try_get("prev_hash")?,
-                    hash: r.try_get("hash")?,
-                })
-            })
-            .collect()
-    }
-
-    pub(crate) async fn activate(&self, account: AccountId, at: i64) -> Result<i64> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE accounts SET activated_at = COALESCE(activated_at, $1) WHERE id = $2")
-            .bind(at)
-            .bind(account.0)
-            .execute(&mut *tx)
-            .await?;
-        let activated: Option<i64> =
-            sqlx::query_scalar("SELECT activated_at FROM accounts WHERE id = $1")
-                .bind(account.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .flatten();
-        tx.commit().await?;
-        Ok(activated.unwrap_or(at))
-    }
-
-    pub(crate) async fn revoked_accounts(&self) -> Result<Vec<(AccountId, i64)>> {
-        sqlx::query("SELECT id, revoked_at FROM accounts WHERE revoked_at IS NOT NULL")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| Ok((AccountId(r.try_get("id")?), r.try_get("revoked_at")?)))
-            .collect()
-    }
-
-    pub(crate) async fn revoked_at(&self, account: AccountId) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT revoked_at FROM accounts WHERE id = $1")
-                .bind(account.0)
-                .fetch_optional(&self.read)
-                .await?
-                .flatten(),
-        )
-    }
-}
-
 async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<()> {
     if let Some(d) = &write.decision {
         let r = sqlx::query(
@@ -436,7 +163,7 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
                 .bind(account.0)
                 .execute(&mut **tx)
                 .await?;
-                // A new password signs out every web session (as `Store::set_password`).
+                // A new password signs out every web session (as `MailStore::set_password`).
                 sqlx::query("DELETE FROM web_sessions WHERE account_id = $1")
                     .bind(account.0)
                     .execute(&mut **tx)
@@ -507,4 +234,273 @@ fn notice_from_row(r: &DbRow) -> Result<NoticeRecord> {
         body_html: r.try_get("body_html")?,
         created_at: r.try_get("created_at")?,
     })
+}
+
+#[async_trait::async_trait]
+impl crate::LifecycleStore for Backend {
+    async fn grant_admin(
+        &self,
+        account: AccountId,
+        scope: AdminScope,
+        granted_by: &str,
+        at: i64,
+        audit: &[NewAudit],
+    ) -> Result<()> {
+        let (focal, unit) = match scope {
+            AdminScope::Focal => (true, None),
+            AdminScope::Unit(u) => (false, Some(u.0)),
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO admins (account_id, focal, unit_id, granted_by, granted_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (account_id) DO UPDATE SET focal = excluded.focal,
+                unit_id = excluded.unit_id, granted_by = excluded.granted_by,
+                granted_at = excluded.granted_at",
+        )
+        .bind(account.0)
+        .bind(focal)
+        .bind(unit)
+        .bind(granted_by)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, at, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn revoke_admin(&self, account: AccountId, at: i64, audit: &[NewAudit]) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("DELETE FROM admins WHERE account_id = $1")
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            let _ = tx.rollback().await;
+            return Ok(false);
+        }
+        append_audit(&mut tx, at, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn admins(&self) -> Result<Vec<AdminRecord>> {
+        sqlx::query(
+            "SELECT d.*, a.address FROM admins d JOIN accounts a ON a.id = d.account_id
+              ORDER BY a.address",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(admin_from_row)
+        .collect()
+    }
+
+    async fn admin(&self, account: AccountId) -> Result<Option<AdminRecord>> {
+        sqlx::query(
+            "SELECT d.*, a.address FROM admins d JOIN accounts a ON a.id = d.account_id
+              WHERE d.account_id = $1",
+        )
+        .bind(account.0)
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(admin_from_row)
+        .transpose()
+    }
+
+    async fn file_change(&self, change: &NewChange, audit: &[NewAudit]) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO change_requests (kind, unit_id, person_id, payload, reason, state,
+                                          filed_by, filed_at)
+             VALUES ($1, $2, $3, $4, $5, 'filed', $6, $7) RETURNING id",
+        )
+        .bind(&change.kind)
+        .bind(change.unit.0)
+        .bind(change.person.map(|p| p.0))
+        .bind(&change.payload)
+        .bind(&change.reason)
+        .bind(&change.filed_by)
+        .bind(change.filed_at)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        // The audit rows name the request by its id, known only now.
+        let audit: Vec<NewAudit> = audit
+            .iter()
+            .map(|a| NewAudit {
+                target: a.target.replace("{id}", &id.to_string()),
+                ..a.clone()
+            })
+            .collect();
+        append_audit(&mut tx, change.filed_at, &audit).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn change(&self, id: i64) -> Result<Option<ChangeRecord>> {
+        sqlx::query("SELECT * FROM change_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(change_from_row)
+            .transpose()
+    }
+
+    async fn changes(&self) -> Result<Vec<ChangeRecord>> {
+        sqlx::query("SELECT * FROM change_requests ORDER BY id DESC")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(change_from_row)
+            .collect()
+    }
+
+    async fn write_lifecycle(&self, write: &LifecycleWrite<'_>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let result = write_lifecycle_in(&mut tx, write).await;
+        match result {
+            Ok(()) => {
+                tx.commit().await?;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn next_notice_number(&self, year: i32) -> Result<u32> {
+        let max: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM notices WHERE year = $1")
+                .bind(year)
+                .fetch_one(&self.read)
+                .await?;
+        Ok(max as u32 + 1)
+    }
+
+    async fn insert_notice(&self, n: &NewNotice, audit: &[NewAudit]) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "INSERT INTO notices (year, number, reference, unit_id, subject, body_text,
+                                  body_html, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(n.year)
+        .bind(i64::from(n.number))
+        .bind(&n.reference)
+        .bind(n.unit.0)
+        .bind(&n.subject)
+        .bind(&n.body_text)
+        .bind(&n.body_html)
+        .bind(n.created_at)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match r {
+            Ok(r) => r.try_get(0)?,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                let _ = tx.rollback().await;
+                return Err(StoreError::Conflict(format!("notice {}", n.reference)));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        append_audit(&mut tx, n.created_at, audit).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn notice(&self, id: i64) -> Result<Option<NoticeRecord>> {
+        sqlx::query("SELECT * FROM notices WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(notice_from_row)
+            .transpose()
+    }
+
+    async fn notices(&self) -> Result<Vec<NoticeRecord>> {
+        sqlx::query("SELECT * FROM notices ORDER BY id DESC")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(notice_from_row)
+            .collect()
+    }
+
+    async fn inactivity_warnings(&self) -> Result<Vec<WarningRecord>> {
+        sqlx::query("SELECT account_id, since, days FROM inactivity_warnings")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(WarningRecord {
+                    account: AccountId(r.try_get("account_id")?),
+                    since: r.try_get("since")?,
+                    days: r.try_get::<i64, _>("days")? as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
+        sqlx::query("SELECT * FROM audit_log ORDER BY id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    before: r.try_get("before")?,
+                    after: r.try_get("after")?,
+                    prev_hash: r.try_get("prev_hash")?,
+                    hash: r.try_get("hash")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn activate(&self, account: AccountId, at: i64) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE accounts SET activated_at = COALESCE(activated_at, $1) WHERE id = $2")
+            .bind(at)
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
+        let activated: Option<i64> =
+            sqlx::query_scalar("SELECT activated_at FROM accounts WHERE id = $1")
+                .bind(account.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
+        tx.commit().await?;
+        Ok(activated.unwrap_or(at))
+    }
+
+    async fn revoked_accounts(&self) -> Result<Vec<(AccountId, i64)>> {
+        sqlx::query("SELECT id, revoked_at FROM accounts WHERE revoked_at IS NOT NULL")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok((AccountId(r.try_get("id")?), r.try_get("revoked_at")?)))
+            .collect()
+    }
+
+    async fn revoked_at(&self, account: AccountId) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT revoked_at FROM accounts WHERE id = $1")
+                .bind(account.0)
+                .fetch_optional(&self.read)
+                .await?
+                .flatten(),
+        )
+    }
 }

@@ -55,10 +55,7 @@ pub(super) async fn insert(tx: &mut Tx, blob: &BlobId, entry: &QueueEntry<'_>) -
 
 impl Backend {
     /// All queued messages, or (`due = Some((now, limit))`) those with a pending recipient due.
-    pub(crate) async fn queued_messages(
-        &self,
-        due: Option<(i64, u32)>,
-    ) -> Result<Vec<QueuedMessage>> {
+    async fn queued_where(&self, due: Option<(i64, u32)>) -> Result<Vec<QueuedMessage>> {
         let mut conn = self.read.acquire().await?;
         // One read transaction so messages and recipients agree.
         sqlx::query("BEGIN").execute(&mut *conn).await?;
@@ -118,12 +115,75 @@ impl Backend {
         let _ = sqlx::query("COMMIT").execute(&mut *conn).await;
         result
     }
+}
+
+/// Deletes a queue row (recipients cascade) and releases its blob reference.
+async fn remove_message(tx: &mut Tx, id: i64) -> Result<bool> {
+    let hash: Option<String> =
+        sqlx::query_scalar("DELETE FROM queue WHERE id = $1 RETURNING blob_hash")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(hash) = hash else {
+        return Ok(false);
+    };
+    // Foreign keys cascade only when enabled on the connection; delete explicitly as well.
+    sqlx::query("DELETE FROM queue_recipients WHERE queue_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE blobs SET refcount = refcount - 1 WHERE hash = $1")
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
+}
+
+fn message_from_row(r: &DbRow) -> Result<QueuedMessage> {
+    let hash: String = r.try_get("blob_hash")?;
+    Ok(QueuedMessage {
+        id: r.try_get("id")?,
+        blob: BlobId::parse(&hash)
+            .ok_or_else(|| StoreError::Corrupt(format!("blob hash {hash:?}")))?,
+        size: r.try_get::<i64, _>("size")? as u64,
+        mail_from: r.try_get("mail_from")?,
+        created_at: r.try_get("created_at")?,
+        envid: r.try_get("envid")?,
+        ret: r.try_get("ret")?,
+        delay_notified: r.try_get::<bool, _>("delay_notified")?,
+        recipients: Vec::new(),
+    })
+}
+
+fn recipient_from_row(r: &DbRow) -> Result<QueuedRecipient> {
+    let state: String = r.try_get("state")?;
+    Ok(QueuedRecipient {
+        address: r.try_get("address")?,
+        domain: r.try_get("domain")?,
+        state: RecipientState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("queue state {state:?}")))?,
+        attempts: r.try_get::<i64, _>("attempts")? as u32,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+        last_error: r.try_get("last_error")?,
+        remote_mta: r.try_get("remote_mta")?,
+        notify: r.try_get("notify")?,
+        orcpt: r.try_get("orcpt")?,
+        updated_at: r.try_get("updated_at")?,
+        lease_owner: r.try_get("lease_owner")?,
+    })
+}
+
+#[async_trait::async_trait]
+impl crate::QueueStore for Backend {
+    async fn queued_messages(&self) -> Result<Vec<QueuedMessage>> {
+        self.queued_where(None).await
+    }
 
     /// Takes up to `limit` due pending recipients that no node holds (or whose holder's lease
     /// ended before `now`) for `owner` until `until`, and returns their messages (with every
     /// recipient; the caller sends to those it holds). Concurrent claims — other nodes —
     /// never take the same recipient ([`dialect::CLAIM_DUE`]).
-    pub(crate) async fn claim_queued(
+    async fn claim_queued(
         &self,
         now: i64,
         limit: u32,
@@ -152,7 +212,7 @@ impl Backend {
 
     /// Gives back recipients `owner` holds: all of them (a node starting again after a crash)
     /// or those of `queue_id` (work it took but will not do now).
-    pub(crate) async fn release_queued(&self, owner: &str, queue_id: Option<i64>) -> Result<u64> {
+    async fn release_queued(&self, owner: &str, queue_id: Option<i64>) -> Result<u64> {
         let mut tx = self.begin().await?;
         let released = sqlx::query(
             "UPDATE queue_recipients SET lease_owner = NULL, lease_until = NULL
@@ -167,7 +227,7 @@ impl Backend {
         Ok(released)
     }
 
-    pub(crate) async fn queued_message(&self, id: i64) -> Result<Option<QueuedMessage>> {
+    async fn queued_message(&self, id: i64) -> Result<Option<QueuedMessage>> {
         let mut conn = self.read.acquire().await?;
         sqlx::query("BEGIN").execute(&mut *conn).await?;
         let result = async {
@@ -197,7 +257,7 @@ impl Backend {
         result
     }
 
-    pub(crate) async fn update_queue_recipients(&self, updates: &[RecipientUpdate]) -> Result<()> {
+    async fn update_queue_recipients(&self, updates: &[RecipientUpdate]) -> Result<()> {
         if updates.is_empty() {
             return Ok(());
         }
@@ -261,7 +321,7 @@ impl Backend {
         Ok(())
     }
 
-    pub(crate) async fn retry_queued(&self, id: i64, now: i64) -> Result<bool> {
+    async fn retry_queued(&self, id: i64, now: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM queue WHERE id = $1")
             .bind(id)
@@ -287,14 +347,14 @@ impl Backend {
         Ok(true)
     }
 
-    pub(crate) async fn delete_queued(&self, id: i64) -> Result<bool> {
+    async fn delete_queued(&self, id: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         let removed = remove_message(&mut tx, id).await?;
         tx.commit().await?;
         Ok(removed)
     }
 
-    pub(crate) async fn set_delay_notified(&self, id: i64) -> Result<()> {
+    async fn set_delay_notified(&self, id: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE queue SET delay_notified = TRUE WHERE id = $1")
             .bind(id)
@@ -304,67 +364,11 @@ impl Backend {
         Ok(())
     }
 
-    pub(crate) async fn next_queue_attempt(&self) -> Result<Option<i64>> {
+    async fn next_queue_attempt(&self) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT MIN(next_attempt_at) FROM queue_recipients WHERE state = 'pending'",
         )
         .fetch_one(&self.read)
         .await?)
     }
-}
-
-/// Deletes a queue row (recipients cascade) and releases its blob reference.
-async fn remove_message(tx: &mut Tx, id: i64) -> Result<bool> {
-    let hash: Option<String> =
-        sqlx::query_scalar("DELETE FROM queue WHERE id = $1 RETURNING blob_hash")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let Some(hash) = hash else {
-        return Ok(false);
-    };
-    // Foreign keys cascade only when enabled on the connection; delete explicitly as well.
-    sqlx::query("DELETE FROM queue_recipients WHERE queue_id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE blobs SET refcount = refcount - 1 WHERE hash = $1")
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
-    Ok(true)
-}
-
-fn message_from_row(r: &DbRow) -> Result<QueuedMessage> {
-    let hash: String = r.try_get("blob_hash")?;
-    Ok(QueuedMessage {
-        id: r.try_get("id")?,
-        blob: BlobId::parse(&hash)
-            .ok_or_else(|| StoreError::Corrupt(format!("blob hash {hash:?}")))?,
-        size: r.try_get::<i64, _>("size")? as u64,
-        mail_from: r.try_get("mail_from")?,
-        created_at: r.try_get("created_at")?,
-        envid: r.try_get("envid")?,
-        ret: r.try_get("ret")?,
-        delay_notified: r.try_get::<bool, _>("delay_notified")?,
-        recipients: Vec::new(),
-    })
-}
-
-fn recipient_from_row(r: &DbRow) -> Result<QueuedRecipient> {
-    let state: String = r.try_get("state")?;
-    Ok(QueuedRecipient {
-        address: r.try_get("address")?,
-        domain: r.try_get("domain")?,
-        state: RecipientState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("queue state {state:?}")))?,
-        attempts: r.try_get::<i64, _>("attempts")? as u32,
-        next_attempt_at: r.try_get("next_attempt_at")?,
-        last_error: r.try_get("last_error")?,
-        remote_mta: r.try_get("remote_mta")?,
-        notify: r.try_get("notify")?,
-        orcpt: r.try_get("orcpt")?,
-        updated_at: r.try_get("updated_at")?,
-        lease_owner: r.try_get("lease_owner")?,
-    })
 }

@@ -10,8 +10,19 @@ use super::text_index::{insert_text, reindex_text};
 use crate::search::SearchText;
 use crate::{BlobId, Result};
 
-impl Backend {
-    pub(crate) async fn sent_days(&self, mailbox: MailboxId) -> Result<Vec<(Uid, Option<i64>)>> {
+#[async_trait::async_trait]
+impl crate::SearchStore for Backend {
+    async fn search_text(
+        &self,
+        mailbox: MailboxId,
+        field: crate::SearchField,
+        folded: &str,
+    ) -> Result<Vec<Uid>> {
+        let needle = crate::search::no_nul(folded);
+        self.search_text_in(mailbox, field, &needle).await
+    }
+
+    async fn sent_days(&self, mailbox: MailboxId) -> Result<Vec<(Uid, Option<i64>)>> {
         let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "SELECT m.uid, t.sent_day FROM messages m
                LEFT JOIN search_text t ON t.blob_hash = m.blob_hash
@@ -23,7 +34,7 @@ impl Backend {
         Ok(rows.into_iter().map(|(u, d)| (Uid(u as u32), d)).collect())
     }
 
-    pub(crate) async fn unindexed_blobs(&self, limit: u32) -> Result<Vec<BlobId>> {
+    async fn unindexed_blobs(&self, limit: u32) -> Result<Vec<BlobId>> {
         let mut hashes: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT m.blob_hash FROM messages m
               WHERE NOT EXISTS (SELECT 1 FROM search_text t WHERE t.blob_hash = m.blob_hash)
@@ -44,7 +55,7 @@ impl Backend {
         Ok(hashes.iter().filter_map(|h| BlobId::parse(h)).collect())
     }
 
-    pub(crate) async fn index_blob(&self, blob: &BlobId, text: &SearchText) -> Result<()> {
+    async fn index_blob(&self, blob: &BlobId, text: &SearchText) -> Result<()> {
         let mut tx = self.begin().await?;
         let known: Option<String> =
             sqlx::query_scalar("SELECT blob_hash FROM search_text WHERE blob_hash = $1")
@@ -59,7 +70,7 @@ impl Backend {
         Ok(())
     }
 
-    pub(crate) async fn keep_text(&self, blob: &BlobId) -> Result<()> {
+    async fn keep_text(&self, blob: &BlobId) -> Result<()> {
         let mut tx = self.begin().await?;
         let kept = sqlx::query("UPDATE search_text SET stale = 0 WHERE blob_hash = $1")
             .bind(blob.as_str())

@@ -7,8 +7,9 @@ use super::Backend;
 use super::mail::message_from_row;
 use crate::{MessageRecord, Result, WebSessionRecord, WebSettingsRecord};
 
-impl Backend {
-    pub(crate) async fn create_web_session(&self, s: &WebSessionRecord) -> Result<()> {
+#[async_trait::async_trait]
+impl crate::WebStore for Backend {
+    async fn create_web_session(&self, s: &WebSessionRecord) -> Result<()> {
         let mut tx = self.begin().await?;
         // Expired sessions are removed as new ones are made, so the table stays small.
         sqlx::query("DELETE FROM web_sessions WHERE expires_at < $1")
@@ -31,7 +32,7 @@ impl Backend {
         Ok(())
     }
 
-    pub(crate) async fn web_session(&self, token_hash: &str) -> Result<Option<WebSessionRecord>> {
+    async fn web_session(&self, token_hash: &str) -> Result<Option<WebSessionRecord>> {
         let row = sqlx::query("SELECT * FROM web_sessions WHERE token_hash = $1")
             .bind(token_hash)
             .fetch_optional(&self.read)
@@ -49,12 +50,7 @@ impl Backend {
         .transpose()
     }
 
-    pub(crate) async fn touch_web_session(
-        &self,
-        token_hash: &str,
-        seen: i64,
-        expires: i64,
-    ) -> Result<()> {
+    async fn touch_web_session(&self, token_hash: &str, seen: i64, expires: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE web_sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3",
@@ -68,7 +64,7 @@ impl Backend {
         Ok(())
     }
 
-    pub(crate) async fn delete_web_session(&self, token_hash: &str) -> Result<()> {
+    async fn delete_web_session(&self, token_hash: &str) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1")
             .bind(token_hash)
@@ -78,11 +74,7 @@ impl Backend {
         Ok(())
     }
 
-    pub(crate) async fn delete_web_sessions_of(
-        &self,
-        account: AccountId,
-        keep: Option<&str>,
-    ) -> Result<u64> {
+    async fn delete_web_sessions_of(&self, account: AccountId, keep: Option<&str>) -> Result<u64> {
         let mut tx = self.begin().await?;
         let r = sqlx::query("DELETE FROM web_sessions WHERE account_id = $1 AND token_hash <> $2")
             .bind(account.0)
@@ -93,7 +85,7 @@ impl Backend {
         Ok(r.rows_affected())
     }
 
-    pub(crate) async fn web_settings(&self, account: AccountId) -> Result<WebSettingsRecord> {
+    async fn web_settings(&self, account: AccountId) -> Result<WebSettingsRecord> {
         let row = sqlx::query("SELECT language, signature FROM web_settings WHERE account_id = $1")
             .bind(account.0)
             .fetch_optional(&self.read)
@@ -107,7 +99,7 @@ impl Backend {
         }
     }
 
-    pub(crate) async fn set_web_settings(
+    async fn set_web_settings(
         &self,
         account: AccountId,
         settings: &WebSettingsRecord,
@@ -128,7 +120,7 @@ impl Backend {
 
     /// At most `limit` messages with a UID below `before` (all when `None`), newest first:
     /// a keyset page on the `(mailbox_id, uid)` key, as fast on page 2,000 as on page 1.
-    pub(crate) async fn messages_page(
+    async fn messages_page(
         &self,
         mailbox: MailboxId,
         before: Option<Uid>,
@@ -150,10 +142,7 @@ impl Backend {
 
     /// (mailbox, messages, unseen) for every mailbox of an account, from the counters the
     /// triggers of 0005 and 0007 keep.
-    pub(crate) async fn mailbox_counts(
-        &self,
-        account: AccountId,
-    ) -> Result<Vec<(MailboxId, u32, u32)>> {
+    async fn mailbox_counts(&self, account: AccountId) -> Result<Vec<(MailboxId, u32, u32)>> {
         sqlx::query(
             "SELECT id, used_messages, unseen_messages FROM mailboxes WHERE account_id = $1",
         )

@@ -149,8 +149,28 @@ impl SqliteMeta {
     async fn begin(&self) -> Result<Tx> {
         Ok(self.write.begin_with(dialect::BEGIN_WRITE).await?)
     }
+}
 
-    pub(crate) async fn close(&self) {
+/// One node: nothing to announce or listen to, every job is this node's.
+#[async_trait::async_trait]
+impl crate::NodeStore for SqliteMeta {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn announce_changes(&self, _payloads: &[String]) -> Result<()> {
+        Ok(())
+    }
+
+    async fn listen_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>> {
+        Ok(None)
+    }
+
+    async fn try_job(&self, _job: crate::Job) -> Result<Option<crate::JobGuard>> {
+        Ok(Some(crate::JobGuard { _held: None }))
+    }
+
+    async fn close(&self) {
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.write)
             .await;

@@ -37,7 +37,7 @@ pub(super) fn scope_token(mailbox: MailboxId) -> String {
 }
 
 impl Backend {
-    pub(crate) async fn search_text(
+    pub(crate) async fn search_text_in(
         &self,
         mailbox: MailboxId,
         field: SearchField,
