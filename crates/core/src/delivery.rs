@@ -188,7 +188,7 @@ impl Core {
             return;
         }
         let to = sender.to_string();
-        if !self.allow_success_notice(&to) {
+        if !self.allow_success_notice(&to).await {
             tracing::warn!(to = %to, "success notice not sent: too many to this address this hour");
             return;
         }

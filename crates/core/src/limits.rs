@@ -1,33 +1,37 @@
-//! Rate limits against abuse (Đ13.3), in memory, shared by every protocol of the process:
-//! connections per IP, messages submitted per user per hour, and failed sign-ins per IP and per
-//! account (sliding windows).
+//! Rate limits against abuse (Đ13.3), shared by every protocol of the process and, through the
+//! store, by every node of the installation: connections per IP (per node: a node's own
+//! sockets), recipients submitted per user per hour, success notices per address, and failed
+//! sign-ins per source, per account and per account from a source (sliding windows).
 //!
-//! The numbers come from `[limits]`. Nothing here is persisted: a restart forgets the counters,
-//! which is fine for throttling (the worst case is one more window of attempts).
+//! The numbers come from `[limits]`. The events are kept in the store (`RateStore`, contract
+//! §14), so a source locked out on one node is locked out on every node, and a user's hourly
+//! sending limit counts what they sent through any of them. Only what is in flight on this
+//! node (open connections, sign-ins being checked now) is in memory.
 //!
 //! How a protocol uses it:
 //! - on accept: [`Core::open_connection`] → keep the [`ConnectionPermit`] for the session's
 //!   lifetime; `None` means refuse (`421 4.7.0` in SMTP, `* BYE` in IMAP, `-ERR` in POP3);
 //! - sign-in: [`Core::authenticate_from`] instead of [`Core::authenticate`]: it refuses at once
 //!   while the source (an IPv4 address or an IPv6 /64, [`source_key`]) is locked out, or the
-//!   account is locked for that source ([`SignInError::Throttled`], no password check); the
-//!   attempt is counted against the account *before* the password is checked (so parallel guesses
-//!   cannot all pass the check), records failures and successes, and slows each failure down a
-//!   little. An account under attack from many sources is slowed down, never locked: its owner
-//!   can still sign in from elsewhere;
+//!   account is locked for that source ([`SignInError::Throttled`], no password check); an
+//!   attempt in flight counts against its account as a failure until it turns out right (so
+//!   parallel guesses cannot all pass the check), failures are recorded when they happen, and
+//!   each failure is slowed down a little. An account under attack from many sources is slowed
+//!   down, never locked: its owner can still sign in from elsewhere;
 //! - submission: [`Core::check_send_rate`] before accepting a transaction (MAIL) and each
 //!   recipient, and [`Core::record_sent`] with the recipients once a message is accepted.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hopthu_model::AccountId;
+use hopthu_store::{RateAsk, RateCount, RateEvent, RateKind};
 
 use crate::{AuthError, Core, Principal};
 
-/// One hour: the window of `messages_per_hour`.
+/// One hour: the window of `messages_per_hour` and of success notices.
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Success notices one address may receive per hour.
@@ -38,89 +42,30 @@ pub(crate) const SUCCESS_NOTICES_PER_HOUR: usize = 60;
 const FAILURE_DELAY_STEP: Duration = Duration::from_millis(200);
 const MAX_FAILURE_DELAY: Duration = Duration::from_secs(3);
 
-/// Above this many keys a map is swept of expired entries (bounds memory under a spray of
-/// addresses or logins).
-const SWEEP_ABOVE: usize = 10_000;
-
 /// The pause for `failures` failures: [`FAILURE_DELAY_STEP`] each, at most [`MAX_FAILURE_DELAY`].
-fn failure_pause(failures: usize) -> Duration {
+fn failure_pause(failures: u64) -> Duration {
     FAILURE_DELAY_STEP
         .saturating_mul(u32::try_from(failures).unwrap_or(u32::MAX))
         .min(MAX_FAILURE_DELAY)
 }
 
-/// Events inside a sliding window, per key.
-#[derive(Debug)]
-struct Window<K> {
-    events: HashMap<K, VecDeque<Instant>>,
-    /// Sweep expired keys when the map grows beyond this (doubles after a sweep that freed
-    /// little, so a flood of fresh keys does not make every insert a full scan).
-    sweep_above: usize,
+/// Now, in Unix milliseconds (the store's time for rate events).
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
-impl<K> Default for Window<K> {
-    fn default() -> Self {
-        Self {
-            events: HashMap::new(),
-            sweep_above: SWEEP_ABOVE,
-        }
-    }
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl<K: std::hash::Hash + Eq + Clone> Window<K> {
-    /// Events of `key` within `window` before `now` (drops older ones).
-    fn count(&mut self, key: &K, window: Duration, now: Instant) -> usize {
-        let Some(events) = self.events.get_mut(key) else {
-            return 0;
-        };
-        while events
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
-            events.pop_front();
+/// How long until the oldest of `count`'s events leaves a `window` (`window` when none is
+/// stored: the limit was reached by attempts in flight).
+fn retry_after(count: &RateCount, window: Duration, now: i64) -> Duration {
+    match count.oldest {
+        Some(oldest) => {
+            Duration::from_millis(u64::try_from(oldest + millis(window) - now).unwrap_or(0))
         }
-        let n = events.len();
-        if n == 0 {
-            self.events.remove(key);
-        }
-        n
-    }
-
-    /// When the oldest event of `key` leaves the window.
-    fn retry_after(&self, key: &K, window: Duration, now: Instant) -> Duration {
-        self.events
-            .get(key)
-            .and_then(|e| e.front())
-            .map(|t| window.saturating_sub(now.duration_since(*t)))
-            .unwrap_or_default()
-    }
-
-    fn record(&mut self, key: K, window: Duration, now: Instant, times: usize) {
-        if self.events.len() > self.sweep_above {
-            self.events
-                .retain(|_, e| e.back().is_some_and(|t| now.duration_since(*t) < window));
-            self.sweep_above = (self.events.len() * 2).max(SWEEP_ABOVE);
-        }
-        let events = self.events.entry(key).or_default();
-        for _ in 0..times {
-            events.push_back(now);
-        }
-    }
-
-    /// Takes back one event recorded at `at` (a reservation that turned out not to be a failure).
-    fn unrecord(&mut self, key: &K, at: Instant) {
-        if let Some(events) = self.events.get_mut(key) {
-            if let Some(i) = events.iter().rposition(|t| *t == at) {
-                events.remove(i);
-            }
-            if events.is_empty() {
-                self.events.remove(key);
-            }
-        }
-    }
-
-    fn clear(&mut self, key: &K) {
-        self.events.remove(key);
+        None => window,
     }
 }
 
@@ -137,21 +82,17 @@ pub fn source_key(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// What this node holds in memory: its open connections and its sign-ins being checked now.
 #[derive(Debug, Default)]
 struct State {
     connections: HashMap<IpAddr, u32>,
-    sent: Window<AccountId>,
-    /// Success notices (RFC 3461 `NOTIFY=SUCCESS`) per address they go to.
-    success_notices: Window<String>,
-    /// Failures per source ([`source_key`]): locks the source.
-    failures_by_ip: Window<IpAddr>,
-    /// Failures per account from every source: slows the account's sign-ins down.
-    failures_by_account: Window<String>,
-    /// Failures per account and source: locks the account for that source only.
-    failures_by_account_source: Window<(String, IpAddr)>,
+    /// Sign-ins in flight per account ([`Core::throttle_key`]).
+    checking_account: HashMap<String, u64>,
+    /// Sign-ins in flight per account from a source.
+    checking_pair: HashMap<(String, IpAddr), u64>,
 }
 
-/// The rate-limit state of the process (one per [`Core`]).
+/// The in-memory rate-limit state of the process (one per [`Core`]).
 #[derive(Debug, Default)]
 pub struct RateLimits {
     state: Arc<Mutex<State>>,
@@ -159,8 +100,7 @@ pub struct RateLimits {
 
 impl RateLimits {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock leaves counters that are still usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// Connections open now, over every address.
@@ -170,6 +110,62 @@ impl RateLimits {
             .values()
             .map(|&n| u64::from(n))
             .sum()
+    }
+
+    /// Counts a sign-in of `account` from `source` as in flight until the guard drops; returns
+    /// the guard and how many others were in flight for the account and for the pair.
+    fn checking(&self, account: &str, source: IpAddr) -> (Checking, u64, u64) {
+        let mut state = self.lock();
+        let by_account = state
+            .checking_account
+            .entry(account.to_string())
+            .or_default();
+        let others_account = *by_account;
+        *by_account += 1;
+        let by_pair = state
+            .checking_pair
+            .entry((account.to_string(), source))
+            .or_default();
+        let others_pair = *by_pair;
+        *by_pair += 1;
+        let guard = Checking {
+            state: self.state.clone(),
+            account: account.to_string(),
+            source,
+        };
+        (guard, others_account, others_pair)
+    }
+}
+
+/// A panic while holding the lock leaves counters that are still usable.
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One sign-in in flight ([`RateLimits::checking`]); released on drop, also when the sign-in
+/// is abandoned half-way (the client went away).
+struct Checking {
+    state: Arc<Mutex<State>>,
+    account: String,
+    source: IpAddr,
+}
+
+impl Drop for Checking {
+    fn drop(&mut self) {
+        let mut state = lock(&self.state);
+        if let Some(n) = state.checking_account.get_mut(&self.account) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                state.checking_account.remove(&self.account);
+            }
+        }
+        let pair = (std::mem::take(&mut self.account), self.source);
+        if let Some(n) = state.checking_pair.get_mut(&pair) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                state.checking_pair.remove(&pair);
+            }
+        }
     }
 }
 
@@ -210,7 +206,7 @@ pub struct ConnectionPermit {
 
 impl Drop for ConnectionPermit {
     fn drop(&mut self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.state);
         if let Some(n) = state.connections.get_mut(&self.ip) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -226,6 +222,11 @@ pub enum LimitError {
     /// Too many recipients of this account's messages in the last hour.
     #[error("{limit} recipients per hour reached / đã gửi tới {limit} người nhận trong một giờ; try again in {} s", retry_after.as_secs())]
     SendRate { limit: u32, retry_after: Duration },
+    /// The counts could not be read from the store: refused for now, to be tried again.
+    #[error(
+        "sending limits cannot be checked now / chưa kiểm tra được hạn mức gửi; try again later"
+    )]
+    Unavailable,
 }
 
 /// Why [`Core::authenticate_from`] refused.
@@ -243,8 +244,8 @@ pub enum SignInError {
 
 impl Core {
     /// Counts a new connection from `ip` (by its [`source_key`]: an IPv6 /64 counts as one
-    /// client); `None` when `limits.connections_per_ip` are already open. Keep the permit as
-    /// long as the connection.
+    /// client); `None` when `limits.connections_per_ip` are already open on this node. Keep
+    /// the permit as long as the connection.
     pub fn open_connection(&self, ip: IpAddr) -> Option<ConnectionPermit> {
         let ip = source_key(ip);
         let max = self.config.limits.connections_per_ip;
@@ -262,58 +263,115 @@ impl Core {
         })
     }
 
+    /// Events older than every window are forgotten as new ones are recorded.
+    fn forget_before(&self, now: i64) -> i64 {
+        now - millis(self.config.limits.auth_failure_window.max(HOUR))
+    }
+
     /// Whether `account` may submit a message to `recipients` more recipients
     /// (`limits.messages_per_hour` counts recipients: one message to 500 addresses weighs as
-    /// much as 500 messages).
-    pub fn check_send_rate(&self, account: AccountId, recipients: usize) -> Result<(), LimitError> {
+    /// much as 500 messages), on any node within the last hour.
+    pub async fn check_send_rate(
+        &self,
+        account: AccountId,
+        recipients: usize,
+    ) -> Result<(), LimitError> {
         let limit = self.config.limits.messages_per_hour;
-        let now = Instant::now();
-        let mut state = self.rate_limits.lock();
-        let sent = state.sent.count(&account, HOUR, now);
-        if sent.saturating_add(recipients.max(1)) > limit as usize {
+        let now = now_ms();
+        let key = account.0.to_string();
+        let ask = RateAsk {
+            kind: RateKind::Sent,
+            key: &key,
+            since: now - millis(HOUR),
+        };
+        let sent = match self.store.rate_counts(&[ask]).await {
+            Ok(counts) => counts[0],
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the sending count");
+                return Err(LimitError::Unavailable);
+            }
+        };
+        if sent.weight.saturating_add(recipients.max(1) as u64) > u64::from(limit) {
             return Err(LimitError::SendRate {
                 limit,
-                retry_after: state.sent.retry_after(&account, HOUR, now),
+                retry_after: retry_after(&sent, HOUR, now),
             });
         }
         Ok(())
     }
 
     /// Records one message submitted by `account` to `recipients` recipients (after it was
-    /// accepted).
-    pub fn record_sent(&self, account: AccountId, recipients: usize) {
+    /// accepted). A failure to record is logged: the message is already accepted.
+    pub async fn record_sent(&self, account: AccountId, recipients: usize) {
         crate::metrics::bump(&self.metrics.submissions, 1);
-        self.rate_limits
-            .lock()
-            .sent
-            .record(account, HOUR, Instant::now(), recipients.max(1));
+        let now = now_ms();
+        let event = RateEvent {
+            kind: RateKind::Sent,
+            key: account.0.to_string(),
+            at: now,
+            weight: u32::try_from(recipients.max(1)).unwrap_or(u32::MAX),
+        };
+        if let Err(e) = self
+            .store
+            .rate_record(&[event], self.forget_before(now))
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a submission's recipients");
+        }
     }
 
     /// Whether one more success notice (`NOTIFY=SUCCESS`) may go to `sender` within the hour
     /// ([`SUCCESS_NOTICES_PER_HOUR`]); counts it when so. Notices are not a way to make us
     /// send a flood to one address.
-    pub(crate) fn allow_success_notice(&self, sender: &str) -> bool {
-        let now = Instant::now();
+    pub(crate) async fn allow_success_notice(&self, sender: &str) -> bool {
+        let now = now_ms();
         let key = sender.to_ascii_lowercase();
-        let mut state = self.rate_limits.lock();
-        if state.success_notices.count(&key, HOUR, now) >= SUCCESS_NOTICES_PER_HOUR {
-            return false;
+        let ask = RateAsk {
+            kind: RateKind::SuccessNotice,
+            key: &key,
+            since: now - millis(HOUR),
+        };
+        match self.store.rate_counts(&[ask]).await {
+            Ok(counts) if counts[0].weight < SUCCESS_NOTICES_PER_HOUR as u64 => {}
+            Ok(_) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the success notice count");
+                return false;
+            }
         }
-        state.success_notices.record(key, HOUR, now, 1);
-        true
+        let event = RateEvent {
+            kind: RateKind::SuccessNotice,
+            key,
+            at: now,
+            weight: 1,
+        };
+        match self
+            .store
+            .rate_record(&[event], self.forget_before(now))
+            .await
+        {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count a success notice");
+                false
+            }
+        }
     }
 
     /// [`Core::authenticate`] with the failed-sign-in throttle of `[limits]`, keyed by the
-    /// source ([`source_key`]: the IPv4 address, the IPv6 /64):
+    /// source ([`source_key`]: the IPv4 address, the IPv6 /64), counted on every node:
     /// - refused without checking while the source has `auth_failures_per_ip` failures, or the
     ///   account has `auth_failures_per_account` failures *from this source*, within
     ///   `auth_failure_window` — others (the owner at the office) can still sign in;
     /// - the account's failures from every source slow each attempt on it down (a pause before
     ///   the check growing with the failures beyond `auth_failures_per_account`, at most
     ///   3 s), so a spread-out attack gets slow without locking the owner out;
-    /// - each attempt is counted as a failure before the password is checked and taken back
-    ///   if it was right, so parallel guesses see each other and cannot all pass the limit;
-    /// - a failure is answered after a short pause growing with the source's failures.
+    /// - the attempts in flight on this node count as failures of their account (and of the
+    ///   account from their source) until they turn out right, so parallel guesses see each
+    ///   other and cannot all pass the limit;
+    /// - a failure is recorded in the store before it is answered, after a short pause growing
+    ///   with the source's failures; a right password clears its account's failures from that
+    ///   source.
     ///
     /// Each attempt on a known account goes into its sign-in history (`Core::sign_ins`), with
     /// `via` and the IP; successful API requests are not recorded (each request signs in).
@@ -328,63 +386,61 @@ impl Core {
         let window = limits.auth_failure_window;
         let key = self.throttle_key(login);
         let source = source_key(ip);
-        let pair = (key.clone(), source);
-        let reserved = Instant::now();
-        let (throttled, slow_down) = {
-            let mut state = self.rate_limits.lock();
-            let by_ip = state.failures_by_ip.count(&source, window, reserved);
-            let by_pair = state
-                .failures_by_account_source
-                .count(&pair, window, reserved);
-            if by_ip >= limits.auth_failures_per_ip as usize {
-                tracing::warn!(%ip, failures = by_ip, "sign-in throttled (source)");
-                let retry = state.failures_by_ip.retry_after(&source, window, reserved);
-                (Some(retry), 0)
-            } else if by_pair >= limits.auth_failures_per_account as usize {
-                tracing::warn!(%ip, login = ?key, failures = by_pair, "sign-in throttled (account from this source)");
-                let retry = state
-                    .failures_by_account_source
-                    .retry_after(&pair, window, reserved);
-                (Some(retry), 0)
-            } else {
-                let by_account = state.failures_by_account.count(&key, window, reserved);
-                // Reserved per account: counted now, taken back below when the password was
-                // right, so parallel guesses at one account cannot all pass the check. Not per
-                // source: an office behind one NAT address signing in at once (each waiting
-                // for a hashing turn) must not lock itself out; a source's failures count when
-                // they happen, and `connections_per_ip` bounds its attempts in flight.
-                state
-                    .failures_by_account_source
-                    .record(pair.clone(), window, reserved, 1);
-                state
-                    .failures_by_account
-                    .record(key.clone(), window, reserved, 1);
-                (
-                    None,
-                    by_account.saturating_sub(limits.auth_failures_per_account as usize),
-                )
+        let source_text = source.to_string();
+        let pair_text = format!("{key} {source_text}");
+        // In flight before the stored counts are read: an attempt that ends meanwhile has
+        // recorded its failure before leaving, so it is counted one way or the other.
+        let (checking, others_account, others_pair) = self.rate_limits.checking(&key, source);
+        let now = now_ms();
+        let since = now - millis(window);
+        let ask = |kind, key| RateAsk { kind, key, since };
+        let counts = match self
+            .store
+            .rate_counts(&[
+                ask(RateKind::FailureBySource, &source_text),
+                ask(RateKind::FailureByAccountSource, &pair_text),
+                ask(RateKind::FailureByAccount, &key),
+            ])
+            .await
+        {
+            Ok(counts) => counts,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the failed sign-ins");
+                return Err(SignInError::Auth(AuthError::Temporary));
             }
         };
+        let (by_ip, by_pair, by_account) = (counts[0], counts[1], counts[2]);
+        let throttled = if by_ip.weight >= u64::from(limits.auth_failures_per_ip) {
+            tracing::warn!(%ip, failures = by_ip.weight, "sign-in throttled (source)");
+            Some(retry_after(&by_ip, window, now))
+        } else if by_pair.weight + others_pair >= u64::from(limits.auth_failures_per_account) {
+            tracing::warn!(%ip, login = ?key, failures = by_pair.weight, in_flight = others_pair, "sign-in throttled (account from this source)");
+            Some(retry_after(&by_pair, window, now))
+        } else {
+            None
+        };
         if let Some(retry_after) = throttled {
+            drop(checking);
             crate::metrics::bump(&self.metrics.sign_ins_throttled, 1);
             self.record_sign_in(None, login, via, ip, "throttled").await;
             return Err(SignInError::Throttled { retry_after });
         }
+        let slow_down = (by_account.weight + others_account)
+            .saturating_sub(u64::from(limits.auth_failures_per_account));
         if slow_down > 0 {
             tokio::time::sleep(failure_pause(slow_down)).await;
         }
-        let take_back = |clear_pair: bool| {
-            let mut state = self.rate_limits.lock();
-            state.failures_by_account.unrecord(&key, reserved);
-            if clear_pair {
-                state.failures_by_account_source.clear(&pair);
-            } else {
-                state.failures_by_account_source.unrecord(&pair, reserved);
-            }
-        };
         match self.authenticate(login, password).await {
             Ok(principal) => {
-                take_back(true);
+                drop(checking);
+                if by_pair.weight > 0
+                    && let Err(e) = self
+                        .store
+                        .rate_clear(RateKind::FailureByAccountSource, &pair_text)
+                        .await
+                {
+                    tracing::warn!(error = %e, "could not clear the failed sign-ins");
+                }
                 // A right one-time password still gets a mail client nowhere
                 // (`check_mail_client_access`, which the protocol then answers with): the
                 // history and the metrics say so rather than "ok".
@@ -401,10 +457,7 @@ impl Core {
                 }
                 Ok(principal)
             }
-            Err(AuthError::Temporary) => {
-                take_back(false);
-                Err(SignInError::Auth(AuthError::Temporary))
-            }
+            Err(AuthError::Temporary) => Err(SignInError::Auth(AuthError::Temporary)),
             Err(e) => {
                 crate::metrics::bump(&self.metrics.sign_in_failures, 1);
                 let result = match e {
@@ -412,17 +465,32 @@ impl Core {
                     AuthError::Expired => "expired",
                     _ => "failed",
                 };
-                let failures = {
-                    let mut state = self.rate_limits.lock();
-                    let now = Instant::now();
-                    state.failures_by_ip.record(source, window, now, 1);
-                    state.failures_by_ip.count(&source, window, now)
+                let now = now_ms();
+                let event = |kind, key: &str| RateEvent {
+                    kind,
+                    key: key.to_string(),
+                    at: now,
+                    weight: 1,
                 };
+                let events = [
+                    event(RateKind::FailureBySource, &source_text),
+                    event(RateKind::FailureByAccountSource, &pair_text),
+                    event(RateKind::FailureByAccount, &key),
+                ];
+                if let Err(e) = self
+                    .store
+                    .rate_record(&events, self.forget_before(now))
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not record a failed sign-in");
+                }
+                // Recorded: no longer needs counting as in flight.
+                drop(checking);
                 // The history row of a known account is written while the pause runs, so a
                 // failure on a known account takes as long as one on an unknown login.
                 tokio::join!(
                     self.record_sign_in(None, login, via, ip, result),
-                    tokio::time::sleep(failure_pause(failures)),
+                    tokio::time::sleep(failure_pause(by_ip.weight + 1)),
                 );
                 Err(SignInError::Auth(e))
             }
@@ -534,36 +602,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn window_slides() {
-        let mut w = Window::<u32>::default();
-        let t0 = Instant::now();
-        let win = Duration::from_secs(10);
-        w.record(1, win, t0, 2);
-        w.record(1, win, t0 + Duration::from_secs(5), 1);
-        assert_eq!(w.count(&1, win, t0 + Duration::from_secs(6)), 3);
-        assert_eq!(
-            w.retry_after(&1, win, t0 + Duration::from_secs(6)),
-            Duration::from_secs(4)
-        );
-        assert_eq!(w.count(&1, win, t0 + Duration::from_secs(10)), 1);
-        assert_eq!(w.count(&1, win, t0 + Duration::from_secs(15)), 0);
-        assert!(w.events.is_empty());
-        assert_eq!(w.count(&2, win, t0), 0);
-    }
-
-    #[test]
-    fn expired_keys_are_swept() {
-        let mut w = Window::<usize>::default();
-        let t0 = Instant::now();
-        let win = Duration::from_secs(10);
-        for k in 0..=SWEEP_ABOVE {
-            w.record(k, win, t0, 1);
-        }
-        w.record(usize::MAX, win, t0 + win, 1);
-        assert_eq!(w.events.len(), 1);
-    }
-
-    #[test]
     fn paces_a_flood_of_commands() {
         let start = Instant::now();
         let mut pace = CommandPace::new(500, 200, start);
@@ -639,13 +677,6 @@ mod throttle_tests {
         assert_ne!(a, source_key(ip("2001:db8:1:3::5")));
         assert_eq!(source_key(ip("192.0.2.7")), ip("192.0.2.7"));
         assert_eq!(source_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
-        // And the counters follow the key.
-        let mut w = Window::<IpAddr>::default();
-        let now = Instant::now();
-        let win = Duration::from_secs(60);
-        w.record(source_key(ip("2001:db8::1")), win, now, 1);
-        w.record(source_key(ip("2001:db8::2")), win, now, 1);
-        assert_eq!(w.count(&source_key(ip("2001:db8::ffff")), win, now), 2);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

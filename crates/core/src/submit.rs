@@ -53,6 +53,7 @@ impl Core {
             )));
         }
         self.check_send_rate(who.account, recipients.len())
+            .await
             .map_err(|e| Error::new(ErrorKind::Temporary, e.to_string()))?;
         if !self.may_send_as(who, &who.address) {
             return Err(Error::forbidden("you may not send as this address"));
@@ -116,7 +117,7 @@ impl Core {
             dsn: None,
         };
         let report = self.deliver(&envelope, raw).await?;
-        self.record_sent(who.account, recipients.len());
+        self.record_sent(who.account, recipients.len()).await;
         tracing::info!(
             from = %who.address,
             recipients = recipients.len(),

@@ -3,8 +3,8 @@
 //! What every metadata back-end promises, whichever it is: the embedded SQLite file
 //! (`sqlite/`) or a PostgreSQL database (`postgres/`). The API is a set of traits, each method
 //! documented there: [`crate::MailStore`], [`crate::WebStore`], [`crate::DirectoryStore`],
-//! [`crate::LifecycleStore`], [`crate::QueueStore`], [`crate::SearchStore`] and
-//! [`crate::NodeStore`] (together [`crate::Metadata`], what a [`crate::Store`] dereferences
+//! [`crate::LifecycleStore`], [`crate::QueueStore`], [`crate::SearchStore`],
+//! [`crate::RateStore`] and [`crate::NodeStore`] (together [`crate::Metadata`], what a [`crate::Store`] dereferences
 //! to). A back-end implements every one of them, and keeps the promises below across them.
 //! Core and the protocols rely on these promises and on nothing a back-end happens to do
 //! besides. Both back-ends run the same SQL
@@ -74,6 +74,14 @@
 //!     nodes selecting at once each message above the old mark is recent in exactly one, and
 //!     the mark survives restarts. (`recent_is_claimed_once`)
 //!
-//! The API itself is [`crate::Store`]: one method per operation in mail-domain terms,
-//! dispatching to the back-end chosen at open time (`Store::open`: a `postgres://` URL, or
-//! SQLite under the data directory).
+//! 14. **Rate-limit events are shared.** [`crate::RateStore::rate_record`] makes its events
+//!     count for every node at once ([`crate::RateStore::rate_counts`] sums the weights since a
+//!     time the caller gives, with the oldest event's time); events older than the caller's
+//!     `forget_before` are dropped in the same transaction. The one exception to promise 1:
+//!     on PostgreSQL the table is `UNLOGGED`, so a crash of the database may forget counts
+//!     (throttles start afresh), never anything else. (`rate_events_are_counted_and_forgotten`;
+//!     across nodes: `nodes::a_source_locked_out_on_one_node_is_locked_out_on_the_other`)
+//!
+//! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
+//! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to
+//! it as `dyn Metadata`.

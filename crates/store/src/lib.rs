@@ -2,8 +2,8 @@
 //! outbound queue, and the message blobs they point to.
 //!
 //! Callers never see SQL. The storage contract is a set of traits — [`MailStore`],
-//! [`WebStore`], [`DirectoryStore`], [`LifecycleStore`], [`QueueStore`], [`SearchStore`] and
-//! [`NodeStore`], together [`Metadata`] — documented there, with the promises every back-end
+//! [`WebStore`], [`DirectoryStore`], [`LifecycleStore`], [`QueueStore`], [`SearchStore`],
+//! [`RateStore`] and [`NodeStore`], together [`Metadata`] — documented there, with the promises every back-end
 //! keeps written in [`contract`] and checked by one test suite on each back-end. The metadata
 //! back-ends (SQLite, PostgreSQL) are private modules implementing them; a [`Store`]
 //! dereferences to the one chosen at open time. Message bodies live in a [`BlobStore`] (local
@@ -41,6 +41,7 @@ mod mail;
 )]
 mod postgres;
 mod queue;
+mod rate;
 mod search;
 #[allow(
     clippy::duplicate_mod,
@@ -64,6 +65,7 @@ pub use gc::{DEFAULT_GRACE, GcOptions, GcReport};
 pub use lifecycle::*;
 pub use mail::MailStore;
 pub use queue::*;
+pub use rate::{RateAsk, RateCount, RateEvent, RateKind, RateStore};
 pub use search::{SearchField, SearchStore, SearchText};
 pub use types::*;
 pub use web::{WebSessionRecord, WebSettingsRecord, WebStore};
@@ -146,7 +148,14 @@ impl Store {
 /// The metadata back-end behind a [`Store`]: every trait of the storage contract at once.
 /// `Store` dereferences to it, so `store.deliver(..)` calls the back-end chosen at open time.
 pub trait Metadata:
-    MailStore + WebStore + DirectoryStore + LifecycleStore + QueueStore + SearchStore + NodeStore
+    MailStore
+    + WebStore
+    + DirectoryStore
+    + LifecycleStore
+    + QueueStore
+    + SearchStore
+    + RateStore
+    + NodeStore
 {
 }
 
@@ -157,6 +166,7 @@ impl<T> Metadata for T where
         + LifecycleStore
         + QueueStore
         + SearchStore
+        + RateStore
         + NodeStore
 {
 }

@@ -952,6 +952,99 @@ async fn recent_is_claimed_once(kind: Kind) {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Rate-limit events (contract §14): counts sum the weights since the time asked, with the
+/// oldest event; each key and kind counts alone; a clear forgets one key; recording forgets
+/// what is older than `forget_before`; two handles on one database see each other's events.
+async fn rate_events_are_counted_and_forgotten(kind: Kind) {
+    let dir = std::env::temp_dir().join(format!("hopthu-store-{}", rand::random::<u64>()));
+    let url = match kind {
+        Kind::Sqlite => None,
+        Kind::Postgres => Some(crate::testing::new_database().await),
+    };
+    let store = Store::open(&dir, url.as_deref(), None).await.unwrap();
+    let event = |kind, key: &str, at, weight| RateEvent {
+        kind,
+        key: key.to_string(),
+        at,
+        weight,
+    };
+    let ask = |kind, key, since| RateAsk { kind, key, since };
+    store
+        .rate_record(
+            &[
+                event(RateKind::FailureBySource, "192.0.2.7", 1_000, 1),
+                event(RateKind::FailureBySource, "192.0.2.7", 2_000, 1),
+                event(RateKind::FailureByAccount, "a@x.vn", 2_000, 1),
+                event(RateKind::Sent, "a@x.vn", 3_000, 40),
+            ],
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .rate_record(&[event(RateKind::Sent, "a@x.vn", 4_000, 2)], 0)
+        .await
+        .unwrap();
+    let counts = store
+        .rate_counts(&[
+            ask(RateKind::FailureBySource, "192.0.2.7", 0),
+            ask(RateKind::FailureBySource, "192.0.2.7", 1_500),
+            ask(RateKind::FailureBySource, "192.0.2.8", 0),
+            ask(RateKind::FailureByAccountSource, "a@x.vn", 0),
+            ask(RateKind::Sent, "a@x.vn", 0),
+        ])
+        .await
+        .unwrap();
+    let count = |weight, oldest| RateCount { weight, oldest };
+    assert_eq!(
+        counts,
+        [
+            count(2, Some(1_000)),
+            count(1, Some(2_000)),
+            count(0, None),
+            count(0, None),
+            count(42, Some(3_000)),
+        ]
+    );
+    store
+        .rate_clear(RateKind::FailureBySource, "192.0.2.7")
+        .await
+        .unwrap();
+    // Recording at 5 s forgets what happened before 2.5 s, of every key.
+    store
+        .rate_record(&[event(RateKind::SuccessNotice, "b@x.vn", 5_000, 1)], 2_500)
+        .await
+        .unwrap();
+    let counts = store
+        .rate_counts(&[
+            ask(RateKind::FailureBySource, "192.0.2.7", 0),
+            ask(RateKind::FailureByAccount, "a@x.vn", 0),
+            ask(RateKind::Sent, "a@x.vn", 0),
+            ask(RateKind::SuccessNotice, "b@x.vn", 0),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        [
+            count(0, None),
+            count(0, None),
+            count(42, Some(3_000)),
+            count(1, Some(5_000)),
+        ]
+    );
+    // Another handle on the same database (another node) counts the same events.
+    let other = Store::open(&dir, url.as_deref(), None).await.unwrap();
+    assert_eq!(
+        other
+            .rate_counts(&[ask(RateKind::Sent, "a@x.vn", 0)])
+            .await
+            .unwrap(),
+        [count(42, Some(3_000))]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// Outbound work is claimed: concurrent claims by two nodes never take the same recipient,
 /// what a node holds is taken again by another only after its lease, recording an outcome
 /// ends the hold, and a node can give back what it holds.
@@ -1251,6 +1344,7 @@ on_each_backend!(
     text_with_a_nul_is_stored,
     queue_claims_are_exclusive_and_end,
     recent_is_claimed_once,
+    rate_events_are_counted_and_forgotten,
     every_blob_column_is_a_known_reference,
     older_search_text_is_kept_then_extracted_again,
 );

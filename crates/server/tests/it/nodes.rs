@@ -1,7 +1,8 @@
 //! Two `hopthu serve` nodes sharing one PostgreSQL database and one S3 bucket, each with its
 //! own data directory and listeners: mail delivered through one wakes an IDLE session on the
-//! other and is served there byte for byte, and concurrent APPENDs through both get unique,
-//! increasing UIDs. (A node killed with a full queue: `mta::two_nodes_*`.)
+//! other and is served there byte for byte, concurrent APPENDs through both get unique,
+//! increasing UIDs, and a source locked out by failed sign-ins on one is locked out on the
+//! other. (A node killed with a full queue: `mta::two_nodes_*`.)
 
 use super::backend;
 use super::harness::{TestServer, s3_blobs_table, unique_s3_prefix};
@@ -80,4 +81,29 @@ fn concurrent_appends_through_two_nodes_get_unique_increasing_uids() {
         ],
     );
     assert_eq!(out.trim(), "OK 80", "{out}");
+}
+
+/// Failed sign-ins count on every node (contract §14): after `auth_failures_per_ip` wrong
+/// passwords through node A, node B refuses even the right one from that source.
+#[test]
+fn a_source_locked_out_on_one_node_is_locked_out_on_the_other() {
+    let Some(shared) = Shared::new() else { return };
+    let limits = "[limits]\nauth_failures_per_ip = 3\nauth_failures_per_account = 10\n";
+    let a = shared.start_node(limits);
+    let b = shared.start_node(limits);
+    let user = a.add_account("khoanode", "Khoa Node", "mat-khau-khoa-node");
+    let a_imaps = a.addrs["imaps"].port().to_string();
+    let a_cert = a.data_dir().join("tls/cert.pem");
+    let out = b.python(
+        "nodes.py",
+        &[
+            "lockout",
+            &user,
+            "mat-khau-khoa-node",
+            &a_imaps,
+            a_cert.to_str().unwrap(),
+            "3",
+        ],
+    );
+    assert_eq!(out.trim(), "LOCKED", "{out}");
 }

@@ -423,7 +423,8 @@ pub(crate) async fn finish(
             {
                 session
                     .core
-                    .record_sent(who.account, envelope.recipients.len());
+                    .record_sent(who.account, envelope.recipients.len())
+                    .await;
             }
             session.reply(Reply::new(250, "2.0.0", format!("OK queued as {id}")));
         }

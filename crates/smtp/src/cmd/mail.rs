@@ -18,12 +18,12 @@ use crate::Mode;
 use crate::reply::Reply;
 use crate::session::{Session, Transaction};
 
-pub(crate) fn mail(session: &mut Session, from: MailFrom<String>) {
-    let reply = start(session, from);
+pub(crate) async fn mail(session: &mut Session, from: MailFrom<String>) {
+    let reply = start(session, from).await;
     session.reply(reply);
 }
 
-fn start(session: &mut Session, from: MailFrom<String>) -> Reply {
+async fn start(session: &mut Session, from: MailFrom<String>) -> Reply {
     let Some(helo) = &session.helo else {
         return Reply::new(503, "5.5.1", "Send EHLO or HELO first");
     };
@@ -74,7 +74,7 @@ fn start(session: &mut Session, from: MailFrom<String>) -> Reply {
     }
     if let Some(who) = &session.principal
         && session.mode != Mode::Mx
-        && let Err(e) = session.core.check_send_rate(who.account, 1)
+        && let Err(e) = session.core.check_send_rate(who.account, 1).await
     {
         // Đ13.3: messages per user per hour (a stolen password must not send a flood).
         tracing::warn!(login = %who.address, error = %e, "sending rate limit reached");

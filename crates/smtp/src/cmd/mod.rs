@@ -41,7 +41,7 @@ pub(crate) async fn dispatch(session: &mut Session, line: &[u8]) -> Result<(), S
             mechanism,
             initial_response,
         } => auth::auth(session, mechanism, initial_response).await?,
-        Request::Mail { from } => mail::mail(session, from),
+        Request::Mail { from } => mail::mail(session, from).await,
         Request::Rcpt { to } => rcpt::rcpt(session, to).await,
         Request::Data => data::data(session).await?,
         Request::Bdat {

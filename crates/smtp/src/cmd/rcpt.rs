@@ -80,6 +80,7 @@ async fn add(session: &mut Session, to: RcptTo<String>) -> Reply {
         && let Err(e) = session
             .core
             .check_send_rate(who.account, transaction.recipients.len() + 1)
+            .await
     {
         tracing::warn!(login = %who.address, error = %e, "sending rate limit reached");
         return Reply::new(

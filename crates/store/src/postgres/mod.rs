@@ -35,6 +35,8 @@ mod mail;
 mod migrate;
 #[path = "../sql/queue.rs"]
 mod queue;
+#[path = "../sql/rate.rs"]
+mod rate;
 #[path = "../sql/search.rs"]
 mod search;
 #[path = "../sql/web.rs"]
@@ -58,6 +60,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0002_search_substrings.sql"),
     ),
     (3, include_str!("../../migrations/postgres/0003_recent.sql")),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_rate_events.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

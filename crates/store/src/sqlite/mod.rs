@@ -34,6 +34,8 @@ mod mail;
 mod migrate;
 #[path = "../sql/queue.rs"]
 mod queue;
+#[path = "../sql/rate.rs"]
+mod rate;
 #[path = "../sql/search.rs"]
 mod search;
 #[path = "../sql/web.rs"]
@@ -90,6 +92,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0014_search_substrings.sql"),
     ),
     (15, include_str!("../../migrations/sqlite/0015_recent.sql")),
+    (
+        16,
+        include_str!("../../migrations/sqlite/0016_rate_events.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.

@@ -9,6 +9,10 @@ B's; node A's ports and certificate come as arguments.
   nodes.py append USER PASSWORD A_IMAPS_PORT A_CERT CLIENTS EACH
       CLIENTS sessions on each node APPEND EACH messages at once; every APPENDUID must be
       unique, and the mailbox must list them all in increasing UID order. Prints "OK N".
+  nodes.py lockout USER PASSWORD A_IMAPS_PORT A_CERT FAILURES
+      FAILURES wrong passwords on A (each refused as wrong, not throttled), then the right one
+      on B must be throttled (NO [UNAVAILABLE]): the failures are counted for every node.
+      Prints "LOCKED".
 """
 import hashlib
 import imaplib
@@ -106,5 +110,28 @@ elif mode == "append":
     assert all(x < y for x, y in zip(listed, listed[1:])), listed
     c.logout()
     print(f"OK {total}")
+elif mode == "lockout":
+    a_port, a_cert, failures = int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
+    ctx = ssl.create_default_context(cafile=a_cert)
+    ctx.check_hostname = False
+    for i in range(failures):
+        a = imaplib.IMAP4_SSL(os.environ["HOPTHU_HOST"], a_port, ssl_context=ctx, timeout=30)
+        try:
+            a.login(user, password + "-sai-%d" % i)
+            raise SystemExit("node A accepted a wrong password")
+        except imaplib.IMAP4.error as e:
+            assert "AUTHENTICATIONFAILED" in str(e), e
+        a.logout()
+    ctx_b = ssl.create_default_context(cafile=os.environ["HOPTHU_CERT"])
+    ctx_b.check_hostname = False
+    b = imaplib.IMAP4_SSL(os.environ["HOPTHU_HOST"], int(os.environ["HOPTHU_IMAPS_PORT"]),
+                          ssl_context=ctx_b, timeout=30)
+    try:
+        b.login(user, password)
+        raise SystemExit("node B let the right password in from a source locked out on A")
+    except imaplib.IMAP4.error as e:
+        assert "UNAVAILABLE" in str(e), e
+    b.logout()
+    print("LOCKED")
 else:
     sys.exit(f"unknown mode {mode}")
