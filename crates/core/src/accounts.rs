@@ -205,7 +205,12 @@ impl Core {
             }
         }
         let address = EmailAddress::parse(&account.address).map_err(|_| AuthError::Temporary)?;
-        if let Err(e) = self.store.record_access(account.id, now()).await {
+        // At most once an hour per account (`ACCESS_RECORD_INTERVAL`), judged from the record
+        // just read: a busy server's sign-ins mostly write nothing here.
+        let at = now();
+        if account.access_record_due(at)
+            && let Err(e) = self.store.record_access(account.id, at).await
+        {
             tracing::warn!(error = %e, "could not record access");
         }
         Ok(Principal {

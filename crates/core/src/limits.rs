@@ -747,6 +747,41 @@ mod throttle_tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    /// A sign-in records the account's last access, but at most once per
+    /// `ACCESS_RECORD_INTERVAL`: one within the hour of the stored time writes nothing. Every
+    /// sign-in still gets its history row.
+    #[tokio::test]
+    async fn a_sign_in_records_the_last_access_at_most_hourly() {
+        let (core, dir) = core("access", "").await;
+        let sign_in = || {
+            core.authenticate_from(
+                ip("203.0.113.7"),
+                SignInVia::Imap,
+                "qtv@caobang.gov.vn",
+                "Mat-khau-dung-1",
+            )
+        };
+        let last_access = || async {
+            let account = core.store.account_by_address("qtv@caobang.gov.vn");
+            account.await.unwrap().unwrap().last_access_at
+        };
+        assert_eq!(last_access().await, None);
+        let id = sign_in().await.expect("signs in").account;
+        let at = last_access().await.expect("the first sign-in is recorded");
+        assert!((crate::now() - at).abs() < 60, "{at}");
+        // Within the hour: nothing written, the stored time (set a little back) stays.
+        core.store.record_access(id, at - 600).await.unwrap();
+        sign_in().await.expect("signs in");
+        assert_eq!(last_access().await, Some(at - 600));
+        // An hour old: the sign-in records its time.
+        let old = at - hopthu_store::ACCESS_RECORD_INTERVAL;
+        core.store.record_access(id, old).await.unwrap();
+        sign_in().await.expect("signs in");
+        assert!(last_access().await.unwrap() >= at);
+        assert_eq!(core.sign_ins(id, 10).await.unwrap().len(), 3);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[tokio::test]
     async fn addresses_of_one_ipv6_slash_64_share_their_failures() {
         let (core, dir) = core(

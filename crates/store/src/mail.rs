@@ -37,14 +37,15 @@ pub trait MailStore: Send + Sync {
 
     async fn account_count(&self) -> Result<u64>;
 
-    /// Records a successful sign-in (Đ8.3 inactivity is measured from here).
     /// Adds a row to an account's sign-in history (and prunes rows older than
-    /// [`SIGN_IN_HISTORY_DAYS`]).
+    /// [`SIGN_IN_HISTORY_DAYS`]); group-committed with the other writes in flight.
     async fn record_sign_in(&self, record: &SignInRecord) -> Result<()>;
 
     /// The newest `limit` sign-ins of an account, newest first.
     async fn sign_ins(&self, account: AccountId, limit: u32) -> Result<Vec<SignInRecord>>;
 
+    /// Records a successful sign-in's time as the account's last access (Đ8.3 inactivity is
+    /// measured from here; callers write it at most hourly, [`ACCESS_RECORD_INTERVAL`]).
     async fn record_access(&self, id: AccountId, at: i64) -> Result<()>;
 
     /// Sets the password hash and, in the same transaction, ends every web session of the

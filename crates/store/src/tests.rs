@@ -637,6 +637,120 @@ async fn concurrent_mail_writes_share_a_commit_and_fail_alone(kind: Kind) {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Sign-ins of a login storm (history rows and last accesses) share a commit with each other
+/// and with the mail writes waiting at the same time; each is in the database when its call
+/// returns, and one that fails (its account is gone) fails alone. The history still prunes
+/// an account's rows older than [`SIGN_IN_HISTORY_DAYS`].
+async fn concurrent_sign_ins_share_a_commit_and_fail_alone(kind: Kind) {
+    const SIGN_INS: i64 = 20;
+    let (store, dir) = open(kind).await;
+    let store = Arc::new(store);
+    let (first, inbox) = account(&store, "s1@x.vn").await;
+    let (second, other) = account(&store, "s2@x.vn").await;
+    put(&store, b"storm", &[inbox]).await;
+    let before = meta!(store, db => db.group_stats());
+    let held = hold_writer(&store, [inbox, other]).await;
+    // A STORE first: the writer takes it and waits behind `held` (on PostgreSQL the sign-ins
+    // alone would not wait, they lock no mailbox), so every sign-in below queues meanwhile.
+    let s = store.clone();
+    let flags = tokio::spawn(async move {
+        let seen = Flags::from_iter([Flag::Seen]);
+        s.store_flags(inbox, &[Uid(1)], FlagOp::Add, &seen, None)
+            .await
+    });
+    wait_submitted(&store, before.0 + 1).await;
+    let gone = AccountId(999_999);
+    let mut sign_ins = Vec::new();
+    for i in 0..SIGN_INS {
+        let account = match i {
+            7 => gone,
+            i if i % 2 == 0 => first,
+            _ => second,
+        };
+        let s = store.clone();
+        sign_ins.push(tokio::spawn(async move {
+            s.record_sign_in(&SignInRecord {
+                account,
+                at: 1_000 + i,
+                via: "imap".into(),
+                ip: format!("192.0.2.{i}"),
+                result: "ok".into(),
+            })
+            .await
+        }));
+    }
+    let mut accesses = Vec::new();
+    for (account, at) in [(first, 5_000), (second, 6_000), (gone, 7_000)] {
+        let s = store.clone();
+        accesses.push(tokio::spawn(
+            async move { s.record_access(account, at).await },
+        ));
+    }
+    let writes = 1 + SIGN_INS as u64 + 3;
+    wait_submitted(&store, before.0 + writes).await;
+    drop(held);
+    let changed = flags.await.unwrap().unwrap().changed;
+    assert_eq!(changed.iter().map(|m| m.uid).collect::<Vec<_>>(), [Uid(1)]);
+    for (i, task) in sign_ins.into_iter().enumerate() {
+        let result = task.await.unwrap();
+        assert_eq!(result.is_err(), i == 7, "sign-in {i}: {result:?}");
+    }
+    for task in accesses {
+        // An UPDATE of no row (the account is gone) is no error, as before.
+        task.await.unwrap().unwrap();
+    }
+    // The writer may have taken the STORE alone before the sign-ins arrived: at most two
+    // transactions for the 24 writes.
+    let (submitted, commits) = meta!(store, db => db.group_stats());
+    assert_eq!(submitted, before.0 + writes);
+    assert!(
+        commits <= before.1 + 2,
+        "{} commits for {writes} writes",
+        commits - before.1
+    );
+    // Every row is there, the failed one left nothing.
+    let ats = |records: Vec<SignInRecord>| records.iter().map(|r| r.at).collect::<Vec<_>>();
+    let evens: Vec<i64> = (0..SIGN_INS).rev().filter(|i| i % 2 == 0).collect();
+    let odds: Vec<i64> = (0..SIGN_INS)
+        .rev()
+        .filter(|i| i % 2 == 1 && *i != 7)
+        .collect();
+    assert_eq!(
+        ats(store.sign_ins(first, 100).await.unwrap()),
+        evens.iter().map(|i| 1_000 + i).collect::<Vec<_>>()
+    );
+    let history = store.sign_ins(second, 100).await.unwrap();
+    assert_eq!(
+        ats(history.clone()),
+        odds.iter().map(|i| 1_000 + i).collect::<Vec<_>>()
+    );
+    assert_eq!(history[0].ip, "192.0.2.19");
+    assert!(store.sign_ins(gone, 100).await.unwrap().is_empty());
+    for (account, at) in [(first, 5_000), (second, 6_000)] {
+        let record = store.account(account).await.unwrap().unwrap();
+        assert_eq!(record.last_access_at, Some(at));
+    }
+    // A sign-in past the history's length prunes the account's older rows, and only its own.
+    let late = 1_000 + SIGN_IN_HISTORY_DAYS * 86_400 + 5;
+    store
+        .record_sign_in(&SignInRecord {
+            account: first,
+            at: late,
+            via: "pop3".into(),
+            ip: "192.0.2.99".into(),
+            result: "ok".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        ats(store.sign_ins(first, 100).await.unwrap()),
+        [late, 1_018, 1_016, 1_014, 1_012, 1_010, 1_008, 1_006]
+    );
+    assert_eq!(store.sign_ins(second, 100).await.unwrap().len(), 9);
+    drop(store);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 async fn message_index_agrees_with_the_full_records(kind: Kind) {
     let (store, dir) = open(kind).await;
     let (_, inbox) = account(&store, "a@x.vn").await;
@@ -1338,6 +1452,7 @@ on_each_backend!(
     unseen_counters_follow_flags_moves_and_expunges,
     concurrent_deliveries_share_a_commit_and_fail_alone,
     concurrent_mail_writes_share_a_commit_and_fail_alone,
+    concurrent_sign_ins_share_a_commit_and_fail_alone,
     message_index_agrees_with_the_full_records,
     the_reference_query_sees_every_mailbox_and_the_queue,
     the_collector_frees_only_old_unreferenced_bodies,

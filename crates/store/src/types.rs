@@ -86,7 +86,27 @@ pub struct AccountRecord {
     pub must_change_password: bool,
     pub state: AccountState,
     pub created_at: i64,
+    /// The last successful sign-in (Đ8.3: the inactivity sweep counts months from it), to
+    /// within [`ACCESS_RECORD_INTERVAL`]: a sign-in writes its time only when this one is at
+    /// least that old ([`AccountRecord::access_record_due`]).
     pub last_access_at: Option<i64>,
+}
+
+/// How stale `accounts.last_access_at` may be. A sign-in records its time only when the
+/// stored last access is at least this old (or missing): the inactivity sweep measures
+/// months, and a mail client signing in every few minutes would otherwise cost a write, and
+/// a commit, per sign-in. The caller decides from the account record it read to check the
+/// password, so skipping costs no extra read. (A re-issue sets the column too: see
+/// `LifecycleEffect::SetPersonState`.)
+pub const ACCESS_RECORD_INTERVAL: i64 = 3600;
+
+impl AccountRecord {
+    /// Whether a sign-in at `now` should record its time as the last access
+    /// ([`ACCESS_RECORD_INTERVAL`]).
+    pub fn access_record_due(&self, now: i64) -> bool {
+        self.last_access_at
+            .is_none_or(|last| now - last >= ACCESS_RECORD_INTERVAL)
+    }
 }
 
 #[derive(Debug, Clone)]

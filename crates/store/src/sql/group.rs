@@ -1,8 +1,10 @@
-//! Group commit of the frequent mail writes: deliveries and APPEND, STORE, COPY, MOVE and
-//! EXPUNGE ([`Work`]) share one `COMMIT`, i.e. one WAL fsync (one WAL flush on PostgreSQL).
+//! Group commit of the frequent writes: deliveries and APPEND, STORE, COPY, MOVE and EXPUNGE,
+//! and the two rows of a sign-in (its history row and the account's last access) ([`Work`])
+//! share one `COMMIT`, i.e. one WAL fsync (one WAL flush on PostgreSQL).
 //!
-//! [`Backend::deliver`], `store_flags`, `copy_messages`, `move_messages` and `expunge` hand
-//! their [`Work`] to one writer task through a channel and wait. The task takes every write
+//! [`Backend::deliver`], `store_flags`, `copy_messages`, `move_messages`, `expunge`,
+//! `record_sign_in` and `record_access` hand their [`Work`] to one writer task through a
+//! channel and wait. The task takes every write
 //! waiting at that moment (up to [`MAX_BATCH`]), runs them in order in one transaction,
 //! commits, and only then answers each waiter. One failing write (a mailbox deleted meanwhile)
 //! must not fail the others: the batch first runs without savepoints (the common case, fewer
@@ -10,7 +12,7 @@
 //! with each write inside its own `SAVEPOINT`, so only the failing one is rolled back. While a
 //! batch is being committed the next writes queue up in the channel, so the batch size follows
 //! the load by itself: a lone write commits at once, a busy server shares each fsync between
-//! many (a login storm's STORE and EXPUNGE no longer wait for an fsync each).
+//! many (a login storm's LOGINs, STORE and EXPUNGE no longer wait for an fsync each).
 //!
 //! **Invariant**: a waiter gets `Ok` only after the `COMMIT` holding its rows has returned
 //! (`synchronous=FULL`: the WAL is fsynced), so "250" still means "on disk". Every other write
@@ -19,7 +21,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hopthu_model::{FlagOp, Flags, MailboxId, Uid};
+use hopthu_model::{AccountId, FlagOp, Flags, MailboxId, Uid};
 use sqlx::Pool;
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,7 +29,7 @@ use super::mail;
 use super::{Db, Tx, dialect, queue, text_index};
 use crate::search::SearchText;
 use crate::types::{Delivery, QueueEntry, StoreFlagsOutcome};
-use crate::{BlobId, QueueDsn, Result, StoreError};
+use crate::{BlobId, QueueDsn, Result, SignInRecord, StoreError};
 
 /// Most writes one transaction takes; more wait for the next one.
 pub(super) const MAX_BATCH: usize = 256;
@@ -72,6 +74,12 @@ pub(super) enum Work {
         mailbox: MailboxId,
         uids: Option<Vec<Uid>>,
     },
+    /// A row of sign-in history (and the pruning of the account's rows older than
+    /// [`crate::SIGN_IN_HISTORY_DAYS`]).
+    SignIn(SignInRecord),
+    /// The time of a successful sign-in as the account's last access (written at most once
+    /// per [`crate::ACCESS_RECORD_INTERVAL`]: the caller skips it otherwise).
+    Access { account: AccountId, at: i64 },
 }
 
 /// What a [`Work`] gave.
@@ -82,6 +90,8 @@ pub(super) enum Done {
     /// (source UID, new UID) of COPY and MOVE.
     Pairs(Vec<(Uid, Uid)>),
     Expunged(Vec<Uid>),
+    /// A sign-in row or a last access written.
+    Recorded,
 }
 
 impl Done {
@@ -167,6 +177,10 @@ impl Work {
             Work::Expunge { mailbox, uids } => mail::expunge_in(tx, *mailbox, uids.as_deref())
                 .await
                 .map(Done::Expunged),
+            Work::SignIn(record) => insert_sign_in(tx, record).await.map(|()| Done::Recorded),
+            Work::Access { account, at } => update_last_access(tx, *account, *at)
+                .await
+                .map(|()| Done::Recorded),
         }
     }
 }
@@ -187,7 +201,7 @@ impl WriteJob {
 /// Counters of the writer task (read by tests and available for metrics).
 #[derive(Default)]
 pub(super) struct GroupStats {
-    /// Deliveries handed to the writer.
+    /// Writes handed to the writer.
     pub(super) submitted: AtomicU64,
     /// Transactions committed by the writer.
     pub(super) commits: AtomicU64,
@@ -209,9 +223,7 @@ pub(super) async fn run(
         };
         match outcome.map_err(|e| match e {
             BatchError::Store(e) => e,
-            BatchError::OneFailed => {
-                StoreError::Corrupt("delivery failed outside a savepoint".into())
-            }
+            BatchError::OneFailed => StoreError::Corrupt("write failed outside a savepoint".into()),
         }) {
             Ok(results) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -322,4 +334,36 @@ pub(super) async fn insert_rows(
         queue::insert(tx, d.blob, q).await?;
     }
     Ok(uids)
+}
+
+/// One row of sign-in history; the account's rows older than [`crate::SIGN_IN_HISTORY_DAYS`]
+/// go at the same time (by the `(account_id, at)` index, so each sign-in prunes a few rows at
+/// most). An account that is gone fails this write alone (the foreign key).
+async fn insert_sign_in(tx: &mut Tx, s: &SignInRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sign_ins (account_id, at, via, ip, result) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(s.account.0)
+    .bind(s.at)
+    .bind(&s.via)
+    .bind(&s.ip)
+    .bind(&s.result)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM sign_ins WHERE account_id = $1 AND at < $2")
+        .bind(s.account.0)
+        .bind(s.at - crate::SIGN_IN_HISTORY_DAYS * 86_400)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// `accounts.last_access_at` of a successful sign-in (see [`crate::ACCESS_RECORD_INTERVAL`]).
+async fn update_last_access(tx: &mut Tx, account: AccountId, at: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET last_access_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(account.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

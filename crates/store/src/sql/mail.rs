@@ -15,12 +15,6 @@ use crate::types::*;
 use crate::{BlobId, Result, StoreError};
 
 impl Backend {
-    // ---- accounts -------------------------------------------------------------------------
-
-    // ---- mailboxes ------------------------------------------------------------------------
-
-    // ---- messages -------------------------------------------------------------------------
-
     /// Hands `work` to the group-commit writer (`group.rs`) and waits until the transaction
     /// holding it has committed.
     async fn write(&self, work: group::Work) -> Result<group::Done> {
@@ -440,24 +434,11 @@ impl crate::MailStore for Backend {
     }
 
     async fn record_sign_in(&self, s: &crate::SignInRecord) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO sign_ins (account_id, at, via, ip, result) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(s.account.0)
-        .bind(s.at)
-        .bind(&s.via)
-        .bind(&s.ip)
-        .bind(&s.result)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM sign_ins WHERE account_id = $1 AND at < $2")
-            .bind(s.account.0)
-            .bind(s.at - crate::SIGN_IN_HISTORY_DAYS * 86_400)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        // Through the group-commit writer, see `record_access`.
+        match self.write(group::Work::SignIn(s.clone())).await? {
+            group::Done::Recorded => Ok(()),
+            other => Err(other.unexpected()),
+        }
     }
 
     async fn sign_ins(&self, account: AccountId, limit: u32) -> Result<Vec<crate::SignInRecord>> {
@@ -482,14 +463,13 @@ impl crate::MailStore for Backend {
     }
 
     async fn record_access(&self, id: AccountId, at: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE accounts SET last_access_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        // Through the group-commit writer (`group.rs`), like `record_sign_in`: a login storm's
+        // sign-ins share their commits with each other and with the mail writes, instead of
+        // an fsynced transaction each on the single writer. Committed when this returns.
+        match self.write(group::Work::Access { account: id, at }).await? {
+            group::Done::Recorded => Ok(()),
+            other => Err(other.unexpected()),
+        }
     }
 
     async fn set_password(
