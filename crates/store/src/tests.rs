@@ -1463,3 +1463,48 @@ on_each_backend!(
     every_blob_column_is_a_known_reference,
     older_search_text_is_kept_then_extracted_again,
 );
+
+/// PostgreSQL across a network: `sslmode=verify-full` with the server's CA in `sslrootcert`
+/// gets a TLS connection (this machine's server uses Debian's self-signed `localhost`
+/// certificate), and a CA that did not sign the server's certificate is refused.
+#[tokio::test]
+async fn postgres_over_tls_checks_the_server_certificate() {
+    crate::testing::run(async {
+        let url = crate::testing::new_database().await;
+        let database = url
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let over_tls = |ca: &str| {
+            format!(
+                "postgres://postgres@localhost:5432/{database}?sslmode=verify-full&sslrootcert={ca}"
+            )
+        };
+        let snakeoil = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+        let meta = crate::postgres::PgMeta::open(&over_tls(snakeoil))
+            .await
+            .expect("TLS to the local PostgreSQL with its own certificate as the CA");
+        let ssl: bool =
+            sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(&meta.read)
+                .await
+                .unwrap();
+        assert!(ssl, "the connection is not encrypted");
+        NodeStore::close(&meta).await;
+        // Some other CA: the server is not who it claims to be.
+        let other = std::env::temp_dir().join(format!("hopthu-ca-{}.pem", rand::random::<u64>()));
+        let ca = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        std::fs::write(&other, ca.cert.pem()).unwrap();
+        let refused = crate::postgres::PgMeta::connect(&over_tls(other.to_str().unwrap())).await;
+        std::fs::remove_file(&other).unwrap();
+        assert!(
+            refused.is_err(),
+            "a certificate signed by another CA was accepted"
+        );
+    })
+    .await;
+}

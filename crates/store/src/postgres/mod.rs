@@ -89,6 +89,13 @@ impl PgMeta {
         let options = PgConnectOptions::from_str(url)
             .map_err(StoreError::Database)?
             .application_name("hopthu");
+        if !tls_is_verified(&options) {
+            tracing::warn!(
+                host = options.get_host(),
+                "PostgreSQL over the network without a verified certificate: add \
+                 ?sslmode=verify-full&sslrootcert=CA.pem to [store] url"
+            );
+        }
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
@@ -203,4 +210,23 @@ impl crate::NodeStore for PgMeta {
     async fn close(&self) {
         self.write.close().await;
     }
+}
+
+/// Whether a connection with `options` is safe from eavesdropping and impersonation: a Unix
+/// socket or loopback (nothing crosses a network), or TLS with the server's certificate
+/// checked (`sslmode=verify-ca` or `verify-full`).
+fn tls_is_verified(options: &PgConnectOptions) -> bool {
+    use sqlx::postgres::PgSslMode;
+    let host = options.get_host();
+    let local = host.starts_with('/')
+        || host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    local
+        || matches!(
+            options.get_ssl_mode(),
+            PgSslMode::VerifyCa | PgSslMode::VerifyFull
+        )
 }
