@@ -7,8 +7,9 @@
 
 use hopthu_model::{MailboxId, Uid};
 
+use super::search::with_text;
 use super::{Backend, Tx};
-use crate::search::{SearchField, SearchText, has_trigram, no_nul};
+use crate::search::{SearchField, SearchText, has_trigram};
 use crate::{BlobId, Result};
 
 /// The LIKE pattern that finds `needle` anywhere: `%`, `_` and the escape `\` taken literally.
@@ -104,18 +105,7 @@ async fn write_text(
     text: &SearchText,
     sql: &'static str,
 ) -> Result<()> {
-    sqlx::query(sql)
-        .bind(blob.as_str())
-        .bind(no_nul(&text.from))
-        .bind(no_nul(&text.to))
-        .bind(no_nul(&text.cc))
-        .bind(no_nul(&text.bcc))
-        .bind(no_nul(&text.subject))
-        .bind(no_nul(&text.body))
-        .bind(text.sent_at)
-        .bind(text.sent_day)
-        .execute(&mut **tx)
-        .await?;
+    with_text(sql, blob, text).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -128,6 +118,6 @@ mod tests {
         assert_eq!(like_pattern("eautiful worl"), "%eautiful worl%");
         assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
         assert_eq!(like_pattern(""), "%%");
-        assert_eq!(no_nul("a\0b"), "a b");
+        assert_eq!(crate::search::no_nul("a\0b"), "a b");
     }
 }

@@ -5,8 +5,8 @@
 
 use hopthu_model::{MailboxId, Uid};
 
-use super::Backend;
 use super::text_index::{insert_text, reindex_text};
+use super::{Backend, Db};
 use crate::search::SearchText;
 use crate::{BlobId, Result};
 
@@ -83,4 +83,25 @@ impl crate::SearchStore for Backend {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// `sql`, an INSERT or UPDATE of `search_text` whose `$1` is `blob_hash` and `$2`..`$9` are
+/// `hfrom, hto, hcc, hbcc, subject, body, sent_at, sent_day`, with the values of `blob` and
+/// `text` bound (NULs as spaces: a database text column holds none).
+pub(super) fn with_text<'a>(
+    sql: &'static str,
+    blob: &'a BlobId,
+    text: &'a SearchText,
+) -> sqlx::query::Query<'a, Db, <Db as sqlx::Database>::Arguments> {
+    use crate::search::no_nul;
+    sqlx::query(sql)
+        .bind(blob.as_str())
+        .bind(no_nul(&text.from))
+        .bind(no_nul(&text.to))
+        .bind(no_nul(&text.cc))
+        .bind(no_nul(&text.bcc))
+        .bind(no_nul(&text.subject))
+        .bind(no_nul(&text.body))
+        .bind(text.sent_at)
+        .bind(text.sent_day)
 }

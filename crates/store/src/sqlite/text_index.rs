@@ -17,8 +17,9 @@
 
 use hopthu_model::{MailboxId, Uid};
 
+use super::search::with_text;
 use super::{Backend, Tx};
-use crate::search::{SearchField, SearchText, has_trigram, no_nul};
+use crate::search::{SearchField, SearchText, has_trigram};
 use crate::{BlobId, Result};
 
 /// The scope token of messages row `m`, in SQL (as migration 0014's triggers write it).
@@ -84,20 +85,13 @@ impl Backend {
 /// Stores the text of a blob (once) and indexes the messages that already reference it;
 /// messages inserted afterwards are indexed by the insert trigger.
 pub(crate) async fn insert_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -> Result<()> {
-    let inserted = sqlx::query(
+    let inserted = with_text(
         "INSERT INTO search_text (blob_hash, hfrom, hto, hcc, hbcc, subject, body, sent_at,
                                   sent_day)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (blob_hash) DO NOTHING",
+        blob,
+        text,
     )
-    .bind(blob.as_str())
-    .bind(no_nul(&text.from))
-    .bind(no_nul(&text.to))
-    .bind(no_nul(&text.cc))
-    .bind(no_nul(&text.bcc))
-    .bind(no_nul(&text.subject))
-    .bind(no_nul(&text.body))
-    .bind(text.sent_at)
-    .bind(text.sent_day)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -109,20 +103,13 @@ pub(crate) async fn insert_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -
 
 /// Replaces the text of a blob (an older extraction) and re-indexes its messages.
 pub(crate) async fn reindex_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -> Result<()> {
-    sqlx::query(
+    with_text(
         "UPDATE search_text SET hfrom = $2, hto = $3, hcc = $4, hbcc = $5, subject = $6,
                 body = $7, sent_at = $8, sent_day = $9, stale = 0
           WHERE blob_hash = $1",
+        blob,
+        text,
     )
-    .bind(blob.as_str())
-    .bind(no_nul(&text.from))
-    .bind(no_nul(&text.to))
-    .bind(no_nul(&text.cc))
-    .bind(no_nul(&text.bcc))
-    .bind(no_nul(&text.subject))
-    .bind(no_nul(&text.body))
-    .bind(text.sent_at)
-    .bind(text.sent_day)
     .execute(&mut **tx)
     .await?;
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE blob_hash = $1")
