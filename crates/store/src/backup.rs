@@ -681,6 +681,19 @@ fn read_pg_blobs(dir: &Path) -> Result<Vec<(String, u64)>> {
     Ok(blobs)
 }
 
+/// Keeps the blob collector of every node sharing the database from running while `db` is
+/// open: the collector's advisory lock ([`crate::Job::BlobCollector`]) taken shared, waiting
+/// for a collection that runs now to end. The lease file of `data_dir` only keeps off the
+/// collectors of this machine; with several nodes (and one S3 bucket) the collection may run on
+/// another. Released when `db` closes, also when the process is killed.
+pub(crate) async fn hold_collector_off(db: &mut sqlx::PgConnection) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_lock_shared($1)")
+        .bind(crate::Job::BlobCollector.lock_key())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Backs up the PostgreSQL database `url` (with `pg_dump --format=custom`, from the same
 /// snapshot as the list of bodies it names), the bodies (from the files under `data_dir`, or
 /// from `blobs`, an S3 bucket) and the keys of `data_dir` into `dest`. As [`backup_with`]: a
@@ -701,6 +714,7 @@ pub async fn backup_postgres(
         .application_name("hopthu backup")
         .connect()
         .await?;
+    hold_collector_off(&mut db).await?;
     // One snapshot for the list of bodies and for pg_dump (`--snapshot`), kept open until
     // pg_dump has finished.
     let taken = async {

@@ -49,7 +49,12 @@
 //!
 //! **Backups.** `backup` holds the lease shared from before its database snapshot until its
 //! last copy; the collector takes it exclusively without waiting, and when it cannot (a backup
-//! or another collection is running) it changes nothing and says so ([`GcReport::busy`]). So
+//! or another collection is running) it changes nothing and says so ([`GcReport::busy`]). With
+//! several nodes on one PostgreSQL database the lease file is not enough (the backup and the
+//! collector may run on different machines): the collector also takes the advisory lock of
+//! [`crate::Job::BlobCollector`] without waiting, and a PostgreSQL backup holds that lock
+//! shared on its connection from before its snapshot to the end (`backup::hold_collector_off`).
+//! So
 //! every body a running backup's snapshot names stays on disk; and since rows go before
 //! files, every `blobs` row a snapshot holds has its file.
 
@@ -245,6 +250,12 @@ impl Store {
             report.busy = true;
             return Ok(report);
         };
+        // Nodes sharing a database: one collection at a time, and none while a backup on any
+        // node holds the collector's lock shared (`backup::hold_collector_off`).
+        let Some(job) = self.try_job(crate::Job::BlobCollector).await? else {
+            report.busy = true;
+            return Ok(report);
+        };
         let cutoff = SystemTime::now()
             .checked_sub(options.grace)
             .unwrap_or(SystemTime::UNIX_EPOCH);
@@ -274,6 +285,7 @@ impl Store {
                     .await?
             }
         }
+        drop(job);
         drop(lease);
         Ok(report)
     }

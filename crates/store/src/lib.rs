@@ -80,6 +80,13 @@ pub enum Job {
     QueueSweep = 3,
 }
 
+impl Job {
+    /// The PostgreSQL advisory lock of the job (shared by every node of the database).
+    pub(crate) fn lock_key(self) -> i64 {
+        self as i64 + 0x686f_7074_1000
+    }
+}
+
 /// This node runs the job while it holds this ([`NodeStore::try_job`]).
 pub struct JobGuard {
     _held: Option<sqlx::Transaction<'static, sqlx::Postgres>>,

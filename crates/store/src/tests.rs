@@ -1508,3 +1508,31 @@ async fn postgres_over_tls_checks_the_server_certificate() {
     })
     .await;
 }
+
+/// Several nodes on one database: a backup running on one node (the collector's lock held
+/// shared on its connection, as `backup_postgres` does) keeps the blob collector of another
+/// node off, although that node's own lease file is free; once the backup ends it runs.
+#[tokio::test]
+async fn a_backup_on_another_node_keeps_the_collector_off() {
+    use sqlx::Connection;
+    crate::testing::run(async {
+        let url = crate::testing::new_database().await;
+        let dir = std::env::temp_dir().join(format!("hopthu-store-{}", rand::random::<u64>()));
+        let store = Store::open(&dir, Some(&url), None).await.unwrap();
+        let options = GcOptions::default();
+        assert!(!store.collect_blobs(&options).await.unwrap().busy);
+        let mut backup = sqlx::PgConnection::connect(&url).await.unwrap();
+        crate::backup::hold_collector_off(&mut backup)
+            .await
+            .unwrap();
+        assert!(
+            store.collect_blobs(&options).await.unwrap().busy,
+            "the collector ran during a backup on another node"
+        );
+        backup.close().await.unwrap();
+        assert!(!store.collect_blobs(&options).await.unwrap().busy);
+        store.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    })
+    .await;
+}

@@ -202,7 +202,7 @@ impl crate::NodeStore for PgMeta {
 
     async fn try_job(&self, job: crate::Job) -> Result<Option<crate::JobGuard>> {
         Ok(self
-            .try_job_lock(job as i64 + 0x686f_7074_1000)
+            .try_job_lock(job.lock_key())
             .await?
             .map(|tx| crate::JobGuard { _held: Some(tx) }))
     }
