@@ -56,9 +56,9 @@ pub(super) async fn insert(tx: &mut Tx, blob: &BlobId, entry: &QueueEntry<'_>) -
 impl Backend {
     /// All queued messages, or (`due = Some((now, limit))`) those with a pending recipient due.
     async fn queued_where(&self, due: Option<(i64, u32)>) -> Result<Vec<QueuedMessage>> {
-        let mut conn = self.read.acquire().await?;
-        // One read transaction so messages and recipients agree.
-        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        // One read transaction so messages and recipients agree (rolled back when dropped,
+        // also when this future is: a pooled connection never keeps an old snapshot).
+        let mut conn = self.read.begin().await?;
         let result = async {
             let rows = match due {
                 None => {
@@ -112,7 +112,7 @@ impl Backend {
             Ok(messages)
         }
         .await;
-        let _ = sqlx::query("COMMIT").execute(&mut *conn).await;
+        let _ = conn.commit().await;
         result
     }
 }
@@ -228,8 +228,7 @@ impl crate::QueueStore for Backend {
     }
 
     async fn queued_message(&self, id: i64) -> Result<Option<QueuedMessage>> {
-        let mut conn = self.read.acquire().await?;
-        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        let mut conn = self.read.begin().await?;
         let result = async {
             let Some(row) = sqlx::query(
                 "SELECT q.*, COALESCE(b.size, 0) AS size FROM queue q
@@ -253,7 +252,7 @@ impl crate::QueueStore for Backend {
             Ok(Some(message))
         }
         .await;
-        let _ = sqlx::query("COMMIT").execute(&mut *conn).await;
+        let _ = conn.commit().await;
         result
     }
 
