@@ -10,19 +10,24 @@
 #   sudo tools/imap-bench/dovecot.sh [--messages 100000] [--clients 20] [--seconds 60]
 #   sudo tools/imap-bench/dovecot.sh --logins [--clients 20] [--users 20] [--seconds 60] \
 #       [--dovecot-scheme plain|argon2id]
+#   sudo tools/imap-bench/dovecot.sh --hopthu-only \
+#       --store postgres://postgres@127.0.0.1:5432/hopthu_bench [--messages 100000] ...
 #
 # --logins runs the login storm instead (imap_bench.py --logins: short sessions of about seven
 # commands, a LOGIN each, on --users accounts, default one per client): the same accounts on
 # both servers, Dovecot's passwords stored in plain text (its fastest set-up) or as the very
 # argon2id hashes hopthu stored (--dovecot-scheme argon2id: the same cost on both sides);
-# --hopthu-only leaves Dovecot out (e.g. for 200 clients).
+# --hopthu-only leaves Dovecot out (e.g. for 200 clients, or to compare hopthu's back-ends).
+# --store URL runs hopthu on that PostgreSQL database (`[store] url`) instead of SQLite in WORK;
+# give an empty database to a new WORK directory (the run fills it), the same one to reuse it.
 #
 # Needs root (Dovecot drops to mail_uid/mail_gid = nobody), python3, openssl and
-# dovecot-imapd. HOPTHU_BIN is the hopthu binary (default: target/release/hopthu, build it with
-# `cargo build --release -p hopthu`); WORK is the scratch directory (default
-# /tmp/hopthu-imap-bench, reused so a second run skips the fill); SEARCH=0 leaves out the
-# search timings (Dovecot without an FTS plugin takes 15-20 s per body search at 100,000
-# messages); WITHOUT=search leaves SEARCH out of the mixed load too. Ports: HOPTHU_PORT
+# dovecot-imapd (not for --hopthu-only without --logins); psql for --store with
+# --dovecot-scheme argon2id. HOPTHU_BIN is the hopthu binary (default:
+# target/release/hopthu, build it with `cargo build --release -p hopthu`); WORK is the scratch
+# directory (default /tmp/hopthu-imap-bench, reused so a second run skips the fill); SEARCH=0
+# leaves out the search timings (Dovecot without an FTS plugin takes 15-20 s per body search at
+# 100,000 messages); WITHOUT=search leaves SEARCH out of the mixed load too. Ports: HOPTHU_PORT
 # (19993) and DOVECOT_PORT (19994) on 127.0.0.1.
 set -eu
 
@@ -33,6 +38,7 @@ LOGINS=0
 HOPTHU_ONLY=0
 USERS=
 SCHEME=plain
+STORE=
 while [ $# -gt 0 ]; do
     case "$1" in
         --messages) MESSAGES=$2; shift 2 ;;
@@ -42,6 +48,7 @@ while [ $# -gt 0 ]; do
         --users) USERS=$2; shift 2 ;;
         --dovecot-scheme) SCHEME=$2; shift 2 ;;
         --hopthu-only) HOPTHU_ONLY=1; shift ;;
+        --store) STORE=$2; shift 2 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -58,7 +65,8 @@ BENCH="python3 $HERE/imap_bench.py --host 127.0.0.1 --user $USER_ADDR --password
 
 [ "$(id -u)" = 0 ] || { echo "run as root (Dovecot needs it)" >&2; exit 1; }
 [ -x "$HOPTHU_BIN" ] || { echo "no hopthu binary at $HOPTHU_BIN" >&2; exit 1; }
-command -v dovecot >/dev/null || { echo "dovecot-imapd is not installed" >&2; exit 1; }
+[ "$HOPTHU_ONLY$LOGINS" = 10 ] || command -v dovecot >/dev/null || {
+    echo "dovecot-imapd is not installed" >&2; exit 1; }
 mkdir -p "$WORK/hopthu" "$WORK/dovecot/run" "$WORK/dovecot/state" "$WORK/dovecot/mail"
 
 HOPTHU_PID=
@@ -121,6 +129,7 @@ imaps = "127.0.0.1:$HOPTHU_PORT"
 [limits]
 connections_per_ip = 1000
 EOF
+if [ -n "$STORE" ]; then printf '[store]\nurl = "%s"\n' "$STORE" >> "$WORK/hopthu/hopthu.toml"; fi
 USERS=${USERS:-$CLIENTS}
 if [ "$LOGINS" = 1 ]; then
     n=1
@@ -142,6 +151,24 @@ fi
 HOPTHU_PID=$!
 wait_port "$HOPTHU_PORT"
 
+if [ "$HOPTHU_ONLY$LOGINS" = 10 ]; then
+    # hopthu alone: fill by APPEND (skipped when the folder is full), first sync, search
+    # timings and mixed load, as below.
+    echo "=== hopthu on $([ -n "$STORE" ] && echo PostgreSQL || echo SQLite) ==="
+    $BENCH --port "$HOPTHU_PORT" --skip warm,search,mix
+    $BENCH --port "$HOPTHU_PORT" --skip fill,search,mix
+    [ "${SEARCH:-1}" = 0 ] || $BENCH --port "$HOPTHU_PORT" --skip fill,warm,mix
+    sample_peak "$HOPTHU_PID" "$WORK/hopthu.rss" &
+    SAMPLER_PID=$!
+    $BENCH --port "$HOPTHU_PORT" --skip fill,warm,search --clients "$CLIENTS" \
+        --seconds "$SECONDS_" --without "${WITHOUT:-}" | tee "$WORK/hopthu.mix"
+    kill "$SAMPLER_PID" 2>/dev/null || true
+    wait "$SAMPLER_PID" 2>/dev/null || true
+    SAMPLER_PID=
+    echo "hopthu: peak memory (PSS) during the load $(($(cat "$WORK/hopthu.rss") / 1024)) MB"
+    exit 0
+fi
+
 # ---- Dovecot -----------------------------------------------------------------------------
 D=$WORK/dovecot
 if [ ! -f "$D/cert.pem" ]; then
@@ -150,11 +177,16 @@ if [ ! -f "$D/cert.pem" ]; then
 fi
 if [ "$LOGINS" = 1 ] && [ "$SCHEME" = argon2id ]; then
     # The very hashes hopthu stored (PHC strings, which libsodium verifies as they are).
+    if [ -n "$STORE" ]; then
+        psql "$STORE" -At -c "SELECT address || ':{ARGON2ID}' || password_hash || '::::'
+            FROM accounts WHERE address LIKE 'bench%'" > "$D/passwd"
+    else
     python3 -c "
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 for address, h in db.execute(\"SELECT address, password_hash FROM accounts WHERE address LIKE 'bench%'\"):
     print('%s:{ARGON2ID}%s::::' % (address, h))" "$WORK/hopthu/data/hopthu.db" > "$D/passwd"
+    fi
 elif [ "$LOGINS" = 1 ]; then
     n=1; : > "$D/passwd"
     while [ $n -le "$USERS" ]; do echo "bench$n@caobang.gov.vn:{PLAIN}$PASSWORD::::" >> "$D/passwd"; n=$((n + 1)); done
