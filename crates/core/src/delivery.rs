@@ -107,8 +107,8 @@ impl Core {
                 Some(crate::search::extract_blocking(raw.clone()).await)
             }
         };
-        let (text, blob) = tokio::join!(extract, self.store.blobs().put(raw.clone()));
-        let blob = blob?;
+        let (text, body) = tokio::join!(extract, self.store.put_body(raw.clone()));
+        let body = body?;
         let mail_from = envelope
             .mail_from
             .as_ref()
@@ -123,7 +123,7 @@ impl Core {
         self.store
             .deliver_indexed(
                 &Delivery {
-                    blob: &blob,
+                    blob: &body.id,
                     size,
                     internal_date: now(),
                     flags: &Flags::new(),
@@ -137,6 +137,7 @@ impl Core {
                 text.as_ref(),
             )
             .await?;
+        self.store.settle_body(&body, raw.clone()).await?;
         if !queued.is_empty() {
             self.queue_wake.notify_one();
         }

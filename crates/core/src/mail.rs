@@ -300,16 +300,16 @@ impl Core {
         self.check_quota(who, u64::from(size)).await?;
         let raw = Arc::new(raw);
         // Text extraction (a blocking thread) and the blob write (fsync) overlap.
-        let (text, blob) = tokio::join!(
+        let (text, body) = tokio::join!(
             crate::search::extract_blocking(raw.clone()),
-            self.store.blobs().put(raw)
+            self.store.put_body(raw.clone())
         );
-        let blob = blob?;
+        let body = body?;
         let uids = self
             .store
             .deliver_indexed(
                 &Delivery {
-                    blob: &blob,
+                    blob: &body.id,
                     size,
                     internal_date: internal_date.unwrap_or_else(now),
                     flags,
@@ -319,6 +319,7 @@ impl Core {
                 Some(&text),
             )
             .await?;
+        self.store.settle_body(&body, raw).await?;
         self.notify(who.account, id);
         Ok(AppendOutcome {
             uidvalidity: mailbox.uidvalidity,

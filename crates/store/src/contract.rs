@@ -81,6 +81,12 @@
 //!     on PostgreSQL the table is `UNLOGGED`, so a crash of the database may forget counts
 //!     (throttles start afresh), never anything else. (`rate_events_are_counted_and_forgotten`;
 //!     across nodes: `nodes::a_source_locked_out_on_one_node_is_locked_out_on_the_other`)
+//! 15. **A collector's deletes are seen by the nodes that wrote the same body.**
+//!     [`crate::NodeStore::record_blob_deletions`] is committed before the object goes, inside
+//!     [`crate::NodeStore::blob_gate`]; [`crate::NodeStore::blobs_deleted_since`] waits for a
+//!     gate held and then sees every delete recorded inside it. (On the embedded store, one
+//!     node, the local put gate does this and the three are trivial.)
+//!     (`s3::a_collector_on_another_node_cannot_take_a_body_being_delivered`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -47,6 +47,17 @@
 //! rename: a `put` lands before that look (the object is kept) or after the delete (it is
 //! written anew).
 //!
+//! **Several nodes** sharing the bucket and a PostgreSQL database: the put gate is one node's
+//! file, so it cannot stop another node's upload landing between the collector's `HEAD` and
+//! its `DELETE`. The collector therefore also holds the database's blob gate
+//! ([`crate::NodeStore::blob_gate`], an advisory lock) around the database's last answer (row
+//! or reference?), the `HEAD` and the `DELETE`, and records the delete
+//! ([`crate::NodeStore::record_blob_deletions`]) before it is made. A node that wrote a body
+//! asks, once the rows naming it are committed ([`crate::Store::settle_body`]), whether it
+//! was deleted since its upload began, waiting for a gate held; if so it uploads it again
+//! before it acknowledges anything. A commit before the collector's last answer keeps the
+//! body; one after it is followed by a settle that sees the record.
+//!
 //! **Backups.** `backup` holds the lease shared from before its database snapshot until its
 //! last copy; the collector takes it exclusively without waiting, and when it cannot (a backup
 //! or another collection is running) it changes nothing and says so ([`GcReport::busy`]). With
@@ -448,8 +459,18 @@ impl Store {
                     continue;
                 }
                 let _exclusive = s3.exclusive().await?;
+                let _gate = self.blob_gate().await?;
+                // Under the gate, a commit that names the body is either seen here or comes
+                // after the delete, and then the settle of that commit sees the record.
+                let again = std::slice::from_ref(&id);
+                if !meta!(self, db => db.blobs_wanted(again).await)?.is_empty() {
+                    continue;
+                }
                 match s3.stat(&id).await? {
                     Some((size, modified)) if modified < cutoff => {
+                        let at = chrono::Utc::now().timestamp_millis();
+                        self.record_blob_deletions(std::slice::from_ref(&id), at)
+                            .await?;
                         s3.delete(&id).await?;
                         report.freed += 1;
                         report.freed_bytes += size;

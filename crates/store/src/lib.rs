@@ -92,6 +92,9 @@ pub struct JobGuard {
     _held: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
 }
 
+/// How long the collector's deletions are remembered ([`NodeStore::record_blob_deletions`]).
+pub(crate) const BLOB_DELETIONS_KEPT_MS: i64 = 24 * 3600 * 1000;
+
 /// Whether a `[store] url` names a PostgreSQL database.
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -150,6 +153,60 @@ impl Store {
     pub fn blobs(&self) -> &BlobStore {
         &self.blobs
     }
+
+    /// Writes a message body (as [`BlobStore::put`]) for rows about to name it; once they are
+    /// committed, [`Store::settle_body`] makes sure it is still there.
+    pub async fn put_body(&self, bytes: std::sync::Arc<Vec<u8>>) -> Result<PutBody> {
+        let started = chrono::Utc::now().timestamp_millis();
+        let id = self.blobs.put(bytes).await?;
+        Ok(PutBody { id, started })
+    }
+
+    /// After the commit that names `put`'s body. In a bucket shared with other nodes, the
+    /// collector of another node may have looked at the same bytes (an old unreferenced
+    /// object) just before this node uploaded them and deleted them just after (`gc.rs`,
+    /// "Several nodes"): it recorded the delete first, so the body is uploaded again. A
+    /// collector that looks after the commit finds the body referenced and keeps it. Local
+    /// files need nothing (their collector's rename protocol covers a `put`).
+    pub async fn settle_body(&self, put: &PutBody, bytes: std::sync::Arc<Vec<u8>>) -> Result<()> {
+        if !matches!(self.blobs, BlobStore::S3(_)) {
+            return Ok(());
+        }
+        // Deletes are timed by the collecting node's clock, the upload by this one's.
+        let mut since = put.started - CLOCK_SKEW_MS;
+        for _ in 0..3 {
+            let gone = self
+                .blobs_deleted_since(std::slice::from_ref(&put.id), since)
+                .await?;
+            let Some(latest) = gone.iter().map(|(_, at)| *at).max() else {
+                return Ok(());
+            };
+            tracing::warn!(
+                blob = put.id.as_str(),
+                "a collector deleted this body while it was being written: written again"
+            );
+            self.blobs.put(bytes.clone()).await?;
+            since = latest + 1;
+        }
+        Err(StoreError::io(
+            "write blob",
+            std::io::Error::other(format!(
+                "blob {} deleted by a collector again and again",
+                put.id.as_str()
+            )),
+        ))
+    }
+}
+
+/// How far apart the clocks of two nodes may be, for [`Store::settle_body`].
+const CLOCK_SKEW_MS: i64 = 60_000;
+
+/// A body written by [`Store::put_body`], not yet settled.
+#[derive(Debug, Clone)]
+pub struct PutBody {
+    pub id: BlobId,
+    /// When the upload began (Unix ms, this node's clock).
+    started: i64,
 }
 
 /// The metadata back-end behind a [`Store`]: every trait of the storage contract at once.
@@ -210,6 +267,23 @@ pub trait NodeStore: Send + Sync {
     /// node sharing the database is running it now (PostgreSQL advisory lock, released when
     /// the guard drops). On the embedded store there is one node: always `Some`.
     async fn try_job(&self, job: Job) -> Result<Option<JobGuard>>;
+
+    /// The blob collector's gate across nodes, held exclusively around its last look at an
+    /// object of a shared bucket and its delete (waits for the nodes inside
+    /// [`NodeStore::blobs_deleted_since`]). On the embedded store, one node, the local put
+    /// gate of `blobs/s3.rs` is enough: a guard that holds nothing.
+    async fn blob_gate(&self) -> Result<JobGuard>;
+
+    /// Records that the collector deleted these bodies at `at` (Unix ms), before it deletes
+    /// them; records older than a day go. Nothing on the embedded store.
+    async fn record_blob_deletions(&self, ids: &[BlobId], at: i64) -> Result<()>;
+
+    /// Which of `ids` the collector of any node deleted at or after `since` (Unix ms), and
+    /// when; asked after the commit that names them ([`Store::settle_body`]). It waits for
+    /// a collector inside [`NodeStore::blob_gate`], so a delete is either seen here or comes
+    /// after the commit — when the collector finds the body referenced and keeps it. Empty
+    /// on the embedded store.
+    async fn blobs_deleted_since(&self, ids: &[BlobId], since: i64) -> Result<Vec<(BlobId, i64)>>;
 
     /// Closes the database cleanly (SQLite checkpoints the WAL).
     async fn close(&self);

@@ -503,3 +503,142 @@ fn an_unreachable_bucket_is_a_temporary_failure() {
         "an APPEND without its body stored must fail"
     );
 }
+
+/// Two nodes on one PostgreSQL database and one bucket (two `Store`s with their own data
+/// directories, so their local put gates are separate): node B's collector deletes an old
+/// object no row names just after node A wrote the same bytes for a delivery (the body of a
+/// message re-sent after its last copy was collected). A's settle after its commit sees the
+/// delete B recorded and writes the body again, so the message reads; B's next collection
+/// keeps it. The check waits while a collector holds the blob gate, and then sees what it
+/// recorded inside it.
+#[test]
+fn a_collector_on_another_node_cannot_take_a_body_being_delivered() {
+    if !needs::require(&[needs::S3, needs::PSQL]) {
+        return;
+    }
+    use hopthu_model::{Flags, MailboxId};
+    use hopthu_store::{BlobId, BlobStore, Delivery, GcOptions, NewAccount, S3Options, Store};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let url = super::backend::new_database();
+    let prefix = unique_s3_prefix();
+    let root = std::env::temp_dir().join(format!("hopthu-s3-nodes-{}", rand::random::<u64>()));
+    let options = S3Options {
+        bucket: s3_env("BUCKET"),
+        prefix: prefix.clone(),
+        endpoint: Some(s3_env("ENDPOINT")),
+        region: s3_env("REGION"),
+        access_key: s3_env("ACCESS_KEY"),
+        secret_key: s3_env("SECRET_KEY"),
+    };
+    let node = |name: &str| {
+        let dir = root.join(name);
+        let blobs = BlobStore::open_s3(&options, &dir.join("blobs")).unwrap();
+        let (dir, url) = (dir.clone(), url.clone());
+        async move { Store::open(&dir, Some(&url), Some(blobs)).await.unwrap() }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = Arc::new(
+        format!(
+            "Subject: gui lai\r\n\r\nnoi dung {}\r\n",
+            rand::random::<u64>()
+        )
+        .into_bytes(),
+    );
+    let bucket = Bucket::from_env();
+    runtime.block_on(async {
+        let a = node("a").await;
+        let b = node("b").await;
+        let account = a
+            .create_account(
+                &NewAccount {
+                    address: "nhan@s3nodes.vn".into(),
+                    display_name: "Nhận".into(),
+                    password_hash: "h".into(),
+                    must_change_password: false,
+                    created_at: 0,
+                },
+                &[("INBOX", None)],
+            )
+            .await
+            .unwrap();
+        let inbox: MailboxId = a
+            .mailbox_by_name(account, "INBOX")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+
+        // A writes the body; B's collector (grace 0, and the object already a few seconds
+        // old: the interleaving of a look just before the upload and a delete just after)
+        // deletes it before A commits.
+        let put = a.put_body(body.clone()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        let now = GcOptions {
+            grace: Duration::ZERO,
+            dry_run: false,
+        };
+        let report = b.collect_blobs(&now).await.unwrap();
+        assert_eq!(report.freed, 1, "{report:?}");
+        assert!(bucket.get(&key_of(&prefix, &body)).is_none());
+
+        a.deliver_indexed(
+            &Delivery {
+                blob: &put.id,
+                size: body.len() as u32,
+                internal_date: 1,
+                flags: &Flags::new(),
+                targets: &[inbox],
+                queue: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        a.settle_body(&put, body.clone()).await.unwrap();
+        assert_eq!(a.blobs().get(&put.id).await.unwrap(), body[..]);
+        assert_eq!(
+            bucket.get(&key_of(&prefix, &body)).as_deref(),
+            Some(&body[..])
+        );
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        let report = b.collect_blobs(&now).await.unwrap();
+        assert_eq!(report.freed, 0, "a referenced body stays: {report:?}");
+        assert_eq!(b.blobs().get(&put.id).await.unwrap(), body[..]);
+
+        // The check waits for a collector holding the gate, then sees its record.
+        let other = BlobId::of(b"another body");
+        let gate = b.blob_gate().await.unwrap();
+        let asked = {
+            let (a, other) = (Arc::new(a), other.clone());
+            let since = chrono_now_ms() - 1000;
+            tokio::spawn(async move { a.blobs_deleted_since(&[other], since).await })
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!asked.is_finished(), "the check waits for the gate");
+        b.record_blob_deletions(std::slice::from_ref(&other), chrono_now_ms())
+            .await
+            .unwrap();
+        drop(gate);
+        let seen = asked.await.unwrap().unwrap();
+        assert_eq!(
+            seen.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+            vec![other]
+        );
+    });
+    drop(runtime);
+    super::backend::drop_database(&url);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}

@@ -101,6 +101,9 @@ pub(crate) async fn after_explicit_ids(tx: &mut Tx, tables: &[&str]) -> Result<(
 pub(crate) mod lock_keys {
     pub(crate) const MIGRATIONS: i64 = 0x686f_7074_0000;
     pub(crate) const AUDIT_CHAIN: i64 = 0x686f_7074_0001;
+    /// The collector's look-and-delete of an object in a shared bucket (exclusive) against a
+    /// node's check after its commit (shared): `NodeStore::blob_gate`.
+    pub(crate) const BLOB_GATE: i64 = 0x686f_7074_0002;
 }
 
 /// Nodes starting together migrate one after the other (the later finds nothing to do).

@@ -64,6 +64,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_rate_events.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_blob_deletions.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {
@@ -205,6 +209,60 @@ impl crate::NodeStore for PgMeta {
             .try_job_lock(job.lock_key())
             .await?
             .map(|tx| crate::JobGuard { _held: Some(tx) }))
+    }
+
+    async fn blob_gate(&self) -> Result<crate::JobGuard> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(dialect::lock_keys::BLOB_GATE)
+            .execute(&mut *tx)
+            .await?;
+        Ok(crate::JobGuard { _held: Some(tx) })
+    }
+
+    async fn record_blob_deletions(&self, ids: &[crate::BlobId], at: i64) -> Result<()> {
+        let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO blob_deletions (blob, at) SELECT unnest($1::text[]), $2 \
+             ON CONFLICT (blob) DO UPDATE SET at = excluded.at",
+        )
+        .bind(&ids)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM blob_deletions WHERE at < $1")
+            .bind(at - crate::BLOB_DELETIONS_KEPT_MS)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn blobs_deleted_since(
+        &self,
+        ids: &[crate::BlobId],
+        since: i64,
+    ) -> Result<Vec<(crate::BlobId, i64)>> {
+        let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+        let mut tx = self.read.begin().await?;
+        // Waits for a collector inside its look-and-delete; the query after it (a statement
+        // of its own, so a snapshot taken after the wait) sees what that collector recorded.
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+            .bind(dialect::lock_keys::BLOB_GATE)
+            .execute(&mut *tx)
+            .await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT blob, at FROM blob_deletions WHERE blob = ANY($1) AND at >= $2")
+                .bind(&ids)
+                .bind(since)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(blob, at)| crate::BlobId::parse(&blob).map(|id| (id, at)))
+            .collect())
     }
 
     async fn close(&self) {

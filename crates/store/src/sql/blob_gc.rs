@@ -23,11 +23,13 @@ macro_rules! referenced {
            OR EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = blobs.hash))"
     };
 }
-/// The columns `referenced!` covers, as `table.column` (and the derived one it leaves out).
+/// The columns `referenced!` covers, as `table.column` (and those that name a blob without
+/// keeping it: the derived search text, and on PostgreSQL the collector's own record of what
+/// it deleted).
 #[cfg(test)]
 pub(crate) const REFERENCE_COLUMNS: &[&str] = &["messages.blob_hash", "queue.blob_hash"];
 #[cfg(test)]
-pub(crate) const DERIVED_COLUMNS: &[&str] = &["search_text.blob_hash"];
+pub(crate) const DERIVED_COLUMNS: &[&str] = &["search_text.blob_hash", "blob_deletions.blob"];
 
 fn parse(hash: &str) -> Result<BlobId> {
     BlobId::parse(hash).ok_or_else(|| StoreError::Corrupt(format!("blob hash {hash:?}")))

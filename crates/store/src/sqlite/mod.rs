@@ -176,6 +176,22 @@ impl crate::NodeStore for SqliteMeta {
         Ok(Some(crate::JobGuard { _held: None }))
     }
 
+    async fn blob_gate(&self) -> Result<crate::JobGuard> {
+        Ok(crate::JobGuard { _held: None })
+    }
+
+    async fn record_blob_deletions(&self, _ids: &[crate::BlobId], _at: i64) -> Result<()> {
+        Ok(())
+    }
+
+    async fn blobs_deleted_since(
+        &self,
+        _ids: &[crate::BlobId],
+        _since: i64,
+    ) -> Result<Vec<(crate::BlobId, i64)>> {
+        Ok(Vec::new())
+    }
+
     async fn close(&self) {
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.write)
