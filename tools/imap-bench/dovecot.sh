@@ -9,14 +9,21 @@
 #
 #   sudo tools/imap-bench/dovecot.sh [--messages 100000] [--clients 20] [--seconds 60]
 #   sudo tools/imap-bench/dovecot.sh --logins [--clients 20] [--users 20] [--seconds 60] \
-#       [--dovecot-scheme plain|argon2id]
+#       [--dovecot-scheme plain|argon2id] [--client rust|python] [--dovecot-mode fast|default]
 #   sudo tools/imap-bench/dovecot.sh --hopthu-only \
 #       --store postgres://postgres@127.0.0.1:5432/hopthu_bench [--messages 100000] ...
 #
-# --logins runs the login storm instead (imap_bench.py --logins: short sessions of about seven
-# commands, a LOGIN each, on --users accounts, default one per client): the same accounts on
+# --logins runs the login storm instead (short sessions of about seven commands, a LOGIN
+# each, on --users accounts, default one per client), from the client of
+# crates/imap/examples/imap_storm.rs (build it with `cargo build --release -p hopthu-imap
+# --example imap_storm`; one process, a few ms of CPU per session) or, with --client python,
+# from imap_bench.py --logins (the same sessions; ~40 ms of CPU per session, so on two cores
+# it mostly measures itself): the same accounts on
 # both servers, Dovecot's passwords stored in plain text (its fastest set-up) or as the very
 # argon2id hashes hopthu stored (--dovecot-scheme argon2id: the same cost on both sides);
+# --dovecot-mode fast (the default) runs Dovecot in its high-performance mode (login processes
+# serving many connections, mail processes reused, both pre-forked); default is its shipped
+# configuration (a new login and a new mail process per connection).
 # --hopthu-only leaves Dovecot out (e.g. for 200 clients, or to compare hopthu's back-ends).
 # --store URL runs hopthu on that PostgreSQL database (`[store] url`) instead of SQLite in WORK;
 # give an empty database to a new WORK directory (the run fills it), the same one to reuse it.
@@ -39,6 +46,8 @@ HOPTHU_ONLY=0
 USERS=
 SCHEME=plain
 STORE=
+CLIENT=rust
+DOVECOT_MODE=fast
 while [ $# -gt 0 ]; do
     case "$1" in
         --messages) MESSAGES=$2; shift 2 ;;
@@ -49,6 +58,8 @@ while [ $# -gt 0 ]; do
         --dovecot-scheme) SCHEME=$2; shift 2 ;;
         --hopthu-only) HOPTHU_ONLY=1; shift ;;
         --store) STORE=$2; shift 2 ;;
+        --client) CLIENT=$2; shift 2 ;;
+        --dovecot-mode) DOVECOT_MODE=$2; shift 2 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -56,6 +67,7 @@ done
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 HOPTHU_BIN=${HOPTHU_BIN:-$ROOT/target/release/hopthu}
+STORM_BIN=${STORM_BIN:-$ROOT/target/release/examples/imap_storm}
 WORK=${WORK:-/tmp/hopthu-imap-bench}
 HOPTHU_PORT=${HOPTHU_PORT:-19993}
 DOVECOT_PORT=${DOVECOT_PORT:-19994}
@@ -228,12 +240,31 @@ service imap-login {
   }
 }
 EOF
+if [ "$DOVECOT_MODE" = fast ]; then
+    # Dovecot's high-performance mode: login processes that serve many connections, started
+    # before they are needed, and mail processes reused (100 sessions each), pre-forked too.
+    cat >> "$D/dovecot.conf" <<EOF
+service imap-login {
+  service_count = 0
+  process_min_avail = $(nproc)
+}
+service imap {
+  service_count = 100
+  process_min_avail = $CLIENTS
+}
+EOF
+fi
 dovecot -F -c "$D/dovecot.conf" &
 DOVECOT_PID=$!
 wait_port "$DOVECOT_PORT"
 
 if [ "$LOGINS" = 1 ]; then
-    STORM="python3 $HERE/imap_bench.py --host 127.0.0.1 --user bench@caobang.gov.vn --password $PASSWORD --logins --users $USERS --clients $CLIENTS --seconds $SECONDS_"
+    if [ "$CLIENT" = python ]; then
+        STORM="python3 $HERE/imap_bench.py --host 127.0.0.1 --user bench@caobang.gov.vn --password $PASSWORD --logins --users $USERS --clients $CLIENTS --seconds $SECONDS_"
+    else
+        [ -x "$STORM_BIN" ] || { echo "no storm client at $STORM_BIN: cargo build --release -p hopthu-imap --example imap_storm" >&2; exit 1; }
+        STORM="$STORM_BIN --host 127.0.0.1 --user bench@caobang.gov.vn --password $PASSWORD --users $USERS --clients $CLIENTS --seconds $SECONDS_"
+    fi
     storm() { # name port pid
         echo "=== $1 ==="
         sample_peak "$3" "$WORK/$1.rss" &

@@ -56,6 +56,22 @@ impl Stream {
         }
     }
 
+    /// Acknowledges what has arrived at once rather than when the delayed-ACK timer fires. A
+    /// client that writes one command in pieces with Nagle's algorithm on (Python's imaplib
+    /// writes an APPEND's literal, then its CRLF) holds the last piece until the earlier ones
+    /// are acknowledged: 40 ms per APPEND, waiting for nothing.
+    fn quickack(&self) {
+        let tcp = match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref().0,
+            Stream::Gone => return,
+        };
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = tcp;
+    }
+
     async fn shutdown(&mut self) {
         async fn close<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) {
             let _ = tokio::time::timeout(Duration::from_secs(5), s.shutdown()).await;
@@ -110,6 +126,10 @@ impl Wire {
         loop {
             if let Some(frame) = self.framer.next(literals) {
                 return Input::Frame(frame);
+            }
+            if self.framer.in_progress() {
+                // The client is in the middle of a command: let it send the rest now.
+                self.stream.quickack();
             }
             match self.stream.read(&mut self.read_buf).await {
                 Ok(0) | Err(_) => return Input::Closed,
