@@ -8,8 +8,10 @@ pub mod address;
 pub mod flags;
 pub mod ids;
 pub mod naming;
+pub mod rights;
 pub mod text;
 
 pub use address::EmailAddress;
 pub use flags::{Flag, FlagOp, Flags};
+pub use rights::{DelegateRight, DelegateRights, RightsError};
 pub use ids::{AccountId, MailboxId, MessageId, PersonId, Uid, UnitId};

@@ -87,6 +87,12 @@
 //!     gate held and then sees every delete recorded inside it. (On the embedded store, one
 //!     node, the local put gate does this and the three are trivial.)
 //!     (`s3::a_collector_on_another_node_cannot_take_a_body_being_delivered`)
+//! 16. **A delegation is one row with its audit.** [`crate::DelegationStore::grant_delegate`]
+//!     inserts or replaces the rights of one (unit mailbox, delegate) pair, and
+//!     [`crate::DelegationStore::revoke_delegate`] removes it (false, with nothing written,
+//!     when there was none); each commits its audit rows in the same transaction (promise 6).
+//!     A delegation never outlives either account (`ON DELETE CASCADE`), so purging a
+//!     mailbox needs no clean-up. (`delegations_are_granted_listed_revoked_and_audited`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -2,7 +2,7 @@
 //! outbound queue, and the message blobs they point to.
 //!
 //! Callers never see SQL. The storage contract is a set of traits — [`MailStore`],
-//! [`WebStore`], [`DirectoryStore`], [`LifecycleStore`], [`QueueStore`], [`SearchStore`],
+//! [`WebStore`], [`DirectoryStore`], [`LifecycleStore`], [`DelegationStore`], [`QueueStore`], [`SearchStore`],
 //! [`RateStore`] and [`NodeStore`], together [`Metadata`] — documented there, with the promises every back-end
 //! keeps written in [`contract`] and checked by one test suite on each back-end. The metadata
 //! back-ends (SQLite, PostgreSQL) are private modules implementing them; a [`Store`]
@@ -29,6 +29,7 @@ pub mod backup;
 mod blobs;
 pub mod contract;
 pub mod copy;
+mod delegation;
 mod directory;
 mod error;
 mod gc;
@@ -59,6 +60,7 @@ mod tests;
 use std::path::Path;
 
 pub use blobs::{BackupLease, BlobId, BlobStore, S3Blobs, S3Options};
+pub use delegation::{DelegateRecord, DelegationStore};
 pub use directory::*;
 pub use error::StoreError;
 pub use gc::{DEFAULT_GRACE, GcOptions, GcReport};
@@ -216,6 +218,7 @@ pub trait Metadata:
     + WebStore
     + DirectoryStore
     + LifecycleStore
+    + DelegationStore
     + QueueStore
     + SearchStore
     + RateStore
@@ -228,6 +231,7 @@ impl<T> Metadata for T where
         + WebStore
         + DirectoryStore
         + LifecycleStore
+        + DelegationStore
         + QueueStore
         + SearchStore
         + RateStore

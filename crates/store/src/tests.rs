@@ -1441,6 +1441,146 @@ async fn older_search_text_is_kept_then_extracted_again(kind: Kind) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Contract §16: a delegation is granted (and replaced), listed from both sides, revoked once,
+/// each write with its audit rows in one chain, and it goes with either account.
+async fn delegations_are_granted_listed_revoked_and_audited(kind: Kind) {
+    use hopthu_model::{DelegateRight, DelegateRights};
+    let store = open(kind).await.0;
+    let person = |name: &str, address: &str| NewPerson {
+        full_name: name.into(),
+        unit_code: "U1".into(),
+        position: None,
+        staff_id: None,
+        phone: None,
+        address: address.into(),
+        public: false,
+        head: false,
+        password_hash: "h".into(),
+        must_change_password: false,
+    };
+    let created = store
+        .create_directory(&NewDirectory {
+            units: &[NewUnit {
+                code: "U1".into(),
+                kind: "department".into(),
+                name: "Sở Nội vụ".into(),
+                parent_code: None,
+                address: "sonoivu@caobang.gov.vn".into(),
+                password_hash: "h".into(),
+                must_change_password: false,
+            }],
+            people: &[
+                person("Nông Văn Đạt", "datnv@caobang.gov.vn"),
+                person("Lục Thị Hoa", "hoalt@caobang.gov.vn"),
+            ],
+            aliases: &[],
+            folders: &[("INBOX", None)],
+            created_at: 1,
+        })
+        .await
+        .unwrap();
+    let (_, unit) = created.units[0];
+    let (_, dat) = created.people[0];
+    let (hoa_person, hoa) = created.people[1];
+    let audit = |action: &str, who: &str| NewAudit {
+        actor: "cli:root".into(),
+        action: action.into(),
+        target: "account:sonoivu@caobang.gov.vn".into(),
+        before: None,
+        after: Some(format!(r#"{{"delegate":"{who}"}}"#)),
+    };
+    let read = DelegateRights::parse("read").unwrap();
+    let all = DelegateRights::parse("manage,send-as,send-on-behalf").unwrap();
+
+    assert!(!store.has_delegates(unit).await.unwrap());
+    assert!(store.delegates(unit).await.unwrap().is_empty());
+    store
+        .grant_delegate(unit, hoa, read, "cli:root", 10, &[audit("unit.grant", "hoa")])
+        .await
+        .unwrap();
+    store
+        .grant_delegate(unit, dat, read, "cli:root", 11, &[audit("unit.grant", "dat")])
+        .await
+        .unwrap();
+    // A second grant replaces the rights, who granted and when.
+    store
+        .grant_delegate(unit, dat, all, "qtv@caobang.gov.vn", 12, &[audit("unit.grant", "dat")])
+        .await
+        .unwrap();
+    assert!(store.has_delegates(unit).await.unwrap());
+    assert!(!store.has_delegates(dat).await.unwrap());
+    let delegates = store.delegates(unit).await.unwrap();
+    assert_eq!(
+        delegates,
+        vec![
+            DelegateRecord {
+                unit,
+                unit_address: "sonoivu@caobang.gov.vn".into(),
+                delegate: dat,
+                delegate_address: "datnv@caobang.gov.vn".into(),
+                rights: all,
+                granted_by: "qtv@caobang.gov.vn".into(),
+                granted_at: 12,
+            },
+            DelegateRecord {
+                unit,
+                unit_address: "sonoivu@caobang.gov.vn".into(),
+                delegate: hoa,
+                delegate_address: "hoalt@caobang.gov.vn".into(),
+                rights: read,
+                granted_by: "cli:root".into(),
+                granted_at: 10,
+            },
+        ]
+    );
+    assert!(delegates[0].rights.has(DelegateRight::Read), "manage keeps read");
+    assert_eq!(store.delegations_of(dat).await.unwrap(), vec![delegates[0].clone()]);
+    assert!(store.delegations_of(unit).await.unwrap().is_empty());
+    // Rights without any right are refused and change nothing.
+    assert!(
+        store
+            .grant_delegate(unit, dat, DelegateRights::NONE, "cli:root", 13, &[])
+            .await
+            .is_err()
+    );
+    assert_eq!(store.delegates(unit).await.unwrap(), delegates);
+
+    assert!(
+        store
+            .revoke_delegate(unit, dat, 20, &[audit("unit.revoke", "dat")])
+            .await
+            .unwrap()
+    );
+    // Revoking again removes nothing and writes no audit row.
+    assert!(
+        !store
+            .revoke_delegate(unit, dat, 21, &[audit("unit.revoke", "dat")])
+            .await
+            .unwrap()
+    );
+    assert!(store.delegations_of(dat).await.unwrap().is_empty());
+    let log = store.audit_log().await.unwrap();
+    let actions: Vec<(&str, i64)> = log.iter().map(|r| (r.action.as_str(), r.at)).collect();
+    assert_eq!(
+        actions,
+        [("unit.grant", 10), ("unit.grant", 11), ("unit.grant", 12), ("unit.revoke", 20)]
+    );
+    for pair in log.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+
+    // The delegate's account purged: its delegation goes with it.
+    store
+        .write_lifecycle(&LifecycleWrite {
+            at: 30,
+            effects: &[LifecycleEffect::PurgeMailbox { person: hoa_person }],
+            ..LifecycleWrite::default()
+        })
+        .await
+        .unwrap();
+    assert!(!store.has_delegates(unit).await.unwrap());
+}
+
 on_each_backend!(
     uids_ascend_and_changes_feed_reports_everything,
     one_blob_for_many_recipients_and_copies,
@@ -1462,6 +1602,7 @@ on_each_backend!(
     rate_events_are_counted_and_forgotten,
     every_blob_column_is_a_known_reference,
     older_search_text_is_kept_then_extracted_again,
+    delegations_are_granted_listed_revoked_and_audited,
 );
 
 /// PostgreSQL across a network: `sslmode=verify-full` with the server's CA in `sslrootcert`

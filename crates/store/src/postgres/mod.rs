@@ -23,6 +23,8 @@ mod text_index;
 // The SQL shared with SQLite, compiled here against `Db = Postgres`.
 #[path = "../sql/blob_gc.rs"]
 pub(crate) mod blob_gc;
+#[path = "../sql/delegation.rs"]
+mod delegation;
 #[path = "../sql/directory.rs"]
 mod directory;
 #[path = "../sql/group.rs"]
@@ -67,6 +69,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         5,
         include_str!("../../migrations/postgres/0005_blob_deletions.sql"),
+    ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_unit_delegates.sql"),
     ),
 ];
 

@@ -9,7 +9,7 @@ use crate::lifecycle::*;
 use crate::{PersonState, Result, StoreError};
 
 /// Appends audit rows to the chain inside `tx`.
-async fn append_audit(tx: &mut Tx, at: i64, rows: &[NewAudit]) -> Result<()> {
+pub(super) async fn append_audit(tx: &mut Tx, at: i64, rows: &[NewAudit]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }

@@ -22,6 +22,8 @@ mod text_index;
 // The SQL shared with PostgreSQL, compiled here against `Db = Sqlite`.
 #[path = "../sql/blob_gc.rs"]
 pub(crate) mod blob_gc;
+#[path = "../sql/delegation.rs"]
+mod delegation;
 #[path = "../sql/directory.rs"]
 mod directory;
 #[path = "../sql/group.rs"]
@@ -95,6 +97,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         16,
         include_str!("../../migrations/sqlite/0016_rate_events.sql"),
+    ),
+    (
+        17,
+        include_str!("../../migrations/sqlite/0017_unit_delegates.sql"),
     ),
 ];
 
