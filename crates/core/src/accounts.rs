@@ -45,6 +45,10 @@ pub enum AuthError {
     Expired,
     #[error("temporary failure")]
     Temporary,
+    /// The right password of a unit mailbox that has delegates (Đ12): its people sign in as
+    /// themselves, and its own password no longer works.
+    #[error("the unit mailbox is delegated: sign in with your own account")]
+    Delegated,
 }
 
 /// `hopthu account add`.
@@ -190,6 +194,16 @@ impl Core {
         };
         if account.state != AccountState::Active {
             return Err(AuthError::Disabled);
+        }
+        // A unit mailbox with delegates is used by them, each signed in as themselves (Đ12,
+        // Đ13.2): its own (legacy, shared) password stops working at the first grant.
+        if self
+            .store
+            .has_delegates(account.id)
+            .await
+            .map_err(|_| AuthError::Temporary)?
+        {
+            return Err(AuthError::Delegated);
         }
         // An initial password not changed in time expires (SPEC §5): counted from its first
         // use, so a credentials sheet that takes days to arrive still works.

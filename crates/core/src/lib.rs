@@ -36,6 +36,7 @@ pub mod report;
 mod search;
 mod submission;
 pub mod submit;
+pub mod unit_mailbox;
 pub mod web_session;
 pub mod webmail;
 
@@ -68,6 +69,7 @@ pub use mail::{AppendOutcome, STANDARD_FOLDERS};
 pub use mail::{MoveOutcome, Quota};
 pub use queue::*;
 pub use search::{SearchField, SearchText, extract_search_text};
+pub use unit_mailbox::DelegateRecord;
 
 /// Something changed in a mailbox (new mail, flags, expunge, rename): sessions showing it
 /// re-read its changes. Sent after commit; a receiver that lags simply re-reads everything.

@@ -463,6 +463,7 @@ impl Core {
                 let result = match e {
                     AuthError::Disabled => "refused",
                     AuthError::Expired => "expired",
+                    AuthError::Delegated => "delegated",
                     _ => "failed",
                 };
                 let now = now_ms();

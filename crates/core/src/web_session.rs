@@ -276,7 +276,10 @@ impl Core {
             Ok(p) if p.account == who.account => {}
             Ok(_)
             | Err(SignInError::Auth(
-                AuthError::InvalidCredentials | AuthError::Disabled | AuthError::Expired,
+                AuthError::InvalidCredentials
+                | AuthError::Disabled
+                | AuthError::Expired
+                | AuthError::Delegated,
             )) => {
                 return Err(PasswordChangeError::WrongCurrent);
             }

@@ -13,5 +13,5 @@ pub mod text;
 
 pub use address::EmailAddress;
 pub use flags::{Flag, FlagOp, Flags};
-pub use rights::{DelegateRight, DelegateRights, RightsError};
 pub use ids::{AccountId, MailboxId, MessageId, PersonId, Uid, UnitId};
+pub use rights::{DelegateRight, DelegateRights, RightsError};

@@ -54,9 +54,7 @@ pub struct DelegateRights(u8);
 /// Why a rights list was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RightsError {
-    #[error(
-        "danh sách quyền trống / no rights given (use read, manage, send-as, send-on-behalf)"
-    )]
+    #[error("danh sách quyền trống / no rights given (use read, manage, send-as, send-on-behalf)")]
     Empty,
     #[error(
         "quyền không hợp lệ {0:?} / unknown right {0:?} (use read, manage, send-as, send-on-behalf)"
@@ -167,8 +165,16 @@ mod tests {
         assert!(rights.has(DelegateRight::Read));
         assert!(rights.has(DelegateRight::Manage));
         assert!(!rights.has(DelegateRight::SendAs));
-        assert!(DelegateRights::NONE.with(DelegateRight::Manage).has(DelegateRight::Read));
-        assert!(!DelegateRights::NONE.with(DelegateRight::Read).has(DelegateRight::Manage));
+        assert!(
+            DelegateRights::NONE
+                .with(DelegateRight::Manage)
+                .has(DelegateRight::Read)
+        );
+        assert!(
+            !DelegateRights::NONE
+                .with(DelegateRight::Read)
+                .has(DelegateRight::Manage)
+        );
     }
 
     #[test]
@@ -183,7 +189,9 @@ mod tests {
             DelegateRights::parse("sendas"),
             Err(RightsError::Unknown("sendas".into()))
         );
-        let message = DelegateRights::parse("read, admin").unwrap_err().to_string();
+        let message = DelegateRights::parse("read, admin")
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("\"admin\""), "{message}");
     }
 }

@@ -362,6 +362,14 @@ impl Session {
                     )
                     .await;
             }
+            Err(SignInError::Auth(AuthError::Delegated)) => {
+                self.state = State::Authorization { user: None };
+                return self
+                    .error(
+                        "-ERR [AUTH] hop thu don vi da giao quyen, hay dang nhap bang tai khoan cua chinh minh / this unit mailbox is delegated: sign in with your own account",
+                    )
+                    .await;
+            }
             Err(SignInError::Auth(AuthError::Temporary)) => {
                 return self.error("-ERR [SYS/TEMP] try again later").await;
             }

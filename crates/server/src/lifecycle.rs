@@ -147,7 +147,7 @@ pub enum LifecycleCommand {
     },
 }
 
-async fn open(config: Option<&std::path::Path>) -> anyhow::Result<Arc<Core>> {
+pub(crate) async fn open(config: Option<&std::path::Path>) -> anyhow::Result<Arc<Core>> {
     Core::open(crate::load_config(config)?)
         .await
         .context("open the store")

@@ -15,6 +15,7 @@ mod private;
 mod serve;
 mod store_copy;
 mod tls;
+mod unit_mailbox;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,6 +65,11 @@ enum Command {
     Lifecycle {
         #[command(subcommand)]
         command: lifecycle::LifecycleCommand,
+    },
+    /// Hộp thư đơn vị / unit mailboxes: grant, revoke and list delegates with their rights.
+    UnitMailbox {
+        #[command(subcommand)]
+        command: unit_mailbox::UnitMailboxCommand,
     },
     /// Hàng đợi thư đi / the outbound queue: list, show, retry, delete.
     Queue {
@@ -222,6 +228,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Directory { command } => directory::run(command).await,
             Command::Admin { command } => lifecycle::admin(command).await,
             Command::Lifecycle { command } => lifecycle::run(command).await,
+            Command::UnitMailbox { command } => unit_mailbox::run(command).await,
             Command::Queue { command } => outbound::queue(command).await,
             Command::Dkim { command } => outbound::dkim(command),
             Command::Backup { command } => backup::run(command).await,

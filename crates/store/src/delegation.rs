@@ -8,8 +8,8 @@
 
 use hopthu_model::{AccountId, DelegateRights};
 
-use crate::lifecycle::NewAudit;
 use crate::Result;
+use crate::lifecycle::NewAudit;
 
 /// One delegate of one unit mailbox.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1495,16 +1495,37 @@ async fn delegations_are_granted_listed_revoked_and_audited(kind: Kind) {
     assert!(!store.has_delegates(unit).await.unwrap());
     assert!(store.delegates(unit).await.unwrap().is_empty());
     store
-        .grant_delegate(unit, hoa, read, "cli:root", 10, &[audit("unit.grant", "hoa")])
+        .grant_delegate(
+            unit,
+            hoa,
+            read,
+            "cli:root",
+            10,
+            &[audit("unit.grant", "hoa")],
+        )
         .await
         .unwrap();
     store
-        .grant_delegate(unit, dat, read, "cli:root", 11, &[audit("unit.grant", "dat")])
+        .grant_delegate(
+            unit,
+            dat,
+            read,
+            "cli:root",
+            11,
+            &[audit("unit.grant", "dat")],
+        )
         .await
         .unwrap();
     // A second grant replaces the rights, who granted and when.
     store
-        .grant_delegate(unit, dat, all, "qtv@caobang.gov.vn", 12, &[audit("unit.grant", "dat")])
+        .grant_delegate(
+            unit,
+            dat,
+            all,
+            "qtv@caobang.gov.vn",
+            12,
+            &[audit("unit.grant", "dat")],
+        )
         .await
         .unwrap();
     assert!(store.has_delegates(unit).await.unwrap());
@@ -1533,8 +1554,14 @@ async fn delegations_are_granted_listed_revoked_and_audited(kind: Kind) {
             },
         ]
     );
-    assert!(delegates[0].rights.has(DelegateRight::Read), "manage keeps read");
-    assert_eq!(store.delegations_of(dat).await.unwrap(), vec![delegates[0].clone()]);
+    assert!(
+        delegates[0].rights.has(DelegateRight::Read),
+        "manage keeps read"
+    );
+    assert_eq!(
+        store.delegations_of(dat).await.unwrap(),
+        vec![delegates[0].clone()]
+    );
     assert!(store.delegations_of(unit).await.unwrap().is_empty());
     // Rights without any right are refused and change nothing.
     assert!(
@@ -1563,7 +1590,12 @@ async fn delegations_are_granted_listed_revoked_and_audited(kind: Kind) {
     let actions: Vec<(&str, i64)> = log.iter().map(|r| (r.action.as_str(), r.at)).collect();
     assert_eq!(
         actions,
-        [("unit.grant", 10), ("unit.grant", 11), ("unit.grant", 12), ("unit.revoke", 20)]
+        [
+            ("unit.grant", 10),
+            ("unit.grant", 11),
+            ("unit.grant", 12),
+            ("unit.revoke", 20)
+        ]
     );
     for pair in log.windows(2) {
         assert_eq!(pair[1].prev_hash, pair[0].hash);

@@ -332,6 +332,13 @@ async fn login(
                         "The first password has expired because it was not changed in time. Ask your unit for a new one.",
                     ),
                 ),
+                SignInError::Auth(AuthError::Delegated) => (
+                    StatusCode::FORBIDDEN,
+                    t.s(
+                        "Hộp thư đơn vị này đã được giao quyền cho cán bộ: hãy đăng nhập bằng hộp thư của chính mình.",
+                        "This unit mailbox is delegated to its staff: sign in with your own mailbox.",
+                    ),
+                ),
                 SignInError::Auth(_) => (
                     StatusCode::UNAUTHORIZED,
                     t.s(

@@ -152,6 +152,11 @@ pub(crate) async fn sign_in(s: &mut Session, login: &str, password: &str) -> Cmd
                     Some(code("EXPIRED")),
                     "The first password has expired: ask your unit for a new one / Mat khau lan dau da het han".into(),
                 ),
+                // RFC 5530: the credentials are right, but this identity may not be used.
+                AuthError::Delegated => CmdError::No(
+                    Some(code("AUTHORIZATIONFAILED")),
+                    "Hop thu don vi da giao quyen: hay dang nhap bang tai khoan cua chinh minh / This unit mailbox is delegated: sign in with your own account".into(),
+                ),
                 AuthError::Temporary => CmdError::No(
                     Some(code("UNAVAILABLE")),
                     "Temporary failure, try again later".into(),

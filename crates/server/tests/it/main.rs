@@ -21,5 +21,6 @@ mod smtp;
 mod store_copy;
 mod submit;
 mod tidy;
+mod unit_mailbox;
 mod web;
 mod web_limits;

@@ -104,6 +104,13 @@ pub(crate) async fn auth(
             session.reply(Reply::new(454, "4.7.0", "Temporary authentication failure"));
             Ok(())
         }
+        Err(SignInError::Auth(AuthError::Delegated)) => {
+            tracing::warn!(login = ?shown_login, "authentication refused: delegated unit mailbox");
+            reject_with(
+                session,
+                "Hop thu don vi da giao quyen, hay dang nhap bang tai khoan cua chinh minh / This unit mailbox is delegated: sign in with your own account",
+            )
+        }
         Err(SignInError::Auth(e)) => {
             tracing::warn!(login = ?shown_login, mechanism = mechanism_name, reason = %e, "authentication failed");
             reject(session)
@@ -118,12 +125,13 @@ struct Credentials {
 
 /// `535 5.7.8`, and `421` after too many.
 fn reject(session: &mut Session) -> Result<(), Stop> {
+    reject_with(session, "Authentication credentials invalid")
+}
+
+/// `535 5.7.8` with `text`, and `421` after too many.
+fn reject_with(session: &mut Session, text: &str) -> Result<(), Stop> {
     session.auth_failures += 1;
-    session.reply(Reply::new(
-        535,
-        "5.7.8",
-        "Authentication credentials invalid",
-    ));
+    session.reply(Reply::new(535, "5.7.8", text));
     if session.auth_failures >= MAX_AUTH_FAILURES {
         session.reply(Reply::new(
             421,

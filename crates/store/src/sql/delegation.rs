@@ -21,9 +21,8 @@ fn record(row: &DbRow) -> Result<DelegateRecord> {
         unit_address: row.try_get("unit_address")?,
         delegate: AccountId(row.try_get("delegate_account_id")?),
         delegate_address: row.try_get("delegate_address")?,
-        rights: DelegateRights::parse(&rights).map_err(|e| {
-            StoreError::Corrupt(format!("unit_delegates.rights {rights:?}: {e}"))
-        })?,
+        rights: DelegateRights::parse(&rights)
+            .map_err(|e| StoreError::Corrupt(format!("unit_delegates.rights {rights:?}: {e}")))?,
         granted_by: row.try_get("granted_by")?,
         granted_at: row.try_get("granted_at")?,
     })

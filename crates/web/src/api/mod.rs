@@ -153,6 +153,12 @@ impl FromRequestParts<AppState> for Admin {
                     "hộp thư đã bị thu hồi hoặc mật khẩu hết hạn / account revoked or password expired",
                 ));
             }
+            Err(SignInError::Auth(AuthError::Delegated)) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "hộp thư đơn vị đã giao quyền, hãy đăng nhập bằng hộp thư của chính mình / the unit mailbox is delegated: sign in with your own mailbox",
+                ));
+            }
             Err(SignInError::Auth(AuthError::Temporary)) => {
                 return Err(ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

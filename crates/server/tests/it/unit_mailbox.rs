@@ -1,0 +1,259 @@
+//! Unit mailboxes delegated with rights (Đ12) through the real binary: `hopthu unit-mailbox
+//! grant|revoke|list` on the imported sample province, its refusals (nothing changed), the
+//! audit rows, and the unit mailbox's own password over IMAP before and after the first grant.
+
+use std::process::Output;
+
+use serde_json::Value;
+
+use super::harness::{DOMAIN, TestServer};
+use super::lifecycle::import_province;
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs the CLI and expects success; its standard output.
+fn ok(server: &TestServer, args: &[&str]) -> String {
+    let out = server.cli(args, "");
+    assert!(out.status.success(), "{args:?}: {}", text(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs the CLI and expects a refusal; its standard error.
+fn refused(server: &TestServer, args: &[&str]) -> String {
+    let out = server.cli(args, "");
+    assert!(!out.status.success(), "{args:?} succeeded: {}", text(&out));
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// What a refusal must leave as it was: the delegations and the audit log.
+fn state(server: &TestServer) -> String {
+    server.sql(
+        "SELECT (SELECT COUNT(*) FROM unit_delegates) || ' ' || \
+                (SELECT COUNT(*) FROM audit_log) || ' ' || \
+                COALESCE((SELECT MAX(granted_at) FROM unit_delegates), 0)",
+    )
+}
+
+fn list_json(server: &TestServer, unit: &str) -> Vec<Value> {
+    let out = ok(server, &["unit-mailbox", "list", unit, "--format", "json"]);
+    serde_json::from_str::<Value>(&out)
+        .unwrap_or_else(|e| panic!("{e}: {out}"))
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn delegates_are_granted_listed_revoked_and_audited() {
+    let server = TestServer::start();
+    import_province(&server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let minh = server.add_account("quangvd", "Vi Đức Quang", "Mat-khau-Quang-1");
+
+    assert_eq!(list_json(&server, &unit), Vec::<Value>::new());
+    let out = ok(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &hoa,
+            "--rights",
+            "send-as,READ",
+        ],
+    );
+    assert!(out.contains("read,send-as"), "{out}");
+    // `manage` is stored with `read`.
+    ok(
+        &server,
+        &["unit-mailbox", "grant", &unit, &minh, "--rights", "manage"],
+    );
+
+    let rows = list_json(&server, &unit);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["unit"], unit.as_str());
+    assert_eq!(rows[0]["delegate"], hoa.as_str());
+    assert_eq!(rows[0]["rights"], "read,send-as");
+    assert!(rows[0]["granted_by"].as_str().unwrap().starts_with("cli:"));
+    assert!(rows[0]["granted_at"].as_i64().unwrap() > 1_700_000_000);
+    assert_eq!(rows[1]["delegate"], minh.as_str());
+    assert_eq!(rows[1]["rights"], "read,manage");
+
+    // Text: one line per delegate with rights, who granted and when.
+    let out = ok(&server, &["unit-mailbox", "list", &unit]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with(&format!("{hoa}\tread,send-as\tcli:")),
+        "{out}"
+    );
+    assert!(lines[0].ends_with(" UTC"), "{out}");
+    assert!(
+        lines[1].starts_with(&format!("{minh}\tread,manage\tcli:")),
+        "{out}"
+    );
+
+    // A second grant replaces the rights.
+    ok(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &hoa,
+            "--rights",
+            "read,manage,send-as,send-on-behalf",
+        ],
+    );
+    let rows = list_json(&server, &unit);
+    assert_eq!(rows[0]["rights"], "read,manage,send-as,send-on-behalf");
+
+    // Refusals change nothing: bad rights, an address that is no unit's mailbox, a unit
+    // mailbox as the delegate, an unknown person, a revocation of someone without rights.
+    let before = state(&server);
+    let err = refused(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &minh,
+            "--rights",
+            "read,write",
+        ],
+    );
+    assert!(err.contains("\"write\""), "{err}");
+    let err = refused(
+        &server,
+        &["unit-mailbox", "grant", &unit, &minh, "--rights", ""],
+    );
+    assert!(err.contains("no rights"), "{err}");
+    let err = refused(
+        &server,
+        &["unit-mailbox", "grant", &hoa, &minh, "--rights", "read"],
+    );
+    assert!(err.contains("không phải hộp thư của một đơn vị"), "{err}");
+    assert!(err.contains("not the mailbox of a unit"), "{err}");
+    let err = refused(&server, &["unit-mailbox", "list", &hoa]);
+    assert!(err.contains("not the mailbox of a unit"), "{err}");
+    let other_unit = format!("sotuphap@{DOMAIN}");
+    let err = refused(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &other_unit,
+            "--rights",
+            "read",
+        ],
+    );
+    assert!(err.contains("not a personal mailbox"), "{err}");
+    let err = refused(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &format!("khongco@{DOMAIN}"),
+            "--rights",
+            "read",
+        ],
+    );
+    assert!(err.contains("no such mailbox"), "{err}");
+    let err = refused(&server, &["unit-mailbox", "revoke", &other_unit, &hoa]);
+    assert!(err.contains("has no rights"), "{err}");
+    assert_eq!(state(&server), before);
+    assert_eq!(list_json(&server, &other_unit), Vec::<Value>::new());
+
+    let out = ok(&server, &["unit-mailbox", "revoke", &unit, &minh]);
+    assert!(out.contains(&minh), "{out}");
+    let err = refused(&server, &["unit-mailbox", "revoke", &unit, &minh]);
+    assert!(err.contains("has no rights"), "{err}");
+    let rows = list_json(&server, &unit);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["delegate"], hoa.as_str());
+
+    // Each grant and revocation is in the audit log: who, unit, person, rights; and the chain
+    // still verifies.
+    let log = server.sql(
+        "SELECT action, actor, target, COALESCE(before, '-'), COALESCE(after, '-') \
+           FROM audit_log WHERE action LIKE 'unit_mailbox.%' ORDER BY id",
+    );
+    let rows: Vec<Vec<&str>> = log.lines().map(|l| l.split('|').collect()).collect();
+    assert_eq!(rows.len(), 4, "{log}");
+    let target = format!("unit_mailbox:{unit}");
+    for row in &rows {
+        assert!(row[1].starts_with("cli:"), "{log}");
+        assert_eq!(row[2], target, "{log}");
+    }
+    assert_eq!(rows[0][0], "unit_mailbox.grant");
+    assert_eq!(rows[0][3], "-");
+    let after: Value = serde_json::from_str(rows[0][4]).unwrap();
+    assert_eq!(after["delegate"], hoa.as_str());
+    assert_eq!(after["rights"], "read,send-as");
+    let before: Value = serde_json::from_str(rows[2][3]).unwrap();
+    assert_eq!(before["rights"], "read,send-as");
+    let after: Value = serde_json::from_str(rows[2][4]).unwrap();
+    assert_eq!(after["rights"], "read,manage,send-as,send-on-behalf");
+    assert_eq!(rows[3][0], "unit_mailbox.revoke");
+    let before: Value = serde_json::from_str(rows[3][3]).unwrap();
+    assert_eq!(before["delegate"], minh.as_str());
+    assert_eq!(rows[3][4], "-");
+    ok(&server, &["lifecycle", "audit", "--verify"]);
+}
+
+#[test]
+fn the_unit_mailbox_password_stops_at_the_first_grant() {
+    let server = TestServer::start();
+    import_province(&server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let unit_password = "Mat-khau-don-vi-1";
+    // The unit's one-time password made its own, as the unit would in the webmail.
+    let out = server.cli(
+        &["account", "password", &unit, "--no-force-change"],
+        &format!("{unit_password}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+
+    // Before any grant it works as it always did.
+    let out = server.python("unit_mailbox_login.py", &[&unit, unit_password]);
+    assert_eq!(out.trim(), "OK");
+
+    // A refused grant (bad rights) does not stop it.
+    refused(
+        &server,
+        &["unit-mailbox", "grant", &unit, &hoa, "--rights", "owner"],
+    );
+    let out = server.python("unit_mailbox_login.py", &[&unit, unit_password]);
+    assert_eq!(out.trim(), "OK");
+
+    ok(
+        &server,
+        &["unit-mailbox", "grant", &unit, &hoa, "--rights", "read"],
+    );
+    let out = server.python("unit_mailbox_login.py", &[&unit, unit_password]);
+    assert!(out.starts_with("NO "), "{out}");
+    assert!(out.contains("[AUTHORIZATIONFAILED]"), "{out}");
+    assert!(out.contains("delegated"), "{out}");
+    // A wrong password is still just a wrong password.
+    let out = server.python("unit_mailbox_login.py", &[&unit, "Sai-mat-khau-1"]);
+    assert!(out.contains("[AUTHENTICATIONFAILED]"), "{out}");
+    // The delegate signs in as themselves.
+    let out = server.python("unit_mailbox_login.py", &[&hoa, "Mat-khau-Hoa-1"]);
+    assert_eq!(out.trim(), "OK");
+    // The refusal is in the sign-in history with its reason.
+    let history = server.sql(&format!(
+        "SELECT s.result FROM sign_ins s JOIN accounts a ON a.id = s.account_id \
+          WHERE a.address = '{unit}' ORDER BY s.id"
+    ));
+    assert!(history.lines().any(|r| r == "delegated"), "{history}");
+}
