@@ -46,7 +46,8 @@ pub enum AuthError {
     #[error("temporary failure")]
     Temporary,
     /// The right password of a unit mailbox that has delegates (Đ12): its people sign in as
-    /// themselves, and its own password no longer works.
+    /// themselves, and its own password no longer works. Not counted as a failed sign-in by
+    /// the throttle (the password was right), only recorded in the history.
     #[error("the unit mailbox is delegated: sign in with your own account")]
     Delegated,
 }

@@ -458,12 +458,20 @@ impl Core {
                 Ok(principal)
             }
             Err(AuthError::Temporary) => Err(SignInError::Auth(AuthError::Temporary)),
+            // The right password of a delegated unit mailbox is no guess: not counted as a
+            // failure of the source, so the phones still set up with the unit's old shared
+            // password do not lock the office's address out. Recorded in the history.
+            Err(AuthError::Delegated) => {
+                drop(checking);
+                crate::metrics::bump(&self.metrics.sign_in_failures, 1);
+                self.record_sign_in(None, login, via, ip, "delegated").await;
+                Err(SignInError::Auth(AuthError::Delegated))
+            }
             Err(e) => {
                 crate::metrics::bump(&self.metrics.sign_in_failures, 1);
                 let result = match e {
                     AuthError::Disabled => "refused",
                     AuthError::Expired => "expired",
-                    AuthError::Delegated => "delegated",
                     _ => "failed",
                 };
                 let now = now_ms();

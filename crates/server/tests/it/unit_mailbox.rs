@@ -224,9 +224,9 @@ fn the_unit_mailbox_password_stops_at_the_first_grant() {
     assert!(out.status.success(), "{}", text(&out));
     let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
 
-    // Before any grant it works as it always did.
-    let out = server.python("unit_mailbox_login.py", &[&unit, unit_password]);
-    assert_eq!(out.trim(), "OK");
+    // Before any grant it works as it always did, on every protocol.
+    let out = server.python("unit_mailbox_login.py", &[&unit, unit_password, "--all"]);
+    assert_eq!(out, "IMAP OK\nPOP3 OK\nSMTP OK\n");
 
     // A refused grant (bad rights) does not stop it.
     refused(
@@ -240,10 +240,23 @@ fn the_unit_mailbox_password_stops_at_the_first_grant() {
         &server,
         &["unit-mailbox", "grant", &unit, &hoa, "--rights", "read"],
     );
-    let out = server.python("unit_mailbox_login.py", &[&unit, unit_password]);
-    assert!(out.starts_with("NO "), "{out}");
-    assert!(out.contains("[AUTHORIZATIONFAILED]"), "{out}");
-    assert!(out.contains("delegated"), "{out}");
+    let out = server.python("unit_mailbox_login.py", &[&unit, unit_password, "--all"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].starts_with("IMAP NO "), "{out}");
+    assert!(lines[0].contains("[AUTHORIZATIONFAILED]"), "{out}");
+    assert!(lines[1].starts_with("POP3 NO -ERR [AUTH]"), "{out}");
+    assert!(lines[2].starts_with("SMTP NO 535 5.7.8"), "{out}");
+    for line in lines {
+        assert!(line.contains("delegated"), "{out}");
+        assert!(
+            line.contains("hay dang nhap bang tai khoan cua chinh minh"),
+            "{out}"
+        );
+    }
+    // The right password is no guess: no failure counted against the source or the account
+    // (the office's phones still set up with it must not lock the office out).
+    assert_eq!(server.sql("SELECT COUNT(*) FROM rate_events").trim(), "0");
     // A wrong password is still just a wrong password.
     let out = server.python("unit_mailbox_login.py", &[&unit, "Sai-mat-khau-1"]);
     assert!(out.contains("[AUTHENTICATIONFAILED]"), "{out}");
