@@ -15,7 +15,9 @@
 //!   while the source (an IPv4 address or an IPv6 /64, [`source_key`]) is locked out, or the
 //!   account is locked for that source ([`SignInError::Throttled`], no password check); an
 //!   attempt in flight counts against its account as a failure until it turns out right (so
-//!   parallel guesses cannot all pass the check), failures are recorded when they happen, and
+//!   parallel guesses cannot all pass the check: those beyond the limit wait for the earlier
+//!   ones to end, then look again, so a mail client opening several connections at once is
+//!   not refused), failures are recorded when they happen, and
 //!   each failure is slowed down a little. An account under attack from many sources is slowed
 //!   down, never locked: its owner can still sign in from elsewhere;
 //! - submission: [`Core::check_send_rate`] before accepting a transaction (MAIL) and each
@@ -33,6 +35,12 @@ use crate::{AuthError, Core, Principal};
 
 /// One hour: the window of `messages_per_hour` and of success notices.
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// The longest a sign-in waits for the attempts in flight before it (on the same account from
+/// the same source) to end; then it is refused as throttled.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(20);
+/// How often a waiting sign-in looks again when no attempt in flight has ended.
+const IN_FLIGHT_TICK: Duration = Duration::from_millis(50);
 
 /// Success notices one address may receive per hour.
 pub(crate) const SUCCESS_NOTICES_PER_HOUR: usize = 60;
@@ -96,6 +104,8 @@ struct State {
 #[derive(Debug, Default)]
 pub struct RateLimits {
     state: Arc<Mutex<State>>,
+    /// Told when a sign-in stops being in flight: those waiting behind it look again.
+    settled: Arc<tokio::sync::Notify>,
 }
 
 impl RateLimits {
@@ -130,6 +140,7 @@ impl RateLimits {
         *by_pair += 1;
         let guard = Checking {
             state: self.state.clone(),
+            settled: Some(self.settled.clone()),
             account: account.to_string(),
             source,
         };
@@ -146,6 +157,8 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 /// is abandoned half-way (the client went away).
 struct Checking {
     state: Arc<Mutex<State>>,
+    /// `None` once left quietly ([`Checking::leave_quietly`]).
+    settled: Option<Arc<tokio::sync::Notify>>,
     account: String,
     source: IpAddr,
 }
@@ -166,6 +179,18 @@ impl Drop for Checking {
                 state.checking_pair.remove(&pair);
             }
         }
+        drop(state);
+        if let Some(settled) = &self.settled {
+            settled.notify_waiters();
+        }
+    }
+}
+
+impl Checking {
+    /// Stops being in flight without waking the sign-ins waiting for one to end (one that only
+    /// waited frees nothing they wait for).
+    fn leave_quietly(mut self) {
+        self.settled = None;
     }
 }
 
@@ -388,43 +413,68 @@ impl Core {
         let source = source_key(ip);
         let source_text = source.to_string();
         let pair_text = format!("{key} {source_text}");
-        // In flight before the stored counts are read: an attempt that ends meanwhile has
-        // recorded its failure before leaving, so it is counted one way or the other.
-        let (checking, others_account, others_pair) = self.rate_limits.checking(&key, source);
-        let now = now_ms();
-        let since = now - millis(window);
-        let ask = |kind, key| RateAsk { kind, key, since };
-        let counts = match self
-            .store
-            .rate_counts(&[
-                ask(RateKind::FailureBySource, &source_text),
-                ask(RateKind::FailureByAccountSource, &pair_text),
-                ask(RateKind::FailureByAccount, &key),
-            ])
-            .await
-        {
-            Ok(counts) => counts,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the failed sign-ins");
-                return Err(SignInError::Auth(AuthError::Temporary));
+        let waited_until = tokio::time::Instant::now() + IN_FLIGHT_WAIT;
+        let (checking, others_account, by_ip, by_pair, by_account) = loop {
+            // Registered before this attempt counts itself, so no ending is missed.
+            let settled = self.rate_limits.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            // In flight before the stored counts are read: an attempt that ends meanwhile has
+            // recorded its failure before leaving, so it is counted one way or the other.
+            let (checking, others_account, others_pair) = self.rate_limits.checking(&key, source);
+            let now = now_ms();
+            let since = now - millis(window);
+            let ask = |kind, key| RateAsk { kind, key, since };
+            let counts = match self
+                .store
+                .rate_counts(&[
+                    ask(RateKind::FailureBySource, &source_text),
+                    ask(RateKind::FailureByAccountSource, &pair_text),
+                    ask(RateKind::FailureByAccount, &key),
+                ])
+                .await
+            {
+                Ok(counts) => counts,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the failed sign-ins");
+                    return Err(SignInError::Auth(AuthError::Temporary));
+                }
+            };
+            let (by_ip, by_pair, by_account) = (counts[0], counts[1], counts[2]);
+            let per_account = u64::from(limits.auth_failures_per_account);
+            let throttled = if by_ip.weight >= u64::from(limits.auth_failures_per_ip) {
+                tracing::warn!(%ip, failures = by_ip.weight, "sign-in throttled (source)");
+                Some(retry_after(&by_ip, window, now))
+            } else if by_pair.weight >= per_account {
+                tracing::warn!(%ip, login = ?key, failures = by_pair.weight, "sign-in throttled (account from this source)");
+                Some(retry_after(&by_pair, window, now))
+            } else if by_pair.weight + others_pair >= per_account {
+                // Only attempts still in flight stand between this one and the limit: wait
+                // until one of them ends, then look again.
+                // Leaving quietly: waking the others (and itself) would only make them look
+                // again at once. A short tick also ends two waiters waiting on each other.
+                checking.leave_quietly();
+                if tokio::time::Instant::now() < waited_until {
+                    let _ = tokio::time::timeout(IN_FLIGHT_TICK, settled).await;
+                    continue;
+                }
+                tracing::warn!(%ip, login = ?key, failures = by_pair.weight, in_flight = others_pair, "sign-in throttled (account from this source, in flight)");
+                crate::metrics::bump(&self.metrics.sign_ins_throttled, 1);
+                self.record_sign_in(None, login, via, ip, "throttled").await;
+                return Err(SignInError::Throttled {
+                    retry_after: retry_after(&by_pair, window, now),
+                });
+            } else {
+                None
+            };
+            if let Some(retry_after) = throttled {
+                drop(checking);
+                crate::metrics::bump(&self.metrics.sign_ins_throttled, 1);
+                self.record_sign_in(None, login, via, ip, "throttled").await;
+                return Err(SignInError::Throttled { retry_after });
             }
+            break (checking, others_account, by_ip, by_pair, by_account);
         };
-        let (by_ip, by_pair, by_account) = (counts[0], counts[1], counts[2]);
-        let throttled = if by_ip.weight >= u64::from(limits.auth_failures_per_ip) {
-            tracing::warn!(%ip, failures = by_ip.weight, "sign-in throttled (source)");
-            Some(retry_after(&by_ip, window, now))
-        } else if by_pair.weight + others_pair >= u64::from(limits.auth_failures_per_account) {
-            tracing::warn!(%ip, login = ?key, failures = by_pair.weight, in_flight = others_pair, "sign-in throttled (account from this source)");
-            Some(retry_after(&by_pair, window, now))
-        } else {
-            None
-        };
-        if let Some(retry_after) = throttled {
-            drop(checking);
-            crate::metrics::bump(&self.metrics.sign_ins_throttled, 1);
-            self.record_sign_in(None, login, via, ip, "throttled").await;
-            return Err(SignInError::Throttled { retry_after });
-        }
         let slow_down = (by_account.weight + others_account)
             .saturating_sub(u64::from(limits.auth_failures_per_account));
         if slow_down > 0 {
@@ -720,6 +770,37 @@ mod throttle_tests {
             }
         }
         assert_eq!((checked, throttled), (3, 9));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A mail client opening more connections at once than the failure limit (Thunderbird
+    /// opens several) with the right password: the attempts beyond the limit wait for the
+    /// earlier ones, none is refused.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn parallel_right_passwords_beyond_the_limit_all_sign_in() {
+        let (core, dir) = core(
+            "parallel-right",
+            "auth_failures_per_ip = 100\nauth_failures_per_account = 3",
+        )
+        .await;
+        let sign_ins: Vec<_> = (0..12)
+            .map(|_| {
+                let core = core.clone();
+                tokio::spawn(async move {
+                    core.authenticate_from(
+                        ip("192.0.2.10"),
+                        SignInVia::Imap,
+                        "qtv@caobang.gov.vn",
+                        "Mat-khau-dung-1",
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for sign_in in sign_ins {
+            let principal = sign_in.await.unwrap().expect("signed in");
+            assert_eq!(principal.address.to_string(), "qtv@caobang.gov.vn");
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 
