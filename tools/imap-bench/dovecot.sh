@@ -254,9 +254,11 @@ service imap {
 }
 EOF
 fi
-dovecot -F -c "$D/dovecot.conf" &
-DOVECOT_PID=$!
-wait_port "$DOVECOT_PORT"
+if [ "$HOPTHU_ONLY" != 1 ]; then
+    dovecot -F -c "$D/dovecot.conf" &
+    DOVECOT_PID=$!
+    wait_port "$DOVECOT_PORT"
+fi
 
 if [ "$LOGINS" = 1 ]; then
     if [ "$CLIENT" = python ]; then
