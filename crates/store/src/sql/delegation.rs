@@ -3,7 +3,8 @@
 use hopthu_model::{AccountId, DelegateRights};
 use sqlx::Row;
 
-use super::{Backend, DbRow, lifecycle::append_audit};
+use super::lifecycle::{append_audit, commit_removal};
+use super::{Backend, DbRow};
 use crate::delegation::DelegateRecord;
 use crate::lifecycle::NewAudit;
 use crate::{Result, StoreError};
@@ -80,13 +81,7 @@ impl crate::DelegationStore for Backend {
         .bind(delegate.0)
         .execute(&mut *tx)
         .await?;
-        if r.rows_affected() == 0 {
-            let _ = tx.rollback().await;
-            return Ok(false);
-        }
-        append_audit(&mut tx, at, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        commit_removal(tx, r.rows_affected(), at, audit).await
     }
 
     async fn delegates(&self, unit: AccountId) -> Result<Vec<DelegateRecord>> {

@@ -8,6 +8,23 @@ use super::{Backend, DbRow, Tx, dialect};
 use crate::lifecycle::*;
 use crate::{PersonState, Result, StoreError};
 
+/// Ends a write that removed `removed` rows: none → rolled back, `false`, nothing written (not
+/// even `audit`); some → `audit` appended and committed, `true`.
+pub(super) async fn commit_removal(
+    mut tx: Tx,
+    removed: u64,
+    at: i64,
+    audit: &[NewAudit],
+) -> Result<bool> {
+    if removed == 0 {
+        let _ = tx.rollback().await;
+        return Ok(false);
+    }
+    append_audit(&mut tx, at, audit).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Appends audit rows to the chain inside `tx`.
 pub(super) async fn append_audit(tx: &mut Tx, at: i64, rows: &[NewAudit]) -> Result<()> {
     if rows.is_empty() {
@@ -276,13 +293,7 @@ impl crate::LifecycleStore for Backend {
             .bind(account.0)
             .execute(&mut *tx)
             .await?;
-        if r.rows_affected() == 0 {
-            let _ = tx.rollback().await;
-            return Ok(false);
-        }
-        append_audit(&mut tx, at, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        commit_removal(tx, r.rows_affected(), at, audit).await
     }
 
     async fn admins(&self) -> Result<Vec<AdminRecord>> {
