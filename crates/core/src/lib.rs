@@ -34,6 +34,7 @@ mod queue;
 mod quota;
 pub mod report;
 mod search;
+pub mod shared;
 mod submission;
 pub mod submit;
 pub mod unit_mailbox;

@@ -6,12 +6,13 @@
 
 use std::sync::Arc;
 
-use hopthu_model::{FlagOp, Flags, MailboxId, Uid};
+use hopthu_model::{AccountId, Flag, FlagOp, Flags, MailboxId, Uid};
 use hopthu_store::{
     BlobId, Changes, Delivery, MailboxRecord, MailboxStatus, MessageIndex, MessageRecord, SortRow,
     SpecialUse, StoreFlagsOutcome,
 };
 
+use crate::shared::{SHARED_ROOT, is_shared_name, shown};
 use crate::{Core, Error, ErrorKind, Principal, Result, now};
 
 /// The folders every personal mailbox gets, with their SPECIAL-USE attributes (RFC 6154).
@@ -60,26 +61,35 @@ fn check_new_name(name: &str) -> Result<()> {
 }
 
 impl Core {
-    /// All mailboxes of the principal, by name.
+    /// All mailboxes of the principal, by name: its own, then the folders of each unit
+    /// mailbox it may see, as `Shared/<unit address>/<folder>` (`crate::shared`).
     pub async fn mailboxes(&self, who: &Principal) -> Result<Vec<MailboxRecord>> {
-        Ok(self.store.mailboxes(who.account).await?)
+        let mut all = self.store.mailboxes(who.account).await?;
+        for unit in self.shared_mailboxes(who).await? {
+            if !unit.access.allows('l') {
+                continue;
+            }
+            let prefix = unit.prefix();
+            for record in self.store.mailboxes(unit.account).await? {
+                all.push(shown(record, &prefix));
+            }
+        }
+        Ok(all)
     }
 
-    /// A mailbox of the principal by name.
+    /// A mailbox of the principal by name (its own, or a shared one it may see).
     pub async fn mailbox(&self, who: &Principal, name: &str) -> Result<MailboxRecord> {
+        let place = self.place(who, name).await?;
         self.store
-            .mailbox_by_name(who.account, &canonical_name(name))
+            .mailbox_by_name(place.owner, &canonical_name(&place.local))
             .await?
+            .map(|m| shown(m, &place.prefix))
             .ok_or_else(|| Error::not_found(format!("no mailbox named {name:?}")))
     }
 
-    /// A mailbox of the principal by id.
+    /// A mailbox of the principal by id (its own, or a shared one it may see).
     pub async fn mailbox_by_id(&self, who: &Principal, id: MailboxId) -> Result<MailboxRecord> {
-        self.store
-            .mailbox(id)
-            .await?
-            .filter(|m| m.account_id == who.account)
-            .ok_or_else(|| Error::not_found("no such mailbox"))
+        Ok(self.mailbox_access(who, id).await?.0)
     }
 
     /// Creates a mailbox, and any missing parents (RFC 3501 §6.3.3).
@@ -89,11 +99,25 @@ impl Core {
         name: &str,
         special_use: Option<SpecialUse>,
     ) -> Result<MailboxId> {
-        let name = canonical_name(name.trim_end_matches(SEPARATOR));
+        let place = self
+            .place(who, &canonical_name(name.trim_end_matches(SEPARATOR)))
+            .await?;
+        let name = canonical_name(&place.local);
         check_new_name(&name)?;
         if name == "INBOX" {
             return Err(Error::new(ErrorKind::AlreadyExists, "INBOX always exists"));
         }
+        if place.prefix.is_empty() && is_shared_name(&name) {
+            return Err(Error::invalid(format!(
+                "\"{SHARED_ROOT}\" là tên dành cho hộp thư đơn vị / \"{SHARED_ROOT}\" is reserved for unit mailboxes"
+            )));
+        }
+        place.access.require('k')?;
+        let (owner, special_use) = if place.prefix.is_empty() {
+            (who.account, special_use)
+        } else {
+            (place.owner, None)
+        };
         let mut parent = String::new();
         let parts: Vec<&str> = name.split(SEPARATOR).collect();
         for part in &parts[..parts.len() - 1] {
@@ -101,34 +125,27 @@ impl Core {
                 parent.push(SEPARATOR);
             }
             parent.push_str(part);
-            if self
-                .store
-                .mailbox_by_name(who.account, &parent)
-                .await?
-                .is_none()
-            {
-                self.store
-                    .create_mailbox(who.account, &parent, None)
-                    .await?;
+            if self.store.mailbox_by_name(owner, &parent).await?.is_none() {
+                self.store.create_mailbox(owner, &parent, None).await?;
             }
         }
-        Ok(self
-            .store
-            .create_mailbox(who.account, &name, special_use)
-            .await?)
+        Ok(self.store.create_mailbox(owner, &name, special_use).await?)
     }
 
     /// Deletes a mailbox and its messages. INBOX cannot be deleted; a mailbox with children
     /// cannot either (RFC 3501 §6.3.4 allows refusing; we keep the hierarchy whole).
     pub async fn delete_mailbox(&self, who: &Principal, name: &str) -> Result<()> {
+        let place = self.place(who, name).await?;
         let mailbox = self.mailbox(who, name).await?;
-        if mailbox.name == "INBOX" {
+        place.access.require('x')?;
+        let local = &mailbox.name[place.prefix.len()..];
+        if local == "INBOX" {
             return Err(Error::forbidden("INBOX cannot be deleted"));
         }
-        let prefix = format!("{}{SEPARATOR}", mailbox.name);
+        let prefix = format!("{local}{SEPARATOR}");
         if self
             .store
-            .mailboxes(who.account)
+            .mailboxes(place.owner)
             .await?
             .iter()
             .any(|m| m.name.starts_with(&prefix))
@@ -139,7 +156,7 @@ impl Core {
             ));
         }
         self.store.delete_mailbox(mailbox.id).await?;
-        self.notify(who.account, mailbox.id);
+        self.notify(place.owner, mailbox.id);
         Ok(())
     }
 
@@ -152,36 +169,48 @@ impl Core {
         from: &str,
         to: &str,
     ) -> Result<(String, String)> {
+        let from_place = self.place(who, from).await?;
         let mailbox = self.mailbox(who, from).await?;
         let to = canonical_name(to.trim_end_matches(SEPARATOR));
-        check_new_name(&to)?;
-        if to == "INBOX" {
+        let to_place = self.place(who, &to).await?;
+        if from_place.owner != to_place.owner {
+            return Err(Error::invalid(
+                "không thể chuyển thư mục sang hộp thư khác / a mailbox cannot move to another account's mailboxes",
+            ));
+        }
+        from_place.access.require('x')?;
+        to_place.access.require('k')?;
+        let owner = from_place.owner;
+        let local = mailbox.name[from_place.prefix.len()..].to_string();
+        let to_local = canonical_name(&to_place.local);
+        check_new_name(&to_local)?;
+        if to_local == "INBOX" {
             return Err(Error::new(ErrorKind::AlreadyExists, "INBOX always exists"));
         }
-        if mailbox.name == "INBOX" {
+        if to_place.prefix.is_empty() && is_shared_name(&to_local) {
+            return Err(Error::invalid(format!(
+                "\"{SHARED_ROOT}\" là tên dành cho hộp thư đơn vị / \"{SHARED_ROOT}\" is reserved for unit mailboxes"
+            )));
+        }
+        if local == "INBOX" {
             let target = self.create_mailbox(who, &to, None).await?;
             let uids = self.store.message_index(mailbox.id).await?.uids;
             self.store.move_messages(mailbox.id, &uids, target).await?;
-            self.notify(who.account, mailbox.id);
-            self.notify(who.account, target);
+            self.notify(owner, mailbox.id);
+            self.notify(owner, target);
             return Ok((mailbox.name, to));
         }
-        if to.starts_with(&format!("{}{SEPARATOR}", mailbox.name)) {
+        if to_local.starts_with(&format!("{local}{SEPARATOR}")) {
             return Err(Error::invalid("a mailbox cannot move below itself"));
         }
-        if let Some((parent, _)) = to.rsplit_once(SEPARATOR)
-            && self
-                .store
-                .mailbox_by_name(who.account, parent)
-                .await?
-                .is_none()
+        if let Some((parent, _)) = to_local.rsplit_once(SEPARATOR)
+            && self.store.mailbox_by_name(owner, parent).await?.is_none()
         {
-            self.create_mailbox(who, parent, None).await?;
+            let shown_parent = format!("{}{parent}", to_place.prefix);
+            self.create_mailbox(who, &shown_parent, None).await?;
         }
-        self.store
-            .rename_mailbox(who.account, &mailbox.name, &to)
-            .await?;
-        self.notify(who.account, mailbox.id);
+        self.store.rename_mailbox(owner, &local, &to_local).await?;
+        self.notify(owner, mailbox.id);
         Ok((mailbox.name, to))
     }
 
@@ -202,9 +231,9 @@ impl Core {
 
     /// Counts and the mailbox row (STATUS, SELECT).
     pub async fn mailbox_status(&self, who: &Principal, id: MailboxId) -> Result<MailboxStatus> {
-        let status = self.store.mailbox_status(id).await?;
+        let mut status = self.store.mailbox_status(id).await?;
         if status.mailbox.account_id != who.account {
-            return Err(Error::not_found("no such mailbox"));
+            status.mailbox = self.mailbox_by_id(who, id).await?;
         }
         Ok(status)
     }
@@ -295,9 +324,10 @@ impl Core {
         flags: &Flags,
         internal_date: Option<i64>,
     ) -> Result<AppendOutcome> {
-        let mailbox = self.mailbox_by_id(who, id).await?;
+        let mailbox = self.mailbox_with(who, id, 'i').await?;
         let size = self.check_size(raw.len())?;
-        self.check_quota(who, u64::from(size)).await?;
+        self.check_quota(mailbox.account_id, u64::from(size))
+            .await?;
         let raw = Arc::new(raw);
         // Text extraction (a blocking thread) and the blob write (fsync) overlap.
         let (text, body) = tokio::join!(
@@ -320,7 +350,7 @@ impl Core {
             )
             .await?;
         self.store.settle_body(&body, raw).await?;
-        self.notify(who.account, id);
+        self.notify(mailbox.account_id, id);
         Ok(AppendOutcome {
             uidvalidity: mailbox.uidvalidity,
             uid: uids[0].1,
@@ -350,13 +380,29 @@ impl Core {
         flags: &Flags,
         unchanged_since: Option<u64>,
     ) -> Result<StoreFlagsOutcome> {
-        self.mailbox_by_id(who, id).await?;
+        let (mailbox, access) = self.mailbox_access(who, id).await?;
+        // RFC 4314 §4: \Seen needs `s`, \Deleted `t`, every other flag `w`; replacing the
+        // flags may clear any of them.
+        let replace = matches!(op, FlagOp::Replace);
+        if replace || flags.contains(&Flag::Deleted) {
+            access.require('t')?;
+        }
+        if replace
+            || flags
+                .iter()
+                .any(|f| !matches!(f, Flag::Seen | Flag::Deleted))
+        {
+            access.require('w')?;
+        }
+        if flags.contains(&Flag::Seen) {
+            access.require('s')?;
+        }
         let outcome = self
             .store
             .store_flags(id, uids, op, flags, unchanged_since)
             .await?;
         if !outcome.changed.is_empty() {
-            self.notify(who.account, id);
+            self.notify(mailbox.account_id, id);
         }
         Ok(outcome)
     }
@@ -370,15 +416,15 @@ impl Core {
         uids: &[Uid],
         target: MailboxId,
     ) -> Result<(u32, Vec<(Uid, Uid)>)> {
-        self.mailbox_by_id(who, source).await?;
-        let target_mailbox = self.mailbox_by_id(who, target).await?;
+        self.mailbox_with(who, source, 'r').await?;
+        let target_mailbox = self.mailbox_with(who, target, 'i').await?;
         if source != target {
             let adding = self.size_of(who, source, uids).await?;
-            self.check_quota(who, adding).await?;
+            self.check_quota(target_mailbox.account_id, adding).await?;
         }
         let pairs = self.store.copy_messages(source, uids, target).await?;
         if !pairs.is_empty() {
-            self.notify(who.account, target);
+            self.notify(target_mailbox.account_id, target);
         }
         Ok((target_mailbox.uidvalidity, pairs))
     }
@@ -390,10 +436,10 @@ impl Core {
         id: MailboxId,
         uids: Option<&[Uid]>,
     ) -> Result<Vec<Uid>> {
-        self.mailbox_by_id(who, id).await?;
+        let mailbox = self.mailbox_with(who, id, 'e').await?;
         let removed = self.store.expunge(id, uids).await?;
         if !removed.is_empty() {
-            self.notify(who.account, id);
+            self.notify(mailbox.account_id, id);
         }
         Ok(removed)
     }
@@ -407,13 +453,21 @@ impl Core {
         uids: &[Uid],
         target: MailboxId,
     ) -> Result<MoveOutcome> {
-        self.mailbox_by_id(who, source).await?;
-        let target_mailbox = self.mailbox_by_id(who, target).await?;
+        // RFC 6851 §3.3 with RFC 4314: MOVE needs `t` and `e` on the source, `i` on the
+        // target.
+        let (source_mailbox, access) = self.mailbox_access(who, source).await?;
+        access.require('t')?;
+        access.require('e')?;
+        let target_mailbox = self.mailbox_with(who, target, 'i').await?;
+        if source_mailbox.account_id != target_mailbox.account_id {
+            let adding = self.size_of(who, source, uids).await?;
+            self.check_quota(target_mailbox.account_id, adding).await?;
+        }
         let pairs = self.store.move_messages(source, uids, target).await?;
         if !pairs.is_empty() {
-            self.notify(who.account, source);
+            self.notify(source_mailbox.account_id, source);
             if target != source {
-                self.notify(who.account, target);
+                self.notify(target_mailbox.account_id, target);
             }
         }
         Ok(MoveOutcome {
@@ -452,7 +506,12 @@ impl Core {
 
     /// The storage quota of the principal's account and what it uses (RFC 9208).
     pub async fn quota(&self, who: &Principal) -> Result<Quota> {
-        let (used, messages) = self.store.account_usage(who.account).await?;
+        self.quota_of(who.account).await
+    }
+
+    /// Storage use of an account (its own, or a unit mailbox's a delegate adds to).
+    async fn quota_of(&self, account: AccountId) -> Result<Quota> {
+        let (used, messages) = self.store.account_usage(account).await?;
         Ok(Quota {
             used,
             limit: self.config.limits.account_quota,
@@ -461,8 +520,8 @@ impl Core {
     }
 
     /// Refuses with `QuotaExceeded` when `adding` more bytes would exceed the quota.
-    async fn check_quota(&self, who: &Principal, adding: u64) -> Result<()> {
-        let quota = self.quota(who).await?;
+    async fn check_quota(&self, account: AccountId, adding: u64) -> Result<()> {
+        let quota = self.quota_of(account).await?;
         if quota.used.saturating_add(adding) > quota.limit {
             return Err(Error::new(
                 ErrorKind::QuotaExceeded,

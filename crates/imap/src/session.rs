@@ -443,6 +443,22 @@ impl Session {
                     self.finish(&tag, "LIST", true, result).await;
                     return;
                 }
+                // ACL (RFC 4314).
+                if let Some((tag, parsed)) = crate::cmd::acl::parse(&bytes) {
+                    match parsed {
+                        Ok(command) => {
+                            let name = command.name();
+                            let result = crate::cmd::acl::run(self, command).await;
+                            self.finish(&Tag::unvalidated(tag), name, true, result)
+                                .await;
+                        }
+                        Err(crate::cmd::acl::Malformed(why)) => {
+                            self.bad_streak += 1;
+                            self.reply(Some(&tag), StatusKind::Bad, None, &why);
+                        }
+                    }
+                    return;
+                }
                 // UNAUTHENTICATE (RFC 8437).
                 if let Some(tag) = crate::cmd::unauthenticate::parse(&bytes) {
                     let tag = Tag::unvalidated(tag);
@@ -639,6 +655,9 @@ impl Session {
             // RFC 9208: one root per account, STORAGE only.
             Capability::Quota,
             other("QUOTA=RES-STORAGE"),
+            // RFC 4314: rights on unit mailboxes, with the rights of §2.1 beyond RFC 2086.
+            other("ACL"),
+            other("RIGHTS=texk"),
         ]);
         // RFC 7889: the largest message APPEND accepts.
         if let Ok(c) = Capability::try_from(format!(

@@ -93,6 +93,9 @@
 //!     when there was none); each commits its audit rows in the same transaction (promise 6).
 //!     A delegation never outlives either account (`ON DELETE CASCADE`), so purging a
 //!     mailbox needs no clean-up. (`delegations_are_granted_listed_revoked_and_audited`)
+//!     The owner of a unit mailbox ([`crate::DelegationStore::unit_owner`]) is read from the
+//!     directory at each ask: the account of the unit's head while that person is active.
+//!     (`a_unit_mailbox_is_owned_by_its_head`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

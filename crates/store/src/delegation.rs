@@ -63,4 +63,12 @@ pub trait DelegationStore: Send + Sync {
     /// Whether the unit mailbox `unit` has at least one delegate (asked at each sign-in, so
     /// one indexed look-up).
     async fn has_delegates(&self, unit: AccountId) -> Result<bool>;
+
+    /// The owner of the unit mailbox `unit` (Đ12): the account of its unit's head, when the
+    /// unit has a head who is an active person with an account.
+    async fn unit_owner(&self, unit: AccountId) -> Result<Option<AccountId>>;
+
+    /// The unit mailboxes `person` owns as the head of their unit: (the unit mailbox's
+    /// account, its address), by address.
+    async fn owned_unit_mailboxes(&self, person: AccountId) -> Result<Vec<(AccountId, String)>>;
 }

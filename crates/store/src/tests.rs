@@ -1613,6 +1613,71 @@ async fn delegations_are_granted_listed_revoked_and_audited(kind: Kind) {
     assert!(!store.has_delegates(unit).await.unwrap());
 }
 
+/// Contract §16: the owner of a unit mailbox is its unit's head while the head is an active
+/// person with an account; a unit without a head has none.
+async fn a_unit_mailbox_is_owned_by_its_head(kind: Kind) {
+    let store = open(kind).await.0;
+    let unit = |code: &str, address: &str| NewUnit {
+        code: code.into(),
+        kind: "department".into(),
+        name: code.into(),
+        parent_code: None,
+        address: address.into(),
+        password_hash: "h".into(),
+        must_change_password: false,
+    };
+    let person = |unit_code: &str, address: &str, head: bool| NewPerson {
+        full_name: "Nông Văn Đạt".into(),
+        unit_code: unit_code.into(),
+        position: None,
+        staff_id: None,
+        phone: None,
+        address: address.into(),
+        public: false,
+        head,
+        password_hash: "h".into(),
+        must_change_password: false,
+    };
+    let created = store
+        .create_directory(&NewDirectory {
+            units: &[
+                unit("U1", "sonoivu@caobang.gov.vn"),
+                unit("U2", "soyte@caobang.gov.vn"),
+            ],
+            people: &[
+                person("U1", "datnv@caobang.gov.vn", true),
+                person("U1", "hoalt@caobang.gov.vn", false),
+            ],
+            aliases: &[],
+            folders: &[("INBOX", None)],
+            created_at: 1,
+        })
+        .await
+        .unwrap();
+    let (_, noivu) = created.units[0];
+    let (_, yte) = created.units[1];
+    let (dat_person, dat) = created.people[0];
+    let (_, hoa) = created.people[1];
+    assert_eq!(store.unit_owner(noivu).await.unwrap(), Some(dat));
+    assert_eq!(store.unit_owner(yte).await.unwrap(), None);
+    assert_eq!(store.unit_owner(dat).await.unwrap(), None);
+    assert_eq!(
+        store.owned_unit_mailboxes(dat).await.unwrap(),
+        vec![(noivu, "sonoivu@caobang.gov.vn".to_string())]
+    );
+    assert!(store.owned_unit_mailboxes(hoa).await.unwrap().is_empty());
+    // A head whose mailbox is purged owns nothing any more.
+    store
+        .write_lifecycle(&LifecycleWrite {
+            at: 30,
+            effects: &[LifecycleEffect::PurgeMailbox { person: dat_person }],
+            ..LifecycleWrite::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.unit_owner(noivu).await.unwrap(), None);
+}
+
 on_each_backend!(
     uids_ascend_and_changes_feed_reports_everything,
     one_blob_for_many_recipients_and_copies,
@@ -1635,6 +1700,7 @@ on_each_backend!(
     every_blob_column_is_a_known_reference,
     older_search_text_is_kept_then_extracted_again,
     delegations_are_granted_listed_revoked_and_audited,
+    a_unit_mailbox_is_owned_by_its_head,
 );
 
 /// PostgreSQL across a network: `sslmode=verify-full` with the server's CA in `sslrootcert`

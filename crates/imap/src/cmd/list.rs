@@ -103,6 +103,8 @@ struct Entry<'a> {
     /// Listed only because a subscribed descendant lies beyond the pattern (CHILDINFO), or
     /// listed and has such a descendant.
     child_info: bool,
+    /// A level of the shared namespace (`Shared`, `Shared/<unit address>`), not a mailbox.
+    namespace_level: bool,
 }
 
 pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> CmdResult {
@@ -177,6 +179,31 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
             }
         }
     } else {
+        // The shared namespace's own levels (`Shared`, `Shared/<unit address>`) are names,
+        // not mailboxes: listed `\Noselect` (RFC 3501 §7.2.2) when the pattern reaches them.
+        if !request.special_use_only {
+            for mailbox in &mailboxes {
+                let Some(rest) = mailbox
+                    .name
+                    .strip_prefix(hopthu_core::shared::SHARED_ROOT)
+                    .and_then(|r| r.strip_prefix('/'))
+                else {
+                    continue;
+                };
+                let unit_level = rest.split('/').next().unwrap_or_default();
+                let root = hopthu_core::shared::SHARED_ROOT.to_string();
+                for level in [root.clone(), format!("{root}/{unit_level}")] {
+                    if matches_any(&level) && !by_name.contains_key(level.as_str()) {
+                        entries.entry(level).or_insert(Entry {
+                            mailbox: None,
+                            subscribed: false,
+                            child_info: false,
+                            namespace_level: true,
+                        });
+                    }
+                }
+            }
+        }
         for mailbox in &mailboxes {
             if !matches_any(&mailbox.name)
                 || (request.special_use_only && mailbox.special_use.is_none())
@@ -189,6 +216,7 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
                     mailbox: Some(mailbox),
                     subscribed: subscriptions.contains(&mailbox.name),
                     child_info: false,
+                    namespace_level: false,
                 },
             );
         }
@@ -211,6 +239,7 @@ pub(crate) async fn run(s: &mut Session, request: ListRequest, lsub: bool) -> Cm
                         items.push(attribute(special.as_str().trim_start_matches('\\')));
                     }
                 }
+                None if entry.namespace_level => items.push(FlagNameAttribute::Noselect),
                 // RFC 9051 §7.3.1: \NonExistent implies \Noselect.
                 None => items.push(attribute("NonExistent")),
             }

@@ -2,6 +2,7 @@
 //! (RFC 3501 §6: any state, not authenticated, authenticated, selected) before running it.
 //! Shared conversions between imap-types and the model live here.
 
+pub(crate) mod acl;
 pub(crate) mod append;
 pub(crate) mod authenticate;
 pub(crate) mod capability;

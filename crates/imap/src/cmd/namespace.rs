@@ -1,9 +1,10 @@
-//! NAMESPACE (RFC 2342): one personal namespace, empty prefix, "/" as separator; no shared or
-//! other users' namespaces.
+//! NAMESPACE (RFC 2342): the personal namespace (empty prefix, "/" as separator) and the
+//! shared one, `Shared/`, where the unit mailboxes one owns or is a delegate of appear as
+//! `Shared/<unit address>/<folder>` (`hopthu_core::shared`). No other users' namespace.
 //!
 //! ```text
 //! C: a NAMESPACE
-//! S: * NAMESPACE (("" "/")) NIL NIL
+//! S: * NAMESPACE (("" "/")) NIL (("Shared/" "/"))
 //! S: a OK NAMESPACE completed
 //! ```
 
@@ -19,10 +20,14 @@ pub(crate) fn run(s: &mut Session) -> CmdResult {
         IString::try_from("").expect("empty string"),
         QuotedChar::try_from('/').ok(),
     );
+    let shared = Namespace::new(
+        IString::try_from(format!("{}/", hopthu_core::shared::SHARED_ROOT)).expect("ASCII"),
+        QuotedChar::try_from('/').ok(),
+    );
     s.push_data(Data::Namespace {
         personal: vec![personal],
         other: Vec::new(),
-        shared: Vec::new(),
+        shared: vec![shared],
     });
     Done::ok("NAMESPACE completed")
 }

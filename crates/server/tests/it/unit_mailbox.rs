@@ -270,3 +270,104 @@ fn the_unit_mailbox_password_stops_at_the_first_grant() {
     ));
     assert!(history.lines().any(|r| r == "delegated"), "{history}");
 }
+
+/// The unit's head owns its mailbox and its delegates reach it under their own accounts over
+/// IMAP (RFC 2342 shared namespace, RFC 4314 ACL), each with their rights; the head grants
+/// and revokes with SETACL/DELETEACL, audited as the console's grants are.
+#[test]
+fn delegates_and_the_owner_reach_the_unit_mailbox_over_imap() {
+    let server = TestServer::start();
+    import_province(&server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let unit_password = "Mat-khau-don-vi-1";
+    let out = server.cli(
+        &["account", "password", &unit, "--no-force-change"],
+        &format!("{unit_password}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = server.python("unit_mailbox_imap.py", &["--fill", &unit, unit_password]);
+    assert_eq!(out.trim(), "filled");
+
+    // The head: a person of the unit, made head as the directory would.
+    let head = server
+        .sql(
+            "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
+              WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 1",
+        )
+        .trim()
+        .to_string();
+    assert!(head.ends_with(DOMAIN), "{head}");
+    server.sql(&format!(
+        "UPDATE units SET head_person_id = (SELECT id FROM people WHERE address = '{head}') \
+          WHERE code = 'CB25-002'"
+    ));
+    let head_password = "Mat-khau-Truong-1";
+    let out = server.cli(
+        &["account", "password", &head, "--no-force-change"],
+        &format!("{head_password}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let quang = server.add_account("quangvd", "Vi Đức Quang", "Mat-khau-Quang-1");
+    let other = server.add_account("lanbt", "Bế Thị Lan", "Mat-khau-Lan-1");
+    ok(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &hoa,
+            "--rights",
+            "read,send-as",
+        ],
+    );
+    ok(
+        &server,
+        &["unit-mailbox", "grant", &unit, &quang, "--rights", "manage"],
+    );
+
+    let out = server.python(
+        "unit_mailbox_imap.py",
+        &[
+            &unit,
+            &hoa,
+            "Mat-khau-Hoa-1",
+            &quang,
+            "Mat-khau-Quang-1",
+            &head,
+            head_password,
+            &other,
+            "Mat-khau-Lan-1",
+        ],
+    );
+    assert_eq!(out.trim(), "done");
+
+    // What the head did over IMAP is what the console shows, and kept send-as.
+    let rows = list_json(&server, &unit);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["delegate"], hoa.as_str(), "{rows:?}");
+    assert_eq!(rows[0]["rights"], "read,manage,send-as", "{rows:?}");
+    assert_eq!(rows[0]["granted_by"], head.as_str(), "{rows:?}");
+    let audit = server.sql(&format!(
+        "SELECT action FROM audit_log WHERE actor = '{head}' ORDER BY id"
+    ));
+    assert_eq!(
+        audit.lines().collect::<Vec<_>>(),
+        ["unit_mailbox.grant", "unit_mailbox.revoke"],
+        "{audit}"
+    );
+    ok(&server, &["lifecycle", "audit", "--verify"]);
+    // Each message is where the delegates put it: 1 left in INBOX, 1 moved to the new folder,
+    // 1 expunged; the reader's copy in their own INBOX.
+    let counts = server.sql(&format!(
+        "SELECT mb.name || ':' || COUNT(m.id) FROM mailboxes mb JOIN accounts a ON a.id = mb.account_id \
+           LEFT JOIN messages m ON m.mailbox_id = mb.id \
+          WHERE a.address IN ('{unit}', '{hoa}') AND mb.name IN ('INBOX', 'Cong van den') \
+          GROUP BY a.address, mb.name ORDER BY a.address DESC, mb.name"
+    ));
+    assert_eq!(
+        counts.lines().collect::<Vec<_>>(),
+        ["Cong van den:1", "INBOX:1", "INBOX:1"],
+        "{counts}"
+    );
+}

@@ -116,4 +116,29 @@ impl crate::DelegationStore for Backend {
                 .await?;
         Ok(found.is_some())
     }
+
+    async fn unit_owner(&self, unit: AccountId) -> Result<Option<AccountId>> {
+        let owner: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT p.account_id FROM units u JOIN people p ON p.id = u.head_person_id
+              WHERE u.account_id = $1 AND p.state = 'active'",
+        )
+        .bind(unit.0)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(owner.flatten().map(AccountId))
+    }
+
+    async fn owned_unit_mailboxes(&self, person: AccountId) -> Result<Vec<(AccountId, String)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT u.account_id, a.address
+               FROM units u JOIN people p ON p.id = u.head_person_id
+               JOIN accounts a ON a.id = u.account_id
+              WHERE p.account_id = $1 AND p.state = 'active'
+              ORDER BY a.address",
+        )
+        .bind(person.0)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|(id, a)| (AccountId(id), a)).collect())
+    }
 }
