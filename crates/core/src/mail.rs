@@ -324,7 +324,8 @@ impl Core {
         flags: &Flags,
         internal_date: Option<i64>,
     ) -> Result<AppendOutcome> {
-        let mailbox = self.mailbox_with(who, id, 'i').await?;
+        let (mailbox, access) = self.mailbox_access(who, id).await?;
+        access.require('i')?;
         let size = self.check_size(raw.len())?;
         self.check_quota(mailbox.account_id, u64::from(size))
             .await?;
@@ -351,6 +352,8 @@ impl Core {
             .await?;
         self.store.settle_body(&body, raw).await?;
         self.notify(mailbox.account_id, id);
+        self.audit_shared(who, &mailbox, access, "append", &[uids[0].1], None)
+            .await;
         Ok(AppendOutcome {
             uidvalidity: mailbox.uidvalidity,
             uid: uids[0].1,
@@ -403,6 +406,15 @@ impl Core {
             .await?;
         if !outcome.changed.is_empty() {
             self.notify(mailbox.account_id, id);
+            let changed: Vec<Uid> = outcome.changed.iter().map(|m| m.uid).collect();
+            if op != FlagOp::Remove {
+                for (flag, action) in [(Flag::Seen, "read"), (Flag::Deleted, "delete")] {
+                    if flags.contains(&flag) {
+                        self.audit_shared(who, &mailbox, access, action, &changed, None)
+                            .await;
+                    }
+                }
+            }
         }
         Ok(outcome)
     }
@@ -416,8 +428,10 @@ impl Core {
         uids: &[Uid],
         target: MailboxId,
     ) -> Result<(u32, Vec<(Uid, Uid)>)> {
-        self.mailbox_with(who, source, 'r').await?;
-        let target_mailbox = self.mailbox_with(who, target, 'i').await?;
+        let (source_mailbox, access) = self.mailbox_access(who, source).await?;
+        access.require('r')?;
+        let (target_mailbox, target_access) = self.mailbox_access(who, target).await?;
+        target_access.require('i')?;
         if source != target {
             let adding = self.size_of(who, source, uids).await?;
             self.check_quota(target_mailbox.account_id, adding).await?;
@@ -425,6 +439,13 @@ impl Core {
         let pairs = self.store.copy_messages(source, uids, target).await?;
         if !pairs.is_empty() {
             self.notify(target_mailbox.account_id, target);
+            let copied: Vec<Uid> = pairs.iter().map(|p| p.0).collect();
+            let to = ("to", target_mailbox.name.as_str());
+            self.audit_shared(who, &source_mailbox, access, "copy", &copied, Some(to))
+                .await;
+            let added: Vec<Uid> = pairs.iter().map(|p| p.1).collect();
+            self.audit_shared(who, &target_mailbox, target_access, "append", &added, None)
+                .await;
         }
         Ok((target_mailbox.uidvalidity, pairs))
     }
@@ -436,10 +457,13 @@ impl Core {
         id: MailboxId,
         uids: Option<&[Uid]>,
     ) -> Result<Vec<Uid>> {
-        let mailbox = self.mailbox_with(who, id, 'e').await?;
+        let (mailbox, access) = self.mailbox_access(who, id).await?;
+        access.require('e')?;
         let removed = self.store.expunge(id, uids).await?;
         if !removed.is_empty() {
             self.notify(mailbox.account_id, id);
+            self.audit_shared(who, &mailbox, access, "expunge", &removed, None)
+                .await;
         }
         Ok(removed)
     }
@@ -458,7 +482,8 @@ impl Core {
         let (source_mailbox, access) = self.mailbox_access(who, source).await?;
         access.require('t')?;
         access.require('e')?;
-        let target_mailbox = self.mailbox_with(who, target, 'i').await?;
+        let (target_mailbox, target_access) = self.mailbox_access(who, target).await?;
+        target_access.require('i')?;
         if source_mailbox.account_id != target_mailbox.account_id {
             let adding = self.size_of(who, source, uids).await?;
             self.check_quota(target_mailbox.account_id, adding).await?;
@@ -469,6 +494,13 @@ impl Core {
             if target != source {
                 self.notify(target_mailbox.account_id, target);
             }
+            let moved: Vec<Uid> = pairs.iter().map(|p| p.0).collect();
+            let to = ("to", target_mailbox.name.as_str());
+            self.audit_shared(who, &source_mailbox, access, "move", &moved, Some(to))
+                .await;
+            let added: Vec<Uid> = pairs.iter().map(|p| p.1).collect();
+            self.audit_shared(who, &target_mailbox, target_access, "append", &added, None)
+                .await;
         }
         Ok(MoveOutcome {
             uidvalidity: target_mailbox.uidvalidity,

@@ -14,10 +14,10 @@
 //! [`Core::place`] / [`Core::mailbox_access`], so IMAP and the webmail see the same shared
 //! folders and are refused the same things ([`ErrorKind::Forbidden`], IMAP's `NOPERM`).
 
-use hopthu_model::{AccountId, DelegateRight, DelegateRights, MailboxId};
-use hopthu_store::MailboxRecord;
+use hopthu_model::{AccountId, DelegateRight, DelegateRights, MailboxId, Uid};
+use hopthu_store::{LifecycleWrite, MailboxRecord};
 
-use crate::{Actor, AdminScope, Core, Error, ErrorKind, Principal, Result};
+use crate::{Actor, AdminScope, Core, Error, ErrorKind, NewAudit, Principal, Result};
 
 /// The root of the shared namespace (RFC 2342): `Shared/<unit address>/INBOX`.
 pub const SHARED_ROOT: &str = "Shared";
@@ -209,18 +209,6 @@ impl Core {
         }
     }
 
-    /// A mailbox by id with the RFC 4314 right `right` required.
-    pub(crate) async fn mailbox_with(
-        &self,
-        who: &Principal,
-        id: MailboxId,
-        right: char,
-    ) -> Result<MailboxRecord> {
-        let (record, access) = self.mailbox_access(who, id).await?;
-        access.require(right)?;
-        Ok(record)
-    }
-
     /// RFC 4314 MYRIGHTS: the rights `who` has on the mailbox `name`.
     pub async fn my_rights(&self, who: &Principal, name: &str) -> Result<&'static str> {
         let record = self.mailbox(who, name).await?;
@@ -382,6 +370,74 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Records in the audit log what a delegate or the owner did in a unit mailbox (Đ12:
+    /// each person's actions on it), as `unit_mailbox.<action>` by the person's address,
+    /// target `unit_mailbox:<unit address>`, with the folder and the UIDs. Nothing for one's
+    /// own mailbox. Written right after the change commits; a failure to write it is logged
+    /// (the change stands).
+    pub(crate) async fn audit_shared(
+        &self,
+        who: &Principal,
+        mailbox: &MailboxRecord,
+        access: Access,
+        action: &str,
+        uids: &[Uid],
+        detail: Option<(&str, &str)>,
+    ) {
+        if access == Access::Own || uids.is_empty() {
+            return;
+        }
+        let Some(rest) = shared_rest(&mailbox.name) else {
+            return;
+        };
+        let (unit, folder) = rest.split_once('/').unwrap_or((rest, ""));
+        let mut after = serde_json::json!({ "mailbox": folder, "uids": uid_ranges(uids) });
+        if let Some((key, value)) = detail {
+            after[key] = serde_json::Value::from(value);
+        }
+        let audit = [NewAudit {
+            actor: who.address.to_string(),
+            action: format!("unit_mailbox.{action}"),
+            target: format!("unit_mailbox:{unit}"),
+            before: None,
+            after: Some(after.to_string()),
+        }];
+        let write = LifecycleWrite {
+            at: crate::now(),
+            audit: &audit,
+            ..LifecycleWrite::default()
+        };
+        if let Err(e) = self.store.write_lifecycle(&write).await {
+            tracing::error!(error = %e, action, unit, "delegate action not audited");
+        }
+    }
+}
+
+/// UIDs as IMAP-style ranges, `1:3,7` (ascending input or not).
+fn uid_ranges(uids: &[Uid]) -> String {
+    let mut sorted: Vec<u32> = uids.iter().map(|u| u.0).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}:{end}")
+        });
+        i += 1;
+    }
+    out.join(",")
+}
+
 /// The part of a name after `Shared/` (the root compared as IMAP compares INBOX: exactly).
 fn shared_rest(name: &str) -> Option<&str> {
     name.strip_prefix(SHARED_ROOT)?.strip_prefix('/')
@@ -468,6 +524,14 @@ mod tests {
         );
         assert!(rights_from_acl("lra", none).is_err());
         assert!(rights_from_acl("lrz", none).is_err());
+    }
+
+    #[test]
+    fn uids_are_written_as_ranges() {
+        let uids = |v: &[u32]| v.iter().map(|&u| Uid(u)).collect::<Vec<_>>();
+        assert_eq!(uid_ranges(&uids(&[1, 2, 3, 7, 9, 10])), "1:3,7,9:10");
+        assert_eq!(uid_ranges(&uids(&[5, 4, 4])), "4:5");
+        assert_eq!(uid_ranges(&[]), "");
     }
 
     #[test]

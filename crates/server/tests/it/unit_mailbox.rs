@@ -356,6 +356,23 @@ fn delegates_and_the_owner_reach_the_unit_mailbox_over_imap() {
         ["unit_mailbox.grant", "unit_mailbox.revoke"],
         "{audit}"
     );
+    // Each person's actions on the unit mailbox, by the person (Đ12).
+    let actions = server.sql(
+        "SELECT actor || ' ' || action || ' ' || after FROM audit_log \
+          WHERE action LIKE 'unit_mailbox.%' \
+            AND action NOT IN ('unit_mailbox.grant', 'unit_mailbox.revoke') ORDER BY id",
+    );
+    let expected = [
+        format!(r#"{hoa} unit_mailbox.read {{"mailbox":"INBOX","uids":"1"}}"#),
+        format!(r#"{hoa} unit_mailbox.copy {{"mailbox":"INBOX","to":"INBOX","uids":"2"}}"#),
+        format!(r#"{quang} unit_mailbox.delete {{"mailbox":"INBOX","uids":"3"}}"#),
+        format!(r#"{quang} unit_mailbox.expunge {{"mailbox":"INBOX","uids":"3"}}"#),
+        format!(
+            r#"{quang} unit_mailbox.move {{"mailbox":"INBOX","to":"Shared/{unit}/Cong van den","uids":"2"}}"#
+        ),
+        format!(r#"{quang} unit_mailbox.append {{"mailbox":"Cong van den","uids":"1"}}"#),
+    ];
+    assert_eq!(actions.lines().collect::<Vec<_>>(), expected, "{actions}");
     ok(&server, &["lifecycle", "audit", "--verify"]);
     // Each message is where the delegates put it: 1 left in INBOX, 1 moved to the new folder,
     // 1 expunged; the reader's copy in their own INBOX.
