@@ -34,7 +34,7 @@ mod queue;
 mod quota;
 pub mod report;
 mod search;
-mod submission;
+pub mod submission;
 pub mod submit;
 pub mod unit_mailbox;
 pub mod web_session;
@@ -69,6 +69,7 @@ pub use mail::{AppendOutcome, STANDARD_FOLDERS};
 pub use mail::{MoveOutcome, Quota};
 pub use queue::*;
 pub use search::{SearchField, SearchText, extract_search_text};
+pub use submission::{Prepared, SendMode, Sending, UnitSender};
 pub use unit_mailbox::DelegateRecord;
 
 /// Something changed in a mailbox (new mail, flags, expunge, rename): sessions showing it

@@ -270,3 +270,300 @@ fn the_unit_mailbox_password_stops_at_the_first_grant() {
     ));
     assert!(history.lines().any(|r| r == "delegated"), "{history}");
 }
+
+/// One SMTP submission by `login` (Python's smtplib over implicit TLS): "sent" or "refused
+/// CODE TEXT".
+fn smtp_send(
+    server: &TestServer,
+    login: (&str, &str),
+    mail_from: &str,
+    from: &str,
+    sender: Option<&str>,
+    subject: &str,
+    rcpt: &str,
+) -> String {
+    let out = server.python(
+        "unit_mailbox_send.py",
+        &[
+            "send",
+            login.0,
+            login.1,
+            mail_from,
+            from,
+            sender.unwrap_or("-"),
+            subject,
+            rcpt,
+        ],
+    );
+    out.trim().to_string()
+}
+
+/// A refusal of the sending rules: `550 5.7.1`, Vietnamese first, then English.
+fn assert_refused(out: &str, words: &[&str]) {
+    assert!(out.starts_with("refused 550 5.7.1"), "{out}");
+    assert!(out.contains(" / "), "{out}");
+    for word in words {
+        assert!(out.contains(word), "{out} lacks {word:?}");
+    }
+}
+
+/// The subjects (folded, as the search index keeps them) and senders of the messages in the
+/// Sent folder of the account `address`, in UID order.
+fn sent_folder(server: &TestServer, address: &str) -> Vec<String> {
+    server
+        .sql(&format!(
+            "SELECT t.subject || ' ' || t.hfrom FROM messages m \
+               JOIN mailboxes b ON b.id = m.mailbox_id \
+               JOIN accounts a ON a.id = b.account_id \
+               JOIN search_text t ON t.blob_hash = m.blob_hash \
+              WHERE a.address = '{address}' AND b.special_use = '\\Sent' ORDER BY m.uid"
+        ))
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The audit rows of messages sent for a unit: action, actor, target, after.
+fn sending_audit(server: &TestServer) -> Vec<(String, String, String, Value)> {
+    server
+        .sql(
+            "SELECT action, actor, target, after FROM audit_log \
+              WHERE action LIKE 'unit_mailbox.send%' ORDER BY id",
+        )
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.splitn(4, '|').collect();
+            (
+                cols[0].to_string(),
+                cols[1].to_string(),
+                cols[2].to_string(),
+                serde_json::from_str(cols[3]).unwrap_or_else(|e| panic!("{e}: {l}")),
+            )
+        })
+        .collect()
+}
+
+/// Issue Đ12 sending over SMTP submission: `From:` the unit with `send-as`, `From:` the unit and
+/// `Sender:` oneself with `send-on-behalf`, every other combination refused with `550 5.7.1`
+/// (read only, no rights, the wrong right, `Sender:` someone else, an envelope sender of the
+/// unit without a right); what was accepted arrives with its `From:`/`Sender:`, a copy is in
+/// the unit mailbox's Sent, and each is in the audit log.
+#[test]
+fn delegates_send_as_and_on_behalf_of_the_unit_over_smtp() {
+    let server = TestServer::start();
+    import_province(&server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let quang = server.add_account("quangvd", "Vi Đức Quang", "Mat-khau-Quang-1");
+    let lan = server.add_account("lannt", "Nông Thị Lan", "Mat-khau-Lan-1");
+    let tuan = server.add_account("tuanhv", "Hoàng Văn Tuấn", "Mat-khau-Tuan-1");
+    let nhan = server.add_account("nhanpt", "Phạm Thị Nhàn", "Mat-khau-Nhan-1");
+    for (who, rights) in [
+        (&hoa, "read,send-as"),
+        (&quang, "send-on-behalf"),
+        (&lan, "read,manage"),
+    ] {
+        ok(
+            &server,
+            &["unit-mailbox", "grant", &unit, who, "--rights", rights],
+        );
+    }
+    let hoa_login = (hoa.as_str(), "Mat-khau-Hoa-1");
+    let quang_login = (quang.as_str(), "Mat-khau-Quang-1");
+    let audit_before = server.sql("SELECT COUNT(*) FROM audit_log");
+
+    // Refused: read only, no rights at all (at MAIL when the envelope is the unit's, else at
+    // the end of DATA), send-as without the right, on behalf without Sender:, Sender: someone
+    // else, a third envelope sender.
+    for (login, mail_from) in [
+        (("lannt", "Mat-khau-Lan-1"), &unit),
+        (("tuanhv", "Mat-khau-Tuan-1"), &unit),
+    ] {
+        let login = (format!("{}@{DOMAIN}", login.0), login.1);
+        let out = smtp_send(
+            &server,
+            (&login.0, login.1),
+            mail_from,
+            &unit,
+            None,
+            "tu-choi-mail",
+            &nhan,
+        );
+        assert_refused(
+            &out,
+            &[&format!("<{unit}>"), "Không được gửi thư", "not yours"],
+        );
+        let out = smtp_send(
+            &server,
+            (&login.0, login.1),
+            &login.0,
+            &unit,
+            None,
+            "tu-choi-data",
+            &nhan,
+        );
+        assert_refused(&out, &[&unit]);
+    }
+    let out = smtp_send(
+        &server,
+        (&lan, "Mat-khau-Lan-1"),
+        &lan,
+        &unit,
+        None,
+        "chi-doc",
+        &nhan,
+    );
+    assert_refused(
+        &out,
+        &["read,manage", "không có quyền gửi thư", "not send-as"],
+    );
+    let out = smtp_send(
+        &server,
+        (&tuan, "Mat-khau-Tuan-1"),
+        &tuan,
+        &unit,
+        Some(&tuan),
+        "khong-quyen",
+        &nhan,
+    );
+    assert_refused(&out, &["is not an address you may send as"]);
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &hoa,
+        &unit,
+        Some(&hoa),
+        "thieu-quyen-thay-mat",
+        &nhan,
+    );
+    assert_refused(&out, &["send-on-behalf", "leave out Sender:"]);
+    let out = smtp_send(
+        &server,
+        quang_login,
+        &quang,
+        &unit,
+        None,
+        "thieu-sender",
+        &nhan,
+    );
+    assert_refused(&out, &["send-as", &format!("needs Sender: <{quang}>")]);
+    for login in [hoa_login, quang_login] {
+        let out = smtp_send(
+            &server,
+            login,
+            login.0,
+            &unit,
+            Some(&tuan),
+            "sender-khac",
+            &nhan,
+        );
+        assert_refused(
+            &out,
+            &[&format!("Sender: <{tuan}> must be your own address")],
+        );
+    }
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &tuan,
+        &unit,
+        None,
+        "phong-bi-khac",
+        &nhan,
+    );
+    assert!(out.starts_with("refused 550 5.7.1"), "{out}");
+    // One's own message may not use the unit's envelope sender.
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &unit,
+        &hoa,
+        None,
+        "phong-bi-don-vi",
+        &nhan,
+    );
+    assert_refused(&out, &["MAIL FROM"]);
+    assert_eq!(server.sql("SELECT COUNT(*) FROM audit_log"), audit_before);
+    assert!(sent_folder(&server, &unit).is_empty());
+
+    // Accepted: send-as with either envelope sender, on behalf with Sender: oneself.
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &hoa,
+        &unit,
+        None,
+        "gui-voi-danh-nghia",
+        &nhan,
+    );
+    assert_eq!(out, "sent");
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &unit,
+        &unit,
+        None,
+        "phong-bi-cua-don-vi",
+        &nhan,
+    );
+    assert_eq!(out, "sent");
+    let out = smtp_send(
+        &server,
+        quang_login,
+        &unit,
+        &unit,
+        Some(&quang),
+        "gui-thay-mat",
+        &nhan,
+    );
+    assert_eq!(out, "sent");
+
+    // The recipient got exactly these, From: the unit, Sender: as sent.
+    let inbox = server.python("unit_mailbox_send.py", &["inbox", &nhan, "Mat-khau-Nhan-1"]);
+    let lines: Vec<&str> = inbox.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("gui-voi-danh-nghia|{unit}|-|<gui-voi-danh-nghia@test.caobang.gov.vn>"),
+            format!("phong-bi-cua-don-vi|{unit}|-|<phong-bi-cua-don-vi@test.caobang.gov.vn>"),
+            format!("gui-thay-mat|{unit}|{quang}|<gui-thay-mat@test.caobang.gov.vn>"),
+        ],
+        "{inbox}"
+    );
+    // A copy of each in the unit mailbox's Sent, none in the delegates' own.
+    let sent = sent_folder(&server, &unit);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    for (row, subject) in
+        sent.iter()
+            .zip(["gui-voi-danh-nghia", "phong-bi-cua-don-vi", "gui-thay-mat"])
+    {
+        assert!(row.starts_with(subject) && row.contains(&unit), "{sent:?}");
+    }
+    assert!(sent_folder(&server, &hoa).is_empty());
+    assert!(sent_folder(&server, &quang).is_empty());
+
+    // The audit log names the person, the unit, the mode and the Message-ID; the chain holds.
+    let rows = sending_audit(&server);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let target = format!("unit_mailbox:{unit}");
+    for ((action, actor, t, after), (who, mode, id)) in rows.iter().zip([
+        (&hoa, "send-as", "gui-voi-danh-nghia"),
+        (&hoa, "send-as", "phong-bi-cua-don-vi"),
+        (&quang, "send-on-behalf", "gui-thay-mat"),
+    ]) {
+        assert_eq!(action, &format!("unit_mailbox.{}", mode.replace('-', "_")));
+        assert_eq!(actor, who);
+        assert_eq!(t, &target);
+        assert_eq!(after["delegate"], who.as_str());
+        assert_eq!(after["mode"], mode);
+        assert_eq!(after["message_id"], format!("{id}@test.caobang.gov.vn"));
+        assert_eq!(after["recipients"], 1);
+    }
+    ok(&server, &["lifecycle", "audit", "--verify"]);
+
+    // A revoked right stops at once.
+    ok(&server, &["unit-mailbox", "revoke", &unit, &hoa]);
+    let out = smtp_send(&server, hoa_login, &hoa, &unit, None, "sau-thu-hoi", &nhan);
+    assert_refused(&out, &[&format!("From: <{unit}>")]);
+    assert_eq!(sending_audit(&server).len(), 3);
+}
