@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::harness::{DOMAIN, TestServer};
 use super::lifecycle::import_province;
+use super::web::{get, http, sign_in};
 
 fn text(out: &Output) -> String {
     format!(
@@ -566,4 +567,252 @@ fn delegates_send_as_and_on_behalf_of_the_unit_over_smtp() {
     let out = smtp_send(&server, hoa_login, &hoa, &unit, None, "sau-thu-hoi", &nhan);
     assert_refused(&out, &[&format!("From: <{unit}>")]);
     assert_eq!(sending_audit(&server).len(), 3);
+}
+
+/// Sends the webmail's compose form (multipart, as the browser does) with a From choice.
+fn web_send(
+    server: &TestServer,
+    session: &str,
+    csrf: &str,
+    from: &str,
+    to: &str,
+    subject: &str,
+) -> String {
+    let boundary = "----hopthu-unit-boundary";
+    let mut body = String::new();
+    for (name, value) in [
+        ("csrf", csrf),
+        ("from", from),
+        ("to", to),
+        ("cc", ""),
+        ("bcc", ""),
+        ("subject", subject),
+        ("body", "Noi dung"),
+        ("action", "send"),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let (head, page) = http(
+        server,
+        &format!(
+            "POST /compose HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    format!("{head}\n{page}")
+}
+
+/// The webmail's From selector lists one's own address and the unit mailboxes one may send
+/// for (send-as as the unit, send-on-behalf "thay mặt"); the compose POST goes through the
+/// same rules as SMTP: allowed choices are delivered, copied to the unit's Sent (not one's own)
+/// and audited; a forged choice without the right is refused (403) and nothing is sent.
+#[test]
+fn the_webmail_sends_for_a_unit_mailbox_from_its_selector() {
+    let server = TestServer::start_with("[outbound]\nsmarthost = \"127.0.0.1:9\"\n");
+    import_province(&server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let quang = server.add_account("quangvd", "Vi Đức Quang", "Mat-khau-Quang-1");
+    let lan = server.add_account("lannt", "Nông Thị Lan", "Mat-khau-Lan-1");
+    let nhan = server.add_account("nhanpt", "Phạm Thị Nhàn", "Mat-khau-Nhan-1");
+    ok(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &hoa,
+            "--rights",
+            "read,send-as,send-on-behalf",
+        ],
+    );
+    ok(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &quang,
+            "--rights",
+            "send-on-behalf",
+        ],
+    );
+    ok(
+        &server,
+        &["unit-mailbox", "grant", &unit, &lan, "--rights", "read"],
+    );
+
+    // The selector: Vietnamese labels, the unit's name, both modes for Hoa, only on behalf
+    // for Quang, none for Lan (read only: no selector at all).
+    let (session, csrf) = sign_in(&server, &hoa, "Mat-khau-Hoa-1");
+    let (_, page) = get(&server, "/compose", &session);
+    assert!(page.contains(r#"<select id="from" name="from">"#), "{page}");
+    assert!(
+        page.contains(r#"<option value="own" selected>Lục Thị Hoa &lt;hoalt@"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"<option value="as:{unit}">Sở Nội vụ &lt;{unit}&gt;</option>"#
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"<option value="behalf:{unit}">Lục Thị Hoa &lt;{hoa}&gt; thay mặt Sở Nội vụ &lt;{unit}&gt;</option>"#
+        )),
+        "{page}"
+    );
+    let (q_session, q_csrf) = sign_in(&server, &quang, "Mat-khau-Quang-1");
+    let (_, page) = get(&server, "/compose", &q_session);
+    assert!(
+        page.contains(&format!(r#"value="behalf:{unit}""#)),
+        "{page}"
+    );
+    assert!(!page.contains(&format!(r#"value="as:{unit}""#)), "{page}");
+    let (l_session, l_csrf) = sign_in(&server, &lan, "Mat-khau-Lan-1");
+    let (_, page) = get(&server, "/compose", &l_session);
+    assert!(!page.contains(r#"name="from""#), "{page}");
+
+    // Refused, nothing sent: a forged choice without the right, and a wrong CSRF token.
+    let out = web_send(
+        &server,
+        &l_session,
+        &l_csrf,
+        &format!("as:{unit}"),
+        &nhan,
+        "web-chi-doc",
+    );
+    assert!(out.starts_with("HTTP/1.1 403"), "{out}");
+    assert!(out.contains("không có quyền gửi thư"), "{out}");
+    let out = web_send(
+        &server,
+        &q_session,
+        &q_csrf,
+        &format!("as:{unit}"),
+        &nhan,
+        "web-sai-quyen",
+    );
+    assert!(out.starts_with("HTTP/1.1 403"), "{out}");
+    assert!(out.contains("send-as"), "{out}");
+    let out = web_send(
+        &server,
+        &session,
+        &"0".repeat(64),
+        &format!("as:{unit}"),
+        &nhan,
+        "web-csrf",
+    );
+    assert!(!out.starts_with("HTTP/1.1 303"), "{out}");
+    let out = web_send(
+        &server,
+        &session,
+        &csrf,
+        "as:khong-phai-dia-chi",
+        &nhan,
+        "web-rac",
+    );
+    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+    assert!(sending_audit(&server).is_empty());
+
+    // Allowed: as the unit (Hoa), on its behalf (Quang), and one's own as before.
+    let out = web_send(
+        &server,
+        &session,
+        &csrf,
+        &format!("as:{unit}"),
+        &nhan,
+        "web-danh-nghia",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let out = web_send(
+        &server,
+        &q_session,
+        &q_csrf,
+        &format!("behalf:{unit}"),
+        &nhan,
+        "web-thay-mat",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let out = web_send(&server, &session, &csrf, "own", &nhan, "web-ca-nhan");
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+
+    let inbox = server.python("unit_mailbox_send.py", &["inbox", &nhan, "Mat-khau-Nhan-1"]);
+    let lines: Vec<Vec<&str>> = inbox.lines().map(|l| l.split('|').collect()).collect();
+    assert_eq!(lines.len(), 3, "{inbox}");
+    assert_eq!(
+        lines[0][..3],
+        ["web-danh-nghia", &format!("Sở Nội vụ <{unit}>"), "-"],
+        "{inbox}"
+    );
+    assert_eq!(
+        lines[1][..3],
+        [
+            "web-thay-mat",
+            &format!("Sở Nội vụ <{unit}>"),
+            &format!("Vi Đức Quang <{quang}>")
+        ],
+        "{inbox}"
+    );
+    assert_eq!(
+        lines[2][..3],
+        ["web-ca-nhan", &format!("Lục Thị Hoa <{hoa}>"), "-"],
+        "{inbox}"
+    );
+
+    // The unit's messages are in the unit's Sent, one's own in one's own.
+    let sent = sent_folder(&server, &unit);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0].starts_with("web-danh-nghia"), "{sent:?}");
+    assert!(sent[1].starts_with("web-thay-mat"), "{sent:?}");
+    let own = sent_folder(&server, &hoa);
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert!(own[0].starts_with("web-ca-nhan"), "{own:?}");
+    assert!(sent_folder(&server, &quang).is_empty());
+
+    // Audited with the Message-ID the recipient got.
+    let rows = sending_audit(&server);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, "unit_mailbox.send_as");
+    assert_eq!(rows[0].1, hoa);
+    assert_eq!(rows[1].0, "unit_mailbox.send_on_behalf");
+    assert_eq!(rows[1].1, quang);
+    for (row, line) in rows.iter().zip(&lines) {
+        assert_eq!(
+            format!("<{}>", row.3["message_id"].as_str().unwrap()),
+            line[3]
+        );
+    }
+    // The envelope sender (seen in the outbound queue, held by a smarthost that does not
+    // answer): the unit's for send-as, so bounces reach the unit mailbox; one's own on behalf.
+    let remote = "vanthu@example.org";
+    let out = web_send(
+        &server,
+        &session,
+        &csrf,
+        &format!("as:{unit}"),
+        remote,
+        "web-ra-ngoai",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let out = web_send(
+        &server,
+        &q_session,
+        &q_csrf,
+        &format!("behalf:{unit}"),
+        remote,
+        "web-ra-ngoai-2",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let queued = server.sql("SELECT mail_from FROM queue ORDER BY id");
+    assert_eq!(
+        queued.lines().collect::<Vec<_>>(),
+        [unit.as_str(), quang.as_str()],
+        "{queued}"
+    );
+    assert_eq!(sending_audit(&server).len(), 4);
+    ok(&server, &["lifecycle", "audit", "--verify"]);
 }
