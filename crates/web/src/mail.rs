@@ -904,6 +904,7 @@ async fn compose_form(
                 c.subject = view.subject.clone();
                 c.body = view.text.clone();
                 c.in_reply_to = None;
+                c.from = draft_from(&view, &me);
                 origin = format!("draft:{mb}/{uid}");
                 return compose_page(&state, &signed, &c, None, &origin).await;
             }
@@ -957,6 +958,29 @@ async fn compose_form(
         c.body = format!("\n\n-- \n{signature}{}", c.body);
     }
     compose_page(&state, &signed, &c, None, &origin).await
+}
+
+/// The From choice a draft was saved with: a single `From:` other than one's own is a unit's,
+/// sent as it, or on its behalf when the draft has a `Sender:`. Whether it may still be used is
+/// decided when it is sent.
+fn draft_from(view: &MessageView, me: &str) -> ComposeFrom {
+    let [from] = view.from.as_slice() else {
+        return ComposeFrom::Own;
+    };
+    if from.address.eq_ignore_ascii_case(me) {
+        return ComposeFrom::Own;
+    }
+    match hopthu_model::EmailAddress::parse(&from.address) {
+        Ok(address) => ComposeFrom::Unit {
+            address,
+            mode: if view.sender.is_empty() {
+                SendMode::SendAs
+            } else {
+                SendMode::SendOnBehalf
+            },
+        },
+        Err(_) => ComposeFrom::Own,
+    }
 }
 
 /// `forward:<mailbox>/<uid>` (attach the original's files) or `draft:<mailbox>/<uid>` (the

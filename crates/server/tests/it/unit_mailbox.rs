@@ -578,6 +578,19 @@ fn web_send(
     to: &str,
     subject: &str,
 ) -> String {
+    web_form(server, session, csrf, from, to, subject, "send")
+}
+
+/// The compose form with `action` `send` or `draft`.
+fn web_form(
+    server: &TestServer,
+    session: &str,
+    csrf: &str,
+    from: &str,
+    to: &str,
+    subject: &str,
+    action: &str,
+) -> String {
     let boundary = "----hopthu-unit-boundary";
     let mut body = String::new();
     for (name, value) in [
@@ -588,7 +601,7 @@ fn web_send(
         ("bcc", ""),
         ("subject", subject),
         ("body", "Noi dung"),
-        ("action", "send"),
+        ("action", action),
     ] {
         body.push_str(&format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
@@ -815,4 +828,32 @@ fn the_webmail_sends_for_a_unit_mailbox_from_its_selector() {
     );
     assert_eq!(sending_audit(&server).len(), 4);
     ok(&server, &["lifecycle", "audit", "--verify"]);
+
+    // A draft keeps its From choice when opened again; saving one sends nothing.
+    let out = web_form(
+        &server,
+        &q_session,
+        &q_csrf,
+        &format!("behalf:{unit}"),
+        &nhan,
+        "web-nhap",
+        "draft",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let draft = server.sql(&format!(
+        "SELECT b.id || ' ' || MAX(m.uid) FROM messages m \
+           JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id \
+          WHERE a.address = '{quang}' AND b.special_use = '\\Drafts' GROUP BY b.id"
+    ));
+    let (mailbox, uid) = draft.trim().split_once(' ').unwrap();
+    let (_, page) = get(
+        &server,
+        &format!("/compose?mailbox={mailbox}&uid={uid}&mode=draft"),
+        &q_session,
+    );
+    assert!(
+        page.contains(&format!(r#"<option value="behalf:{unit}" selected>"#)),
+        "{page}"
+    );
+    assert_eq!(sending_audit(&server).len(), 4);
 }
