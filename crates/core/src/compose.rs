@@ -6,7 +6,7 @@ use hopthu_model::{EmailAddress, Flag, Flags, MailboxId, Uid};
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address as BuildAddress;
 
-use crate::{Core, Error, Principal, Result, SpecialUse, submit::Submitted};
+use crate::{Core, Error, Principal, Result, SendMode, SpecialUse, submit::Submitted};
 
 /// A file attached in the compose form.
 #[derive(Debug, Clone)]
@@ -16,9 +16,63 @@ pub struct NewAttachment {
     pub bytes: Vec<u8>,
 }
 
+/// Whom the compose form sends as: oneself, or a unit mailbox delegated to one (Đ12). Only a
+/// choice: whether it is allowed is decided on submission ([`Core::prepare_submission`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ComposeFrom {
+    #[default]
+    Own,
+    /// `From:` the unit; with [`SendMode::SendOnBehalf`] also `Sender:` oneself.
+    Unit {
+        address: EmailAddress,
+        mode: SendMode,
+    },
+}
+
+impl ComposeFrom {
+    /// Reads the form's value: empty or `own`, `as:ADDRESS`, `behalf:ADDRESS`.
+    pub fn parse(value: &str) -> Result<ComposeFrom> {
+        let value = value.trim();
+        if value.is_empty() || value == "own" {
+            return Ok(ComposeFrom::Own);
+        }
+        let bad = || Error::invalid(format!("người gửi không hợp lệ / invalid sender: {value}"));
+        let (mode, address) = match value.split_once(':') {
+            Some(("as", a)) => (SendMode::SendAs, a),
+            Some(("behalf", a)) => (SendMode::SendOnBehalf, a),
+            _ => return Err(bad()),
+        };
+        let address = EmailAddress::parse(address).map_err(|_| bad())?;
+        Ok(ComposeFrom::Unit { address, mode })
+    }
+
+    /// The form's value for this choice ([`ComposeFrom::parse`] reads it back).
+    pub fn form_value(&self) -> String {
+        match self {
+            ComposeFrom::Own => "own".into(),
+            ComposeFrom::Unit {
+                address,
+                mode: SendMode::SendAs,
+            } => format!("as:{address}"),
+            ComposeFrom::Unit {
+                address,
+                mode: SendMode::SendOnBehalf,
+            } => format!("behalf:{address}"),
+        }
+    }
+}
+
+/// The `From:` and `Sender:` of a message being built: (display name, address) each.
+struct Identity {
+    from: (String, String),
+    sender: Option<(String, String)>,
+}
+
 /// What the compose form holds.
 #[derive(Debug, Clone, Default)]
 pub struct Composed {
+    /// Whom the message is from.
+    pub from: ComposeFrom,
     pub to: String,
     pub cc: String,
     pub bcc: String,
@@ -68,14 +122,39 @@ fn build_list(list: &[EmailAddress]) -> BuildAddress<'static> {
 }
 
 impl Core {
+    /// `From:` and `Sender:` for the form's choice: the unit's name from its delegation (an
+    /// address that is none of one's unit mailboxes is written bare, and refused on
+    /// submission).
+    async fn identity(&self, who: &Principal, from: &ComposeFrom) -> Result<Identity> {
+        let own = (who.display_name.clone(), who.address.to_string());
+        let ComposeFrom::Unit { address, mode } = from else {
+            return Ok(Identity {
+                from: own,
+                sender: None,
+            });
+        };
+        let name = self
+            .unit_senders(who)
+            .await?
+            .into_iter()
+            .find(|u| u.address == *address)
+            .map(|u| u.name)
+            .unwrap_or_default();
+        Ok(Identity {
+            from: (name, address.to_string()),
+            sender: (*mode == SendMode::SendOnBehalf).then_some(own),
+        })
+    }
+
     /// Builds the message of a compose form. `Bcc:` is written only when `keep_bcc` (a
     /// draft, the Sent copy is not built from this).
-    pub fn build_message(
+    pub async fn build_message(
         &self,
         who: &Principal,
         composed: &Composed,
         keep_bcc: bool,
     ) -> Result<Vec<u8>> {
+        let identity = self.identity(who, &composed.from).await?;
         let message_id = format!(
             "{:016x}.{}@{}",
             rand::random::<u64>(),
@@ -83,7 +162,7 @@ impl Core {
             self.config.hostname
         );
         self.build(
-            who,
+            &identity,
             composed,
             keep_bcc,
             &message_id,
@@ -93,7 +172,7 @@ impl Core {
 
     fn build(
         &self,
-        who: &Principal,
+        identity: &Identity,
         composed: &Composed,
         keep_bcc: bool,
         message_id: &str,
@@ -103,7 +182,7 @@ impl Core {
         let cc = parse_address_list(&composed.cc)?;
         let bcc = parse_address_list(&composed.bcc)?;
         let mut builder = MessageBuilder::new()
-            .from((who.display_name.clone(), who.address.to_string()))
+            .from(identity.from.clone())
             .subject(clean_header(&composed.subject))
             .date(date)
             .message_id(message_id.to_string())
@@ -112,6 +191,9 @@ impl Core {
                 mail_builder::headers::raw::Raw::new("hopthu webmail"),
             )
             .text_body(composed.body.replace("\r\n", "\n").replace('\n', "\r\n"));
+        if let Some(sender) = &identity.sender {
+            builder = builder.sender(sender.clone());
+        }
         if !to.is_empty() {
             builder = builder.to(build_list(&to));
         }
@@ -172,11 +254,12 @@ impl Core {
             self.config.hostname
         );
         let date = chrono::Utc::now().timestamp();
-        let raw = self.build(who, composed, false, &message_id, date)?;
+        let identity = self.identity(who, &composed.from).await?;
+        let raw = self.build(&identity, composed, false, &message_id, date)?;
         let sent_copy = if composed.bcc.trim().is_empty() {
             None
         } else {
-            Some(self.build(who, composed, true, &message_id, date)?)
+            Some(self.build(&identity, composed, true, &message_id, date)?)
         };
         self.submit_with_copy(who, &recipients, raw, sent_copy)
             .await
@@ -192,7 +275,7 @@ impl Core {
             .special_folder(who, SpecialUse::Drafts)
             .await
             .ok_or_else(|| Error::not_found("no Drafts folder"))?;
-        let raw = self.build_message(who, composed, true)?;
+        let raw = self.build_message(who, composed, true).await?;
         let mut flags = Flags::new();
         flags.insert(Flag::Draft);
         flags.insert(Flag::Seen);
@@ -212,5 +295,32 @@ mod tests {
         assert_eq!(l[0].to_string(), "dat@caobang.gov.vn");
         assert!(parse_address_list("not an address").is_err());
         assert!(parse_address_list(" , ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_from_choice_reads_back_what_the_form_wrote() {
+        let unit = EmailAddress::parse("sonoivu@caobang.gov.vn").unwrap();
+        for choice in [
+            ComposeFrom::Own,
+            ComposeFrom::Unit {
+                address: unit.clone(),
+                mode: SendMode::SendAs,
+            },
+            ComposeFrom::Unit {
+                address: unit.clone(),
+                mode: SendMode::SendOnBehalf,
+            },
+        ] {
+            assert_eq!(ComposeFrom::parse(&choice.form_value()).unwrap(), choice);
+        }
+        assert_eq!(ComposeFrom::parse("").unwrap(), ComposeFrom::Own);
+        for bad in [
+            "as:",
+            "as:not an address",
+            "owner:a@b.vn",
+            "sonoivu@caobang.gov.vn",
+        ] {
+            assert!(ComposeFrom::parse(bad).is_err(), "{bad}");
+        }
     }
 }

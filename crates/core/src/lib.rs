@@ -35,7 +35,7 @@ mod quota;
 pub mod report;
 mod search;
 pub mod shared;
-mod submission;
+pub mod submission;
 pub mod submit;
 pub mod unit_mailbox;
 pub mod web_session;
@@ -70,6 +70,7 @@ pub use mail::{AppendOutcome, STANDARD_FOLDERS};
 pub use mail::{MoveOutcome, Quota};
 pub use queue::*;
 pub use search::{SearchField, SearchText, extract_search_text};
+pub use submission::{Prepared, SendMode, Sending, UnitSender};
 pub use unit_mailbox::DelegateRecord;
 
 /// Something changed in a mailbox (new mail, flags, expunge, rename): sessions showing it

@@ -1,14 +1,18 @@
 //! The one submission path for mail a signed-in user sends from the webmail: the same rules
 //! and in the same order as SMTP submission (`smtp/src/cmd/data.rs::finish`): the hourly rate
-//! limit (counted in recipients) and `max_recipients`, `may_send_as` on the envelope sender, `prepare_submission` on the content
-//! (From:/Sender:, Date, Message-ID), recipient checks, the virus scan, then `deliver` (local
-//! mailboxes and the outbound queue) and `record_sent`. A copy goes to the sender's Sent.
+//! limit (counted in recipients) and `max_recipients`, `prepare_submission` on the content
+//! (From:/Sender: and the envelope sender, Date, Message-ID), recipient checks, the virus scan,
+//! then `deliver` (local mailboxes and the outbound queue) and `record_sent`. A copy goes to
+//! the sender's Sent: the person's own, or for a message sent as or on behalf of a unit
+//! mailbox the unit's (with the audit row, [`Core::record_unit_sending`]). The envelope
+//! sender is [`crate::Sending::envelope_sender`]: the unit's address for send-as, else the
+//! person's own.
 
 use hopthu_model::{EmailAddress, Flag, Flags};
 
 use crate::{
     Core, DeliveryReport, Envelope, Error, ErrorKind, Principal, RecipientVerdict, Result,
-    ScanVerdict, SpecialUse,
+    ScanVerdict, Sending, SpecialUse,
 };
 
 /// Where a submitted message went, and the UID of its copy in Sent (when there is a Sent).
@@ -55,13 +59,12 @@ impl Core {
         self.check_send_rate(who.account, recipients.len())
             .await
             .map_err(|e| Error::new(ErrorKind::Temporary, e.to_string()))?;
-        if !self.may_send_as(who, &who.address) {
-            return Err(Error::forbidden("you may not send as this address"));
-        }
-        let content = self.prepare_submission(who, content)?;
-        let sent_copy = sent_copy
-            .map(|copy| self.prepare_submission(who, copy))
-            .transpose()?;
+        let prepared = self.prepare_submission(who, None, content).await?;
+        let sent_copy = match sent_copy {
+            Some(copy) => Some(self.prepare_submission(who, None, copy).await?.content),
+            None => None,
+        };
+        let content = prepared.content;
         for rcpt in recipients {
             match self.check_recipient(rcpt).await? {
                 RecipientVerdict::Local | RecipientVerdict::Remote => {}
@@ -112,7 +115,7 @@ impl Core {
         raw.extend_from_slice(scan_header.as_bytes());
         raw.extend_from_slice(&content);
         let envelope = Envelope {
-            mail_from: Some(who.address.clone()),
+            mail_from: Some(prepared.sending.envelope_sender(&who.address)),
             recipients: recipients.to_vec(),
             dsn: None,
         };
@@ -120,17 +123,31 @@ impl Core {
         self.record_sent(who.account, recipients.len()).await;
         tracing::info!(
             from = %who.address,
+            sender = %envelope.mail_from.as_ref().map(ToString::to_string).unwrap_or_default(),
             recipients = recipients.len(),
             local = report.local.len(),
             queued = report.queued.len(),
             "webmail message accepted"
         );
         // The copy in Sent: the message as submitted, or the same with its Bcc: field.
+        let copy = sent_copy.unwrap_or(content);
+        if let Sending::Unit { unit, mode } = &prepared.sending {
+            let sent_uid = self
+                .record_unit_sending(
+                    who,
+                    unit,
+                    *mode,
+                    &prepared.message_id,
+                    recipients.len(),
+                    copy,
+                )
+                .await;
+            return Ok(Submitted { report, sent_uid });
+        }
         let sent_uid = match self.special_folder(who, SpecialUse::Sent).await {
             Some(sent) => {
                 let mut flags = Flags::new();
                 flags.insert(Flag::Seen);
-                let copy = sent_copy.unwrap_or(content);
                 match self.append(who, sent, copy, &flags, None).await {
                     Ok(outcome) => Some(outcome.uid),
                     Err(e) => {

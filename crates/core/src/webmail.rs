@@ -71,6 +71,8 @@ pub struct MessageView {
     /// Only in the sender's own copy (Sent, Drafts).
     pub bcc: Vec<ShownAddress>,
     pub reply_to: Vec<ShownAddress>,
+    /// `Sender:`, when the message was sent on behalf of `From:` (a unit mailbox, Đ12).
+    pub sender: Vec<ShownAddress>,
     pub date: i64,
     pub message_id: Option<String>,
     pub references: Vec<String>,
@@ -318,6 +320,7 @@ impl Core {
             cc: addresses(message.cc()),
             bcc: addresses(message.bcc()),
             reply_to: addresses(message.reply_to()),
+            sender: addresses(message.sender()),
             date: message
                 .date()
                 .map_or(record.internal_date, |d| d.to_timestamp()),

@@ -18,9 +18,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hopthu_core::compose::{Composed, NewAttachment};
+use hopthu_core::compose::{ComposeFrom, Composed, NewAttachment};
 use hopthu_core::webmail::{MessageSummary, MessageView, ShownAddress};
-use hopthu_core::{ErrorKind, MailboxRecord, SpecialUse};
+use hopthu_core::{ErrorKind, MailboxRecord, SendMode, SpecialUse};
 use hopthu_model::{Flag, FlagOp, Flags, MailboxId, Uid};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::{Deserialize, Serialize};
@@ -904,6 +904,7 @@ async fn compose_form(
                 c.subject = view.subject.clone();
                 c.body = view.text.clone();
                 c.in_reply_to = None;
+                c.from = draft_from(&view, &me);
                 origin = format!("draft:{mb}/{uid}");
                 return compose_page(&state, &signed, &c, None, &origin).await;
             }
@@ -959,6 +960,29 @@ async fn compose_form(
     compose_page(&state, &signed, &c, None, &origin).await
 }
 
+/// The From choice a draft was saved with: a single `From:` other than one's own is a unit's,
+/// sent as it, or on its behalf when the draft has a `Sender:`. Whether it may still be used is
+/// decided when it is sent.
+fn draft_from(view: &MessageView, me: &str) -> ComposeFrom {
+    let [from] = view.from.as_slice() else {
+        return ComposeFrom::Own;
+    };
+    if from.address.eq_ignore_ascii_case(me) {
+        return ComposeFrom::Own;
+    }
+    match hopthu_model::EmailAddress::parse(&from.address) {
+        Ok(address) => ComposeFrom::Unit {
+            address,
+            mode: if view.sender.is_empty() {
+                SendMode::SendAs
+            } else {
+                SendMode::SendOnBehalf
+            },
+        },
+        Err(_) => ComposeFrom::Own,
+    }
+}
+
 /// `forward:<mailbox>/<uid>` (attach the original's files) or `draft:<mailbox>/<uid>` (the
 /// draft being edited, removed once sent or saved again).
 fn parse_origin(origin: &str) -> Option<(&str, MailboxId, Uid)> {
@@ -976,6 +1000,7 @@ async fn compose_page(
 ) -> Response {
     let t = signed.t();
     let side = sidebar(state, signed, None).await;
+    let choices = from_choices(state, signed, &c.from).await;
     let body = html! {
         div class="layout" {
             (side)
@@ -995,6 +1020,14 @@ async fn compose_page(
                                 "Các tệp đính kèm của thư gốc sẽ được gửi kèm.",
                                 "The original's attachments will be attached."
                             ))
+                        }
+                    }
+                    @if choices.len() > 1 {
+                        label for="from" { (t.s("Từ", "From")) }
+                        select id="from" name="from" {
+                            @for (value, label, selected) in &choices {
+                                option value=(value) selected[*selected] { (label) }
+                            }
                         }
                     }
                     label for="to" { (t.s("Đến", "To")) }
@@ -1030,6 +1063,68 @@ async fn compose_page(
     page(t, t.s("Soạn thư", "Compose"), Some(&signed.session), body).into_response()
 }
 
+/// The compose form's sender choices (value, label, selected): one's own address, then each
+/// unit mailbox delegated to one with `send-as` (as the unit) and with `send-on-behalf` (on
+/// its behalf). Only a convenience: submission decides what is allowed. A choice not among
+/// them (a right revoked meanwhile) is kept, so the refusal names it.
+async fn from_choices(
+    state: &AppState,
+    signed: &Signed,
+    current: &ComposeFrom,
+) -> Vec<(String, String, bool)> {
+    let t = signed.t();
+    let who = &signed.session.principal;
+    let me = if who.display_name.is_empty() {
+        who.address.to_string()
+    } else {
+        format!("{} <{}>", who.display_name, who.address)
+    };
+    let mut choices = vec![(
+        ComposeFrom::Own.form_value(),
+        me.clone(),
+        *current == ComposeFrom::Own,
+    )];
+    let units = match state.core.unit_senders(who).await {
+        Ok(units) => units,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list the unit mailboxes one may send for");
+            Vec::new()
+        }
+    };
+    for unit in units {
+        for (right, mode) in [
+            (hopthu_model::DelegateRight::SendAs, SendMode::SendAs),
+            (
+                hopthu_model::DelegateRight::SendOnBehalf,
+                SendMode::SendOnBehalf,
+            ),
+        ] {
+            if !unit.rights.has(right) {
+                continue;
+            }
+            let choice = ComposeFrom::Unit {
+                address: unit.address.clone(),
+                mode,
+            };
+            let label = match mode {
+                SendMode::SendAs => format!("{} <{}>", unit.name, unit.address),
+                SendMode::SendOnBehalf => format!(
+                    "{me} {} {} <{}>",
+                    t.s("thay mặt", "on behalf of"),
+                    unit.name,
+                    unit.address
+                ),
+            };
+            let selected = *current == choice;
+            choices.push((choice.form_value(), label, selected));
+        }
+    }
+    if !choices.iter().any(|c| c.2) {
+        choices.push((current.form_value(), current.form_value(), true));
+    }
+    choices
+}
+
 async fn compose(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -1041,6 +1136,7 @@ async fn compose(
     let mut csrf = String::new();
     let mut action = String::new();
     let mut origin = String::new();
+    let mut from = String::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -1084,6 +1180,7 @@ async fn compose(
             "csrf" => csrf = value,
             "origin" => origin = value,
             "action" => action = value,
+            "from" => from = value,
             "to" => c.to = value,
             "cc" => c.cc = value,
             "bcc" => c.bcc = value,
@@ -1099,6 +1196,14 @@ async fn compose(
     if !signed.csrf_ok(&csrf) {
         return csrf_refused(t);
     }
+    c.from = match ComposeFrom::parse(&from) {
+        Ok(choice) => choice,
+        Err(e) => {
+            let mut r = compose_page(&state, &signed, &c, Some(&e.message), &origin).await;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            return r;
+        }
+    };
     let who = &signed.session.principal;
     let parsed_origin = parse_origin(&origin);
     let mut to_send = c.clone();

@@ -640,7 +640,7 @@ fn two_nodes_one_killed_with_a_full_queue_deliver_each_message_once() {
 }
 
 /// A user may send only as their own address: a foreign envelope sender is refused at MAIL
-/// (553 5.7.1), a foreign From: at the end of DATA (550 5.7.1); Message-ID and Date are added
+/// (550 5.7.1), a foreign From: at the end of DATA (550 5.7.1); Message-ID and Date are added
 /// when a client leaves them out.
 #[test]
 fn sender_spoofing_is_refused() {
@@ -651,7 +651,8 @@ fn sender_spoofing_is_refused() {
         "mta_send.py",
         &[&user, "mat-khau-can-bo", &boss, "Gia mao", &boss],
     );
-    assert!(out.starts_with("refused 553 5.7.1"), "{out}");
+    assert!(out.starts_with("refused 550 5.7.1"), "{out}");
+    assert!(out.contains("Không được gửi thư với địa chỉ"), "{out}");
     let out = server.python(
         "mta_send.py",
         &[

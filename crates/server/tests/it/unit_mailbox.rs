@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::harness::{DOMAIN, TestServer};
 use super::lifecycle::import_province;
+use super::web::{get, http, sign_in};
 
 fn text(out: &Output) -> String {
     format!(
@@ -387,4 +388,590 @@ fn delegates_and_the_owner_reach_the_unit_mailbox_over_imap() {
         ["Cong van den:1", "INBOX:1", "INBOX:1"],
         "{counts}"
     );
+}
+
+/// One SMTP submission by `login` (Python's smtplib over implicit TLS): "sent" or "refused
+/// CODE TEXT".
+fn smtp_send(
+    server: &TestServer,
+    login: (&str, &str),
+    mail_from: &str,
+    from: &str,
+    sender: Option<&str>,
+    subject: &str,
+    rcpt: &str,
+) -> String {
+    let out = server.python(
+        "unit_mailbox_send.py",
+        &[
+            "send",
+            login.0,
+            login.1,
+            mail_from,
+            from,
+            sender.unwrap_or("-"),
+            subject,
+            rcpt,
+        ],
+    );
+    out.trim().to_string()
+}
+
+/// A refusal of the sending rules: `550 5.7.1`, Vietnamese first, then English.
+fn assert_refused(out: &str, words: &[&str]) {
+    assert!(out.starts_with("refused 550 5.7.1"), "{out}");
+    assert!(out.contains(" / "), "{out}");
+    for word in words {
+        assert!(out.contains(word), "{out} lacks {word:?}");
+    }
+}
+
+/// The subjects (folded, as the search index keeps them) and senders of the messages in the
+/// Sent folder of the account `address`, in UID order.
+fn sent_folder(server: &TestServer, address: &str) -> Vec<String> {
+    server
+        .sql(&format!(
+            "SELECT t.subject || ' ' || t.hfrom FROM messages m \
+               JOIN mailboxes b ON b.id = m.mailbox_id \
+               JOIN accounts a ON a.id = b.account_id \
+               JOIN search_text t ON t.blob_hash = m.blob_hash \
+              WHERE a.address = '{address}' AND b.special_use = '\\Sent' ORDER BY m.uid"
+        ))
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The audit rows of messages sent for a unit: action, actor, target, after.
+fn sending_audit(server: &TestServer) -> Vec<(String, String, String, Value)> {
+    server
+        .sql(
+            "SELECT action, actor, target, after FROM audit_log \
+              WHERE action LIKE 'unit_mailbox.send%' ORDER BY id",
+        )
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.splitn(4, '|').collect();
+            (
+                cols[0].to_string(),
+                cols[1].to_string(),
+                cols[2].to_string(),
+                serde_json::from_str(cols[3]).unwrap_or_else(|e| panic!("{e}: {l}")),
+            )
+        })
+        .collect()
+}
+
+/// Issue Đ12 sending over SMTP submission: `From:` the unit with `send-as`, `From:` the unit and
+/// `Sender:` oneself with `send-on-behalf`, every other combination refused with `550 5.7.1`
+/// (read only, no rights, the wrong right, `Sender:` someone else, an envelope sender of the
+/// unit without a right); what was accepted arrives with its `From:`/`Sender:`, a copy is in
+/// the unit mailbox's Sent, and each is in the audit log.
+#[test]
+fn delegates_send_as_and_on_behalf_of_the_unit_over_smtp() {
+    let server = TestServer::start();
+    import_province(&server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let quang = server.add_account("quangvd", "Vi Đức Quang", "Mat-khau-Quang-1");
+    let lan = server.add_account("lannt", "Nông Thị Lan", "Mat-khau-Lan-1");
+    let tuan = server.add_account("tuanhv", "Hoàng Văn Tuấn", "Mat-khau-Tuan-1");
+    let nhan = server.add_account("nhanpt", "Phạm Thị Nhàn", "Mat-khau-Nhan-1");
+    for (who, rights) in [
+        (&hoa, "read,send-as"),
+        (&quang, "send-on-behalf"),
+        (&lan, "read,manage"),
+    ] {
+        ok(
+            &server,
+            &["unit-mailbox", "grant", &unit, who, "--rights", rights],
+        );
+    }
+    let hoa_login = (hoa.as_str(), "Mat-khau-Hoa-1");
+    let quang_login = (quang.as_str(), "Mat-khau-Quang-1");
+    let audit_before = server.sql("SELECT COUNT(*) FROM audit_log");
+
+    // Refused: read only, no rights at all (at MAIL when the envelope is the unit's, else at
+    // the end of DATA), send-as without the right, on behalf without Sender:, Sender: someone
+    // else, a third envelope sender.
+    for (login, mail_from) in [
+        (("lannt", "Mat-khau-Lan-1"), &unit),
+        (("tuanhv", "Mat-khau-Tuan-1"), &unit),
+    ] {
+        let login = (format!("{}@{DOMAIN}", login.0), login.1);
+        let out = smtp_send(
+            &server,
+            (&login.0, login.1),
+            mail_from,
+            &unit,
+            None,
+            "tu-choi-mail",
+            &nhan,
+        );
+        assert_refused(
+            &out,
+            &[&format!("<{unit}>"), "Không được gửi thư", "not yours"],
+        );
+        let out = smtp_send(
+            &server,
+            (&login.0, login.1),
+            &login.0,
+            &unit,
+            None,
+            "tu-choi-data",
+            &nhan,
+        );
+        assert_refused(&out, &[&unit]);
+    }
+    let out = smtp_send(
+        &server,
+        (&lan, "Mat-khau-Lan-1"),
+        &lan,
+        &unit,
+        None,
+        "chi-doc",
+        &nhan,
+    );
+    assert_refused(
+        &out,
+        &["read,manage", "không có quyền gửi thư", "not send-as"],
+    );
+    let out = smtp_send(
+        &server,
+        (&tuan, "Mat-khau-Tuan-1"),
+        &tuan,
+        &unit,
+        Some(&tuan),
+        "khong-quyen",
+        &nhan,
+    );
+    assert_refused(&out, &["is not an address you may send as"]);
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &hoa,
+        &unit,
+        Some(&hoa),
+        "thieu-quyen-thay-mat",
+        &nhan,
+    );
+    assert_refused(&out, &["send-on-behalf", "leave out Sender:"]);
+    let out = smtp_send(
+        &server,
+        quang_login,
+        &quang,
+        &unit,
+        None,
+        "thieu-sender",
+        &nhan,
+    );
+    assert_refused(&out, &["send-as", &format!("needs Sender: <{quang}>")]);
+    for login in [hoa_login, quang_login] {
+        let out = smtp_send(
+            &server,
+            login,
+            login.0,
+            &unit,
+            Some(&tuan),
+            "sender-khac",
+            &nhan,
+        );
+        assert_refused(
+            &out,
+            &[&format!("Sender: <{tuan}> must be your own address")],
+        );
+    }
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &tuan,
+        &unit,
+        None,
+        "phong-bi-khac",
+        &nhan,
+    );
+    assert!(out.starts_with("refused 550 5.7.1"), "{out}");
+    // One's own message may not use the unit's envelope sender.
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &unit,
+        &hoa,
+        None,
+        "phong-bi-don-vi",
+        &nhan,
+    );
+    assert_refused(&out, &["MAIL FROM"]);
+    assert_eq!(server.sql("SELECT COUNT(*) FROM audit_log"), audit_before);
+    assert!(sent_folder(&server, &unit).is_empty());
+
+    // Accepted: send-as with either envelope sender, on behalf with Sender: oneself.
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &hoa,
+        &unit,
+        None,
+        "gui-voi-danh-nghia",
+        &nhan,
+    );
+    assert_eq!(out, "sent");
+    let out = smtp_send(
+        &server,
+        hoa_login,
+        &unit,
+        &unit,
+        None,
+        "phong-bi-cua-don-vi",
+        &nhan,
+    );
+    assert_eq!(out, "sent");
+    let out = smtp_send(
+        &server,
+        quang_login,
+        &unit,
+        &unit,
+        Some(&quang),
+        "gui-thay-mat",
+        &nhan,
+    );
+    assert_eq!(out, "sent");
+
+    // The recipient got exactly these, From: the unit, Sender: as sent.
+    let inbox = server.python("unit_mailbox_send.py", &["inbox", &nhan, "Mat-khau-Nhan-1"]);
+    let lines: Vec<&str> = inbox.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("gui-voi-danh-nghia|{unit}|-|<gui-voi-danh-nghia@test.caobang.gov.vn>"),
+            format!("phong-bi-cua-don-vi|{unit}|-|<phong-bi-cua-don-vi@test.caobang.gov.vn>"),
+            format!("gui-thay-mat|{unit}|{quang}|<gui-thay-mat@test.caobang.gov.vn>"),
+        ],
+        "{inbox}"
+    );
+    // A copy of each in the unit mailbox's Sent, none in the delegates' own.
+    let sent = sent_folder(&server, &unit);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    for (row, subject) in
+        sent.iter()
+            .zip(["gui-voi-danh-nghia", "phong-bi-cua-don-vi", "gui-thay-mat"])
+    {
+        assert!(row.starts_with(subject) && row.contains(&unit), "{sent:?}");
+    }
+    assert!(sent_folder(&server, &hoa).is_empty());
+    assert!(sent_folder(&server, &quang).is_empty());
+
+    // The audit log names the person, the unit, the mode and the Message-ID; the chain holds.
+    let rows = sending_audit(&server);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let target = format!("unit_mailbox:{unit}");
+    for ((action, actor, t, after), (who, mode, id)) in rows.iter().zip([
+        (&hoa, "send-as", "gui-voi-danh-nghia"),
+        (&hoa, "send-as", "phong-bi-cua-don-vi"),
+        (&quang, "send-on-behalf", "gui-thay-mat"),
+    ]) {
+        assert_eq!(action, &format!("unit_mailbox.{}", mode.replace('-', "_")));
+        assert_eq!(actor, who);
+        assert_eq!(t, &target);
+        assert_eq!(after["delegate"], who.as_str());
+        assert_eq!(after["mode"], mode);
+        assert_eq!(after["message_id"], format!("{id}@test.caobang.gov.vn"));
+        assert_eq!(after["recipients"], 1);
+    }
+    ok(&server, &["lifecycle", "audit", "--verify"]);
+
+    // A revoked right stops at once.
+    ok(&server, &["unit-mailbox", "revoke", &unit, &hoa]);
+    let out = smtp_send(&server, hoa_login, &hoa, &unit, None, "sau-thu-hoi", &nhan);
+    assert_refused(&out, &[&format!("From: <{unit}>")]);
+    assert_eq!(sending_audit(&server).len(), 3);
+}
+
+/// Sends the webmail's compose form (multipart, as the browser does) with a From choice.
+fn web_send(
+    server: &TestServer,
+    session: &str,
+    csrf: &str,
+    from: &str,
+    to: &str,
+    subject: &str,
+) -> String {
+    web_form(server, session, csrf, from, to, subject, "send")
+}
+
+/// The compose form with `action` `send` or `draft`.
+fn web_form(
+    server: &TestServer,
+    session: &str,
+    csrf: &str,
+    from: &str,
+    to: &str,
+    subject: &str,
+    action: &str,
+) -> String {
+    let boundary = "----hopthu-unit-boundary";
+    let mut body = String::new();
+    for (name, value) in [
+        ("csrf", csrf),
+        ("from", from),
+        ("to", to),
+        ("cc", ""),
+        ("bcc", ""),
+        ("subject", subject),
+        ("body", "Noi dung"),
+        ("action", action),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let (head, page) = http(
+        server,
+        &format!(
+            "POST /compose HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    format!("{head}\n{page}")
+}
+
+/// The webmail's From selector lists one's own address and the unit mailboxes one may send
+/// for (send-as as the unit, send-on-behalf "thay mặt"); the compose POST goes through the
+/// same rules as SMTP: allowed choices are delivered, copied to the unit's Sent (not one's own)
+/// and audited; a forged choice without the right is refused (403) and nothing is sent.
+#[test]
+fn the_webmail_sends_for_a_unit_mailbox_from_its_selector() {
+    let server = TestServer::start_with("[outbound]\nsmarthost = \"127.0.0.1:9\"\n");
+    import_province(&server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let quang = server.add_account("quangvd", "Vi Đức Quang", "Mat-khau-Quang-1");
+    let lan = server.add_account("lannt", "Nông Thị Lan", "Mat-khau-Lan-1");
+    let nhan = server.add_account("nhanpt", "Phạm Thị Nhàn", "Mat-khau-Nhan-1");
+    ok(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &hoa,
+            "--rights",
+            "read,send-as,send-on-behalf",
+        ],
+    );
+    ok(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &quang,
+            "--rights",
+            "send-on-behalf",
+        ],
+    );
+    ok(
+        &server,
+        &["unit-mailbox", "grant", &unit, &lan, "--rights", "read"],
+    );
+
+    // The selector: Vietnamese labels, the unit's name, both modes for Hoa, only on behalf
+    // for Quang, none for Lan (read only: no selector at all).
+    let (session, csrf) = sign_in(&server, &hoa, "Mat-khau-Hoa-1");
+    let (_, page) = get(&server, "/compose", &session);
+    assert!(page.contains(r#"<select id="from" name="from">"#), "{page}");
+    assert!(
+        page.contains(r#"<option value="own" selected>Lục Thị Hoa &lt;hoalt@"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"<option value="as:{unit}">Sở Nội vụ &lt;{unit}&gt;</option>"#
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"<option value="behalf:{unit}">Lục Thị Hoa &lt;{hoa}&gt; thay mặt Sở Nội vụ &lt;{unit}&gt;</option>"#
+        )),
+        "{page}"
+    );
+    let (q_session, q_csrf) = sign_in(&server, &quang, "Mat-khau-Quang-1");
+    let (_, page) = get(&server, "/compose", &q_session);
+    assert!(
+        page.contains(&format!(r#"value="behalf:{unit}""#)),
+        "{page}"
+    );
+    assert!(!page.contains(&format!(r#"value="as:{unit}""#)), "{page}");
+    let (l_session, l_csrf) = sign_in(&server, &lan, "Mat-khau-Lan-1");
+    let (_, page) = get(&server, "/compose", &l_session);
+    assert!(!page.contains(r#"name="from""#), "{page}");
+
+    // Refused, nothing sent: a forged choice without the right, and a wrong CSRF token.
+    let out = web_send(
+        &server,
+        &l_session,
+        &l_csrf,
+        &format!("as:{unit}"),
+        &nhan,
+        "web-chi-doc",
+    );
+    assert!(out.starts_with("HTTP/1.1 403"), "{out}");
+    assert!(out.contains("không có quyền gửi thư"), "{out}");
+    let out = web_send(
+        &server,
+        &q_session,
+        &q_csrf,
+        &format!("as:{unit}"),
+        &nhan,
+        "web-sai-quyen",
+    );
+    assert!(out.starts_with("HTTP/1.1 403"), "{out}");
+    assert!(out.contains("send-as"), "{out}");
+    let out = web_send(
+        &server,
+        &session,
+        &"0".repeat(64),
+        &format!("as:{unit}"),
+        &nhan,
+        "web-csrf",
+    );
+    assert!(!out.starts_with("HTTP/1.1 303"), "{out}");
+    let out = web_send(
+        &server,
+        &session,
+        &csrf,
+        "as:khong-phai-dia-chi",
+        &nhan,
+        "web-rac",
+    );
+    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+    assert!(sending_audit(&server).is_empty());
+
+    // Allowed: as the unit (Hoa), on its behalf (Quang), and one's own as before.
+    let out = web_send(
+        &server,
+        &session,
+        &csrf,
+        &format!("as:{unit}"),
+        &nhan,
+        "web-danh-nghia",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let out = web_send(
+        &server,
+        &q_session,
+        &q_csrf,
+        &format!("behalf:{unit}"),
+        &nhan,
+        "web-thay-mat",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let out = web_send(&server, &session, &csrf, "own", &nhan, "web-ca-nhan");
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+
+    let inbox = server.python("unit_mailbox_send.py", &["inbox", &nhan, "Mat-khau-Nhan-1"]);
+    let lines: Vec<Vec<&str>> = inbox.lines().map(|l| l.split('|').collect()).collect();
+    assert_eq!(lines.len(), 3, "{inbox}");
+    assert_eq!(
+        lines[0][..3],
+        ["web-danh-nghia", &format!("Sở Nội vụ <{unit}>"), "-"],
+        "{inbox}"
+    );
+    assert_eq!(
+        lines[1][..3],
+        [
+            "web-thay-mat",
+            &format!("Sở Nội vụ <{unit}>"),
+            &format!("Vi Đức Quang <{quang}>")
+        ],
+        "{inbox}"
+    );
+    assert_eq!(
+        lines[2][..3],
+        ["web-ca-nhan", &format!("Lục Thị Hoa <{hoa}>"), "-"],
+        "{inbox}"
+    );
+
+    // The unit's messages are in the unit's Sent, one's own in one's own.
+    let sent = sent_folder(&server, &unit);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0].starts_with("web-danh-nghia"), "{sent:?}");
+    assert!(sent[1].starts_with("web-thay-mat"), "{sent:?}");
+    let own = sent_folder(&server, &hoa);
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert!(own[0].starts_with("web-ca-nhan"), "{own:?}");
+    assert!(sent_folder(&server, &quang).is_empty());
+
+    // Audited with the Message-ID the recipient got.
+    let rows = sending_audit(&server);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, "unit_mailbox.send_as");
+    assert_eq!(rows[0].1, hoa);
+    assert_eq!(rows[1].0, "unit_mailbox.send_on_behalf");
+    assert_eq!(rows[1].1, quang);
+    for (row, line) in rows.iter().zip(&lines) {
+        assert_eq!(
+            format!("<{}>", row.3["message_id"].as_str().unwrap()),
+            line[3]
+        );
+    }
+    // The envelope sender (seen in the outbound queue, held by a smarthost that does not
+    // answer): the unit's for send-as, so bounces reach the unit mailbox; one's own on behalf.
+    let remote = "vanthu@example.org";
+    let out = web_send(
+        &server,
+        &session,
+        &csrf,
+        &format!("as:{unit}"),
+        remote,
+        "web-ra-ngoai",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let out = web_send(
+        &server,
+        &q_session,
+        &q_csrf,
+        &format!("behalf:{unit}"),
+        remote,
+        "web-ra-ngoai-2",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let queued = server.sql("SELECT mail_from FROM queue ORDER BY id");
+    assert_eq!(
+        queued.lines().collect::<Vec<_>>(),
+        [unit.as_str(), quang.as_str()],
+        "{queued}"
+    );
+    assert_eq!(sending_audit(&server).len(), 4);
+    ok(&server, &["lifecycle", "audit", "--verify"]);
+
+    // A draft keeps its From choice when opened again; saving one sends nothing.
+    let out = web_form(
+        &server,
+        &q_session,
+        &q_csrf,
+        &format!("behalf:{unit}"),
+        &nhan,
+        "web-nhap",
+        "draft",
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let draft = server.sql(&format!(
+        "SELECT b.id || ' ' || MAX(m.uid) FROM messages m \
+           JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id \
+          WHERE a.address = '{quang}' AND b.special_use = '\\Drafts' GROUP BY b.id"
+    ));
+    let (mailbox, uid) = draft.trim().split_once(' ').unwrap();
+    let (_, page) = get(
+        &server,
+        &format!("/compose?mailbox={mailbox}&uid={uid}&mode=draft"),
+        &q_session,
+    );
+    assert!(
+        page.contains(&format!(r#"<option value="behalf:{unit}" selected>"#)),
+        "{page}"
+    );
+    assert_eq!(sending_audit(&server).len(), 4);
 }

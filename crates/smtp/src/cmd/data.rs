@@ -3,7 +3,9 @@
 //! read to its end and refused with `554 5.6.11` (SMTP smuggling, see [`line_ending_fault`]).
 //!
 //! Content beyond `limits.max_message_size` is read and dropped, then refused with
-//! `552 5.3.4` (RFC 1870 §6.3). Otherwise, in order: submission rules; on the MX listener the
+//! `552 5.3.4` (RFC 1870 §6.3). Otherwise, in order: submission rules
+//! (`Core::prepare_submission`; a message sent as or on behalf of a unit mailbox is audited and
+//! kept in the unit's Sent after delivery, `Core::record_unit_sending`); on the MX listener the
 //! SPF/DKIM/ARC/DMARC checks (`inbound.rs`: `Authentication-Results:`, DMARC `p=reject` →
 //! `550 5.7.1`); the virus scan (`Core::scan`: `554 5.7.0`, or with clamd down `451 4.7.0` /
 //! `X-Virus-Scan: unavailable`); then `Received:` is prepended and the message is handed to
@@ -285,12 +287,24 @@ pub(crate) async fn finish(
         ));
         return;
     }
-    // Submission: the From:/Sender: addresses must be the user's; Date and Message-ID are added
-    // when missing (RFC 6409 §8).
+    // Submission: the From:/Sender: addresses and the envelope sender must be the user's or a
+    // unit mailbox's they may send for; Date and Message-ID are added when missing (RFC 6409 §8).
+    let mut unit_sending = None;
     let content = match &session.principal {
         Some(who) if session.mode != crate::Mode::Mx => {
-            match session.core.prepare_submission(who, content) {
-                Ok(content) => content,
+            match session
+                .core
+                .prepare_submission(who, transaction.mail_from.as_ref(), content)
+                .await
+            {
+                Ok(prepared) => {
+                    if let hopthu_core::Sending::Unit { unit, mode } = prepared.sending {
+                        // The unit mailbox's Sent keeps the message as submitted.
+                        unit_sending =
+                            Some((unit, mode, prepared.message_id, prepared.content.clone()));
+                    }
+                    prepared.content
+                }
                 Err(e) => {
                     tracing::warn!(login = %who.address, error = %e, "submission refused");
                     session.reply(core_error_reply(&e));
@@ -425,6 +439,19 @@ pub(crate) async fn finish(
                     .core
                     .record_sent(who.account, envelope.recipients.len())
                     .await;
+                if let Some((unit, mode, message_id, copy)) = unit_sending {
+                    session
+                        .core
+                        .record_unit_sending(
+                            who,
+                            &unit,
+                            mode,
+                            &message_id,
+                            envelope.recipients.len(),
+                            copy,
+                        )
+                        .await;
+                }
             }
             session.reply(Reply::new(250, "2.0.0", format!("OK queued as {id}")));
         }

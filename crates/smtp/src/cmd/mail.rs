@@ -5,9 +5,10 @@
 //! §5, ignored), `RET=FULL|HDRS` and `ENVID=` (RFC 3461; bad syntax `501 5.5.4`). Any other
 //! parameter is one we did not announce: `555 5.5.4`.
 //! The null reverse-path `<>` (bounces, RFC 5321 §4.5.5) is accepted.
-//! A signed-in user may give only an address [`hopthu_core::Core::may_send_as`] allows:
-//! another one is refused with `553 5.7.1`. Beyond `limits.messages_per_hour` messages in
-//! the last hour a signed-in user's MAIL gets `451 4.7.1` (Đ13.3).
+//! A signed-in user may give only an address [`hopthu_core::Core::may_send_as`] allows (their
+//! own, or a unit mailbox's they may send for): another one is refused with `550 5.7.1`.
+//! Beyond `limits.messages_per_hour` messages in the last hour a signed-in user's MAIL gets
+//! `451 4.7.1` (Đ13.3).
 
 use hopthu_model::EmailAddress;
 use smtp_proto::{
@@ -15,7 +16,7 @@ use smtp_proto::{
 };
 
 use crate::Mode;
-use crate::reply::Reply;
+use crate::reply::{Reply, core_error_reply};
 use crate::session::{Session, Transaction};
 
 pub(crate) async fn mail(session: &mut Session, from: MailFrom<String>) {
@@ -61,16 +62,24 @@ async fn start(session: &mut Session, from: MailFrom<String>) -> Reply {
             Err(e) => return Reply::new(501, "5.1.7", format!("Bad sender address: {e}")),
         }
     };
-    if let (Some(who), Some(address)) = (&session.principal, &mail_from)
-        && !session.core.may_send_as(who, address)
-    {
-        // RFC 3463 5.7.1: delivery not authorized (a user sends only as their own address).
-        tracing::warn!(login = %who.address, from = %address, "sender address refused");
-        return Reply::new(
-            553,
-            "5.7.1",
-            format!("Sender address <{address}> is not yours to send as"),
-        );
+    if let (Some(who), Some(address)) = (&session.principal, &mail_from) {
+        match session.core.may_send_as(who, address).await {
+            Ok(true) => {}
+            Ok(false) => {
+                // RFC 3463 5.7.1: delivery not authorized (one's own address, or a unit
+                // mailbox one may send for).
+                tracing::warn!(login = %who.address, from = %address, "sender address refused");
+                return Reply::new(
+                    550,
+                    "5.7.1",
+                    format!(
+                        "Không được gửi thư với địa chỉ người gửi <{address}> / \
+                         Sender address <{address}> is not yours to send as"
+                    ),
+                );
+            }
+            Err(e) => return core_error_reply(&e),
+        }
     }
     if let Some(who) = &session.principal
         && session.mode != Mode::Mx
