@@ -196,11 +196,12 @@ impl Core {
         if account.state != AccountState::Active {
             return Err(AuthError::Disabled);
         }
-        // A unit mailbox with delegates is used by them, each signed in as themselves (Đ12,
-        // Đ13.2): its own (legacy, shared) password stops working at the first grant.
+        // A unit mailbox with an owner (the unit's head) or delegates is used by them, each
+        // signed in as themselves (Đ12, Đ13.2): its own (legacy, shared) password stops
+        // working once it has either.
         if self
             .store
-            .has_delegates(account.id)
+            .taken_over(account.id)
             .await
             .map_err(|_| AuthError::Temporary)?
         {

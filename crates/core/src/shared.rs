@@ -444,7 +444,7 @@ fn shared_rest(name: &str) -> Option<&str> {
 }
 
 /// Whether a name is the shared root or within it: no personal folder may be made there.
-pub(crate) fn is_shared_name(name: &str) -> bool {
+pub fn is_shared_name(name: &str) -> bool {
     name == SHARED_ROOT || shared_rest(name).is_some()
 }
 

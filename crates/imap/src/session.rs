@@ -380,12 +380,23 @@ impl Session {
             return true;
         }
         self.credentials_checked = tokio::time::Instant::now();
-        if self.core.still_valid(principal).await {
-            return true;
+        if !self.core.still_valid(principal).await {
+            tracing::info!("credentials changed or mailbox revoked: session ended");
+            self.bye("Mat khau da doi hoac hop thu bi thu hoi / the password changed or the mailbox was revoked; sign in again");
+            return false;
         }
-        tracing::info!("credentials changed or mailbox revoked: session ended");
-        self.bye("Mat khau da doi hoac hop thu bi thu hoi / the password changed or the mailbox was revoked; sign in again");
-        false
+        // A unit mailbox's folder selected: the rights on it may have ended (a revocation, a
+        // handover to a new head).
+        if let Some(selected) = &self.selected
+            && hopthu_core::shared::is_shared_name(&selected.name)
+            && let Err(e) = self.core.mailbox_access(principal, selected.id).await
+            && e.kind == hopthu_core::ErrorKind::NotFound
+        {
+            tracing::info!("rights on a unit mailbox ended: session ended");
+            self.bye("Quyen tren hop thu don vi da cham dut / your rights on the unit mailbox ended; sign in again");
+            return false;
+        }
+        true
     }
 
     async fn command(&mut self, bytes: Vec<u8>) {

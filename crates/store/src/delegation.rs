@@ -64,6 +64,10 @@ pub trait DelegationStore: Send + Sync {
     /// one indexed look-up).
     async fn has_delegates(&self, unit: AccountId) -> Result<bool>;
 
+    /// Whether the unit mailbox `unit` has an owner or at least one delegate: then its own
+    /// password no longer signs in (asked at each sign-in, so one indexed look-up).
+    async fn taken_over(&self, unit: AccountId) -> Result<bool>;
+
     /// The owner of the unit mailbox `unit` (Đ12): the account of its unit's head, when the
     /// unit has a head who is an active person with an account.
     async fn unit_owner(&self, unit: AccountId) -> Result<Option<AccountId>>;

@@ -150,6 +150,10 @@ pub enum LifecycleEffect {
         person: PersonId,
         account: AccountId,
     },
+    /// The unit's head, who owns its mailbox (Đ12.3: a handover).
+    SetUnitHead { unit: UnitId, person: PersonId },
+    /// Every delegation of the unit's mailbox ends (a handover: the new head grants anew).
+    EndDelegations { unit: UnitId },
     /// A new password (a re-issue hands out a fresh one-time password).
     SetPassword {
         account: AccountId,

@@ -1529,6 +1529,7 @@ async fn delegations_are_granted_listed_revoked_and_audited(kind: Kind) {
         .await
         .unwrap();
     assert!(store.has_delegates(unit).await.unwrap());
+    assert!(store.taken_over(unit).await.unwrap());
     assert!(!store.has_delegates(dat).await.unwrap());
     let delegates = store.delegates(unit).await.unwrap();
     assert_eq!(
@@ -1660,6 +1661,8 @@ async fn a_unit_mailbox_is_owned_by_its_head(kind: Kind) {
     let (_, hoa) = created.people[1];
     assert_eq!(store.unit_owner(noivu).await.unwrap(), Some(dat));
     assert_eq!(store.unit_owner(yte).await.unwrap(), None);
+    assert!(store.taken_over(noivu).await.unwrap());
+    assert!(!store.taken_over(yte).await.unwrap());
     assert_eq!(store.unit_owner(dat).await.unwrap(), None);
     assert_eq!(
         store.owned_unit_mailboxes(dat).await.unwrap(),
@@ -1676,6 +1679,7 @@ async fn a_unit_mailbox_is_owned_by_its_head(kind: Kind) {
         .await
         .unwrap();
     assert_eq!(store.unit_owner(noivu).await.unwrap(), None);
+    assert!(!store.taken_over(noivu).await.unwrap());
 }
 
 on_each_backend!(

@@ -48,10 +48,13 @@ pub enum ChangeKind {
     TransferOut,
     /// Cấp lại: a revoked mailbox comes back.
     Reissue,
+    /// Thay đổi lãnh đạo đơn vị: the person becomes the head of the unit and owner of its
+    /// mailbox (Đ12.3); the former head's and every delegate's rights end.
+    HeadChange,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 8] = [
+    pub const ALL: [ChangeKind; 9] = [
         ChangeKind::NewHire,
         ChangeKind::TransferIn,
         ChangeKind::Transfer,
@@ -60,6 +63,7 @@ impl ChangeKind {
         ChangeKind::Retirement,
         ChangeKind::TransferOut,
         ChangeKind::Reissue,
+        ChangeKind::HeadChange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +76,7 @@ impl ChangeKind {
             ChangeKind::Retirement => "retirement",
             ChangeKind::TransferOut => "transfer_out",
             ChangeKind::Reissue => "reissue",
+            ChangeKind::HeadChange => "head_change",
         }
     }
 
@@ -90,6 +95,7 @@ impl ChangeKind {
             ChangeKind::Retirement => "Nghỉ hưu",
             ChangeKind::TransferOut => "Chuyển công tác ra ngoài",
             ChangeKind::Reissue => "Cấp lại hộp thư",
+            ChangeKind::HeadChange => "Thay đổi lãnh đạo đơn vị (bàn giao hộp thư đơn vị)",
         }
     }
 
@@ -146,7 +152,7 @@ struct Payload {
     phone: Option<String>,
     #[serde(default)]
     public: bool,
-    /// The destination unit's code (transfer).
+    /// The destination unit's code (transfer), the unit whose head changes (head change).
     #[serde(skip_serializing_if = "Option::is_none")]
     target_unit: Option<String>,
     /// Filed by the focal unit rather than the unit itself (its revocations get a notice).
@@ -253,14 +259,48 @@ impl Core {
                     ));
                 }
                 payload.target_unit = Some(target.code);
+            } else if kind == ChangeKind::HeadChange {
+                let code = trimmed(&input.unit)
+                    .ok_or_else(|| Error::invalid("thiếu đơn vị / unit (code) is required"))?;
+                let target = self.unit_by_code(&code).await?;
+                if target.account.is_none() {
+                    return Err(Error::invalid(format!(
+                        "{}: đơn vị không có hộp thư / the unit has no mailbox",
+                        target.code
+                    )));
+                }
+                if target.head == Some(person.id) {
+                    return Err(Error::invalid(format!(
+                        "{}: đã là lãnh đạo của {} / is already the head of {}",
+                        person.address, target.code, target.code
+                    )));
+                }
+                payload.target_unit = Some(target.code.clone());
+                return self
+                    .file_change_record(actor, kind, target, Some(person), payload, input)
+                    .await;
             } else if input.unit.is_some() {
                 return Err(Error::invalid(
-                    "unit is only for new_hire, transfer_in and transfer",
+                    "unit is only for new_hire, transfer_in, transfer and head_change",
                 ));
             }
             let unit = self.unit_by_id(person.unit).await?;
             (unit, Some(person))
         };
+        self.file_change_record(actor, kind, unit, person, payload, input)
+            .await
+    }
+
+    /// Files a checked request for `unit` (the scope it is authorised by).
+    async fn file_change_record(
+        &self,
+        actor: &Actor,
+        kind: ChangeKind,
+        unit: UnitRecord,
+        person: Option<PersonRecord>,
+        payload: Payload,
+        input: &ChangeInput,
+    ) -> Result<ChangeView> {
         self.authorize(actor, unit.id).await?;
         if let Some(p) = &person
             && self
@@ -452,6 +492,7 @@ impl Core {
         let mut credential = None;
         let mut before = None;
         let mut after;
+        let mut handover: Option<Handover> = None;
         let person_id: PersonId;
         if kind.creates() {
             let (id, cred) = self.create_person(&unit, &payload).await?;
@@ -477,6 +518,24 @@ impl Core {
                         unit: target.id,
                     });
                     after.unit = target.id;
+                }
+                ChangeKind::HeadChange => {
+                    let target = self
+                        .unit_by_code(payload.target_unit.as_deref().unwrap_or_default())
+                        .await?;
+                    if person.state != PersonState::Active {
+                        return Err(Error::invalid(format!(
+                            "{}: hộp thư không hoạt động / the mailbox is {}",
+                            person.address,
+                            person.state.as_str()
+                        )));
+                    }
+                    effects.push(LifecycleEffect::SetUnitHead {
+                        unit: target.id,
+                        person: person.id,
+                    });
+                    effects.push(LifecycleEffect::EndDelegations { unit: target.id });
+                    handover = Some(self.handover_record(actor, &target, &person).await?);
                 }
                 ChangeKind::Reissue => {
                     let password = generate_password();
@@ -548,13 +607,16 @@ impl Core {
                 }
             }
         }
-        let audit = [NewAudit {
+        let mut audit = vec![NewAudit {
             actor: actor.name.clone(),
             action: format!("change.approve.{}", kind.as_str()),
             target: format!("change:{id}"),
             before,
             after: Some(person_json(&after)),
         }];
+        if let Some(h) = &handover {
+            audit.push(h.audit.clone());
+        }
         self.store
             .write_lifecycle(&LifecycleWrite {
                 at: now(),
@@ -597,6 +659,11 @@ impl Core {
                         .await?,
                 );
             }
+        } else if let Some(h) = &handover {
+            notices.push(
+                self.issue_notice(actor, NoticeKind::Handover, &h.unit, &h.lines)
+                    .await?,
+            );
         } else if kind.revokes() && payload.filed_by_focal {
             notices.push(
                 self.issue_notice(
@@ -612,6 +679,68 @@ impl Core {
             change: self.change_view_by_id(id).await?,
             credential,
             notices,
+        })
+    }
+
+    /// What a handover of `unit`'s mailbox to `head` changes, read before it is applied: the
+    /// audit row that records it (who, when, what: the former head and the delegates whose
+    /// rights end) and the lines of its notice.
+    async fn handover_record(
+        &self,
+        actor: &Actor,
+        unit: &UnitRecord,
+        head: &PersonRecord,
+    ) -> Result<Handover> {
+        let account = unit.account.ok_or_else(|| {
+            Error::invalid(format!(
+                "{}: đơn vị không có hộp thư / the unit has no mailbox",
+                unit.code
+            ))
+        })?;
+        let former = match unit.head {
+            Some(id) if id != head.id => self.person_by_id(id).await.ok(),
+            _ => None,
+        };
+        let delegates = self.store.delegates(account).await?;
+        let mut lines = vec![NoticeLine {
+            full_name: head.full_name.clone(),
+            address: head.address.clone(),
+            reason: "Lãnh đạo đơn vị, chủ hộp thư đơn vị từ nay (Đ12.3)".into(),
+        }];
+        if let Some(f) = &former {
+            lines.push(NoticeLine {
+                full_name: f.full_name.clone(),
+                address: f.address.clone(),
+                reason: "Thôi quản lý hộp thư đơn vị; đã bàn giao".into(),
+            });
+        }
+        for d in &delegates {
+            lines.push(NoticeLine {
+                full_name: d.delegate_address.clone(),
+                address: d.delegate_address.clone(),
+                reason: format!(
+                    "Chấm dứt quyền được giao ({}); lãnh đạo mới giao lại nếu cần",
+                    d.rights
+                ),
+            });
+        }
+        let before = serde_json::json!({
+            "head": former.as_ref().map(|f| f.address.clone()),
+            "delegates": delegates.iter().map(|d| serde_json::json!({
+                "delegate": d.delegate_address, "rights": d.rights.to_string()
+            })).collect::<Vec<_>>(),
+        });
+        let after = serde_json::json!({ "head": head.address, "delegates": [] });
+        Ok(Handover {
+            unit: unit.clone(),
+            audit: NewAudit {
+                actor: actor.name.clone(),
+                action: "unit_mailbox.handover".into(),
+                target: format!("unit_mailbox:{}", unit.address),
+                before: Some(before.to_string()),
+                after: Some(after.to_string()),
+            },
+            lines,
         })
     }
 
@@ -894,6 +1023,13 @@ fn decision_error(e: StoreError) -> Error {
 pub(crate) fn local_now() -> chrono::DateTime<chrono::FixedOffset> {
     let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset");
     chrono::Utc::now().with_timezone(&offset)
+}
+
+/// A handover of a unit mailbox (Đ12.3), ready to write and announce.
+struct Handover {
+    unit: UnitRecord,
+    audit: NewAudit,
+    lines: Vec<NoticeLine>,
 }
 
 fn person_json(p: &PersonRecord) -> String {

@@ -14,6 +14,8 @@ pub enum NoticeKind {
     Revoke,
     /// Mailboxes that moved between units.
     Transfer,
+    /// A unit mailbox handed over to a new head (Đ12.3).
+    Handover,
 }
 
 impl NoticeKind {
@@ -23,6 +25,7 @@ impl NoticeKind {
             NoticeKind::Grant => "Về việc cấp hộp thư điện tử",
             NoticeKind::Revoke => "Về việc thu hồi hộp thư điện tử",
             NoticeKind::Transfer => "Về việc điều chuyển hộp thư điện tử",
+            NoticeKind::Handover => "Về việc bàn giao hộp thư điện tử của đơn vị",
         }
     }
 
@@ -31,6 +34,7 @@ impl NoticeKind {
             NoticeKind::Grant => "cấp",
             NoticeKind::Revoke => "thu hồi",
             NoticeKind::Transfer => "điều chuyển",
+            NoticeKind::Handover => "bàn giao",
         }
     }
 }

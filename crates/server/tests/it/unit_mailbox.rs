@@ -975,3 +975,157 @@ fn the_webmail_sends_for_a_unit_mailbox_from_its_selector() {
     );
     assert_eq!(sending_audit(&server).len(), 4);
 }
+
+/// A head change (Đ12.3): filed and approved from the command line, the new head owns the
+/// unit mailbox and sees every message and the numbered handover notice; the former head's
+/// open IMAP session ends and the delegate's rights end; the handover is in the audit log.
+#[test]
+fn a_head_change_hands_the_unit_mailbox_over() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    let server = TestServer::start();
+    import_province(&server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let unit_password = "Mat-khau-don-vi-1";
+    let out = server.cli(
+        &["account", "password", &unit, "--no-force-change"],
+        &format!("{unit_password}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = server.python("unit_mailbox_imap.py", &["--fill", &unit, unit_password]);
+    assert_eq!(out.trim(), "filled");
+
+    let people = server.sql(
+        "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
+          WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 2",
+    );
+    let people: Vec<&str> = people.lines().collect();
+    let (old_head, new_head) = (people[0].to_string(), people[1].to_string());
+    for (address, password) in [(&old_head, "Mat-khau-Cu-1"), (&new_head, "Mat-khau-Moi-1")] {
+        let out = server.cli(
+            &["account", "password", address, "--no-force-change"],
+            &format!("{password}\n"),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    // The first head, by a head change like any other.
+    let out = ok(
+        &server,
+        &[
+            "lifecycle",
+            "file",
+            "head_change",
+            "--unit",
+            "CB25-002",
+            "--person",
+            &old_head,
+            "--approve",
+        ],
+    );
+    assert!(out.contains("approved"), "{out}");
+    // Refusals change nothing: already the head, no unit, a unit without a mailbox.
+    let before = state(&server);
+    refused(
+        &server,
+        &[
+            "lifecycle",
+            "file",
+            "head_change",
+            "--unit",
+            "CB25-002",
+            "--person",
+            &old_head,
+        ],
+    );
+    refused(
+        &server,
+        &["lifecycle", "file", "head_change", "--person", &new_head],
+    );
+    assert_eq!(state(&server), before);
+
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    ok(
+        &server,
+        &["unit-mailbox", "grant", &unit, &hoa, "--rights", "read"],
+    );
+    // The unit mailbox's own password no longer signs in: it has an owner.
+    let out = server.python("unit_mailbox_login.py", &[&unit, unit_password]);
+    assert!(out.contains("[AUTHORIZATIONFAILED]"), "{out}");
+
+    // The former head keeps the unit's INBOX open while the handover is approved.
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/py/unit_mailbox_handover.py");
+    let mut hold = Command::new("python3")
+        .arg(script)
+        .args(["hold", &old_head, "Mat-khau-Cu-1", &unit])
+        .envs(server.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut lines = BufReader::new(hold.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a line").unwrap();
+    // Three messages and the notice of the first head's appointment.
+    assert_eq!(first, "selected 4");
+
+    let out = ok(
+        &server,
+        &[
+            "lifecycle",
+            "file",
+            "head_change",
+            "--unit",
+            "CB25-002",
+            "--person",
+            &new_head,
+            "--reason",
+            "Bổ nhiệm Giám đốc mới",
+        ],
+    );
+    assert!(out.contains("head_change"), "{out}");
+    let id = server
+        .sql("SELECT MAX(id) FROM change_requests")
+        .trim()
+        .to_string();
+    ok(&server, &["lifecycle", "approve", &id]);
+
+    writeln!(hold.stdin.as_mut().unwrap(), "go").unwrap();
+    let second = lines.next().expect("a line").unwrap();
+    assert!(second.starts_with("bye: * BYE"), "{second}");
+    assert!(hold.wait().unwrap().success());
+
+    let out = server.python(
+        "unit_mailbox_handover.py",
+        &[
+            "check",
+            &new_head,
+            "Mat-khau-Moi-1",
+            &old_head,
+            "Mat-khau-Cu-1",
+            &hoa,
+            "Mat-khau-Hoa-1",
+            &unit,
+        ],
+    );
+    assert_eq!(out.trim(), "done");
+    assert_eq!(list_json(&server, &unit), Vec::<Value>::new());
+    let handover = server.sql(
+        "SELECT before || ' ' || after FROM audit_log WHERE action = 'unit_mailbox.handover' \
+          ORDER BY id DESC LIMIT 1",
+    );
+    assert!(
+        handover.contains(&format!(r#""head":"{old_head}""#)),
+        "{handover}"
+    );
+    assert!(
+        handover.contains(&format!(r#""delegate":"{hoa}""#)),
+        "{handover}"
+    );
+    assert!(
+        handover.contains(&format!(r#""head":"{new_head}","delegates":[]"#))
+            || handover.contains(&format!(r#""delegates":[],"head":"{new_head}""#)),
+        "{handover}"
+    );
+    ok(&server, &["lifecycle", "audit", "--verify"]);
+}

@@ -117,6 +117,20 @@ impl crate::DelegationStore for Backend {
         Ok(found.is_some())
     }
 
+    async fn taken_over(&self, unit: AccountId) -> Result<bool> {
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM unit_delegates WHERE unit_account_id = $1
+             UNION ALL
+             SELECT 1 FROM units u JOIN people p ON p.id = u.head_person_id
+              WHERE u.account_id = $1 AND p.state = 'active' AND p.account_id IS NOT NULL
+             LIMIT 1",
+        )
+        .bind(unit.0)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(found.is_some())
+    }
+
     async fn unit_owner(&self, unit: AccountId) -> Result<Option<AccountId>> {
         let owner: Option<Option<i64>> = sqlx::query_scalar(
             "SELECT p.account_id FROM units u JOIN people p ON p.id = u.head_person_id

@@ -158,6 +158,25 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
                     .execute(&mut **tx)
                     .await?;
             }
+            LifecycleEffect::SetUnitHead { unit, person } => {
+                let r = sqlx::query("UPDATE units SET head_person_id = $1 WHERE id = $2")
+                    .bind(person.0)
+                    .bind(unit.0)
+                    .execute(&mut **tx)
+                    .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("unit {}", unit.0)));
+                }
+            }
+            LifecycleEffect::EndDelegations { unit } => {
+                sqlx::query(
+                    "DELETE FROM unit_delegates
+                      WHERE unit_account_id = (SELECT account_id FROM units WHERE id = $1)",
+                )
+                .bind(unit.0)
+                .execute(&mut **tx)
+                .await?;
+            }
             LifecycleEffect::LinkAccount { person, account } => {
                 sqlx::query("UPDATE people SET account_id = $1 WHERE id = $2")
                     .bind(account.0)

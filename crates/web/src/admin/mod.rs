@@ -254,6 +254,7 @@ fn kind_label(t: T, kind: ChangeKind) -> &'static str {
             ChangeKind::Retirement => "Retirement",
             ChangeKind::TransferOut => "Transfer out",
             ChangeKind::Reissue => "Re-issue",
+            ChangeKind::HeadChange => "New head of unit (unit mailbox handover)",
         },
     }
 }
