@@ -208,6 +208,16 @@ impl Core {
         if !actor.is_focal() && focal_unit == Some(unit) {
             return Err(refused());
         }
+        // Đ12: a unit mailbox and the head who owns it are the unit's authority; a unit IT
+        // officer resetting either could take the unit's mail over. The focal unit may.
+        if !actor.is_focal()
+            && (units.iter().any(|u| u.account == Some(account))
+                || self.heads_a_unit(account).await?)
+        {
+            return Err(Error::forbidden(format!(
+                "{address}: hộp thư đơn vị hoặc của lãnh đạo đơn vị chỉ đơn vị đầu mối được cấp lại mật khẩu / only the focal unit may reset a unit mailbox's or a unit head's password"
+            )));
+        }
         if actor.name.eq_ignore_ascii_case(address) {
             return Ok(());
         }
@@ -222,6 +232,11 @@ impl Core {
             }
         };
         if narrower { Ok(()) } else { Err(refused()) }
+    }
+
+    /// Whether `account` is the head of a unit (so owns its mailbox).
+    async fn heads_a_unit(&self, account: hopthu_model::AccountId) -> Result<bool> {
+        Ok(!self.store.owned_unit_mailboxes(account).await?.is_empty())
     }
 
     /// Tells the owner of a mailbox whose password was just reset, in their INBOX (Vietnamese,

@@ -238,6 +238,42 @@ fn an_officer_is_confined_to_their_subtree() {
     assert_eq!(status(&head), 200, "{head}");
     let csrf = csrf_of(&page);
 
+    // Their own unit's mailbox and the unit's head (its owner, Đ12): only the focal unit
+    // resets those; a plain member of the unit the officer may.
+    let own_unit = server
+        .sql("SELECT address FROM units WHERE code = 'CB25-002'")
+        .trim()
+        .to_string();
+    let members = server.sql(
+        "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
+          WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 2",
+    );
+    let members: Vec<&str> = members.lines().collect();
+    server.sql(&format!(
+        "UPDATE units SET head_person_id = (SELECT id FROM people WHERE address = '{}') \
+          WHERE code = 'CB25-002'",
+        members[0]
+    ));
+    for target in [own_unit.as_str(), members[0]] {
+        let (head, page) = post(
+            &server,
+            "/admin/reset",
+            &session,
+            &format!("csrf={csrf}&address={}", form_value(target)),
+        );
+        assert_eq!(status(&head), 403, "{target}: {head}");
+        assert!(page.contains("đơn vị đầu mối"), "{target}: {page}");
+        assert!(!page.contains(r#"id="otp""#), "{target}");
+    }
+    let (head, page) = post(
+        &server,
+        "/admin/reset",
+        &session,
+        &format!("csrf={csrf}&address={}", form_value(members[1])),
+    );
+    assert_eq!(status(&head), 200, "{head}");
+    assert!(page.contains(r#"id="otp""#));
+
     // Another unit's page by URL: refused, nothing of it shown.
     let (head, page) = get(&server, "/admin/units/CB25-003", &session);
     assert_eq!(status(&head), 403, "{head}");
