@@ -488,6 +488,12 @@ impl Core {
         let payload: Payload = serde_json::from_str(&record.payload)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("change payload: {e}")))?;
         let unit = self.unit_by_id(record.unit).await?;
+        if kind == ChangeKind::HeadChange && record.person.is_none() {
+            return Err(Error::invalid(format!(
+                "yêu cầu {id} chưa có lãnh đạo mới: hãy lập head_change --unit {code} --person ĐỊA_CHỈ / request {id} names no new head: file head_change --unit {code} --person ADDRESS",
+                code = unit.code
+            )));
+        }
         let mut effects = Vec::new();
         let mut credential = None;
         let mut before = None;
@@ -635,6 +641,13 @@ impl Core {
             .map_err(decision_error)?;
         let person = self.person_by_id(person_id).await?;
         tracing::info!(change = id, kind = kind.as_str(), person = %person.address, "change approved");
+        if kind == ChangeKind::HeadChange {
+            self.close_open_head_changes(actor, record.unit, id).await?;
+        } else if (kind == ChangeKind::Transfer || kind.revokes())
+            && let Some(left) = before_unit_headed(&unit, person_id)
+        {
+            self.open_head_change(actor, left, &person, kind).await?;
+        }
 
         let line = NoticeLine {
             full_name: person.full_name.clone(),
@@ -680,6 +693,112 @@ impl Core {
             credential,
             notices,
         })
+    }
+
+    /// Opens a `head_change` request for `unit`, whose head just left (transfer, resignation,
+    /// retirement, death, transfer out), unless one is waiting already: a reminder in the focal
+    /// unit's queue that names no new head yet. A request naming the new head closes it.
+    async fn open_head_change(
+        &self,
+        actor: &Actor,
+        unit: &UnitRecord,
+        former: &PersonRecord,
+        why: ChangeKind,
+    ) -> Result<()> {
+        let waiting = self.store.changes().await?.into_iter().any(|c| {
+            c.state == ChangeState::Filed
+                && c.unit == unit.id
+                && c.kind == ChangeKind::HeadChange.as_str()
+                && c.person.is_none()
+        });
+        if waiting || unit.account.is_none() {
+            return Ok(());
+        }
+        let payload = Payload {
+            target_unit: Some(unit.code.clone()),
+            filed_by_focal: actor.is_focal(),
+            ..Payload::default()
+        };
+        let payload_json = serde_json::to_string(&payload)
+            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+        let reason = format!(
+            "{} ({}): cần chỉ định lãnh đạo mới nhận bàn giao hộp thư đơn vị / a new head must be named to take the unit mailbox over",
+            former.full_name,
+            why.label()
+        );
+        let audit = [NewAudit {
+            actor: actor.name.clone(),
+            action: "change.file.head_change".into(),
+            target: "change:{id}".into(),
+            before: Some(person_json(former)),
+            after: Some(payload_json.clone()),
+        }];
+        self.store
+            .file_change(
+                &NewChange {
+                    kind: ChangeKind::HeadChange.as_str().into(),
+                    unit: unit.id,
+                    person: None,
+                    payload: payload_json,
+                    reason,
+                    filed_by: actor.name.clone(),
+                    filed_at: now(),
+                },
+                &audit,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Closes the waiting `head_change` requests of `unit` that name no head, now that change
+    /// `by` handed the unit mailbox over.
+    async fn close_open_head_changes(&self, actor: &Actor, unit: UnitId, by: i64) -> Result<()> {
+        let open: Vec<i64> = self
+            .store
+            .changes()
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.state == ChangeState::Filed
+                    && c.unit == unit
+                    && c.kind == ChangeKind::HeadChange.as_str()
+                    && c.person.is_none()
+            })
+            .map(|c| c.id)
+            .collect();
+        for change in open {
+            let note = format!("đã bàn giao theo yêu cầu {by} / handed over by request {by}");
+            let audit = [NewAudit {
+                actor: actor.name.clone(),
+                action: "change.approve.head_change".into(),
+                target: format!("change:{change}"),
+                before: Some(r#"{"state":"filed"}"#.into()),
+                after: Some(serde_json::json!({ "state": "approved", "note": note }).to_string()),
+            }];
+            let written = self
+                .store
+                .write_lifecycle(&LifecycleWrite {
+                    at: now(),
+                    decision: Some(Decision {
+                        change,
+                        state: ChangeState::Approved,
+                        by: actor.name.clone(),
+                        note: Some(note),
+                        person: None,
+                    }),
+                    effects: &[],
+                    warnings: &[],
+                    audit: &audit,
+                })
+                .await;
+            // Decided meanwhile by someone else: nothing left to close.
+            if let Err(e) = written
+                && !matches!(e, StoreError::Conflict(_))
+            {
+                return Err(e.into());
+            }
+        }
+        Ok(())
     }
 
     /// What a handover of `unit`'s mailbox to `head` changes, read before it is applied: the
@@ -1023,6 +1142,12 @@ fn decision_error(e: StoreError) -> Error {
 pub(crate) fn local_now() -> chrono::DateTime<chrono::FixedOffset> {
     let offset = chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset");
     chrono::Utc::now().with_timezone(&offset)
+}
+
+/// The unit `person` was the head of before the change, when they were (`unit` as read
+/// before the change was applied).
+fn before_unit_headed(unit: &UnitRecord, person: PersonId) -> Option<&UnitRecord> {
+    (unit.head == Some(person)).then_some(unit)
 }
 
 /// A handover of a unit mailbox (Đ12.3), ready to write and announce.

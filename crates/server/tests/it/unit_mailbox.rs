@@ -1127,5 +1127,52 @@ fn a_head_change_hands_the_unit_mailbox_over() {
             || handover.contains(&format!(r#""delegates":[],"head":"{new_head}""#)),
         "{handover}"
     );
+
+    // The head retires: a head_change request for the unit opens by itself, naming nobody;
+    // it cannot be approved as it is, and a request naming the next head closes it.
+    ok(
+        &server,
+        &[
+            "lifecycle",
+            "file",
+            "retirement",
+            "--person",
+            &new_head,
+            "--approve",
+        ],
+    );
+    let open = server.sql(
+        "SELECT c.id || ' ' || c.state || ' ' || COALESCE(c.person_id, 0) FROM change_requests c \
+           JOIN units u ON u.id = c.unit_id \
+          WHERE c.kind = 'head_change' AND u.code = 'CB25-002' ORDER BY c.id DESC LIMIT 1",
+    );
+    let open: Vec<&str> = open.split_whitespace().collect();
+    assert_eq!(open[1..], ["filed", "0"], "{open:?}");
+    let err = refused(&server, &["lifecycle", "approve", open[0]]);
+    assert!(
+        err.contains("head_change --unit CB25-002 --person"),
+        "{err}"
+    );
+    // The retired head's mailbox is revoked: it owns nothing until the next head is named.
+    let out = server.python("unit_mailbox_login.py", &[&new_head, "Mat-khau-Moi-1"]);
+    assert!(out.starts_with("NO"), "{out}");
+    ok(
+        &server,
+        &[
+            "lifecycle",
+            "file",
+            "head_change",
+            "--unit",
+            "CB25-002",
+            "--person",
+            &old_head,
+            "--approve",
+        ],
+    );
+    let closed = server.sql(&format!(
+        "SELECT state || ' ' || decision_note FROM change_requests WHERE id = {}",
+        open[0]
+    ));
+    assert!(closed.starts_with("approved "), "{closed}");
     ok(&server, &["lifecycle", "audit", "--verify"]);
 }
