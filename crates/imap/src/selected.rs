@@ -63,6 +63,9 @@ pub(crate) struct Selected {
     /// The last `SEARCH RETURN (SAVE)` result, as UIDs, ascending (SEARCHRES, RFC 5182: what
     /// `$` stands for; an expunged message simply drops out).
     pub(crate) saved: Vec<Uid>,
+    /// The RFC 4314 rights the session has here (all of them on one's own mailboxes; a
+    /// delegate's on a unit mailbox): PERMANENTFLAGS follows them.
+    pub(crate) rights: &'static str,
 }
 
 impl Selected {
@@ -94,6 +97,7 @@ impl Selected {
             recent_upto: 0,
             announced: Vec::new(),
             saved: Vec::new(),
+            rights: hopthu_core::shared::ALL_RIGHTS,
         }
     }
 

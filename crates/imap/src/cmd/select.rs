@@ -109,6 +109,14 @@ pub(crate) async fn run(
         }
     };
     s.views.put(&selected);
+    if hopthu_core::shared::is_shared_name(&selected.name) {
+        selected.rights = s
+            .core
+            .mailbox_access(&principal, selected.id)
+            .await?
+            .1
+            .rights();
+    }
     // RFC 3501 §2.3.2: the messages no session was told about are recent in this one; SELECT
     // claims them, EXAMINE only looks (§6.3.2). IMAP4rev2 has no `\Recent`.
     if !s.rev2 {
@@ -268,8 +276,21 @@ pub(crate) fn flag_responses(selected: &Selected) -> (Data<'static>, Code<'stati
     let permanent = if selected.read_only {
         Vec::new()
     } else {
-        let mut p: Vec<FlagPerm<'static>> = flags.iter().cloned().map(FlagPerm::Flag).collect();
-        p.push(FlagPerm::Asterisk);
+        // RFC 4314 §4: \Seen needs `s`, \Deleted `t`, the other flags and `\*` need `w`.
+        let may = |flag: &Flag<'_>| match flag {
+            Flag::Seen => selected.rights.contains('s'),
+            Flag::Deleted => selected.rights.contains('t'),
+            _ => selected.rights.contains('w'),
+        };
+        let mut p: Vec<FlagPerm<'static>> = flags
+            .iter()
+            .filter(|f| may(f))
+            .cloned()
+            .map(FlagPerm::Flag)
+            .collect();
+        if selected.rights.contains('w') {
+            p.push(FlagPerm::Asterisk);
+        }
         p
     };
     (Data::Flags(flags), Code::PermanentFlags(permanent))

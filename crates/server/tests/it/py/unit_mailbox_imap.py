@@ -57,6 +57,9 @@ assert b" ACL" in lines[0] and b"RIGHTS=texk" in lines[0], lines
 
 typ, data = c.select(quoted_inbox.decode())
 assert typ == "OK" and data == [b"3"], (typ, data)
+# RFC 4314 §4: without `t`, \Deleted is not a permanent flag.
+permanent = [r for r in c.untagged_responses.get("OK", []) if b"PERMANENTFLAGS" in r]
+assert permanent and b"\\Deleted" not in permanent[-1] and b"\\Seen" in permanent[-1], permanent
 typ, data = c.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
 assert typ == "OK" and b"Subject: Unit message 1" in data[0][1], data
 ok(c.store("1", "+FLAGS", "(\\Seen \\Flagged)"))
@@ -92,6 +95,8 @@ tagged, lines = raw(c, b"MYRIGHTS " + quoted_inbox)
 assert lines == [b"* MYRIGHTS " + quoted_inbox + b" lrswipkxte"], lines
 typ, data = c.select(quoted_inbox.decode())
 assert data == [b"3"], data
+permanent = [r for r in c.untagged_responses.get("OK", []) if b"PERMANENTFLAGS" in r]
+assert permanent and b"\\Deleted" in permanent[-1], permanent
 ok(c.store("3", "+FLAGS", "(\\Deleted)"))
 typ, data = c.expunge()
 assert typ == "OK" and data == [b"3"], data
