@@ -7,17 +7,27 @@ use super::web::{get, header, http, post, sign_in};
 
 /// Sends a message from the compose form (multipart, as the browser does).
 fn send(server: &TestServer, session: &str, csrf: &str, to: &str, subject: &str) -> String {
+    compose_post(
+        server,
+        session,
+        &[
+            ("csrf", csrf),
+            ("to", to),
+            ("cc", ""),
+            ("bcc", ""),
+            ("subject", subject),
+            ("body", "Noi dung"),
+            ("action", "send"),
+        ],
+    )
+}
+
+/// Posts the compose form with these fields (multipart, as the browser does); the response's
+/// head and page.
+pub(super) fn compose_post(server: &TestServer, session: &str, fields: &[(&str, &str)]) -> String {
     let boundary = "----hopthu-test-boundary";
     let mut body = String::new();
-    for (name, value) in [
-        ("csrf", csrf),
-        ("to", to),
-        ("cc", ""),
-        ("bcc", ""),
-        ("subject", subject),
-        ("body", "Noi dung"),
-        ("action", "send"),
-    ] {
+    for (name, value) in fields {
         body.push_str(&format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
         ));

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::harness::{DOMAIN, TestServer};
 use super::lifecycle::import_province;
-use super::web::{get, http, sign_in};
+use super::web::{get, sign_in};
 
 fn text(out: &Output) -> String {
     format!(
@@ -30,6 +30,16 @@ fn refused(server: &TestServer, args: &[&str]) -> String {
     let out = server.cli(args, "");
     assert!(!out.status.success(), "{args:?} succeeded: {}", text(&out));
     String::from_utf8(out.stderr).unwrap()
+}
+
+/// Makes `password` the account's own (no change asked at the next sign-in), as the owner
+/// would in the webmail.
+fn set_password(server: &TestServer, address: &str, password: &str) {
+    let out = server.cli(
+        &["account", "password", address, "--no-force-change"],
+        &format!("{password}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
 }
 
 /// What a refusal must leave as it was: the delegations and the audit log.
@@ -218,11 +228,7 @@ fn the_unit_mailbox_password_stops_at_the_first_grant() {
     let unit = format!("sonoivu@{DOMAIN}");
     let unit_password = "Mat-khau-don-vi-1";
     // The unit's one-time password made its own, as the unit would in the webmail.
-    let out = server.cli(
-        &["account", "password", &unit, "--no-force-change"],
-        &format!("{unit_password}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    set_password(&server, &unit, unit_password);
     let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
 
     // Before any grant it works as it always did, on every protocol.
@@ -281,11 +287,7 @@ fn delegates_and_the_owner_reach_the_unit_mailbox_over_imap() {
     import_province(&server);
     let unit = format!("sonoivu@{DOMAIN}");
     let unit_password = "Mat-khau-don-vi-1";
-    let out = server.cli(
-        &["account", "password", &unit, "--no-force-change"],
-        &format!("{unit_password}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    set_password(&server, &unit, unit_password);
     let out = server.python("unit_mailbox_imap.py", &["--fill", &unit, unit_password]);
     assert_eq!(out.trim(), "filled");
 
@@ -303,11 +305,7 @@ fn delegates_and_the_owner_reach_the_unit_mailbox_over_imap() {
           WHERE code = 'CB25-002'"
     ));
     let head_password = "Mat-khau-Truong-1";
-    let out = server.cli(
-        &["account", "password", &head, "--no-force-change"],
-        &format!("{head_password}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    set_password(&server, &head, head_password);
     let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
     let quang = server.add_account("quangvd", "Vi Đức Quang", "Mat-khau-Quang-1");
     let other = server.add_account("lanbt", "Bế Thị Lan", "Mat-khau-Lan-1");
@@ -709,31 +707,20 @@ fn web_form(
     subject: &str,
     action: &str,
 ) -> String {
-    let boundary = "----hopthu-unit-boundary";
-    let mut body = String::new();
-    for (name, value) in [
-        ("csrf", csrf),
-        ("from", from),
-        ("to", to),
-        ("cc", ""),
-        ("bcc", ""),
-        ("subject", subject),
-        ("body", "Noi dung"),
-        ("action", action),
-    ] {
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
-    }
-    body.push_str(&format!("--{boundary}--\r\n"));
-    let (head, page) = http(
+    super::submit::compose_post(
         server,
-        &format!(
-            "POST /compose HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    format!("{head}\n{page}")
+        session,
+        &[
+            ("csrf", csrf),
+            ("from", from),
+            ("to", to),
+            ("cc", ""),
+            ("bcc", ""),
+            ("subject", subject),
+            ("body", "Noi dung"),
+            ("action", action),
+        ],
+    )
 }
 
 /// The webmail's From selector lists one's own address and the unit mailboxes one may send
@@ -988,11 +975,7 @@ fn a_head_change_hands_the_unit_mailbox_over() {
     import_province(&server);
     let unit = format!("sonoivu@{DOMAIN}");
     let unit_password = "Mat-khau-don-vi-1";
-    let out = server.cli(
-        &["account", "password", &unit, "--no-force-change"],
-        &format!("{unit_password}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    set_password(&server, &unit, unit_password);
     let out = server.python("unit_mailbox_imap.py", &["--fill", &unit, unit_password]);
     assert_eq!(out.trim(), "filled");
 
@@ -1002,13 +985,8 @@ fn a_head_change_hands_the_unit_mailbox_over() {
     );
     let people: Vec<&str> = people.lines().collect();
     let (old_head, new_head) = (people[0].to_string(), people[1].to_string());
-    for (address, password) in [(&old_head, "Mat-khau-Cu-1"), (&new_head, "Mat-khau-Moi-1")] {
-        let out = server.cli(
-            &["account", "password", address, "--no-force-change"],
-            &format!("{password}\n"),
-        );
-        assert!(out.status.success(), "{}", text(&out));
-    }
+    set_password(&server, &old_head, "Mat-khau-Cu-1");
+    set_password(&server, &new_head, "Mat-khau-Moi-1");
     // The first head, by a head change like any other.
     let out = ok(
         &server,
