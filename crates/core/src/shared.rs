@@ -416,26 +416,7 @@ impl Core {
 
 /// UIDs as IMAP-style ranges, `1:3,7` (ascending input or not).
 fn uid_ranges(uids: &[Uid]) -> String {
-    let mut sorted: Vec<u32> = uids.iter().map(|u| u.0).collect();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
-        let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
-            i += 1;
-            end = sorted[i];
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}:{end}")
-        });
-        i += 1;
-    }
-    out.join(",")
+    hopthu_model::ids::compact_numbers(uids.iter().map(|u| u.0))
 }
 
 /// The part of a name after `Shared/` (the root compared as IMAP compares INBOX: exactly).

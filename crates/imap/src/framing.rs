@@ -325,6 +325,34 @@ fn literal_announcement(line: &[u8]) -> Option<(u64, bool)> {
 
 /// The first token of a command when it is a valid tag (RFC 3501 §9: 1*<any ASTRING-CHAR
 /// except "+">), so even a command that does not parse gets a tagged `BAD`.
+/// A quoted string at the start of `input` (RFC 3501 §9 `quoted`: only `\\` and `\"` escaped,
+/// no CR, LF or NUL): its content and how many bytes it took; `None` when malformed.
+pub(crate) fn quoted_string(input: &[u8]) -> Option<(Vec<u8>, usize)> {
+    if input.first() != Some(&b'"') {
+        return None;
+    }
+    let mut word = Vec::new();
+    let mut i = 1;
+    loop {
+        match *input.get(i)? {
+            b'\\' => {
+                let escaped = *input.get(i + 1)?;
+                if escaped != b'\\' && escaped != b'"' {
+                    return None;
+                }
+                word.push(escaped);
+                i += 2;
+            }
+            b'"' => return Some((word, i + 1)),
+            b'\r' | b'\n' | 0 => return None,
+            c => {
+                word.push(c);
+                i += 1;
+            }
+        }
+    }
+}
+
 pub(crate) fn recover_tag(bytes: &[u8]) -> Option<String> {
     let end = bytes
         .iter()

@@ -48,3 +48,41 @@ id_type!(
     PersonId,
     i64
 );
+
+/// Numbers (UIDs, sequence numbers) in the compact IMAP form `1:3,7`: ascending, each once,
+/// zeros left out; empty for none.
+pub fn compact_numbers(numbers: impl IntoIterator<Item = u32>) -> String {
+    let mut numbers: Vec<u32> = numbers.into_iter().filter(|n| *n > 0).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut text = String::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
+            i += 1;
+        }
+        if !text.is_empty() {
+            text.push(',');
+        }
+        if numbers[i] == start {
+            text.push_str(&start.to_string());
+        } else {
+            text.push_str(&format!("{start}:{}", numbers[i]));
+        }
+        i += 1;
+    }
+    text
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::compact_numbers;
+
+    #[test]
+    fn numbers_are_written_as_ranges() {
+        assert_eq!(compact_numbers([1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(compact_numbers([5, 4, 4, 0]), "4:5");
+        assert_eq!(compact_numbers([]), "");
+    }
+}

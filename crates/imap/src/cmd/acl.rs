@@ -99,28 +99,9 @@ fn astrings(mut input: &[u8]) -> Option<Vec<Vec<u8>>> {
         input = input.strip_prefix(b" ")?;
         match *input.first()? {
             b'"' => {
-                let mut word = Vec::new();
-                let mut i = 1;
-                loop {
-                    match *input.get(i)? {
-                        b'\\' => {
-                            let escaped = *input.get(i + 1)?;
-                            if escaped != b'\\' && escaped != b'"' {
-                                return None;
-                            }
-                            word.push(escaped);
-                            i += 2;
-                        }
-                        b'"' => break,
-                        b'\r' | b'\n' | 0 => return None,
-                        c => {
-                            word.push(c);
-                            i += 1;
-                        }
-                    }
-                }
+                let (word, used) = crate::framing::quoted_string(input)?;
                 out.push(word);
-                input = &input[i + 1..];
+                input = &input[used..];
             }
             b'{' => {
                 let close = input.iter().position(|&b| b == b'}')?;

@@ -395,24 +395,9 @@ fn tokens(mut input: &[u8]) -> Option<Vec<Token>> {
                 input = &input[1..];
             }
             b'"' => {
-                let mut word = Vec::new();
-                let mut i = 1;
-                loop {
-                    match *input.get(i)? {
-                        b'\\' => {
-                            word.push(*input.get(i + 1)?);
-                            i += 2;
-                        }
-                        b'"' => break,
-                        b'\r' | b'\n' => return None,
-                        c => {
-                            word.push(c);
-                            i += 1;
-                        }
-                    }
-                }
+                let (word, used) = crate::framing::quoted_string(input)?;
                 out.push(Token::Word(word));
-                input = &input[i + 1..];
+                input = &input[used..];
             }
             b'{' | b'\r' | b'\n' => return None,
             _ => {

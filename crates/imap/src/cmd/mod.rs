@@ -352,30 +352,7 @@ pub(crate) fn number_set(numbers: impl IntoIterator<Item = u32>) -> Option<Seque
     compact_numbers(numbers).parse().ok()
 }
 
-/// Numbers in the compact `1:3,7` form (empty for none), ascending.
-pub(crate) fn compact_numbers(numbers: impl IntoIterator<Item = u32>) -> String {
-    let mut numbers: Vec<u32> = numbers.into_iter().filter(|n| *n > 0).collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    let mut text = String::new();
-    let mut i = 0;
-    while i < numbers.len() {
-        let start = numbers[i];
-        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
-            i += 1;
-        }
-        if !text.is_empty() {
-            text.push(',');
-        }
-        if numbers[i] == start {
-            text.push_str(&start.to_string());
-        } else {
-            text.push_str(&format!("{start}:{}", numbers[i]));
-        }
-        i += 1;
-    }
-    text
-}
+pub(crate) use hopthu_model::ids::compact_numbers;
 
 /// UIDs as a sequence set (VANISHED, MODIFIED).
 pub(crate) fn sequence_set(uids: &[Uid]) -> Option<SequenceSet> {
