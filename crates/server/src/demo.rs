@@ -5,14 +5,17 @@
 //! units, people with their addresses by the rules of Đ7.3, unit mailboxes, one-time passwords,
 //! one transaction. Every third person is marked public, so the published directory shows
 //! some. Two administrators are added: an operator of the focal unit and the IT officer of
-//! Sở Nội vụ (CB25-002), each with a password printed once. Every credential is written to
-//! `data_dir/demo-credentials.csv`.
+//! Sở Nội vụ (CB25-002), each with a password printed once. The first person of Sở Nội vụ is
+//! made its head by a `head_change` (owner of its unit mailbox, Đ12). Every credential is
+//! written to `data_dir/demo-credentials.csv`.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use hopthu_core::admin::Actor;
-use hopthu_core::directory::{ImportRequest, ImportSource, credentials_csv, csv_row};
+use hopthu_core::directory::{
+    ChangeInput, ImportRequest, ImportSource, credentials_csv, csv_row,
+};
 use hopthu_core::{Core, NewAccountRequest};
 
 const UNITS: &str = include_str!("../demo/units-2025.csv");
@@ -74,6 +77,33 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
         admins.push((address, name, unit, password));
     }
 
+    // Đ12: the first person of Sở Nội vụ heads it and owns its unit mailbox, which they see
+    // under `Shared/` in their own mail client; the unit mailbox's own password is then no
+    // longer needed (a numbered handover notice arrives in it).
+    let head = applied
+        .credentials
+        .iter()
+        .find(|c| c.address.starts_with("datnv@"))
+        .map(|c| c.address.clone());
+    if let Some(head) = &head {
+        let change = core
+            .file_change(
+                &Actor::console(),
+                &ChangeInput {
+                    kind: "head_change".into(),
+                    person: Some(head.clone()),
+                    unit: Some(OFFICER_UNIT.into()),
+                    reason: "Dữ liệu mẫu / demo".into(),
+                    ..ChangeInput::default()
+                },
+            )
+            .await
+            .context("file the demo head change")?;
+        core.approve_change(&Actor::console(), change.id, "")
+            .await
+            .context("approve the demo head change")?;
+    }
+
     let mut sheet = credentials_csv(&applied.credentials);
     for (address, name, unit, password) in &admins {
         csv_row(
@@ -110,8 +140,12 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
     println!(
         "  (one-time passwords: sign in to the webmail to change them first, then IMAP, POP3, SMTP work):"
     );
-    for c in [find("datnv"), find("sonoivu")].into_iter().flatten() {
-        println!("    {}  {}  ({})", c.address, c.password, c.name);
+    if let Some(c) = find("datnv") {
+        let unit = find("sonoivu").map(|u| u.address.as_str()).unwrap_or("");
+        println!(
+            "    {}  {}  ({}; lãnh đạo Sở Nội vụ, thấy hộp thư đơn vị {unit} trong mục Shared/ / head of Sở Nội vụ: its unit mailbox is under Shared/)",
+            c.address, c.password, c.name
+        );
     }
     println!("  Quản trị / administrators (console /admin, API /api):");
     for (address, name, _, password) in &admins {
