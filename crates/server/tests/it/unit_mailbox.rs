@@ -1233,12 +1233,19 @@ fn the_webmail_switches_between_ones_own_and_a_unit_mailbox() {
     assert!(page.contains(r#"aria-current="page">Sở Nội vụ"#), "{page}");
 
     // A reader may not delete or move: the refusal is shown, with the way back; nothing moves.
+    let (_, page) = get(&server, &unit_inbox, &session);
+    let target = page
+        .split(r#"option value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a move target")
+        .to_string();
     for action in ["delete", "move"] {
         let (head, page) = super::web::post(
             &server,
             &format!("{unit_inbox}/act"),
             &session,
-            &format!("csrf={csrf}&uid=2&action={action}&back={unit_inbox}"),
+            &format!("csrf={csrf}&uid=2&action={action}&target={target}&back={unit_inbox}"),
         );
         assert!(head.starts_with("HTTP/1.1 403"), "{action}: {head}");
         assert!(page.contains(r#"id="refused""#), "{page}");
