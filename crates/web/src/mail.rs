@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hopthu_core::compose::{ComposeFrom, Composed, NewAttachment};
-use hopthu_core::webmail::{MessageSummary, MessageView, ShownAddress};
 use hopthu_core::shared::SHARED_ROOT;
+use hopthu_core::webmail::{MessageSummary, MessageView, ShownAddress};
 use hopthu_core::{ErrorKind, MailboxRecord, SendMode, SpecialUse};
 use hopthu_model::{Flag, FlagOp, Flags, MailboxId, Uid};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -169,7 +169,11 @@ fn folder_order(m: &MailboxRecord) -> (u8, String) {
 /// The mailbox switcher: one's own mailbox, then each unit mailbox one may read (Đ12), by
 /// the unit's name and address. Nothing for someone with no unit mailbox. `current` is the
 /// unit shown (`None`: one's own).
-fn switcher(t: T, units: &[(hopthu_core::shared::SharedMailbox, String)], current: Option<&str>) -> Markup {
+fn switcher(
+    t: T,
+    units: &[(hopthu_core::shared::SharedMailbox, String)],
+    current: Option<&str>,
+) -> Markup {
     if units.is_empty() {
         return Markup::default();
     }

@@ -564,7 +564,10 @@ fn the_console_grants_and_revokes_unit_mailbox_rights_and_shows_its_log() {
         "Mat-khau-don-vi-1\n",
     );
     assert!(out.status.success(), "{}", text(&out));
-    let out = server.python("unit_mailbox_imap.py", &["--fill", &unit, "Mat-khau-don-vi-1"]);
+    let out = server.python(
+        "unit_mailbox_imap.py",
+        &["--fill", &unit, "Mat-khau-don-vi-1"],
+    );
     assert_eq!(out.trim(), "filled");
     // The unit's head, as the directory sets it.
     let head = server
@@ -589,9 +592,8 @@ fn the_console_grants_and_revokes_unit_mailbox_rights_and_shows_its_log() {
     assert_eq!(span(&page, "owner"), head);
     assert!(row_values(&page, "delegates", "data-delegate").is_empty());
     let csrf = csrf_of(&page);
-    let grant = |csrf: &str, rights: &str| {
-        format!("csrf={csrf}&person={}{rights}", form_value(&user))
-    };
+    let grant =
+        |csrf: &str, rights: &str| format!("csrf={csrf}&person={}{rights}", form_value(&user));
 
     // Refused, nothing changed: no token, no right chosen, an officer of another unit.
     let before = delegations(&server);
@@ -634,8 +636,14 @@ fn the_console_grants_and_revokes_unit_mailbox_rights_and_shows_its_log() {
     );
     assert_eq!(status(&h), 303, "{h}");
     let (_, page) = get(&server, "/admin/units/CB25-002?granted=x", &session);
-    assert_eq!(row_values(&page, "delegates", "data-delegate"), [user.clone()]);
-    assert_eq!(row_values(&page, "delegates", "data-rights"), ["read,send-as"]);
+    assert_eq!(
+        row_values(&page, "delegates", "data-delegate"),
+        [user.clone()]
+    );
+    assert_eq!(
+        row_values(&page, "delegates", "data-rights"),
+        ["read,send-as"]
+    );
     assert_eq!(
         row_values(&page, "unit-audit", "data-action"),
         ["unit_mailbox.grant"]
@@ -680,7 +688,10 @@ fn the_console_grants_and_revokes_unit_mailbox_rights_and_shows_its_log() {
     // The focal unit sees the same, and the officer revokes.
     let focal_session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
     let (_, page) = get(&server, "/admin/units/CB25-002", &focal_session);
-    assert_eq!(row_values(&page, "delegates", "data-delegate"), [user.clone()]);
+    assert_eq!(
+        row_values(&page, "delegates", "data-delegate"),
+        [user.clone()]
+    );
     let (h, _) = post(
         &server,
         "/admin/units/CB25-002/delegates/revoke",

@@ -1196,7 +1196,10 @@ fn the_webmail_switches_between_ones_own_and_a_unit_mailbox() {
     assert!(page.contains(r#"id="mailbox-switcher""#), "{page}");
     assert!(page.contains(&format!(r#"data-unit="{unit}""#)), "{page}");
     assert!(page.contains("Sở Nội vụ"), "the unit's name: {page}");
-    assert!(page.contains(r#"id="switch-own" aria-current="page""#), "{page}");
+    assert!(
+        page.contains(r#"id="switch-own" aria-current="page""#),
+        "{page}"
+    );
     assert!(!page.contains("Unit message"), "{page}");
     assert!(!page.contains("Shared/"), "{page}");
 
@@ -1224,8 +1227,14 @@ fn the_webmail_switches_between_ones_own_and_a_unit_mailbox() {
     );
     assert!(!page.contains(&format!("href=\"{own_inbox}\"")), "{page}");
     let own_id = own_inbox.rsplit('/').next().unwrap();
-    assert!(!page.contains(&format!("option value=\"{own_id}\"")), "{page}");
-    assert!(!page.contains("Shared/"), "names without the prefix: {page}");
+    assert!(
+        !page.contains(&format!("option value=\"{own_id}\"")),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Shared/"),
+        "names without the prefix: {page}"
+    );
     // Reading keeps to the unit mailbox.
     let (head, page) = get(&server, &format!("{unit_inbox}/1"), &session);
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");

@@ -212,10 +212,10 @@ async fn unit_with_mailbox(
         .await
         .map_err(|e| c.error(&e))?;
     if unit.account.is_none() {
-        return Err(c.error(&hopthu_core::Error::invalid(c.t().s(
-            "Đơn vị chưa có hộp thư.",
-            "The unit has no mailbox.",
-        ))));
+        return Err(c.error(&hopthu_core::Error::invalid(
+            c.t()
+                .s("Đơn vị chưa có hộp thư.", "The unit has no mailbox."),
+        )));
     }
     Ok(unit)
 }
@@ -307,11 +307,24 @@ mod tests {
         let vi = T(Language::Vi);
         for right in DelegateRight::ALL {
             assert_ne!(right_label(vi, right), right.as_str());
-            assert!(field(right).chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(
+                field(right)
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_')
+            );
         }
         for action in [
-            "grant", "revoke", "handover", "read", "delete", "expunge", "move", "copy", "append",
-            "send_as", "send_on_behalf",
+            "grant",
+            "revoke",
+            "handover",
+            "read",
+            "delete",
+            "expunge",
+            "move",
+            "copy",
+            "append",
+            "send_as",
+            "send_on_behalf",
         ] {
             let full = format!("unit_mailbox.{action}");
             assert_ne!(action_label(vi, &full), full.as_str(), "{action}");
