@@ -638,7 +638,7 @@ fn the_console_grants_and_revokes_unit_mailbox_rights_and_shows_its_log() {
     let (_, page) = get(&server, "/admin/units/CB25-002?granted=x", &session);
     assert_eq!(
         row_values(&page, "delegates", "data-delegate"),
-        [user.clone()]
+        [user.as_str()]
     );
     assert_eq!(
         row_values(&page, "delegates", "data-rights"),
@@ -690,7 +690,7 @@ fn the_console_grants_and_revokes_unit_mailbox_rights_and_shows_its_log() {
     let (_, page) = get(&server, "/admin/units/CB25-002", &focal_session);
     assert_eq!(
         row_values(&page, "delegates", "data-delegate"),
-        [user.clone()]
+        [user.as_str()]
     );
     let (h, _) = post(
         &server,

@@ -49,7 +49,7 @@ fn field(right: DelegateRight) -> &'static str {
 
 /// What an audit row of a unit mailbox records, Vietnamese first; the action itself when it is
 /// not one of these.
-fn action_label<'a>(t: T, action: &'a str) -> &'a str {
+fn action_label(t: T, action: &str) -> &str {
     match action.strip_prefix("unit_mailbox.").unwrap_or(action) {
         "grant" => t.s("Giao quyền", "Rights granted"),
         "revoke" => t.s("Thu hồi quyền", "Rights revoked"),
