@@ -71,7 +71,7 @@ pub use mail::{MoveOutcome, Quota};
 pub use queue::*;
 pub use search::{SearchField, SearchText, extract_search_text};
 pub use submission::{Prepared, SendMode, Sending, UnitSender};
-pub use unit_mailbox::DelegateRecord;
+pub use unit_mailbox::{DelegateRecord, UnitMailboxOverview};
 
 /// Something changed in a mailbox (new mail, flags, expunge, rename): sessions showing it
 /// re-read its changes. Sent after commit; a receiver that lags simply re-reads everything.

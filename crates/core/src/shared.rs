@@ -163,6 +163,88 @@ impl Core {
             .map(|m| (m.access, m.prefix())))
     }
 
+    /// The unit mailboxes `who` may read (`l`), with each unit's name from the directory
+    /// (the account's display name when the unit is gone): the webmail's mailbox switcher.
+    pub async fn readable_unit_mailboxes(
+        &self,
+        who: &Principal,
+    ) -> Result<Vec<(SharedMailbox, String)>> {
+        let shared: Vec<SharedMailbox> = self
+            .shared_mailboxes(who)
+            .await?
+            .into_iter()
+            .filter(|m| m.access.allows('l'))
+            .collect();
+        if shared.is_empty() {
+            return Ok(Vec::new());
+        }
+        let units = self.store.units().await?;
+        let mut out = Vec::with_capacity(shared.len());
+        for m in shared {
+            let name = match units.iter().find(|u| u.account == Some(m.account)) {
+                Some(unit) => unit.name.clone(),
+                None => self
+                    .store
+                    .account(m.account)
+                    .await?
+                    .map(|a| a.display_name)
+                    .unwrap_or_default(),
+            };
+            out.push((m, name));
+        }
+        Ok(out)
+    }
+
+    /// The folders of the unit mailbox `address` as `who` sees them (named `Shared/<address>/…`,
+    /// no SPECIAL-USE), each with its total and unseen counts; `NotFound` unless `who` may read
+    /// it (`l`).
+    pub async fn shared_folder_counts(
+        &self,
+        who: &Principal,
+        address: &str,
+    ) -> Result<Vec<(MailboxRecord, u32, u32)>> {
+        let shared = self
+            .shared_mailboxes(who)
+            .await?
+            .into_iter()
+            .find(|m| m.address.eq_ignore_ascii_case(address) && m.access.allows('l'))
+            .ok_or_else(|| Error::not_found(format!("no unit mailbox {address:?}")))?;
+        let prefix = shared.prefix();
+        let counts = self.store.mailbox_counts(shared.account).await?;
+        Ok(self
+            .store
+            .mailboxes(shared.account)
+            .await?
+            .into_iter()
+            .map(|m| {
+                let (total, unseen) = counts
+                    .iter()
+                    .find(|(id, _, _)| *id == m.id)
+                    .map_or((0, 0), |(_, t, u)| (*t, *u));
+                (shown(m, &prefix), total, unseen)
+            })
+            .collect())
+    }
+
+    /// The Trash of the account whose mailbox `id` is (one's own, or the unit mailbox's, by
+    /// its SPECIAL-USE `\Trash`), where the webmail's delete moves messages; `None` when that
+    /// account has none. `NotFound` unless `who` may see the mailbox.
+    pub async fn trash_for(&self, who: &Principal, id: MailboxId) -> Result<Option<MailboxId>> {
+        let (record, _) = self.mailbox_access(who, id).await?;
+        let owner = if record.account_id == who.account {
+            who.account
+        } else {
+            record.account_id
+        };
+        Ok(self
+            .store
+            .mailboxes(owner)
+            .await?
+            .into_iter()
+            .find(|m| m.special_use == Some(crate::SpecialUse::Trash))
+            .map(|m| m.id))
+    }
+
     /// Resolves a mailbox name of `who`'s folder list: one's own, or `Shared/<unit
     /// address>/<folder>` of a unit mailbox one may see (otherwise `NotFound`, as for a name
     /// that does not exist). The name of the shared root or of a unit itself is no mailbox.

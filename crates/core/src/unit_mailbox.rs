@@ -10,7 +10,7 @@
 
 use hopthu_model::DelegateRights;
 pub use hopthu_store::DelegateRecord;
-use hopthu_store::{AccountRecord, AccountState, UnitRecord};
+use hopthu_store::{AccountRecord, AccountState, AuditRecord, UnitRecord};
 
 use crate::{Actor, Core, Error, NewAudit, Result, now};
 
@@ -159,6 +159,55 @@ impl Core {
         let (unit, mailbox) = self.unit_mailbox(unit).await?;
         self.authorize(actor, unit.id).await?;
         Ok(self.store.delegates(mailbox.id).await?)
+    }
+}
+
+/// A unit mailbox as the console shows it: its owner, its delegates and what was done to
+/// and in it.
+#[derive(Debug, Clone)]
+pub struct UnitMailboxOverview {
+    pub address: String,
+    /// The owner's address: the unit's head (after a handover, the new head).
+    pub owner: Option<String>,
+    pub delegates: Vec<DelegateRecord>,
+    /// The newest audit rows of the unit mailbox (`target = unit_mailbox:<address>`): grants,
+    /// revocations, handovers and each person's actions in it, newest first.
+    pub audit: Vec<AuditRecord>,
+}
+
+impl Core {
+    /// The owner, the delegates and the newest `limit` audit rows of the unit mailbox `unit`,
+    /// for an administrator whose scope holds the unit (Đ12: the console shows each
+    /// person's actions to the owner's unit and the focal unit).
+    pub async fn unit_mailbox_overview(
+        &self,
+        actor: &Actor,
+        unit: &str,
+        limit: usize,
+    ) -> Result<UnitMailboxOverview> {
+        let (unit, mailbox) = self.unit_mailbox(unit).await?;
+        self.authorize(actor, unit.id).await?;
+        let owner = match self.store.unit_owner(mailbox.id).await? {
+            Some(owner) => self.store.account(owner).await?.map(|a| a.address),
+            None => None,
+        };
+        let delegates = self.store.delegates(mailbox.id).await?;
+        let target = format!("unit_mailbox:{}", mailbox.address);
+        let audit = self
+            .store
+            .audit_log()
+            .await?
+            .into_iter()
+            .rev()
+            .filter(|r| r.target.eq_ignore_ascii_case(&target))
+            .take(limit)
+            .collect();
+        Ok(UnitMailboxOverview {
+            address: mailbox.address,
+            owner,
+            delegates,
+            audit,
+        })
     }
 }
 

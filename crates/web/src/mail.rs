@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hopthu_core::compose::{ComposeFrom, Composed, NewAttachment};
+use hopthu_core::shared::SHARED_ROOT;
 use hopthu_core::webmail::{MessageSummary, MessageView, ShownAddress};
 use hopthu_core::{ErrorKind, MailboxRecord, SendMode, SpecialUse};
 use hopthu_model::{Flag, FlagOp, Flags, MailboxId, Uid};
@@ -103,26 +104,57 @@ fn core_error(t: T, e: &hopthu_core::Error) -> Response {
     crate::html::error_page(t, status, &msg)
 }
 
+/// The unit mailbox a folder belongs to, by address, when it is one of the shared folders
+/// (`Shared/<unit address>/<folder>`); `None` for one's own.
+fn unit_of(m: &MailboxRecord) -> Option<&str> {
+    let rest = m.name.strip_prefix(SHARED_ROOT)?.strip_prefix('/')?;
+    rest.split('/').next().filter(|a| !a.is_empty())
+}
+
+/// A folder's name within its own mailbox: without the `Shared/<unit address>/` prefix.
+fn local_name(m: &MailboxRecord) -> &str {
+    match unit_of(m) {
+        Some(unit) => m
+            .name
+            .get(SHARED_ROOT.len() + 1 + unit.len()..)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or_default(),
+        None => &m.name,
+    }
+}
+
+/// A unit mailbox's folders carry no SPECIAL-USE for the people it is shared with (they are not
+/// their own Sent or Trash); their standard names still say what they are.
+fn special_use_of(m: &MailboxRecord) -> Option<SpecialUse> {
+    if unit_of(m).is_none() {
+        return m.special_use;
+    }
+    hopthu_core::STANDARD_FOLDERS
+        .iter()
+        .find(|(name, _)| *name == local_name(m))
+        .and_then(|(_, special)| *special)
+}
+
 /// The name people see for a folder.
 fn folder_name(t: T, m: &MailboxRecord) -> String {
-    if m.name == "INBOX" {
+    if local_name(m) == "INBOX" {
         return t.s("Hộp thư đến", "Inbox").to_string();
     }
-    match m.special_use {
+    match special_use_of(m) {
         Some(SpecialUse::Sent) => t.s("Đã gửi", "Sent").to_string(),
         Some(SpecialUse::Drafts) => t.s("Thư nháp", "Drafts").to_string(),
         Some(SpecialUse::Trash) => t.s("Thùng rác", "Trash").to_string(),
         Some(SpecialUse::Junk) => t.s("Thư rác", "Junk").to_string(),
         Some(SpecialUse::Archive) => t.s("Lưu trữ", "Archive").to_string(),
-        _ => m.name.clone(),
+        _ => local_name(m).to_string(),
     }
 }
 
 fn folder_order(m: &MailboxRecord) -> (u8, String) {
-    let rank = if m.name == "INBOX" {
+    let rank = if local_name(m) == "INBOX" {
         0
     } else {
-        match m.special_use {
+        match special_use_of(m) {
             Some(SpecialUse::Drafts) => 1,
             Some(SpecialUse::Sent) => 2,
             Some(SpecialUse::Archive) => 3,
@@ -131,21 +163,85 @@ fn folder_order(m: &MailboxRecord) -> (u8, String) {
             _ => 6,
         }
     };
-    (rank, m.name.clone())
+    (rank, local_name(m).to_string())
 }
 
-/// The side bar: compose, folders with unread counts, the quota bar.
+/// The mailbox switcher: one's own mailbox, then each unit mailbox one may read (Đ12), by
+/// the unit's name and address. Nothing for someone with no unit mailbox. `current` is the
+/// unit shown (`None`: one's own).
+fn switcher(
+    t: T,
+    units: &[(hopthu_core::shared::SharedMailbox, String)],
+    current: Option<&str>,
+) -> Markup {
+    if units.is_empty() {
+        return Markup::default();
+    }
+    html! {
+        nav class="switcher" id="mailbox-switcher" aria-labelledby="switcher-title" {
+            h2 id="switcher-title" { (t.s("Hộp thư", "Mailboxes")) }
+            ul {
+                li {
+                    a href="/mail" id="switch-own" aria-current=[current.is_none().then_some("page")] {
+                        (t.s("Hộp thư của tôi", "My mailbox"))
+                    }
+                }
+                @for (m, name) in units {
+                    @let here = current.is_some_and(|c| c.eq_ignore_ascii_case(&m.address));
+                    li {
+                        a href={ "/mail?unit=" (url(&m.address)) } class="switch-unit" data-unit=(m.address)
+                            aria-current=[here.then_some("page")] {
+                            (name)
+                            " "
+                            span class="addr" { "<" (m.address) ">" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The side bar: compose, the mailbox switcher, the folders of the mailbox shown (one's own,
+/// or the unit mailbox `current` belongs to) with unread counts, one's quota.
 async fn sidebar(state: &AppState, signed: &Signed, current: Option<MailboxId>) -> Markup {
     let t = signed.t();
     let who = &signed.session.principal;
-    let mut folders = state.core.folder_counts(who).await.unwrap_or_default();
+    let current_record = match current {
+        Some(id) => state.core.mailbox_by_id(who, id).await.ok(),
+        None => None,
+    };
+    let unit = current_record
+        .as_ref()
+        .and_then(unit_of)
+        .map(str::to_string);
+    let units = match state.core.readable_unit_mailboxes(who).await {
+        Ok(units) => units,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list the unit mailboxes one may read");
+            Vec::new()
+        }
+    };
+    let mut folders = match &unit {
+        Some(address) => state
+            .core
+            .shared_folder_counts(who, address)
+            .await
+            .unwrap_or_default(),
+        None => state.core.folder_counts(who).await.unwrap_or_default(),
+    };
     folders.sort_by_key(|(m, _, _)| folder_order(m));
-    let quota = state.core.quota(who).await.ok();
+    let quota = if unit.is_none() {
+        state.core.quota(who).await.ok()
+    } else {
+        None
+    };
     let admin_link = crate::admin::nav_link(state, signed).await;
     html! {
         nav class="side" aria-label=(t.s("Thư mục", "Folders")) {
             a class="button primary" href="/compose" { (t.s("Soạn thư", "Compose")) }
-            ul class="folders" id="folders" {
+            (switcher(t, &units, unit.as_deref()))
+            ul class="folders" id="folders" data-unit=[unit.as_deref()] {
                 @for (m, _, unseen) in &folders {
                     li {
                         a href={ "/mail/" (m.id.0) } aria-current=[(Some(m.id) == current).then_some("page")] data-mailbox=(m.id.0) {
@@ -183,6 +279,10 @@ pub(crate) struct ListQuery {
     sent: Option<u8>,
     #[serde(default)]
     saved: Option<u8>,
+    /// `/mail?unit=<unit address>`: the mailbox switcher's way into a unit mailbox (its INBOX).
+    /// Past that, the folder's id in the path says whose mailbox is shown.
+    #[serde(default)]
+    unit: String,
 }
 
 async fn inbox(
@@ -191,7 +291,13 @@ async fn inbox(
     Query(q): Query<ListQuery>,
 ) -> Response {
     let signed = signed!(state, headers);
-    match state.core.mailbox(&signed.session.principal, "INBOX").await {
+    let unit = q.unit.trim();
+    let inbox = if unit.is_empty() {
+        "INBOX".to_string()
+    } else {
+        format!("{SHARED_ROOT}/{unit}/INBOX")
+    };
+    match state.core.mailbox(&signed.session.principal, &inbox).await {
         Ok(m) => {
             let mut to = format!("/mail/{}", m.id.0);
             let mut sep = '?';
@@ -279,6 +385,9 @@ async fn list(
             (side)
             main id="main" data-live=(live) data-mailbox=(mailbox.0) {
                 h1 { (folder) }
+                @if let Some(unit) = unit_of(&record) {
+                    p class="muted" id="unit-shown" { (t.s("Hộp thư đơn vị", "Unit mailbox")) ": " (unit) }
+                }
                 @for (shown, vi, en) in [
                     (q.changed.is_some(), "Đã đổi mật khẩu.", "Password changed."),
                     (q.sent.is_some(), "Đã gửi thư.", "Message sent."),
@@ -381,13 +490,22 @@ async fn action_bar(state: &AppState, signed: &Signed, current: MailboxId, many:
         .await
         .unwrap_or_default();
     folders.sort_by_key(folder_order);
+    // Messages move within the mailbox shown: one's own folders, or the unit mailbox's.
+    let unit = folders
+        .iter()
+        .find(|m| m.id == current)
+        .and_then(unit_of)
+        .map(str::to_string);
     // The usual destination is preselected: Archive, else INBOX (not whichever folder sorts
     // first, which is Drafts).
-    let others: Vec<_> = folders.iter().filter(|m| m.id != current).collect();
+    let others: Vec<_> = folders
+        .iter()
+        .filter(|m| m.id != current && unit_of(m) == unit.as_deref())
+        .collect();
     let preselected = others
         .iter()
-        .find(|m| m.special_use == Some(hopthu_core::SpecialUse::Archive))
-        .or_else(|| others.iter().find(|m| m.name == "INBOX"))
+        .find(|m| special_use_of(m) == Some(SpecialUse::Archive))
+        .or_else(|| others.iter().find(|m| local_name(m) == "INBOX"))
         .map(|m| m.id);
     let _ = many;
     html! {
@@ -486,7 +604,11 @@ async fn act(
             )),
         },
         ("delete", None) => {
-            let trash = state.core.special_folder(who, SpecialUse::Trash).await;
+            // The Trash of the mailbox shown: a unit mailbox's deletions stay in it.
+            let trash = match state.core.trash_for(who, mailbox).await {
+                Ok(trash) => trash,
+                Err(e) => return action_refused(t, &e, &back),
+            };
             match trash {
                 // Deleting in Trash removes for good; elsewhere it moves to Trash.
                 Some(trash) if trash != mailbox => state
@@ -523,8 +645,29 @@ async fn act(
                 see_other(&back)
             }
         }
-        Err(e) => core_error(t, &e),
+        Err(e) => action_refused(t, &e, &back),
     }
+}
+
+/// Core's refusal of an action (a read-only delegate deleting in a unit mailbox, say) as a page
+/// with its status and message, and the way back to where the action was asked.
+fn action_refused(t: T, e: &hopthu_core::Error, back: &str) -> Response {
+    if e.kind == ErrorKind::NotFound {
+        return core_error(t, e);
+    }
+    let mut r = core_error(t, e);
+    if matches!(e.kind, ErrorKind::Forbidden | ErrorKind::Invalid) {
+        let body = html! {
+            main id="main" class="narrow" {
+                h1 { (t.s("Không thực hiện được", "That did not work")) }
+                p class="error" role="alert" id="refused" { (e.message) }
+                p { a href=(back) id="back" { "← " (t.s("Quay lại", "Go back")) } }
+            }
+        };
+        let status = r.status();
+        r = (status, page(t, t.s("Lỗi", "Error"), None, body)).into_response();
+    }
+    r
 }
 
 fn address_line(list: &[ShownAddress]) -> Markup {
@@ -1284,16 +1427,27 @@ async fn compose(
 
 // ---- live updates and autocomplete --------------------------------------------------------
 
-/// Server-sent events: `mail` with the mailbox id whenever a mailbox of the signed-in account
-/// changes (new mail, flags, moves). The page re-reads its list; nothing else is sent.
+/// Server-sent events: `mail` with the mailbox id whenever a mailbox of the signed-in account,
+/// or of a unit mailbox it may read, changes (new mail, flags, moves). The page re-reads its list; nothing else is sent.
 async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let signed = signed!(state, headers);
-    let account = signed.session.principal.account;
+    // One's own mailbox and the unit mailboxes one may read (as they were when the page
+    // opened; a grant or revocation shows at the next page).
+    let mut accounts = vec![signed.session.principal.account];
+    if let Ok(units) = state
+        .core
+        .readable_unit_mailboxes(&signed.session.principal)
+        .await
+    {
+        accounts.extend(units.into_iter().map(|(m, _)| m.account));
+    }
     let rx = state.core.subscribe();
     // The stream ends at shutdown, so an open page never holds the server up.
     let shutdown = state.shutdown.clone();
+    let accounts = std::sync::Arc::new(accounts);
     let stream = futures_util::stream::unfold(rx, move |mut rx| {
         let shutdown = shutdown.clone();
+        let accounts = accounts.clone();
         async move {
             loop {
                 let received = tokio::select! {
@@ -1301,7 +1455,7 @@ async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
                     () = shutdown.cancelled() => return None,
                 };
                 match received {
-                    Ok(ev) if ev.account == account => {
+                    Ok(ev) if accounts.contains(&ev.account) => {
                         let event = Event::default()
                             .event("mail")
                             .data(ev.mailbox.0.to_string());

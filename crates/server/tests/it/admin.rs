@@ -570,3 +570,190 @@ fn the_activity_report_counts_per_unit_within_the_scope() {
         "{page}"
     );
 }
+
+/// The `data-…` attribute values of the rows of table `id`, in the page's order.
+fn row_values(page: &str, table: &str, attribute: &str) -> Vec<String> {
+    let Some(at) = page.find(&format!(r#"id="{table}""#)) else {
+        return Vec::new();
+    };
+    let rest = &page[at..];
+    let rest = &rest[..rest.find("</table>").unwrap_or(rest.len())];
+    rest.split(&format!(r#"{attribute}=""#))
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .collect()
+}
+
+fn delegations(server: &TestServer) -> String {
+    server.sql(
+        "SELECT (SELECT COUNT(*) FROM unit_delegates) || ' ' || (SELECT COUNT(*) FROM audit_log)",
+    )
+}
+
+#[test]
+fn the_console_grants_and_revokes_unit_mailbox_rights_and_shows_its_log() {
+    let (server, focal, officer, user, _) = province();
+    let unit = format!("sonoivu@{}", super::harness::DOMAIN);
+    // The unit's mailbox holds a message, appended as the unit before any grant.
+    let out = server.cli(
+        &["account", "password", &unit, "--no-force-change"],
+        "Mat-khau-don-vi-1\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = server.python(
+        "unit_mailbox_imap.py",
+        &["--fill", &unit, "Mat-khau-don-vi-1"],
+    );
+    assert_eq!(out.trim(), "filled");
+    // The unit's head, as the directory sets it.
+    let head = server
+        .sql(
+            "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
+              WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 1",
+        )
+        .trim()
+        .to_string();
+    server.sql(&format!(
+        "UPDATE units SET head_person_id = (SELECT id FROM people WHERE address = '{head}') \
+          WHERE code = 'CB25-002'"
+    ));
+    // An IT officer of another unit (Sở Tư pháp).
+    let stranger = server.add_account("cntt.sotuphap", "Cán bộ CNTT Sở Tư pháp", OFFICER_PW);
+    let out = server.cli(&["admin", "grant", &stranger, "--unit", "CB25-003"], "");
+    assert!(out.status.success(), "{}", text(&out));
+
+    let session = sign_in(&server, &officer, OFFICER_PW).expect("officer signs in");
+    let (head_line, page) = get(&server, "/admin/units/CB25-002", &session);
+    assert_eq!(status(&head_line), 200, "{head_line}");
+    assert_eq!(span(&page, "owner"), head);
+    assert!(row_values(&page, "delegates", "data-delegate").is_empty());
+    let csrf = csrf_of(&page);
+    let grant =
+        |csrf: &str, rights: &str| format!("csrf={csrf}&person={}{rights}", form_value(&user));
+
+    // Refused, nothing changed: no token, no right chosen, an officer of another unit.
+    let before = delegations(&server);
+    let (h, _) = post(
+        &server,
+        "/admin/units/CB25-002/delegates",
+        &session,
+        &grant("", "&read=1"),
+    );
+    assert_eq!(status(&h), 403, "{h}");
+    let (h, page) = post(
+        &server,
+        "/admin/units/CB25-002/delegates",
+        &session,
+        &grant(&csrf, ""),
+    );
+    assert_eq!(status(&h), 400, "{h}");
+    assert!(page.contains("ít nhất một quyền"), "{page}");
+    let other = sign_in(&server, &stranger, OFFICER_PW).expect("the other officer signs in");
+    let (_, page) = get(&server, "/admin/units/CB25-003", &other);
+    let other_csrf = csrf_of(&page);
+    let (h, _) = post(
+        &server,
+        "/admin/units/CB25-002/delegates",
+        &other,
+        &grant(&other_csrf, "&read=1&send_as=1"),
+    );
+    assert_eq!(status(&h), 403, "{h}");
+    let (h, page) = get(&server, "/admin/units/CB25-002", &other);
+    assert_eq!(status(&h), 403, "{h}");
+    assert!(!page.contains(&head), "{page}");
+    assert_eq!(delegations(&server), before);
+
+    // The officer of the unit grants read and send-as.
+    let (h, _) = post(
+        &server,
+        "/admin/units/CB25-002/delegates",
+        &session,
+        &grant(&csrf, "&read=1&send_as=1"),
+    );
+    assert_eq!(status(&h), 303, "{h}");
+    let (_, page) = get(&server, "/admin/units/CB25-002?granted=x", &session);
+    assert_eq!(
+        row_values(&page, "delegates", "data-delegate"),
+        [user.as_str()]
+    );
+    assert_eq!(
+        row_values(&page, "delegates", "data-rights"),
+        ["read,send-as"]
+    );
+    assert_eq!(
+        row_values(&page, "unit-audit", "data-action"),
+        ["unit_mailbox.grant"]
+    );
+    // The other officer cannot take it back either.
+    let (h, _) = post(
+        &server,
+        "/admin/units/CB25-002/delegates/revoke",
+        &other,
+        &format!("csrf={other_csrf}&person={}", form_value(&user)),
+    );
+    assert_eq!(status(&h), 403, "{h}");
+    assert_eq!(
+        server.sql("SELECT COUNT(*) FROM unit_delegates").trim(),
+        "1"
+    );
+
+    // The delegate reads the unit's message in the webmail: the console shows it, newest first.
+    let reader = sign_in(&server, &user, USER_PW).expect("the delegate signs in");
+    let (h, _) = get(
+        &server,
+        &format!("/mail?unit={}", form_value(&unit)),
+        &reader,
+    );
+    assert_eq!(status(&h), 303, "{h}");
+    let inbox = h
+        .lines()
+        .find_map(|l| l.strip_prefix("location: "))
+        .expect("the unit's INBOX")
+        .trim()
+        .to_string();
+    let (h, _) = get(&server, &format!("{inbox}/1"), &reader);
+    assert_eq!(status(&h), 200, "{h}");
+    let (_, page) = get(&server, "/admin/units/CB25-002", &session);
+    assert_eq!(
+        row_values(&page, "unit-audit", "data-action"),
+        ["unit_mailbox.read", "unit_mailbox.grant"]
+    );
+    let log = &page[page.find(r#"id="unit-audit""#).unwrap()..];
+    assert!(log.contains(&user) && log.contains("Đọc thư"), "{log}");
+
+    // The focal unit sees the same, and the officer revokes.
+    let focal_session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+    let (_, page) = get(&server, "/admin/units/CB25-002", &focal_session);
+    assert_eq!(
+        row_values(&page, "delegates", "data-delegate"),
+        [user.as_str()]
+    );
+    let (h, _) = post(
+        &server,
+        "/admin/units/CB25-002/delegates/revoke",
+        &session,
+        &format!("csrf={csrf}&person={}", form_value(&user)),
+    );
+    assert_eq!(status(&h), 303, "{h}");
+    let (_, page) = get(&server, "/admin/units/CB25-002", &session);
+    assert!(row_values(&page, "delegates", "data-delegate").is_empty());
+    assert_eq!(
+        row_values(&page, "unit-audit", "data-action"),
+        [
+            "unit_mailbox.revoke",
+            "unit_mailbox.read",
+            "unit_mailbox.grant"
+        ]
+    );
+    // The delegate's way in is gone.
+    let (h, _) = get(&server, &inbox, &reader);
+    assert_eq!(status(&h), 404, "{h}");
+    // Revoking again: nothing to revoke, said plainly.
+    let (h, _) = post(
+        &server,
+        "/admin/units/CB25-002/delegates/revoke",
+        &session,
+        &format!("csrf={csrf}&person={}", form_value(&user)),
+    );
+    assert_eq!(status(&h), 404, "{h}");
+}

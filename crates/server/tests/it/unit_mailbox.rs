@@ -1154,3 +1154,181 @@ fn a_head_change_hands_the_unit_mailbox_over() {
     assert!(closed.starts_with("approved "), "{closed}");
     ok(&server, &["lifecycle", "audit", "--verify"]);
 }
+
+/// The `location` of a redirect.
+fn location(head: &str) -> String {
+    head.lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .unwrap_or_else(|| panic!("no redirect: {head}"))
+        .trim()
+        .to_string()
+}
+
+/// A server with the sample province whose Sở Nội vụ mailbox holds three messages ("Unit
+/// message 1..3", appended as the unit before any grant); a reader (`read`), a manager
+/// (`manage`) and someone without rights. Returns the unit address and the three addresses.
+fn unit_with_delegates(server: &TestServer) -> (String, String, String, String) {
+    import_province(server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let unit_password = "Mat-khau-don-vi-1";
+    let out = server.cli(
+        &["account", "password", &unit, "--no-force-change"],
+        &format!("{unit_password}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = server.python("unit_mailbox_imap.py", &["--fill", &unit, unit_password]);
+    assert_eq!(out.trim(), "filled");
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let quang = server.add_account("quangvd", "Vi Đức Quang", "Mat-khau-Quang-1");
+    let lan = server.add_account("lanbt", "Bế Thị Lan", "Mat-khau-Lan-1");
+    ok(
+        server,
+        &["unit-mailbox", "grant", &unit, &hoa, "--rights", "read"],
+    );
+    ok(
+        server,
+        &["unit-mailbox", "grant", &unit, &quang, "--rights", "manage"],
+    );
+    (unit, hoa, quang, lan)
+}
+
+/// The messages of `address`'s own account, by subject line, from the database.
+fn own_message_count(server: &TestServer, address: &str) -> String {
+    server
+        .sql(&format!(
+            "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id \
+               JOIN accounts a ON a.id = b.account_id WHERE a.address = '{address}'"
+        ))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn the_webmail_switches_between_ones_own_and_a_unit_mailbox() {
+    let server = TestServer::start_with("https = \"127.0.0.1:0\"\n");
+    let (unit, hoa, quang, lan) = unit_with_delegates(&server);
+    let (session, csrf) = sign_in(&server, &hoa, "Mat-khau-Hoa-1");
+
+    // One's own mailbox: the switcher lists the unit by name and address; nothing of the unit
+    // is among one's folders or messages.
+    let (head, _) = get(&server, "/mail", &session);
+    let own_inbox = location(&head);
+    let (head, page) = get(&server, &own_inbox, &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(page.contains(r#"id="mailbox-switcher""#), "{page}");
+    assert!(page.contains(&format!(r#"data-unit="{unit}""#)), "{page}");
+    assert!(page.contains("Sở Nội vụ"), "the unit's name: {page}");
+    assert!(
+        page.contains(r#"id="switch-own" aria-current="page""#),
+        "{page}"
+    );
+    assert!(!page.contains("Unit message"), "{page}");
+    assert!(!page.contains("Shared/"), "{page}");
+
+    // The unit mailbox: its INBOX first, its messages, only its folders (also as move targets).
+    let (head, _) = get(
+        &server,
+        &format!("/mail?unit={}", unit.replace('@', "%40")),
+        &session,
+    );
+    let unit_inbox = location(&head);
+    assert_ne!(unit_inbox, own_inbox);
+    let (head, page) = get(&server, &unit_inbox, &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    for i in 1..=3 {
+        assert!(page.contains(&format!("Unit message {i}")), "{page}");
+    }
+    assert!(page.contains(r#"id="unit-shown""#), "{page}");
+    assert!(!page.contains(r#"id="switch-own" aria-current"#), "{page}");
+    assert!(page.contains(r#"aria-current="page">Sở Nội vụ"#), "{page}");
+    let folders = &page[page.find(r#"id="folders""#).unwrap()..];
+    let first_folder = folders.split("href=\"").nth(1).unwrap();
+    assert!(
+        first_folder.starts_with(&format!("{unit_inbox}\"")),
+        "INBOX first: {folders}"
+    );
+    assert!(!page.contains(&format!("href=\"{own_inbox}\"")), "{page}");
+    let own_id = own_inbox.rsplit('/').next().unwrap();
+    assert!(
+        !page.contains(&format!("option value=\"{own_id}\"")),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Shared/"),
+        "names without the prefix: {page}"
+    );
+    // Reading keeps to the unit mailbox.
+    let (head, page) = get(&server, &format!("{unit_inbox}/1"), &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(page.contains("Unit message 1") && page.contains(&format!("href=\"{unit_inbox}\"")));
+    assert!(page.contains(r#"aria-current="page">Sở Nội vụ"#), "{page}");
+
+    // A reader may not delete or move: the refusal is shown, with the way back; nothing moves.
+    let (_, page) = get(&server, &unit_inbox, &session);
+    let target = page
+        .split(r#"option value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a move target")
+        .to_string();
+    for action in ["delete", "move"] {
+        let (head, page) = super::web::post(
+            &server,
+            &format!("{unit_inbox}/act"),
+            &session,
+            &format!("csrf={csrf}&uid=2&action={action}&target={target}&back={unit_inbox}"),
+        );
+        assert!(head.starts_with("HTTP/1.1 403"), "{action}: {head}");
+        assert!(page.contains(r#"id="refused""#), "{page}");
+        assert!(page.contains("không có quyền"), "{page}");
+        assert!(page.contains(&format!(r#"href="{unit_inbox}""#)), "{page}");
+    }
+    let (_, page) = get(&server, &unit_inbox, &session);
+    assert!(page.contains("Unit message 2"), "{page}");
+    // Another unit's mailbox is not reached by naming it.
+    let (head, _) = get(
+        &server,
+        &format!("/mail?unit=sotuphap%40{DOMAIN}"),
+        &session,
+    );
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+
+    // A manager deletes: the message goes to the unit's Trash, not to the manager's own.
+    let (session, csrf) = sign_in(&server, &quang, "Mat-khau-Quang-1");
+    let (head, _) = super::web::post(
+        &server,
+        &format!("{unit_inbox}/act"),
+        &session,
+        &format!("csrf={csrf}&uid=3&action=delete&back={unit_inbox}"),
+    );
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+    assert_eq!(own_message_count(&server, &quang), "0");
+    let (_, page) = get(&server, &unit_inbox, &session);
+    assert!(!page.contains("Unit message 3"), "{page}");
+    let in_unit_trash = server.sql(&format!(
+        "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id \
+           JOIN accounts a ON a.id = b.account_id WHERE a.address = '{unit}' AND b.name = 'Trash'"
+    ));
+    assert_eq!(in_unit_trash.trim(), "1");
+
+    // Someone with no rights has no switcher and no way in.
+    let (session, _) = sign_in(&server, &lan, "Mat-khau-Lan-1");
+    let (head, _) = get(&server, "/mail", &session);
+    let (_, page) = get(&server, &location(&head), &session);
+    assert!(!page.contains("mailbox-switcher"), "{page}");
+    let (head, _) = get(&server, &unit_inbox, &session);
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+
+    // In the browser: the reader switches to the unit mailbox, sees its INBOX, and back.
+    if super::needs::require(super::needs::BROWSER) {
+        server.browser("unit_mailbox.py", &[&hoa, "Mat-khau-Hoa-1", &unit]);
+        assert!(
+            super::harness::screenshots()
+                .join("unit-mailbox-switched.png")
+                .exists()
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! The admin console under `/admin`, for the focal unit and for unit IT officers (each confined
 //! to their subtree by `hopthu_core`): the organisation tree, a unit's people and unit mailbox,
 //! change requests (filing; the focal unit's approval queue), revoke and re-issue (as change
-//! requests), password reset (the one-time password shown once), notices (list, download), the
+//! requests), password reset (the one-time password shown once), the unit mailbox's owner,
+//! delegates and log with grant and revoke (`unit_mailbox.rs`), notices (list, download), the
 //! inactivity outlook and the import with its dry-run table (`import.rs`).
 //!
 //! Sign-in is the webmail's session cookie; the administrator is `Core::actor`. Every decision
@@ -12,6 +13,7 @@
 mod audit;
 mod import;
 mod report;
+mod unit_mailbox;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -57,6 +59,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/audit", get(audit::audit))
         .route("/admin/report", get(report::report))
         .merge(import::routes())
+        .merge(unit_mailbox::routes())
 }
 
 async fn css() -> Response {
@@ -329,16 +332,56 @@ async fn tree(State(state): State<AppState>, headers: HeaderMap) -> Response {
 
 // ---- a unit: its mailbox and its people ------------------------------------------------
 
+#[derive(Deserialize, Default)]
+struct UnitQuery {
+    /// The delegate just granted rights (after the grant form).
+    #[serde(default)]
+    granted: String,
+    /// The delegate whose rights were just revoked.
+    #[serde(default)]
+    revoked: String,
+}
+
 async fn unit_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
+    Query(q): Query<UnitQuery>,
 ) -> Response {
     let c = admin_or_return!(state, headers);
     let t = c.t();
     let unit = match state.core.unit_in_scope(&c.actor, &code).await {
         Ok(u) => u,
         Err(e) => return c.error(&e),
+    };
+    let delegation = if unit.account.is_some() {
+        match state
+            .core
+            .unit_mailbox_overview(&c.actor, &unit.address, unit_mailbox::AUDIT_SHOWN)
+            .await
+        {
+            Ok(overview) => {
+                let notice = if !q.granted.is_empty() {
+                    Some(html! {
+                        p class="ok" role="status" id="delegation-done" {
+                            (t.s("Đã giao quyền cho", "Rights granted to")) " " (q.granted)
+                        }
+                    })
+                } else if !q.revoked.is_empty() {
+                    Some(html! {
+                        p class="ok" role="status" id="delegation-done" {
+                            (t.s("Đã thu hồi quyền của", "Rights revoked from")) " " (q.revoked)
+                        }
+                    })
+                } else {
+                    None
+                };
+                unit_mailbox::section(&c, &unit, &overview, notice)
+            }
+            Err(e) => return c.error(&e),
+        }
+    } else {
+        Markup::default()
     };
     let people = match state.core.people_in_scope(&c.actor).await {
         Ok(p) => p,
@@ -373,6 +416,7 @@ async fn unit_page(
                 @if unit.account.is_some() { (reset_form(&unit.address)) }
             }
         }
+        (delegation)
         section aria-labelledby="ppl" {
             h2 id="ppl" { (people_l) }
             div class="scroll" {
