@@ -13,9 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use hopthu_core::admin::Actor;
-use hopthu_core::directory::{
-    ChangeInput, ImportRequest, ImportSource, credentials_csv, csv_row,
-};
+use hopthu_core::directory::{ChangeInput, ImportRequest, ImportSource, credentials_csv, csv_row};
 use hopthu_core::{Core, NewAccountRequest};
 
 const UNITS: &str = include_str!("../demo/units-2025.csv");

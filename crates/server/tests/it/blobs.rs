@@ -355,10 +355,17 @@ fn serve_collects_after_its_sweep_and_counts_it() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let (_, body) = server.http(
-        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-        Duration::from_secs(10),
-    );
+    // The collector counts a body once its deletion is done, a moment after the file goes.
+    let body = loop {
+        let (_, body) = server.http(
+            "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            Duration::from_secs(10),
+        );
+        if body.contains("\nhopthu_blobs_freed_total 1\n") || std::time::Instant::now() > deadline {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert!(body.contains("\nhopthu_blobs_freed_total 1\n"), "{body}");
     let line = body
         .lines()
