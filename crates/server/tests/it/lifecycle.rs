@@ -900,3 +900,80 @@ fn a_rejection_is_explained_to_the_unit_and_the_filer() {
         );
     }
 }
+
+/// A head change through `/api/changes` (Đ12.3): filed by the unit's IT officer, approved by
+/// the focal unit only; the new head owns the unit mailbox and a handover notice is issued.
+#[test]
+fn a_head_change_goes_through_the_api() {
+    let server = TestServer::start();
+    import_province(&server);
+    let (focal, officer) = grant_admins(&server);
+    let focal = (focal.as_str(), FOCAL_PW);
+    let officer = (officer.as_str(), OFFICER_PW);
+    let head = server
+        .sql(
+            "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
+              WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 1",
+        )
+        .trim()
+        .to_string();
+    // Without a unit, or for a unit outside the officer's subtree: refused, nothing filed.
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "head_change", "person": head})),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(json!({"kind": "head_change", "unit": "CB25-003", "person": head})),
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, filed) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(
+            json!({"kind": "head_change", "unit": "CB25-002", "person": head,
+                    "reason": "Quyết định bổ nhiệm"}),
+        ),
+    );
+    assert_eq!(status, 201, "{filed}");
+    assert_eq!(filed["kind"], "head_change");
+    let id = filed["id"].as_i64().unwrap();
+    let (status, _) = api(
+        &server,
+        officer,
+        "POST",
+        &format!("/api/changes/{id}/approve"),
+        Some(json!({})),
+    );
+    assert_eq!(status, 403, "a unit officer cannot approve");
+    let (status, approved) = api(
+        &server,
+        focal,
+        "POST",
+        &format!("/api/changes/{id}/approve"),
+        Some(json!({})),
+    );
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["change"]["state"], "approved");
+    assert!(
+        approved["notices"][0]["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("bàn giao"),
+        "{approved}"
+    );
+    let owner = server.sql(
+        "SELECT p.address FROM units u JOIN people p ON p.id = u.head_person_id \
+          WHERE u.code = 'CB25-002'",
+    );
+    assert_eq!(owner.trim(), head);
+}
