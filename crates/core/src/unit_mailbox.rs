@@ -193,15 +193,8 @@ impl Core {
         };
         let delegates = self.store.delegates(mailbox.id).await?;
         let target = format!("unit_mailbox:{}", mailbox.address);
-        let audit = self
-            .store
-            .audit_log()
-            .await?
-            .into_iter()
-            .rev()
-            .filter(|r| r.target.eq_ignore_ascii_case(&target))
-            .take(limit)
-            .collect();
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        let audit = self.store.audit_for(&target, limit).await?;
         Ok(UnitMailboxOverview {
             address: mailbox.address,
             owner,

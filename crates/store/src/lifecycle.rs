@@ -267,6 +267,9 @@ pub trait LifecycleStore: Send + Sync {
     /// The audit log in order.
     async fn audit_log(&self) -> Result<Vec<AuditRecord>>;
 
+    /// The newest `limit` rows of the audit log about `target` (exactly), newest first.
+    async fn audit_for(&self, target: &str, limit: u32) -> Result<Vec<AuditRecord>>;
+
     /// Marks the first sign-in with a one-time password (kept if already set); returns when
     /// it was.
     async fn activate(&self, account: AccountId, at: i64) -> Result<i64>;

@@ -1601,6 +1601,13 @@ async fn delegations_are_granted_listed_revoked_and_audited(kind: Kind) {
     for pair in log.windows(2) {
         assert_eq!(pair[1].prev_hash, pair[0].hash);
     }
+    // One target's newest rows, newest first.
+    let newest = store
+        .audit_for("account:sonoivu@caobang.gov.vn", 2)
+        .await
+        .unwrap();
+    assert_eq!(newest, vec![log[3].clone(), log[2].clone()]);
+    assert!(store.audit_for("account:x", 5).await.unwrap().is_empty());
 
     // The delegate's account purged: its delegation goes with it.
     store

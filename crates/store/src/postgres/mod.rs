@@ -74,6 +74,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_unit_delegates.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_audit_target.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

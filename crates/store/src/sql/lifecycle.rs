@@ -482,19 +482,18 @@ impl crate::LifecycleStore for Backend {
             .fetch_all(&self.read)
             .await?
             .iter()
-            .map(|r| {
-                Ok(AuditRecord {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    before: r.try_get("before")?,
-                    after: r.try_get("after")?,
-                    prev_hash: r.try_get("prev_hash")?,
-                    hash: r.try_get("hash")?,
-                })
-            })
+            .map(audit_record)
+            .collect()
+    }
+
+    async fn audit_for(&self, target: &str, limit: u32) -> Result<Vec<AuditRecord>> {
+        sqlx::query("SELECT * FROM audit_log WHERE target = $1 ORDER BY id DESC LIMIT $2")
+            .bind(target)
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(audit_record)
             .collect()
     }
 
@@ -533,4 +532,18 @@ impl crate::LifecycleStore for Backend {
                 .flatten(),
         )
     }
+}
+
+fn audit_record(r: &super::DbRow) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        target: r.try_get("target")?,
+        before: r.try_get("before")?,
+        after: r.try_get("after")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
 }

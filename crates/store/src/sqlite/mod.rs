@@ -102,6 +102,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../../migrations/sqlite/0017_unit_delegates.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/sqlite/0018_audit_target.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.
