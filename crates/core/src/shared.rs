@@ -209,21 +209,7 @@ impl Core {
             .into_iter()
             .find(|m| m.address.eq_ignore_ascii_case(address) && m.access.allows('l'))
             .ok_or_else(|| Error::not_found(format!("no unit mailbox {address:?}")))?;
-        let prefix = shared.prefix();
-        let counts = self.store.mailbox_counts(shared.account).await?;
-        Ok(self
-            .store
-            .mailboxes(shared.account)
-            .await?
-            .into_iter()
-            .map(|m| {
-                let (total, unseen) = counts
-                    .iter()
-                    .find(|(id, _, _)| *id == m.id)
-                    .map_or((0, 0), |(_, t, u)| (*t, *u));
-                (shown(m, &prefix), total, unseen)
-            })
-            .collect())
+        self.counted_folders(shared.account, &shared.prefix()).await
     }
 
     /// The Trash of the account whose mailbox `id` is (one's own, or the unit mailbox's, by

@@ -147,10 +147,20 @@ fn content_type_of(part: &mail_parser::MessagePart<'_>) -> String {
 impl Core {
     /// Every mailbox of the principal with its message and unseen counts (the folder list).
     pub async fn folder_counts(&self, who: &Principal) -> Result<Vec<(MailboxRecord, u32, u32)>> {
-        let counts = self.store.mailbox_counts(who.account).await?;
+        self.counted_folders(who.account, "").await
+    }
+
+    /// The mailboxes of `account`, shown with `prefix` (`crate::shared::shown`), each with its
+    /// message and unseen counts.
+    pub(crate) async fn counted_folders(
+        &self,
+        account: hopthu_model::AccountId,
+        prefix: &str,
+    ) -> Result<Vec<(MailboxRecord, u32, u32)>> {
+        let counts = self.store.mailbox_counts(account).await?;
         Ok(self
             .store
-            .mailboxes(who.account)
+            .mailboxes(account)
             .await?
             .into_iter()
             .map(|m| {
@@ -158,7 +168,7 @@ impl Core {
                     .iter()
                     .find(|(id, _, _)| *id == m.id)
                     .map_or((0, 0), |(_, t, u)| (*t, *u));
-                (m, total, unseen)
+                (crate::shared::shown(m, prefix), total, unseen)
             })
             .collect())
     }

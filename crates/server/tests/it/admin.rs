@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::directory::password_of;
 use super::harness::{TestServer, screenshots};
+use super::lifecycle::{make_head, unit_people};
 
 const FOCAL_PW: &str = "Focal-Password-1";
 const OFFICER_PW: &str = "Officer-Password-1";
@@ -244,17 +245,9 @@ fn an_officer_is_confined_to_their_subtree() {
         .sql("SELECT address FROM units WHERE code = 'CB25-002'")
         .trim()
         .to_string();
-    let members = server.sql(
-        "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
-          WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 2",
-    );
-    let members: Vec<&str> = members.lines().collect();
-    server.sql(&format!(
-        "UPDATE units SET head_person_id = (SELECT id FROM people WHERE address = '{}') \
-          WHERE code = 'CB25-002'",
-        members[0]
-    ));
-    for target in [own_unit.as_str(), members[0]] {
+    let members = unit_people(&server, "CB25-002", 2);
+    make_head(&server, "CB25-002", &members[0]);
+    for target in [own_unit.as_str(), members[0].as_str()] {
         let (head, page) = post(
             &server,
             "/admin/reset",
@@ -269,7 +262,7 @@ fn an_officer_is_confined_to_their_subtree() {
         &server,
         "/admin/reset",
         &session,
-        &format!("csrf={csrf}&address={}", form_value(members[1])),
+        &format!("csrf={csrf}&address={}", form_value(&members[1])),
     );
     assert_eq!(status(&head), 200, "{head}");
     assert!(page.contains(r#"id="otp""#));
@@ -606,17 +599,8 @@ fn the_console_grants_and_revokes_unit_mailbox_rights_and_shows_its_log() {
     );
     assert_eq!(out.trim(), "filled");
     // The unit's head, as the directory sets it.
-    let head = server
-        .sql(
-            "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
-              WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 1",
-        )
-        .trim()
-        .to_string();
-    server.sql(&format!(
-        "UPDATE units SET head_person_id = (SELECT id FROM people WHERE address = '{head}') \
-          WHERE code = 'CB25-002'"
-    ));
+    let head = unit_people(&server, "CB25-002", 1).remove(0);
+    make_head(&server, "CB25-002", &head);
     // An IT officer of another unit (Sở Tư pháp).
     let stranger = server.add_account("cntt.sotuphap", "Cán bộ CNTT Sở Tư pháp", OFFICER_PW);
     let out = server.cli(&["admin", "grant", &stranger, "--unit", "CB25-003"], "");

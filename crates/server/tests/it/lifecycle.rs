@@ -48,6 +48,26 @@ pub(super) fn import_province(server: &TestServer) -> PathBuf {
     sheet_path(&out)
 }
 
+/// The addresses of the first `n` people of the unit `code` (in the order imported).
+pub(super) fn unit_people(server: &TestServer, code: &str, n: usize) -> Vec<String> {
+    server
+        .sql(&format!(
+            "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
+              WHERE u.code = '{code}' ORDER BY p.id LIMIT {n}"
+        ))
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Makes `address` the head of the unit `code`, as the directory would (no request filed).
+pub(super) fn make_head(server: &TestServer, code: &str, address: &str) {
+    server.sql(&format!(
+        "UPDATE units SET head_person_id = (SELECT id FROM people WHERE address = '{address}') \
+          WHERE code = '{code}'"
+    ));
+}
+
 /// The focal operator (Sở KH&CN) and an IT officer of Sở Nội vụ (CB25-002), granted by the CLI.
 fn grant_admins(server: &TestServer) -> (String, String) {
     let focal = server.add_account("qtv.skhcn", "Quản trị Sở KH&CN", FOCAL_PW);
@@ -910,13 +930,7 @@ fn a_head_change_goes_through_the_api() {
     let (focal, officer) = grant_admins(&server);
     let focal = (focal.as_str(), FOCAL_PW);
     let officer = (officer.as_str(), OFFICER_PW);
-    let head = server
-        .sql(
-            "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
-              WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 1",
-        )
-        .trim()
-        .to_string();
+    let head = unit_people(&server, "CB25-002", 1).remove(0);
     // Without a unit, or for a unit outside the officer's subtree: refused, nothing filed.
     let (status, body) = api(
         &server,

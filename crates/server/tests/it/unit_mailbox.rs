@@ -7,7 +7,7 @@ use std::process::Output;
 use serde_json::Value;
 
 use super::harness::{DOMAIN, TestServer};
-use super::lifecycle::import_province;
+use super::lifecycle::{import_province, make_head, unit_people};
 use super::web::{get, sign_in};
 
 fn text(out: &Output) -> String {
@@ -292,18 +292,9 @@ fn delegates_and_the_owner_reach_the_unit_mailbox_over_imap() {
     assert_eq!(out.trim(), "filled");
 
     // The head: a person of the unit, made head as the directory would.
-    let head = server
-        .sql(
-            "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
-              WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 1",
-        )
-        .trim()
-        .to_string();
+    let head = unit_people(&server, "CB25-002", 1).remove(0);
     assert!(head.ends_with(DOMAIN), "{head}");
-    server.sql(&format!(
-        "UPDATE units SET head_person_id = (SELECT id FROM people WHERE address = '{head}') \
-          WHERE code = 'CB25-002'"
-    ));
+    make_head(&server, "CB25-002", &head);
     let head_password = "Mat-khau-Truong-1";
     set_password(&server, &head, head_password);
     let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
@@ -979,12 +970,8 @@ fn a_head_change_hands_the_unit_mailbox_over() {
     let out = server.python("unit_mailbox_imap.py", &["--fill", &unit, unit_password]);
     assert_eq!(out.trim(), "filled");
 
-    let people = server.sql(
-        "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
-          WHERE u.code = 'CB25-002' ORDER BY p.id LIMIT 2",
-    );
-    let people: Vec<&str> = people.lines().collect();
-    let (old_head, new_head) = (people[0].to_string(), people[1].to_string());
+    let people = unit_people(&server, "CB25-002", 2);
+    let (old_head, new_head) = (people[0].clone(), people[1].clone());
     set_password(&server, &old_head, "Mat-khau-Cu-1");
     set_password(&server, &new_head, "Mat-khau-Moi-1");
     // The first head, by a head change like any other.
