@@ -31,6 +31,12 @@ pub struct RawLifecycle {
     pub trash_days: Option<u32>,
     /// The same for Junk. Default 30.
     pub junk_days: Option<u32>,
+    /// Whether the inactivity sweep covers unit mailboxes too. Default false: a unit mailbox
+    /// receives the province's notices and official documents (Đ15), so revoking it would
+    /// bounce them; the outlook lists the unit mailboxes nobody opened instead. With true, a
+    /// unit mailbox that neither its owner nor a delegate opened for `inactivity_days` is
+    /// warned about and revoked like a personal one, and a `head_change` re-opens it.
+    pub sweep_unit_mailboxes: Option<bool>,
 }
 
 /// The validated `[lifecycle]`.
@@ -46,6 +52,7 @@ pub struct Lifecycle {
     pub notice_symbol: Option<String>,
     pub trash_days: u32,
     pub junk_days: u32,
+    pub sweep_unit_mailboxes: bool,
 }
 
 impl Default for Lifecycle {
@@ -60,6 +67,7 @@ impl Default for Lifecycle {
             notice_symbol: None,
             trash_days: 30,
             junk_days: 30,
+            sweep_unit_mailboxes: false,
         }
     }
 }
@@ -101,5 +109,6 @@ pub(crate) fn validate(raw: RawLifecycle, problems: &mut Vec<String>) -> Lifecyc
         notice_symbol: raw.notice_symbol.map(|s| s.trim().to_string()),
         trash_days: raw.trash_days.unwrap_or(d.trash_days),
         junk_days: raw.junk_days.unwrap_or(d.junk_days),
+        sweep_unit_mailboxes: raw.sweep_unit_mailboxes.unwrap_or(d.sweep_unit_mailboxes),
     }
 }

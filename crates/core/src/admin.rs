@@ -212,6 +212,8 @@ mod tests {
             account: None,
             head: None,
             created_at: 0,
+            last_access_at: None,
+            revoked_at: None,
         }
     }
 

@@ -37,6 +37,24 @@ pub struct OutlookItem {
     pub warned: bool,
 }
 
+/// A unit mailbox that nobody (its own password, its owner or a delegate) opened for long:
+/// never, or not within the warning window of `inactivity_days`; or one the sweep revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitOutlookItem {
+    pub address: String,
+    pub unit_code: String,
+    pub unit_name: String,
+    /// The last opening (Unix seconds); `None`: never opened.
+    pub last_opened: Option<i64>,
+    /// Whole days since the last opening, or since the unit mailbox was made.
+    pub idle_days: i64,
+    /// When the sweep revokes it (`[lifecycle] sweep_unit_mailboxes = true`); `None` when unit
+    /// mailboxes are exempt.
+    pub deadline: Option<i64>,
+    /// When the sweep revoked it.
+    pub revoked_at: Option<i64>,
+}
+
 /// The inactivity deadline of a mailbox: the sweep's own rule (`sweep.rs`).
 pub fn inactivity_deadline(created_at: i64, last_access_at: Option<i64>, days: u32) -> (i64, i64) {
     let since = last_access_at.unwrap_or(created_at).max(created_at);
@@ -94,6 +112,46 @@ impl Core {
             })
             .collect();
         items.sort_by(|a, b| a.deadline.cmp(&b.deadline).then(a.address.cmp(&b.address)));
+        Ok(items)
+    }
+
+    /// The unit mailboxes in the actor's scope that nobody opened for long ([`UnitOutlookItem`]),
+    /// longest idle first: the outlook's second table, whether or not the sweep covers unit
+    /// mailboxes (`[lifecycle] sweep_unit_mailboxes`).
+    pub async fn unit_mailbox_outlook(
+        &self,
+        actor: &Actor,
+        as_of: i64,
+    ) -> Result<Vec<UnitOutlookItem>> {
+        let cfg = &self.config.lifecycle;
+        let first_warning = i64::from(cfg.warn_days.first().copied().unwrap_or(0));
+        let mut items: Vec<UnitOutlookItem> = self
+            .units_in_scope(actor)
+            .await?
+            .into_iter()
+            .filter(|u| u.account.is_some())
+            .filter_map(|u| {
+                let (since, deadline) =
+                    inactivity_deadline(u.created_at, u.last_access_at, cfg.inactivity_days);
+                let idle = u.revoked_at.is_some()
+                    || u.last_access_at.is_none()
+                    || deadline - as_of <= first_warning * DAY;
+                idle.then(|| UnitOutlookItem {
+                    idle_days: (as_of - since).max(0) / DAY,
+                    deadline: cfg.sweep_unit_mailboxes.then_some(deadline),
+                    address: u.address,
+                    unit_code: u.code,
+                    unit_name: u.name,
+                    last_opened: u.last_access_at,
+                    revoked_at: u.revoked_at,
+                })
+            })
+            .collect();
+        items.sort_by(|a, b| {
+            b.idle_days
+                .cmp(&a.idle_days)
+                .then(a.unit_code.cmp(&b.unit_code))
+        });
         Ok(items)
     }
 

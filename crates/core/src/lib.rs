@@ -88,6 +88,9 @@ pub struct Core {
     events: broadcast::Sender<MailEvent>,
     /// Accounts whose maildrop a POP3 session holds (RFC 1939 §8: exclusive access).
     maildrop_locks: Arc<std::sync::Mutex<std::collections::HashSet<AccountId>>>,
+    /// When this process last recorded that an owner or delegate opened each unit mailbox
+    /// (`shared.rs`: at most one write per unit mailbox per `ACCESS_RECORD_INTERVAL`).
+    unit_access: std::sync::Mutex<std::collections::HashMap<AccountId, i64>>,
     /// Wakes the outbound queue runner when mail is queued (see `queue.rs`).
     queue_wake: tokio::sync::Notify,
     /// Connections, submissions and failed sign-ins per IP/account (`limits.rs`).
@@ -159,6 +162,7 @@ impl Core {
             store,
             events,
             maildrop_locks: Arc::default(),
+            unit_access: Default::default(),
             queue_wake: tokio::sync::Notify::new(),
             rate_limits: RateLimits::default(),
             metrics: metrics::Metrics::default(),

@@ -251,12 +251,37 @@ impl Core {
             .into_iter()
             .find(|m| m.address.eq_ignore_ascii_case(address) && m.access.allows('l'))
             .ok_or_else(not_found)?;
+        self.opened_unit_mailbox(shared.account).await;
         Ok(Place {
             owner: shared.account,
             local: local.to_string(),
             prefix: shared.prefix(),
             access: shared.access,
         })
+    }
+
+    /// Records that the owner or a delegate opened the unit mailbox `account`: its last
+    /// access, which the outlook shows and the inactivity sweep counts from (Đ8.3, `[lifecycle]
+    /// sweep_unit_mailboxes`). At most once per [`ACCESS_RECORD_INTERVAL`] per process, as a
+    /// sign-in; a failed write is logged and the access goes on.
+    ///
+    /// [`ACCESS_RECORD_INTERVAL`]: hopthu_store::ACCESS_RECORD_INTERVAL
+    async fn opened_unit_mailbox(&self, account: AccountId) {
+        let now = crate::now();
+        {
+            let Ok(mut seen) = self.unit_access.lock() else {
+                return;
+            };
+            match seen.get(&account) {
+                Some(at) if now - at < hopthu_store::ACCESS_RECORD_INTERVAL => return,
+                _ => {
+                    seen.insert(account, now);
+                }
+            }
+        }
+        if let Err(e) = self.store.record_access(account, now).await {
+            tracing::warn!(account = account.0, error = %e, "unit mailbox access not recorded");
+        }
     }
 
     /// A mailbox by id, as `who` sees it, and how `who` may act on it: one's own, or a unit
@@ -272,7 +297,10 @@ impl Core {
             return Ok((record, Access::Own));
         }
         match self.access_to(who, record.account_id).await? {
-            Some((access, prefix)) if access.allows('l') => Ok((shown(record, &prefix), access)),
+            Some((access, prefix)) if access.allows('l') => {
+                self.opened_unit_mailbox(record.account_id).await;
+                Ok((shown(record, &prefix), access))
+            }
             _ => Err(not_found()),
         }
     }

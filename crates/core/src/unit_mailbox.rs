@@ -12,6 +12,7 @@ use hopthu_model::DelegateRights;
 pub use hopthu_store::DelegateRecord;
 use hopthu_store::{AccountRecord, AccountState, AuditRecord, UnitRecord};
 
+use crate::shared::Access;
 use crate::{Actor, Core, Error, NewAudit, Result, now};
 
 impl Core {
@@ -187,6 +188,43 @@ impl Core {
     ) -> Result<UnitMailboxOverview> {
         let (unit, mailbox) = self.unit_mailbox(unit).await?;
         self.authorize(actor, unit.id).await?;
+        self.overview_of(mailbox, limit).await
+    }
+
+    /// The same for the owner of the unit mailbox `unit` (its head), signed in as themselves:
+    /// the webmail's log of what each delegate did (Đ12). Anyone else is refused
+    /// ([`ErrorKind::Forbidden`]).
+    ///
+    /// [`ErrorKind::Forbidden`]: crate::ErrorKind::Forbidden
+    pub async fn owned_unit_mailbox_overview(
+        &self,
+        who: &crate::Principal,
+        unit: &str,
+        limit: usize,
+    ) -> Result<UnitMailboxOverview> {
+        let owned = self
+            .shared_mailboxes(who)
+            .await?
+            .into_iter()
+            .any(|m| m.address.eq_ignore_ascii_case(unit.trim()) && m.access == Access::Owner);
+        if !owned {
+            return Err(Error::new(
+                crate::ErrorKind::Forbidden,
+                format!(
+                    "{}: chỉ chủ hộp thư đơn vị (lãnh đạo đơn vị) xem được nhật ký / only the unit mailbox's owner (the unit's head) sees its log",
+                    unit.trim()
+                ),
+            ));
+        }
+        let (_, mailbox) = self.unit_mailbox(unit).await?;
+        self.overview_of(mailbox, limit).await
+    }
+
+    async fn overview_of(
+        &self,
+        mailbox: AccountRecord,
+        limit: usize,
+    ) -> Result<UnitMailboxOverview> {
         let owner = match self.store.unit_owner(mailbox.id).await? {
             Some(owner) => self.store.account(owner).await?.map(|a| a.address),
             None => None,

@@ -53,7 +53,7 @@ pub enum AdminCommand {
 #[derive(Subcommand)]
 pub enum LifecycleCommand {
     /// Lập yêu cầu / file a change request: new_hire, transfer_in, transfer, resignation, death,
-    /// retirement, transfer_out, reissue.
+    /// retirement, transfer_out, reissue, head_change.
     File {
         kind: String,
         /// The person's address (all kinds but new_hire and transfer_in).
@@ -76,6 +76,10 @@ pub enum LifecycleCommand {
         public: bool,
         #[arg(long, default_value = "")]
         reason: String,
+        /// head_change: the unit mailbox's delegates the new head confirms (addresses, comma
+        /// separated); every other delegation ends on approval.
+        #[arg(long, value_delimiter = ',')]
+        keep_delegates: Vec<String>,
         /// Approve it at once (focal unit).
         #[arg(long)]
         approve: bool,
@@ -83,7 +87,8 @@ pub enum LifecycleCommand {
         config: Option<PathBuf>,
     },
     /// Nhiều yêu cầu từ tệp CSV / file many requests from a CSV file (UTF-8, header row with
-    /// kind and any of person,unit,full_name,position,staff_id,phone,public,reason). Every row's
+    /// kind and any of person,unit,full_name,position,staff_id,phone,public,reason,
+    /// keep_delegates). Every row's
     /// form is checked before any is filed; a request the directory refuses stops the run at its
     /// line (the rows before it stay filed, and are listed).
     Bulk {
@@ -221,6 +226,7 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
             phone,
             public,
             reason,
+            keep_delegates,
             approve,
             config,
         } => {
@@ -234,6 +240,7 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
                 phone,
                 public,
                 reason,
+                keep_delegates,
             };
             let core = open(config.as_deref()).await?;
             let result = file_one(&core, &actor, &input, approve).await;
@@ -495,6 +502,9 @@ fn read_bulk(path: &std::path::Path) -> anyhow::Result<Vec<(usize, ChangeInput)>
                 phone: get("phone"),
                 public: matches!(get("public").as_deref(), Some("1" | "x" | "yes" | "true")),
                 reason: get("reason").unwrap_or_default(),
+                keep_delegates: get("keep_delegates")
+                    .map(|v| v.split(',').map(|a| a.trim().to_string()).collect())
+                    .unwrap_or_default(),
             },
         ));
     }

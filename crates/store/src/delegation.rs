@@ -57,7 +57,8 @@ pub trait DelegationStore: Send + Sync {
     /// The delegates of the unit mailbox `unit`, by the delegate's address.
     async fn delegates(&self, unit: AccountId) -> Result<Vec<DelegateRecord>>;
 
-    /// The unit mailboxes delegated to `person`, by the unit mailbox's address.
+    /// The open (not revoked) unit mailboxes delegated to `person`, by the unit mailbox's
+    /// address.
     async fn delegations_of(&self, person: AccountId) -> Result<Vec<DelegateRecord>>;
 
     /// Whether the unit mailbox `unit` has at least one delegate (asked at each sign-in, so
@@ -72,7 +73,7 @@ pub trait DelegationStore: Send + Sync {
     /// unit has a head who is an active person with an account.
     async fn unit_owner(&self, unit: AccountId) -> Result<Option<AccountId>>;
 
-    /// The unit mailboxes `person` owns as the head of their unit: (the unit mailbox's
-    /// account, its address), by address.
+    /// The open (not revoked) unit mailboxes `person` owns as the head of their unit: (the
+    /// unit mailbox's account, its address), by address.
     async fn owned_unit_mailboxes(&self, person: AccountId) -> Result<Vec<(AccountId, String)>>;
 }

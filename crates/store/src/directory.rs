@@ -58,6 +58,12 @@ pub struct UnitRecord {
     /// The head of the unit.
     pub head: Option<PersonId>,
     pub created_at: i64,
+    /// When the unit mailbox was last opened: by its own password, or by its owner or a
+    /// delegate (to within an hour, as a person's sign-in).
+    pub last_access_at: Option<i64>,
+    /// When the inactivity sweep revoked the unit mailbox (`[lifecycle]
+    /// sweep_unit_mailboxes`); `None` while it is open.
+    pub revoked_at: Option<i64>,
 }
 
 /// A person of the directory, with the access time of their mailbox.

@@ -152,8 +152,13 @@ pub enum LifecycleEffect {
     },
     /// The unit's head, who owns its mailbox (Đ12.3: a handover).
     SetUnitHead { unit: UnitId, person: PersonId },
-    /// Every delegation of the unit's mailbox ends (a handover: the new head grants anew).
-    EndDelegations { unit: UnitId },
+    /// Every delegation of the unit's mailbox ends but those of the accounts in `keep` (a
+    /// handover: the delegates the new head confirms stay).
+    EndDelegations { unit: UnitId, keep: Vec<AccountId> },
+    /// The unit mailbox is revoked by the inactivity sweep (sign-in, delivery and its folders
+    /// in its owner's and delegates' lists end; the data stays), or re-opened (its inactivity
+    /// counted afresh from `at`).
+    SetUnitMailboxOpen { unit: UnitId, open: bool },
     /// A new password (a re-issue hands out a fresh one-time password).
     SetPassword {
         account: AccountId,

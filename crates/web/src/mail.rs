@@ -52,6 +52,7 @@ pub(crate) fn routes(max_message: usize) -> Router<AppState> {
         )
         .route("/events", get(events))
         .route("/address-book", get(address_book))
+        .route("/unit-mailbox/log", get(unit_log))
 }
 
 macro_rules! signed {
@@ -194,6 +195,12 @@ fn switcher(
                             (name)
                             " "
                             span class="addr" { "<" (m.address) ">" }
+                        }
+                        @if m.access == hopthu_core::shared::Access::Owner {
+                            " · "
+                            a href={ "/unit-mailbox/log?unit=" (url(&m.address)) } class="unit-log" {
+                                (t.s("nhật ký", "log"))
+                            }
                         }
                     }
                 }
@@ -508,21 +515,35 @@ async fn action_bar(state: &AppState, signed: &Signed, current: MailboxId, many:
         .or_else(|| others.iter().find(|m| local_name(m) == "INBOX"))
         .map(|m| m.id);
     let _ = many;
+    // Only what the rights allow (a unit mailbox's read-only delegate: no delete, no move).
+    let access = state
+        .core
+        .mailbox_access(&signed.session.principal, current)
+        .await
+        .map(|(_, a)| a)
+        .ok();
+    let may = |right: char| access.is_some_and(|a| a.allows(right));
     html! {
         div class="actions" role="toolbar" aria-label=(t.s("Thao tác", "Actions")) {
-            button name="action" value="read" { (t.s("Đánh dấu đã đọc", "Mark read")) }
-            button name="action" value="unread" { (t.s("Chưa đọc", "Mark unread")) }
-            button name="action" value="flag" { (t.s("Gắn sao", "Star")) }
-            button name="action" value="unflag" { (t.s("Bỏ sao", "Unstar")) }
-            button name="action" value="delete" class="danger" { (t.s("Xóa", "Delete")) }
-            " "
-            label for={ "target-" (current.0) } class="sr" { (t.s("Chuyển đến thư mục", "Move to folder")) }
-            select id={ "target-" (current.0) } name="target" {
-                @for m in others {
-                    option value=(m.id.0) selected[Some(m.id) == preselected] { (folder_name(t, m)) }
-                }
+            @if may('s') {
+                button name="action" value="read" { (t.s("Đánh dấu đã đọc", "Mark read")) }
+                button name="action" value="unread" { (t.s("Chưa đọc", "Mark unread")) }
             }
-            button name="action" value="move" { (t.s("Chuyển", "Move")) }
+            @if may('w') {
+                button name="action" value="flag" { (t.s("Gắn sao", "Star")) }
+                button name="action" value="unflag" { (t.s("Bỏ sao", "Unstar")) }
+            }
+            @if may('t') {
+                button name="action" value="delete" class="danger" { (t.s("Xóa", "Delete")) }
+                " "
+                label for={ "target-" (current.0) } class="sr" { (t.s("Chuyển đến thư mục", "Move to folder")) }
+                select id={ "target-" (current.0) } name="target" {
+                    @for m in others {
+                        option value=(m.id.0) selected[Some(m.id) == preselected] { (folder_name(t, m)) }
+                    }
+                }
+                button name="action" value="move" { (t.s("Chuyển", "Move")) }
+            }
         }
     }
 }
@@ -1519,6 +1540,58 @@ async fn address_book(
         });
     }
     Json(out).into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct UnitLogQuery {
+    #[serde(default)]
+    unit: String,
+}
+
+/// `/unit-mailbox/log?unit=<unit address>`: for the unit mailbox's owner (the unit's head),
+/// who did what in it, each delegate by name (Đ12); 403 for anyone else.
+async fn unit_log(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<UnitLogQuery>,
+) -> Response {
+    let signed = signed!(state, headers);
+    let t = signed.t();
+    let who = &signed.session.principal;
+    let overview = match state
+        .core
+        .owned_unit_mailbox_overview(who, &q.unit, crate::admin::unit_mailbox::AUDIT_SHOWN)
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => return core_error(t, &e),
+    };
+    let side = sidebar(&state, &signed, None).await;
+    let body = html! {
+        div class="layout" {
+            (side)
+            main id="main" {
+                h1 { (t.s("Hộp thư đơn vị", "Unit mailbox")) " " (overview.address) }
+                h2 { (t.s("Người được ủy quyền", "Delegates")) }
+                ul id="unit-delegates" {
+                    @for d in &overview.delegates {
+                        li { (d.delegate_address) " — " (d.rights.to_string()) }
+                    }
+                    @if overview.delegates.is_empty() {
+                        li { (t.s("Chưa giao cho ai.", "Nobody yet.")) }
+                    }
+                }
+                (crate::admin::unit_mailbox::audit_table(t, &overview))
+            }
+        }
+    };
+    page(
+        t,
+        t.s("Nhật ký hộp thư đơn vị", "Unit mailbox log"),
+        Some(&signed.session),
+        body,
+    )
+    .into_response()
 }
 
 #[cfg(test)]

@@ -137,6 +137,10 @@ pub struct ChangeInput {
     pub public: bool,
     #[serde(default)]
     pub reason: String,
+    /// A head change: the addresses of the unit mailbox's delegates the new head confirms;
+    /// every other delegation ends on approval (Đ12.3).
+    #[serde(default)]
+    pub keep_delegates: Vec<String>,
 }
 
 /// What is kept of a request besides its columns.
@@ -158,6 +162,9 @@ struct Payload {
     /// Filed by the focal unit rather than the unit itself (its revocations get a notice).
     #[serde(default)]
     filed_by_focal: bool,
+    /// A head change: the delegates the new head confirms (addresses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    keep_delegates: Vec<String>,
 }
 
 /// A change request as shown to administrators.
@@ -172,6 +179,8 @@ pub struct ChangeView {
     pub person: Option<String>,
     pub full_name: Option<String>,
     pub target_unit: Option<String>,
+    /// A head change: the delegates the new head confirms.
+    pub keep_delegates: Vec<String>,
     pub reason: String,
     pub filed_by: String,
     pub filed_at: i64,
@@ -276,9 +285,12 @@ impl Core {
                     )));
                 }
                 payload.target_unit = Some(target.code.clone());
+                payload.keep_delegates = self.confirmed_delegates(&target, input).await?;
                 return self
                     .file_change_record(actor, kind, target, Some(person), payload, input)
                     .await;
+            } else if !input.keep_delegates.is_empty() {
+                return Err(Error::invalid("keep_delegates is only for head_change"));
             } else if input.unit.is_some() {
                 return Err(Error::invalid(
                     "unit is only for new_hire, transfer_in, transfer and head_change",
@@ -540,8 +552,33 @@ impl Core {
                         unit: target.id,
                         person: person.id,
                     });
-                    effects.push(LifecycleEffect::EndDelegations { unit: target.id });
-                    handover = Some(self.handover_record(actor, &target, &person).await?);
+                    // The delegates the new head confirmed stay, if they still are.
+                    let mut keep = Vec::new();
+                    if let Some(unit_account) = target.account {
+                        for d in self.store.delegates(unit_account).await? {
+                            if payload
+                                .keep_delegates
+                                .iter()
+                                .any(|a| a.eq_ignore_ascii_case(&d.delegate_address))
+                            {
+                                keep.push(d.delegate);
+                            }
+                        }
+                    }
+                    effects.push(LifecycleEffect::EndDelegations {
+                        unit: target.id,
+                        keep,
+                    });
+                    if target.revoked_at.is_some() {
+                        effects.push(LifecycleEffect::SetUnitMailboxOpen {
+                            unit: target.id,
+                            open: true,
+                        });
+                    }
+                    handover = Some(
+                        self.handover_record(actor, &target, &person, &payload.keep_delegates)
+                            .await?,
+                    );
                 }
                 ChangeKind::Reissue => {
                     let password = generate_password();
@@ -695,6 +732,42 @@ impl Core {
         })
     }
 
+    /// The delegates a head change confirms, checked: each must be a delegate of the unit
+    /// mailbox now. Returned as the delegates' addresses, lower case.
+    async fn confirmed_delegates(
+        &self,
+        unit: &UnitRecord,
+        input: &ChangeInput,
+    ) -> Result<Vec<String>> {
+        if input.keep_delegates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let delegates = match unit.account {
+            Some(account) => self.store.delegates(account).await?,
+            None => Vec::new(),
+        };
+        let mut keep = Vec::new();
+        for address in &input.keep_delegates {
+            let address = address.trim().to_lowercase();
+            if address.is_empty() {
+                continue;
+            }
+            if !delegates
+                .iter()
+                .any(|d| d.delegate_address.eq_ignore_ascii_case(&address))
+            {
+                return Err(Error::invalid(format!(
+                    "{address}: không phải người được ủy quyền hộp thư {} / is not a delegate of {}",
+                    unit.address, unit.address
+                )));
+            }
+            if !keep.contains(&address) {
+                keep.push(address);
+            }
+        }
+        Ok(keep)
+    }
+
     /// Opens a `head_change` request for `unit`, whose head just left (transfer, resignation,
     /// retirement, death, transfer out), unless one is waiting already: a reminder in the focal
     /// unit's queue that names no new head yet. A request naming the new head closes it.
@@ -809,6 +882,7 @@ impl Core {
         actor: &Actor,
         unit: &UnitRecord,
         head: &PersonRecord,
+        keep: &[String],
     ) -> Result<Handover> {
         let account = unit.account.ok_or_else(|| {
             Error::invalid(format!(
@@ -833,14 +907,19 @@ impl Core {
                 reason: "Thôi quản lý hộp thư đơn vị; đã bàn giao".into(),
             });
         }
+        let kept = |address: &str| keep.iter().any(|k| k.eq_ignore_ascii_case(address));
         for d in &delegates {
             lines.push(NoticeLine {
                 full_name: d.delegate_address.clone(),
                 address: d.delegate_address.clone(),
-                reason: format!(
-                    "Chấm dứt quyền được giao ({}); lãnh đạo mới giao lại nếu cần",
-                    d.rights
-                ),
+                reason: if kept(&d.delegate_address) {
+                    format!("Tiếp tục được giao ({}), lãnh đạo mới xác nhận", d.rights)
+                } else {
+                    format!(
+                        "Chấm dứt quyền được giao ({}); lãnh đạo mới giao lại nếu cần",
+                        d.rights
+                    )
+                },
             });
         }
         let before = serde_json::json!({
@@ -849,7 +928,12 @@ impl Core {
                 "delegate": d.delegate_address, "rights": d.rights.to_string()
             })).collect::<Vec<_>>(),
         });
-        let after = serde_json::json!({ "head": head.address, "delegates": [] });
+        let after = serde_json::json!({
+            "head": head.address,
+            "delegates": delegates.iter().filter(|d| kept(&d.delegate_address)).map(|d| serde_json::json!({
+                "delegate": d.delegate_address, "rights": d.rights.to_string()
+            })).collect::<Vec<_>>(),
+        });
         Ok(Handover {
             unit: unit.clone(),
             audit: NewAudit {
@@ -1187,6 +1271,7 @@ fn change_view(
         person: person.map(|p| p.address.clone()),
         full_name: person.map(|p| p.full_name.clone()).or(payload.full_name),
         target_unit: payload.target_unit,
+        keep_delegates: payload.keep_delegates,
         reason: c.reason.clone(),
         filed_by: c.filed_by.clone(),
         filed_at: c.filed_at,

@@ -3,7 +3,10 @@
 //! revoked; the person and their unit are warned `warn_days` before. `serve` runs it every
 //! `sweep_interval`; `hopthu lifecycle sweep --as-of DATE [--dry-run]` runs it once.
 //!
-//! Unit mailboxes are not swept: they receive the notices. Each warning is sent once per access
+//! Unit mailboxes are swept only with `[lifecycle] sweep_unit_mailboxes = true` (they receive the
+//! notices and official documents): then nobody opening one (its own password, its owner or a
+//! delegate) for `inactivity_days` warns the unit and its head, then revokes it until a head
+//! change re-opens it; its data is never purged. Each warning is sent once per access
 //! period (recorded in the same transaction as the revocations and audit rows); when a sweep
 //! runs late and several warnings are due, only the most urgent is sent.
 
@@ -104,7 +107,30 @@ impl Core {
         let mut audit = Vec::new();
         let mut revoked_people = Vec::new();
         let mut warned_people = Vec::new();
-        for person in self.store.people().await? {
+        // The warnings due for an access period and not yet sent, most urgent first; `None`
+        // when the most urgent due one was sent already (or none is due).
+        let unsent_warnings = |account: AccountId, since: i64, days_left: i64| {
+            let due: Vec<u32> = cfg
+                .warn_days
+                .iter()
+                .copied()
+                .filter(|w| days_left <= i64::from(*w))
+                .collect();
+            let unsent: Vec<u32> = due
+                .iter()
+                .copied()
+                .filter(|w| {
+                    !sent
+                        .iter()
+                        .any(|s| s.account == account && s.since == since && s.days == *w)
+                })
+                .collect();
+            // Only the most urgent due warning is sent, and only if it was not sent already.
+            let most_urgent = due.iter().min().copied()?;
+            unsent.contains(&most_urgent).then_some(unsent)
+        };
+        let people = self.store.people().await?;
+        for person in people.iter().cloned() {
             let Some(account) = person.account else {
                 continue;
             };
@@ -180,28 +206,9 @@ impl Core {
                 continue;
             }
             let days_left = (deadline - as_of + DAY - 1) / DAY;
-            let due: Vec<u32> = cfg
-                .warn_days
-                .iter()
-                .copied()
-                .filter(|w| days_left <= i64::from(*w))
-                .collect();
-            let unsent: Vec<u32> = due
-                .iter()
-                .copied()
-                .filter(|w| {
-                    !sent
-                        .iter()
-                        .any(|s| s.account == account && s.since == since && s.days == *w)
-                })
-                .collect();
-            // Only the most urgent due warning is sent, and only if it was not sent already.
-            let Some(most_urgent) = due.iter().min().copied() else {
+            let Some(unsent) = unsent_warnings(account, since, days_left) else {
                 continue;
             };
-            if !unsent.contains(&most_urgent) {
-                continue;
-            }
             report.warned.push(item(days_left));
             for w in unsent {
                 warnings.push((account, since, w));
@@ -216,6 +223,72 @@ impl Core {
                 ),
             });
             warned_people.push((person, deadline));
+        }
+        // Unit mailboxes only by the configured rule (`[lifecycle] sweep_unit_mailboxes`): by
+        // default they are exempt, as they receive the notices and official documents. Their
+        // access is any opening by their own password, owner or delegate; a revoked one is
+        // re-opened by a head change, and its data is never purged by the sweep.
+        let mut warned_units = Vec::new();
+        let mut revoked_units = Vec::new();
+        for unit in units.iter().filter(|_| cfg.sweep_unit_mailboxes) {
+            let Some(account) = unit.account else {
+                continue;
+            };
+            if unit.revoked_at.is_some() {
+                continue;
+            }
+            let (since, deadline) = crate::console::inactivity_deadline(
+                unit.created_at,
+                unit.last_access_at,
+                cfg.inactivity_days,
+            );
+            let item = |days_left| SweepItem {
+                address: unit.address.clone(),
+                full_name: unit.name.clone(),
+                unit_code: unit.code.clone(),
+                since,
+                deadline,
+                days_left,
+            };
+            let target = format!("unit_mailbox:{}", unit.address);
+            if as_of >= deadline {
+                report.revoked.push(item(0));
+                effects.push(LifecycleEffect::SetUnitMailboxOpen {
+                    unit: unit.id,
+                    open: false,
+                });
+                audit.push(NewAudit {
+                    actor: actor.name.clone(),
+                    action: "sweep.revoke".into(),
+                    target,
+                    before: Some(
+                        serde_json::json!({"state": "active", "since": since}).to_string(),
+                    ),
+                    after: Some(
+                        serde_json::json!({"state": "revoked", "reason": "inactivity"}).to_string(),
+                    ),
+                });
+                revoked_units.push(unit);
+                continue;
+            }
+            let days_left = (deadline - as_of + DAY - 1) / DAY;
+            let Some(unsent) = unsent_warnings(account, since, days_left) else {
+                continue;
+            };
+            report.warned.push(item(days_left));
+            for w in unsent {
+                warnings.push((account, since, w));
+            }
+            audit.push(NewAudit {
+                actor: actor.name.clone(),
+                action: "sweep.warn".into(),
+                target,
+                before: None,
+                after: Some(
+                    serde_json::json!({"days_left": days_left, "deadline": deadline}).to_string(),
+                ),
+            });
+            warned_units.push((unit, since, deadline));
         }
         if dry_run || (effects.is_empty() && warnings.is_empty()) {
             return Ok(report);
@@ -292,6 +365,80 @@ impl Core {
                 unit.id.0,
             )
             .await;
+        }
+        // A unit mailbox's warning goes to the unit mailbox and its head; its revocation is a
+        // notice to the unit (kept for the console) and a mail to its head.
+        let head_of = |unit: &UnitRecord| {
+            unit.head
+                .and_then(|h| people.iter().find(|p| p.id == h))
+                .filter(|p| p.state == PersonState::Active && p.account.is_some())
+        };
+        for (unit, since, deadline) in &warned_units {
+            let text = format!(
+                "Hộp thư đơn vị {address} ({name}) chưa được mở từ ngày {since}.\n\
+                 Theo Điều 8 Quy chế sử dụng thư điện tử, hộp thư sẽ bị thu hồi vào ngày \
+                 {deadline} nếu lãnh đạo đơn vị hoặc người được ủy quyền không mở trước ngày đó.\n\n\
+                 The unit mailbox {address} has not been opened since {since}. It will be \
+                 revoked on {deadline} unless its owner or a delegate opens it before then.\n\n{issuer}\n",
+                address = unit.address,
+                name = unit.name,
+                since = vn_date(*since),
+                deadline = vn_date(*deadline),
+            );
+            let head = head_of(unit);
+            for to in std::iter::once(unit.address.as_str()).chain(head.map(|h| h.address.as_str()))
+            {
+                self.send_notice_mail(
+                    &NoticeMail {
+                        from: &from,
+                        from_name: &issuer,
+                        to,
+                        subject,
+                        text: &text,
+                        html: None,
+                    },
+                    unit.id.0,
+                )
+                .await;
+            }
+        }
+        for unit in &revoked_units {
+            let line = NoticeLine {
+                full_name: unit.name.clone(),
+                address: unit.address.clone(),
+                reason: format!(
+                    "Hộp thư đơn vị không được mở quá {} ngày (Điều 8 Quy chế); phê duyệt thay đổi lãnh đạo để mở lại",
+                    cfg.inactivity_days
+                ),
+            };
+            if let Err(e) = self
+                .issue_notice(actor, NoticeKind::Revoke, unit, std::slice::from_ref(&line))
+                .await
+            {
+                tracing::warn!(unit = %unit.code, error = %e, "revocation notice failed");
+            }
+            if let Some(head) = head_of(unit) {
+                let text = format!(
+                    "Hộp thư đơn vị {address} đã bị thu hồi: {reason}.\n\
+                     The unit mailbox {address} was revoked: nobody opened it for {days} days; \
+                     a head change re-opens it.\n\n{issuer}\n",
+                    address = unit.address,
+                    reason = line.reason,
+                    days = cfg.inactivity_days,
+                );
+                self.send_notice_mail(
+                    &NoticeMail {
+                        from: &from,
+                        from_name: &issuer,
+                        to: &head.address,
+                        subject: "Thu hồi hộp thư đơn vị / Unit mailbox revoked",
+                        text: &text,
+                        html: None,
+                    },
+                    unit.id.0,
+                )
+                .await;
+            }
         }
         let mut by_unit: Vec<(&UnitRecord, Vec<NoticeLine>)> = Vec::new();
         for person in &revoked_people {

@@ -80,7 +80,7 @@ fn grant_admins(server: &TestServer) -> (String, String) {
 }
 
 /// One API call with curl: (status, JSON body or the raw text as a JSON string).
-fn api(
+pub(super) fn api(
     server: &TestServer,
     user: (&str, &str),
     method: &str,
@@ -585,7 +585,7 @@ fn days_from_now(days: i64) -> String {
     t.to_rfc3339()
 }
 
-fn sweep(server: &TestServer, days: i64, dry_run: bool) -> Value {
+pub(super) fn sweep(server: &TestServer, days: i64, dry_run: bool) -> Value {
     let as_of = days_from_now(days);
     let mut args = vec!["lifecycle", "sweep", "--as-of", &as_of, "--format", "json"];
     if dry_run {
@@ -596,7 +596,7 @@ fn sweep(server: &TestServer, days: i64, dry_run: bool) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn addresses(report: &Value, key: &str) -> Vec<String> {
+pub(super) fn addresses(report: &Value, key: &str) -> Vec<String> {
     report[key]
         .as_array()
         .unwrap()

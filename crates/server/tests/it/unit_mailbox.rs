@@ -1253,13 +1253,19 @@ fn the_webmail_switches_between_ones_own_and_a_unit_mailbox() {
     assert!(page.contains("Unit message 1") && page.contains(&format!("href=\"{unit_inbox}\"")));
     assert!(page.contains(r#"aria-current="page">Sở Nội vụ"#), "{page}");
 
-    // A reader may not delete or move: the refusal is shown, with the way back; nothing moves.
+    // A reader is offered no delete or move; forged, they are refused with the way back, and
+    // nothing moves.
     let (_, page) = get(&server, &unit_inbox, &session);
+    assert!(!page.contains(r#"value="delete""#), "{page}");
+    assert!(!page.contains(r#"value="move""#), "{page}");
+    assert!(page.contains(r#"value="read""#), "{page}");
+    let inbox_id = unit_inbox.rsplit('/').next().unwrap();
     let target = page
-        .split(r#"option value=""#)
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a move target")
+        .split(r#"data-mailbox=""#)
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|id| *id != inbox_id)
+        .expect("another unit folder")
         .to_string();
     for action in ["delete", "move"] {
         let (head, page) = super::web::post(
@@ -1318,4 +1324,261 @@ fn the_webmail_switches_between_ones_own_and_a_unit_mailbox() {
                 .exists()
         );
     }
+}
+
+/// The unit mailboxes of the console's outlook (`id="unit-outlook"`): each row's text.
+fn unit_outlook(server: &TestServer, cookie: &str) -> Vec<String> {
+    let (head, page) = super::admin::get(server, "/admin/outlook", cookie);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let table = page
+        .split(r#"id="unit-outlook""#)
+        .nth(1)
+        .expect("the unit mailbox table")
+        .split("</table>")
+        .next()
+        .unwrap();
+    table
+        .split("<tr>")
+        .skip(2)
+        .map(|row| {
+            row.replace("</td>", " |")
+                .split('<')
+                .map(|part| part.split_once('>').map_or(part, |(_, text)| text))
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// Đ8.3 and unit mailboxes (`[lifecycle] sweep_unit_mailboxes`): by default the sweep leaves
+/// them alone and the console's outlook lists those nobody opened; a delegate opening one over
+/// IMAP counts as its access. With the rule on, an unopened unit mailbox is revoked (delivery
+/// refused, gone from its delegates' folders, its head told) and a head change re-opens it.
+#[test]
+fn unit_mailboxes_are_swept_only_by_the_configured_rule() {
+    use super::lifecycle::{addresses, sweep};
+
+    for swept in [false, true] {
+        let server = TestServer::start_with(&format!(
+            "https = \"127.0.0.1:0\"\n[lifecycle]\nsweep_unit_mailboxes = {swept}\n"
+        ));
+        import_province(&server);
+        let focal = server.add_account("qtv.skhcn", "Quản trị Sở KH&CN", "Mat-khau-Focal-1");
+        let out = server.cli(&["admin", "grant", &focal, "--focal"], "");
+        assert!(out.status.success(), "{}", text(&out));
+        let cookie = super::admin::sign_in(&server, &focal, "Mat-khau-Focal-1").expect("signed in");
+        // Sở Nội vụ's mailbox, opened by a delegate, and CB25-014's, which nobody opens.
+        let noivu = format!("sonoivu@{DOMAIN}");
+        let tuphap = server
+            .sql("SELECT address FROM units WHERE code = 'CB25-014'")
+            .trim()
+            .to_string();
+        let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+        for unit in [&noivu, &tuphap] {
+            ok(
+                &server,
+                &["unit-mailbox", "grant", unit, &hoa, "--rights", "read"],
+            );
+        }
+
+        // Nobody opened any unit mailbox yet: both are listed, as never opened.
+        let rows = unit_outlook(&server, &cookie);
+        for unit in [&noivu, &tuphap] {
+            let row = rows
+                .iter()
+                .find(|r| r.starts_with(unit.as_str()))
+                .unwrap_or_else(|| panic!("{unit} not in {rows:?}"));
+            assert!(row.contains("chưa bao giờ"), "{row}");
+            assert_eq!(
+                row.contains("miễn thu hồi"),
+                !swept,
+                "{row}: exempt only by the rule"
+            );
+        }
+        // The delegate opens Sở Nội vụ's mailbox: it leaves the list, CB25-014's stays.
+        let out = server.python(
+            "unit_mailbox_imap.py",
+            &["--open", &noivu, &hoa, "Mat-khau-Hoa-1"],
+        );
+        assert!(out.starts_with("opened "), "{out}");
+        let rows = unit_outlook(&server, &cookie);
+        assert!(
+            !rows.iter().any(|r| r.starts_with(noivu.as_str())),
+            "{rows:?}"
+        );
+        assert!(
+            rows.iter().any(|r| r.starts_with(tuphap.as_str())),
+            "{rows:?}"
+        );
+
+        // Seven months on, nobody having opened CB25-014's mailbox since.
+        let dry = sweep(&server, 200, true);
+        let revoked = addresses(&dry, "revoked");
+        assert_eq!(revoked.contains(&tuphap), swept, "{revoked:?}");
+        // Opened today: seven months on is past its deadline too (182 days), by the same rule.
+        assert_eq!(revoked.contains(&noivu), swept, "{revoked:?}");
+        // Backdate the import so that a real sweep today finds CB25-014's mailbox idle for
+        // 200 days while Sở Nội vụ's was opened today.
+        server.sql("UPDATE units SET created_at = created_at - 200 * 86400");
+        let report = sweep(&server, 0, false);
+        let revoked = addresses(&report, "revoked");
+        assert!(!revoked.contains(&noivu), "{revoked:?}");
+        assert_eq!(revoked.contains(&tuphap), swept, "{revoked:?}");
+        let rcpt = server.python("lifecycle_mail.py", &["rcpt", &tuphap]);
+        let open = server.python(
+            "unit_mailbox_imap.py",
+            &["--open", &tuphap, &hoa, "Mat-khau-Hoa-1"],
+        );
+        if !swept {
+            assert!(rcpt.starts_with("250"), "{rcpt}");
+            assert!(open.starts_with("opened "), "{open}");
+            continue;
+        }
+        assert!(rcpt.starts_with("550"), "{rcpt}");
+        assert!(open.starts_with("refused "), "{open}");
+        let rows = unit_outlook(&server, &cookie);
+        let row = rows
+            .iter()
+            .find(|r| r.starts_with(tuphap.as_str()))
+            .unwrap();
+        assert!(row.contains("đã thu hồi"), "{row}");
+        let audit = server.sql(&format!(
+            "SELECT action FROM audit_log WHERE target = 'unit_mailbox:{tuphap}'"
+        ));
+        assert!(audit.lines().any(|a| a == "sweep.revoke"), "{audit}");
+
+        // A new head re-opens it, confirming the delegate: mail arrives, the delegate reads.
+        let head = unit_people(&server, "CB25-014", 1).remove(0);
+        ok(
+            &server,
+            &[
+                "lifecycle",
+                "file",
+                "head_change",
+                "--unit",
+                "CB25-014",
+                "--person",
+                &head,
+                "--keep-delegates",
+                &hoa,
+                "--approve",
+            ],
+        );
+        let rcpt = server.python("lifecycle_mail.py", &["rcpt", &tuphap]);
+        assert!(rcpt.starts_with("250"), "{rcpt}");
+        let open = server.python(
+            "unit_mailbox_imap.py",
+            &["--open", &tuphap, &hoa, "Mat-khau-Hoa-1"],
+        );
+        assert!(open.starts_with("opened "), "{open}");
+        assert_eq!(list_json(&server, &tuphap).len(), 1);
+    }
+}
+
+/// A head change keeps the delegates the new head confirms and ends the others; a confirmed
+/// address that is no delegate is refused and nothing is filed.
+#[test]
+fn a_head_change_keeps_the_delegates_the_new_head_confirms() {
+    let server = TestServer::start();
+    import_province(&server);
+    let unit = format!("sonoivu@{DOMAIN}");
+    let people = unit_people(&server, "CB25-002", 1);
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let lan = server.add_account("lannt", "Nông Thị Lan", "Mat-khau-Lan-1");
+    ok(
+        &server,
+        &[
+            "unit-mailbox",
+            "grant",
+            &unit,
+            &hoa,
+            "--rights",
+            "read,send-as",
+        ],
+    );
+    ok(
+        &server,
+        &["unit-mailbox", "grant", &unit, &lan, "--rights", "manage"],
+    );
+    let before = state(&server);
+    let err = refused(
+        &server,
+        &[
+            "lifecycle",
+            "file",
+            "head_change",
+            "--unit",
+            "CB25-002",
+            "--person",
+            &people[0],
+            "--keep-delegates",
+            &format!("khongco@{DOMAIN}"),
+        ],
+    );
+    assert!(err.contains("không phải người được ủy quyền"), "{err}");
+    assert_eq!(state(&server), before);
+    ok(
+        &server,
+        &[
+            "lifecycle",
+            "file",
+            "head_change",
+            "--unit",
+            "CB25-002",
+            "--person",
+            &people[0],
+            "--keep-delegates",
+            &hoa.to_uppercase(),
+            "--approve",
+        ],
+    );
+    let left = list_json(&server, &unit);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["delegate"], hoa.as_str());
+    assert_eq!(left[0]["rights"], "read,send-as");
+    let handover = server.sql(
+        "SELECT after FROM audit_log WHERE action = 'unit_mailbox.handover' ORDER BY id DESC LIMIT 1",
+    );
+    assert!(
+        handover.contains(&format!(r#""delegate":"{hoa}""#)),
+        "{handover}"
+    );
+    assert!(!handover.contains(&lan), "{handover}");
+
+    // The new head reads the unit mailbox's log in the webmail; the delegate may not.
+    set_password(&server, &people[0], "Mat-khau-Moi-1");
+    let (session, _) = sign_in(&server, &people[0], "Mat-khau-Moi-1");
+    let (head, _) = get(&server, "/mail", &session);
+    let inbox = super::web::header(&head, "location")[0].to_string();
+    let (_, page) = get(&server, &inbox, &session);
+    let encoded: String = unit
+        .bytes()
+        .map(|b| match b.is_ascii_alphanumeric() {
+            true => (b as char).to_string(),
+            false => format!("%{b:02X}"),
+        })
+        .collect();
+    let log_link = format!("/unit-mailbox/log?unit={encoded}");
+    assert!(
+        page.contains(&log_link),
+        "the switcher links the owner's log"
+    );
+    let (head, page) = get(&server, &log_link, &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        page.contains(r#"data-action="unit_mailbox.handover""#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"data-action="unit_mailbox.grant""#),
+        "{page}"
+    );
+    let delegates = page.split(r#"id="unit-delegates""#).nth(1).unwrap();
+    assert!(
+        delegates.split("</ul>").next().unwrap().contains(&hoa),
+        "{delegates}"
+    );
+    let (session, _) = sign_in(&server, &hoa, "Mat-khau-Hoa-1");
+    let (head, page) = get(&server, &log_link, &session);
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    assert!(!page.contains("unit_mailbox.handover"), "{page}");
 }

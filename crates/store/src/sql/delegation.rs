@@ -98,7 +98,7 @@ impl crate::DelegationStore for Backend {
 
     async fn delegations_of(&self, person: AccountId) -> Result<Vec<DelegateRecord>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE d.delegate_account_id = $1 ORDER BY u.address"
+            "{SELECT} WHERE d.delegate_account_id = $1 AND u.state = 'active' ORDER BY u.address"
         )))
         .bind(person.0)
         .fetch_all(&self.read)
@@ -147,7 +147,7 @@ impl crate::DelegationStore for Backend {
             "SELECT u.account_id, a.address
                FROM units u JOIN people p ON p.id = u.head_person_id
                JOIN accounts a ON a.id = u.account_id
-              WHERE p.account_id = $1 AND p.state = 'active'
+              WHERE p.account_id = $1 AND p.state = 'active' AND a.state = 'active'
               ORDER BY a.address",
         )
         .bind(person.0)

@@ -263,6 +263,8 @@ fn unit_from_row(r: &DbRow) -> Result<UnitRecord> {
         account: r.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
         head: r.try_get::<Option<i64>, _>("head_person_id")?.map(PersonId),
         created_at: r.try_get("created_at")?,
+        last_access_at: r.try_get("last_access_at")?,
+        revoked_at: r.try_get("revoked_at")?,
     })
 }
 
@@ -303,12 +305,15 @@ impl crate::DirectoryStore for Backend {
     }
 
     async fn units(&self) -> Result<Vec<UnitRecord>> {
-        sqlx::query("SELECT * FROM units ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(unit_from_row)
-            .collect()
+        sqlx::query(
+            "SELECT u.*, a.last_access_at, a.revoked_at FROM units u
+               LEFT JOIN accounts a ON a.id = u.account_id ORDER BY u.id",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(unit_from_row)
+        .collect()
     }
 
     async fn people(&self) -> Result<Vec<PersonRecord>> {

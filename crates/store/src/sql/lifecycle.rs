@@ -168,14 +168,44 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
                     return Err(StoreError::NotFound(format!("unit {}", unit.0)));
                 }
             }
-            LifecycleEffect::EndDelegations { unit } => {
-                sqlx::query(
-                    "DELETE FROM unit_delegates
+            LifecycleEffect::EndDelegations { unit, keep } => {
+                let rows: Vec<i64> = sqlx::query_scalar(
+                    "SELECT delegate_account_id FROM unit_delegates
                       WHERE unit_account_id = (SELECT account_id FROM units WHERE id = $1)",
                 )
                 .bind(unit.0)
-                .execute(&mut **tx)
+                .fetch_all(&mut **tx)
                 .await?;
+                for delegate in rows.into_iter().filter(|d| !keep.contains(&AccountId(*d))) {
+                    sqlx::query(
+                        "DELETE FROM unit_delegates
+                          WHERE unit_account_id = (SELECT account_id FROM units WHERE id = $1)
+                            AND delegate_account_id = $2",
+                    )
+                    .bind(unit.0)
+                    .bind(delegate)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+            LifecycleEffect::SetUnitMailboxOpen { unit, open } => {
+                let sql = if *open {
+                    "UPDATE accounts SET state = 'active', revoked_at = NULL,
+                            last_access_at = CASE WHEN last_access_at > $1
+                                             THEN last_access_at ELSE $1 END
+                      WHERE id = (SELECT account_id FROM units WHERE id = $2)"
+                } else {
+                    "UPDATE accounts SET state = 'revoked', revoked_at = $1
+                      WHERE id = (SELECT account_id FROM units WHERE id = $2)"
+                };
+                let r = sqlx::query(sql)
+                    .bind(write.at)
+                    .bind(unit.0)
+                    .execute(&mut **tx)
+                    .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("mailbox of unit {}", unit.0)));
+                }
             }
             LifecycleEffect::LinkAccount { person, account } => {
                 sqlx::query("UPDATE people SET account_id = $1 WHERE id = $2")

@@ -13,7 +13,7 @@
 mod audit;
 mod import;
 mod report;
-mod unit_mailbox;
+pub(crate) mod unit_mailbox;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -552,6 +552,13 @@ async fn change_form(
             input id="staff_id" name="staff_id";
             label for="phone" { (t.s("Điện thoại", "Phone")) }
             input id="phone" name="phone" type="tel";
+            label for="keep_delegates" {
+                (t.s(
+                    "Người được ủy quyền hộp thư đơn vị mà lãnh đạo mới xác nhận (thay đổi lãnh đạo; địa chỉ, cách nhau bởi dấu phẩy)",
+                    "Delegates of the unit mailbox the new head confirms (head change; addresses, comma separated)"
+                ))
+            }
+            input id="keep_delegates" name="keep_delegates";
             label for="reason" { (t.s("Lý do / căn cứ", "Reason / reference")) }
             input id="reason" name="reason";
             label {
@@ -589,6 +596,9 @@ struct ChangeForm {
     phone: String,
     #[serde(default)]
     reason: String,
+    /// head_change: the delegates the new head confirms, comma separated.
+    #[serde(default)]
+    keep_delegates: String,
     #[serde(default)]
     public: String,
 }
@@ -614,6 +624,12 @@ async fn file_change(
         phone: some(form.phone),
         public: !form.public.is_empty(),
         reason: form.reason.trim().to_string(),
+        keep_delegates: form
+            .keep_delegates
+            .split(',')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect(),
     };
     match state.core.file_change(&c.actor, &input).await {
         Ok(change) => see_other(&format!("/admin/changes?filed={}", change.id)),
@@ -913,6 +929,11 @@ async fn outlook(State(state): State<AppState>, headers: HeaderMap) -> Response 
         Ok(i) => i,
         Err(e) => return c.error(&e),
     };
+    let units = match state.core.unit_mailbox_outlook(&c.actor, now).await {
+        Ok(i) => i,
+        Err(e) => return c.error(&e),
+    };
+    let swept = state.core.config().lifecycle.sweep_unit_mailboxes;
     let body = html! {
         h1 { (t.s("Dự kiến thu hồi do không sử dụng", "Inactivity outlook")) }
         p {
@@ -942,6 +963,55 @@ async fn outlook(State(state): State<AppState>, headers: HeaderMap) -> Response 
                             td { (i.address) }
                             td { (i.unit_code) }
                             td { (date(i.since)) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (t.s("Hộp thư đơn vị không ai mở", "Unit mailboxes nobody opened")) }
+        p id="unit-sweep-rule" {
+            @if swept {
+                (t.s(
+                    "Hộp thư đơn vị cũng bị thu hồi nếu lãnh đạo đơn vị và người được ủy quyền không mở trong thời hạn trên ([lifecycle] sweep_unit_mailboxes = true); phê duyệt thay đổi lãnh đạo sẽ mở lại.",
+                    "Unit mailboxes are revoked too when neither the head nor a delegate opens them within the period ([lifecycle] sweep_unit_mailboxes = true); approving a head change re-opens one."
+                ))
+            } @else {
+                (t.s(
+                    "Hộp thư đơn vị không bị thu hồi tự động vì nhận văn bản và thông báo ([lifecycle] sweep_unit_mailboxes = false); danh sách dưới đây để đơn vị giao người theo dõi.",
+                    "Unit mailboxes are not revoked by the sweep, as they receive documents and notices ([lifecycle] sweep_unit_mailboxes = false); this list is for the units to assign someone."
+                ))
+            }
+        }
+        div class="scroll" {
+            table class="grid" id="unit-outlook" {
+                thead {
+                    tr {
+                        th scope="col" { (t.s("Hộp thư đơn vị", "Unit mailbox")) }
+                        th scope="col" { (t.s("Đơn vị", "Unit")) }
+                        th scope="col" { (t.s("Mở lần cuối", "Last opened")) }
+                        th scope="col" { (t.s("Số ngày không mở", "Days unopened")) }
+                        th scope="col" { (t.s("Ngày thu hồi", "Revoked on")) }
+                    }
+                }
+                tbody {
+                    @for u in &units {
+                        tr {
+                            td { (u.address) }
+                            td { (u.unit_code) " — " (u.unit_name) }
+                            td {
+                                @match u.last_opened {
+                                    Some(at) => (date(at)),
+                                    None => (t.s("chưa bao giờ", "never")),
+                                }
+                            }
+                            td { (u.idle_days) }
+                            td {
+                                @match (u.revoked_at, u.deadline) {
+                                    (Some(at), _) => { (t.s("đã thu hồi ", "revoked ")) (date(at)) }
+                                    (None, Some(d)) => (date(d)),
+                                    (None, None) => (t.s("miễn thu hồi", "exempt")),
+                                }
+                            }
                         }
                     }
                 }
@@ -988,6 +1058,7 @@ mod tests {
             person: Some(HOSTILE.into()),
             full_name: None,
             target_unit: None,
+            keep_delegates: vec![HOSTILE.into()],
             reason: HOSTILE.into(),
             filed_by: HOSTILE.into(),
             filed_at: 0,

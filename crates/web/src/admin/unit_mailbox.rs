@@ -146,6 +146,15 @@ pub(super) fn section(
                 }
                 button type="submit" class="primary" id="grant" { (t.s("Giao quyền", "Grant")) }
             }
+            (audit_table(t, overview))
+        }
+    }
+}
+
+/// The unit mailbox's log, newest first: for the console's unit page and the owner's page in
+/// the webmail (`/unit-mailbox/log`).
+pub(crate) fn audit_table(t: T, overview: &UnitMailboxOverview) -> Markup {
+    html! {
             h3 id="unit-audit-title" { (t.s("Nhật ký hộp thư đơn vị", "Unit mailbox log")) }
             p class="muted" {
                 (t.s("Mới nhất trước, tối đa", "Newest first, at most")) " " (AUDIT_SHOWN) " "
@@ -180,7 +189,6 @@ pub(super) fn section(
                     }
                 }
             }
-        }
     }
 }
 

@@ -2,6 +2,8 @@
 RFC 4314 ACL), each signed in as themselves.
 
     python3 unit_mailbox_imap.py --fill UNIT UNIT_PW
+    python3 unit_mailbox_imap.py --open UNIT LOGIN PASSWORD
+        SELECTs Shared/UNIT/INBOX as LOGIN: prints "opened N" (N messages), or "refused TEXT".
     python3 unit_mailbox_imap.py UNIT READER READER_PW MANAGER MANAGER_PW OWNER OWNER_PW STRANGER STRANGER_PW
 
 The unit's INBOX holds 3 messages when it starts. Asserts as it goes; prints "done".
@@ -18,6 +20,13 @@ if sys.argv[1] == "--fill":
                     b"From: a@caobang.gov.vn\r\nSubject: Unit message %d\r\n\r\nBody %d\r\n" % (i, i)))
     c.logout()
     print("filled")
+    sys.exit(0)
+
+if sys.argv[1] == "--open":
+    c = imaps(sys.argv[3], sys.argv[4])
+    typ, data = c.select('"Shared/%s/INBOX"' % sys.argv[2])
+    print("opened %s" % data[0].decode() if typ == "OK" else "refused %s" % data[0].decode())
+    c.logout()
     sys.exit(0)
 
 (unit, reader, reader_pw, manager, manager_pw, owner, owner_pw,
