@@ -407,6 +407,11 @@ impl Core {
         if !outcome.changed.is_empty() {
             self.notify(mailbox.account_id, id);
             let changed: Vec<Uid> = outcome.changed.iter().map(|m| m.uid).collect();
+            if op != FlagOp::Remove && flags.contains(&Flag::Seen) {
+                // An official document's copy read for the first time (Đ15 tracking).
+                self.note_documents_opened(id, &changed, &who.address.to_string())
+                    .await;
+            }
             if op != FlagOp::Remove {
                 for (flag, action) in [(Flag::Seen, "read"), (Flag::Deleted, "delete")] {
                     if flags.contains(&flag) {

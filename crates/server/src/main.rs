@@ -9,6 +9,7 @@ mod backup;
 mod blobs;
 mod demo;
 mod directory;
+mod document;
 mod lifecycle;
 mod outbound;
 mod private;
@@ -70,6 +71,11 @@ enum Command {
     UnitMailbox {
         #[command(subcommand)]
         command: unit_mailbox::UnitMailboxCommand,
+    },
+    /// Văn bản / official documents: dispatch to recipient units, tracking.
+    Document {
+        #[command(subcommand)]
+        command: document::DocumentCommand,
     },
     /// Hàng đợi thư đi / the outbound queue: list, show, retry, delete.
     Queue {
@@ -229,6 +235,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Admin { command } => lifecycle::admin(command).await,
             Command::Lifecycle { command } => lifecycle::run(command).await,
             Command::UnitMailbox { command } => unit_mailbox::run(command).await,
+            Command::Document { command } => document::run(command).await,
             Command::Queue { command } => outbound::queue(command).await,
             Command::Dkim { command } => outbound::dkim(command),
             Command::Backup { command } => backup::run(command).await,

@@ -96,6 +96,11 @@
 //!     The owner of a unit mailbox ([`crate::DelegationStore::unit_owner`]) is read from the
 //!     directory at each ask: the account of the unit's head while that person is active.
 //!     (`a_unit_mailbox_is_owned_by_its_head`)
+//! 17. **A document is one transaction.** [`crate::DocumentStore::dispatch_document`] writes
+//!     the message rows of every recipient unit's INBOX (one body, referenced once per row),
+//!     the document, a recipient row each and the audit rows together; a number already
+//!     issued by the unit that year is a `Conflict` with nothing written. The first opening
+//!     and the first acknowledgement of a recipient stay. (`a_document_is_delivered_with_its_rows`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

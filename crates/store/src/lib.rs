@@ -31,6 +31,7 @@ pub mod contract;
 pub mod copy;
 mod delegation;
 mod directory;
+mod documents;
 mod error;
 mod gc;
 mod lifecycle;
@@ -62,6 +63,7 @@ use std::path::Path;
 pub use blobs::{BackupLease, BlobId, BlobStore, S3Blobs, S3Options};
 pub use delegation::{DelegateRecord, DelegationStore};
 pub use directory::*;
+pub use documents::{DocumentRecord, DocumentStore, NewDocument, RecipientRecord};
 pub use error::StoreError;
 pub use gc::{DEFAULT_GRACE, GcOptions, GcReport};
 pub use lifecycle::*;
@@ -219,6 +221,7 @@ pub trait Metadata:
     + DirectoryStore
     + LifecycleStore
     + DelegationStore
+    + DocumentStore
     + QueueStore
     + SearchStore
     + RateStore
@@ -232,6 +235,7 @@ impl<T> Metadata for T where
         + DirectoryStore
         + LifecycleStore
         + DelegationStore
+        + DocumentStore
         + QueueStore
         + SearchStore
         + RateStore

@@ -1441,6 +1441,179 @@ async fn older_search_text_is_kept_then_extracted_again(kind: Kind) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Contract §17: a document is delivered with its rows in one transaction (one body, a message
+/// per recipient's INBOX, a recipient row each, its audit), a number is unique per unit and
+/// year (the conflict writes nothing), and the first opening and acknowledgement stay.
+async fn a_document_is_delivered_with_its_rows(kind: Kind) {
+    use crate::documents::NewDocument;
+    use hopthu_model::UnitId;
+    let store = open(kind).await.0;
+    let unit = |code: &str, address: &str| NewUnit {
+        code: code.into(),
+        kind: "department".into(),
+        name: code.into(),
+        parent_code: None,
+        address: address.into(),
+        password_hash: "h".into(),
+        must_change_password: false,
+    };
+    let created = store
+        .create_directory(&NewDirectory {
+            units: &[
+                unit("U1", "sotttt@caobang.gov.vn"),
+                unit("U2", "sonoivu@caobang.gov.vn"),
+                unit("U3", "sotuphap@caobang.gov.vn"),
+            ],
+            people: &[],
+            aliases: &[],
+            folders: &[("INBOX", None)],
+            created_at: 1,
+        })
+        .await
+        .unwrap();
+    let units: Vec<UnitId> = store.units().await.unwrap().iter().map(|u| u.id).collect();
+    let inbox = |i: usize| {
+        let account = created.units[i].1;
+        let store = &store;
+        async move {
+            store
+                .mailbox_by_name(account, "INBOX")
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let targets = [inbox(1).await, inbox(2).await];
+    let blob = BlobId::of(b"document");
+    let audit = [NewAudit {
+        actor: "cli:root".into(),
+        action: "document.dispatch".into(),
+        target: "unit:U1".into(),
+        before: None,
+        after: None,
+    }];
+    let recipients = [units[1], units[2]];
+    let doc = NewDocument {
+        unit: units[0],
+        number: "12/STTTT",
+        issued_on: "2026-12-01",
+        year: 2026,
+        kind: "cong_van",
+        summary: "V/v thử",
+        file_name: "qd.pdf",
+        file_sha256: "ab",
+        message_id: "m1@x",
+        dispatched_by: "cli:root",
+        dispatched_at: 50,
+        recipients: &recipients,
+        audit: &audit,
+    };
+    let delivery = Delivery {
+        blob: &blob,
+        size: 8,
+        internal_date: 50,
+        flags: &Flags::new(),
+        targets: &targets,
+        queue: None,
+    };
+    let audit_before = store.audit_log().await.unwrap().len();
+    let (id, uids) = store
+        .dispatch_document(&doc, &delivery, None)
+        .await
+        .unwrap();
+    assert_eq!(uids.len(), 2);
+    assert_eq!(store.audit_log().await.unwrap().len(), audit_before + 1);
+    for target in targets {
+        assert_eq!(store.messages(target).await.unwrap().len(), 1);
+    }
+    let record = store.document(id).await.unwrap().unwrap();
+    assert_eq!(
+        (record.number.as_str(), record.unit),
+        ("12/STTTT", units[0])
+    );
+    assert_eq!(
+        store.documents_by_file("ab").await.unwrap(),
+        vec![record.clone()]
+    );
+    assert_eq!(
+        store.document_by_message_id("m1@x").await.unwrap(),
+        Some(record.clone())
+    );
+    assert_eq!(
+        store.documents_of_unit(units[0], 10).await.unwrap(),
+        vec![record]
+    );
+    // The same number again this year: a conflict, and nothing of it is written.
+    let again = store.dispatch_document(&doc, &delivery, None).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    for target in targets {
+        assert_eq!(store.messages(target).await.unwrap().len(), 1);
+    }
+    assert_eq!(store.audit_log().await.unwrap().len(), audit_before + 1);
+
+    let rows = store.document_recipients(id).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r.delivered_at == Some(50) && r.opened_at.is_none())
+    );
+    // Opening another message of the folder changes nothing; the copy's first opening stays.
+    let (mailbox, uid) = uids[0];
+    assert_eq!(
+        store
+            .document_opened(mailbox, &[Uid(uid.0 + 7)], "a@x", 60)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .document_opened(mailbox, &[uid], "a@x", 60)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .document_opened(mailbox, &[uid], "b@x", 70)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(
+        store
+            .acknowledge_document(id, units[1], "a@x", 80)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .acknowledge_document(id, units[1], "b@x", 90)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .acknowledge_document(id, units[0], "a@x", 90)
+            .await
+            .unwrap()
+    );
+    let rows = store.document_recipients(id).await.unwrap();
+    let first = rows.iter().find(|r| r.unit == units[1]).unwrap();
+    assert_eq!(
+        (first.opened_at, first.opened_by.as_deref()),
+        (Some(60), Some("a@x"))
+    );
+    assert_eq!(
+        (first.acknowledged_at, first.acknowledged_by.as_deref()),
+        (Some(80), Some("a@x"))
+    );
+    assert_eq!((first.mailbox, first.uid), (Some(mailbox), Some(uid)));
+    let other = rows.iter().find(|r| r.unit == units[2]).unwrap();
+    assert!(other.opened_at.is_none() && other.acknowledged_at.is_none());
+}
+
 /// Contract §16: a delegation is granted (and replaced), listed from both sides, revoked once,
 /// each write with its audit rows in one chain, and it goes with either account.
 async fn delegations_are_granted_listed_revoked_and_audited(kind: Kind) {
@@ -1712,6 +1885,7 @@ on_each_backend!(
     older_search_text_is_kept_then_extracted_again,
     delegations_are_granted_listed_revoked_and_audited,
     a_unit_mailbox_is_owned_by_its_head,
+    a_document_is_delivered_with_its_rows,
 );
 
 /// PostgreSQL across a network: `sslmode=verify-full` with the server's CA in `sslrootcert`

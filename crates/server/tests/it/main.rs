@@ -6,6 +6,7 @@ mod admin;
 mod backend;
 mod blobs;
 mod directory;
+mod dispatch;
 mod dns;
 mod fake_dns;
 mod harness;

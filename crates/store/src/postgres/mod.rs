@@ -27,6 +27,8 @@ pub(crate) mod blob_gc;
 mod delegation;
 #[path = "../sql/directory.rs"]
 mod directory;
+#[path = "../sql/documents.rs"]
+mod documents;
 #[path = "../sql/group.rs"]
 mod group;
 #[path = "../sql/lifecycle.rs"]
@@ -77,6 +79,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         7,
         include_str!("../../migrations/postgres/0007_audit_target.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_documents.sql"),
     ),
 ];
 

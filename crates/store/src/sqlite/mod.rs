@@ -26,6 +26,8 @@ pub(crate) mod blob_gc;
 mod delegation;
 #[path = "../sql/directory.rs"]
 mod directory;
+#[path = "../sql/documents.rs"]
+mod documents;
 #[path = "../sql/group.rs"]
 mod group;
 #[path = "../sql/lifecycle.rs"]
@@ -105,6 +107,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         18,
         include_str!("../../migrations/sqlite/0018_audit_target.sql"),
+    ),
+    (
+        19,
+        include_str!("../../migrations/sqlite/0019_documents.sql"),
     ),
 ];
 

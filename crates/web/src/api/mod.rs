@@ -11,6 +11,8 @@
 //! | `GET /api/audit` | focal | the audit log and whether its hash chain holds |
 //! | `GET /api/admins`, `POST /api/admins`, `DELETE /api/admins/{address}` | focal | administrators |
 //! | `POST /api/sweep` | focal | the inactivity sweep (`{"as_of": unix, "dry_run": true}`; a future `as_of` only with `dry_run`) |
+//! | `POST /api/documents` | admin of the issuing unit | dispatch a document (Đ15: `{"from", "number", "date", "kind", "summary", "file_name", "file": base64, "to": [codes], "subtree": bool}` → 201 `{"id"}`) |
+//! | `GET /api/documents/{id}` | admin of the issuing unit | its tracking table per recipient unit |
 //!
 //! Authentication is HTTP Basic (only ever over HTTPS or loopback HTTP: plain HTTP elsewhere
 //! redirects) through `Core::authenticate_from`, in ONE extractor ([`Admin`]); every rule —
@@ -50,6 +52,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/admins", get(list_admins).post(grant_admin))
         .route("/api/admins/{address}", delete(revoke_admin))
         .route("/api/sweep", post(sweep))
+        .route(
+            "/api/documents",
+            post(dispatch_document).layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_MAX)),
+        )
+        .route("/api/documents/{id}", get(document_status))
 }
 
 /// An API failure: a status and a reason, rendered as `{"error": reason}`.
@@ -310,6 +317,66 @@ async fn file_change(
 ) -> ApiResult<Response> {
     let change = state.core.file_change(&actor, &input).await?;
     Ok((StatusCode::CREATED, Json(change)).into_response())
+}
+
+/// The largest `POST /api/documents` body: a signed file of the largest message size,
+/// base64-encoded, with room for the other fields (the message size itself is checked by core).
+const DOCUMENT_BODY_MAX: usize = 96 * 1024 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DispatchBody {
+    from: String,
+    number: String,
+    date: String,
+    kind: String,
+    summary: String,
+    file_name: String,
+    /// The signed file, base64.
+    file: String,
+    to: Vec<String>,
+    #[serde(default)]
+    subtree: bool,
+}
+
+async fn dispatch_document(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Body(body): Body<DispatchBody>,
+) -> ApiResult<Response> {
+    let file = base64::engine::general_purpose::STANDARD
+        .decode(body.file.trim())
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "file: không phải base64 / not base64",
+            )
+        })?;
+    let request = hopthu_core::documents::DispatchRequest {
+        from: body.from,
+        number: body.number,
+        date: body.date,
+        kind: body.kind,
+        summary: body.summary,
+        file_name: body.file_name,
+        file,
+        to: body.to,
+        subtree: body.subtree,
+    };
+    let done = state.core.dispatch_document(&actor, &request).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": done.id, "number": done.number, "recipients": done.recipients })),
+    )
+        .into_response())
+}
+
+async fn document_status(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Id(id): Id,
+) -> ApiResult<Response> {
+    Ok(Json(state.core.document_status(&actor, id).await?).into_response())
 }
 
 async fn one_change(

@@ -1,0 +1,495 @@
+//! Official documents (Đ15): a unit dispatches a document — number and symbol (số/ký hiệu),
+//! date, kind from the catalogue (Đ9), summary (trích yếu), the signed file — to recipient
+//! units (nơi nhận) picked from the directory tree, whole subtrees included. Each recipient
+//! unit's INBOX receives one message whose body is stored once; its fields travel as
+//! structured `X-Document-*` headers so other systems can read them. Per recipient the store
+//! tracks delivery, the first opening (by whom) and the acknowledgement.
+//!
+//! **Invariant**: the message, the document and its recipients are written in one transaction
+//! (`DocumentStore::dispatch_document`); the CLI, the API and the webmail all go through
+//! [`Core::dispatch_document`].
+
+use std::sync::Arc;
+
+use hopthu_model::{Flags, MailboxId, Uid, UnitId};
+use hopthu_store::{Delivery, NewDocument};
+use mail_builder::MessageBuilder;
+use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::directory::UnitRecord;
+use crate::{Actor, Core, Error, NewAudit, Result, now};
+
+/// The longest number (số/ký hiệu) accepted.
+const NUMBER_MAX: usize = 60;
+/// The longest summary (trích yếu) accepted.
+const SUMMARY_MAX: usize = 1000;
+
+/// A document to dispatch, as the CLI, the API and the webmail give it.
+#[derive(Debug, Clone, Default)]
+pub struct DispatchRequest {
+    /// The issuing unit's code.
+    pub from: String,
+    /// Số/ký hiệu, e.g. `12/STTTT`.
+    pub number: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// A kind id of the catalogue.
+    pub kind: String,
+    pub summary: String,
+    pub file_name: String,
+    pub file: Vec<u8>,
+    /// Recipient unit codes (nơi nhận).
+    pub to: Vec<String>,
+    /// Each recipient with its whole subtree ("every commune of Hòa An").
+    pub subtree: bool,
+}
+
+/// A dispatched document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dispatched {
+    pub id: i64,
+    pub number: String,
+    /// How many units received it.
+    pub recipients: usize,
+}
+
+/// One recipient unit's line of a document's tracking table.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientStatus {
+    pub unit: String,
+    pub name: String,
+    pub address: String,
+    pub delivered: bool,
+    pub opened_at: Option<i64>,
+    pub opened_by: Option<String>,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+}
+
+/// A document and its tracking table (`hopthu document status`, `GET /api/documents/{id}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentStatus {
+    pub id: i64,
+    pub number: String,
+    pub date: String,
+    pub unit: String,
+    pub kind: String,
+    pub summary: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub dispatched_by: String,
+    pub dispatched_at: i64,
+    pub recipients: Vec<RecipientStatus>,
+}
+
+/// A header value without line breaks or control characters, trimmed.
+fn one_line(s: &str) -> String {
+    hopthu_model::text::clean(s)
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// The content type of the signed file, by its extension.
+fn content_type(file_name: &str) -> &'static str {
+    let ext = file_name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "zip" => "application/zip",
+        "xml" => "application/xml",
+        "txt" => "text/plain",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The units `codes` names, each with its subtree when asked, once each, in tree order of
+/// the import (by id), without `except`. An unknown code is an error naming it.
+pub(crate) fn recipient_units<'a>(
+    units: &'a [UnitRecord],
+    codes: &[String],
+    subtree: bool,
+    except: UnitId,
+) -> Result<Vec<&'a UnitRecord>> {
+    let mut chosen: Vec<UnitId> = Vec::new();
+    for code in codes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        let root = units
+            .iter()
+            .find(|u| u.code.eq_ignore_ascii_case(code))
+            .ok_or_else(|| Error::invalid(format!("{code}: không có đơn vị này / no such unit")))?;
+        if subtree {
+            chosen.extend(
+                units
+                    .iter()
+                    .filter(|u| {
+                        crate::admin::in_scope(crate::AdminScope::Unit(root.id), u.id, units)
+                    })
+                    .map(|u| u.id),
+            );
+        } else {
+            chosen.push(root.id);
+        }
+    }
+    let out: Vec<&UnitRecord> = units
+        .iter()
+        .filter(|u| u.id != except && chosen.contains(&u.id))
+        .collect();
+    if out.is_empty() {
+        return Err(Error::invalid(
+            "chưa chọn nơi nhận / no recipient unit (to)",
+        ));
+    }
+    Ok(out)
+}
+
+impl Core {
+    /// The name of a document kind of the catalogue (Đ9), in Vietnamese; `Invalid` for a kind
+    /// the catalogue does not have.
+    pub fn document_kind_name(&self, kind: &str) -> Result<String> {
+        let kind = kind.trim();
+        crate::catalogue::kinds(&self.config)
+            .into_iter()
+            .find(|(id, _)| id == kind)
+            .map(|(_, name)| name)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "{kind}: không có trong danh mục văn bản / not a document kind of the catalogue"
+                ))
+            })
+    }
+
+    /// Dispatches a document from a unit in the actor's scope to its recipient units (Đ15):
+    /// checks every field, builds one message with the signed file attached and the fields as
+    /// `X-Document-*` headers, stores its body once and delivers it to each recipient unit's
+    /// INBOX with the document's rows, in one transaction.
+    pub async fn dispatch_document(
+        &self,
+        actor: &Actor,
+        request: &DispatchRequest,
+    ) -> Result<Dispatched> {
+        let units = self.store.units().await?;
+        let issuer = units
+            .iter()
+            .find(|u| u.code.eq_ignore_ascii_case(request.from.trim()))
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "{}: không có đơn vị ban hành này / no such issuing unit",
+                    request.from.trim()
+                ))
+            })?;
+        self.authorize(actor, issuer.id).await?;
+        let number = one_line(&request.number);
+        if number.is_empty() || number.chars().count() > NUMBER_MAX {
+            return Err(Error::invalid(format!(
+                "số/ký hiệu phải có từ 1 đến {NUMBER_MAX} ký tự / the number must have 1 to {NUMBER_MAX} characters"
+            )));
+        }
+        let date =
+            chrono::NaiveDate::parse_from_str(request.date.trim(), "%Y-%m-%d").map_err(|_| {
+                Error::invalid(format!(
+                    "{}: ngày phải có dạng YYYY-MM-DD / the date must be YYYY-MM-DD",
+                    request.date.trim()
+                ))
+            })?;
+        let kind = request.kind.trim().to_string();
+        let kind_name = self.document_kind_name(&kind)?;
+        let summary = one_line(&request.summary);
+        if summary.is_empty() || summary.chars().count() > SUMMARY_MAX {
+            return Err(Error::invalid(format!(
+                "trích yếu phải có từ 1 đến {SUMMARY_MAX} ký tự / the summary must have 1 to {SUMMARY_MAX} characters"
+            )));
+        }
+        let file_name = one_line(&request.file_name).replace(['/', '\\'], "_");
+        if file_name.is_empty() {
+            return Err(Error::invalid("thiếu tên tệp / the file has no name"));
+        }
+        if request.file.is_empty() {
+            return Err(Error::invalid("tệp văn bản rỗng / the file is empty"));
+        }
+        let recipients = recipient_units(&units, &request.to, request.subtree, issuer.id)?;
+        let mut inboxes: Vec<MailboxId> = Vec::with_capacity(recipients.len());
+        let mut accounts = Vec::with_capacity(recipients.len());
+        let mut without = Vec::new();
+        for unit in &recipients {
+            let inbox = match unit.account {
+                Some(account) if unit.revoked_at.is_none() => {
+                    self.store.mailbox_by_name(account, "INBOX").await?
+                }
+                _ => None,
+            };
+            match inbox {
+                Some(inbox) => {
+                    inboxes.push(inbox.id);
+                    accounts.push(inbox.account_id);
+                }
+                None => without.push(unit.code.clone()),
+            }
+        }
+        if !without.is_empty() {
+            return Err(Error::invalid(format!(
+                "đơn vị không có hộp thư hoạt động / units without an open mailbox: {}",
+                without.join(", ")
+            )));
+        }
+
+        let sha256 = hex::encode(Sha256::digest(&request.file));
+        let message_id = format!(
+            "vb.{:016x}.{}@{}",
+            rand::random::<u64>(),
+            now(),
+            self.config.hostname
+        );
+        let shown_date = date.format("%d/%m/%Y").to_string();
+        let recipient_lines: String = recipients
+            .iter()
+            .map(|u| format!("  - {} ({}) <{}>\r\n", u.name, u.code, u.address))
+            .collect();
+        let text = format!(
+            "VĂN BẢN ĐIỆN TỬ / OFFICIAL DOCUMENT\r\n\r\n\
+             Cơ quan ban hành / Issued by: {issuer_name} ({issuer_code})\r\n\
+             Số, ký hiệu / Number: {number}\r\n\
+             Ngày / Date: {shown_date}\r\n\
+             Loại văn bản / Kind: {kind_name}\r\n\
+             Trích yếu / Summary: {summary}\r\n\
+             Tệp / File: {file_name} (SHA-256 {sha256})\r\n\r\n\
+             Nơi nhận / Recipients ({count}):\r\n{recipient_lines}\r\n\
+             Kiểm tra nguồn gốc và tính toàn vẹn / Verify: https://{host}/verify\r\n",
+            issuer_name = issuer.name,
+            issuer_code = issuer.code,
+            count = recipients.len(),
+            host = self.config.hostname,
+        );
+        let subject = format!("{kind_name} số {number} ngày {shown_date}: {summary}");
+        let raw = MessageBuilder::new()
+            .from((issuer.name.clone(), issuer.address.clone()))
+            .to((issuer.name.clone(), issuer.address.clone()))
+            .subject(subject)
+            .date(now())
+            .message_id(message_id.clone())
+            .header("X-Document-Number", Text::new(number.clone()))
+            .header(
+                "X-Document-Date",
+                Raw::new(date.format("%Y-%m-%d").to_string()),
+            )
+            .header("X-Document-Issuer", Raw::new(issuer.code.clone()))
+            .header("X-Document-Issuer-Name", Text::new(issuer.name.clone()))
+            .header("X-Document-Kind", Raw::new(kind.clone()))
+            .header("X-Document-Summary", Text::new(summary.clone()))
+            .header("X-Document-SHA256", Raw::new(sha256.clone()))
+            .text_body(text)
+            .attachment(
+                content_type(&file_name),
+                file_name.clone(),
+                request.file.clone(),
+            )
+            .write_to_vec()
+            .map_err(|e| Error::invalid(format!("cannot build the message: {e}")))?;
+        let size = self.check_size(raw.len())?;
+        let raw = Arc::new(raw);
+        let (text, body) = tokio::join!(
+            crate::search::extract_blocking(raw.clone()),
+            self.store.put_body(raw.clone())
+        );
+        let body = body?;
+        let at = now();
+        let unit_ids: Vec<UnitId> = recipients.iter().map(|u| u.id).collect();
+        let audit = [NewAudit {
+            actor: actor.name.clone(),
+            action: "document.dispatch".into(),
+            target: format!("unit:{}", issuer.code),
+            before: None,
+            after: Some(
+                serde_json::json!({
+                    "number": number, "date": request.date.trim(), "kind": kind,
+                    "sha256": sha256, "recipients": recipients.len(),
+                })
+                .to_string(),
+            ),
+        }];
+        let year = i64::from(chrono::Datelike::year(&date));
+        let (id, delivered) = self
+            .store
+            .dispatch_document(
+                &NewDocument {
+                    unit: issuer.id,
+                    number: &number,
+                    issued_on: &date.format("%Y-%m-%d").to_string(),
+                    year,
+                    kind: &kind,
+                    summary: &summary,
+                    file_name: &file_name,
+                    file_sha256: &sha256,
+                    message_id: &message_id,
+                    dispatched_by: &actor.name,
+                    dispatched_at: at,
+                    recipients: &unit_ids,
+                    audit: &audit,
+                },
+                &Delivery {
+                    blob: &body.id,
+                    size,
+                    internal_date: at,
+                    flags: &Flags::new(),
+                    targets: &inboxes,
+                    queue: None,
+                },
+                Some(&text),
+            )
+            .await
+            .map_err(|e| match e {
+                hopthu_store::StoreError::Conflict(_) => Error::new(
+                    crate::ErrorKind::AlreadyExists,
+                    format!(
+                        "{number}: {} đã ban hành văn bản số này trong năm {year} / already issued this number in {year}",
+                        issuer.code
+                    ),
+                ),
+                e => e.into(),
+            })?;
+        self.store.settle_body(&body, raw).await?;
+        self.warn_nearly_full(&accounts).await;
+        crate::metrics::bump(&self.metrics.messages_accepted, 1);
+        crate::metrics::bump(&self.metrics.local_deliveries, delivered.len() as u64);
+        for (account, (mailbox, _)) in accounts.iter().zip(&delivered) {
+            self.notify(*account, *mailbox);
+        }
+        tracing::info!(id, number = %number, unit = %issuer.code, recipients = delivered.len(), "document dispatched");
+        Ok(Dispatched {
+            id,
+            number,
+            recipients: delivered.len(),
+        })
+    }
+
+    /// A document and its tracking table, for an actor whose scope holds the issuing unit.
+    pub async fn document_status(&self, actor: &Actor, id: i64) -> Result<DocumentStatus> {
+        let not_found =
+            || Error::not_found(format!("{id}: không có văn bản này / no such document"));
+        let doc = self.store.document(id).await?.ok_or_else(not_found)?;
+        self.authorize(actor, doc.unit)
+            .await
+            .map_err(|_| not_found())?;
+        let units = self.store.units().await?;
+        let unit_of = |id: UnitId| units.iter().find(|u| u.id == id);
+        let recipients = self
+            .store
+            .document_recipients(id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let unit = unit_of(r.unit);
+                RecipientStatus {
+                    unit: unit.map(|u| u.code.clone()).unwrap_or_default(),
+                    name: unit.map(|u| u.name.clone()).unwrap_or_default(),
+                    address: unit.map(|u| u.address.clone()).unwrap_or_default(),
+                    delivered: r.delivered_at.is_some(),
+                    opened_at: r.opened_at,
+                    opened_by: r.opened_by,
+                    acknowledged_at: r.acknowledged_at,
+                    acknowledged_by: r.acknowledged_by,
+                }
+            })
+            .collect();
+        Ok(DocumentStatus {
+            id: doc.id,
+            number: doc.number,
+            date: doc.issued_on,
+            unit: unit_of(doc.unit)
+                .map(|u| u.code.clone())
+                .unwrap_or_default(),
+            kind: doc.kind,
+            summary: doc.summary,
+            file_name: doc.file_name,
+            sha256: doc.file_sha256,
+            dispatched_by: doc.dispatched_by,
+            dispatched_at: doc.dispatched_at,
+            recipients,
+        })
+    }
+
+    /// Records that `by` opened the messages `uids` of `mailbox` (first `\Seen` over IMAP, a
+    /// view in the webmail): the documents they are copies of become opened by that person.
+    /// A failure is logged: the opening itself stands.
+    pub(crate) async fn note_documents_opened(&self, mailbox: MailboxId, uids: &[Uid], by: &str) {
+        if uids.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.document_opened(mailbox, uids, by, now()).await {
+            tracing::warn!(mailbox = mailbox.0, error = %e, "document opening not recorded");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hopthu_model::AccountId;
+
+    fn unit(id: i64, parent: Option<i64>) -> UnitRecord {
+        UnitRecord {
+            id: UnitId(id),
+            code: format!("U{id}"),
+            kind: "commune".into(),
+            name: format!("U{id}"),
+            parent: parent.map(UnitId),
+            address: format!("u{id}@x"),
+            account: Some(AccountId(id)),
+            head: None,
+            created_at: 0,
+            last_access_at: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn recipients_are_units_or_whole_subtrees_once_without_the_issuer() {
+        let units = [
+            unit(1, None),
+            unit(2, Some(1)),
+            unit(3, Some(2)),
+            unit(4, Some(2)),
+            unit(5, None),
+        ];
+        let codes = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ids = |r: Vec<&UnitRecord>| r.iter().map(|u| u.id.0).collect::<Vec<_>>();
+        assert_eq!(
+            ids(recipient_units(&units, &codes(&["U2", "u5"]), false, UnitId(9)).unwrap()),
+            [2, 5]
+        );
+        assert_eq!(
+            ids(recipient_units(&units, &codes(&["U2", "U3"]), true, UnitId(9)).unwrap()),
+            [2, 3, 4]
+        );
+        assert_eq!(
+            ids(recipient_units(&units, &codes(&["U1"]), true, UnitId(2)).unwrap()),
+            [1, 3, 4]
+        );
+        let e = recipient_units(&units, &codes(&["U7"]), true, UnitId(9)).unwrap_err();
+        assert!(e.message.contains("U7"), "{}", e.message);
+        assert!(recipient_units(&units, &codes(&["U2"]), false, UnitId(2)).is_err());
+        assert!(recipient_units(&units, &[], false, UnitId(9)).is_err());
+    }
+
+    #[test]
+    fn header_values_lose_line_breaks() {
+        let line = one_line(" 12/STTTT\r\nBcc: x@y ");
+        assert!(
+            !line.contains(['\r', '\n']) && line.starts_with("12/STTTT"),
+            "{line}"
+        );
+        assert_eq!(content_type("QD 12.PDF"), "application/pdf");
+        assert_eq!(content_type("noext"), "application/octet-stream");
+    }
+}
