@@ -7,6 +7,7 @@ mod backend;
 mod blobs;
 mod directory;
 mod dns;
+mod documents;
 mod fake_dns;
 mod harness;
 mod imap;
