@@ -212,3 +212,71 @@ fn webmail_refuses_secret_documents_and_keeps_the_form() {
     assert_eq!(after.0 - before.0, 2, "{before:?} → {after:?}");
     assert_eq!(refusals(&server).len(), expected.len());
 }
+
+/// The catalogue is configuration (Đ9: the province changes it from period to period): a
+/// server started with its own `[documents]` shows that catalogue in the console and the
+/// compose form, and refuses by its levels only.
+#[test]
+fn the_catalogue_is_configuration() {
+    let server = TestServer::start_with(
+        "[[documents.kinds]]\nid = \"thong_bao\"\nname = \"Thông báo\"\nname_en = \"Notice\"\n\
+         [[documents.secrecy_levels]]\nid = \"toi_mat\"\nname = \"Tối mật\"\nname_en = \"Secret\"\n\
+         [[documents.secrecy_levels]]\nid = \"mat_noi_bo\"\nname = \"Mật nội bộ\"\nname_en = \"Internal\"\n",
+    );
+    super::lifecycle::import_province(&server);
+    let password = "Mat-khau-Quan-tri-2026";
+    let focal = server.add_account("qtv.danhmuc", "Quản Trị", password);
+    let out = server.cli(&["admin", "grant", &focal, "--focal"], "");
+    assert!(out.status.success(), "{out:?}");
+    let user_password = "Mat-khau-Nguoi-dung-2026";
+    let user = server.add_account("nd.danhmuc", "Người Dùng", user_password);
+
+    let (session, _) = sign_in(&server, &focal, password);
+    let (head, page) = get(&server, "/admin/documents", &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    for shown in [
+        "thong_bao",
+        "Thông báo",
+        "Notice",
+        "mat_noi_bo",
+        "Mật nội bộ",
+    ] {
+        assert!(page.contains(shown), "{shown} missing: {page}");
+    }
+    // The defaults are gone.
+    assert!(
+        !page.contains("giay_moi") && !page.contains("Tuyệt mật"),
+        "{page}"
+    );
+    // Not for someone who administers nothing.
+    let (user_session, csrf) = sign_in(&server, &user, user_password);
+    let (head, _) = get(&server, "/admin/documents", &user_session);
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+
+    // The compose form offers the configured levels, and only they are refused.
+    let (_, page) = get(&server, "/compose", &user_session);
+    assert!(page.contains(r#"value="mat_noi_bo""#), "{page}");
+    assert!(!page.contains(r#"value="tuyet_mat""#), "{page}");
+    let send = |subject: &str| {
+        compose_post(
+            &server,
+            &user_session,
+            &[
+                ("csrf", &csrf),
+                ("to", &focal),
+                ("subject", subject),
+                ("classification", "thuong"),
+                ("body", "x"),
+                ("action", "send"),
+            ],
+        )
+    };
+    let out = send("[Mật nội bộ] Kế hoạch");
+    assert!(out.starts_with("HTTP/1.1 403"), "{out}");
+    let out = send("Mật: không còn là độ mật ở đây");
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    let levels = server
+        .sql("SELECT after FROM audit_log WHERE action = 'document.secret_refused' ORDER BY id");
+    assert_eq!(levels.lines().count(), 1, "{levels}");
+    assert!(levels.contains(r#""level":"mat_noi_bo""#), "{levels}");
+}
