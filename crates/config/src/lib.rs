@@ -13,12 +13,14 @@ use serde::Deserialize;
 
 mod auth;
 mod blobs;
+mod documents;
 mod lifecycle;
 pub mod store;
 mod transport;
 mod web;
 pub use auth::{Auth, RawAuth};
 pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3, parse as parse_blobs};
+pub use documents::{DocumentKind, Documents, RawCatalogueEntry, RawDocuments, SecrecyLevel};
 pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use transport::*;
 pub use web::{IpNet, RawWeb, Web};
@@ -81,6 +83,9 @@ pub struct RawConfig {
     pub blobs: RawBlobs,
     /// Password checks: how many hashes at once, the cache of recent verifications.
     pub auth: RawAuth,
+    /// The catalogue of Đ9: document kinds sent by e-mail alone, and the secrecy levels that
+    /// are never sent by e-mail.
+    pub documents: RawDocuments,
 }
 
 /// `[listen]`: one key per service.
@@ -194,6 +199,8 @@ pub struct Config {
     pub store: store::Store,
     pub blobs: Blobs,
     pub auth: Auth,
+    /// The document catalogue and secrecy levels (Đ9).
+    pub documents: Documents,
 }
 
 /// Validated listeners; `None` = not started.
@@ -438,6 +445,7 @@ impl RawConfig {
         let store = store::validate(self.store, &mut problems);
         let blobs = blobs::validate(self.blobs, &mut problems);
         let auth = auth::validate(self.auth, &mut problems);
+        let documents = documents::validate(self.documents, &mut problems);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -465,6 +473,7 @@ impl RawConfig {
             store,
             blobs,
             auth,
+            documents,
         })
     }
 }

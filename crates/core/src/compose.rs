@@ -6,7 +6,10 @@ use hopthu_model::{EmailAddress, Flag, Flags, MailboxId, Uid};
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address as BuildAddress;
 
-use crate::{Core, Error, Principal, Result, SendMode, SpecialUse, submit::Submitted};
+use crate::classification::{self, MarkedBy, Marking};
+use crate::{
+    Core, Error, Principal, Result, SendMode, SpecialUse, SubmittedVia, submit::Submitted,
+};
 
 /// A file attached in the compose form.
 #[derive(Debug, Clone)]
@@ -81,7 +84,13 @@ pub struct Composed {
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     pub attachments: Vec<NewAttachment>,
+    /// The classification field (độ mật): empty or [`NOT_CLASSIFIED`], or a secrecy level's
+    /// id. A level is refused on Send and on Save draft (Đ9, [`Core::refuse_secret`]).
+    pub classification: String,
 }
+
+/// The classification field's value for an ordinary document ("Thường").
+pub const NOT_CLASSIFIED: &str = "thuong";
 
 /// Splits a typed address list (`,` `;` or new lines; `Name <a@b>` or `a@b`).
 pub fn parse_address_list(list: &str) -> Result<Vec<EmailAddress>> {
@@ -235,8 +244,40 @@ impl Core {
             .map_err(|e| Error::invalid(format!("cannot build the message: {e}")))
     }
 
+    /// Refuses a compose form whose classification field names a secrecy level (Đ9),
+    /// auditing the refusal. The field holds a level's id; anything else naming a level
+    /// ([`classification::level_named`]) counts too, and an unknown value is refused as
+    /// invalid rather than sent unclassified.
+    async fn refuse_classified_form(
+        &self,
+        who: &Principal,
+        via: SubmittedVia,
+        composed: &Composed,
+    ) -> Result<()> {
+        let value = composed.classification.trim();
+        if value.is_empty() || value == NOT_CLASSIFIED {
+            return Ok(());
+        }
+        let levels = &self.config.documents.secrecy_levels;
+        match classification::level_named(levels, value) {
+            Some(level) => {
+                let marking = Marking {
+                    level: level.clone(),
+                    by: MarkedBy::Form,
+                };
+                Err(self.refuse_secret(who, via, &marking).await)
+            }
+            None => Err(Error::invalid(format!(
+                "độ mật không hợp lệ / invalid classification: {value}"
+            ))),
+        }
+    }
+
     /// Sends a compose form through the submission path (every rule of SMTP submission).
+    /// A form marked secret (its classification field or its subject) is refused first.
     pub async fn send_composed(&self, who: &Principal, composed: &Composed) -> Result<Submitted> {
+        self.refuse_classified_form(who, SubmittedVia::Webmail, composed)
+            .await?;
         let mut recipients = parse_address_list(&composed.to)?;
         for extra in [&composed.cc, &composed.bcc] {
             for a in parse_address_list(extra)? {
@@ -265,17 +306,23 @@ impl Core {
             .await
     }
 
-    /// Saves a compose form to Drafts (flagged `\Draft`); returns the folder and UID.
+    /// Saves a compose form to Drafts (flagged `\Draft`); returns the folder and UID. A form
+    /// marked secret is refused like a message sent: a secret document is not kept on the
+    /// mail server either (Đ9).
     pub async fn save_draft(
         &self,
         who: &Principal,
         composed: &Composed,
     ) -> Result<(MailboxId, Uid)> {
+        self.refuse_classified_form(who, SubmittedVia::WebmailDraft, composed)
+            .await?;
         let drafts = self
             .special_folder(who, SpecialUse::Drafts)
             .await
             .ok_or_else(|| Error::not_found("no Drafts folder"))?;
         let raw = self.build_message(who, composed, true).await?;
+        self.refuse_if_secret(who, SubmittedVia::WebmailDraft, &raw)
+            .await?;
         let mut flags = Flags::new();
         flags.insert(Flag::Draft);
         flags.insert(Flag::Seen);

@@ -159,10 +159,10 @@ impl Core {
     /// the catalogue does not have.
     pub fn document_kind_name(&self, kind: &str) -> Result<String> {
         let kind = kind.trim();
-        crate::catalogue::kinds(&self.config)
-            .into_iter()
-            .find(|(id, _)| id == kind)
-            .map(|(_, name)| name)
+        self.config
+            .documents
+            .kind(kind)
+            .map(|k| k.name.clone())
             .ok_or_else(|| {
                 Error::invalid(format!(
                     "{kind}: không có trong danh mục văn bản / not a document kind of the catalogue"
@@ -210,6 +210,37 @@ impl Core {
             return Err(Error::invalid(format!(
                 "trích yếu phải có từ 1 đến {SUMMARY_MAX} ký tự / the summary must have 1 to {SUMMARY_MAX} characters"
             )));
+        }
+        // Secret documents never go by e-mail (Đ9): a summary carrying a secrecy marker is
+        // refused, audited, and nothing is stored.
+        let levels = &self.config.documents.secrecy_levels;
+        if let Some(level) = crate::classification::subject_marking(levels, &summary) {
+            let audit = [NewAudit {
+                actor: actor.name.clone(),
+                action: "document.secret_refused".into(),
+                target: format!("unit:{}", issuer.code),
+                before: None,
+                after: Some(
+                    serde_json::json!({"level": level.id, "detected_by": "summary", "via": "dispatch"})
+                        .to_string(),
+                ),
+            }];
+            self.store
+                .write_lifecycle(&hopthu_store::LifecycleWrite {
+                    at: now(),
+                    decision: None,
+                    effects: &[],
+                    warnings: &[],
+                    audit: &audit,
+                })
+                .await?;
+            return Err(Error::new(
+                crate::ErrorKind::Forbidden,
+                format!(
+                    "văn bản mật ({}) không được gửi qua thư điện tử (Điều 9) / secret documents ({}) may not be sent by e-mail",
+                    level.name, level.name_en
+                ),
+            ));
         }
         let file_name = one_line(&request.file_name).replace(['/', '\\'], "_");
         if file_name.is_empty() {

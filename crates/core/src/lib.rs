@@ -16,7 +16,7 @@ pub mod admin;
 mod antivirus;
 pub mod audit;
 mod blobs;
-mod catalogue;
+pub mod classification;
 pub mod compose;
 mod compromised;
 pub mod console;
@@ -72,7 +72,7 @@ pub use mail::{AppendOutcome, STANDARD_FOLDERS};
 pub use mail::{MoveOutcome, Quota};
 pub use queue::*;
 pub use search::{SearchField, SearchText, extract_search_text};
-pub use submission::{Prepared, SendMode, Sending, UnitSender};
+pub use submission::{Prepared, SendMode, Sending, SubmittedVia, UnitSender};
 pub use unit_mailbox::{DelegateRecord, UnitMailboxOverview};
 
 /// Something changed in a mailbox (new mail, flags, expunge, rename): sessions showing it

@@ -17,6 +17,7 @@
 use hopthu_model::{AccountId, DelegateRight, DelegateRights, EmailAddress, Flag, Flags, Uid};
 use hopthu_store::{AccountState, LifecycleWrite};
 
+use crate::classification::{self, MarkedBy, Marking};
 use crate::shared::Access;
 use crate::{Core, Error, NewAudit, Principal, Result, SpecialUse, now};
 
@@ -77,6 +78,28 @@ impl Sending {
                 mode: SendMode::SendAs,
             } => unit.address.clone(),
             _ => own.clone(),
+        }
+    }
+}
+
+/// Which submission path a message came by (for the audit log of a refusal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmittedVia {
+    /// SMTP submission (`submission`, `submissions` listeners).
+    Smtp,
+    /// The webmail's Send.
+    Webmail,
+    /// The webmail's Save draft.
+    WebmailDraft,
+}
+
+impl SubmittedVia {
+    /// The name written in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmittedVia::Smtp => "smtp",
+            SubmittedVia::Webmail => "webmail",
+            SubmittedVia::WebmailDraft => "webmail_draft",
         }
     }
 }
@@ -254,6 +277,10 @@ impl Core {
     /// sender `envelope` ([`decide_sender`]), and adds `Date:` and `Message-ID:` when missing
     /// (RFC 6409 §8.2, §8.3). Refusals of the sender are [`crate::ErrorKind::Forbidden`].
     ///
+    /// A message marked with a secrecy level (Đ9, [`crate::classification`]) is refused
+    /// ([`crate::ErrorKind::Forbidden`], SMTP `550 5.7.1`) and the refusal audited
+    /// ([`Core::refuse_secret`]) before anything else is looked at.
+    ///
     /// The header section must be unambiguous, so that what is checked here is what every
     /// reader (a recipient's client, a DMARC check) sees: lines end with CRLF, every field line
     /// has a name, and the fields RFC 5322 §3.6 allows once appear at most once (`From:`
@@ -261,6 +288,7 @@ impl Core {
     pub async fn prepare_submission(
         &self,
         who: &Principal,
+        via: SubmittedVia,
         envelope: Option<&EmailAddress>,
         content: Vec<u8>,
     ) -> Result<Prepared> {
@@ -268,6 +296,7 @@ impl Core {
         if let Some(problem) = repeated_field(&fields) {
             return Err(Error::invalid(problem));
         }
+        self.refuse_if_secret(who, via, &content).await?;
         let message = mail_parser::MessageParser::default()
             .parse_headers(&content)
             .ok_or_else(|| Error::invalid("the message has no header"))?;
@@ -344,6 +373,83 @@ impl Core {
             sending,
             message_id,
         })
+    }
+
+    /// Refuses `content` when it is marked secret ([`classification::message_marking`]: an
+    /// `X-Document-Classification:` field or the subject), auditing the refusal.
+    pub async fn refuse_if_secret(
+        &self,
+        who: &Principal,
+        via: SubmittedVia,
+        content: &[u8],
+    ) -> Result<()> {
+        match classification::message_marking(&self.config.documents.secrecy_levels, content) {
+            Some(marking) => Err(self.refuse_secret(who, via, &marking).await),
+            None => Ok(()),
+        }
+    }
+
+    /// Secret documents never go by e-mail (Đ9): the refusal of a message with `marking`,
+    /// audited as `document.secret_refused` (actor and target the person's account; after:
+    /// the level, where the marking was found and the submission path — never the body or the
+    /// subject). Returns the error to answer with ([`crate::ErrorKind::Forbidden`]: SMTP
+    /// `550 5.7.1`, the webmail 403), Vietnamese then English. Nothing of the message is
+    /// stored: the callers return before any delivery, queue row, Sent copy or draft.
+    pub async fn refuse_secret(
+        &self,
+        who: &Principal,
+        via: SubmittedVia,
+        marking: &Marking,
+    ) -> Error {
+        let audit = [NewAudit {
+            actor: who.address.to_string(),
+            action: "document.secret_refused".into(),
+            target: format!("account:{}", who.address),
+            before: None,
+            after: Some(
+                serde_json::json!({
+                    "level": marking.level.id,
+                    "detected_by": marking.by.as_str(),
+                    "via": via.as_str(),
+                })
+                .to_string(),
+            ),
+        }];
+        let write = LifecycleWrite {
+            at: now(),
+            decision: None,
+            effects: &[],
+            warnings: &[],
+            audit: &audit,
+        };
+        if let Err(e) = self.store.write_lifecycle(&write).await {
+            // Refused all the same: the rule does not depend on the log.
+            tracing::error!(login = %who.address, error = %e, "could not audit a refused secret document");
+        }
+        tracing::warn!(
+            login = %who.address,
+            level = %marking.level.id,
+            detected_by = marking.by.as_str(),
+            via = via.as_str(),
+            "secret document refused (Đ9)"
+        );
+        let (where_vi, where_en) = match marking.by {
+            MarkedBy::Header => (
+                "trường X-Document-Classification",
+                "X-Document-Classification field",
+            ),
+            MarkedBy::Subject => ("tiêu đề", "subject"),
+            MarkedBy::Form => ("mục Độ mật", "classification field"),
+        };
+        let level = &marking.level;
+        Error::forbidden(format!(
+            "thư được đánh dấu \"{name}\" ({where_vi}): văn bản mật không được gửi qua thư \
+             điện tử (Điều 9 Quy chế sử dụng thư điện tử), thư chưa được gửi / the message is \
+             marked \"{name}\" ({name_en}, {where_en}): secret documents must not be sent by \
+             e-mail (Article 9 of the e-mail regulation), the message was not sent",
+            name = level.name,
+            name_en = level.name_en,
+        ))
     }
 
     /// After a message sent as or on behalf of a unit mailbox was delivered: the audit row

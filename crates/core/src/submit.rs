@@ -1,7 +1,8 @@
 //! The one submission path for mail a signed-in user sends from the webmail: the same rules
 //! and in the same order as SMTP submission (`smtp/src/cmd/data.rs::finish`): the hourly rate
 //! limit (counted in recipients) and `max_recipients`, `prepare_submission` on the content
-//! (From:/Sender: and the envelope sender, Date, Message-ID), recipient checks, the virus scan,
+//! (a secret document refused, From:/Sender: and the envelope sender, Date, Message-ID),
+//! recipient checks, the virus scan,
 //! then `deliver` (local mailboxes and the outbound queue) and `record_sent`. A copy goes to
 //! the sender's Sent: the person's own, or for a message sent as or on behalf of a unit
 //! mailbox the unit's (with the audit row, [`Core::record_unit_sending`]). The envelope
@@ -12,7 +13,7 @@ use hopthu_model::{EmailAddress, Flag, Flags};
 
 use crate::{
     Core, DeliveryReport, Envelope, Error, ErrorKind, Principal, RecipientVerdict, Result,
-    ScanVerdict, Sending, SpecialUse,
+    ScanVerdict, Sending, SpecialUse, SubmittedVia,
 };
 
 /// Where a submitted message went, and the UID of its copy in Sent (when there is a Sent).
@@ -59,9 +60,15 @@ impl Core {
         self.check_send_rate(who.account, recipients.len())
             .await
             .map_err(|e| Error::new(ErrorKind::Temporary, e.to_string()))?;
-        let prepared = self.prepare_submission(who, None, content).await?;
+        let prepared = self
+            .prepare_submission(who, SubmittedVia::Webmail, None, content)
+            .await?;
         let sent_copy = match sent_copy {
-            Some(copy) => Some(self.prepare_submission(who, None, copy).await?.content),
+            Some(copy) => Some(
+                self.prepare_submission(who, SubmittedVia::Webmail, None, copy)
+                    .await?
+                    .content,
+            ),
             None => None,
         };
         let content = prepared.content;

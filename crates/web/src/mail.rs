@@ -18,8 +18,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hopthu_core::compose::{ComposeFrom, Composed, NewAttachment};
+use hopthu_core::compose::{ComposeFrom, Composed, NOT_CLASSIFIED, NewAttachment};
 use hopthu_core::shared::SHARED_ROOT;
+use hopthu_core::web_session::Language;
 use hopthu_core::webmail::{MessageSummary, MessageView, ShownAddress};
 use hopthu_core::{ErrorKind, MailboxRecord, SendMode, SpecialUse};
 use hopthu_model::{Flag, FlagOp, Flags, MailboxId, Uid};
@@ -1165,6 +1166,7 @@ async fn compose_page(
     let t = signed.t();
     let side = sidebar(state, signed, None).await;
     let choices = from_choices(state, signed, &c.from).await;
+    let levels = &state.core.config().documents.secrecy_levels;
     let body = html! {
         div class="layout" {
             (side)
@@ -1211,6 +1213,23 @@ async fn compose_page(
                     }
                     label for="subject" { (t.s("Tiêu đề", "Subject")) }
                     input id="subject" name="subject" type="text" value=(c.subject);
+                    label for="classification" { (t.s("Độ mật", "Classification")) }
+                    select id="classification" name="classification" aria-describedby="classification-hint" {
+                        option value=(NOT_CLASSIFIED) selected[!levels.iter().any(|l| l.id == c.classification)] {
+                            (t.s("Thường", "Not classified"))
+                        }
+                        @for level in levels {
+                            option value=(level.id) selected[level.id == c.classification] {
+                                (if t.0 == Language::En { &level.name_en } else { &level.name })
+                            }
+                        }
+                    }
+                    p id="classification-hint" class="muted" {
+                        (t.s(
+                            "Văn bản mật (Mật, Tối mật, Tuyệt mật) không được gửi qua thư điện tử (Điều 9 Quy chế sử dụng thư điện tử).",
+                            "Secret documents (Mật, Tối mật, Tuyệt mật) must not be sent by e-mail (Article 9 of the e-mail regulation)."
+                        ))
+                    }
                     label for="body" { (t.s("Nội dung", "Message")) }
                     textarea id="body" name="body" rows="14" { (c.body) }
                     label for="files" { (t.s("Tệp đính kèm", "Attachments")) }
@@ -1349,6 +1368,7 @@ async fn compose(
             "cc" => c.cc = value,
             "bcc" => c.bcc = value,
             "subject" => c.subject = value,
+            "classification" => c.classification = value,
             "body" => c.body = value,
             "in_reply_to" if !value.trim().is_empty() => c.in_reply_to = Some(value),
             "references" => {

@@ -281,6 +281,46 @@ fn refused_dispatches_change_nothing() {
         assert_eq!(counts(&server), before, "{number} {kind} {to}");
     }
 
+    // A secret document never goes by e-mail (Đ9): refused and audited, nothing stored.
+    let out = server.cli(
+        &[
+            "document",
+            "dispatch",
+            "--from",
+            "CB11-002",
+            "--number",
+            "8/SNV",
+            "--date",
+            "2026-12-01",
+            "--kind",
+            "cong_van",
+            "--summary",
+            "[MẬT] Kế hoạch bảo vệ",
+            "--file",
+            file.to_str().unwrap(),
+            "--to",
+            "CB11-053",
+        ],
+        "",
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("văn bản mật"), "{}", text(&out));
+    let audit = server.sql(
+        "SELECT after FROM audit_log WHERE action = 'document.secret_refused' ORDER BY id DESC LIMIT 1",
+    );
+    assert!(audit.contains(r#""detected_by":"summary""#), "{audit}");
+    let (documents, messages) = counts(&server)
+        .split_once(' ')
+        .map(|(d, r)| (d.to_string(), r.to_string()))
+        .unwrap();
+    let (before_documents, before_rest) = before.split_once(' ').unwrap();
+    assert_eq!(documents, before_documents);
+    assert_eq!(
+        messages.rsplit_once(' ').unwrap().0,
+        before_rest.rsplit_once(' ').unwrap().0,
+        "no message or body"
+    );
+
     // Over the API: an officer of another unit may not dispatch for Sở Nội vụ; a bad date and
     // a file that is not base64 are refused with the reason.
     let officer = server.add_account("cntt.sotuphap", "CNTT Sở Tư pháp", "Mat-khau-Officer-1");

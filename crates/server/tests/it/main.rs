@@ -8,6 +8,7 @@ mod blobs;
 mod directory;
 mod dispatch;
 mod dns;
+mod documents;
 mod fake_dns;
 mod harness;
 mod imap;

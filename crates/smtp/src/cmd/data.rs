@@ -4,7 +4,8 @@
 //!
 //! Content beyond `limits.max_message_size` is read and dropped, then refused with
 //! `552 5.3.4` (RFC 1870 §6.3). Otherwise, in order: submission rules
-//! (`Core::prepare_submission`; a message sent as or on behalf of a unit mailbox is audited and
+//! (`Core::prepare_submission`; a message marked secret is refused with `550 5.7.1` and audited,
+//! Đ9; a message sent as or on behalf of a unit mailbox is audited and
 //! kept in the unit's Sent after delivery, `Core::record_unit_sending`); on the MX listener the
 //! SPF/DKIM/ARC/DMARC checks (`inbound.rs`: `Authentication-Results:`, DMARC `p=reject` →
 //! `550 5.7.1`); the virus scan (`Core::scan`: `554 5.7.0`, or with clamd down `451 4.7.0` /
@@ -294,7 +295,12 @@ pub(crate) async fn finish(
         Some(who) if session.mode != crate::Mode::Mx => {
             match session
                 .core
-                .prepare_submission(who, transaction.mail_from.as_ref(), content)
+                .prepare_submission(
+                    who,
+                    hopthu_core::SubmittedVia::Smtp,
+                    transaction.mail_from.as_ref(),
+                    content,
+                )
                 .await
             {
                 Ok(prepared) => {

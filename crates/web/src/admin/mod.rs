@@ -3,7 +3,8 @@
 //! change requests (filing; the focal unit's approval queue), revoke and re-issue (as change
 //! requests), password reset (the one-time password shown once), the unit mailbox's owner,
 //! delegates and log with grant and revoke (`unit_mailbox.rs`), notices (list, download), the
-//! inactivity outlook and the import with its dry-run table (`import.rs`).
+//! inactivity outlook, the import with its dry-run table (`import.rs`) and the document
+//! catalogue of Đ9 as configured, read-only (`documents.rs`).
 //!
 //! Sign-in is the webmail's session cookie; the administrator is `Core::actor`. Every decision
 //! (who may see or do what) is core's: a handler maps core's answer to 403/404 and renders.
@@ -11,6 +12,7 @@
 //! nothing.
 
 mod audit;
+mod documents;
 mod import;
 mod report;
 pub(crate) mod unit_mailbox;
@@ -58,6 +60,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/outlook", get(outlook))
         .route("/admin/audit", get(audit::audit))
         .route("/admin/report", get(report::report))
+        .route("/admin/documents", get(documents::documents))
         .merge(import::routes())
         .merge(unit_mailbox::routes())
 }
@@ -108,6 +111,7 @@ impl Console {
                 "/admin/outlook",
                 t.s("Dự kiến thu hồi", "Inactivity outlook"),
             ),
+            ("/admin/documents", t.s("Danh mục văn bản", "Documents")),
         ];
         if self.actor.is_focal() {
             links.push(("/admin/import", t.s("Nhập danh bạ", "Import")));
