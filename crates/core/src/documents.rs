@@ -20,7 +20,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::directory::UnitRecord;
-use crate::{Actor, Core, Error, NewAudit, Result, now};
+use hopthu_model::DelegateRight;
+
+use crate::{Actor, AdminScope, Core, Error, NewAudit, Principal, Result, now};
 
 /// The longest number (số/ký hiệu) accepted.
 const NUMBER_MAX: usize = 60;
@@ -412,11 +414,15 @@ impl Core {
         self.authorize(actor, doc.unit)
             .await
             .map_err(|_| not_found())?;
+        self.status_of(doc).await
+    }
+
+    async fn status_of(&self, doc: hopthu_store::DocumentRecord) -> Result<DocumentStatus> {
         let units = self.store.units().await?;
         let unit_of = |id: UnitId| units.iter().find(|u| u.id == id);
         let recipients = self
             .store
-            .document_recipients(id)
+            .document_recipients(doc.id)
             .await?
             .into_iter()
             .map(|r| {
@@ -450,6 +456,205 @@ impl Core {
         })
     }
 
+    /// Every unit with an open mailbox, in tree order (each after its parent, siblings by
+    /// code) with its depth: the recipients the dispatch form offers.
+    pub async fn recipient_choices(&self) -> Result<Vec<(UnitRecord, usize)>> {
+        let mut units = self.store.units().await?;
+        units.sort_by(|a, b| a.code.cmp(&b.code));
+        let mut out = Vec::with_capacity(units.len());
+        let mut stack: Vec<(Option<UnitId>, usize)> = vec![(None, 0)];
+        // Depth-first, iteratively; `seen` guards against a corrupt tree.
+        let mut seen = std::collections::HashSet::new();
+        while let Some((parent, depth)) = stack.pop() {
+            if let Some(id) = parent
+                && let Some(u) = units.iter().find(|u| u.id == id)
+            {
+                if u.account.is_some() && u.revoked_at.is_none() {
+                    out.push((u.clone(), depth - 1));
+                }
+            }
+            let children: Vec<UnitId> = units
+                .iter()
+                .filter(|u| u.parent == parent && seen.insert(u.id))
+                .map(|u| u.id)
+                .collect();
+            for child in children.into_iter().rev() {
+                stack.push((Some(child), depth + 1));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The units `who` may issue documents for from the webmail: those whose mailbox they own
+    /// (the unit's head) or may send as (`send-as`, Đ12), by name.
+    pub async fn dispatching_units(&self, who: &Principal) -> Result<Vec<UnitRecord>> {
+        let senders = self.unit_senders(who).await?;
+        let mut out: Vec<UnitRecord> = self
+            .store
+            .units()
+            .await?
+            .into_iter()
+            .filter(|u| {
+                senders
+                    .iter()
+                    .any(|s| Some(s.account) == u.account && s.rights.has(DelegateRight::SendAs))
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// [`Core::dispatch_document`] from the webmail: `who` must be the issuing unit's head or
+    /// hold `send-as` on its mailbox; the audit log names them.
+    pub async fn dispatch_document_as(
+        &self,
+        who: &Principal,
+        request: &DispatchRequest,
+    ) -> Result<Dispatched> {
+        let unit = self
+            .dispatching_units(who)
+            .await?
+            .into_iter()
+            .find(|u| u.code.eq_ignore_ascii_case(request.from.trim()))
+            .ok_or_else(|| {
+                Error::forbidden(
+                    "chỉ lãnh đạo đơn vị hoặc người được gửi với danh nghĩa đơn vị mới ban hành được văn bản / only the unit's head or a send-as delegate may issue its documents",
+                )
+            })?;
+        let actor = Actor {
+            name: who.address.to_string(),
+            scope: AdminScope::Unit(unit.id),
+        };
+        self.dispatch_document(&actor, request).await
+    }
+
+    /// The documents a unit issued, newest first (at most `limit`), with how many recipients
+    /// opened and acknowledged each, for someone who may read the unit's mailbox (its head,
+    /// a delegate) or signs in as it.
+    pub async fn unit_documents(
+        &self,
+        who: &Principal,
+        unit_address: &str,
+        limit: u32,
+    ) -> Result<(UnitRecord, Vec<DocumentStatus>)> {
+        let unit = self.unit_readable_by(who, unit_address).await?;
+        let mut out = Vec::new();
+        for doc in self.store.documents_of_unit(unit.id, limit).await? {
+            out.push(self.status_of(doc).await?);
+        }
+        Ok((unit, out))
+    }
+
+    /// One document's tracking table for someone who may read the issuing unit's mailbox.
+    pub async fn document_status_as(&self, who: &Principal, id: i64) -> Result<DocumentStatus> {
+        let not_found =
+            || Error::not_found(format!("{id}: không có văn bản này / no such document"));
+        let doc = self.store.document(id).await?.ok_or_else(not_found)?;
+        let unit = self.unit_by_id(doc.unit).await?;
+        self.unit_readable_by(who, &unit.address)
+            .await
+            .map_err(|_| not_found())?;
+        self.status_of(doc).await
+    }
+
+    /// The unit whose mailbox is `unit_address`, if `who` signs in as it or may read it.
+    async fn unit_readable_by(&self, who: &Principal, unit_address: &str) -> Result<UnitRecord> {
+        let refused = || {
+            Error::forbidden(format!(
+                "{}: không có quyền xem hộp thư đơn vị này / you may not read this unit mailbox",
+                unit_address.trim()
+            ))
+        };
+        let unit = self
+            .store
+            .units()
+            .await?
+            .into_iter()
+            .find(|u| u.address.eq_ignore_ascii_case(unit_address.trim()))
+            .ok_or_else(refused)?;
+        let account = unit.account.ok_or_else(refused)?;
+        if account == who.account {
+            return Ok(unit);
+        }
+        match self.access_to(who, account).await? {
+            Some((access, _)) if access.allows('r') => Ok(unit),
+            _ => Err(refused()),
+        }
+    }
+
+    /// A recipient unit acknowledges a document (a button in the webmail, or a reply): `who`
+    /// signs in as the recipient unit's mailbox or may read it. The first acknowledgement
+    /// stays; `NotFound` when the unit is not a recipient.
+    pub async fn acknowledge_document_as(
+        &self,
+        who: &Principal,
+        id: i64,
+        unit_address: &str,
+    ) -> Result<()> {
+        let unit = self.unit_readable_by(who, unit_address).await?;
+        if self
+            .store
+            .acknowledge_document(id, unit.id, &who.address.to_string(), now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!(
+                "{}: không phải nơi nhận văn bản {id} / not a recipient of document {id}",
+                unit.address
+            )))
+        }
+    }
+
+    /// The document a message is a copy of, by its `Message-ID`, with the recipient unit the
+    /// copy in `mailbox` belongs to (the webmail's read page: the acknowledge button).
+    pub async fn document_of_message(
+        &self,
+        who: &Principal,
+        mailbox: MailboxId,
+        message_id: &str,
+    ) -> Result<Option<(DocumentStatus, Option<RecipientStatus>)>> {
+        let message_id = message_id.trim().trim_matches(['<', '>']);
+        if message_id.is_empty() {
+            return Ok(None);
+        }
+        let Some(doc) = self.store.document_by_message_id(message_id).await? else {
+            return Ok(None);
+        };
+        let (record, _) = self.mailbox_access(who, mailbox).await?;
+        let status = self.status_of(doc).await?;
+        let owner = self.store.account(record.account_id).await?;
+        let here = owner.and_then(|a| {
+            status
+                .recipients
+                .iter()
+                .find(|r| r.address.eq_ignore_ascii_case(&a.address))
+                .cloned()
+        });
+        Ok(Some((status, here)))
+    }
+
+    /// A reply to a document by a recipient unit acknowledges it: `from` is the reply's
+    /// author (a recipient unit's address, already allowed by the sending rules), `refers`
+    /// its `In-Reply-To` and `References` ids. Failures are logged; the reply stands.
+    pub async fn acknowledge_by_reply(&self, who: &Principal, from: &str, refers: &[String]) {
+        for id in refers {
+            let id = id.trim().trim_matches(['<', '>']);
+            let doc = match self.store.document_by_message_id(id).await {
+                Ok(Some(doc)) => doc,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "document of a reply not looked up");
+                    return;
+                }
+            };
+            if let Err(e) = self.acknowledge_document_as(who, doc.id, from).await {
+                tracing::debug!(document = doc.id, from, error = %e.message, "reply does not acknowledge");
+            }
+            return;
+        }
+    }
+
     /// Records that `by` opened the messages `uids` of `mailbox` (first `\Seen` over IMAP, a
     /// view in the webmail): the documents they are copies of become opened by that person.
     /// A failure is logged: the opening itself stands.
@@ -460,6 +665,38 @@ impl Core {
         if let Err(e) = self.store.document_opened(mailbox, uids, by, now()).await {
             tracing::warn!(mailbox = mailbox.0, error = %e, "document opening not recorded");
         }
+    }
+}
+
+/// The message ids a message answers (`In-Reply-To`, then `References`, newest first),
+/// without angle brackets: a reply to a document acknowledges it.
+pub fn reply_refs(content: &[u8]) -> Vec<String> {
+    let Some(message) = mail_parser::MessageParser::new().parse_headers(content) else {
+        return Vec::new();
+    };
+    let ids = |value: &mail_parser::HeaderValue| match value {
+        mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
+        mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    let mut out = ids(message.in_reply_to());
+    let mut references = ids(message.references());
+    references.reverse();
+    for id in references {
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out.truncate(20);
+    out
+}
+
+/// The `From:` a submission acknowledges documents as: the unit it was sent for, or the
+/// signed-in mailbox itself (a unit mailbox signing in with its own password).
+pub fn replying_as(who: &Principal, sending: &crate::Sending) -> String {
+    match sending {
+        crate::Sending::Unit { unit, .. } => unit.address.to_string(),
+        crate::Sending::Own => who.address.to_string(),
     }
 }
 
@@ -511,6 +748,14 @@ mod tests {
         assert!(e.message.contains("U7"), "{}", e.message);
         assert!(recipient_units(&units, &codes(&["U2"]), false, UnitId(2)).is_err());
         assert!(recipient_units(&units, &[], false, UnitId(9)).is_err());
+    }
+
+    #[test]
+    fn replies_name_the_messages_they_answer() {
+        let reply =
+            b"From: a@x\r\nIn-Reply-To: <vb.1@mail.x>\r\nReferences: <a@x> <vb.1@mail.x>\r\n\r\nok";
+        assert_eq!(reply_refs(reply), ["vb.1@mail.x", "a@x"]);
+        assert!(reply_refs(b"From: a@x\r\n\r\nno reply").is_empty());
     }
 
     #[test]

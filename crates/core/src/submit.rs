@@ -126,8 +126,13 @@ impl Core {
             recipients: recipients.to_vec(),
             dsn: None,
         };
+        let refs = crate::documents::reply_refs(&content);
         let report = self.deliver(&envelope, raw).await?;
         self.record_sent(who.account, recipients.len()).await;
+        if !refs.is_empty() {
+            let from = crate::documents::replying_as(who, &prepared.sending);
+            self.acknowledge_by_reply(who, &from, &refs).await;
+        }
         tracing::info!(
             from = %who.address,
             sender = %envelope.mail_from.as_ref().map(ToString::to_string).unwrap_or_default(),

@@ -15,6 +15,7 @@ mod admin;
 mod api;
 mod auth;
 mod directory;
+mod documents;
 mod html;
 mod mail;
 mod sanitize;
@@ -134,6 +135,7 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .merge(admin::routes())
         .merge(auth::routes())
         .merge(mail::routes(max_message))
+        .merge(documents::routes(max_message))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(AppState { core, shutdown })
 }

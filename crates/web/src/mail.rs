@@ -84,7 +84,7 @@ async fn signed_view(
     }
 }
 
-fn core_error(t: T, e: &hopthu_core::Error) -> Response {
+pub(crate) fn core_error(t: T, e: &hopthu_core::Error) -> Response {
     let status = match e.kind {
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Invalid => StatusCode::BAD_REQUEST,
@@ -197,6 +197,10 @@ fn switcher(
                             " "
                             span class="addr" { "<" (m.address) ">" }
                         }
+                        " · "
+                        a href={ "/documents?unit=" (url(&m.address)) } class="unit-documents" {
+                            (t.s("văn bản", "documents"))
+                        }
                         @if m.access == hopthu_core::shared::Access::Owner {
                             " · "
                             a href={ "/unit-mailbox/log?unit=" (url(&m.address)) } class="unit-log" {
@@ -212,7 +216,11 @@ fn switcher(
 
 /// The side bar: compose, the mailbox switcher, the folders of the mailbox shown (one's own,
 /// or the unit mailbox `current` belongs to) with unread counts, one's quota.
-async fn sidebar(state: &AppState, signed: &Signed, current: Option<MailboxId>) -> Markup {
+pub(crate) async fn sidebar(
+    state: &AppState,
+    signed: &Signed,
+    current: Option<MailboxId>,
+) -> Markup {
     let t = signed.t();
     let who = &signed.session.principal;
     let current_record = match current {
@@ -736,6 +744,7 @@ async fn read(
         }
     }
     let images = q.images.is_some();
+    let document = crate::documents::document_box(&state, &signed, mailbox, &view).await;
     let side = sidebar(&state, &signed, Some(mailbox)).await;
     let actions = action_bar(&state, &signed, mailbox, false).await;
     let subject = if view.subject.is_empty() {
@@ -754,6 +763,7 @@ async fn read(
             (side)
             main id="main" class="reading" {
                 p { a href={ "/mail/" (mb) } { "← " (t.s("Về danh sách thư", "Back to the list")) } }
+                (document)
                 article aria-labelledby="subject" {
                     h1 id="subject" { (subject) }
                     dl class="headers" {

@@ -382,3 +382,243 @@ fn refused_dispatches_change_nothing() {
     let (code, _) = api(&server, user, "GET", "/api/documents/99999", None);
     assert_eq!(code, 404);
 }
+
+/// A multipart POST of the webmail with one file field named `file`.
+fn multipart(
+    server: &TestServer,
+    path: &str,
+    session: &str,
+    fields: &[(&str, String)],
+    file: (&str, &[u8]),
+) -> (String, String) {
+    let boundary = "----hopthu-dispatch-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/pdf\r\n\r\n",
+            file.0
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    super::web::http(server, &String::from_utf8(request).unwrap())
+}
+
+/// The webmail: the unit's head issues a document from the form (and a browser does the
+/// same), someone without send-as may not, the recipient unit's delegate reads it and
+/// acknowledges it with the button, another recipient acknowledges by replying; the issuing
+/// unit follows it all on the document's page.
+#[test]
+fn the_webmail_issues_documents_and_recipients_acknowledge_them() {
+    use super::lifecycle::{import_province, make_head, unit_people};
+    use super::web::{get, post, sign_in};
+
+    let server = TestServer::start_with("https = \"127.0.0.1:0\"\n");
+    import_province(&server);
+    let head = unit_people(&server, "CB25-002", 1).remove(0);
+    make_head(&server, "CB25-002", &head);
+    let set_password = |address: &str, password: &str| {
+        let out = server.cli(
+            &["account", "password", address, "--no-force-change"],
+            &format!("{password}\n"),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    set_password(&head, "Mat-khau-Head-1");
+    let noivu = server
+        .sql("SELECT address FROM units WHERE code = 'CB25-002'")
+        .trim()
+        .to_string();
+    // Recipients: CB25-014's mailbox read by a delegate, CB25-060's signing in itself.
+    let delegate = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let first = server
+        .sql("SELECT address FROM units WHERE code = 'CB25-014'")
+        .trim()
+        .to_string();
+    let second = server
+        .sql("SELECT address FROM units WHERE code = 'CB25-060'")
+        .trim()
+        .to_string();
+    let out = server.cli(
+        &[
+            "unit-mailbox",
+            "grant",
+            &first,
+            &delegate,
+            "--rights",
+            "read",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    set_password(&second, "Mat-khau-Second-1");
+
+    let (session, csrf) = sign_in(&server, &head, "Mat-khau-Head-1");
+    let (head_line, page) = get(
+        &server,
+        &format!("/documents/new?unit={}", noivu.replace('@', "%40")),
+        &session,
+    );
+    assert!(head_line.starts_with("HTTP/1.1 200"), "{head_line}");
+    assert!(
+        page.contains(r#"option value="giay_moi""#),
+        "the catalogue's kinds"
+    );
+    assert!(
+        page.contains(r#"option value="CB25-014""#),
+        "the directory's units"
+    );
+    let fields = |number: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("unit", noivu.clone()),
+            ("from", "CB25-002".to_string()),
+            ("number", number.to_string()),
+            ("date", "2026-12-02".to_string()),
+            ("kind", "giay_moi".to_string()),
+            ("summary", "Mời họp giao ban".to_string()),
+            ("to", "CB25-014".to_string()),
+            ("to", "CB25-060".to_string()),
+        ]
+    };
+    let send = |session: &str, f: &[(&'static str, String)]| {
+        multipart(
+            &server,
+            "/documents",
+            session,
+            f,
+            ("giay-moi.pdf", b"%PDF-1.7 giay moi"),
+        )
+    };
+    let (head_line, _) = send(&session, &fields("3/GM-SNV"));
+    assert!(head_line.starts_with("HTTP/1.1 303"), "{head_line}");
+    let id = server
+        .sql("SELECT MAX(id) FROM documents")
+        .trim()
+        .to_string();
+    // The same number again: refused on the form with the reason, nothing more stored.
+    let (head_line, page) = send(&session, &fields("3/GM-SNV"));
+    assert!(head_line.starts_with("HTTP/1.1 409"), "{head_line}");
+    assert!(page.contains(r#"id="dispatch-error""#), "{page}");
+    assert_eq!(server.sql("SELECT COUNT(*) FROM documents").trim(), "1");
+
+    // The delegate of CB25-014 may read it but not issue for Sở Nội vụ.
+    let (d_session, d_csrf) = sign_in(&server, &delegate, "Mat-khau-Hoa-1");
+    let mut forged = fields("4/GM-SNV");
+    forged[0].1 = d_csrf.clone();
+    let (head_line, _) = send(&d_session, &forged);
+    assert!(head_line.starts_with("HTTP/1.1 403"), "{head_line}");
+    // The delegate opens the copy in CB25-014's mailbox and acknowledges it.
+    let uid = server.sql(&format!(
+        "SELECT r.mailbox_id || '/' || r.uid FROM document_recipients r JOIN units u ON u.id = r.unit_id \
+          WHERE r.document_id = {id} AND u.code = 'CB25-014'"
+    ));
+    let message = format!("/mail/{}", uid.trim());
+    let (head_line, page) = get(&server, &message, &d_session);
+    assert!(head_line.starts_with("HTTP/1.1 200"), "{head_line}");
+    assert!(
+        page.contains(r#"id="document""#) && page.contains("3/GM-SNV"),
+        "{page}"
+    );
+    assert!(page.contains(r#"id="acknowledge""#), "{page}");
+    let (head_line, _) = post(
+        &server,
+        &format!("/documents/{id}/ack"),
+        &d_session,
+        &format!(
+            "csrf={d_csrf}&unit={}&back={message}",
+            first.replace('@', "%40")
+        ),
+    );
+    assert!(head_line.starts_with("HTTP/1.1 303"), "{head_line}");
+    let (_, page) = get(&server, &message, &d_session);
+    assert!(page.contains(r#"id="acknowledged""#), "{page}");
+    // Nobody acknowledges for a unit they cannot read.
+    let (head_line, _) = post(
+        &server,
+        &format!("/documents/{id}/ack"),
+        &d_session,
+        &format!("csrf={d_csrf}&unit={}", second.replace('@', "%40")),
+    );
+    assert!(head_line.starts_with("HTTP/1.1 403"), "{head_line}");
+
+    // CB25-060 replies over SMTP submission: that acknowledges it.
+    let message_id = server.sql(&format!("SELECT message_id FROM documents WHERE id = {id}"));
+    let out = server.python(
+        "document_reply.py",
+        &[&second, "Mat-khau-Second-1", &noivu, message_id.trim()],
+    );
+    assert_eq!(out.trim(), "sent");
+
+    // The head's page of the document: both opened... and both acknowledged.
+    let (head_line, page) = get(&server, &format!("/documents/{id}"), &session);
+    assert!(head_line.starts_with("HTTP/1.1 200"), "{head_line}");
+    let row = |code: &str| {
+        page.split(&format!(r#"data-unit="{code}""#))
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(row("CB25-014").contains(&delegate), "{page}");
+    assert!(row("CB25-060").contains(&second), "{page}");
+    let status = status(&server, id.parse().unwrap());
+    let acked: Vec<&str> = status["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["acknowledged_by"].as_str())
+        .collect();
+    assert_eq!(acked.len(), 2, "{status}");
+    assert!(
+        acked.contains(&delegate.as_str()) && acked.contains(&second.as_str()),
+        "{status}"
+    );
+    // The delegate's own view of Sở Nội vụ's documents is refused (they cannot read it).
+    let (head_line, _) = get(&server, &format!("/documents/{id}"), &d_session);
+    assert!(head_line.starts_with("HTTP/1.1 404"), "{head_line}");
+
+    // In the browser: the head issues another from the form to two districts' subtrees.
+    if super::needs::require(super::needs::BROWSER) {
+        let file = server.data_dir().join("giay-moi-15.pdf");
+        std::fs::write(&file, b"%PDF-1.7 giay moi 15").unwrap();
+        let expected = server.sql(
+            "SELECT COUNT(*) FROM units WHERE code IN ('CB25-014', 'CB25-060') \
+                OR parent_id IN (SELECT id FROM units WHERE code IN ('CB25-014', 'CB25-060'))",
+        );
+        server.browser(
+            "dispatch.py",
+            &[
+                &head,
+                "Mat-khau-Head-1",
+                &noivu,
+                file.to_str().unwrap(),
+                "CB25-014",
+                "CB25-060",
+                expected.trim(),
+            ],
+        );
+        assert!(
+            super::harness::screenshots()
+                .join("dispatch-tracking.png")
+                .exists()
+        );
+    }
+}

@@ -291,6 +291,8 @@ pub(crate) async fn finish(
     // Submission: the From:/Sender: addresses and the envelope sender must be the user's or a
     // unit mailbox's they may send for; Date and Message-ID are added when missing (RFC 6409 §8).
     let mut unit_sending = None;
+    // A reply by a recipient unit acknowledges an official document (Đ15), once delivered.
+    let mut document_reply = None;
     let content = match &session.principal {
         Some(who) if session.mode != crate::Mode::Mx => {
             match session
@@ -304,6 +306,11 @@ pub(crate) async fn finish(
                 .await
             {
                 Ok(prepared) => {
+                    let refs = hopthu_core::documents::reply_refs(&prepared.content);
+                    if !refs.is_empty() {
+                        let from = hopthu_core::documents::replying_as(who, &prepared.sending);
+                        document_reply = Some((from, refs));
+                    }
                     if let hopthu_core::Sending::Unit { unit, mode } = prepared.sending {
                         // The unit mailbox's Sent keeps the message as submitted.
                         unit_sending =
@@ -445,6 +452,9 @@ pub(crate) async fn finish(
                     .core
                     .record_sent(who.account, envelope.recipients.len())
                     .await;
+                if let Some((from, refs)) = &document_reply {
+                    session.core.acknowledge_by_reply(who, from, refs).await;
+                }
                 if let Some((unit, mode, message_id, copy)) = unit_sending {
                     session
                         .core
