@@ -468,10 +468,10 @@ impl Core {
         while let Some((parent, depth)) = stack.pop() {
             if let Some(id) = parent
                 && let Some(u) = units.iter().find(|u| u.id == id)
+                && u.account.is_some()
+                && u.revoked_at.is_none()
             {
-                if u.account.is_some() && u.revoked_at.is_none() {
-                    out.push((u.clone(), depth - 1));
-                }
+                out.push((u.clone(), depth - 1));
             }
             let children: Vec<UnitId> = units
                 .iter()
