@@ -22,6 +22,8 @@ pub struct UnitReport {
     /// Đ13.1: the share of person-days (active people × working days of the period so far)
     /// on which the person signed in at least twice; `None` without people or working days.
     pub compliance_percent: Option<u32>,
+    /// Official documents the unit dispatched electronically in the period (Đ15, Đ17).
+    pub documents: u64,
 }
 
 /// Working days (Monday to Friday, Vietnam time) in `[from, to)`, not counting days after
@@ -66,11 +68,18 @@ impl Core {
             .into_iter()
             .map(|a| (a.unit_id, a))
             .collect();
+        let documents: std::collections::HashMap<hopthu_model::UnitId, u64> = self
+            .store
+            .documents_dispatched(from, to)
+            .await?
+            .into_iter()
+            .collect();
         let mut out: Vec<UnitReport> = units
             .into_iter()
             .filter_map(|u| {
                 let a = activity.get(&u.id.0)?;
                 Some(UnitReport {
+                    documents: documents.get(&u.id).copied().unwrap_or(0),
                     code: u.code,
                     name: u.name,
                     active: a.active,

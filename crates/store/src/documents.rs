@@ -100,6 +100,10 @@ pub trait DocumentStore: Send + Sync {
     /// The documents a unit issued, newest first, at most `limit`.
     async fn documents_of_unit(&self, unit: UnitId, limit: u32) -> Result<Vec<DocumentRecord>>;
 
+    /// How many documents each unit dispatched with `dispatched_at` in `[from, to)` (Đ17),
+    /// units without any left out.
+    async fn documents_dispatched(&self, from: i64, to: i64) -> Result<Vec<(UnitId, u64)>>;
+
     /// Records that `by` first opened the messages `uids` of `mailbox` at `at`: the recipients
     /// whose copy one of them is, and that were not opened yet, become opened. One indexed
     /// update; nothing when none is a document's copy. Returns how many became opened.

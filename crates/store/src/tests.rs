@@ -1544,6 +1544,11 @@ async fn a_document_is_delivered_with_its_rows(kind: Kind) {
         store.documents_of_unit(units[0], 10).await.unwrap(),
         vec![record]
     );
+    assert_eq!(
+        store.documents_dispatched(50, 51).await.unwrap(),
+        vec![(units[0], 1)]
+    );
+    assert!(store.documents_dispatched(51, 99).await.unwrap().is_empty());
     // The same number again this year: a conflict, and nothing of it is written.
     let again = store.dispatch_document(&doc, &delivery, None).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");

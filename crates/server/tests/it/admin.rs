@@ -490,7 +490,7 @@ fn the_activity_report_counts_per_unit_within_the_scope() {
     assert_eq!(status(&head), 200, "{head}");
     assert!(
         before.starts_with(
-            "\u{FEFF}unit_code,unit_name,active,new,revoked,received,sent,signed_in,compliance_percent\r\n"
+            "\u{FEFF}unit_code,unit_name,active,new,revoked,received,sent,signed_in,compliance_percent,documents\r\n"
         )
     );
     let before = row(&before, "CB25-002");
@@ -546,8 +546,8 @@ fn the_activity_report_counts_per_unit_within_the_scope() {
     let line = week.lines().find(|l| l.starts_with("CB25-002")).unwrap();
     let active = after[0];
     assert!(
-        line.ends_with(&format!(",{}", 5 * 100 / (active * 5))),
-        "5 compliant person-days of {active} people × 5 working days: {line}"
+        line.ends_with(&format!(",{},0", 5 * 100 / (active * 5))),
+        "5 compliant person-days of {active} people × 5 working days, no document: {line}"
     );
 
     let (head, page) = get(&server, "/admin/report", &session);

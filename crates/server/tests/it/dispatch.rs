@@ -595,6 +595,24 @@ fn the_webmail_issues_documents_and_recipients_acknowledge_them() {
     let (head_line, _) = get(&server, &format!("/documents/{id}"), &d_session);
     assert!(head_line.starts_with("HTTP/1.1 404"), "{head_line}");
 
+    // The Đ17 report counts the document for Sở Nội vụ this half-year, and none for the others.
+    let focal = server.add_account("qtv.skhcn", "Quản trị", "Mat-khau-Focal-1");
+    let out = server.cli(&["admin", "grant", &focal, "--focal"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let console = super::admin::sign_in(&server, &focal, "Mat-khau-Focal-1").expect("signed in");
+    let (_, csv) = super::admin::get(&server, "/admin/report?format=csv", &console);
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",documents"), "{header}");
+    let documents_of = |code: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{code},")))
+            .and_then(|l| l.rsplit(',').next())
+            .unwrap_or_else(|| panic!("{code} not in {csv}"))
+            .to_string()
+    };
+    assert_eq!(documents_of("CB25-002"), "1");
+    assert_eq!(documents_of("CB25-014"), "0");
+
     // In the browser: the head issues another from the form to two districts' subtrees.
     if super::needs::require(super::needs::BROWSER) {
         let file = server.data_dir().join("giay-moi-15.pdf");

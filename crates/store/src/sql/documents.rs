@@ -158,6 +158,21 @@ impl crate::DocumentStore for Backend {
             .collect()
     }
 
+    async fn documents_dispatched(&self, from: i64, to: i64) -> Result<Vec<(UnitId, u64)>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT unit_id, COUNT(*) FROM documents
+              WHERE dispatched_at >= $1 AND dispatched_at < $2 GROUP BY unit_id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(unit, n)| (UnitId(unit), u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
     async fn document_opened(
         &self,
         mailbox: MailboxId,

@@ -66,18 +66,23 @@ pub(crate) async fn report(
         Ok(rows) => rows,
         Err(e) => return c.error(&e),
     };
-    let totals = rows.iter().fold([0u64; 6], |mut acc, r| {
-        for (slot, v) in
-            acc.iter_mut()
-                .zip([r.active, r.new, r.revoked, r.received, r.sent, r.signed_in])
-        {
+    let totals = rows.iter().fold([0u64; 7], |mut acc, r| {
+        for (slot, v) in acc.iter_mut().zip([
+            r.active,
+            r.new,
+            r.revoked,
+            r.received,
+            r.sent,
+            r.signed_in,
+            r.documents,
+        ]) {
             *slot += v;
         }
         acc
     });
     if query.format == "csv" {
         let mut out = String::from(
-            "\u{FEFF}unit_code,unit_name,active,new,revoked,received,sent,signed_in,compliance_percent\r\n",
+            "\u{FEFF}unit_code,unit_name,active,new,revoked,received,sent,signed_in,compliance_percent,documents\r\n",
         );
         for r in &rows {
             let fields = [
@@ -92,6 +97,7 @@ pub(crate) async fn report(
                 r.compliance_percent
                     .map(|p| p.to_string())
                     .unwrap_or_default(),
+                r.documents.to_string(),
             ];
             crate::directory::push_csv_row(&mut out, &fields);
         }
@@ -148,6 +154,7 @@ pub(crate) async fn report(
                                 "Opened ≥ twice per working day (art. 13.1)"
                             ))
                         }
+                        th scope="col" { (t.s("Văn bản điện tử đã gửi (Điều 15)", "Documents dispatched (art. 15)")) }
                     }
                 }
                 tbody {
@@ -162,14 +169,16 @@ pub(crate) async fn report(
                                     None => { "—" }
                                 }
                             }
+                            td { (r.documents) }
                         }
                     }
                 }
                 tfoot {
                     tr {
                         th scope="row" colspan="2" { (t.s("Tổng cộng", "Total")) }
-                        (cells(totals))
+                        (cells(totals[..6].try_into().unwrap_or([0; 6])))
                         td {}
+                        td { (totals[6]) }
                     }
                 }
             }
