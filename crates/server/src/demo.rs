@@ -22,6 +22,13 @@ const PEOPLE: &str = include_str!("../demo/people-2025.csv");
 /// The unit whose IT officer the demo creates.
 const OFFICER_UNIT: &str = "CB25-002";
 
+/// The demo's official document: a minimal PDF with one line of text.
+const DEMO_DOCUMENT: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
+2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 100]/Contents 4 0 R>>endobj\n\
+4 0 obj<</Length 44>>stream\nBT /F1 12 Tf 20 50 Td (Van ban mau 1/SNV) Tj ET\nendstream endobj\n\
+trailer<</Root 1 0 R>>\n%%EOF\n";
+
 pub async fn seed(core: &Core) -> anyhow::Result<()> {
     let config = core.config();
     let credentials_path = config.data_dir.join("demo-credentials.csv");
@@ -100,6 +107,25 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
         core.approve_change(&Actor::console(), change.id, "")
             .await
             .context("approve the demo head change")?;
+        // Đ15: Sở Nội vụ has issued one document to the Văn phòng UBND tỉnh and Sở Tư pháp, so
+        // the head finds it under the unit's "văn bản" with its tracking, and the recipients
+        // in their unit mailboxes.
+        core.dispatch_document(
+            &Actor::console(),
+            &hopthu_core::documents::DispatchRequest {
+                from: OFFICER_UNIT.into(),
+                number: "1/SNV".into(),
+                date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+                kind: "cong_van".into(),
+                summary: "V/v triển khai hệ thống thư điện tử công vụ (dữ liệu mẫu)".into(),
+                file_name: "1-SNV.pdf".into(),
+                file: DEMO_DOCUMENT.to_vec(),
+                to: vec!["CB25-001".into(), "CB25-003".into()],
+                subtree: false,
+            },
+        )
+        .await
+        .context("dispatch the demo document")?;
     }
 
     let mut sheet = credentials_csv(&applied.credentials);

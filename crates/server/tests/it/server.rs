@@ -489,6 +489,25 @@ fn demo_seeds_the_sample_province_once() {
     assert!(credentials.lines().count() > 100, "{credentials}");
     // The three namesakes "Nông Văn Đạt" get distinct addresses.
     assert!(credentials.contains("datnv@") && credentials.contains("datnv2@"));
+    // Sở Nội vụ's sample document reached its two recipient units.
+    let out = Command::new(BIN)
+        .args(["document", "status", "1", "--format", "json", "--config"])
+        .arg(dir.join("hopthu.toml"))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["number"], "1/SNV");
+    assert_eq!(
+        status["recipients"].as_array().unwrap().len(),
+        2,
+        "{status}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
