@@ -990,4 +990,50 @@ fn a_head_change_goes_through_the_api() {
           WHERE u.code = 'CB25-002'",
     );
     assert_eq!(owner.trim(), head);
+
+    // The next head confirms one of two delegates through the API: the other's rights end.
+    let unit = format!("sonoivu@{DOMAIN}");
+    let hoa = server.add_account("hoalt", "Lục Thị Hoa", "Mat-khau-Hoa-1");
+    let lan = server.add_account("lannt", "Nông Thị Lan", "Mat-khau-Lan-1");
+    for d in [&hoa, &lan] {
+        let out = server.cli(&["unit-mailbox", "grant", &unit, d, "--rights", "read"], "");
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let next = unit_people(&server, "CB25-002", 2).remove(1);
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(
+            json!({"kind": "head_change", "unit": "CB25-002", "person": next,
+                    "keep_delegates": ["nobody@example.org"]}),
+        ),
+    );
+    assert_eq!(status, 400, "not a delegate: {body}");
+    let (status, filed) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(
+            json!({"kind": "head_change", "unit": "CB25-002", "person": next,
+                    "keep_delegates": [hoa]}),
+        ),
+    );
+    assert_eq!(status, 201, "{filed}");
+    assert_eq!(filed["keep_delegates"], json!([hoa]));
+    let id = filed["id"].as_i64().unwrap();
+    let (status, _) = api(
+        &server,
+        focal,
+        "POST",
+        &format!("/api/changes/{id}/approve"),
+        Some(json!({})),
+    );
+    assert_eq!(status, 200);
+    let delegates = server.sql(
+        "SELECT a.address FROM unit_delegates d JOIN accounts a ON a.id = d.delegate_account_id",
+    );
+    assert_eq!(delegates.trim(), hoa);
 }
