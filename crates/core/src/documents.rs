@@ -77,8 +77,12 @@ pub struct DocumentStatus {
     pub id: i64,
     pub number: String,
     pub date: String,
+    /// The issuing unit's code and name.
     pub unit: String,
+    pub unit_name: String,
+    /// The kind's id and its name in the catalogue (the id when the catalogue lost it).
     pub kind: String,
+    pub kind_name: String,
     pub summary: String,
     pub file_name: String,
     pub sha256: String,
@@ -446,6 +450,12 @@ impl Core {
             unit: unit_of(doc.unit)
                 .map(|u| u.code.clone())
                 .unwrap_or_default(),
+            unit_name: unit_of(doc.unit)
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+            kind_name: self
+                .document_kind_name(&doc.kind)
+                .unwrap_or_else(|_| doc.kind.clone()),
             kind: doc.kind,
             summary: doc.summary,
             file_name: doc.file_name,

@@ -194,8 +194,8 @@ async fn one(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i
                 h1 { (t.s("Văn bản số", "Document")) " " (doc.number) }
                 dl class="document" {
                     dt { (t.s("Ngày", "Date")) } dd { (doc.date) }
-                    dt { (t.s("Đơn vị ban hành", "Issued by")) } dd { (doc.unit) }
-                    dt { (t.s("Loại", "Kind")) } dd { (doc.kind) }
+                    dt { (t.s("Đơn vị ban hành", "Issued by")) } dd { (doc.unit_name) " (" (doc.unit) ")" }
+                    dt { (t.s("Loại", "Kind")) } dd { (doc.kind_name) }
                     dt { (t.s("Trích yếu", "Summary")) } dd { (doc.summary) }
                     dt { (t.s("Tệp", "File")) } dd { (doc.file_name) " " code { (doc.sha256) } }
                     dt { (t.s("Người ban hành", "Dispatched by")) } dd { (doc.dispatched_by) ", " (date_time(doc.dispatched_at)) }
@@ -436,7 +436,7 @@ pub(crate) async fn document_box(
         aside class="document-box" id="document" aria-label=(t.s("Văn bản", "Document")) {
             p {
                 strong { (t.s("Văn bản điện tử", "Official document")) }
-                " " (doc.number) " — " (doc.date) " — " (doc.unit)
+                " " (doc.kind_name) " số " (doc.number) " — " (doc.date) " — " (doc.unit_name)
             }
             @if let Some(r) = here {
                 @match (r.acknowledged_at, &r.acknowledged_by) {

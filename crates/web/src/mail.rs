@@ -197,14 +197,15 @@ fn switcher(
                             " "
                             span class="addr" { "<" (m.address) ">" }
                         }
-                        " · "
-                        a href={ "/documents?unit=" (url(&m.address)) } class="unit-documents" {
-                            (t.s("văn bản", "documents"))
-                        }
-                        @if m.access == hopthu_core::shared::Access::Owner {
-                            " · "
-                            a href={ "/unit-mailbox/log?unit=" (url(&m.address)) } class="unit-log" {
-                                (t.s("nhật ký", "log"))
+                        div class="unit-links" {
+                            a href={ "/documents?unit=" (url(&m.address)) } class="unit-documents" {
+                                (t.s("văn bản", "documents"))
+                            }
+                            @if m.access == hopthu_core::shared::Access::Owner {
+                                " · "
+                                a href={ "/unit-mailbox/log?unit=" (url(&m.address)) } class="unit-log" {
+                                    (t.s("nhật ký", "log"))
+                                }
                             }
                         }
                     }
