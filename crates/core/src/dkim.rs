@@ -1,5 +1,5 @@
-//! DKIM signing of outgoing mail (RFC 6376, Ed25519 by RFC 8463; Đ14.2: origin and
-//! integrity) with `mail-auth`.
+//! DKIM signing and checking of the province's own mail (RFC 6376, Ed25519 by RFC 8463;
+//! Đ14.2: origin and integrity) with `mail-auth`.
 //!
 //! Two keys, an RSA-2048 and an Ed25519 one, are generated on first use under
 //! `data_dir/dkim/` (`rsa.pem`, PKCS#1; `ed25519.pem`, PKCS#8; owner-only files, written to a
@@ -7,20 +7,35 @@
 //! Every message is signed with both (receivers that do not know Ed25519 ignore that
 //! signature, RFC 8463 §5) for the server's domain with relaxed/relaxed canonicalization.
 //!
-//! Messages are signed **at send time**, by the queue runner, not at submission: the stored
-//! blob stays as received (shared with local recipients, who need no signature), and a key
-//! replaced while mail waits in the queue signs that mail too.
+//! Where messages are signed: **once, before they are stored**. A message a signed-in user
+//! submits (SMTP submission and the webmail, [`crate::Core::prepare_submission`]) and every
+//! dispatched document ([`crate::Core::dispatch_document`]) is signed in core, so the one
+//! stored body — shared by local recipients and the outbound queue — carries the signature
+//! and mail between agencies on this server can be checked like mail from outside. The queue
+//! runner (`hopthu-mta`) signs at send time only what carries no valid signature of ours
+//! ([`DkimKeys::signed_by_us`]): bounces, forwarded mail, and mail signed with a key replaced
+//! since, so no message leaves signed twice by the same key.
+//!
+//! Checking ([`DkimKeys::verify_own`]) uses the keys on disk, never DNS: only signatures of
+//! our domain and selectors are looked at, their key records answered from a cache holding
+//! our own public keys, and the resolver has no name server.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hopthu_core::config::Config;
+use hopthu_config::Config;
 use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256};
 use mail_auth::common::headers::HeaderWriter;
+use mail_auth::common::parse::TxtRecordParser;
+use mail_auth::common::verify::DomainKey;
 use mail_auth::dkim::DkimSigner;
 use mail_auth::dkim::generate::DkimKeyPair;
+use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
+use mail_auth::{
+    AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters, ResolverCache, Txt,
+};
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
 
@@ -39,6 +54,14 @@ const SIGNED_HEADERS: &[&str] = &[
     "Content-Transfer-Encoding",
     "In-Reply-To",
     "References",
+    // The fields of an official document (Đ15, `documents.rs`).
+    "X-Document-Number",
+    "X-Document-Date",
+    "X-Document-Issuer",
+    "X-Document-Issuer-Name",
+    "X-Document-Kind",
+    "X-Document-Summary",
+    "X-Document-SHA256",
 ];
 
 /// The two signing keys of the domain.
@@ -52,6 +75,44 @@ pub struct DkimKeys {
     rsa_public: Vec<u8>,
     /// The raw 32-byte Ed25519 public key (RFC 8463 §4.2).
     ed25519_public: Vec<u8>,
+    /// Our own key records, by owner name, for [`DkimKeys::verify_own`].
+    own_records: OwnRecords,
+    /// A resolver without name servers: checking never asks DNS.
+    offline: MessageAuthenticator,
+}
+
+/// What [`DkimKeys::verify_own`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnSignature {
+    /// At least one signature of our domain and selectors verifies.
+    Valid,
+    /// Signatures of ours are there, none verifies (the reason of the first).
+    Invalid(String),
+    /// No signature of our domain and selectors.
+    Missing,
+}
+
+/// The key records of our selectors, answered to `mail-auth` as a DNS cache would.
+struct OwnRecords(std::collections::HashMap<Box<str>, Txt>);
+
+impl ResolverCache<Box<str>, Txt> for OwnRecords {
+    fn get<Q>(&self, name: &Q) -> Option<Txt>
+    where
+        Box<str>: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.0.get(name).cloned()
+    }
+
+    fn remove<Q>(&self, _: &Q) -> Option<Txt>
+    where
+        Box<str>: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        None
+    }
+
+    fn insert(&self, _: Box<str>, _: Txt, _: std::time::Instant) {}
 }
 
 /// The folder of the keys.
@@ -96,7 +157,29 @@ impl DkimKeys {
             config.dkim.rsa_selector.clone(),
             config.dkim.ed25519_selector.clone(),
         );
+        let mut own = std::collections::HashMap::new();
+        for (name, record) in records(
+            &domain,
+            &rsa_selector,
+            &ed25519_selector,
+            &rsa_public,
+            &ed25519_public,
+        ) {
+            let key = DomainKey::parse(record.as_bytes())
+                .map_err(|e| format!("DKIM key record {name}: {e}"))?;
+            own.insert(
+                format!("{}.", name.to_ascii_lowercase()).into_boxed_str(),
+                Txt::from(key),
+            );
+        }
+        let offline = MessageAuthenticator::new(
+            ResolverConfig::from_name_servers(Vec::new()),
+            ResolverOpts::default(),
+        )
+        .map_err(|e| format!("DKIM checker: {e}"))?;
         Ok(DkimKeys {
+            own_records: OwnRecords(own),
+            offline,
             rsa: DkimSigner::from_key(rsa)
                 .domain(&domain)
                 .selector(&rsa_selector)
@@ -115,19 +198,61 @@ impl DkimKeys {
 
     /// The DNS TXT records to publish: (owner name, text).
     pub fn records(&self) -> Vec<(String, String)> {
-        vec![
-            (
-                format!("{}._domainkey.{}", self.rsa_selector, self.domain),
-                format!("v=DKIM1; k=rsa; p={}", BASE64.encode(&self.rsa_public)),
-            ),
-            (
-                format!("{}._domainkey.{}", self.ed25519_selector, self.domain),
-                format!(
-                    "v=DKIM1; k=ed25519; p={}",
-                    BASE64.encode(&self.ed25519_public)
-                ),
-            ),
-        ]
+        records(
+            &self.domain,
+            &self.rsa_selector,
+            &self.ed25519_selector,
+            &self.rsa_public,
+            &self.ed25519_public,
+        )
+    }
+
+    /// `message` with the `DKIM-Signature:` fields of [`DkimKeys::sign`] in front.
+    pub fn signed(&self, message: Vec<u8>) -> Result<Vec<u8>, String> {
+        let mut out = self.sign(&message)?;
+        out.extend_from_slice(&message);
+        Ok(out)
+    }
+
+    /// Checks the signatures of our domain and selectors in `message` against our own public
+    /// keys (no DNS). Signatures of other domains are ignored.
+    pub async fn verify_own(&self, message: &[u8]) -> OwnSignature {
+        let Some(mut parsed) = AuthenticatedMessage::parse(message) else {
+            return OwnSignature::Missing;
+        };
+        parsed.dkim_headers.retain(|h| {
+            h.header.d.eq_ignore_ascii_case(&self.domain)
+                && (h.header.s.eq_ignore_ascii_case(&self.rsa_selector)
+                    || h.header.s.eq_ignore_ascii_case(&self.ed25519_selector))
+        });
+        // Malformed signatures are not ours to judge unless they claim our domain; those
+        // never reach `dkim_headers`, so a message with only broken ones of ours is Missing.
+        parsed.errors.clear();
+        if parsed.dkim_headers.is_empty() {
+            return OwnSignature::Missing;
+        }
+        let outputs = self
+            .offline
+            .verify_dkim(Parameters::new(&parsed).with_txt_cache(&self.own_records))
+            .await;
+        if outputs
+            .iter()
+            .any(|o| matches!(o.result(), DkimResult::Pass))
+        {
+            return OwnSignature::Valid;
+        }
+        OwnSignature::Invalid(
+            outputs
+                .first()
+                .map(|o| format!("{:?}", o.result()))
+                .unwrap_or_default(),
+        )
+    }
+
+    /// True when `message` already carries a valid signature of ours (the queue runner then
+    /// does not sign it again).
+    pub async fn signed_by_us(&self, message: &[u8]) -> bool {
+        self.verify_own(message).await == OwnSignature::Valid
     }
 
     /// The `DKIM-Signature:` header fields (Ed25519 first, then RSA) to put in front of
@@ -145,6 +270,26 @@ impl DkimKeys {
         headers.extend_from_slice(rsa.to_header().as_bytes());
         Ok(headers)
     }
+}
+
+/// The DNS TXT records of the two keys: (owner name, text).
+fn records(
+    domain: &str,
+    rsa_selector: &str,
+    ed25519_selector: &str,
+    rsa_public: &[u8],
+    ed25519_public: &[u8],
+) -> Vec<(String, String)> {
+    vec![
+        (
+            format!("{rsa_selector}._domainkey.{domain}"),
+            format!("v=DKIM1; k=rsa; p={}", BASE64.encode(rsa_public)),
+        ),
+        (
+            format!("{ed25519_selector}._domainkey.{domain}"),
+            format!("v=DKIM1; k=ed25519; p={}", BASE64.encode(ed25519_public)),
+        ),
+    ]
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
