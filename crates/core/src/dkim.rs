@@ -225,8 +225,8 @@ impl DkimKeys {
                 && (h.header.s.eq_ignore_ascii_case(&self.rsa_selector)
                     || h.header.s.eq_ignore_ascii_case(&self.ed25519_selector))
         });
-        // Malformed signatures are not ours to judge unless they claim our domain; those
-        // never reach `dkim_headers`, so a message with only broken ones of ours is Missing.
+        // Fields that do not even parse as signatures name no domain we could check: left
+        // out, so a message with only such fields is Missing.
         parsed.errors.clear();
         if parsed.dkim_headers.is_empty() {
             return OwnSignature::Missing;

@@ -4,7 +4,8 @@
 //!
 //! - A bare file: its SHA-256 is looked up among the dispatched documents
 //!   (`DocumentStore::documents_by_file`).
-//! - A whole message: the document is the one dispatched with its `Message-ID:`; the attached
+//! - A whole message: the document is the one dispatched with its `Message-ID:` (from the
+//!   issuing unit's address, alone in `From:`); the attached
 //!   file must have the recorded SHA-256, its one `X-Document-SHA256:` field must name it, and
 //!   the message must carry a valid DKIM signature of ours, checked against our own keys,
 //!   never DNS ([`crate::dkim::DkimKeys::verify_own`]).
@@ -125,6 +126,21 @@ impl Core {
         let Some(doc) = self.store.document_by_message_id(message_id).await? else {
             return Ok(Verdict::refused(NOT_ISSUED));
         };
+        // The Message-ID alone could be copied into a colleague's message (which we sign
+        // too): the document's message is from the issuing unit's address.
+        let from = message
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_string();
+        let units = self.store.units().await?;
+        let issuer = units.iter().find(|u| u.id == doc.unit);
+        if message.from().map_or(0, |a| a.iter().count()) != 1
+            || !issuer.is_some_and(|u| u.address.eq_ignore_ascii_case(&from))
+        {
+            return Ok(Verdict::refused(NOT_ISSUED));
+        }
         let files: Vec<String> = message
             .attachments()
             .map(|part| sha256_hex(part.contents()))

@@ -327,7 +327,14 @@ impl Core {
             _ => Vec::new(),
         };
         let document = if message.header("X-Document-Number").is_some() {
-            Some(self.verify_message(&raw).await?)
+            // The message is shown even when the check cannot run now.
+            match self.verify_message(&raw).await {
+                Ok(verdict) => Some(verdict),
+                Err(e) => {
+                    tracing::warn!(error = %e, "document check failed");
+                    None
+                }
+            }
         } else {
             None
         };

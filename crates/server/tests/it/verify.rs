@@ -204,6 +204,52 @@ fn a_dispatched_document_verifies_and_a_changed_one_does_not() {
     let v = verdict(&server, "unsigned.eml", &unsigned);
     refused(&v, "DKIM", "no signature");
 
+    // The recipient resends it as its own, Message-ID and file kept: signed by us, but not
+    // the issuing unit's message.
+    let text_eml = String::from_utf8_lossy(&eml).to_string();
+    let from_line = text_eml.lines().find(|l| l.starts_with("From: ")).unwrap();
+    let issuer = &from_line[from_line.find('<').unwrap() + 1..from_line.find('>').unwrap()];
+    let (head, body) = text_eml.split_once("\r\n\r\n").unwrap();
+    let mut kept = String::new();
+    let mut skip = false;
+    for line in head.split("\r\n") {
+        if !line.starts_with([' ', '\t']) {
+            skip = line.starts_with("DKIM-Signature:") || line.starts_with("Received:");
+        }
+        if !skip {
+            kept.push_str(line);
+            kept.push_str("\r\n");
+        }
+    }
+    assert!(kept.contains("Message-ID: <vb."), "{kept}");
+    let resent = format!("{kept}\r\n{body}").replace(issuer, &unit);
+    let resent_file = server.data_dir().join("resent.eml");
+    std::fs::write(&resent_file, resent).unwrap();
+    let other = server.add_account("nhan.lai", "Người nhận lại", "Mat-khau-Nhan-2026");
+    server.python(
+        "verify_mail.py",
+        &[
+            "send-file",
+            &unit,
+            &password,
+            &other,
+            resent_file.to_str().unwrap(),
+        ],
+    );
+    let resent = fetch(
+        &server,
+        &other,
+        "Mat-khau-Nhan-2026",
+        "X-Document-Number",
+        "resent.eml",
+    );
+    let v = verdict(&server, "resent.eml", &resent);
+    refused(
+        &v,
+        "not issued through this system",
+        "resent by a recipient",
+    );
+
     // The bare file verifies; a changed file does not.
     let v = verdict(&server, "bare.pdf", &signed);
     assert_eq!(
