@@ -375,3 +375,52 @@ mod tests {
         assert_eq!(encoded.len(), 304);
     }
 }
+
+#[cfg(test)]
+mod own_signature_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn our_signature_verifies_offline_and_breaks_with_any_change() {
+        let dir = std::env::temp_dir().join(format!(
+            "hopthu-dkim-{}-{}",
+            std::process::id(),
+            crate::now()
+        ));
+        let text = format!("[dkim]\nkey_dir = \"{}\"\n", dir.display());
+        let config = Config::from_toml(&text, "t", Path::new("/tmp")).unwrap();
+        let keys = DkimKeys::load_or_generate(&config).unwrap();
+        let message = b"From: <a@caobang.gov.vn>\r\nTo: <b@caobang.gov.vn>\r\n\
+            Subject: Cong van\r\nX-Document-Number: 1/SNV\r\n\r\nNoi dung\r\n"
+            .to_vec();
+        assert_eq!(keys.verify_own(&message).await, OwnSignature::Missing);
+        let signed = keys.signed(message).unwrap();
+        assert_eq!(keys.verify_own(&signed).await, OwnSignature::Valid);
+        assert!(keys.signed_by_us(&signed).await);
+        // Text added in front (a Received: field) changes nothing; a signed field or the
+        // body does.
+        let mut received = b"Received: from x by y; now\r\n".to_vec();
+        received.extend_from_slice(&signed);
+        assert_eq!(keys.verify_own(&received).await, OwnSignature::Valid);
+        let text = String::from_utf8(signed).unwrap();
+        for changed in [
+            text.replace("1/SNV", "2/SNV"),
+            text.replace("Noi dung", "Noi dunG"),
+        ] {
+            assert!(
+                matches!(
+                    keys.verify_own(changed.as_bytes()).await,
+                    OwnSignature::Invalid(_)
+                ),
+                "{changed}"
+            );
+        }
+        // Another domain's signature is not ours to check (and asks no DNS).
+        let foreign = text.replace("d=caobang.gov.vn", "d=example.org");
+        assert_eq!(
+            keys.verify_own(foreign.as_bytes()).await,
+            OwnSignature::Missing
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
