@@ -333,6 +333,9 @@ impl Core {
             )
             .write_to_vec()
             .map_err(|e| Error::invalid(format!("cannot build the message: {e}")))?;
+        // Đ14.2: the province's DKIM signature covers the body, the file and the
+        // `X-Document-*` fields (`dkim.rs`); `/verify` checks it.
+        let raw = self.dkim_sign(raw)?;
         let size = self.check_size(raw.len())?;
         let raw = Arc::new(raw);
         let (text, body) = tokio::join!(

@@ -22,6 +22,7 @@ mod compromised;
 pub mod console;
 mod delivery;
 pub mod directory;
+pub mod dkim;
 pub mod dns;
 pub mod documents;
 pub mod dsn;
@@ -40,6 +41,7 @@ pub mod shared;
 pub mod submission;
 pub mod submit;
 pub mod unit_mailbox;
+pub mod verify;
 pub mod web_session;
 pub mod webmail;
 
@@ -103,6 +105,8 @@ pub struct Core {
     metrics: metrics::Metrics,
     /// The one DNS resolver and cache of the process (`dns.rs`), built on first use.
     dns: std::sync::OnceLock<std::result::Result<Arc<dns::Dns>, String>>,
+    /// The DKIM keys of the domain (`dkim.rs`), loaded (or generated) on first use.
+    dkim: std::sync::OnceLock<std::result::Result<Arc<dkim::DkimKeys>, String>>,
     /// This node's name among the nodes sharing a database (`node.rs`).
     node_id: String,
     /// Changes to tell the other nodes of (`node.rs`, PostgreSQL only).
@@ -169,6 +173,7 @@ impl Core {
             rate_limits: RateLimits::default(),
             metrics: metrics::Metrics::default(),
             dns: std::sync::OnceLock::new(),
+            dkim: std::sync::OnceLock::new(),
             node_id,
             announce: shared.then_some(announce),
         });
@@ -190,6 +195,27 @@ impl Core {
         self.dns
             .get_or_init(|| dns::Dns::new(&self.config.dns).map(Arc::new))
             .clone()
+    }
+
+    /// The DKIM keys of the domain (loaded, or generated, on the first call; every signer and
+    /// checker of the process shares them). `Err` when they can be neither read nor written.
+    pub fn dkim(&self) -> std::result::Result<Arc<dkim::DkimKeys>, String> {
+        self.dkim
+            .get_or_init(|| dkim::DkimKeys::load_or_generate(&self.config).map(Arc::new))
+            .clone()
+    }
+
+    /// `message` signed with the domain's DKIM keys (Đ14.2), before it is stored.
+    pub fn dkim_sign(&self, message: Vec<u8>) -> Result<Vec<u8>> {
+        self.dkim()
+            .and_then(|keys| keys.signed(message))
+            .map_err(|e| {
+                tracing::error!(error = %e, "DKIM signing failed");
+                Error::new(
+                    ErrorKind::Temporary,
+                    format!("không ký DKIM được / cannot sign the message (DKIM): {e}"),
+                )
+            })
     }
 
     /// Subscribes to change notifications of every mailbox; filter on what you show.

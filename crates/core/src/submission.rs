@@ -277,6 +277,8 @@ impl Core {
     /// sender `envelope` ([`decide_sender`]), and adds `Date:` and `Message-ID:` when missing
     /// (RFC 6409 §8.2, §8.3). Refusals of the sender are [`crate::ErrorKind::Forbidden`].
     ///
+    /// The content returned is signed with the domain's DKIM keys ([`Core::dkim_sign`], Đ14.2).
+    ///
     /// A message marked with a secrecy level (Đ9, [`crate::classification`]) is refused
     /// ([`crate::ErrorKind::Forbidden`], SMTP `550 5.7.1`) and the refusal audited
     /// ([`Core::refuse_secret`]) before anything else is looked at.
@@ -368,6 +370,8 @@ impl Core {
             out.extend_from_slice(&content);
             out
         };
+        // Đ14.2: signed once, before it is stored, for local and remote recipients alike.
+        let content = self.dkim_sign(content)?;
         Ok(Prepared {
             content,
             sending,

@@ -81,6 +81,9 @@ pub struct MessageView {
     /// The HTML body as sent, unsanitised: the web layer sanitises it before showing it.
     pub html: Option<String>,
     pub parts: Vec<PartInfo>,
+    /// For an official document (an `X-Document-Number:` field): whether it was issued
+    /// through this system and is unchanged (Đ14.2, [`Core::verify_message`]).
+    pub document: Option<crate::verify::Verdict>,
 }
 
 /// One part's content, for download.
@@ -323,7 +326,20 @@ impl Core {
             mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
             _ => Vec::new(),
         };
+        let document = if message.header("X-Document-Number").is_some() {
+            // The message is shown even when the check cannot run now.
+            match self.verify_message(&raw).await {
+                Ok(verdict) => Some(verdict),
+                Err(e) => {
+                    tracing::warn!(error = %e, "document check failed");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(MessageView {
+            document,
             subject: message.subject().unwrap_or_default().to_string(),
             from: addresses(message.from()),
             to: addresses(message.to()),

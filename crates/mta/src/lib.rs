@@ -1,7 +1,8 @@
 //! The outbound MTA of hopthu: the queue runner that delivers mail for other domains.
 //!
 //! It owns MX resolution (`dns.rs`, hickory through `mail-auth`), the SMTP client
-//! (`client.rs`, on `smtp-proto` and `tokio-rustls`), DKIM signing at send time (`dkim.rs`),
+//! (`client.rs`, on `smtp-proto` and `tokio-rustls`), DKIM signing at send time of what core did not sign
+//! (`hopthu_core::dkim`),
 //! delivery status notifications (`hopthu_core::dsn`) and the scheduling of attempts (`runner.rs`):
 //! per-domain connection reuse and concurrency limits, retries with exponential back-off up to
 //! `outbound.lifetime`, one delay notice, and a bounce to the sender when delivery fails for
@@ -17,7 +18,6 @@
 //! - Notifications are sent from `<>` and never for mail from `<>`.
 
 mod client;
-pub mod dkim;
 mod dns;
 mod runner;
 
@@ -27,7 +27,6 @@ use hopthu_core::Core;
 use tokio_util::sync::CancellationToken;
 
 pub use client::dot_stuff;
-pub use dkim::DkimKeys;
 
 /// Why a delivery attempt failed, for a recipient or a whole domain.
 #[derive(Debug, Clone, PartialEq, Eq)]

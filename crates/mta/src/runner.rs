@@ -26,8 +26,8 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::client::{ClientSettings, Connection, RecipientParams, Transaction};
-use crate::dkim::DkimKeys;
 use crate::{Failure, dns};
+use hopthu_core::dkim::DkimKeys;
 use hopthu_core::dsn::{self, Action, RecipientReport};
 
 /// How many due messages one look at the queue takes.
@@ -41,7 +41,7 @@ pub(crate) struct Runner {
     config: Config,
     /// The process's resolver (shared with the inbound checks).
     dns: Arc<hopthu_core::dns::Dns>,
-    dkim: DkimKeys,
+    dkim: Arc<DkimKeys>,
     settings: ClientSettings,
     connections: Arc<Semaphore>,
     /// Domains with a worker running.
@@ -64,7 +64,7 @@ impl Runner {
     pub(crate) fn new(core: Arc<Core>) -> Result<Runner, String> {
         let config = core.config().clone();
         let dns = core.dns()?;
-        let dkim = DkimKeys::load_or_generate(&config)?;
+        let dkim = core.dkim()?;
         let settings = ClientSettings {
             helo: config.hostname.clone(),
             tls: crate::client::tls_connector(),
@@ -317,7 +317,14 @@ impl Runner {
                     continue;
                 }
             };
-            let mut signed = match self.dkim.sign(&content) {
+            // Mail submitted here was signed before it was stored (`hopthu_core::dkim`): it
+            // is not signed again by the same key.
+            let already = self.dkim.signed_by_us(&content).await;
+            let mut signed = match if already {
+                Ok(Vec::new())
+            } else {
+                self.dkim.sign(&content)
+            } {
                 Ok(headers) => headers,
                 Err(e) => {
                     tracing::error!(id = job.message.id, error = %e, "DKIM signing failed");

@@ -148,7 +148,8 @@ async fn queue_with(core: &Core, command: QueueCommand) -> anyhow::Result<()> {
 pub fn dkim(command: DkimCommand) -> anyhow::Result<()> {
     let DkimCommand::Record { config } = command;
     let config = crate::load_config(config.as_deref())?;
-    let keys = hopthu_mta::DkimKeys::load_or_generate(&config).map_err(anyhow::Error::msg)?;
+    let keys =
+        hopthu_core::dkim::DkimKeys::load_or_generate(&config).map_err(anyhow::Error::msg)?;
     // A TXT character-string holds at most 255 octets (RFC 1035 §3.3.14): longer records are
     // split into several strings, which DKIM verifiers concatenate (RFC 6376 §3.6.2.2).
     for (name, text) in keys.records() {

@@ -28,11 +28,12 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("make data_dir {} private", config.data_dir.display()))?;
     let acceptors = crate::tls::acceptors(&config)?;
     let tls = acceptors.mail;
-    // DKIM keys are made before anything listens, so a key problem stops the start.
-    hopthu_mta::DkimKeys::load_or_generate(&config)
+    let core = Core::open(config.clone()).await.context("open the store")?;
+    // DKIM keys are loaded (made) before anything listens, so a key problem stops the start;
+    // core keeps them for every signer and checker of the process.
+    core.dkim()
         .map_err(anyhow::Error::msg)
         .context("DKIM keys")?;
-    let core = Core::open(config.clone()).await.context("open the store")?;
     if demo {
         crate::demo::seed(&core)
             .await

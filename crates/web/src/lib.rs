@@ -1,7 +1,8 @@
 //! The HTTP(S) face of hopthu: the webmail (`auth.rs`: sign-in, sessions, forced password
 //! change, settings; `mail.rs`: folders, list, reading, compose, live updates), the published
 //! directory (`directory.rs`: `/directory` and its JSON, CSV and vCard exports), a landing page
-//! that tells how to connect, and `/healthz` for probes. Pages are server-rendered HTML
+//! that tells how to connect, the public check of a document (`verify.rs`: `/verify`,
+//! `/verify.json`), and `/healthz` for probes. Pages are server-rendered HTML
 //! (maud templates, which escape every value: `html.rs`) with one CSS and one small script under `/static/`;
 //! HTML mail is cleaned by `sanitize.rs` and shown in a sandboxed frame.
 //!
@@ -19,6 +20,7 @@ mod documents;
 mod html;
 mod mail;
 mod sanitize;
+mod verify;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -136,6 +138,7 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .merge(auth::routes())
         .merge(mail::routes(max_message))
         .merge(documents::routes(max_message))
+        .merge(verify::routes(max_message))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(AppState { core, shutdown })
 }

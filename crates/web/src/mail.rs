@@ -783,6 +783,9 @@ async fn read(
                         dt { (t.s("Ngày", "Date")) }
                         dd { (date_time(view.date)) }
                     }
+                    @if let Some(verdict) = &view.document {
+                        (crate::verify::verdict_line(verdict))
+                    }
                     nav class="reply" aria-label=(t.s("Trả lời", "Reply")) {
                         @if view.record.flags.contains(&Flag::Draft) {
                             a class="button primary" href={ "/compose?mailbox=" (mb) "&uid=" (uid) "&mode=draft" } {

@@ -13,7 +13,7 @@ use super::directory::{password_of, sheet_path};
 use super::harness::TestServer;
 use super::lifecycle::api;
 
-fn text(out: &Output) -> String {
+pub(super) fn text(out: &Output) -> String {
     format!(
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
@@ -28,7 +28,7 @@ fn data(name: &str) -> PathBuf {
 }
 
 /// Imports the 2011 sample province (427 units); its credentials sheet.
-fn import_2011(server: &TestServer) -> PathBuf {
+pub(super) fn import_2011(server: &TestServer) -> PathBuf {
     let (units, people) = (data("units-2011.csv"), data("people-2011.csv"));
     let out = server.cli(
         &[
@@ -71,7 +71,13 @@ fn subtree(root: &str) -> Vec<String> {
 }
 
 /// `hopthu document dispatch … --format json`: the output or the refusal.
-fn dispatch(server: &TestServer, file: &Path, number: &str, kind: &str, to: &str) -> Output {
+pub(super) fn dispatch(
+    server: &TestServer,
+    file: &Path,
+    number: &str,
+    kind: &str,
+    to: &str,
+) -> Output {
     server.cli(
         &[
             "document",
@@ -98,7 +104,7 @@ fn dispatch(server: &TestServer, file: &Path, number: &str, kind: &str, to: &str
     )
 }
 
-fn status(server: &TestServer, id: i64) -> Value {
+pub(super) fn status(server: &TestServer, id: i64) -> Value {
     let out = server.cli(
         &["document", "status", &id.to_string(), "--format", "json"],
         "",

@@ -24,5 +24,6 @@ mod store_copy;
 mod submit;
 mod tidy;
 mod unit_mailbox;
+mod verify;
 mod web;
 mod web_limits;

@@ -79,3 +79,17 @@ def reply_ok(reply, code, status=None):
 
 TOKEN = re.compile(rb"durability (t\d+-\d+)")
 
+
+def split_signatures(raw):
+    """Splits off the DKIM-Signature: fields (with continuation lines) at the start of raw:
+    submitted mail is signed before it is stored (Đ14.2). Returns (count, rest)."""
+    count = 0
+    while raw.startswith(b"DKIM-Signature: "):
+        end = 0
+        while True:
+            end = raw.index(b"\r\n", end) + 2
+            if raw[end:end + 1] not in (b" ", b"\t"):
+                break
+        raw = raw[end:]
+        count += 1
+    return count, raw

@@ -1,6 +1,6 @@
 """Test 1: Vietnamese mail through submission (STARTTLS + AUTH PLAIN) and submissions
-(implicit TLS + AUTH LOGIN) arrives byte for byte, after our Received: header, in the
-recipient's INBOX read over IMAPS.
+(implicit TLS + AUTH LOGIN) arrives byte for byte, after our Received: header and our two
+DKIM-Signature: fields (Đ14.2), in the recipient's INBOX read over IMAPS.
 
 Usage: smtp_send_utf8.py SENDER PASSWORD RECIPIENT RECIPIENT_PASSWORD
 """
@@ -8,7 +8,7 @@ Usage: smtp_send_utf8.py SENDER PASSWORD RECIPIENT RECIPIENT_PASSWORD
 import smtplib
 import sys
 
-from smtp_common import HOST, check, inbox, port, split_received, tls_context
+from smtp_common import HOST, check, inbox, port, split_received, split_signatures, tls_context
 
 sender, password, recipient, recipient_password = sys.argv[1:5]
 
@@ -80,6 +80,8 @@ for raw, sent, protocol in [(messages[0], rfc2047, b"ESMTPSA"), (messages[1], ut
     received, rest = split_received(raw)
     check(b" with " + protocol + b" id " in received, f"Received: lacks {protocol!r}: {received!r}")
     check(f"for <{recipient}>".encode() in received, f"Received: lacks for: {received!r}")
+    signatures, rest = split_signatures(rest)
+    check(signatures == 2, f"expected our two DKIM-Signature fields, found {signatures}")
     check(rest == sent, f"content differs:\n--- sent\n{sent!r}\n--- stored\n{rest!r}")
 print("both messages arrived byte for byte over IMAPS", flush=True)
 print("OK")
