@@ -399,7 +399,6 @@ fn push_row(rows: &mut Vec<SheetRow>, line: usize, fields: Vec<String>) -> Resul
 
 /// The first character of `s` that betrays a mis-converted legacy file
 /// ([`hopthu_model::naming::is_legacy_trace`]).
-#[cfg(test)]
 fn legacy_lookalike(s: &str) -> Option<char> {
     s.chars().find(|&c| hopthu_model::naming::is_legacy_trace(c))
 }
@@ -412,34 +411,34 @@ fn legacy_symbol(s: &str) -> Option<char> {
         .find(|&c| hopthu_model::naming::is_legacy_trace(c) && !c.is_alphabetic())
 }
 
-/// Refuses the file at its first line holding a look-alike that is not a letter.
+/// Refuses the file at its first line holding a look-alike that is not a letter; the other
+/// lines with any look-alike, letters included, are counted in the refusal.
 fn check_lookalikes(rows: &[SheetRow]) -> Result<(), ReadProblem> {
-    let mut first: Option<(usize, char, String)> = None;
-    let mut more_lines = 0;
-    for row in rows {
-        let hit = row
-            .fields
+    let hit = |row: &SheetRow, find: fn(&str) -> Option<char>| {
+        row.fields
             .iter()
-            .find_map(|f| legacy_symbol(f).map(|c| (c, f.clone())));
-        if let Some((found, text)) = hit {
-            if first.is_none() {
-                first = Some((row.line, found, text));
-            } else {
-                more_lines += 1;
-            }
-        }
-    }
-    match first {
-        None => Ok(()),
-        Some((line, found, text)) => Err(ReadProblem {
-            line,
-            error: ReadError::LegacyLookalike {
-                found,
-                text,
-                more_lines,
-            },
-        }),
-    }
+            .find_map(|f| find(f).map(|c| (c, f.clone())))
+    };
+    let Some((index, (found, text))) = rows
+        .iter()
+        .enumerate()
+        .find_map(|(i, row)| hit(row, legacy_symbol).map(|h| (i, h)))
+    else {
+        return Ok(());
+    };
+    let more_lines = rows
+        .iter()
+        .enumerate()
+        .filter(|&(i, row)| i != index && hit(row, legacy_lookalike).is_some())
+        .count();
+    Err(ReadProblem {
+        line: rows[index].line,
+        error: ReadError::LegacyLookalike {
+            found,
+            text,
+            more_lines,
+        },
+    })
 }
 
 #[cfg(test)]
