@@ -400,7 +400,8 @@ fn push_row(rows: &mut Vec<SheetRow>, line: usize, fields: Vec<String>) -> Resul
 /// The first character of `s` that betrays a mis-converted legacy file
 /// ([`hopthu_model::naming::is_legacy_trace`]).
 fn legacy_lookalike(s: &str) -> Option<char> {
-    s.chars().find(|&c| hopthu_model::naming::is_legacy_trace(c))
+    s.chars()
+        .find(|&c| hopthu_model::naming::is_legacy_trace(c))
 }
 
 /// The first character of `s` that betrays a mis-converted legacy file and is not a letter

@@ -47,7 +47,8 @@ pub use config::{
 };
 pub use fold::{clean, fold, words};
 pub use person::{
-    NameError, NameWarning, PersonBase, code_points, is_legacy_trace, legacy_lookalikes, person_base,
+    NameError, NameWarning, PersonBase, code_points, is_legacy_trace, legacy_lookalikes,
+    person_base,
 };
 pub use plan::{
     ExistingUnit, Holder, MAX_LOCAL_LEN, Origin, PersonInput, PersonProposal, Plan, RowError,

@@ -27,8 +27,10 @@ const CP1252_EXTRAS: &str = "ŒœŠšŸŽžƒˆ˜†‡‰‹›™€‚„";
 /// letters, so R4 refuses them.
 pub fn is_legacy_trace(c: char) -> bool {
     let u = u32::from(c);
-    let latin1_symbol =
-        (0x80..=0xFF).contains(&u) && !VIETNAMESE_LATIN1.contains(c) && c != '\u{A0}' && c != '\u{AD}';
+    let latin1_symbol = (0x80..=0xFF).contains(&u)
+        && !VIETNAMESE_LATIN1.contains(c)
+        && c != '\u{A0}'
+        && c != '\u{AD}';
     latin1_symbol || CP1252_EXTRAS.contains(c)
 }
 
@@ -267,7 +269,10 @@ mod tests {
             ("Nguyễn Thị Hoà", &[]),
             ("MÃ VĂN AN", &["Ã"]),
             ("Nông Văn \u{00D0}ạt", &["\u{00D0}"]),
-            ("\u{00D0}inh \u{00F0}ạt \u{00D0}ức", &["\u{00D0}", "\u{00F0}"]),
+            (
+                "\u{00D0}inh \u{00F0}ạt \u{00D0}ức",
+                &["\u{00D0}", "\u{00F0}"],
+            ),
             ("Noâng Vaên Ñaït", &["Ñ", "ï"]),
             ("HÆ°ng", &["Æ°"]),
             ("Ølaf Åse", &["Ø", "Å"]),
@@ -285,7 +290,10 @@ mod tests {
         let base = person_base("Nông Văn \u{00D0}ạt").unwrap();
         assert_eq!(base.base, "datnv");
         let text = base.warnings[0].to_string();
-        assert!(text.contains("U+00D0 Ð") && text.contains("legacy"), "{text}");
+        assert!(
+            text.contains("U+00D0 Ð") && text.contains("legacy"),
+            "{text}"
+        );
         assert!(text.starts_with("tên có"), "Vietnamese first: {text}");
     }
 

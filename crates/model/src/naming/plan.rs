@@ -708,14 +708,15 @@ impl<'a> Planner<'a> {
                         .map(|found| Warning::Name(NameWarning::LegacyLookalike { found }))
                         .collect();
                     UnitState {
-                    kind,
-                    review: stem.review || !lookalikes.is_empty(),
-                    warnings: stem.warnings.iter().cloned().chain(lookalikes).collect(),
-                    stem,
-                    district: None,
-                    local: None,
-                    origin: Origin::Rules,
-                }})),
+                        kind,
+                        review: stem.review || !lookalikes.is_empty(),
+                        warnings: stem.warnings.iter().cloned().chain(lookalikes).collect(),
+                        stem,
+                        district: None,
+                        local: None,
+                        origin: Origin::Rules,
+                    }
+                })),
                 Err(reason) => {
                     self.error(Table::Units, row, reason);
                     states.push(None);
