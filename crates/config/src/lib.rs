@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 mod auth;
 mod blobs;
+mod directory;
 mod documents;
 mod lifecycle;
 pub mod store;
@@ -20,6 +21,7 @@ mod transport;
 mod web;
 pub use auth::{Auth, RawAuth};
 pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3, parse as parse_blobs};
+pub use directory::{Directory, RawDirectory};
 pub use documents::{DocumentKind, Documents, RawCatalogueEntry, RawDocuments, SecrecyLevel};
 pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use transport::*;
@@ -86,6 +88,8 @@ pub struct RawConfig {
     /// The catalogue of Đ9: document kinds sent by e-mail alone, and the secrecy levels that
     /// are never sent by e-mail.
     pub documents: RawDocuments,
+    /// The published directory (Đ6): whether heads of units are published.
+    pub directory: RawDirectory,
 }
 
 /// `[listen]`: one key per service.
@@ -201,6 +205,8 @@ pub struct Config {
     pub auth: Auth,
     /// The document catalogue and secrecy levels (Đ9).
     pub documents: Documents,
+    /// The published directory (Đ6).
+    pub directory: Directory,
 }
 
 /// Validated listeners; `None` = not started.
@@ -446,6 +452,7 @@ impl RawConfig {
         let blobs = blobs::validate(self.blobs, &mut problems);
         let auth = auth::validate(self.auth, &mut problems);
         let documents = documents::validate(self.documents, &mut problems);
+        let directory = directory::validate(self.directory);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -474,6 +481,7 @@ impl RawConfig {
             blobs,
             auth,
             documents,
+            directory,
         })
     }
 }

@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get};
+use hopthu_core::ErrorKind;
 use hopthu_core::directory::{PublicDirectory, PublicPerson, PublicUnit};
 use maud::{DOCTYPE, Markup, html};
 use serde::{Deserialize, Serialize};
@@ -34,20 +35,30 @@ pub(crate) fn routes() -> Router<AppState> {
 pub(crate) struct Lookup {
     #[serde(default)]
     q: String,
+    /// A unit's code: only its subtree. Empty: the whole province.
+    #[serde(default)]
+    unit: String,
 }
 
 impl Lookup {
     fn query(&self) -> String {
         self.q.chars().take(MAX_QUERY).collect()
     }
+
+    fn unit(&self) -> Option<&str> {
+        Some(self.unit.trim()).filter(|u| !u.is_empty())
+    }
 }
 
 async fn load(state: &AppState, lookup: &Lookup) -> Result<PublicDirectory, Response> {
     state
         .core
-        .public_directory(&lookup.query())
+        .public_directory_of(&lookup.query(), lookup.unit())
         .await
         .map_err(|e| {
+            if e.kind == ErrorKind::NotFound {
+                return (StatusCode::NOT_FOUND, e.message).into_response();
+            }
             tracing::warn!(error = %e, "public directory");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -279,10 +290,17 @@ async fn page(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> Re
 
 /// The whole `/directory` page.
 fn render_page(domain: &str, directory: &PublicDirectory) -> Markup {
-    let query_string = if directory.query.is_empty() {
+    let mut params = Vec::new();
+    if !directory.query.is_empty() {
+        params.push(format!("q={}", url_encode(&directory.query)));
+    }
+    if let Some(unit) = &directory.unit {
+        params.push(format!("unit={}", url_encode(unit)));
+    }
+    let query_string = if params.is_empty() {
         String::new()
     } else {
-        format!("?q={}", url_encode(&directory.query))
+        format!("?{}", params.join("&"))
     };
     let units = directory.matched_units().count();
     let people = directory.people.len();
@@ -306,6 +324,9 @@ fn render_page(domain: &str, directory: &PublicDirectory) -> Markup {
                     form method="get" action="/directory" role="search" {
                         label for="q" { "Tìm đơn vị hoặc cán bộ (không cần gõ dấu)" }
                         input type="search" id="q" name="q" value=(directory.query) placeholder="ví dụ: hoa an, dat";
+                        @if let Some(unit) = &directory.unit {
+                            input type="hidden" name="unit" value=(unit);
+                        }
                         button type="submit" { "Tìm" }
                     }
                     p {
@@ -435,6 +456,7 @@ mod tests {
         let hostile = r#""><script>alert(1)</script>"#;
         let directory = PublicDirectory {
             query: hostile.into(),
+            unit: Some(hostile.into()),
             units: vec![PublicUnit {
                 code: "U1".into(),
                 kind: "department".into(),
@@ -461,6 +483,9 @@ mod tests {
         assert!(out.contains("&lt;x&gt;.vn"), "{out}");
         assert!(out.contains(", &lt;b&gt; — "), "{out}");
         assert!(out.contains(r#"<html lang="vi">"#), "{out}");
+        // The unit's subtree is kept, encoded, in the downloads and the search form.
+        assert!(out.contains("&amp;unit=%22%3E%3Cscript%3E"), "{out}");
+        assert!(out.contains(r#"type="hidden" name="unit""#), "{out}");
     }
 
     #[test]

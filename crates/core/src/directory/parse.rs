@@ -4,7 +4,9 @@
 //!
 //! Legacy Vietnamese encodings are refused, never guessed: bytes that are not UTF-8
 //! (Windows-1258, TCVN3, VNI saved as "ANSI") and text that was mis-converted on its way to
-//! UTF-8 (TCVN3 read as Windows-1252 turns `Nông Văn Đạt` into `N«ng V¨n §¹t`). Everything
+//! UTF-8 (TCVN3 read as Windows-1252 turns `Nông Văn Đạt` into `N«ng V¨n §¹t`). Look-alike
+//! letters (`Ð`, `ð`, `Ñ`…) are not refused here: the address rules warn on their row (R4).
+//! Everything
 //! here is pure: bytes in, rows or a problem with its line out.
 //!
 //! Sizes are bounded before anything large is built: the file itself ([`MAX_FILE_BYTES`]), the
@@ -395,55 +397,49 @@ fn push_row(rows: &mut Vec<SheetRow>, line: usize, fields: Vec<String>) -> Resul
     Ok(())
 }
 
-/// Latin-1 letters that Vietnamese uses; every other character of U+0080–U+00FF in a name is
-/// the trace of a legacy file read as Windows-1252 (TCVN3's `«` `¨` `§` `¹`, VNI's `Ñ`, the
-/// Eth `Ð` that Windows-1258 uses for `Đ`, `Ã´` of UTF-8 read twice…).
-const VIETNAMESE_LATIN1: &str = "ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúý";
-
-/// Windows-1252 characters outside Latin-1 that only mis-conversion puts in a name.
-const CP1252_EXTRAS: &str = "ŒœŠšŸŽžƒˆ˜†‡‰‹›™€‚„";
-
-/// The first character of `s` that betrays a mis-converted legacy file.
-pub(crate) fn legacy_lookalike(s: &str) -> Option<char> {
-    s.chars().find(|&c| {
-        let u = u32::from(c);
-        let latin1_symbol = (0x80..=0xFF).contains(&u)
-            && !VIETNAMESE_LATIN1.contains(c)
-            // No-break space and soft hyphen come from copy and paste; rule R1 cleans them.
-            && c != '\u{A0}'
-            && c != '\u{AD}';
-        latin1_symbol || CP1252_EXTRAS.contains(c)
-    })
+/// The first character of `s` that betrays a mis-converted legacy file
+/// ([`hopthu_model::naming::is_legacy_trace`]).
+fn legacy_lookalike(s: &str) -> Option<char> {
+    s.chars()
+        .find(|&c| hopthu_model::naming::is_legacy_trace(c))
 }
 
-/// Refuses the file at its first line holding a look-alike.
+/// The first character of `s` that betrays a mis-converted legacy file and is not a letter
+/// (`«`, `§`, `´`…): letters (`Ð`, `ð`, `Ñ`…) only earn a warning on their row (R4), since one
+/// stray `Ð` is a typing slip a name survives, while these mean the whole file went wrong.
+fn legacy_symbol(s: &str) -> Option<char> {
+    s.chars()
+        .find(|&c| hopthu_model::naming::is_legacy_trace(c) && !c.is_alphabetic())
+}
+
+/// Refuses the file at its first line holding a look-alike that is not a letter; the other
+/// lines with any look-alike, letters included, are counted in the refusal.
 fn check_lookalikes(rows: &[SheetRow]) -> Result<(), ReadProblem> {
-    let mut first: Option<(usize, char, String)> = None;
-    let mut more_lines = 0;
-    for row in rows {
-        let hit = row
-            .fields
+    let hit = |row: &SheetRow, find: fn(&str) -> Option<char>| {
+        row.fields
             .iter()
-            .find_map(|f| legacy_lookalike(f).map(|c| (c, f.clone())));
-        if let Some((found, text)) = hit {
-            if first.is_none() {
-                first = Some((row.line, found, text));
-            } else {
-                more_lines += 1;
-            }
-        }
-    }
-    match first {
-        None => Ok(()),
-        Some((line, found, text)) => Err(ReadProblem {
-            line,
-            error: ReadError::LegacyLookalike {
-                found,
-                text,
-                more_lines,
-            },
-        }),
-    }
+            .find_map(|f| find(f).map(|c| (c, f.clone())))
+    };
+    let Some((index, (found, text))) = rows
+        .iter()
+        .enumerate()
+        .find_map(|(i, row)| hit(row, legacy_symbol).map(|h| (i, h)))
+    else {
+        return Ok(());
+    };
+    let more_lines = rows
+        .iter()
+        .enumerate()
+        .filter(|&(i, row)| i != index && hit(row, legacy_lookalike).is_some())
+        .count();
+    Err(ReadProblem {
+        line: rows[index].line,
+        error: ReadError::LegacyLookalike {
+            found,
+            text,
+            more_lines,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -535,6 +531,15 @@ mod tests {
                 more_lines: 1
             }
         );
+    }
+
+    #[test]
+    fn look_alike_letters_pass_to_the_rules() {
+        let text = "full_name,unit\nNông Văn \u{00D0}ạt,D1\nNoâng Vaên Ñaït,D1\n";
+        assert_eq!(rows(text.as_bytes()).len(), 3);
+        // A symbol beside them still refuses the file.
+        let text = "full_name,unit\nÑông V¨n,D1\n";
+        assert_eq!(read_sheet(text.as_bytes()).unwrap_err().line, 2);
     }
 
     #[test]

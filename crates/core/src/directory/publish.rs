@@ -2,14 +2,19 @@
 //! diacritic-insensitive look-up (`dat` finds Đạt, `hoa an` finds Hòa An).
 //!
 //! What is public is decided here, not by the page that shows it: units always, people only
-//! when marked public and active. Staff ids, phones and states are never published.
+//! when active and either marked public or the head of their unit (`[directory]
+//! publish_heads`, on by default). Everything is read at each request, so a revoked person
+//! leaves the directory and a moved one appears under the new unit at once. Staff ids, phones
+//! and states are never published. A department's portal asks for its own subtree
+//! ([`Core::public_directory_of`]).
 
 use std::collections::{HashMap, HashSet};
 
 use hopthu_model::UnitId;
 use hopthu_model::text::search_fold;
+use hopthu_store::PersonState;
 
-use crate::{Core, Result};
+use crate::{Core, Error, Result};
 
 /// A unit as published.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +47,8 @@ pub struct PublicPerson {
 pub struct PublicDirectory {
     /// The look-up as given (cleaned); empty for the whole directory.
     pub query: String,
+    /// The code of the unit whose subtree this is; `None` for the whole province.
+    pub unit: Option<String>,
     /// Every unit in tree order (parents before their children, siblings in the order they
     /// were created), each with `matched` and `shown`.
     pub units: Vec<PublicUnit>,
@@ -95,8 +102,48 @@ fn fold_words(text: &str) -> Vec<String> {
 impl Core {
     /// The published directory, filtered by a diacritic-insensitive look-up (empty: all).
     pub async fn public_directory(&self, query: &str) -> Result<PublicDirectory> {
+        self.public_directory_of(query, None).await
+    }
+
+    /// The published directory of one unit's subtree (the unit, its units below, their
+    /// people), or of the whole province for `None`, filtered by a look-up like
+    /// [`Core::public_directory`]. An unknown unit code is `NotFound`.
+    pub async fn public_directory_of(
+        &self,
+        query: &str,
+        unit: Option<&str>,
+    ) -> Result<PublicDirectory> {
         let units = self.store.units().await?;
-        let people = self.store.public_people().await?;
+        let root = match unit {
+            None => None,
+            Some(code) => Some(units.iter().find(|u| u.code == code).ok_or_else(|| {
+                Error::not_found(format!(
+                    "Không có đơn vị mã {code:?} trong danh bạ / no unit with code {code:?} in \
+                     the directory"
+                ))
+            })?),
+        };
+        // Heads of units (each in the unit they lead) are published unless configured not to.
+        let heads: HashSet<_> = if self.config.directory.publish_heads {
+            units
+                .iter()
+                .filter_map(|u| u.head.map(|h| (h, u.id)))
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let people = if heads.is_empty() {
+            self.store.public_people().await?
+        } else {
+            self.store
+                .people()
+                .await?
+                .into_iter()
+                .filter(|p| {
+                    p.state == PersonState::Active && (p.public || heads.contains(&(p.id, p.unit)))
+                })
+                .collect()
+        };
         let lookup = Lookup::new(query);
 
         // Tree order: depth-first from the roots, siblings by id.
@@ -108,10 +155,17 @@ impl Core {
             children.entry(parent).or_default().push(i);
         }
         let mut order: Vec<(usize, usize)> = Vec::with_capacity(units.len());
-        let mut stack: Vec<(usize, usize)> = children
-            .get(&None)
-            .map(|roots| roots.iter().rev().map(|&i| (i, 0)).collect())
-            .unwrap_or_default();
+        let mut stack: Vec<(usize, usize)> = match root {
+            Some(root) => units
+                .iter()
+                .position(|u| u.id == root.id)
+                .map(|i| vec![(i, 0)])
+                .unwrap_or_default(),
+            None => children
+                .get(&None)
+                .map(|roots| roots.iter().rev().map(|&i| (i, 0)).collect())
+                .unwrap_or_default(),
+        };
         while let Some((i, depth)) = stack.pop() {
             order.push((i, depth));
             if let Some(kids) = children.get(&Some(units[i].id)) {
@@ -200,6 +254,7 @@ impl Core {
 
         Ok(PublicDirectory {
             query: hopthu_model::text::clean(query),
+            unit: root.map(|u| u.code.clone()),
             units: public_units,
             people: matched_people.into_iter().map(|(_, p)| p).collect(),
         })

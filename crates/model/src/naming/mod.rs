@@ -46,7 +46,10 @@ pub use config::{
     DuplicateStyle, KindRule, KnownAlias, LocalForm, NamingConfig, kind_ids, known_misprints,
 };
 pub use fold::{clean, fold, words};
-pub use person::{NameError, NameWarning, PersonBase, person_base};
+pub use person::{
+    NameError, NameWarning, PersonBase, code_points, is_legacy_trace, legacy_lookalikes,
+    person_base,
+};
 pub use plan::{
     ExistingUnit, Holder, MAX_LOCAL_LEN, Origin, PersonInput, PersonProposal, Plan, RowError,
     RowErrorReason, Table, Taken, UnitInput, UnitProposal, Warning, is_valid_local, plan,

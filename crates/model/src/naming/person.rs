@@ -12,6 +12,55 @@ use super::fold::{clean, fold, is_apostrophe, words};
 /// Windows-1252, `Ñ` is not Vietnamese.
 const LEGACY_LOOKALIKES: [&str; 8] = ["\u{00D0}", "\u{00F0}", "Ñ", "Ã", "Æ°", "áº", "«", "§"];
 
+/// The Latin-1 letters Vietnamese uses; any other character of U+0080–U+00FF in a name is the
+/// trace of a legacy file read as Windows-1252 (TCVN3's `«` `¨` `§` `¹`, VNI's `Ñ`, the Eth `Ð`
+/// that Windows-1258 uses for `Đ`, `Ã´` of UTF-8 read twice…).
+const VIETNAMESE_LATIN1: &str = "ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúý";
+
+/// Windows-1252 characters outside Latin-1 that only mis-conversion puts in a name.
+const CP1252_EXTRAS: &str = "ŒœŠšŸŽžƒˆ˜†‡‰‹›™€‚„";
+
+/// Whether `c` is the trace of a mis-converted legacy file: a character of U+0080–U+00FF that
+/// Vietnamese does not use (no-break space and soft hyphen excepted: they come from copy and
+/// paste and R1 cleans them), or a Windows-1252 extra (`Œ`, `€`…). Letters among them (`Ð`,
+/// `ð`, `Ñ`, `Ø`…) earn a warning ([`legacy_lookalikes`]); the others (`«`, `§`…) are not
+/// letters, so R4 refuses them.
+pub fn is_legacy_trace(c: char) -> bool {
+    let u = u32::from(c);
+    let latin1_symbol = (0x80..=0xFF).contains(&u)
+        && !VIETNAMESE_LATIN1.contains(c)
+        && c != '\u{A0}'
+        && c != '\u{AD}';
+    latin1_symbol || CP1252_EXTRAS.contains(c)
+}
+
+/// R4's look-alikes found in a name (person's or unit's), in the order of R4's list, then any
+/// other letter that [`is_legacy_trace`] (`Ø`, `Ä`…), each once. Empty for a clean name.
+/// `legacy_lookalikes("Nông Văn Ðạt")` is `["Ð"]`.
+pub fn legacy_lookalikes(name: &str) -> Vec<String> {
+    let name = clean(name);
+    let mut found: Vec<String> = LEGACY_LOOKALIKES
+        .iter()
+        .filter(|l| name.contains(*l))
+        .map(|l| (*l).to_owned())
+        .collect();
+    for c in name.chars() {
+        if c.is_alphabetic() && is_legacy_trace(c) && !found.iter().any(|f| f.contains(c)) {
+            found.push(c.to_string());
+        }
+    }
+    found
+}
+
+/// `U+00D0 Ð` for each character of `s`, separated by spaces: what an operator needs to tell
+/// `Ð` from `Đ` on a screen where they look the same.
+pub fn code_points(s: &str) -> String {
+    s.chars()
+        .map(|c| format!("U+{:04X} {c}", u32::from(c)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The base of a person's address and what the operator should be told about the name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonBase {
@@ -37,11 +86,15 @@ impl fmt::Display for NameWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NameWarning::SingleWord => f.write_str("the name is a single word"),
-            NameWarning::LegacyLookalike { found } => write!(
-                f,
-                "the name holds {found:?}, a look-alike typical of a mis-converted legacy \
-                 (TCVN3/VNI) file; check the spelling"
-            ),
+            NameWarning::LegacyLookalike { found } => {
+                let found = code_points(found);
+                write!(
+                    f,
+                    "tên có {found}, ký tự giống chữ Việt thường gặp ở tệp chuyển sai từ bảng mã \
+                     cũ (TCVN3/VNI), hãy kiểm tra chính tả / the name holds {found}, a look-alike \
+                     typical of a mis-converted legacy (TCVN3/VNI) file; check the spelling"
+                )
+            }
         }
     }
 }
@@ -101,15 +154,12 @@ impl std::error::Error for NameError {}
 ///
 /// A name holding anything but letters, combining marks, spaces, apostrophes (the five R3
 /// deletes), `-` (or U+2010) and `.` is refused with the offending character. Look-alikes of
-/// mis-converted legacy files (`Ð`, `ð`, `Ñ`, `Ã`, `Æ°`, `áº`, `«`, `§`) earn a warning, or a hint
-/// in the refusal when they are themselves forbidden.
+/// mis-converted legacy files (`Ð`, `ð`, `Ñ`, `Ã`, `Æ°`, `áº`, `«`, `§`, and any other letter that
+/// [`is_legacy_trace`]: [`legacy_lookalikes`]) earn a warning, or a hint in the refusal when they
+/// are themselves forbidden. `Ð` and `ð` fold to `d` like `Đ` (R2).
 pub fn person_base(full_name: &str) -> Result<PersonBase, NameError> {
     let name = clean(full_name);
-    let lookalikes: Vec<&str> = LEGACY_LOOKALIKES
-        .iter()
-        .copied()
-        .filter(|l| name.contains(l))
-        .collect();
+    let lookalikes = legacy_lookalikes(&name);
     if let Some((index, ch)) = name.chars().enumerate().find(|(_, c)| !is_name_char(*c)) {
         return Err(NameError::ForbiddenCharacter {
             ch,
@@ -138,9 +188,7 @@ pub fn person_base(full_name: &str) -> Result<PersonBase, NameError> {
     warnings.extend(
         lookalikes
             .into_iter()
-            .map(|found| NameWarning::LegacyLookalike {
-                found: found.to_owned(),
-            }),
+            .map(|found| NameWarning::LegacyLookalike { found }),
     );
     Ok(PersonBase { base, warnings })
 }
@@ -204,11 +252,49 @@ mod tests {
             ("NÃNG VĂN ĐẠT", "datnv", vec![lookalike("Ã")]),
             ("Ñông Văn Đạt", "datnv", vec![lookalike("Ñ")]),
             ("Náºng Văn Đạt", "datnv", vec![lookalike("áº")]),
+            // Other Latin-1 letters Vietnamese does not use warn too.
+            // Ø has no decomposition, so it folds to nothing: all the more reason to look.
+            ("Nông Văn Ølaf", "lafnv", vec![lookalike("Ø")]),
         ] {
             let got = person_base(name).unwrap_or_else(|e| panic!("{name:?}: {e}"));
             assert_eq!(got.base, base, "{name:?}");
             assert_eq!(got.warnings, warnings, "{name:?}");
         }
+    }
+
+    #[test]
+    fn lookalikes_are_found_once_with_their_code_points() {
+        for (name, want) in [
+            ("Nông Văn Đạt", &[][..]),
+            ("Nguyễn Thị Hoà", &[]),
+            ("MÃ VĂN AN", &["Ã"]),
+            ("Nông Văn \u{00D0}ạt", &["\u{00D0}"]),
+            (
+                "\u{00D0}inh \u{00F0}ạt \u{00D0}ức",
+                &["\u{00D0}", "\u{00F0}"],
+            ),
+            ("Noâng Vaên Ñaït", &["Ñ", "ï"]),
+            ("HÆ°ng", &["Æ°"]),
+            ("Ølaf Åse", &["Ø", "Å"]),
+        ] {
+            assert_eq!(legacy_lookalikes(name), want, "{name:?}");
+        }
+        assert_eq!(code_points("\u{00D0}"), "U+00D0 Ð");
+        assert_eq!(code_points("Æ°"), "U+00C6 Æ U+00B0 °");
+        assert!(is_legacy_trace('Ð') && is_legacy_trace('«') && is_legacy_trace('Œ'));
+        assert!(!is_legacy_trace('Đ') && !is_legacy_trace('ô') && !is_legacy_trace('\u{A0}'));
+    }
+
+    #[test]
+    fn a_lookalike_warning_names_the_code_point() {
+        let base = person_base("Nông Văn \u{00D0}ạt").unwrap();
+        assert_eq!(base.base, "datnv");
+        let text = base.warnings[0].to_string();
+        assert!(
+            text.contains("U+00D0 Ð") && text.contains("legacy"),
+            "{text}"
+        );
+        assert!(text.starts_with("tên có"), "Vietnamese first: {text}");
     }
 
     #[test]

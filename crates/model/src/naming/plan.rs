@@ -15,7 +15,7 @@ use std::fmt;
 
 use super::config::{DuplicateStyle, KindRule, KnownAlias, LocalForm, NamingConfig};
 use super::fold::{clean, fold};
-use super::person::{NameError, NameWarning, person_base};
+use super::person::{NameError, NameWarning, legacy_lookalikes, person_base};
 use super::unit::{UnitStem, unit_stem};
 
 /// The longest local part, in octets (RFC 5321 §4.5.3.1.1).
@@ -700,14 +700,22 @@ impl<'a> Planner<'a> {
                 continue;
             };
             match unit_stem(self.config, kind, &input.name) {
-                Ok(stem) => states.push(Some(UnitState {
-                    kind,
-                    warnings: stem.warnings.clone(),
-                    review: stem.review,
-                    stem,
-                    district: None,
-                    local: None,
-                    origin: Origin::Rules,
+                Ok(stem) => states.push(Some({
+                    // Look-alikes of a mis-converted legacy file (R4) are pointed out in a
+                    // unit's name too; `Ð` folds to `d` all the same (R2).
+                    let lookalikes: Vec<Warning> = legacy_lookalikes(&input.name)
+                        .into_iter()
+                        .map(|found| Warning::Name(NameWarning::LegacyLookalike { found }))
+                        .collect();
+                    UnitState {
+                        kind,
+                        review: stem.review || !lookalikes.is_empty(),
+                        warnings: stem.warnings.iter().cloned().chain(lookalikes).collect(),
+                        stem,
+                        district: None,
+                        local: None,
+                        origin: Origin::Rules,
+                    }
                 })),
                 Err(reason) => {
                     self.error(Table::Units, row, reason);
@@ -1549,6 +1557,27 @@ mod tests {
             plan.people[1].warnings,
             [Warning::Name(NameWarning::SingleWord)]
         );
+    }
+
+    #[test]
+    fn a_unit_name_with_a_lookalike_is_folded_and_flagged() {
+        let plan = run(
+            &NamingConfig::default(),
+            &[
+                (DEPARTMENT, "D1", "Sở Nội vụ", ""),
+                (COMMUNE, "C1", "Xã Hưng \u{00D0}ạo", ""),
+            ],
+            &[],
+        );
+        assert_eq!(unit_locals(&plan), ["sonoivu", "hungdao"]);
+        assert!(plan.units[1].review);
+        assert_eq!(
+            plan.units[1].warnings,
+            [Warning::Name(NameWarning::LegacyLookalike {
+                found: "\u{00D0}".into()
+            })]
+        );
+        assert!(!plan.units[0].review && plan.units[0].warnings.is_empty());
     }
 
     #[test]

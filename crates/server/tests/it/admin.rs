@@ -433,6 +433,43 @@ fn an_import_applies_only_the_plan_shown() {
 
 /// The audit log page (focal unit only): words without diacritics find the grants, the chain
 /// is reported intact, the CSV export holds the same rows, and a unit IT officer is refused.
+/// R4: the console's import preview shows a look-alike letter as a warning on its row, with
+/// its code point, and the plan can be confirmed.
+#[test]
+fn the_import_preview_shows_a_lookalike_warning() {
+    let (server, focal, _, _, _) = province();
+    let session = sign_in(&server, &focal, FOCAL_PW).expect("focal signs in");
+    let (_, page) = get(&server, "/admin/import", &session);
+    let csrf = csrf_of(&page);
+    let units = "kind,code,name,parent\r\ncommune,CB25-951,X\u{e3} H\u{01b0}ng \u{00D0}\u{1ea1}o,CB25-002\r\n";
+    let boundary = "hopthu-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"units\"; filename=\"don-vi.csv\"\r\nContent-Type: text/csv\r\n\r\n{units}\r\n\
+         --{boundary}--\r\n"
+    );
+    let (head, page) = http(
+        &server,
+        &format!(
+            "POST /admin/import HTTP/1.1\r\nHost: localhost\r\nCookie: {session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status(&head), 200, "{head}\n{page}");
+    assert!(page.contains(r#"id="plan""#), "{page}");
+    assert!(page.contains("U+00D0 \u{00D0}"), "{page}");
+    let (upload, digest) = (input_value(&page, "upload"), input_value(&page, "digest"));
+    let (head, _) = post(
+        &server,
+        "/admin/import/confirm",
+        &session,
+        &format!("csrf={csrf}&upload={upload}&digest={digest}"),
+    );
+    assert!(status(&head) < 400, "{head}");
+    let address = server.sql("SELECT address FROM units WHERE code = 'CB25-951'");
+    assert!(address.trim().starts_with("hungdao"), "{address}");
+}
+
 #[test]
 fn the_audit_log_is_searched_and_exported_by_the_focal_unit_only() {
     let (server, focal, officer, _, _) = province();

@@ -663,3 +663,223 @@ fn operator_overrides_are_used_kept_and_never_take_a_given_address() {
     }
     assert!(err.contains("already held"), "{err}");
 }
+
+/// R4: a look-alike letter of a mis-converted legacy file (`Ð` U+00D0 for `Đ`) is a warning on
+/// its row, named with its code point, in the dry run (text and JSON); the import goes through
+/// and the letter folds to `d` (R2).
+#[test]
+fn a_lookalike_letter_is_a_warning_and_folds_to_d() {
+    let server = TestServer::start();
+    let units = write(
+        &server,
+        "units-eth.csv",
+        "kind,code,name,parent\n\
+         department,D1,Sở Nội vụ,\n\
+         department,D2,Sở \u{00D0}ối ngoại,\n"
+            .as_bytes(),
+    );
+    let people = write(
+        &server,
+        "people-eth.csv",
+        "full_name,unit\nHà Thị Hòa,D1\nNông Văn \u{00D0}ạt,D1\n".as_bytes(),
+    );
+    let rows = dry_run(&server, &units, Some(&people), &[]);
+    let row = |file: &str, line: u64| {
+        rows.iter()
+            .find(|r| r["file"] == file && r["line"] == line)
+            .unwrap_or_else(|| panic!("no {file} line {line}: {rows:?}"))
+            .clone()
+    };
+    let dat = row("people", 3);
+    assert_eq!(dat["address"], format!("datnv@{DOMAIN}"), "{dat}");
+    assert_eq!(dat["review"], true, "{dat}");
+    let warnings = dat["warnings"].to_string();
+    assert!(warnings.contains("U+00D0 \u{00D0}"), "{warnings}");
+    let unit = row("units", 3);
+    assert_eq!(unit["address"], format!("sodoingoai@{DOMAIN}"), "{unit}");
+    assert!(
+        unit["warnings"].to_string().contains("U+00D0 \u{00D0}"),
+        "{unit}"
+    );
+    // Clean rows carry no warning.
+    assert!(row("people", 2).get("warnings").is_none(), "{rows:?}");
+    assert!(row("units", 2).get("warnings").is_none(), "{rows:?}");
+
+    // The text dry run shows the warning under its row.
+    let out = import(
+        &server,
+        &[
+            "--units",
+            path_str(&units),
+            "--people",
+            path_str(&people),
+            "--dry-run",
+        ],
+    );
+    assert_ok(&out);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(&format!("datnv@{DOMAIN}")))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(lines[at].trim_start().starts_with('3'), "{text}");
+    assert!(lines[at + 1].contains("U+00D0 \u{00D0}"), "{text}");
+    assert_eq!(counts(&server).2, 0, "a dry run changes nothing");
+
+    // The real import applies, with the folded address and the name as written.
+    assert_ok(&import(
+        &server,
+        &["--units", path_str(&units), "--people", path_str(&people)],
+    ));
+    let stored = server.sql(&format!(
+        "SELECT full_name FROM people WHERE address = 'datnv@{DOMAIN}'"
+    ));
+    assert_eq!(stored.trim(), "Nông Văn \u{00D0}ạt");
+    let stored = server.sql(&format!(
+        "SELECT code FROM units WHERE address = 'sodoingoai@{DOMAIN}'"
+    ));
+    assert_eq!(stored.trim(), "D2");
+}
+
+/// The JSON directory at `path`: (unit codes, people names), in order.
+fn published(server: &TestServer, path: &str) -> (Vec<String>, Vec<String>) {
+    let (head, body) = curl(server, path);
+    assert!(head.starts_with("http/1.1 200"), "{path}: {head}{body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    let strings = |key: &str, field: &str| -> Vec<String> {
+        json[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    (strings("units", "code"), strings("people", "name"))
+}
+
+/// Đ6: `?unit=CODE` publishes one unit's subtree (JSON, CSV, vCard); an unknown code is a 404;
+/// heads are published unless configured not to; a revoked person leaves and a moved one moves
+/// at once.
+#[test]
+fn the_published_directory_of_one_unit() {
+    // Sở Khoa học và Công nghệ is the focal unit of 2011, which approves the changes below.
+    let config = "[lifecycle]\nfocal_unit = \"CB11-014\"\n";
+    let server = TestServer::start_with(config);
+    let units = data("units-2011.csv");
+    let people = write(
+        &server,
+        "people-feeds.csv",
+        // Huyện Hòa An (CB11-058): its head (not marked public), then Phòng Nội vụ (CB11-191)
+        // and Xã Dân Chủ (CB11-372) below it; Sở Y tế (CB11-016) elsewhere.
+        "full_name,unit,position,public,head\n\
+         Nông Văn Đạt,CB11-058,Chủ tịch,,x\n\
+         Hà Thị Hòa,CB11-191,Chuyên viên,x,\n\
+         Lý A Sần,CB11-372,Chủ tịch,x,\n\
+         Hoàng Văn Minh,CB11-016,Giám đốc,x,\n\
+         Lục Thị Hoa,CB11-191,Chuyên viên,,\n"
+            .as_bytes(),
+    );
+    assert_ok(&import(
+        &server,
+        &["--units", path_str(&units), "--people", path_str(&people)],
+    ));
+    let in_hoa_an: Vec<String> = read_lf(&units)
+        .lines()
+        .filter(|l| l.ends_with(",CB11-058") || l.contains(",CB11-058,"))
+        .map(|l| l.split(',').nth(1).unwrap().to_owned())
+        .collect();
+
+    let (codes, names) = published(&server, "/directory.json?unit=CB11-058");
+    assert_eq!(codes.first().map(String::as_str), Some("CB11-058"));
+    let mut sorted = codes.clone();
+    sorted.sort();
+    let mut want = in_hoa_an.clone();
+    want.sort();
+    assert_eq!(
+        sorted, want,
+        "the district and the units below it, nothing else"
+    );
+    assert_eq!(
+        names,
+        ["Nông Văn Đạt", "Hà Thị Hòa", "Lý A Sần"],
+        "head first, tree order"
+    );
+    // The whole province still has everyone public.
+    let (all_codes, all_names) = published(&server, "/directory.json");
+    assert!(all_codes.len() > codes.len() && all_codes.contains(&"CB11-016".into()));
+    assert!(
+        all_names.contains(&"Hoàng Văn Minh".into()),
+        "{all_names:?}"
+    );
+    assert!(
+        !all_names.contains(&"Lục Thị Hoa".into()),
+        "not public: {all_names:?}"
+    );
+    // A look-up inside the subtree.
+    let (_, names) = published(&server, "/directory.json?unit=CB11-058&q=san");
+    assert_eq!(names, ["Lý A Sần"]);
+
+    // CSV and vCard of a smaller subtree.
+    let (head, body) = curl(&server, "/directory.csv?unit=CB11-191");
+    assert!(head.contains("content-type: text/csv"), "{head}");
+    assert!(
+        body.contains(&format!("person,CB11-191,Hà Thị Hòa,hoaht@{DOMAIN}")),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Lý A Sần") && !body.contains("Huyện Hòa An,"),
+        "{body}"
+    );
+    let (_, body) = curl(&server, "/directory.vcf?unit=CB11-372");
+    assert!(body.contains("FN:Lý A Sần\r\n"), "{body}");
+    assert!(!body.contains("Hà Thị Hòa"), "{body}");
+
+    // An unknown unit: 404, saying which code.
+    for path in [
+        "/directory.json?unit=CB11-999",
+        "/directory.csv?unit=CB11-999",
+        "/directory.vcf?unit=CB11-999",
+        "/directory?unit=CB11-999",
+    ] {
+        let (head, body) = curl(&server, path);
+        assert!(head.starts_with("http/1.1 404"), "{path}: {head}");
+        assert!(
+            body.contains("CB11-999") && body.contains("no unit"),
+            "{body}"
+        );
+    }
+
+    // Revoked: gone at once. Moved: under the new unit at once.
+    let lifecycle = |args: &[&str]| {
+        let mut all = vec!["lifecycle", "file"];
+        all.extend_from_slice(args);
+        all.push("--approve");
+        let out = server.cli(&all, "");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    lifecycle(&["resignation", "--person", &format!("sanla@{DOMAIN}")]);
+    lifecycle(&[
+        "transfer",
+        "--person",
+        &format!("hoaht@{DOMAIN}"),
+        "--unit",
+        "CB11-016",
+    ]);
+    let (_, names) = published(&server, "/directory.json?unit=CB11-058");
+    assert_eq!(names, ["Nông Văn Đạt"]);
+    let (_, mut names) = published(&server, "/directory.json?unit=CB11-016");
+    names.sort();
+    assert_eq!(names, ["Hoàng Văn Minh", "Hà Thị Hòa"]);
+    let (_, names) = published(&server, "/directory.json");
+    assert!(!names.contains(&"Lý A Sần".into()), "{names:?}");
+
+    // Heads unpublished by configuration: only those marked public.
+    let quiet = TestServer::start_with(&format!("{config}\n[directory]\npublish_heads = false\n"));
+    assert_ok(&import(
+        &quiet,
+        &["--units", path_str(&units), "--people", path_str(&people)],
+    ));
+    let (_, names) = published(&quiet, "/directory.json?unit=CB11-058");
+    assert_eq!(names, ["Hà Thị Hòa", "Lý A Sần"]);
+}
