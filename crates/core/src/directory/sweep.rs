@@ -55,6 +55,28 @@ fn vn_date(t: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The audit row of a revocation by the sweep.
+fn revoke_audit(actor: &Actor, target: String, since: i64) -> NewAudit {
+    NewAudit {
+        actor: actor.name.clone(),
+        action: "sweep.revoke".into(),
+        target,
+        before: Some(serde_json::json!({"state": "active", "since": since}).to_string()),
+        after: Some(serde_json::json!({"state": "revoked", "reason": "inactivity"}).to_string()),
+    }
+}
+
+/// The audit row of a warning by the sweep.
+fn warn_audit(actor: &Actor, target: String, days_left: i64, deadline: i64) -> NewAudit {
+    NewAudit {
+        actor: actor.name.clone(),
+        action: "sweep.warn".into(),
+        target,
+        before: None,
+        after: Some(serde_json::json!({"days_left": days_left, "deadline": deadline}).to_string()),
+    }
+}
+
 /// How far ahead of this server's clock a requested sweep date may be (clock skew of the
 /// caller's machine).
 const CLOCK_SKEW: i64 = 60;
@@ -191,17 +213,11 @@ impl Core {
                     person: person.id,
                     state: PersonState::Revoked,
                 });
-                audit.push(NewAudit {
-                    actor: actor.name.clone(),
-                    action: "sweep.revoke".into(),
-                    target: format!("person:{}", person.address),
-                    before: Some(
-                        serde_json::json!({"state": "active", "since": since}).to_string(),
-                    ),
-                    after: Some(
-                        serde_json::json!({"state": "revoked", "reason": "inactivity"}).to_string(),
-                    ),
-                });
+                audit.push(revoke_audit(
+                    actor,
+                    format!("person:{}", person.address),
+                    since,
+                ));
                 revoked_people.push(person);
                 continue;
             }
@@ -213,15 +229,12 @@ impl Core {
             for w in unsent {
                 warnings.push((account, since, w));
             }
-            audit.push(NewAudit {
-                actor: actor.name.clone(),
-                action: "sweep.warn".into(),
-                target: format!("person:{}", person.address),
-                before: None,
-                after: Some(
-                    serde_json::json!({"days_left": days_left, "deadline": deadline}).to_string(),
-                ),
-            });
+            audit.push(warn_audit(
+                actor,
+                format!("person:{}", person.address),
+                days_left,
+                deadline,
+            ));
             warned_people.push((person, deadline));
         }
         // Unit mailboxes only by the configured rule (`[lifecycle] sweep_unit_mailboxes`): by
@@ -257,17 +270,7 @@ impl Core {
                     unit: unit.id,
                     open: false,
                 });
-                audit.push(NewAudit {
-                    actor: actor.name.clone(),
-                    action: "sweep.revoke".into(),
-                    target,
-                    before: Some(
-                        serde_json::json!({"state": "active", "since": since}).to_string(),
-                    ),
-                    after: Some(
-                        serde_json::json!({"state": "revoked", "reason": "inactivity"}).to_string(),
-                    ),
-                });
+                audit.push(revoke_audit(actor, target, since));
                 revoked_units.push(unit);
                 continue;
             }
@@ -279,15 +282,7 @@ impl Core {
             for w in unsent {
                 warnings.push((account, since, w));
             }
-            audit.push(NewAudit {
-                actor: actor.name.clone(),
-                action: "sweep.warn".into(),
-                target,
-                before: None,
-                after: Some(
-                    serde_json::json!({"days_left": days_left, "deadline": deadline}).to_string(),
-                ),
-            });
+            audit.push(warn_audit(actor, target, days_left, deadline));
             warned_units.push((unit, since, deadline));
         }
         if dry_run || (effects.is_empty() && warnings.is_empty()) {
