@@ -50,15 +50,32 @@ pub(super) fn dkim_key(dir: &Path) -> (PathBuf, String) {
     )
 }
 
-/// A port free on 127.0.0.1 for both TCP and UDP at the time of asking.
+/// A port free on 127.0.0.1 for both TCP and UDP at the time of asking, for a listener that
+/// another program (Postfix, dnsmasq) binds later. It is taken below the kernel's ephemeral
+/// range (`ip_local_port_range`): a port of that range, free now, can become the source port
+/// of any outgoing connection of a parallel test before Postfix binds it ("Address already in
+/// use"), while ports below it are only ever bound on purpose.
 fn free_port() -> u16 {
-    loop {
-        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = tcp.local_addr().unwrap().port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let low: u32 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768)
+        .clamp(12_000, 65_000);
+    let span = low - 10_000;
+    // Each test binary starts at its own place (by process id), then walks the range.
+    let start = std::process::id().wrapping_mul(7919) % span;
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (10_000 + (start + n.wrapping_mul(97)) % span) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", port)).is_ok()
+        {
             return port;
         }
     }
+    panic!("no free port below {low} on 127.0.0.1");
 }
 
 /// Polls `f` until it returns `Some`, for at most `limit`.
