@@ -4,7 +4,14 @@
 //! ```text
 //! hopthu directory import --units UNITS [--people PEOPLE] [--dry-run] [--format text|json]
 //!                         [--person-duplicates number|unit] [--credentials-dir DIR] --config FILE
+//! hopthu directory reorganise --units NEW_UNITS --map MAP [--dry-run] [--format text|json]
+//!                         [--credentials-dir DIR] --config FILE
 //! ```
+//!
+//! The reorganisation (2011 → 2025: merged units, no district level) takes the new units file
+//! and a map `old_code,new_code`; the dry run lists every unit, merge, person move and address
+//! that becomes an alias; the run applies it in one transaction, writes the credentials of the
+//! new unit mailboxes and sends a notice to each unit concerned.
 //!
 //! The import writes a credentials sheet of the new mailboxes' one-time passwords: a folder
 //! `data_dir/credentials/import-<date>-<time>/` (mode 0700) with `all.csv` and one
@@ -21,8 +28,8 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use hopthu_core::Core;
 use hopthu_core::directory::{
-    Credential, ImportError, ImportPlan, ImportProgress, ImportRequest, ImportSource, RowStatus,
-    credentials_csv,
+    Credential, ImportError, ImportPlan, ImportProgress, ImportRequest, ImportSource,
+    ReorganiseError, ReorganisePlan, ReorganiseRequest, RowStatus, UnitFate, credentials_csv,
 };
 use hopthu_model::naming::{DuplicateStyle, Table};
 
@@ -49,6 +56,29 @@ pub enum DirectoryCommand {
         #[arg(long)]
         credentials_dir: Option<PathBuf>,
         /// Configuration file (TOML); without it the built-in defaults with `./data`.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Sắp xếp lại đơn vị / reorganise the units: a new units file and a map of where each unit
+    /// of the directory goes (people, mailbox contents and addresses follow), in one
+    /// transaction.
+    Reorganise {
+        /// The new units, columns kind,code,name,parent (as an import).
+        #[arg(long)]
+        units: PathBuf,
+        /// CSV old_code,new_code: where each unit of the directory goes (a unit whose code
+        /// stays in the new file needs no row).
+        #[arg(long)]
+        map: PathBuf,
+        /// Show every change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Where to write the new unit mailboxes' credentials (default:
+        /// data_dir/credentials/reorganise-<time>).
+        #[arg(long)]
+        credentials_dir: Option<PathBuf>,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -108,6 +138,24 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
             };
             let core = Core::open(config).await.context("open the store")?;
             let result = import(&core, request, dry_run, format, credentials_dir).await;
+            core.close().await;
+            result
+        }
+        DirectoryCommand::Reorganise {
+            units,
+            map,
+            dry_run,
+            format,
+            credentials_dir,
+            config,
+        } => {
+            let config = crate::load_config(config.as_deref())?;
+            let request = ReorganiseRequest {
+                units: source(&units)?,
+                map: source(&map)?,
+            };
+            let core = Core::open(config).await.context("open the store")?;
+            let result = reorganise(&core, &request, dry_run, format, credentials_dir).await;
             core.close().await;
             result
         }
@@ -265,6 +313,132 @@ async fn import(
     Ok(())
 }
 
+async fn reorganise(
+    core: &Core,
+    request: &ReorganiseRequest,
+    dry_run: bool,
+    format: Format,
+    credentials_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let refused = |problems: Vec<String>| {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        anyhow::anyhow!(
+            "sắp xếp bị từ chối, không thay đổi gì / reorganisation refused, nothing changed: {} lỗi / problems",
+            problems.len()
+        )
+    };
+    if dry_run {
+        let plan = match core.plan_reorganisation(request).await {
+            Ok(plan) => plan,
+            Err(ReorganiseError::Refused(problems)) => return Err(refused(problems)),
+            Err(ReorganiseError::Failed(e)) => return Err(e.into()),
+        };
+        match format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+            Format::Text => {
+                print_reorganisation(&plan);
+                println!("Chạy thử: chưa thay đổi gì / dry run: nothing changed");
+            }
+        }
+        return Ok(());
+    }
+    let applied = match core
+        .apply_reorganisation(&hopthu_core::admin::Actor::console(), request)
+        .await
+    {
+        Ok(applied) => applied,
+        Err(ReorganiseError::Refused(problems)) => return Err(refused(problems)),
+        Err(ReorganiseError::Failed(e)) => return Err(e.into()),
+    };
+    let folder = write_credentials_named(
+        &applied.credentials,
+        credentials_dir,
+        &core.config().data_dir,
+        "reorganise",
+    )?;
+    let mut out: Box<dyn Write> = if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&applied.plan)?);
+        Box::new(std::io::stderr())
+    } else {
+        print_summary_of_reorganisation(&applied.plan);
+        Box::new(std::io::stdout())
+    };
+    writeln!(
+        out,
+        "Đã sắp xếp / reorganised: {} thông báo đã gửi / notices sent",
+        applied.notices
+    )?;
+    if !applied.credentials.is_empty() {
+        writeln!(
+            out,
+            "Mật khẩu dùng một lần của hộp thư đơn vị mới / new unit mailboxes' one-time passwords: {}",
+            folder.join("all.csv").display()
+        )?;
+    }
+    Ok(())
+}
+
+fn print_reorganisation(plan: &ReorganisePlan) {
+    println!("Đơn vị sau sắp xếp / units after the reorganisation:");
+    for u in &plan.units {
+        let fate = match u.fate {
+            UnitFate::Continues => "giữ nguyên / continues",
+            UnitFate::Renamed => "đổi tên / renamed",
+            UnitFate::Created => "mới / new",
+        };
+        println!(
+            "  {}  {}  {}  [{}]{}  người / people: {}",
+            u.code,
+            u.name,
+            u.address,
+            fate,
+            u.from
+                .as_deref()
+                .map(|f| format!(" ← {f}"))
+                .unwrap_or_default(),
+            u.people
+        );
+        for w in &u.warnings {
+            println!("      ! {w}");
+        }
+    }
+    println!("Hợp nhất / merged:");
+    for m in &plan.merged {
+        println!(
+            "  {} {} ({}) → {} ({}), {} người / people, thư cũ / old mail: {}",
+            m.code, m.name, m.address, m.into, m.into_address, m.people, m.folder
+        );
+    }
+    println!("Chuyển người / people moved:");
+    for p in &plan.people {
+        println!("  {} {}: {} → {}", p.address, p.full_name, p.from, p.to);
+    }
+    println!("Địa chỉ thành bí danh / addresses that become aliases:");
+    for a in &plan.aliases {
+        println!("  {} → {}", a.address, a.target);
+    }
+    print_summary_of_reorganisation(plan);
+}
+
+fn print_summary_of_reorganisation(plan: &ReorganisePlan) {
+    let count = |fate| plan.units.iter().filter(|u| u.fate == fate).count();
+    println!(
+        "Tổng / total: {} đơn vị trước / units before → {} sau / after: {} giữ nguyên / continue, \
+         {} đổi tên / renamed, {} mới / new, {} hợp nhất / merged; {} người chuyển / people \
+         moved; {} bí danh / aliases",
+        plan.units_before,
+        plan.units_after,
+        count(UnitFate::Continues),
+        count(UnitFate::Renamed),
+        count(UnitFate::Created),
+        plan.merged.len(),
+        plan.people.len(),
+        plan.aliases.len()
+    );
+}
+
 fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
     if !std::io::stdout().is_terminal() || total == 0 {
         return None;
@@ -363,15 +537,25 @@ fn write_credentials(
     folder: Option<PathBuf>,
     data_dir: &Path,
 ) -> anyhow::Result<PathBuf> {
+    write_credentials_named(credentials, folder, data_dir, "import")
+}
+
+/// The credentials sheets in `folder`, or in `data_dir/credentials/<what>-<time>/`.
+fn write_credentials_named(
+    credentials: &[Credential],
+    folder: Option<PathBuf>,
+    data_dir: &Path,
+    what: &str,
+) -> anyhow::Result<PathBuf> {
     let folder = match folder {
         Some(folder) => folder,
         None => {
             let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
             let base = data_dir.join("credentials");
-            let mut folder = base.join(format!("import-{stamp}"));
+            let mut folder = base.join(format!("{what}-{stamp}"));
             let mut n = 2;
             while folder.exists() {
-                folder = base.join(format!("import-{stamp}-{n}"));
+                folder = base.join(format!("{what}-{stamp}-{n}"));
                 n += 1;
             }
             folder

@@ -6,6 +6,9 @@
 //! ```text
 //! hopthu admin grant ADDRESS (--focal | --unit CODE) | admin list | admin revoke ADDRESS
 //! hopthu lifecycle file KIND [--person ADDRESS] [--unit CODE] [--name NAME] [--reason TEXT]
+//! hopthu lifecycle file unit_create --code C --kind K --name N [--parent P] [--approve]
+//! hopthu lifecycle file unit_rename --unit C --name N | unit_move --unit C --parent P
+//! hopthu lifecycle file unit_merge --unit C --into D | unit_dissolve --unit C
 //! hopthu lifecycle bulk FILE [--approve]     (CSV: kind,person,unit,full_name,position,…,reason)
 //! hopthu lifecycle list | approve ID | reject ID [--note TEXT] | notice ID [--html]
 //! hopthu lifecycle sweep [--as-of DATE] [--dry-run] [--format text|json]
@@ -50,21 +53,37 @@ pub enum AdminCommand {
     },
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum LifecycleCommand {
     /// Lập yêu cầu / file a change request: new_hire, transfer_in, transfer, resignation, death,
-    /// retirement, transfer_out, reissue, head_change.
+    /// retirement, transfer_out, reissue, head_change; and the units' unit_create, unit_rename,
+    /// unit_move, unit_merge, unit_dissolve.
     File {
         kind: String,
         /// The person's address (all kinds but new_hire and transfer_in).
         #[arg(long)]
         person: Option<String>,
-        /// Unit code: the hiring unit, or the destination of a transfer.
+        /// Unit code: the hiring unit, the destination of a transfer, the unit a unit_* change
+        /// concerns.
         #[arg(long)]
         unit: Option<String>,
-        /// Full name of a new hire.
+        /// Full name of a new hire; a unit's (new) name for unit_create and unit_rename.
         #[arg(long)]
         name: Option<String>,
+        /// unit_create: the new unit's code.
+        #[arg(long)]
+        code: Option<String>,
+        /// unit_create: the new unit's kind (a kind id of [naming]: department, commune…).
+        #[arg(long = "kind")]
+        unit_kind: Option<String>,
+        /// unit_create, unit_move: the parent unit's code.
+        #[arg(long)]
+        parent: Option<String>,
+        /// unit_merge: the code of the unit that takes over.
+        #[arg(long)]
+        into: Option<String>,
         #[arg(long)]
         position: Option<String>,
         #[arg(long)]
@@ -221,6 +240,10 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
             person,
             unit,
             name,
+            code,
+            unit_kind,
+            parent,
+            into,
             position,
             staff_id,
             phone,
@@ -230,17 +253,30 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
             approve,
             config,
         } => {
+            // --name is a unit's name for the unit_* kinds, a person's full name otherwise.
+            let unit_change = hopthu_core::directory::ChangeKind::parse(&kind)
+                .is_some_and(|k| k.is_unit_change());
+            let (full_name, name) = if unit_change {
+                (None, name)
+            } else {
+                (name, None)
+            };
             let input = ChangeInput {
                 kind,
                 person,
                 unit,
-                full_name: name,
+                full_name,
                 position,
                 staff_id,
                 phone,
                 public,
                 reason,
                 keep_delegates,
+                code,
+                unit_kind,
+                name,
+                parent,
+                into,
             };
             let core = open(config.as_deref()).await?;
             let result = file_one(&core, &actor, &input, approve).await;
@@ -505,6 +541,11 @@ fn read_bulk(path: &std::path::Path) -> anyhow::Result<Vec<(usize, ChangeInput)>
                 keep_delegates: get("keep_delegates")
                     .map(|v| v.split(',').map(|a| a.trim().to_string()).collect())
                     .unwrap_or_default(),
+                code: get("code"),
+                unit_kind: get("unit_kind"),
+                name: get("name"),
+                parent: get("parent"),
+                into: get("into"),
             },
         ));
     }

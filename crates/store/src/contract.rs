@@ -101,6 +101,15 @@
 //!     the document, a recipient row each and the audit rows together; a number already
 //!     issued by the unit that year is a `Conflict` with nothing written. The first opening
 //!     and the first acknowledgement of a recipient stay. (`a_document_is_delivered_with_its_rows`)
+//! 18. **A reorganisation is one transaction, and no address is lost.** The
+//!     [`crate::UnitEffect`]s of a [`crate::LifecycleStore::write_lifecycle`] apply in order
+//!     with its audit rows, or none does. A unit whose address changes or which is merged
+//!     leaves its old address as an alias of the new one (aliases to it follow, one hop), so
+//!     mail to it still arrives; a merged unit's folders move into the receiving mailbox under
+//!     a prefix with their messages; a merged or dissolved unit keeps its row (history names
+//!     it) but leaves [`crate::DirectoryStore::units`]; a unit that still holds people or
+//!     units cannot go, and a parent change that makes a cycle is refused.
+//!     (`a_reorganisation_moves_units_people_mail_and_addresses_in_one_write`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -165,6 +165,56 @@ pub enum LifecycleEffect {
         hash: String,
         must_change: bool,
     },
+    /// A change to the organisation tree (units created, renamed, moved, merged, dissolved).
+    Unit(UnitEffect),
+}
+
+/// A change to the organisation tree after go-live (Đ6), applied in order with the other
+/// effects of a lifecycle write: a reorganisation is many of them in ONE transaction. Units
+/// are named by id when they exist before the write, by code where an earlier effect of the
+/// same write may have created or re-coded them.
+#[derive(Debug, Clone)]
+pub enum UnitEffect {
+    /// New units with their mailboxes (standard folders), parents by code: stored, or earlier
+    /// in the list.
+    Create {
+        units: Vec<crate::NewUnit>,
+        folders: &'static [(&'static str, Option<crate::SpecialUse>)],
+    },
+    /// A unit's code, kind and name (a rename; a reorganisation's unit that continues under a
+    /// new code). Its mailbox's display name follows the name.
+    Rename {
+        unit: UnitId,
+        code: String,
+        kind: String,
+        name: String,
+    },
+    /// A unit's address changes, and its mailbox's with it; the old address becomes an alias
+    /// of the new one and the aliases to the old one follow (one hop).
+    Readdress { unit: UnitId, address: String },
+    /// The unit's parent, by code (`None`: the top of the tree).
+    Reparent {
+        unit: UnitId,
+        parent_code: Option<String>,
+    },
+    /// Every person of `from` moves to the unit coded `into`; the head of `from` is no longer
+    /// its head.
+    MovePeople { from: UnitId, into: String },
+    /// `from` is merged into the unit coded `into`: its mailbox's folders move into `into`'s
+    /// mailbox under `folder_prefix/` (messages, UIDs and flags kept; a new UIDVALIDITY; no
+    /// special use), its delegations end, its address becomes an alias of `into`'s and the
+    /// aliases to it follow, its mailbox account goes, its administrators' scope moves to
+    /// `into`, and it leaves the directory (`dissolved_at`, `merged_into`). People and child
+    /// units still in it are a [`crate::StoreError::Conflict`]: move them first.
+    Merge {
+        from: UnitId,
+        into: String,
+        folder_prefix: String,
+    },
+    /// The unit leaves the directory: its mailbox is revoked (no sign-in, no delivery, data
+    /// kept), its delegations end. People or child units still in it, or administrators
+    /// confined to it, are a [`crate::StoreError::Conflict`].
+    Dissolve { unit: UnitId },
 }
 
 /// The decision of a filed change request.
@@ -455,8 +505,234 @@ mod tests {
         assert_eq!(store.notices().await.unwrap().len(), 2);
     }
 
+    fn new_unit(code: &str, kind: &str, parent: Option<&str>, local: &str) -> NewUnit {
+        NewUnit {
+            code: code.into(),
+            kind: kind.into(),
+            name: format!("Đơn vị {code}"),
+            parent_code: parent.map(Into::into),
+            address: format!("{local}@caobang.gov.vn"),
+            password_hash: "h".into(),
+            must_change_password: true,
+        }
+    }
+
+    async fn a_reorganisation_moves_units_people_mail_and_addresses_in_one_write(kind: Kind) {
+        use crate::{AliasRecord, Delivery};
+        let store = open(kind).await;
+        let folders: &'static [(&'static str, Option<SpecialUse>)] =
+            &[("INBOX", None), ("Sent", Some(SpecialUse::Sent))];
+        let person = |unit: &str, local: &str| NewPerson {
+            full_name: "Nông Văn Đạt".into(),
+            unit_code: unit.into(),
+            position: None,
+            staff_id: None,
+            phone: None,
+            address: format!("{local}@caobang.gov.vn"),
+            public: true,
+            head: true,
+            password_hash: "h".into(),
+            must_change_password: true,
+        };
+        let created = store
+            .create_directory(&NewDirectory {
+                units: &[
+                    new_unit("D1", "district", None, "baolac"),
+                    new_unit("C1", "commune", Some("D1"), "hungdao.baolac"),
+                    new_unit("C2", "commune", Some("D1"), "xuanhoa"),
+                ],
+                people: &[person("C1", "datnv"), person("C2", "hoanv")],
+                aliases: &[AliasRecord {
+                    address: "xuanhoa.cu@caobang.gov.vn".into(),
+                    target: "xuanhoa@caobang.gov.vn".into(),
+                }],
+                folders,
+                created_at: 1,
+            })
+            .await
+            .unwrap();
+        let [(d1, _), (c1, c1_account), (c2, c2_account)] = created.units[..] else {
+            panic!("three units")
+        };
+        let c2_inbox = store
+            .mailbox_by_name(c2_account, "INBOX")
+            .await
+            .unwrap()
+            .unwrap();
+        let body = b"Subject: x\r\n\r\nthu cua xa Xuan Hoa\r\n".to_vec();
+        let blob = store
+            .blobs()
+            .put(std::sync::Arc::new(body.clone()))
+            .await
+            .unwrap();
+        store
+            .deliver(&Delivery {
+                blob: &blob,
+                size: body.len() as u32,
+                internal_date: 1,
+                flags: &hopthu_model::Flags::new(),
+                targets: &[c2_inbox.id],
+                queue: None,
+            })
+            .await
+            .unwrap();
+
+        // One write: a new top unit, C1 continues under a new code and address below it, C2's
+        // people and mail go to C1, D1 is dissolved once empty.
+        let effects: Vec<LifecycleEffect> = [
+            UnitEffect::Create {
+                units: vec![new_unit("N0", "province", None, "tinh")],
+                folders,
+            },
+            UnitEffect::Rename {
+                unit: c1,
+                code: "N1".into(),
+                kind: "commune".into(),
+                name: "Xã Hưng Đạo".into(),
+            },
+            UnitEffect::Readdress {
+                unit: c1,
+                address: "hungdao@caobang.gov.vn".into(),
+            },
+            UnitEffect::Reparent {
+                unit: c1,
+                parent_code: Some("N0".into()),
+            },
+            UnitEffect::MovePeople {
+                from: c2,
+                into: "N1".into(),
+            },
+            UnitEffect::Merge {
+                from: c2,
+                into: "N1".into(),
+                folder_prefix: "Lưu trữ/xuanhoa".into(),
+            },
+            UnitEffect::Dissolve { unit: d1 },
+        ]
+        .into_iter()
+        .map(LifecycleEffect::Unit)
+        .collect();
+        store
+            .write_lifecycle(&LifecycleWrite {
+                at: 50,
+                effects: &effects,
+                audit: &[audit("directory.reorganise")],
+                ..LifecycleWrite::default()
+            })
+            .await
+            .unwrap();
+
+        let units = store.units().await.unwrap();
+        let codes: Vec<&str> = units.iter().map(|u| u.code.as_str()).collect();
+        assert_eq!(codes, ["N1", "N0"], "merged and dissolved units leave");
+        let n0 = units.iter().find(|u| u.code == "N0").unwrap();
+        let n1 = units.iter().find(|u| u.code == "N1").unwrap();
+        assert_eq!((n1.id, n1.parent), (c1, Some(n0.id)));
+        assert_eq!(n1.address, "hungdao@caobang.gov.vn");
+        assert_eq!(n1.head, created.people.first().map(|p| p.0));
+        let people = store.people().await.unwrap();
+        assert!(people.iter().all(|p| p.unit == c1), "{people:?}");
+        // The unit mailbox answers at its new address; the old ones are aliases of it, and an
+        // alias to a merged address follows it (one hop).
+        assert_eq!(
+            store
+                .account_by_address("hungdao@caobang.gov.vn")
+                .await
+                .unwrap()
+                .map(|a| a.id),
+            Some(c1_account)
+        );
+        for old in [
+            "hungdao.baolac@caobang.gov.vn",
+            "xuanhoa@caobang.gov.vn",
+            "xuanhoa.cu@caobang.gov.vn",
+        ] {
+            assert_eq!(
+                store.alias_target(old).await.unwrap().as_deref(),
+                Some("hungdao@caobang.gov.vn"),
+                "{old}"
+            );
+        }
+        // C2's mail is in C1's mailbox under the prefix, without special use; its account is
+        // gone.
+        let names: Vec<(String, Option<SpecialUse>)> = store
+            .mailboxes(c1_account)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.name, m.special_use))
+            .collect();
+        for wanted in [
+            "Lưu trữ",
+            "Lưu trữ/xuanhoa",
+            "Lưu trữ/xuanhoa/INBOX",
+            "Lưu trữ/xuanhoa/Sent",
+        ] {
+            assert!(
+                names.iter().any(|(n, u)| n == wanted && u.is_none()),
+                "{wanted} in {names:?}"
+            );
+        }
+        let moved = store
+            .mailbox_by_name(c1_account, "Lưu trữ/xuanhoa/INBOX")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.messages(moved.id).await.unwrap().len(), 1);
+        assert!(store.account(c2_account).await.unwrap().is_none());
+        assert!(
+            store
+                .subscriptions(c1_account)
+                .await
+                .unwrap()
+                .contains(&"Lưu trữ/xuanhoa/INBOX".to_string())
+        );
+        assert_eq!(store.audit_log().await.unwrap().len(), 1);
+
+        // A unit that still holds people cannot go, and the failed write changes nothing.
+        let err = store
+            .write_lifecycle(&LifecycleWrite {
+                at: 60,
+                effects: &[
+                    LifecycleEffect::Unit(UnitEffect::Reparent {
+                        unit: c1,
+                        parent_code: None,
+                    }),
+                    LifecycleEffect::Unit(UnitEffect::Dissolve { unit: c1 }),
+                ],
+                audit: &[audit("x")],
+                ..LifecycleWrite::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        let n1 = store
+            .units()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.code == "N1")
+            .unwrap();
+        assert_eq!(n1.parent, Some(n0.id));
+        assert_eq!(store.audit_log().await.unwrap().len(), 1);
+        // A cycle is refused.
+        let err = store
+            .write_lifecycle(&LifecycleWrite {
+                at: 70,
+                effects: &[LifecycleEffect::Unit(UnitEffect::Reparent {
+                    unit: n0.id,
+                    parent_code: Some("N1".into()),
+                })],
+                ..LifecycleWrite::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    }
+
     on_each_backend!(
         a_decision_applies_once_with_its_audit_rows_in_a_chain,
-        a_notice_number_is_given_once_per_year
+        a_notice_number_is_given_once_per_year,
+        a_reorganisation_moves_units_people_mail_and_addresses_in_one_write
     );
 }

@@ -226,12 +226,25 @@ pub struct ImportApplied {
 }
 
 /// What the directory holds already, as the planner needs it.
-struct Snapshot {
-    units: Vec<UnitRecord>,
-    people: Vec<PersonRecord>,
-    aliases: Vec<AliasRecord>,
-    reserved: Vec<ReservedName>,
-    addresses: Vec<String>,
+pub(super) struct Snapshot {
+    pub(super) units: Vec<UnitRecord>,
+    pub(super) people: Vec<PersonRecord>,
+    pub(super) aliases: Vec<AliasRecord>,
+    pub(super) reserved: Vec<ReservedName>,
+    pub(super) addresses: Vec<String>,
+}
+
+impl Core {
+    /// The directory as the planners read it.
+    pub(super) async fn snapshot(&self) -> Result<Snapshot, Error> {
+        Ok(Snapshot {
+            units: self.store.units().await?,
+            people: self.store.people().await?,
+            aliases: self.store.aliases().await?,
+            reserved: self.store.reserved_names().await?,
+            addresses: self.store.account_addresses().await?,
+        })
+    }
 }
 
 impl Core {
@@ -254,13 +267,7 @@ impl Core {
         if !problems.is_empty() {
             return Err(ImportError::Refused(problems));
         }
-        let snapshot = Snapshot {
-            units: self.store.units().await?,
-            people: self.store.people().await?,
-            aliases: self.store.aliases().await?,
-            reserved: self.store.reserved_names().await?,
-            addresses: self.store.account_addresses().await?,
-        };
+        let snapshot = self.snapshot().await?;
         let mut naming = self.config.naming.clone();
         if let Some(style) = request.person_duplicates {
             naming.person_duplicates = style;
@@ -381,7 +388,7 @@ impl Core {
 
 /// Hashes every password with the light argon2id of generated secrets, on two threads (the
 /// machine's cores), reporting progress every few hashes.
-fn hash_all(
+pub(super) fn hash_all(
     passwords: &[String],
     progress: &(dyn Fn(ImportProgress) + Send + Sync),
 ) -> Result<Vec<String>, Error> {
@@ -423,10 +430,11 @@ fn hash_all(
 }
 
 /// Turns a sheet into the rows of one kind of file, or every fault with its line.
-type RowsOf<R> = fn(&[super::parse::SheetRow], &str) -> Result<Vec<R>, Vec<(usize, RowFault)>>;
+pub(super) type RowsOf<R> =
+    fn(&[super::parse::SheetRow], &str) -> Result<Vec<R>, Vec<(usize, RowFault)>>;
 
 /// Reads one file into rows, recording its problems.
-fn read_file<R>(
+pub(super) fn read_file<R>(
     source: &ImportSource,
     file: Table,
     domain: &str,
@@ -463,15 +471,39 @@ struct Sources<'a> {
 }
 
 /// The local part of an address (the part before the last `@`).
-fn local_of(address: &str) -> &str {
+pub(super) fn local_of(address: &str) -> &str {
     address.rsplit_once('@').map_or(address, |(l, _)| l)
 }
 
 /// Whether an address is in `domain`.
-fn in_domain(address: &str, domain: &str) -> bool {
+pub(super) fn in_domain(address: &str, domain: &str) -> bool {
     address
         .rsplit_once('@')
         .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+}
+
+/// Everything given already, but the units (which the caller adds as it needs): account
+/// addresses, reserved names, aliases and people share the namespace (R11, R12). Later
+/// insertions name the holder better, so plain addresses go first.
+pub(super) fn namespace(snapshot: &Snapshot, domain: &str) -> Taken {
+    let mut taken = Taken::new();
+    for address in &snapshot.addresses {
+        if in_domain(address, domain) {
+            taken.add_address(local_of(address));
+        }
+    }
+    for reserved in &snapshot.reserved {
+        taken.add_reserved(&reserved.local);
+    }
+    for alias in &snapshot.aliases {
+        if in_domain(&alias.address, domain) {
+            taken.add_alias(local_of(&alias.address), Some(local_of(&alias.target)));
+        }
+    }
+    for person in &snapshot.people {
+        taken.add_person(local_of(&person.address), &person.full_name);
+    }
+    taken
 }
 
 /// Plans every row (pure: the directory comes in `snapshot`).
@@ -497,25 +529,7 @@ fn plan_rows(
         fault,
     };
 
-    // Everything given already shares the namespace (R11, R12). Later insertions name the
-    // holder better, so plain addresses go first.
-    let mut taken = Taken::new();
-    for address in &snapshot.addresses {
-        if in_domain(address, domain) {
-            taken.add_address(local_of(address));
-        }
-    }
-    for reserved in &snapshot.reserved {
-        taken.add_reserved(&reserved.local);
-    }
-    for alias in &snapshot.aliases {
-        if in_domain(&alias.address, domain) {
-            taken.add_alias(local_of(&alias.address), Some(local_of(&alias.target)));
-        }
-    }
-    for person in &snapshot.people {
-        taken.add_person(local_of(&person.address), &person.full_name);
-    }
+    let mut taken = namespace(snapshot, domain);
     for unit in &snapshot.units {
         taken.add_unit(ExistingUnit {
             code: unit.code.clone(),

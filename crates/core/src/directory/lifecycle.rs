@@ -51,10 +51,20 @@ pub enum ChangeKind {
     /// Thay đổi lãnh đạo đơn vị: the person becomes the head of the unit and owner of its
     /// mailbox (Đ12.3); the former head's and every delegate's rights end.
     HeadChange,
+    /// Thành lập đơn vị: a new unit with its mailbox.
+    UnitCreate,
+    /// Đổi tên đơn vị: a new name, and the address its rules give (the old one an alias).
+    UnitRename,
+    /// Chuyển đơn vị: a new parent; the address stays.
+    UnitMove,
+    /// Hợp nhất đơn vị: people, units, mailbox contents and address go to another unit.
+    UnitMerge,
+    /// Giải thể đơn vị: an empty unit leaves the directory; its mailbox is revoked.
+    UnitDissolve,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 9] = [
+    pub const ALL: [ChangeKind; 14] = [
         ChangeKind::NewHire,
         ChangeKind::TransferIn,
         ChangeKind::Transfer,
@@ -64,6 +74,11 @@ impl ChangeKind {
         ChangeKind::TransferOut,
         ChangeKind::Reissue,
         ChangeKind::HeadChange,
+        ChangeKind::UnitCreate,
+        ChangeKind::UnitRename,
+        ChangeKind::UnitMove,
+        ChangeKind::UnitMerge,
+        ChangeKind::UnitDissolve,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +92,11 @@ impl ChangeKind {
             ChangeKind::TransferOut => "transfer_out",
             ChangeKind::Reissue => "reissue",
             ChangeKind::HeadChange => "head_change",
+            ChangeKind::UnitCreate => "unit_create",
+            ChangeKind::UnitRename => "unit_rename",
+            ChangeKind::UnitMove => "unit_move",
+            ChangeKind::UnitMerge => "unit_merge",
+            ChangeKind::UnitDissolve => "unit_dissolve",
         }
     }
 
@@ -96,7 +116,24 @@ impl ChangeKind {
             ChangeKind::TransferOut => "Chuyển công tác ra ngoài",
             ChangeKind::Reissue => "Cấp lại hộp thư",
             ChangeKind::HeadChange => "Thay đổi lãnh đạo đơn vị (bàn giao hộp thư đơn vị)",
+            ChangeKind::UnitCreate => "Thành lập đơn vị",
+            ChangeKind::UnitRename => "Đổi tên đơn vị",
+            ChangeKind::UnitMove => "Chuyển đơn vị trực thuộc",
+            ChangeKind::UnitMerge => "Hợp nhất đơn vị",
+            ChangeKind::UnitDissolve => "Giải thể đơn vị",
         }
+    }
+
+    /// A change to the organisation tree rather than to a person.
+    pub fn is_unit_change(self) -> bool {
+        matches!(
+            self,
+            ChangeKind::UnitCreate
+                | ChangeKind::UnitRename
+                | ChangeKind::UnitMove
+                | ChangeKind::UnitMerge
+                | ChangeKind::UnitDissolve
+        )
     }
 
     fn creates(self) -> bool {
@@ -141,6 +178,21 @@ pub struct ChangeInput {
     /// every other delegation ends on approval (Đ12.3).
     #[serde(default)]
     pub keep_delegates: Vec<String>,
+    /// A unit change: the new unit's code (unit_create).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// A unit change: the new unit's kind (unit_create; a kind id of `[naming]`).
+    #[serde(default)]
+    pub unit_kind: Option<String>,
+    /// A unit change: the unit's (new) name (unit_create, unit_rename).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A unit change: the parent's code (unit_create, unit_move).
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// A unit change: the receiving unit's code (unit_merge).
+    #[serde(default)]
+    pub into: Option<String>,
 }
 
 /// What is kept of a request besides its columns.
@@ -215,6 +267,19 @@ impl Core {
                 ChangeKind::ALL.map(|k| k.as_str()).join(", ")
             ))
         })?;
+        if kind.is_unit_change() {
+            return self.file_unit_change(actor, kind, input).await;
+        }
+        if input.code.is_some()
+            || input.unit_kind.is_some()
+            || input.name.is_some()
+            || input.parent.is_some()
+            || input.into.is_some()
+        {
+            return Err(Error::invalid(
+                "code, unit_kind, name, parent and into are only for the unit_* kinds",
+            ));
+        }
         let mut payload = Payload {
             filed_by_focal: actor.is_focal(),
             ..Payload::default()
@@ -497,6 +562,9 @@ impl Core {
         }
         let kind = ChangeKind::parse(&record.kind)
             .ok_or_else(|| Error::new(ErrorKind::Internal, "unknown change kind stored"))?;
+        if kind.is_unit_change() {
+            return self.approve_unit_change(actor, &record, kind, note).await;
+        }
         let payload: Payload = serde_json::from_str(&record.payload)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("change payload: {e}")))?;
         let unit = self.unit_by_id(record.unit).await?;

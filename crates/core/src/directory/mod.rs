@@ -19,7 +19,9 @@ mod lifecycle;
 pub mod notice;
 mod parse;
 mod publish;
+mod reorganise;
 mod sweep;
+mod unit_change;
 
 pub use files::{ImportProblem, PEOPLE_COLUMNS, RowFault, UNIT_COLUMNS};
 pub use hopthu_store::{AliasRecord, PersonRecord, PersonState, ReservedName, UnitRecord};
@@ -30,6 +32,10 @@ pub use import::{
 pub use lifecycle::{Approved, ChangeInput, ChangeKind, ChangeView};
 pub use parse::{MAX_FILE_BYTES, ReadError};
 pub use publish::{Lookup, PublicDirectory, PublicPerson, PublicUnit};
+pub use reorganise::{
+    ARCHIVE_FOLDER, AliasChange, MergedUnit, PersonMove, PlannedUnit, ReorganiseApplied,
+    ReorganiseError, ReorganisePlan, ReorganiseRequest, UnitFate,
+};
 pub use sweep::{SweepItem, SweepReport};
 
 use hopthu_model::EmailAddress;

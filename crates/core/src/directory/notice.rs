@@ -16,6 +16,8 @@ pub enum NoticeKind {
     Transfer,
     /// A unit mailbox handed over to a new head (Đ12.3).
     Handover,
+    /// Units created, renamed, moved, merged or dissolved (Đ6 after go-live).
+    Reorganise,
 }
 
 impl NoticeKind {
@@ -26,6 +28,7 @@ impl NoticeKind {
             NoticeKind::Revoke => "Về việc thu hồi hộp thư điện tử",
             NoticeKind::Transfer => "Về việc điều chuyển hộp thư điện tử",
             NoticeKind::Handover => "Về việc bàn giao hộp thư điện tử của đơn vị",
+            NoticeKind::Reorganise => "Về việc sắp xếp đơn vị và hộp thư điện tử",
         }
     }
 
@@ -35,6 +38,7 @@ impl NoticeKind {
             NoticeKind::Revoke => "thu hồi",
             NoticeKind::Transfer => "điều chuyển",
             NoticeKind::Handover => "bàn giao",
+            NoticeKind::Reorganise => "sắp xếp",
         }
     }
 }

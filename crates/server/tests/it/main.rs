@@ -17,6 +17,7 @@ mod mta;
 mod needs;
 mod nodes;
 mod pop3;
+mod reorganise;
 mod s3;
 mod server;
 mod smtp;

@@ -41,6 +41,8 @@ mod migrate;
 mod queue;
 #[path = "../sql/rate.rs"]
 mod rate;
+#[path = "../sql/reorganise.rs"]
+mod reorganise;
 #[path = "../sql/search.rs"]
 mod search;
 #[path = "../sql/web.rs"]
@@ -83,6 +85,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         8,
         include_str!("../../migrations/postgres/0008_documents.sql"),
+    ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_unit_dissolution.sql"),
     ),
 ];
 

@@ -75,7 +75,10 @@ fn conflict(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     }
 }
 
-async fn create_directory_in(tx: &mut Tx, batch: &NewDirectory<'_>) -> Result<CreatedDirectory> {
+pub(super) async fn create_directory_in(
+    tx: &mut Tx,
+    batch: &NewDirectory<'_>,
+) -> Result<CreatedDirectory> {
     // No other writer hands out ids in these tables until this transaction ends.
     dialect::lock_for_explicit_ids(tx, &IdTable::ALL.map(IdTable::name)).await?;
     // Unit codes already stored, then the ids this batch hands out.
@@ -307,7 +310,8 @@ impl crate::DirectoryStore for Backend {
     async fn units(&self) -> Result<Vec<UnitRecord>> {
         sqlx::query(
             "SELECT u.*, a.last_access_at, a.revoked_at FROM units u
-               LEFT JOIN accounts a ON a.id = u.account_id ORDER BY u.id",
+               LEFT JOIN accounts a ON a.id = u.account_id
+              WHERE u.dissolved_at IS NULL ORDER BY u.id",
         )
         .fetch_all(&self.read)
         .await?

@@ -235,6 +235,9 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
                     .execute(&mut **tx)
                     .await?;
             }
+            LifecycleEffect::Unit(effect) => {
+                super::reorganise::apply(tx, write.at, effect).await?;
+            }
         }
     }
     for (account, since, days) in write.warnings {

@@ -40,6 +40,8 @@ mod migrate;
 mod queue;
 #[path = "../sql/rate.rs"]
 mod rate;
+#[path = "../sql/reorganise.rs"]
+mod reorganise;
 #[path = "../sql/search.rs"]
 mod search;
 #[path = "../sql/web.rs"]
@@ -111,6 +113,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         19,
         include_str!("../../migrations/sqlite/0019_documents.sql"),
+    ),
+    (
+        20,
+        include_str!("../../migrations/sqlite/0020_unit_dissolution.sql"),
     ),
 ];
 

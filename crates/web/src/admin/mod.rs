@@ -262,6 +262,11 @@ fn kind_label(t: T, kind: ChangeKind) -> &'static str {
             ChangeKind::TransferOut => "Transfer out",
             ChangeKind::Reissue => "Re-issue",
             ChangeKind::HeadChange => "New head of unit (unit mailbox handover)",
+            ChangeKind::UnitCreate => "New unit",
+            ChangeKind::UnitRename => "Unit renamed",
+            ChangeKind::UnitMove => "Unit moved",
+            ChangeKind::UnitMerge => "Units merged",
+            ChangeKind::UnitDissolve => "Unit dissolved",
         },
     }
 }
@@ -563,6 +568,34 @@ async fn change_form(
                 ))
             }
             input id="keep_delegates" name="keep_delegates";
+            fieldset {
+                legend { (t.s("Thay đổi đơn vị (unit_*)", "Unit changes (unit_*)")) }
+                label for="code" { (t.s("Mã đơn vị mới (thành lập)", "New unit's code (create)")) }
+                input id="code" name="code";
+                label for="unit_kind" { (t.s("Loại đơn vị (thành lập)", "Unit kind (create)")) }
+                select id="unit_kind" name="unit_kind" {
+                    option value="" { "—" }
+                    @for k in &state.core.config().naming.kinds {
+                        option value=(k.id) { (k.id) }
+                    }
+                }
+                label for="name" { (t.s("Tên đơn vị (thành lập, đổi tên)", "Unit name (create, rename)")) }
+                input id="name" name="name";
+                label for="parent" { (t.s("Đơn vị cấp trên (thành lập, chuyển)", "Parent unit (create, move)")) }
+                select id="parent" name="parent" {
+                    option value="" { "—" }
+                    @for u in &units {
+                        option value=(u.code) { (u.code) " — " (u.name) }
+                    }
+                }
+                label for="into" { (t.s("Hợp nhất vào đơn vị", "Merge into unit")) }
+                select id="into" name="into" {
+                    option value="" { "—" }
+                    @for u in &units {
+                        option value=(u.code) { (u.code) " — " (u.name) }
+                    }
+                }
+            }
             label for="reason" { (t.s("Lý do / căn cứ", "Reason / reference")) }
             input id="reason" name="reason";
             label {
@@ -603,6 +636,17 @@ struct ChangeForm {
     /// head_change: the delegates the new head confirms, comma separated.
     #[serde(default)]
     keep_delegates: String,
+    /// unit_* kinds.
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    unit_kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    parent: String,
+    #[serde(default)]
+    into: String,
     #[serde(default)]
     public: String,
 }
@@ -634,6 +678,11 @@ async fn file_change(
             .map(|a| a.trim().to_string())
             .filter(|a| !a.is_empty())
             .collect(),
+        code: some(form.code),
+        unit_kind: some(form.unit_kind),
+        name: some(form.name),
+        parent: some(form.parent),
+        into: some(form.into),
     };
     match state.core.file_change(&c.actor, &input).await {
         Ok(change) => see_other(&format!("/admin/changes?filed={}", change.id)),
