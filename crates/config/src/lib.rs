@@ -16,6 +16,7 @@ mod blobs;
 mod directory;
 mod documents;
 mod lifecycle;
+mod report;
 pub mod store;
 mod transport;
 mod web;
@@ -24,6 +25,7 @@ pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3, parse as parse_blobs};
 pub use directory::{Directory, RawDirectory};
 pub use documents::{DocumentKind, Documents, RawCatalogueEntry, RawDocuments, SecrecyLevel};
 pub use lifecycle::{Lifecycle, RawLifecycle};
+pub use report::{RawReport, Report};
 pub use transport::*;
 pub use web::{IpNet, RawWeb, Web};
 
@@ -90,6 +92,8 @@ pub struct RawConfig {
     pub documents: RawDocuments,
     /// The published directory (Đ6): whether heads of units are published.
     pub directory: RawDirectory,
+    /// The six-monthly report (Đ17): public holidays, which are not working days (Đ13.1).
+    pub report: RawReport,
 }
 
 /// `[listen]`: one key per service.
@@ -207,6 +211,8 @@ pub struct Config {
     pub documents: Documents,
     /// The published directory (Đ6).
     pub directory: Directory,
+    /// The six-monthly report (Đ17).
+    pub report: Report,
 }
 
 /// Validated listeners; `None` = not started.
@@ -453,6 +459,7 @@ impl RawConfig {
         let auth = auth::validate(self.auth, &mut problems);
         let documents = documents::validate(self.documents, &mut problems);
         let directory = directory::validate(self.directory);
+        let report = report::validate(self.report, &mut problems);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -482,6 +489,7 @@ impl RawConfig {
             auth,
             documents,
             directory,
+            report,
         })
     }
 }

@@ -27,6 +27,7 @@ pub mod dns;
 pub mod documents;
 pub mod dsn;
 mod error;
+pub mod ledger;
 mod limits;
 mod mail;
 mod mail_clients;
@@ -95,6 +96,8 @@ pub struct Core {
     /// When this process last recorded that an owner or delegate opened each unit mailbox
     /// (`shared.rs`: at most one write per unit mailbox per `ACCESS_RECORD_INTERVAL`).
     unit_access: std::sync::Mutex<std::collections::HashMap<AccountId, i64>>,
+    /// The day and openings this process last recorded per account (`ledger.rs`).
+    opens: std::sync::Mutex<std::collections::HashMap<AccountId, (i64, u32)>>,
     /// Wakes the outbound queue runner when mail is queued (see `queue.rs`).
     queue_wake: tokio::sync::Notify,
     /// Connections, submissions and failed sign-ins per IP/account (`limits.rs`).
@@ -169,6 +172,7 @@ impl Core {
             events,
             maildrop_locks: Arc::default(),
             unit_access: Default::default(),
+            opens: Default::default(),
             queue_wake: tokio::sync::Notify::new(),
             rate_limits: RateLimits::default(),
             metrics: metrics::Metrics::default(),

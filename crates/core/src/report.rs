@@ -20,35 +20,27 @@ pub struct UnitReport {
     /// Mailboxes (people and the unit mailbox) signed in to at least once in the period.
     pub signed_in: u64,
     /// Đ13.1: the share of person-days (active people × working days of the period so far)
-    /// on which the person signed in at least twice; `None` without people or working days.
+    /// on which the person opened their mailbox at least twice (the ledger of openings),
+    /// in percent; `None` without people or working days.
     pub compliance_percent: Option<u32>,
+    /// The person-days counted in `compliance_percent`: (at least two openings, possible).
+    pub open_days: (u64, u64),
     /// Official documents the unit dispatched electronically in the period (Đ15, Đ17).
     pub documents: u64,
 }
 
-/// Working days (Monday to Friday, Vietnam time) in `[from, to)`, not counting days after
-/// `now`.
 /// Vietnam's offset from UTC (UTC+7, no daylight saving): where its days start.
 pub const VIETNAM_UTC_OFFSET: i64 = 7 * 3600;
 
-pub fn working_days(from: i64, to: i64, now: i64) -> u64 {
-    use chrono::Datelike;
-    const VN: i64 = VIETNAM_UTC_OFFSET;
-    let day = |t: i64| chrono::DateTime::from_timestamp(t + VN, 0).map(|d| d.date_naive());
-    let (Some(mut d), Some(end)) = (day(from), day(to.min(now.saturating_add(1)) - 1)) else {
-        return 0;
-    };
-    let mut n = 0;
-    while d <= end {
-        if d.weekday().num_days_from_monday() < 5 {
-            n += 1;
-        }
-        d = match d.succ_opt() {
-            Some(next) => next,
-            None => break,
-        };
-    }
-    n
+/// The working days in `[from, to)` not after `now`, as days since 1970-01-01 in Vietnam:
+/// Monday to Friday less the configured public holidays (Đ13.1).
+pub fn working_day_list(from: i64, to: i64, now: i64, report: &hopthu_config::Report) -> Vec<i64> {
+    let first = crate::ledger::local_day(from);
+    let last = crate::ledger::local_day(to.min(now.saturating_add(1)) - 1);
+    // 1970-01-01 was a Thursday: (day + 3) % 7 is 0 on Mondays.
+    (first..=last)
+        .filter(|d| (d + 3).rem_euclid(7) < 5 && !report.is_holiday(*d))
+        .collect()
 }
 
 impl Core {
@@ -60,7 +52,29 @@ impl Core {
             ));
         }
         let units = self.units_in_scope(actor).await?;
-        let days = working_days(from, to, crate::now());
+        let working = working_day_list(from, to, crate::now(), &self.config.report);
+        let days = working.len() as u64;
+        // Đ13.1 from the ledger of openings: person-days with two openings or more.
+        let unit_of: std::collections::HashMap<hopthu_model::AccountId, hopthu_model::UnitId> =
+            self.store
+                .people()
+                .await?
+                .into_iter()
+                .filter(|p| p.state == hopthu_store::PersonState::Active)
+                .filter_map(|p| p.account.map(|a| (a, p.unit)))
+                .collect();
+        let mut open_days: std::collections::HashMap<hopthu_model::UnitId, u64> =
+            std::collections::HashMap::new();
+        if let (Some(first), Some(last)) = (working.first(), working.last()) {
+            for (account, day, opens) in self.store.opens_between(*first, last + 1).await? {
+                if opens >= 2
+                    && working.binary_search(&day).is_ok()
+                    && let Some(unit) = unit_of.get(&account)
+                {
+                    *open_days.entry(*unit).or_default() += 1;
+                }
+            }
+        }
         let activity: std::collections::HashMap<i64, hopthu_store::UnitActivity> = self
             .store
             .unit_activity(from, to, VIETNAM_UTC_OFFSET)
@@ -78,7 +92,9 @@ impl Core {
             .into_iter()
             .filter_map(|u| {
                 let a = activity.get(&u.id.0)?;
+                let opened = open_days.get(&u.id).copied().unwrap_or(0);
                 Some(UnitReport {
+                    open_days: (opened, a.active * days),
                     documents: documents.get(&u.id).copied().unwrap_or(0),
                     code: u.code,
                     name: u.name,
@@ -89,9 +105,8 @@ impl Core {
                     sent: a.sent,
                     signed_in: a.signed_in,
                     compliance_percent: (a.active > 0 && days > 0).then(|| {
-                        (u128::from(a.compliant_days) * 100
-                            / (u128::from(a.active) * u128::from(days)))
-                        .min(100) as u32
+                        (u128::from(opened) * 100 / (u128::from(a.active) * u128::from(days)))
+                            .min(100) as u32
                     }),
                 })
             })
@@ -103,24 +118,31 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use super::working_days;
+    use super::working_day_list;
 
     #[test]
-    fn working_days_skip_weekends_and_the_future() {
+    fn working_days_skip_weekends_holidays_and_the_future() {
         // 2026-03-02 is a Monday; the days start at midnight in Vietnam (17:00 UTC before).
         let monday = 1_772_384_400;
         let day = 86_400;
-        assert_eq!(working_days(monday, monday + 7 * day, i64::MAX), 5);
-        assert_eq!(working_days(monday, monday + 14 * day, i64::MAX), 10);
-        assert_eq!(
-            working_days(monday + 5 * day, monday + 7 * day, i64::MAX),
-            0
-        );
+        let none = hopthu_config::Report::default();
+        let n = |from, to, now, r: &hopthu_config::Report| working_day_list(from, to, now, r).len();
+        assert_eq!(n(monday, monday + 7 * day, i64::MAX, &none), 5);
+        assert_eq!(n(monday, monday + 14 * day, i64::MAX, &none), 10);
+        assert_eq!(n(monday + 5 * day, monday + 7 * day, i64::MAX, &none), 0);
         // Only up to today: on Wednesday, Monday to Wednesday.
         assert_eq!(
-            working_days(monday, monday + 7 * day, monday + 2 * day + 3600),
+            n(monday, monday + 7 * day, monday + 2 * day + 3600, &none),
             3
         );
-        assert_eq!(working_days(monday, monday, i64::MAX), 0);
+        assert_eq!(n(monday, monday, i64::MAX, &none), 0);
+        // A holiday on the Tuesday is not a working day.
+        let tuesday = crate::ledger::local_day(monday) + 1;
+        let holiday = hopthu_config::Report {
+            holidays: vec![tuesday],
+        };
+        let days = working_day_list(monday, monday + 7 * day, i64::MAX, &holiday);
+        assert_eq!(days.len(), 4);
+        assert!(!days.contains(&tuesday));
     }
 }

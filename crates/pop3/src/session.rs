@@ -398,6 +398,8 @@ impl Session {
                 return self.error("-ERR [SYS/TEMP] cannot open the maildrop").await;
             }
         };
+        // Đ13.1: a POP3 session opens the mailbox.
+        self.core.note_mailbox_opened(principal.account).await;
         tracing::info!(user = %principal.address, messages = messages.len(), "signed in");
         let count = messages.len();
         self.credentials_checked = std::time::Instant::now();

@@ -13,6 +13,7 @@ mod document;
 mod lifecycle;
 mod outbound;
 mod private;
+mod report;
 mod serve;
 mod store_copy;
 mod tls;
@@ -101,6 +102,22 @@ enum Command {
     Blobs {
         #[command(subcommand)]
         command: blobs::BlobsCommand,
+    },
+    /// Báo cáo sáu tháng / the six-monthly report (Đ17) per unit and for the province.
+    Report {
+        /// First day, YYYY-MM-DD (Vietnam time).
+        #[arg(long)]
+        from: String,
+        /// Last day included, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value_t = report::ReportFormat::Json)]
+        format: report::ReportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Print the example configuration with every key documented.
     ExampleConfig,
@@ -241,6 +258,13 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Backup { command } => backup::run(command).await,
             Command::Blobs { command } => blobs::run(command).await,
             Command::Store { command } => store_copy::run(command).await,
+            Command::Report {
+                from,
+                to,
+                format,
+                out,
+                config,
+            } => report::run(&from, &to, format, out, config).await,
             Command::ExampleConfig => unreachable!("handled without a runtime"),
         }
     })

@@ -34,6 +34,7 @@ mod directory;
 mod documents;
 mod error;
 mod gc;
+mod ledger;
 mod lifecycle;
 mod mail;
 // `postgres` and `sqlite` each compile the shared SQL of `src/sql/` (`#[path]`), on purpose.
@@ -66,6 +67,7 @@ pub use directory::*;
 pub use documents::{DocumentRecord, DocumentStore, NewDocument, RecipientRecord};
 pub use error::StoreError;
 pub use gc::{DEFAULT_GRACE, GcOptions, GcReport};
+pub use ledger::LedgerStore;
 pub use lifecycle::*;
 pub use mail::MailStore;
 pub use queue::*;
@@ -220,6 +222,7 @@ pub trait Metadata:
     + WebStore
     + DirectoryStore
     + LifecycleStore
+    + LedgerStore
     + DelegationStore
     + DocumentStore
     + QueueStore
@@ -234,6 +237,7 @@ impl<T> Metadata for T where
         + WebStore
         + DirectoryStore
         + LifecycleStore
+        + LedgerStore
         + DelegationStore
         + DocumentStore
         + QueueStore

@@ -377,6 +377,14 @@ async fn list(
             Err(e) => return core_error(t, &e),
         }
     };
+    // Đ13.1: the person opened their own mailbox (its first page, not paging or searching).
+    if record.account_id == who.account
+        && record.name == "INBOX"
+        && q.before.is_none()
+        && query.is_empty()
+    {
+        state.core.note_mailbox_opened(who.account).await;
+    }
     let folder = folder_name(t, &record);
     let now = chrono::Utc::now().timestamp();
     let side = sidebar(&state, &signed, Some(mailbox)).await;

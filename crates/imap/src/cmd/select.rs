@@ -74,6 +74,10 @@ pub(crate) async fn run(
     s.deselect();
     let name = mailbox_name(mailbox, s.utf8);
     let record = s.core.mailbox(&principal, &name).await?;
+    // Đ13.1: the person opened their own mailbox (EXAMINE counts as SELECT).
+    if record.account_id == principal.account && record.name == "INBOX" {
+        s.core.note_mailbox_opened(principal.account).await;
+    }
     // Subscribe before reading, so a change committed meanwhile is seen at the next sync.
     s.subscribe();
     // From the last view another session built of this mailbox, brought up to date with what

@@ -18,6 +18,7 @@ mod needs;
 mod nodes;
 mod pop3;
 mod reorganise;
+mod report;
 mod s3;
 mod server;
 mod smtp;

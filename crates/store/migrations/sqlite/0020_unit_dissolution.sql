@@ -2,4 +2,4 @@
 -- change requests, notices and documents keep naming it, but leaves the directory. `merged_into`
 -- is the unit that took its people, mailbox contents and address (now an alias).
 ALTER TABLE units ADD COLUMN dissolved_at INTEGER;
-ALTER TABLE units ADD COLUMN merged_into INTEGER REFERENCES units(id);
+ALTER TABLE units ADD COLUMN merged_into INTEGER REFERENCES units(id) DEFERRABLE INITIALLY DEFERRED;

@@ -31,6 +31,8 @@ mod directory;
 mod documents;
 #[path = "../sql/group.rs"]
 mod group;
+#[path = "../sql/ledger.rs"]
+mod ledger;
 #[path = "../sql/lifecycle.rs"]
 mod lifecycle;
 #[path = "../sql/mail.rs"]
@@ -89,6 +91,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         9,
         include_str!("../../migrations/postgres/0009_unit_dissolution.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_mailbox_opens.sql"),
     ),
 ];
 

@@ -30,6 +30,8 @@ mod directory;
 mod documents;
 #[path = "../sql/group.rs"]
 mod group;
+#[path = "../sql/ledger.rs"]
+mod ledger;
 #[path = "../sql/lifecycle.rs"]
 mod lifecycle;
 #[path = "../sql/mail.rs"]
@@ -117,6 +119,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         20,
         include_str!("../../migrations/sqlite/0020_unit_dissolution.sql"),
+    ),
+    (
+        21,
+        include_str!("../../migrations/sqlite/0021_mailbox_opens.sql"),
     ),
 ];
 

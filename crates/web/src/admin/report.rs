@@ -1,9 +1,10 @@
 //! `/admin/report`: each unit's activity over a period (Đ17, the six-monthly report to the
 //! provincial People's Committee), for the units of the administrator's scope, with totals and
 //! a CSV export (UTF-8 with a BOM, for Excel). The period defaults to the current half-year.
-//! The Đ13.1 column is the share of person-days on which a person signed in at least twice on
-//! a working day (from the sign-in history: a mail client that stays connected all day counts
-//! once).
+//! The Đ13.1 column is the share of person-days on which a person opened their mailbox at least
+//! twice on a working day (Monday to Friday less `[report] holidays`), from the ledger of
+//! openings (IMAP SELECT/EXAMINE of INBOX, POP3 sessions, the webmail's INBOX): an SMTP sign-in
+//! opens nothing, and a client that stays connected all day opens once.
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;

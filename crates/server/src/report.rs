@@ -1,0 +1,186 @@
+//! `hopthu report --from DATE --to DATE --format csv|json [--out FILE]`: the six-monthly report
+//! (Đ17) per unit and for the province, as the console shows it (`Core::unit_report`), for a
+//! period of whole days in Vietnam time (`--to` included).
+//!
+//! JSON: `{"from", "to", "province": {…}, "units": [{"code", "name", "active", "new",
+//! "revoked", "received", "sent", "open_share", "incidents", "documents"}]}`, `open_share`
+//! between 0 and 1 (Đ13.1), `null` without people or working days. Incidents are not recorded
+//! yet: `incidents` is `null`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use hopthu_core::admin::Actor;
+use hopthu_core::report::UnitReport;
+use serde_json::json;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Csv,
+    Json,
+}
+
+/// `YYYY-MM-DD` at midnight in Vietnam, as Unix seconds.
+fn day_start(s: &str) -> anyhow::Result<i64> {
+    let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .with_context(|| format!("{s:?}: ngày YYYY-MM-DD / a date YYYY-MM-DD"))?;
+    let midnight = date
+        .and_hms_opt(0, 0, 0)
+        .context("midnight")?
+        .and_utc()
+        .timestamp();
+    Ok(midnight - hopthu_core::report::VIETNAM_UTC_OFFSET)
+}
+
+fn share((opened, possible): (u64, u64)) -> Option<f64> {
+    (possible > 0).then(|| (opened as f64 / possible as f64).min(1.0))
+}
+
+fn unit_json(code: &str, name: &str, r: &Totals) -> serde_json::Value {
+    json!({
+        "code": code,
+        "name": name,
+        "active": r.active,
+        "new": r.new,
+        "revoked": r.revoked,
+        "received": r.received,
+        "sent": r.sent,
+        "open_share": share(r.open_days),
+        "incidents": null,
+        "documents": r.documents,
+    })
+}
+
+/// The figures of a unit or of the province (the sum of the units).
+#[derive(Default)]
+struct Totals {
+    active: u64,
+    new: u64,
+    revoked: u64,
+    received: u64,
+    sent: u64,
+    open_days: (u64, u64),
+    documents: u64,
+}
+
+impl Totals {
+    fn of(r: &UnitReport) -> Totals {
+        Totals {
+            active: r.active,
+            new: r.new,
+            revoked: r.revoked,
+            received: r.received,
+            sent: r.sent,
+            open_days: r.open_days,
+            documents: r.documents,
+        }
+    }
+
+    fn add(&mut self, r: &UnitReport) {
+        self.active += r.active;
+        self.new += r.new;
+        self.revoked += r.revoked;
+        self.received += r.received;
+        self.sent += r.sent;
+        self.open_days.0 += r.open_days.0;
+        self.open_days.1 += r.open_days.1;
+        self.documents += r.documents;
+    }
+}
+
+pub async fn run(
+    from: &str,
+    to: &str,
+    format: ReportFormat,
+    out: Option<PathBuf>,
+    config: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let (start, end) = (day_start(from)?, day_start(to)? + 86_400);
+    anyhow::ensure!(
+        end > start,
+        "--to trước --from / the period ends before it starts"
+    );
+    let core = crate::lifecycle::open(config.as_deref()).await?;
+    let units = core.unit_report(&Actor::console(), start, end).await;
+    core.close().await;
+    let units = units?;
+    let mut province = Totals::default();
+    for u in &units {
+        province.add(u);
+    }
+    let text = match format {
+        ReportFormat::Json => {
+            let mut province_json = unit_json("", "", &province);
+            if let Some(o) = province_json.as_object_mut() {
+                o.remove("code");
+                o.remove("name");
+            }
+            let value = json!({
+                "from": from.trim(),
+                "to": to.trim(),
+                "province": province_json,
+                "units": units.iter().map(|u| unit_json(&u.code, &u.name, &Totals::of(u))).collect::<Vec<_>>(),
+            });
+            serde_json::to_string_pretty(&value)? + "\n"
+        }
+        ReportFormat::Csv => {
+            let mut csv = String::from("\u{FEFF}");
+            hopthu_core::directory::csv_row(
+                &mut csv,
+                &[
+                    "code",
+                    "name",
+                    "active",
+                    "new",
+                    "revoked",
+                    "received",
+                    "sent",
+                    "open_share",
+                    "incidents",
+                    "documents",
+                ],
+            );
+            let row = |csv: &mut String, code: &str, name: &str, t: &Totals| {
+                hopthu_core::directory::csv_row(
+                    csv,
+                    &[
+                        code.to_string(),
+                        name.to_string(),
+                        t.active.to_string(),
+                        t.new.to_string(),
+                        t.revoked.to_string(),
+                        t.received.to_string(),
+                        t.sent.to_string(),
+                        share(t.open_days)
+                            .map(|s| format!("{s:.4}"))
+                            .unwrap_or_default(),
+                        String::new(),
+                        t.documents.to_string(),
+                    ],
+                );
+            };
+            for u in &units {
+                row(&mut csv, &u.code, &u.name, &Totals::of(u));
+            }
+            row(&mut csv, "", "Toàn tỉnh / province", &province);
+            csv
+        }
+    };
+    match out {
+        Some(path) => {
+            let mut file = std::fs::File::create(&path)
+                .with_context(|| format!("create {}", path.display()))?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            eprintln!(
+                "Đã ghi báo cáo / report written: {} ({} đơn vị / units)",
+                path.display(),
+                units.len()
+            );
+        }
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The Đ13.1 figure from the ledger of mailbox openings, through the real binary: IMAP SELECT
+//! and EXAMINE of INBOX, a POP3 session and the webmail's INBOX are counted per day, an SMTP
+//! sign-in is not; `hopthu report --format json|csv` over a chosen week of written openings
+//! gives the share of person-days with two openings, working days only (weekends and the
+//! configured holidays left out), the same every time it is asked.
+
+use serde_json::Value;
+
+use super::harness::{DOMAIN, TestServer};
+
+/// Days since 1970-01-01 of a date.
+fn day(y: i32, m: u32, d: u32) -> i64 {
+    (chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+        - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap())
+    .num_days()
+}
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn openings_are_counted_and_the_report_shares_them_over_working_days() {
+    // Wednesday 2026-06-03 is a holiday here.
+    let server =
+        TestServer::start_with("https = \"127.0.0.1:0\"\n[report]\nholidays = [\"2026-06-03\"]\n");
+    let dir = server.dir.join("files");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("units.csv"),
+        "kind,code,name,parent\ndepartment,CB25-010,Sở Y tế,\ndepartment,CB25-003,Sở Tư pháp,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("people.csv"),
+        "full_name,unit\nNông Văn Đạt,CB25-010\nLục Thị Hoa,CB25-010\nHoàng Văn Minh,CB25-010\n\
+         Bế Thị Lan,CB25-003\n",
+    )
+    .unwrap();
+    ok(server.cli(
+        &[
+            "directory",
+            "import",
+            "--units",
+            dir.join("units.csv").to_str().unwrap(),
+            "--people",
+            dir.join("people.csv").to_str().unwrap(),
+        ],
+        "",
+    ));
+    let password = "Mat-khau-bao-cao-1";
+    let [dat, hoa, minh, lan] = ["datnv", "hoalt", "minhhv", "lanbt"].map(|l| {
+        let address = format!("{l}@{DOMAIN}");
+        ok(server.cli(
+            &["account", "password", &address, "--no-force-change"],
+            &format!("{password}\n"),
+        ));
+        address
+    });
+
+    // Today, by the protocols: IMAP opens INBOX twice (the Sent folder between does not
+    // count), POP3 once and the webmail once, SMTP not at all.
+    server.python("report_opens.py", &["imap", &dat, password]);
+    server.python("report_opens.py", &["pop3", &hoa, password]);
+    let (session, _) = super::web::sign_in(&server, &hoa, password);
+    let (head, _) = super::web::get(&server, "/mail", &session);
+    let inbox = super::web::header(&head, "location")[0].to_string();
+    let (head, _) = super::web::get(&server, &inbox, &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    server.python("report_opens.py", &["smtp", &minh, password]);
+    let opens = |address: &str| {
+        server
+            .sql(&format!(
+                "SELECT COALESCE(SUM(o.opens), 0) FROM mailbox_opens o \
+                   JOIN accounts a ON a.id = o.account_id WHERE a.address = '{address}'"
+            ))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(opens(&dat), "2");
+    assert_eq!(opens(&hoa), "2");
+    assert_eq!(opens(&minh), "0");
+
+    // A chosen week, written to the ledger: Monday 2026-06-01 to Sunday 2026-06-07.
+    // Đạt opens twice every day (weekend and holiday included); Hoa twice on Monday and
+    // Tuesday, once on Thursday; Minh never; Lan (Sở Tư pháp) twice on Friday.
+    let account = |address: &str| {
+        server
+            .sql(&format!(
+                "SELECT id FROM accounts WHERE address = '{address}'"
+            ))
+            .trim()
+            .to_string()
+    };
+    let monday = day(2026, 6, 1);
+    let mut rows = Vec::new();
+    for d in 0..7 {
+        rows.push((account(&dat), monday + d, 2));
+    }
+    rows.push((account(&hoa), monday, 2));
+    rows.push((account(&hoa), monday + 1, 3));
+    rows.push((account(&hoa), monday + 3, 1));
+    rows.push((account(&lan), monday + 4, 2));
+    for (a, d, n) in rows {
+        server.sql(&format!(
+            "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({a}, {d}, {n})"
+        ));
+    }
+    let report = |format: &str| {
+        ok(server.cli(
+            &[
+                "report",
+                "--from",
+                "2026-06-01",
+                "--to",
+                "2026-06-07",
+                "--format",
+                format,
+            ],
+            "",
+        ))
+    };
+    let json: Value = serde_json::from_str(&report("json")).unwrap();
+    assert_eq!(json["from"], "2026-06-01");
+    assert_eq!(json["to"], "2026-06-07");
+    let unit = |code: &str| {
+        json["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == code)
+            .unwrap_or_else(|| panic!("{code} in {json}"))
+            .clone()
+    };
+    // Working days: Mon, Tue, Thu, Fri (Wednesday is the holiday) = 4.
+    // Sở Y tế: 3 people × 4 days = 12; Đạt 4, Hoa 2 (Thursday has one opening) → 6/12.
+    let soyte = unit("CB25-010");
+    assert_eq!(soyte["active"], 3);
+    assert_eq!(soyte["open_share"].as_f64(), Some(0.5), "{soyte}");
+    assert_eq!(soyte["name"], "Sở Y tế");
+    // Sở Tư pháp: 1 person × 4 days; Lan 1 → 0.25.
+    assert_eq!(unit("CB25-003")["open_share"].as_f64(), Some(0.25));
+    // The province: 7 of 16.
+    assert_eq!(json["province"]["open_share"].as_f64(), Some(7.0 / 16.0));
+    assert_eq!(json["province"]["active"], 4);
+    for key in [
+        "new",
+        "revoked",
+        "received",
+        "sent",
+        "incidents",
+        "documents",
+    ] {
+        assert!(soyte.get(key).is_some(), "{key} in {soyte}");
+    }
+    // Asked again, the same figures.
+    let again: Value = serde_json::from_str(&report("json")).unwrap();
+    assert_eq!(again["units"], json["units"]);
+
+    // CSV (UTF-8 with a BOM) to a file, with the province's row last.
+    let out = server.dir.join("report.csv");
+    let printed = server.cli(
+        &[
+            "report",
+            "--from",
+            "2026-06-01",
+            "--to",
+            "2026-06-07",
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    ok(printed);
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let csv = csv.strip_prefix('\u{FEFF}').expect("a BOM");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "code,name,active,new,revoked,received,sent,open_share,incidents,documents"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("CB25-010,Sở Y tế,3,") && l.contains(",0.5000,")),
+        "{csv}"
+    );
+    assert!(lines.last().unwrap().contains("Toàn tỉnh"), "{csv}");
+    // A period that ends before it starts is refused.
+    let bad = server.cli(
+        &["report", "--from", "2026-06-07", "--to", "2026-06-01"],
+        "",
+    );
+    assert!(!bad.status.success());
+}

@@ -1,0 +1,12 @@
+-- The ledger of mailbox openings (Đ13.1, Đ17): per account and day (days since 1970-01-01 in
+-- the province's time, UTC+7), how many times the mailbox was opened (IMAP SELECT/EXAMINE of
+-- INBOX, a POP3 session, the webmail's INBOX). Written as it happens, never rewritten, kept
+-- for years (no foreign key: the rows outlive a purged mailbox), so a past period's Đ13.1
+-- figure is the same every time it is asked.
+CREATE TABLE mailbox_opens (
+    account_id INTEGER NOT NULL,
+    day        INTEGER NOT NULL,
+    opens      INTEGER NOT NULL,
+    PRIMARY KEY (account_id, day)
+) WITHOUT ROWID;
+CREATE INDEX mailbox_opens_day ON mailbox_opens (day);
