@@ -6,11 +6,10 @@
 use hopthu_model::AccountId;
 
 use crate::Core;
-use crate::report::VIETNAM_UTC_OFFSET;
 
 /// The province's day of a Unix time: days since 1970-01-01 in Vietnam (UTC+7).
 pub fn local_day(at: i64) -> i64 {
-    (at + VIETNAM_UTC_OFFSET).div_euclid(86_400)
+    hopthu_store::ledger_day(at)
 }
 
 /// Openings a day that the report needs to know of (Đ13.1: at least twice a working day);

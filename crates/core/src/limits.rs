@@ -343,6 +343,11 @@ impl Core {
         {
             tracing::warn!(error = %e, "could not record a submission's recipients");
         }
+        // The Đ17 ledger: one message sent, on the province's day.
+        let day = hopthu_store::ledger_day(crate::now());
+        if let Err(e) = self.store.count_sent(account, day).await {
+            tracing::warn!(error = %e, "could not count a sent message in the ledger");
+        }
     }
 
     /// Whether one more success notice (`NOTIFY=SUCCESS`) may go to `sender` within the hour

@@ -15,7 +15,10 @@ pub struct UnitReport {
     pub active: u64,
     pub new: u64,
     pub revoked: u64,
+    /// Messages delivered into the INBOX of the unit's people and unit mailbox, counted at
+    /// delivery (the ledger: a later move, delete or APPEND changes nothing).
     pub received: u64,
+    /// Messages they submitted (SMTP submission, the webmail), counted at submission.
     pub sent: u64,
     /// Mailboxes (people and the unit mailbox) signed in to at least once in the period.
     pub signed_in: u64,
@@ -30,7 +33,7 @@ pub struct UnitReport {
 }
 
 /// Vietnam's offset from UTC (UTC+7, no daylight saving): where its days start.
-pub const VIETNAM_UTC_OFFSET: i64 = 7 * 3600;
+pub const VIETNAM_UTC_OFFSET: i64 = hopthu_store::LEDGER_UTC_OFFSET;
 
 /// The working days in `[from, to)` not after `now`, as days since 1970-01-01 in Vietnam:
 /// Monday to Friday less the configured public holidays (Đ13.1).
@@ -65,6 +68,17 @@ impl Core {
                 .collect();
         let mut open_days: std::collections::HashMap<hopthu_model::UnitId, u64> =
             std::collections::HashMap::new();
+        // Messages received and sent, as counted when they happened (the ledger).
+        let messages: std::collections::HashMap<hopthu_model::UnitId, hopthu_store::MessageCounts> =
+            self.store
+                .messages_between(
+                    crate::ledger::local_day(from),
+                    crate::ledger::local_day(to - 1) + 1,
+                )
+                .await?
+                .into_iter()
+                .filter_map(|(unit, counts)| unit.map(|u| (u, counts)))
+                .collect();
         if let (Some(first), Some(last)) = (working.first(), working.last()) {
             for (account, day, opens) in self.store.opens_between(*first, last + 1).await? {
                 if opens >= 2
@@ -93,6 +107,7 @@ impl Core {
             .filter_map(|u| {
                 let a = activity.get(&u.id.0)?;
                 let opened = open_days.get(&u.id).copied().unwrap_or(0);
+                let counted = messages.get(&u.id).copied().unwrap_or_default();
                 Some(UnitReport {
                     open_days: (opened, a.active * days),
                     documents: documents.get(&u.id).copied().unwrap_or(0),
@@ -101,8 +116,8 @@ impl Core {
                     active: a.active,
                     new: a.new,
                     revoked: a.revoked,
-                    received: a.received,
-                    sent: a.sent,
+                    received: counted.received,
+                    sent: counted.sent,
                     signed_in: a.signed_in,
                     compliance_percent: (a.active > 0 && days > 0).then(|| {
                         (u128::from(opened) * 100 / (u128::from(a.active) * u128::from(days)))

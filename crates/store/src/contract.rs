@@ -111,9 +111,12 @@
 //!     units cannot go, and a parent change that makes a cycle is refused.
 //!     (`a_reorganisation_moves_units_people_mail_and_addresses_in_one_write`)
 //! 19. **The ledger only grows.** [`crate::LedgerStore::record_open`] adds one opening to an
-//!     (account, day) row in one statement and returns the day's count; rows have no foreign
+//!     (account, day) row in one statement and returns the day's count; a delivery counts the
+//!     message into each target INBOX's (account, day) row in its own transaction, and
+//!     [`crate::LedgerStore::count_sent`] one submission; rows have no foreign
 //!     key and no method removes them, so a past period reads the same figures whatever
-//!     happens to mailboxes and messages later. (`openings_are_counted_per_day_and_kept`)
+//!     happens to mailboxes and messages later. (`openings_are_counted_per_day_and_kept`,
+//!     `deliveries_and_submissions_are_counted_when_they_happen`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -6,6 +6,23 @@ use hopthu_model::AccountId;
 
 use crate::Result;
 
+/// The province's offset from UTC (Vietnam, UTC+7, no daylight saving): the ledger's days start
+/// at its midnight.
+pub const LEDGER_UTC_OFFSET: i64 = 7 * 3600;
+
+/// The ledger's day of a Unix time: days since 1970-01-01 in the province's time.
+pub fn ledger_day(at: i64) -> i64 {
+    (at + LEDGER_UTC_OFFSET).div_euclid(86_400)
+}
+
+/// Messages one unit's mailboxes received and sent over a period, by the unit the mailbox
+/// belonged to on the day (`None`: an account outside the directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MessageCounts {
+    pub received: u64,
+    pub sent: u64,
+}
+
 /// The activity ledger in storage terms (part of the storage contract, [`crate::contract`]).
 #[async_trait::async_trait]
 pub trait LedgerStore: Send + Sync {
@@ -16,6 +33,18 @@ pub trait LedgerStore: Send + Sync {
     /// Every (account, day, openings) with `from_day <= day < to_day`, by day then account.
     async fn opens_between(&self, from_day: i64, to_day: i64)
     -> Result<Vec<(AccountId, i64, u32)>>;
+
+    /// Counts one message submitted by `account` on `day` (SMTP submission or the webmail).
+    /// Messages delivered into an INBOX are counted by the delivery itself, in its own
+    /// transaction ([`crate::MailStore::deliver`]).
+    async fn count_sent(&self, account: AccountId, day: i64) -> Result<()>;
+
+    /// Messages received and sent per unit (as on the day) with `from_day <= day < to_day`.
+    async fn messages_between(
+        &self,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<(Option<hopthu_model::UnitId>, MessageCounts)>>;
 }
 
 #[cfg(test)]
@@ -44,5 +73,131 @@ mod tests {
         );
     }
 
-    on_each_backend!(openings_are_counted_per_day_and_kept);
+    async fn deliveries_and_submissions_are_counted_when_they_happen(kind: Kind) {
+        use crate::{Delivery, NewDirectory, NewPerson, NewUnit, SpecialUse};
+        let (store, _dir) = crate::testing::open(kind).await;
+        let folders: &[(&str, Option<SpecialUse>)] =
+            &[("INBOX", None), ("Archive", Some(SpecialUse::Archive))];
+        let created = store
+            .create_directory(&NewDirectory {
+                units: &[NewUnit {
+                    code: "U1".into(),
+                    kind: "department".into(),
+                    name: "Sở Y tế".into(),
+                    parent_code: None,
+                    address: "soyte@x.vn".into(),
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                people: &[NewPerson {
+                    full_name: "Nông Văn Đạt".into(),
+                    unit_code: "U1".into(),
+                    position: None,
+                    staff_id: None,
+                    phone: None,
+                    address: "datnv@x.vn".into(),
+                    public: false,
+                    head: false,
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                aliases: &[],
+                folders,
+                created_at: 1,
+            })
+            .await
+            .unwrap();
+        let (unit, unit_account) = created.units[0];
+        let (_, person) = created.people[0];
+        let inbox = store
+            .mailbox_by_name(person, "INBOX")
+            .await
+            .unwrap()
+            .unwrap();
+        let archive = store
+            .mailbox_by_name(person, "Archive")
+            .await
+            .unwrap()
+            .unwrap();
+        let unit_inbox = store
+            .mailbox_by_name(unit_account, "INBOX")
+            .await
+            .unwrap()
+            .unwrap();
+        let body = b"Subject: x\r\n\r\nx\r\n".to_vec();
+        let blob = store
+            .blobs()
+            .put(std::sync::Arc::new(body.clone()))
+            .await
+            .unwrap();
+        // One delivery to the person's INBOX and the unit mailbox's; one into another folder
+        // (not received mail: a rule's or a client's filing).
+        for targets in [vec![inbox.id, unit_inbox.id], vec![archive.id]] {
+            store
+                .deliver(&Delivery {
+                    blob: &blob,
+                    size: body.len() as u32,
+                    internal_date: 1,
+                    flags: &hopthu_model::Flags::new(),
+                    targets: &targets,
+                    queue: None,
+                })
+                .await
+                .unwrap();
+        }
+        let today = ledger_day(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64,
+        );
+        store.count_sent(person, today).await.unwrap();
+        store.count_sent(person, today).await.unwrap();
+        let counts = store.messages_between(today, today + 1).await.unwrap();
+        assert_eq!(
+            counts,
+            vec![(
+                Some(unit),
+                MessageCounts {
+                    received: 2,
+                    sent: 2
+                }
+            )]
+        );
+        // Deleting the messages changes nothing already counted.
+        let uids: Vec<_> = store
+            .messages(inbox.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.uid)
+            .collect();
+        store
+            .store_flags(
+                inbox.id,
+                &uids,
+                hopthu_model::FlagOp::Add,
+                &hopthu_model::Flags::from_iter([hopthu_model::Flag::Deleted]),
+                None,
+            )
+            .await
+            .unwrap();
+        store.expunge(inbox.id, None).await.unwrap();
+        assert_eq!(
+            store.messages_between(today, today + 1).await.unwrap(),
+            counts
+        );
+        assert!(
+            store
+                .messages_between(today + 1, today + 9)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    on_each_backend!(
+        openings_are_counted_per_day_and_kept,
+        deliveries_and_submissions_are_counted_when_they_happen
+    );
 }

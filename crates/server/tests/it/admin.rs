@@ -560,20 +560,19 @@ fn the_activity_report_counts_per_unit_within_the_scope() {
 
     // Đ13.1: of the unit's people, one opened the mailbox twice on each working day of a past
     // week (and on the Saturday, which does not count): 5 of people × 5 person-days.
-    // Written straight into the sign-in history: one person of CB25-002 signs in twice a day
-    // from Monday 2 March 2026 (00:00 in Vietnam) to Saturday 7 March.
-    let monday = 1_772_384_400_i64;
+    // Written straight into the ledger of openings: one person of CB25-002 opens the mailbox
+    // twice a day from Monday 2 March 2026 (day 20514 in Vietnam) to Saturday 7 March. A
+    // sign-in alone (SMTP, an idle client) counts nothing.
+    let monday = 20_514_i64;
     for day in 0..6 {
-        for hour in [2, 7] {
-            server.sql(&format!(
-                "INSERT INTO sign_ins (account_id, at, via, ip, result)
-                 SELECT p.account_id, {}, 'imap', '127.0.0.1', 'ok' FROM people p
-                   JOIN units u ON u.id = p.unit_id
-                  WHERE u.code = 'CB25-002' AND p.account_id IS NOT NULL
-                  ORDER BY p.id LIMIT 1",
-                monday + day * 86_400 + hour * 3600
-            ));
-        }
+        server.sql(&format!(
+            "INSERT INTO mailbox_opens (account_id, day, opens)
+             SELECT p.account_id, {}, 2 FROM people p
+               JOIN units u ON u.id = p.unit_id
+              WHERE u.code = 'CB25-002' AND p.account_id IS NOT NULL
+              ORDER BY p.id LIMIT 1",
+            monday + day
+        ));
     }
     let (_, week) = get(
         &server,

@@ -10,3 +10,17 @@ CREATE TABLE mailbox_opens (
     PRIMARY KEY (account_id, day)
 ) WITHOUT ROWID;
 CREATE INDEX mailbox_opens_day ON mailbox_opens (day);
+
+-- Messages delivered per account and day (same day as above): into its INBOX (received) or
+-- its Sent folder at submission (sent), counted in the delivery's own transaction, with the
+-- unit the account belonged to that day. Moving, deleting or appending messages later changes
+-- nothing here, so a finished period's "received" and "sent" stay what they were.
+CREATE TABLE message_days (
+    account_id INTEGER NOT NULL,
+    day        INTEGER NOT NULL,
+    unit_id    INTEGER,
+    received   INTEGER NOT NULL DEFAULT 0,
+    sent       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, day)
+) WITHOUT ROWID;
+CREATE INDEX message_days_day ON message_days (day);

@@ -325,10 +325,13 @@ pub(super) async fn insert_rows(
     }
     let flags = d.flags.to_storage();
     let mut uids = Vec::with_capacity(d.targets.len());
+    let day = crate::ledger_day(super::now());
     for target in d.targets {
         let uid =
             mail::insert_message(tx, *target, d.blob, d.size, d.internal_date, &flags).await?;
         uids.push((*target, uid));
+        // The Đ17 ledger: mail received, counted with the delivery.
+        super::ledger::count_received(tx, *target, day).await?;
     }
     if let Some(q) = &d.queue {
         queue::insert(tx, d.blob, q).await?;

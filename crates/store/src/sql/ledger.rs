@@ -1,9 +1,35 @@
 //! SQL of the activity ledger ([`crate::LedgerStore`]).
 
-use hopthu_model::AccountId;
+use hopthu_model::{AccountId, MailboxId, UnitId};
 
-use super::Backend;
-use crate::Result;
+use super::{Backend, Tx};
+use crate::{MessageCounts, Result};
+
+/// The unit an account belongs to now: its person's, or the unit whose mailbox it is.
+const UNIT_OF: &str = "COALESCE((SELECT p.unit_id FROM people p WHERE p.account_id = $1),
+                               (SELECT u.id FROM units u WHERE u.account_id = $1))";
+
+/// Counts a message delivered into `mailbox` when it is an INBOX, inside the delivery's
+/// transaction.
+pub(super) async fn count_received(tx: &mut Tx, mailbox: MailboxId, day: i64) -> Result<()> {
+    let account: Option<i64> =
+        sqlx::query_scalar("SELECT account_id FROM mailboxes WHERE id = $1 AND name = 'INBOX'")
+            .bind(mailbox.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some(account) = account {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO message_days (account_id, day, unit_id, received, sent)
+             VALUES ($1, $2, {UNIT_OF}, 1, 0)
+             ON CONFLICT (account_id, day) DO UPDATE SET received = message_days.received + 1"
+        )))
+        .bind(account)
+        .bind(day)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
 
 #[async_trait::async_trait]
 impl crate::LedgerStore for Backend {
@@ -20,6 +46,50 @@ impl crate::LedgerStore for Backend {
         .await?;
         tx.commit().await?;
         Ok(opens.clamp(0, i64::from(u32::MAX)) as u32)
+    }
+
+    async fn count_sent(&self, account: AccountId, day: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO message_days (account_id, day, unit_id, received, sent)
+             VALUES ($1, $2, {UNIT_OF}, 0, 1)
+             ON CONFLICT (account_id, day) DO UPDATE SET sent = message_days.sent + 1"
+        )))
+        .bind(account.0)
+        .bind(day)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn messages_between(
+        &self,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<(Option<UnitId>, MessageCounts)>> {
+        let rows: Vec<(Option<i64>, i64, i64)> = sqlx::query_as(
+            "SELECT unit_id, CAST(SUM(received) AS BIGINT), CAST(SUM(sent) AS BIGINT)
+               FROM message_days WHERE day >= $1 AND day < $2
+              GROUP BY unit_id ORDER BY unit_id",
+        )
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(&self.read)
+        .await?;
+        let n = |v: i64| v.max(0) as u64;
+        Ok(rows
+            .into_iter()
+            .map(|(unit, received, sent)| {
+                (
+                    unit.map(UnitId),
+                    MessageCounts {
+                        received: n(received),
+                        sent: n(sent),
+                    },
+                )
+            })
+            .collect())
     }
 
     async fn opens_between(
