@@ -101,6 +101,15 @@
 //!     the document, a recipient row each and the audit rows together; a number already
 //!     issued by the unit that year is a `Conflict` with nothing written. The first opening
 //!     and the first acknowledgement of a recipient stay. (`a_document_is_delivered_with_its_rows`)
+//! 18. **Administrative writes carry their audit rows.** A directory import
+//!     ([`crate::DirectoryStore::create_directory`], `NewDirectory::audit`), an alias
+//!     ([`crate::DirectoryStore::add_alias`]), a reserved name
+//!     ([`crate::DirectoryStore::add_reserved_name`]) and an account recorded as an exception
+//!     to the directory ([`crate::LifecycleStore::create_exception_account`]: the account, its
+//!     folders and its `account_exceptions` row) commit their audit rows in the same
+//!     transaction; a conflict writes neither (promise 6). An exception row never outlives its
+//!     account (`ON DELETE CASCADE`).
+//!     (`administrative_writes_commit_their_audit_rows_or_nothing`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

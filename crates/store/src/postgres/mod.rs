@@ -84,6 +84,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_documents.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_account_exceptions.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

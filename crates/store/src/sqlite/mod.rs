@@ -112,6 +112,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         19,
         include_str!("../../migrations/sqlite/0019_documents.sql"),
     ),
+    (
+        20,
+        include_str!("../../migrations/sqlite/0020_account_exceptions.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.
