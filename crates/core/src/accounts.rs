@@ -75,6 +75,9 @@ pub struct NewPersonRequest {
     pub unit: String,
     pub full_name: String,
     pub position: Option<String>,
+    /// The staff id, which tells a namesake of the same unit apart (without one, the same name
+    /// in the same unit is the person the directory has already).
+    pub staff_id: Option<String>,
     /// `None` generates a one-time password, returned in [`CreatedAccount`].
     pub password: Option<String>,
     pub must_change_password: bool,

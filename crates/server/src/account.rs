@@ -40,6 +40,13 @@ pub enum ToAdd {
 /// The refusal of `account add` without `--unit` or `--exception`.
 const ONE_ADDRESS_PER_PERSON: &str = "Mỗi người một địa chỉ: tạo hộp thư của một người bằng `hopthu account add --unit MÃ_ĐƠN_VỊ --full-name \"Họ và tên\"` (địa chỉ theo quy tắc đặt tên), hoặc ghi hộp thư không phải của một người (postmaster, hộp thư hệ thống, thử nghiệm) là ngoại lệ bằng `hopthu account add ĐỊA_CHỈ --name TÊN --exception \"LÝ DO\"`; không tạo gì / one address per person: add a person's mailbox with `hopthu account add --unit UNIT_CODE --full-name \"Full Name\"` (the address by the naming rules), or record a mailbox that is not a person's (postmaster, a system or test mailbox) as an exception with `hopthu account add ADDRESS --name NAME --exception \"REASON\"`; nothing was created";
 
+/// The person's fields of `account add --unit`.
+pub struct PersonFields {
+    pub full_name: Option<String>,
+    pub position: Option<String>,
+    pub staff_id: Option<String>,
+}
+
 /// Checks the arguments of `account add` (before anything is opened): `--unit` with
 /// `--full-name`, or ADDRESS with `--name` and `--exception`.
 pub fn what_to_add(
@@ -47,9 +54,13 @@ pub fn what_to_add(
     name: Option<String>,
     exception: Option<String>,
     unit: Option<String>,
-    full_name: Option<String>,
-    position: Option<String>,
+    person: PersonFields,
 ) -> anyhow::Result<ToAdd> {
+    let PersonFields {
+        full_name,
+        position,
+        staff_id,
+    } = person;
     match (unit, address) {
         (Some(unit), None) => {
             anyhow::ensure!(
@@ -63,6 +74,7 @@ pub fn what_to_add(
                 unit,
                 full_name,
                 position,
+                staff_id,
                 password: None,
                 must_change_password: true,
             }))
@@ -75,8 +87,8 @@ pub fn what_to_add(
                 anyhow::bail!("{address}: {ONE_ADDRESS_PER_PERSON}");
             };
             anyhow::ensure!(
-                position.is_none() && full_name.is_none(),
-                "--full-name và --position là cho một người (với --unit) / --full-name and --position are for a person (with --unit)"
+                position.is_none() && full_name.is_none() && staff_id.is_none(),
+                "--full-name, --position và --staff-id là cho một người (với --unit) / --full-name, --position and --staff-id are for a person (with --unit)"
             );
             let name = name.ok_or_else(|| anyhow::anyhow!("thiếu --name / --name is missing"))?;
             Ok(ToAdd::Exception(NewAccountRequest {

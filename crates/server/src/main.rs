@@ -25,6 +25,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hopthu_config::Config;
 
+use crate::account::PersonFields;
+
 #[derive(Parser)]
 #[command(
     name = "hopthu",
@@ -130,6 +132,9 @@ enum AccountCommand {
         /// The person's position, e.g. "Chuyên viên".
         #[arg(long)]
         position: Option<String>,
+        /// The person's staff id (tells a namesake in the same unit apart).
+        #[arg(long)]
+        staff_id: Option<String>,
         /// Read the password from standard input instead of generating a one-time password.
         #[arg(long)]
         password_stdin: bool,
@@ -227,13 +232,23 @@ fn run_async(command: Command) -> anyhow::Result<()> {
                         unit,
                         full_name,
                         position,
+                        staff_id,
                         password_stdin,
                         no_force_change,
                         config,
                     },
             } => {
-                let what =
-                    account::what_to_add(address, name, exception, unit, full_name, position)?;
+                let what = account::what_to_add(
+                    address,
+                    name,
+                    exception,
+                    unit,
+                    PersonFields {
+                        full_name,
+                        position,
+                        staff_id,
+                    },
+                )?;
                 let config = load_config(config.as_deref())?;
                 account::add(config, what, password_stdin, !no_force_change).await
             }

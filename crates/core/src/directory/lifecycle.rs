@@ -1058,6 +1058,7 @@ impl Core {
         let payload = Payload {
             full_name: Some(full_name),
             position: req.position.map(|p| hopthu_model::text::clean(&p)),
+            staff_id: req.staff_id.map(|s| s.trim().to_string()),
             ..Payload::default()
         };
         match self

@@ -142,6 +142,26 @@ fn a_person_added_by_unit_gets_the_rules_address_and_signs_in() {
         "",
     ));
     assert!(err.contains("already in the directory"), "{err}");
+    assert_eq!(count(&server, "accounts"), accounts);
+    // A namesake in the same unit is told apart by a staff id, and numbered by the rules.
+    let third = ok(&server.cli(
+        &[
+            "account",
+            "add",
+            "--unit",
+            "CB25-002",
+            "--full-name",
+            "Nông Văn Đạt",
+            "--staff-id",
+            "NV-0042",
+        ],
+        "",
+    ));
+    assert!(
+        third.contains(&format!("created: datnv3@{DOMAIN}")),
+        "{third}"
+    );
+    let accounts = count(&server, "accounts");
     // An unknown unit: refused.
     let err = refused(&server.cli(
         &[
