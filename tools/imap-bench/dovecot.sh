@@ -148,14 +148,14 @@ if [ "$LOGINS" = 1 ]; then
     while [ $n -le "$USERS" ]; do
         addr="bench$n@caobang.gov.vn"
         [ -f "$WORK/hopthu/user$n" ] || {
-            echo "$PASSWORD" | (cd "$WORK/hopthu" && "$HOPTHU_BIN" account add "$addr" --name "Bench $n" \
+            echo "$PASSWORD" | (cd "$WORK/hopthu" && "$HOPTHU_BIN" account add "$addr" --name "Bench $n" --exception benchmark \
                 --password-stdin --no-force-change --config hopthu.toml) >/dev/null
             touch "$WORK/hopthu/user$n"
         }
         n=$((n + 1))
     done
 elif [ ! -d "$WORK/hopthu/data" ]; then
-    echo "$PASSWORD" | (cd "$WORK/hopthu" && "$HOPTHU_BIN" account add "$USER_ADDR" --name Bench \
+    echo "$PASSWORD" | (cd "$WORK/hopthu" && "$HOPTHU_BIN" account add "$USER_ADDR" --name Bench --exception benchmark \
         --password-stdin --no-force-change --config hopthu.toml) >/dev/null
 fi
 (cd "$WORK/hopthu" && RUST_LOG=warn exec "$HOPTHU_BIN" serve --config hopthu.toml) \

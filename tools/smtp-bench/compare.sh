@@ -234,7 +234,7 @@ EOF
 if [ -n "$store" ]; then printf '[store]\nurl = "%s"\n' "$store" >> "$ht/hopthu.toml"; fi
 if [ -n "$extra" ]; then cat "$extra" >> "$ht/hopthu.toml"; fi
 for i in $(seq "$recipients"); do
-  echo mat-khau-bench-1 | "$hopthu" account add "bench$i@caobang.gov.vn" --name "Bench $i" \
+  echo mat-khau-bench-1 | "$hopthu" account add "bench$i@caobang.gov.vn" --name "Bench $i" --exception benchmark \
     --password-stdin --no-force-change --config "$ht/hopthu.toml" >/dev/null
 done
 "$hopthu" serve --config "$ht/hopthu.toml" > "$ht/serve.log" 2>&1 &

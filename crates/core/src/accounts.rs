@@ -4,9 +4,10 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, phc::PasswordHash};
 use hopthu_model::{AccountId, EmailAddress};
-use hopthu_store::{AccountState, NewAccount};
+use hopthu_store::{AccountState, NewAccount, NewAudit};
 use rand::Rng;
 
+use crate::admin::Actor;
 use crate::{Core, Error, ErrorKind, Result, now};
 
 /// The signed-in account a session acts for.
@@ -52,11 +53,31 @@ pub enum AuthError {
     Delegated,
 }
 
-/// `hopthu account add`.
+/// `hopthu account add ADDRESS --name N --exception REASON`: an account that is not a person
+/// of the directory (postmaster, a system or test mailbox), recorded with its reason. A person's
+/// mailbox is made through the directory instead ([`Core::add_person_account`]).
 #[derive(Debug, Clone)]
 pub struct NewAccountRequest {
     pub address: String,
     pub display_name: String,
+    /// `None` generates a one-time password, returned in [`CreatedAccount`].
+    pub password: Option<String>,
+    pub must_change_password: bool,
+    /// Why this account is not a person of the directory (required; recorded and audited).
+    pub exception: String,
+}
+
+/// `hopthu account add --unit CODE --full-name N`: a person of a unit, with the address the
+/// rules of Đ7.3 give.
+#[derive(Debug, Clone)]
+pub struct NewPersonRequest {
+    /// The unit's code.
+    pub unit: String,
+    pub full_name: String,
+    pub position: Option<String>,
+    /// The staff id, which tells a namesake of the same unit apart (without one, the same name
+    /// in the same unit is the person the directory has already).
+    pub staff_id: Option<String>,
     /// `None` generates a one-time password, returned in [`CreatedAccount`].
     pub password: Option<String>,
     pub must_change_password: bool,
@@ -73,9 +94,42 @@ pub struct CreatedAccount {
 /// Passwords: 8 characters at least (Đ13.4's strength rules come with the webmail).
 const MIN_PASSWORD_LEN: usize = 8;
 
+/// A chosen password checked for length, or a generated one-time password: (hash, the
+/// one-time password to hand out).
+pub(crate) async fn first_password(
+    core: &Core,
+    chosen: Option<String>,
+) -> Result<(String, Option<String>)> {
+    match chosen {
+        Some(p) => {
+            if p.chars().count() < MIN_PASSWORD_LEN {
+                return Err(Error::invalid(format!(
+                    "password must have at least {MIN_PASSWORD_LEN} characters"
+                )));
+            }
+            Ok((core.hash_in_turn(p, Secret::Chosen).await?, None))
+        }
+        None => {
+            let p = generate_password();
+            Ok((
+                core.hash_in_turn(p.clone(), Secret::Generated).await?,
+                Some(p),
+            ))
+        }
+    }
+}
+
 impl Core {
-    /// Creates a personal mailbox with the standard folders.
-    pub async fn create_account(&self, req: NewAccountRequest) -> Result<CreatedAccount> {
+    /// Creates an account that is not a person of the directory, with the standard folders,
+    /// recorded as an exception with its reason and audited (`account.add_exception`) in the
+    /// same transaction. The address must not be in the directory's namespace: a person's, a
+    /// unit's, an alias or a reserved name (`hopthu directory reserve`) is refused; the
+    /// system names of `[naming] reserved` (postmaster, abuse…) are what exceptions are for.
+    pub async fn create_account(
+        &self,
+        actor: &Actor,
+        req: NewAccountRequest,
+    ) -> Result<CreatedAccount> {
         let address = EmailAddress::parse(&req.address)
             .map_err(|e| Error::invalid(format!("{}: {e}", req.address)))?;
         if !address.is_in_domain(&self.config.domain) {
@@ -88,34 +142,43 @@ impl Core {
         if display_name.is_empty() {
             return Err(Error::invalid("the full name is empty"));
         }
-        let (password_hash, one_time_password) = match req.password {
-            Some(p) => {
-                if p.chars().count() < MIN_PASSWORD_LEN {
-                    return Err(Error::invalid(format!(
-                        "password must have at least {MIN_PASSWORD_LEN} characters"
-                    )));
-                }
-                (self.hash_in_turn(p, Secret::Chosen).await?, None)
-            }
-            None => {
-                let p = generate_password();
-                (
-                    self.hash_in_turn(p.clone(), Secret::Generated).await?,
-                    Some(p),
-                )
-            }
-        };
+        let reason = hopthu_model::text::clean(&req.exception);
+        if reason.is_empty() {
+            return Err(Error::invalid(
+                "chưa nêu lý do ngoại lệ / the exception needs a reason",
+            ));
+        }
+        self.check_outside_directory(&address).await?;
+        let (password_hash, one_time_password) = first_password(self, req.password).await?;
+        let at = now();
+        let audit = [NewAudit {
+            actor: actor.name.clone(),
+            action: "account.add_exception".into(),
+            target: format!("account:{address}"),
+            before: None,
+            after: Some(
+                serde_json::json!({
+                    "display_name": display_name,
+                    "reason": reason,
+                    "must_change_password": req.must_change_password,
+                })
+                .to_string(),
+            ),
+        }];
         let id = self
             .store
-            .create_account(
+            .create_exception_account(
                 &NewAccount {
                     address: address.to_string(),
                     display_name,
                     password_hash,
                     must_change_password: req.must_change_password,
-                    created_at: now(),
+                    created_at: at,
                 },
                 crate::mail::STANDARD_FOLDERS,
+                &reason,
+                &actor.name,
+                &audit,
             )
             .await
             .map_err(|e| match Error::from(e) {
@@ -130,6 +193,71 @@ impl Core {
             address,
             one_time_password,
         })
+    }
+
+    /// Refuses an address the directory holds: an account already, a person's or a unit's
+    /// address, an alias, a name reserved with `hopthu directory reserve`.
+    async fn check_outside_directory(&self, address: &EmailAddress) -> Result<()> {
+        let text = address.to_string();
+        let taken = |what: &str| {
+            Error::new(
+                ErrorKind::AlreadyExists,
+                format!("{address} already exists: {what}"),
+            )
+        };
+        if self.store.account_by_address(&text).await?.is_some() {
+            return Err(taken("một hộp thư / a mailbox"));
+        }
+        let local = address.local();
+        let same_local = |a: &str| {
+            a.rsplit_once('@').is_some_and(|(l, d)| {
+                l.eq_ignore_ascii_case(local) && d.eq_ignore_ascii_case(address.domain())
+            })
+        };
+        if self
+            .store
+            .people()
+            .await?
+            .iter()
+            .any(|p| same_local(&p.address))
+        {
+            return Err(taken(
+                "địa chỉ của một người trong danh bạ / a person's address in the directory",
+            ));
+        }
+        if self
+            .store
+            .units()
+            .await?
+            .iter()
+            .any(|u| same_local(&u.address))
+        {
+            return Err(taken("địa chỉ của một đơn vị / a unit's address"));
+        }
+        if self
+            .store
+            .aliases()
+            .await?
+            .iter()
+            .any(|a| same_local(&a.address))
+        {
+            return Err(taken("một bí danh / an alias"));
+        }
+        if self
+            .store
+            .reserved_names()
+            .await?
+            .iter()
+            .any(|r| r.local.eq_ignore_ascii_case(local))
+        {
+            return Err(taken("một tên dành riêng / a reserved name"));
+        }
+        Ok(())
+    }
+
+    /// Every account recorded as an exception to the directory, with its reason.
+    pub async fn account_exceptions(&self) -> Result<Vec<hopthu_store::AccountException>> {
+        Ok(self.store.account_exceptions().await?)
     }
 
     /// [`hash_password`] when a hashing turn is free (`[auth] hash_concurrency`).
@@ -275,18 +403,22 @@ impl Core {
         must_change: bool,
         keep: Option<&str>,
     ) -> Result<()> {
+        let hash = self.checked_password_hash(password).await?;
+        Ok(self
+            .store
+            .set_password(account, &hash, must_change, keep)
+            .await?)
+    }
+
+    /// The hash of a chosen password, refused when it is too short.
+    pub(crate) async fn checked_password_hash(&self, password: &str) -> Result<String> {
         if password.chars().count() < MIN_PASSWORD_LEN {
             return Err(Error::invalid(format!(
                 "password must have at least {MIN_PASSWORD_LEN} characters"
             )));
         }
-        let hash = self
-            .hash_in_turn(password.to_string(), Secret::Chosen)
-            .await?;
-        Ok(self
-            .store
-            .set_password(account, &hash, must_change, keep)
-            .await?)
+        self.hash_in_turn(password.to_string(), Secret::Chosen)
+            .await
     }
 }
 

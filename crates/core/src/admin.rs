@@ -135,6 +135,8 @@ impl Core {
             .account_by_address(&address.to_string())
             .await?
             .ok_or_else(|| Error::not_found(format!("{address}: không có hộp thư / no mailbox")))?;
+        self.check_person_or_exception(&address.to_string(), account.id)
+            .await?;
         let scope = match unit {
             None => AdminScope::Focal,
             Some(code) => AdminScope::Unit(self.unit_by_code(code).await?.id),
@@ -155,6 +157,35 @@ impl Core {
             .admin(account.id)
             .await?
             .ok_or_else(|| Error::new(ErrorKind::Internal, "granted admin not found"))
+    }
+
+    /// One address per person (Đ7): an administrator is a person of the directory (their own
+    /// personal mailbox) or an account recorded as an exception (`hopthu account add …
+    /// --exception`); a unit's mailbox or a bare account is refused.
+    async fn check_person_or_exception(
+        &self,
+        address: &str,
+        account: hopthu_model::AccountId,
+    ) -> Result<()> {
+        let person = self
+            .store
+            .people()
+            .await?
+            .into_iter()
+            .any(|p| p.account == Some(account));
+        if person
+            || self
+                .store
+                .account_exceptions()
+                .await?
+                .iter()
+                .any(|e| e.account == account)
+        {
+            return Ok(());
+        }
+        Err(Error::invalid(format!(
+            "{address}: không phải một người trong danh bạ hay một ngoại lệ đã ghi; hãy tạo bằng `hopthu account add --unit MÃ --full-name …` hoặc ghi ngoại lệ `hopthu account add ĐỊA_CHỈ --name … --exception LÝ_DO` / not a person of the directory nor a recorded exception: add them with `hopthu account add --unit CODE --full-name …`, or record an exception with `hopthu account add ADDRESS --name … --exception REASON`"
+        )))
     }
 
     /// Takes the administrator role away. Focal only.

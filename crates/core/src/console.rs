@@ -383,7 +383,7 @@ impl Core {
             )));
         }
         let noop: Arc<dyn Fn(ImportProgress) + Send + Sync> = Arc::new(|_| {});
-        Ok(self.apply_import(plan, noop).await?)
+        Ok(self.apply_import(actor, plan, noop).await?)
     }
 }
 

@@ -54,8 +54,8 @@ use hopthu_store::Store;
 use tokio::sync::broadcast;
 
 pub use accounts::{
-    AuthError, CreatedAccount, NewAccountRequest, Principal, Secret, generate_password,
-    hash_password, hash_password_blocking,
+    AuthError, CreatedAccount, NewAccountRequest, NewPersonRequest, Principal, Secret,
+    generate_password, hash_password, hash_password_blocking,
 };
 pub use admin::{Actor, AdminRecord, AdminScope, NewAudit};
 pub use antivirus::ScanVerdict;

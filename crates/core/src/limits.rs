@@ -719,12 +719,16 @@ mod throttle_tests {
         )
         .unwrap();
         let core = Core::open(config).await.unwrap();
-        core.create_account(NewAccountRequest {
-            address: "qtv@caobang.gov.vn".into(),
-            display_name: "Quản trị".into(),
-            password: Some("Mat-khau-dung-1".into()),
-            must_change_password: false,
-        })
+        core.create_account(
+            &crate::Actor::console(),
+            NewAccountRequest {
+                address: "qtv@caobang.gov.vn".into(),
+                display_name: "Quản trị".into(),
+                password: Some("Mat-khau-dung-1".into()),
+                must_change_password: false,
+                exception: "test".into(),
+            },
+        )
         .await
         .unwrap();
         (core, dir)

@@ -29,14 +29,34 @@ impl Core {
 
     /// Sets the password of the account with this address (`hopthu account password`, an
     /// operator's reset); with `must_change` it is again a one-time password.
+    /// Audited as `account.set_password` by `actor` in the same transaction; the account's web
+    /// sessions end.
     pub async fn set_password_of(
         &self,
+        actor: &crate::Actor,
         address: &str,
         password: &str,
         must_change: bool,
     ) -> crate::Result<()> {
         let account = self.account_id_of(address).await?;
-        self.set_password(account, password, must_change).await
+        let address = self
+            .login_address(address)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| address.to_string());
+        let hash = self.checked_password_hash(password).await?;
+        let effects = [hopthu_store::LifecycleEffect::SetPassword {
+            account,
+            hash,
+            must_change,
+        }];
+        let audit = [crate::NewAudit {
+            actor: actor.name.clone(),
+            action: "account.set_password".into(),
+            target: format!("account:{address}"),
+            before: None,
+            after: Some(serde_json::json!({ "must_change_password": must_change }).to_string()),
+        }];
+        self.replace_password(account, &effects, &audit).await
     }
 
     /// The account of an address of this domain (or of a bare local part), for the

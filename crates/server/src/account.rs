@@ -1,10 +1,14 @@
-//! `hopthu account add`: works while the server runs (SQLite WAL, busy timeout).
+//! `hopthu account add|exceptions|password|sign-ins`: works while the server runs (SQLite WAL,
+//! busy timeout). Every account is a person of the directory or a recorded exception.
 
 use std::io::BufRead;
 
 use anyhow::Context;
 use hopthu_config::Config;
-use hopthu_core::{Core, NewAccountRequest};
+use hopthu_core::admin::Actor;
+use hopthu_core::{Core, NewAccountRequest, NewPersonRequest};
+
+use crate::directory::Format;
 
 /// `hopthu account password ADDRESS`: a new password from standard input.
 pub async fn password(config: Config, address: &str, force_change: bool) -> anyhow::Result<()> {
@@ -16,17 +20,92 @@ pub async fn password(config: Config, address: &str, force_change: bool) -> anyh
     let password = line.trim_end_matches(['\r', '\n']);
     anyhow::ensure!(!password.is_empty(), "no password on standard input");
     let core = Core::open(config).await.context("open the store")?;
-    let result = core.set_password_of(address, password, force_change).await;
+    let result = core
+        .set_password_of(&Actor::console(), address, password, force_change)
+        .await;
     core.close().await;
     result?;
     println!("Đã đặt mật khẩu mới / password set: {address}");
     Ok(())
 }
 
+/// What `hopthu account add` creates.
+pub enum ToAdd {
+    /// A person of a unit, through the directory.
+    Person(NewPersonRequest),
+    /// An account that is not a person, recorded as an exception.
+    Exception(NewAccountRequest),
+}
+
+/// The refusal of `account add` without `--unit` or `--exception`.
+const ONE_ADDRESS_PER_PERSON: &str = "Mỗi người một địa chỉ: tạo hộp thư của một người bằng `hopthu account add --unit MÃ_ĐƠN_VỊ --full-name \"Họ và tên\"` (địa chỉ theo quy tắc đặt tên), hoặc ghi hộp thư không phải của một người (postmaster, hộp thư hệ thống, thử nghiệm) là ngoại lệ bằng `hopthu account add ĐỊA_CHỈ --name TÊN --exception \"LÝ DO\"`; không tạo gì / one address per person: add a person's mailbox with `hopthu account add --unit UNIT_CODE --full-name \"Full Name\"` (the address by the naming rules), or record a mailbox that is not a person's (postmaster, a system or test mailbox) as an exception with `hopthu account add ADDRESS --name NAME --exception \"REASON\"`; nothing was created";
+
+/// The person's fields of `account add --unit`.
+pub struct PersonFields {
+    pub full_name: Option<String>,
+    pub position: Option<String>,
+    pub staff_id: Option<String>,
+}
+
+/// Checks the arguments of `account add` (before anything is opened): `--unit` with
+/// `--full-name`, or ADDRESS with `--name` and `--exception`.
+pub fn what_to_add(
+    address: Option<String>,
+    name: Option<String>,
+    exception: Option<String>,
+    unit: Option<String>,
+    person: PersonFields,
+) -> anyhow::Result<ToAdd> {
+    let PersonFields {
+        full_name,
+        position,
+        staff_id,
+    } = person;
+    match (unit, address) {
+        (Some(unit), None) => {
+            anyhow::ensure!(
+                exception.is_none(),
+                "--exception là cho hộp thư không phải của một người, không đi với --unit / --exception is for a mailbox that is not a person's, not with --unit"
+            );
+            let full_name = full_name.or(name).ok_or_else(|| {
+                anyhow::anyhow!("thiếu --full-name / --full-name is missing (with --unit)")
+            })?;
+            Ok(ToAdd::Person(NewPersonRequest {
+                unit,
+                full_name,
+                position,
+                staff_id,
+                password: None,
+                must_change_password: true,
+            }))
+        }
+        (Some(_), Some(address)) => anyhow::bail!(
+            "{address}: với --unit, địa chỉ do quy tắc đặt tên cho, đừng ghi địa chỉ / with --unit the naming rules give the address: leave ADDRESS out"
+        ),
+        (None, Some(address)) => {
+            let Some(exception) = exception else {
+                anyhow::bail!("{address}: {ONE_ADDRESS_PER_PERSON}");
+            };
+            anyhow::ensure!(
+                position.is_none() && full_name.is_none() && staff_id.is_none(),
+                "--full-name, --position và --staff-id là cho một người (với --unit) / --full-name, --position and --staff-id are for a person (with --unit)"
+            );
+            let name = name.ok_or_else(|| anyhow::anyhow!("thiếu --name / --name is missing"))?;
+            Ok(ToAdd::Exception(NewAccountRequest {
+                address,
+                display_name: name,
+                password: None,
+                must_change_password: true,
+                exception,
+            }))
+        }
+        (None, None) => anyhow::bail!("{ONE_ADDRESS_PER_PERSON}"),
+    }
+}
+
 pub async fn add(
     config: Config,
-    address: &str,
-    name: &str,
+    what: ToAdd,
     password_stdin: bool,
     force_change: bool,
 ) -> anyhow::Result<()> {
@@ -43,14 +122,19 @@ pub async fn add(
         None
     };
     let core = Core::open(config).await.context("open the store")?;
-    let created = core
-        .create_account(NewAccountRequest {
-            address: address.to_string(),
-            display_name: name.to_string(),
-            password,
-            must_change_password: force_change,
-        })
-        .await;
+    let actor = Actor::console();
+    let created = match what {
+        ToAdd::Person(mut req) => {
+            req.password = password;
+            req.must_change_password = force_change;
+            core.add_person_account(&actor, req).await
+        }
+        ToAdd::Exception(mut req) => {
+            req.password = password;
+            req.must_change_password = force_change;
+            core.create_account(&actor, req).await
+        }
+    };
     core.close().await;
     let created = created?;
     println!("Đã tạo hộp thư / created: {}", created.address);
@@ -61,6 +145,53 @@ pub async fn add(
         println!(
             "Người dùng phải đổi mật khẩu khi đăng nhập lần đầu / the password must be changed at first sign-in"
         );
+    }
+    Ok(())
+}
+
+/// `hopthu account exceptions [--format json]`: the accounts that are not a person of the
+/// directory, with their reasons.
+pub async fn exceptions(config: Config, format: Format) -> anyhow::Result<()> {
+    let core = Core::open(config).await.context("open the store")?;
+    let result = core.account_exceptions().await;
+    core.close().await;
+    let rows = result?;
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default()
+    };
+    match format {
+        Format::Json => {
+            let rows: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "address": e.address,
+                        "name": e.display_name,
+                        "reason": e.reason,
+                        "created_by": e.created_by,
+                        "created_at": e.created_at,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(rows));
+        }
+        Format::Text => {
+            println!(
+                "{:<36} {:<20} {:<16} reason",
+                "address", "created (UTC)", "by"
+            );
+            for e in rows {
+                println!(
+                    "{:<36} {:<20} {:<16} {}",
+                    e.address,
+                    at(e.created_at),
+                    e.created_by,
+                    e.reason
+                );
+            }
+        }
     }
     Ok(())
 }

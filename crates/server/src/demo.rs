@@ -55,11 +55,12 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("the demo data is refused by the import: {e}"))?;
     let applied = core
-        .apply_import(plan, Arc::new(|_| {}))
+        .apply_import(&Actor::console(), plan, Arc::new(|_| {}))
         .await
         .context("import the demo province")?;
 
-    // The administrators: plain mailboxes with a chosen password and a role.
+    // The administrators: mailboxes recorded as exceptions to the directory (they are no person
+    // of the sample data), with a chosen password and a role.
     let focal_unit = config.lifecycle.focal_unit.as_deref();
     let mut admins = Vec::new();
     for (local, name, unit) in [
@@ -68,12 +69,16 @@ pub async fn seed(core: &Core) -> anyhow::Result<()> {
     ] {
         let address = format!("{local}@{}", config.domain);
         let password = hopthu_core::generate_password();
-        core.create_account(NewAccountRequest {
-            address: address.clone(),
-            display_name: name.into(),
-            password: Some(password.clone()),
-            must_change_password: false,
-        })
+        core.create_account(
+            &Actor::console(),
+            NewAccountRequest {
+                address: address.clone(),
+                display_name: name.into(),
+                password: Some(password.clone()),
+                must_change_password: false,
+                exception: "Dữ liệu mẫu: quản trị viên / demo administrator".into(),
+            },
+        )
         .await
         .with_context(|| format!("create {address}"))?;
         core.grant_admin(&Actor::console(), &address, unit)

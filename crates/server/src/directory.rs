@@ -27,6 +27,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use hopthu_core::Core;
+use hopthu_core::admin::Actor;
 use hopthu_core::directory::{
     Credential, ImportError, ImportPlan, ImportProgress, ImportRequest, ImportSource,
     ReorganiseError, ReorganisePlan, ReorganiseRequest, RowStatus, UnitFate, credentials_csv,
@@ -167,7 +168,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
             let core = Core::open(crate::load_config(config.as_deref())?)
                 .await
                 .context("open the store")?;
-            let result = core.add_alias(&alias, &target).await;
+            let result = core.add_alias(&Actor::console(), &alias, &target).await;
             core.close().await;
             let record = result?;
             println!(
@@ -184,7 +185,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
             let core = Core::open(crate::load_config(config.as_deref())?)
                 .await
                 .context("open the store")?;
-            let result = core.reserve_name(&local, &note).await;
+            let result = core.reserve_name(&Actor::console(), &local, &note).await;
             core.close().await;
             result?;
             println!("Đã giữ chỗ / reserved: {local}");
@@ -273,7 +274,7 @@ async fn import(
         .iter()
         .filter(|r| r.status == RowStatus::Existing)
         .count();
-    let applied = core.apply_import(plan, callback).await;
+    let applied = core.apply_import(&Actor::console(), plan, callback).await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

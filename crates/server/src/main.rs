@@ -26,6 +26,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hopthu_config::Config;
 
+use crate::account::PersonFields;
+
 #[derive(Parser)]
 #[command(
     name = "hopthu",
@@ -125,19 +127,44 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AccountCommand {
-    /// Create a personal mailbox with the standard folders.
+    /// Tạo hộp thư / create a mailbox with the standard folders: a person of a unit (`--unit
+    /// CODE --full-name N`, the address by the rules of Đ7.3), or an account that is not a
+    /// person (`ADDRESS --name N --exception REASON`: postmaster, a system or test mailbox),
+    /// recorded with its reason. One address per person: nothing else is accepted.
     Add {
-        /// The address, e.g. datnv@caobang.gov.vn.
-        address: String,
-        /// Full name, e.g. "Nông Văn Đạt".
+        /// The address of an exception, e.g. postmaster@caobang.gov.vn (with --exception).
+        address: Option<String>,
+        /// The exception's display name, e.g. "Postmaster".
         #[arg(long)]
-        name: String,
+        name: Option<String>,
+        /// Why this account is not a person of the directory (recorded and audited).
+        #[arg(long)]
+        exception: Option<String>,
+        /// The code of the person's unit, e.g. CB25-002.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The person's full name, e.g. "Nông Văn Đạt".
+        #[arg(long)]
+        full_name: Option<String>,
+        /// The person's position, e.g. "Chuyên viên".
+        #[arg(long)]
+        position: Option<String>,
+        /// The person's staff id (tells a namesake in the same unit apart).
+        #[arg(long)]
+        staff_id: Option<String>,
         /// Read the password from standard input instead of generating a one-time password.
         #[arg(long)]
         password_stdin: bool,
         /// Do not require a password change before first use.
         #[arg(long)]
         no_force_change: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Ngoại lệ / the accounts that are not a person of the directory, with their reasons.
+    Exceptions {
+        #[arg(long, value_enum, default_value = "text")]
+        format: directory::Format,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -218,13 +245,35 @@ fn run_async(command: Command) -> anyhow::Result<()> {
                     AccountCommand::Add {
                         address,
                         name,
+                        exception,
+                        unit,
+                        full_name,
+                        position,
+                        staff_id,
                         password_stdin,
                         no_force_change,
                         config,
                     },
             } => {
+                let what = account::what_to_add(
+                    address,
+                    name,
+                    exception,
+                    unit,
+                    PersonFields {
+                        full_name,
+                        position,
+                        staff_id,
+                    },
+                )?;
                 let config = load_config(config.as_deref())?;
-                account::add(config, &address, &name, password_stdin, !no_force_change).await
+                account::add(config, what, password_stdin, !no_force_change).await
+            }
+            Command::Account {
+                command: AccountCommand::Exceptions { format, config },
+            } => {
+                let config = load_config(config.as_deref())?;
+                account::exceptions(config, format).await
             }
             Command::Account {
                 command:

@@ -117,6 +117,15 @@
 //!     key and no method removes them, so a past period reads the same figures whatever
 //!     happens to mailboxes and messages later. (`openings_are_counted_per_day_and_kept`,
 //!     `deliveries_and_submissions_are_counted_when_they_happen`)
+//! 20. **Administrative writes carry their audit rows.** A directory import
+//!     ([`crate::DirectoryStore::create_directory`], `NewDirectory::audit`), an alias
+//!     ([`crate::DirectoryStore::add_alias`]), a reserved name
+//!     ([`crate::DirectoryStore::add_reserved_name`]) and an account recorded as an exception
+//!     to the directory ([`crate::LifecycleStore::create_exception_account`]: the account, its
+//!     folders and its `account_exceptions` row) commit their audit rows in the same
+//!     transaction; a conflict writes neither (promise 6). An exception row never outlives its
+//!     account (`ON DELETE CASCADE`).
+//!     (`administrative_writes_commit_their_audit_rows_or_nothing`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -141,6 +141,8 @@ pub struct NewDirectory<'a> {
     /// The folders each new mailbox gets.
     pub folders: &'a [(&'a str, Option<SpecialUse>)],
     pub created_at: i64,
+    /// The audit rows of the import, appended in the same transaction.
+    pub audit: &'a [crate::NewAudit],
 }
 
 /// The ids given by [`DirectoryStore::create_directory`], in the order of the batch.
@@ -154,8 +156,8 @@ pub struct CreatedDirectory {
 /// units, people, their addresses and aliases, and the reserved names of Đ7.3.
 #[async_trait::async_trait]
 pub trait DirectoryStore: Send + Sync {
-    /// Creates units, people, their mailboxes (accounts with `folders`) and aliases in ONE
-    /// transaction: all of it or nothing. A code or an address already taken is a
+    /// Creates units, people, their mailboxes (accounts with `folders`) and aliases, and
+    /// appends `batch.audit`, in ONE transaction: all of it or nothing. A code or an address already taken is a
     /// [`crate::StoreError::Conflict`].
     async fn create_directory(&self, batch: &NewDirectory<'_>) -> Result<CreatedDirectory>;
 
@@ -176,13 +178,25 @@ pub trait DirectoryStore: Send + Sync {
     /// The target of an alias, if `address` is one.
     async fn alias_target(&self, address: &str) -> Result<Option<String>>;
 
-    /// Adds an alias; [`crate::StoreError::Conflict`] when the address is an alias already.
-    async fn add_alias(&self, alias: &AliasRecord, created_at: i64) -> Result<()>;
+    /// Adds an alias with its `audit` rows in one transaction; [`crate::StoreError::Conflict`]
+    /// when the address is an alias already (nothing written).
+    async fn add_alias(
+        &self,
+        alias: &AliasRecord,
+        created_at: i64,
+        audit: &[crate::NewAudit],
+    ) -> Result<()>;
 
     async fn reserved_names(&self) -> Result<Vec<ReservedName>>;
 
-    /// Reserves a local part; [`crate::StoreError::Conflict`] when it is reserved already.
-    async fn add_reserved_name(&self, name: &ReservedName, created_at: i64) -> Result<()>;
+    /// Reserves a local part with its `audit` rows in one transaction;
+    /// [`crate::StoreError::Conflict`] when it is reserved already (nothing written).
+    async fn add_reserved_name(
+        &self,
+        name: &ReservedName,
+        created_at: i64,
+        audit: &[crate::NewAudit],
+    ) -> Result<()>;
 }
 
 #[cfg(test)]
@@ -245,6 +259,7 @@ mod tests {
                 aliases: &aliases,
                 folders: FOLDERS,
                 created_at: 100,
+                audit: &[],
             })
             .await
             .unwrap();
@@ -274,6 +289,7 @@ mod tests {
                 aliases: &[],
                 folders: FOLDERS,
                 created_at: 200,
+                audit: &[],
             })
             .await
             .unwrap_err();
@@ -290,6 +306,7 @@ mod tests {
                 aliases: &[],
                 folders: FOLDERS,
                 created_at: 300,
+                audit: &[],
             })
             .await
             .unwrap_err();
@@ -297,5 +314,149 @@ mod tests {
         assert_eq!(store.account_count().await.unwrap(), 3);
     }
 
-    on_each_backend!(a_batch_is_written_whole_or_not_at_all);
+    fn audit(action: &str) -> crate::NewAudit {
+        crate::NewAudit {
+            actor: "cli:root".into(),
+            action: action.into(),
+            target: format!("test:{action}"),
+            before: None,
+            after: Some("{}".into()),
+        }
+    }
+
+    async fn actions(store: &Store) -> Vec<String> {
+        store
+            .audit_log()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect()
+    }
+
+    async fn administrative_writes_commit_their_audit_rows_or_nothing(kind: Kind) {
+        let store = open(kind).await;
+        let units = [unit("D1", None, "baolac")];
+        let people = [person("D1", "datnv", false)];
+        store
+            .create_directory(&NewDirectory {
+                units: &units,
+                people: &people,
+                aliases: &[],
+                folders: FOLDERS,
+                created_at: 100,
+                audit: &[audit("directory.import"), audit("directory.override")],
+            })
+            .await
+            .unwrap();
+        // A conflicting import writes neither its rows nor its audit.
+        let err = store
+            .create_directory(&NewDirectory {
+                units: &[unit("D2", None, "baolac")],
+                people: &[],
+                aliases: &[],
+                folders: FOLDERS,
+                created_at: 110,
+                audit: &[audit("directory.import.refused")],
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+
+        let alias = AliasRecord {
+            address: "dat@caobang.gov.vn".into(),
+            target: "datnv@caobang.gov.vn".into(),
+        };
+        store
+            .add_alias(&alias, 120, &[audit("directory.alias")])
+            .await
+            .unwrap();
+        let err = store
+            .add_alias(&alias, 121, &[audit("directory.alias.again")])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        let name = ReservedName {
+            local: "vanthu".into(),
+            note: "văn thư".into(),
+        };
+        store
+            .add_reserved_name(&name, 130, &[audit("directory.reserve")])
+            .await
+            .unwrap();
+        let err = store
+            .add_reserved_name(&name, 131, &[audit("directory.reserve.again")])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+
+        let account = crate::NewAccount {
+            address: "postmaster@caobang.gov.vn".into(),
+            display_name: "Postmaster".into(),
+            password_hash: "h".into(),
+            must_change_password: false,
+            created_at: 140,
+        };
+        let id = store
+            .create_exception_account(
+                &account,
+                FOLDERS,
+                "RFC 5321 postmaster",
+                "cli:root",
+                &[audit("account.add_exception")],
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.mailboxes(id).await.unwrap().len(), 2);
+        // The address is taken: no account, no exception row, no audit.
+        let err = store
+            .create_exception_account(
+                &crate::NewAccount {
+                    address: "datnv@caobang.gov.vn".into(),
+                    ..account.clone()
+                },
+                FOLDERS,
+                "test",
+                "cli:root",
+                &[audit("account.add_exception.again")],
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        let exceptions = store.account_exceptions().await.unwrap();
+        assert_eq!(
+            exceptions,
+            vec![crate::AccountException {
+                account: id,
+                address: "postmaster@caobang.gov.vn".into(),
+                display_name: "Postmaster".into(),
+                reason: "RFC 5321 postmaster".into(),
+                created_by: "cli:root".into(),
+                created_at: 140,
+            }]
+        );
+
+        assert_eq!(
+            actions(&store).await,
+            [
+                "directory.import",
+                "directory.override",
+                "directory.alias",
+                "directory.reserve",
+                "account.add_exception"
+            ]
+        );
+        // One chain.
+        let log = store.audit_log().await.unwrap();
+        let mut prev = crate::AUDIT_GENESIS.to_string();
+        for row in &log {
+            assert_eq!(row.prev_hash, prev);
+            prev = row.hash.clone();
+        }
+    }
+
+    on_each_backend!(
+        a_batch_is_written_whole_or_not_at_all,
+        administrative_writes_commit_their_audit_rows_or_nothing
+    );
 }

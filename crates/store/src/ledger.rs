@@ -104,6 +104,7 @@ mod tests {
                 aliases: &[],
                 folders,
                 created_at: 1,
+                audit: &[],
             })
             .await
             .unwrap();

@@ -273,6 +273,18 @@ pub struct WarningRecord {
     pub days: u32,
 }
 
+/// An account that is not a person of the directory (postmaster, a system or test mailbox),
+/// recorded with the reason it is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountException {
+    pub account: AccountId,
+    pub address: String,
+    pub display_name: String,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
 /// The lifecycle of mailboxes (Đ8) in storage terms (part of the storage contract,
 /// [`crate::contract`]): administrators, change requests, notices, inactivity warnings and the
 /// append-only audit log, each write with its audit rows in one transaction.
@@ -334,6 +346,22 @@ pub trait LifecycleStore: Send + Sync {
 
     /// When a revoked account was revoked.
     async fn revoked_at(&self, account: AccountId) -> Result<Option<i64>>;
+
+    /// Creates an account that is not a person of the directory, with `folders`, its
+    /// exception row (`reason`, `created_by`, at `account.created_at`) and `audit`, in ONE
+    /// transaction. An address taken already is a [`crate::StoreError::Conflict`] and writes
+    /// nothing.
+    async fn create_exception_account(
+        &self,
+        account: &crate::NewAccount,
+        folders: &[(&str, Option<crate::SpecialUse>)],
+        reason: &str,
+        created_by: &str,
+        audit: &[NewAudit],
+    ) -> Result<AccountId>;
+
+    /// Every recorded exception, by account id.
+    async fn account_exceptions(&self) -> Result<Vec<AccountException>>;
 }
 
 #[cfg(test)]
@@ -386,6 +414,7 @@ mod tests {
                 aliases: &[],
                 folders,
                 created_at: 1,
+                audit: &[],
             })
             .await
             .unwrap();
@@ -479,6 +508,7 @@ mod tests {
                 aliases: &[],
                 folders,
                 created_at: 1,
+                audit: &[],
             })
             .await
             .unwrap();
@@ -548,6 +578,7 @@ mod tests {
                 }],
                 folders,
                 created_at: 1,
+                audit: &[],
             })
             .await
             .unwrap();

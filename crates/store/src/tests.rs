@@ -1468,6 +1468,7 @@ async fn a_document_is_delivered_with_its_rows(kind: Kind) {
             aliases: &[],
             folders: &[("INBOX", None)],
             created_at: 1,
+            audit: &[],
         })
         .await
         .unwrap();
@@ -1654,6 +1655,7 @@ async fn delegations_are_granted_listed_revoked_and_audited(kind: Kind) {
             aliases: &[],
             folders: &[("INBOX", None)],
             created_at: 1,
+            audit: &[],
         })
         .await
         .unwrap();
@@ -1837,6 +1839,7 @@ async fn a_unit_mailbox_is_owned_by_its_head(kind: Kind) {
             aliases: &[],
             folders: &[("INBOX", None)],
             created_at: 1,
+            audit: &[],
         })
         .await
         .unwrap();

@@ -26,6 +26,7 @@ use hopthu_store::{
 
 use super::files::{ImportProblem, PersonRow, RowFault, UnitRow, person_rows, unit_rows};
 use super::parse::read_sheet;
+use crate::admin::{Actor, NewAudit};
 use crate::{Core, Error, ErrorKind, Secret, generate_password, hash_password_blocking, now};
 
 /// One input file: the name shown in messages and its bytes (CSV or .xlsx).
@@ -129,6 +130,9 @@ pub struct ImportRow {
 /// A unit the import will create.
 #[derive(Debug, Clone)]
 struct PlannedUnit {
+    line: usize,
+    /// The address was given in the file (an override of the rules).
+    overridden: bool,
     code: String,
     kind: String,
     name: String,
@@ -139,6 +143,9 @@ struct PlannedUnit {
 /// A person the import will create.
 #[derive(Debug, Clone)]
 struct PlannedPerson {
+    line: usize,
+    /// The address was given in the file (an override of the rules).
+    overridden: bool,
     full_name: String,
     unit_code: String,
     position: Option<String>,
@@ -157,6 +164,10 @@ pub struct ImportPlan {
     units: Vec<PlannedUnit>,
     people: Vec<PlannedPerson>,
     aliases: Vec<AliasRecord>,
+    /// The files' names, for the audit log.
+    sources: Vec<String>,
+    /// `naming.person_duplicates` overridden for this import.
+    person_duplicates: Option<DuplicateStyle>,
 }
 
 impl ImportPlan {
@@ -276,17 +287,37 @@ impl Core {
             units: &request.units.name,
             people: request.people.as_ref().map_or("", |p| p.name.as_str()),
         };
-        plan_rows(&naming, domain, &units, &people, &snapshot, sources)
-            .map_err(ImportError::Refused)
+        let mut plan = plan_rows(&naming, domain, &units, &people, &snapshot, sources)
+            .map_err(ImportError::Refused)?;
+        plan.sources = std::iter::once(request.units.name.clone())
+            .chain(request.people.as_ref().map(|p| p.name.clone()))
+            .collect();
+        plan.person_duplicates = request.person_duplicates;
+        Ok(plan)
     }
 
     /// Creates what a plan proposes: one-time passwords hashed on two threads first, then every
-    /// unit, person, mailbox and alias in one transaction. `progress` is called from the
-    /// hashing threads.
+    /// unit, person, mailbox and alias in one transaction, with the audit rows of the import by
+    /// `actor` ([`import_audit`]). `progress` is called from the hashing threads.
     pub async fn apply_import(
         &self,
+        actor: &Actor,
         plan: ImportPlan,
         progress: Arc<dyn Fn(ImportProgress) + Send + Sync>,
+    ) -> Result<ImportApplied, Error> {
+        let audit = import_audit(actor, &plan);
+        self.apply_plan(plan, &audit, progress, None).await
+    }
+
+    /// [`Core::apply_import`] with the audit rows given, and `person_password` — (hash, must
+    /// change) — for every person instead of a one-time password (one person: an account
+    /// added by hand); their credentials then carry the unused generated password.
+    pub(crate) async fn apply_plan(
+        &self,
+        plan: ImportPlan,
+        audit: &[NewAudit],
+        progress: Arc<dyn Fn(ImportProgress) + Send + Sync>,
+        person_password: Option<(String, bool)>,
     ) -> Result<ImportApplied, Error> {
         let total = plan.units.len() + plan.people.len();
         let passwords: Vec<String> = (0..total).map(|_| generate_password()).collect();
@@ -327,8 +358,10 @@ impl Core {
                 address: p.address.clone(),
                 public: p.public,
                 head: p.head,
-                password_hash: hash.clone(),
-                must_change_password: true,
+                password_hash: person_password
+                    .as_ref()
+                    .map_or_else(|| hash.clone(), |(h, _)| h.clone()),
+                must_change_password: person_password.as_ref().is_none_or(|(_, m)| *m),
             })
             .collect();
         let created = self
@@ -339,6 +372,7 @@ impl Core {
                 aliases: &plan.aliases,
                 folders: crate::mail::STANDARD_FOLDERS,
                 created_at: now(),
+                audit,
             })
             .await?;
 
@@ -384,6 +418,58 @@ impl Core {
             credentials,
         })
     }
+}
+
+/// The audit rows of an import by `actor`: one `directory.import` (target `directory`: the files,
+/// what it creates, `person_duplicates` when overridden), and one `directory.override` per new
+/// unit or person whose address the file gave instead of the rules (target `account:ADDRESS`).
+pub(crate) fn import_audit(actor: &Actor, plan: &ImportPlan) -> Vec<NewAudit> {
+    let mut summary = serde_json::json!({
+        "files": plan.sources,
+        "units": plan.units.len(),
+        "people": plan.people.len(),
+        "aliases": plan.aliases.len(),
+    });
+    if let Some(style) = plan.person_duplicates {
+        summary["person_duplicates"] = serde_json::to_value(style).unwrap_or_default();
+    }
+    let mut rows = vec![NewAudit {
+        actor: actor.name.clone(),
+        action: "directory.import".into(),
+        target: "directory".into(),
+        before: None,
+        after: Some(summary.to_string()),
+    }];
+    let overrides = plan
+        .units
+        .iter()
+        .filter(|u| u.overridden)
+        .map(|u| ("units", u.line, &u.address, &u.name, &u.code))
+        .chain(
+            plan.people
+                .iter()
+                .filter(|p| p.overridden)
+                .map(|p| ("people", p.line, &p.address, &p.full_name, &p.unit_code)),
+        );
+    for (file, line, address, name, unit) in overrides {
+        rows.push(NewAudit {
+            actor: actor.name.clone(),
+            action: "directory.override".into(),
+            target: format!("account:{address}"),
+            before: None,
+            after: Some(
+                serde_json::json!({
+                    "file": file,
+                    "line": line,
+                    "name": name,
+                    "unit": unit,
+                    "address": address,
+                })
+                .to_string(),
+            ),
+        });
+    }
+    rows
 }
 
 /// Hashes every password with the light argon2id of generated secrets, on two threads (the
@@ -692,6 +778,8 @@ fn plan_rows(
             .collect();
         if status == RowStatus::New {
             new_units.push(PlannedUnit {
+                line: row.line,
+                overridden: row.local.is_some(),
                 code: proposal.code.clone(),
                 kind: proposal.kind.clone(),
                 name: name.clone(),
@@ -748,6 +836,8 @@ fn plan_rows(
                 };
                 let person_address = address(&proposal.local);
                 new_people.push(PlannedPerson {
+                    line: row.line,
+                    overridden: row.local.is_some(),
                     full_name: proposal.full_name.clone(),
                     unit_code: proposal.unit_code.clone(),
                     position: row.position.clone(),
@@ -784,6 +874,8 @@ fn plan_rows(
             .into_iter()
             .filter(|a| !existing_aliases.contains(a.address.as_str()))
             .collect(),
+        sources: Vec::new(),
+        person_duplicates: None,
     })
 }
 

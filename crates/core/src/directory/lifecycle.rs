@@ -581,7 +581,7 @@ impl Core {
         let mut handover: Option<Handover> = None;
         let person_id: PersonId;
         if kind.creates() {
-            let (id, cred) = self.create_person(&unit, &payload).await?;
+            let (id, cred) = self.create_person(actor, &unit, &payload).await?;
             person_id = id;
             credential = cred;
             after = self.person_by_id(id).await?;
@@ -1016,12 +1016,36 @@ impl Core {
     }
 
     /// Creates a new hire's person and mailbox by the address rules (the import services), or
-    /// finds them when an earlier approval created them already.
+    /// finds them when an earlier approval created them already. The new account is audited
+    /// as `account.add` by `actor`.
     async fn create_person(
         &self,
+        actor: &Actor,
         unit: &UnitRecord,
         p: &Payload,
     ) -> Result<(PersonId, Option<Credential>)> {
+        match self
+            .person_through_directory(actor, unit, p, "change", None)
+            .await?
+        {
+            Ok((id, credential)) => Ok((id, Some(credential))),
+            Err(existing) => Ok((existing.id, None)),
+        }
+    }
+
+    /// A person of `unit` with a mailbox at the address the rules give, made through the
+    /// import services with one `account.add` audit row (`via`: how it was asked for) in the
+    /// same transaction; `Err(person)` when the directory has them already (same staff id,
+    /// else same name in the same unit) and nothing is written. `person_password` as in
+    /// [`Core::apply_plan`].
+    async fn person_through_directory(
+        &self,
+        actor: &Actor,
+        unit: &UnitRecord,
+        p: &Payload,
+        via: &str,
+        person_password: Option<(String, bool)>,
+    ) -> Result<std::result::Result<(PersonId, Credential), PersonRecord>> {
         let field = |s: &Option<String>| super::csv_field(s.as_deref().unwrap_or(""));
         let people = format!(
             "full_name,unit,position,staff_id,phone,public\n{},{},{},{},{},{}\n",
@@ -1052,15 +1076,89 @@ impl Core {
             .last()
             .ok_or_else(|| Error::new(ErrorKind::Internal, "empty plan"))?;
         if row.status == RowStatus::Existing {
-            let person = self.person_by_address(&row.address).await?;
-            return Ok((person.id, None));
+            return Ok(Err(self.person_by_address(&row.address).await?));
         }
-        let applied = self.apply_import(plan, Arc::new(|_| {})).await?;
+        let audit = [NewAudit {
+            actor: actor.name.clone(),
+            action: "account.add".into(),
+            target: format!("account:{}", row.address),
+            before: None,
+            after: Some(
+                serde_json::json!({
+                    "unit": unit.code,
+                    "full_name": row.name,
+                    "position": p.position,
+                    "via": via,
+                })
+                .to_string(),
+            ),
+        }];
+        let applied = self
+            .apply_plan(plan, &audit, Arc::new(|_| {}), person_password)
+            .await?;
         let id = *applied
             .people
             .first()
             .ok_or_else(|| Error::new(ErrorKind::Internal, "no person created"))?;
-        Ok((id, applied.credentials.into_iter().last()))
+        let credential = applied
+            .credentials
+            .into_iter()
+            .last()
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "no credential"))?;
+        Ok(Ok((id, credential)))
+    }
+
+    /// `hopthu account add --unit CODE --full-name N`: a person of the unit with the address
+    /// the rules give (Đ7.3) and a mailbox, audited as `account.add`. Refused
+    /// ([`ErrorKind::AlreadyExists`]) when the directory has this person already.
+    pub async fn add_person_account(
+        &self,
+        actor: &Actor,
+        req: crate::NewPersonRequest,
+    ) -> Result<crate::CreatedAccount> {
+        let unit = self.unit_by_code(&req.unit).await?;
+        self.authorize(actor, unit.id).await?;
+        let full_name = hopthu_model::text::clean(&req.full_name);
+        if full_name.is_empty() {
+            return Err(Error::invalid("the full name is empty"));
+        }
+        let (hash, one_time_password) = crate::accounts::first_password(self, req.password).await?;
+        let payload = Payload {
+            full_name: Some(full_name),
+            position: req.position.map(|p| hopthu_model::text::clean(&p)),
+            staff_id: req.staff_id.map(|s| s.trim().to_string()),
+            ..Payload::default()
+        };
+        match self
+            .person_through_directory(
+                actor,
+                &unit,
+                &payload,
+                "account_add",
+                Some((hash, req.must_change_password)),
+            )
+            .await?
+        {
+            Ok((_, credential)) => {
+                let person = self.person_by_address(&credential.address).await?;
+                let address = hopthu_model::EmailAddress::parse(&credential.address)
+                    .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+                Ok(crate::CreatedAccount {
+                    id: person.account.ok_or_else(|| {
+                        Error::new(ErrorKind::Internal, "the new person has no account")
+                    })?,
+                    address,
+                    one_time_password,
+                })
+            }
+            Err(existing) => Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!(
+                    "{} đã có trong danh bạ của đơn vị {}: {} / already in the directory of unit {}: {}",
+                    existing.full_name, unit.code, existing.address, unit.code, existing.address
+                ),
+            )),
+        }
     }
 
     // ---- notices ------------------------------------------------------------------------

@@ -124,8 +124,14 @@ impl Core {
     }
 
     /// Adds an alias `alias@domain` → `target` (an existing address of ours). The alias must
-    /// not be an address, alias or reserved name already (R11).
-    pub async fn add_alias(&self, alias: &str, target: &str) -> Result<AliasRecord> {
+    /// not be an address, alias or reserved name already (R11). Audited as `directory.alias`
+    /// by `actor` in the same transaction.
+    pub async fn add_alias(
+        &self,
+        actor: &crate::Actor,
+        alias: &str,
+        target: &str,
+    ) -> Result<AliasRecord> {
         let alias = self.local_address(alias)?;
         let target = self.local_address(target)?;
         // A mailbox, not another alias: delivery follows one hop only.
@@ -153,7 +159,14 @@ impl Core {
             address: alias.to_string(),
             target: target.to_string(),
         };
-        self.store.add_alias(&record, now()).await?;
+        let audit = [crate::NewAudit {
+            actor: actor.name.clone(),
+            action: "directory.alias".into(),
+            target: format!("alias:{}", record.address),
+            before: None,
+            after: Some(serde_json::json!({ "target": record.target }).to_string()),
+        }];
+        self.store.add_alias(&record, now(), &audit).await?;
         Ok(record)
     }
 
@@ -170,14 +183,22 @@ impl Core {
         }
     }
 
-    /// Reserves a local part so the rules never hand it out (R11).
-    pub async fn reserve_name(&self, local: &str, note: &str) -> Result<()> {
+    /// Reserves a local part so the rules never hand it out (R11). Audited as
+    /// `directory.reserve` by `actor` in the same transaction.
+    pub async fn reserve_name(&self, actor: &crate::Actor, local: &str, note: &str) -> Result<()> {
         let local = local.trim().to_ascii_lowercase();
         if !hopthu_model::naming::is_valid_local(&local) {
             return Err(Error::invalid(format!(
                 "{local:?} is not a valid local part"
             )));
         }
+        let audit = [crate::NewAudit {
+            actor: actor.name.clone(),
+            action: "directory.reserve".into(),
+            target: format!("reserved:{local}"),
+            before: None,
+            after: Some(serde_json::json!({ "note": note }).to_string()),
+        }];
         Ok(self
             .store
             .add_reserved_name(
@@ -186,6 +207,7 @@ impl Core {
                     note: note.to_owned(),
                 },
                 now(),
+                &audit,
             )
             .await?)
     }

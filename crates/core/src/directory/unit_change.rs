@@ -290,7 +290,7 @@ impl Core {
         let mut notices: Vec<(String, Vec<NoticeLine>)> = Vec::new();
         match kind {
             ChangeKind::UnitCreate => {
-                let (unit, cred) = self.create_unit(&payload).await?;
+                let (unit, cred) = self.create_unit(actor, &payload).await?;
                 credential = cred;
                 after = unit_json(&unit);
                 let line = NoticeLine {
@@ -493,6 +493,7 @@ impl Core {
     /// earlier approval created it already.
     async fn create_unit(
         &self,
+        actor: &Actor,
         p: &UnitPayload,
     ) -> Result<(UnitRecord, Option<super::Credential>)> {
         let units = format!(
@@ -521,7 +522,7 @@ impl Core {
         let credential = if existing {
             None
         } else {
-            self.apply_import(plan, Arc::new(|_| {}))
+            self.apply_import(actor, plan, Arc::new(|_| {}))
                 .await?
                 .credentials
                 .into_iter()

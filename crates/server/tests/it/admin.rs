@@ -136,7 +136,7 @@ pub(super) fn sign_in(server: &TestServer, login: &str, password: &str) -> Optio
 }
 
 /// The session's CSRF token, read from a console page's forms.
-fn csrf_of(page: &str) -> String {
+pub(super) fn csrf_of(page: &str) -> String {
     let at = page
         .find(r#"name="csrf" value=""#)
         .expect("a form with a token")

@@ -47,6 +47,9 @@ pub const LOCAL_BLOBS: &str = "[blobs]\n";
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// The reason recorded for the test mailboxes [`TestServer::add_account`] creates.
+pub const TEST_ACCOUNT: &str = "Tài khoản thử nghiệm / test account";
+
 /// Where the browser scripts save their screenshots: `screenshots/` in the target directory.
 pub fn screenshots() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -242,8 +245,9 @@ http = "127.0.0.1:0"
         child.wait_with_output().unwrap()
     }
 
-    /// Creates an account `local@caobang.gov.vn` with `password` (no forced change) and
-    /// returns its address.
+    /// Creates an account `local@caobang.gov.vn` with `password` (no forced change), recorded
+    /// as an exception to the directory (a test mailbox, not a person), and returns its
+    /// address.
     pub fn add_account(&self, local: &str, name: &str, password: &str) -> String {
         self.add_account_with(local, name, password, &["--no-force-change"])
     }
@@ -253,7 +257,8 @@ http = "127.0.0.1:0"
         self.add_account_with(local, name, password, &[])
     }
 
-    /// `hopthu account add local@caobang.gov.vn --name <name> --password-stdin <extra>`.
+    /// `hopthu account add local@caobang.gov.vn --name <name> --exception <test account>
+    /// --password-stdin <extra>`.
     fn add_account_with(&self, local: &str, name: &str, password: &str, extra: &[&str]) -> String {
         let address = format!("{local}@{DOMAIN}");
         let mut args = vec![
@@ -262,6 +267,8 @@ http = "127.0.0.1:0"
             &address,
             "--name",
             name,
+            "--exception",
+            TEST_ACCOUNT,
             "--password-stdin",
         ];
         args.extend_from_slice(extra);
@@ -272,6 +279,37 @@ http = "127.0.0.1:0"
             String::from_utf8_lossy(&out.stderr)
         );
         address
+    }
+
+    /// `hopthu account add --unit <unit> --full-name <full_name> --password-stdin
+    /// --no-force-change`: a person of the directory (the unit must exist); returns the
+    /// address the rules gave.
+    pub fn add_person(&self, unit: &str, full_name: &str, password: &str) -> String {
+        let out = self.cli(
+            &[
+                "account",
+                "add",
+                "--unit",
+                unit,
+                "--full-name",
+                full_name,
+                "--password-stdin",
+                "--no-force-change",
+            ],
+            &format!("{password}\n"),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "account add --unit failed: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+            .lines()
+            .find_map(|l| l.split("created: ").nth(1))
+            .unwrap_or_else(|| panic!("no address printed: {stdout}"))
+            .trim()
+            .to_string()
     }
 
     /// Environment for client scripts.

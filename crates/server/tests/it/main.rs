@@ -2,6 +2,7 @@
 //! test starts the real `hopthu` binary on free loopback ports with its own data directory and
 //! drives it with real clients (Python's smtplib/imaplib, raw sockets).
 
+mod accounts;
 mod admin;
 mod backend;
 mod blobs;

@@ -39,12 +39,28 @@ fn first_start_creates_database_blobs_and_certificate() {
 #[test]
 fn account_add_while_running_prints_a_one_time_password() {
     let server = TestServer::start();
+    let units = server.dir.join("units.csv");
+    std::fs::write(
+        &units,
+        "kind,code,name,parent\ndepartment,CB25-002,Nội vụ,\n",
+    )
+    .unwrap();
+    let out = server.cli(
+        &["directory", "import", "--units", units.to_str().unwrap()],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = server.cli(
         &[
             "account",
             "add",
-            &format!("hoant@{DOMAIN}"),
-            "--name",
+            "--unit",
+            "CB25-002",
+            "--full-name",
             "Nguyễn Thị Hoa",
         ],
         "",
@@ -55,6 +71,10 @@ fn account_add_while_running_prints_a_one_time_password() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!("created: hoant@{DOMAIN}")),
+        "{stdout}"
+    );
     let otp = stdout
         .lines()
         .find_map(|l| l.split("one-time password: ").nth(1))
@@ -111,6 +131,8 @@ fn account_add_while_running_prints_a_one_time_password() {
             &format!("hoant@{DOMAIN}"),
             "--name",
             "Someone Else",
+            "--exception",
+            "test",
         ],
         "",
     );
@@ -120,12 +142,28 @@ fn account_add_while_running_prints_a_one_time_password() {
     // Another domain, an empty name, a short password are refused with a reason.
     for (args, stdin, reason) in [
         (
-            vec!["account", "add", "a@example.org", "--name", "A"],
+            vec![
+                "account",
+                "add",
+                "a@example.org",
+                "--name",
+                "A",
+                "--exception",
+                "test",
+            ],
             "",
             "domain",
         ),
         (
-            vec!["account", "add", "b@caobang.gov.vn", "--name", "  "],
+            vec![
+                "account",
+                "add",
+                "b@caobang.gov.vn",
+                "--name",
+                "  ",
+                "--exception",
+                "test",
+            ],
             "",
             "name",
         ),
@@ -136,6 +174,8 @@ fn account_add_while_running_prints_a_one_time_password() {
                 "c@caobang.gov.vn",
                 "--name",
                 "C",
+                "--exception",
+                "test",
                 "--password-stdin",
             ],
             "short\n",

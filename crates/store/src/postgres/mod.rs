@@ -96,6 +96,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_mailbox_opens.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_account_exceptions.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

@@ -252,6 +252,7 @@ pub(super) async fn create_directory_in(
     }
     // Ids given explicitly: the back-end's own generator must continue above them.
     dialect::after_explicit_ids(tx, &IdTable::ALL.map(IdTable::name)).await?;
+    super::lifecycle::append_audit(tx, batch.created_at, batch.audit).await?;
     Ok(created)
 }
 
@@ -376,7 +377,12 @@ impl crate::DirectoryStore for Backend {
         )
     }
 
-    async fn add_alias(&self, alias: &AliasRecord, created_at: i64) -> Result<()> {
+    async fn add_alias(
+        &self,
+        alias: &AliasRecord,
+        created_at: i64,
+        audit: &[crate::NewAudit],
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         let r =
             sqlx::query("INSERT INTO aliases (address, target, created_at) VALUES ($1, $2, $3)")
@@ -392,6 +398,7 @@ impl crate::DirectoryStore for Backend {
             }
             Err(e) => return Err(e.into()),
         }
+        super::lifecycle::append_audit(&mut tx, created_at, audit).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -410,7 +417,12 @@ impl crate::DirectoryStore for Backend {
             .collect()
     }
 
-    async fn add_reserved_name(&self, name: &ReservedName, created_at: i64) -> Result<()> {
+    async fn add_reserved_name(
+        &self,
+        name: &ReservedName,
+        created_at: i64,
+        audit: &[crate::NewAudit],
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         let r =
             sqlx::query("INSERT INTO reserved_names (local, note, created_at) VALUES ($1, $2, $3)")
@@ -426,6 +438,7 @@ impl crate::DirectoryStore for Backend {
             }
             Err(e) => return Err(e.into()),
         }
+        super::lifecycle::append_audit(&mut tx, created_at, audit).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -565,6 +565,52 @@ impl crate::LifecycleStore for Backend {
                 .flatten(),
         )
     }
+
+    async fn create_exception_account(
+        &self,
+        account: &crate::NewAccount,
+        folders: &[(&str, Option<crate::SpecialUse>)],
+        reason: &str,
+        created_by: &str,
+        audit: &[NewAudit],
+    ) -> Result<AccountId> {
+        let mut tx = self.begin().await?;
+        let id = super::mail::insert_account(&mut tx, account, folders).await?;
+        sqlx::query(
+            "INSERT INTO account_exceptions (account_id, reason, created_by, created_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.0)
+        .bind(reason)
+        .bind(created_by)
+        .bind(account.created_at)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, account.created_at, audit).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn account_exceptions(&self) -> Result<Vec<AccountException>> {
+        sqlx::query(
+            "SELECT e.*, a.address, a.display_name FROM account_exceptions e
+               JOIN accounts a ON a.id = e.account_id ORDER BY e.account_id",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AccountException {
+                account: AccountId(r.try_get("account_id")?),
+                address: r.try_get("address")?,
+                display_name: r.try_get("display_name")?,
+                reason: r.try_get("reason")?,
+                created_by: r.try_get("created_by")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+    }
 }
 
 fn audit_record(r: &super::DbRow) -> Result<AuditRecord> {

@@ -75,6 +75,37 @@ impl Backend {
     // ---- queue ----------------------------------------------------------------------------
 }
 
+/// Inserts an account with `folders` inside `tx`; an address taken already is a
+/// [`StoreError::Conflict`].
+pub(super) async fn insert_account(
+    tx: &mut Tx,
+    account: &NewAccount,
+    folders: &[(&str, Option<SpecialUse>)],
+) -> Result<AccountId> {
+    let result = sqlx::query(
+        "INSERT INTO accounts (address, display_name, password_hash, must_change_password, state, created_at)
+         VALUES ($1, $2, $3, $4, 'active', $5) RETURNING id",
+    )
+    .bind(&account.address)
+    .bind(&account.display_name)
+    .bind(&account.password_hash)
+    .bind(account.must_change_password)
+    .bind(account.created_at)
+    .fetch_one(&mut **tx)
+    .await;
+    let id = match result {
+        Ok(r) => AccountId(r.try_get(0)?),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(StoreError::Conflict(account.address.clone()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for (name, special_use) in folders {
+        insert_mailbox(tx, id, name, *special_use).await?;
+    }
+    Ok(id)
+}
+
 pub(super) async fn insert_mailbox(
     tx: &mut Tx,
     account: AccountId,
@@ -383,27 +414,7 @@ impl crate::MailStore for Backend {
         folders: &[(&str, Option<SpecialUse>)],
     ) -> Result<AccountId> {
         let mut tx = self.begin().await?;
-        let result = sqlx::query(
-            "INSERT INTO accounts (address, display_name, password_hash, must_change_password, state, created_at)
-             VALUES ($1, $2, $3, $4, 'active', $5) RETURNING id",
-        )
-        .bind(&account.address)
-        .bind(&account.display_name)
-        .bind(&account.password_hash)
-        .bind(account.must_change_password)
-        .bind(account.created_at)
-        .fetch_one(&mut *tx)
-        .await;
-        let id = match result {
-            Ok(r) => AccountId(r.try_get(0)?),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict(account.address.clone()));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        for (name, special_use) in folders {
-            insert_mailbox(&mut tx, id, name, *special_use).await?;
-        }
+        let id = insert_account(&mut tx, account, folders).await?;
         tx.commit().await?;
         Ok(id)
     }

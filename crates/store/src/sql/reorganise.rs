@@ -19,6 +19,7 @@ pub(super) async fn apply(tx: &mut Tx, at: i64, effect: &UnitEffect) -> Result<(
                     aliases: &[],
                     folders,
                     created_at: at,
+                    audit: &[],
                 },
             )
             .await?;

@@ -124,6 +124,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         21,
         include_str!("../../migrations/sqlite/0021_mailbox_opens.sql"),
     ),
+    (
+        22,
+        include_str!("../../migrations/sqlite/0022_account_exceptions.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.

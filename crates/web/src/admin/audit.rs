@@ -1,7 +1,8 @@
 //! `/admin/audit`: the audit log for inspectors (SPEC §9, Đ16), focal unit only. Words (case
 //! and diacritics ignored) and a date range narrow it down; the page shows the newest 500
 //! matches and whether the hash chain of the whole log is intact; `format=csv` exports every
-//! match (UTF-8 with a BOM, for Excel).
+//! match (UTF-8 with a BOM, for Excel). Below, the accounts recorded as exceptions to the
+//! directory (no person's mailbox) with their reasons.
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -64,6 +65,11 @@ pub(crate) async fn audit(
         }
         return crate::directory::download(out, "text/csv; charset=utf-8", "nhat-ky-kiem-tra.csv");
     }
+    // The focal unit's (checked by the search above): the accounts that are no person.
+    let exceptions = match state.core.account_exceptions().await {
+        Ok(rows) => rows,
+        Err(e) => return c.error(&e),
+    };
     let csv_link = format!(
         "/admin/audit?q={}&from={}&to={}&format=csv",
         crate::html::url(&query.q),
@@ -131,6 +137,37 @@ pub(crate) async fn audit(
                             td { (r.action) }
                             td { (r.target) }
                             td { code { (r.after.as_deref().unwrap_or("").chars().take(160).collect::<String>()) } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (t.s("Tài khoản ngoại lệ", "Exception accounts")) }
+        p {
+            (t.s(
+                "Hộp thư không phải của một người trong danh bạ (hopthu account add … --exception), với lý do",
+                "Mailboxes that are no person of the directory (hopthu account add … --exception), with their reason"
+            ))
+        }
+        div class="scroll" {
+            table class="grid" id="exceptions" {
+                thead {
+                    tr {
+                        th scope="col" { (t.s("Địa chỉ", "Address")) }
+                        th scope="col" { (t.s("Tên", "Name")) }
+                        th scope="col" { (t.s("Lý do", "Reason")) }
+                        th scope="col" { (t.s("Người tạo", "Created by")) }
+                        th scope="col" { (t.s("Thời gian", "Time")) }
+                    }
+                }
+                tbody {
+                    @for e in &exceptions {
+                        tr {
+                            td { (e.address) }
+                            td { (e.display_name) }
+                            td { (e.reason) }
+                            td { (e.created_by) }
+                            td { (date_time(e.created_at)) }
                         }
                     }
                 }
