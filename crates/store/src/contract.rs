@@ -101,6 +101,12 @@
 //!     the document, a recipient row each and the audit rows together; a number already
 //!     issued by the unit that year is a `Conflict` with nothing written. The first opening
 //!     and the first acknowledgement of a recipient stay. (`a_document_is_delivered_with_its_rows`)
+//! 18. **An address once given stays reachable.** [`crate::LifecycleEffect::ReaddressPerson`]
+//!     changes the person's and the account's address, makes the old address an alias of the
+//!     new one and points the aliases of the old address to the new one, in the decision's
+//!     transaction; an address already given (account, person, unit or alias) is a `Conflict`
+//!     and nothing of the decision is written.
+//!     (`an_address_change_keeps_the_old_address_as_an_alias`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to
