@@ -273,6 +273,45 @@ impl Core {
             .map_err(ImportError::Refused)
     }
 
+    /// The address the rules of Đ7.3 give `full_name` in the unit `unit_code` as if a new
+    /// person, against everything given but `own` (the person's current address: their own
+    /// name does not count as someone else's). A corrected name's new address (change request
+    /// `update`); the caller compares the result with `own`.
+    pub(crate) async fn plan_person_address(
+        &self,
+        full_name: &str,
+        unit_code: &str,
+        own: &str,
+    ) -> Result<String, Error> {
+        let domain = self.config.domain.as_str();
+        let mut snapshot = Snapshot {
+            units: self.store.units().await?,
+            people: self.store.people().await?,
+            aliases: self.store.aliases().await?,
+            reserved: self.store.reserved_names().await?,
+            addresses: self.store.account_addresses().await?,
+        };
+        snapshot.people.retain(|p| p.address != own);
+        snapshot.addresses.retain(|a| a != own);
+        let taken = taken_of(&snapshot, domain);
+        let person = PersonInput::new(full_name, unit_code);
+        let plan = naming::plan(&self.config.naming, &[], &[person], &taken).map_err(|errors| {
+            Error::invalid(
+                errors
+                    .iter()
+                    .map(|e| e.reason.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        let local = plan
+            .people
+            .first()
+            .map(|p| p.local.clone())
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "no address planned"))?;
+        Ok(format!("{local}@{domain}"))
+    }
+
     /// Creates what a plan proposes: one-time passwords hashed on two threads first, then every
     /// unit, person, mailbox and alias in one transaction. `progress` is called from the
     /// hashing threads.
@@ -474,31 +513,9 @@ fn in_domain(address: &str, domain: &str) -> bool {
         .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
 }
 
-/// Plans every row (pure: the directory comes in `snapshot`).
-fn plan_rows(
-    config: &NamingConfig,
-    domain: &str,
-    units: &[UnitRow],
-    people: &[PersonRow],
-    snapshot: &Snapshot,
-    sources: Sources<'_>,
-) -> Result<ImportPlan, Vec<ImportProblem>> {
-    let mut problems = Vec::new();
-    let unit_problem = |line: usize, fault: RowFault| ImportProblem {
-        file: Table::Units,
-        source: sources.units.to_owned(),
-        line,
-        fault,
-    };
-    let person_problem = |line: usize, fault: RowFault| ImportProblem {
-        file: Table::People,
-        source: sources.people.to_owned(),
-        line,
-        fault,
-    };
-
-    // Everything given already shares the namespace (R11, R12). Later insertions name the
-    // holder better, so plain addresses go first.
+/// Everything given already, as the planner's namespace (R11, R12). Later insertions name the
+/// holder better, so plain addresses go first.
+fn taken_of(snapshot: &Snapshot, domain: &str) -> Taken {
     let mut taken = Taken::new();
     for address in &snapshot.addresses {
         if in_domain(address, domain) {
@@ -524,6 +541,33 @@ fn plan_rows(
             local: local_of(&unit.address).to_owned(),
         });
     }
+    taken
+}
+
+/// Plans every row (pure: the directory comes in `snapshot`).
+fn plan_rows(
+    config: &NamingConfig,
+    domain: &str,
+    units: &[UnitRow],
+    people: &[PersonRow],
+    snapshot: &Snapshot,
+    sources: Sources<'_>,
+) -> Result<ImportPlan, Vec<ImportProblem>> {
+    let mut problems = Vec::new();
+    let unit_problem = |line: usize, fault: RowFault| ImportProblem {
+        file: Table::Units,
+        source: sources.units.to_owned(),
+        line,
+        fault,
+    };
+    let person_problem = |line: usize, fault: RowFault| ImportProblem {
+        file: Table::People,
+        source: sources.people.to_owned(),
+        line,
+        fault,
+    };
+
+    let taken = taken_of(snapshot, domain);
     let stored_units: HashMap<&str, &UnitRecord> = snapshot
         .units
         .iter()

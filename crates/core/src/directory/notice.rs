@@ -16,6 +16,8 @@ pub enum NoticeKind {
     Transfer,
     /// A unit mailbox handed over to a new head (Đ12.3).
     Handover,
+    /// A person's details corrected (name, position, phone), with a new address if any.
+    Update,
 }
 
 impl NoticeKind {
@@ -26,6 +28,7 @@ impl NoticeKind {
             NoticeKind::Revoke => "Về việc thu hồi hộp thư điện tử",
             NoticeKind::Transfer => "Về việc điều chuyển hộp thư điện tử",
             NoticeKind::Handover => "Về việc bàn giao hộp thư điện tử của đơn vị",
+            NoticeKind::Update => "Về việc cập nhật thông tin hộp thư điện tử",
         }
     }
 
@@ -35,6 +38,7 @@ impl NoticeKind {
             NoticeKind::Revoke => "thu hồi",
             NoticeKind::Transfer => "điều chuyển",
             NoticeKind::Handover => "bàn giao",
+            NoticeKind::Update => "cập nhật thông tin",
         }
     }
 }

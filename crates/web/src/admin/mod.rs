@@ -262,6 +262,7 @@ fn kind_label(t: T, kind: ChangeKind) -> &'static str {
             ChangeKind::TransferOut => "Transfer out",
             ChangeKind::Reissue => "Re-issue",
             ChangeKind::HeadChange => "New head of unit (unit mailbox handover)",
+            ChangeKind::Update => "Update personal details",
         },
     }
 }
@@ -456,6 +457,8 @@ async fn unit_page(
                                         a href={ "/admin/changes/new?kind=resignation&person=" (url(&p.address)) } { (t.s("Thu hồi…", "Revoke…")) }
                                         " · "
                                         a href={ "/admin/changes/new?kind=transfer&person=" (url(&p.address)) } { (t.s("Điều chuyển…", "Transfer…")) }
+                                        " · "
+                                        a href={ "/admin/changes/new?kind=update&person=" (url(&p.address)) } { (t.s("Cập nhật thông tin…", "Update details…")) }
                                     } @else {
                                         a href={ "/admin/changes/new?kind=reissue&person=" (url(&p.address)) } { (t.s("Cấp lại hộp thư…", "Re-issue…")) }
                                     }
@@ -565,10 +568,27 @@ async fn change_form(
             input id="keep_delegates" name="keep_delegates";
             label for="reason" { (t.s("Lý do / căn cứ", "Reason / reference")) }
             input id="reason" name="reason";
-            label {
-                input type="checkbox" name="public" value="1";
-                " "
-                (t.s("Công khai trong danh bạ", "Listed in the public directory"))
+            label for="public" { (t.s("Công khai trong danh bạ", "Listed in the public directory")) }
+            select id="public" name="public" aria-describedby="public-h" {
+                option value="" { (t.s("— (không đổi; người mới: không)", "— (unchanged; new hire: no)")) }
+                option value="yes" { (t.s("Có", "Yes")) }
+                option value="no" { (t.s("Không", "No")) }
+            }
+            p id="public-h" class="muted" {
+                (t.s(
+                    "Cập nhật thông tin: chỉ các ô đã điền được thay đổi; chức vụ hoặc điện thoại để trống thì giữ nguyên.",
+                    "Update: only the fields filled in change; an empty position or phone is kept."
+                ))
+            }
+            @if c.actor.is_focal() {
+                label {
+                    input type="checkbox" name="new_address" value="1";
+                    " "
+                    (t.s(
+                        "Cấp địa chỉ mới theo họ tên đã sửa (địa chỉ cũ thành bí danh)",
+                        "A new address for the corrected name (the old one becomes an alias)"
+                    ))
+                }
             }
             button type="submit" class="primary" { (t.s("Gửi đề nghị", "File the request")) }
         }
@@ -605,6 +625,8 @@ struct ChangeForm {
     keep_delegates: String,
     #[serde(default)]
     public: String,
+    #[serde(default)]
+    new_address: String,
 }
 
 fn some(s: String) -> Option<String> {
@@ -626,7 +648,12 @@ async fn file_change(
         position: some(form.position),
         staff_id: some(form.staff_id),
         phone: some(form.phone),
-        public: !form.public.is_empty(),
+        // The unit page's new-hire box sends "1"; the generic form's select yes, no or nothing.
+        public: match form.public.trim() {
+            "" => None,
+            "no" => Some(false),
+            _ => Some(true),
+        },
         reason: form.reason.trim().to_string(),
         keep_delegates: form
             .keep_delegates
@@ -634,6 +661,7 @@ async fn file_change(
             .map(|a| a.trim().to_string())
             .filter(|a| !a.is_empty())
             .collect(),
+        new_address: !form.new_address.is_empty(),
     };
     match state.core.file_change(&c.actor, &input).await {
         Ok(change) => see_other(&format!("/admin/changes?filed={}", change.id)),
