@@ -1239,8 +1239,7 @@ fn an_update_keeps_the_address_unless_the_focal_unit_gives_a_new_one() {
     let audit = String::from_utf8_lossy(&audit.stdout).into_owned();
     let row = audit
         .lines()
-        .filter(|l| l.contains("\tchange.approve.update\t"))
-        .last()
+        .rfind(|l| l.contains("\tchange.approve.update\t"))
         .unwrap_or_else(|| panic!("{audit}"));
     assert!(row.contains(&dieu) && row.contains(&new), "{row}");
     // The unit's notice names both addresses.
