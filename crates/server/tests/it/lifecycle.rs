@@ -1195,7 +1195,25 @@ fn an_update_keeps_the_address_unless_the_focal_unit_gives_a_new_one() {
     assert_eq!(address_of(&server, "CB25-002", "Triệu Thị Diệu"), dieu);
 
     // The focal unit gives the corrected name its own address: the old one becomes an alias.
+    // An IMAP session signed in under the old address ends at its next command.
     let password = password_of(&sheet, &dieu);
+    let out = server.cli(
+        &["account", "password", &dieu, "--no-force-change"],
+        &format!("{password}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut session = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/py/lifecycle_session.py"))
+        .args([&dieu, &password])
+        .envs(server.env())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut said = std::io::BufReader::new(session.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut said, &mut line).unwrap();
+    assert_eq!(line.trim(), "signed-in");
     let out = server.cli(
         &[
             "lifecycle",
@@ -1209,6 +1227,11 @@ fn an_update_keeps_the_address_unless_the_focal_unit_gives_a_new_one() {
         "",
     );
     assert!(out.status.success(), "{}", text(&out));
+    std::io::Write::write_all(session.stdin.as_mut().unwrap(), b"go\n").unwrap();
+    line.clear();
+    std::io::BufRead::read_line(&mut said, &mut line).unwrap();
+    assert_eq!(line.trim(), "bye", "{}", server.log());
+    assert!(session.wait().unwrap().success());
     let new = address_of(&server, "CB25-002", "Triệu Thị Diệu");
     assert_ne!(new, dieu);
     assert!(new.starts_with("dieutt"), "{new}");
