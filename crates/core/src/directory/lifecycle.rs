@@ -206,6 +206,18 @@ pub struct ChangeView {
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
     pub decision_note: Option<String>,
+    /// An update: what it changes, for the one who decides.
+    pub update: Option<UpdateView>,
+}
+
+/// What an update request changes (absent: unchanged; an empty position or phone clears it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateView {
+    pub full_name: Option<String>,
+    pub position: Option<String>,
+    pub phone: Option<String>,
+    pub public: Option<bool>,
+    pub new_address: bool,
 }
 
 /// The outcome of an approval.
@@ -1487,7 +1499,9 @@ fn change_view(
         unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
         unit_name: unit.map(|u| u.name.clone()).unwrap_or_default(),
         person: person.map(|p| p.address.clone()),
-        full_name: person.map(|p| p.full_name.clone()).or(payload.full_name),
+        full_name: person
+            .map(|p| p.full_name.clone())
+            .or(payload.full_name.clone()),
         target_unit: payload.target_unit,
         keep_delegates: payload.keep_delegates,
         reason: c.reason.clone(),
@@ -1496,5 +1510,12 @@ fn change_view(
         decided_by: c.decided_by.clone(),
         decided_at: c.decided_at,
         decision_note: c.decision_note.clone(),
+        update: (c.kind == ChangeKind::Update.as_str()).then(|| UpdateView {
+            full_name: payload.full_name.clone(),
+            position: payload.position.clone(),
+            phone: payload.phone.clone(),
+            public: payload.set_public,
+            new_address: payload.new_address,
+        }),
     })
 }

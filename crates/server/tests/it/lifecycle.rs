@@ -1182,6 +1182,8 @@ fn an_update_keeps_the_address_unless_the_focal_unit_gives_a_new_one() {
     );
     assert_eq!(status, 201, "{filed}");
     assert_eq!(filed["kind"], "update");
+    assert_eq!(filed["update"]["full_name"], "Triệu Thị Diệu", "{filed}");
+    assert_eq!(filed["update"]["new_address"], false, "{filed}");
     let id = filed["id"].as_i64().unwrap();
     let (status, approved) = api(
         &server,

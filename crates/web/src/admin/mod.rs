@@ -692,7 +692,12 @@ fn change_row(c: &Console, ch: &ChangeView) -> Markup {
             td { (id) }
             td { (date(ch.filed_at)) }
             td { (kind) }
-            td { (who) }
+            td {
+                (who)
+                @if let Some(u) = &ch.update {
+                    (update_summary(t, u))
+                }
+            }
             td { (ch.unit_name) }
             td { (ch.reason) }
             td { (ch.filed_by) }
@@ -712,6 +717,47 @@ fn change_row(c: &Console, ch: &ChangeView) -> Markup {
                     }
                 } @else {
                     (ch.decision_note.as_deref().unwrap_or_default())
+                }
+            }
+        }
+    }
+}
+
+/// What an update changes, under the person's name in the list of requests.
+fn update_summary(t: T, u: &hopthu_core::directory::UpdateView) -> Markup {
+    let value = |v: &str| {
+        if v.is_empty() {
+            t.s("(xoá)", "(cleared)").to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    html! {
+        ul class="update" {
+            @if let Some(name) = &u.full_name {
+                li { (t.s("Họ tên mới: ", "New name: ")) (name) }
+            }
+            @if let Some(position) = &u.position {
+                li { (t.s("Chức vụ: ", "Position: ")) (value(position)) }
+            }
+            @if let Some(phone) = &u.phone {
+                li { (t.s("Điện thoại: ", "Phone: ")) (value(phone)) }
+            }
+            @if let Some(public) = u.public {
+                li {
+                    @if public {
+                        (t.s("Công khai trong danh bạ", "Listed in the public directory"))
+                    } @else {
+                        (t.s("Không công khai trong danh bạ", "Not listed in the public directory"))
+                    }
+                }
+            }
+            @if u.new_address {
+                li class="new-address" {
+                    (t.s(
+                        "Cấp địa chỉ mới theo họ tên (địa chỉ cũ thành bí danh)",
+                        "A new address for the name (the old one becomes an alias)"
+                    ))
                 }
             }
         }
@@ -1097,6 +1143,13 @@ mod tests {
             decided_by: None,
             decided_at: None,
             decision_note: None,
+            update: Some(hopthu_core::directory::UpdateView {
+                full_name: Some(HOSTILE.into()),
+                position: None,
+                phone: None,
+                public: None,
+                new_address: true,
+            }),
         };
         let row = change_row(&c, &change).into_string();
         assert!(!row.contains("<script"), "{row}");
