@@ -248,9 +248,7 @@ impl Core {
             Ok(Some(account)) => {
                 account.state == AccountState::Active
                     && credentials_digest(&account.password_hash) == who.credentials
-                    && account
-                        .address
-                        .eq_ignore_ascii_case(&who.address.to_string())
+                    && EmailAddress::parse(&account.address).map_or(true, |a| a == who.address)
             }
             Ok(None) => false,
             Err(_) => true,
