@@ -367,14 +367,16 @@ impl Core {
     }
 
     /// Whether a signed-in session may go on: the account still exists, is active, and has the
-    /// password it signed in with. IMAP and POP3 sessions ask now and then and end when not, so
-    /// a revocation or a password reset reaches a phone that stays connected for days. A store
-    /// error answers yes (a passing failure must not cut everyone off).
+    /// password and the address it signed in with. IMAP and POP3 sessions ask now and then and
+    /// end when not, so a revocation, a password reset or a new address (the old one is an
+    /// alias now, not a sign-in) reaches a phone that stays connected for days. A store error
+    /// answers yes (a passing failure must not cut everyone off).
     pub async fn still_valid(&self, who: &Principal) -> bool {
         match self.store.account(who.account).await {
             Ok(Some(account)) => {
                 account.state == AccountState::Active
                     && credentials_digest(&account.password_hash) == who.credentials
+                    && EmailAddress::parse(&account.address).map_or(true, |a| a == who.address)
             }
             Ok(None) => false,
             Err(_) => true,

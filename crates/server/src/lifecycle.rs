@@ -9,6 +9,8 @@
 //! hopthu lifecycle file unit_create --code C --kind K --name N [--parent P] [--approve]
 //! hopthu lifecycle file unit_rename --unit C --name N | unit_move --unit C --parent P
 //! hopthu lifecycle file unit_merge --unit C --into D | unit_dissolve --unit C
+//! hopthu lifecycle file update --person ADDRESS [--full-name N] [--position P] [--phone T]
+//!                              [--public yes|no] [--new-address]
 //! hopthu lifecycle bulk FILE [--approve]     (CSV: kind,person,unit,full_name,position,…,reason)
 //! hopthu lifecycle list | approve ID | reject ID [--note TEXT] | notice ID [--html]
 //! hopthu lifecycle sweep [--as-of DATE] [--dry-run] [--format text|json]
@@ -58,8 +60,8 @@ pub enum AdminCommand {
 #[derive(Subcommand)]
 pub enum LifecycleCommand {
     /// Lập yêu cầu / file a change request: new_hire, transfer_in, transfer, resignation, death,
-    /// retirement, transfer_out, reissue, head_change; and the units' unit_create, unit_rename,
-    /// unit_move, unit_merge, unit_dissolve.
+    /// retirement, transfer_out, reissue, head_change, update; and the units' unit_create,
+    /// unit_rename, unit_move, unit_merge, unit_dissolve.
     File {
         kind: String,
         /// The person's address (all kinds but new_hire and transfer_in).
@@ -69,8 +71,9 @@ pub enum LifecycleCommand {
         /// concerns.
         #[arg(long)]
         unit: Option<String>,
-        /// Full name of a new hire; a unit's (new) name for unit_create and unit_rename.
-        #[arg(long)]
+        /// Full name of a new hire, or the corrected name (update); a unit's (new) name for
+        /// unit_create and unit_rename.
+        #[arg(long, visible_alias = "full-name")]
         name: Option<String>,
         /// unit_create: the new unit's code.
         #[arg(long)]
@@ -90,9 +93,10 @@ pub enum LifecycleCommand {
         staff_id: Option<String>,
         #[arg(long)]
         phone: Option<String>,
-        /// Publish the new hire in the public directory.
-        #[arg(long)]
-        public: bool,
+        /// Publish in the public directory: a new hire (`--public`), or an update's change
+        /// (`--public yes|no`; absent = unchanged).
+        #[arg(long, num_args = 0..=1, default_missing_value = "yes", value_parser = yes_no)]
+        public: Option<bool>,
         #[arg(long, default_value = "")]
         reason: String,
         /// head_change: the unit mailbox's delegates the new head confirms (addresses, comma
@@ -102,12 +106,16 @@ pub enum LifecycleCommand {
         /// Approve it at once (focal unit).
         #[arg(long)]
         approve: bool,
+        /// update: a new address by the rules for the corrected name; the old one stays an
+        /// alias (focal unit only).
+        #[arg(long)]
+        new_address: bool,
         #[arg(long)]
         config: Option<PathBuf>,
     },
     /// Nhiều yêu cầu từ tệp CSV / file many requests from a CSV file (UTF-8, header row with
     /// kind and any of person,unit,full_name,position,staff_id,phone,public,reason,
-    /// keep_delegates). Every row's
+    /// keep_delegates,new_address). Every row's
     /// form is checked before any is filed; a request the directory refuses stops the run at its
     /// line (the rows before it stay filed, and are listed).
     Bulk {
@@ -251,6 +259,7 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
             reason,
             keep_delegates,
             approve,
+            new_address,
             config,
         } => {
             // --name is a unit's name for the unit_* kinds, a person's full name otherwise.
@@ -277,6 +286,7 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
                 name,
                 parent,
                 into,
+                new_address,
             };
             let core = open(config.as_deref()).await?;
             let result = file_one(&core, &actor, &input, approve).await;
@@ -536,7 +546,7 @@ fn read_bulk(path: &std::path::Path) -> anyhow::Result<Vec<(usize, ChangeInput)>
                 position: get("position"),
                 staff_id: get("staff_id"),
                 phone: get("phone"),
-                public: matches!(get("public").as_deref(), Some("1" | "x" | "yes" | "true")),
+                public: get("public").map(|v| yes_no(&v).unwrap_or(false)),
                 reason: get("reason").unwrap_or_default(),
                 keep_delegates: get("keep_delegates")
                     .map(|v| v.split(',').map(|a| a.trim().to_string()).collect())
@@ -546,6 +556,7 @@ fn read_bulk(path: &std::path::Path) -> anyhow::Result<Vec<(usize, ChangeInput)>
                 name: get("name"),
                 parent: get("parent"),
                 into: get("into"),
+                new_address: get("new_address").is_some_and(|v| yes_no(&v).unwrap_or(false)),
             },
         ));
     }
@@ -553,6 +564,16 @@ fn read_bulk(path: &std::path::Path) -> anyhow::Result<Vec<(usize, ChangeInput)>
         bail!("{}", problems.join("\n"));
     }
     Ok(out)
+}
+
+/// `--public yes|no` (and a bulk file's `public` cell): yes, có, 1, x, true / no, không, 0,
+/// false.
+fn yes_no(s: &str) -> Result<bool, String> {
+    match s.trim().to_lowercase().as_str() {
+        "yes" | "y" | "có" | "co" | "1" | "x" | "true" => Ok(true),
+        "no" | "n" | "không" | "khong" | "0" | "false" => Ok(false),
+        other => Err(format!("{other:?}: yes hoặc no / yes or no")),
+    }
 }
 
 /// `YYYY-MM-DD` (midnight in Vietnam) or an RFC 3339 time.

@@ -126,6 +126,12 @@
 //!     transaction; a conflict writes neither (promise 6). An exception row never outlives its
 //!     account (`ON DELETE CASCADE`).
 //!     (`administrative_writes_commit_their_audit_rows_or_nothing`)
+//! 21. **An address once given stays reachable.** [`crate::LifecycleEffect::ReaddressPerson`]
+//!     changes the person's and the account's address, makes the old address an alias of the
+//!     new one and points the aliases of the old address to the new one, in the decision's
+//!     transaction; an address already given (account, person, unit or alias) is a `Conflict`
+//!     and nothing of the decision is written.
+//!     (`an_address_change_keeps_the_old_address_as_an_alias`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -165,6 +165,22 @@ pub enum LifecycleEffect {
         hash: String,
         must_change: bool,
     },
+    /// The person's details (a change request "update"): each field given replaces the stored
+    /// one (`Some(None)` clears position or phone); the account's display name follows the
+    /// full name. Address and mailbox are untouched.
+    SetPersonDetails {
+        person: PersonId,
+        full_name: Option<String>,
+        position: Option<Option<String>>,
+        phone: Option<Option<String>>,
+        public: Option<bool>,
+    },
+    /// The person's address changes (a corrected name, at the focal unit's request): the
+    /// person's and the account's address become `address`, the old address becomes an alias
+    /// of it (mail to it still arrives) and aliases that pointed to the old address point to
+    /// the new one (one hop). `address` already given (account, person, unit or alias) is a
+    /// [`crate::StoreError::Conflict`].
+    ReaddressPerson { person: PersonId, address: String },
     /// A change to the organisation tree (units created, renamed, moved, merged, dissolved).
     Unit(UnitEffect),
 }
@@ -761,9 +777,136 @@ mod tests {
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     }
 
+    async fn an_address_change_keeps_the_old_address_as_an_alias(kind: Kind) {
+        let store = open(kind).await;
+        let folders: &[(&str, Option<SpecialUse>)] = &[("INBOX", None)];
+        let person = |name: &str, address: &str| NewPerson {
+            full_name: name.into(),
+            unit_code: "U1".into(),
+            position: Some("Chuyên viên".into()),
+            staff_id: None,
+            phone: Some("0206 385 2222".into()),
+            address: address.into(),
+            public: false,
+            head: false,
+            password_hash: "h".into(),
+            must_change_password: true,
+        };
+        let created = store
+            .create_directory(&NewDirectory {
+                units: &[NewUnit {
+                    code: "U1".into(),
+                    kind: "department".into(),
+                    name: "Sở Nội vụ".into(),
+                    parent_code: None,
+                    address: "sonoivu@caobang.gov.vn".into(),
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                people: &[
+                    person("Nông Văn Đat", "datnv@caobang.gov.vn"),
+                    person("Lục Thị Hoa", "hoalt@caobang.gov.vn"),
+                ],
+                aliases: &[crate::AliasRecord {
+                    address: "dat.nong@caobang.gov.vn".into(),
+                    target: "datnv@caobang.gov.vn".into(),
+                }],
+                folders,
+                created_at: 1,
+                audit: &[],
+            })
+            .await
+            .unwrap();
+        let (dat, account) = created.people[0];
+        let (hoa, _) = created.people[1];
+        let effects = [
+            LifecycleEffect::SetPersonDetails {
+                person: dat,
+                full_name: Some("Nông Văn Đạt".into()),
+                position: Some(None),
+                phone: None,
+                public: Some(true),
+            },
+            LifecycleEffect::ReaddressPerson {
+                person: dat,
+                address: "datnv2@caobang.gov.vn".into(),
+            },
+        ];
+        store
+            .write_lifecycle(&LifecycleWrite {
+                at: 20,
+                effects: &effects,
+                audit: &[audit("change.approve.update")],
+                ..LifecycleWrite::default()
+            })
+            .await
+            .unwrap();
+        let people = store.people().await.unwrap();
+        let p = people.iter().find(|p| p.id == dat).unwrap();
+        assert_eq!(p.full_name, "Nông Văn Đạt");
+        assert_eq!(p.address, "datnv2@caobang.gov.vn");
+        assert_eq!(p.position, None);
+        assert_eq!(p.phone.as_deref(), Some("0206 385 2222"));
+        assert!(p.public);
+        let a = store.account(account).await.unwrap().unwrap();
+        assert_eq!(a.address, "datnv2@caobang.gov.vn");
+        assert_eq!(a.display_name, "Nông Văn Đạt");
+        // The old address and the alias of it both reach the new one (one hop).
+        for old in ["datnv@caobang.gov.vn", "dat.nong@caobang.gov.vn"] {
+            assert_eq!(
+                store.alias_target(old).await.unwrap().as_deref(),
+                Some("datnv2@caobang.gov.vn"),
+                "{old}"
+            );
+        }
+
+        // An address already given is a conflict, and nothing of the write stays.
+        for taken in [
+            "hoalt@caobang.gov.vn",
+            "datnv@caobang.gov.vn",
+            "sonoivu@caobang.gov.vn",
+        ] {
+            let err = store
+                .write_lifecycle(&LifecycleWrite {
+                    at: 30,
+                    effects: &[
+                        LifecycleEffect::SetPersonDetails {
+                            person: dat,
+                            full_name: Some("Nông Văn Đạt Mới".into()),
+                            position: None,
+                            phone: None,
+                            public: None,
+                        },
+                        LifecycleEffect::ReaddressPerson {
+                            person: dat,
+                            address: taken.into(),
+                        },
+                    ],
+                    audit: &[audit("change.approve.update")],
+                    ..LifecycleWrite::default()
+                })
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Conflict(_)), "{taken}: {err}");
+        }
+        let people = store.people().await.unwrap();
+        let p = people.iter().find(|p| p.id == dat).unwrap();
+        assert_eq!(
+            (p.full_name.as_str(), p.address.as_str()),
+            ("Nông Văn Đạt", "datnv2@caobang.gov.vn")
+        );
+        assert!(
+            people
+                .iter()
+                .any(|p| p.id == hoa && p.address == "hoalt@caobang.gov.vn")
+        );
+        assert_eq!(store.audit_log().await.unwrap().len(), 1);
+    }
+
     on_each_backend!(
         a_decision_applies_once_with_its_audit_rows_in_a_chain,
         a_notice_number_is_given_once_per_year,
-        a_reorganisation_moves_units_people_mail_and_addresses_in_one_write
+        a_reorganisation_moves_units_people_mail_and_addresses_in_one_write,
+        an_address_change_keeps_the_old_address_as_an_alias
     );
 }

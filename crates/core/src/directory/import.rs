@@ -296,6 +296,45 @@ impl Core {
         Ok(plan)
     }
 
+    /// The address the rules of Đ7.3 give `full_name` in the unit `unit_code` as if a new
+    /// person, against everything given but `own` (the person's current address: their own
+    /// name does not count as someone else's). A corrected name's new address (change request
+    /// `update`); the caller compares the result with `own`.
+    pub(crate) async fn plan_person_address(
+        &self,
+        full_name: &str,
+        unit_code: &str,
+        own: &str,
+    ) -> Result<String, Error> {
+        let domain = self.config.domain.as_str();
+        let mut snapshot = Snapshot {
+            units: self.store.units().await?,
+            people: self.store.people().await?,
+            aliases: self.store.aliases().await?,
+            reserved: self.store.reserved_names().await?,
+            addresses: self.store.account_addresses().await?,
+        };
+        snapshot.people.retain(|p| p.address != own);
+        snapshot.addresses.retain(|a| a != own);
+        let taken = taken_of(&snapshot, domain);
+        let person = PersonInput::new(full_name, unit_code);
+        let plan = naming::plan(&self.config.naming, &[], &[person], &taken).map_err(|errors| {
+            Error::invalid(
+                errors
+                    .iter()
+                    .map(|e| e.reason.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        let local = plan
+            .people
+            .first()
+            .map(|p| p.local.clone())
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "no address planned"))?;
+        Ok(format!("{local}@{domain}"))
+    }
+
     /// Creates what a plan proposes: one-time passwords hashed on two threads first, then every
     /// unit, person, mailbox and alias in one transaction, with the audit rows of the import by
     /// `actor` ([`import_audit`]). `progress` is called from the hashing threads.
@@ -592,6 +631,20 @@ pub(super) fn namespace(snapshot: &Snapshot, domain: &str) -> Taken {
     taken
 }
 
+/// Everything given already, units included, as the planner's namespace.
+fn taken_of(snapshot: &Snapshot, domain: &str) -> Taken {
+    let mut taken = namespace(snapshot, domain);
+    for unit in &snapshot.units {
+        taken.add_unit(ExistingUnit {
+            code: unit.code.clone(),
+            kind: unit.kind.clone(),
+            name: unit.name.clone(),
+            local: local_of(&unit.address).to_owned(),
+        });
+    }
+    taken
+}
+
 /// Plans every row (pure: the directory comes in `snapshot`).
 fn plan_rows(
     config: &NamingConfig,
@@ -615,15 +668,7 @@ fn plan_rows(
         fault,
     };
 
-    let mut taken = namespace(snapshot, domain);
-    for unit in &snapshot.units {
-        taken.add_unit(ExistingUnit {
-            code: unit.code.clone(),
-            kind: unit.kind.clone(),
-            name: unit.name.clone(),
-            local: local_of(&unit.address).to_owned(),
-        });
-    }
+    let taken = taken_of(snapshot, domain);
     let stored_units: HashMap<&str, &UnitRecord> = snapshot
         .units
         .iter()

@@ -51,6 +51,9 @@ pub enum ChangeKind {
     /// Thay đổi lãnh đạo đơn vị: the person becomes the head of the unit and owner of its
     /// mailbox (Đ12.3); the former head's and every delegate's rights end.
     HeadChange,
+    /// Cập nhật thông tin: name, position, phone, publication; the address stays (Đ7.3) unless
+    /// the focal unit asks for a new one, and then the old one becomes an alias of it.
+    Update,
     /// Thành lập đơn vị: a new unit with its mailbox.
     UnitCreate,
     /// Đổi tên đơn vị: a new name, and the address its rules give (the old one an alias).
@@ -64,7 +67,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 14] = [
+    pub const ALL: [ChangeKind; 15] = [
         ChangeKind::NewHire,
         ChangeKind::TransferIn,
         ChangeKind::Transfer,
@@ -74,6 +77,7 @@ impl ChangeKind {
         ChangeKind::TransferOut,
         ChangeKind::Reissue,
         ChangeKind::HeadChange,
+        ChangeKind::Update,
         ChangeKind::UnitCreate,
         ChangeKind::UnitRename,
         ChangeKind::UnitMove,
@@ -92,6 +96,7 @@ impl ChangeKind {
             ChangeKind::TransferOut => "transfer_out",
             ChangeKind::Reissue => "reissue",
             ChangeKind::HeadChange => "head_change",
+            ChangeKind::Update => "update",
             ChangeKind::UnitCreate => "unit_create",
             ChangeKind::UnitRename => "unit_rename",
             ChangeKind::UnitMove => "unit_move",
@@ -116,6 +121,7 @@ impl ChangeKind {
             ChangeKind::TransferOut => "Chuyển công tác ra ngoài",
             ChangeKind::Reissue => "Cấp lại hộp thư",
             ChangeKind::HeadChange => "Thay đổi lãnh đạo đơn vị (bàn giao hộp thư đơn vị)",
+            ChangeKind::Update => "Cập nhật thông tin cá nhân",
             ChangeKind::UnitCreate => "Thành lập đơn vị",
             ChangeKind::UnitRename => "Đổi tên đơn vị",
             ChangeKind::UnitMove => "Chuyển đơn vị trực thuộc",
@@ -170,14 +176,20 @@ pub struct ChangeInput {
     pub staff_id: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
+    /// Listed in the public directory: a new hire's (absent = no), or an update's (absent =
+    /// unchanged).
     #[serde(default)]
-    pub public: bool,
+    pub public: Option<bool>,
     #[serde(default)]
     pub reason: String,
     /// A head change: the addresses of the unit mailbox's delegates the new head confirms;
     /// every other delegation ends on approval (Đ12.3).
     #[serde(default)]
     pub keep_delegates: Vec<String>,
+    /// An update: a new address by the rules for the corrected name, the old one kept as an
+    /// alias. The focal unit's decision alone.
+    #[serde(default)]
+    pub new_address: bool,
     /// A unit change: the new unit's code (unit_create).
     #[serde(default)]
     pub code: Option<String>,
@@ -217,6 +229,13 @@ struct Payload {
     /// A head change: the delegates the new head confirms (addresses).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     keep_delegates: Vec<String>,
+    /// An update: `full_name`, `position`, `phone` given are the new values (an empty
+    /// position or phone clears it), `set_public` the new publication, `new_address` asks for
+    /// an address by the rules for the new name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    set_public: Option<bool>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    new_address: bool,
 }
 
 /// A change request as shown to administrators.
@@ -239,6 +258,18 @@ pub struct ChangeView {
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
     pub decision_note: Option<String>,
+    /// An update: what it changes, for the one who decides.
+    pub update: Option<UpdateView>,
+}
+
+/// What an update request changes (absent: unchanged; an empty position or phone clears it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateView {
+    pub full_name: Option<String>,
+    pub position: Option<String>,
+    pub phone: Option<String>,
+    pub public: Option<bool>,
+    pub new_address: bool,
 }
 
 /// The outcome of an approval.
@@ -299,28 +330,34 @@ impl Core {
             payload.position = trimmed(&input.position);
             payload.staff_id = trimmed(&input.staff_id);
             payload.phone = trimmed(&input.phone);
-            payload.public = input.public;
+            payload.public = input.public.unwrap_or(false);
             (unit, None)
         } else {
             let address = trimmed(&input.person)
                 .ok_or_else(|| Error::invalid("thiếu địa chỉ / person (address) is required"))?;
             let person = self.person_by_address(&address).await?;
-            let wanted = if kind == ChangeKind::Reissue {
-                person.state != PersonState::Active
-            } else {
-                person.state == PersonState::Active
+            let wanted = match kind {
+                ChangeKind::Reissue => person.state != PersonState::Active,
+                ChangeKind::Update => person.state != PersonState::Reserved,
+                _ => person.state == PersonState::Active,
             };
             if !wanted {
                 return Err(Error::invalid(format!(
                     "{}: {} / the mailbox is {}",
                     person.address,
-                    if kind == ChangeKind::Reissue {
-                        "hộp thư đang hoạt động"
-                    } else {
-                        "hộp thư không hoạt động"
+                    match kind {
+                        ChangeKind::Reissue => "hộp thư đang hoạt động",
+                        ChangeKind::Update => "chỉ còn giữ địa chỉ, hãy cấp lại trước",
+                        _ => "hộp thư không hoạt động",
                     },
                     person.state.as_str()
                 )));
+            }
+            if kind == ChangeKind::Update {
+                self.update_payload(actor, &person, input, &mut payload)
+                    .await?;
+            } else if input.new_address {
+                return Err(Error::invalid("new_address is only for update"));
             }
             if kind == ChangeKind::Transfer {
                 let code = trimmed(&input.unit).ok_or_else(|| {
@@ -421,6 +458,81 @@ impl Core {
             )
             .await?;
         self.change_view_by_id(id).await
+    }
+
+    /// Checks an update against the person as they are and fills its payload with what
+    /// changes. Nothing to change is refused, and so is a new address asked for by anyone but
+    /// the focal unit (a corrected name keeps its address, Đ7.3) or one the rules would give
+    /// the same.
+    async fn update_payload(
+        &self,
+        actor: &Actor,
+        person: &PersonRecord,
+        input: &ChangeInput,
+        payload: &mut Payload,
+    ) -> Result<()> {
+        if input.new_address && !actor.is_focal() {
+            return Err(Error::forbidden(
+                "chỉ đơn vị đầu mối quyết định cấp địa chỉ mới; sửa họ tên vẫn giữ địa chỉ (Đ7.3) / only the focal unit may give a new address: a corrected name keeps the address (Đ7.3)",
+            ));
+        }
+        if input.staff_id.is_some() {
+            return Err(Error::invalid(
+                "không cập nhật mã cán bộ / update does not change staff_id",
+            ));
+        }
+        if input.full_name.is_some() && trimmed(&input.full_name).is_none() {
+            return Err(Error::invalid(
+                "họ tên không được để trống / full_name cannot be empty",
+            ));
+        }
+        // An empty position or phone clears it.
+        let changed = |given: &Option<String>, stored: &Option<String>| {
+            let given = hopthu_model::text::clean(given.as_deref()?);
+            let same = if given.is_empty() {
+                stored.is_none()
+            } else {
+                stored.as_deref() == Some(given.as_str())
+            };
+            (!same).then_some(given)
+        };
+        payload.full_name = trimmed(&input.full_name).filter(|n| *n != person.full_name);
+        payload.position = changed(&input.position, &person.position);
+        payload.phone = changed(&input.phone, &person.phone);
+        payload.set_public = input.public.filter(|p| *p != person.public);
+        payload.new_address = input.new_address;
+        if payload.full_name.is_none()
+            && payload.position.is_none()
+            && payload.phone.is_none()
+            && payload.set_public.is_none()
+            && !payload.new_address
+        {
+            return Err(Error::invalid(format!(
+                "{}: không có gì thay đổi / nothing to change",
+                person.address
+            )));
+        }
+        if payload.new_address {
+            self.new_address_for(person, payload).await?;
+        }
+        Ok(())
+    }
+
+    /// The address the rules give an update's (corrected) name, which must differ from the
+    /// person's.
+    async fn new_address_for(&self, person: &PersonRecord, payload: &Payload) -> Result<String> {
+        let unit = self.unit_by_id(person.unit).await?;
+        let name = payload.full_name.as_deref().unwrap_or(&person.full_name);
+        let address = self
+            .plan_person_address(name, &unit.code, &person.address)
+            .await?;
+        if address == person.address {
+            return Err(Error::invalid(format!(
+                "{}: họ tên này vẫn cho đúng địa chỉ hiện tại, không cần địa chỉ mới / the rules give this name the same address",
+                person.address
+            )));
+        }
+        Ok(address)
     }
 
     /// The change requests the actor may see, newest first.
@@ -579,6 +691,8 @@ impl Core {
         let mut before = None;
         let mut after;
         let mut handover: Option<Handover> = None;
+        // An update: the person as they were, for the notice.
+        let mut updated_from: Option<PersonRecord> = None;
         let person_id: PersonId;
         if kind.creates() {
             let (id, cred) = self.create_person(actor, &unit, &payload).await?;
@@ -709,6 +823,45 @@ impl Core {
                         password,
                     });
                 }
+                ChangeKind::Update => {
+                    if person.state == PersonState::Reserved {
+                        return Err(Error::invalid(format!(
+                            "{}: chỉ còn giữ địa chỉ, hãy cấp lại trước / the mailbox is reserved",
+                            person.address
+                        )));
+                    }
+                    let given =
+                        |v: &Option<String>| v.clone().map(|v| Some(v).filter(|v| !v.is_empty()));
+                    effects.push(LifecycleEffect::SetPersonDetails {
+                        person: person.id,
+                        full_name: payload.full_name.clone(),
+                        position: given(&payload.position),
+                        phone: given(&payload.phone),
+                        public: payload.set_public,
+                    });
+                    if let Some(name) = &payload.full_name {
+                        after.full_name = name.clone();
+                    }
+                    if let Some(position) = given(&payload.position) {
+                        after.position = position;
+                    }
+                    if let Some(phone) = given(&payload.phone) {
+                        after.phone = phone;
+                    }
+                    if let Some(public) = payload.set_public {
+                        after.public = public;
+                    }
+                    if payload.new_address {
+                        let address = self.new_address_for(&person, &payload).await?;
+                        effects.push(LifecycleEffect::ReaddressPerson {
+                            person: person.id,
+                            address: address.clone(),
+                        });
+                        after.address = address;
+                    }
+                    before = Some(details_json(&person));
+                    updated_from = Some(person.clone());
+                }
                 _ => {
                     effects.push(LifecycleEffect::SetPersonState {
                         person: person.id,
@@ -723,7 +876,11 @@ impl Core {
             action: format!("change.approve.{}", kind.as_str()),
             target: format!("change:{id}"),
             before,
-            after: Some(person_json(&after)),
+            after: Some(if kind == ChangeKind::Update {
+                details_json(&after)
+            } else {
+                person_json(&after)
+            }),
         }];
         if let Some(h) = &handover {
             audit.push(h.audit.clone());
@@ -781,6 +938,20 @@ impl Core {
             notices.push(
                 self.issue_notice(actor, NoticeKind::Handover, &h.unit, &h.lines)
                     .await?,
+            );
+        } else if let Some(was) = &updated_from {
+            let line = NoticeLine {
+                reason: update_reason(was, &person, &record.reason),
+                ..line
+            };
+            notices.push(
+                self.issue_notice(
+                    actor,
+                    NoticeKind::Update,
+                    &unit,
+                    std::slice::from_ref(&line),
+                )
+                .await?,
             );
         } else if kind.revokes() && payload.filed_by_focal {
             notices.push(
@@ -1407,6 +1578,65 @@ struct Handover {
     lines: Vec<NoticeLine>,
 }
 
+/// An update's line in its notice: what changed, the old address when it did.
+fn update_reason(was: &PersonRecord, became: &PersonRecord, why: &str) -> String {
+    let mut parts = Vec::new();
+    if was.full_name != became.full_name {
+        parts.push(format!("họ tên: {} → {}", was.full_name, became.full_name));
+    }
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(trống)".into());
+    if was.position != became.position {
+        parts.push(format!(
+            "chức vụ: {} → {}",
+            shown(&was.position),
+            shown(&became.position)
+        ));
+    }
+    if was.phone != became.phone {
+        parts.push(format!(
+            "điện thoại: {} → {}",
+            shown(&was.phone),
+            shown(&became.phone)
+        ));
+    }
+    if was.public != became.public {
+        parts.push(
+            if became.public {
+                "công khai trong danh bạ"
+            } else {
+                "không công khai trong danh bạ"
+            }
+            .to_string(),
+        );
+    }
+    if was.address != became.address {
+        parts.push(format!(
+            "địa chỉ mới {}; địa chỉ cũ {} vẫn nhận thư (bí danh), không dùng để đăng nhập",
+            became.address, was.address
+        ));
+    } else {
+        parts.push("giữ nguyên địa chỉ".into());
+    }
+    let mut reason = format!("{}: {}", ChangeKind::Update.label(), parts.join("; "));
+    if !why.is_empty() {
+        reason.push_str(&format!(" ({why})"));
+    }
+    reason
+}
+
+/// A person's details as an update's audit row shows them.
+fn details_json(p: &PersonRecord) -> String {
+    serde_json::json!({
+        "address": p.address,
+        "full_name": p.full_name,
+        "position": p.position,
+        "phone": p.phone,
+        "public": p.public,
+        "state": p.state.as_str(),
+    })
+    .to_string()
+}
+
 fn person_json(p: &PersonRecord) -> String {
     serde_json::json!({
         "address": p.address,
@@ -1435,7 +1665,9 @@ fn change_view(
         unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
         unit_name: unit.map(|u| u.name.clone()).unwrap_or_default(),
         person: person.map(|p| p.address.clone()),
-        full_name: person.map(|p| p.full_name.clone()).or(payload.full_name),
+        full_name: person
+            .map(|p| p.full_name.clone())
+            .or(payload.full_name.clone()),
         target_unit: payload.target_unit,
         keep_delegates: payload.keep_delegates,
         reason: c.reason.clone(),
@@ -1444,5 +1676,12 @@ fn change_view(
         decided_by: c.decided_by.clone(),
         decided_at: c.decided_at,
         decision_note: c.decision_note.clone(),
+        update: (c.kind == ChangeKind::Update.as_str()).then(|| UpdateView {
+            full_name: payload.full_name.clone(),
+            position: payload.position.clone(),
+            phone: payload.phone.clone(),
+            public: payload.set_public,
+            new_address: payload.new_address,
+        }),
     })
 }

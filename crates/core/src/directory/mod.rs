@@ -29,7 +29,7 @@ pub use import::{
     Credential, ImportApplied, ImportError, ImportPlan, ImportProgress, ImportRequest, ImportRow,
     ImportSource, MailboxKind, RowStatus,
 };
-pub use lifecycle::{Approved, ChangeInput, ChangeKind, ChangeView};
+pub use lifecycle::{Approved, ChangeInput, ChangeKind, ChangeView, UpdateView};
 pub use parse::{MAX_FILE_BYTES, ReadError};
 pub use publish::{Lookup, PublicDirectory, PublicPerson, PublicUnit};
 pub use reorganise::{

@@ -18,6 +18,8 @@ pub enum NoticeKind {
     Handover,
     /// Units created, renamed, moved, merged or dissolved (Đ6 after go-live).
     Reorganise,
+    /// A person's details corrected (name, position, phone), with a new address if any.
+    Update,
 }
 
 impl NoticeKind {
@@ -29,6 +31,7 @@ impl NoticeKind {
             NoticeKind::Transfer => "Về việc điều chuyển hộp thư điện tử",
             NoticeKind::Handover => "Về việc bàn giao hộp thư điện tử của đơn vị",
             NoticeKind::Reorganise => "Về việc sắp xếp đơn vị và hộp thư điện tử",
+            NoticeKind::Update => "Về việc cập nhật thông tin hộp thư điện tử",
         }
     }
 
@@ -39,6 +42,7 @@ impl NoticeKind {
             NoticeKind::Transfer => "điều chuyển",
             NoticeKind::Handover => "bàn giao",
             NoticeKind::Reorganise => "sắp xếp",
+            NoticeKind::Update => "cập nhật thông tin",
         }
     }
 }

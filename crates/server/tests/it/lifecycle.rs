@@ -1037,3 +1037,245 @@ fn a_head_change_goes_through_the_api() {
     );
     assert_eq!(delegates.trim(), hoa);
 }
+
+/// The address of the person named `full_name` in the unit `code`.
+fn address_of(server: &TestServer, code: &str, full_name: &str) -> String {
+    server
+        .sql(&format!(
+            "SELECT p.address FROM people p JOIN units u ON u.id = p.unit_id \
+              WHERE u.code = '{code}' AND p.full_name = '{full_name}'"
+        ))
+        .trim()
+        .to_string()
+}
+
+/// The published directory's entry for `address` (`/directory.json`), if listed.
+fn published(server: &TestServer, address: &str) -> Option<Value> {
+    let (status, directory) = api(server, ("", ""), "GET", "/directory.json", None);
+    assert_eq!(status, 200, "{directory}");
+    directory["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["address"] == address)
+        .cloned()
+}
+
+/// Issue 16 item 1: a person's details change by an `update` request. A corrected name keeps
+/// the address (Đ7.3) and the published directory shows the new details at once; only the
+/// focal unit may ask for a new address, which then receives mail while the old one, now an
+/// alias, still delivers into the same mailbox.
+#[test]
+fn an_update_keeps_the_address_unless_the_focal_unit_gives_a_new_one() {
+    let server = TestServer::start();
+    let sheet = import_province(&server);
+    let (focal, officer) = grant_admins(&server);
+    let focal = (focal.as_str(), FOCAL_PW);
+    let officer = (officer.as_str(), OFFICER_PW);
+
+    // A spelling fix from the CLI (the focal unit): the address stays.
+    let yen = address_of(&server, "CB25-002", "Vũ Minh Yến");
+    assert!(!yen.is_empty());
+    assert_eq!(published(&server, &yen), None, "not public yet");
+    let out = server.cli(
+        &[
+            "lifecycle",
+            "file",
+            "update",
+            "--person",
+            &yen,
+            "--full-name",
+            "Vũ Minh Yên",
+            "--position",
+            "Chuyên viên chính",
+            "--phone",
+            "0206 3852 222",
+            "--public",
+            "yes",
+            "--reason",
+            "Sai chính tả",
+            "--approve",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(address_of(&server, "CB25-002", "Vũ Minh Yên"), yen);
+    let entry = published(&server, &yen).expect("listed");
+    assert_eq!(entry["name"], "Vũ Minh Yên", "{entry}");
+    assert_eq!(entry["position"], "Chuyên viên chính", "{entry}");
+    let (_, people) = api(&server, focal, "GET", "/api/people", None);
+    let person = people["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["address"] == yen.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(person["phone"], "0206 3852 222", "{person}");
+    assert_eq!(
+        server
+            .sql(&format!(
+                "SELECT display_name FROM accounts WHERE address = '{yen}'"
+            ))
+            .trim(),
+        "Vũ Minh Yên"
+    );
+    let notice = server.cli(&["lifecycle", "notice", "1"], "");
+    let notice = String::from_utf8_lossy(&notice.stdout).into_owned();
+    assert!(
+        notice.contains("Về việc cập nhật thông tin hộp thư điện tử")
+            && notice.contains("Vũ Minh Yến → Vũ Minh Yên")
+            && notice.contains("giữ nguyên địa chỉ"),
+        "{notice}"
+    );
+    // The same again changes nothing: refused.
+    let out = server.cli(
+        &[
+            "lifecycle",
+            "file",
+            "update",
+            "--person",
+            &yen,
+            "--full-name",
+            "Vũ Minh Yên",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("nothing to change"), "{}", text(&out));
+
+    // Through the API: a unit officer may correct a name, but not ask for a new address.
+    let dieu = address_of(&server, "CB25-002", "Triệu Thị Dịu");
+    let (status, body) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(
+            json!({"kind": "update", "person": dieu, "full_name": "Triệu Thị Diệu",
+                    "new_address": true}),
+        ),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("focal unit"),
+        "{body}"
+    );
+    let (_, list) = api(&server, officer, "GET", "/api/changes", None);
+    assert!(
+        list["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["person"] != dieu.as_str()),
+        "nothing filed: {list}"
+    );
+    let (status, filed) = api(
+        &server,
+        officer,
+        "POST",
+        "/api/changes",
+        Some(
+            json!({"kind": "update", "person": dieu, "full_name": "Triệu Thị Diệu",
+                    "public": false}),
+        ),
+    );
+    assert_eq!(status, 201, "{filed}");
+    assert_eq!(filed["kind"], "update");
+    assert_eq!(filed["update"]["full_name"], "Triệu Thị Diệu", "{filed}");
+    assert_eq!(filed["update"]["new_address"], false, "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    let (status, approved) = api(
+        &server,
+        focal,
+        "POST",
+        &format!("/api/changes/{id}/approve"),
+        Some(json!({})),
+    );
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["change"]["person"], dieu.as_str(), "{approved}");
+    assert_eq!(address_of(&server, "CB25-002", "Triệu Thị Diệu"), dieu);
+
+    // The focal unit gives the corrected name its own address: the old one becomes an alias.
+    // An IMAP session signed in under the old address ends at its next command.
+    let password = password_of(&sheet, &dieu);
+    let out = server.cli(
+        &["account", "password", &dieu, "--no-force-change"],
+        &format!("{password}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut session = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/py/lifecycle_session.py"))
+        .args([&dieu, &password])
+        .envs(server.env())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut said = std::io::BufReader::new(session.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut said, &mut line).unwrap();
+    assert_eq!(line.trim(), "signed-in");
+    let out = server.cli(
+        &[
+            "lifecycle",
+            "file",
+            "update",
+            "--person",
+            &dieu,
+            "--new-address",
+            "--approve",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    std::io::Write::write_all(session.stdin.as_mut().unwrap(), b"go\n").unwrap();
+    line.clear();
+    std::io::BufRead::read_line(&mut said, &mut line).unwrap();
+    assert_eq!(line.trim(), "bye", "{}", server.log());
+    assert!(session.wait().unwrap().success());
+    let new = address_of(&server, "CB25-002", "Triệu Thị Diệu");
+    assert_ne!(new, dieu);
+    assert!(new.starts_with("dieutt"), "{new}");
+    assert!(text(&out).contains("thông báo"), "{}", text(&out));
+    assert_eq!(
+        server
+            .sql(&format!(
+                "SELECT target FROM aliases WHERE address = '{dieu}'"
+            ))
+            .trim(),
+        new
+    );
+    // Mail to either address lands in the one mailbox; sign-in is by the new address.
+    server.python("lifecycle_mail.py", &["send", &new, "Gửi địa chỉ mới"]);
+    server.python("lifecycle_mail.py", &["send", &dieu, "Gửi địa chỉ cũ"]);
+    let messages = inbox(&server, &new, &password, 2);
+    let subjects: Vec<&str> = messages
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
+    assert!(
+        subjects.contains(&"Gửi địa chỉ mới") && subjects.contains(&"Gửi địa chỉ cũ"),
+        "{subjects:?}"
+    );
+    assert!(!login_works(&server, &dieu, &password));
+    let audit = server.cli(&["lifecycle", "audit", "--verify"], "");
+    assert!(audit.status.success(), "{}", text(&audit));
+    let audit = String::from_utf8_lossy(&audit.stdout).into_owned();
+    let row = audit
+        .lines()
+        .rfind(|l| l.contains("\tchange.approve.update\t"))
+        .unwrap_or_else(|| panic!("{audit}"));
+    assert!(row.contains(&dieu) && row.contains(&new), "{row}");
+    // The unit's notice names both addresses.
+    let unit_mailbox = format!("sonoivu@{DOMAIN}");
+    let unit_password = password_of(&sheet, &unit_mailbox);
+    let notices = inbox(&server, &unit_mailbox, &unit_password, 3);
+    assert!(
+        notices.iter().any(|m| {
+            let text = m["text"].as_str().unwrap();
+            text.contains(&new) && text.contains(&dieu)
+        }),
+        "{notices:?}"
+    );
+}

@@ -238,6 +238,16 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
             LifecycleEffect::Unit(effect) => {
                 super::reorganise::apply(tx, write.at, effect).await?;
             }
+            LifecycleEffect::SetPersonDetails {
+                person,
+                full_name,
+                position,
+                phone,
+                public,
+            } => set_person_details(tx, *person, full_name, position, phone, *public).await?,
+            LifecycleEffect::ReaddressPerson { person, address } => {
+                readdress_person(tx, *person, address, write.at).await?
+            }
         }
     }
     for (account, since, days) in write.warnings {
@@ -253,6 +263,123 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
         .await?;
     }
     append_audit(tx, write.at, write.audit).await
+}
+
+async fn set_person_details(
+    tx: &mut Tx,
+    person: PersonId,
+    full_name: &Option<String>,
+    position: &Option<Option<String>>,
+    phone: &Option<Option<String>>,
+    public: Option<bool>,
+) -> Result<()> {
+    let account: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT account_id FROM people WHERE id = $1")
+            .bind(person.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(account) = account else {
+        return Err(StoreError::NotFound(format!("person {}", person.0)));
+    };
+    if let Some(name) = full_name {
+        sqlx::query("UPDATE people SET full_name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(person.0)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("UPDATE accounts SET display_name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(account)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(position) = position {
+        sqlx::query("UPDATE people SET position = $1 WHERE id = $2")
+            .bind(position.as_deref())
+            .bind(person.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(phone) = phone {
+        sqlx::query("UPDATE people SET phone = $1 WHERE id = $2")
+            .bind(phone.as_deref())
+            .bind(person.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(public) = public {
+        sqlx::query("UPDATE people SET public = $1 WHERE id = $2")
+            .bind(public)
+            .bind(person.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn readdress_person(tx: &mut Tx, person: PersonId, address: &str, at: i64) -> Result<()> {
+    let row = sqlx::query("SELECT address, account_id FROM people WHERE id = $1")
+        .bind(person.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("person {}", person.0)))?;
+    let old: String = row.try_get("address")?;
+    let account: Option<i64> = row.try_get("account_id")?;
+    if old == address {
+        return Ok(());
+    }
+    let given = sqlx::query(
+        "SELECT 1 FROM accounts WHERE address = $1
+         UNION ALL SELECT 1 FROM people WHERE address = $1
+         UNION ALL SELECT 1 FROM units WHERE address = $1
+         UNION ALL SELECT 1 FROM aliases WHERE address = $1
+         LIMIT 1",
+    )
+    .bind(address)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if given.is_some() {
+        return Err(StoreError::Conflict(format!("{address} is already given")));
+    }
+    // A writer on another connection may give it meanwhile: its unique index answers.
+    let taken = |e: sqlx::Error| match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(format!("{address} is already given"))
+        }
+        e => e.into(),
+    };
+    sqlx::query("UPDATE people SET address = $1 WHERE id = $2")
+        .bind(address)
+        .bind(person.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(taken)?;
+    if let Some(account) = account {
+        sqlx::query("UPDATE accounts SET address = $1 WHERE id = $2")
+            .bind(address)
+            .bind(account)
+            .execute(&mut **tx)
+            .await
+            .map_err(taken)?;
+    }
+    sqlx::query("UPDATE aliases SET target = $1 WHERE target = $2")
+        .bind(address)
+        .bind(&old)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO aliases (address, target, created_at) VALUES ($1, $2, $3)")
+        .bind(&old)
+        .bind(address)
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(format!("{old} is an alias already"))
+            }
+            e => e.into(),
+        })?;
+    Ok(())
 }
 
 fn admin_from_row(r: &DbRow) -> Result<AdminRecord> {

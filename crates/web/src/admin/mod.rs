@@ -267,6 +267,7 @@ fn kind_label(t: T, kind: ChangeKind) -> &'static str {
             ChangeKind::UnitMove => "Unit moved",
             ChangeKind::UnitMerge => "Units merged",
             ChangeKind::UnitDissolve => "Unit dissolved",
+            ChangeKind::Update => "Update personal details",
         },
     }
 }
@@ -461,6 +462,8 @@ async fn unit_page(
                                         a href={ "/admin/changes/new?kind=resignation&person=" (url(&p.address)) } { (t.s("Thu hồi…", "Revoke…")) }
                                         " · "
                                         a href={ "/admin/changes/new?kind=transfer&person=" (url(&p.address)) } { (t.s("Điều chuyển…", "Transfer…")) }
+                                        " · "
+                                        a href={ "/admin/changes/new?kind=update&person=" (url(&p.address)) } { (t.s("Cập nhật thông tin…", "Update details…")) }
                                     } @else {
                                         a href={ "/admin/changes/new?kind=reissue&person=" (url(&p.address)) } { (t.s("Cấp lại hộp thư…", "Re-issue…")) }
                                     }
@@ -598,10 +601,27 @@ async fn change_form(
             }
             label for="reason" { (t.s("Lý do / căn cứ", "Reason / reference")) }
             input id="reason" name="reason";
-            label {
-                input type="checkbox" name="public" value="1";
-                " "
-                (t.s("Công khai trong danh bạ", "Listed in the public directory"))
+            label for="public" { (t.s("Công khai trong danh bạ", "Listed in the public directory")) }
+            select id="public" name="public" aria-describedby="public-h" {
+                option value="" { (t.s("— (không đổi; người mới: không)", "— (unchanged; new hire: no)")) }
+                option value="yes" { (t.s("Có", "Yes")) }
+                option value="no" { (t.s("Không", "No")) }
+            }
+            p id="public-h" class="muted" {
+                (t.s(
+                    "Cập nhật thông tin: chỉ các ô đã điền được thay đổi; chức vụ hoặc điện thoại để trống thì giữ nguyên.",
+                    "Update: only the fields filled in change; an empty position or phone is kept."
+                ))
+            }
+            @if c.actor.is_focal() {
+                label {
+                    input type="checkbox" name="new_address" value="1";
+                    " "
+                    (t.s(
+                        "Cấp địa chỉ mới theo họ tên đã sửa (địa chỉ cũ thành bí danh)",
+                        "A new address for the corrected name (the old one becomes an alias)"
+                    ))
+                }
             }
             button type="submit" class="primary" { (t.s("Gửi đề nghị", "File the request")) }
         }
@@ -649,6 +669,8 @@ struct ChangeForm {
     into: String,
     #[serde(default)]
     public: String,
+    #[serde(default)]
+    new_address: String,
 }
 
 fn some(s: String) -> Option<String> {
@@ -670,7 +692,12 @@ async fn file_change(
         position: some(form.position),
         staff_id: some(form.staff_id),
         phone: some(form.phone),
-        public: !form.public.is_empty(),
+        // The unit page's new-hire box sends "1"; the generic form's select yes, no or nothing.
+        public: match form.public.trim() {
+            "" => None,
+            "no" => Some(false),
+            _ => Some(true),
+        },
         reason: form.reason.trim().to_string(),
         keep_delegates: form
             .keep_delegates
@@ -683,6 +710,7 @@ async fn file_change(
         name: some(form.name),
         parent: some(form.parent),
         into: some(form.into),
+        new_address: !form.new_address.is_empty(),
     };
     match state.core.file_change(&c.actor, &input).await {
         Ok(change) => see_other(&format!("/admin/changes?filed={}", change.id)),
@@ -713,7 +741,12 @@ fn change_row(c: &Console, ch: &ChangeView) -> Markup {
             td { (id) }
             td { (date(ch.filed_at)) }
             td { (kind) }
-            td { (who) }
+            td {
+                (who)
+                @if let Some(u) = &ch.update {
+                    (update_summary(t, u))
+                }
+            }
             td { (ch.unit_name) }
             td { (ch.reason) }
             td { (ch.filed_by) }
@@ -733,6 +766,47 @@ fn change_row(c: &Console, ch: &ChangeView) -> Markup {
                     }
                 } @else {
                     (ch.decision_note.as_deref().unwrap_or_default())
+                }
+            }
+        }
+    }
+}
+
+/// What an update changes, under the person's name in the list of requests.
+fn update_summary(t: T, u: &hopthu_core::directory::UpdateView) -> Markup {
+    let value = |v: &str| {
+        if v.is_empty() {
+            t.s("(xoá)", "(cleared)").to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    html! {
+        ul class="update" {
+            @if let Some(name) = &u.full_name {
+                li { (t.s("Họ tên mới: ", "New name: ")) (name) }
+            }
+            @if let Some(position) = &u.position {
+                li { (t.s("Chức vụ: ", "Position: ")) (value(position)) }
+            }
+            @if let Some(phone) = &u.phone {
+                li { (t.s("Điện thoại: ", "Phone: ")) (value(phone)) }
+            }
+            @if let Some(public) = u.public {
+                li {
+                    @if public {
+                        (t.s("Công khai trong danh bạ", "Listed in the public directory"))
+                    } @else {
+                        (t.s("Không công khai trong danh bạ", "Not listed in the public directory"))
+                    }
+                }
+            }
+            @if u.new_address {
+                li class="new-address" {
+                    (t.s(
+                        "Cấp địa chỉ mới theo họ tên (địa chỉ cũ thành bí danh)",
+                        "A new address for the name (the old one becomes an alias)"
+                    ))
                 }
             }
         }
@@ -1118,6 +1192,13 @@ mod tests {
             decided_by: None,
             decided_at: None,
             decision_note: None,
+            update: Some(hopthu_core::directory::UpdateView {
+                full_name: Some(HOSTILE.into()),
+                position: None,
+                phone: None,
+                public: None,
+                new_address: true,
+            }),
         };
         let row = change_row(&c, &change).into_string();
         assert!(!row.contains("<script"), "{row}");

@@ -274,6 +274,7 @@ struct PersonView {
     state: &'static str,
     public: bool,
     last_access_at: Option<i64>,
+    phone: Option<String>,
 }
 
 async fn people(State(state): State<AppState>, Admin(actor): Admin) -> ApiResult<Json<Value>> {
@@ -296,6 +297,7 @@ async fn people(State(state): State<AppState>, Admin(actor): Admin) -> ApiResult
             state: p.state.as_str(),
             public: p.public,
             last_access_at: p.last_access_at,
+            phone: p.phone,
         })
         .collect();
     Ok(Json(json!({ "people": people })))

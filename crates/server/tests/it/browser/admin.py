@@ -184,6 +184,22 @@ try:
           f"dates as dd/mm/yyyy: {first_date!r}")
     shot("outlook")
 
+    # ---- an update: a corrected name keeps the address -----------------------------------
+    person_row().find_element(By.PARTIAL_LINK_TEXT, "Cập nhật thông tin").click()
+    wait().until(EC.presence_of_element_located((By.ID, "kind")))
+    check(driver.find_element(By.ID, "kind").get_attribute("value") == "update",
+          "the form files an update")
+    fill("full_name", "Hoàng Thị Thu Trâm")
+    fill("position", "Chuyên viên chính")
+    submit_button("Gửi đề nghị").click()
+    wait().until(EC.url_contains("/admin/changes?filed="))
+    cid = driver.current_url.rsplit("=", 1)[1]
+    driver.find_element(By.ID, f"approve-{cid}").click()
+    wait().until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.ok")))
+    row_text = person_row().text
+    check("Hoàng Thị Thu Trâm" in row_text and "Chuyên viên chính" in row_text,
+          "the corrected details are shown, at the same address")
+
     # ---- import: upload -> dry-run table -> confirm --------------------------------------
     tmp = tempfile.mkdtemp()
     units_file = os.path.join(tmp, "don-vi.csv")

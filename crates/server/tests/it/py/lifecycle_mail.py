@@ -2,6 +2,8 @@
 
     python3 lifecycle_mail.py rcpt ADDRESS
         RCPT TO ADDRESS on the MX port; prints "CODE MESSAGE".
+    python3 lifecycle_mail.py send ADDRESS SUBJECT
+        Sends a message to ADDRESS on the MX port; prints "sent".
     python3 lifecycle_mail.py inbox ADDRESS PASSWORD MIN
         Waits (20 s at most) for at least MIN messages in ADDRESS's INBOX over IMAPS, then prints
         a JSON list of {"from", "subject", "text"}.
@@ -18,6 +20,7 @@ import smtplib
 import ssl
 import sys
 import time
+from email.message import EmailMessage
 from email.policy import default
 
 host = os.environ["HOPTHU_HOST"]
@@ -30,6 +33,16 @@ if command == "rcpt":
         assert code == 250, code
         code, message = smtp.rcpt(sys.argv[2])
         print(code, message.decode())
+elif command == "send":
+    msg = EmailMessage()
+    msg["From"] = "congdan@example.org"
+    msg["To"] = sys.argv[2]
+    msg["Subject"] = sys.argv[3]
+    msg.set_content("Kính gửi.\n")
+    with smtplib.SMTP(host, int(os.environ["HOPTHU_SMTP_PORT"]), timeout=20) as smtp:
+        refused = smtp.send_message(msg, from_addr="congdan@example.org", to_addrs=[sys.argv[2]])
+        assert not refused, refused
+    print("sent")
 elif command == "inbox":
     address, password, minimum = sys.argv[2], sys.argv[3], int(sys.argv[4])
     ctx = ssl.create_default_context(cafile=os.environ["HOPTHU_CERT"])
