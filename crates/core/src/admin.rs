@@ -32,6 +32,18 @@ impl Actor {
     pub fn is_focal(&self) -> bool {
         self.scope == AdminScope::Focal
     }
+
+    /// An inspector (Đ16): reads what the focal unit reads, changes nothing.
+    pub fn is_inspector(&self) -> bool {
+        self.scope == AdminScope::Inspector
+    }
+}
+
+/// An inspector's attempt to change something.
+fn inspector_refused() -> Error {
+    Error::forbidden(
+        "thanh tra chỉ được xem, không được thay đổi / an inspector reads, and changes nothing",
+    )
 }
 
 /// True when `unit` lies in `scope` (the focal unit's scope is everything; a unit officer's is
@@ -74,9 +86,20 @@ impl Core {
         }
     }
 
-    /// THE scope check: may `actor` act on `unit`? [`ErrorKind::Forbidden`] when not.
+    /// THE scope check: may `actor` act on `unit`? [`ErrorKind::Forbidden`] when not, and
+    /// always for an inspector, who changes nothing: a read that an inspector may make goes
+    /// through [`Core::authorize_read`] instead.
     pub async fn authorize(&self, actor: &Actor, unit: UnitId) -> Result<()> {
-        if actor.is_focal() {
+        if actor.is_inspector() {
+            return Err(inspector_refused());
+        }
+        self.authorize_read(actor, unit).await
+    }
+
+    /// May `actor` read `unit`'s administrative data (its people, requests, notices, unit
+    /// mailbox's delegates and log, documents)? An inspector reads every unit's.
+    pub async fn authorize_read(&self, actor: &Actor, unit: UnitId) -> Result<()> {
+        if actor.is_focal() || actor.is_inspector() {
             return Ok(());
         }
         let units = self.store.units().await?;
@@ -89,13 +112,27 @@ impl Core {
         }
     }
 
-    /// Only the focal unit may do this (approve, grant, read the audit log).
+    /// Only the focal unit may do this (approve, grant, import, sweep).
     pub fn authorize_focal(&self, actor: &Actor) -> Result<()> {
         if actor.is_focal() {
             Ok(())
+        } else if actor.is_inspector() {
+            Err(inspector_refused())
         } else {
             Err(Error::forbidden(
                 "chỉ đơn vị đầu mối / only the focal unit may do this",
+            ))
+        }
+    }
+
+    /// Reads of the whole province that only oversight makes: the focal unit or an inspector
+    /// (the audit log, the administrators).
+    pub fn authorize_oversight(&self, actor: &Actor) -> Result<()> {
+        if actor.is_focal() || actor.is_inspector() {
+            Ok(())
+        } else {
+            Err(Error::forbidden(
+                "chỉ đơn vị đầu mối hoặc thanh tra / only the focal unit or an inspector may read this",
             ))
         }
     }
@@ -129,6 +166,27 @@ impl Core {
         unit: Option<&str>,
     ) -> Result<AdminRecord> {
         self.authorize_focal(actor)?;
+        let scope = match unit {
+            None => AdminScope::Focal,
+            Some(code) => AdminScope::Unit(self.unit_by_code(code).await?.id),
+        };
+        self.grant_scope(actor, address, scope).await
+    }
+
+    /// Makes `address` an inspector (Đ16): reads the audit log, the reports, the directory and
+    /// every unit's lifecycle history; changes nothing. Focal only.
+    pub async fn grant_inspector(&self, actor: &Actor, address: &str) -> Result<AdminRecord> {
+        self.authorize_focal(actor)?;
+        self.grant_scope(actor, address, AdminScope::Inspector)
+            .await
+    }
+
+    async fn grant_scope(
+        &self,
+        actor: &Actor,
+        address: &str,
+        scope: AdminScope,
+    ) -> Result<AdminRecord> {
         let address = self.local_address(address)?;
         let account = self
             .store
@@ -137,10 +195,6 @@ impl Core {
             .ok_or_else(|| Error::not_found(format!("{address}: không có hộp thư / no mailbox")))?;
         self.check_person_or_exception(&address.to_string(), account.id)
             .await?;
-        let scope = match unit {
-            None => AdminScope::Focal,
-            Some(code) => AdminScope::Unit(self.unit_by_code(code).await?.id),
-        };
         let before = self.store.admin(account.id).await?;
         let at = now();
         let audit = [NewAudit {
@@ -216,7 +270,7 @@ impl Core {
 
     /// Every administrator. Focal only.
     pub async fn admins(&self, actor: &Actor) -> Result<Vec<AdminRecord>> {
-        self.authorize_focal(actor)?;
+        self.authorize_oversight(actor)?;
         Ok(self.store.admins().await?)
     }
 }
@@ -225,6 +279,7 @@ fn scope_json(scope: AdminScope) -> String {
     match scope {
         AdminScope::Focal => r#"{"scope":"focal"}"#.into(),
         AdminScope::Unit(u) => format!(r#"{{"scope":"unit","unit_id":{}}}"#, u.0),
+        AdminScope::Inspector => r#"{"scope":"inspector"}"#.into(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The audit log (Đ8, SPEC §5): every change by an administrator or the sweep — who, what,
 //! when, before/after — appended in the same transaction as the change, as a hash chain.
 
-pub use hopthu_store::{AUDIT_GENESIS, AuditRecord, audit_hash};
+pub use hopthu_store::{AUDIT_GENESIS, AuditRecord, CheckpointRecord, audit_hash};
 
 use crate::{Actor, Core, NewAudit, Result};
 
@@ -27,6 +27,34 @@ pub fn verify_chain(rows: &[AuditRecord]) -> Option<i64> {
         prev = row.hash.clone();
     }
     None
+}
+
+/// The checkpoints the log no longer matches: a checkpoint's row missing or holding another
+/// hash means the log was rewritten after the checkpoint was mailed (Đ16). One line each.
+pub fn verify_checkpoints(rows: &[AuditRecord], checkpoints: &[CheckpointRecord]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for c in checkpoints {
+        let date = day_text(c.day);
+        match rows.iter().find(|r| r.id == c.row_id) {
+            None => problems.push(format!(
+                "điểm neo ngày {date}: không còn dòng {} / checkpoint of {date}: row {} is gone",
+                c.row_id, c.row_id
+            )),
+            Some(r) if r.hash != c.hash => problems.push(format!(
+                "điểm neo ngày {date}: dòng {} đã bị sửa / checkpoint of {date}: row {} no longer has the hash {}",
+                c.row_id, c.row_id, c.hash
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
+/// A ledger day (days since 1970-01-01) as `YYYY-MM-DD`.
+fn day_text(day: i64) -> String {
+    chrono::DateTime::from_timestamp(day * 86_400, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| day.to_string())
 }
 
 /// What an inspector looks for in the audit log (SPEC §9): words found in the actor, the action
@@ -68,9 +96,78 @@ pub struct AuditSearch {
 }
 
 impl Core {
+    /// Today's checkpoint of the audit log (Đ16), once a day: the chain's head is recorded and
+    /// mailed to every inspector and to the focal unit. `None` when today has one already or
+    /// the log is empty.
+    pub async fn audit_checkpoint(&self) -> Result<Option<CheckpointRecord>> {
+        let at = crate::now();
+        let Some(checkpoint) = self
+            .store
+            .add_checkpoint(crate::ledger::local_day(at), at)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut to: Vec<hopthu_model::EmailAddress> = Vec::new();
+        let (_, focal_address) = self.notice_issuer().await;
+        let inspectors = self.store.admins().await?;
+        for address in inspectors
+            .iter()
+            .filter(|a| a.scope == crate::AdminScope::Inspector)
+            .map(|a| a.address.as_str())
+            .chain([focal_address.as_str()])
+        {
+            if let Ok(a) = hopthu_model::EmailAddress::parse(address)
+                && !to.contains(&a)
+            {
+                to.push(a);
+            }
+        }
+        let date = day_text(checkpoint.day);
+        let body = format!(
+            "Điểm neo nhật ký kiểm tra ngày {date} (Đ16): dòng cuối {row}, mã băm\r\n\
+             {hash}\r\n\
+             Hãy lưu giữ thư này. Nếu sau này nhật ký bị viết lại, dòng {row} sẽ không còn mã băm\r\n\
+             này và `hopthu lifecycle audit --verify` báo lỗi.\r\n\
+             \r\n\
+             Audit log checkpoint of {date}: last row {row}, hash\r\n\
+             {hash}\r\n\
+             Keep this message: a log rewritten later no longer has this hash at row {row}.\r\n",
+            row = checkpoint.row_id,
+            hash = checkpoint.hash,
+        );
+        let header_to: Vec<String> = to.iter().map(|a| format!("<{a}>")).collect();
+        let message = crate::dsn::system_message(
+            &self.config.domain,
+            &self.config.hostname,
+            &header_to.join(", "),
+            &format!("Điểm neo nhật ký kiểm tra {date} / Audit log checkpoint {date}"),
+            "checkpoint",
+            &body,
+        );
+        if !to.is_empty() {
+            let envelope = crate::Envelope {
+                mail_from: None,
+                recipients: to,
+                dsn: None,
+            };
+            if let Err(e) = self.deliver(&envelope, message).await {
+                tracing::warn!(error = %e, "audit checkpoint not delivered");
+            }
+        }
+        tracing::info!(day = %date, row = checkpoint.row_id, "audit log checkpoint");
+        Ok(Some(checkpoint))
+    }
+
+    /// Every checkpoint of the audit log. The focal unit or an inspector.
+    pub async fn audit_checkpoints(&self, actor: &Actor) -> Result<Vec<CheckpointRecord>> {
+        self.authorize_oversight(actor)?;
+        Ok(self.store.checkpoints().await?)
+    }
+
     /// The whole audit log in order. Focal only.
     pub async fn audit_log(&self, actor: &Actor) -> Result<Vec<AuditRecord>> {
-        self.authorize_focal(actor)?;
+        self.authorize_oversight(actor)?;
         Ok(self.store.audit_log().await?)
     }
 

@@ -76,7 +76,7 @@ impl Core {
     /// A unit by its code, if the actor may see it ([`ErrorKind::Forbidden`] otherwise).
     pub async fn unit_in_scope(&self, actor: &Actor, code: &str) -> Result<UnitRecord> {
         let unit = self.unit_by_code(code).await?;
-        self.authorize(actor, unit.id).await?;
+        self.authorize_read(actor, unit.id).await?;
         Ok(unit)
     }
 
@@ -284,7 +284,8 @@ impl Core {
         };
         let narrower = match (actor.scope, admin.scope) {
             (_, AdminScope::Focal) => false,
-            (AdminScope::Focal, AdminScope::Unit(_)) => true,
+            (AdminScope::Focal, AdminScope::Unit(_) | AdminScope::Inspector) => true,
+            (_, AdminScope::Inspector) | (AdminScope::Inspector, _) => false,
             (AdminScope::Unit(mine), AdminScope::Unit(theirs)) => {
                 theirs != mine && crate::admin::in_scope(actor.scope, theirs, units)
             }

@@ -418,7 +418,7 @@ impl Core {
         let not_found =
             || Error::not_found(format!("{id}: không có văn bản này / no such document"));
         let doc = self.store.document(id).await?.ok_or_else(not_found)?;
-        self.authorize(actor, doc.unit)
+        self.authorize_read(actor, doc.unit)
             .await
             .map_err(|_| not_found())?;
         self.status_of(doc).await

@@ -158,7 +158,7 @@ impl Core {
     /// The delegates of the unit mailbox `unit`, by address.
     pub async fn unit_delegates(&self, actor: &Actor, unit: &str) -> Result<Vec<DelegateRecord>> {
         let (unit, mailbox) = self.unit_mailbox(unit).await?;
-        self.authorize(actor, unit.id).await?;
+        self.authorize_read(actor, unit.id).await?;
         Ok(self.store.delegates(mailbox.id).await?)
     }
 }
@@ -187,7 +187,7 @@ impl Core {
         limit: usize,
     ) -> Result<UnitMailboxOverview> {
         let (unit, mailbox) = self.unit_mailbox(unit).await?;
-        self.authorize(actor, unit.id).await?;
+        self.authorize_read(actor, unit.id).await?;
         self.overview_of(mailbox, limit).await
     }
 

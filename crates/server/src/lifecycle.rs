@@ -4,7 +4,7 @@
 //! through the same core services and scope check as the JSON API.
 //!
 //! ```text
-//! hopthu admin grant ADDRESS (--focal | --unit CODE) | admin list | admin revoke ADDRESS
+//! hopthu admin grant ADDRESS (--focal | --unit CODE | --inspector) | admin list | admin revoke ADDRESS
 //! hopthu lifecycle file KIND [--person ADDRESS] [--unit CODE] [--name NAME] [--reason TEXT]
 //! hopthu lifecycle file unit_create --code C --kind K --name N [--parent P] [--approve]
 //! hopthu lifecycle file unit_rename --unit C --name N | unit_move --unit C --parent P
@@ -14,7 +14,7 @@
 //! hopthu lifecycle bulk FILE [--approve]     (CSV: kind,person,unit,full_name,position,…,reason)
 //! hopthu lifecycle list | approve ID | reject ID [--note TEXT] | notice ID [--html]
 //! hopthu lifecycle sweep [--as-of DATE] [--dry-run] [--format text|json]
-//! hopthu lifecycle audit [--verify]
+//! hopthu lifecycle checkpoint | audit [--verify]
 //! ```
 
 use std::path::PathBuf;
@@ -30,12 +30,17 @@ use crate::directory::Format;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
-    /// Cấp quyền quản trị / make ADDRESS an administrator of the focal unit or of a unit subtree.
+    /// Cấp quyền quản trị / make ADDRESS an administrator of the focal unit or of a unit
+    /// subtree, or an inspector.
     Grant {
         address: String,
         /// Operator of the focal unit: sees and decides everything.
-        #[arg(long, conflicts_with = "unit", required_unless_present = "unit")]
+        #[arg(long, conflicts_with_all = ["unit", "inspector"], required_unless_present_any = ["unit", "inspector"])]
         focal: bool,
+        /// Inspector (Đ16): reads the audit log, the reports, the directory and every unit's
+        /// lifecycle history; changes nothing.
+        #[arg(long, conflicts_with = "unit")]
+        inspector: bool,
         /// IT officer of this unit (code) and the units below it.
         #[arg(long)]
         unit: Option<String>,
@@ -170,7 +175,13 @@ pub enum LifecycleCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Nhật ký / print the audit log; --verify checks its hash chain.
+    /// Điểm neo nhật ký / record today's checkpoint of the audit log (its head) and mail it to
+    /// the inspectors and the focal unit; `serve` does it once a day by itself.
+    Checkpoint {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Nhật ký / print the audit log; --verify checks its hash chain and the checkpoints.
     Audit {
         #[arg(long)]
         verify: bool,
@@ -191,11 +202,16 @@ pub async fn admin(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Grant {
             address,
             focal: _,
+            inspector,
             unit,
             config,
         } => {
             let core = open(config.as_deref()).await?;
-            let result = core.grant_admin(&actor, &address, unit.as_deref()).await;
+            let result = if inspector {
+                core.grant_inspector(&actor, &address).await
+            } else {
+                core.grant_admin(&actor, &address, unit.as_deref()).await
+            };
             core.close().await;
             let admin = result?;
             println!(
@@ -213,6 +229,7 @@ pub async fn admin(command: AdminCommand) -> anyhow::Result<()> {
             for admin in result? {
                 let scope = match admin.scope {
                     hopthu_core::AdminScope::Focal => "focal".to_string(),
+                    hopthu_core::AdminScope::Inspector => "inspector".to_string(),
                     hopthu_core::AdminScope::Unit(id) => units
                         .iter()
                         .find(|u| u.id == id)
@@ -236,6 +253,7 @@ pub async fn admin(command: AdminCommand) -> anyhow::Result<()> {
 fn scope_text(scope: &hopthu_core::AdminScope) -> String {
     match scope {
         hopthu_core::AdminScope::Focal => "đơn vị đầu mối / focal unit".into(),
+        hopthu_core::AdminScope::Inspector => "thanh tra, chỉ xem / inspector, read only".into(),
         hopthu_core::AdminScope::Unit(id) => format!("đơn vị / unit #{}", id.0),
     }
 }
@@ -412,11 +430,32 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        LifecycleCommand::Checkpoint { config } => {
+            let core = open(config.as_deref()).await?;
+            let result = core.audit_checkpoint().await;
+            core.close().await;
+            match result? {
+                Some(c) => println!(
+                    "Điểm neo / checkpoint: dòng / row {} {} (đã gửi thanh tra và đơn vị đầu mối / mailed to the inspectors and the focal unit)",
+                    c.row_id, c.hash
+                ),
+                None => println!(
+                    "Hôm nay đã có điểm neo, hoặc nhật ký trống / today has a checkpoint already, or the log is empty"
+                ),
+            }
+            Ok(())
+        }
         LifecycleCommand::Audit { verify, config } => {
             let core = open(config.as_deref()).await?;
-            let result = core.audit_log(&actor).await;
+            let result = async {
+                Ok::<_, hopthu_core::Error>((
+                    core.audit_log(&actor).await?,
+                    core.audit_checkpoints(&actor).await?,
+                ))
+            }
+            .await;
             core.close().await;
-            let rows = result?;
+            let (rows, checkpoints) = result?;
             for r in &rows {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
@@ -430,10 +469,25 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
                 );
             }
             if verify {
-                match hopthu_core::audit::verify_chain(&rows) {
-                    None => println!("chuỗi băm hợp lệ / hash chain intact ({} rows)", rows.len()),
-                    Some(id) => bail!("chuỗi băm hỏng tại dòng / hash chain broken at row {id}"),
+                if let Some(id) = hopthu_core::audit::verify_chain(&rows) {
+                    bail!("chuỗi băm hỏng tại dòng / hash chain broken at row {id}");
                 }
+                let problems = hopthu_core::audit::verify_checkpoints(&rows, &checkpoints);
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                if !problems.is_empty() {
+                    bail!(
+                        "nhật ký không khớp {} điểm neo / the log does not match {} checkpoint(s): it was rewritten",
+                        problems.len(),
+                        problems.len()
+                    );
+                }
+                println!(
+                    "chuỗi băm hợp lệ / hash chain intact ({} rows, {} checkpoints)",
+                    rows.len(),
+                    checkpoints.len()
+                );
             }
             Ok(())
         }
@@ -481,6 +535,10 @@ pub async fn sweep_loop(
                 "inactivity sweep"
             ),
             Err(e) => tracing::warn!(error = %e, "inactivity sweep failed"),
+        }
+        // Once a day, the audit log's checkpoint, mailed to the inspectors (Đ16).
+        if let Err(e) = core.audit_checkpoint().await {
+            tracing::warn!(error = %e, "audit checkpoint failed");
         }
         // Bodies of what the sweep purged and emptied, and of anything expunged since.
         crate::blobs::collect_after_sweep(&core).await;

@@ -132,6 +132,9 @@
 //!     transaction; an address already given (account, person, unit or alias) is a `Conflict`
 //!     and nothing of the decision is written.
 //!     (`an_address_change_keeps_the_old_address_as_an_alias`)
+//! 22. **Checkpoints anchor the audit chain.** [`crate::LifecycleStore::add_checkpoint`]
+//!     records the chain's head (last row and hash) under the chain's lock, once per day;
+//!     `checkpoints` lists them. (`checkpoints_anchor_the_head_once_a_day`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

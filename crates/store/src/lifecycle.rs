@@ -20,6 +20,8 @@ pub enum AdminScope {
     Focal,
     /// A unit IT officer: this unit and every unit below it.
     Unit(UnitId),
+    /// An inspector (Đ16): reads everything the focal unit reads, changes nothing.
+    Inspector,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +77,16 @@ pub fn audit_hash(prev_hash: &str, at: i64, row: &NewAudit) -> String {
         h.update(b"\n");
     }
     hex::encode(h.finalize())
+}
+
+/// A checkpoint of the audit log: its head (last row and hash) as it was on `day` (days since
+/// 1970-01-01 in the province's time), recorded at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRecord {
+    pub day: i64,
+    pub at: i64,
+    pub row_id: i64,
+    pub hash: String,
 }
 
 /// Where a change request is.
@@ -350,6 +362,13 @@ pub trait LifecycleStore: Send + Sync {
     /// The audit log in order.
     async fn audit_log(&self) -> Result<Vec<AuditRecord>>;
 
+    /// Records the head of the audit log as `day`'s checkpoint, unless the day has one or the
+    /// log is empty (`None` then). Taken under the chain's lock, so the head is a committed row.
+    async fn add_checkpoint(&self, day: i64, at: i64) -> Result<Option<CheckpointRecord>>;
+
+    /// Every checkpoint, oldest first.
+    async fn checkpoints(&self) -> Result<Vec<CheckpointRecord>>;
+
     /// The newest `limit` rows of the audit log about `target` (exactly), newest first.
     async fn audit_for(&self, target: &str, limit: u32) -> Result<Vec<AuditRecord>>;
 
@@ -549,6 +568,49 @@ mod tests {
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
         store.insert_notice(&notice(2027, 1), &[]).await.unwrap();
         assert_eq!(store.notices().await.unwrap().len(), 2);
+    }
+
+    async fn checkpoints_anchor_the_head_once_a_day(kind: Kind) {
+        let store = open(kind).await;
+        assert_eq!(
+            store.add_checkpoint(20_000, 5).await.unwrap(),
+            None,
+            "empty log"
+        );
+        let write = |at| LifecycleWrite {
+            at,
+            audit: &[],
+            ..LifecycleWrite::default()
+        };
+        let row = [audit("admin.grant")];
+        store
+            .write_lifecycle(&LifecycleWrite {
+                audit: &row,
+                ..write(10)
+            })
+            .await
+            .unwrap();
+        let first = store.add_checkpoint(20_000, 11).await.unwrap().unwrap();
+        let log = store.audit_log().await.unwrap();
+        assert_eq!(
+            (first.row_id, first.hash.as_str()),
+            (log[0].id, log[0].hash.as_str())
+        );
+        assert_eq!(
+            store.add_checkpoint(20_000, 12).await.unwrap(),
+            None,
+            "once a day"
+        );
+        store
+            .write_lifecycle(&LifecycleWrite {
+                audit: &row,
+                ..write(20)
+            })
+            .await
+            .unwrap();
+        let second = store.add_checkpoint(20_001, 21).await.unwrap().unwrap();
+        assert_eq!(second.row_id, store.audit_log().await.unwrap()[1].id);
+        assert_eq!(store.checkpoints().await.unwrap(), vec![first, second]);
     }
 
     fn new_unit(code: &str, kind: &str, parent: Option<&str>, local: &str) -> NewUnit {
@@ -906,6 +968,7 @@ mod tests {
     on_each_backend!(
         a_decision_applies_once_with_its_audit_rows_in_a_chain,
         a_notice_number_is_given_once_per_year,
+        checkpoints_anchor_the_head_once_a_day,
         a_reorganisation_moves_units_people_mail_and_addresses_in_one_write,
         an_address_change_keeps_the_old_address_as_an_alias
     );

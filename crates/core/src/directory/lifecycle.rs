@@ -551,7 +551,7 @@ impl Core {
     /// One change request, if the actor may see it.
     pub async fn change(&self, actor: &Actor, id: i64) -> Result<ChangeView> {
         let record = self.change_record(id).await?;
-        self.authorize(actor, record.unit).await?;
+        self.authorize_read(actor, record.unit).await?;
         self.change_view_by_id(id).await
     }
 
@@ -1487,7 +1487,7 @@ impl Core {
             .notice(id)
             .await?
             .ok_or_else(|| Error::not_found(format!("không có thông báo / no notice {id}")))?;
-        self.authorize(actor, notice.unit).await?;
+        self.authorize_read(actor, notice.unit).await?;
         Ok(notice)
     }
 

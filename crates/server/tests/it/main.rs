@@ -13,6 +13,7 @@ mod documents;
 mod fake_dns;
 mod harness;
 mod imap;
+mod inspection;
 mod lifecycle;
 mod mta;
 mod needs;

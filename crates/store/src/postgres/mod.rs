@@ -100,6 +100,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/postgres/0011_account_exceptions.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_inspection.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

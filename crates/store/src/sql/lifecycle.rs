@@ -382,10 +382,39 @@ async fn readdress_person(tx: &mut Tx, person: PersonId, address: &str, at: i64)
     Ok(())
 }
 
+async fn add_checkpoint_in(tx: &mut Tx, day: i64, at: i64) -> Result<Option<CheckpointRecord>> {
+    dialect::lock_audit_chain(tx).await?;
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some((row_id, hash)) = head else {
+        return Ok(None);
+    };
+    let r = sqlx::query(
+        "INSERT INTO audit_checkpoints (day, at, row_id, hash) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (day) DO NOTHING",
+    )
+    .bind(day)
+    .bind(at)
+    .bind(row_id)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok((r.rows_affected() == 1).then_some(CheckpointRecord {
+        day,
+        at,
+        row_id,
+        hash,
+    }))
+}
+
 fn admin_from_row(r: &DbRow) -> Result<AdminRecord> {
     let focal: bool = r.try_get("focal")?;
+    let inspector: bool = r.try_get("inspector")?;
     let unit: Option<i64> = r.try_get("unit_id")?;
     let scope = match (focal, unit) {
+        (true, _) if inspector => AdminScope::Inspector,
         (true, _) => AdminScope::Focal,
         (false, Some(u)) => AdminScope::Unit(UnitId(u)),
         (false, None) => return Err(StoreError::Corrupt("admin without a scope".into())),
@@ -442,23 +471,25 @@ impl crate::LifecycleStore for Backend {
         at: i64,
         audit: &[NewAudit],
     ) -> Result<()> {
-        let (focal, unit) = match scope {
-            AdminScope::Focal => (true, None),
-            AdminScope::Unit(u) => (false, Some(u.0)),
+        let (focal, unit, inspector) = match scope {
+            AdminScope::Focal => (true, None, false),
+            AdminScope::Unit(u) => (false, Some(u.0), false),
+            AdminScope::Inspector => (true, None, true),
         };
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO admins (account_id, focal, unit_id, granted_by, granted_at)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO admins (account_id, focal, unit_id, granted_by, granted_at, inspector)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (account_id) DO UPDATE SET focal = excluded.focal,
                 unit_id = excluded.unit_id, granted_by = excluded.granted_by,
-                granted_at = excluded.granted_at",
+                granted_at = excluded.granted_at, inspector = excluded.inspector",
         )
         .bind(account.0)
         .bind(focal)
         .bind(unit)
         .bind(granted_by)
         .bind(at)
+        .bind(inspector)
         .execute(&mut *tx)
         .await?;
         append_audit(&mut tx, at, audit).await?;
@@ -644,6 +675,29 @@ impl crate::LifecycleStore for Backend {
             .iter()
             .map(audit_record)
             .collect()
+    }
+
+    async fn add_checkpoint(&self, day: i64, at: i64) -> Result<Option<CheckpointRecord>> {
+        let mut tx = self.begin().await?;
+        let added = add_checkpoint_in(&mut tx, day, at).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<CheckpointRecord>> {
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as("SELECT day, at, row_id, hash FROM audit_checkpoints ORDER BY day")
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(day, at, row_id, hash)| CheckpointRecord {
+                day,
+                at,
+                row_id,
+                hash,
+            })
+            .collect())
     }
 
     async fn audit_for(&self, target: &str, limit: u32) -> Result<Vec<AuditRecord>> {

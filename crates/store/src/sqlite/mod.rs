@@ -128,6 +128,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         22,
         include_str!("../../migrations/sqlite/0022_account_exceptions.sql"),
     ),
+    (
+        23,
+        include_str!("../../migrations/sqlite/0023_inspection.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.

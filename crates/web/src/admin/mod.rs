@@ -115,12 +115,15 @@ impl Console {
         ];
         if self.actor.is_focal() {
             links.push(("/admin/import", t.s("Nhập danh bạ", "Import")));
+        }
+        if self.actor.is_focal() || self.actor.is_inspector() {
             links.push(("/admin/audit", t.s("Nhật ký kiểm tra", "Audit log")));
         }
         links.push(("/mail", t.s("Hộp thư", "Mailbox")));
         let scope = match self.actor.scope {
             AdminScope::Focal => t.s("Đơn vị đầu mối", "Focal unit"),
             AdminScope::Unit(_) => t.s("Cán bộ CNTT đơn vị", "Unit IT officer"),
+            AdminScope::Inspector => t.s("Thanh tra (chỉ xem)", "Inspector (read only)"),
         };
         let html = html! {
             link rel="stylesheet" href={ "/static/admin.css?v=" (crate::html::ASSET_VERSION) };

@@ -218,6 +218,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
 fn scope_json(scope: AdminScope, units: &[UnitRecord]) -> Value {
     match scope {
         AdminScope::Focal => json!({ "scope": "focal" }),
+        AdminScope::Inspector => json!({ "scope": "inspector" }),
         AdminScope::Unit(id) => {
             let unit = units.iter().find(|u| u.id == id);
             json!({
