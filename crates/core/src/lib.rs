@@ -27,6 +27,7 @@ pub mod dns;
 pub mod documents;
 pub mod dsn;
 mod error;
+pub mod incidents;
 pub mod ledger;
 mod limits;
 mod mail;

@@ -30,6 +30,10 @@ pub struct UnitReport {
     pub open_days: (u64, u64),
     /// Official documents the unit dispatched electronically in the period (Đ15, Đ17).
     pub documents: u64,
+    /// Incidents its people filed in the period (Đ10.3, Đ11.2).
+    pub incidents: u64,
+    /// Of those, how many are resolved, and their resolution times added up (seconds).
+    pub incidents_resolved: (u64, u64),
 }
 
 /// Vietnam's offset from UTC (UTC+7, no daylight saving): where its days start.
@@ -68,6 +72,22 @@ impl Core {
                 .collect();
         let mut open_days: std::collections::HashMap<hopthu_model::UnitId, u64> =
             std::collections::HashMap::new();
+        // Incidents filed in the period, by the reporter's unit then.
+        let mut incidents: std::collections::HashMap<hopthu_model::UnitId, (u64, u64, u64)> =
+            std::collections::HashMap::new();
+        for i in self.store.incidents().await? {
+            if let Some(unit) = i.unit
+                && i.created_at >= from
+                && i.created_at < to
+            {
+                let e = incidents.entry(unit).or_default();
+                e.0 += 1;
+                if let Some(done) = i.resolved_at {
+                    e.1 += 1;
+                    e.2 += (done - i.created_at).max(0) as u64;
+                }
+            }
+        }
         // Messages received and sent, as counted when they happened (the ledger).
         let messages: std::collections::HashMap<hopthu_model::UnitId, hopthu_store::MessageCounts> =
             self.store
@@ -108,8 +128,11 @@ impl Core {
                 let a = activity.get(&u.id.0)?;
                 let opened = open_days.get(&u.id).copied().unwrap_or(0);
                 let counted = messages.get(&u.id).copied().unwrap_or_default();
+                let (filed, resolved, secs) = incidents.get(&u.id).copied().unwrap_or_default();
                 Some(UnitReport {
                     open_days: (opened, a.active * days),
+                    incidents: filed,
+                    incidents_resolved: (resolved, secs),
                     documents: documents.get(&u.id).copied().unwrap_or(0),
                     code: u.code,
                     name: u.name,

@@ -10,6 +10,7 @@ mod blobs;
 mod demo;
 mod directory;
 mod document;
+mod incident;
 mod lifecycle;
 mod outbound;
 mod private;
@@ -104,6 +105,11 @@ enum Command {
     Blobs {
         #[command(subcommand)]
         command: blobs::BlobsCommand,
+    },
+    /// Sự cố / incidents: file, list, show, assign, status, escalate, resolve.
+    Incident {
+        #[command(subcommand)]
+        command: incident::IncidentCommand,
     },
     /// Báo cáo sáu tháng / the six-monthly report (Đ17) per unit and for the province.
     Report {
@@ -307,6 +313,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Backup { command } => backup::run(command).await,
             Command::Blobs { command } => blobs::run(command).await,
             Command::Store { command } => store_copy::run(command).await,
+            Command::Incident { command } => incident::run(command).await,
             Command::Report {
                 from,
                 to,

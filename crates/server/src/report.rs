@@ -4,8 +4,9 @@
 //!
 //! JSON: `{"from", "to", "province": {…}, "units": [{"code", "name", "active", "new",
 //! "revoked", "received", "sent", "open_share", "incidents", "documents"}]}`, `open_share`
-//! between 0 and 1 (Đ13.1), `null` without people or working days. Incidents are not recorded
-//! yet: `incidents` is `null`.
+//! between 0 and 1 (Đ13.1), `null` without people or working days; `incidents` the incidents
+//! filed in the period, with `incidents_resolved` and `incident_hours` (their mean resolution
+//! time, `null` when none is resolved).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -48,7 +49,10 @@ fn unit_json(code: &str, name: &str, r: &Totals) -> serde_json::Value {
         "received": r.received,
         "sent": r.sent,
         "open_share": share(r.open_days),
-        "incidents": null,
+        "incidents": r.incidents,
+        "incidents_resolved": r.incidents_resolved.0,
+        "incident_hours": (r.incidents_resolved.0 > 0)
+            .then(|| r.incidents_resolved.1 as f64 / r.incidents_resolved.0 as f64 / 3600.0),
         "documents": r.documents,
     })
 }
@@ -63,6 +67,8 @@ struct Totals {
     sent: u64,
     open_days: (u64, u64),
     documents: u64,
+    incidents: u64,
+    incidents_resolved: (u64, u64),
 }
 
 impl Totals {
@@ -75,6 +81,8 @@ impl Totals {
             sent: r.sent,
             open_days: r.open_days,
             documents: r.documents,
+            incidents: r.incidents,
+            incidents_resolved: r.incidents_resolved,
         }
     }
 
@@ -87,6 +95,9 @@ impl Totals {
         self.open_days.0 += r.open_days.0;
         self.open_days.1 += r.open_days.1;
         self.documents += r.documents;
+        self.incidents += r.incidents;
+        self.incidents_resolved.0 += r.incidents_resolved.0;
+        self.incidents_resolved.1 += r.incidents_resolved.1;
     }
 }
 
@@ -156,7 +167,7 @@ pub async fn run(
                         share(t.open_days)
                             .map(|s| format!("{s:.4}"))
                             .unwrap_or_default(),
-                        String::new(),
+                        t.incidents.to_string(),
                         t.documents.to_string(),
                     ],
                 );

@@ -135,6 +135,10 @@
 //! 22. **Checkpoints anchor the audit chain.** [`crate::LifecycleStore::add_checkpoint`]
 //!     records the chain's head (last row and hash) under the chain's lock, once per day;
 //!     `checkpoints` lists them. (`checkpoints_anchor_the_head_once_a_day`)
+//! 23. **An incident is written with its audit.** [`crate::IncidentStore::file_incident`] and
+//!     [`crate::IncidentStore::update_incident`] commit the incident row and their audit rows
+//!     together; a resolved incident is not changed again (`Conflict`, nothing written).
+//!     (`an_incident_is_filed_handled_and_resolved_once`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -34,6 +34,7 @@ mod directory;
 mod documents;
 mod error;
 mod gc;
+mod incidents;
 mod ledger;
 mod lifecycle;
 mod mail;
@@ -67,6 +68,7 @@ pub use directory::*;
 pub use documents::{DocumentRecord, DocumentStore, NewDocument, RecipientRecord};
 pub use error::StoreError;
 pub use gc::{DEFAULT_GRACE, GcOptions, GcReport};
+pub use incidents::{IncidentRecord, IncidentStore, IncidentUpdate, NewIncident};
 pub use ledger::{LEDGER_UTC_OFFSET, LedgerStore, MessageCounts, ledger_day};
 pub use lifecycle::*;
 pub use mail::MailStore;
@@ -223,6 +225,7 @@ pub trait Metadata:
     + DirectoryStore
     + LifecycleStore
     + LedgerStore
+    + IncidentStore
     + DelegationStore
     + DocumentStore
     + QueueStore
@@ -238,6 +241,7 @@ impl<T> Metadata for T where
         + DirectoryStore
         + LifecycleStore
         + LedgerStore
+        + IncidentStore
         + DelegationStore
         + DocumentStore
         + QueueStore

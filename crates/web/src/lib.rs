@@ -18,6 +18,7 @@ mod auth;
 mod directory;
 mod documents;
 mod html;
+mod incidents;
 mod mail;
 mod sanitize;
 mod verify;
@@ -138,6 +139,7 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .merge(auth::routes())
         .merge(mail::routes(max_message))
         .merge(documents::routes(max_message))
+        .merge(incidents::routes())
         .merge(verify::routes(max_message))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(AppState { core, shutdown })

@@ -258,3 +258,126 @@ fn a_checkpoint_is_mailed_and_a_rewritten_log_shows_against_it() {
         "the chain alone looks intact, the checkpoint does not: {said}"
     );
 }
+
+#[test]
+fn an_incident_goes_from_the_webmail_to_resolution_and_into_the_report() {
+    let server = TestServer::start();
+    import_province(&server);
+    let reporter = unit_people(&server, "CB25-010", 1).remove(0);
+    let password = "Mat-khau-su-co-1";
+    ok(server.cli(
+        &["account", "password", &reporter, "--no-force-change"],
+        &format!("{password}\n"),
+    ));
+
+    // The user reports from the webmail (the form's double-submit token is required).
+    let (session, csrf) = super::web::sign_in(&server, &reporter, password);
+    let (head, page) = super::web::get(&server, "/incidents", &session);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(page.contains("incident-form"), "{page}");
+    let form = "summary=Nh%E1%BA%ADn+th%C6%B0+l%E1%BA%A1+%C4%91%C3%B2i+m%E1%BA%ADt+kh%E1%BA%A9u\
+                &details=Th%C6%B0+gi%E1%BA%A3+danh+qu%E1%BA%A3n+tr%E1%BB%8B&happened=2026-06-01T08%3A30\
+                &message=%3Cabc%40example.org%3E&category=phishing&severity=high";
+    let (head, _) = super::web::post(&server, "/incidents", &session, form);
+    assert!(head.starts_with("HTTP/1.1 403"), "no token: {head}");
+    let (head, _) = super::web::post(
+        &server,
+        "/incidents",
+        &session,
+        &format!("csrf={csrf}&{form}"),
+    );
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+    let list = ok(server.cli(&["incident", "list", "--format", "json"], ""));
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let incident = &list[0];
+    assert_eq!(incident["summary"], "Nhận thư lạ đòi mật khẩu");
+    assert_eq!(incident["category"], "phishing");
+    assert_eq!(incident["unit_code"], "CB25-010");
+    assert_eq!(incident["status"], "new");
+    assert_eq!(incident["message_ref"], "<abc@example.org>");
+    // High severity: a day to resolve it.
+    assert_eq!(
+        incident["deadline_at"].as_i64().unwrap() - incident["created_at"].as_i64().unwrap(),
+        24 * 3600
+    );
+    let id = incident["id"].as_i64().unwrap().to_string();
+
+    // The console: assign, wait for the reporter, resolve; a resolution needs a note.
+    let officer = format!("cntt.soyte@{DOMAIN}");
+    ok(server.cli(&["incident", "assign", &id, &officer], ""));
+    ok(server.cli(
+        &[
+            "incident",
+            "status",
+            &id,
+            "waiting",
+            "--note",
+            "Xin gửi kèm thư gốc",
+        ],
+        "",
+    ));
+    assert!(
+        !server
+            .cli(&["incident", "resolve", &id, "--note", " "], "")
+            .status
+            .success()
+    );
+    ok(server.cli(
+        &[
+            "incident",
+            "resolve",
+            &id,
+            "--note",
+            "Đã chặn địa chỉ gửi, đổi mật khẩu",
+        ],
+        "",
+    ));
+    let again = server.cli(&["incident", "resolve", &id, "--note", "lần nữa"], "");
+    assert!(
+        !again.status.success(),
+        "a resolved incident stays resolved"
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(server.cli(&["incident", "show", &id], ""))).unwrap();
+    assert_eq!(shown["status"], "resolved");
+    assert_eq!(shown["assignee"], officer.as_str());
+
+    // The reporter was told at each step, and sees the status in the webmail.
+    let inbox = server.python("lifecycle_mail.py", &["inbox", &reporter, password, "4"]);
+    let inbox: serde_json::Value = serde_json::from_str(&inbox).unwrap();
+    let told: Vec<&str> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["subject"].as_str())
+        .filter(|s| s.contains(&format!("Incident {id}")))
+        .collect();
+    assert_eq!(told.len(), 4, "filed, assigned, waiting, resolved: {inbox}");
+    let (_, page) = super::web::get(&server, "/incidents", &session);
+    assert!(page.contains("đã xử lý"), "{page}");
+    // Audited, and counted in the report of the period.
+    assert_eq!(
+        server
+            .sql(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE target = 'incident:{id}'"
+            ))
+            .trim(),
+        "4"
+    );
+    let today = chrono::Utc::now() + chrono::Duration::hours(7);
+    let day = today.format("%Y-%m-%d").to_string();
+    let report: serde_json::Value = serde_json::from_str(&ok(
+        server.cli(&["report", "--from", &day, "--to", &day], "")
+    ))
+    .unwrap();
+    let soyte = report["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == "CB25-010")
+        .unwrap()
+        .clone();
+    assert_eq!(soyte["incidents"], 1, "{soyte}");
+    assert_eq!(soyte["incidents_resolved"], 1, "{soyte}");
+    assert!(soyte["incident_hours"].as_f64().unwrap() < 1.0, "{soyte}");
+}

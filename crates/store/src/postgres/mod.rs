@@ -31,6 +31,8 @@ mod directory;
 mod documents;
 #[path = "../sql/group.rs"]
 mod group;
+#[path = "../sql/incidents.rs"]
+mod incidents;
 #[path = "../sql/ledger.rs"]
 mod ledger;
 #[path = "../sql/lifecycle.rs"]
@@ -103,6 +105,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         12,
         include_str!("../../migrations/postgres/0012_inspection.sql"),
+    ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_incidents.sql"),
     ),
 ];
 

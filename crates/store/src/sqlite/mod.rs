@@ -30,6 +30,8 @@ mod directory;
 mod documents;
 #[path = "../sql/group.rs"]
 mod group;
+#[path = "../sql/incidents.rs"]
+mod incidents;
 #[path = "../sql/ledger.rs"]
 mod ledger;
 #[path = "../sql/lifecycle.rs"]
@@ -131,6 +133,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         23,
         include_str!("../../migrations/sqlite/0023_inspection.sql"),
+    ),
+    (
+        24,
+        include_str!("../../migrations/sqlite/0024_incidents.sql"),
     ),
 ];
 
