@@ -37,6 +37,10 @@ pub struct RawLifecycle {
     /// unit mailbox that neither its owner nor a delegate opened for `inactivity_days` is
     /// warned about and revoked like a personal one, and a `head_change` re-opens it.
     pub sweep_unit_mailboxes: Option<bool>,
+    /// Đ13.1 reminders: each Monday, a note to the people who opened their mailbox on fewer
+    /// than half of the past week's working days, and one to their unit listing them.
+    /// Default false.
+    pub open_reminder: Option<bool>,
 }
 
 /// The validated `[lifecycle]`.
@@ -53,6 +57,7 @@ pub struct Lifecycle {
     pub trash_days: u32,
     pub junk_days: u32,
     pub sweep_unit_mailboxes: bool,
+    pub open_reminder: bool,
 }
 
 impl Default for Lifecycle {
@@ -68,6 +73,7 @@ impl Default for Lifecycle {
             trash_days: 30,
             junk_days: 30,
             sweep_unit_mailboxes: false,
+            open_reminder: false,
         }
     }
 }
@@ -110,5 +116,6 @@ pub(crate) fn validate(raw: RawLifecycle, problems: &mut Vec<String>) -> Lifecyc
         trash_days: raw.trash_days.unwrap_or(d.trash_days),
         junk_days: raw.junk_days.unwrap_or(d.junk_days),
         sweep_unit_mailboxes: raw.sweep_unit_mailboxes.unwrap_or(d.sweep_unit_mailboxes),
+        open_reminder: raw.open_reminder.unwrap_or(d.open_reminder),
     }
 }

@@ -14,7 +14,7 @@
 //! hopthu lifecycle bulk FILE [--approve]     (CSV: kind,person,unit,full_name,position,…,reason)
 //! hopthu lifecycle list | approve ID | reject ID [--note TEXT] | notice ID [--html]
 //! hopthu lifecycle sweep [--as-of DATE] [--dry-run] [--format text|json]
-//! hopthu lifecycle checkpoint | audit [--verify]
+//! hopthu lifecycle remind [--as-of DATE] [--dry-run] | checkpoint | audit [--verify]
 //! ```
 
 use std::path::PathBuf;
@@ -168,6 +168,21 @@ pub enum LifecycleCommand {
         #[arg(long)]
         as_of: Option<String>,
         /// Report only; change and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Nhắc mở hộp thư / the Đ13.1 reminder for the week before --as-of (default today): a note
+    /// to each person who opened their mailbox on fewer than half of its working days, one to
+    /// their unit; once per week. `serve` sends it on Mondays with `[lifecycle] open_reminder`.
+    Remind {
+        /// YYYY-MM-DD (midnight UTC+7) or RFC 3339; default now.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// List who would be reminded; send nothing.
         #[arg(long)]
         dry_run: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -430,6 +445,47 @@ pub async fn run(command: LifecycleCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        LifecycleCommand::Remind {
+            as_of,
+            dry_run,
+            format,
+            config,
+        } => {
+            let as_of = match as_of {
+                Some(s) => parse_as_of(&s)?,
+                None => chrono::Utc::now().timestamp(),
+            };
+            let core = open(config.as_deref()).await?;
+            let result = core.open_reminders(&actor, as_of, dry_run).await;
+            core.close().await;
+            let report = result?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Text => {
+                    for r in &report.reminded {
+                        println!(
+                            "{}\t{}\t{}/{}",
+                            r.address, r.unit_code, r.days_opened, r.working_days
+                        );
+                    }
+                    println!(
+                        "Tuần / week {} – {}: {} người / people, {} đơn vị / units{}",
+                        report.from,
+                        report.to,
+                        report.reminded.len(),
+                        report.units.len(),
+                        if report.already_sent {
+                            " — đã nhắc tuần này / already reminded this week"
+                        } else if dry_run {
+                            " — chạy thử / dry run"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
+            Ok(())
+        }
         LifecycleCommand::Checkpoint { config } => {
             let core = open(config.as_deref()).await?;
             let result = core.audit_checkpoint().await;
@@ -535,6 +591,17 @@ pub async fn sweep_loop(
                 "inactivity sweep"
             ),
             Err(e) => tracing::warn!(error = %e, "inactivity sweep failed"),
+        }
+        // On Mondays (Vietnam time), the Đ13.1 reminders, once per week.
+        if core.config().lifecycle.open_reminder {
+            let now = chrono::Utc::now().timestamp();
+            let day = hopthu_core::ledger::local_day(now);
+            // 1970-01-01 was a Thursday: (day + 3) % 7 == 0 on Mondays.
+            if (day + 3).rem_euclid(7) == 0
+                && let Err(e) = core.open_reminders(&actor, now, false).await
+            {
+                tracing::warn!(error = %e, "open reminders failed");
+            }
         }
         // Once a day, the audit log's checkpoint, mailed to the inspectors (Đ16).
         if let Err(e) = core.audit_checkpoint().await {

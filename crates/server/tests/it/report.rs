@@ -201,3 +201,117 @@ fn openings_are_counted_and_the_report_shares_them_over_working_days() {
     );
     assert!(!bad.status.success());
 }
+
+#[test]
+fn people_who_seldom_open_their_mailbox_are_reminded_once_a_week() {
+    let server = TestServer::start_with("[report]\nholidays = [\"2026-06-03\"]\n");
+    let dir = server.dir.join("files");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("units.csv"),
+        "kind,code,name,parent\ndepartment,CB25-010,Sở Y tế,\ndepartment,CB25-003,Sở Tư pháp,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("people.csv"),
+        "full_name,unit\nNông Văn Đạt,CB25-010\nLục Thị Hoa,CB25-010\nHoàng Văn Minh,CB25-010\n\
+         Bế Thị Lan,CB25-003\n",
+    )
+    .unwrap();
+    ok(server.cli(
+        &[
+            "directory",
+            "import",
+            "--units",
+            dir.join("units.csv").to_str().unwrap(),
+            "--people",
+            dir.join("people.csv").to_str().unwrap(),
+        ],
+        "",
+    ));
+    let password = "Mat-khau-nhac-nho-1";
+    let [dat, hoa, minh, lan] = ["datnv", "hoalt", "minhhv", "lanbt"].map(|l| {
+        let address = format!("{l}@{DOMAIN}");
+        ok(server.cli(
+            &["account", "password", &address, "--no-force-change"],
+            &format!("{password}\n"),
+        ));
+        address
+    });
+    // The week of Monday 2026-06-01: four working days (Wednesday is a holiday). Đạt opens on
+    // all four, Hoa on two (half: enough), Minh on one and on the Saturday, Lan never.
+    let account = |address: &str| {
+        server
+            .sql(&format!(
+                "SELECT id FROM accounts WHERE address = '{address}'"
+            ))
+            .trim()
+            .to_string()
+    };
+    let monday = day(2026, 6, 1);
+    let mut rows = vec![];
+    for d in [0, 1, 3, 4] {
+        rows.push((account(&dat), monday + d));
+    }
+    rows.push((account(&hoa), monday));
+    rows.push((account(&hoa), monday + 4));
+    rows.push((account(&minh), monday + 1));
+    rows.push((account(&minh), monday + 5));
+    for (a, d) in rows {
+        server.sql(&format!(
+            "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({a}, {d}, 1)"
+        ));
+    }
+    let remind = |extra: &[&str]| {
+        let mut args = vec![
+            "lifecycle",
+            "remind",
+            "--as-of",
+            "2026-06-08",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let v: Value = serde_json::from_str(&ok(server.cli(&args, ""))).unwrap();
+        v
+    };
+    let dry = remind(&["--dry-run"]);
+    assert_eq!(
+        (dry["from"].as_str(), dry["to"].as_str()),
+        (Some("2026-06-01"), Some("2026-06-07"))
+    );
+    let who: Vec<&str> = dry["reminded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, [minh.as_str(), lan.as_str()], "{dry}");
+    assert_eq!(dry["reminded"][0]["days_opened"], 1);
+    assert_eq!(dry["reminded"][0]["working_days"], 4);
+    assert_eq!(dry["units"], serde_json::json!(["CB25-003", "CB25-010"]));
+
+    let sent = remind(&[]);
+    assert_eq!(sent["already_sent"], false);
+    let inbox = |address: &str, min: &str| {
+        let out = server.python("lifecycle_mail.py", &["inbox", address, password, min]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["subject"].as_str().unwrap_or_default().contains("Đ13.1"))
+            .count()
+    };
+    assert_eq!(inbox(&minh, "1"), 1);
+    assert_eq!(inbox(&lan, "1"), 1);
+    assert_eq!(inbox(&hoa, "0"), 0);
+    let unit_mail = server.sql(&format!(
+        "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id \
+           JOIN accounts a ON a.id = b.account_id WHERE a.address = 'soyte@{DOMAIN}'"
+    ));
+    assert_eq!(unit_mail.trim(), "1", "one list to Sở Y tế");
+    // Once a week: the second run sends nothing.
+    let again = remind(&[]);
+    assert_eq!(again["already_sent"], true);
+    assert_eq!(inbox(&minh, "1"), 1);
+}
