@@ -586,6 +586,21 @@ fn the_activity_report_counts_per_unit_within_the_scope() {
         "5 compliant person-days of {active} people × 5 working days, no document: {line}"
     );
 
+    // The charts are server-rendered SVG: the week's Đ13.1 bar of Sở Nội vụ carries its figure.
+    let (_, week_page) = get(
+        &server,
+        "/admin/report?from=2026-03-02&to=2026-03-08",
+        &session,
+    );
+    assert!(
+        week_page.contains(r#"<svg id="chart-open""#)
+            && week_page.contains(r#"<svg id="chart-mail""#),
+        "{week_page}"
+    );
+    assert!(
+        week_page.contains(&format!(r#"data-value="{}""#, 5 * 100 / (active * 5))),
+        "the bar of Sở Nội vụ"
+    );
     let (head, page) = get(&server, "/admin/report", &session);
     assert_eq!(status(&head), 200, "{head}");
     assert!(

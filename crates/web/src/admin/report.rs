@@ -39,6 +39,38 @@ fn this_half_year() -> (String, String) {
     }
 }
 
+/// A horizontal bar chart as inline SVG (no JavaScript): a row per label, one bar per value
+/// (several values: stacked rows of thinner bars), scaled to `max`, each with its number.
+fn bar_chart(id: &str, title: &str, rows: &[(&str, Vec<u64>)], max: u64) -> Markup {
+    const LABEL: u32 = 260;
+    const WIDTH: u32 = 360;
+    const ROW: u32 = 22;
+    let max = max.max(1);
+    let height = ROW * rows.len() as u32 + 30;
+    let colours = ["#2f6fb0", "#d08a2e"];
+    html! {
+        figure class="chart" {
+            figcaption { (title) }
+            svg id=(id) xmlns="http://www.w3.org/2000/svg" role="img" aria-label=(title)
+                width=(LABEL + WIDTH + 60) height=(height)
+                viewBox={ "0 0 " (LABEL + WIDTH + 60) " " (height) } {
+                @for (i, (label, values)) in rows.iter().enumerate() {
+                    @let y = 20 + ROW * i as u32;
+                    text x=(LABEL - 6) y=(y + 14) text-anchor="end" font-size="12" { (label) }
+                    @let bar = (ROW - 4) / values.len().max(1) as u32;
+                    @for (j, v) in values.iter().enumerate() {
+                        @let w = (*v as f64 / max as f64 * f64::from(WIDTH)).round() as u32;
+                        @let by = y + 2 + bar * j as u32;
+                        rect class="bar" x=(LABEL) y=(by) width=(w) height=(bar.saturating_sub(1))
+                            fill=(colours[j % colours.len()]) data-value=(v) {}
+                        text x=(LABEL + w + 4) y=(by + bar - 2) font-size="10" { (v) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub(crate) async fn report(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -156,6 +188,7 @@ pub(crate) async fn report(
                             ))
                         }
                         th scope="col" { (t.s("Văn bản điện tử đã gửi (Điều 15)", "Documents dispatched (art. 15)")) }
+                        th scope="col" { (t.s("Sự cố (đã xử lý)", "Incidents (resolved)")) }
                     }
                 }
                 tbody {
@@ -171,6 +204,7 @@ pub(crate) async fn report(
                                 }
                             }
                             td { (r.documents) }
+                            td { (r.incidents) " (" (r.incidents_resolved.0) ")" }
                         }
                     }
                 }
@@ -180,10 +214,26 @@ pub(crate) async fn report(
                         (cells(totals[..6].try_into().unwrap_or([0; 6])))
                         td {}
                         td { (totals[6]) }
+                        td { (rows.iter().map(|r| r.incidents).sum::<u64>()) }
                     }
                 }
             }
         }
+        @let charted: Vec<&hopthu_core::report::UnitReport> =
+            rows.iter().filter(|r| r.active > 0).collect();
+        h2 { (t.s("Biểu đồ", "Charts")) }
+        (bar_chart(
+            "chart-open",
+            t.s("Tỷ lệ ngày mở hộp thư ≥ 2 lần (Điều 13.1), %", "Share of days opened at least twice (art. 13.1), %"),
+            &charted.iter().map(|r| (r.name.as_str(), vec![u64::from(r.compliance_percent.unwrap_or(0))])).collect::<Vec<_>>(),
+            100,
+        ))
+        (bar_chart(
+            "chart-mail",
+            t.s("Thư nhận (trên) và thư gửi (dưới)", "Mail received (upper) and sent (lower)"),
+            &charted.iter().map(|r| (r.name.as_str(), vec![r.received, r.sent])).collect::<Vec<_>>(),
+            charted.iter().flat_map(|r| [r.received, r.sent]).max().unwrap_or(0),
+        ))
     };
     c.page("/admin/report", t.s("Báo cáo", "Report"), body)
 }
