@@ -194,6 +194,71 @@ fn openings_are_counted_and_the_report_shares_them_over_working_days() {
         "{csv}"
     );
     assert!(lines.last().unwrap().contains("Toàn tỉnh"), "{csv}");
+    // The Excel workbook: the same figures, read back, with its two native charts.
+    let xlsx = server.dir.join("report.xlsx");
+    ok(server.cli(
+        &[
+            "report",
+            "--from",
+            "2026-06-01",
+            "--to",
+            "2026-06-07",
+            "--format",
+            "xlsx",
+            "--out",
+            xlsx.to_str().unwrap(),
+        ],
+        "",
+    ));
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/py/xlsx_report.py");
+    let read = std::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(&xlsx)
+        .output()
+        .expect("python3");
+    let book: Value = serde_json::from_str(&ok(read)).unwrap();
+    assert_eq!(book["sheets"], serde_json::json!(["Báo cáo"]));
+    let rows = book["rows"].as_array().unwrap();
+    let soyte = rows
+        .iter()
+        .find(|r| r[0] == "CB25-010")
+        .unwrap_or_else(|| panic!("{book}"));
+    assert_eq!(soyte[1], "Sở Y tế");
+    assert_eq!(soyte[2].as_f64(), Some(3.0));
+    assert_eq!(soyte[7].as_f64(), Some(0.5));
+    assert!(
+        rows.last().unwrap()[1]
+            .as_str()
+            .unwrap()
+            .contains("Toàn tỉnh")
+    );
+    let charts = book["charts"].as_array().unwrap();
+    assert_eq!(charts.len(), 2, "{book}");
+    assert!(charts.iter().all(|c| c["type"] == "barChart"), "{book}");
+    assert!(
+        charts[0]["title"].as_str().unwrap().contains("Đ13.1"),
+        "{book}"
+    );
+    assert_eq!(charts[1]["series"], 2);
+    // Without --out there is nowhere to write a workbook.
+    assert!(
+        !server
+            .cli(
+                &[
+                    "report",
+                    "--from",
+                    "2026-06-01",
+                    "--to",
+                    "2026-06-07",
+                    "--format",
+                    "xlsx"
+                ],
+                ""
+            )
+            .status
+            .success()
+    );
     // A period that ends before it starts is refused.
     let bad = server.cli(
         &["report", "--from", "2026-06-07", "--to", "2026-06-01"],
