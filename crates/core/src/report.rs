@@ -72,6 +72,38 @@ impl Core {
                 .collect();
         let mut open_days: std::collections::HashMap<hopthu_model::UnitId, u64> =
             std::collections::HashMap::new();
+        // Mailboxes active at the period's end, created and revoked in it: the ledger of
+        // personal mailboxes (each person counted in their unit of today).
+        let people = self.store.people().await?;
+        let unit_of_person: std::collections::HashMap<
+            hopthu_model::PersonId,
+            hopthu_model::UnitId,
+        > = people.iter().map(|p| (p.id, p.unit)).collect();
+        let mut last_kind: std::collections::HashMap<hopthu_model::PersonId, String> =
+            std::collections::HashMap::new();
+        // (active, new, revoked) per unit.
+        let mut mailboxes: std::collections::HashMap<hopthu_model::UnitId, (u64, u64, u64)> =
+            std::collections::HashMap::new();
+        for (person, at, kind) in self.store.mailbox_events_before(to).await? {
+            if at >= from
+                && let Some(unit) = unit_of_person.get(&person)
+            {
+                let e = mailboxes.entry(*unit).or_default();
+                match kind.as_str() {
+                    "created" => e.1 += 1,
+                    "revoked" => e.2 += 1,
+                    _ => {}
+                }
+            }
+            last_kind.insert(person, kind);
+        }
+        for (person, kind) in &last_kind {
+            if kind != "revoked"
+                && let Some(unit) = unit_of_person.get(person)
+            {
+                mailboxes.entry(*unit).or_default().0 += 1;
+            }
+        }
         // Incidents filed in the period, by the reporter's unit then.
         let mut incidents: std::collections::HashMap<hopthu_model::UnitId, (u64, u64, u64)> =
             std::collections::HashMap::new();
@@ -129,21 +161,22 @@ impl Core {
                 let opened = open_days.get(&u.id).copied().unwrap_or(0);
                 let counted = messages.get(&u.id).copied().unwrap_or_default();
                 let (filed, resolved, secs) = incidents.get(&u.id).copied().unwrap_or_default();
+                let (active, new, revoked) = mailboxes.get(&u.id).copied().unwrap_or_default();
                 Some(UnitReport {
-                    open_days: (opened, a.active * days),
+                    open_days: (opened, active * days),
                     incidents: filed,
                     incidents_resolved: (resolved, secs),
                     documents: documents.get(&u.id).copied().unwrap_or(0),
                     code: u.code,
                     name: u.name,
-                    active: a.active,
-                    new: a.new,
-                    revoked: a.revoked,
+                    active,
+                    new,
+                    revoked,
                     received: counted.received,
                     sent: counted.sent,
                     signed_in: a.signed_in,
-                    compliance_percent: (a.active > 0 && days > 0).then(|| {
-                        (u128::from(opened) * 100 / (u128::from(a.active) * u128::from(days)))
+                    compliance_percent: (active > 0 && days > 0).then(|| {
+                        (u128::from(opened) * 100 / (u128::from(active) * u128::from(days)))
                             .min(100) as u32
                     }),
                 })

@@ -113,10 +113,13 @@
 //! 19. **The ledger only grows.** [`crate::LedgerStore::record_open`] adds one opening to an
 //!     (account, day) row in one statement and returns the day's count; a delivery counts the
 //!     message into each target INBOX's (account, day) row in its own transaction, and
-//!     [`crate::LedgerStore::count_sent`] one submission; rows have no foreign
+//!     [`crate::LedgerStore::count_sent`] one submission; a person's mailbox created (by
+//!     `create_directory`), revoked or re-issued (`SetPersonState`) is a `mailbox_events` row
+//!     of the same transaction; rows have no foreign
 //!     key and no method removes them, so a past period reads the same figures whatever
 //!     happens to mailboxes and messages later. (`openings_are_counted_per_day_and_kept`,
-//!     `deliveries_and_submissions_are_counted_when_they_happen`)
+//!     `deliveries_and_submissions_are_counted_when_they_happen`,
+//!     `mailboxes_created_revoked_and_reissued_are_recorded_with_the_change`)
 //! 20. **Administrative writes carry their audit rows.** A directory import
 //!     ([`crate::DirectoryStore::create_directory`], `NewDirectory::audit`), an alias
 //!     ([`crate::DirectoryStore::add_alias`]), a reserved name

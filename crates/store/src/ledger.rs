@@ -34,6 +34,13 @@ pub trait LedgerStore: Send + Sync {
     async fn opens_between(&self, from_day: i64, to_day: i64)
     -> Result<Vec<(AccountId, i64, u32)>>;
 
+    /// Every (person, time, kind) of the ledger of personal mailboxes (`created`, `revoked`,
+    /// `reissued`, each written with the change) before `to`, in order.
+    async fn mailbox_events_before(
+        &self,
+        to: i64,
+    ) -> Result<Vec<(hopthu_model::PersonId, i64, String)>>;
+
     /// Counts one message submitted by `account` on `day` (SMTP submission or the webmail).
     /// Messages delivered into an INBOX are counted by the delivery itself, in its own
     /// transaction ([`crate::MailStore::deliver`]).
@@ -197,7 +204,73 @@ mod tests {
         );
     }
 
+    async fn mailboxes_created_revoked_and_reissued_are_recorded_with_the_change(kind: Kind) {
+        use crate::{
+            LifecycleEffect, LifecycleStore, LifecycleWrite, NewDirectory, NewPerson, NewUnit,
+        };
+        let (store, _dir) = crate::testing::open(kind).await;
+        let created = store
+            .create_directory(&NewDirectory {
+                units: &[NewUnit {
+                    code: "U1".into(),
+                    kind: "department".into(),
+                    name: "Sở Y tế".into(),
+                    parent_code: None,
+                    address: "soyte@x.vn".into(),
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                people: &[NewPerson {
+                    full_name: "Lục Thị Hoa".into(),
+                    unit_code: "U1".into(),
+                    position: None,
+                    staff_id: None,
+                    phone: None,
+                    address: "hoalt@x.vn".into(),
+                    public: false,
+                    head: false,
+                    password_hash: "h".into(),
+                    must_change_password: true,
+                }],
+                aliases: &[],
+                folders: &[("INBOX", None)],
+                created_at: 10,
+                audit: &[],
+            })
+            .await
+            .unwrap();
+        let (person, _) = created.people[0];
+        for (at, state) in [
+            (50, crate::PersonState::Revoked),
+            (60, crate::PersonState::Active),
+        ] {
+            store
+                .write_lifecycle(&LifecycleWrite {
+                    at,
+                    effects: &[LifecycleEffect::SetPersonState { person, state }],
+                    ..LifecycleWrite::default()
+                })
+                .await
+                .unwrap();
+        }
+        let kinds = |events: Vec<(hopthu_model::PersonId, i64, String)>| {
+            events
+                .into_iter()
+                .map(|(p, at, k)| {
+                    assert_eq!(p, person);
+                    (at, k)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kinds(store.mailbox_events_before(55).await.unwrap()),
+            [(10, "created".to_string()), (50, "revoked".to_string())]
+        );
+        assert_eq!(store.mailbox_events_before(61).await.unwrap().len(), 3);
+    }
+
     on_each_backend!(
+        mailboxes_created_revoked_and_reissued_are_recorded_with_the_change,
         openings_are_counted_per_day_and_kept,
         deliveries_and_submissions_are_counted_when_they_happen
     );

@@ -112,6 +112,20 @@ fn openings_are_counted_and_the_report_shares_them_over_working_days() {
             "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({a}, {d}, {n})"
         ));
     }
+    // The mailboxes existed before that week (their creation written back to May), and Minh
+    // retires today: the week's figures still count him active, today's count him revoked.
+    server.sql("UPDATE mailbox_events SET at = 1777593600 WHERE kind = 'created'");
+    ok(server.cli(
+        &[
+            "lifecycle",
+            "file",
+            "retirement",
+            "--person",
+            &minh,
+            "--approve",
+        ],
+        "",
+    ));
     let report = |format: &str| {
         ok(server.cli(
             &[
@@ -159,9 +173,28 @@ fn openings_are_counted_and_the_report_shares_them_over_working_days() {
     ] {
         assert!(soyte.get(key).is_some(), "{key} in {soyte}");
     }
+    assert_eq!(soyte["revoked"], 0);
     // Asked again, the same figures.
     let again: Value = serde_json::from_str(&report("json")).unwrap();
     assert_eq!(again["units"], json["units"]);
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    let now: Value = serde_json::from_str(&ok(
+        server.cli(&["report", "--from", &today, "--to", &today], "")
+    ))
+    .unwrap();
+    let soyte_now = now["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == "CB25-010")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (soyte_now["active"].as_u64(), soyte_now["revoked"].as_u64()),
+        (Some(2), Some(1))
+    );
 
     // CSV (UTF-8 with a BOM) to a file, with the province's row last.
     let out = server.dir.join("report.csv");

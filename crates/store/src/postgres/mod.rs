@@ -110,6 +110,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/postgres/0013_incidents.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_mailbox_events.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

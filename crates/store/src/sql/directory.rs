@@ -231,6 +231,16 @@ pub(super) async fn create_directory_in(
             .await
             .map_err(conflict("person"))?;
     }
+    // The Đ17 ledger: each new person's mailbox created, in this transaction.
+    if let Some((first, _)) = created.people.first() {
+        sqlx::query(
+            "INSERT INTO mailbox_events (at, person_id, kind)
+             SELECT created_at, id, 'created' FROM people WHERE id >= $1",
+        )
+        .bind(first.0)
+        .execute(&mut **tx)
+        .await?;
+    }
     for (_, id, _, unit) in person_rows.iter().filter(|(p, ..)| p.head) {
         sqlx::query("UPDATE units SET head_person_id = $1 WHERE id = $2")
             .bind(id)

@@ -48,6 +48,22 @@ impl crate::LedgerStore for Backend {
         Ok(opens.clamp(0, i64::from(u32::MAX)) as u32)
     }
 
+    async fn mailbox_events_before(
+        &self,
+        to: i64,
+    ) -> Result<Vec<(hopthu_model::PersonId, i64, String)>> {
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT person_id, at, kind FROM mailbox_events WHERE at < $1 ORDER BY at, id",
+        )
+        .bind(to)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(p, at, kind)| (hopthu_model::PersonId(p), at, kind))
+            .collect())
+    }
+
     async fn count_sent(&self, account: AccountId, day: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -109,6 +109,22 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
                     .bind(person.0)
                     .execute(&mut **tx)
                     .await?;
+                // The Đ17 ledger of mailboxes.
+                let kind = match state {
+                    PersonState::Active => Some("reissued"),
+                    PersonState::Revoked => Some("revoked"),
+                    PersonState::Reserved => None,
+                };
+                if let Some(kind) = kind {
+                    sqlx::query(
+                        "INSERT INTO mailbox_events (at, person_id, kind) VALUES ($1, $2, $3)",
+                    )
+                    .bind(write.at)
+                    .bind(person.0)
+                    .bind(kind)
+                    .execute(&mut **tx)
+                    .await?;
+                }
             }
             LifecycleEffect::MovePerson { person, unit } => {
                 let r = sqlx::query("UPDATE people SET unit_id = $1 WHERE id = $2")

@@ -138,6 +138,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         24,
         include_str!("../../migrations/sqlite/0024_incidents.sql"),
     ),
+    (
+        25,
+        include_str!("../../migrations/sqlite/0025_mailbox_events.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.
