@@ -205,9 +205,7 @@ mod tests {
     }
 
     async fn mailboxes_created_revoked_and_reissued_are_recorded_with_the_change(kind: Kind) {
-        use crate::{
-            LifecycleEffect, LifecycleStore, LifecycleWrite, NewDirectory, NewPerson, NewUnit,
-        };
+        use crate::{LifecycleEffect, LifecycleWrite, NewDirectory, NewPerson, NewUnit};
         let (store, _dir) = crate::testing::open(kind).await;
         let created = store
             .create_directory(&NewDirectory {
