@@ -25,11 +25,12 @@ fn ok(out: std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn openings_are_counted_and_the_report_shares_them_over_working_days() {
-    // Wednesday 2026-06-03 is a holiday here.
-    let server =
-        TestServer::start_with("https = \"127.0.0.1:0\"\n[report]\nholidays = [\"2026-06-03\"]\n");
+/// The password of the small province's people.
+const PASSWORD: &str = "Mat-khau-bao-cao-1";
+
+/// Sở Y tế (Đạt, Hoa, Minh) and Sở Tư pháp (Lan), imported, each with [`PASSWORD`]; their
+/// addresses.
+fn small_province(server: &TestServer) -> [String; 4] {
     let dir = server.dir.join("files");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -54,15 +55,23 @@ fn openings_are_counted_and_the_report_shares_them_over_working_days() {
         ],
         "",
     ));
-    let password = "Mat-khau-bao-cao-1";
-    let [dat, hoa, minh, lan] = ["datnv", "hoalt", "minhhv", "lanbt"].map(|l| {
+    ["datnv", "hoalt", "minhhv", "lanbt"].map(|l| {
         let address = format!("{l}@{DOMAIN}");
         ok(server.cli(
             &["account", "password", &address, "--no-force-change"],
-            &format!("{password}\n"),
+            &format!("{PASSWORD}\n"),
         ));
         address
-    });
+    })
+}
+
+#[test]
+fn openings_are_counted_and_the_report_shares_them_over_working_days() {
+    // Wednesday 2026-06-03 is a holiday here.
+    let server =
+        TestServer::start_with("https = \"127.0.0.1:0\"\n[report]\nholidays = [\"2026-06-03\"]\n");
+    let password = PASSWORD;
+    let [dat, hoa, minh, lan] = small_province(&server);
 
     // Today, by the protocols: IMAP opens INBOX twice (the Sent folder between does not
     // count), POP3 once and the webmail once, SMTP not at all.
@@ -303,39 +312,8 @@ fn openings_are_counted_and_the_report_shares_them_over_working_days() {
 #[test]
 fn people_who_seldom_open_their_mailbox_are_reminded_once_a_week() {
     let server = TestServer::start_with("[report]\nholidays = [\"2026-06-03\"]\n");
-    let dir = server.dir.join("files");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("units.csv"),
-        "kind,code,name,parent\ndepartment,CB25-010,Sở Y tế,\ndepartment,CB25-003,Sở Tư pháp,\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("people.csv"),
-        "full_name,unit\nNông Văn Đạt,CB25-010\nLục Thị Hoa,CB25-010\nHoàng Văn Minh,CB25-010\n\
-         Bế Thị Lan,CB25-003\n",
-    )
-    .unwrap();
-    ok(server.cli(
-        &[
-            "directory",
-            "import",
-            "--units",
-            dir.join("units.csv").to_str().unwrap(),
-            "--people",
-            dir.join("people.csv").to_str().unwrap(),
-        ],
-        "",
-    ));
-    let password = "Mat-khau-nhac-nho-1";
-    let [dat, hoa, minh, lan] = ["datnv", "hoalt", "minhhv", "lanbt"].map(|l| {
-        let address = format!("{l}@{DOMAIN}");
-        ok(server.cli(
-            &["account", "password", &address, "--no-force-change"],
-            &format!("{password}\n"),
-        ));
-        address
-    });
+    let password = PASSWORD;
+    let [dat, hoa, minh, lan] = small_province(&server);
     // The week of Monday 2026-06-01: four working days (Wednesday is a holiday). Đạt opens on
     // all four, Hoa on two (half: enough), Minh on one and on the Saturday, Lan never.
     let account = |address: &str| {

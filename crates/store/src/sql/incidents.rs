@@ -3,7 +3,7 @@
 use hopthu_model::UnitId;
 use sqlx::Row;
 
-use super::lifecycle::append_audit;
+use super::lifecycle::{append_audit, naming_id};
 use super::{Backend, DbRow};
 use crate::incidents::*;
 use crate::{NewAudit, Result, StoreError};
@@ -53,14 +53,7 @@ impl crate::IncidentStore for Backend {
         .bind(i.created_at)
         .fetch_one(&mut *tx)
         .await?;
-        let audit: Vec<NewAudit> = audit
-            .iter()
-            .map(|a| NewAudit {
-                target: a.target.replace("{id}", &id.to_string()),
-                ..a.clone()
-            })
-            .collect();
-        append_audit(&mut tx, i.created_at, &audit).await?;
+        append_audit(&mut tx, i.created_at, &naming_id(audit, id)).await?;
         tx.commit().await?;
         Ok(id)
     }

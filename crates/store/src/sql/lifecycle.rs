@@ -25,6 +25,18 @@ pub(super) async fn commit_removal(
     Ok(true)
 }
 
+/// The audit rows of a write that names its new row by id, known only once inserted: `{id}` in
+/// a row's target becomes `id`.
+pub(super) fn naming_id(audit: &[NewAudit], id: i64) -> Vec<NewAudit> {
+    audit
+        .iter()
+        .map(|a| NewAudit {
+            target: a.target.replace("{id}", &id.to_string()),
+            ..a.clone()
+        })
+        .collect()
+}
+
 /// Appends audit rows to the chain inside `tx`.
 pub(super) async fn append_audit(tx: &mut Tx, at: i64, rows: &[NewAudit]) -> Result<()> {
     if rows.is_empty() {
@@ -564,15 +576,7 @@ impl crate::LifecycleStore for Backend {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        // The audit rows name the request by its id, known only now.
-        let audit: Vec<NewAudit> = audit
-            .iter()
-            .map(|a| NewAudit {
-                target: a.target.replace("{id}", &id.to_string()),
-                ..a.clone()
-            })
-            .collect();
-        append_audit(&mut tx, change.filed_at, &audit).await?;
+        append_audit(&mut tx, change.filed_at, &naming_id(audit, id)).await?;
         tx.commit().await?;
         Ok(id)
     }
