@@ -151,6 +151,29 @@ impl Core {
         Ok(view)
     }
 
+    /// Files an incident from the console: the reporter must be a person of `actor`'s scope
+    /// (a unit IT officer files for the people of their units); an inspector files nothing.
+    pub async fn file_incident_as(
+        &self,
+        actor: &Actor,
+        input: &IncidentInput,
+    ) -> Result<IncidentView> {
+        let reporter = self.local_address(&input.reporter)?.to_string();
+        let person = self
+            .store
+            .people()
+            .await?
+            .into_iter()
+            .find(|p| p.address == reporter)
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "{reporter}: không có trong danh bạ / not in the directory"
+                ))
+            })?;
+        self.authorize(actor, person.unit).await?;
+        self.file_incident(&actor.name, input).await
+    }
+
     /// The incidents `who` reported, newest first (the webmail's list).
     pub async fn my_incidents(&self, who: &crate::Principal) -> Result<Vec<IncidentView>> {
         let units = self.store.units().await?;

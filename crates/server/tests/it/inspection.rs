@@ -381,3 +381,73 @@ fn an_incident_goes_from_the_webmail_to_resolution_and_into_the_report() {
     assert_eq!(soyte["incidents_resolved"], 1, "{soyte}");
     assert!(soyte["incident_hours"].as_f64().unwrap() < 1.0, "{soyte}");
 }
+
+#[test]
+fn a_unit_officer_files_and_handles_incidents_from_the_console() {
+    let server = TestServer::start();
+    import_province(&server);
+    let officer = server.add_account("cntt.soyte", "Cán bộ CNTT Sở Y tế", FOCAL_PW);
+    ok(server.cli(&["admin", "grant", &officer, "--unit", "CB25-010"], ""));
+    let inspector = server.add_account("thanhtra.tinh", "Thanh tra tỉnh", INSPECTOR_PW);
+    ok(server.cli(&["admin", "grant", &inspector, "--inspector"], ""));
+    let ours = unit_people(&server, "CB25-010", 1).remove(0);
+    let theirs = unit_people(&server, "CB25-002", 1).remove(0);
+
+    let session = sign_in(&server, &officer, FOCAL_PW).expect("the officer signs in");
+    let (head, page) = get(&server, "/admin/incidents", &session);
+    assert_eq!(status(&head), 200, "{head}");
+    let csrf = csrf_of(&page);
+    let file = |reporter: &str| {
+        post(
+            &server,
+            "/admin/incidents",
+            &session,
+            &format!(
+                "csrf={csrf}&reporter={}&summary=Kh%C3%B4ng+nh%E1%BA%ADn+%C4%91%C6%B0%E1%BB%A3c+th%C6%B0&category=mailbox&severity=normal",
+                form_value(reporter)
+            ),
+        )
+    };
+    // A person of another unit is outside the officer's scope.
+    assert_eq!(status(&file(&theirs).0), 403);
+    assert_eq!(status(&file(&ours).0), 303);
+    let (_, page) = get(&server, "/admin/incidents", &session);
+    assert!(
+        page.contains(r#"id="incident-1""#) && page.contains("Không nhận được thư"),
+        "{page}"
+    );
+
+    let act = |session: &str, action: &str, value: &str| {
+        post(
+            &server,
+            "/admin/incidents/1",
+            session,
+            &format!("csrf={csrf}&action={action}&value={}", form_value(value)),
+        )
+        .0
+    };
+    assert_eq!(status(&act(&session, "assign", &officer)), 303);
+    // The inspector sees it and changes nothing.
+    let watching = sign_in(&server, &inspector, INSPECTOR_PW).expect("the inspector signs in");
+    let (_, seen) = get(&server, "/admin/incidents", &watching);
+    assert!(seen.contains(r#"id="incident-1""#), "{seen}");
+    let (_, page) = get(&server, "/admin/incidents", &watching);
+    let inspector_csrf = csrf_of(&page);
+    let (head, _) = post(
+        &server,
+        "/admin/incidents/1",
+        &watching,
+        &format!("csrf={inspector_csrf}&action=resolve&value=x"),
+    );
+    assert_eq!(status(&head), 403);
+    assert_eq!(
+        status(&act(&session, "resolve", "Đã cấp lại mật khẩu")),
+        303
+    );
+    let (_, page) = get(&server, "/admin/incidents", &session);
+    assert!(page.contains(r#"data-status="resolved""#), "{page}");
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(server.cli(&["incident", "show", "1"], ""))).unwrap();
+    assert_eq!(shown["assignee"], officer.as_str());
+    assert_eq!(shown["note"], "Đã cấp lại mật khẩu");
+}

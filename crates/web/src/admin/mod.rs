@@ -14,6 +14,7 @@
 mod audit;
 mod documents;
 mod import;
+mod incidents;
 mod report;
 pub(crate) mod unit_mailbox;
 
@@ -61,6 +62,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/audit", get(audit::audit))
         .route("/admin/report", get(report::report))
         .route("/admin/documents", get(documents::documents))
+        .route(
+            "/admin/incidents",
+            get(incidents::list).post(incidents::file),
+        )
+        .route("/admin/incidents/{id}", post(incidents::act))
         .merge(import::routes())
         .merge(unit_mailbox::routes())
 }
@@ -112,6 +118,7 @@ impl Console {
                 t.s("Dự kiến thu hồi", "Inactivity outlook"),
             ),
             ("/admin/documents", t.s("Danh mục văn bản", "Documents")),
+            ("/admin/incidents", t.s("Sự cố", "Incidents")),
         ];
         if self.actor.is_focal() {
             links.push(("/admin/import", t.s("Nhập danh bạ", "Import")));
