@@ -390,24 +390,7 @@ async fn readdress_person(tx: &mut Tx, person: PersonId, address: &str, at: i64)
             .await
             .map_err(taken)?;
     }
-    sqlx::query("UPDATE aliases SET target = $1 WHERE target = $2")
-        .bind(address)
-        .bind(&old)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO aliases (address, target, created_at) VALUES ($1, $2, $3)")
-        .bind(&old)
-        .bind(address)
-        .bind(at)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Conflict(format!("{old} is an alias already"))
-            }
-            e => e.into(),
-        })?;
-    Ok(())
+    super::reorganise::keep_reachable(tx, at, &old, address).await
 }
 
 async fn add_checkpoint_in(tx: &mut Tx, day: i64, at: i64) -> Result<Option<CheckpointRecord>> {

@@ -267,8 +267,9 @@ async fn still_holds(tx: &mut Tx, unit: UnitId) -> Result<()> {
 }
 
 /// Mail to `old` keeps arriving at `new`: `old` becomes an alias of `new`, and aliases that
-/// pointed to `old` point to `new` (delivery follows one hop).
-async fn keep_reachable(tx: &mut Tx, at: i64, old: &str, new: &str) -> Result<()> {
+/// pointed to `old` point to `new` (delivery follows one hop). A unit's and a person's new
+/// address alike.
+pub(super) async fn keep_reachable(tx: &mut Tx, at: i64, old: &str, new: &str) -> Result<()> {
     sqlx::query("UPDATE aliases SET target = $1 WHERE target = $2")
         .bind(new)
         .bind(old)
