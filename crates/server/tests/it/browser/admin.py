@@ -136,6 +136,7 @@ try:
     # ---- revoke, re-issue, reject --------------------------------------------------------
     def person_row():
         driver.get(BASE + "/admin/units/CB25-002")
+        wait().until(EC.presence_of_element_located((By.CSS_SELECTOR, "#people tbody tr")))
         rows = [r for r in driver.find_elements(By.CSS_SELECTOR, "#people tbody tr")
                 if new_address in r.text]
         check(len(rows) == 1, "the new hire's row")
@@ -150,7 +151,10 @@ try:
         submit_button("Gửi đề nghị").click()
         wait().until(EC.url_contains("/admin/changes?filed="))
         cid = driver.current_url.rsplit("=", 1)[1]
-        driver.find_element(By.ID, f"{decision}-{cid}").click()
+        button = driver.find_element(By.ID, f"{decision}-{cid}")
+        button.click()
+        # The decision's page replaces this one before anything else is asked of the browser.
+        wait().until(EC.staleness_of(button))
 
     file_and_decide("Thu hồi", "Nghỉ việc theo nguyện vọng", "reject")
     wait().until(EC.url_contains("/admin/changes"))
