@@ -159,8 +159,15 @@ impl Core {
     /// changed at the next sign-in (Đ13.4), and ends the mailbox's web sessions. The password is
     /// returned once and kept only hashed. A reset never reaches an account with more rights
     /// than the actor's ([`Core::may_reset`]), and the owner finds a message about it in their
-    /// INBOX.
-    pub async fn reset_password(&self, actor: &Actor, address: &str) -> Result<Credential> {
+    /// INBOX. A mailbox locked as compromised (Đ13.4, `compromised.rs`) is reset only with
+    /// the agency's written `confirmation`, which is kept and resolves its incident in the
+    /// same transaction; without it the reset is refused and nothing changes.
+    pub async fn reset_password(
+        &self,
+        actor: &Actor,
+        address: &str,
+        confirmation: Option<crate::compromised::ConfirmationFile>,
+    ) -> Result<Credential> {
         let address = self.local_address(address)?.to_string();
         let units = self.store.units().await?;
         let person = self
@@ -206,23 +213,38 @@ impl Core {
             .iter()
             .find(|u| u.id == unit)
             .ok_or_else(|| Error::new(ErrorKind::Internal, "unit of a mailbox not found"))?;
+        let resolution = self
+            .compromise_resolution(&actor.name, &address, confirmation)
+            .await?;
         let password = generate_password();
         let hash = self
             .hash_in_turn(password.clone(), Secret::Generated)
             .await?;
-        let effects = [LifecycleEffect::SetPassword {
+        let mut effects = vec![LifecycleEffect::SetPassword {
             account,
             hash,
             must_change: true,
         }];
-        let audit = [NewAudit {
+        let mut after = serde_json::json!({ "must_change_password": true });
+        let mut audit = vec![];
+        if let Some(r) = &resolution {
+            effects.push(r.effect.clone());
+            after["confirmation"] = r.summary.clone();
+        }
+        audit.push(NewAudit {
             actor: actor.name.clone(),
             action: "account.reset_password".into(),
             target: format!("account:{address}"),
             before: None,
-            after: Some(r#"{"must_change_password":true}"#.into()),
-        }];
+            after: Some(after.to_string()),
+        });
+        if let Some(r) = &resolution {
+            audit.push(r.audit.clone());
+        }
         self.replace_password(account, &effects, &audit).await?;
+        if let Some(r) = resolution {
+            self.compromise_resolved(r).await;
+        }
         self.tell_owner_of_reset(actor, &address).await;
         Ok(Credential {
             unit_code: unit.code.clone(),

@@ -78,6 +78,9 @@ pub struct IncidentView {
     pub created_at: i64,
     pub resolved_at: Option<i64>,
     pub note: String,
+    /// The incident locked the reporter's account ("my account is compromised", Đ13.4): the
+    /// password reset carrying the agency's written confirmation resolves it.
+    pub locks_account: bool,
 }
 
 impl Core {
@@ -87,6 +90,17 @@ impl Core {
         &self,
         filed_by: &str,
         input: &IncidentInput,
+    ) -> Result<IncidentView> {
+        self.file_incident_locking(filed_by, input, false).await
+    }
+
+    /// [`Core::file_incident`]; `locks_account` for the incident of a compromised account
+    /// (`compromised.rs`), which only the password reset with a confirmation resolves.
+    pub(crate) async fn file_incident_locking(
+        &self,
+        filed_by: &str,
+        input: &IncidentInput,
+        locks_account: bool,
     ) -> Result<IncidentView> {
         let reporter = self.local_address(&input.reporter)?.to_string();
         let person = self
@@ -131,6 +145,7 @@ impl Core {
             severity,
             deadline_at: at + hours * 3600,
             created_at: at,
+            locks_account,
         };
         let audit = [NewAudit {
             actor: filed_by.to_string(),
@@ -141,6 +156,7 @@ impl Core {
                 serde_json::json!({
                     "reporter": incident.reporter, "summary": incident.summary,
                     "category": incident.category, "severity": incident.severity,
+                    "locks_account": locks_account,
                 })
                 .to_string(),
             ),
@@ -300,6 +316,14 @@ impl Core {
             ));
         }
         let current = self.incident_for_change(actor, id).await?;
+        if current.locks_account {
+            return Err(Error::invalid(format!(
+                "sự cố {id}: hộp thư bị khoá vì báo mất kiểm soát chỉ được mở lại bằng việc cấp lại \
+                 mật khẩu kèm văn bản xác nhận của cơ quan (Điều 13 khoản 4); sự cố được đóng khi đó \
+                 / incident {id}: the mailbox locked as compromised reopens only by a password \
+                 reset carrying the agency's written confirmation (article 13.4), which closes it"
+            )));
+        }
         self.change_incident(
             actor,
             &current,
@@ -387,8 +411,32 @@ impl Core {
         Ok(view_of(record, &units))
     }
 
+    /// The open incident that locked `address` as compromised, if any (the newest).
+    pub(crate) async fn open_compromise(&self, address: &str) -> Result<Option<IncidentRecord>> {
+        Ok(self.store.incidents().await?.into_iter().find(|i| {
+            i.locks_account && i.status != "resolved" && i.reporter.eq_ignore_ascii_case(address)
+        }))
+    }
+
+    /// The addresses locked as compromised whose reset needs the agency's written
+    /// confirmation (the console shows them a file field).
+    pub async fn compromise_locked(&self) -> Result<std::collections::HashSet<String>> {
+        Ok(self
+            .store
+            .incidents()
+            .await?
+            .into_iter()
+            .filter(|i| i.locks_account && i.status != "resolved")
+            .map(|i| i.reporter.to_ascii_lowercase())
+            .collect())
+    }
+
+    pub(crate) async fn incident_view_of(&self, id: i64) -> Result<IncidentView> {
+        self.incident_view(id).await
+    }
+
     /// A message to the reporter at each change; a failure is logged.
-    async fn tell_reporter(&self, i: &IncidentView, what: &str) {
+    pub(crate) async fn tell_reporter(&self, i: &IncidentView, what: &str) {
         let Ok(to) = hopthu_model::EmailAddress::parse(&i.reporter) else {
             return;
         };
@@ -459,5 +507,6 @@ fn view_of(i: IncidentRecord, units: &[hopthu_store::UnitRecord]) -> IncidentVie
         created_at: i.created_at,
         resolved_at: i.resolved_at,
         note: i.note,
+        locks_account: i.locks_account,
     }
 }

@@ -18,7 +18,7 @@ pub mod audit;
 mod blobs;
 pub mod classification;
 pub mod compose;
-mod compromised;
+pub mod compromised;
 pub mod console;
 mod delivery;
 pub mod directory;

@@ -37,6 +37,7 @@ impl Core {
         address: &str,
         password: &str,
         must_change: bool,
+        confirmation: Option<crate::compromised::ConfirmationFile>,
     ) -> crate::Result<()> {
         let account = self.account_id_of(address).await?;
         let address = self
@@ -44,19 +45,35 @@ impl Core {
             .map(|a| a.to_string())
             .unwrap_or_else(|| address.to_string());
         let hash = self.checked_password_hash(password).await?;
-        let effects = [hopthu_store::LifecycleEffect::SetPassword {
+        // A mailbox locked as compromised needs the agency's written confirmation (Đ13.4).
+        let resolution = self
+            .compromise_resolution(&actor.name, &address, confirmation)
+            .await?;
+        let mut effects = vec![hopthu_store::LifecycleEffect::SetPassword {
             account,
             hash,
             must_change,
         }];
-        let audit = [crate::NewAudit {
+        let mut after = serde_json::json!({ "must_change_password": must_change });
+        if let Some(r) = &resolution {
+            effects.push(r.effect.clone());
+            after["confirmation"] = r.summary.clone();
+        }
+        let mut audit = vec![crate::NewAudit {
             actor: actor.name.clone(),
             action: "account.set_password".into(),
             target: format!("account:{address}"),
             before: None,
-            after: Some(serde_json::json!({ "must_change_password": must_change }).to_string()),
+            after: Some(after.to_string()),
         }];
-        self.replace_password(account, &effects, &audit).await
+        if let Some(r) = &resolution {
+            audit.push(r.audit.clone());
+        }
+        self.replace_password(account, &effects, &audit).await?;
+        if let Some(r) = resolution {
+            self.compromise_resolved(r).await;
+        }
+        Ok(())
     }
 
     /// The account of an address of this domain (or of a bare local part), for the

@@ -10,8 +10,39 @@ use hopthu_core::{Core, NewAccountRequest, NewPersonRequest};
 
 use crate::directory::Format;
 
-/// `hopthu account password ADDRESS`: a new password from standard input.
-pub async fn password(config: Config, address: &str, force_change: bool) -> anyhow::Result<()> {
+/// `hopthu account password ADDRESS [--confirmation FILE]`: a new password from standard
+/// input. A mailbox locked as compromised (Đ13.4) needs the agency's written confirmation, a
+/// PDF or an image, which is kept with its incident.
+pub async fn password(
+    config: Config,
+    address: &str,
+    force_change: bool,
+    confirmation: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let confirmation = match confirmation {
+        Some(path) => {
+            let size = std::fs::metadata(path)
+                .with_context(|| format!("{}: không đọc được / cannot read", path.display()))?
+                .len();
+            anyhow::ensure!(
+                size <= hopthu_core::compromised::CONFIRMATION_MAX_BYTES as u64,
+                "{}: văn bản xác nhận quá lớn (tối đa {} MB) / larger than {} MB",
+                path.display(),
+                hopthu_core::compromised::CONFIRMATION_MAX_BYTES >> 20,
+                hopthu_core::compromised::CONFIRMATION_MAX_BYTES >> 20
+            );
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("{}: không đọc được / cannot read", path.display()))?;
+            Some(hopthu_core::compromised::ConfirmationFile {
+                file_name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                bytes,
+            })
+        }
+        None => None,
+    };
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -21,7 +52,13 @@ pub async fn password(config: Config, address: &str, force_change: bool) -> anyh
     anyhow::ensure!(!password.is_empty(), "no password on standard input");
     let core = Core::open(config).await.context("open the store")?;
     let result = core
-        .set_password_of(&Actor::console(), address, password, force_change)
+        .set_password_of(
+            &Actor::console(),
+            address,
+            password,
+            force_change,
+            confirmation,
+        )
         .await;
     core.close().await;
     result?;

@@ -190,6 +190,10 @@ enum AccountCommand {
         /// Do not require a password change before first use.
         #[arg(long)]
         no_force_change: bool,
+        /// The agency's written confirmation (PDF or image), required for a mailbox locked
+        /// as compromised (Đ13.4); kept with its incident, which it resolves.
+        #[arg(long)]
+        confirmation: Option<PathBuf>,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -286,11 +290,12 @@ fn run_async(command: Command) -> anyhow::Result<()> {
                     AccountCommand::Password {
                         address,
                         no_force_change,
+                        confirmation,
                         config,
                     },
             } => {
                 let config = load_config(config.as_deref())?;
-                account::password(config, &address, !no_force_change).await
+                account::password(config, &address, !no_force_change, confirmation.as_deref()).await
             }
             Command::Account {
                 command:

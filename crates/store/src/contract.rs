@@ -142,6 +142,12 @@
 //!     [`crate::IncidentStore::update_incident`] commit the incident row and their audit rows
 //!     together; a resolved incident is not changed again (`Conflict`, nothing written).
 //!     (`an_incident_is_filed_handled_and_resolved_once`)
+//! 24. **A compromised account's incident ends with its reset.** An incident filed with
+//!     `locks_account` is resolved only by [`crate::LifecycleEffect::ResolveCompromise`] in the
+//!     lifecycle write that sets the new password: the written confirmation's row (its blob
+//!     then referenced, so the collector keeps it) and the resolution commit with the password
+//!     and the audit rows, or nothing does (`Conflict` when the incident is not such an open
+//!     one). (`a_compromise_is_resolved_with_its_confirmation`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -22,6 +22,22 @@ pub struct NewIncident {
     pub severity: String,
     pub deadline_at: i64,
     pub created_at: i64,
+    /// The incident locked the reporter's account ("my account is compromised", Đ13.4): only
+    /// a password reset carrying the agency's written confirmation resolves it
+    /// ([`crate::LifecycleEffect::ResolveCompromise`]).
+    pub locks_account: bool,
+}
+
+/// The agency's written confirmation that a compromised account may be given a new password
+/// (Đ13.4): its bytes are a blob already put in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    pub blob: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub added_by: String,
+    pub added_at: i64,
 }
 
 /// An incident as stored.
@@ -47,6 +63,8 @@ pub struct IncidentRecord {
     pub resolved_at: Option<i64>,
     /// The handler's latest note (the resolution's, once resolved).
     pub note: String,
+    /// See [`NewIncident::locks_account`].
+    pub locks_account: bool,
 }
 
 /// What a handler changes; `None` leaves a field as it is.
@@ -78,11 +96,15 @@ pub trait IncidentStore: Send + Sync {
         update: &IncidentUpdate,
         audit: &[NewAudit],
     ) -> Result<IncidentRecord>;
+
+    /// The written confirmation kept with a compromised account's incident, if any.
+    async fn incident_confirmation(&self, id: i64) -> Result<Option<Confirmation>>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Meta;
     use crate::StoreError;
     use crate::testing::{Kind, on_each_backend};
 
@@ -108,6 +130,7 @@ mod tests {
                     severity: "high".into(),
                     deadline_at: 200,
                     created_at: 100,
+                    locks_account: false,
                 },
                 &[audit("incident.file", "incident:{id}")],
             )
@@ -152,5 +175,119 @@ mod tests {
         assert_eq!(store.incidents().await.unwrap().len(), 1);
     }
 
-    on_each_backend!(an_incident_is_filed_handled_and_resolved_once);
+    /// A compromised account's incident is resolved by the reset's write: the new password,
+    /// the confirmation (its blob kept from the collector) and the resolution in ONE
+    /// transaction; a second resolution is a `Conflict` and writes nothing, not even the
+    /// password.
+    async fn a_compromise_is_resolved_with_its_confirmation(kind: Kind) {
+        use crate::{LifecycleEffect, LifecycleWrite};
+        let (store, _dir) = crate::testing::open(kind).await;
+        let account = store
+            .create_account(
+                &crate::NewAccount {
+                    address: "minh@x.vn".into(),
+                    display_name: "Minh".into(),
+                    password_hash: "old".into(),
+                    must_change_password: false,
+                    created_at: 0,
+                },
+                &[("INBOX", None)],
+            )
+            .await
+            .unwrap();
+        let id = store
+            .file_incident(
+                &NewIncident {
+                    reporter: "minh@x.vn".into(),
+                    unit: None,
+                    summary: "Tài khoản bị lộ".into(),
+                    details: String::new(),
+                    happened_at: None,
+                    message_ref: None,
+                    category: "compromised".into(),
+                    severity: "high".into(),
+                    deadline_at: 200,
+                    created_at: 100,
+                    locks_account: true,
+                },
+                &[],
+            )
+            .await
+            .unwrap();
+        assert!(store.incident(id).await.unwrap().unwrap().locks_account);
+        assert_eq!(store.incident_confirmation(id).await.unwrap(), None);
+        let bytes = std::sync::Arc::new(b"%PDF-1.4 xac nhan".to_vec());
+        let blob = store.blobs().put(bytes.clone()).await.unwrap();
+        let confirmation = Confirmation {
+            blob: blob.as_str().to_string(),
+            file_name: "xac-nhan.pdf".into(),
+            content_type: "application/pdf".into(),
+            size: bytes.len() as u64,
+            added_by: "qtv@x.vn".into(),
+            added_at: 150,
+        };
+        let effects = |hash: &str| {
+            vec![
+                LifecycleEffect::SetPassword {
+                    account,
+                    hash: hash.into(),
+                    must_change: true,
+                },
+                LifecycleEffect::ResolveCompromise {
+                    incident: id,
+                    note: "Văn bản xác nhận xac-nhan.pdf".into(),
+                    confirmation: confirmation.clone(),
+                },
+            ]
+        };
+        let write = |effects| LifecycleWrite {
+            at: 150,
+            decision: None,
+            effects,
+            warnings: &[],
+            audit: &[],
+        };
+        let first = effects("new");
+        store.write_lifecycle(&write(&first)).await.unwrap();
+        let resolved = store.incident(id).await.unwrap().unwrap();
+        assert_eq!(resolved.status, "resolved");
+        assert_eq!(resolved.resolved_at, Some(150));
+        assert!(resolved.note.contains("xac-nhan.pdf"));
+        assert_eq!(
+            store.incident_confirmation(id).await.unwrap(),
+            Some(confirmation.clone())
+        );
+        let stored = store
+            .account_by_address("minh@x.vn")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.password_hash, "new");
+        // The collector keeps the confirmation's body.
+        let unreferenced = meta!(store, db => db.unreferenced_blobs().await).unwrap();
+        assert!(
+            !unreferenced
+                .iter()
+                .any(|(b, _)| b.as_str() == blob.as_str()),
+            "the confirmation's blob is referenced"
+        );
+        // Resolved already: nothing of the second write happens.
+        let second = effects("newer");
+        let err = store.write_lifecycle(&write(&second)).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        let stored = store
+            .account_by_address("minh@x.vn")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.password_hash, "new",
+            "the refused write set no password"
+        );
+    }
+
+    on_each_backend!(
+        an_incident_is_filed_handled_and_resolved_once,
+        a_compromise_is_resolved_with_its_confirmation
+    );
 }

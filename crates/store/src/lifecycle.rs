@@ -195,6 +195,16 @@ pub enum LifecycleEffect {
     ReaddressPerson { person: PersonId, address: String },
     /// A change to the organisation tree (units created, renamed, moved, merged, dissolved).
     Unit(UnitEffect),
+    /// A compromised account's incident ([`crate::NewIncident::locks_account`]) ends with the
+    /// password reset (Đ13.4): the agency's written confirmation is kept (its blob, already
+    /// put, referenced from now on) and the incident resolved with `note`. An incident that
+    /// does not exist, does not lock an account or is resolved already is a
+    /// [`crate::StoreError::Conflict`] and nothing of the write happens.
+    ResolveCompromise {
+        incident: i64,
+        note: String,
+        confirmation: crate::Confirmation,
+    },
 }
 
 /// A change to the organisation tree after go-live (Đ6), applied in order with the other

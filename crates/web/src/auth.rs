@@ -76,8 +76,8 @@ async fn compromised(
             h1 { (t.s("Hộp thư đã được khoá", "Your mailbox is locked")) }
             p class="notice" role="status" {
                 (t.s(
-                    "Mọi phiên đăng nhập đã kết thúc và mật khẩu cũ không còn dùng được. Thư gửi đến vẫn được nhận. Đơn vị đầu mối đã được báo.",
-                    "Every session has ended and the old password no longer works. Incoming mail is still kept. The focal unit has been told."
+                    "Mọi phiên đăng nhập đã kết thúc và mật khẩu cũ không còn dùng được. Thư gửi đến vẫn được nhận. Đơn vị đầu mối đã được báo và một sự cố (mức độ cao) đã được mở.",
+                    "Every session has ended and the old password no longer works. Incoming mail is still kept. The focal unit has been told and an incident (high severity) is open."
                 ))
             }
             p {

@@ -324,17 +324,283 @@ fn reporting_a_compromised_account_locks_it_until_a_reset() {
     let audit = String::from_utf8_lossy(&audit.stdout);
     assert!(audit.contains("account.compromised"), "{audit}");
 
-    let out = server.cli(
-        &["account", "password", &address, "--no-force-change"],
-        "Minh-mat-khau-moi-2026\n",
+    // The report opened an incident: category compromised, severity high, the owner as
+    // reporter, with the deadline of a high one (24 hours).
+    let incident = compromise_incident(&server, &address);
+    assert_eq!(incident["status"], "new", "{incident}");
+    let id = incident["id"].as_i64().unwrap();
+    assert_eq!(
+        incident["deadline_at"].as_i64().unwrap() - incident["created_at"].as_i64().unwrap(),
+        24 * 3600
     );
+    // It is not closed by hand: only the reset with the confirmation ends it.
+    let out = server.cli(
+        &["incident", "resolve", &id.to_string(), "--note", "xong"],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("văn bản xác nhận"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let fresh = "Minh-mat-khau-moi-2026";
+    let set_password = |extra: &[&str]| {
+        let mut args = vec!["account", "password", &address, "--no-force-change"];
+        args.extend_from_slice(extra);
+        server.cli(&args, &format!("{fresh}\n"))
+    };
+    // Without the agency's written confirmation: refused, in Vietnamese, nothing changed.
+    let out = set_password(&[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("đính kèm văn bản xác nhận của cơ quan"),
+        "{stderr}"
+    );
+    assert!(
+        !server
+            .python_output("login_check.py", &[&address, fresh])
+            .status
+            .success(),
+        "the refused reset set no password"
+    );
+    // A file that is neither a PDF nor an image: refused too.
+    let files = server.dir.join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let note = files.join("ghi-chu.txt");
+    std::fs::write(&note, "không phải văn bản").unwrap();
+    let out = set_password(&["--confirmation", note.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("PDF hoặc ảnh"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(compromise_incident(&server, &address)["status"], "new");
+
+    // With it: the password is set, the file kept, the incident resolved naming it, and the
+    // audit row of the reset names it.
+    let confirmation = files.join("xac-nhan-so-noi-vu.pdf");
+    let pdf = b"%PDF-1.4\n% Xac nhan cua co quan\n%%EOF\n";
+    std::fs::write(&confirmation, pdf).unwrap();
+    let out = set_password(&["--confirmation", confirmation.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = server.python("login_check.py", &[&address, "Minh-mat-khau-moi-2026"]);
+    let out = server.python("login_check.py", &[&address, fresh]);
     assert!(out.contains("OK"), "{out}");
+    let resolved = compromise_incident(&server, &address);
+    assert_eq!(resolved["status"], "resolved", "{resolved}");
+    assert!(
+        resolved["note"]
+            .as_str()
+            .unwrap()
+            .contains("xac-nhan-so-noi-vu.pdf"),
+        "{resolved}"
+    );
+    let kept = server.sql(&format!(
+        "SELECT file_name || ' ' || content_type || ' ' || size || ' ' || blob_hash \
+           FROM incident_confirmations WHERE incident_id = {id}"
+    ));
+    let sha256 = sha256_hex(pdf);
+    assert_eq!(
+        kept.trim(),
+        format!(
+            "xac-nhan-so-noi-vu.pdf application/pdf {} {sha256}",
+            pdf.len()
+        )
+    );
+    let audit = server.cli(&["lifecycle", "audit"], "");
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    let row = audit
+        .lines()
+        .find(|l| l.contains("account.set_password") && l.contains(&address))
+        .unwrap_or_else(|| panic!("{audit}"));
+    assert!(
+        row.contains("xac-nhan-so-noi-vu.pdf") && row.contains(&sha256),
+        "{row}"
+    );
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("incident.resolve") && l.contains(&format!("incident:{id}"))),
+        "{audit}"
+    );
+    // Unlocked now: a confirmation is not asked for, and one given is refused.
+    let out = set_password(&["--confirmation", confirmation.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(set_password(&[]).status.success());
+}
+
+/// The incident "my account is compromised" of `address`, from `hopthu incident list`.
+fn compromise_incident(server: &TestServer, address: &str) -> serde_json::Value {
+    let out = server.cli(&["incident", "list", "--format", "json"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mine: Vec<&serde_json::Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["reporter"] == address && i["category"] == "compromised")
+        .collect();
+    assert_eq!(mine.len(), 1, "{all}");
+    assert_eq!(mine[0]["severity"], "high");
+    assert_eq!(mine[0]["locks_account"], true);
+    mine[0].clone()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The console's reset of a mailbox locked as compromised (Đ13.4): its form asks for the
+/// agency's written confirmation; posted without it (as a plain form, or with no file chosen)
+/// the reset is refused with the reason and changes nothing; with a PDF the one-time password
+/// is shown, the file kept and the incident resolved.
+#[test]
+fn the_console_resets_a_compromised_mailbox_only_with_the_agencys_confirmation() {
+    let server = start();
+    let files = server.dir.join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(
+        files.join("units.csv"),
+        "kind,code,name,parent\ndepartment,CB25-010,Sở Y tế,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        files.join("people.csv"),
+        "full_name,unit\nNông Văn Đạt,CB25-010\n",
+    )
+    .unwrap();
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(server.cli(
+        &[
+            "directory",
+            "import",
+            "--units",
+            files.join("units.csv").to_str().unwrap(),
+            "--people",
+            files.join("people.csv").to_str().unwrap(),
+        ],
+        "",
+    ));
+    let dat = "datnv@caobang.gov.vn";
+    let password = "Dat-mat-khau-2026";
+    ok(server.cli(
+        &["account", "password", dat, "--no-force-change"],
+        &format!("{password}\n"),
+    ));
+    let focal_pw = "Focal-Password-1";
+    let focal = server.add_account("qtv.skhcn", "Quản trị", focal_pw);
+    ok(server.cli(&["admin", "grant", &focal, "--focal"], ""));
+
+    let (session, csrf) = sign_in(&server, dat, password);
+    let (head, _) = post(
+        &server,
+        "/settings/compromised",
+        &session,
+        &format!("csrf={csrf}&confirm=yes"),
+    );
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let id = compromise_incident(&server, dat)["id"].as_i64().unwrap();
+
+    let (admin, _) = sign_in(&server, &focal, focal_pw);
+    let (_, page) = get(&server, "/admin/units/CB25-010", &admin);
+    assert!(
+        page.contains(r#"enctype="multipart/form-data""#)
+            && page.contains(r#"name="confirmation""#),
+        "the locked mailbox's reset asks for the file\n{page}"
+    );
+    let csrf = csrf_of(&page);
+    let multipart = |file: Option<(&str, &str)>| {
+        let boundary = "hopthu-xac-nhan";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"address\"\r\n\r\n{dat}\r\n"
+        );
+        let (name, content) = file.unwrap_or(("", ""));
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"confirmation\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n{content}\r\n--{boundary}--\r\n"
+        ));
+        http(
+            &server,
+            &format!(
+                "POST /admin/reset HTTP/1.1\r\nHost: x\r\nCookie: {admin}\r\n\
+                 Content-Type: multipart/form-data; boundary={boundary}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    // Refused: as a plain form, and with no file chosen.
+    let (head, body) = post(
+        &server,
+        "/admin/reset",
+        &admin,
+        &format!("csrf={csrf}&address={}", dat.replace('@', "%40")),
+    );
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    assert!(body.contains("văn bản xác nhận của cơ quan"), "{body}");
+    let (head, body) = multipart(None);
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    assert!(body.contains("văn bản xác nhận của cơ quan"), "{body}");
+    assert_eq!(compromise_incident(&server, dat)["status"], "new");
+    assert_eq!(
+        server
+            .sql(&format!(
+                "SELECT COUNT(*) FROM incident_confirmations WHERE incident_id = {id}"
+            ))
+            .trim(),
+        "0"
+    );
+    // With the confirmation: the one-time password, once.
+    let (head, body) = multipart(Some(("Công văn xác nhận.pdf", "%PDF-1.5\nxac nhan\n%%EOF")));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
+    assert!(body.contains(r#"id="otp""#), "{body}");
+    let resolved = compromise_incident(&server, dat);
+    assert_eq!(resolved["status"], "resolved");
+    assert!(
+        resolved["note"]
+            .as_str()
+            .unwrap()
+            .contains("Công văn xác nhận.pdf"),
+        "{resolved}"
+    );
+    assert_eq!(
+        server
+            .sql(&format!(
+                "SELECT file_name FROM incident_confirmations WHERE incident_id = {id}"
+            ))
+            .trim(),
+        "Công văn xác nhận.pdf"
+    );
+    let audit = server.cli(&["lifecycle", "audit"], "");
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("account.reset_password") && l.contains("Công văn xác nhận.pdf")),
+        "{audit}"
+    );
+    // The form is an ordinary one again.
+    let (_, page) = get(&server, "/admin/units/CB25-010", &admin);
+    assert!(!page.contains(r#"name="confirmation""#), "{page}");
 }
 
 /// Search results come in pages like the folder: 50 at a time, newest first, with a link to

@@ -114,6 +114,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../../migrations/postgres/0014_mailbox_events.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_compromise_confirmation.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

@@ -20,14 +20,19 @@ use crate::{BlobId, Result, StoreError};
 macro_rules! referenced {
     () => {
         "(EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = blobs.hash)
-           OR EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = blobs.hash))"
+           OR EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = blobs.hash)
+           OR EXISTS (SELECT 1 FROM incident_confirmations c WHERE c.blob_hash = blobs.hash))"
     };
 }
 /// The columns `referenced!` covers, as `table.column` (and those that name a blob without
 /// keeping it: the derived search text, and on PostgreSQL the collector's own record of what
 /// it deleted).
 #[cfg(test)]
-pub(crate) const REFERENCE_COLUMNS: &[&str] = &["messages.blob_hash", "queue.blob_hash"];
+pub(crate) const REFERENCE_COLUMNS: &[&str] = &[
+    "messages.blob_hash",
+    "queue.blob_hash",
+    "incident_confirmations.blob_hash",
+];
 #[cfg(test)]
 pub(crate) const DERIVED_COLUMNS: &[&str] = &["search_text.blob_hash", "blob_deletions.blob"];
 

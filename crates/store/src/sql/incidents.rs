@@ -28,6 +28,7 @@ fn incident_from_row(r: &DbRow) -> Result<IncidentRecord> {
         updated_at: r.try_get("updated_at")?,
         resolved_at: r.try_get("resolved_at")?,
         note: r.try_get("note")?,
+        locks_account: r.try_get::<i64, _>("locks_account")? != 0,
     })
 }
 
@@ -38,8 +39,8 @@ impl crate::IncidentStore for Backend {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO incidents (reporter, unit_id, summary, details, happened_at, message_ref,
                                     category, severity, status, deadline_at, created_at,
-                                    updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new', $9, $10, $10) RETURNING id",
+                                    updated_at, locks_account)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new', $9, $10, $10, $11) RETURNING id",
         )
         .bind(&i.reporter)
         .bind(i.unit.map(|u| u.0))
@@ -51,6 +52,7 @@ impl crate::IncidentStore for Backend {
         .bind(&i.severity)
         .bind(i.deadline_at)
         .bind(i.created_at)
+        .bind(i64::from(i.locks_account))
         .fetch_one(&mut *tx)
         .await?;
         append_audit(&mut tx, i.created_at, &naming_id(audit, id)).await?;
@@ -114,5 +116,23 @@ impl crate::IncidentStore for Backend {
             .await?;
         tx.commit().await?;
         incident_from_row(&row)
+    }
+
+    async fn incident_confirmation(&self, id: i64) -> Result<Option<Confirmation>> {
+        let Some(r) = sqlx::query("SELECT * FROM incident_confirmations WHERE incident_id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Confirmation {
+            blob: r.try_get("blob_hash")?,
+            file_name: r.try_get("file_name")?,
+            content_type: r.try_get("content_type")?,
+            size: r.try_get::<i64, _>("size")?.max(0) as u64,
+            added_by: r.try_get("added_by")?,
+            added_at: r.try_get("added_at")?,
+        }))
     }
 }

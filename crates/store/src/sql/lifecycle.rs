@@ -266,6 +266,52 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
             LifecycleEffect::Unit(effect) => {
                 super::reorganise::apply(tx, write.at, effect).await?;
             }
+            LifecycleEffect::ResolveCompromise {
+                incident,
+                note,
+                confirmation: c,
+            } => {
+                let r = sqlx::query(
+                    "UPDATE incidents SET status = 'resolved', note = $1, updated_at = $2,
+                            resolved_at = $2
+                      WHERE id = $3 AND locks_account = 1 AND status <> 'resolved'",
+                )
+                .bind(note)
+                .bind(write.at)
+                .bind(incident)
+                .execute(&mut **tx)
+                .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "incident {incident} does not lock an account or is resolved already"
+                    )));
+                }
+                let size = i64::try_from(c.size)
+                    .map_err(|_| StoreError::Corrupt(format!("size {}", c.size)))?;
+                sqlx::query(
+                    "INSERT INTO blobs (hash, size, refcount) VALUES ($1, $2, 1)
+                     ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1",
+                )
+                .bind(&c.blob)
+                .bind(size)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO incident_confirmations
+                            (incident_id, blob_hash, file_name, content_type, size, added_by,
+                             added_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(incident)
+                .bind(&c.blob)
+                .bind(&c.file_name)
+                .bind(&c.content_type)
+                .bind(size)
+                .bind(&c.added_by)
+                .bind(c.added_at)
+                .execute(&mut **tx)
+                .await?;
+            }
             LifecycleEffect::SetPersonDetails {
                 person,
                 full_name,

@@ -142,6 +142,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         25,
         include_str!("../../migrations/sqlite/0025_mailbox_events.sql"),
     ),
+    (
+        26,
+        include_str!("../../migrations/sqlite/0026_compromise_confirmation.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.

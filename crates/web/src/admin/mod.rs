@@ -23,6 +23,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use hopthu_core::compromised::ConfirmationFile;
 use hopthu_core::directory::{ChangeInput, ChangeKind, ChangeView, Credential, PersonState};
 use hopthu_core::{Actor, AdminScope, ErrorKind};
 use maud::{Markup, html};
@@ -55,7 +56,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/changes/new", get(change_form))
         .route("/admin/changes/{id}/approve", post(approve))
         .route("/admin/changes/{id}/reject", post(reject))
-        .route("/admin/reset", post(reset))
+        .route(
+            "/admin/reset",
+            post(reset).layer(axum::extract::DefaultBodyLimit::max(
+                hopthu_core::compromised::CONFIRMATION_MAX_BYTES + (64 << 10),
+            )),
+        )
         .route("/admin/notices", get(notices))
         .route("/admin/notices/{id}", get(notice))
         .route("/admin/outlook", get(outlook))
@@ -407,12 +413,37 @@ async fn unit_page(
         Ok(p) => p,
         Err(e) => return c.error(&e),
     };
+    let locked = match state.core.compromise_locked().await {
+        Ok(l) => l,
+        Err(e) => return c.error(&e),
+    };
+    // A mailbox locked as compromised (Đ13.4) is reset only with the agency's written
+    // confirmation attached: its form carries the file.
     let reset_form = |address: &str| {
-        html! {
-            form method="post" action="/admin/reset" class="row" {
-                (c.csrf_input())
-                input type="hidden" name="address" value=(address);
-                button type="submit" { (t.s("Cấp lại mật khẩu", "Reset password")) }
+        if locked.contains(&address.to_ascii_lowercase()) {
+            html! {
+                form method="post" action="/admin/reset" class="row" enctype="multipart/form-data" {
+                    (c.csrf_input())
+                    input type="hidden" name="address" value=(address);
+                    label {
+                        strong { (t.s("Đã khoá vì báo mất kiểm soát.", "Locked as compromised.")) }
+                        " "
+                        (t.s("Văn bản xác nhận của cơ quan (PDF hoặc ảnh, tối đa 10 MB)",
+                             "The agency's written confirmation (PDF or image, at most 10 MB)"))
+                        " "
+                        input type="file" name="confirmation" required
+                            accept=".pdf,application/pdf,image/png,image/jpeg,image/tiff,image/webp";
+                    }
+                    button type="submit" { (t.s("Cấp lại mật khẩu", "Reset password")) }
+                }
+            }
+        } else {
+            html! {
+                form method="post" action="/admin/reset" class="row" {
+                    (c.csrf_input())
+                    input type="hidden" name="address" value=(address);
+                    button type="submit" { (t.s("Cấp lại mật khẩu", "Reset password")) }
+                }
             }
         }
     };
@@ -964,14 +995,84 @@ struct ResetForm {
     address: String,
 }
 
+/// The reset form as multipart (a compromised mailbox's, with the confirmation file): its
+/// fields and the file, if one was chosen.
+async fn reset_multipart(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+) -> Result<(ResetForm, Option<ConfirmationFile>), Response> {
+    use axum::extract::FromRequest;
+    let t = match signed_in(state, headers, false).await {
+        Ok(s) => s.t(),
+        Err(r) => return Err(r),
+    };
+    let bad = |e: &dyn std::fmt::Display| {
+        crate::html::error_page(
+            t,
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "{}: {e}",
+                t.s(
+                    "Không đọc được biểu mẫu (văn bản xác nhận tối đa 10 MB)",
+                    "The form could not be read (a confirmation of at most 10 MB)"
+                )
+            ),
+        )
+    };
+    let mut multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| bad(&e))?;
+    let mut form = ResetForm::default();
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad(&e))? {
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().unwrap_or_default().to_string();
+        let bytes = field.bytes().await.map_err(|e| bad(&e))?;
+        match name.as_str() {
+            "csrf" => form.csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "address" => form.address = String::from_utf8_lossy(&bytes).into_owned(),
+            // No file chosen: an empty part.
+            "confirmation" if !bytes.is_empty() || !file_name.is_empty() => {
+                file = Some(ConfirmationFile {
+                    file_name,
+                    bytes: bytes.to_vec(),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok((form, file))
+}
+
 async fn reset(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<ResetForm>,
+    request: axum::extract::Request,
 ) -> Response {
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (form, confirmation) = if multipart {
+        match reset_multipart(&state, &headers, request).await {
+            Ok(f) => f,
+            Err(r) => return r,
+        }
+    } else {
+        use axum::extract::FromRequest;
+        match Form::<ResetForm>::from_request(request, &state).await {
+            Ok(Form(f)) => (f, None),
+            Err(e) => return e.into_response(),
+        }
+    };
     let c = admin_form_or_return!(state, headers, &form.csrf);
     let t = c.t();
-    let cred = match state.core.reset_password(&c.actor, &form.address).await {
+    let cred = match state
+        .core
+        .reset_password(&c.actor, &form.address, confirmation)
+        .await
+    {
         Ok(cr) => cr,
         Err(e) => return c.error(&e),
     };
