@@ -50,6 +50,47 @@ pub fn working_day_list(from: i64, to: i64, now: i64, report: &hopthu_config::Re
         .collect()
 }
 
+/// Who issues the written report (the PDF's header): the province's People's Committee above
+/// the focal unit, as the notices name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportIssuer {
+    /// "UBND TỈNH CAO BẰNG" (`[naming] province_word`, `province_name`).
+    pub superior: String,
+    /// The focal unit's name (`[lifecycle] focal_unit`), e.g. "Sở Khoa học và Công nghệ".
+    pub issuer: String,
+    /// The symbol after the number: `[lifecycle] notice_symbol` with `BC-` for `TB-`, else
+    /// `BC-` and the issuer's initials (BC-SKHCN).
+    pub symbol: String,
+    /// The place of the date line: "Cao Bằng".
+    pub place: String,
+}
+
+/// `BC-…` from a notice's symbol (`TB-SKHCN` → `BC-SKHCN`), or from the issuer's initials.
+pub fn report_symbol(notice_symbol: Option<&str>, issuer: &str) -> String {
+    let symbol = notice_symbol
+        .map(str::to_string)
+        .unwrap_or_else(|| crate::directory::notice::default_symbol(issuer));
+    match symbol.strip_prefix("TB-") {
+        Some(rest) => format!("BC-{rest}"),
+        None => format!("BC-{symbol}"),
+    }
+}
+
+impl Core {
+    /// The issuer of the written report ([`ReportIssuer`]).
+    pub async fn report_issuer(&self) -> ReportIssuer {
+        let (issuer, _) = self.notice_issuer().await;
+        let naming = &self.config.naming;
+        ReportIssuer {
+            superior: format!("UBND {} {}", naming.province_word, naming.province_name)
+                .to_uppercase(),
+            symbol: report_symbol(self.config.lifecycle.notice_symbol.as_deref(), &issuer),
+            place: naming.province_name.clone(),
+            issuer,
+        }
+    }
+}
+
 impl Core {
     /// Each unit of the actor's scope over `[from, to)` (Unix seconds), by unit code.
     pub async fn unit_report(&self, actor: &Actor, from: i64, to: i64) -> Result<Vec<UnitReport>> {
@@ -189,7 +230,14 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use super::working_day_list;
+    use super::{report_symbol, working_day_list};
+
+    #[test]
+    fn the_report_symbol_follows_the_notices() {
+        assert_eq!(report_symbol(None, "Sở Khoa học và Công nghệ"), "BC-SKHCN");
+        assert_eq!(report_symbol(Some("TB-STTTT"), "x"), "BC-STTTT");
+        assert_eq!(report_symbol(Some("VP"), "x"), "BC-VP");
+    }
 
     #[test]
     fn working_days_skip_weekends_holidays_and_the_future() {

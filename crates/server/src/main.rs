@@ -15,6 +15,7 @@ mod lifecycle;
 mod outbound;
 mod private;
 mod report;
+mod report_pdf;
 mod serve;
 mod store_copy;
 mod tls;
@@ -121,9 +122,12 @@ enum Command {
         to: String,
         #[arg(long, value_enum, default_value_t = report::ReportFormat::Json)]
         format: report::ReportFormat,
-        /// Write to this file instead of standard output.
+        /// Write to this file instead of standard output (required for xlsx and pdf).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The PDF's number, `Số: N/BC-…` (left blank for the clerk without it).
+        #[arg(long)]
+        number: Option<String>,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -324,8 +328,19 @@ fn run_async(command: Command) -> anyhow::Result<()> {
                 to,
                 format,
                 out,
+                number,
                 config,
-            } => report::run(&from, &to, format, out, config).await,
+            } => {
+                report::run(report::ReportArgs {
+                    from,
+                    to,
+                    format,
+                    out,
+                    number,
+                    config,
+                })
+                .await
+            }
             Command::ExampleConfig => unreachable!("handled without a runtime"),
         }
     })

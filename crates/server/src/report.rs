@@ -1,4 +1,4 @@
-//! `hopthu report --from DATE --to DATE --format csv|json [--out FILE]`: the six-monthly report
+//! `hopthu report --from DATE --to DATE --format csv|json|xlsx|pdf [--out FILE] [--number N]`: the six-monthly report
 //! (Đ17) per unit and for the province, as the console shows it (`Core::unit_report`), for a
 //! period of whole days in Vietnam time (`--to` included).
 //!
@@ -11,6 +11,10 @@
 //! XLSX (`--out` required): one sheet "Báo cáo" with the same columns (a row per unit, the
 //! province last) and two native Excel charts: the Đ13.1 share per unit, and mail received and
 //! sent per unit.
+//!
+//! PDF (`--out` required): the written report in the Vietnamese administrative layout
+//! (`report_pdf.rs`), issued by the focal unit (`Core::report_issuer`) under `[naming]`'s
+//! province, dated today, numbered `--number` (left blank for the clerk without it).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,6 +30,7 @@ pub enum ReportFormat {
     Csv,
     Json,
     Xlsx,
+    Pdf,
 }
 
 /// `YYYY-MM-DD` at midnight in Vietnam, as Unix seconds.
@@ -106,30 +111,70 @@ impl Totals {
     }
 }
 
-pub async fn run(
-    from: &str,
-    to: &str,
-    format: ReportFormat,
-    out: Option<PathBuf>,
-    config: Option<PathBuf>,
-) -> anyhow::Result<()> {
+/// What `hopthu report` is asked for.
+pub struct ReportArgs {
+    pub from: String,
+    pub to: String,
+    pub format: ReportFormat,
+    pub out: Option<PathBuf>,
+    /// The PDF's number (`Số: N/BC-…`).
+    pub number: Option<String>,
+    pub config: Option<PathBuf>,
+}
+
+pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
+    let ReportArgs {
+        from,
+        to,
+        format,
+        out,
+        number,
+        config,
+    } = args;
+    let (from, to) = (from.as_str(), to.as_str());
     let (start, end) = (day_start(from)?, day_start(to)? + 86_400);
     anyhow::ensure!(
         end > start,
         "--to trước --from / the period ends before it starts"
     );
+    anyhow::ensure!(
+        format == ReportFormat::Pdf || number.is_none(),
+        "--number chỉ dùng với --format pdf / --number is for --format pdf"
+    );
+    if let Some(n) = &number {
+        anyhow::ensure!(
+            !n.trim().is_empty() && n.trim().chars().all(|c| c.is_ascii_digit()),
+            "{n:?}: --number là số / --number is a number"
+        );
+    }
+    if matches!(format, ReportFormat::Xlsx | ReportFormat::Pdf) {
+        anyhow::ensure!(
+            out.is_some(),
+            "--format xlsx|pdf cần --out TỆP / --format xlsx|pdf needs --out FILE"
+        );
+    }
     let core = crate::lifecycle::open(config.as_deref()).await?;
     let units = core.unit_report(&Actor::console(), start, end).await;
+    let issuer = core.report_issuer().await;
     core.close().await;
     let units = units?;
     let mut province = Totals::default();
     for u in &units {
         province.add(u);
     }
+    if format == ReportFormat::Pdf {
+        let path = out.ok_or_else(|| anyhow::anyhow!("--out"))?;
+        let bytes = pdf(from, to, number.as_deref(), &issuer, &units, &province)?;
+        write_synced(&path, &bytes)?;
+        eprintln!(
+            "Đã ghi báo cáo / report written: {} ({} đơn vị / units)",
+            path.display(),
+            units.len()
+        );
+        return Ok(());
+    }
     if format == ReportFormat::Xlsx {
-        let path = out.ok_or_else(|| {
-            anyhow::anyhow!("--format xlsx cần --out TỆP / --format xlsx needs --out FILE")
-        })?;
+        let path = out.ok_or_else(|| anyhow::anyhow!("--out"))?;
         write_xlsx(&path, &units, &province)?;
         eprintln!(
             "Đã ghi báo cáo / report written: {} ({} đơn vị / units)",
@@ -139,7 +184,7 @@ pub async fn run(
         return Ok(());
     }
     let text = match format {
-        ReportFormat::Xlsx => unreachable!("written above"),
+        ReportFormat::Xlsx | ReportFormat::Pdf => unreachable!("written above"),
         ReportFormat::Json => {
             let mut province_json = unit_json("", "", &province);
             if let Some(o) = province_json.as_object_mut() {
@@ -199,10 +244,7 @@ pub async fn run(
     };
     match out {
         Some(path) => {
-            let mut file = std::fs::File::create(&path)
-                .with_context(|| format!("create {}", path.display()))?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
+            write_synced(&path, text.as_bytes())?;
             eprintln!(
                 "Đã ghi báo cáo / report written: {} ({} đơn vị / units)",
                 path.display(),
@@ -212,6 +254,73 @@ pub async fn run(
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
     Ok(())
+}
+
+/// Writes the file and syncs it before the command says it is written.
+fn write_synced(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut file =
+        std::fs::File::create(path).with_context(|| format!("create {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// `YYYY-MM-DD` as (day, month, year).
+fn dmy(s: &str) -> anyhow::Result<(u32, u32, i32)> {
+    use chrono::Datelike;
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .with_context(|| format!("{s:?}: ngày YYYY-MM-DD / a date YYYY-MM-DD"))?;
+    Ok((d.day(), d.month(), d.year()))
+}
+
+/// The written report (`report_pdf.rs`), dated today in Vietnam.
+fn pdf(
+    from: &str,
+    to: &str,
+    number: Option<&str>,
+    issuer: &hopthu_core::report::ReportIssuer,
+    units: &[UnitReport],
+    province: &Totals,
+) -> anyhow::Result<Vec<u8>> {
+    use crate::report_pdf::{Heading, Row, render};
+    use chrono::Datelike;
+    let today = (chrono::Utc::now()
+        + chrono::Duration::seconds(hopthu_core::report::VIETNAM_UTC_OFFSET))
+    .date_naive();
+    let reference = format!(
+        "{}/{}",
+        number.map(str::trim).unwrap_or("      "),
+        issuer.symbol
+    );
+    let heading = Heading {
+        superior: &issuer.superior,
+        issuer: &issuer.issuer,
+        reference: &reference,
+        place: &issuer.place,
+        date: (today.day(), today.month(), today.year()),
+        from: dmy(from)?,
+        to: dmy(to)?,
+    };
+    fn row<'a>(code: &'a str, name: &'a str, t: &Totals) -> Row<'a> {
+        Row {
+            code,
+            name,
+            active: t.active,
+            new: t.new,
+            revoked: t.revoked,
+            received: t.received,
+            sent: t.sent,
+            open_share: share(t.open_days),
+            incidents: t.incidents,
+            incidents_resolved: t.incidents_resolved.0,
+            documents: t.documents,
+        }
+    }
+    let rows: Vec<Row<'_>> = units
+        .iter()
+        .map(|u| row(&u.code, &u.name, &Totals::of(u)))
+        .collect();
+    render(&heading, &rows, &row("", "Toàn tỉnh", province))
 }
 
 /// The workbook: the table, then a bar chart of the Đ13.1 share and a column chart of mail

@@ -54,6 +54,8 @@ pub const SWAKS: Tool = Tool::Bin("/usr/bin/swaks", "swaks");
 pub const CHROMIUM: Tool = Tool::Bin("/usr/bin/chromium", "chromium");
 pub const CHROMEDRIVER: Tool = Tool::Bin("/usr/bin/chromedriver", "chromium-driver");
 pub const SELENIUM: Tool = Tool::PyModule("selenium", "python3-selenium");
+/// pdftotext: the report's PDF read back as text.
+pub const PDFTOTEXT: Tool = Tool::Bin("/usr/bin/pdftotext", "poppler-utils");
 /// psql and pg_dump: the PostgreSQL runs (`HOPTHU_TEST_STORE=postgres`) and backups.
 pub const PSQL: Tool = Tool::Bin("/usr/bin/psql", "postgresql-client");
 

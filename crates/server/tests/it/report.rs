@@ -391,3 +391,164 @@ fn people_who_seldom_open_their_mailbox_are_reminded_once_a_week() {
     assert_eq!(again["already_sent"], true);
     assert_eq!(inbox(&minh, "1"), 1);
 }
+
+/// `hopthu report --format pdf`: the written report in the Vietnamese administrative layout,
+/// its text real text (pdftotext reads it back with its marks): the issuer under the
+/// province's committee with its number, the quốc hiệu and tiêu ngữ, the place and date,
+/// "BÁO CÁO" and its period, the province's figures, a row per unit with its figures, and
+/// "Nơi nhận:".
+#[test]
+fn the_pdf_report_is_a_vietnamese_administrative_document_of_real_text() {
+    if !super::needs::require(&[super::needs::PDFTOTEXT]) {
+        return;
+    }
+    let server = TestServer::start_with("[report]\nholidays = [\"2026-06-03\"]\n");
+    let [dat, hoa, _minh, lan] = small_province(&server);
+    let account = |address: &str| {
+        server
+            .sql(&format!(
+                "SELECT id FROM accounts WHERE address = '{address}'"
+            ))
+            .trim()
+            .to_string()
+    };
+    let unit = |code: &str| {
+        server
+            .sql(&format!("SELECT id FROM units WHERE code = '{code}'"))
+            .trim()
+            .to_string()
+    };
+    // The week of Monday 2026-06-01 (four working days): Đạt opens twice on each, Hoa on
+    // two; Sở Y tế receives 12 and sends 5 messages, Sở Tư pháp receives 3.
+    let monday = day(2026, 6, 1);
+    for d in [0, 1, 3, 4] {
+        server.sql(&format!(
+            "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({}, {}, 2)",
+            account(&dat),
+            monday + d
+        ));
+    }
+    for d in [0, 1] {
+        server.sql(&format!(
+            "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({}, {}, 3)",
+            account(&hoa),
+            monday + d
+        ));
+    }
+    for (who, u, received, sent) in [
+        (&dat, "CB25-010", 7, 5),
+        (&hoa, "CB25-010", 5, 0),
+        (&lan, "CB25-003", 3, 0),
+    ] {
+        server.sql(&format!(
+            "INSERT INTO message_days (account_id, day, unit_id, received, sent) \
+             VALUES ({}, {}, {}, {received}, {sent})",
+            account(who),
+            monday + 1,
+            unit(u)
+        ));
+    }
+    server.sql("UPDATE mailbox_events SET at = 1777593600 WHERE kind = 'created'");
+
+    let pdf = server.dir.join("bao-cao.pdf");
+    let args = |format: &str, number: &str| {
+        let mut a = vec![
+            "report".to_string(),
+            "--from".into(),
+            "2026-06-01".into(),
+            "--to".into(),
+            "2026-06-07".into(),
+            "--format".into(),
+            format.into(),
+            "--out".into(),
+            pdf.to_str().unwrap().into(),
+        ];
+        if !number.is_empty() {
+            a.extend(["--number".to_string(), number.to_string()]);
+        }
+        a
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        server.cli(&a, "")
+    };
+    ok(run(args("pdf", "15")));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext");
+    let text = ok(text);
+    for want in [
+        "UBND TỈNH CAO BẰNG",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Số: 15/BC-",
+        "BÁO CÁO",
+        "Tình hình sử dụng hệ thống thư điện tử",
+        "từ ngày 01/06/2026 đến ngày 07/06/2026",
+        "I. SỐ LIỆU TOÀN TỈNH",
+        "- Thư nhận: 15; thư gửi: 5.",
+        "Nơi nhận:",
+        "- Lưu: VT.",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
+    // "Cao Bằng, ngày DD tháng M năm YYYY": today in Vietnam.
+    let today = chrono::Utc::now() + chrono::Duration::hours(7);
+    let month = today.format("%m").to_string();
+    let month = if month.as_str() < "03" {
+        month
+    } else {
+        month.trim_start_matches('0').to_string()
+    };
+    let dated = format!(
+        "Cao Bằng, ngày {} tháng {month} năm {}",
+        today.format("%d"),
+        today.format("%Y")
+    );
+    assert!(text.contains(&dated), "{dated:?} in\n{text}");
+    // A row per unit with its figures: code, name, active, new, revoked, received, sent,
+    // the Đ13.1 share (Sở Y tế: 6 of 12 person-days), incidents, documents.
+    let row = |code: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(code))
+            .unwrap_or_else(|| panic!("{code} in\n{text}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(
+        row("CB25-010"),
+        [
+            "CB25-010", "Sở", "Y", "tế", "3", "0", "0", "12", "5", "50,0%", "0", "0"
+        ],
+        "\n{text}"
+    );
+    assert_eq!(
+        row("CB25-003"),
+        [
+            "CB25-003", "Sở", "Tư", "pháp", "1", "0", "0", "3", "0", "0,0%", "0", "0"
+        ],
+        "\n{text}"
+    );
+    // The province: 4 active, 6 of 16 person-days.
+    let total = text
+        .lines()
+        .find(|l| l.contains("Toàn tỉnh"))
+        .unwrap_or_else(|| panic!("the province's row in\n{text}"));
+    assert!(
+        total
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .ends_with(&["4", "0", "0", "15", "5", "37,5%", "0", "0"]),
+        "{total}"
+    );
+    // Without --out there is nowhere to write it; --number is a number, and for the PDF only.
+    let mut no_out = args("pdf", "");
+    no_out.truncate(7);
+    assert!(!run(no_out).status.success());
+    assert!(!run(args("pdf", "mười")).status.success());
+    assert!(!run(args("csv", "15")).status.success());
+}
