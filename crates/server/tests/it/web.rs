@@ -520,6 +520,9 @@ fn the_console_resets_a_compromised_mailbox_only_with_the_agencys_confirmation()
     let id = compromise_incident(&server, dat)["id"].as_i64().unwrap();
 
     let (admin, _) = sign_in(&server, &focal, focal_pw);
+    // Open, the incident is not resolved by hand: the page says how it ends.
+    let (_, page) = get(&server, "/admin/incidents", &admin);
+    assert!(page.contains("Hộp thư đang khoá"), "{page}");
     let (_, page) = get(&server, "/admin/units/CB25-010", &admin);
     assert!(
         page.contains(r#"enctype="multipart/form-data""#)
@@ -601,6 +604,18 @@ fn the_console_resets_a_compromised_mailbox_only_with_the_agencys_confirmation()
     // The form is an ordinary one again.
     let (_, page) = get(&server, "/admin/units/CB25-010", &admin);
     assert!(!page.contains(r#"name="confirmation""#), "{page}");
+    // The incidents page links the confirmation, which downloads as it was given.
+    let (_, page) = get(&server, "/admin/incidents", &admin);
+    let link = format!("/admin/incidents/{id}/confirmation");
+    assert!(page.contains(&link), "{page}");
+    let (head, body) = get(&server, &link, &admin);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(header(&head, "content-type"), ["application/pdf"]);
+    assert!(
+        header(&head, "content-disposition")[0].starts_with("attachment;"),
+        "{head}"
+    );
+    assert_eq!(body, "%PDF-1.5\nxac nhan\n%%EOF");
 }
 
 /// Search results come in pages like the folder: 50 at a time, newest first, with a link to

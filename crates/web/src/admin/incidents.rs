@@ -1,7 +1,9 @@
 //! `/admin/incidents`: the incidents of the administrator's scope (Đ10.3, Đ11.2), newest first,
 //! with the forms that handle one (assign, status, escalate, resolve) and one to file an
 //! incident for a reporter. Every rule is core's `incidents.rs`; an inspector sees the list and
-//! is refused every form.
+//! is refused every form. A compromised account's incident (Đ13.4) is not resolved here: the
+//! unit page's password reset with the agency's written confirmation resolves it, and the
+//! confirmation is then downloaded at `/admin/incidents/{id}/confirmation`.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -67,7 +69,12 @@ pub(crate) async fn list(State(state): State<AppState>, headers: HeaderMap) -> R
                             td class=(if i.overdue { "overdue" } else { "" }) { (date_time(i.deadline_at)) }
                             td { (i.status_name) @if let Some(a) = &i.assignee { br; (a) } }
                             td {
-                                @if i.status != "resolved" {
+                                @if i.locks_account && i.status != "resolved" {
+                                    (t.s(
+                                        "Hộp thư đang khoá: cấp lại mật khẩu kèm văn bản xác nhận của cơ quan ở trang đơn vị.",
+                                        "The mailbox is locked: reset its password with the agency's written confirmation on the unit's page."
+                                    ))
+                                } @else if i.status != "resolved" {
                                     form method="post" action={ "/admin/incidents/" (i.id) } {
                                         (c.csrf_input())
                                         select name="action" aria-label=(t.s("Việc", "Action")) {
@@ -82,6 +89,12 @@ pub(crate) async fn list(State(state): State<AppState>, headers: HeaderMap) -> R
                                     }
                                 } @else {
                                     (i.note)
+                                    @if i.locks_account {
+                                        " "
+                                        a href={ "/admin/incidents/" (i.id) "/confirmation" } {
+                                            (t.s("Văn bản xác nhận", "Written confirmation"))
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -169,6 +182,36 @@ pub(crate) async fn act(
     };
     match result {
         Ok(_) => see_other("/admin/incidents"),
+        Err(e) => c.error(&e),
+    }
+}
+
+/// The agency's written confirmation kept with a compromised account's incident, for whoever
+/// may see the incident: the file as uploaded (its checked type), never cached.
+pub(crate) async fn confirmation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let c = admin_or_return!(state, headers);
+    match state.core.incident_confirmation(&c.actor, id).await {
+        Ok(Some((record, bytes))) => (
+            [
+                (header::CONTENT_TYPE, record.content_type),
+                (
+                    header::CONTENT_DISPOSITION,
+                    crate::mail::content_disposition("attachment", &record.file_name),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => c.error(&hopthu_core::Error::not_found(format!(
+            "sự cố {id} không có văn bản xác nhận / incident {id} has no written confirmation"
+        ))),
         Err(e) => c.error(&e),
     }
 }

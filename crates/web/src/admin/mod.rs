@@ -73,6 +73,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(incidents::list).post(incidents::file),
         )
         .route("/admin/incidents/{id}", post(incidents::act))
+        .route(
+            "/admin/incidents/{id}/confirmation",
+            get(incidents::confirmation),
+        )
         .merge(import::routes())
         .merge(unit_mailbox::routes())
 }
