@@ -18,7 +18,12 @@
 //!    has committed durably (SQLite: WAL with `synchronous=FULL`; PostgreSQL: the commit with
 //!    `synchronous_commit` on). Deliveries are group-committed, and a waiter hears `Ok` only
 //!    after the commit holding its rows. A failing delivery is rolled back alone.
-//!    (`concurrent_deliveries_share_a_commit_and_fail_alone`)
+//!    (`concurrent_deliveries_share_a_commit_and_fail_alone`) The one exception is the state
+//!    of mail already kept — flags, expunges, copies and moves, `\Recent` claims, sign-in
+//!    history — whose commit is atomic and survives a crash of the process but does not wait
+//!    for the disk, so a power cut may take back its last moment (never a message); the next
+//!    durable commit carries it. No write inherits that lightness from the one before.
+//!    (`mail_commits_wait_for_the_disk_and_flag_changes_do_not`)
 //! 2. **UIDs and modseqs.** Within a mailbox UIDs are handed out strictly increasing and never
 //!    reused, each write that changes a mailbox takes a new highest modseq, and the change
 //!    feed reports every message added, changed or expunged after a modseq — also when

@@ -13,7 +13,9 @@
 //!
 //! **Invariant**: every method that changes data commits durably before it returns
 //! (SQLite WAL with `synchronous=FULL`; blobs fsynced with their directory), so a caller may
-//! acknowledge what a method has returned.
+//! acknowledge what a method has returned. The state of mail already kept (flags, expunges,
+//! copies, moves, `\Recent`, sign-in history) commits atomically without waiting for the
+//! disk: see the contract's promise 1.
 
 /// Dispatches a call to the configured metadata back-end.
 macro_rules! meta {

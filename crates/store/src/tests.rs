@@ -562,6 +562,61 @@ async fn concurrent_deliveries_share_a_commit_and_fail_alone(kind: Kind) {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// How durable a commit is: mail waits for the disk, the state of mail already kept (flags)
+/// does not, and the writer connection never carries the lighter setting into the next
+/// write (SQLite's `synchronous` belongs to the connection; PostgreSQL's is set per
+/// transaction).
+async fn mail_commits_wait_for_the_disk_and_flag_changes_do_not(kind: Kind) {
+    let (store, dir) = open(kind).await;
+    let (_, inbox) = account(&store, "d@x.vn").await;
+    put(&store, b"one", &[inbox]).await;
+    // The writer connection's setting as the last commit left it.
+    async fn synchronous(store: &Store) -> String {
+        match &store.meta {
+            Meta::Sqlite(db) => {
+                let n: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(&db.write)
+                    .await
+                    .unwrap();
+                n.to_string()
+            }
+            Meta::Postgres(db) => sqlx::query_scalar("SHOW synchronous_commit")
+                .fetch_one(&db.write)
+                .await
+                .unwrap(),
+        }
+    }
+    let (full, light) = match &store.meta {
+        Meta::Sqlite(_) => ("2", "1"),
+        // SET LOCAL ends with its transaction: the connection is back to "on" at once.
+        Meta::Postgres(_) => ("on", "on"),
+    };
+    assert_eq!(synchronous(&store).await, full, "after a delivery");
+    let seen = Flags::from_iter([Flag::Seen]);
+    store
+        .store_flags(inbox, &[Uid(1)], FlagOp::Add, &seen, None)
+        .await
+        .unwrap();
+    assert_eq!(synchronous(&store).await, light, "after a flag change");
+    // The next write of any kind says its own setting: an account, then mail.
+    account(&store, "e@x.vn").await;
+    assert_eq!(
+        synchronous(&store).await,
+        full,
+        "after a write outside the group"
+    );
+    store
+        .store_flags(inbox, &[Uid(1)], FlagOp::Remove, &seen, None)
+        .await
+        .unwrap();
+    put(&store, b"two", &[inbox]).await;
+    assert_eq!(synchronous(&store).await, full, "after a delivery");
+    // The flag change is kept all the same.
+    let changes = store.changes_since(inbox, 0).await.unwrap();
+    assert!(changes.changed[0].flags.is_empty(), "{:?}", changes.changed);
+    drop(dir);
+}
+
 /// STORE, COPY, MOVE and EXPUNGE from concurrent sessions share the deliveries' group commit:
 /// one transaction for all of them, each with its own result, and one that fails (COPY into a
 /// mailbox that is gone) is rolled back alone.
@@ -1889,6 +1944,7 @@ on_each_backend!(
     unseen_counters_follow_flags_moves_and_expunges,
     concurrent_deliveries_share_a_commit_and_fail_alone,
     concurrent_mail_writes_share_a_commit_and_fail_alone,
+    mail_commits_wait_for_the_disk_and_flag_changes_do_not,
     concurrent_sign_ins_share_a_commit_and_fail_alone,
     message_index_agrees_with_the_full_records,
     the_reference_query_sees_every_mailbox_and_the_queue,

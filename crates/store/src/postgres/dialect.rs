@@ -9,6 +9,12 @@ use crate::Result;
 /// How a write transaction starts (READ COMMITTED; the locks below do the rest).
 pub(crate) const BEGIN_WRITE: &str = "BEGIN";
 
+/// A write transaction whose commit does not wait for the WAL flush (`synchronous_commit =
+/// off` for this transaction only): atomic and consistent, possibly lost if the database
+/// server itself stops uncleanly. For the state of mail already kept, never for mail
+/// (`group.rs`).
+pub(crate) const BEGIN_WRITE_UNSYNCED: &str = "BEGIN; SET LOCAL synchronous_commit = off";
+
 /// Messages of a mailbox, and how many of them are `\Seen`.
 pub(crate) const STATUS_COUNTS: &str = "SELECT COUNT(*),
         CAST(COALESCE(SUM(CASE WHEN strpos(flags, '\\Seen') > 0 THEN 1 ELSE 0 END), 0) AS BIGINT)

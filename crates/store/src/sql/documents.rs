@@ -188,6 +188,9 @@ impl crate::DocumentStore for Backend {
         .fetch_all(&self.read)
         .await?;
         let mut opened = 0;
+        // A transaction of its own (not autocommit on the writer connection), so it starts
+        // with the durability a record needs whatever the connection's last write was.
+        let mut tx = self.begin().await?;
         for uid in uids.iter().filter(|u| waiting.contains(&i64::from(u.0))) {
             opened += sqlx::query(
                 "UPDATE document_recipients SET opened_at = $1, opened_by = $2
@@ -197,14 +200,16 @@ impl crate::DocumentStore for Backend {
             .bind(by)
             .bind(mailbox.0)
             .bind(i64::from(uid.0))
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
         }
+        tx.commit().await?;
         Ok(opened)
     }
 
     async fn acknowledge_document(&self, id: i64, unit: UnitId, by: &str, at: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE document_recipients
                 SET acknowledged_at = COALESCE(acknowledged_at, $1),
@@ -215,8 +220,9 @@ impl crate::DocumentStore for Backend {
         .bind(by)
         .bind(id)
         .bind(unit.0)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(r.rows_affected() > 0)
     }
 }

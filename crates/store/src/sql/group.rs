@@ -14,9 +14,16 @@
 //! the load by itself: a lone write commits at once, a busy server shares each fsync between
 //! many (a login storm's LOGINs, STORE and EXPUNGE no longer wait for an fsync each).
 //!
-//! **Invariant**: a waiter gets `Ok` only after the `COMMIT` holding its rows has returned
-//! (`synchronous=FULL`: the WAL is fsynced), so "250" still means "on disk". Every other write
-//! of the store uses the same single writer connection, so batches and other writes serialise.
+//! **Invariant**: a waiter gets `Ok` only after the `COMMIT` holding its rows has returned.
+//! A batch holding mail (a delivery or an APPEND) commits with the WAL fsynced
+//! (`synchronous=FULL`; on PostgreSQL `synchronous_commit` on), so "250" still means "on
+//! disk". A batch of nothing but the state of mail already kept (STORE, EXPUNGE, COPY, MOVE,
+//! sign-in history) commits without waiting for the disk (`dialect::BEGIN_WRITE_UNSYNCED`),
+//! as Dovecot does not fsync flag changes: it is atomic and survives a crash of the process,
+//! and only a power cut may take back its last fraction of a second (a flag, an expunged
+//! message coming back; never a message lost). The next synced commit makes it durable too.
+//! Every other write of the store uses the same single writer connection, so batches and
+//! other writes serialise.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,6 +109,12 @@ impl Done {
 }
 
 impl Work {
+    /// Whether the work's commit must wait for the disk: mail does, the state of mail
+    /// already kept does not (see the module's invariant).
+    fn is_mail(&self) -> bool {
+        matches!(self, Work::Deliver { .. })
+    }
+
     pub(super) fn deliver(d: &Delivery<'_>, text: Option<&SearchText>) -> Work {
         Work::Deliver {
             blob: d.blob.clone(),
@@ -268,7 +281,12 @@ async fn run_batch(
     batch: &[WriteJob],
     savepoints: bool,
 ) -> std::result::Result<Vec<Answer>, BatchError> {
-    let mut tx = write.begin_with(dialect::BEGIN_WRITE).await?;
+    let begin = if batch.iter().any(|job| job.work.is_mail()) {
+        dialect::BEGIN_WRITE
+    } else {
+        dialect::BEGIN_WRITE_UNSYNCED
+    };
+    let mut tx = write.begin_with(begin).await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         if !savepoints {

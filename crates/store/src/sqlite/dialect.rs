@@ -7,8 +7,17 @@ use super::Tx;
 use crate::Result;
 
 /// How a write transaction starts: with the database's write lock taken at once, so a writer
-/// in another process waits (busy timeout) instead of failing half-way.
-pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+/// in another process waits (busy timeout) instead of failing half-way, and its commit waiting
+/// for the WAL's fsync (`synchronous = FULL`). The setting belongs to the connection, so every
+/// write transaction says its own: one that followed [`BEGIN_WRITE_UNSYNCED`] must not inherit it.
+pub(crate) const BEGIN_WRITE: &str = "PRAGMA synchronous = FULL; BEGIN IMMEDIATE";
+
+/// A write transaction whose commit does not wait for the disk (`synchronous = NORMAL`: the
+/// WAL is written but fsynced only by a later FULL commit or checkpoint). Atomic and
+/// consistent; after a power cut (not a crash of the process) it may be lost. For the state
+/// of mail that is already kept — flags, expunges, copies, sign-in history — never for mail
+/// itself (`group.rs`).
+pub(crate) const BEGIN_WRITE_UNSYNCED: &str = "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE";
 
 /// Messages of a mailbox, and how many of them are `\Seen`.
 pub(crate) const STATUS_COUNTS: &str =
