@@ -128,7 +128,9 @@
 //!     person's last row at or before it. (`openings_are_counted_per_day_and_kept`,
 //!     `deliveries_and_submissions_are_counted_when_they_happen`,
 //!     `mailboxes_created_revoked_and_reissued_are_recorded_with_the_change`,
-//!     `a_move_leaves_the_rows_of_before_in_the_old_unit`)
+//!     `a_move_leaves_the_rows_of_before_in_the_old_unit`; rows written before the ledger
+//!     learnt units take the unit of the time of the upgrade:
+//!     `rows_of_before_get_the_unit_of_today`)
 //! 20. **Administrative writes carry their audit rows.** A directory import
 //!     ([`crate::DirectoryStore::create_directory`], `NewDirectory::audit`), an alias
 //!     ([`crate::DirectoryStore::add_alias`]), a reserved name

@@ -471,8 +471,119 @@ mod tests {
         );
     }
 
+    /// Rows written before the ledger learnt units (SQLite migration 0027, PostgreSQL 0016)
+    /// get the unit of the person today, and a move can be written after the upgrade.
+    async fn rows_of_before_get_the_unit_of_today(kind: Kind) {
+        let dir = std::env::temp_dir().join(format!("hopthu-store-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = match kind {
+            Kind::Sqlite => None,
+            Kind::Postgres => Some(crate::testing::new_database().await),
+        };
+        let meta = match &url {
+            None => {
+                let db = crate::sqlite::SqliteMeta::connect(&dir.join(crate::backup::DATABASE))
+                    .await
+                    .unwrap();
+                db.migrate_to(26).await.unwrap();
+                crate::Meta::Sqlite(db)
+            }
+            Some(url) => {
+                let db = crate::postgres::PgMeta::connect(url).await.unwrap();
+                db.migrate_to(15).await.unwrap();
+                crate::Meta::Postgres(Box::new(db))
+            }
+        };
+        let store = crate::Store {
+            meta,
+            blobs: crate::BlobStore::open_local(&dir.join(crate::backup::BLOBS)).unwrap(),
+        };
+        let account = store
+            .create_account(
+                &crate::NewAccount {
+                    address: "hoalt@x.vn".into(),
+                    display_name: "Lục Thị Hoa".into(),
+                    password_hash: "h".into(),
+                    must_change_password: false,
+                    created_at: 10,
+                },
+                &[("INBOX", None)],
+            )
+            .await
+            .unwrap();
+        // The old schema's rows: two units, a person of the second, her mailbox's creation and
+        // an opening, as the store wrote them then (no unit).
+        let old_rows = [
+            "INSERT INTO units (id, code, kind, name, address, created_at)
+             VALUES (1, 'A', 'department', 'A', 'a@x.vn', 1),
+                    (2, 'B', 'department', 'B', 'b@x.vn', 1)"
+                .to_string(),
+            format!(
+                "INSERT INTO people (id, full_name, unit_id, address, account_id, state,
+                                     public, created_at)
+                 VALUES (5, 'Lục Thị Hoa', 2, 'hoalt@x.vn', {}, 'active', FALSE, 10)",
+                account.0
+            ),
+            "INSERT INTO mailbox_events (at, person_id, kind) VALUES (10, 5, 'created')".into(),
+            format!(
+                "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({}, 100, 2)",
+                account.0
+            ),
+        ];
+        for sql in old_rows {
+            let sql = sqlx::AssertSqlSafe(sql);
+            match &store.meta {
+                crate::Meta::Sqlite(db) => {
+                    sqlx::query(sql).execute(&db.write).await.unwrap();
+                }
+                crate::Meta::Postgres(db) => {
+                    sqlx::query(sql).execute(&db.write).await.unwrap();
+                }
+            }
+        }
+        store.close().await;
+
+        let store = crate::Store::open(&dir, url.as_deref(), None)
+            .await
+            .unwrap();
+        let (person, b, a) = (PersonId(5), UnitId(2), UnitId(1));
+        assert_eq!(
+            store.opens_between(100, 101).await.unwrap(),
+            vec![OpenDay {
+                account,
+                unit: Some(b),
+                day: 100,
+                opens: 2
+            }]
+        );
+        store
+            .write_lifecycle(&crate::LifecycleWrite {
+                at: 20,
+                effects: &[crate::LifecycleEffect::MovePerson { person, unit: a }],
+                ..crate::LifecycleWrite::default()
+            })
+            .await
+            .unwrap();
+        let event = |at, kind, unit| MailboxEvent {
+            person,
+            at,
+            kind,
+            unit: Some(unit),
+        };
+        assert_eq!(
+            store.mailbox_events_before(100).await.unwrap(),
+            vec![
+                event(10, MailboxEventKind::Created, b),
+                event(20, MailboxEventKind::Moved, a)
+            ]
+        );
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     on_each_backend!(
         mailboxes_created_revoked_and_reissued_are_recorded_with_the_change,
+        rows_of_before_get_the_unit_of_today,
         a_move_leaves_the_rows_of_before_in_the_old_unit,
         openings_are_counted_per_day_and_kept,
         deliveries_and_submissions_are_counted_when_they_happen
