@@ -102,9 +102,9 @@ impl Core {
         );
         let mut opened: std::collections::HashMap<AccountId, u32> =
             std::collections::HashMap::new();
-        for (account, day, n) in self.store.opens_between(first, today).await? {
-            if n > 0 && working.binary_search(&day).is_ok() {
-                *opened.entry(account).or_default() += 1;
+        for o in self.store.opens_between(first, today).await? {
+            if o.opens > 0 && working.binary_search(&o.day).is_ok() {
+                *opened.entry(o.account).or_default() += 1;
             }
         }
         let units = self.store.units().await?;

@@ -102,46 +102,39 @@ impl Core {
         let units = self.units_in_scope(actor).await?;
         let working = working_day_list(from, to, crate::now(), &self.config.report);
         let days = working.len() as u64;
-        // Đ13.1 from the ledger of openings: person-days with two openings or more.
-        let unit_of: std::collections::HashMap<hopthu_model::AccountId, hopthu_model::UnitId> =
-            self.store
-                .people()
-                .await?
-                .into_iter()
-                .filter(|p| p.state == hopthu_store::PersonState::Active)
-                .filter_map(|p| p.account.map(|a| (a, p.unit)))
-                .collect();
-        let mut open_days: std::collections::HashMap<hopthu_model::UnitId, u64> =
-            std::collections::HashMap::new();
         // Mailboxes active at the period's end, created and revoked in it: the ledger of
-        // personal mailboxes (each person counted in their unit of today).
-        let people = self.store.people().await?;
-        let unit_of_person: std::collections::HashMap<
-            hopthu_model::PersonId,
-            hopthu_model::UnitId,
-        > = people.iter().map(|p| (p.id, p.unit)).collect();
-        let mut last_kind: std::collections::HashMap<hopthu_model::PersonId, String> =
-            std::collections::HashMap::new();
+        // personal mailboxes, each event in the unit the person belonged to then, so a later
+        // transfer or reorganisation leaves a finished period's figures as they were.
         // (active, new, revoked) per unit.
         let mut mailboxes: std::collections::HashMap<hopthu_model::UnitId, (u64, u64, u64)> =
             std::collections::HashMap::new();
-        for (person, at, kind) in self.store.mailbox_events_before(to).await? {
-            if at >= from
-                && let Some(unit) = unit_of_person.get(&person)
+        // Each person's state at the period's end: (mailbox active, unit).
+        let mut last: std::collections::HashMap<
+            hopthu_model::PersonId,
+            (bool, Option<hopthu_model::UnitId>),
+        > = std::collections::HashMap::new();
+        for event in self.store.mailbox_events_before(to).await? {
+            use hopthu_store::MailboxEventKind as K;
+            if event.at >= from
+                && let Some(unit) = event.unit
             {
-                let e = mailboxes.entry(*unit).or_default();
-                match kind.as_str() {
-                    "created" => e.1 += 1,
-                    "revoked" => e.2 += 1,
-                    _ => {}
+                let e = mailboxes.entry(unit).or_default();
+                match event.kind {
+                    K::Created => e.1 += 1,
+                    K::Revoked => e.2 += 1,
+                    K::Reissued | K::Moved => {}
                 }
             }
-            last_kind.insert(person, kind);
+            let state = last.entry(event.person).or_insert((false, None));
+            state.1 = event.unit;
+            match event.kind {
+                K::Created | K::Reissued => state.0 = true,
+                K::Revoked => state.0 = false,
+                K::Moved => {}
+            }
         }
-        for (person, kind) in &last_kind {
-            if kind != "revoked"
-                && let Some(unit) = unit_of_person.get(person)
-            {
+        for (active, unit) in last.values() {
+            if *active && let Some(unit) = unit {
                 mailboxes.entry(*unit).or_default().0 += 1;
             }
         }
@@ -172,13 +165,17 @@ impl Core {
                 .into_iter()
                 .filter_map(|(unit, counts)| unit.map(|u| (u, counts)))
                 .collect();
+        let mut open_days: std::collections::HashMap<hopthu_model::UnitId, u64> =
+            std::collections::HashMap::new();
         if let (Some(first), Some(last)) = (working.first(), working.last()) {
-            for (account, day, opens) in self.store.opens_between(*first, last + 1).await? {
-                if opens >= 2
-                    && working.binary_search(&day).is_ok()
-                    && let Some(unit) = unit_of.get(&account)
+            // Đ13.1 from the ledger of openings: person-days with two openings or more, in the
+            // person's unit of the day.
+            for o in self.store.opens_between(*first, last + 1).await? {
+                if o.opens >= 2
+                    && working.binary_search(&o.day).is_ok()
+                    && let Some(unit) = o.unit
                 {
-                    *open_days.entry(*unit).or_default() += 1;
+                    *open_days.entry(unit).or_default() += 1;
                 }
             }
         }

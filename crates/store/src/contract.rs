@@ -122,9 +122,20 @@
 //!     `create_directory`), revoked or re-issued (`SetPersonState`) is a `mailbox_events` row
 //!     of the same transaction; rows have no foreign
 //!     key and no method removes them, so a past period reads the same figures whatever
-//!     happens to mailboxes and messages later. (`openings_are_counted_per_day_and_kept`,
+//!     happens to mailboxes and messages later. Every row carries the unit of its time: an
+//!     (account, day) row of messages or openings the unit of the account's person (or, for
+//!     messages, the unit whose mailbox it is) when the row was first written, a
+//!     `mailbox_events` row the person's unit when it was written; a person moved to another
+//!     unit (`MovePerson`, `UnitEffect::MovePeople`) is a `moved` row with the new unit in the
+//!     move's transaction (none when the unit does not change). So a later transfer,
+//!     reorganisation or merge moves none of a finished period's figures: the rows already
+//!     written keep their unit, and who was active where at a period's end is the unit of the
+//!     person's last row at or before it. (`openings_are_counted_per_day_and_kept`,
 //!     `deliveries_and_submissions_are_counted_when_they_happen`,
-//!     `mailboxes_created_revoked_and_reissued_are_recorded_with_the_change`)
+//!     `mailboxes_created_revoked_and_reissued_are_recorded_with_the_change`,
+//!     `a_move_leaves_the_rows_of_before_in_the_old_unit`; rows written before the ledger
+//!     learnt units take the unit of the time of the upgrade:
+//!     `rows_of_before_get_the_unit_of_today`)
 //! 20. **Administrative writes carry their audit rows.** A directory import
 //!     ([`crate::DirectoryStore::create_directory`], `NewDirectory::audit`), an alias
 //!     ([`crate::DirectoryStore::add_alias`]), a reserved name

@@ -71,7 +71,10 @@ pub use documents::{DocumentRecord, DocumentStore, NewDocument, RecipientRecord}
 pub use error::StoreError;
 pub use gc::{DEFAULT_GRACE, GcOptions, GcReport};
 pub use incidents::{Confirmation, IncidentRecord, IncidentStore, IncidentUpdate, NewIncident};
-pub use ledger::{LEDGER_UTC_OFFSET, LedgerStore, MessageCounts, ledger_day};
+pub use ledger::{
+    LEDGER_UTC_OFFSET, LedgerStore, MailboxEvent, MailboxEventKind, MessageCounts, OpenDay,
+    ledger_day,
+};
 pub use lifecycle::*;
 pub use mail::MailStore;
 pub use queue::*;

@@ -569,8 +569,8 @@ fn the_activity_report_counts_per_unit_within_the_scope() {
     let monday = 20_514_i64;
     for day in 0..6 {
         server.sql(&format!(
-            "INSERT INTO mailbox_opens (account_id, day, opens)
-             SELECT p.account_id, {}, 2 FROM people p
+            "INSERT INTO mailbox_opens (account_id, day, opens, unit_id)
+             SELECT p.account_id, {}, 2, p.unit_id FROM people p
                JOIN units u ON u.id = p.unit_id
               WHERE u.code = 'CB25-002' AND p.account_id IS NOT NULL
               ORDER BY p.id LIMIT 1",

@@ -118,7 +118,8 @@ fn openings_are_counted_and_the_report_shares_them_over_working_days() {
     rows.push((account(&lan), monday + 4, 2));
     for (a, d, n) in rows {
         server.sql(&format!(
-            "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({a}, {d}, {n})"
+            "INSERT INTO mailbox_opens (account_id, day, opens, unit_id) \
+             VALUES ({a}, {d}, {n}, (SELECT unit_id FROM people WHERE account_id = {a}))"
         ));
     }
     // The mailboxes existed before that week (their creation written back to May), and Minh
@@ -335,7 +336,8 @@ fn people_who_seldom_open_their_mailbox_are_reminded_once_a_week() {
     rows.push((account(&minh), monday + 5));
     for (a, d) in rows {
         server.sql(&format!(
-            "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({a}, {d}, 1)"
+            "INSERT INTO mailbox_opens (account_id, day, opens, unit_id) \
+             VALUES ({a}, {d}, 1, (SELECT unit_id FROM people WHERE account_id = {a}))"
         ));
     }
     let remind = |extra: &[&str]| {
@@ -423,16 +425,18 @@ fn the_pdf_report_is_a_vietnamese_administrative_document_of_real_text() {
     let monday = day(2026, 6, 1);
     for d in [0, 1, 3, 4] {
         server.sql(&format!(
-            "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({}, {}, 2)",
-            account(&dat),
-            monday + d
+            "INSERT INTO mailbox_opens (account_id, day, opens, unit_id) \
+             VALUES ({a}, {}, 2, (SELECT unit_id FROM people WHERE account_id = {a}))",
+            monday + d,
+            a = account(&dat),
         ));
     }
     for d in [0, 1] {
         server.sql(&format!(
-            "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ({}, {}, 3)",
-            account(&hoa),
-            monday + d
+            "INSERT INTO mailbox_opens (account_id, day, opens, unit_id) \
+             VALUES ({a}, {}, 3, (SELECT unit_id FROM people WHERE account_id = {a}))",
+            monday + d,
+            a = account(&hoa),
         ));
     }
     for (who, u, received, sent) in [
@@ -551,4 +555,162 @@ fn the_pdf_report_is_a_vietnamese_administrative_document_of_real_text() {
     assert!(!run(no_out).status.success());
     assert!(!run(args("pdf", "mười")).status.success());
     assert!(!run(args("csv", "15")).status.success());
+}
+
+/// A finished period's figures stay where they were when a person later moves: Minh is
+/// active and opens his mailbox in Sở Y tế during a past week, receives and sends there, and is
+/// transferred to Sở Tư pháp afterwards. The report of that week is the same before and after
+/// the transfer (Sở Y tế keeps his mailbox, openings and messages; Sở Tư pháp gets none of
+/// them), while a report of today counts him in Sở Tư pháp, with today's openings and mail.
+#[test]
+fn a_transfer_after_a_period_leaves_its_figures_in_the_old_unit() {
+    let server =
+        TestServer::start_with("https = \"127.0.0.1:0\"\n[report]\nholidays = [\"2026-06-03\"]\n");
+    let [_dat, _hoa, minh, lan] = small_province(&server);
+    let account = |address: &str| {
+        server
+            .sql(&format!(
+                "SELECT id FROM accounts WHERE address = '{address}'"
+            ))
+            .trim()
+            .to_string()
+    };
+    let unit = |code: &str| {
+        server
+            .sql(&format!("SELECT id FROM units WHERE code = '{code}'"))
+            .trim()
+            .to_string()
+    };
+    let (soyte, tuphap) = (unit("CB25-010"), unit("CB25-003"));
+    // The mailboxes existed before the week (their creation written back to May).
+    server.sql("UPDATE mailbox_events SET at = 1777593600 WHERE kind = 'created'");
+    // The week of Monday 2026-06-01 (four working days, Wednesday the holiday), written to the
+    // ledger as it was then: Minh opens twice on each working day, in Sở Y tế; he receives 4
+    // and sends 2 messages there, Lan (Sở Tư pháp) receives 1.
+    let monday = day(2026, 6, 1);
+    for d in [0, 1, 3, 4] {
+        server.sql(&format!(
+            "INSERT INTO mailbox_opens (account_id, day, opens, unit_id) \
+             VALUES ({}, {}, 2, {soyte})",
+            account(&minh),
+            monday + d
+        ));
+    }
+    for (who, u, received, sent) in [(&minh, &soyte, 4, 2), (&lan, &tuphap, 1, 0)] {
+        server.sql(&format!(
+            "INSERT INTO message_days (account_id, day, unit_id, received, sent) \
+             VALUES ({}, {}, {u}, {received}, {sent})",
+            account(who),
+            monday + 1
+        ));
+    }
+    let report = |from: &str, to: &str| -> Value {
+        serde_json::from_str(&ok(server.cli(
+            &["report", "--from", from, "--to", to, "--format", "json"],
+            "",
+        )))
+        .unwrap()
+    };
+    let figures = |json: &Value, code: &str| {
+        let u = json["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == code)
+            .unwrap_or_else(|| panic!("{code} in {json}"))
+            .clone();
+        (
+            u["active"].as_u64().unwrap(),
+            u["received"].as_u64().unwrap(),
+            u["sent"].as_u64().unwrap(),
+            u["open_share"].as_f64(),
+        )
+    };
+    let week = || report("2026-06-01", "2026-06-07");
+    let before = week();
+    // Sở Y tế: 3 people × 4 working days, Minh's 4 → 1/3; Sở Tư pháp: Lan, no opening.
+    assert_eq!(
+        figures(&before, "CB25-010"),
+        (3, 4, 2, Some(4.0 / 12.0)),
+        "{before}"
+    );
+    assert_eq!(
+        figures(&before, "CB25-003"),
+        (1, 1, 0, Some(0.0)),
+        "{before}"
+    );
+
+    // Minh moves to Sở Tư pháp today.
+    ok(server.cli(
+        &[
+            "lifecycle",
+            "file",
+            "transfer",
+            "--person",
+            &minh,
+            "--unit",
+            "CB25-003",
+            "--approve",
+        ],
+        "",
+    ));
+    assert_eq!(
+        server
+            .sql(&format!(
+                "SELECT p.unit_id FROM people p WHERE p.address = '{minh}'"
+            ))
+            .trim(),
+        tuphap,
+        "the transfer happened"
+    );
+    let moved = server.sql(&format!(
+        "SELECT e.unit_id FROM mailbox_events e JOIN people p ON p.id = e.person_id \
+          WHERE p.address = '{minh}' AND e.kind = 'moved'"
+    ));
+    assert_eq!(moved.trim(), tuphap, "the move is in the ledger");
+    // The past week: the same figures, every unit.
+    let after = week();
+    assert_eq!(after["units"], before["units"]);
+    assert_eq!(after["province"], before["province"]);
+
+    // Today he opens his mailbox (IMAP, INBOX twice) and receives a message: both count in
+    // Sở Tư pháp, as does his mailbox.
+    server.python("report_opens.py", &["imap", &minh, PASSWORD]);
+    let opened_in = server.sql(&format!(
+        "SELECT unit_id FROM mailbox_opens WHERE account_id = {}",
+        account(&minh)
+    ));
+    let opened_in: Vec<&str> = opened_in.lines().map(str::trim).collect();
+    assert!(opened_in.contains(&tuphap.as_str()), "{opened_in:?}");
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    // (The transfer's own notices were delivered today too: counted before the message.)
+    let earlier = report(&today, &today);
+    let mut smtp = server.connect("smtp");
+    assert!(smtp.line().starts_with("220 "));
+    smtp.send(b"EHLO client.example.org\r\n");
+    smtp.until("250 ");
+    smtp.send(format!("MAIL FROM:<a@example.org>\r\nRCPT TO:<{minh}>\r\nDATA\r\n").as_bytes());
+    assert!(smtp.line().starts_with("250 "));
+    assert!(smtp.line().starts_with("250 "));
+    assert!(smtp.line().starts_with("354 "));
+    smtp.send(b"Subject: Cong van\r\n\r\nNoi dung\r\n.\r\n");
+    assert!(smtp.line().starts_with("250 "));
+    let now = report(&today, &today);
+    let received = |json: &Value, code: &str| figures(json, code).1;
+    assert_eq!(figures(&now, "CB25-003").0, 2, "{now}");
+    assert_eq!(figures(&now, "CB25-010").0, 2, "{now}");
+    assert_eq!(
+        received(&now, "CB25-003"),
+        received(&earlier, "CB25-003") + 1,
+        "{earlier}\n{now}"
+    );
+    assert_eq!(
+        received(&now, "CB25-010"),
+        received(&earlier, "CB25-010"),
+        "{earlier}\n{now}"
+    );
+    // And the past week still reads the same.
+    assert_eq!(week()["units"], before["units"]);
 }

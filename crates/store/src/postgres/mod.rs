@@ -118,6 +118,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/postgres/0015_compromise_confirmation.sql"),
     ),
+    (
+        16,
+        include_str!("../../migrations/postgres/0016_ledger_units.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

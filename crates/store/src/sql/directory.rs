@@ -234,8 +234,8 @@ pub(super) async fn create_directory_in(
     // The Đ17 ledger: each new person's mailbox created, in this transaction.
     if let Some((first, _)) = created.people.first() {
         sqlx::query(
-            "INSERT INTO mailbox_events (at, person_id, kind)
-             SELECT created_at, id, 'created' FROM people WHERE id >= $1",
+            "INSERT INTO mailbox_events (at, person_id, kind, unit_id)
+             SELECT created_at, id, 'created', unit_id FROM people WHERE id >= $1 ORDER BY id",
         )
         .bind(first.0)
         .execute(&mut **tx)

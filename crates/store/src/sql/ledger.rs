@@ -1,9 +1,9 @@
 //! SQL of the activity ledger ([`crate::LedgerStore`]).
 
-use hopthu_model::{AccountId, MailboxId, UnitId};
+use hopthu_model::{AccountId, MailboxId, PersonId, UnitId};
 
 use super::{Backend, Tx};
-use crate::{MessageCounts, Result};
+use crate::{MailboxEvent, MailboxEventKind, MessageCounts, OpenDay, Result, StoreError};
 
 /// The unit an account belongs to now: its person's, or the unit whose mailbox it is.
 const UNIT_OF: &str = "COALESCE((SELECT p.unit_id FROM people p WHERE p.account_id = $1),
@@ -36,7 +36,8 @@ impl crate::LedgerStore for Backend {
     async fn record_open(&self, account: AccountId, day: i64) -> Result<u32> {
         let mut tx = self.begin().await?;
         let opens: i64 = sqlx::query_scalar(
-            "INSERT INTO mailbox_opens (account_id, day, opens) VALUES ($1, $2, 1)
+            "INSERT INTO mailbox_opens (account_id, day, opens, unit_id)
+             VALUES ($1, $2, 1, (SELECT p.unit_id FROM people p WHERE p.account_id = $1))
              ON CONFLICT (account_id, day) DO UPDATE SET opens = mailbox_opens.opens + 1
              RETURNING opens",
         )
@@ -48,20 +49,26 @@ impl crate::LedgerStore for Backend {
         Ok(opens.clamp(0, i64::from(u32::MAX)) as u32)
     }
 
-    async fn mailbox_events_before(
-        &self,
-        to: i64,
-    ) -> Result<Vec<(hopthu_model::PersonId, i64, String)>> {
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT person_id, at, kind FROM mailbox_events WHERE at < $1 ORDER BY at, id",
+    async fn mailbox_events_before(&self, to: i64) -> Result<Vec<MailboxEvent>> {
+        let rows: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT person_id, at, kind, unit_id FROM mailbox_events
+              WHERE at < $1 ORDER BY at, id",
         )
         .bind(to)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(p, at, kind)| (hopthu_model::PersonId(p), at, kind))
-            .collect())
+        rows.into_iter()
+            .map(|(p, at, kind, unit)| {
+                Ok(MailboxEvent {
+                    person: PersonId(p),
+                    at,
+                    kind: MailboxEventKind::parse(&kind).ok_or_else(|| {
+                        StoreError::Corrupt(format!("mailbox event of kind {kind:?}"))
+                    })?,
+                    unit: unit.map(UnitId),
+                })
+            })
+            .collect()
     }
 
     async fn count_sent(&self, account: AccountId, day: i64) -> Result<()> {
@@ -108,13 +115,9 @@ impl crate::LedgerStore for Backend {
             .collect())
     }
 
-    async fn opens_between(
-        &self,
-        from_day: i64,
-        to_day: i64,
-    ) -> Result<Vec<(AccountId, i64, u32)>> {
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT account_id, day, opens FROM mailbox_opens
+    async fn opens_between(&self, from_day: i64, to_day: i64) -> Result<Vec<OpenDay>> {
+        let rows: Vec<(i64, Option<i64>, i64, i64)> = sqlx::query_as(
+            "SELECT account_id, unit_id, day, opens FROM mailbox_opens
               WHERE day >= $1 AND day < $2 ORDER BY day, account_id",
         )
         .bind(from_day)
@@ -123,7 +126,54 @@ impl crate::LedgerStore for Backend {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(a, d, n)| (AccountId(a), d, n.clamp(0, i64::from(u32::MAX)) as u32))
+            .map(|(a, unit, day, n)| OpenDay {
+                account: AccountId(a),
+                unit: unit.map(UnitId),
+                day,
+                opens: n.clamp(0, i64::from(u32::MAX)) as u32,
+            })
             .collect())
     }
+}
+
+/// Records in the ledger of personal mailboxes that `person` moved to `unit` at `at`, inside
+/// the move's transaction; nothing when the person is already there.
+pub(super) async fn record_move(
+    tx: &mut Tx,
+    at: i64,
+    person: PersonId,
+    unit: UnitId,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO mailbox_events (at, person_id, kind, unit_id)
+         SELECT $1, id, 'moved', $2 FROM people WHERE id = $3 AND unit_id <> $2",
+    )
+    .bind(at)
+    .bind(unit.0)
+    .bind(person.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// [`record_move`] for everyone in unit `from` (a reorganisation moving a unit's people).
+pub(super) async fn record_moves_out_of(
+    tx: &mut Tx,
+    at: i64,
+    from: UnitId,
+    into: UnitId,
+) -> Result<()> {
+    if from == into {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO mailbox_events (at, person_id, kind, unit_id)
+         SELECT $1, id, 'moved', $2 FROM people WHERE unit_id = $3 ORDER BY id",
+    )
+    .bind(at)
+    .bind(into.0)
+    .bind(from.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -129,7 +129,8 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
                 };
                 if let Some(kind) = kind {
                     sqlx::query(
-                        "INSERT INTO mailbox_events (at, person_id, kind) VALUES ($1, $2, $3)",
+                        "INSERT INTO mailbox_events (at, person_id, kind, unit_id)
+                         SELECT $1, id, $3, unit_id FROM people WHERE id = $2",
                     )
                     .bind(write.at)
                     .bind(person.0)
@@ -139,6 +140,8 @@ async fn write_lifecycle_in(tx: &mut Tx, write: &LifecycleWrite<'_>) -> Result<(
                 }
             }
             LifecycleEffect::MovePerson { person, unit } => {
+                // The Đ17 ledger: from now on the person counts in the new unit.
+                super::ledger::record_move(tx, write.at, *person, *unit).await?;
                 let r = sqlx::query("UPDATE people SET unit_id = $1 WHERE id = $2")
                     .bind(unit.0)
                     .bind(person.0)

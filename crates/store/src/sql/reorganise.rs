@@ -112,6 +112,8 @@ pub(super) async fn apply(tx: &mut Tx, at: i64, effect: &UnitEffect) -> Result<(
         }
         UnitEffect::MovePeople { from, into } => {
             let into = unit_by_code(tx, into).await?;
+            // The Đ17 ledger: from now on they count in the unit they move to.
+            super::ledger::record_moves_out_of(tx, at, *from, into).await?;
             sqlx::query("UPDATE people SET unit_id = $1 WHERE unit_id = $2")
                 .bind(into.0)
                 .bind(from.0)

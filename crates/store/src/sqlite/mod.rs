@@ -146,6 +146,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         26,
         include_str!("../../migrations/sqlite/0026_compromise_confirmation.sql"),
     ),
+    (
+        27,
+        include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.
