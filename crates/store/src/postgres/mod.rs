@@ -183,12 +183,6 @@ impl PgMeta {
         Ok(self.write.begin_with(dialect::BEGIN_WRITE).await?)
     }
 
-    /// A write transaction whose commit does not wait for the disk
-    /// (`dialect::BEGIN_WRITE_UNSYNCED`: never for mail).
-    async fn begin_unsynced(&self) -> Result<Tx> {
-        Ok(self.write.begin_with(dialect::BEGIN_WRITE_UNSYNCED).await?)
-    }
-
     /// Sends each payload to every node listening ([`PgMeta::listen`]), in one round trip.
     pub(crate) async fn announce(&self, payloads: &[String]) -> Result<()> {
         if payloads.is_empty() {

@@ -87,6 +87,8 @@ pub(super) enum Work {
     /// The time of a successful sign-in as the account's last access (written at most once
     /// per [`crate::ACCESS_RECORD_INTERVAL`]: the caller skips it otherwise).
     Access { account: AccountId, at: i64 },
+    /// A session claims a mailbox's messages up to `upto` as `\Recent` (`claim_recent`).
+    ClaimRecent { mailbox: MailboxId, upto: Uid },
 }
 
 /// What a [`Work`] gave.
@@ -99,6 +101,8 @@ pub(super) enum Done {
     Expunged(Vec<Uid>),
     /// A sign-in row or a last access written.
     Recorded,
+    /// The `\Recent` mark of the mailbox before the claim.
+    Recent(u32),
 }
 
 impl Done {
@@ -194,6 +198,9 @@ impl Work {
             Work::Access { account, at } => update_last_access(tx, *account, *at)
                 .await
                 .map(|()| Done::Recorded),
+            Work::ClaimRecent { mailbox, upto } => mail::claim_recent_in(tx, *mailbox, *upto)
+                .await
+                .map(Done::Recent),
         }
     }
 }
@@ -226,35 +233,50 @@ pub(super) async fn run(
     mut jobs: mpsc::Receiver<WriteJob>,
     stats: Arc<GroupStats>,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        // Optimistically without savepoints (two statements fewer per delivery); a batch in
-        // which one delivery fails is rolled back whole and run again with a savepoint each.
-        let outcome = match run_batch(&write, &batch, false).await {
-            Err(BatchError::OneFailed) => run_batch(&write, &batch, true).await,
-            other => other,
-        };
-        match outcome.map_err(|e| match e {
-            BatchError::Store(e) => e,
-            BatchError::OneFailed => StoreError::Corrupt("write failed outside a savepoint".into()),
-        }) {
-            Ok(results) => {
-                stats.commits.fetch_add(1, Ordering::Relaxed);
-                for (job, result) in batch.drain(..).zip(results) {
-                    // A waiter that went away (its connection dropped) is not an error.
-                    let _ = job.reply.send(result);
-                }
+    let mut waiting = Vec::with_capacity(MAX_BATCH);
+    while jobs.recv_many(&mut waiting, MAX_BATCH).await > 0 {
+        // The state of kept mail first, in a commit that does not wait for the disk, then the
+        // mail in one that does: a STORE waits for the writes queued before it, not also for
+        // an APPEND's fsync. Writes waiting together come from different sessions (a session
+        // waits for each of its writes), so none depends on another's order.
+        let (mut light, mut mail): (Vec<_>, Vec<_>) =
+            waiting.drain(..).partition(|j| !j.work.is_mail());
+        commit(&write, &mut light, &stats).await;
+        commit(&write, &mut mail, &stats).await;
+    }
+}
+
+/// Commits `batch` (if any) in one transaction and answers each waiter; empties `batch`.
+async fn commit(write: &Pool<Db>, batch: &mut Vec<WriteJob>, stats: &GroupStats) {
+    if batch.is_empty() {
+        return;
+    }
+    // Optimistically without savepoints (two statements fewer per delivery); a batch in
+    // which one delivery fails is rolled back whole and run again with a savepoint each.
+    let outcome = match run_batch(write, batch, false).await {
+        Err(BatchError::OneFailed) => run_batch(write, batch, true).await,
+        other => other,
+    };
+    match outcome.map_err(|e| match e {
+        BatchError::Store(e) => e,
+        BatchError::OneFailed => StoreError::Corrupt("write failed outside a savepoint".into()),
+    }) {
+        Ok(results) => {
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+            for (job, result) in batch.drain(..).zip(results) {
+                // A waiter that went away (its connection dropped) is not an error.
+                let _ = job.reply.send(result);
             }
-            Err(e) => {
-                // Nothing of the batch is committed: every waiter learns it.
-                let message = e.to_string();
-                tracing::error!(error = %message, writes = batch.len(), "group commit failed");
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::io(
-                        "group commit",
-                        std::io::Error::other(message.clone()),
-                    )));
-                }
+        }
+        Err(e) => {
+            // Nothing of the batch is committed: every waiter learns it.
+            let message = e.to_string();
+            tracing::error!(error = %message, writes = batch.len(), "group commit failed");
+            for job in batch.drain(..) {
+                let _ = job.reply.send(Err(StoreError::io(
+                    "group commit",
+                    std::io::Error::other(message.clone()),
+                )));
             }
         }
     }

@@ -259,6 +259,24 @@ pub(super) fn message_from_row(r: &DbRow) -> Result<MessageRecord> {
 // ---- the writes the group-commit writer runs (`group.rs`), each inside its transaction ----
 
 /// STORE: changes flags of the given UIDs; the mailbox's modseq moves only when a flag does.
+/// Moves the mailbox's `\Recent` mark up to `upto` (never down) and gives the mark before.
+pub(super) async fn claim_recent_in(tx: &mut Tx, mailbox: MailboxId, upto: Uid) -> Result<u32> {
+    dialect::lock_mailboxes(tx, &[mailbox.0]).await?;
+    let mark: Option<i64> = sqlx::query_scalar("SELECT recent_upto FROM mailboxes WHERE id = $1")
+        .bind(mailbox.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let mark = mark.ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))? as u32;
+    if upto.0 > mark {
+        sqlx::query("UPDATE mailboxes SET recent_upto = $2 WHERE id = $1")
+            .bind(mailbox.0)
+            .bind(i64::from(upto.0))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(mark)
+}
+
 pub(super) async fn store_flags_in(
     tx: &mut Tx,
     mailbox: MailboxId,
@@ -823,24 +841,15 @@ impl crate::MailStore for Backend {
         if upto.0 <= before {
             return Ok(before);
         }
-        // Which session shows a message as \Recent is not mail: no wait for the disk.
-        let mut tx = self.begin_unsynced().await?;
-        dialect::lock_mailboxes(&mut tx, &[mailbox.0]).await?;
-        let mark: Option<i64> =
-            sqlx::query_scalar("SELECT recent_upto FROM mailboxes WHERE id = $1")
-                .bind(mailbox.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let mark = mark.ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))? as u32;
-        if upto.0 > mark {
-            sqlx::query("UPDATE mailboxes SET recent_upto = $2 WHERE id = $1")
-                .bind(mailbox.0)
-                .bind(i64::from(upto.0))
-                .execute(&mut *tx)
-                .await?;
+        // The group commit: a login storm's SELECTs claim together, without an fsync (which
+        // session shows a message as \Recent is not mail).
+        match self
+            .write(group::Work::ClaimRecent { mailbox, upto })
+            .await?
+        {
+            group::Done::Recent(mark) => Ok(mark),
+            other => Err(other.unexpected()),
         }
-        tx.commit().await?;
-        Ok(mark)
     }
 
     async fn mailbox_size(&self, mailbox: MailboxId) -> Result<u64> {

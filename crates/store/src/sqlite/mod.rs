@@ -209,12 +209,6 @@ impl SqliteMeta {
     async fn begin(&self) -> Result<Tx> {
         Ok(self.write.begin_with(dialect::BEGIN_WRITE).await?)
     }
-
-    /// A write transaction whose commit does not wait for the disk
-    /// (`dialect::BEGIN_WRITE_UNSYNCED`: never for mail).
-    async fn begin_unsynced(&self) -> Result<Tx> {
-        Ok(self.write.begin_with(dialect::BEGIN_WRITE_UNSYNCED).await?)
-    }
 }
 
 /// One node: nothing to announce or listen to, every job is this node's.
