@@ -161,7 +161,7 @@ impl PgMeta {
             .await?;
         let (deliveries, jobs) = tokio::sync::mpsc::channel(4 * group::MAX_BATCH);
         let group = std::sync::Arc::new(group::GroupStats::default());
-        tokio::spawn(group::run(pool.clone(), jobs, group.clone()));
+        tokio::spawn(group::run(pool.clone(), jobs, group.clone(), None));
         let db = PgMeta {
             read: pool.clone(),
             write: pool,

@@ -24,7 +24,17 @@
 //! message coming back; never a message lost). The next synced commit makes it durable too.
 //! Every other write of the store uses the same single writer connection, so batches and
 //! other writes serialise.
+//!
+//! On SQLite the fsync of a mail batch happens after the write lock is released: the batch
+//! commits with `synchronous=NORMAL` (its frames are written to the WAL, not yet synced),
+//! the writer goes on with the next batch, and a syncer task fsyncs the WAL file and only
+//! then answers the batch's waiters. That is the very guarantee of `synchronous=FULL` (the
+//! WAL synced after the commit; a checkpoint syncs the WAL before and the database after,
+//! so frames a checkpoint took are durable in the database file), without holding up the
+//! writes queued behind a slow disk; one fsync answers every batch committed before it
+//! started. PostgreSQL flushes its WAL at the commit itself (with its own group commit).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -225,14 +235,24 @@ pub(super) struct GroupStats {
     pub(super) submitted: AtomicU64,
     /// Transactions committed by the writer.
     pub(super) commits: AtomicU64,
+    /// fsyncs of SQLite's WAL by the syncer (mail batches committed before each).
+    pub(super) wal_syncs: AtomicU64,
 }
 
-/// The writer task: runs until every sender is gone (the store is dropped).
+/// The writer task: runs until every sender is gone (the store is dropped). `wal` is SQLite's
+/// WAL file, which mail batches leave to the syncer (see the module's comment); `None` on
+/// PostgreSQL, whose mail batches are durable at their commit.
 pub(super) async fn run(
     write: Pool<Db>,
     mut jobs: mpsc::Receiver<WriteJob>,
     stats: Arc<GroupStats>,
+    wal: Option<PathBuf>,
 ) {
+    let syncer = wal.map(|wal| {
+        let (to_sync, synced) = mpsc::unbounded_channel();
+        tokio::spawn(sync_wal(wal, synced, stats.clone()));
+        to_sync
+    });
     let mut waiting = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut waiting, MAX_BATCH).await > 0 {
         // The state of kept mail first, in a commit that does not wait for the disk, then the
@@ -241,20 +261,72 @@ pub(super) async fn run(
         // waits for each of its writes), so none depends on another's order.
         let (mut light, mut mail): (Vec<_>, Vec<_>) =
             waiting.drain(..).partition(|j| !j.work.is_mail());
-        commit(&write, &mut light, &stats).await;
-        commit(&write, &mut mail, &stats).await;
+        commit(&write, &mut light, &stats, None).await;
+        commit(&write, &mut mail, &stats, syncer.as_ref()).await;
     }
 }
 
-/// Commits `batch` (if any) in one transaction and answers each waiter; empties `batch`.
-async fn commit(write: &Pool<Db>, batch: &mut Vec<WriteJob>, stats: &GroupStats) {
+/// Answers that wait for the WAL's fsync.
+type Unsynced = Vec<(oneshot::Sender<Answer>, Answer)>;
+
+/// The syncer: fsyncs the WAL once for every batch committed before the fsync started, then
+/// answers their waiters (an error to each if the fsync failed: their rows are committed but
+/// may not be on disk, so a sender must not take them as kept).
+async fn sync_wal(
+    wal: PathBuf,
+    mut synced: mpsc::UnboundedReceiver<Unsynced>,
+    stats: Arc<GroupStats>,
+) {
+    let mut batches = Vec::new();
+    while synced.recv_many(&mut batches, usize::MAX).await > 0 {
+        let path = wal.clone();
+        // Opened each time: the file SQLite writes now, whatever happened to it before.
+        let outcome = tokio::task::spawn_blocking(move || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.sync_data())
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        stats.wal_syncs.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, "fsync of the WAL failed");
+        }
+        for (reply, answer) in batches.drain(..).flatten() {
+            let answer = match &outcome {
+                Ok(()) => answer,
+                Err(e) => Err(StoreError::io(
+                    "fsync of the WAL",
+                    std::io::Error::new(e.kind(), e.to_string()),
+                )),
+            };
+            // A waiter that went away (its connection dropped) is not an error.
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// Commits `batch` (if any) in one transaction and answers each waiter, or, with `syncer`,
+/// leaves the answers to it (mail on SQLite, see the module's comment); empties `batch`.
+async fn commit(
+    write: &Pool<Db>,
+    batch: &mut Vec<WriteJob>,
+    stats: &GroupStats,
+    syncer: Option<&mpsc::UnboundedSender<Unsynced>>,
+) {
     if batch.is_empty() {
         return;
     }
+    let begin = match (batch.iter().any(|job| job.work.is_mail()), syncer) {
+        (true, None) => dialect::BEGIN_WRITE,
+        // Light, or synced by the syncer once committed.
+        _ => dialect::BEGIN_WRITE_UNSYNCED,
+    };
     // Optimistically without savepoints (two statements fewer per delivery); a batch in
     // which one delivery fails is rolled back whole and run again with a savepoint each.
-    let outcome = match run_batch(write, batch, false).await {
-        Err(BatchError::OneFailed) => run_batch(write, batch, true).await,
+    let outcome = match run_batch(write, batch, begin, false).await {
+        Err(BatchError::OneFailed) => run_batch(write, batch, begin, true).await,
         other => other,
     };
     match outcome.map_err(|e| match e {
@@ -263,9 +335,20 @@ async fn commit(write: &Pool<Db>, batch: &mut Vec<WriteJob>, stats: &GroupStats)
     }) {
         Ok(results) => {
             stats.commits.fetch_add(1, Ordering::Relaxed);
-            for (job, result) in batch.drain(..).zip(results) {
+            let answers: Unsynced = batch.drain(..).map(|j| j.reply).zip(results).collect();
+            if let Some(syncer) = syncer {
+                if let Err(unsent) = syncer.send(answers) {
+                    // The syncer ended (it cannot while this task holds its sender, unless
+                    // it panicked): nobody will sync these, so none of them is kept.
+                    for (reply, _) in unsent.0 {
+                        let _ = reply.send(Err(stopped_syncer()));
+                    }
+                }
+                return;
+            }
+            for (reply, answer) in answers {
                 // A waiter that went away (its connection dropped) is not an error.
-                let _ = job.reply.send(result);
+                let _ = reply.send(answer);
             }
         }
         Err(e) => {
@@ -280,6 +363,13 @@ async fn commit(write: &Pool<Db>, batch: &mut Vec<WriteJob>, stats: &GroupStats)
             }
         }
     }
+}
+
+fn stopped_syncer() -> StoreError {
+    StoreError::io(
+        "fsync of the WAL",
+        std::io::Error::other("the WAL syncer stopped"),
+    )
 }
 
 /// Why a batch was not committed.
@@ -301,13 +391,9 @@ impl From<sqlx::Error> for BatchError {
 async fn run_batch(
     write: &Pool<Db>,
     batch: &[WriteJob],
+    begin: &'static str,
     savepoints: bool,
 ) -> std::result::Result<Vec<Answer>, BatchError> {
-    let begin = if batch.iter().any(|job| job.work.is_mail()) {
-        dialect::BEGIN_WRITE
-    } else {
-        dialect::BEGIN_WRITE_UNSYNCED
-    };
     let mut tx = write.begin_with(begin).await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {

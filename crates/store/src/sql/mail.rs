@@ -36,6 +36,14 @@ impl Backend {
             self.group.commits.load(Relaxed),
         )
     }
+
+    /// fsyncs of SQLite's WAL by the group commit's syncer (0 on PostgreSQL).
+    #[cfg(test)]
+    pub(crate) fn wal_syncs(&self) -> u64 {
+        self.group
+            .wal_syncs
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Records `uid` of `mailbox` as expunged at `modseq` (QRESYNC's VANISHED reads it).

@@ -186,7 +186,15 @@ impl SqliteMeta {
             .await?;
         let (deliveries, jobs) = tokio::sync::mpsc::channel(4 * group::MAX_BATCH);
         let group = std::sync::Arc::new(group::GroupStats::default());
-        tokio::spawn(group::run(write.clone(), jobs, group.clone()));
+        // SQLite names the WAL after the database: `<file>-wal`.
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        tokio::spawn(group::run(
+            write.clone(),
+            jobs,
+            group.clone(),
+            Some(wal.into()),
+        ));
         let db = SqliteMeta {
             read: SqlitePoolOptions::new()
                 .max_connections(8)
