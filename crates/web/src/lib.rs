@@ -15,6 +15,7 @@
 mod admin;
 mod api;
 mod auth;
+mod client_setup;
 mod directory;
 mod documents;
 mod html;
@@ -137,6 +138,7 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .merge(api::routes())
         .merge(admin::routes())
         .merge(auth::routes())
+        .merge(client_setup::routes())
         .merge(mail::routes(max_message))
         .merge(documents::routes(max_message))
         .merge(incidents::routes())
