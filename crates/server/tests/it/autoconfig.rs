@@ -212,4 +212,11 @@ fn dns_records_name_the_public_host_and_ports() {
     ] {
         assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
     }
+    // The landing page tells the same host and ports.
+    let (_, home) = web::get(&server, "/", "");
+    assert!(home.contains("thu.caobang.gov.vn"), "{home}");
+    assert!(
+        home.contains("10993 (SSL/TLS)") && home.contains("10465 (SSL/TLS) / 10587 (STARTTLS)"),
+        "{home}"
+    );
 }
