@@ -16,6 +16,7 @@ mod blobs;
 mod directory;
 mod documents;
 mod lifecycle;
+mod public;
 mod report;
 pub mod store;
 mod transport;
@@ -25,6 +26,7 @@ pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3, parse as parse_blobs};
 pub use directory::{Directory, RawDirectory};
 pub use documents::{DocumentKind, Documents, RawCatalogueEntry, RawDocuments, SecrecyLevel};
 pub use lifecycle::{Lifecycle, RawLifecycle};
+pub use public::{Public, RawPublic};
 pub use report::{RawReport, Report};
 pub use transport::*;
 pub use web::{IpNet, RawWeb, Web};
@@ -94,6 +96,8 @@ pub struct RawConfig {
     pub directory: RawDirectory,
     /// The six-monthly report (Đ17): public holidays, which are not working days (Đ13.1).
     pub report: RawReport,
+    /// What mail clients are told to connect to: host name and ports (client set-up).
+    pub public: RawPublic,
 }
 
 /// `[listen]`: one key per service.
@@ -213,6 +217,8 @@ pub struct Config {
     pub directory: Directory,
     /// The six-monthly report (Đ17).
     pub report: Report,
+    /// The host name and ports mail clients are told to use.
+    pub public: Public,
 }
 
 /// Validated listeners; `None` = not started.
@@ -460,6 +466,7 @@ impl RawConfig {
         let documents = documents::validate(self.documents, &mut problems);
         let directory = directory::validate(self.directory);
         let report = report::validate(self.report, &mut problems);
+        let public = public::validate(self.public, &hostname, &listen, &mut problems);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -490,6 +497,7 @@ impl RawConfig {
             documents,
             directory,
             report,
+            public,
         })
     }
 }
@@ -564,6 +572,12 @@ mod tests {
         let c = Config::from_toml(EXAMPLE, "example", Path::new("/x")).unwrap();
         assert_eq!(c.listen.imaps.unwrap().port(), 2993);
         assert_eq!(c.listen.https.unwrap().port(), 8443);
+        // Clients are told the listeners' ports unless [public] says otherwise.
+        assert_eq!(c.public.host, "mail.caobang.gov.vn");
+        assert_eq!(
+            (c.public.imaps_port, c.public.submission_port),
+            (2993, 2587)
+        );
     }
 
     #[test]

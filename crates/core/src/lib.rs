@@ -17,6 +17,7 @@ mod antivirus;
 pub mod audit;
 mod blobs;
 pub mod classification;
+pub mod client_setup;
 pub mod compose;
 pub mod compromised;
 pub mod console;

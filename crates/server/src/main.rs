@@ -92,6 +92,11 @@ enum Command {
         #[command(subcommand)]
         command: outbound::DkimCommand,
     },
+    /// DNS: print the SRV and CNAME records mail clients set themselves up from.
+    Dns {
+        #[command(subcommand)]
+        command: outbound::DnsCommand,
+    },
     /// Sao lưu / backup: create (online), verify, restore into an empty data directory.
     Backup {
         #[command(subcommand)]
@@ -319,6 +324,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Document { command } => document::run(command).await,
             Command::Queue { command } => outbound::queue(command).await,
             Command::Dkim { command } => outbound::dkim(command),
+            Command::Dns { command } => outbound::dns(command),
             Command::Backup { command } => backup::run(command).await,
             Command::Blobs { command } => blobs::run(command).await,
             Command::Store { command } => store_copy::run(command).await,

@@ -44,6 +44,31 @@ pub enum DkimCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum DnsCommand {
+    /// Print the DNS records mail clients find the servers by: RFC 6186 SRV records from
+    /// `[public]` (a service not offered as target `.` port 0) and the autoconfig/Autodiscover
+    /// names. The DKIM records: `hopthu dkim record`.
+    Records {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// `hopthu dns records`: zone-file lines, like `hopthu dkim record`.
+pub fn dns(command: DnsCommand) -> anyhow::Result<()> {
+    let DnsCommand::Records { config } = command;
+    let config = crate::load_config(config.as_deref())?;
+    println!(
+        "; Bản ghi DNS để chương trình thư tự cài đặt / DNS records for client set-up ({})",
+        config.domain
+    );
+    for line in hopthu_core::client_setup::dns_records(&config.domain, &config.public) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
 fn when(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())

@@ -634,6 +634,7 @@ async fn settings_page(state: &AppState, signed: &Signed, saved: bool) -> Respon
                 }
             }
             (password_section(signed, false, None, false))
+            (devices_section(state, signed))
             section aria-labelledby="out-title" {
                 h2 id="out-title" { (t.s("Phiên đăng nhập", "Sessions")) }
                 form method="post" action="/logout-all" {
@@ -666,6 +667,38 @@ async fn settings_page(state: &AppState, signed: &Signed, saved: bool) -> Respon
         }
     };
     page(t, t.s("Cài đặt", "Settings"), Some(&signed.session), body).into_response()
+}
+
+/// How to set up a mail program: the Apple profile download and the settings by hand, from
+/// `[public]` (what clients are told, which may differ from the listeners).
+fn devices_section(state: &AppState, signed: &Signed) -> Markup {
+    let t = signed.t();
+    let p = &state.core.config().public;
+    let port = |tls: u16, starttls: u16, starttls_name: &str| match (tls, starttls) {
+        (0, 0) => t.s("không cung cấp", "not offered").to_string(),
+        (0, s) => format!("{s} ({starttls_name})"),
+        (p, 0) => format!("{p} (SSL/TLS)"),
+        (p, s) => format!("{p} (SSL/TLS) {} {s} ({starttls_name})", t.s("hoặc", "or")),
+    };
+    html! {
+        section aria-labelledby="devices-title" {
+            h2 id="devices-title" { (t.s("Cài đặt trên điện thoại và máy tính", "Set up phones and computers")) }
+            p {
+                (t.s(
+                    "Thunderbird và Outlook tự tìm thông số khi bạn nhập địa chỉ thư. Trên iPhone, iPad hoặc Mac, hãy tải hồ sơ cấu hình rồi mở nó (mật khẩu sẽ được hỏi khi cài).",
+                    "Thunderbird and Outlook find the settings once you type your address. On an iPhone, iPad or Mac, download the profile and open it (the password is asked when it is installed)."
+                ))
+            }
+            p { a href="/settings/mobileconfig" download { (t.s("Tải hồ sơ cấu hình cho Apple (.mobileconfig)", "Download the Apple profile (.mobileconfig)")) } }
+            ul {
+                li { (t.s("Máy chủ", "Server")) ": " strong { (p.host) } }
+                li { "IMAP: " (port(p.imaps_port, p.imap_port, "STARTTLS")) }
+                li { "POP3: " (port(p.pop3s_port, p.pop3_port, "STLS")) }
+                li { "SMTP: " (port(p.submissions_port, p.submission_port, "STARTTLS")) }
+                li { (t.s("Tên đăng nhập: ", "User name: ")) (signed.session.principal.address) }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]

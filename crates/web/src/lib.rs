@@ -15,6 +15,7 @@
 mod admin;
 mod api;
 mod auth;
+mod client_setup;
 mod directory;
 mod documents;
 mod html;
@@ -137,6 +138,7 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .merge(api::routes())
         .merge(admin::routes())
         .merge(auth::routes())
+        .merge(client_setup::routes())
         .merge(mail::routes(max_message))
         .merge(documents::routes(max_message))
         .merge(incidents::routes())
@@ -402,6 +404,14 @@ async fn metrics(
 async fn home(State(state): State<AppState>) -> impl IntoResponse {
     let config = state.core.config();
     let domain = &config.domain;
+    // What clients are told ([public]), not the listeners, which may be behind NAT.
+    let p = &config.public;
+    let ports = |tls: u16, starttls: u16, starttls_name: &str| match (tls, starttls) {
+        (0, 0) => "—".to_string(),
+        (0, s) => format!("{s} ({starttls_name})"),
+        (t, 0) => format!("{t} (SSL/TLS)"),
+        (t, s) => format!("{t} (SSL/TLS) / {s} ({starttls_name})"),
+    };
     let page = maud::html! {
         (maud::DOCTYPE)
         html lang="vi" {
@@ -419,9 +429,9 @@ async fn home(State(state): State<AppState>) -> impl IntoResponse {
                          điện thoại) với các thông số sau:"
                     }
                     ul {
-                        li { "Máy chủ: " strong { (config.hostname) } }
-                        li { "Nhận thư (IMAP): cổng 993 (SSL/TLS) hoặc 143 (STARTTLS)" }
-                        li { "Gửi thư (SMTP): cổng 465 (SSL/TLS) hoặc 587 (STARTTLS), có xác thực" }
+                        li { "Máy chủ: " strong { (p.host) } }
+                        li { "Nhận thư (IMAP): " (ports(p.imaps_port, p.imap_port, "STARTTLS")) }
+                        li { "Gửi thư (SMTP): " (ports(p.submissions_port, p.submission_port, "STARTTLS")) ", có xác thực" }
                         li { "Tên đăng nhập: địa chỉ thư đầy đủ của bạn" }
                     }
                     p {
@@ -432,7 +442,9 @@ async fn home(State(state): State<AppState>) -> impl IntoResponse {
                     }
                     p lang="en" {
                         "Mail server for " (domain)
-                        ": IMAP 993/143, SMTP submission 465/587, sign in with your full address."
+                        ": " (p.host) ", IMAP " (ports(p.imaps_port, p.imap_port, "STARTTLS"))
+                        ", SMTP submission " (ports(p.submissions_port, p.submission_port, "STARTTLS"))
+                        ", sign in with your full address."
                     }
                 }
             }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+mod autoconfig;
 mod backend;
 mod blobs;
 mod directory;
