@@ -99,14 +99,7 @@ fn openings_are_counted_and_the_report_shares_them_over_working_days() {
     // A chosen week, written to the ledger: Monday 2026-06-01 to Sunday 2026-06-07.
     // Đạt opens twice every day (weekend and holiday included); Hoa twice on Monday and
     // Tuesday, once on Thursday; Minh never; Lan (Sở Tư pháp) twice on Friday.
-    let account = |address: &str| {
-        server
-            .sql(&format!(
-                "SELECT id FROM accounts WHERE address = '{address}'"
-            ))
-            .trim()
-            .to_string()
-    };
+    let account = |address: &str| account_id(&server, address);
     let monday = day(2026, 6, 1);
     let mut rows = Vec::new();
     for d in 0..7 {
@@ -317,14 +310,7 @@ fn people_who_seldom_open_their_mailbox_are_reminded_once_a_week() {
     let [dat, hoa, minh, lan] = small_province(&server);
     // The week of Monday 2026-06-01: four working days (Wednesday is a holiday). Đạt opens on
     // all four, Hoa on two (half: enough), Minh on one and on the Saturday, Lan never.
-    let account = |address: &str| {
-        server
-            .sql(&format!(
-                "SELECT id FROM accounts WHERE address = '{address}'"
-            ))
-            .trim()
-            .to_string()
-    };
+    let account = |address: &str| account_id(&server, address);
     let monday = day(2026, 6, 1);
     let mut rows = vec![];
     for d in [0, 1, 3, 4] {
@@ -406,20 +392,8 @@ fn the_pdf_report_is_a_vietnamese_administrative_document_of_real_text() {
     }
     let server = TestServer::start_with("[report]\nholidays = [\"2026-06-03\"]\n");
     let [dat, hoa, _minh, lan] = small_province(&server);
-    let account = |address: &str| {
-        server
-            .sql(&format!(
-                "SELECT id FROM accounts WHERE address = '{address}'"
-            ))
-            .trim()
-            .to_string()
-    };
-    let unit = |code: &str| {
-        server
-            .sql(&format!("SELECT id FROM units WHERE code = '{code}'"))
-            .trim()
-            .to_string()
-    };
+    let account = |address: &str| account_id(&server, address);
+    let unit = |code: &str| unit_id(&server, code);
     // The week of Monday 2026-06-01 (four working days): Đạt opens twice on each, Hoa on
     // two; Sở Y tế receives 12 and sends 5 messages, Sở Tư pháp receives 3.
     let monday = day(2026, 6, 1);
@@ -567,20 +541,8 @@ fn a_transfer_after_a_period_leaves_its_figures_in_the_old_unit() {
     let server =
         TestServer::start_with("https = \"127.0.0.1:0\"\n[report]\nholidays = [\"2026-06-03\"]\n");
     let [_dat, _hoa, minh, lan] = small_province(&server);
-    let account = |address: &str| {
-        server
-            .sql(&format!(
-                "SELECT id FROM accounts WHERE address = '{address}'"
-            ))
-            .trim()
-            .to_string()
-    };
-    let unit = |code: &str| {
-        server
-            .sql(&format!("SELECT id FROM units WHERE code = '{code}'"))
-            .trim()
-            .to_string()
-    };
+    let account = |address: &str| account_id(&server, address);
+    let unit = |code: &str| unit_id(&server, code);
     let (soyte, tuphap) = (unit("CB25-010"), unit("CB25-003"));
     // The mailboxes existed before the week (their creation written back to May).
     server.sql("UPDATE mailbox_events SET at = 1777593600 WHERE kind = 'created'");
@@ -713,4 +675,22 @@ fn a_transfer_after_a_period_leaves_its_figures_in_the_old_unit() {
     );
     // And the past week still reads the same.
     assert_eq!(week()["units"], before["units"]);
+}
+
+/// The row id of an account, as SQL text to write into ledger rows.
+fn account_id(server: &TestServer, address: &str) -> String {
+    server
+        .sql(&format!(
+            "SELECT id FROM accounts WHERE address = '{address}'"
+        ))
+        .trim()
+        .to_string()
+}
+
+/// The row id of a unit, as SQL text to write into ledger rows.
+fn unit_id(server: &TestServer, code: &str) -> String {
+    server
+        .sql(&format!("SELECT id FROM units WHERE code = '{code}'"))
+        .trim()
+        .to_string()
 }
