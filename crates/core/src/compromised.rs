@@ -280,6 +280,44 @@ impl Core {
         }))
     }
 
+    /// Writes a new password for `account` in one transaction with its audit row (`action`,
+    /// by `actor`) and, for a mailbox locked as compromised, the incident's resolution and its
+    /// confirmation ([`Self::compromise_resolution`]); then settles the resolution.
+    pub(crate) async fn write_password(
+        &self,
+        actor: &crate::Actor,
+        action: &str,
+        (account, address): (hopthu_model::AccountId, &str),
+        (hash, must_change): (String, bool),
+        resolution: Option<CompromiseResolution>,
+    ) -> Result<()> {
+        let mut effects = vec![hopthu_store::LifecycleEffect::SetPassword {
+            account,
+            hash,
+            must_change,
+        }];
+        let mut after = serde_json::json!({ "must_change_password": must_change });
+        if let Some(r) = &resolution {
+            effects.push(r.effect.clone());
+            after["confirmation"] = r.summary.clone();
+        }
+        let mut audit = vec![crate::NewAudit {
+            actor: actor.name.clone(),
+            action: action.into(),
+            target: format!("account:{address}"),
+            before: None,
+            after: Some(after.to_string()),
+        }];
+        if let Some(r) = &resolution {
+            audit.push(r.audit.clone());
+        }
+        self.replace_password(account, &effects, &audit).await?;
+        if let Some(r) = resolution {
+            self.compromise_resolved(r).await;
+        }
+        Ok(())
+    }
+
     /// After the reset's commit: the body made safe from a collector on another node, and the
     /// reporter told that the incident is resolved. The reset stands either way: a failure
     /// here is logged.

@@ -15,9 +15,7 @@ use crate::directory::{
     Credential, ImportApplied, ImportError, ImportPlan, ImportProgress, ImportRequest, MailboxKind,
     PersonState, UnitRecord,
 };
-use crate::{
-    Actor, AdminScope, Core, Error, ErrorKind, NewAudit, Result, Secret, generate_password, now,
-};
+use crate::{Actor, AdminScope, Core, Error, ErrorKind, Result, Secret, generate_password, now};
 
 const DAY: i64 = 86_400;
 
@@ -220,31 +218,14 @@ impl Core {
         let hash = self
             .hash_in_turn(password.clone(), Secret::Generated)
             .await?;
-        let mut effects = vec![LifecycleEffect::SetPassword {
-            account,
-            hash,
-            must_change: true,
-        }];
-        let mut after = serde_json::json!({ "must_change_password": true });
-        let mut audit = vec![];
-        if let Some(r) = &resolution {
-            effects.push(r.effect.clone());
-            after["confirmation"] = r.summary.clone();
-        }
-        audit.push(NewAudit {
-            actor: actor.name.clone(),
-            action: "account.reset_password".into(),
-            target: format!("account:{address}"),
-            before: None,
-            after: Some(after.to_string()),
-        });
-        if let Some(r) = &resolution {
-            audit.push(r.audit.clone());
-        }
-        self.replace_password(account, &effects, &audit).await?;
-        if let Some(r) = resolution {
-            self.compromise_resolved(r).await;
-        }
+        self.write_password(
+            actor,
+            "account.reset_password",
+            (account, &address),
+            (hash, true),
+            resolution,
+        )
+        .await?;
         self.tell_owner_of_reset(actor, &address).await;
         Ok(Credential {
             unit_code: unit.code.clone(),

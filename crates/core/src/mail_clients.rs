@@ -49,31 +49,14 @@ impl Core {
         let resolution = self
             .compromise_resolution(&actor.name, &address, confirmation)
             .await?;
-        let mut effects = vec![hopthu_store::LifecycleEffect::SetPassword {
-            account,
-            hash,
-            must_change,
-        }];
-        let mut after = serde_json::json!({ "must_change_password": must_change });
-        if let Some(r) = &resolution {
-            effects.push(r.effect.clone());
-            after["confirmation"] = r.summary.clone();
-        }
-        let mut audit = vec![crate::NewAudit {
-            actor: actor.name.clone(),
-            action: "account.set_password".into(),
-            target: format!("account:{address}"),
-            before: None,
-            after: Some(after.to_string()),
-        }];
-        if let Some(r) = &resolution {
-            audit.push(r.audit.clone());
-        }
-        self.replace_password(account, &effects, &audit).await?;
-        if let Some(r) = resolution {
-            self.compromise_resolved(r).await;
-        }
-        Ok(())
+        self.write_password(
+            actor,
+            "account.set_password",
+            (account, &address),
+            (hash, must_change),
+            resolution,
+        )
+        .await
     }
 
     /// The account of an address of this domain (or of a bare local part), for the
