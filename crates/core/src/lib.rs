@@ -33,6 +33,7 @@ pub mod ledger;
 mod limits;
 mod mail;
 mod mail_clients;
+pub mod mbox;
 mod metrics;
 mod node;
 mod password_check;

@@ -557,7 +557,7 @@ impl Core {
     }
 
     /// Refuses with `QuotaExceeded` when `adding` more bytes would exceed the quota.
-    async fn check_quota(&self, account: AccountId, adding: u64) -> Result<()> {
+    pub(crate) async fn check_quota(&self, account: AccountId, adding: u64) -> Result<()> {
         let quota = self.quota_of(account).await?;
         if quota.used.saturating_add(adding) > quota.limit {
             return Err(Error::new(

@@ -18,6 +18,7 @@ mod auth;
 mod client_setup;
 mod directory;
 mod documents;
+mod export;
 mod html;
 mod incidents;
 mod mail;
@@ -140,6 +141,7 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .merge(auth::routes())
         .merge(client_setup::routes())
         .merge(mail::routes(max_message))
+        .merge(export::routes())
         .merge(documents::routes(max_message))
         .merge(incidents::routes())
         .merge(verify::routes(max_message))

@@ -138,7 +138,7 @@ fn special_use_of(m: &MailboxRecord) -> Option<SpecialUse> {
 }
 
 /// The name people see for a folder.
-fn folder_name(t: T, m: &MailboxRecord) -> String {
+pub(crate) fn folder_name(t: T, m: &MailboxRecord) -> String {
     if local_name(m) == "INBOX" {
         return t.s("Hộp thư đến", "Inbox").to_string();
     }
@@ -440,6 +440,11 @@ async fn list(
                     input type="hidden" name="back" value={ "/mail/" (mailbox.0) };
                     (actions)
                     div id="list" { (list_rows(t, mailbox, &messages, now)) }
+                }
+                p class="folder-tools" {
+                    a id="download-mbox" href={ "/mail/" (mailbox.0) "/mbox" } download { (t.s("Tải thư mục về (mbox)", "Download folder (mbox)")) }
+                    " · "
+                    a id="import-link" href={ "/mail/" (mailbox.0) "/import" } { (t.s("Nhập thư vào thư mục này", "Import messages into this folder")) }
                 }
                 @if let Some(next) = next {
                     nav class="pager" aria-label=(t.s("Trang", "Pages")) {
@@ -806,6 +811,8 @@ async fn read(
                         a class="button" href={ "/compose?mailbox=" (mb) "&uid=" (uid) "&mode=all" } { (t.s("Trả lời tất cả", "Reply all")) }
                         " "
                         a class="button" href={ "/compose?mailbox=" (mb) "&uid=" (uid) "&mode=forward" } { (t.s("Chuyển tiếp", "Forward")) }
+                        " "
+                        a class="button" id="download-eml" href={ "/mail/" (mb) "/" (uid) "/eml" } download { (t.s("Tải về (.eml)", "Download (.eml)")) }
                     }
                     form method="post" action={ "/mail/" (mb) "/act" } {
                         (csrf_input(&signed.session.csrf_token))

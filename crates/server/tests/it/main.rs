@@ -11,6 +11,7 @@ mod directory;
 mod dispatch;
 mod dns;
 mod documents;
+mod export;
 mod fake_dns;
 mod harness;
 mod imap;
