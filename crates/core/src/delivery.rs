@@ -138,6 +138,7 @@ impl Core {
             )
             .await?;
         self.store.settle_body(&body, raw.clone()).await?;
+        self.text_stored(text.as_ref());
         if !queued.is_empty() {
             self.queue_wake.notify_one();
         }

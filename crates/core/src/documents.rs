@@ -399,6 +399,7 @@ impl Core {
                 e => e.into(),
             })?;
         self.store.settle_body(&body, raw).await?;
+        self.text_stored(Some(&text));
         self.warn_nearly_full(&accounts).await;
         crate::metrics::bump(&self.metrics.messages_accepted, 1);
         crate::metrics::bump(&self.metrics.local_deliveries, delivered.len() as u64);

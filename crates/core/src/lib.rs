@@ -25,6 +25,7 @@ mod delivery;
 pub mod directory;
 pub mod dkim;
 pub mod dns;
+pub mod doc_text;
 pub mod documents;
 pub mod dsn;
 mod error;
@@ -33,6 +34,7 @@ pub mod ledger;
 mod limits;
 mod mail;
 mod mail_clients;
+pub mod mailbox_export;
 pub mod mbox;
 mod metrics;
 mod node;
@@ -103,6 +105,8 @@ pub struct Core {
     opens: std::sync::Mutex<std::collections::HashMap<AccountId, (i64, u32)>>,
     /// Wakes the outbound queue runner when mail is queued (see `queue.rs`).
     queue_wake: tokio::sync::Notify,
+    /// Wakes the search indexer (`search.rs`): a message waits for its attachments' text.
+    index_wake: Arc<tokio::sync::Notify>,
     /// Connections, submissions and failed sign-ins per IP/account (`limits.rs`).
     rate_limits: RateLimits,
     /// Turns for password hashing and the cache of recent verifications (`password_check.rs`).
@@ -177,6 +181,7 @@ impl Core {
             unit_access: Default::default(),
             opens: Default::default(),
             queue_wake: tokio::sync::Notify::new(),
+            index_wake: Arc::new(tokio::sync::Notify::new()),
             rate_limits: RateLimits::default(),
             metrics: metrics::Metrics::default(),
             dns: std::sync::OnceLock::new(),

@@ -351,6 +351,7 @@ impl Core {
             )
             .await?;
         self.store.settle_body(&body, raw).await?;
+        self.text_stored(Some(&text));
         self.notify(mailbox.account_id, id);
         self.audit_shared(who, &mailbox, access, "append", &[uids[0].1], None)
             .await;

@@ -4,6 +4,9 @@
 //! Extraction decodes what a person reads: From/To/Cc/Bcc (names and addresses, RFC 2047
 //! words decoded), Subject, and every text part (base64 and quoted-printable undone, legacy
 //! charsets such as windows-1258 converted, HTML reduced to text), nested messages included.
+//! The text of PDF and DOCX attachments (`doc_text.rs`, read in a sandboxed child process) is
+//! added to the body text, so SEARCH BODY/TEXT and the webmail's search find words of the
+//! documents the province exchanges.
 //! Everything is folded with [`hopthu_model::text::search_fold`] (lower case, diacritics
 //! dropped, đ → d), so "dat" finds "Đạt" and "hoa" finds "Hòa" and "Hoà".
 //!
@@ -18,7 +21,7 @@ use std::time::Duration;
 use hopthu_model::text::search_fold;
 use hopthu_model::{MailboxId, Uid};
 pub use hopthu_store::{SearchField, SearchText};
-use mail_parser::{Message, MessageParser, PartType};
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use crate::{Core, Principal, Result};
 
@@ -53,6 +56,7 @@ pub fn extract_search_text(raw: &[u8]) -> SearchText {
         body: search_fold(&body),
         sent_at: message.date().map(|d| d.to_timestamp()),
         sent_day: message.date().and_then(calendar_day),
+        pending: false,
     }
 }
 
@@ -67,11 +71,87 @@ fn calendar_day(date: &mail_parser::DateTime) -> Option<i64> {
     Some((day - chrono::NaiveDate::default()).num_days())
 }
 
-/// Extraction on a blocking thread (parsing a 50 MB message must not stall other sessions).
+/// Extraction on a blocking thread (parsing a 50 MB message must not stall other sessions), of
+/// the message's own text. When it has PDF or DOCX attachments the text is marked
+/// [`SearchText::pending`]: the background indexer adds their text ([`extract_full`]) once
+/// the message is stored, so a delivery never waits for a document to be read.
 pub(crate) async fn extract_blocking(raw: Arc<Vec<u8>>) -> SearchText {
-    tokio::task::spawn_blocking(move || extract_search_text(&raw))
-        .await
-        .unwrap_or_default()
+    tokio::task::spawn_blocking(move || {
+        let mut text = extract_search_text(&raw);
+        text.pending = !documents(&raw).is_empty();
+        text
+    })
+    .await
+    .unwrap_or_default()
+}
+
+/// The whole searchable text: the message's own, then the text of its PDF and DOCX
+/// attachments, each read by the sandbox ([`crate::doc_text::extract_sandboxed`]), folded the
+/// same way and added to the body text, [`MAX_ATTACHMENT_TEXT`] at most in all.
+pub(crate) async fn extract_full(raw: Arc<Vec<u8>>) -> SearchText {
+    let (mut text, documents) =
+        tokio::task::spawn_blocking(move || (extract_search_text(&raw), documents(&raw)))
+            .await
+            .unwrap_or_default();
+    let mut added = 0;
+    for (kind, bytes) in documents {
+        if added >= MAX_ATTACHMENT_TEXT {
+            break;
+        }
+        let document = crate::doc_text::extract_sandboxed(kind, bytes).await;
+        if document.trim().is_empty() {
+            continue;
+        }
+        let folded = search_fold(&document);
+        added += folded.len();
+        text.body.push('\n');
+        text.body.push_str(&folded);
+    }
+    text
+}
+
+/// At most this much attachment text (after folding) is indexed per message, beside the
+/// message's own [`MAX_BODY_TEXT`].
+pub const MAX_ATTACHMENT_TEXT: usize = 1024 * 1024;
+/// At most this many attachments of a message are read.
+const MAX_DOCUMENTS: usize = 16;
+
+/// The PDF and DOCX attachments of a message, decoded, nested messages included (at most
+/// [`MAX_DOCUMENTS`], each at most [`crate::doc_text::MAX_DOCUMENT`] bytes).
+pub(crate) fn documents(raw: &[u8]) -> Vec<(crate::doc_text::Kind, Vec<u8>)> {
+    fn walk(m: &Message<'_>, out: &mut Vec<(crate::doc_text::Kind, Vec<u8>)>, depth: usize) {
+        for part in &m.parts {
+            if out.len() >= MAX_DOCUMENTS {
+                return;
+            }
+            match &part.body {
+                PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
+                    let content_type = part
+                        .content_type()
+                        .map(|ct| match &ct.c_subtype {
+                            Some(sub) => format!("{}/{}", ct.c_type, sub),
+                            None => ct.c_type.to_string(),
+                        })
+                        .unwrap_or_default();
+                    if bytes.len() <= crate::doc_text::MAX_DOCUMENT {
+                        if let Some(kind) = crate::doc_text::Kind::of_attachment(
+                            &content_type,
+                            part.attachment_name(),
+                        ) {
+                            out.push((kind, bytes.to_vec()));
+                        }
+                    }
+                }
+                PartType::Message(nested) if depth < MAX_DEPTH => walk(nested, out, depth + 1),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(message) = MessageParser::default().parse(raw) {
+        walk(&message, &mut out, 0);
+    }
+    out
 }
 
 /// Names and addresses of an address header, folded, written as a header writes them:
@@ -146,6 +226,14 @@ fn collect_text(m: &Message<'_>, out: &mut String, depth: usize) {
 }
 
 impl Core {
+    /// Called once a message's text is committed: wakes the indexer when it waits for its
+    /// attachments' text.
+    pub(crate) fn text_stored(&self, text: Option<&SearchText>) {
+        if text.is_some_and(|t| t.pending) {
+            self.index_wake.notify_one();
+        }
+    }
+
     /// UIDs (ascending) of the messages of a mailbox of the principal whose `field` contains
     /// `needle` as a substring, both folded (`"an da"` finds "Nông Văn Đạt"; `""` finds every
     /// indexed message).
@@ -188,7 +276,7 @@ impl Core {
             for blob in blobs {
                 match self.store.blobs().get(&blob).await {
                     Ok(raw) => {
-                        let text = extract_blocking(Arc::new(raw)).await;
+                        let text = extract_full(Arc::new(raw)).await;
                         self.store.index_blob(&blob, &text).await?;
                     }
                     Err(e) => {
@@ -213,8 +301,10 @@ pub(crate) fn spawn_indexer(core: &Arc<Core>) {
                 Ok(n) => tracing::info!(blobs = n, "search index caught up"),
                 Err(e) => tracing::warn!(error = %e.message, "search indexer failed"),
             }
+            let wake = core.index_wake.clone();
             drop(core);
-            tokio::time::sleep(INDEXER_PERIOD).await;
+            // Woken early when a stored message waits for its attachments' text.
+            let _ = tokio::time::timeout(INDEXER_PERIOD, wake.notified()).await;
         }
     });
 }

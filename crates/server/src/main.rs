@@ -10,6 +10,7 @@ mod blobs;
 mod demo;
 mod directory;
 mod document;
+mod extract_text;
 mod incident;
 mod lifecycle;
 mod outbound;
@@ -138,6 +139,13 @@ enum Command {
     },
     /// Print the example configuration with every key documented.
     ExampleConfig,
+    /// Read the text of a document (pdf or docx) on standard input and write it on standard
+    /// output, under memory and CPU limits: how the server reads attachments for search.
+    #[command(hide = true)]
+    ExtractText {
+        /// `pdf` or `docx`.
+        kind: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +201,16 @@ enum AccountCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Xuất hộp thư đã thu hồi / export a revoked mailbox before it is purged: a zip with one
+    /// mbox file per folder and a manifest (the focal unit's task; audited).
+    Export {
+        address: String,
+        /// The zip file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Set a new password (read from standard input), e.g. after a lost one-time password.
     Password {
         address: String,
@@ -237,7 +255,15 @@ fn main() -> ExitCode {
             print!("{}", hopthu_config::EXAMPLE);
             Ok(())
         }
-        command => run_async(command),
+        Command::ExtractText { kind } => extract_text::run(&kind),
+        command => {
+            // Every command that stores mail reads its PDF and DOCX attachments through this
+            // same binary, in a child process (`doc_text::extract_sandboxed`).
+            if let Ok(exe) = std::env::current_exe() {
+                hopthu_core::doc_text::use_sandbox(exe);
+            }
+            run_async(command)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -317,6 +343,17 @@ fn run_async(command: Command) -> anyhow::Result<()> {
                 let config = load_config(config.as_deref())?;
                 account::sign_ins(config, &address, limit).await
             }
+            Command::Account {
+                command:
+                    AccountCommand::Export {
+                        address,
+                        out,
+                        config,
+                    },
+            } => {
+                let config = load_config(config.as_deref())?;
+                account::export(config, &address, &out).await
+            }
             Command::Directory { command } => directory::run(command).await,
             Command::Admin { command } => lifecycle::admin(command).await,
             Command::Lifecycle { command } => lifecycle::run(command).await,
@@ -347,7 +384,9 @@ fn run_async(command: Command) -> anyhow::Result<()> {
                 })
                 .await
             }
-            Command::ExampleConfig => unreachable!("handled without a runtime"),
+            Command::ExampleConfig | Command::ExtractText { .. } => {
+                unreachable!("handled without a runtime")
+            }
         }
     })
 }

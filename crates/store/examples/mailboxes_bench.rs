@@ -196,6 +196,7 @@ fn message(rng: &mut StdRng, to: &str, vi: &[&str], en: &[&str]) -> (Vec<u8>, Se
         body: search_fold(&body),
         sent_at: Some(sent_at),
         sent_day: Some((sent_at + 25_200).div_euclid(86_400)),
+        pending: false,
     };
     (raw.into_bytes(), text)
 }

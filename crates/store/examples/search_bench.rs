@@ -188,6 +188,7 @@ fn message(rng: &mut StdRng, vi: &[&str], en: &[&str]) -> SearchText {
         body: search_fold(&body),
         sent_at: Some(sent_at),
         sent_day: Some((sent_at + 25_200).div_euclid(86_400)),
+        pending: false,
     }
 }
 

@@ -36,6 +36,9 @@ pub struct SearchText {
     /// 1970-01-01 (SENTBEFORE/SENTON/SENTSINCE, RFC 3501 §6.4.4: "disregarding time and
     /// timezone"); `None` when the header is missing or not a valid date.
     pub sent_day: Option<i64>,
+    /// The text lacks what only the background indexer extracts (the text of PDF and DOCX
+    /// attachments): it is stored marked stale, so the indexer extracts the message again.
+    pub pending: bool,
 }
 
 /// Needles of at least this many characters are answered by the trigram index; shorter ones

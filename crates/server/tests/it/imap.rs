@@ -64,6 +64,23 @@ fn search_uses_the_index_for_decoded_vietnamese_text() {
     run_script("imap_search_index.py", &[]);
 }
 
+/// SEARCH finds the words of PDF (a Type0 font's ToUnicode map) and DOCX attachments, sent
+/// by type or known by file name, over SMTP and by APPEND, folded like all text. A PDF whose
+/// cross-reference chain loops is read in the sandbox child, which the kernel stops at its
+/// CPU limit: the server goes on, the message is stored and found by its own text.
+#[test]
+fn search_finds_the_text_of_pdf_and_docx_attachments() {
+    let server = TestServer::start();
+    let address = server.add_account("datnv", "Nông Văn Đạt", PASSWORD);
+    let out = server.python("search_attachments.py", &[&address, PASSWORD]);
+    assert!(out.ends_with("OK\n"), "{out}");
+    assert!(
+        server.log().contains("attachment text not read"),
+        "the looping PDF is logged: {}",
+        server.log()
+    );
+}
+
 /// SEARCH matches substrings (RFC 3501/9051 §6.4.4) in every text key, short needles and
 /// LIKE/FTS special characters included; SENT* compare the Date header's own calendar date,
 /// BEFORE/ON/SINCE the internal date, which also stands in for a missing or invalid Date.

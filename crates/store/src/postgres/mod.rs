@@ -122,6 +122,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
     ),
+    (
+        21,
+        include_str!("../../migrations/postgres/0021_attachment_text.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

@@ -83,7 +83,15 @@ pub(crate) async fn insert_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (blob_hash) DO NOTHING",
     )
-    .await
+    .await?;
+    if text.pending {
+        // The indexer completes it (attachments): see `SearchText::pending`.
+        sqlx::query("UPDATE search_text SET stale = 1 WHERE blob_hash = $1")
+            .bind(blob.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Replaces the text of a blob (an older extraction); its messages find the new text at once.

@@ -150,6 +150,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         27,
         include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
     ),
+    (
+        32,
+        include_str!("../../migrations/sqlite/0032_attachment_text.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.

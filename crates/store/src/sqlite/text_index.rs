@@ -98,6 +98,13 @@ pub(crate) async fn insert_text(tx: &mut Tx, blob: &BlobId, text: &SearchText) -
     if inserted > 0 {
         index_messages(tx, blob).await?;
     }
+    if text.pending {
+        // The indexer completes it (attachments): see `SearchText::pending`.
+        sqlx::query("UPDATE search_text SET stale = 1 WHERE blob_hash = $1")
+            .bind(blob.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 
