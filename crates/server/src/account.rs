@@ -252,3 +252,41 @@ pub async fn sign_ins(config: Config, address: &str, limit: u32) -> anyhow::Resu
     }
     Ok(())
 }
+
+/// `hopthu account export ADDRESS --out FILE.zip`: the focal unit's export of a revoked mailbox
+/// (`Core::export_revoked_mailbox`), written to a new file that is fsynced; nothing is left
+/// behind when it is refused.
+pub async fn export(config: Config, address: &str, out: &std::path::Path) -> anyhow::Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .with_context(|| format!("create {}", out.display()))?;
+    let core = Core::open(config).await.context("open the store")?;
+    let result = core
+        .export_revoked_mailbox(&Actor::console(), address, &file)
+        .await;
+    core.close().await;
+    match result {
+        Ok(export) => {
+            file.sync_all()
+                .with_context(|| format!("write {}", out.display()))?;
+            println!(
+                "{}: {} thư mục, {} thư ({} byte) → {} / {} folders, {} messages",
+                export.address,
+                export.folders,
+                export.messages,
+                export.bytes,
+                out.display(),
+                export.folders,
+                export.messages
+            );
+            Ok(())
+        }
+        Err(e) => {
+            drop(file);
+            let _ = std::fs::remove_file(out);
+            Err(e.into())
+        }
+    }
+}

@@ -37,7 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
 }
 
-fn download(bytes: Body, content_type: &'static str, name: &str) -> Response {
+pub(crate) fn download(bytes: Body, content_type: &'static str, name: &str) -> Response {
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

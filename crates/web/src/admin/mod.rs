@@ -13,6 +13,7 @@
 
 mod audit;
 mod documents;
+mod export;
 mod import;
 mod incidents;
 mod report;
@@ -68,6 +69,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/audit", get(audit::audit))
         .route("/admin/report", get(report::report))
         .route("/admin/documents", get(documents::documents))
+        .route("/admin/export", post(export::export))
         .route(
             "/admin/incidents",
             get(incidents::list).post(incidents::file),
@@ -511,6 +513,15 @@ async fn unit_page(
                                         a href={ "/admin/changes/new?kind=update&person=" (url(&p.address)) } { (t.s("Cập nhật thông tin…", "Update details…")) }
                                     } @else {
                                         a href={ "/admin/changes/new?kind=reissue&person=" (url(&p.address)) } { (t.s("Cấp lại hộp thư…", "Re-issue…")) }
+                                        @if matches!(p.state, PersonState::Revoked) && c.actor.is_focal() {
+                                            form method="post" action="/admin/export" class="row" {
+                                                (c.csrf_input())
+                                                input type="hidden" name="address" value=(p.address);
+                                                button type="submit" class="export-mailbox" {
+                                                    (t.s("Xuất hộp thư (zip)", "Export mailbox (zip)"))
+                                                }
+                                            }
+                                        }
                                     }
                                 }
                             }
