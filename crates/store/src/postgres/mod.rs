@@ -49,6 +49,8 @@ mod rate;
 mod reorganise;
 #[path = "../sql/search.rs"]
 mod search;
+#[path = "../sql/spam.rs"]
+mod spam;
 #[path = "../sql/web.rs"]
 mod web;
 
@@ -121,6 +123,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         16,
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
+    ),
+    (
+        20,
+        include_str!("../../migrations/postgres/0020_bayes.sql"),
     ),
 ];
 
