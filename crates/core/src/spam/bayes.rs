@@ -12,9 +12,10 @@
 //! and `h` of `H` ham messages, `p = (s/S) / (s/S + h/H)`, pulled towards 0.5 by how little it
 //! was seen: `f = (STRENGTH·0.5 + n·p) / (STRENGTH + n)` with `n = s + h`. The tokens whose
 //! `f` is at least `MIN_STRENGTH` away from 0.5, the `MAX_CLUES` strongest, are combined by
-//! Fisher's method: `Hs = 1 − C⁻¹(−2 Σ ln f, 2k)`, `Hh = 1 − C⁻¹(−2 Σ ln (1−f), 2k)`
-//! (`C⁻¹` the chi-square survival function, `k` clues), and the probability is
-//! `(1 + Hs − Hh) / 2`: near 1 spam, near 0 ham, 0.5 undecided (also when no token is a clue).
+//! Fisher's method: spamminess `S = 1 − Q(−2 Σ ln (1−f), 2k)`, hamminess
+//! `H = 1 − Q(−2 Σ ln f, 2k)` (`Q` the chi-square survival function, `k` clues), and the
+//! probability is `(1 + S − H) / 2`: near 1 spam, near 0 ham, 0.5 undecided (also when no
+//! token is a clue).
 
 use std::collections::HashSet;
 
@@ -132,8 +133,9 @@ pub fn spam_probability(
     let k = clues.len();
     let ln_spam: f64 = clues.iter().map(|f| f.max(1e-200).ln()).sum();
     let ln_ham: f64 = clues.iter().map(|f| (1.0 - f).max(1e-200).ln()).sum();
-    let spam = 1.0 - chi2_survival(-2.0 * ln_spam, 2 * k);
-    let ham = 1.0 - chi2_survival(-2.0 * ln_ham, 2 * k);
+    // Many tokens near 1 make Σ ln(1−f) very negative: its survival is tiny, spamminess 1.
+    let spam = 1.0 - chi2_survival(-2.0 * ln_ham, 2 * k);
+    let ham = 1.0 - chi2_survival(-2.0 * ln_spam, 2 * k);
     ((1.0 + spam - ham) / 2.0).clamp(0.0, 1.0)
 }
 

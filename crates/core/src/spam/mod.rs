@@ -146,8 +146,9 @@ impl SpamVerdict {
     }
 }
 
+/// To hundredths; `+ 0.0` makes −0 (an empty sum) 0.
 fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    (x * 100.0).round() / 100.0 + 0.0
 }
 
 /// The header fields a sender may not write: ours alone say what the score is.
