@@ -3,7 +3,8 @@
 //! [`Core::note_filed`] is called by `mail.rs` after the move or copy committed; it only queues
 //! a [`LearnJob`]. One task per process ([`spawn_learner`]) reads the bodies, tokenises them on
 //! the blocking pool and learns each message in its own store transaction; a failure is logged
-//! and never reaches the user's move.
+//! and never reaches the user's move. A unit mailbox's folders, as its delegates see them
+//! (`Shared/<address>/…`), carry no special use, so filing there teaches nothing.
 
 use std::sync::{Arc, Weak};
 

@@ -28,6 +28,7 @@ fn a_dnsbl_answered_by_a_local_dns_server_files_into_junk_or_refuses() {
     ));
     let address = server.add_account("vanthu", "Văn Thư", "mat-khau-van-thu");
     let out = server.python("spam_mail.py", &["dnsbl", &address, "mat-khau-van-thu"]);
+    print!("{out}");
     assert!(out.ends_with("OK\n"), "{out}\n{}", server.log());
     let asked = dns.queries();
     for name in [
@@ -86,5 +87,6 @@ fn learning_moves_a_message_class() {
         "spam_mail.py",
         &["probe", &address, "mat-khau-van-thu", &before],
     );
+    print!("{out}");
     assert!(out.ends_with("OK\n"), "{out}\n{}", server.log());
 }

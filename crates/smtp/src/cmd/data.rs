@@ -9,8 +9,9 @@
 //! kept in the unit's Sent after delivery, `Core::record_unit_sending`); on the MX listener the
 //! SPF/DKIM/ARC/DMARC checks (`inbound.rs`: `Authentication-Results:`, DMARC `p=reject` →
 //! `550 5.7.1`); the virus scan (`Core::scan`: `554 5.7.0`, or with clamd down `451 4.7.0` /
-//! `X-Virus-Scan: unavailable`); then `Received:` is prepended and the message is handed to
-//! [`hopthu_core::Core::deliver`].
+//! `X-Virus-Scan: unavailable`); on the MX listener the spam score (`crate::spam`: `X-Spam-*`
+//! fields, `550 5.7.1` at the reject threshold); then `Received:` is prepended and the message
+//! is handed to [`hopthu_core::Core::deliver`].
 //!
 //! **Invariant**: `250` only after `deliver` returned `Ok` (blob fsynced, index committed).
 //! With a failure nothing is promised: the client keeps its copy and retries or bounces.
