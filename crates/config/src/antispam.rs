@@ -188,7 +188,10 @@ pub(crate) fn validate(raw: RawAntispam, problems: &mut Vec<String>) -> Antispam
     }
     let rspamd_url = raw.rspamd_url.and_then(|url| {
         let url = url.trim().trim_end_matches('/').to_string();
-        if url.strip_prefix("http://").is_some_and(|rest| !rest.is_empty()) {
+        if url
+            .strip_prefix("http://")
+            .is_some_and(|rest| !rest.is_empty())
+        {
             Some(url)
         } else {
             problems.push(format!(
@@ -244,7 +247,10 @@ mod tests {
             "[antispam]\nrspamd_url = \"https://x\"\n",
             "[antispam.weights]\ndnsbl = -1\n",
         ] {
-            assert!(Config::from_toml(bad, "t", Path::new("/x")).is_err(), "{bad}");
+            assert!(
+                Config::from_toml(bad, "t", Path::new("/x")).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -270,10 +270,12 @@ fn dkim_outcome(dkim: &[DkimOutput]) -> DkimOutcome {
         DkimOutcome::None
     } else if results.iter().any(|r| **r == DkimResult::Pass) {
         DkimOutcome::Other
-    } else if results
-        .iter()
-        .all(|r| matches!(r, DkimResult::Fail(_) | DkimResult::PermError(_) | DkimResult::Neutral(_)))
-    {
+    } else if results.iter().all(|r| {
+        matches!(
+            r,
+            DkimResult::Fail(_) | DkimResult::PermError(_) | DkimResult::Neutral(_)
+        )
+    }) {
         DkimOutcome::Fail
     } else {
         DkimOutcome::Other

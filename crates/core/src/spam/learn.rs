@@ -108,7 +108,13 @@ pub(crate) fn spawn_learner(core: &Arc<Core>, mut jobs: UnboundedReceiver<LearnJ
             let (domain, class, count) = (job.domain.clone(), job.class, job.uids.len());
             match core.learn(job).await {
                 Ok(learnt) => {
-                    tracing::info!(domain, ?class, messages = count, learnt, "spam filter trained")
+                    tracing::info!(
+                        domain,
+                        ?class,
+                        messages = count,
+                        learnt,
+                        "spam filter trained"
+                    )
                 }
                 Err(e) => {
                     tracing::warn!(domain, ?class, error = %e.message, "spam filter not trained")

@@ -349,22 +349,23 @@ impl Core {
         let content = std::sync::Arc::new(input.content.to_vec());
         let weights = *w;
         let want_tokens = cfg.bayes;
-        let parsed = tokio::task::spawn_blocking(move || {
-            match mail_parser::MessageParser::default().parse(content.as_slice()) {
-                Some(message) => {
-                    let rules = rules::content_rules(&message, &weights);
-                    let tokens = if want_tokens {
-                        bayes::tokens(&message)
-                    } else {
-                        Vec::new()
-                    };
-                    (rules, tokens)
+        let parsed =
+            tokio::task::spawn_blocking(move || {
+                match mail_parser::MessageParser::default().parse(content.as_slice()) {
+                    Some(message) => {
+                        let rules = rules::content_rules(&message, &weights);
+                        let tokens = if want_tokens {
+                            bayes::tokens(&message)
+                        } else {
+                            Vec::new()
+                        };
+                        (rules, tokens)
+                    }
+                    None => (Vec::new(), Vec::new()),
                 }
-                None => (Vec::new(), Vec::new()),
-            }
-        })
-        .await
-        .unwrap_or_default();
+            })
+            .await
+            .unwrap_or_default();
         tests.extend(parsed.0);
         if cfg.bayes
             && !parsed.1.is_empty()
@@ -397,7 +398,8 @@ impl Core {
             }
         }
         if let Some(url) = &cfg.rspamd_url {
-            let recipients: Vec<String> = input.recipients.iter().map(ToString::to_string).collect();
+            let recipients: Vec<String> =
+                input.recipients.iter().map(ToString::to_string).collect();
             let mail_from = input.mail_from.map(ToString::to_string).unwrap_or_default();
             let request = rspamd::Request {
                 ip: input.peer,
@@ -436,7 +438,9 @@ X-Spam-Score: 99\nX-Spam-Scorer: kept\r\n\r\nX-Spam-Flag: YES in the body\r\n";
 
     #[test]
     fn the_flag_is_read_from_the_header() {
-        assert!(flagged_as_spam(b"Received: x\r\nX-Spam-Flag: YES\r\n\r\nbody"));
+        assert!(flagged_as_spam(
+            b"Received: x\r\nX-Spam-Flag: YES\r\n\r\nbody"
+        ));
         assert!(flagged_as_spam(b"x-spam-flag:yes\r\n\r\n"));
         assert!(!flagged_as_spam(b"X-Spam-Flag: NO\r\n\r\n"));
         assert!(!flagged_as_spam(b"Subject: x\r\n\r\nX-Spam-Flag: YES\r\n"));
@@ -452,7 +456,10 @@ X-Spam-Score: 99\nX-Spam-Scorer: kept\r\n\r\nX-Spam-Flag: YES in the body\r\n";
             dnsbl_name(Ipv4Addr::new(192, 0, 2, 99), "bl.x"),
             "99.2.0.192.bl.x."
         );
-        assert_eq!(dnsbl_test("zen.spam-list.example"), "DNSBL_ZEN_SPAM_LIST_EXAMPLE");
+        assert_eq!(
+            dnsbl_test("zen.spam-list.example"),
+            "DNSBL_ZEN_SPAM_LIST_EXAMPLE"
+        );
     }
 
     #[test]

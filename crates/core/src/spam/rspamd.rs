@@ -188,7 +188,10 @@ mod tests {
         for header in ["IP: 192.0.2.7", "From: a@sender.example", "Rcpt: b@x.vn"] {
             assert!(seen.contains(header), "{header}: {seen}");
         }
-        assert!(seen.ends_with("\r\n\r\nSubject: hi\r\n\r\nbody\r\n"), "{seen}");
+        assert!(
+            seen.ends_with("\r\n\r\nSubject: hi\r\n\r\nbody\r\n"),
+            "{seen}"
+        );
         // Chunked answers too.
         let (url, _) = daemon(
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\

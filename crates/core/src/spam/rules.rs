@@ -168,7 +168,10 @@ mod tests {
 
     #[test]
     fn phrases_are_whole_folded_words() {
-        assert_eq!(phrases_in("Chúc mừng, bạn đã TRÚNG-THƯỞNG!"), ["trung thuong"]);
+        assert_eq!(
+            phrases_in("Chúc mừng, bạn đã TRÚNG-THƯỞNG!"),
+            ["trung thuong"]
+        );
         assert_eq!(phrases_in("Lãi suất 0% trong 12 tháng"), ["lai suat 0%"]);
         // Inside other words: nothing.
         assert!(phrases_in("antiviagra clicking here").is_empty());

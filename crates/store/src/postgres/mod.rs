@@ -124,10 +124,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
     ),
-    (
-        20,
-        include_str!("../../migrations/postgres/0020_bayes.sql"),
-    ),
+    (20, include_str!("../../migrations/postgres/0020_bayes.sql")),
 ];
 
 pub(crate) struct PgMeta {

@@ -152,10 +152,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         27,
         include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
     ),
-    (
-        31,
-        include_str!("../../migrations/sqlite/0031_bayes.sql"),
-    ),
+    (31, include_str!("../../migrations/sqlite/0031_bayes.sql")),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.
