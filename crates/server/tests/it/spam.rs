@@ -45,6 +45,66 @@ fn a_dnsbl_answered_by_a_local_dns_server_files_into_junk_or_refuses() {
     assert!(log.contains("message refused as spam"), "{log}");
 }
 
+/// `[antispam] rspamd_url`: a daemon answering `/checkv2` once with a score of 2.5 (then gone,
+/// so the next look-up is refused): the first message carries `RSPAMD`, the second is
+/// accepted all the same, scored without it.
+#[test]
+fn rspamd_adds_its_score_and_its_failure_loses_no_mail() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let daemon = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        // The head, then as many bytes as it announces.
+        loop {
+            let n = socket.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(split) = text.find("\r\n\r\n") {
+                let length: usize = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if got.len() >= split + 4 + length {
+                    break;
+                }
+            }
+            assert!(n > 0, "rspamd request cut short");
+        }
+        socket
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"score\": 2.5}")
+            .unwrap();
+        drop(socket);
+        drop(listener);
+        String::from_utf8_lossy(&got).to_string()
+    });
+    let server = TestServer::start_with(&format!("[antispam]\nrspamd_url = \"{url}\"\n"));
+    let address = server.add_account("vanthu", "Văn Thư", "mat-khau-van-thu");
+    let out = server.python("spam_mail.py", &["rspamd", &address, "mat-khau-van-thu"]);
+    print!("{out}");
+    let request = daemon.join().unwrap();
+    assert!(
+        request.starts_with("POST /checkv2 HTTP/1.1\r\n"),
+        "{request}"
+    );
+    assert!(request.contains("IP: 127.0.0.1\r\n"), "{request}");
+    assert!(
+        request.contains(&format!("Rcpt: {address}\r\n")),
+        "{request}"
+    );
+    assert!(
+        server.log().contains("rspamd gave no score"),
+        "{}",
+        server.log()
+    );
+}
+
 /// The number of times the learner reported a job done.
 fn trained(server: &TestServer) -> usize {
     server.log().matches("spam filter trained").count()

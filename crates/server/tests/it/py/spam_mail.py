@@ -9,6 +9,9 @@
   spam_mail.py train ADDRESS PASSWORD
       Ham APPENDed to Junk then moved to INBOX, spam delivered by the MX then moved into Junk
       (IMAP MOVE), one message moved out and back in; prints the score of a probe sent before.
+  spam_mail.py rspamd ADDRESS PASSWORD
+      rspamd's score is added (RSPAMD); with rspamd gone the next message is still accepted,
+      scored without it.
   spam_mail.py probe ADDRESS PASSWORD BEFORE
       A new message like the spam lands in Junk with a higher score and BAYES_SPAM.
 """
@@ -223,5 +226,24 @@ def probe(address, password, before):
     print("OK")
 
 
+def rspamd(address, password):
+    code, text = mx_send(address, message("Thư một", "Nội dung."))
+    check(code == 250, f"with rspamd: {code} {text}")
+    imap = imaps(address, password)
+    inbox = wait_folder(imap, "INBOX", 1)
+    status = " ".join(header_values(inbox[0], "X-Spam-Status"))
+    check("RSPAMD" in status and score_of(inbox[0]) >= 2.5, f"rspamd's score: {status}")
+    print(f"with rspamd: {status}", flush=True)
+    code, text = mx_send(address, message("Thư hai", "Nội dung."))
+    check(code == 250, f"rspamd gone: {code} {text}")
+    inbox = wait_folder(imap, "INBOX", 2)
+    check(len(inbox) == 2, f"both in INBOX: {len(inbox)}")
+    status = " ".join(header_values(inbox[1], "X-Spam-Status"))
+    check("RSPAMD" not in status and score_of(inbox[1]) < 2.5, f"without rspamd: {status}")
+    print(f"without rspamd: {status}", flush=True)
+    imap.logout()
+    print("OK")
+
+
 if __name__ == "__main__":
-    {"dnsbl": dnsbl, "train": train, "probe": probe}[sys.argv[1]](*sys.argv[2:])
+    {"dnsbl": dnsbl, "train": train, "probe": probe, "rspamd": rspamd}[sys.argv[1]](*sys.argv[2:])
