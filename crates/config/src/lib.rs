@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use hopthu_model::naming::NamingConfig;
 use serde::Deserialize;
 
+mod antispam;
 mod auth;
 mod blobs;
 mod directory;
@@ -21,6 +22,7 @@ mod report;
 pub mod store;
 mod transport;
 mod web;
+pub use antispam::{Antispam, RawAntispam, RawWeights, Weights};
 pub use auth::{Auth, RawAuth};
 pub use blobs::{Blobs, DEFAULT_REGION, RawBlobs, S3, parse as parse_blobs};
 pub use directory::{Directory, RawDirectory};
@@ -79,6 +81,8 @@ pub struct RawConfig {
     pub inbound: RawInbound,
     /// Virus scanning through clamd.
     pub antivirus: RawAntivirus,
+    /// The spam score of inbound mail: blocklists, rules, Bayes, rspamd.
+    pub antispam: RawAntispam,
     /// Mailbox lifecycle: retention, the inactivity sweep, initial passwords, notices.
     pub lifecycle: RawLifecycle,
     /// The web listeners: trusted reverse proxies.
@@ -206,6 +210,7 @@ pub struct Config {
     pub dkim: Dkim,
     pub inbound: Inbound,
     pub antivirus: Antivirus,
+    pub antispam: Antispam,
     pub lifecycle: Lifecycle,
     pub web: Web,
     pub store: store::Store,
@@ -458,6 +463,7 @@ impl RawConfig {
             transport.outbound.smarthost_ca_file.take().map(resolve);
         transport.dkim.key_dir = transport.dkim.key_dir.take().map(resolve);
 
+        let antispam = antispam::validate(self.antispam, &mut problems);
         let lifecycle = lifecycle::validate(self.lifecycle, &mut problems);
         let web = web::validate(self.web, &mut problems);
         let store = store::validate(self.store, &mut problems);
@@ -489,6 +495,7 @@ impl RawConfig {
             dkim: transport.dkim,
             inbound: transport.inbound,
             antivirus: transport.antivirus,
+            antispam,
             lifecycle,
             web,
             store,

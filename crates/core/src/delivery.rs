@@ -92,6 +92,7 @@ impl Core {
                 .mailbox_by_name(account.id, "INBOX")
                 .await?
                 .ok_or_else(|| Error::not_found(format!("{rcpt}: no INBOX")))?;
+            let inbox = self.spam_folder_or(account.id, &raw, inbox).await?;
             if !targets.iter().any(|(_, m)| *m == inbox.id) {
                 targets.push((account.id, inbox.id));
                 report.local.push(rcpt.clone());

@@ -44,6 +44,7 @@ mod quota;
 pub mod report;
 mod search;
 pub mod shared;
+pub mod spam;
 pub mod submission;
 pub mod submit;
 pub mod unit_mailbox;
@@ -121,6 +122,8 @@ pub struct Core {
     node_id: String,
     /// Changes to tell the other nodes of (`node.rs`, PostgreSQL only).
     announce: Option<tokio::sync::mpsc::UnboundedSender<MailEvent>>,
+    /// Messages filed into or out of Junk, for the spam classifier's learner (`spam/learn.rs`).
+    learn_jobs: tokio::sync::mpsc::UnboundedSender<spam::LearnJob>,
 }
 
 /// Exclusive hold on an account's maildrop for one POP3 session; released on drop.
@@ -172,6 +175,7 @@ impl Core {
         let shared = store.backend() == "postgres";
         let (events, _) = broadcast::channel(4096);
         let password_checks = password_check::PasswordChecks::new(&config.auth);
+        let (learn_jobs, to_learn) = tokio::sync::mpsc::unbounded_channel();
         let core = Arc::new(Core {
             password_checks,
             config: Arc::new(config),
@@ -188,11 +192,13 @@ impl Core {
             dkim: std::sync::OnceLock::new(),
             node_id,
             announce: shared.then_some(announce),
+            learn_jobs,
         });
         if shared {
             node::start_exchange(&core, outgoing).await?;
         }
         search::spawn_indexer(&core);
+        spam::spawn_learner(&core, to_learn);
         Ok(core)
     }
 

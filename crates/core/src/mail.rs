@@ -452,6 +452,8 @@ impl Core {
             let added: Vec<Uid> = pairs.iter().map(|p| p.1).collect();
             self.audit_shared(who, &target_mailbox, target_access, "append", &added, None)
                 .await;
+            // Into or out of Junk: the spam classifier learns (after the commit, never failing).
+            self.note_filed(who, &source_mailbox, &target_mailbox, added);
         }
         Ok((target_mailbox.uidvalidity, pairs))
     }
@@ -507,6 +509,8 @@ impl Core {
             let added: Vec<Uid> = pairs.iter().map(|p| p.1).collect();
             self.audit_shared(who, &target_mailbox, target_access, "append", &added, None)
                 .await;
+            // Into or out of Junk: the spam classifier learns (after the commit, never failing).
+            self.note_filed(who, &source_mailbox, &target_mailbox, added);
         }
         Ok(MoveOutcome {
             uidvalidity: target_mailbox.uidvalidity,

@@ -22,6 +22,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use hopthu_core::dns::Dns;
+use hopthu_core::spam::{AuthOutcome, DkimOutcome, SpfOutcome};
 use hopthu_model::EmailAddress;
 use mail_auth::dmarc::Policy;
 use mail_auth::dmarc::verify::DmarcParameters;
@@ -47,6 +48,8 @@ pub(crate) struct Verdict {
     /// SPF passed for the MAIL FROM identity (a non-null reverse-path): only then may a
     /// success notice go to it (RFC 3461, no backscatter).
     pub spf_pass: bool,
+    /// The outcome as the spam score reads it (`hopthu_core::spam`).
+    pub auth: AuthOutcome,
 }
 
 /// What the session knows about the transaction.
@@ -146,6 +149,14 @@ pub(crate) async fn check(
     let mut results = AuthenticationResults::new(hostname);
     let mut refuse = None;
     let mut undecided = spf.result() == SpfResult::TempError;
+    let mut outcome = AuthOutcome {
+        spf: match spf.result() {
+            SpfResult::Fail => SpfOutcome::Fail,
+            SpfResult::SoftFail => SpfOutcome::SoftFail,
+            _ => SpfOutcome::Other,
+        },
+        ..AuthOutcome::default()
+    };
     match &message {
         Some(message) => {
             let dkim = dkim.unwrap_or_else(|_| {
@@ -186,6 +197,8 @@ pub(crate) async fn check(
                 .with_arc_result(&arc, peer.ip)
                 .with_dmarc_result(&dmarc);
             let dmarc_result = dmarc.result();
+            outcome.dkim = dkim_outcome(&dkim);
+            outcome.dmarc_fail = matches!(dmarc_result, DmarcResult::Fail(_));
             undecided = dmarc_result != DmarcResult::Pass
                 && (undecided
                     || matches!(dmarc_result, DmarcResult::TempError(_))
@@ -241,6 +254,31 @@ pub(crate) async fn check(
         header,
         refuse,
         spf_pass,
+        auth: outcome,
+    }
+}
+
+/// DKIM for the spam score: no signature, signatures none of which verifies (a temperror is
+/// not a failure), or anything else.
+fn dkim_outcome(dkim: &[DkimOutput]) -> DkimOutcome {
+    let results: Vec<&DkimResult> = dkim
+        .iter()
+        .map(|d| d.result())
+        .filter(|r| **r != DkimResult::None)
+        .collect();
+    if results.is_empty() {
+        DkimOutcome::None
+    } else if results.iter().any(|r| **r == DkimResult::Pass) {
+        DkimOutcome::Other
+    } else if results.iter().all(|r| {
+        matches!(
+            r,
+            DkimResult::Fail(_) | DkimResult::PermError(_) | DkimResult::Neutral(_)
+        )
+    }) {
+        DkimOutcome::Fail
+    } else {
+        DkimOutcome::Other
     }
 }
 

@@ -20,6 +20,7 @@ mod fuzz_tests;
 mod inbound;
 mod reply;
 mod session;
+mod spam;
 mod stream;
 mod wire;
 

@@ -164,6 +164,14 @@
 //!     then referenced, so the collector keeps it) and the resolution commit with the password
 //!     and the audit rows, or nothing does (`Conflict` when the incident is not such an open
 //!     one). (`a_compromise_is_resolved_with_its_confirmation`)
+//! 28. **A message is learnt once per domain.** [`crate::SpamStore::bayes_learn`] counts a
+//!     message (keyed by the caller, the SHA-256 of its body) in one class of its domain's
+//!     classifier: the totals, each of its tokens and the record of what it was learnt as are
+//!     written in one transaction, serialised per domain (the totals row is written first, so
+//!     on PostgreSQL its row lock orders concurrent learners). Learning it again as the same
+//!     class writes nothing; as the other class moves it (counts taken away never go below
+//!     zero). [`crate::SpamStore::bayes_counts`] reads the totals and the counts of the tokens
+//!     asked about. (`a_message_is_learnt_once_and_moves_between_classes`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

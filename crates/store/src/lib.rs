@@ -49,6 +49,7 @@ mod postgres;
 mod queue;
 mod rate;
 mod search;
+mod spam;
 #[allow(
     clippy::duplicate_mod,
     reason = "one SQL source, compiled once per back-end"
@@ -80,6 +81,7 @@ pub use mail::MailStore;
 pub use queue::*;
 pub use rate::{RateAsk, RateCount, RateEvent, RateKind, RateStore};
 pub use search::{SearchField, SearchStore, SearchText};
+pub use spam::{BayesCounts, Learned, SpamClass, SpamStore};
 pub use types::*;
 pub use web::{WebSessionRecord, WebSettingsRecord, WebStore};
 
@@ -236,6 +238,7 @@ pub trait Metadata:
     + QueueStore
     + SearchStore
     + RateStore
+    + SpamStore
     + NodeStore
 {
 }
@@ -252,6 +255,7 @@ impl<T> Metadata for T where
         + QueueStore
         + SearchStore
         + RateStore
+        + SpamStore
         + NodeStore
 {
 }

@@ -26,6 +26,7 @@ mod report;
 mod s3;
 mod server;
 mod smtp;
+mod spam;
 mod store_copy;
 mod submit;
 mod tidy;

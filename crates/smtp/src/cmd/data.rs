@@ -9,8 +9,9 @@
 //! kept in the unit's Sent after delivery, `Core::record_unit_sending`); on the MX listener the
 //! SPF/DKIM/ARC/DMARC checks (`inbound.rs`: `Authentication-Results:`, DMARC `p=reject` →
 //! `550 5.7.1`); the virus scan (`Core::scan`: `554 5.7.0`, or with clamd down `451 4.7.0` /
-//! `X-Virus-Scan: unavailable`); then `Received:` is prepended and the message is handed to
-//! [`hopthu_core::Core::deliver`].
+//! `X-Virus-Scan: unavailable`); on the MX listener the spam score (`crate::spam`: `X-Spam-*`
+//! fields, `550 5.7.1` at the reject threshold); then `Received:` is prepended and the message
+//! is handed to [`hopthu_core::Core::deliver`].
 //!
 //! **Invariant**: `250` only after `deliver` returned `Ok` (blob fsynced, index committed).
 //! With a failure nothing is promised: the client keeps its copy and retries or bounces.
@@ -327,6 +328,9 @@ pub(crate) async fn finish(
         }
         _ => content,
     };
+    // Spam: the DNS blocklists are asked while the inbound checks run.
+    let dnsbl = crate::spam::start_dnsbl(session);
+    let mut auth_outcome = None;
     // MX: SPF, DKIM, ARC, DMARC → Authentication-Results (RFC 8601), DMARC p=reject refused.
     let mut auth_results = String::new();
     let mut spf_pass = false;
@@ -362,10 +366,13 @@ pub(crate) async fn finish(
             }
             auth_results = verdict.header;
             spf_pass = verdict.spf_pass;
+            auth_outcome = Some(verdict.auth);
             content
         }
         _ => content,
     };
+    // Only our own X-Spam-* fields are believed, on every listener.
+    let content = hopthu_core::spam::strip_spam_headers(content);
     // ClamAV (`[antivirus] clamd`), on MX and submission alike.
     let mut scan_header = "";
     match session.core.scan(&content).await {
@@ -394,6 +401,17 @@ pub(crate) async fn finish(
             }
         }
     }
+    // Spam (`[antispam]`, MX only): X-Spam-Score/Status/Flag, or 550 5.7.1 and nothing kept.
+    let mut spam_header = String::new();
+    if crate::spam::applies(session) {
+        match crate::spam::score(session, &transaction, auth_outcome, dnsbl, &content).await {
+            Ok(header) => spam_header = header,
+            Err(reply) => {
+                session.reply(reply);
+                return;
+            }
+        }
+    }
     session.messages += 1;
     let id = format!(
         "{}.{}",
@@ -403,6 +421,7 @@ pub(crate) async fn finish(
     let mut raw = received_header(session, &transaction, &id).into_bytes();
     raw.extend_from_slice(auth_results.as_bytes());
     raw.extend_from_slice(scan_header.as_bytes());
+    raw.extend_from_slice(spam_header.as_bytes());
     raw.extend_from_slice(&content);
     drop(content);
     if raw.len() > limit {

@@ -49,6 +49,8 @@ mod rate;
 mod reorganise;
 #[path = "../sql/search.rs"]
 mod search;
+#[path = "../sql/spam.rs"]
+mod spam;
 #[path = "../sql/web.rs"]
 mod web;
 
@@ -122,6 +124,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
     ),
+    (20, include_str!("../../migrations/postgres/0020_bayes.sql")),
     (
         21,
         include_str!("../../migrations/postgres/0021_attachment_text.sql"),

@@ -48,6 +48,8 @@ mod rate;
 mod reorganise;
 #[path = "../sql/search.rs"]
 mod search;
+#[path = "../sql/spam.rs"]
+mod spam;
 #[path = "../sql/web.rs"]
 mod web;
 
@@ -150,6 +152,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         27,
         include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
     ),
+    (31, include_str!("../../migrations/sqlite/0031_bayes.sql")),
     (
         32,
         include_str!("../../migrations/sqlite/0032_attachment_text.sql"),
