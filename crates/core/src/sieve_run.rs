@@ -9,8 +9,9 @@
 //! (without `:create`), and a redirect the policy refuses.
 //!
 //! Extensions the delivery does not carry out (reject/ereject, editheader and the other
-//! message-changing ones, duplicate, enotify) are disabled in the runtime: a script that
-//! requires them fails at run time, and so keeps.
+//! message-changing ones, duplicate, enotify, extlists) are refused when a script is stored
+//! (`sieve.rs` `UNSUPPORTED_EXTENSIONS`) and disabled in the runtime: a script that requires
+//! them anyway fails at run time, and so keeps.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -144,6 +144,18 @@ fn scripts_file_flag_discard_and_keep_one_blob() {
         "the compiler's message: {}",
         text(&out)
     );
+    // So is one requiring an extension delivery does not carry out.
+    let reject = write_file(
+        &server,
+        "reject.sieve",
+        b"require \"reject\";\nreject \"no\";\n",
+    );
+    let out = server.cli(
+        &["sieve", "put", &user, "tuchoi", reject.to_str().unwrap()],
+        "",
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("not supported"), "{}", text(&out));
     let list = server.cli(&["sieve", "list", &user], "");
     assert!(
         !String::from_utf8_lossy(&list.stdout).contains("broken"),
@@ -347,6 +359,24 @@ if header :contains "Subject" "quảng cáo" {
     let spam = message(&user, &other, "Giu lai", "X-Spam-Flag: YES\n", "x");
     submit(&server, &user, &[&other], &spam);
     assert!(subjects(&folder(&server, &other, "INBOX").unwrap()).contains(&"Giu lai".to_string()));
+
+    // A script that fails at run time keeps the message (here: a missing included script,
+    // before a discard it never reaches).
+    put_script(
+        &server,
+        &other,
+        "hong",
+        "require \"include\";\ninclude :personal \"khong-co\";\ndiscard;\n",
+    );
+    send(
+        &server,
+        "a@example.org",
+        &[&other],
+        &message("a@example.org", &other, "Van giu", "", "x"),
+    );
+    assert!(subjects(&folder(&server, &other, "INBOX").unwrap()).contains(&"Van giu".to_string()));
+    assert!(server.log().contains("sieve script failed"), "logged");
+    put_script(&server, &other, "giu", "keep;\n");
 
     // list / show / activate --none / delete through the CLI.
     let list = text(&server.cli(&["sieve", "list", &other], ""));
