@@ -487,7 +487,9 @@ fn vacation_replies_once_per_sender_and_never_to_lists_or_robots() {
     );
     let queue = text(&server.cli(&["queue", "list"], ""));
     assert!(
-        queue.lines().any(|l| l.contains("ban@example.org")),
+        queue
+            .lines()
+            .any(|l| l.contains("ban@example.org") && l.contains("\t<>\t")),
         "{queue}"
     );
 }
@@ -573,6 +575,7 @@ fn redirect_local_and_outside_by_policy_with_srs() {
         .trim_matches(['<', '>'])
         .to_string();
     assert!(srs.ends_with(&format!("=example.org=a@{DOMAIN}")), "{srs}");
+    assert!(line.contains("rieng@gmail.example"), "{line}");
     // A bounce to the SRS address is accepted and goes on to a@example.org.
     send(
         &server,
