@@ -34,8 +34,7 @@ pub mod rules;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 
-use hopthu_model::{AccountId, EmailAddress};
-use hopthu_store::{MailboxRecord, SpecialUse};
+use hopthu_model::EmailAddress;
 
 use crate::Core;
 
@@ -240,27 +239,6 @@ fn dnsbl_test(zone: &str) -> String {
 }
 
 impl Core {
-    /// Where local delivery files a message for `account` whose usual folder is `inbox`: the
-    /// account's Junk (special-use `\Junk`) when the message carries `X-Spam-Flag: YES`
-    /// ([`flagged_as_spam`]) and the account has one, else `inbox`.
-    pub(crate) async fn spam_folder_or(
-        &self,
-        account: AccountId,
-        raw: &[u8],
-        inbox: MailboxRecord,
-    ) -> crate::Result<MailboxRecord> {
-        if !flagged_as_spam(raw) {
-            return Ok(inbox);
-        }
-        Ok(self
-            .store
-            .mailboxes(account)
-            .await?
-            .into_iter()
-            .find(|m| m.special_use == Some(SpecialUse::Junk))
-            .unwrap_or(inbox))
-    }
-
     /// The `[antispam] dnsbl` zones that list `ip` (see the module's description): all asked
     /// at once, within `[dns] message_budget`; whatever is not answered by then lists nothing.
     pub async fn dnsbl_listings(&self, ip: IpAddr) -> Vec<String> {

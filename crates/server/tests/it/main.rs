@@ -25,6 +25,7 @@ mod reorganise;
 mod report;
 mod s3;
 mod server;
+mod sieve;
 mod smtp;
 mod spam;
 mod store_copy;

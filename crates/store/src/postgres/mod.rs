@@ -49,6 +49,8 @@ mod rate;
 mod reorganise;
 #[path = "../sql/search.rs"]
 mod search;
+#[path = "../sql/sieve.rs"]
+mod sieve;
 #[path = "../sql/spam.rs"]
 mod spam;
 #[path = "../sql/web.rs"]
@@ -124,6 +126,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
     ),
+    (17, include_str!("../../migrations/postgres/0017_sieve.sql")),
     (20, include_str!("../../migrations/postgres/0020_bayes.sql")),
     (
         21,

@@ -48,6 +48,8 @@ mod rate;
 mod reorganise;
 #[path = "../sql/search.rs"]
 mod search;
+#[path = "../sql/sieve.rs"]
+mod sieve;
 #[path = "../sql/spam.rs"]
 mod spam;
 #[path = "../sql/web.rs"]
@@ -152,6 +154,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         27,
         include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
     ),
+    (28, include_str!("../../migrations/sqlite/0028_sieve.sql")),
     (31, include_str!("../../migrations/sqlite/0031_bayes.sql")),
     (
         32,
