@@ -164,6 +164,16 @@
 //!     then referenced, so the collector keeps it) and the resolution commit with the password
 //!     and the audit rows, or nothing does (`Conflict` when the incident is not such an open
 //!     one). (`a_compromise_is_resolved_with_its_confirmation`)
+//! 26. **A group follows the directory.** [`crate::MailGroupStore::create_group`] writes the
+//!     group, its hand-made members, its named senders and its audit rows in one transaction
+//!     (an address already a group's is a `Conflict`, nothing written);
+//!     [`crate::MailGroupStore::delete_group`] removes them with its audit rows, or writes
+//!     nothing when there was no such group. Members are not copied from the directory:
+//!     [`crate::MailGroupStore::directory_members`] reads them when asked — the active people
+//!     with an active mailbox of the units given, or the heads of those units (of every unit not
+//!     dissolved when none is given) — so a person who joins, leaves or is revoked is in or out
+//!     of every group at once.
+//!     (`groups_are_stored_resolved_from_the_directory_and_deleted`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -40,6 +40,7 @@ mod incidents;
 mod ledger;
 mod lifecycle;
 mod mail;
+mod mail_groups;
 // `postgres` and `sqlite` each compile the shared SQL of `src/sql/` (`#[path]`), on purpose.
 #[allow(
     clippy::duplicate_mod,
@@ -77,6 +78,7 @@ pub use ledger::{
 };
 pub use lifecycle::*;
 pub use mail::MailStore;
+pub use mail_groups::{GroupRecord, GroupSenders, MailGroupStore, NewGroup};
 pub use queue::*;
 pub use rate::{RateAsk, RateCount, RateEvent, RateKind, RateStore};
 pub use search::{SearchField, SearchStore, SearchText};
@@ -233,6 +235,7 @@ pub trait Metadata:
     + IncidentStore
     + DelegationStore
     + DocumentStore
+    + MailGroupStore
     + QueueStore
     + SearchStore
     + RateStore
@@ -249,6 +252,7 @@ impl<T> Metadata for T where
         + IncidentStore
         + DelegationStore
         + DocumentStore
+        + MailGroupStore
         + QueueStore
         + SearchStore
         + RateStore

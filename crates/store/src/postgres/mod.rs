@@ -31,6 +31,8 @@ mod directory;
 mod documents;
 #[path = "../sql/group.rs"]
 mod group;
+#[path = "../sql/mail_groups.rs"]
+mod mail_groups;
 #[path = "../sql/incidents.rs"]
 mod incidents;
 #[path = "../sql/ledger.rs"]
@@ -121,6 +123,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         16,
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
+    ),
+    (
+        18,
+        include_str!("../../migrations/postgres/0018_mail_groups.sql"),
     ),
 ];
 

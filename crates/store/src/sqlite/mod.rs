@@ -30,6 +30,8 @@ mod directory;
 mod documents;
 #[path = "../sql/group.rs"]
 mod group;
+#[path = "../sql/mail_groups.rs"]
+mod mail_groups;
 #[path = "../sql/incidents.rs"]
 mod incidents;
 #[path = "../sql/ledger.rs"]
@@ -149,6 +151,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         27,
         include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
+    ),
+    (
+        29,
+        include_str!("../../migrations/sqlite/0029_mail_groups.sql"),
     ),
 ];
 
