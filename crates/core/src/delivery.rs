@@ -36,6 +36,19 @@ pub enum RecipientVerdict {
     Full,
     /// Another domain: relayed for authenticated senders only.
     Remote,
+    /// Our domain, a group that does not take mail from this sender (550 5.7.1, with why).
+    Refused(crate::GroupRefusal),
+}
+
+/// The envelope's recipients resolved for a delivery ([`Core::delivery_targets`]).
+#[derive(Debug, Default)]
+struct DeliveryTargets {
+    /// (account, INBOX) of every local mailbox, each once.
+    local: Vec<(hopthu_model::AccountId, MailboxId)>,
+    /// The local recipients that reached at least one mailbox not reached before.
+    reached: Vec<EmailAddress>,
+    /// The other domains' recipients, each once.
+    queued: Vec<EmailAddress>,
 }
 
 /// Where a delivered message went.
@@ -51,20 +64,95 @@ impl Core {
         address.is_in_domain(&self.config.domain)
     }
 
-    /// Decides a recipient at RCPT time.
-    pub async fn check_recipient(&self, rcpt: &EmailAddress) -> Result<RecipientVerdict> {
+    /// Decides a recipient at RCPT time; `sender` matters only for a group, whose senders
+    /// may be restricted ([`Core::group_sender_refusal`]).
+    pub async fn check_recipient(
+        &self,
+        rcpt: &EmailAddress,
+        sender: crate::SenderContext<'_>,
+    ) -> Result<RecipientVerdict> {
         if !self.is_local_domain(rcpt) {
             return Ok(RecipientVerdict::Remote);
         }
         Ok(
             // An alias (soittt@ → sotttt@) answers like its target.
             match self.resolve_local(rcpt).await? {
-                None => RecipientVerdict::UnknownLocal,
+                None => match self.group_at(rcpt).await? {
+                    Some(group) => self.check_group_recipient(&group, sender).await?,
+                    None => RecipientVerdict::UnknownLocal,
+                },
                 Some(a) if a.state != AccountState::Active => RecipientVerdict::Disabled,
                 Some(a) if self.is_full(a.id).await? => RecipientVerdict::Full,
                 Some(_) => RecipientVerdict::Local,
             },
         )
+    }
+
+    /// A group answers `Local` when it takes mail from `sender` and has a member now.
+    async fn check_group_recipient(
+        &self,
+        group: &hopthu_store::GroupRecord,
+        sender: crate::SenderContext<'_>,
+    ) -> Result<RecipientVerdict> {
+        if let Some(refusal) = self.group_sender_refusal(group, sender).await? {
+            return Ok(RecipientVerdict::Refused(refusal));
+        }
+        if self.group_member_accounts(group).await?.is_empty() {
+            let g = &group.address;
+            return Ok(RecipientVerdict::Refused(crate::GroupRefusal {
+                text: format!("<{g}>: nhóm thư chưa có thành viên / the group has no member"),
+                ascii: format!("<{g}>: nhom thu chua co thanh vien / the group has no member"),
+            }));
+        }
+        Ok(RecipientVerdict::Local)
+    }
+
+    /// The envelope's recipients as delivery targets: each local recipient's INBOX (an alias
+    /// resolved, a group expanded into its members' as the directory makes them now), each
+    /// mailbox once however many recipients reach it; the other domains' recipients for the
+    /// queue. A local recipient that is no active mailbox or group is an error.
+    async fn delivery_targets(&self, recipients: &[EmailAddress]) -> Result<DeliveryTargets> {
+        let mut out = DeliveryTargets::default();
+        for rcpt in recipients {
+            if !self.is_local_domain(rcpt) {
+                if !out.queued.contains(rcpt) {
+                    out.queued.push(rcpt.clone());
+                }
+                continue;
+            }
+            let accounts: Vec<hopthu_model::AccountId> = match self.resolve_local(rcpt).await? {
+                Some(a) if a.state == AccountState::Active => vec![a.id],
+                Some(_) => Vec::new(),
+                None => match self.group_at(rcpt).await? {
+                    Some(group) => self
+                        .group_member_accounts(&group)
+                        .await?
+                        .into_iter()
+                        .map(|(id, _)| id)
+                        .collect(),
+                    None => Vec::new(),
+                },
+            };
+            if accounts.is_empty() {
+                return Err(Error::not_found(format!("{rcpt}: no such mailbox")));
+            }
+            let mut reached = false;
+            for account in accounts {
+                let inbox = self
+                    .store
+                    .mailbox_by_name(account, "INBOX")
+                    .await?
+                    .ok_or_else(|| Error::not_found(format!("{rcpt}: no INBOX")))?;
+                if !out.local.iter().any(|(_, m)| *m == inbox.id) {
+                    out.local.push((account, inbox.id));
+                    reached = true;
+                }
+            }
+            if reached {
+                out.reached.push(rcpt.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// Stores a received message durably: once as a blob, then in the INBOX of every local
@@ -73,30 +161,15 @@ impl Core {
     /// cost is paid once per batch rather than once per message.
     pub async fn deliver(&self, envelope: &Envelope, raw: Vec<u8>) -> Result<DeliveryReport> {
         let size = self.check_size(raw.len())?;
-        let mut report = DeliveryReport::default();
-        let mut targets: Vec<(hopthu_model::AccountId, MailboxId)> = Vec::new();
-        for rcpt in &envelope.recipients {
-            if !self.is_local_domain(rcpt) {
-                if !report.queued.contains(rcpt) {
-                    report.queued.push(rcpt.clone());
-                }
-                continue;
-            }
-            let account = self
-                .resolve_local(rcpt)
-                .await?
-                .filter(|a| a.state == AccountState::Active)
-                .ok_or_else(|| Error::not_found(format!("{rcpt}: no such mailbox")))?;
-            let inbox = self
-                .store
-                .mailbox_by_name(account.id, "INBOX")
-                .await?
-                .ok_or_else(|| Error::not_found(format!("{rcpt}: no INBOX")))?;
-            if !targets.iter().any(|(_, m)| *m == inbox.id) {
-                targets.push((account.id, inbox.id));
-                report.local.push(rcpt.clone());
-            }
-        }
+        let DeliveryTargets {
+            local: targets,
+            reached,
+            queued,
+        } = self.delivery_targets(&envelope.recipients).await?;
+        let report = DeliveryReport {
+            local: reached,
+            queued,
+        };
         let raw = Arc::new(raw);
         // Searchable text only matters for local recipients (indexed with their rows). Its
         // extraction (a blocking thread) overlaps the blob write and fsync.

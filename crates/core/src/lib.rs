@@ -26,6 +26,7 @@ pub mod directory;
 pub mod dkim;
 pub mod dns;
 pub mod documents;
+pub mod groups;
 pub mod dsn;
 mod error;
 pub mod incidents;
@@ -64,6 +65,7 @@ pub use admin::{Actor, AdminRecord, AdminScope, NewAudit};
 pub use antivirus::ScanVerdict;
 pub use blobs::open_blob_store;
 pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
+pub use groups::{GroupRefusal, GroupRequest, GroupView, SenderContext};
 pub use error::{Error, ErrorKind, Result};
 pub use hopthu_config as config;
 pub use hopthu_store::{
