@@ -10,6 +10,7 @@ mod blobs;
 mod demo;
 mod directory;
 mod document;
+mod group;
 mod incident;
 mod lifecycle;
 mod outbound;
@@ -76,6 +77,11 @@ enum Command {
     UnitMailbox {
         #[command(subcommand)]
         command: unit_mailbox::UnitMailboxCommand,
+    },
+    /// Nhóm thư / group addresses: create, list, show, delete.
+    Group {
+        #[command(subcommand)]
+        command: group::GroupCommand,
     },
     /// Văn bản / official documents: dispatch to recipient units, tracking.
     Document {
@@ -322,6 +328,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Lifecycle { command } => lifecycle::run(command).await,
             Command::UnitMailbox { command } => unit_mailbox::run(command).await,
             Command::Document { command } => document::run(command).await,
+            Command::Group { command } => group::run(command).await,
             Command::Queue { command } => outbound::queue(command).await,
             Command::Dkim { command } => outbound::dkim(command),
             Command::Dns { command } => outbound::dns(command),
