@@ -19,8 +19,8 @@
 //! Creation and deletion are audited (`group.create`, `group.delete`, target `group:<address>`).
 
 use hopthu_model::{AccountId, EmailAddress, UnitId};
-pub use hopthu_store::{GroupRecord, GroupSenders};
 use hopthu_store::{AccountState, NewGroup, UnitRecord};
+pub use hopthu_store::{GroupRecord, GroupSenders};
 
 use crate::{Actor, Core, Error, ErrorKind, NewAudit, Principal, Result, now};
 
@@ -249,7 +249,9 @@ impl Core {
             .group_by_address(&address)
             .await?
             .filter(|g| may_see(actor, g, &units))
-            .ok_or_else(|| Error::not_found(format!("{address}: không có nhóm này / no such group")))?;
+            .ok_or_else(|| {
+                Error::not_found(format!("{address}: không có nhóm này / no such group"))
+            })?;
         let resolved = self
             .group_member_accounts(&group)
             .await?

@@ -26,9 +26,9 @@ pub mod directory;
 pub mod dkim;
 pub mod dns;
 pub mod documents;
-pub mod groups;
 pub mod dsn;
 mod error;
+pub mod groups;
 pub mod incidents;
 pub mod ledger;
 mod limits;
@@ -65,8 +65,8 @@ pub use admin::{Actor, AdminRecord, AdminScope, NewAudit};
 pub use antivirus::ScanVerdict;
 pub use blobs::open_blob_store;
 pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
-pub use groups::{GroupRefusal, GroupRequest, GroupView, SenderContext};
 pub use error::{Error, ErrorKind, Result};
+pub use groups::{GroupRefusal, GroupRequest, GroupView, SenderContext};
 pub use hopthu_config as config;
 pub use hopthu_store::{
     AccountRecord, AccountState, AuditRecord, BlobId, Changes, MailboxRecord, MailboxStatus,

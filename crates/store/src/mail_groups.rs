@@ -120,8 +120,8 @@ mod tests {
     use super::*;
     use crate::testing::{Kind, on_each_backend};
     use crate::{
-        LifecycleEffect, LifecycleWrite, NewDirectory, NewPerson, NewUnit, PersonState,
-        SpecialUse, StoreError,
+        LifecycleEffect, LifecycleWrite, NewDirectory, NewPerson, NewUnit, PersonState, SpecialUse,
+        StoreError,
     };
 
     fn unit(code: &str, parent: Option<&str>, local: &str) -> NewUnit {
@@ -217,10 +217,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-        assert_eq!(
-            store.audit_log().await.unwrap().len(),
-            audit_rows
-        );
+        assert_eq!(store.audit_log().await.unwrap().len(), audit_rows);
 
         let stored = store
             .group_by_address("toanxa@caobang.gov.vn")
@@ -237,7 +234,10 @@ mod tests {
             vec!["vanthu@caobang.gov.vn".to_string(), "x@example.org".into()]
         );
         assert_eq!(store.groups().await.unwrap(), vec![stored]);
-        assert_eq!(store.group_by_address("khac@caobang.gov.vn").await.unwrap(), None);
+        assert_eq!(
+            store.group_by_address("khac@caobang.gov.vn").await.unwrap(),
+            None
+        );
 
         // People of units, heads of units, heads of every unit.
         let both = [d1, c1];
@@ -283,7 +283,9 @@ mod tests {
         assert!(store.groups().await.unwrap().is_empty());
         let log = store.audit_log().await.unwrap();
         assert_eq!(
-            log.iter().filter(|r| r.action.starts_with("group.")).count(),
+            log.iter()
+                .filter(|r| r.action.starts_with("group."))
+                .count(),
             2
         );
     }

@@ -31,8 +31,6 @@ mod directory;
 mod documents;
 #[path = "../sql/group.rs"]
 mod group;
-#[path = "../sql/mail_groups.rs"]
-mod mail_groups;
 #[path = "../sql/incidents.rs"]
 mod incidents;
 #[path = "../sql/ledger.rs"]
@@ -41,6 +39,8 @@ mod ledger;
 mod lifecycle;
 #[path = "../sql/mail.rs"]
 mod mail;
+#[path = "../sql/mail_groups.rs"]
+mod mail_groups;
 #[path = "../sql/migrate.rs"]
 mod migrate;
 #[path = "../sql/queue.rs"]

@@ -5,10 +5,10 @@
 //! `groups.rs`; a refusal comes back as the console's error page and nothing is changed.
 
 use axum::Form;
+use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Router;
 use axum::routing::{get, post};
 use hopthu_core::GroupRequest;
 use hopthu_core::groups::{GroupSenders, GroupView, senders_text};
@@ -29,9 +29,12 @@ fn senders_label(t: T, g: &GroupView) -> String {
     match g.group.senders {
         GroupSenders::Anyone => t.s("Mọi người", "Anyone").to_string(),
         GroupSenders::Members => t.s("Thành viên nhóm", "Members").to_string(),
-        GroupSenders::Province => {
-            t.s("Cán bộ trong tỉnh (đã đăng nhập)", "The province (signed in)").to_string()
-        }
+        GroupSenders::Province => t
+            .s(
+                "Cán bộ trong tỉnh (đã đăng nhập)",
+                "The province (signed in)",
+            )
+            .to_string(),
         GroupSenders::Named => senders_text(&g.group),
     }
 }
@@ -65,7 +68,11 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     page(&c, &groups, &units)
 }
 
-fn page(c: &Console, groups: &[GroupView], units: &[hopthu_core::directory::UnitRecord]) -> Response {
+fn page(
+    c: &Console,
+    groups: &[GroupView],
+    units: &[hopthu_core::directory::UnitRecord],
+) -> Response {
     let t = c.t();
     let body = html! {
         h1 { (t.s("Nhóm thư", "Group addresses")) }
