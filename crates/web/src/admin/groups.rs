@@ -205,7 +205,7 @@ async fn create(
         heads: form.heads.is_some(),
         members: form
             .members
-            .split(|ch: char| ch == '\n' || ch == ',' || ch == ';')
+            .split(['\n', ',', ';'])
             .map(str::trim)
             .filter(|m| !m.is_empty())
             .map(str::to_string)
