@@ -491,6 +491,13 @@ fn bad_groups_are_refused_and_change_nothing() {
     );
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("already exists"), "{}", text(&out));
+    // Nor an alias, nor a person of a later import.
+    let err = refused(&server, &["directory", "alias", &existing, &p.noivu]);
+    assert!(err.contains("already given"), "{err}");
+    // (The rules would give "Mạc Nho" nhom@.)
+    let given = server.add_person("CB25-002", "Mạc Nho", PW);
+    assert!(given.starts_with("nhom"), "{given}");
+    assert_ne!(given, existing, "the rules gave another address");
     let err = refused(&server, &["group", "show", "khongco@caobang.gov.vn"]);
     assert!(err.contains("no such group"), "{err}");
 }
