@@ -11,6 +11,8 @@ use serde_json::Value;
 use super::admin::{csrf_of, form_value, get, post, sign_in, status};
 use super::harness::{DOMAIN, TestServer};
 use super::lifecycle::make_head;
+use super::submit::compose_post;
+use super::web::sign_in as web_sign_in;
 
 const UNITS: &str = "kind,code,name,parent\n\
                      department,CB25-002,Nội vụ,\n\
@@ -348,6 +350,30 @@ fn who_may_send_to_a_group_is_decided_at_rcpt() {
     let out = submit(&server, &p.yte, "S1-not-member", &[&members]);
     assert_eq!(rcpt_code(&out, &members), 550, "{out}");
     assert_eq!(copies(&server, &p.head_noivu, "S1-outsider"), 0);
+    // The webmail asks the same: a member sends, a person who is no member is told why.
+    let compose = |login: &str, subject: &str| {
+        let (session, csrf) = web_sign_in(&server, login, PW);
+        compose_post(
+            &server,
+            &session,
+            &[
+                ("csrf", csrf.as_str()),
+                ("to", members.as_str()),
+                ("cc", ""),
+                ("bcc", ""),
+                ("subject", subject),
+                ("body", "Noi dung"),
+                ("action", "send"),
+            ],
+        )
+    };
+    let out = compose(&p.noivu, "S1-webmail-member");
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    assert_eq!(copies(&server, &p.head_noivu, "S1-webmail-member"), 1);
+    let out = compose(&p.yte, "S1-webmail-other");
+    assert!(out.starts_with("HTTP/1.1 403"), "{out}");
+    assert!(out.contains("thành viên"), "{out}");
+    assert_eq!(copies(&server, &p.head_noivu, "S1-webmail-other"), 0);
 
     // The province only: any signed-in person of ours, nobody from outside.
     let province = format!("toantinh@{DOMAIN}");
