@@ -196,8 +196,8 @@ impl Core {
     }
 
     /// Refuses an address the directory holds: an account already, a person's or a unit's
-    /// address, an alias, a name reserved with `hopthu directory reserve`.
-    async fn check_outside_directory(&self, address: &EmailAddress) -> Result<()> {
+    /// address, an alias, a name reserved with `hopthu directory reserve`, a group.
+    pub(crate) async fn check_outside_directory(&self, address: &EmailAddress) -> Result<()> {
         let text = address.to_string();
         let taken = |what: &str| {
             Error::new(
@@ -251,6 +251,9 @@ impl Core {
             .any(|r| r.local.eq_ignore_ascii_case(local))
         {
             return Err(taken("một tên dành riêng / a reserved name"));
+        }
+        if self.store.group_by_address(&text).await?.is_some() {
+            return Err(taken("một nhóm thư / a group"));
         }
         Ok(())
     }

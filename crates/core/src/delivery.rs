@@ -36,6 +36,8 @@ pub enum RecipientVerdict {
     Full,
     /// Another domain: relayed for authenticated senders only.
     Remote,
+    /// Our domain, a group that does not take mail from this sender (550 5.7.1, with why).
+    Refused(crate::GroupRefusal),
 }
 
 /// Where a delivered message went.
@@ -51,8 +53,13 @@ impl Core {
         address.is_in_domain(&self.config.domain)
     }
 
-    /// Decides a recipient at RCPT time.
-    pub async fn check_recipient(&self, rcpt: &EmailAddress) -> Result<RecipientVerdict> {
+    /// Decides a recipient at RCPT time; `sender` matters only for a group, whose senders
+    /// may be restricted ([`Core::group_sender_refusal`]).
+    pub async fn check_recipient(
+        &self,
+        rcpt: &EmailAddress,
+        sender: crate::SenderContext<'_>,
+    ) -> Result<RecipientVerdict> {
         if !self.is_local_domain(rcpt) {
             return Ok(RecipientVerdict::Remote);
         }
@@ -62,17 +69,39 @@ impl Core {
             if !self.is_local_domain(&original) {
                 return Ok(RecipientVerdict::Local);
             }
-            return Box::pin(self.check_recipient(&original)).await;
+            return Box::pin(self.check_recipient(&original, sender)).await;
         }
         Ok(
             // An alias (soittt@ → sotttt@) answers like its target.
             match self.resolve_local(rcpt).await? {
-                None => RecipientVerdict::UnknownLocal,
+                None => match self.group_at(rcpt).await? {
+                    Some(group) => self.check_group_recipient(&group, sender).await?,
+                    None => RecipientVerdict::UnknownLocal,
+                },
                 Some(a) if a.state != AccountState::Active => RecipientVerdict::Disabled,
                 Some(a) if self.is_full(a.id).await? => RecipientVerdict::Full,
                 Some(_) => RecipientVerdict::Local,
             },
         )
+    }
+
+    /// A group answers `Local` when it takes mail from `sender` and has a member now.
+    async fn check_group_recipient(
+        &self,
+        group: &hopthu_store::GroupRecord,
+        sender: crate::SenderContext<'_>,
+    ) -> Result<RecipientVerdict> {
+        if let Some(refusal) = self.group_sender_refusal(group, sender).await? {
+            return Ok(RecipientVerdict::Refused(refusal));
+        }
+        if self.group_member_accounts(group).await?.is_empty() {
+            let g = &group.address;
+            return Ok(RecipientVerdict::Refused(crate::GroupRefusal {
+                text: format!("<{g}>: nhóm thư chưa có thành viên / the group has no member"),
+                ascii: format!("<{g}>: nhom thu chua co thanh vien / the group has no member"),
+            }));
+        }
+        Ok(RecipientVerdict::Local)
     }
 
     /// Stores a received message durably: once as a blob, then in the folders each local
@@ -114,7 +143,30 @@ impl Core {
                     tracing::warn!(to = %rcpt, "redirect to a mailbox that is gone: skipped");
                     continue;
                 }
-                None => return Err(Error::not_found(format!("{rcpt}: no such mailbox"))),
+                None => {
+                    // A group: its members as the directory makes them now, each delivered
+                    // to (and its script run) like a recipient of the envelope; one copy
+                    // each however many ways the message reaches them (`done_accounts`).
+                    let members = match self.group_at(&rcpt).await? {
+                        Some(group) => self.group_member_accounts(&group).await?,
+                        None => Vec::new(),
+                    };
+                    if members.is_empty() {
+                        return Err(Error::not_found(format!("{rcpt}: no such mailbox")));
+                    }
+                    if !report.local.contains(&rcpt) {
+                        report.local.push(rcpt.clone());
+                    }
+                    for (_, address) in members {
+                        match EmailAddress::parse(&address) {
+                            Ok(member) => pending.push_back((member, 1)),
+                            Err(_) => {
+                                tracing::warn!(group = %rcpt, member = %address, "group member address unreadable: skipped")
+                            }
+                        }
+                    }
+                    continue;
+                }
             };
             if hops == 0 && !report.local.contains(&rcpt) {
                 report.local.push(rcpt.clone());

@@ -29,6 +29,7 @@ pub mod doc_text;
 pub mod documents;
 pub mod dsn;
 mod error;
+pub mod groups;
 pub mod incidents;
 pub mod ledger;
 mod limits;
@@ -71,6 +72,7 @@ pub use antivirus::ScanVerdict;
 pub use blobs::open_blob_store;
 pub use delivery::{DeliveryReport, Envelope, RecipientVerdict};
 pub use error::{Error, ErrorKind, Result};
+pub use groups::{GroupRefusal, GroupRequest, GroupView, SenderContext};
 pub use hopthu_config as config;
 pub use hopthu_store::{
     AccountRecord, AccountState, AuditRecord, BlobId, Changes, MailboxRecord, MailboxStatus,

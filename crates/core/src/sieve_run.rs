@@ -582,7 +582,13 @@ impl Core {
             return;
         };
         if self.is_local_domain(&address) {
-            match self.check_recipient(&address).await {
+            // Forwarded by a script, not sent by anyone: a group that restricts its senders
+            // refuses it.
+            let sender = crate::SenderContext {
+                mail_from: None,
+                principal: None,
+            };
+            match self.check_recipient(&address, sender).await {
                 Ok(crate::RecipientVerdict::Local) => decision.redirect_local.push(address),
                 _ => {
                     tracing::warn!(account = %account.address, to, "sieve redirect: no such local mailbox (or not accepting), kept in INBOX");

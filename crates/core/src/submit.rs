@@ -72,8 +72,16 @@ impl Core {
             None => None,
         };
         let content = prepared.content;
+        let mail_from = prepared.sending.envelope_sender(&who.address);
+        let sender = crate::SenderContext {
+            mail_from: Some(&mail_from),
+            principal: Some(who),
+        };
         for rcpt in recipients {
-            match self.check_recipient(rcpt).await? {
+            match self.check_recipient(rcpt, sender).await? {
+                RecipientVerdict::Refused(refusal) => {
+                    return Err(Error::forbidden(refusal.text));
+                }
                 RecipientVerdict::Local | RecipientVerdict::Remote => {}
                 RecipientVerdict::UnknownLocal => {
                     return Err(Error::invalid(format!(

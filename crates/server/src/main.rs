@@ -11,6 +11,7 @@ mod demo;
 mod directory;
 mod document;
 mod extract_text;
+mod group;
 mod incident;
 mod lifecycle;
 mod outbound;
@@ -83,6 +84,11 @@ enum Command {
     Sieve {
         #[command(subcommand)]
         command: sieve::SieveCommand,
+    },
+    /// Nhóm thư / group addresses: create, list, show, delete.
+    Group {
+        #[command(subcommand)]
+        command: group::GroupCommand,
     },
     /// Văn bản / official documents: dispatch to recipient units, tracking.
     Document {
@@ -366,6 +372,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::UnitMailbox { command } => unit_mailbox::run(command).await,
             Command::Sieve { command } => sieve::run(command).await,
             Command::Document { command } => document::run(command).await,
+            Command::Group { command } => group::run(command).await,
             Command::Queue { command } => outbound::queue(command).await,
             Command::Dkim { command } => outbound::dkim(command),
             Command::Dns { command } => outbound::dns(command),

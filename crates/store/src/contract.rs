@@ -174,6 +174,16 @@
 //!     from two deliveries at once. Scripts and reply records go with the account (`ON DELETE
 //!     CASCADE`). (`scripts_are_kept_per_account_with_one_active`,
 //!     `a_vacation_reply_is_claimed_once_per_period`)
+//! 26. **A group follows the directory.** [`crate::MailGroupStore::create_group`] writes the
+//!     group, its hand-made members, its named senders and its audit rows in one transaction
+//!     (an address already a group's is a `Conflict`, nothing written);
+//!     [`crate::MailGroupStore::delete_group`] removes them with its audit rows, or writes
+//!     nothing when there was no such group. Members are not copied from the directory:
+//!     [`crate::MailGroupStore::directory_members`] reads them when asked — the active people
+//!     with an active mailbox of the units given, or the heads of those units (of every unit not
+//!     dissolved when none is given) — so a person who joins, leaves or is revoked is in or out
+//!     of every group at once.
+//!     (`groups_are_stored_resolved_from_the_directory_and_deleted`)
 //! 28. **A message is learnt once per domain.** [`crate::SpamStore::bayes_learn`] counts a
 //!     message (keyed by the caller, the SHA-256 of its body) in one class of its domain's
 //!     classifier: the totals, each of its tokens and the record of what it was learnt as are

@@ -40,6 +40,7 @@ mod incidents;
 mod ledger;
 mod lifecycle;
 mod mail;
+mod mail_groups;
 // `postgres` and `sqlite` each compile the shared SQL of `src/sql/` (`#[path]`), on purpose.
 #[allow(
     clippy::duplicate_mod,
@@ -79,6 +80,7 @@ pub use ledger::{
 };
 pub use lifecycle::*;
 pub use mail::MailStore;
+pub use mail_groups::{GroupRecord, GroupSenders, MailGroupStore, NewGroup};
 pub use queue::*;
 pub use rate::{RateAsk, RateCount, RateEvent, RateKind, RateStore};
 pub use search::{SearchField, SearchStore, SearchText};
@@ -237,6 +239,7 @@ pub trait Metadata:
     + IncidentStore
     + DelegationStore
     + DocumentStore
+    + MailGroupStore
     + QueueStore
     + SearchStore
     + SieveStore
@@ -255,6 +258,7 @@ impl<T> Metadata for T where
         + IncidentStore
         + DelegationStore
         + DocumentStore
+        + MailGroupStore
         + QueueStore
         + SearchStore
         + SieveStore

@@ -253,7 +253,12 @@ impl Core {
             people: self.store.people().await?,
             aliases: self.store.aliases().await?,
             reserved: self.store.reserved_names().await?,
-            addresses: self.store.account_addresses().await?,
+            // A group's address is given too (no person or unit may take it).
+            addresses: {
+                let mut addresses = self.store.account_addresses().await?;
+                addresses.extend(self.store.groups().await?.into_iter().map(|g| g.address));
+                addresses
+            },
         })
     }
 }

@@ -149,6 +149,11 @@ impl Core {
             .await?
             .is_some()
             || self.is_reserved(alias.local()).await?
+            || self
+                .store
+                .group_by_address(&alias.to_string())
+                .await?
+                .is_some()
         {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,

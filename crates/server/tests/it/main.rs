@@ -13,6 +13,7 @@ mod dns;
 mod documents;
 mod export;
 mod fake_dns;
+mod groups;
 mod harness;
 mod imap;
 mod inspection;

@@ -1,7 +1,9 @@
 //! `RCPT TO:<forward-path> [SP rcpt-parameters]` (RFC 5321 §4.1.1.3): add a recipient.
 //!
 //! The verdict comes from [`hopthu_core::Core::check_recipient`]: a local mailbox `250 2.1.5`;
-//! an unknown one `550 5.1.1`; a revoked one `550 5.2.1`; another domain only for a signed-in
+//! an unknown one `550 5.1.1`; a revoked one `550 5.2.1`; a group that does not take mail from
+//! this sender (its senders policy, asked with the MAIL FROM and the signed-in principal)
+//! `550 5.7.1` with why, in Vietnamese and English; another domain only for a signed-in
 //! sender, else `550 5.7.1 Relay access denied` (550 rather than 554: RFC 5321 §4.3.2 lists the
 //! codes RCPT may answer, and 554 is not among them). `<postmaster>` without a domain means
 //! our postmaster (§4.5.1). More than `limits.max_recipients` → `452 4.5.3` (§4.5.3.1.8).
@@ -89,7 +91,11 @@ async fn add(session: &mut Session, to: RcptTo<String>) -> Reply {
             format!("Sending limit reached for <{}>: {e}", who.address),
         );
     }
-    let verdict = match session.core.check_recipient(&rcpt).await {
+    let sender = hopthu_core::SenderContext {
+        mail_from: transaction.mail_from.as_ref(),
+        principal: session.principal.as_ref(),
+    };
+    let verdict = match session.core.check_recipient(&rcpt, sender).await {
         Ok(verdict) => verdict,
         Err(e) => {
             tracing::warn!(error = %e, "recipient check failed");
@@ -111,6 +117,8 @@ async fn add(session: &mut Session, to: RcptTo<String>) -> Reply {
             "4.2.2",
             "Mailbox full, try again later / Hop thu da day, xin gui lai sau",
         ),
+        // A group that does not take mail from this sender (its senders policy).
+        RecipientVerdict::Refused(refusal) => Reply::new(550, "5.7.1", refusal.ascii),
         RecipientVerdict::Disabled => Reply::new(
             550,
             "5.2.1",

@@ -39,6 +39,8 @@ mod ledger;
 mod lifecycle;
 #[path = "../sql/mail.rs"]
 mod mail;
+#[path = "../sql/mail_groups.rs"]
+mod mail_groups;
 #[path = "../sql/migrate.rs"]
 mod migrate;
 #[path = "../sql/queue.rs"]
@@ -127,6 +129,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
     ),
     (17, include_str!("../../migrations/postgres/0017_sieve.sql")),
+    (
+        18,
+        include_str!("../../migrations/postgres/0018_mail_groups.sql"),
+    ),
     (20, include_str!("../../migrations/postgres/0020_bayes.sql")),
     (
         21,

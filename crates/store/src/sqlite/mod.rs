@@ -38,6 +38,8 @@ mod ledger;
 mod lifecycle;
 #[path = "../sql/mail.rs"]
 mod mail;
+#[path = "../sql/mail_groups.rs"]
+mod mail_groups;
 #[path = "../sql/migrate.rs"]
 mod migrate;
 #[path = "../sql/queue.rs"]
@@ -155,6 +157,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
     ),
     (28, include_str!("../../migrations/sqlite/0028_sieve.sql")),
+    (
+        29,
+        include_str!("../../migrations/sqlite/0029_mail_groups.sql"),
+    ),
     (31, include_str!("../../migrations/sqlite/0031_bayes.sql")),
     (
         32,

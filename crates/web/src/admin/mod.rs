@@ -3,8 +3,9 @@
 //! change requests (filing; the focal unit's approval queue), revoke and re-issue (as change
 //! requests), password reset (the one-time password shown once), the unit mailbox's owner,
 //! delegates and log with grant and revoke (`unit_mailbox.rs`), notices (list, download), the
-//! inactivity outlook, the import with its dry-run table (`import.rs`) and the document
-//! catalogue of Đ9 as configured, read-only (`documents.rs`).
+//! inactivity outlook, the import with its dry-run table (`import.rs`), the document
+//! catalogue of Đ9 as configured, read-only (`documents.rs`), and the group addresses
+//! (`groups.rs`).
 //!
 //! Sign-in is the webmail's session cookie; the administrator is `Core::actor`. Every decision
 //! (who may see or do what) is core's: a handler maps core's answer to 403/404 and renders.
@@ -14,6 +15,7 @@
 mod audit;
 mod documents;
 mod export;
+mod groups;
 mod import;
 mod incidents;
 mod report;
@@ -81,6 +83,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .merge(import::routes())
         .merge(unit_mailbox::routes())
+        .merge(groups::routes())
 }
 
 async fn css() -> Response {
@@ -130,6 +133,7 @@ impl Console {
                 t.s("Dự kiến thu hồi", "Inactivity outlook"),
             ),
             ("/admin/documents", t.s("Danh mục văn bản", "Documents")),
+            ("/admin/groups", t.s("Nhóm thư", "Group addresses")),
             ("/admin/incidents", t.s("Sự cố", "Incidents")),
         ];
         if self.actor.is_focal() {
