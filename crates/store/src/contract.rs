@@ -164,6 +164,16 @@
 //!     then referenced, so the collector keeps it) and the resolution commit with the password
 //!     and the audit rows, or nothing does (`Conflict` when the incident is not such an open
 //!     one). (`a_compromise_is_resolved_with_its_confirmation`)
+//! 27. **An address book changes one version at a time.** Every write of
+//!     [`crate::ContactStore`] (`put_contact`, `delete_contact`) raises the account's book
+//!     version in its transaction, after locking the book's row, and checks its precondition
+//!     (`If-Match`, `If-None-Match: *`: [`crate::Precondition`]) there: a failed one writes
+//!     nothing, not even the version. A card keeps the version of its last change; a deleted
+//!     card stays as a tombstone at its deletion's version, so `contact_changes(since)` tells a
+//!     client holding an older version every card written or deleted since. Names are unique
+//!     per book, UIDs among its live cards (another name with a live card's UID is a
+//!     `Conflict`); a book and its cards go with their account (`ON DELETE CASCADE`).
+//!     (`an_address_book_is_versioned_with_preconditions`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

@@ -23,6 +23,8 @@ mod text_index;
 // The SQL shared with SQLite, compiled here against `Db = Postgres`.
 #[path = "../sql/blob_gc.rs"]
 pub(crate) mod blob_gc;
+#[path = "../sql/contacts.rs"]
+mod contacts;
 #[path = "../sql/delegation.rs"]
 mod delegation;
 #[path = "../sql/directory.rs"]
@@ -122,6 +124,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
     ),
+    (19, include_str!("../../migrations/postgres/0019_contacts.sql")),
 ];
 
 pub(crate) struct PgMeta {

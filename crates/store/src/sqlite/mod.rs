@@ -22,6 +22,8 @@ mod text_index;
 // The SQL shared with PostgreSQL, compiled here against `Db = Sqlite`.
 #[path = "../sql/blob_gc.rs"]
 pub(crate) mod blob_gc;
+#[path = "../sql/contacts.rs"]
+mod contacts;
 #[path = "../sql/delegation.rs"]
 mod delegation;
 #[path = "../sql/directory.rs"]
@@ -150,6 +152,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         27,
         include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
     ),
+    (30, include_str!("../../migrations/sqlite/0030_contacts.sql")),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.
