@@ -19,6 +19,7 @@ mod blobs;
 pub mod classification;
 pub mod client_setup;
 pub mod compose;
+pub mod contacts;
 pub mod compromised;
 pub mod console;
 mod delivery;
