@@ -16,6 +16,8 @@ mod admin;
 mod api;
 mod auth;
 mod client_setup;
+mod contacts;
+mod dav;
 mod directory;
 mod documents;
 mod export;
@@ -136,6 +138,8 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(directory::routes())
+        .merge(dav::routes())
+        .merge(contacts::routes())
         .merge(api::routes())
         .merge(admin::routes())
         .merge(auth::routes())
