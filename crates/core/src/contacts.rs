@@ -181,6 +181,7 @@ pub fn parse_card(text: &str) -> Result<CardSummary> {
     let mut summary = CardSummary::default();
     let mut n = None;
     let mut depth = 0usize;
+    let mut begun = 0usize;
     for line in &lines {
         let Some((name, value)) = split_line(line) else {
             return Err(bad("a line without ':'"));
@@ -189,7 +190,8 @@ pub fn parse_card(text: &str) -> Result<CardSummary> {
         match name.as_str() {
             "BEGIN" if value_upper == "VCARD" => {
                 depth += 1;
-                if depth > 1 {
+                begun += 1;
+                if begun > 1 {
                     return Err(bad("one card per resource"));
                 }
             }

@@ -24,8 +24,6 @@
 //! rules — what a valid card is, preconditions, the versions behind `getctag` and
 //! `sync-token`, the directory's cards — are in `hopthu_core::contacts`.
 
-use std::fmt::Write as _;
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -39,7 +37,7 @@ use hopthu_core::contacts::{
 };
 use hopthu_core::{AuthError, Core, ErrorKind, Principal, SignInError};
 use quick_xml::escape::escape;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::ResolveResult;
 
 use crate::AppState;
@@ -295,16 +293,7 @@ fn read_only(target: &Target) -> Response {
         }
         _ => "không được phép / not allowed here",
     };
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"DAV:\"><d:need-privileges/><d:responsedescription>{}</d:responsedescription></d:error>\n",
-        escape(why)
-    );
-    (
-        StatusCode::FORBIDDEN,
-        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-        body,
-    )
-        .into_response()
+    error_document(StatusCode::FORBIDDEN, "d:need-privileges", Some(why))
 }
 
 struct Ctx<'a> {
@@ -603,58 +592,193 @@ fn bad_request(why: &str) -> Response {
 
 // ---- writing responses -------------------------------------------------------------------
 
-/// One `<d:response>`: the href, then the properties found (200) and not found (404).
-fn response_xml(out: &mut String, href: &str, found: &[(Prop, String)], missing: &[Prop]) {
-    let _ = write!(out, "<d:response><d:href>{}</d:href>", escape(href));
-    if !found.is_empty() {
-        out.push_str("<d:propstat><d:prop>");
-        for (p, value) in found {
-            element(out, p, value);
-        }
-        out.push_str("</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>");
+/// An XML document written with quick-xml's writer (every text and attribute escaped by it).
+struct Xml(quick_xml::Writer<Vec<u8>>);
+
+impl Xml {
+    /// A `d:multistatus` document, its prefixes declared: `d:` DAV, `card:` CardDAV, `cs:`
+    /// CalendarServer (`getctag`).
+    fn multistatus() -> Xml {
+        Xml::document(
+            BytesStart::new("d:multistatus").with_attributes([
+                ("xmlns:d", NS_DAV),
+                ("xmlns:card", NS_CARD),
+                ("xmlns:cs", NS_CS),
+            ]),
+        )
     }
-    if !missing.is_empty() {
-        out.push_str("<d:propstat><d:prop>");
-        for p in missing {
-            element(out, p, "");
-        }
-        out.push_str("</d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>");
+
+    fn document(root: BytesStart<'static>) -> Xml {
+        let mut w = quick_xml::Writer::new(Vec::new());
+        let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)));
+        let _ = w.write_event(Event::Start(root));
+        Xml(w)
     }
-    out.push_str("</d:response>");
+
+    fn event(&mut self, e: Event<'_>) {
+        // Writing into a Vec cannot fail.
+        let _ = self.0.write_event(e);
+    }
+
+    fn start(&mut self, name: &str) {
+        self.event(Event::Start(BytesStart::new(name)));
+    }
+
+    fn end(&mut self, name: &str) {
+        self.event(Event::End(BytesEnd::new(name)));
+    }
+
+    fn empty(&mut self, name: &str) {
+        self.event(Event::Empty(BytesStart::new(name)));
+    }
+
+    fn text(&mut self, name: &str, text: &str) {
+        self.start(name);
+        self.event(Event::Text(BytesText::new(text)));
+        self.end(name);
+    }
+
+    /// A response carrying only a status (a card not found, deleted since a sync token).
+    fn status_response(&mut self, href: &str, status: &str) {
+        self.start("d:response");
+        self.text("d:href", href);
+        self.text("d:status", status);
+        self.end("d:response");
+    }
+
+    /// Ends the root element `root` and sends the document with `status`.
+    fn finish(mut self, root: &str, status: StatusCode) -> Response {
+        self.end(root);
+        let mut body = self.0.into_inner();
+        body.push(b'\n');
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            body,
+        )
+            .into_response()
+    }
+
+    fn done(self) -> Response {
+        self.finish("d:multistatus", StatusCode::MULTI_STATUS)
+    }
 }
 
-/// `<prefix:local>value</prefix:local>`, with the prefixes of the multistatus element or the
-/// property's own namespace declared on it.
-fn element(out: &mut String, p: &Prop, value: &str) {
+/// A `d:error` document with one precondition element and an optional description.
+fn error_document(status: StatusCode, condition: &str, why: Option<&str>) -> Response {
+    let mut x = Xml::document(BytesStart::new("d:error").with_attributes([("xmlns:d", NS_DAV)]));
+    x.empty(condition);
+    if let Some(why) = why {
+        x.text("d:responsedescription", why);
+    }
+    x.finish("d:error", status)
+}
+
+/// The element name of a property: a known prefix, or its own default namespace.
+fn prop_element(p: &Prop) -> BytesStart<'static> {
     let prefix = match p.ns.as_str() {
         NS_DAV => "d:",
         NS_CARD => "card:",
         NS_CS => "cs:",
         _ => "",
     };
-    let local = &p.local;
-    let decl = if prefix.is_empty() {
-        format!(" xmlns=\"{}\"", escape(&p.ns))
+    let start = BytesStart::new(format!("{prefix}{}", p.local));
+    if prefix.is_empty() {
+        start.with_attributes([("xmlns", p.ns.as_str())])
     } else {
-        String::new()
-    };
-    if value.is_empty() {
-        let _ = write!(out, "<{prefix}{local}{decl}/>");
-    } else {
-        let _ = write!(out, "<{prefix}{local}{decl}>{value}</{prefix}{local}>");
+        start
     }
 }
 
-fn multistatus(inner: &str) -> Response {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:card=\"{NS_CARD}\" xmlns:cs=\"{NS_CS}\">{inner}</d:multistatus>\n"
-    );
-    (
-        StatusCode::MULTI_STATUS,
-        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-        body,
-    )
-        .into_response()
+/// A property's value.
+enum Value {
+    /// Present with no content (a card's `resourcetype`, or a `propname` answer).
+    Empty,
+    Text(String),
+    /// Text whose line ends are kept: each CR written as a character reference (an XML parser
+    /// turns a literal CRLF into LF).
+    Exact(String),
+    Href(String),
+    /// Empty child elements (`resourcetype`).
+    Elements(Vec<&'static str>),
+    /// `d:privilege` elements, each around one empty element.
+    Privileges(Vec<&'static str>),
+    /// `d:supported-report` elements.
+    Reports(Vec<&'static str>),
+    /// CardDAV's `address-data-type` elements.
+    AddressDataTypes,
+}
+
+fn write_value(x: &mut Xml, v: &Value) {
+    match v {
+        Value::Empty => {}
+        Value::Text(t) => x.event(Event::Text(BytesText::new(t))),
+        Value::Exact(t) => {
+            let escaped = escape(t).replace('\r', "&#13;");
+            x.event(Event::Text(BytesText::from_escaped(escaped)));
+        }
+        Value::Href(h) => x.text("d:href", h),
+        Value::Elements(names) => names.iter().for_each(|n| x.empty(n)),
+        Value::Privileges(names) => {
+            for n in names {
+                x.start("d:privilege");
+                x.empty(n);
+                x.end("d:privilege");
+            }
+        }
+        Value::Reports(names) => {
+            for n in names {
+                x.start("d:supported-report");
+                x.start("d:report");
+                x.empty(n);
+                x.end("d:report");
+                x.end("d:supported-report");
+            }
+        }
+        Value::AddressDataTypes => {
+            for version in ["3.0", "4.0"] {
+                x.event(Event::Empty(
+                    BytesStart::new("card:address-data-type")
+                        .with_attributes([("content-type", "text/vcard"), ("version", version)]),
+                ));
+            }
+        }
+    }
+}
+
+/// One `d:response`: the href, then the properties found (200) and not found (404).
+fn response_xml(x: &mut Xml, href: &str, found: &[(Prop, Value)], missing: &[Prop]) {
+    x.start("d:response");
+    x.text("d:href", href);
+    if !found.is_empty() {
+        x.start("d:propstat");
+        x.start("d:prop");
+        for (p, v) in found {
+            let start = prop_element(p);
+            let end = start.to_end().into_owned();
+            if matches!(v, Value::Empty) {
+                x.event(Event::Empty(start));
+            } else {
+                x.event(Event::Start(start));
+                write_value(x, v);
+                x.event(Event::End(end));
+            }
+        }
+        x.end("d:prop");
+        x.text("d:status", "HTTP/1.1 200 OK");
+        x.end("d:propstat");
+    }
+    if !missing.is_empty() {
+        x.start("d:propstat");
+        x.start("d:prop");
+        for p in missing {
+            x.event(Event::Empty(prop_element(p)));
+        }
+        x.end("d:prop");
+        x.text("d:status", "HTTP/1.1 404 Not Found");
+        x.end("d:propstat");
+    }
+    x.end("d:response");
 }
 
 /// What is known about a resource when its properties are rendered.
@@ -681,31 +805,30 @@ fn all_props() -> Vec<Prop> {
     .collect()
 }
 
-/// The value of one property of a resource (inner XML), `None` when it has none.
-fn value(ctx: &Ctx, facts: &Facts, p: &Prop) -> Option<String> {
+/// The value of one property of a resource, `None` when it has none.
+fn value(ctx: &Ctx, facts: &Facts, p: &Prop) -> Option<Value> {
     let me = ctx.me;
     let book = match facts.target {
         Target::Book(b) | Target::Card(b, _) => Some(*b),
         _ => None,
     };
     let is_book = matches!(facts.target, Target::Book(_));
-    let h = |t: &Target| format!("<d:href>{}</d:href>", escape(&href(t, me)));
+    let h = |t: &Target| Value::Href(href(t, me));
+    let text = |t: &str| Some(Value::Text(t.to_string()));
     let ns = p.ns.as_str();
     let local = p.local.as_str();
     match (ns, local) {
         (NS_DAV, "resourcetype") => Some(match facts.target {
-            Target::Root | Target::Home => "<d:collection/>".into(),
-            Target::Principal => "<d:collection/><d:principal/>".into(),
-            Target::Book(_) => "<d:collection/><card:addressbook/>".into(),
-            Target::Card(..) => String::new(),
+            Target::Root | Target::Home => Value::Elements(vec!["d:collection"]),
+            Target::Principal => Value::Elements(vec!["d:collection", "d:principal"]),
+            Target::Book(_) => Value::Elements(vec!["d:collection", "card:addressbook"]),
+            Target::Card(..) => Value::Empty,
         }),
         (NS_DAV, "displayname") => match facts.target {
-            Target::Root | Target::Home => Some("Danh bạ / Contacts".into()),
-            Target::Principal => Some(escape(&ctx.who.display_name).into_owned()),
-            Target::Book(Book::Personal) => Some("Danh bạ cá nhân / Personal contacts".into()),
-            Target::Book(Book::Directory) => {
-                Some("Danh bạ công khai / Published directory".into())
-            }
+            Target::Root | Target::Home => text("Danh bạ / Contacts"),
+            Target::Principal => text(&ctx.who.display_name),
+            Target::Book(Book::Personal) => text("Danh bạ cá nhân / Personal contacts"),
+            Target::Book(Book::Directory) => text("Danh bạ công khai / Published directory"),
             Target::Card(..) => None,
         },
         (NS_DAV, "current-user-principal") => Some(h(&Target::Principal)),
@@ -718,59 +841,48 @@ fn value(ctx: &Ctx, facts: &Facts, p: &Prop) -> Option<String> {
         {
             Some(h(&Target::Home))
         }
-        (NS_DAV, "principal-collection-set") => Some("<d:href>/dav/principals/</d:href>".into()),
-        (NS_CARD, "principal-address") if matches!(facts.target, Target::Principal) => None,
+        (NS_DAV, "principal-collection-set") => Some(Value::Href("/dav/principals/".into())),
         (NS_DAV, "current-user-privilege-set") => {
-            let write = book == Some(Book::Personal);
-            let mut v = String::from(
-                "<d:privilege><d:read/></d:privilege><d:privilege><d:read-current-user-privilege-set/></d:privilege>",
-            );
-            if write {
-                v.push_str("<d:privilege><d:write/></d:privilege><d:privilege><d:write-content/></d:privilege>");
+            let mut privileges = vec!["d:read", "d:read-current-user-privilege-set"];
+            if book == Some(Book::Personal) {
+                privileges.extend(["d:write", "d:write-content"]);
                 if is_book {
-                    v.push_str("<d:privilege><d:bind/></d:privilege><d:privilege><d:unbind/></d:privilege>");
+                    privileges.extend(["d:bind", "d:unbind"]);
                 }
             }
-            Some(v)
+            Some(Value::Privileges(privileges))
         }
-        (NS_DAV, "supported-report-set") if is_book => Some(
-            [
-                "<card:addressbook-multiget/>",
-                "<card:addressbook-query/>",
-                "<d:sync-collection/>",
-            ]
-            .iter()
-            .map(|r| format!("<d:supported-report><d:report>{r}</d:report></d:supported-report>"))
-            .collect(),
-        ),
-        (NS_CS, "getctag") if is_book => facts.version.clone(),
+        (NS_DAV, "supported-report-set") if is_book => Some(Value::Reports(vec![
+            "card:addressbook-multiget",
+            "card:addressbook-query",
+            "d:sync-collection",
+        ])),
+        (NS_CS, "getctag") if is_book => facts.version.clone().map(Value::Text),
         (NS_DAV, "sync-token") if is_book => {
-            Some(escape(&sync_token(book?, facts.version.as_deref()?)).into_owned())
+            text(&sync_token(book?, facts.version.as_deref()?))
         }
-        (NS_CARD, "supported-address-data") if is_book => Some(
-            "<card:address-data-type content-type=\"text/vcard\" version=\"3.0\"/><card:address-data-type content-type=\"text/vcard\" version=\"4.0\"/>".into(),
-        ),
-        (NS_CARD, "addressbook-description") if is_book => Some(match book? {
-            Book::Personal => "Danh bạ cá nhân / Personal contacts".into(),
+        (NS_CARD, "supported-address-data") if is_book => Some(Value::AddressDataTypes),
+        (NS_CARD, "addressbook-description") if is_book => match book? {
+            Book::Personal => text("Danh bạ cá nhân / Personal contacts"),
             Book::Directory => {
-                "Danh bạ công khai, chỉ đọc / The published directory, read-only".into()
+                text("Danh bạ công khai, chỉ đọc / The published directory, read-only")
             }
-        }),
+        },
         (NS_CARD, "max-resource-size") if book == Some(Book::Personal) && is_book => {
-            Some(MAX_VCARD.to_string())
+            text(&MAX_VCARD.to_string())
         }
-        (NS_DAV, "getetag") => facts.card.map(|c| format!("&quot;{}&quot;", c.etag)),
+        (NS_DAV, "getetag") => facts.card.map(|c| Value::Text(format!("\"{}\"", c.etag))),
         (NS_DAV, "getcontenttype") => facts
             .card
-            .map(|_| "text/vcard; charset=utf-8".to_string()),
-        (NS_DAV, "getcontentlength") => facts.card.map(|c| c.vcard.len().to_string()),
-        (NS_CARD, "address-data") => facts.card.map(|c| escape(&c.vcard).into_owned()),
+            .map(|_| Value::Text("text/vcard; charset=utf-8".into())),
+        (NS_DAV, "getcontentlength") => facts.card.map(|c| Value::Text(c.vcard.len().to_string())),
+        (NS_CARD, "address-data") => facts.card.map(|c| Value::Exact(c.vcard.clone())),
         _ => None,
     }
 }
 
 /// One resource's `<d:response>` for what was asked.
-fn render(ctx: &Ctx, out: &mut String, facts: &Facts, wanted: &Wanted) {
+fn render(ctx: &Ctx, out: &mut Xml, facts: &Facts, wanted: &Wanted) {
     let names = match wanted {
         Wanted::Props(p) => p.clone(),
         Wanted::All | Wanted::Names => all_props(),
@@ -779,10 +891,7 @@ fn render(ctx: &Ctx, out: &mut String, facts: &Facts, wanted: &Wanted) {
     let mut missing = Vec::new();
     for p in names {
         match value(ctx, facts, &p) {
-            Some(v) if *wanted == Wanted::Names => {
-                let _ = v;
-                found.push((p, String::new()));
-            }
+            Some(_) if *wanted == Wanted::Names => found.push((p, Value::Empty)),
             Some(v) => found.push((p, v)),
             None if matches!(wanted, Wanted::Props(_)) => missing.push(p),
             None => {}
@@ -816,7 +925,7 @@ async fn propfind(
         .get("depth")
         .and_then(|v| v.to_str().ok())
         .is_none_or(|d| d.trim() != "0");
-    let mut out = String::new();
+    let mut out = Xml::multistatus();
     match target {
         Target::Root | Target::Principal => {
             let facts = Facts {
@@ -881,7 +990,7 @@ async fn propfind(
             render(ctx, &mut out, &facts, &wanted);
         }
     }
-    Ok(multistatus(&out))
+    Ok(out.done())
 }
 
 fn directory_version_of(cards: &[CardView]) -> String {
@@ -931,8 +1040,8 @@ async fn report(ctx: &Ctx<'_>, target: &Target, body: &[u8]) -> hopthu_core::Res
     let Some(root) = parsed.root.clone() else {
         return Ok(bad_request("empty body"));
     };
-    let mut out = String::new();
-    let render_card = |out: &mut String, c: &CardView| {
+    let mut out = Xml::multistatus();
+    let render_card = |out: &mut Xml, c: &CardView| {
         let t = Target::Card(book, c.name.clone());
         let facts = Facts {
             target: &t,
@@ -948,16 +1057,10 @@ async fn report(ctx: &Ctx<'_>, target: &Target, body: &[u8]) -> hopthu_core::Res
                 .and_then(|name| cards.iter().find(|c| c.name == name));
             match found {
                 Some(c) => render_card(&mut out, c),
-                None => {
-                    let _ = write!(
-                        out,
-                        "<d:response><d:href>{}</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>",
-                        escape(raw)
-                    );
-                }
+                None => out.status_response(raw, "HTTP/1.1 404 Not Found"),
             }
         }
-        return Ok(multistatus(&out));
+        return Ok(out.done());
     }
     if root.is(NS_CARD, "addressbook-query") {
         let filter = parsed.filter.clone().unwrap_or_default();
@@ -971,7 +1074,7 @@ async fn report(ctx: &Ctx<'_>, target: &Target, body: &[u8]) -> hopthu_core::Res
         {
             render_card(&mut out, c);
         }
-        return Ok(multistatus(&out));
+        return Ok(out.done());
     }
     if root.is(NS_DAV, "sync-collection") {
         return sync_collection(ctx, book, &parsed, &wanted).await;
@@ -991,14 +1094,7 @@ async fn sync_collection(
     wanted: &Wanted,
 ) -> hopthu_core::Result<Response> {
     let token = parsed.sync_token.clone().unwrap_or_default();
-    let invalid = || {
-        (
-            StatusCode::FORBIDDEN,
-            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"DAV:\"><d:valid-sync-token/></d:error>\n",
-        )
-            .into_response()
-    };
+    let invalid = || error_document(StatusCode::FORBIDDEN, "d:valid-sync-token", None);
     let since = if token.is_empty() {
         None
     } else {
@@ -1008,8 +1104,8 @@ async fn sync_collection(
             None => return Ok(invalid()),
         }
     };
-    let mut out = String::new();
-    let render_card = |out: &mut String, c: &CardView| {
+    let mut out = Xml::multistatus();
+    let render_card = |out: &mut Xml, c: &CardView| {
         let t = Target::Card(book, c.name.clone());
         let facts = Facts {
             target: &t,
@@ -1040,11 +1136,7 @@ async fn sync_collection(
                     }
                     None if since > 0 => {
                         let t = Target::Card(book, change.name.clone());
-                        let _ = write!(
-                            out,
-                            "<d:response><d:href>{}</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>",
-                            escape(&href(&t, ctx.me))
-                        );
+                        out.status_response(&href(&t, ctx.me), "HTTP/1.1 404 Not Found");
                     }
                     None => {}
                 }
@@ -1066,12 +1158,8 @@ async fn sync_collection(
             now
         }
     };
-    let _ = write!(
-        out,
-        "<d:sync-token>{}</d:sync-token>",
-        escape(&sync_token(book, &new_version))
-    );
-    Ok(multistatus(&out))
+    out.text("d:sync-token", &sync_token(book, &new_version));
+    Ok(out.done())
 }
 
 async fn get(ctx: &Ctx<'_>, target: &Target, head: bool) -> hopthu_core::Result<Response> {
