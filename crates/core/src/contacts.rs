@@ -10,8 +10,8 @@
 //! transaction. Everything is confined to the principal's own book.
 
 use hopthu_model::text::search_fold;
-use hopthu_store::{ContactWrite, NewContact};
 pub use hopthu_store::{ContactChange, ContactRecord, Precondition};
+use hopthu_store::{ContactWrite, NewContact};
 use sha2::{Digest, Sha256};
 
 use crate::directory::{Lookup, PublicPerson, PublicUnit};
@@ -680,9 +680,8 @@ impl Core {
             }
         }
         let dir = self.public_directory(query).await?;
-        let seen = |out: &[Suggestion], a: &str| {
-            out.iter().any(|s| s.address.eq_ignore_ascii_case(a))
-        };
+        let seen =
+            |out: &[Suggestion], a: &str| out.iter().any(|s| s.address.eq_ignore_ascii_case(a));
         for p in &dir.people {
             if out.len() >= limit {
                 break;
@@ -764,8 +763,16 @@ mod tests {
         };
         assert!(filter(vec![]).matches(card));
         assert!(filter(vec![prop("fn", vec![text("văn", MatchType::Contains)])]).matches(card));
-        assert!(filter(vec![prop("EMAIL", vec![text("a@x", MatchType::StartsWith)])]).matches(card));
-        assert!(!filter(vec![prop("EMAIL", vec![text("b@", MatchType::StartsWith)])]).matches(card));
+        assert!(
+            filter(vec![prop(
+                "EMAIL",
+                vec![text("a@x", MatchType::StartsWith)]
+            )])
+            .matches(card)
+        );
+        assert!(
+            !filter(vec![prop("EMAIL", vec![text("b@", MatchType::StartsWith)])]).matches(card)
+        );
         assert!(!filter(vec![prop("TEL", vec![])]).matches(card));
         let mut none = prop("TEL", vec![]);
         none.is_not_defined = true;

@@ -130,8 +130,14 @@ mod tests {
             must_change_password: false,
             created_at: 0,
         };
-        let hoa = store.create_account(&new("hoa@x.vn"), &[("INBOX", None)]).await.unwrap();
-        let lan = store.create_account(&new("lan@x.vn"), &[("INBOX", None)]).await.unwrap();
+        let hoa = store
+            .create_account(&new("hoa@x.vn"), &[("INBOX", None)])
+            .await
+            .unwrap();
+        let lan = store
+            .create_account(&new("lan@x.vn"), &[("INBOX", None)])
+            .await
+            .unwrap();
         assert_eq!(store.contacts_version(hoa).await.unwrap(), 0);
 
         let a = card("a.vcf", "uid-a", "e1");
@@ -183,7 +189,12 @@ mod tests {
             .unwrap();
         // The other account's book is its own.
         store
-            .put_contact(lan, &card("a.vcf", "uid-a", "l1"), &Precondition::Absent, 14)
+            .put_contact(
+                lan,
+                &card("a.vcf", "uid-a", "l1"),
+                &Precondition::Absent,
+                14,
+            )
             .await
             .unwrap();
         assert_eq!(store.contacts_version(lan).await.unwrap(), 1);
@@ -247,12 +258,22 @@ mod tests {
         assert!(store.contact_changes(hoa, 4).await.unwrap().is_empty());
         // The UID of a deleted card may be used again, and the name too.
         let w = store
-            .put_contact(hoa, &card("c.vcf", "uid-a", "e4"), &Precondition::Absent, 22)
+            .put_contact(
+                hoa,
+                &card("c.vcf", "uid-a", "e4"),
+                &Precondition::Absent,
+                22,
+            )
             .await
             .unwrap();
         assert!(matches!(w, ContactWrite::Written { created: true, .. }));
         let w = store
-            .put_contact(hoa, &card("a.vcf", "uid-z", "e5"), &Precondition::Absent, 23)
+            .put_contact(
+                hoa,
+                &card("a.vcf", "uid-z", "e5"),
+                &Precondition::Absent,
+                23,
+            )
             .await
             .unwrap();
         assert!(matches!(w, ContactWrite::Written { created: true, .. }));

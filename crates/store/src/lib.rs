@@ -65,10 +65,10 @@ mod tests;
 
 use std::path::Path;
 
+pub use blobs::{BackupLease, BlobId, BlobStore, S3Blobs, S3Options};
 pub use contacts::{
     ContactChange, ContactRecord, ContactStore, ContactWrite, NewContact, Precondition,
 };
-pub use blobs::{BackupLease, BlobId, BlobStore, S3Blobs, S3Options};
 pub use delegation::{DelegateRecord, DelegationStore};
 pub use directory::*;
 pub use documents::{DocumentRecord, DocumentStore, NewDocument, RecipientRecord};

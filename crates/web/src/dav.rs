@@ -162,7 +162,11 @@ fn unauthorized() -> Response {
 }
 
 /// Signs the request in with HTTP Basic, or the response to send instead.
-async fn sign_in(state: &AppState, ip: std::net::IpAddr, headers: &HeaderMap) -> Result<Principal, Response> {
+async fn sign_in(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+) -> Result<Principal, Response> {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -226,10 +230,7 @@ async fn dav(State(state): State<AppState>, ip: crate::ClientIp, request: Reques
     if parts.method == Method::OPTIONS {
         return (
             StatusCode::OK,
-            [
-                ("dav", "1, 3, addressbook"),
-                ("allow", ALLOW),
-            ],
+            [("dav", "1, 3, addressbook"), ("allow", ALLOW)],
         )
             .into_response();
     }
@@ -253,7 +254,12 @@ async fn dav(State(state): State<AppState>, ip: crate::ClientIp, request: Reques
     };
     let body = match axum::body::to_bytes(Body::new(body), limit).await {
         Ok(b) => b,
-        Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "nội dung quá lớn / body too large"),
+        Err(_) => {
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "nội dung quá lớn / body too large",
+            );
+        }
     };
     let result = match parts.method.as_str() {
         "PROPFIND" => propfind(&ctx, &target, &parts.headers, &body).await,
@@ -263,12 +269,7 @@ async fn dav(State(state): State<AppState>, ip: crate::ClientIp, request: Reques
         "PUT" => put(&ctx, &target, &parts.headers, &body).await,
         "DELETE" => delete(&ctx, &target, &parts.headers).await,
         "PROPPATCH" | "MKCOL" | "MOVE" | "COPY" | "POST" => Ok(read_only(&target)),
-        _ => Ok((
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, ALLOW)],
-            "",
-        )
-            .into_response()),
+        _ => Ok((StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, ALLOW)], "").into_response()),
     };
     result.unwrap_or_else(|e| core_error(&e))
 }
@@ -344,11 +345,7 @@ impl Ctx<'_> {
                 etag: c.etag,
                 vcard: c.vcard,
             }),
-            Book::Directory => self
-                .cards(book)
-                .await?
-                .into_iter()
-                .find(|c| c.name == name),
+            Book::Directory => self.cards(book).await?.into_iter().find(|c| c.name == name),
         })
     }
 
@@ -356,9 +353,7 @@ impl Ctx<'_> {
     async fn version(&self, book: Book) -> hopthu_core::Result<String> {
         Ok(match book {
             Book::Personal => self.core.contacts_version(self.who).await?.to_string(),
-            Book::Directory => {
-                Core::directory_version(&self.core.directory_cards().await?)
-            }
+            Book::Directory => Core::directory_version(&self.core.directory_cards().await?),
         })
     }
 }
@@ -599,13 +594,11 @@ impl Xml {
     /// A `d:multistatus` document, its prefixes declared: `d:` DAV, `card:` CardDAV, `cs:`
     /// CalendarServer (`getctag`).
     fn multistatus() -> Xml {
-        Xml::document(
-            BytesStart::new("d:multistatus").with_attributes([
-                ("xmlns:d", NS_DAV),
-                ("xmlns:card", NS_CARD),
-                ("xmlns:cs", NS_CS),
-            ]),
-        )
+        Xml::document(BytesStart::new("d:multistatus").with_attributes([
+            ("xmlns:d", NS_DAV),
+            ("xmlns:card", NS_CARD),
+            ("xmlns:cs", NS_CS),
+        ]))
     }
 
     fn document(root: BytesStart<'static>) -> Xml {
@@ -858,9 +851,7 @@ fn value(ctx: &Ctx, facts: &Facts, p: &Prop) -> Option<Value> {
             "d:sync-collection",
         ])),
         (NS_CS, "getctag") if is_book => facts.version.clone().map(Value::Text),
-        (NS_DAV, "sync-token") if is_book => {
-            text(&sync_token(book?, facts.version.as_deref()?))
-        }
+        (NS_DAV, "sync-token") if is_book => text(&sync_token(book?, facts.version.as_deref()?)),
         (NS_CARD, "supported-address-data") if is_book => Some(Value::AddressDataTypes),
         (NS_CARD, "addressbook-description") if is_book => match book? {
             Book::Personal => text("Danh bạ cá nhân / Personal contacts"),
@@ -980,7 +971,10 @@ async fn propfind(
         }
         Target::Card(book, name) => {
             let Some(card) = ctx.card(*book, name).await? else {
-                return Ok(text(StatusCode::NOT_FOUND, "không có danh thiếp này / no such card"));
+                return Ok(text(
+                    StatusCode::NOT_FOUND,
+                    "không có danh thiếp này / no such card",
+                ));
             };
             let facts = Facts {
                 target,
@@ -1166,7 +1160,12 @@ async fn get(ctx: &Ctx<'_>, target: &Target, head: bool) -> hopthu_core::Result<
     let (body, etag) = match target {
         Target::Card(book, name) => match ctx.card(*book, name).await? {
             Some(c) => (c.vcard, Some(c.etag)),
-            None => return Ok(text(StatusCode::NOT_FOUND, "không có danh thiếp này / no such card")),
+            None => {
+                return Ok(text(
+                    StatusCode::NOT_FOUND,
+                    "không có danh thiếp này / no such card",
+                ));
+            }
         },
         Target::Book(book) => {
             let cards = ctx.cards(*book).await?;
@@ -1300,8 +1299,14 @@ mod tests {
     fn paths_name_only_ones_own_books() {
         let me = "hoa@x.vn";
         assert_eq!(target_of("/dav/", me), Some(Target::Root));
-        assert_eq!(target_of("/dav/principals/hoa@x.vn/", me), Some(Target::Principal));
-        assert_eq!(target_of("/dav/principals/hoa%40x.vn", me), Some(Target::Principal));
+        assert_eq!(
+            target_of("/dav/principals/hoa@x.vn/", me),
+            Some(Target::Principal)
+        );
+        assert_eq!(
+            target_of("/dav/principals/hoa%40x.vn", me),
+            Some(Target::Principal)
+        );
         assert_eq!(
             target_of("/dav/addressbooks/hoa@x.vn/personal/a.vcf", me),
             Some(Target::Card(Book::Personal, "a.vcf".into()))
@@ -1309,11 +1314,19 @@ mod tests {
         assert_eq!(target_of("/dav/addressbooks/lan@x.vn/personal/", me), None);
         assert_eq!(target_of("/dav/addressbooks/hoa@x.vn/other/", me), None);
         assert_eq!(
-            card_of_href("https://h:1/dav/addressbooks/hoa@x.vn/directory/p.vcf", Book::Directory, me),
+            card_of_href(
+                "https://h:1/dav/addressbooks/hoa@x.vn/directory/p.vcf",
+                Book::Directory,
+                me
+            ),
             Some("p.vcf".into())
         );
         assert_eq!(
-            card_of_href("/dav/addressbooks/hoa@x.vn/directory/p.vcf", Book::Personal, me),
+            card_of_href(
+                "/dav/addressbooks/hoa@x.vn/directory/p.vcf",
+                Book::Personal,
+                me
+            ),
             None
         );
     }

@@ -39,8 +39,17 @@ fn dav(
     let url = format!("https://127.0.0.1:{}{path}", server.port("https"));
     let cert = server.data_dir().join("tls/cert.pem");
     let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "--max-time", "20", "-D", "-", "-X", method, "--cacert"])
-        .arg(&cert);
+    cmd.args([
+        "-sS",
+        "--max-time",
+        "20",
+        "-D",
+        "-",
+        "-X",
+        method,
+        "--cacert",
+    ])
+    .arg(&cert);
     if !user.0.is_empty() {
         cmd.args(["-u", &format!("{}:{}", user.0, user.1)]);
     }
@@ -154,14 +163,21 @@ fn carddav_answers_raw_requests() {
         "PROPFIND",
         &format!("/dav/principals/{me}/"),
         &["Depth: 0"],
-        Some(r#"<propfind xmlns="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><prop><c:addressbook-home-set/><unknown xmlns="urn:x"/></prop></propfind>"#),
+        Some(
+            r#"<propfind xmlns="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><prop><c:addressbook-home-set/><unknown xmlns="urn:x"/></prop></propfind>"#,
+        ),
     );
     assert_eq!(status, 207);
     assert!(
-        body.contains(&format!("<card:addressbook-home-set><d:href>{home}</d:href>")),
+        body.contains(&format!(
+            "<card:addressbook-home-set><d:href>{home}</d:href>"
+        )),
         "{body}"
     );
-    assert!(body.contains("404 Not Found"), "an unknown property: {body}");
+    assert!(
+        body.contains("404 Not Found"),
+        "an unknown property: {body}"
+    );
     // The home lists both books; the directory is read-only.
     let (status, _, body) = dav(
         &server,
@@ -294,7 +310,13 @@ fn carddav_answers_raw_requests() {
     );
     assert_eq!(status, 207, "{body}");
     assert!(body.contains("FN:Nguyễn Văn An"), "{body}");
-    assert!(body.contains(&format!("<d:getetag>&quot;{}&quot;</d:getetag>", etag2.trim_matches('"'))), "{body}");
+    assert!(
+        body.contains(&format!(
+            "<d:getetag>&quot;{}&quot;</d:getetag>",
+            etag2.trim_matches('"')
+        )),
+        "{body}"
+    );
     assert!(body.contains("HTTP/1.1 404 Not Found"), "{body}");
     dav(
         &server,
@@ -309,11 +331,31 @@ fn carddav_answers_raw_requests() {
             r#"<c:addressbook-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/></d:prop><c:filter><c:prop-filter name="FN"><c:text-match match-type="contains">{text}</c:text-match></c:prop-filter></c:filter></c:addressbook-query>"#
         )
     };
-    let (status, _, body) = dav(&server, user, "REPORT", &personal, &[], Some(&query("bình")));
+    let (status, _, body) = dav(
+        &server,
+        user,
+        "REPORT",
+        &personal,
+        &[],
+        Some(&query("bình")),
+    );
     assert_eq!(status, 207, "{body}");
-    assert!(body.contains("binh.vcf") && !body.contains("an.vcf"), "{body}");
-    let (_, _, body) = dav(&server, user, "REPORT", &directory, &[], Some(&query("tư pháp")));
-    assert!(body.contains("<d:response>"), "the directory answers queries: {body}");
+    assert!(
+        body.contains("binh.vcf") && !body.contains("an.vcf"),
+        "{body}"
+    );
+    let (_, _, body) = dav(
+        &server,
+        user,
+        "REPORT",
+        &directory,
+        &[],
+        Some(&query("tư pháp")),
+    );
+    assert!(
+        body.contains("<d:response>"),
+        "the directory answers queries: {body}"
+    );
 
     // sync-collection: everything first, then only what changed, deletions as 404.
     let sync = |token: &str| {
@@ -327,7 +369,10 @@ fn carddav_answers_raw_requests() {
     };
     let (status, _, body) = dav(&server, user, "REPORT", &personal, &[], Some(&sync("")));
     assert_eq!(status, 207, "{body}");
-    assert!(body.contains("an.vcf") && body.contains("binh.vcf"), "{body}");
+    assert!(
+        body.contains("an.vcf") && body.contains("binh.vcf"),
+        "{body}"
+    );
     let token = token_of(&body);
     let (status, _, _) = dav(
         &server,
@@ -352,7 +397,9 @@ fn carddav_answers_raw_requests() {
     let (status, _, body) = dav(&server, user, "REPORT", &personal, &[], Some(&sync(&token)));
     assert_eq!(status, 207, "{body}");
     assert!(
-        body.contains(&format!("<d:href>{href}</d:href><d:status>HTTP/1.1 404 Not Found")),
+        body.contains(&format!(
+            "<d:href>{href}</d:href><d:status>HTTP/1.1 404 Not Found"
+        )),
         "{body}"
     );
     assert!(!body.contains("binh.vcf"), "unchanged: {body}");
@@ -366,7 +413,14 @@ fn carddav_answers_raw_requests() {
     );
     assert_eq!(status, 403);
     assert!(body.contains("valid-sync-token"), "{body}");
-    let (status, _, _) = dav(&server, user, "DELETE", &format!("{directory}x.vcf"), &[], None);
+    let (status, _, _) = dav(
+        &server,
+        user,
+        "DELETE",
+        &format!("{directory}x.vcf"),
+        &[],
+        None,
+    );
     assert_eq!(status, 403);
 }
 
@@ -470,7 +524,10 @@ fn vdirsyncer_syncs_both_books_and_the_webmail_shares_them() {
         &session,
         &form(&"0".repeat(64), "Tran Thi Lan", "lan@example.vn"),
     );
-    assert!(head.starts_with("HTTP/1.1 403"), "a wrong CSRF token: {head}");
+    assert!(
+        head.starts_with("HTTP/1.1 403"),
+        "a wrong CSRF token: {head}"
+    );
     let (head, _) = post(
         &server,
         "/contacts",
@@ -479,15 +536,24 @@ fn vdirsyncer_syncs_both_books_and_the_webmail_shares_them() {
     );
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
     let (_, page) = get(&server, "/contacts", &session);
-    assert!(page.contains("Trần Thị Lan") && page.contains("lan@example.vn"), "{page}");
-    assert!(page.contains("id=\"contacts-link\""), "linked in the side bar");
+    assert!(
+        page.contains("Trần Thị Lan") && page.contains("lan@example.vn"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"contacts-link\""),
+        "linked in the side bar"
+    );
 
     let tmp = server.dir.join("vdirsyncer");
     std::fs::create_dir_all(tmp.join("contacts/personal")).unwrap();
     std::fs::create_dir_all(tmp.join("contacts/directory")).unwrap();
     let config = vdirsyncer_config(&server, &tmp, &me, password);
     let found = vdirsyncer(&server, &config, &["discover", "contacts"]);
-    assert!(found.contains("personal") && found.contains("directory"), "{found}");
+    assert!(
+        found.contains("personal") && found.contains("directory"),
+        "{found}"
+    );
     vdirsyncer(&server, &config, &["sync"]);
     let personal = tmp.join("contacts/personal");
     let cards = local_cards(&personal);

@@ -124,7 +124,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
     ),
-    (19, include_str!("../../migrations/postgres/0019_contacts.sql")),
+    (
+        19,
+        include_str!("../../migrations/postgres/0019_contacts.sql"),
+    ),
 ];
 
 pub(crate) struct PgMeta {

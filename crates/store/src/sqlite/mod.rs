@@ -152,7 +152,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         27,
         include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
     ),
-    (30, include_str!("../../migrations/sqlite/0030_contacts.sql")),
+    (
+        30,
+        include_str!("../../migrations/sqlite/0030_contacts.sql"),
+    ),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.
