@@ -1,6 +1,7 @@
 //! The HTTP(S) face of hopthu: the webmail (`auth.rs`: sign-in, sessions, forced password
 //! change, settings; `mail.rs`: folders, list, reading, compose, live updates), the published
-//! directory (`directory.rs`: `/directory` and its JSON, CSV and vCard exports), a landing page
+//! directory (`directory.rs`: `/directory` and its JSON, CSV and vCard exports), contacts
+//! (`dav.rs`: CardDAV under `/dav/`; `contacts.rs`: the webmail's `/contacts`), a landing page
 //! that tells how to connect, the public check of a document (`verify.rs`: `/verify`,
 //! `/verify.json`), and `/healthz` for probes. Pages are server-rendered HTML
 //! (maud templates, which escape every value: `html.rs`) with one CSS and one small script under `/static/`;
