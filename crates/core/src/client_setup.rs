@@ -49,7 +49,8 @@ pub fn served_address(config: &Config, address: &str) -> Option<EmailAddress> {
 
 /// Thunderbird's `clientConfig` (version 1.1) for the domain: IMAP and POP3 over TLS and with
 /// STARTTLS, submission over TLS and with STARTTLS, each only when its port is not 0; the
-/// user name is the full address (`%EMAILADDRESS%`).
+/// user name is the full address (`%EMAILADDRESS%`); and the CardDAV address books at
+/// `https://<host>/dav/`.
 pub fn autoconfig_xml(domain: &str, public: &Public) -> String {
     let server = |tag: &str, kind: &str, port: u16, socket: &str| {
         if port == 0 {
@@ -94,7 +95,15 @@ pub fn autoconfig_xml(domain: &str, public: &Public) -> String {
         public.submission_port,
         "STARTTLS",
     ));
-    xml.push_str("  </emailProvider>\n</clientConfig>\n");
+    xml.push_str("  </emailProvider>\n");
+    // The address books over CardDAV (Thunderbird 102 and later read this).
+    xml.push_str(&format!(
+        "  <addressBook type=\"carddav\">\n    <username>%EMAILADDRESS%</username>\n    \
+         <authentication>http-basic</authentication>\n    \
+         <serverURL>https://{}/dav/</serverURL>\n  </addressBook>\n",
+        esc(&public.host)
+    ));
+    xml.push_str("</clientConfig>\n");
     xml
 }
 
@@ -461,7 +470,13 @@ mod tests {
         assert!(xml.contains("<port>10110</port>\n      <socketType>STARTTLS</socketType>"));
         assert!(xml.contains("<port>10587</port>\n      <socketType>STARTTLS</socketType>"));
         assert_eq!(xml.matches("<hostname>mx.example.vn</hostname>").count(), 5);
-        assert_eq!(xml.matches("%EMAILADDRESS%").count(), 5);
+        // Five servers and the address books.
+        assert_eq!(xml.matches("%EMAILADDRESS%").count(), 6);
+        assert!(xml.contains(
+            "<addressBook type=\"carddav\">\n    <username>%EMAILADDRESS%</username>\n    \
+             <authentication>http-basic</authentication>\n    \
+             <serverURL>https://mx.example.vn/dav/</serverURL>"
+        ));
     }
 
     #[test]

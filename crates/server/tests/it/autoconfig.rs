@@ -50,6 +50,7 @@ fn thunderbird_finds_the_public_host_and_ports() {
             assert_eq!(imaps["port"], 10993);
             assert_eq!(imaps["username"], "%EMAILADDRESS%");
             assert_eq!(imaps["authentication"], "password-cleartext");
+            assert_eq!(doc["carddav"], "https://thu.caobang.gov.vn/dav/");
             // imap_port = 0: IMAP with STARTTLS is not offered.
             assert!(
                 !incoming
