@@ -156,8 +156,16 @@ fn apple_profile_is_downloaded_from_settings() {
     let plist = &first["plist"];
     assert_eq!(plist["PayloadType"], "Configuration");
     let payloads = plist["PayloadContent"].as_array().unwrap();
-    assert_eq!(payloads.len(), 1);
+    assert_eq!(payloads.len(), 2);
     let mail = &payloads[0];
+    let carddav = &payloads[1];
+    assert_eq!(carddav["PayloadType"], "com.apple.carddav.account");
+    assert_eq!(carddav["CardDAVHostName"], "thu.caobang.gov.vn");
+    assert_eq!(carddav["CardDAVUsername"], address.as_str());
+    assert_eq!(
+        carddav["CardDAVPrincipalURL"],
+        format!("/dav/principals/{address}/")
+    );
     assert_eq!(mail["PayloadType"], "com.apple.mail.managed");
     assert_eq!(mail["EmailAddress"], address.as_str());
     assert_eq!(mail["EmailAccountName"], "Hoàng Thị Mai");
