@@ -1,11 +1,12 @@
 //! Mail clients setting themselves up: the documents each asks for, built from `[public]`
 //! (the host name and ports clients are told, which may differ from the listeners behind NAT).
 //!
-//! - Thunderbird's autoconfig (Mozilla ISPDB `clientConfig` 1.1): [`autoconfig_xml`].
+//! - Thunderbird's autoconfig (Mozilla ISPDB `clientConfig` 1.1, with the CardDAV address
+//!   books): [`autoconfig_xml`].
 //! - Outlook's Autodiscover (POX, `responseschema/2006a`): [`parse_autodiscover_request`],
 //!   [`autodiscover_xml`], [`autodiscover_error_xml`].
-//! - Apple's configuration profile (`.mobileconfig`, one `com.apple.mail.managed` payload,
-//!   no password): [`mobileconfig`].
+//! - Apple's configuration profile (`.mobileconfig`, a `com.apple.mail.managed` payload and a
+//!   `com.apple.carddav.account` one, no password): [`mobileconfig`].
 //! - RFC 6186 SRV records and the autoconfig/Autodiscover names: [`dns_records`].
 //!
 //! Every answer is the same for any address of the domain: nothing tells whether an account
@@ -49,7 +50,8 @@ pub fn served_address(config: &Config, address: &str) -> Option<EmailAddress> {
 
 /// Thunderbird's `clientConfig` (version 1.1) for the domain: IMAP and POP3 over TLS and with
 /// STARTTLS, submission over TLS and with STARTTLS, each only when its port is not 0; the
-/// user name is the full address (`%EMAILADDRESS%`).
+/// user name is the full address (`%EMAILADDRESS%`); and the CardDAV address books at
+/// `https://<host>/dav/`.
 pub fn autoconfig_xml(domain: &str, public: &Public) -> String {
     let server = |tag: &str, kind: &str, port: u16, socket: &str| {
         if port == 0 {
@@ -94,7 +96,15 @@ pub fn autoconfig_xml(domain: &str, public: &Public) -> String {
         public.submission_port,
         "STARTTLS",
     ));
-    xml.push_str("  </emailProvider>\n</clientConfig>\n");
+    xml.push_str("  </emailProvider>\n");
+    // The address books over CardDAV (Thunderbird 102 and later read this).
+    xml.push_str(&format!(
+        "  <addressBook type=\"carddav\">\n    <username>%EMAILADDRESS%</username>\n    \
+         <authentication>http-basic</authentication>\n    \
+         <serverURL>https://{}/dav/</serverURL>\n  </addressBook>\n",
+        esc(&public.host)
+    ));
+    xml.push_str("</clientConfig>\n");
     xml
 }
 
@@ -288,16 +298,17 @@ pub fn mobileconfig_identifier(public: &Public, address: &EmailAddress) -> Strin
     format!("{}.hopthu.mail.{}", reversed.join("."), address)
 }
 
-/// Apple's configuration profile (an unsigned XML property list) with one
+/// Apple's configuration profile (an unsigned XML property list) with a
 /// `com.apple.mail.managed` payload for `address`: IMAP and SMTP on `[public]`, TLS, the
-/// full address as user name, no password (the device asks). `uuids` are the profile's and
-/// the payload's `PayloadUUID`s (fresh each download: [`new_uuid`]).
+/// full address as user name, no password (the device asks); and a `com.apple.carddav.account`
+/// payload for the address books (`https://<host>/dav/`). `uuids` are the profile's and the
+/// payloads' `PayloadUUID`s (fresh each download: [`new_uuid`]).
 pub fn mobileconfig(
     domain: &str,
     public: &Public,
     address: &EmailAddress,
     display_name: &str,
-    uuids: [&str; 2],
+    uuids: [&str; 3],
 ) -> String {
     let (incoming_type, incoming_port) = if public.imaps_port != 0 || public.imap_port != 0 {
         let p = if public.imaps_port != 0 {
@@ -324,7 +335,7 @@ pub fn mobileconfig(
     let name = esc(display_name);
     let d = esc(domain);
     let id = esc(&mobileconfig_identifier(public, address));
-    let [profile_uuid, payload_uuid] = uuids;
+    let [profile_uuid, payload_uuid, carddav_uuid] = uuids;
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
@@ -373,6 +384,30 @@ pub fn mobileconfig(
       <string>com.apple.mail.managed</string>
       <key>PayloadUUID</key>
       <string>{payload_uuid}</string>
+      <key>PayloadVersion</key>
+      <integer>1</integer>
+    </dict>
+    <dict>
+      <key>CardDAVAccountDescription</key>
+      <string>Danh bạ {a} / contacts</string>
+      <key>CardDAVHostName</key>
+      <string>{host}</string>
+      <key>CardDAVPrincipalURL</key>
+      <string>/dav/principals/{a}/</string>
+      <key>CardDAVUseSSL</key>
+      <true/>
+      <key>CardDAVUsername</key>
+      <string>{a}</string>
+      <key>PayloadDescription</key>
+      <string>Danh bạ cá nhân và danh bạ công khai / personal contacts and the published directory</string>
+      <key>PayloadDisplayName</key>
+      <string>Danh bạ {a}</string>
+      <key>PayloadIdentifier</key>
+      <string>{id}.carddav</string>
+      <key>PayloadType</key>
+      <string>com.apple.carddav.account</string>
+      <key>PayloadUUID</key>
+      <string>{carddav_uuid}</string>
       <key>PayloadVersion</key>
       <integer>1</integer>
     </dict>
@@ -461,7 +496,13 @@ mod tests {
         assert!(xml.contains("<port>10110</port>\n      <socketType>STARTTLS</socketType>"));
         assert!(xml.contains("<port>10587</port>\n      <socketType>STARTTLS</socketType>"));
         assert_eq!(xml.matches("<hostname>mx.example.vn</hostname>").count(), 5);
-        assert_eq!(xml.matches("%EMAILADDRESS%").count(), 5);
+        // Five servers and the address books.
+        assert_eq!(xml.matches("%EMAILADDRESS%").count(), 6);
+        assert!(xml.contains(
+            "<addressBook type=\"carddav\">\n    <username>%EMAILADDRESS%</username>\n    \
+             <authentication>http-basic</authentication>\n    \
+             <serverURL>https://mx.example.vn/dav/</serverURL>"
+        ));
     }
 
     #[test]
@@ -528,11 +569,17 @@ mod tests {
 
     #[test]
     fn profile_is_stable_per_address_and_has_no_password() {
-        let (u1, u2) = (new_uuid(), new_uuid());
+        let (u1, u2, u3) = (new_uuid(), new_uuid(), new_uuid());
         assert_ne!(u1, u2);
         assert_eq!(u1.len(), 36);
         assert_eq!(&u1[14..15], "4");
-        let p = mobileconfig("example.vn", &public(), &addr(), "Nông Văn An", [&u1, &u2]);
+        let p = mobileconfig(
+            "example.vn",
+            &public(),
+            &addr(),
+            "Nông Văn An",
+            [&u1, &u2, &u3],
+        );
         assert!(p.contains("<string>com.apple.mail.managed</string>"));
         assert!(p.contains("<string>vn.example.mx.hopthu.mail.nvan@example.vn</string>"));
         assert!(p.contains("<integer>10993</integer>") && p.contains("<integer>10465</integer>"));
@@ -540,7 +587,9 @@ mod tests {
             !p.to_ascii_lowercase()
                 .contains("password</key>\n      <string")
         );
-        assert!(p.contains(&u1) && p.contains(&u2));
+        assert!(p.contains(&u1) && p.contains(&u2) && p.contains(&u3));
+        assert!(p.contains("<string>com.apple.carddav.account</string>"));
+        assert!(p.contains("<string>/dav/principals/nvan@example.vn/</string>"));
     }
 
     #[test]

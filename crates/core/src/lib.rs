@@ -21,6 +21,7 @@ pub mod client_setup;
 pub mod compose;
 pub mod compromised;
 pub mod console;
+pub mod contacts;
 mod delivery;
 pub mod directory;
 pub mod dkim;

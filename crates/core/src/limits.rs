@@ -202,13 +202,19 @@ pub enum SignInVia {
     Smtp,
     Webmail,
     Api,
+    /// CardDAV: a mail client too (a one-time password does not open it); each request signs
+    /// in, so, like the API, only failures go into the history.
+    Dav,
 }
 
 impl SignInVia {
-    /// IMAP, POP3 and SMTP: the clients a one-time password does not open
+    /// IMAP, POP3, SMTP and CardDAV: the clients a one-time password does not open
     /// (`Core::check_mail_client_access`).
     pub fn is_mail_client(self) -> bool {
-        matches!(self, SignInVia::Imap | SignInVia::Pop3 | SignInVia::Smtp)
+        matches!(
+            self,
+            SignInVia::Imap | SignInVia::Pop3 | SignInVia::Smtp | SignInVia::Dav
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -218,6 +224,7 @@ impl SignInVia {
             SignInVia::Smtp => "smtp",
             SignInVia::Webmail => "webmail",
             SignInVia::Api => "api",
+            SignInVia::Dav => "carddav",
         }
     }
 }
@@ -506,7 +513,7 @@ impl Core {
                     crate::metrics::bump(&self.metrics.sign_ins, 1);
                     "ok"
                 };
-                if via != SignInVia::Api {
+                if !matches!(via, SignInVia::Api | SignInVia::Dav) {
                     self.record_sign_in(Some(principal.account), login, via, ip, result)
                         .await;
                 }

@@ -184,6 +184,16 @@
 //!     dissolved when none is given) — so a person who joins, leaves or is revoked is in or out
 //!     of every group at once.
 //!     (`groups_are_stored_resolved_from_the_directory_and_deleted`)
+//! 27. **An address book changes one version at a time.** Every write of
+//!     [`crate::ContactStore`] (`put_contact`, `delete_contact`) raises the account's book
+//!     version in its transaction, after locking the book's row, and checks its precondition
+//!     (`If-Match`, `If-None-Match: *`: [`crate::Precondition`]) there: a failed one writes
+//!     nothing, not even the version. A card keeps the version of its last change; a deleted
+//!     card stays as a tombstone at its deletion's version, so `contact_changes(since)` tells a
+//!     client holding an older version every card written or deleted since. Names are unique
+//!     per book, UIDs among its live cards (another name with a live card's UID is a
+//!     `Conflict`); a book and its cards go with their account (`ON DELETE CASCADE`).
+//!     (`an_address_book_is_versioned_with_preconditions`)
 //! 28. **A message is learnt once per domain.** [`crate::SpamStore::bayes_learn`] counts a
 //!     message (keyed by the caller, the SHA-256 of its body) in one class of its domain's
 //!     classifier: the totals, each of its tokens and the record of what it was learnt as are

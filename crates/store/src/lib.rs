@@ -2,7 +2,7 @@
 //! outbound queue, and the message blobs they point to.
 //!
 //! Callers never see SQL. The storage contract is a set of traits — [`MailStore`],
-//! [`WebStore`], [`DirectoryStore`], [`LifecycleStore`], [`DelegationStore`], [`QueueStore`], [`SearchStore`],
+//! [`WebStore`], [`ContactStore`], [`DirectoryStore`], [`LifecycleStore`], [`DelegationStore`], [`QueueStore`], [`SearchStore`],
 //! [`SieveStore`], [`RateStore`] and [`NodeStore`], together [`Metadata`] — documented there, with the promises every back-end
 //! keeps written in [`contract`] and checked by one test suite on each back-end. The metadata
 //! back-ends (SQLite, PostgreSQL) are private modules implementing them; a [`Store`]
@@ -29,6 +29,7 @@ macro_rules! meta {
 
 pub mod backup;
 mod blobs;
+mod contacts;
 pub mod contract;
 pub mod copy;
 mod delegation;
@@ -68,6 +69,9 @@ mod tests;
 use std::path::Path;
 
 pub use blobs::{BackupLease, BlobId, BlobStore, S3Blobs, S3Options};
+pub use contacts::{
+    ContactChange, ContactRecord, ContactStore, ContactWrite, NewContact, Precondition,
+};
 pub use delegation::{DelegateRecord, DelegationStore};
 pub use directory::*;
 pub use documents::{DocumentRecord, DocumentStore, NewDocument, RecipientRecord};
@@ -233,6 +237,7 @@ pub struct PutBody {
 pub trait Metadata:
     MailStore
     + WebStore
+    + ContactStore
     + DirectoryStore
     + LifecycleStore
     + LedgerStore
@@ -252,6 +257,7 @@ pub trait Metadata:
 impl<T> Metadata for T where
     T: MailStore
         + WebStore
+        + ContactStore
         + DirectoryStore
         + LifecycleStore
         + LedgerStore

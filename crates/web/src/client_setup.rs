@@ -110,13 +110,13 @@ async fn mobileconfig(State(state): State<AppState>, headers: HeaderMap) -> Resp
     };
     let config = state.core.config();
     let principal = &signed.session.principal;
-    let (profile, payload) = (setup::new_uuid(), setup::new_uuid());
+    let (profile, payload, carddav) = (setup::new_uuid(), setup::new_uuid(), setup::new_uuid());
     let body = setup::mobileconfig(
         &config.domain,
         &config.public,
         &principal.address,
         &principal.display_name,
-        [&profile, &payload],
+        [&profile, &payload, &carddav],
     );
     let file = format!(
         "attachment; filename=\"{}.mobileconfig\"",

@@ -201,77 +201,12 @@ async fn vcard(State(state): State<AppState>, Query(lookup): Query<Lookup>) -> R
 }
 
 fn vcard_unit(out: &mut String, u: &PublicUnit) {
-    let name = vcard_text(&u.name);
-    card(
-        out,
-        &[
-            format!("FN:{name}"),
-            "N:;;;;".to_owned(),
-            format!("ORG:{name}"),
-            // Apple Contacts shows the card as an organisation.
-            "X-ABSHOWAS:COMPANY".to_owned(),
-            format!("EMAIL;TYPE=INTERNET,WORK:{}", u.address),
-        ],
-    );
+    out.push_str(&hopthu_core::contacts::unit_vcard(u));
 }
 
+/// A person's card, as the CardDAV directory book serves it (`hopthu_core::contacts`).
 fn vcard_person(out: &mut String, p: &PublicPerson) {
-    // Vietnamese order: family name first, given name last, middle names between.
-    let words: Vec<&str> = p.name.split(' ').collect();
-    let (family, given, middle) = match words.as_slice() {
-        [] => ("", "", String::new()),
-        [only] => ("", *only, String::new()),
-        [family, middle @ .., given] => (*family, *given, middle.join(" ")),
-    };
-    let mut lines = vec![
-        format!("FN:{}", vcard_text(&p.name)),
-        format!(
-            "N:{};{};{};;",
-            vcard_text(family),
-            vcard_text(given),
-            vcard_text(&middle)
-        ),
-        format!("ORG:{}", vcard_text(&p.unit_name)),
-    ];
-    if let Some(position) = &p.position {
-        lines.push(format!("TITLE:{}", vcard_text(position)));
-    }
-    lines.push(format!("EMAIL;TYPE=INTERNET,WORK:{}", p.address));
-    card(out, &lines);
-}
-
-/// One card: each content line folded at 75 octets (RFC 2426 §2.6, RFC 6350 §3.2), CRLF.
-fn card(out: &mut String, lines: &[String]) {
-    out.push_str("BEGIN:VCARD\r\nVERSION:3.0\r\n");
-    for line in lines {
-        let mut width = 0;
-        for c in line.chars() {
-            if width + c.len_utf8() > 75 {
-                out.push_str("\r\n ");
-                width = 1;
-            }
-            out.push(c);
-            width += c.len_utf8();
-        }
-        out.push_str("\r\n");
-    }
-    out.push_str("END:VCARD\r\n");
-}
-
-/// Escapes a text value (RFC 2426 §5: backslash, comma, semicolon, line break).
-fn vcard_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ',' => out.push_str("\\,"),
-            ';' => out.push_str("\\;"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    out.push_str(&hopthu_core::contacts::person_vcard(p));
 }
 
 // ---- HTML -------------------------------------------------------------------------------------

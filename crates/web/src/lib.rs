@@ -1,6 +1,7 @@
 //! The HTTP(S) face of hopthu: the webmail (`auth.rs`: sign-in, sessions, forced password
 //! change, settings; `mail.rs`: folders, list, reading, compose, live updates), the published
-//! directory (`directory.rs`: `/directory` and its JSON, CSV and vCard exports), a landing page
+//! directory (`directory.rs`: `/directory` and its JSON, CSV and vCard exports), contacts
+//! (`dav.rs`: CardDAV under `/dav/`; `contacts.rs`: the webmail's `/contacts`), a landing page
 //! that tells how to connect, the public check of a document (`verify.rs`: `/verify`,
 //! `/verify.json`), and `/healthz` for probes. Pages are server-rendered HTML
 //! (maud templates, which escape every value: `html.rs`) with one CSS and one small script under `/static/`;
@@ -16,6 +17,8 @@ mod admin;
 mod api;
 mod auth;
 mod client_setup;
+mod contacts;
+mod dav;
 mod directory;
 mod documents;
 mod export;
@@ -136,6 +139,8 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(directory::routes())
+        .merge(dav::routes())
+        .merge(contacts::routes())
         .merge(api::routes())
         .merge(admin::routes())
         .merge(auth::routes())

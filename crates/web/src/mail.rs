@@ -279,6 +279,9 @@ pub(crate) async fn sidebar(
                     span { (size(q.used)) " / " (size(q.limit)) }
                 }
             }
+            p class="contacts-link" {
+                a href="/contacts" id="contacts-link" { (t.s("Danh bạ cá nhân", "Personal contacts")) }
+            }
             (admin_link)
         }
     }
@@ -1556,38 +1559,44 @@ struct Suggestion {
     name: String,
     address: String,
     detail: String,
+    /// From one's own contacts (else the published directory).
+    personal: bool,
 }
 
-/// Directory look-up for the compose fields, with the same diacritic folding as `/directory`.
+/// Address look-up for the compose fields: one's own contacts first, then the published
+/// directory, with the same diacritic folding as `/directory` (`Core::address_suggestions`).
 async fn address_book(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<AddressQuery>,
 ) -> Response {
-    let _signed = signed!(state, headers);
+    let signed = signed!(state, headers);
     let query: String = q.q.trim().chars().take(100).collect();
     if query.chars().count() < 2 {
         return Json(Vec::<Suggestion>::new()).into_response();
     }
-    let dir = match state.core.public_directory(&query).await {
-        Ok(d) => d,
+    let found = match state
+        .core
+        .address_suggestions(&signed.session.principal, &query, 10)
+        .await
+    {
+        Ok(found) => found,
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };
-    let mut out = Vec::new();
-    for p in dir.people.iter().take(10) {
-        out.push(Suggestion {
-            name: p.name.clone(),
-            address: p.address.clone(),
-            detail: p.position.clone().unwrap_or_default(),
-        });
-    }
-    for u in dir.matched_units().take(10usize.saturating_sub(out.len())) {
-        out.push(Suggestion {
-            name: u.name.clone(),
-            address: u.address.clone(),
-            detail: String::new(),
-        });
-    }
+    let t = signed.t();
+    let out: Vec<Suggestion> = found
+        .into_iter()
+        .map(|s| Suggestion {
+            name: s.name,
+            address: s.address,
+            detail: if s.personal && s.detail.is_empty() {
+                t.s("Danh bạ cá nhân", "Personal contacts").to_string()
+            } else {
+                s.detail
+            },
+            personal: s.personal,
+        })
+        .collect();
     Json(out).into_response()
 }
 

@@ -50,6 +50,7 @@ fn thunderbird_finds_the_public_host_and_ports() {
             assert_eq!(imaps["port"], 10993);
             assert_eq!(imaps["username"], "%EMAILADDRESS%");
             assert_eq!(imaps["authentication"], "password-cleartext");
+            assert_eq!(doc["carddav"], "https://thu.caobang.gov.vn/dav/");
             // imap_port = 0: IMAP with STARTTLS is not offered.
             assert!(
                 !incoming
@@ -155,8 +156,16 @@ fn apple_profile_is_downloaded_from_settings() {
     let plist = &first["plist"];
     assert_eq!(plist["PayloadType"], "Configuration");
     let payloads = plist["PayloadContent"].as_array().unwrap();
-    assert_eq!(payloads.len(), 1);
+    assert_eq!(payloads.len(), 2);
     let mail = &payloads[0];
+    let carddav = &payloads[1];
+    assert_eq!(carddav["PayloadType"], "com.apple.carddav.account");
+    assert_eq!(carddav["CardDAVHostName"], "thu.caobang.gov.vn");
+    assert_eq!(carddav["CardDAVUsername"], address.as_str());
+    assert_eq!(
+        carddav["CardDAVPrincipalURL"],
+        format!("/dav/principals/{address}/")
+    );
     assert_eq!(mail["PayloadType"], "com.apple.mail.managed");
     assert_eq!(mail["EmailAddress"], address.as_str());
     assert_eq!(mail["EmailAccountName"], "Hoàng Thị Mai");

@@ -7,6 +7,7 @@ mod admin;
 mod autoconfig;
 mod backend;
 mod blobs;
+mod contacts;
 mod directory;
 mod dispatch;
 mod dns;

@@ -23,6 +23,8 @@ mod text_index;
 // The SQL shared with SQLite, compiled here against `Db = Postgres`.
 #[path = "../sql/blob_gc.rs"]
 pub(crate) mod blob_gc;
+#[path = "../sql/contacts.rs"]
+mod contacts;
 #[path = "../sql/delegation.rs"]
 mod delegation;
 #[path = "../sql/directory.rs"]
@@ -132,6 +134,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         18,
         include_str!("../../migrations/postgres/0018_mail_groups.sql"),
+    ),
+    (
+        19,
+        include_str!("../../migrations/postgres/0019_contacts.sql"),
     ),
     (20, include_str!("../../migrations/postgres/0020_bayes.sql")),
     (

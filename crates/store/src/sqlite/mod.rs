@@ -22,6 +22,8 @@ mod text_index;
 // The SQL shared with PostgreSQL, compiled here against `Db = Sqlite`.
 #[path = "../sql/blob_gc.rs"]
 pub(crate) mod blob_gc;
+#[path = "../sql/contacts.rs"]
+mod contacts;
 #[path = "../sql/delegation.rs"]
 mod delegation;
 #[path = "../sql/directory.rs"]
@@ -160,6 +162,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         29,
         include_str!("../../migrations/sqlite/0029_mail_groups.sql"),
+    ),
+    (
+        30,
+        include_str!("../../migrations/sqlite/0030_contacts.sql"),
     ),
     (31, include_str!("../../migrations/sqlite/0031_bayes.sql")),
     (

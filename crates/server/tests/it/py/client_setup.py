@@ -64,6 +64,7 @@ def thunderbird(address):
             entry["domain"] = provider.findtext("domain")
             entry["incoming"] = servers(provider, "incomingServer")
             entry["outgoing"] = servers(provider, "outgoingServer")
+            entry["carddav"] = root.findtext("addressBook/serverURL")
         result[name] = entry
     return result
 
