@@ -346,19 +346,34 @@ if header :contains "Subject" "quảng cáo" {
     );
     assert!(refs.trim().parse::<i64>().unwrap() >= 2, "{refs}");
 
-    // The spam check's mark: the implicit keep files into Junk; an explicit keep wins.
-    // Signed in, through submission: the MX strips a mark that comes from outside.
-    let spam = message(&user, &other, "Trung thuong", "X-Spam-Flag: YES\n", "x");
-    submit(&server, &user, &[&other], &spam);
+    // The spam check's mark: the implicit keep files into Junk; an explicit keep wins. The
+    // mark comes only from our MX (any copy a sender writes is removed, submission included):
+    // a server whose threshold every message from outside reaches (no DKIM signature: 0.3).
+    let strict =
+        TestServer::start_with("[antispam]\njunk_threshold = 0.2\nreject_threshold = 50.0\n");
+    let reader = strict.add_account("nguoikhac", "Người Khác", PW);
+    send(
+        &strict,
+        "a@example.org",
+        &[&reader],
+        &message("a@example.org", &reader, "Trung thuong", "", "x"),
+    );
     assert_eq!(
-        subjects(&folder(&server, &other, "Junk").unwrap()),
+        subjects(&folder(&strict, &reader, "Junk").unwrap()),
         vec!["Trung thuong"]
     );
-    put_script(&server, &other, "giu", "keep;\n");
-    // Signed in, through submission: the MX strips a mark that comes from outside.
-    let spam = message(&user, &other, "Giu lai", "X-Spam-Flag: YES\n", "x");
-    submit(&server, &user, &[&other], &spam);
-    assert!(subjects(&folder(&server, &other, "INBOX").unwrap()).contains(&"Giu lai".to_string()));
+    put_script(&strict, &reader, "giu", "keep;\n");
+    send(
+        &strict,
+        "a@example.org",
+        &[&reader],
+        &message("a@example.org", &reader, "Giu lai", "", "x"),
+    );
+    assert!(subjects(&folder(&strict, &reader, "INBOX").unwrap()).contains(&"Giu lai".to_string()));
+    // A mark written by a signed-in sender is removed: the message stays in INBOX.
+    let forged = message(&user, &other, "Gia mao", "X-Spam-Flag: YES\n", "x");
+    submit(&server, &user, &[&other], &forged);
+    assert!(subjects(&folder(&server, &other, "INBOX").unwrap()).contains(&"Gia mao".to_string()));
 
     // A script that fails at run time keeps the message (here: a missing included script,
     // before a discard it never reaches).
