@@ -59,11 +59,37 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/dav/{*rest}", any(dav))
 }
 
-/// RFC 6764 §5: the context path.
-async fn well_known() -> Response {
+/// RFC 6764 §5: the context path. A client may send its PROPFIND body here: it is read
+/// (a bounded amount) before the answer, else the connection closes under a client still
+/// writing it, which then reports a failure instead of following the redirect.
+async fn well_known(request: Request) -> Response {
+    let _ = axum::body::to_bytes(request.into_body(), 64 * 1024).await;
     (
         StatusCode::MOVED_PERMANENTLY,
         [(header::LOCATION, "/dav/")],
+        "",
+    )
+        .into_response()
+}
+
+/// Any other method than GET/HEAD on `/`: CardDAV clients given the server's address ask
+/// there first (vdirsyncer sends PROPFIND), so `PROPFIND` is sent on to the context path like
+/// `/.well-known/carddav`, the rest gets 405. The body is read first either way: an answer
+/// before it would close the connection under a client that keeps it for its next request.
+pub(crate) async fn root_other_method(request: Request) -> Response {
+    let propfind = request.method().as_str() == "PROPFIND";
+    let _ = axum::body::to_bytes(request.into_body(), 64 * 1024).await;
+    if propfind {
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, "/dav/")],
+            "",
+        )
+            .into_response();
+    }
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, "GET, HEAD")],
         "",
     )
         .into_response()

@@ -133,7 +133,7 @@ struct AppState {
 fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
     let max_message = usize::try_from(core.config().limits.max_message_size).unwrap_or(usize::MAX);
     Router::new()
-        .route("/", get(home))
+        .route("/", get(home).fallback(dav::root_other_method))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))
