@@ -42,6 +42,7 @@ mod quota;
 pub mod report;
 mod search;
 pub mod shared;
+pub mod sieve_rules;
 pub mod submission;
 pub mod submit;
 pub mod unit_mailbox;

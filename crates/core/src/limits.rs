@@ -202,13 +202,18 @@ pub enum SignInVia {
     Smtp,
     Webmail,
     Api,
+    /// ManageSieve (RFC 5804): a mail client editing its filters.
+    ManageSieve,
 }
 
 impl SignInVia {
-    /// IMAP, POP3 and SMTP: the clients a one-time password does not open
+    /// IMAP, POP3, SMTP and ManageSieve: the clients a one-time password does not open
     /// (`Core::check_mail_client_access`).
     pub fn is_mail_client(self) -> bool {
-        matches!(self, SignInVia::Imap | SignInVia::Pop3 | SignInVia::Smtp)
+        matches!(
+            self,
+            SignInVia::Imap | SignInVia::Pop3 | SignInVia::Smtp | SignInVia::ManageSieve
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -218,6 +223,7 @@ impl SignInVia {
             SignInVia::Smtp => "smtp",
             SignInVia::Webmail => "webmail",
             SignInVia::Api => "api",
+            SignInVia::ManageSieve => "managesieve",
         }
     }
 }

@@ -56,6 +56,8 @@ pub const CHROMEDRIVER: Tool = Tool::Bin("/usr/bin/chromedriver", "chromium-driv
 pub const SELENIUM: Tool = Tool::PyModule("selenium", "python3-selenium");
 /// pdftotext: the report's PDF read back as text.
 pub const PDFTOTEXT: Tool = Tool::Bin("/usr/bin/pdftotext", "poppler-utils");
+/// sieve-connect: a real ManageSieve client (RFC 5804).
+pub const SIEVE_CONNECT: Tool = Tool::Bin("/usr/bin/sieve-connect", "sieve-connect");
 /// psql and pg_dump: the PostgreSQL runs (`HOPTHU_TEST_STORE=postgres`) and backups.
 pub const PSQL: Tool = Tool::Bin("/usr/bin/psql", "postgresql-client");
 
