@@ -18,6 +18,7 @@ mod documents;
 mod lifecycle;
 mod public;
 mod report;
+mod sieve;
 pub mod store;
 mod transport;
 mod web;
@@ -28,6 +29,7 @@ pub use documents::{DocumentKind, Documents, RawCatalogueEntry, RawDocuments, Se
 pub use lifecycle::{Lifecycle, RawLifecycle};
 pub use public::{Public, RawPublic};
 pub use report::{RawReport, Report};
+pub use sieve::{Policy, RawPolicy, RawSieve, Sieve};
 pub use transport::*;
 pub use web::{IpNet, RawWeb, Web};
 
@@ -98,6 +100,10 @@ pub struct RawConfig {
     pub report: RawReport,
     /// What mail clients are told to connect to: host name and ports (client set-up).
     pub public: RawPublic,
+    /// Per-user Sieve scripts run at local delivery: limits, vacation, the SRS key.
+    pub sieve: RawSieve,
+    /// What users' rules may do with official mail (forwarding outside the domain).
+    pub policy: RawPolicy,
 }
 
 /// `[listen]`: one key per service.
@@ -222,6 +228,10 @@ pub struct Config {
     pub report: Report,
     /// The host name and ports mail clients are told to use.
     pub public: Public,
+    /// Per-user Sieve scripts (`[sieve]`).
+    pub sieve: Sieve,
+    /// `[policy]`.
+    pub policy: Policy,
 }
 
 /// Validated listeners; `None` = not started.
@@ -472,6 +482,8 @@ impl RawConfig {
         let directory = directory::validate(self.directory);
         let report = report::validate(self.report, &mut problems);
         let public = public::validate(self.public, &hostname, &listen, &mut problems);
+        let sieve = sieve::validate(self.sieve, &data_dir, &mut problems);
+        let policy = sieve::validate_policy(self.policy);
 
         if let Err(naming_problems) = self.naming.validate() {
             problems.extend(naming_problems);
@@ -503,6 +515,8 @@ impl RawConfig {
             directory,
             report,
             public,
+            sieve,
+            policy,
         })
     }
 }

@@ -56,6 +56,14 @@ impl Core {
         if !self.is_local_domain(rcpt) {
             return Ok(RecipientVerdict::Remote);
         }
+        // A bounce to an SRS address we made for a forwarded copy (`srs.rs`): accepted and
+        // sent back to the original sender by `deliver`.
+        if let Some(original) = self.srs_reverse(rcpt) {
+            if !self.is_local_domain(&original) {
+                return Ok(RecipientVerdict::Local);
+            }
+            return Box::pin(self.check_recipient(&original)).await;
+        }
         Ok(
             // An alias (soittt@ → sotttt@) answers like its target.
             match self.resolve_local(rcpt).await? {
@@ -67,34 +75,78 @@ impl Core {
         )
     }
 
-    /// Stores a received message durably: once as a blob, then in the INBOX of every local
-    /// recipient and in the outbound queue for the others, in one transaction. Concurrent
-    /// deliveries share that transaction's commit (the store's group commit), so the fsync
-    /// cost is paid once per batch rather than once per message.
+    /// Stores a received message durably: once as a blob, then in the folders each local
+    /// recipient's Sieve script chooses (INBOX by default, Junk for a message the spam check
+    /// marked; `sieve_run.rs`) and in the outbound queue for the others and for what the
+    /// scripts forward outside, in one transaction. Concurrent deliveries share that
+    /// transaction's commit (the store's group commit), so the fsync cost is paid once per
+    /// batch rather than once per message. Vacation replies go after the commit.
     pub async fn deliver(&self, envelope: &Envelope, raw: Vec<u8>) -> Result<DeliveryReport> {
         let size = self.check_size(raw.len())?;
         let mut report = DeliveryReport::default();
-        let mut targets: Vec<(hopthu_model::AccountId, MailboxId)> = Vec::new();
-        for rcpt in &envelope.recipients {
-            if !self.is_local_domain(rcpt) {
-                if !report.queued.contains(rcpt) {
+        let mut targets: Vec<(hopthu_model::AccountId, MailboxId, Flags)> = Vec::new();
+        let mut forwarded: Vec<String> = Vec::new();
+        let mut vacations = Vec::new();
+        let mut done_accounts: Vec<hopthu_model::AccountId> = Vec::new();
+        // (recipient, how many redirects led to it): a script's local redirect is delivered
+        // as a new recipient, its own script run in turn, each account at most once.
+        let mut pending: std::collections::VecDeque<(EmailAddress, u32)> =
+            envelope.recipients.iter().map(|r| (r.clone(), 0)).collect();
+        while let Some((rcpt, hops)) = pending.pop_front() {
+            // A bounce to one of our SRS addresses goes back to the original sender.
+            let rcpt = match self.srs_reverse(&rcpt) {
+                Some(original) => original,
+                None => rcpt,
+            };
+            if !self.is_local_domain(&rcpt) {
+                if !report.queued.contains(&rcpt) {
                     report.queued.push(rcpt.clone());
                 }
                 continue;
             }
-            let account = self
-                .resolve_local(rcpt)
+            let account = match self
+                .resolve_local(&rcpt)
                 .await?
                 .filter(|a| a.state == AccountState::Active)
-                .ok_or_else(|| Error::not_found(format!("{rcpt}: no such mailbox")))?;
-            let inbox = self
-                .store
-                .mailbox_by_name(account.id, "INBOX")
-                .await?
-                .ok_or_else(|| Error::not_found(format!("{rcpt}: no INBOX")))?;
-            if !targets.iter().any(|(_, m)| *m == inbox.id) {
-                targets.push((account.id, inbox.id));
+            {
+                Some(account) => account,
+                None if hops > 0 => {
+                    tracing::warn!(to = %rcpt, "redirect to a mailbox that is gone: skipped");
+                    continue;
+                }
+                None => return Err(Error::not_found(format!("{rcpt}: no such mailbox"))),
+            };
+            if hops == 0 {
                 report.local.push(rcpt.clone());
+            }
+            if done_accounts.contains(&account.id) {
+                continue;
+            }
+            done_accounts.push(account.id);
+            let decision = self.sieve_decide(&account, &rcpt, envelope, &raw).await?;
+            if decision.copies.is_empty()
+                && decision.redirect_local.is_empty()
+                && decision.redirect_remote.is_empty()
+            {
+                tracing::info!(account = %account.address, "sieve discarded the message");
+            }
+            for (mailbox, flags) in decision.copies {
+                targets.push((account.id, mailbox, flags));
+            }
+            for to in decision.redirect_local {
+                if hops < self.config.sieve.max_redirects {
+                    pending.push_back((to, hops + 1));
+                } else {
+                    tracing::warn!(account = %account.address, to = %to, "too many redirects: not followed");
+                }
+            }
+            for to in decision.redirect_remote {
+                if !forwarded.contains(&to) {
+                    forwarded.push(to);
+                }
+            }
+            if let Some(reply) = decision.vacation {
+                vacations.push((account, reply));
             }
         }
         let raw = Arc::new(raw);
@@ -119,35 +171,63 @@ impl Core {
             .dsn
             .as_ref()
             .map(|dsn| queued_dsn(envelope, dsn, &queued));
-        let mailbox_ids: Vec<MailboxId> = targets.iter().map(|(_, m)| *m).collect();
+        // Forwarded copies leave under an SRS address of ours (a bounce to `<>` stays so).
+        let forward_from = if forwarded.is_empty() || mail_from.is_empty() {
+            String::new()
+        } else {
+            self.srs_forward_from(&mail_from)?
+        };
+        let mut queue = Vec::new();
+        if !queued.is_empty() {
+            queue.push(QueueEntry {
+                mail_from: &mail_from,
+                recipients: &queued,
+                dsn: queue_dsn.as_ref(),
+            });
+        }
+        if !forwarded.is_empty() {
+            queue.push(QueueEntry {
+                mail_from: &forward_from,
+                recipients: &forwarded,
+                dsn: None,
+            });
+        }
+        let copies: Vec<(MailboxId, Flags)> =
+            targets.iter().map(|(_, m, f)| (*m, f.clone())).collect();
         self.store
             .deliver_indexed(
                 &Delivery {
                     blob: &body.id,
                     size,
                     internal_date: now(),
-                    flags: &Flags::new(),
-                    targets: &mailbox_ids,
-                    queue: (!queued.is_empty()).then_some(QueueEntry {
-                        mail_from: &mail_from,
-                        recipients: &queued,
-                        dsn: queue_dsn.as_ref(),
-                    }),
+                    targets: &copies,
+                    queue: &queue,
                 },
                 text.as_ref(),
             )
             .await?;
         self.store.settle_body(&body, raw.clone()).await?;
-        if !queued.is_empty() {
+        if !queue.is_empty() {
             self.queue_wake.notify_one();
         }
-        let accounts: Vec<hopthu_model::AccountId> = targets.iter().map(|(a, _)| *a).collect();
+        if !forwarded.is_empty() {
+            tracing::info!(to = ?forwarded, from = %forward_from, "forwarded by sieve redirect");
+        }
+        let mut accounts: Vec<hopthu_model::AccountId> =
+            targets.iter().map(|(a, _, _)| *a).collect();
+        accounts.dedup();
         self.warn_nearly_full(&accounts).await;
         crate::metrics::bump(&self.metrics.messages_accepted, 1);
-        crate::metrics::bump(&self.metrics.local_deliveries, mailbox_ids.len() as u64);
-        crate::metrics::bump(&self.metrics.queued_recipients, queued.len() as u64);
-        for (account, mailbox) in targets {
+        crate::metrics::bump(&self.metrics.local_deliveries, copies.len() as u64);
+        crate::metrics::bump(
+            &self.metrics.queued_recipients,
+            (queued.len() + forwarded.len()) as u64,
+        );
+        for (account, mailbox, _) in targets {
             self.notify(account, mailbox);
+        }
+        for (account, reply) in vacations {
+            self.send_vacation(&account, reply, &raw).await;
         }
         if !report.local.is_empty() {
             self.report_local_success(envelope, &raw).await;

@@ -381,9 +381,8 @@ impl Core {
                     blob: &body.id,
                     size,
                     internal_date: at,
-                    flags: &Flags::new(),
-                    targets: &inboxes,
-                    queue: None,
+                    targets: &hopthu_store::same_flags(&inboxes, &Flags::new()),
+                    queue: &[],
                 },
                 Some(&text),
             )

@@ -42,7 +42,10 @@ mod quota;
 pub mod report;
 mod search;
 pub mod shared;
+mod sieve;
 pub mod sieve_rules;
+mod sieve_run;
+pub mod srs;
 pub mod submission;
 pub mod submit;
 pub mod unit_mailbox;
@@ -79,6 +82,7 @@ pub use mail::{AppendOutcome, STANDARD_FOLDERS};
 pub use mail::{MoveOutcome, Quota};
 pub use queue::*;
 pub use search::{SearchField, SearchText, extract_search_text};
+pub use sieve::SieveScriptInfo;
 pub use submission::{Prepared, SendMode, Sending, SubmittedVia, UnitSender};
 pub use unit_mailbox::{DelegateRecord, UnitMailboxOverview};
 

@@ -343,9 +343,8 @@ impl Core {
                     blob: &body.id,
                     size,
                     internal_date: internal_date.unwrap_or_else(now),
-                    flags,
-                    targets: &[id],
-                    queue: None,
+                    targets: &hopthu_store::same_flags(&[id], flags),
+                    queue: &[],
                 },
                 Some(&text),
             )

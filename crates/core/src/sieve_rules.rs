@@ -381,6 +381,17 @@ impl Core {
         replace_other: bool,
     ) -> Result<()> {
         validate(filters).map_err(|m| Error::new(ErrorKind::Invalid, m))?;
+        let sieve = &self.config().sieve;
+        let days = u64::from(filters.vacation.days);
+        if days < sieve.vacation_min_days || days > sieve.vacation_max_days {
+            let (min, max) = (sieve.vacation_min_days, sieve.vacation_max_days);
+            return Err(Error::new(
+                ErrorKind::Invalid,
+                format!(
+                    "Số ngày giữa hai lần trả lời: từ {min} đến {max} / days between replies: {min} to {max}"
+                ),
+            ));
+        }
         let folders = self.filter_folders(who).await?;
         for r in &filters.rules {
             if let RuleAction::Move(folder) = &r.action
@@ -485,6 +496,28 @@ mod tests {
         assert_eq!(filters_of_script(&empty), Some(Filters::default()));
         // The data line stays one line whatever the text holds.
         assert_eq!(s.lines().filter(|l| l.starts_with(DATA_PREFIX)).count(), 1);
+    }
+
+    /// What the generator writes compiles with the compiler delivery uses.
+    #[test]
+    fn generated_scripts_compile() {
+        let compile = |s: &str| {
+            crate::sieve::compiler(65_536)
+                .compile(s.as_bytes())
+                .map(|_| ())
+                .map_err(|e| format!("{e}: {s}"))
+        };
+        compile(&filters_script(&sample())).unwrap();
+        compile(&filters_script(&Filters::default())).unwrap();
+        let mut f = sample();
+        f.vacation.start = None;
+        f.vacation.subject = "\\\"\"}{ ${x} \r\n#".into();
+        f.rules[0].contains = "\"; discard; #".into();
+        compile(&filters_script(&f)).unwrap();
+        let mut f = sample();
+        f.vacation.end = None;
+        f.rules.clear();
+        compile(&filters_script(&f)).unwrap();
     }
 
     #[test]

@@ -216,6 +216,8 @@ impl Session {
         if let Some(user) = &self.user {
             caps.push_str(&format!("\"OWNER\" {}\r\n", string(&user.address.to_string())));
         }
+        let redirects = self.core.config().sieve.max_redirects;
+        caps.push_str(&format!("\"MAXREDIRECTS\" \"{redirects}\"\r\n"));
         caps.push_str("\"VERSION\" \"1.0\"\r\n");
         caps
     }

@@ -17,6 +17,7 @@ mod private;
 mod report;
 mod report_pdf;
 mod serve;
+mod sieve;
 mod store_copy;
 mod tls;
 mod unit_mailbox;
@@ -76,6 +77,11 @@ enum Command {
     UnitMailbox {
         #[command(subcommand)]
         command: unit_mailbox::UnitMailboxCommand,
+    },
+    /// Bộ lọc thư (Sieve) / an account's Sieve scripts: put, list, show, activate, delete.
+    Sieve {
+        #[command(subcommand)]
+        command: sieve::SieveCommand,
     },
     /// Văn bản / official documents: dispatch to recipient units, tracking.
     Document {
@@ -321,6 +327,7 @@ fn run_async(command: Command) -> anyhow::Result<()> {
             Command::Admin { command } => lifecycle::admin(command).await,
             Command::Lifecycle { command } => lifecycle::run(command).await,
             Command::UnitMailbox { command } => unit_mailbox::run(command).await,
+            Command::Sieve { command } => sieve::run(command).await,
             Command::Document { command } => document::run(command).await,
             Command::Queue { command } => outbound::queue(command).await,
             Command::Dkim { command } => outbound::dkim(command),

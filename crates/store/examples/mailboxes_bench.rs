@@ -315,9 +315,8 @@ async fn fill(store: &Store, accounts: &[Account], o: &Options) -> u64 {
                         blob: &blob,
                         size,
                         internal_date: text.sent_at.unwrap_or(0) + 60,
-                        flags,
-                        targets: &[account.inbox],
-                        queue: None,
+                        targets: &hopthu_store::same_flags(&[account.inbox], flags),
+                        queue: &[],
                     },
                     Some(&text),
                 )

@@ -228,9 +228,8 @@ async fn fill(store: &Store, messages: usize) -> MailboxId {
                             blob: &blob,
                             size: text.body.len() as u32 + 400,
                             internal_date: text.sent_at.unwrap_or(0) + 60,
-                            flags,
-                            targets: &[inbox],
-                            queue: None,
+                            targets: &hopthu_store::same_flags(&[inbox], flags),
+                            queue: &[],
                         },
                         Some(&text),
                     )

@@ -164,6 +164,16 @@
 //!     then referenced, so the collector keeps it) and the resolution commit with the password
 //!     and the audit rows, or nothing does (`Conflict` when the incident is not such an open
 //!     one). (`a_compromise_is_resolved_with_its_confirmation`)
+//! 25. **Sieve scripts are the account's, one active at most.** [`crate::SieveStore`] reads
+//!     and writes only the scripts of the account it names; a name is unique per account;
+//!     [`crate::SieveStore::activate_sieve_script`] makes one script the only active one (or
+//!     none) in one transaction, and a unique partial index keeps two from ever being active;
+//!     the active script is not deleted; a new script beyond the account's limit is refused
+//!     with nothing written. [`crate::SieveStore::claim_vacation_reply`] decides and records a
+//!     vacation reply in one statement, so a sender gets one reply per handle and period even
+//!     from two deliveries at once. Scripts and reply records go with the account (`ON DELETE
+//!     CASCADE`). (`scripts_are_kept_per_account_with_one_active`,
+//!     `a_vacation_reply_is_claimed_once_per_period`)
 //!
 //! Each promise belongs to the trait methods it names; [`crate::Store`] opens the back-end
 //! (`Store::open`: a `postgres://` URL, or SQLite under the data directory) and dereferences to

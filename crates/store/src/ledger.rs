@@ -206,9 +206,8 @@ mod tests {
                     blob: &blob,
                     size: body.len() as u32,
                     internal_date: 1,
-                    flags: &hopthu_model::Flags::new(),
-                    targets: &targets,
-                    queue: None,
+                    targets: &crate::same_flags(&targets, &hopthu_model::Flags::new()),
+                    queue: &[],
                 })
                 .await
                 .unwrap();

@@ -3,7 +3,7 @@
 //!
 //! Callers never see SQL. The storage contract is a set of traits — [`MailStore`],
 //! [`WebStore`], [`DirectoryStore`], [`LifecycleStore`], [`DelegationStore`], [`QueueStore`], [`SearchStore`],
-//! [`RateStore`] and [`NodeStore`], together [`Metadata`] — documented there, with the promises every back-end
+//! [`SieveStore`], [`RateStore`] and [`NodeStore`], together [`Metadata`] — documented there, with the promises every back-end
 //! keeps written in [`contract`] and checked by one test suite on each back-end. The metadata
 //! back-ends (SQLite, PostgreSQL) are private modules implementing them; a [`Store`]
 //! dereferences to the one chosen at open time. Message bodies live in a [`BlobStore`] (local
@@ -49,6 +49,7 @@ mod postgres;
 mod queue;
 mod rate;
 mod search;
+mod sieve;
 #[allow(
     clippy::duplicate_mod,
     reason = "one SQL source, compiled once per back-end"
@@ -80,6 +81,7 @@ pub use mail::MailStore;
 pub use queue::*;
 pub use rate::{RateAsk, RateCount, RateEvent, RateKind, RateStore};
 pub use search::{SearchField, SearchStore, SearchText};
+pub use sieve::{SieveChange, SievePut, SieveScriptRecord, SieveStore};
 pub use types::*;
 pub use web::{WebSessionRecord, WebSettingsRecord, WebStore};
 
@@ -235,6 +237,7 @@ pub trait Metadata:
     + DocumentStore
     + QueueStore
     + SearchStore
+    + SieveStore
     + RateStore
     + NodeStore
 {
@@ -251,6 +254,7 @@ impl<T> Metadata for T where
         + DocumentStore
         + QueueStore
         + SearchStore
+        + SieveStore
         + RateStore
         + NodeStore
 {

@@ -689,9 +689,8 @@ mod tests {
                 blob: &blob,
                 size: body.len() as u32,
                 internal_date: 1,
-                flags: &hopthu_model::Flags::new(),
-                targets: &[c2_inbox.id],
-                queue: None,
+                targets: &crate::same_flags(&[c2_inbox.id], &hopthu_model::Flags::new()),
+                queue: &[],
             })
             .await
             .unwrap();

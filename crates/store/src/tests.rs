@@ -34,9 +34,8 @@ async fn put(store: &Store, body: &[u8], targets: &[MailboxId]) -> Vec<(MailboxI
             blob: &blob,
             size: body.len() as u32,
             internal_date: 1,
-            flags: &Flags::new(),
-            targets,
-            queue: None,
+            targets: &crate::same_flags(targets, &Flags::new()),
+            queue: &[],
         })
         .await
         .unwrap()
@@ -220,9 +219,8 @@ async fn search_index_follows_messages(kind: Kind) {
                         blob: &blob,
                         size: body.len() as u32,
                         internal_date: 1,
-                        flags: &Flags::new(),
-                        targets: &[inbox],
-                        queue: None,
+                        targets: &crate::same_flags(&[inbox], &Flags::new()),
+                        queue: &[],
                     },
                     Some(&t),
                 )
@@ -513,9 +511,8 @@ async fn concurrent_deliveries_share_a_commit_and_fail_alone(kind: Kind) {
                     blob: &blob,
                     size: body.len() as u32,
                     internal_date: 1,
-                    flags: &Flags::new(),
-                    targets: &targets,
-                    queue: None,
+                    targets: &crate::same_flags(&targets, &Flags::new()),
+                    queue: &[],
                 })
                 .await
         }));
@@ -949,13 +946,12 @@ async fn the_reference_query_sees_every_mailbox_and_the_queue(kind: Kind) {
             blob: &queued,
             size: 6,
             internal_date: 1,
-            flags: &Flags::new(),
-            targets: &[a],
-            queue: Some(QueueEntry {
+            targets: &crate::same_flags(&[a], &Flags::new()),
+            queue: &[QueueEntry {
                 mail_from: "a@x.vn",
                 recipients: &rcpts,
                 dsn: None,
-            }),
+            }],
         })
         .await
         .unwrap();
@@ -1070,9 +1066,8 @@ async fn text_with_a_nul_is_stored(kind: Kind) {
         blob: &blob,
         size: body.len() as u32,
         internal_date: 1,
-        flags: &Flags::new(),
-        targets: &[inbox],
-        queue: None,
+        targets: &crate::same_flags(&[inbox], &Flags::new()),
+        queue: &[],
     };
     let uid = store.deliver_indexed(&delivery, Some(&text)).await.unwrap()[0].1;
     let found = store
@@ -1240,13 +1235,12 @@ async fn queue_claims_are_exclusive_and_end(kind: Kind) {
                 blob: &blob,
                 size: body.len() as u32,
                 internal_date: 1,
-                flags: &Flags::new(),
                 targets: &[],
-                queue: Some(QueueEntry {
+                queue: &[QueueEntry {
                     mail_from: "s@x.vn",
                     recipients: &recipients,
                     dsn: None,
-                }),
+                }],
             })
             .await
             .unwrap();
@@ -1587,9 +1581,8 @@ async fn a_document_is_delivered_with_its_rows(kind: Kind) {
         blob: &blob,
         size: 8,
         internal_date: 50,
-        flags: &Flags::new(),
-        targets: &targets,
-        queue: None,
+        targets: &crate::same_flags(&targets, &Flags::new()),
+        queue: &[],
     };
     let audit_before = store.audit_log().await.unwrap().len();
     let (id, uids) = store

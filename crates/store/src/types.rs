@@ -187,15 +187,23 @@ pub struct StoreFlagsOutcome {
     pub failed: Vec<Uid>,
 }
 
-/// One durable delivery of an already stored blob.
+/// One durable delivery of an already stored blob: one message row per target, each with the
+/// flags of that copy (a Sieve rule may flag the copy filed in one folder and not another),
+/// and the outbound queue's entries (the remote recipients; mail a rule forwards, under its
+/// own envelope sender). All of it commits in one transaction or none of it does.
 #[derive(Debug, Clone)]
 pub struct Delivery<'a> {
     pub blob: &'a BlobId,
     pub size: u32,
     pub internal_date: i64,
-    pub flags: &'a Flags,
-    pub targets: &'a [MailboxId],
-    pub queue: Option<QueueEntry<'a>>,
+    /// (mailbox, flags of the copy stored there).
+    pub targets: &'a [(MailboxId, Flags)],
+    pub queue: &'a [QueueEntry<'a>],
+}
+
+/// The targets of a delivery whose copies all carry the same flags.
+pub fn same_flags(mailboxes: &[MailboxId], flags: &Flags) -> Vec<(MailboxId, Flags)> {
+    mailboxes.iter().map(|m| (*m, flags.clone())).collect()
 }
 
 /// Mail for other domains waiting for the outbound queue.

@@ -385,7 +385,7 @@ fn vacation_page(
                 label for="text" { (t.s("Nội dung", "Text")) }
                 textarea id="text" name="text" rows="8" { (v.text) }
                 label for="days" { (t.s("Số ngày giữa hai lần trả lời cùng một người", "Days between two replies to one sender")) }
-                input id="days" name="days" type="number" min="1" max="365" value=(v.days);
+                input id="days" name="days" type="number" min="1" value=(v.days);
                 (replace_box(t, filters))
                 button type="submit" class="primary" { (t.s("Lưu", "Save")) }
             }

@@ -26,6 +26,7 @@ mod reorganise;
 mod report;
 mod s3;
 mod server;
+mod sieve;
 mod smtp;
 mod store_copy;
 mod submit;

@@ -592,9 +592,8 @@ fn a_collector_on_another_node_cannot_take_a_body_being_delivered() {
                 blob: &put.id,
                 size: body.len() as u32,
                 internal_date: 1,
-                flags: &Flags::new(),
-                targets: &[inbox],
-                queue: None,
+                targets: &hopthu_store::same_flags(&[inbox], &Flags::new()),
+                queue: &[],
             },
             None,
         )

@@ -49,6 +49,8 @@ mod rate;
 mod reorganise;
 #[path = "../sql/search.rs"]
 mod search;
+#[path = "../sql/sieve.rs"]
+mod sieve;
 #[path = "../sql/web.rs"]
 mod web;
 
@@ -122,6 +124,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_ledger_units.sql"),
     ),
+    (17, include_str!("../../migrations/postgres/0017_sieve.sql")),
 ];
 
 pub(crate) struct PgMeta {

@@ -63,9 +63,8 @@ pub(super) enum Work {
         blob: BlobId,
         size: u32,
         internal_date: i64,
-        flags: Flags,
-        targets: Vec<MailboxId>,
-        queue: Option<(String, Vec<String>, Option<QueueDsn>)>,
+        targets: Vec<(MailboxId, Flags)>,
+        queue: Vec<(String, Vec<String>, Option<QueueDsn>)>,
         /// Boxed: the text is large and the other kinds of work are small.
         text: Option<Box<SearchText>>,
     },
@@ -134,15 +133,18 @@ impl Work {
             blob: d.blob.clone(),
             size: d.size,
             internal_date: d.internal_date,
-            flags: d.flags.clone(),
             targets: d.targets.to_vec(),
-            queue: d.queue.as_ref().map(|q| {
-                (
-                    q.mail_from.to_string(),
-                    q.recipients.to_vec(),
-                    q.dsn.cloned(),
-                )
-            }),
+            queue: d
+                .queue
+                .iter()
+                .map(|q| {
+                    (
+                        q.mail_from.to_string(),
+                        q.recipients.to_vec(),
+                        q.dsn.cloned(),
+                    )
+                })
+                .collect(),
             text: text.cloned().map(Box::new),
         }
     }
@@ -154,25 +156,24 @@ impl Work {
                 blob,
                 size,
                 internal_date,
-                flags,
                 targets,
                 queue,
                 text,
             } => {
-                let queue = queue
-                    .as_ref()
+                let queue: Vec<QueueEntry<'_>> = queue
+                    .iter()
                     .map(|(mail_from, recipients, dsn)| QueueEntry {
                         mail_from,
                         recipients,
                         dsn: dsn.as_ref(),
-                    });
+                    })
+                    .collect();
                 let delivery = Delivery {
                     blob,
                     size: *size,
                     internal_date: *internal_date,
-                    flags,
                     targets,
-                    queue,
+                    queue: &queue,
                 };
                 insert_rows(tx, &delivery, text.as_deref())
                     .await
@@ -435,7 +436,7 @@ pub(super) async fn insert_rows(
     d: &Delivery<'_>,
     text: Option<&SearchText>,
 ) -> Result<Vec<(MailboxId, Uid)>> {
-    let references = d.targets.len() as i64 + i64::from(d.queue.is_some());
+    let references = (d.targets.len() + d.queue.len()) as i64;
     sqlx::query(
         "INSERT INTO blobs (hash, size, refcount) VALUES ($1, $2, $3)
          ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + excluded.refcount",
@@ -449,17 +450,17 @@ pub(super) async fn insert_rows(
         // Indexed by the insert trigger with each message row below.
         text_index::insert_text(tx, d.blob, text).await?;
     }
-    let flags = d.flags.to_storage();
     let mut uids = Vec::with_capacity(d.targets.len());
     let day = crate::ledger_day(super::now());
-    for target in d.targets {
+    for (target, flags) in d.targets {
+        let flags = flags.to_storage();
         let uid =
             mail::insert_message(tx, *target, d.blob, d.size, d.internal_date, &flags).await?;
         uids.push((*target, uid));
         // The Đ17 ledger: mail received, counted with the delivery.
         super::ledger::count_received(tx, *target, day).await?;
     }
-    if let Some(q) = &d.queue {
+    for q in d.queue {
         queue::insert(tx, d.blob, q).await?;
     }
     Ok(uids)

@@ -48,6 +48,8 @@ mod rate;
 mod reorganise;
 #[path = "../sql/search.rs"]
 mod search;
+#[path = "../sql/sieve.rs"]
+mod sieve;
 #[path = "../sql/web.rs"]
 mod web;
 
@@ -150,6 +152,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         27,
         include_str!("../../migrations/sqlite/0027_ledger_units.sql"),
     ),
+    (28, include_str!("../../migrations/sqlite/0028_sieve.sql")),
 ];
 
 /// The last migration: an embedded database at another version is not copied as it is.

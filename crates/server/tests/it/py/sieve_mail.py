@@ -1,0 +1,51 @@
+"""Mail for the Sieve tests: sends a raw message through the MX port, or lists a folder's
+messages (flags and raw text) as JSON, read over IMAPS.
+
+Usage: sieve_mail.py send MAIL_FROM RCPT[,RCPT...] FILE     (MAIL_FROM "" is the null sender <>)
+       sieve_mail.py folder LOGIN PASSWORD FOLDER
+"""
+
+import imaplib
+import json
+import re
+import smtplib
+import sys
+
+from smtp_common import HOST, check, port, tls_context
+
+command = sys.argv[1]
+if command == "send":
+    mail_from, rcpts, path = sys.argv[2:5]
+    with open(path, "rb") as f:
+        raw = f.read()
+    with smtplib.SMTP(HOST, port("smtp"), timeout=60) as smtp:
+        smtp.ehlo("client.example.org")
+        refused = smtp.sendmail(mail_from, rcpts.split(","), raw)
+        check(not refused, f"refused: {refused}")
+    print("SENT")
+elif command == "folder":
+    login, password, folder = sys.argv[2:5]
+    imap = imaplib.IMAP4_SSL(HOST, port("imaps"), ssl_context=tls_context(), timeout=60)
+    imap.login(login, password)
+    typ, data = imap.select(f'"{folder}"', readonly=True)
+    out = []
+    if typ == "OK":
+        typ, data = imap.uid("SEARCH", None, "ALL")
+        check(typ == "OK", f"UID SEARCH: {typ} {data}")
+        for uid in data[0].split() if data and data[0] else []:
+            typ, data = imap.uid("FETCH", uid.decode(), "(FLAGS BODY.PEEK[])")
+            check(typ == "OK", f"UID FETCH {uid}: {typ} {data}")
+            head = b" ".join(item[0] for item in data if isinstance(item, tuple))
+            flags = re.search(rb"FLAGS \(([^)]*)\)", head + b" ".join(
+                item for item in data if isinstance(item, bytes)))
+            raw = [item[1] for item in data if isinstance(item, tuple)][0]
+            out.append({
+                "flags": flags.group(1).decode() if flags else "",
+                "raw": raw.decode("utf-8", "replace"),
+            })
+    else:
+        out = None
+    imap.logout()
+    print(json.dumps(out))
+else:
+    check(False, f"unknown command {command}")
