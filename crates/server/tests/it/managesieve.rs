@@ -82,14 +82,14 @@ fn sieve_connect_uploads_a_script_that_files_and_replies() {
     let b = server.add_account("vuthc", "Vũ Thị Hà", "Ha-mat-khau-2026");
     server.python(
         "sieve_delivery.py",
-        &["mkfolder", &a, "Minh-mat-khau-2026", "Báo cáo"],
+        &["mkfolder", &a, "Minh-mat-khau-2026", "Bao-cao"],
     );
     let script = server.data_dir().join("../filters.sieve");
     std::fs::write(
         &script,
         "require [\"fileinto\", \"vacation\"];\r\n\
          vacation :days 1 :subject \"Vắng mặt\" \"Tôi đang đi công tác đến thứ Hai.\";\r\n\
-         if header :contains \"subject\" \"báo cáo\" {\r\n  fileinto \"Báo cáo\";\r\n}\r\n",
+         if header :contains \"subject\" \"báo cáo\" {\r\n  fileinto \"Bao-cao\";\r\n}\r\n",
     )
     .unwrap();
     let port = server.port("managesieve").to_string();
@@ -164,7 +164,7 @@ fn sieve_connect_uploads_a_script_that_files_and_replies() {
     }
     server.python(
         "sieve_delivery.py",
-        &["count", &a, "Minh-mat-khau-2026", "Báo cáo", "tháng 12", "2"],
+        &["count", &a, "Minh-mat-khau-2026", "Bao-cao", "tháng 12", "2"],
     );
     server.python(
         "sieve_delivery.py",
@@ -192,7 +192,7 @@ fn webmail_rules_and_out_of_office() {
     let b = server.add_account("quangnd", "Nguyễn Đức Quang", "Quang-mat-khau-2026");
     server.python(
         "sieve_delivery.py",
-        &["mkfolder", &a, "Anh-mat-khau-2026", "Công văn"],
+        &["mkfolder", &a, "Anh-mat-khau-2026", "Cong-van"],
     );
     let (session, csrf) = sign_in(&server, &a, "Anh-mat-khau-2026");
     let (_, settings) = get(&server, "/settings", &session);
@@ -208,7 +208,7 @@ fn webmail_rules_and_out_of_office() {
         );
         post(&server, "/settings/rules", &session, &body)
     };
-    let (head, _) = add("subject", "công văn", "move", "Công văn", "");
+    let (head, _) = add("subject", "công văn", "move", "Cong-van", "");
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
     let (head, _) = add("from", &b, "flag", "", "");
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
@@ -224,13 +224,15 @@ fn webmail_rules_and_out_of_office() {
     // A third rule, moved to the top, then deleted.
     let (head, _) = add("subject", "quảng cáo", "discard", "", "");
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
-    let (head, _) = post(
-        &server,
-        "/settings/rules",
-        &session,
-        &format!("csrf={csrf}&op=up&index=2"),
-    );
-    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+    for index in [2, 1] {
+        let (head, _) = post(
+            &server,
+            "/settings/rules",
+            &session,
+            &format!("csrf={csrf}&op=up&index={index}"),
+        );
+        assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+    }
     let (_, page) = get(&server, "/settings/rules", &session);
     let first = page.find("quảng cáo").expect("the third rule");
     assert!(first < page.find("công văn").unwrap(), "moved up");
@@ -297,7 +299,7 @@ fn webmail_rules_and_out_of_office() {
     );
     server.python(
         "sieve_delivery.py",
-        &["count", &a, "Anh-mat-khau-2026", "Công văn", "Công văn số 12", "1"],
+        &["count", &a, "Anh-mat-khau-2026", "Cong-van", "Công văn số 12", "1"],
     );
     server.python(
         "sieve_delivery.py",
