@@ -230,7 +230,9 @@ pub fn validate(f: &Filters) -> std::result::Result<(), String> {
         );
     }
     if !(1..=365).contains(&v.days) {
-        return Err("Số ngày giữa hai lần trả lời: từ 1 đến 365 / days between replies: 1 to 365".into());
+        return Err(
+            "Số ngày giữa hai lần trả lời: từ 1 đến 365 / days between replies: 1 to 365".into(),
+        );
     }
     if v.subject.chars().count() > 200 || v.text.chars().count() > 10_000 {
         return Err("Tiêu đề hoặc nội dung quá dài / subject or text too long".into());
@@ -281,7 +283,10 @@ pub fn filters_script(f: &Filters) -> String {
             need("date", &mut needs);
             need("relational", &mut needs);
             body.push_str("# Vắng mặt / out of office\n");
-            body.push_str(&format!("if allof ({}) {{\n    {action}}}\n", tests.join(", ")));
+            body.push_str(&format!(
+                "if allof ({}) {{\n    {action}}}\n",
+                tests.join(", ")
+            ));
         }
     }
     for (i, r) in f.rules.iter().enumerate() {

@@ -113,9 +113,8 @@ pub(crate) async fn run(
             }
             Ok(Ok(Input::TooBig)) => {
                 let max = session.core.sieve_limits().0;
-                let line = format!(
-                    "NO (QUOTA/MAXSIZE) \"too large: scripts are at most {max} octets\""
-                );
+                let line =
+                    format!("NO (QUOTA/MAXSIZE) \"too large: scripts are at most {max} octets\"");
                 if session.error(&line).await.is_err() {
                     return;
                 }
@@ -214,7 +213,10 @@ impl Session {
             caps.push_str("\"STARTTLS\"\r\n");
         }
         if let Some(user) = &self.user {
-            caps.push_str(&format!("\"OWNER\" {}\r\n", string(&user.address.to_string())));
+            caps.push_str(&format!(
+                "\"OWNER\" {}\r\n",
+                string(&user.address.to_string())
+            ));
         }
         let redirects = self.core.config().sieve.max_redirects;
         caps.push_str(&format!("\"MAXREDIRECTS\" \"{redirects}\"\r\n"));
@@ -235,8 +237,10 @@ impl Session {
         {
             self.credentials_checked = Instant::now();
             if !self.core.still_valid(user).await {
-                self.write(b"BYE \"the password changed or the mailbox was revoked; sign in again\"\r\n")
-                    .await?;
+                self.write(
+                    b"BYE \"the password changed or the mailbox was revoked; sign in again\"\r\n",
+                )
+                .await?;
                 return Ok(Next::Logout);
             }
         }
@@ -267,7 +271,8 @@ impl Session {
                 if self.tls {
                     self.error("NO \"already under TLS\"").await?;
                 } else if self.user.is_some() {
-                    self.error("NO \"STARTTLS only before AUTHENTICATE\"").await?;
+                    self.error("NO \"STARTTLS only before AUTHENTICATE\"")
+                        .await?;
                 } else {
                     self.ok("Begin TLS negotiation now").await?;
                     return Ok(Next::StartTls);
@@ -306,7 +311,8 @@ impl Session {
     async fn authenticate(&mut self, args: &[Arg]) -> std::io::Result<Next> {
         let mechanism = args.first().and_then(Arg::text).unwrap_or("");
         if !mechanism.eq_ignore_ascii_case("PLAIN") || args.len() > 2 {
-            self.error("NO \"unsupported mechanism: use PLAIN\"").await?;
+            self.error("NO \"unsupported mechanism: use PLAIN\"")
+                .await?;
             return Ok(Next::Continue);
         }
         let response = match args.get(1) {
@@ -340,7 +346,12 @@ impl Session {
     async fn sign_in(&mut self, user: &str, password: &str) -> std::io::Result<()> {
         let principal = match self
             .core
-            .authenticate_from(self.peer, hopthu_core::SignInVia::ManageSieve, user, password)
+            .authenticate_from(
+                self.peer,
+                hopthu_core::SignInVia::ManageSieve,
+                user,
+                password,
+            )
             .await
         {
             Ok(p) => p,
@@ -414,18 +425,16 @@ impl Session {
                     return self.error("NO \"the size is not a number\"").await;
                 };
                 if size > max_size {
-                    let line = format!(
-                        "NO (QUOTA/MAXSIZE) \"scripts are at most {max_size} octets\""
-                    );
+                    let line =
+                        format!("NO (QUOTA/MAXSIZE) \"scripts are at most {max_size} octets\"");
                     return self.error(&line).await;
                 }
                 match core.sieve_scripts(user).await {
                     Ok(list) => {
                         let exists = list.iter().any(|s| s.name == *name);
                         if !exists && list.len() >= max_scripts as usize {
-                            let line = format!(
-                                "NO (QUOTA/MAXSCRIPTS) \"at most {max_scripts} scripts\""
-                            );
+                            let line =
+                                format!("NO (QUOTA/MAXSCRIPTS) \"at most {max_scripts} scripts\"");
                             self.error(&line).await
                         } else {
                             self.ok("Putscript would succeed").await
@@ -436,9 +445,8 @@ impl Session {
             }
             ("PUTSCRIPT", [name, script]) => {
                 if script.len() as u64 > max_size {
-                    let line = format!(
-                        "NO (QUOTA/MAXSIZE) \"scripts are at most {max_size} octets\""
-                    );
+                    let line =
+                        format!("NO (QUOTA/MAXSIZE) \"scripts are at most {max_size} octets\"");
                     return self.error(&line).await;
                 }
                 match core.sieve_put(user, name, script).await {
@@ -451,9 +459,8 @@ impl Session {
             }
             ("CHECKSCRIPT", [script]) => {
                 if script.len() as u64 > max_size {
-                    let line = format!(
-                        "NO (QUOTA/MAXSIZE) \"scripts are at most {max_size} octets\""
-                    );
+                    let line =
+                        format!("NO (QUOTA/MAXSIZE) \"scripts are at most {max_size} octets\"");
                     return self.error(&line).await;
                 }
                 match core.sieve_check(script) {
@@ -544,8 +551,14 @@ mod tests {
         let e = |kind| hopthu_core::Error::new(kind, "m");
         assert_eq!(refusal(&e(ErrorKind::NotFound)), "NO (NONEXISTENT) \"m\"");
         assert_eq!(refusal(&e(ErrorKind::Forbidden)), "NO (ACTIVE) \"m\"");
-        assert_eq!(refusal(&e(ErrorKind::AlreadyExists)), "NO (ALREADYEXISTS) \"m\"");
-        assert_eq!(refusal(&e(ErrorKind::QuotaExceeded)), "NO (QUOTA/MAXSCRIPTS) \"m\"");
+        assert_eq!(
+            refusal(&e(ErrorKind::AlreadyExists)),
+            "NO (ALREADYEXISTS) \"m\""
+        );
+        assert_eq!(
+            refusal(&e(ErrorKind::QuotaExceeded)),
+            "NO (QUOTA/MAXSCRIPTS) \"m\""
+        );
         assert_eq!(refusal(&e(ErrorKind::Temporary)), "NO (TRYLATER) \"m\"");
         assert_eq!(refusal(&e(ErrorKind::Internal)), "NO \"internal error\"");
         assert_eq!(refusal(&e(ErrorKind::Invalid)), "NO \"m\"");

@@ -58,7 +58,10 @@ fn action_text(t: T, a: &RuleAction) -> String {
         RuleAction::Flag => t.s("Gắn cờ", "Flag").to_string(),
         RuleAction::Forward(to) => format!(
             "{} {to}",
-            t.s("Chuyển tiếp (giữ bản sao) tới", "Forward (keeping a copy) to")
+            t.s(
+                "Chuyển tiếp (giữ bản sao) tới",
+                "Forward (keeping a copy) to"
+            )
         ),
         RuleAction::Discard => t.s("Xoá luôn", "Discard").to_string(),
     }
@@ -222,7 +225,12 @@ async fn rules_page(
     };
     (
         status,
-        page(t, t.s("Quy tắc lọc thư", "Mail rules"), Some(&signed.session), body),
+        page(
+            t,
+            t.s("Quy tắc lọc thư", "Mail rules"),
+            Some(&signed.session),
+            body,
+        ),
     )
         .into_response()
 }

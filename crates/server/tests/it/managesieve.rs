@@ -43,8 +43,14 @@ fn plain_connection_refuses_passwords_and_survives_garbage() {
     let server = start();
     let mut c = server.connect("managesieve");
     let caps = c.until("OK");
-    assert!(caps.iter().any(|l| l.starts_with("\"STARTTLS\"")), "{caps:?}");
-    assert!(caps.iter().any(|l| l.starts_with("\"SASL\" \"\"")), "{caps:?}");
+    assert!(
+        caps.iter().any(|l| l.starts_with("\"STARTTLS\"")),
+        "{caps:?}"
+    );
+    assert!(
+        caps.iter().any(|l| l.starts_with("\"SASL\" \"\"")),
+        "{caps:?}"
+    );
     c.send(b"AUTHENTICATE \"PLAIN\" \"AHRodXlkdEBleGFtcGxlAHgK\"\r\n");
     assert!(c.line().starts_with("NO (ENCRYPT-NEEDED)"));
     c.send(b"\x00\xff garbage \"unterminated\r\n");
@@ -164,7 +170,14 @@ fn sieve_connect_uploads_a_script_that_files_and_replies() {
     }
     server.python(
         "sieve_delivery.py",
-        &["count", &a, "Minh-mat-khau-2026", "Bao-cao", "tháng 12", "2"],
+        &[
+            "count",
+            &a,
+            "Minh-mat-khau-2026",
+            "Bao-cao",
+            "tháng 12",
+            "2",
+        ],
     );
     server.python(
         "sieve_delivery.py",
@@ -218,7 +231,10 @@ fn webmail_rules_and_out_of_office() {
     assert!(body.contains("id=\"error\""), "{body}");
     let (head, _) = add("subject", "x", "forward", "", "not an address");
     assert!(head.starts_with("HTTP/1.1 400"), "{head}");
-    let forged = format!("csrf={}&op=add&field=subject&contains=x&action=discard", "0".repeat(64));
+    let forged = format!(
+        "csrf={}&op=add&field=subject&contains=x&action=discard",
+        "0".repeat(64)
+    );
     let (head, _) = post(&server, "/settings/rules", &session, &forged);
     assert!(head.starts_with("HTTP/1.1 403"), "{head}");
     // A third rule, moved to the top, then deleted.
@@ -244,7 +260,10 @@ fn webmail_rules_and_out_of_office() {
     );
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
     let (_, page) = get(&server, "/settings/rules", &session);
-    assert!(!page.contains("quảng cáo") && page.contains("công văn"), "{page}");
+    assert!(
+        !page.contains("quảng cáo") && page.contains("công văn"),
+        "{page}"
+    );
 
     // Out of office from yesterday to next week (dd/mm/yyyy, Vietnam time), two days apart.
     let day = |offset: i64| {
@@ -277,14 +296,20 @@ fn webmail_rules_and_out_of_office() {
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
     let (_, page) = get(&server, "/settings/vacation?saved=1", &session);
     assert!(page.contains(&day(-1)) && page.contains(&day(7)), "{page}");
-    assert!(page.contains("Nghỉ phép") && page.contains("checked"), "{page}");
+    assert!(
+        page.contains("Nghỉ phép") && page.contains("checked"),
+        "{page}"
+    );
     let (head, body) = post(
         &server,
         "/settings/vacation",
         &session,
         &format!("csrf={csrf}&enabled=yes&start=32%2F13%2F2026&subject=x&text=y&days=2"),
     );
-    assert!(head.starts_with("HTTP/1.1 400") && body.contains("dd/mm/yyyy"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 400") && body.contains("dd/mm/yyyy"),
+        "{head}"
+    );
     // The rules survived the out-of-office save: both live in one script.
     let (_, page) = get(&server, "/settings/rules", &session);
     assert!(page.contains("công văn"), "{page}");
@@ -299,15 +324,37 @@ fn webmail_rules_and_out_of_office() {
     );
     server.python(
         "sieve_delivery.py",
-        &["count", &a, "Anh-mat-khau-2026", "Cong-van", "Công văn số 12", "1"],
+        &[
+            "count",
+            &a,
+            "Anh-mat-khau-2026",
+            "Cong-van",
+            "Công văn số 12",
+            "1",
+        ],
     );
     server.python(
         "sieve_delivery.py",
-        &["count", &a, "Anh-mat-khau-2026", "INBOX", "Hỏi thăm", "1", "\\Flagged"],
+        &[
+            "count",
+            &a,
+            "Anh-mat-khau-2026",
+            "INBOX",
+            "Hỏi thăm",
+            "1",
+            "\\Flagged",
+        ],
     );
     server.python(
         "sieve_delivery.py",
-        &["count", &b, "Quang-mat-khau-2026", "INBOX", "Nghỉ phép", "1"],
+        &[
+            "count",
+            &b,
+            "Quang-mat-khau-2026",
+            "INBOX",
+            "Nghỉ phép",
+            "1",
+        ],
     );
 
     // A hand-written script activated over ManageSieve: the pages say so and do not replace
@@ -318,7 +365,10 @@ fn webmail_rules_and_out_of_office() {
     );
     assert!(out.ends_with("OK\n"), "{out}");
     let (_, page) = get(&server, "/settings/rules", &session);
-    assert!(page.contains("id=\"other-active\"") && page.contains("tu-viet"), "{page}");
+    assert!(
+        page.contains("id=\"other-active\"") && page.contains("tu-viet"),
+        "{page}"
+    );
     let (head, body) = add("subject", "mới", "discard", "", "");
     assert!(head.starts_with("HTTP/1.1 400"), "{head}");
     assert!(body.contains("tu-viet"), "{body}");
