@@ -116,7 +116,7 @@ impl Core {
                 }
                 None => return Err(Error::not_found(format!("{rcpt}: no such mailbox"))),
             };
-            if hops == 0 {
+            if hops == 0 && !report.local.contains(&rcpt) {
                 report.local.push(rcpt.clone());
             }
             if done_accounts.contains(&account.id) {

@@ -31,6 +31,55 @@ pub(crate) fn compiler(max_script_size: u64) -> sieve::Compiler {
         .with_max_includes(3)
 }
 
+/// Extensions sieve-rs knows that delivery does not carry out (they are disabled in the
+/// runtime, `sieve_run.rs`): a script requiring one is refused when stored rather than
+/// failing, and so only keeping, at every delivery.
+pub(crate) const UNSUPPORTED_EXTENSIONS: &[&str] = &[
+    "reject",
+    "ereject",
+    "editheader",
+    "duplicate",
+    "enotify",
+    "replace",
+    "enclose",
+    "convert",
+    "extlists",
+];
+
+/// The extensions a script's `require` commands name (comments skipped; a string or a list
+/// of strings after each `require`).
+fn required_extensions(script: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = script;
+    loop {
+        // Skip comments so a commented-out require is not read.
+        let lower = rest.to_ascii_lowercase();
+        let Some(at) = lower.find("require") else {
+            break;
+        };
+        let before = &rest[..at];
+        let in_line_comment = before
+            .rsplit('\n')
+            .next()
+            .is_some_and(|line| line.contains('#'));
+        let in_block_comment = before.rfind("/*") > before.rfind("*/");
+        rest = &rest[at + "require".len()..];
+        if in_line_comment || in_block_comment {
+            continue;
+        }
+        let end = rest.find(';').unwrap_or(rest.len());
+        let args = &rest[..end];
+        let mut parts = args.split('"');
+        parts.next();
+        while let Some(name) = parts.next() {
+            out.push(name.to_ascii_lowercase());
+            parts.next();
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
 /// A script name: 1–128 characters, no control characters, no `/`.
 fn check_name(name: &str) -> Result<()> {
     let count = name.chars().count();
@@ -83,8 +132,14 @@ impl Core {
         }
         compiler(max_size)
             .compile(script.as_bytes())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        match required_extensions(script)
+            .into_iter()
+            .find(|e| UNSUPPORTED_EXTENSIONS.contains(&e.as_str()))
+        {
+            Some(e) => Err(format!("extension {e:?} is not supported by this server")),
+            None => Ok(()),
+        }
     }
 
     /// Creates or replaces; refuses (ErrorKind::Invalid) a script that does not compile, with
@@ -196,6 +251,16 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::check_name;
+
+    #[test]
+    fn required_extensions_are_read_outside_comments() {
+        let script = "# require \"reject\";\nrequire [\"fileinto\", \"Vacation\"];\n\
+                      /* require \"editheader\"; */ require \"body\";\nkeep;";
+        assert_eq!(
+            super::required_extensions(script),
+            vec!["fileinto", "vacation", "body"]
+        );
+    }
 
     #[test]
     fn script_names_are_checked() {

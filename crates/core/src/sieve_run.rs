@@ -9,8 +9,9 @@
 //! (without `:create`), and a redirect the policy refuses.
 //!
 //! Extensions the delivery does not carry out (reject/ereject, editheader and the other
-//! message-changing ones, duplicate, enotify) are disabled in the runtime: a script that
-//! requires them fails at run time, and so keeps.
+//! message-changing ones, duplicate, enotify, extlists) are refused when a script is stored
+//! (`sieve.rs` `UNSUPPORTED_EXTENSIONS`) and disabled in the runtime: a script that requires
+//! them anyway fails at run time, and so keeps.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -403,11 +404,23 @@ impl Core {
         envelope: &Envelope,
         raw: &[u8],
     ) -> Result<Decision> {
+        let spam = implicit_keep_is_junk(raw);
+        let active = self.store.active_sieve_script(account.id).await?;
+        let mut decision = Decision::default();
+        if active.is_none() && !spam {
+            // The common case, with as few reads as before scripts existed.
+            let inbox = self
+                .store
+                .mailbox_by_name(account.id, "INBOX")
+                .await?
+                .ok_or_else(|| crate::Error::not_found(format!("{rcpt}: no INBOX")))?;
+            decision.copies.push((inbox.id, Flags::new()));
+            return Ok(decision);
+        }
         let mailboxes = self.store.mailboxes(account.id).await?;
         let inbox = find_folder(&mailboxes, "INBOX")
             .map(|m| m.id)
             .ok_or_else(|| crate::Error::not_found(format!("{rcpt}: no INBOX")))?;
-        let spam = implicit_keep_is_junk(raw);
         // The implicit keep's folder: INBOX, or Junk for a message marked as spam.
         let implicit_target = if spam {
             find_special(&mailboxes, SpecialUse::Junk.as_str()).map_or(inbox, |m| m.id)
@@ -417,8 +430,7 @@ impl Core {
         let implicit = |decision: &mut Decision| {
             add_copy(&mut decision.copies, implicit_target, Flags::new());
         };
-        let mut decision = Decision::default();
-        let Some(active) = self.store.active_sieve_script(account.id).await? else {
+        let Some(active) = active else {
             implicit(&mut decision);
             return Ok(decision);
         };
