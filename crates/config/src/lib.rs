@@ -132,6 +132,9 @@ pub struct RawListen {
     pub http: Option<String>,
     /// HTTPS: webmail, consoles, public directory.
     pub https: Option<String>,
+    /// ManageSieve (RFC 5804) with STARTTLS, port 4190 in production: mail clients edit
+    /// their Sieve filters.
+    pub managesieve: Option<String>,
 }
 
 /// `[tls]`
@@ -248,6 +251,7 @@ pub struct Listen {
     pub pop3s: Option<SocketAddr>,
     pub http: Option<SocketAddr>,
     pub https: Option<SocketAddr>,
+    pub managesieve: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -380,6 +384,7 @@ impl RawConfig {
             pop3s: addr("pop3s", l.pop3s),
             http: addr("http", l.http),
             https: addr("https", l.https),
+            managesieve: addr("managesieve", l.managesieve),
         };
 
         let tls = Tls {

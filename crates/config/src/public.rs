@@ -24,6 +24,8 @@ pub struct RawPublic {
     pub submissions_port: Option<u16>,
     /// Submission with STARTTLS. Default: the port of `[listen] submission`, else 587.
     pub submission_port: Option<u16>,
+    /// ManageSieve (RFC 5804, STARTTLS). Default: the port of `[listen] managesieve`, else 4190.
+    pub managesieve_port: Option<u16>,
 }
 
 /// The validated `[public]`: a port of 0 means the service is not offered to clients.
@@ -36,6 +38,7 @@ pub struct Public {
     pub pop3_port: u16,
     pub submissions_port: u16,
     pub submission_port: u16,
+    pub managesieve_port: u16,
 }
 
 pub(crate) fn validate(
@@ -68,6 +71,7 @@ pub(crate) fn validate(
         pop3_port: port(raw.pop3_port, listen.pop3, 110),
         submissions_port: port(raw.submissions_port, listen.submissions, 465),
         submission_port: port(raw.submission_port, listen.submission, 587),
+        managesieve_port: port(raw.managesieve_port, listen.managesieve, 4190),
     }
 }
 

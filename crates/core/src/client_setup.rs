@@ -475,6 +475,7 @@ mod tests {
             pop3_port: 10110,
             submissions_port: 10465,
             submission_port: 10587,
+            managesieve_port: 14190,
         }
     }
 

@@ -47,6 +47,7 @@ pub mod report;
 mod search;
 pub mod shared;
 mod sieve;
+pub mod sieve_rules;
 mod sieve_run;
 pub mod spam;
 pub mod srs;

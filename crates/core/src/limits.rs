@@ -205,15 +205,21 @@ pub enum SignInVia {
     /// CardDAV: a mail client too (a one-time password does not open it); each request signs
     /// in, so, like the API, only failures go into the history.
     Dav,
+    /// ManageSieve (RFC 5804): a mail client editing its filters.
+    ManageSieve,
 }
 
 impl SignInVia {
-    /// IMAP, POP3, SMTP and CardDAV: the clients a one-time password does not open
+    /// IMAP, POP3, SMTP, CardDAV and ManageSieve: the clients a one-time password does not open
     /// (`Core::check_mail_client_access`).
     pub fn is_mail_client(self) -> bool {
         matches!(
             self,
-            SignInVia::Imap | SignInVia::Pop3 | SignInVia::Smtp | SignInVia::Dav
+            SignInVia::Imap
+                | SignInVia::Pop3
+                | SignInVia::Smtp
+                | SignInVia::Dav
+                | SignInVia::ManageSieve
         )
     }
 
@@ -225,6 +231,7 @@ impl SignInVia {
             SignInVia::Webmail => "webmail",
             SignInVia::Api => "api",
             SignInVia::Dav => "carddav",
+            SignInVia::ManageSieve => "managesieve",
         }
     }
 }

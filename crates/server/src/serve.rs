@@ -119,6 +119,9 @@ pub async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         l,
         shutdown.clone()
     ));
+    bind!("managesieve", listen.managesieve, |l| {
+        hopthu_managesieve::serve(core.clone(), tls.clone(), l, shutdown.clone())
+    });
     // The outbound queue runner (not a listener): delivers mail for other domains.
     tasks.spawn(hopthu_mta::run(core.clone(), shutdown.clone()));
     // The inactivity sweep (Đ8.3), every `[lifecycle] sweep_interval`.

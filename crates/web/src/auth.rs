@@ -578,6 +578,7 @@ async fn sign_in_history(state: &AppState, signed: &Signed) -> Markup {
                                 "imap" => "IMAP",
                                 "pop3" => "POP3",
                                 "smtp" => "SMTP",
+                                "managesieve" => "ManageSieve",
                                 _ => "API",
                             })
                         }
@@ -631,6 +632,13 @@ async fn settings_page(state: &AppState, signed: &Signed, saved: bool) -> Respon
                     }
                     textarea id="signature" name="signature" rows="4" { (s.signature) }
                     button type="submit" class="primary" { (t.s("Lưu", "Save")) }
+                }
+            }
+            section aria-labelledby="filters-title" {
+                h2 id="filters-title" { (t.s("Lọc thư và trả lời tự động", "Filters and automatic replies")) }
+                ul {
+                    li { a href="/settings/rules" id="rules-link" { (t.s("Quy tắc lọc thư", "Mail rules")) } }
+                    li { a href="/settings/vacation" id="vacation-link" { (t.s("Trả lời tự động khi vắng mặt", "Out-of-office reply")) } }
                 }
             }
             (password_section(signed, false, None, false))
@@ -695,6 +703,7 @@ fn devices_section(state: &AppState, signed: &Signed) -> Markup {
                 li { "IMAP: " (port(p.imaps_port, p.imap_port, "STARTTLS")) }
                 li { "POP3: " (port(p.pop3s_port, p.pop3_port, "STLS")) }
                 li { "SMTP: " (port(p.submissions_port, p.submission_port, "STARTTLS")) }
+                li { (t.s("Bộ lọc (ManageSieve): ", "Filters (ManageSieve): ")) (port(0, p.managesieve_port, "STARTTLS")) }
                 li { (t.s("Tên đăng nhập: ", "User name: ")) (signed.session.principal.address) }
             }
         }

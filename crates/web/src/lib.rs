@@ -22,6 +22,7 @@ mod dav;
 mod directory;
 mod documents;
 mod export;
+mod filters;
 mod html;
 mod incidents;
 mod mail;
@@ -149,6 +150,7 @@ fn app(core: Arc<Core>, shutdown: CancellationToken) -> Router {
         .merge(export::routes())
         .merge(documents::routes(max_message))
         .merge(incidents::routes())
+        .merge(filters::routes())
         .merge(verify::routes(max_message))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(AppState { core, shutdown })

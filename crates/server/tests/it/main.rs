@@ -19,6 +19,7 @@ mod harness;
 mod imap;
 mod inspection;
 mod lifecycle;
+mod managesieve;
 mod mta;
 mod needs;
 mod nodes;

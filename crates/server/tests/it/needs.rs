@@ -58,6 +58,8 @@ pub const SELENIUM: Tool = Tool::PyModule("selenium", "python3-selenium");
 pub const PDFTOTEXT: Tool = Tool::Bin("/usr/bin/pdftotext", "poppler-utils");
 /// vdirsyncer: a real CardDAV client syncing the address books (`contacts.rs`).
 pub const VDIRSYNCER: Tool = Tool::Bin("/usr/bin/vdirsyncer", "vdirsyncer");
+/// sieve-connect: a real ManageSieve client (RFC 5804).
+pub const SIEVE_CONNECT: Tool = Tool::Bin("/usr/bin/sieve-connect", "sieve-connect");
 /// psql and pg_dump: the PostgreSQL runs (`HOPTHU_TEST_STORE=postgres`) and backups.
 pub const PSQL: Tool = Tool::Bin("/usr/bin/psql", "postgresql-client");
 
