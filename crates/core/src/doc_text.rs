@@ -223,10 +223,10 @@ impl Font {
             let code = code.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
             if let Some(s) = self.to_unicode.get(&code) {
                 out.push_str(s);
-            } else if self.code_len == 1 {
-                if let Some(c) = char::from_u32(code).filter(|c| !c.is_control()) {
-                    out.push(c);
-                }
+            } else if self.code_len == 1
+                && let Some(c) = char::from_u32(code).filter(|c| !c.is_control())
+            {
+                out.push(c);
             }
         }
     }
@@ -248,37 +248,35 @@ fn page_fonts(
             .ok()
             .and_then(|r| doc.dereference(r).ok())
             .and_then(|(_, r)| r.as_dict().ok())
-        {
-            if let Some(font_dict) = resources
+            && let Some(font_dict) = resources
                 .get(b"Font")
                 .ok()
                 .and_then(|f| doc.dereference(f).ok())
                 .and_then(|(_, f)| f.as_dict().ok())
-            {
-                for (name, value) in font_dict.iter() {
-                    if fonts.contains_key(name) {
-                        continue;
-                    }
-                    let font = match value.as_reference() {
-                        Ok(id) => {
-                            if let Some(f) = cache.get(&id) {
-                                f.clone()
-                            } else {
-                                let f = doc
-                                    .get_dictionary(id)
-                                    .map(|d| read_font(doc, d))
-                                    .unwrap_or_default();
-                                cache.insert(id, f.clone());
-                                f
-                            }
-                        }
-                        Err(_) => value
-                            .as_dict()
-                            .map(|d| read_font(doc, d))
-                            .unwrap_or_default(),
-                    };
-                    fonts.insert(name.clone(), font);
+        {
+            for (name, value) in font_dict.iter() {
+                if fonts.contains_key(name) {
+                    continue;
                 }
+                let font = match value.as_reference() {
+                    Ok(id) => {
+                        if let Some(f) = cache.get(&id) {
+                            f.clone()
+                        } else {
+                            let f = doc
+                                .get_dictionary(id)
+                                .map(|d| read_font(doc, d))
+                                .unwrap_or_default();
+                            cache.insert(id, f.clone());
+                            f
+                        }
+                    }
+                    Err(_) => value
+                        .as_dict()
+                        .map(|d| read_font(doc, d))
+                        .unwrap_or_default(),
+                };
+                fonts.insert(name.clone(), font);
             }
         }
         node = dict

@@ -133,13 +133,13 @@ pub(crate) fn documents(raw: &[u8]) -> Vec<(crate::doc_text::Kind, Vec<u8>)> {
                             None => ct.c_type.to_string(),
                         })
                         .unwrap_or_default();
-                    if bytes.len() <= crate::doc_text::MAX_DOCUMENT {
-                        if let Some(kind) = crate::doc_text::Kind::of_attachment(
+                    if bytes.len() <= crate::doc_text::MAX_DOCUMENT
+                        && let Some(kind) = crate::doc_text::Kind::of_attachment(
                             &content_type,
                             part.attachment_name(),
-                        ) {
-                            out.push((kind, bytes.to_vec()));
-                        }
+                        )
+                    {
+                        out.push((kind, bytes.to_vec()));
                     }
                 }
                 PartType::Message(nested) if depth < MAX_DEPTH => walk(nested, out, depth + 1),
