@@ -218,21 +218,13 @@ async fn rules_page(
             p { a href="/settings/vacation" { (t.s("Trả lời tự động khi vắng mặt", "Out-of-office reply")) } }
         }
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    (
-        status,
-        page(
-            t,
-            t.s("Quy tắc lọc thư", "Mail rules"),
-            Some(&signed.session),
-            body,
-        ),
+    form_page(
+        t,
+        t.s("Quy tắc lọc thư", "Mail rules"),
+        &signed.session,
+        body,
+        error.is_some(),
     )
-        .into_response()
 }
 
 async fn rules_form(
@@ -400,21 +392,13 @@ fn vacation_page(
             p { a href="/settings/rules" { (t.s("Quy tắc lọc thư", "Mail rules")) } }
         }
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    (
-        status,
-        page(
-            t,
-            t.s("Trả lời tự động", "Out of office"),
-            Some(&signed.session),
-            body,
-        ),
+    form_page(
+        t,
+        t.s("Trả lời tự động", "Out of office"),
+        &signed.session,
+        body,
+        error.is_some(),
     )
-        .into_response()
 }
 
 async fn vacation_form(
@@ -500,4 +484,20 @@ async fn vacation_post(
         false,
     )
     .await
+}
+
+/// A settings form's page: 400 when it comes back with an error, so a client sees the refusal.
+fn form_page(
+    t: T,
+    title: &str,
+    session: &hopthu_core::web_session::WebSession,
+    body: maud::Markup,
+    refused: bool,
+) -> Response {
+    let status = if refused {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (status, page(t, title, Some(session), body)).into_response()
 }
