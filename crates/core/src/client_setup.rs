@@ -447,6 +447,8 @@ pub fn dns_records(domain: &str, public: &Public) -> Vec<String> {
         ("_pop3", 30, public.pop3_port),
         ("_submissions", 0, public.submissions_port),
         ("_submission", 10, public.submission_port),
+        // RFC 5804 §1.8: ManageSieve, for clients that edit filters.
+        ("_sieve", 0, public.managesieve_port),
     ] {
         lines.push(if port == 0 {
             format!("{service}._tcp.{domain}. IN SRV 0 0 0 .")
@@ -459,6 +461,9 @@ pub fn dns_records(domain: &str, public: &Public) -> Vec<String> {
     lines.push(format!(
         "_autodiscover._tcp.{domain}. IN SRV 0 1 443 {target}"
     ));
+    // RFC 6764 §3, §4: CardDAV over TLS and its context path.
+    lines.push(format!("_carddavs._tcp.{domain}. IN SRV 0 1 443 {target}"));
+    lines.push(format!("_carddavs._tcp.{domain}. IN TXT \"path=/dav/\""));
     lines
 }
 
@@ -598,6 +603,8 @@ mod tests {
         let lines = dns_records("example.vn", &public());
         assert!(lines.contains(&"_imaps._tcp.example.vn. IN SRV 0 1 10993 mx.example.vn.".into()));
         assert!(lines.contains(&"_imap._tcp.example.vn. IN SRV 0 0 0 .".into()));
+        assert!(lines.contains(&"_sieve._tcp.example.vn. IN SRV 0 1 14190 mx.example.vn.".into()));
+        assert!(lines.contains(&"_carddavs._tcp.example.vn. IN TXT \"path=/dav/\"".into()));
         assert!(
             lines.contains(&"_submission._tcp.example.vn. IN SRV 10 1 10587 mx.example.vn.".into())
         );
