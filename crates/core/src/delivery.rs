@@ -249,6 +249,7 @@ impl Core {
         self.store
             .deliver_indexed(
                 &Delivery {
+                    received: true,
                     blob: &body.id,
                     size,
                     internal_date: now(),

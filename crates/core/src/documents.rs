@@ -378,6 +378,7 @@ impl Core {
                     audit: &audit,
                 },
                 &Delivery {
+                    received: true,
                     blob: &body.id,
                     size,
                     internal_date: at,

@@ -340,6 +340,7 @@ impl Core {
             .store
             .deliver_indexed(
                 &Delivery {
+                    received: false, // an APPEND is not mail received
                     blob: &body.id,
                     size,
                     internal_date: internal_date.unwrap_or_else(now),

@@ -313,6 +313,7 @@ async fn fill(store: &Store, accounts: &[Account], o: &Options) -> u64 {
             store
                 .deliver_indexed(
                     &Delivery {
+                        received: true,
                         blob: &blob,
                         size,
                         internal_date: text.sent_at.unwrap_or(0) + 60,

@@ -226,6 +226,7 @@ async fn fill(store: &Store, messages: usize) -> MailboxId {
                 store
                     .deliver_indexed(
                         &Delivery {
+                            received: true,
                             blob: &blob,
                             size: text.body.len() as u32 + 400,
                             internal_date: text.sent_at.unwrap_or(0) + 60,

@@ -116,8 +116,9 @@
 //!     units cannot go, and a parent change that makes a cycle is refused.
 //!     (`a_reorganisation_moves_units_people_mail_and_addresses_in_one_write`)
 //! 19. **The ledger only grows.** [`crate::LedgerStore::record_open`] adds one opening to an
-//!     (account, day) row in one statement and returns the day's count; a delivery counts the
-//!     message into each target INBOX's (account, day) row in its own transaction, and
+//!     (account, day) row in one statement and returns the day's count; a delivery of mail received
+//!     (`Delivery::received`) counts the message once into the (account, day) row of each
+//!     account it reaches, in any folder but Junk, in its own transaction, and
 //!     [`crate::LedgerStore::count_sent`] one submission; a person's mailbox created (by
 //!     `create_directory`), revoked or re-issued (`SetPersonState`) is a `mailbox_events` row
 //!     of the same transaction; rows have no foreign

@@ -143,8 +143,11 @@ mod tests {
     async fn deliveries_and_submissions_are_counted_when_they_happen(kind: Kind) {
         use crate::{Delivery, NewDirectory, NewPerson, NewUnit, SpecialUse};
         let (store, _dir) = crate::testing::open(kind).await;
-        let folders: &[(&str, Option<SpecialUse>)] =
-            &[("INBOX", None), ("Archive", Some(SpecialUse::Archive))];
+        let folders: &[(&str, Option<SpecialUse>)] = &[
+            ("INBOX", None),
+            ("Archive", Some(SpecialUse::Archive)),
+            ("Junk", Some(SpecialUse::Junk)),
+        ];
         let created = store
             .create_directory(&NewDirectory {
                 units: &[NewUnit {
@@ -198,11 +201,23 @@ mod tests {
             .put(std::sync::Arc::new(body.clone()))
             .await
             .unwrap();
-        // One delivery to the person's INBOX and the unit mailbox's; one into another folder
-        // (not received mail: a rule's or a client's filing).
-        for targets in [vec![inbox.id, unit_inbox.id], vec![archive.id]] {
+        let junk = store
+            .mailbox_by_name(person, "Junk")
+            .await
+            .unwrap()
+            .unwrap();
+        // Received: one delivery to the person's INBOX and the unit mailbox's (2); one a
+        // filter filed in two folders of the person (1: once per account); one set aside in
+        // Junk (0). Not received: an APPEND (a client's filing).
+        for (targets, received) in [
+            (vec![inbox.id, unit_inbox.id], true),
+            (vec![archive.id, inbox.id], true),
+            (vec![junk.id], true),
+            (vec![archive.id], false),
+        ] {
             store
                 .deliver(&Delivery {
+                    received,
                     blob: &blob,
                     size: body.len() as u32,
                     internal_date: 1,
@@ -226,7 +241,7 @@ mod tests {
             vec![(
                 Some(unit),
                 MessageCounts {
-                    received: 2,
+                    received: 3,
                     sent: 2
                 }
             )]

@@ -686,6 +686,7 @@ mod tests {
             .unwrap();
         store
             .deliver(&Delivery {
+                received: true,
                 blob: &blob,
                 size: body.len() as u32,
                 internal_date: 1,

@@ -31,6 +31,7 @@ async fn put(store: &Store, body: &[u8], targets: &[MailboxId]) -> Vec<(MailboxI
     let blob = store.blobs().put(Arc::new(body.to_vec())).await.unwrap();
     store
         .deliver(&Delivery {
+            received: true,
             blob: &blob,
             size: body.len() as u32,
             internal_date: 1,
@@ -216,6 +217,7 @@ async fn search_index_follows_messages(kind: Kind) {
             store
                 .deliver_indexed(
                     &Delivery {
+                        received: true,
                         blob: &blob,
                         size: body.len() as u32,
                         internal_date: 1,
@@ -508,6 +510,7 @@ async fn concurrent_deliveries_share_a_commit_and_fail_alone(kind: Kind) {
             };
             store
                 .deliver(&Delivery {
+                    received: true,
                     blob: &blob,
                     size: body.len() as u32,
                     internal_date: 1,
@@ -943,6 +946,7 @@ async fn the_reference_query_sees_every_mailbox_and_the_queue(kind: Kind) {
     let rcpts = vec!["x@remote.vn".to_string()];
     let uids = store
         .deliver(&Delivery {
+            received: true,
             blob: &queued,
             size: 6,
             internal_date: 1,
@@ -1063,6 +1067,7 @@ async fn text_with_a_nul_is_stored(kind: Kind) {
         ..SearchText::default()
     };
     let delivery = Delivery {
+        received: true,
         blob: &blob,
         size: body.len() as u32,
         internal_date: 1,
@@ -1232,6 +1237,7 @@ async fn queue_claims_are_exclusive_and_end(kind: Kind) {
         let recipients = vec![format!("r{i}@a.example"), format!("r{i}@b.example")];
         store
             .deliver(&Delivery {
+                received: true,
                 blob: &blob,
                 size: body.len() as u32,
                 internal_date: 1,
@@ -1578,6 +1584,7 @@ async fn a_document_is_delivered_with_its_rows(kind: Kind) {
         audit: &audit,
     };
     let delivery = Delivery {
+        received: true,
         blob: &blob,
         size: 8,
         internal_date: 50,

@@ -199,6 +199,10 @@ pub struct Delivery<'a> {
     /// (mailbox, flags of the copy stored there).
     pub targets: &'a [(MailboxId, Flags)],
     pub queue: &'a [QueueEntry<'a>],
+    /// Mail received (SMTP, local delivery, a document): each account it reaches is counted in
+    /// the Đ17 ledger once, whatever folder its filters chose, Junk excepted. An IMAP APPEND or
+    /// an import is not mail received.
+    pub received: bool,
 }
 
 /// The targets of a delivery whose copies all carry the same flags.

@@ -589,6 +589,7 @@ fn a_collector_on_another_node_cannot_take_a_body_being_delivered() {
 
         a.deliver_indexed(
             &Delivery {
+                received: true,
                 blob: &put.id,
                 size: body.len() as u32,
                 internal_date: 1,

@@ -65,6 +65,7 @@ pub(super) enum Work {
         internal_date: i64,
         targets: Vec<(MailboxId, Flags)>,
         queue: Vec<(String, Vec<String>, Option<QueueDsn>)>,
+        received: bool,
         /// Boxed: the text is large and the other kinds of work are small.
         text: Option<Box<SearchText>>,
     },
@@ -145,6 +146,7 @@ impl Work {
                     )
                 })
                 .collect(),
+            received: d.received,
             text: text.cloned().map(Box::new),
         }
     }
@@ -158,6 +160,7 @@ impl Work {
                 internal_date,
                 targets,
                 queue,
+                received,
                 text,
             } => {
                 let queue: Vec<QueueEntry<'_>> = queue
@@ -174,6 +177,7 @@ impl Work {
                     internal_date: *internal_date,
                     targets,
                     queue: &queue,
+                    received: *received,
                 };
                 insert_rows(tx, &delivery, text.as_deref())
                     .await
@@ -452,13 +456,16 @@ pub(super) async fn insert_rows(
     }
     let mut uids = Vec::with_capacity(d.targets.len());
     let day = crate::ledger_day(super::now());
+    let mut counted = Vec::new();
     for (target, flags) in d.targets {
         let flags = flags.to_storage();
         let uid =
             mail::insert_message(tx, *target, d.blob, d.size, d.internal_date, &flags).await?;
         uids.push((*target, uid));
-        // The Đ17 ledger: mail received, counted with the delivery.
-        super::ledger::count_received(tx, *target, day).await?;
+        if d.received {
+            // The Đ17 ledger: mail received, counted with the delivery.
+            super::ledger::count_received(tx, *target, day, &mut counted).await?;
+        }
     }
     for q in d.queue {
         queue::insert(tx, d.blob, q).await?;

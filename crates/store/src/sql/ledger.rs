@@ -9,15 +9,25 @@ use crate::{MailboxEvent, MailboxEventKind, MessageCounts, OpenDay, Result, Stor
 const UNIT_OF: &str = "COALESCE((SELECT p.unit_id FROM people p WHERE p.account_id = $1),
                                (SELECT u.id FROM units u WHERE u.account_id = $1))";
 
-/// Counts a message delivered into `mailbox` when it is an INBOX, inside the delivery's
-/// transaction.
-pub(super) async fn count_received(tx: &mut Tx, mailbox: MailboxId, day: i64) -> Result<()> {
-    let account: Option<i64> =
-        sqlx::query_scalar("SELECT account_id FROM mailboxes WHERE id = $1 AND name = 'INBOX'")
-            .bind(mailbox.0)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if let Some(account) = account {
+/// Counts a message received into `mailbox`, inside the delivery's transaction: once per
+/// account and delivery (`counted`: the accounts counted so far), whatever folder its filters
+/// filed it in, except Junk (what the spam check or the person set aside is not counted as
+/// mail received).
+pub(super) async fn count_received(
+    tx: &mut Tx,
+    mailbox: MailboxId,
+    day: i64,
+    counted: &mut Vec<i64>,
+) -> Result<()> {
+    let account: Option<i64> = sqlx::query_scalar(
+        "SELECT account_id FROM mailboxes
+          WHERE id = $1 AND (special_use IS NULL OR special_use <> '\\Junk')",
+    )
+    .bind(mailbox.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(account) = account.filter(|a| !counted.contains(a)) {
+        counted.push(account);
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO message_days (account_id, day, unit_id, received, sent)
              VALUES ($1, $2, {UNIT_OF}, 1, 0)
