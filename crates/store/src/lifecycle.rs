@@ -696,6 +696,26 @@ mod tests {
             .await
             .unwrap();
 
+        // A group of C2's people: it follows C2 into C1.
+        store
+            .create_group(
+                &crate::NewGroup {
+                    address: "nhom.xuanhoa@caobang.gov.vn".into(),
+                    name: "Xuân Hòa".into(),
+                    unit: Some(c2),
+                    subtree: false,
+                    heads: false,
+                    members: Vec::new(),
+                    senders: crate::GroupSenders::Anyone,
+                    named_senders: Vec::new(),
+                    created_by: "cli:test".into(),
+                    created_at: 1,
+                },
+                &[],
+            )
+            .await
+            .unwrap();
+
         // One write: a new top unit, C1 continues under a new code and address below it, C2's
         // people and mail go to C1, D1 is dissolved once empty.
         let effects: Vec<LifecycleEffect> = [
@@ -751,6 +771,12 @@ mod tests {
         assert_eq!(n1.head, created.people.first().map(|p| p.0));
         let people = store.people().await.unwrap();
         assert!(people.iter().all(|p| p.unit == c1), "{people:?}");
+        let group = store
+            .group_by_address("nhom.xuanhoa@caobang.gov.vn")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(group.unit, Some(c1), "the merged unit's group follows it");
         // The unit mailbox answers at its new address; the old ones are aliases of it, and an
         // alias to a merged address follows it (one hop).
         assert_eq!(

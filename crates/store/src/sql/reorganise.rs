@@ -161,6 +161,13 @@ pub(super) async fn apply(tx: &mut Tx, at: i64, effect: &UnitEffect) -> Result<(
                 .bind(from.0)
                 .execute(&mut **tx)
                 .await?;
+            // A group of the merged unit now follows the unit it became part of (a dissolved
+            // unit's group keeps it and, with nobody left, refuses mail at RCPT saying so).
+            sqlx::query("UPDATE mail_groups SET unit_id = $1 WHERE unit_id = $2")
+                .bind(into.0)
+                .bind(from.0)
+                .execute(&mut **tx)
+                .await?;
             sqlx::query(
                 "UPDATE units SET dissolved_at = $1, merged_into = $2, head_person_id = NULL
                   WHERE id = $3",
