@@ -115,7 +115,8 @@ pub(crate) fn top_headers(raw: &[u8]) -> Vec<(String, String)> {
 /// Why no automatic reply may go for this message (RFC 3834 §2, RFC 5230 §4.5), or `None`
 /// when one may: never to the null sender or a mailer daemon, never to one's own addresses,
 /// never to mail marked `Auto-Submitted` (other than `no`), `Precedence: bulk|list|junk`, or
-/// from a list (`List-Id` or any `List-*` field).
+/// from a list (`List-Id` or any `List-*` field), and never to mail our spam check marked
+/// (`X-Spam-Flag: YES`: its sender is most likely forged, and a reply would be backscatter).
 pub(crate) fn auto_reply_refusal(
     headers: &[(String, String)],
     sender: Option<&str>,
@@ -152,6 +153,8 @@ pub(crate) fn auto_reply_refusal(
             return Some("Precedence: bulk, list or junk");
         } else if name.starts_with("list-") {
             return Some("list mail");
+        } else if name == "x-spam-flag" && value.eq_ignore_ascii_case("yes") {
+            return Some("marked as spam");
         } else if name == "x-auto-response-suppress"
             && value
                 .split(',')
@@ -740,6 +743,7 @@ mod tests {
             ("List-Id", "<l.y.vn>"),
             ("List-Unsubscribe", "<mailto:u@y.vn>"),
             ("X-Auto-Response-Suppress", "OOF, DR"),
+            ("X-Spam-Flag", "YES"),
         ] {
             let hs = h(&[("From", "s@y.vn"), (name, value)]);
             assert!(
