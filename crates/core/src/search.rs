@@ -33,13 +33,20 @@ const MAX_DEPTH: usize = 5;
 /// How often the background indexer looks for messages without text.
 const INDEXER_PERIOD: Duration = Duration::from_secs(60);
 
-/// Extracts and folds the searchable text of a raw message (RFC 5322 + MIME).
+/// Extracts and folds the searchable text of a raw message (RFC 5322 + MIME), marked
+/// [`SearchText::pending`] when it has PDF or DOCX attachments (their text is added by the
+/// indexer, [`extract_full`]).
 pub fn extract_search_text(raw: &[u8]) -> SearchText {
-    let Some(message) = MessageParser::default().parse(raw) else {
-        return SearchText::default();
-    };
+    match MessageParser::default().parse(raw) {
+        Some(message) => text_of(&message),
+        None => SearchText::default(),
+    }
+}
+
+/// The searchable text of a parsed message (see [`extract_search_text`]).
+fn text_of(message: &Message<'_>) -> SearchText {
     let mut body = String::new();
-    collect_text(&message, &mut body, 0);
+    collect_text(message, &mut body, 0);
     if body.len() > MAX_BODY_TEXT {
         let mut end = MAX_BODY_TEXT;
         while !body.is_char_boundary(end) {
@@ -56,7 +63,7 @@ pub fn extract_search_text(raw: &[u8]) -> SearchText {
         body: search_fold(&body),
         sent_at: message.date().map(|d| d.to_timestamp()),
         sent_day: message.date().and_then(calendar_day),
-        pending: false,
+        pending: !document_parts(message).is_empty(),
     }
 }
 
@@ -76,23 +83,30 @@ fn calendar_day(date: &mail_parser::DateTime) -> Option<i64> {
 /// [`SearchText::pending`]: the background indexer adds their text ([`extract_full`]) once
 /// the message is stored, so a delivery never waits for a document to be read.
 pub(crate) async fn extract_blocking(raw: Arc<Vec<u8>>) -> SearchText {
-    tokio::task::spawn_blocking(move || {
-        let mut text = extract_search_text(&raw);
-        text.pending = !documents(&raw).is_empty();
-        text
-    })
-    .await
-    .unwrap_or_default()
+    tokio::task::spawn_blocking(move || extract_search_text(&raw))
+        .await
+        .unwrap_or_default()
 }
 
 /// The whole searchable text: the message's own, then the text of its PDF and DOCX
 /// attachments, each read by the sandbox ([`crate::doc_text::extract_sandboxed`]), folded the
 /// same way and added to the body text, [`MAX_ATTACHMENT_TEXT`] at most in all.
 pub(crate) async fn extract_full(raw: Arc<Vec<u8>>) -> SearchText {
+    // One parse for both: the message's own text and its documents (copied out of it).
     let (mut text, documents) =
-        tokio::task::spawn_blocking(move || (extract_search_text(&raw), documents(&raw)))
-            .await
-            .unwrap_or_default();
+        tokio::task::spawn_blocking(move || match MessageParser::default().parse(&raw[..]) {
+            Some(message) => {
+                let documents: Vec<_> = document_parts(&message)
+                    .into_iter()
+                    .map(|(kind, bytes)| (kind, bytes.to_vec()))
+                    .collect();
+                (text_of(&message), documents)
+            }
+            None => (SearchText::default(), Vec::new()),
+        })
+        .await
+        .unwrap_or_default();
+    text.pending = false;
     let mut added = 0;
     for (kind, bytes) in documents {
         if added >= MAX_ATTACHMENT_TEXT {
@@ -117,9 +131,13 @@ pub const MAX_ATTACHMENT_TEXT: usize = 1024 * 1024;
 const MAX_DOCUMENTS: usize = 16;
 
 /// The PDF and DOCX attachments of a message, decoded, nested messages included (at most
-/// [`MAX_DOCUMENTS`], each at most [`crate::doc_text::MAX_DOCUMENT`] bytes).
-pub(crate) fn documents(raw: &[u8]) -> Vec<(crate::doc_text::Kind, Vec<u8>)> {
-    fn walk(m: &Message<'_>, out: &mut Vec<(crate::doc_text::Kind, Vec<u8>)>, depth: usize) {
+/// [`MAX_DOCUMENTS`], each at most [`crate::doc_text::MAX_DOCUMENT`] bytes), borrowed from it.
+fn document_parts<'a>(m: &'a Message<'a>) -> Vec<(crate::doc_text::Kind, &'a [u8])> {
+    fn walk<'a>(
+        m: &'a Message<'a>,
+        out: &mut Vec<(crate::doc_text::Kind, &'a [u8])>,
+        depth: usize,
+    ) {
         for part in &m.parts {
             if out.len() >= MAX_DOCUMENTS {
                 return;
@@ -139,7 +157,7 @@ pub(crate) fn documents(raw: &[u8]) -> Vec<(crate::doc_text::Kind, Vec<u8>)> {
                             part.attachment_name(),
                         )
                     {
-                        out.push((kind, bytes.to_vec()));
+                        out.push((kind, bytes.as_ref()));
                     }
                 }
                 PartType::Message(nested) if depth < MAX_DEPTH => walk(nested, out, depth + 1),
@@ -148,9 +166,7 @@ pub(crate) fn documents(raw: &[u8]) -> Vec<(crate::doc_text::Kind, Vec<u8>)> {
         }
     }
     let mut out = Vec::new();
-    if let Some(message) = MessageParser::default().parse(raw) {
-        walk(&message, &mut out, 0);
-    }
+    walk(m, &mut out, 0);
     out
 }
 
